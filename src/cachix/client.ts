@@ -1,0 +1,203 @@
+import { CACHIX_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from './retry-policy.js'
+import type { BinaryCache, CompleteMultipartRequest, CreateMultipartResponse, UploadPartResponse, WireCompression } from './types.js'
+import { chunks } from '../util/process.js'
+
+export const DEFAULT_CACHIX_URL = 'https://cachix.org'
+// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
+const MISSING_QUERY_BATCH = 32768
+const USER_AGENT = 'nix-cachix-build/1'
+
+export interface CachixClientOptions {
+  baseUrl?: string
+  cacheName: string
+  authToken?: string
+  retryPolicy?: RetryPolicy
+  /** Abort one HTTP request that takes longer than this. */
+  requestTimeoutMs?: number
+  random?: () => number
+  onRetry?: (what: string, attempt: number, delayMs: number, reason: string) => void
+}
+
+/** An HTTP answer that is final: retrying will not help. */
+export class CachixError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly fatal: boolean
+  ) {
+    super(message)
+  }
+}
+
+export class CachixClient {
+  readonly cacheName: string
+  private readonly baseUrl: string
+  private readonly token: string
+  private readonly policy: RetryPolicy
+  private readonly requestTimeoutMs: number
+  private readonly random: () => number
+
+  constructor(private readonly options: CachixClientOptions) {
+    this.cacheName = options.cacheName
+    this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '')
+    this.token = options.authToken ?? ''
+    this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000
+    this.random = options.random ?? Math.random
+  }
+
+  private api(path: string): string {
+    return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`
+  }
+
+  async getCache(signal?: AbortSignal): Promise<BinaryCache> {
+    const response = await this.send('GET', this.api(''), { what: 'cache info', signal })
+    return (await response.json()) as BinaryCache
+  }
+
+  /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
+  async missingHashes(hashes: string[], signal?: AbortSignal): Promise<Set<string>> {
+    const unique = [...new Set(hashes)]
+    const missing = new Set<string>()
+    for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
+      const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal })
+      for (const hash of (await response.json()) as string[]) missing.add(hash)
+    }
+    return missing
+  }
+
+  async createUpload(compression: WireCompression, signal?: AbortSignal): Promise<CreateMultipartResponse> {
+    const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal })
+    return (await response.json()) as CreateMultipartResponse
+  }
+
+  async presignPart(narId: string, uploadId: string, partNumber: number, contentMD5: string, signal?: AbortSignal): Promise<string> {
+    const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`)
+    const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal })
+    return ((await response.json()) as UploadPartResponse).uploadUrl
+  }
+
+  /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
+  async putPart(uploadUrl: string, body: Buffer, contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
+    const response = await this.send('PUT', uploadUrl, {
+      body,
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
+      anonymous: true,
+      what: 'part upload',
+      signal
+    })
+    await response.arrayBuffer()
+    return response.headers.get('etag') ?? undefined
+  }
+
+  async completeUpload(narId: string, uploadId: string, request: CompleteMultipartRequest, signal?: AbortSignal): Promise<void> {
+    const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`)
+    const response = await this.send('POST', url, { json: request, what: 'upload completion', signal })
+    await response.arrayBuffer()
+  }
+
+  async abortUpload(narId: string, uploadId: string): Promise<void> {
+    const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`)
+    const response = await this.send('POST', url, { what: 'upload abort', retries: false })
+    await response.arrayBuffer()
+  }
+
+  private async send(
+    method: string,
+    url: string,
+    request: { json?: unknown; body?: Buffer; headers?: Record<string, string>; anonymous?: boolean; what: string; signal?: AbortSignal; retries?: boolean }
+  ): Promise<Response> {
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers }
+    // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
+    if (!request.anonymous) headers.Authorization = `Bearer ${this.token}`
+    let body: Buffer | string | undefined = request.body
+    if (request.json !== undefined) {
+      headers['Content-Type'] = 'application/json;charset=utf-8'
+      body = JSON.stringify(request.json)
+    }
+    let spentMs = 0
+    for (let attempt = 0; ; attempt++) {
+      request.signal?.throwIfAborted()
+      let reason: string
+      let retryAfterMs: number | undefined
+      try {
+        const signals = [AbortSignal.timeout(this.requestTimeoutMs)]
+        if (request.signal) signals.push(request.signal)
+        const response = await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) })
+        if (response.status === 200) return response
+        const text = (await response.text()).slice(0, 300)
+        if (!isRetryableStatus(response.status)) throw this.finalError(response.status, text, request.what)
+        reason = `HTTP ${response.status}`
+        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now()) ?? retryAfterFromBody(text)
+      } catch (error: unknown) {
+        if (error instanceof CachixError) throw error
+        if (request.signal?.aborted) throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted')
+        reason = connectionErrorText(error)
+      }
+      const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random)
+      if (delay === undefined) {
+        throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false)
+      }
+      this.options.onRetry?.(request.what, attempt + 1, delay, reason)
+      spentMs += delay
+      await sleep(delay, request.signal)
+    }
+  }
+
+  private finalError(status: number, body: string, what: string): CachixError {
+    const cache = this.cacheName
+    const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`
+    switch (status) {
+      case 401:
+        return new CachixError(
+          this.token === ''
+            ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
+            : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`,
+          status,
+          true
+        )
+      case 403:
+        return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true)
+      case 404:
+        return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true)
+      default:
+        return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413)
+    }
+  }
+}
+
+function retryAfterFromBody(body: string): number | undefined {
+  try {
+    const parsed = JSON.parse(body) as { retry_after?: unknown }
+    return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function connectionErrorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause
+    if (error.name === 'TimeoutError') return 'request timed out'
+    return cause?.code ?? cause?.message ?? error.message
+  }
+  return String(error)
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+      return
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,50 @@
+import { normaliseNixHash } from './hash.js'
+import { fullPath } from './store-path.js'
+
+export interface PathInfo {
+  path: string
+  /** `sha256:<nix32>` */
+  narHash: string
+  narSize: number
+  /** Full store paths, sorted. */
+  references: string[]
+  /** Full .drv path, or undefined when Nix does not know it. */
+  deriver?: string
+}
+
+type RawEntry = Record<string, unknown> | null
+
+/**
+ * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
+ * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
+ * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
+ * invalid paths are left out of the result.
+ */
+export function parsePathInfoJson(json: unknown): PathInfo[] {
+  const entries: [string, RawEntry][] = []
+  if (Array.isArray(json)) {
+    for (const item of json as Record<string, unknown>[]) entries.push([String(item.path), item])
+  } else if (json !== null && typeof json === 'object') {
+    const object = json as Record<string, unknown>
+    if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
+      for (const [key, value] of Object.entries(object.info as Record<string, RawEntry>)) entries.push([fullPath(key), value])
+    } else {
+      for (const [key, value] of Object.entries(object as Record<string, RawEntry>)) entries.push([key, value])
+    }
+  } else {
+    throw new Error('nix path-info --json printed neither an array nor an object')
+  }
+  const infos: PathInfo[] = []
+  for (const [path, entry] of entries) {
+    if (entry === null || entry.valid === false || entry.narHash === undefined) continue
+    const deriver = entry.deriver
+    infos.push({
+      path,
+      narHash: normaliseNixHash(String(entry.narHash)),
+      narSize: Number(entry.narSize),
+      references: ((entry.references as string[] | undefined) ?? []).map(fullPath).sort(),
+      deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+    })
+  }
+  return infos
+}

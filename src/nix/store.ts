@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import { chunks, lastLine, run } from '../util/process.js'
+import { parsePathInfoJson, type PathInfo } from './path-info.js'
+
+const NIX_COMMAND = ['--extra-experimental-features', 'nix-command flakes']
+// Long argument lists are split so no call comes near the kernel's ARG_MAX.
+const PATHS_PER_CALL = 2000
+
+/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
+export class NixStore {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  async version(): Promise<string> {
+    const { stdout } = await run('nix', ['--version'], { env: this.env })
+    return stdout.trim().replace(/^nix \(Nix\) /, '')
+  }
+
+  /** The runtime closure of `paths`, dependencies before dependents. */
+  async closure(paths: string[]): Promise<string[]> {
+    if (paths.length === 0) return []
+    const seen = new Set<string>()
+    const ordered: string[] = []
+    for (const batch of chunks(paths, PATHS_PER_CALL)) {
+      const { stdout } = await run('nix-store', ['--query', '--requisites', ...batch], { env: this.env })
+      for (const line of stdout.split('\n')) {
+        if (line !== '' && !seen.has(line)) {
+          seen.add(line)
+          ordered.push(line)
+        }
+      }
+    }
+    return ordered
+  }
+
+  /** Metadata for many paths in few calls; invalid paths are absent from the map. */
+  async pathInfos(paths: string[]): Promise<Map<string, PathInfo>> {
+    const infos = new Map<string, PathInfo>()
+    for (const batch of chunks(paths, PATHS_PER_CALL)) {
+      const { stdout } = await run('nix', [...NIX_COMMAND, 'path-info', '--json', ...batch], { env: this.env, okCodes: [1] })
+      if (stdout.trim() === '') continue
+      for (const info of parsePathInfoJson(JSON.parse(stdout))) infos.set(info.path, info)
+    }
+    return infos
+  }
+
+  async isValid(path: string): Promise<boolean> {
+    const { code } = await run('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] })
+    return code === 0
+  }
+
+  /** The outputs of a derivation (works on Nix 2.8, whose post-build-hook gets no OUT_PATHS). */
+  async derivationOutputs(drvPath: string): Promise<string[]> {
+    const { stdout } = await run('nix-store', ['--query', '--outputs', drvPath], { env: this.env })
+    return stdout.split('\n').filter(l => l !== '')
+  }
+
+  /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
+  dumpNar(path: string): NarStream {
+    const child = spawn('nix-store', ['--dump', path], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8')
+    })
+    const done = new Promise<void>((resolve, reject) => {
+      child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)))
+      child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))))
+    })
+    return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') }
+  }
+}
+
+export interface NarStream {
+  stream: Readable
+  done: Promise<void>
+  kill: () => void
+}

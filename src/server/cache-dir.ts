@@ -1,0 +1,103 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+
+/**
+ * One cache's files on disk, laid out as a Nix binary cache: `<hash>.narinfo`, `nar/…`,
+ * plus `uploads/` for multipart parts not yet completed. Files appear by rename, so a
+ * reader never sees half of one.
+ */
+export class CacheDir {
+  constructor(readonly root: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, 'nar'), { recursive: true })
+    await mkdir(join(this.root, 'uploads'), { recursive: true })
+    await mkdir(join(this.root, 'tmp'), { recursive: true })
+  }
+
+  narInfoPath(hash: string): string {
+    return join(this.root, `${hash}.narinfo`)
+  }
+
+  narPath(fileName: string): string {
+    return join(this.root, 'nar', fileName)
+  }
+
+  async readNarInfo(hash: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.narInfoPath(hash), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+
+  async hasNarInfo(hash: string): Promise<boolean> {
+    try {
+      await stat(this.narInfoPath(hash))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async narInfoHashes(): Promise<string[]> {
+    return (await readdir(this.root)).filter(f => f.endsWith('.narinfo')).map(f => f.slice(0, -'.narinfo'.length))
+  }
+
+  async writeAtomically(target: string, content: string | Readable): Promise<{ size: number; sha256: string }> {
+    const temp = join(this.root, 'tmp', randomUUID())
+    const hasher = createHash('sha256')
+    let size = 0
+    if (typeof content === 'string') {
+      hasher.update(content)
+      size = Buffer.byteLength(content)
+      await writeFile(temp, content)
+    } else {
+      content.on('data', (chunk: Buffer) => {
+        hasher.update(chunk)
+        size += chunk.length
+      })
+      await pipeline(content, createWriteStream(temp))
+    }
+    await rename(temp, target)
+    return { size, sha256: hasher.digest('hex') }
+  }
+
+  uploadDir(uploadId: string): string {
+    return join(this.root, 'uploads', uploadId)
+  }
+
+  partPath(uploadId: string, partNumber: number): string {
+    return join(this.uploadDir(uploadId), String(partNumber))
+  }
+
+  async removeUpload(uploadId: string): Promise<void> {
+    await rm(this.uploadDir(uploadId), { recursive: true, force: true })
+  }
+
+  /** Concatenates parts into a temporary file, hashing as it goes. */
+  async concatenate(uploadId: string, partNumbers: number[]): Promise<{ temp: string; size: number; sha256: string }> {
+    const temp = join(this.root, 'tmp', randomUUID())
+    const out = createWriteStream(temp)
+    const hasher = createHash('sha256')
+    let size = 0
+    for (const partNumber of partNumbers) {
+      const input = createReadStream(this.partPath(uploadId, partNumber))
+      input.on('data', chunk => {
+        hasher.update(chunk)
+        size += chunk.length
+      })
+      await pipeline(input, out, { end: false })
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+    return { temp, size, sha256: hasher.digest('hex') }
+  }
+
+  async moveInto(temp: string, target: string): Promise<void> {
+    await rename(temp, target)
+  }
+}
