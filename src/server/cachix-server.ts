@@ -158,7 +158,8 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
   function permission(req: IncomingMessage, cache: CacheState): 'none' | 'read' | 'write' {
     const header = req.headers.authorization ?? ''
     let token = ''
-    if (header.startsWith('Bearer ')) token = header.slice(7).trim()
+    // HTTP trims header values, so Cachix's anonymous "Bearer " arrives as "Bearer".
+    if (/^Bearer(\s|$)/.test(header)) token = header.slice(6).trim()
     else if (header.startsWith('Basic ')) {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8')
       token = decoded.slice(decoded.indexOf(':') + 1)

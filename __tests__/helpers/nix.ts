@@ -1,0 +1,86 @@
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run, type RunResult } from '../../src/util/process.js'
+
+/** Options every test build takes: no network, nothing substituted, a hook only when asked. */
+export const OFFLINE = ['--option', 'substituters', '', '--option', 'narinfo-cache-negative-ttl', '0']
+
+export function nonce(): string {
+  return `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
+}
+
+/**
+ * A closure with shared and chained references: base ← lib ← app, base ← app, plus a
+ * file of `bigBytes` pseudo-random bytes in lib so some NARs span several parts.
+ */
+export function chainExpression(tag: string, bigBytes = 0): string {
+  return `let
+    mk = name: script: attrs: derivation ({ inherit name; system = "x86_64-linux"; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; args = [ "-c" script ]; } // attrs);
+    base = mk "base-${tag}" "echo base ${tag} > $out" {};
+    lib = mk "lib-${tag}" "mkdir -p $out/lib; echo $base > $out/lib/base-ref; ln -s $base $out/lib/base; head -c ${bigBytes} /dev/urandom > $out/lib/blob; printf '#!/bin/sh\\necho hi\\n' > $out/lib/run; chmod +x $out/lib/run" { inherit base; };
+    app = mk "app-${tag}" "mkdir -p $out/bin; echo $lib $base > $out/bin/refs" { inherit lib base; };
+  in { inherit base lib app; }`
+}
+
+export async function nixBuild(expression: string, attr?: string, extraArgs: string[] = []): Promise<string[]> {
+  const args = ['--no-out-link', ...OFFLINE, ...extraArgs, '-E', expression]
+  if (attr) args.push('-A', attr)
+  const { stdout } = await run('nix-build', args)
+  return stdout.split('\n').filter(l => l.startsWith('/nix/store/'))
+}
+
+export async function closureOf(paths: string[]): Promise<string[]> {
+  const { stdout } = await run('nix-store', ['--query', '--requisites', ...paths])
+  return stdout.split('\n').filter(l => l !== '')
+}
+
+export interface Realised {
+  store: string
+  result: RunResult
+}
+
+/**
+ * Realises `paths` into a brand-new store that trusts only `publicKeys` and substitutes only
+ * from `cacheUrl`. Output paths cannot be built there (their derivations are absent), so a
+ * success means everything came from the cache with a verified signature.
+ */
+export async function realiseInFreshStore(cacheUrl: string, publicKeys: string[], paths: string[]): Promise<Realised> {
+  const store = await mkdtemp(join(tmpdir(), 'fresh-store-'))
+  const result = await run(
+    'nix-store',
+    [
+      '--store',
+      store,
+      '--realise',
+      ...paths,
+      '--option',
+      'substituters',
+      cacheUrl,
+      '--option',
+      'trusted-public-keys',
+      publicKeys.join(' '),
+      '--option',
+      'require-sigs',
+      'true',
+      '--option',
+      'narinfo-cache-negative-ttl',
+      '0',
+      '--option',
+      'narinfo-cache-positive-ttl',
+      '0'
+    ],
+    { okCodes: [1] }
+  )
+  return { store, result }
+}
+
+/** sha256 of `nix-store --dump` of a path, read from the given store root ('' for /nix). */
+export async function narHashIn(storeRoot: string, path: string): Promise<string> {
+  const args = storeRoot === '' ? ['--query', '--hash', path] : ['--store', storeRoot, '--query', '--hash', path]
+  return (await run('nix-store', args)).stdout.trim()
+}
+
+export async function readStoreFile(storeRoot: string, path: string): Promise<string> {
+  return readFile(join(storeRoot, path), 'utf8')
+}
