@@ -1,0 +1,36 @@
+import { copyFile, cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from '../../src/util/process.js'
+import { REPO } from './action-runner.js'
+import { nonce } from './nix.js'
+
+const BUSYBOX_DIR = process.env.AARCH64_BUSYBOX_DIR ?? '/tmp/nix-cachix-build-aarch64-busybox'
+
+/** A static aarch64 busybox (Debian's busybox-static for arm64), fetched once per machine. */
+export async function aarch64Busybox(): Promise<string> {
+  const binary = join(BUSYBOX_DIR, 'busybox')
+  if (!existsSync(binary)) await run('bash', [join(REPO, '..', 'shared', 'tools', 'aarch64-busybox.sh'), BUSYBOX_DIR])
+  return binary
+}
+
+export interface FixtureOptions {
+  broken?: boolean
+  slow?: boolean
+  settings?: { substituters: string[]; 'trusted-public-keys': string[] }
+  tag?: string
+}
+
+/** A copy of the fixture flake with its own nonce (fresh store paths) and the aarch64 shell. */
+export async function fixtureFlake(options: FixtureOptions = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fixture-flake-'))
+  await cp(join(REPO, '__tests__', 'fixtures', 'flake'), dir, { recursive: true })
+  await writeFile(join(dir, 'nonce.txt'), options.tag ?? nonce())
+  await mkdir(join(dir, 'aarch64'))
+  await copyFile(await aarch64Busybox(), join(dir, 'aarch64', 'busybox'))
+  if (options.broken) await writeFile(join(dir, 'enable-broken'), '')
+  if (options.slow) await writeFile(join(dir, 'enable-slow'), '')
+  if (options.settings) await writeFile(join(dir, 'settings.json'), JSON.stringify(options.settings))
+  return dir
+}

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { lastLine } from '../src/util/process.js'
+import { NIX_COMMAND, NIX_OFFLINE, PUSH_SETTINGS, WRITE_TOKEN } from './config.js'
+import { watchRss, type PeakRss } from './rss.js'
+
+export interface NixCopyResult {
+  ms: number
+  peak: PeakRss
+  storeUri: string
+}
+
+/**
+ * The peer: `nix copy` to the same server's plain binary-cache endpoint. Everything but
+ * the compression method and level (set equal to ours) is left at Nix's defaults. The
+ * token goes in through a netrc file, as a CI job would give it to Nix.
+ */
+export async function runNixCopy(cacheUrl: string, workDir: string, roots: string[]): Promise<NixCopyResult> {
+  const host = new URL(cacheUrl).hostname
+  const netrc = join(workDir, 'netrc')
+  await writeFile(netrc, `machine ${host} login bench password ${WRITE_TOKEN}\n`, { mode: 0o600 })
+  const storeUri = `${cacheUrl}?compression=zstd&compression-level=${PUSH_SETTINGS.compressionLevel}`
+  const args = [...NIX_COMMAND, 'copy', ...NIX_OFFLINE, '--option', 'netrc-file', netrc, '--to', storeUri, ...roots]
+  const started = performance.now()
+  const child = spawn('nix', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const watcher = watchRss(child.pid ?? 0)
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', exitCode => resolve(exitCode ?? 1))
+  })
+  const ms = performance.now() - started
+  const peak = watcher.stop()
+  if (code !== 0) throw new Error(`nix copy failed with exit code ${code}: ${lastLine(stderr)}`)
+  return { ms, peak, storeUri }
+}

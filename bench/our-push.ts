@@ -1,0 +1,23 @@
+import type { PushOneResult } from './push-one.js'
+import { watchRss, type PeakRss } from './rss.js'
+import { exited, firstJsonLine, spawnChild } from './child.js'
+
+export interface OurPush extends PushOneResult {
+  tree: PeakRss
+}
+
+/** Our push of `roots`, in a child process whose tree RSS is sampled from here. */
+export async function runOurPush(baseUrl: string, cacheName: string, roots: string[]): Promise<OurPush> {
+  const child = await spawnChild('push-one', [baseUrl, cacheName, ...roots])
+  child.stdin?.end()
+  const watcher = watchRss(child.pid ?? 0)
+  try {
+    const result = await firstJsonLine<PushOneResult>(child)
+    const code = await exited(child)
+    if (code !== 0) throw new Error(`push-one exited with code ${code}`)
+    if (result.failures.length > 0) throw new Error(`our push failed: ${result.failures.slice(0, 3).join('; ')}`)
+    return { ...result, tree: watcher.stop() }
+  } finally {
+    watcher.stop()
+  }
+}

@@ -1,0 +1,16 @@
+import { startCachixServer, type CachixServerOptions } from '../src/server/cachix-server.js'
+
+// Runs the local Cachix server in its own process so its request handling, hashing and
+// disk writes never share an event loop with the client being measured.
+const options = JSON.parse(process.argv[2] ?? '{}') as CachixServerOptions
+const server = await startCachixServer({ ...options, log: line => process.stderr.write(`server: ${line}\n`) })
+process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
+
+const stop = async (): Promise<void> => {
+  await server.close()
+  process.exit(0)
+}
+// The parent holds our stdin: when it closes (also when the parent dies) the server goes too.
+process.stdin.on('end', () => void stop())
+process.stdin.resume()
+process.on('SIGTERM', () => void stop())

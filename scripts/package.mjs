@@ -1,0 +1,9 @@
+// Builds one ncc bundle per entry point into dist/<name>/index.js.
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+
+const entries = { main: 'src/main.ts', post: 'src/post.ts' }
+rmSync('dist', { recursive: true, force: true })
+for (const [name, source] of Object.entries(entries)) {
+  execFileSync('npx', ['ncc', 'build', source, '-o', `dist/${name}`, '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' })
+}

@@ -1,0 +1,60 @@
+import { run } from '../util/process.js'
+
+const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
+
+export interface HostInfo {
+  name: string
+  system: string
+  drvPath: string
+  outPath: string
+  substituters: string[]
+  trustedPublicKeys: string[]
+}
+
+export function nixString(text: string): string {
+  return JSON.stringify(text).replace(/\$\{/g, '\\${')
+}
+
+/** Nix function over nixosConfigurations: each host's build system, without building anything. */
+export const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs'
+
+export function detailsExpression(hosts: string[]): string {
+  const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
+  return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = s.substituters or []; trustedPublicKeys = s.trusted-public-keys or [];
+  }) (builtins.intersectAttrs { ${wanted} } cs)`
+}
+
+async function evalJson(flake: string, attribute: string, apply: string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<unknown> {
+  const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env })
+  return JSON.parse(stdout)
+}
+
+/** Every host and its system, in one evaluation. */
+export async function hostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<Record<string, string>> {
+  return (await evalJson(flake, 'nixosConfigurations', SYSTEMS_EXPRESSION, env, extraArgs)) as Record<string, string>
+}
+
+export async function hostDetails(flake: string, hosts: string[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {
+  if (hosts.length === 0) return []
+  // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
+  const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs)) as Record<
+    string,
+    { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }
+  >
+  return hosts.map(name => {
+    const { system, drv, out, substituters, trustedPublicKeys } = raw[name]
+    return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys }
+  })
+}
+
+export function toplevelInstallable(flake: string, host: string): string {
+  return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`
+}
+
+/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
+export async function attributeOutPath(flake: string, attribute: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<string> {
+  const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env })
+  return stdout.trim()
+}

@@ -1,0 +1,16 @@
+import * as core from '@actions/core'
+import { parseInputs, type Inputs } from './inputs.js'
+
+const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token']
+
+/** The action's inputs, validated, with secrets masked before anything can log them. */
+export function getInputs(): Inputs {
+  for (const name of SECRET_INPUTS) {
+    const value = core.getInput(name).trim()
+    if (value === '') continue
+    core.setSecret(value)
+    // A Nix-format key is also masked without its name, in case a tool prints only the body.
+    if (value.includes(':')) core.setSecret(value.slice(value.indexOf(':') + 1))
+  }
+  return parseInputs(name => core.getInput(name))
+}

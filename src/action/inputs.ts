@@ -1,0 +1,226 @@
+import { isValidCacheName } from '../cachix/names.js'
+import type { CompressionMethod } from '../push/compressor.js'
+import { parseSigningKey } from '../nix/signing.js'
+
+export type Tristate = 'auto' | 'true' | 'false'
+export type NixSystem = 'x86_64-linux' | 'aarch64-linux'
+export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux']
+
+export interface Inputs {
+  flake: string
+  /** Empty: every host whose system is `system`. */
+  hosts: string[]
+  system: NixSystem
+  attributes: string[]
+  keepGoing: boolean
+  maxJobs?: string
+  cores?: number
+  extraArgs: string[]
+  cachix?: string
+  cachixAuthToken?: string
+  cachixSigningKey?: string
+  cachixUrl: string
+  push: Tristate
+  pushFilter?: RegExp
+  compression?: CompressionMethod
+  extraPullCaches: string[]
+  useHostSubstituters: boolean
+  skipCached: boolean
+  failOnPushError: boolean
+  installNix: Tristate
+  nixVersion: string
+  extraNixConfig: string
+  githubToken?: string
+  builders?: string
+  qemu: Tristate
+  qemuInterpreter?: string
+  /** Minutes the action may run before it stops building to drain pushes. */
+  timeBudgetMinutes?: number
+  drainTimeoutSeconds: number
+  pushJobs: number
+}
+
+export type InputReader = (name: string) => string
+
+class InputError extends Error {}
+
+function fail(name: string, message: string): never {
+  throw new InputError(`input ${name}: ${message}`)
+}
+
+function list(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map(s => s.trim())
+    .filter(s => s !== '')
+}
+
+function bool(name: string, text: string, fallback: boolean): boolean {
+  const value = text.trim().toLowerCase()
+  if (value === '') return fallback
+  if (value === 'true') return true
+  if (value === 'false') return false
+  return fail(name, `"${text}" is not true or false`)
+}
+
+function tristate(name: string, text: string): Tristate {
+  const value = text.trim().toLowerCase() || 'auto'
+  if (value === 'auto' || value === 'true' || value === 'false') return value
+  return fail(name, `"${text}" is not auto, true or false`)
+}
+
+function positiveInt(name: string, text: string, allowZero = false): number | undefined {
+  const value = text.trim()
+  if (value === '') return undefined
+  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) return fail(name, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`)
+  return Number(value)
+}
+
+/** Splits `extra-args` like a shell would for plain words and quotes, without running one. */
+export function splitArgs(name: string, text: string): string[] {
+  const args: string[] = []
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g
+  if (/[\n\r]/.test(text.trim())) fail(name, 'must be on one line')
+  if ((text.match(/"/g)?.length ?? 0) % 2 === 1 || (text.match(/'/g)?.length ?? 0) % 2 === 1) fail(name, 'has an unclosed quote')
+  for (const match of text.matchAll(pattern)) args.push(match[1] ?? match[2] ?? match[3])
+  return args
+}
+
+export function nativeSystem(arch: string = process.arch): NixSystem | undefined {
+  if (arch === 'x64') return 'x86_64-linux'
+  if (arch === 'arm64') return 'aarch64-linux'
+  return undefined
+}
+
+// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
+const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
+const FORBIDDEN_NIX_CONFIG = ['post-build-hook']
+
+/**
+ * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
+ * returns, so a bad value is one line of error and no side effect.
+ */
+export function parseInputs(read: InputReader, arch: string = process.arch): Inputs {
+  const text = (name: string): string => read(name).trim()
+
+  const flake = text('flake') || '.'
+  if (/\s/.test(flake)) fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`)
+
+  const hosts = list(read('hosts'))
+  for (const host of hosts) if (!HOST_NAME.test(host)) fail('hosts', `"${host}" is not a nixosConfigurations attribute name`)
+
+  const systemText = text('system')
+  const native = nativeSystem(arch)
+  let system: NixSystem
+  if (systemText === '') {
+    if (!native) fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`)
+    system = native
+  } else if ((SYSTEMS as string[]).includes(systemText)) system = systemText as NixSystem
+  else fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`)
+
+  const attributes = list(read('attributes'))
+  for (const attribute of attributes) if (!ATTRIBUTE_PATH.test(attribute)) fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`)
+
+  const maxJobs = text('max-jobs')
+  if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs)) fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
+
+  const cachix = text('cachix') || undefined
+  if (cachix !== undefined && !isValidCacheName(cachix)) fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
+
+  const token = read('cachix-auth-token').trim() || undefined
+  if (token !== undefined && /\s/.test(token)) fail('cachix-auth-token', 'contains white space: paste the token alone, without a prefix or line breaks')
+  const signingKey = read('cachix-signing-key').trim() || undefined
+  if (signingKey !== undefined) {
+    try {
+      parseSigningKey(signingKey)
+    } catch (error: unknown) {
+      fail('cachix-signing-key', error instanceof Error ? error.message : String(error))
+    }
+  }
+
+  const push = tristate('push', read('push'))
+  if (push === 'true' && cachix === undefined) fail('push', 'is true but no cachix cache name is set')
+  if (push === 'true' && token === undefined && signingKey === undefined) {
+    fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)')
+  }
+  if ((token !== undefined || signingKey !== undefined) && cachix === undefined) fail('cachix', 'is empty but Cachix credentials were given: set the cache name')
+
+  const filterText = text('push-filter')
+  let pushFilter: RegExp | undefined
+  if (filterText !== '') {
+    try {
+      pushFilter = new RegExp(filterText)
+    } catch (error: unknown) {
+      fail('push-filter', `"${filterText}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`)
+    }
+  }
+
+  const compressionText = text('compression').toLowerCase()
+  let compression: CompressionMethod | undefined
+  if (compressionText === 'zstd' || compressionText === 'xz') compression = compressionText
+  else if (compressionText !== '') fail('compression', `"${compressionText}" is not zstd or xz`)
+
+  const extraPullCaches = list(read('extra-pull-caches'))
+  for (const name of extraPullCaches) if (!isValidCacheName(name)) fail('extra-pull-caches', `"${name}" is not a Cachix cache name`)
+
+  const nixVersion = text('nix-version') || '2.35.1'
+  if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`)
+
+  const extraNixConfig = read('extra-nix-config')
+  for (const line of extraNixConfig.split('\n')) {
+    const trimmed = line.trim()
+    if (trimmed === '' || trimmed.startsWith('#')) continue
+    const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed)
+    if (!match && !/^!?include\s+\S/.test(trimmed)) fail('extra-nix-config', `line "${trimmed}" is not "name = value"`)
+    if (match && FORBIDDEN_NIX_CONFIG.includes(match[1])) fail('extra-nix-config', `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`)
+  }
+
+  const builders = text('builders') || undefined
+  const qemu = tristate('qemu', read('qemu'))
+  const qemuInterpreter = text('qemu-interpreter') || undefined
+  if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/')) fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`)
+
+  const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'))
+  const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600
+  if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds) {
+    fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout: raise it or lower drain-timeout`)
+  }
+
+  const cachixUrl = text('cachix-url') || 'https://cachix.org'
+  if (!/^https?:\/\/[^\s/]+/.test(cachixUrl)) fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`)
+
+  return {
+    flake,
+    hosts,
+    system,
+    attributes,
+    keepGoing: bool('keep-going', read('keep-going'), true),
+    maxJobs: maxJobs || undefined,
+    cores: positiveInt('cores', read('cores'), true),
+    extraArgs: splitArgs('extra-args', read('extra-args')),
+    cachix,
+    cachixAuthToken: token,
+    cachixSigningKey: signingKey,
+    cachixUrl,
+    push,
+    pushFilter,
+    compression,
+    extraPullCaches,
+    useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
+    skipCached: bool('skip-cached', read('skip-cached'), true),
+    failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
+    installNix: tristate('install-nix', read('install-nix')),
+    nixVersion,
+    extraNixConfig,
+    githubToken: read('github-token').trim() || undefined,
+    builders,
+    qemu,
+    qemuInterpreter,
+    timeBudgetMinutes,
+    drainTimeoutSeconds,
+    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8
+  }
+}
+
+export { InputError }

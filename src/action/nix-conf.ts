@@ -1,0 +1,89 @@
+export const BLOCK_BEGIN = '# BEGIN nix-cachix-build (removed again by the action\'s post step)'
+export const BLOCK_END = '# END nix-cachix-build'
+
+export interface NixConfSettings {
+  substituters: string[]
+  trustedPublicKeys: string[]
+  extraPlatforms: string[]
+  postBuildHook?: string
+  maxJobs?: string
+  cores?: number
+  builders?: string
+  trustedUsers: string[]
+  /** A 0600 file with the secret settings (access-tokens, netrc-file), kept out of nix.conf. */
+  secretsFile?: string
+  extraConfig: string
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values.filter(v => v !== ''))]
+}
+
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+export function renderManagedBlock(settings: NixConfSettings): string {
+  const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes']
+  const substituters = unique(settings.substituters)
+  if (substituters.length > 0) lines.push(`extra-substituters = ${substituters.join(' ')}`)
+  const keys = unique(settings.trustedPublicKeys)
+  if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
+  const platforms = unique(settings.extraPlatforms)
+  if (platforms.length > 0) lines.push(`extra-platforms = ${platforms.join(' ')}`)
+  const users = unique(settings.trustedUsers)
+  if (users.length > 0) lines.push(`extra-trusted-users = ${users.join(' ')}`)
+  // A cache that fails mid-download should cost a rebuild, not the job.
+  lines.push('fallback = true')
+  // What this job just pushed must be seen as present by the next query in the same job.
+  lines.push('narinfo-cache-negative-ttl = 0')
+  if (settings.maxJobs !== undefined) lines.push(`max-jobs = ${settings.maxJobs}`)
+  if (settings.cores !== undefined) lines.push(`cores = ${settings.cores}`)
+  if (settings.builders !== undefined) lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true')
+  if (settings.postBuildHook !== undefined) lines.push(`post-build-hook = ${settings.postBuildHook}`)
+  const extra = settings.extraConfig.trim()
+  if (extra !== '') lines.push(extra)
+  if (settings.secretsFile !== undefined) lines.push(`!include ${settings.secretsFile}`)
+  lines.push(BLOCK_END)
+  return `${lines.join('\n')}\n`
+}
+
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+export function replaceManagedBlock(existing: string, block: string | undefined): string {
+  const start = existing.indexOf(BLOCK_BEGIN)
+  const endMarker = existing.indexOf(BLOCK_END, start)
+  let base = existing
+  if (start >= 0 && endMarker >= 0) {
+    const after = existing.indexOf('\n', endMarker)
+    base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '')
+  }
+  if (block === undefined) return base
+  const separator = base === '' || base.endsWith('\n') ? '' : '\n'
+  return `${base}${separator}${block}`
+}
+
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+export function existingPostBuildHook(showConfig: string): string | undefined {
+  const match = /^post-build-hook = (.*)$/m.exec(showConfig)
+  const value = match?.[1].trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+export interface NetrcEntry {
+  host: string
+  password: string
+}
+
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+export function renderNetrc(entries: NetrcEntry[], existing = ''): string {
+  const hosts = new Set(entries.map(e => e.host))
+  const kept = existing
+    .split('\n')
+    .filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''))
+  const added = entries.map(e => `machine ${e.host} password ${e.password}`)
+  return `${[...kept, ...added].join('\n')}\n`
+}
+
+export function renderSecretsConf(accessTokens: string[], netrcFile?: string): string {
+  const lines: string[] = []
+  if (accessTokens.length > 0) lines.push(`access-tokens = ${accessTokens.join(' ')}`)
+  if (netrcFile !== undefined) lines.push(`netrc-file = ${netrcFile}`)
+  return `${lines.join('\n')}\n`
+}

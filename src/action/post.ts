@@ -1,0 +1,78 @@
+import * as core from '@actions/core'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { NixStore } from '../nix/store.js'
+import { createPusher } from '../push/defaults.js'
+import { openCachixSession } from '../push/session.js'
+import { errorMessage } from '../util/process.js'
+import { getInputs } from './get-inputs.js'
+import { writeManagedBlock, restartDaemonIfRunning } from './nix-conf-file.js'
+import { formatBytes } from './report.js'
+import { readWholeSpool } from './spool.js'
+import { State } from './state.js'
+
+/**
+ * Runs after main whatever happened to it (failure, cancellation, timeout). If main did not
+ * finish pushing, it pushes what was built, within drain-timeout. Then it removes what main
+ * left behind. It only ever warns: a green job never turns red here.
+ */
+export async function runPost(): Promise<void> {
+  try {
+    if (core.getState(State.Finished) !== 'true' && core.getState(State.Pushing) === 'true') await salvage()
+  } catch (error: unknown) {
+    core.warning(`Salvage push failed: ${errorMessage(error)}`)
+  }
+  try {
+    await cleanUp()
+  } catch (error: unknown) {
+    core.warning(`Clean-up failed: ${errorMessage(error)}`)
+  }
+}
+
+async function salvage(): Promise<void> {
+  await core.group('Salvage: push what was built before main stopped', async () => {
+    const inputs = getInputs()
+    if (!inputs.cachix) return
+    const workDir = core.getState(State.WorkDir)
+    const store = new NixStore()
+    const session = await openCachixSession({
+      baseUrl: inputs.cachixUrl,
+      cacheName: inputs.cachix,
+      authToken: inputs.cachixAuthToken,
+      signingKey: inputs.cachixSigningKey,
+      compression: inputs.compression
+    })
+    const roots = new Set<string>()
+    for (const entry of await readWholeSpool(join(workDir, 'built.spool'))) {
+      const outputs = entry.outPaths.length > 0 ? entry.outPaths : await store.derivationOutputs(entry.drvPath).catch(() => [])
+      for (const output of outputs) roots.add(output)
+    }
+    const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
+    for (const host of hosts) if (await store.isValid(host.outPath)) roots.add(host.outPath)
+    core.info(`${roots.size} built paths to check against the cache`)
+    const pusher = createPusher(session, store, {
+      jobs: inputs.pushJobs,
+      exclude: inputs.pushFilter,
+      onEvent: event => {
+        if (event.kind === 'failed') core.warning(`push of ${event.path} failed: ${event.error}`)
+      }
+    })
+    pusher.add([...roots])
+    const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000)
+    const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`
+    core.info(line)
+    if (report.failed > 0 || report.leftovers.length > 0) core.warning(line)
+    await core.summary.addRaw(`\n### Salvage after an interrupted run\n\n${line}.\n`).write()
+  })
+}
+
+async function cleanUp(): Promise<void> {
+  const confPath = core.getState(State.NixConf)
+  if (confPath !== '') {
+    await writeManagedBlock(confPath, undefined)
+    await restartDaemonIfRunning()
+  }
+  const workDir = core.getState(State.WorkDir)
+  // The secrets file and netrc hold tokens; nothing of them may outlive the job.
+  if (workDir !== '') await rm(workDir, { recursive: true, force: true })
+}

@@ -1,0 +1,41 @@
+import { access, constants, mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { run } from '../util/process.js'
+
+const isRoot = (): boolean => process.getuid?.() === 0
+
+async function writable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.W_OK)
+    return true
+  } catch {
+    try {
+      await access(dirname(path), constants.W_OK)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+export async function writeSystemFile(path: string, content: string, mode = 0o644): Promise<void> {
+  if (isRoot() || (await writable(path))) {
+    if (!path.startsWith('/proc/')) await mkdir(dirname(path), { recursive: true }).catch(() => undefined)
+    await writeFile(path, content, { mode })
+    return
+  }
+  const special = path.startsWith('/proc/')
+  if (!special) await run('sudo', ['mkdir', '-p', dirname(path)])
+  await run('sudo', ['tee', path], { input: content })
+  if (!special) await run('sudo', ['chmod', mode.toString(8), path])
+}
+
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+export async function runAsRoot(command: string, args: string[], input?: string): Promise<string> {
+  const { stdout } = isRoot() ? await run(command, args, { input }) : await run('sudo', [command, ...args], { input })
+  return stdout
+}

@@ -1,0 +1,63 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { run } from '../util/process.js'
+import { BINFMT_DIR, ENTRY_NAME, matchesAarch64, parseBinfmtEntry, registrationLine, type BinfmtEntry } from './binfmt.js'
+import { runAsRoot, writeSystemFile } from './privileged.js'
+
+export const DEFAULT_INTERPRETER = '/usr/bin/qemu-aarch64-static'
+
+export async function readBinfmtEntries(): Promise<BinfmtEntry[]> {
+  let names: string[]
+  try {
+    names = await readdir(BINFMT_DIR)
+  } catch {
+    return []
+  }
+  const entries: BinfmtEntry[] = []
+  for (const name of names) {
+    if (name === 'register' || name === 'status') continue
+    const entry = parseBinfmtEntry(name, await readFile(join(BINFMT_DIR, name), 'utf8').catch(() => ''))
+    if (entry) entries.push(entry)
+  }
+  return entries
+}
+
+async function exists(path: string): Promise<boolean> {
+  return readFile(path).then(
+    () => true,
+    () => false
+  )
+}
+
+/** Makes sure binfmt_misc is mounted and a static qemu-aarch64 exists (installing Debian/Ubuntu's package if not). */
+export async function prepareInterpreter(interpreter: string | undefined, log: (line: string) => void): Promise<string> {
+  if (!(await exists(join(BINFMT_DIR, 'register')))) {
+    log('mounting binfmt_misc')
+    await runAsRoot('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR])
+  }
+  const path = interpreter ?? DEFAULT_INTERPRETER
+  if (await exists(path)) return path
+  if (interpreter !== undefined) throw new Error(`qemu-interpreter ${interpreter} does not exist: give the path of a static qemu-aarch64`)
+  log('installing qemu-user-static')
+  await runAsRoot('apt-get', ['update', '-qq']).catch(() => '')
+  await runAsRoot('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'qemu-user-static'])
+  if (!(await exists(path))) throw new Error(`qemu-user-static was installed but ${path} is missing: set qemu-interpreter`)
+  return path
+}
+
+/** Registers (or re-registers without F) and then proves it by reading /proc back. */
+export async function registerAarch64(interpreter: string, replace: string | undefined): Promise<BinfmtEntry> {
+  if (replace !== undefined) await writeSystemFile(join(BINFMT_DIR, replace), '-1')
+  else if (await exists(join(BINFMT_DIR, ENTRY_NAME))) await writeSystemFile(join(BINFMT_DIR, ENTRY_NAME), '-1')
+  await writeSystemFile(join(BINFMT_DIR, 'register'), registrationLine(interpreter))
+  const entry = (await readBinfmtEntries()).find(e => e.name === ENTRY_NAME)
+  if (!entry || !entry.enabled || !entry.flags.includes('F') || !matchesAarch64(entry)) {
+    throw new Error(`registering ${interpreter} in ${BINFMT_DIR} did not take effect: the runner's kernel may not allow binfmt_misc`)
+  }
+  return entry
+}
+
+export async function qemuVersion(interpreter: string): Promise<string> {
+  const { stdout } = await run(interpreter, ['--version']).catch(() => ({ stdout: 'unknown version' }))
+  return stdout.split('\n')[0]
+}

@@ -1,0 +1,24 @@
+/** Keys of what main hands to post through GITHUB_STATE. */
+export enum State {
+  WorkDir = 'work-dir',
+  NixConf = 'nix-conf',
+  /** 'true' once main has pushed everything it meant to. */
+  Finished = 'finished',
+  /** JSON [{name, outPath}] of the hosts main set out to build. */
+  Hosts = 'hosts',
+  StartedAt = 'started-at',
+  Pushing = 'pushing'
+}
+
+export enum Output {
+  Hosts = 'hosts',
+  Built = 'built',
+  Substituted = 'substituted',
+  Pushed = 'pushed',
+  PushedBytes = 'pushed-bytes',
+  SkippedHosts = 'skipped-hosts',
+  FailedHosts = 'failed-hosts',
+  Coverage = 'coverage',
+  Status = 'status',
+  Findings = 'findings'
+}

@@ -1,0 +1,40 @@
+import { NixStore } from '../nix/store.js'
+import { makePushFilter } from './filter.js'
+import { Pusher, type PushEvent } from './pusher.js'
+import type { CachixSession } from './session.js'
+import { DEFAULT_PART_SIZE } from './upload-path.js'
+
+export interface PushTuning {
+  jobs?: number
+  exclude?: RegExp
+  compressionLevel?: number
+  partSize?: number
+  bufferBytes?: number
+  pathRetries?: number
+  pathRetryDelayMs?: number
+  onEvent?: (event: PushEvent) => void
+}
+
+// Cachix's defaults: 8 paths at once, level 2, 32 MiB parts, 3 whole-path retries 5 s apart.
+// Part buffers are capped at 96 MiB in total, which keeps a push under 200 MiB of memory.
+export const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 96 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 }
+
+export function createPusher(session: CachixSession, store: NixStore, tuning: PushTuning = {}): Pusher {
+  return new Pusher({
+    client: session.client,
+    store,
+    filter: makePushFilter(tuning.exclude),
+    upload: {
+      compression: session.compression,
+      compressionLevel: tuning.compressionLevel ?? PUSH_DEFAULTS.compressionLevel,
+      partSize: tuning.partSize ?? PUSH_DEFAULTS.partSize,
+      partConcurrency: PUSH_DEFAULTS.partConcurrency,
+      signingKey: session.signingKey
+    },
+    jobs: tuning.jobs ?? PUSH_DEFAULTS.jobs,
+    bufferBytes: tuning.bufferBytes ?? PUSH_DEFAULTS.bufferBytes,
+    pathRetries: tuning.pathRetries ?? PUSH_DEFAULTS.pathRetries,
+    pathRetryDelayMs: tuning.pathRetryDelayMs ?? PUSH_DEFAULTS.pathRetryDelayMs,
+    onEvent: tuning.onEvent
+  })
+}
