@@ -9,8 +9,8 @@ import { startBenchServer } from './server.js'
 
 const TARGET_KIB = 200 * 1024
 
-function helpers(peak: PeakRss, main: string): string {
-  const others = Object.entries(peak.byCommand).filter(([name]) => name !== main)
+function helpers(peak: PeakRss | undefined, main: string): string {
+  const others = Object.entries(peak?.byCommand ?? {}).filter(([name]) => name !== main)
   return others.length === 0 ? 'none' : others.map(([name, kib]) => `${name} ${mib(kib * 1024)}`).join(', ')
 }
 
@@ -24,24 +24,24 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
   for (let i = 1; i <= config.runs; i++) {
     const server = await startBenchServer([{ name: 'A', writeTokens: [WRITE_TOKEN] }, { name: 'B', writeTokens: [WRITE_TOKEN] }])
     try {
-      const o = await runOurPush(server.url, 'A', [path])
+      const o = await runOurPush(server.url, 'A', [path], true)
       ours.push(o)
-      log(`run ${i}: ours peak RSS ${mib(o.peakRssKiB * 1024)} (node), tree ${mib(o.tree.treeKiB * 1024)}; helpers: ${helpers(o.tree, 'node')}; ${seconds(o.ms)}, ${rate(narBytes, o.ms)}`)
-      const n = await runNixCopy(server.cacheUrl('B'), server.dataDir, [path])
+      log(`run ${i}: ours peak RSS ${mib(o.peakRssKiB * 1024)} (node), tree ${mib((o.tree?.treeKiB ?? 0) * 1024)}; helpers: ${helpers(o.tree, 'node')}; ${seconds(o.ms)}, ${rate(narBytes, o.ms)}`)
+      const n = await runNixCopy(server.cacheUrl('B'), server.dataDir, [path], true)
       nix.push(n)
-      log(`run ${i}: nix copy peak RSS ${mib((n.peak.byCommand.nix ?? 0) * 1024)} (nix), tree ${mib(n.peak.treeKiB * 1024)}; ${seconds(n.ms)}, ${rate(narBytes, n.ms)}`)
+      log(`run ${i}: nix copy peak RSS ${mib((n.peak?.byCommand.nix ?? 0) * 1024)} (nix), tree ${mib((n.peak?.treeKiB ?? 0) * 1024)}; ${seconds(n.ms)}, ${rate(narBytes, n.ms)}`)
     } finally {
       await server.stop()
     }
   }
   // Memory varies little run to run; the worst run is the honest number for a ceiling.
   const o = best(ours, r => -r.peakRssKiB)
-  const n = best(nix, r => -(r.peak.byCommand.nix ?? 0))
-  const nixKiB = n.peak.byCommand.nix ?? 0
+  const n = best(nix, r => -(r.peak?.byCommand.nix ?? 0))
+  const nixKiB = n.peak?.byCommand.nix ?? 0
   log(`ours ${mib(o.peakRssKiB * 1024)} vs nix copy ${mib(nixKiB * 1024)} (target ours <= ${mib(TARGET_KIB * 1024)}) ${verdict(o.peakRssKiB, TARGET_KIB, false)}`)
   return [
     [`peak RSS, ours (node, ${mib(narBytes)} NAR)`, mib(o.peakRssKiB * 1024), `<= ${TARGET_KIB / 1024} MiB`, verdict(o.peakRssKiB, TARGET_KIB, false)],
-    ['peak RSS, ours (node + nix-store + zstd)', mib(o.tree.treeKiB * 1024), '', ''],
+    ['peak RSS, ours (node + nix-store + zstd)', mib((o.tree?.treeKiB ?? 0) * 1024), '', ''],
     ['peak RSS, nix copy', mib(nixKiB * 1024), '', ''],
     ['nix copy / ours peak RSS', ratio(nixKiB / o.peakRssKiB), '', '']
   ]

@@ -7,7 +7,8 @@ import { watchRss, type PeakRss } from './rss.js'
 
 export interface NixCopyResult {
   ms: number
-  peak: PeakRss
+  /** Only when sampled, as for our push. */
+  peak?: PeakRss
   storeUri: string
 }
 
@@ -16,7 +17,7 @@ export interface NixCopyResult {
  * the compression method and level (set equal to ours) is left at Nix's defaults. The
  * token goes in through a netrc file, as a CI job would give it to Nix.
  */
-export async function runNixCopy(cacheUrl: string, workDir: string, roots: string[]): Promise<NixCopyResult> {
+export async function runNixCopy(cacheUrl: string, workDir: string, roots: string[], sampleRss = false): Promise<NixCopyResult> {
   const host = new URL(cacheUrl).hostname
   const netrc = join(workDir, 'netrc')
   await writeFile(netrc, `machine ${host} login bench password ${WRITE_TOKEN}\n`, { mode: 0o600 })
@@ -24,7 +25,7 @@ export async function runNixCopy(cacheUrl: string, workDir: string, roots: strin
   const args = [...NIX_COMMAND, 'copy', ...NIX_OFFLINE, '--option', 'netrc-file', netrc, '--to', storeUri, ...roots]
   const started = performance.now()
   const child = spawn('nix', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  const watcher = watchRss(child.pid ?? 0)
+  const watcher = sampleRss ? watchRss(child.pid ?? 0) : undefined
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8')
@@ -34,7 +35,7 @@ export async function runNixCopy(cacheUrl: string, workDir: string, roots: strin
     child.once('close', exitCode => resolve(exitCode ?? 1))
   })
   const ms = performance.now() - started
-  const peak = watcher.stop()
+  const peak = watcher?.stop()
   if (code !== 0) throw new Error(`nix copy failed with exit code ${code}: ${lastLine(stderr)}`)
   return { ms, peak, storeUri }
 }

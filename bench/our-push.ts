@@ -3,21 +3,22 @@ import { watchRss, type PeakRss } from './rss.js'
 import { exited, firstJsonLine, spawnChild } from './child.js'
 
 export interface OurPush extends PushOneResult {
-  tree: PeakRss
+  /** Only when sampled: sampling costs CPU, so timed runs on a small machine go without. */
+  tree?: PeakRss
 }
 
-/** Our push of `roots`, in a child process whose tree RSS is sampled from here. */
-export async function runOurPush(baseUrl: string, cacheName: string, roots: string[]): Promise<OurPush> {
+/** Our push of `roots` in a child process, its process tree's RSS sampled from here if asked. */
+export async function runOurPush(baseUrl: string, cacheName: string, roots: string[], sampleRss = false): Promise<OurPush> {
   const child = await spawnChild('push-one', [baseUrl, cacheName, ...roots])
   child.stdin?.end()
-  const watcher = watchRss(child.pid ?? 0)
+  const watcher = sampleRss ? watchRss(child.pid ?? 0) : undefined
   try {
     const result = await firstJsonLine<PushOneResult>(child)
     const code = await exited(child)
     if (code !== 0) throw new Error(`push-one exited with code ${code}`)
     if (result.failures.length > 0) throw new Error(`our push failed: ${result.failures.slice(0, 3).join('; ')}`)
-    return { ...result, tree: watcher.stop() }
+    return { ...result, tree: watcher?.stop() }
   } finally {
-    watcher.stop()
+    watcher?.stop()
   }
 }

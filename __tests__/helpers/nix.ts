@@ -1,7 +1,6 @@
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run, type RunResult } from '../../src/util/process.js'
+import { run } from '../../src/util/process.js'
 
 /** Options every test build takes: no network, nothing substituted, a hook only when asked. */
 export const OFFLINE = ['--option', 'substituters', '', '--option', 'narinfo-cache-negative-ttl', '0']
@@ -35,45 +34,7 @@ export async function closureOf(paths: string[]): Promise<string[]> {
   return stdout.split('\n').filter(l => l !== '')
 }
 
-export interface Realised {
-  store: string
-  result: RunResult
-}
-
-/**
- * Realises `paths` into a brand-new store that trusts only `publicKeys` and substitutes only
- * from `cacheUrl`. Output paths cannot be built there (their derivations are absent), so a
- * success means everything came from the cache with a verified signature.
- */
-export async function realiseInFreshStore(cacheUrl: string, publicKeys: string[], paths: string[]): Promise<Realised> {
-  const store = await mkdtemp(join(tmpdir(), 'fresh-store-'))
-  const result = await run(
-    'nix-store',
-    [
-      '--store',
-      store,
-      '--realise',
-      ...paths,
-      '--option',
-      'substituters',
-      cacheUrl,
-      '--option',
-      'trusted-public-keys',
-      publicKeys.join(' '),
-      '--option',
-      'require-sigs',
-      'true',
-      '--option',
-      'narinfo-cache-negative-ttl',
-      '0',
-      '--option',
-      'narinfo-cache-positive-ttl',
-      '0'
-    ],
-    { okCodes: [1] }
-  )
-  return { store, result }
-}
+export { realiseInFreshStore } from '../../local/fresh-store.js'
 
 /** sha256 of `nix-store --dump` of a path, read from the given store root ('' for /nix). */
 export async function narHashIn(storeRoot: string, path: string): Promise<string> {

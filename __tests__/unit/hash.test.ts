@@ -40,13 +40,13 @@ describe('nix32', () => {
 
 describe('sha256 forms', () => {
   const [first] = NAR_VECTORS
-  it.each([first.sri, `sha256:${first.hex}`, first.nix32, first.hex, `sha256:${Buffer.from(first.hex, 'hex').toString('base64')}`])('reads %s', form => {
+  it.each([first.sri ?? '', `sha256:${first.hex}`, first.nix32, first.hex, `sha256:${Buffer.from(first.hex, 'hex').toString('base64')}`])('reads %s', form => {
     expect(toHex(parseSha256(form))).toBe(first.hex)
     expect(normaliseNixHash(form)).toBe(first.nix32)
   })
 
   it('writes SRI as path-info does', () => {
-    expect(toSri(Buffer.from(first.hex, 'hex'))).toBe(first.sri)
+    expect(toSri(Buffer.from(first.hex, 'hex'))).toBe(NAR_VECTORS[0].sri)
   })
 
   it.each(['sha256:xyz', 'md5:abc', 'sha256-AAAA', ''])('rejects %j with a message naming it', bad => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 
-export const REPO = resolve(import.meta.dirname, '..', '..')
+export const REPO = resolve(import.meta.dirname, '..')
 export const FAKE_GITHUB_TOKEN = 'ghs_fakeGithubTokenForTests0123456789'
 
 export interface RunnerFiles {

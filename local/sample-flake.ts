@@ -2,16 +2,19 @@ import { copyFile, cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../../src/util/process.js'
-import { REPO } from './action-runner.js'
-import { nonce } from './nix.js'
+import { run } from '../src/util/process.js'
+import { REPO } from './runner.js'
 
 const BUSYBOX_DIR = process.env.AARCH64_BUSYBOX_DIR ?? '/tmp/nix-cachix-build-aarch64-busybox'
+
+function nonce(): string {
+  return `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
+}
 
 /** A static aarch64 busybox (Debian's busybox-static for arm64), fetched once per machine. */
 export async function aarch64Busybox(): Promise<string> {
   const binary = join(BUSYBOX_DIR, 'busybox')
-  if (!existsSync(binary)) await run('bash', [join(REPO, '..', 'shared', 'tools', 'aarch64-busybox.sh'), BUSYBOX_DIR])
+  if (!existsSync(binary)) await run('bash', [join(REPO, 'local', 'aarch64-busybox.sh'), BUSYBOX_DIR])
   return binary
 }
 
@@ -23,9 +26,9 @@ export interface FixtureOptions {
 }
 
 /** A copy of the fixture flake with its own nonce (fresh store paths) and the aarch64 shell. */
-export async function fixtureFlake(options: FixtureOptions = {}): Promise<string> {
+export async function sampleFlake(options: FixtureOptions = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fixture-flake-'))
-  await cp(join(REPO, '__tests__', 'fixtures', 'flake'), dir, { recursive: true })
+  await cp(join(REPO, 'local', 'sample-flake'), dir, { recursive: true })
   await writeFile(join(dir, 'nonce.txt'), options.tag ?? nonce())
   await mkdir(join(dir, 'aarch64'))
   await copyFile(await aarch64Busybox(), join(dir, 'aarch64', 'busybox'))
