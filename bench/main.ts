@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { compileChildren } from './child.js'
 import { config } from './config.js'
+import { initCpuClock } from './cpu.js'
 import { describeEnvironment } from './environment.js'
 import { memory } from './memory.js'
 import { missingQuery } from './missing-query.js'
@@ -19,6 +20,7 @@ console.log('nix-cachix-build benchmark')
 for (const line of await describeEnvironment()) log(line)
 await mkdir(config.dir, { recursive: true })
 await compileChildren()
+await initCpuClock()
 
 const rows: Row[] = [['measurement', 'result', 'target', '']]
 for (const section of SECTIONS.filter(s => config.only.includes(s.key))) {

@@ -41,6 +41,9 @@ export async function missingQuery(log: (line: string) => void): Promise<Row[]> 
   const ours: { ms: number; missing: number }[] = []
   const peer: { ms: number; missing: number }[] = []
   try {
+    // One untimed round of each first, so neither pays alone for a cold server or cold caches.
+    await oursMissing(server.url, all)
+    await perPathMissing(server.cacheUrl(CACHE), all)
     for (let i = 1; i <= config.runs; i++) {
       const o = await oursMissing(server.url, all)
       const p = await perPathMissing(server.cacheUrl(CACHE), all)

@@ -34,3 +34,16 @@ export function table(rows: Row[]): string {
 export function best<T>(runs: T[], key: (run: T) => number): T {
   return runs.reduce((a, b) => (key(b) < key(a) ? b : a))
 }
+
+/** PASS/MISS, or FAIL when the run that produced the number did not do all its work. */
+export function judged(value: number, target: number, higherIsBetter: boolean, valid: boolean): string {
+  return valid ? verdict(value, target, higherIsBetter) : 'FAIL (push incomplete)'
+}
+
+/** Logs why a push is not a valid measurement; true when it is. */
+export function checkPush(log: (line: string) => void, who: string, failures: string[], uploaded: number, expected: number): boolean {
+  if (failures.length === 0 && uploaded === expected) return true
+  log(`${who}: INVALID RUN, uploaded ${uploaded} of ${expected} paths, ${failures.length} failed; first failures:`)
+  for (const failure of failures.slice(0, 3)) log(`  ${failure}`)
+  return false
+}

@@ -7,6 +7,7 @@ import { removeTree } from './store.js'
 
 export interface BenchServer {
   url: string
+  pid: number
   dataDir: string
   cacheUrl(name: string): string
   stop(): Promise<void>
@@ -25,6 +26,7 @@ export async function startBenchServer(caches: LocalCacheConfig[], prepare?: (da
   const { url } = await firstJsonLine<{ url: string }>(child)
   return {
     url,
+    pid: child.pid ?? 0,
     dataDir,
     cacheUrl: name => `${url}/cache/${name}`,
     stop: async () => {

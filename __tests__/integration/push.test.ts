@@ -74,8 +74,9 @@ describe('push engine against the local Cachix server and real Nix', () => {
     expect(fresh.result.stderr).not.toMatch(/building '/)
     expect(fresh.result.code).toBe(0)
     for (const path of closure) expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
-    const { stdout: diff } = await run('diff', ['-r', app, join(fresh.store, app)], { okCodes: [1] })
-    expect(diff).toBe('')
+    // Byte for byte: the NAR serialisation of each substituted tree equals the original's.
+    const dumpDigest = async (path: string): Promise<string> => (await run('sh', ['-c', 'nix-store --dump "$1" | sha256sum', 'dump', path])).stdout.split(' ')[0]
+    for (const path of closure) expect(await dumpDigest(join(fresh.store, path))).toBe(await dumpDigest(path))
   })
 
   it('a store that trusts another key refuses what was pushed', async () => {
@@ -184,8 +185,13 @@ describe('push engine as a stream', () => {
       const started = Date.now()
       const report = await pusher.drain(2000)
       expect(Date.now() - started).toBeLessThan(6000)
+      // Whatever stage the deadline cut (closure expansion, query, upload), the cut paths are
+      // reported as leftovers, not lost and not counted as failures.
+      const closure = await closureOf([app])
       expect(report.leftovers.length).toBeGreaterThan(0)
-      expect(report.uploaded + report.leftovers.length).toBe(3)
+      for (const path of report.leftovers) expect(closure).toContain(path)
+      expect(report.uploaded).toBeLessThan(3)
+      expect(report.failed).toBe(0)
       expect(report.pending).toBe(report.leftovers.length)
     } finally {
       await server.close()

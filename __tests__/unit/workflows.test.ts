@@ -52,7 +52,7 @@ describe('action metadata', () => {
     expect(typeof spec.description).toBe('string')
     for (const [name, input] of Object.entries(spec.inputs ?? {})) {
       expect([name, typeof input.description]).toEqual([name, 'string'])
-      expect(name).toMatch(/^[a-z][a-z0-9-]*$/)
+      expect(name).toMatch(/^[a-z][a-z0-9_-]*$/)
       if (input.default !== undefined) expect([name, typeof input.default]).toEqual([name, 'string'])
     }
     for (const [name, output] of Object.entries(spec.outputs ?? {})) expect([name, typeof output.description]).toEqual([name, 'string'])

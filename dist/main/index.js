@@ -32238,6 +32238,8 @@ class Pusher {
     started = Date.now();
     counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 };
     resolving = false;
+    /** Roots whose closure is being expanded right now. */
+    inResolution = [];
     closed = false;
     fatal;
     wake = () => undefined;
@@ -32287,7 +32289,7 @@ class Pusher {
             if (timedOut)
                 this.controller.abort(new Error('the drain deadline passed'));
         }
-        const leftovers = [...this.roots, ...this.active, ...this.queue.map(q => q.info.path)];
+        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path)])];
         this.queue.length = 0;
         this.roots.length = 0;
         this.notify();
@@ -32319,10 +32321,14 @@ class Pusher {
         try {
             while (this.roots.length > 0 && !this.controller.signal.aborted) {
                 const batch = this.roots.splice(0, this.roots.length);
+                this.inResolution = batch;
                 try {
                     await this.resolveBatch(batch);
                 }
                 catch (error) {
+                    // Cut off by the drain deadline: these are leftovers, not failures.
+                    if (this.controller.signal.aborted)
+                        break;
                     const message = errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
@@ -32334,6 +32340,7 @@ class Pusher {
                         }
                     }
                 }
+                this.inResolution = [];
                 this.notify();
             }
         }
@@ -32761,18 +32768,21 @@ async function readWholeSpool(file) {
 
 
 const LOW_DISK_BYTES = 2 * 1024 ** 3;
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 /**
  * One `nix build` for everything, while the spool the post-build-hook writes is followed and
  * every finished output goes straight to the pusher. A heartbeat says what is going on.
  */
 async function buildAndPush(plan) {
     const store = new NixStore(plan.env);
+    const log = plan.log ?? STEP_LOG;
     const started = Date.now();
     const outcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0 };
     const resolving = [];
     const spool = new SpoolReader(plan.spoolFile, entries => {
         for (const entry of entries) {
             outcome.builtDrvs.push(entry.drvPath);
+            plan.onBuilt?.(outcome.builtDrvs.length);
             resolving.push((entry.outPaths.length > 0 ? Promise.resolve(entry.outPaths) : store.derivationOutputs(entry.drvPath))
                 .then(outputs => {
                 outcome.builtOutputs.push(...outputs);
@@ -32780,27 +32790,27 @@ async function buildAndPush(plan) {
                     outcome.finishedAt.set(output, Date.now() - started);
                 plan.pusher?.add(outputs);
             })
-                .catch((error) => warning(`could not read the outputs of ${entry.drvPath}: ${errorMessage(error)}`)));
+                .catch((error) => log.warning(`could not read the outputs of ${entry.drvPath}: ${errorMessage(error)}`)));
         }
     });
     spool.start();
-    const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => info(line));
+    const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => log.info(line));
     const heartbeat = setInterval(() => {
         void (async () => {
             const free = await freeDiskBytes();
             const totals = plan.pusher?.totals();
             const pushed = totals ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing';
             const minutes = Math.round((Date.now() - started) / 60000);
-            info(`[heartbeat ${minutes} min] built ${outcome.builtDrvs.length} derivations, ${pushed}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`);
+            log.info(`[heartbeat ${minutes} min] built ${outcome.builtDrvs.length} derivations, ${pushed}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`);
             if (free !== undefined && free < LOW_DISK_BYTES)
-                warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
+                log.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
         })();
     }, plan.heartbeatMs);
     let budgetTimer;
     if (plan.stopBuildingAfterMs !== undefined) {
         budgetTimer = setTimeout(() => {
             outcome.interrupted = 'time-budget';
-            warning('The time budget is reached: stopping the build so what was built can still be pushed.');
+            log.warning('The time budget is reached: stopping the build so what was built can still be pushed.');
             build.interrupt();
         }, plan.stopBuildingAfterMs);
     }
@@ -32886,6 +32896,14 @@ function toplevelInstallable(flake, host) {
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
+}
+/** Every host's system and toplevel output path, in one evaluation (the planner's view). */
+async function allHostOutputs(flake, env, extraArgs = []) {
+    const apply = 'cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; in { system = t.system; out = t.outPath; }) cs';
+    const raw = (await evalJson(flake, 'nixosConfigurations', apply, env, extraArgs));
+    return Object.entries(raw)
+        .map(([name, v]) => ({ name, system: v.system, outPath: v.out }))
+        .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts

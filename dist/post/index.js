@@ -32236,6 +32236,8 @@ class Pusher {
     started = Date.now();
     counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 };
     resolving = false;
+    /** Roots whose closure is being expanded right now. */
+    inResolution = [];
     closed = false;
     fatal;
     wake = () => undefined;
@@ -32285,7 +32287,7 @@ class Pusher {
             if (timedOut)
                 this.controller.abort(new Error('the drain deadline passed'));
         }
-        const leftovers = [...this.roots, ...this.active, ...this.queue.map(q => q.info.path)];
+        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path)])];
         this.queue.length = 0;
         this.roots.length = 0;
         this.notify();
@@ -32317,10 +32319,14 @@ class Pusher {
         try {
             while (this.roots.length > 0 && !this.controller.signal.aborted) {
                 const batch = this.roots.splice(0, this.roots.length);
+                this.inResolution = batch;
                 try {
                     await this.resolveBatch(batch);
                 }
                 catch (error) {
+                    // Cut off by the drain deadline: these are leftovers, not failures.
+                    if (this.controller.signal.aborted)
+                        break;
                     const message = errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
@@ -32332,6 +32338,7 @@ class Pusher {
                         }
                     }
                 }
+                this.inResolution = [];
                 this.notify();
             }
         }

@@ -31,7 +31,13 @@ export interface BuildPlan {
   /** ms from now after which no more builds start. */
   stopBuildingAfterMs?: number
   heartbeatMs: number
+  /** Where build log lines and the heartbeat go (default: the step log). */
+  log?: { info: (line: string) => void; warning: (line: string) => void }
+  /** Told the number of derivations built so far, after each one. */
+  onBuilt?: (count: number) => void
 }
+
+const STEP_LOG = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }
 
 /**
  * One `nix build` for everything, while the spool the post-build-hook writes is followed and
@@ -39,12 +45,14 @@ export interface BuildPlan {
  */
 export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
   const store = new NixStore(plan.env)
+  const log = plan.log ?? STEP_LOG
   const started = Date.now()
   const outcome: BuildOutcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0 }
   const resolving: Promise<void>[] = []
   const spool = new SpoolReader(plan.spoolFile, entries => {
     for (const entry of entries) {
       outcome.builtDrvs.push(entry.drvPath)
+      plan.onBuilt?.(outcome.builtDrvs.length)
       resolving.push(
         (entry.outPaths.length > 0 ? Promise.resolve(entry.outPaths) : store.derivationOutputs(entry.drvPath))
           .then(outputs => {
@@ -52,12 +60,12 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
             for (const output of outputs) outcome.finishedAt.set(output, Date.now() - started)
             plan.pusher?.add(outputs)
           })
-          .catch((error: unknown) => core.warning(`could not read the outputs of ${entry.drvPath}: ${errorMessage(error)}`))
+          .catch((error: unknown) => log.warning(`could not read the outputs of ${entry.drvPath}: ${errorMessage(error)}`))
       )
     }
   })
   spool.start()
-  const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => core.info(line))
+  const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => log.info(line))
 
   const heartbeat = setInterval(() => {
     void (async () => {
@@ -65,8 +73,8 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
       const totals = plan.pusher?.totals()
       const pushed = totals ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing'
       const minutes = Math.round((Date.now() - started) / 60000)
-      core.info(`[heartbeat ${minutes} min] built ${outcome.builtDrvs.length} derivations, ${pushed}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`)
-      if (free !== undefined && free < LOW_DISK_BYTES) core.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`)
+      log.info(`[heartbeat ${minutes} min] built ${outcome.builtDrvs.length} derivations, ${pushed}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`)
+      if (free !== undefined && free < LOW_DISK_BYTES) log.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`)
     })()
   }, plan.heartbeatMs)
 
@@ -74,7 +82,7 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
   if (plan.stopBuildingAfterMs !== undefined) {
     budgetTimer = setTimeout(() => {
       outcome.interrupted = 'time-budget'
-      core.warning('The time budget is reached: stopping the build so what was built can still be pushed.')
+      log.warning('The time budget is reached: stopping the build so what was built can still be pushed.')
       build.interrupt()
     }, plan.stopBuildingAfterMs)
   }

@@ -58,3 +58,12 @@ export async function attributeOutPath(flake: string, attribute: string, env: No
   const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env })
   return stdout.trim()
 }
+
+/** Every host's system and toplevel output path, in one evaluation (the planner's view). */
+export async function allHostOutputs(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<{ name: string; system: string; outPath: string }[]> {
+  const apply = 'cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; in { system = t.system; out = t.outPath; }) cs'
+  const raw = (await evalJson(flake, 'nixosConfigurations', apply, env, extraArgs)) as Record<string, { system: string; out: string }>
+  return Object.entries(raw)
+    .map(([name, v]) => ({ name, system: v.system, outPath: v.out }))
+    .sort((a, b) => a.name.localeCompare(b.name))
+}

@@ -71,6 +71,8 @@ export class Pusher {
   private readonly started = Date.now()
   private readonly counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 }
   private resolving = false
+  /** Roots whose closure is being expanded right now. */
+  private inResolution: string[] = []
   private closed = false
   private fatal?: string
   private wake: () => void = () => undefined
@@ -118,7 +120,7 @@ export class Pusher {
       clearTimeout(timer)
       if (timedOut) this.controller.abort(new Error('the drain deadline passed'))
     }
-    const leftovers = [...this.roots, ...this.active, ...this.queue.map(q => q.info.path)]
+    const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path)])]
     this.queue.length = 0
     this.roots.length = 0
     this.notify()
@@ -154,9 +156,12 @@ export class Pusher {
     try {
       while (this.roots.length > 0 && !this.controller.signal.aborted) {
         const batch = this.roots.splice(0, this.roots.length)
+        this.inResolution = batch
         try {
           await this.resolveBatch(batch)
         } catch (error: unknown) {
+          // Cut off by the drain deadline: these are leftovers, not failures.
+          if (this.controller.signal.aborted) break
           const message = errorMessage(error)
           if (error instanceof CachixError && error.fatal) this.fatal ??= message
           for (const path of batch) {
@@ -167,6 +172,7 @@ export class Pusher {
             }
           }
         }
+        this.inResolution = []
         this.notify()
       }
     } finally {

@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util'
+import { isValidCacheName } from '../cachix/names.js'
+
+export const USAGE = `Usage:
+  nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
+  nix-cachix-build build --cache NAME [--host H]... [INSTALLABLE...] [options]
+                                                           build hosts or installables and push everything new while building
+  nix-cachix-build check --cache NAME HOST [options]         would switching to HOST compile anything? exit 0 when it only downloads
+
+Options:
+  --flake REF          flake holding nixosConfigurations (default .)
+  --cachix-url URL     Cachix API (default https://cachix.org)
+  --jobs N             paths uploaded at once (default 8)
+  --push-filter REGEX  do not push paths matching REGEX
+  --compression zstd|xz
+  -h, --help
+
+Credentials: CACHIX_AUTH_TOKEN and CACHIX_SIGNING_KEY, else ~/.config/cachix/cachix.dhall (as written by cachix authtoken).`
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'push'; common: CommonOptions; paths: string[] }
+  | { kind: 'build'; common: CommonOptions; hosts: string[]; installables: string[] }
+  | { kind: 'check'; common: CommonOptions; host: string }
+
+export interface CommonOptions {
+  cache: string
+  flake: string
+  cachixUrl: string
+  jobs: number
+  pushFilter?: RegExp
+  compression?: 'zstd' | 'xz'
+}
+
+/** Parses the command line; a usage error is one line that says what to fix. */
+export function parseCommand(argv: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      cache: { type: 'string' },
+      flake: { type: 'string', default: '.' },
+      'cachix-url': { type: 'string', default: process.env.CACHIX_URL ?? 'https://cachix.org' },
+      jobs: { type: 'string', default: '8' },
+      'push-filter': { type: 'string' },
+      compression: { type: 'string' },
+      host: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+  const [verb, ...rest] = positionals
+  if (values.help || verb === undefined || verb === 'help') return { kind: 'help' }
+  if (!['push', 'build', 'check'].includes(verb)) throw new Error(`unknown command "${verb}": use push, build or check (see --help)`)
+  const cache = values.cache ?? ''
+  if (!isValidCacheName(cache)) throw new Error(cache === '' ? `${verb} needs --cache NAME` : `--cache "${cache}" is not a Cachix cache name`)
+  if (!/^[1-9]\d*$/.test(values.jobs)) throw new Error(`--jobs "${values.jobs}" is not a positive whole number`)
+  let pushFilter: RegExp | undefined
+  if (values['push-filter'] !== undefined) {
+    try {
+      pushFilter = new RegExp(values['push-filter'])
+    } catch {
+      throw new Error(`--push-filter "${values['push-filter']}" is not a valid regular expression`)
+    }
+  }
+  const compression = values.compression
+  if (compression !== undefined && compression !== 'zstd' && compression !== 'xz') throw new Error(`--compression "${compression}" is not zstd or xz`)
+  const common: CommonOptions = { cache, flake: values.flake, cachixUrl: values['cachix-url'], jobs: Number(values.jobs), pushFilter, compression }
+  if (verb === 'push') return { kind: 'push', common, paths: rest }
+  if (verb === 'build') {
+    if (values.host.length === 0 && rest.length === 0) throw new Error('build needs --host NAME or an installable')
+    return { kind: 'build', common, hosts: values.host, installables: rest }
+  }
+  if (rest.length !== 1) throw new Error('check takes exactly one host name')
+  return { kind: 'check', common, host: rest[0] }
+}

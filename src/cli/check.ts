@@ -1,0 +1,55 @@
+import type { CachixClient } from '../cachix/client.js'
+import { derivationOutputsFromJson } from '../nix/show-derivation.js'
+import { hashPart } from '../nix/store-path.js'
+import type { PushFilter } from '../push/filter.js'
+import { parseDryRun } from '../action/nix-build.js'
+import { nixString } from '../action/flake.js'
+import { run } from '../util/process.js'
+import { explainBuilds, type Explained } from './explain.js'
+
+export interface CheckResult {
+  toplevel: string
+  toFetch: string[]
+  builds: Explained[]
+}
+
+const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0']
+
+/**
+ * What switching to `host` would do on this machine, with its own substituters: one
+ * evaluation, one dry run, one batched query of the cache for the reasons.
+ */
+export async function checkHost(flake: string, host: string, client: CachixClient, filter: PushFilter): Promise<CheckResult> {
+  const { stdout } = await run('nix', [
+    '--extra-experimental-features',
+    'nix-command flakes',
+    'eval',
+    '--json',
+    `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`,
+    '--apply',
+    't: { drv = t.drvPath; out = t.outPath; }'
+  ])
+  const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
+  const dry = await run('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
+  const plan = parseDryRun(dry.stderr)
+  if (plan.toBuild.length === 0) return { toplevel: out, toFetch: plan.toFetch, builds: [] }
+  // Through the store (not by reading the .drv files), so a --store or chroot store works too.
+  const shown = await run('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...plan.toBuild])
+  const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout))
+  const builds = plan.toBuild.map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? [] }))
+  const outputs = builds.flatMap(b => b.outputs)
+  const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)])
+  const dirty = await run('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] }).then(r => r.code === 0 && r.stdout.trim() !== '').catch(() => false)
+  return {
+    toplevel: out,
+    toFetch: plan.toFetch,
+    builds: explainBuilds(builds, {
+      cache: client.cacheName,
+      toplevel: out,
+      toplevelInCache: !missingHashes.has(hashPart(out)),
+      dirtyTree: dirty,
+      missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
+      filtered: path => filter.excluded(path)
+    })
+  }
+}

@@ -1,0 +1,139 @@
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildAndPush } from '../action/build-and-push.js'
+import { toplevelInstallable } from '../action/flake.js'
+import { renderHookScript } from '../action/post-build-hook.js'
+import { formatBytes } from '../action/report.js'
+import { CachixClient } from '../cachix/client.js'
+import { NixStore } from '../nix/store.js'
+import { createPusher } from '../push/defaults.js'
+import { makePushFilter } from '../push/filter.js'
+import type { Pusher, PushReport } from '../push/pusher.js'
+import { openCachixSession } from '../push/session.js'
+import { errorMessage, run } from '../util/process.js'
+import { parseCommand, USAGE, type CommonOptions } from './args.js'
+import { checkHost } from './check.js'
+import { findCredentials } from './credentials.js'
+import { Progress } from './progress.js'
+
+/** The desktop's and the laptop's entry: push, build-and-push, check. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const command = parseCommand(argv)
+    switch (command.kind) {
+      case 'help':
+        process.stdout.write(`${USAGE}\n`)
+        return 0
+      case 'push':
+        return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin())
+      case 'build':
+        return await build(command.common, [...command.hosts.map(h => toplevelInstallable(command.common.flake, h)), ...command.installables])
+      case 'check':
+        return await check(command.common, command.host)
+    }
+  } catch (error: unknown) {
+    process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`)
+    return 2
+  }
+}
+
+async function pathsFromStdin(): Promise<string[]> {
+  if (process.stdin.isTTY) throw new Error('push needs store paths as arguments or on stdin')
+  let text = ''
+  for await (const chunk of process.stdin) text += String(chunk)
+  return text.split(/\s+/).filter(p => p !== '')
+}
+
+async function session(options: CommonOptions, needPush: boolean) {
+  const credentials = await findCredentials(options.cache)
+  const opened = await openCachixSession({
+    baseUrl: options.cachixUrl,
+    cacheName: options.cache,
+    authToken: credentials.authToken,
+    signingKey: credentials.signingKey,
+    compression: options.compression
+  })
+  if (needPush && !opened.canPush) throw new Error(`no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`)
+  return opened
+}
+
+function pusherWithProgress(options: CommonOptions, opened: Awaited<ReturnType<typeof session>>, store: NixStore, built: () => number): { pusher: Pusher; progress: Progress } {
+  let progress: Progress | undefined
+  const pusher = createPusher(opened, store, { jobs: options.jobs, exclude: options.pushFilter, onEvent: event => progress?.event(event, built()) })
+  progress = new Progress(process.stderr, () => pusher.totals())
+  return { pusher, progress }
+}
+
+function summarise(progress: Progress, report: PushReport, cache: string): number {
+  progress.done()
+  progress.line(
+    `${cache}: pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)} compressed, ${formatBytes(report.uploadedNarBytes)} NAR), ${report.skippedPresent} already there, ${report.skippedFiltered} filtered, ${report.failed} failed in ${(report.durationMs / 1000).toFixed(1)} s`
+  )
+  for (const failure of report.failures) progress.line(`  failed: ${failure.path}: ${failure.error}`)
+  return report.failed > 0 || report.fatal ? 1 : 0
+}
+
+async function push(options: CommonOptions, paths: string[]): Promise<number> {
+  if (paths.length === 0) throw new Error('no store paths to push')
+  const store = new NixStore()
+  const opened = await session(options, true)
+  const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0)
+  // ./result symlinks and the like resolve to the store path they point at.
+  const resolved = await Promise.all(paths.map(p => realpath(p)))
+  pusher.add(resolved)
+  return summarise(progress, await pusher.drain(), options.cache)
+}
+
+async function build(options: CommonOptions, installables: string[]): Promise<number> {
+  const store = new NixStore()
+  const opened = await session(options, true)
+  const work = await mkdtemp(join(tmpdir(), 'nix-cachix-build-'))
+  try {
+    const spoolFile = join(work, 'built.spool')
+    const hook = join(work, 'post-build-hook.sh')
+    await writeFile(spoolFile, '')
+    await writeFile(hook, renderHookScript(spoolFile), { mode: 0o755 })
+    let built = 0
+    const { pusher, progress } = pusherWithProgress(options, opened, store, () => built)
+    // --option post-build-hook takes effect for root and trusted users; for others the closure
+    // push after the build still uploads everything, just not while building.
+    const outcome = await buildAndPush({
+      installables,
+      keepGoing: true,
+      extraArgs: ['--option', 'post-build-hook', hook],
+      spoolFile,
+      env: process.env,
+      pusher,
+      heartbeatMs: 60_000,
+      log: { info: line => progress.line(line), warning: line => progress.line(`warning: ${line}`) },
+      onBuilt: count => {
+        built = count
+      }
+    })
+    const roots: string[] = []
+    for (const installable of installables) {
+      const out = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'path-info', installable], { okCodes: [1] })
+      roots.push(...out.stdout.split('\n').filter(l => l.startsWith('/nix/store/')))
+    }
+    pusher.add(roots)
+    const code = summarise(progress, await pusher.drain(), options.cache)
+    progress.line(`built ${outcome.builtDrvs.length} derivations; nix build exited ${outcome.exitCode}`)
+    return outcome.exitCode !== 0 ? outcome.exitCode : code
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+async function check(options: CommonOptions, host: string): Promise<number> {
+  const credentials = await findCredentials(options.cache)
+  const client = new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken })
+  const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter))
+  if (result.builds.length === 0) {
+    process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`)
+    return 0
+  }
+  process.stdout.write(`${host}: switching would build ${result.builds.length} derivation${result.builds.length === 1 ? '' : 's'} (and download ${result.toFetch.length} paths):\n`)
+  for (const b of result.builds) process.stdout.write(`  ${b.drvPath}\n      ${b.reason}\n`)
+  return 1
+}

@@ -1,0 +1,3 @@
+import { run } from './plan/main.js'
+
+await run()

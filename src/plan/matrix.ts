@@ -1,0 +1,33 @@
+export interface PlannedHost {
+  name: string
+  system: string
+  outPath: string
+}
+
+export interface MatrixRow {
+  host: string
+  system: string
+  runner: string
+}
+
+export interface Plan {
+  rows: MatrixRow[]
+  cached: string[]
+  /** Hosts whose system no runner is mapped to. */
+  unmapped: string[]
+}
+
+/**
+ * One row per host that still needs building, with the runner for its system. A host whose
+ * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
+ */
+export function planMatrix(hosts: PlannedHost[], cachedOutPaths: Set<string>, runners: Record<string, string>, only: string[] = []): Plan {
+  const plan: Plan = { rows: [], cached: [], unmapped: [] }
+  for (const host of hosts) {
+    if (only.length > 0 && !only.includes(host.name)) continue
+    if (cachedOutPaths.has(host.outPath)) plan.cached.push(host.name)
+    else if (runners[host.system] === undefined) plan.unmapped.push(host.name)
+    else plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system] })
+  }
+  return plan
+}
