@@ -3,6 +3,7 @@ import { Pusher } from '../src/push/pusher.js'
 import { openCachixSession } from '../src/push/session.js'
 import { NixStore } from '../src/nix/store.js'
 import { PUSH_SETTINGS, WRITE_TOKEN } from './config.js'
+import { initCpuClock, ownCpu, reapedChildrenCpu } from './cpu.js'
 import { ownPeakKiB } from './rss.js'
 
 export interface PushOneResult {
@@ -11,6 +12,9 @@ export interface PushOneResult {
   narBytes: number
   fileBytes: number
   peakRssKiB: number
+  /** CPU seconds of this node process, and of the nix-store, zstd and nix processes it ran. */
+  nodeCpu: number
+  helperCpu: number
   failures: string[]
 }
 
@@ -18,6 +22,7 @@ export interface PushOneResult {
 // argv[2] with the production engine, and prints one JSON line. Its own peak RSS is
 // read from the kernel at the end, so it counts only the push, not the benchmark driver.
 const [baseUrl, cacheName, ...roots] = process.argv.slice(2)
+await initCpuClock()
 const started = performance.now()
 const session = await openCachixSession({ baseUrl, cacheName, authToken: WRITE_TOKEN, compression: PUSH_SETTINGS.compression })
 const { jobs, bufferBytes, pathRetries, pathRetryDelayMs, partSize, partConcurrency, compressionLevel } = PUSH_SETTINGS
@@ -39,6 +44,8 @@ const result: PushOneResult = {
   narBytes: report.uploadedNarBytes,
   fileBytes: report.uploadedFileBytes,
   peakRssKiB: ownPeakKiB(),
+  nodeCpu: ownCpu('self'),
+  helperCpu: reapedChildrenCpu(),
   failures: [...report.failures.map(f => `${f.path}: ${f.error}`), ...(report.fatal ? [report.fatal] : [])]
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -52,7 +52,7 @@ export async function throughput(log: (line: string) => void): Promise<Row[]> {
       return { ...result, clientCpu, serverCpu, valid: checkPush(log, `run ${i}: ours`, result.failures, result.uploaded, closure.length) }
     })
     ours.push(o)
-    log(`run ${i}: ours ${seconds(o.ms)} (${rate(narBytes, o.ms)}), ${mib(o.fileBytes)} compressed; ${cpu(o)}`)
+    log(`run ${i}: ours ${seconds(o.ms)} (${rate(narBytes, o.ms)}), ${mib(o.fileBytes)} compressed; ${cpu(o)} (node ${o.nodeCpu.toFixed(1)} s, nix-store/zstd/nix ${o.helperCpu.toFixed(1)} s)`)
     const n = await withServer(async server => {
       const { result, clientCpu, serverCpu } = await measureCpu(server.pid, () => runNixCopy(server.cacheUrl('B'), server.dataDir, [root]))
       const contents = await cacheContents(server.dataDir, 'B')

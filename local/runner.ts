@@ -16,10 +16,21 @@ export interface RunnerFiles {
   summary: string
   runnerTemp: string
   nixConfDir: string
+  /** What nix.conf held before any step ran. */
+  baseNixConf: string
+}
+
+// Debian's nix.conf turns the sandbox off; the build of the other Nix (modern-nix.sh) needs its own
+// settings (no nixbld group), so a run against it points BASE_NIX_CONF at that file.
+async function defaultBaseNixConf(): Promise<string> {
+  const file = process.env.BASE_NIX_CONF
+  const base = file ? await readFile(file, 'utf8') : 'sandbox = false\n'
+  return `${base.replace(/\n?$/, '\n')}substituters =\n`
 }
 
 /** The files a GitHub runner gives a step, in a fresh directory. One set per job. */
-export async function newJob(baseNixConf = 'sandbox = false\nsubstituters =\n'): Promise<RunnerFiles> {
+export async function newJob(baseNixConf?: string): Promise<RunnerFiles> {
+  const base = baseNixConf ?? (await defaultBaseNixConf())
   const dir = await mkdtemp(join(tmpdir(), 'job-'))
   const files = {
     dir,
@@ -29,10 +40,11 @@ export async function newJob(baseNixConf = 'sandbox = false\nsubstituters =\n'):
     path: join(dir, 'github_path'),
     summary: join(dir, 'step_summary'),
     runnerTemp: await mkdtemp(join(dir, 'runner-temp-')),
-    nixConfDir: await mkdtemp(join(dir, 'etc-nix-'))
+    nixConfDir: await mkdtemp(join(dir, 'etc-nix-')),
+    baseNixConf: base
   }
   for (const file of [files.output, files.state, files.env, files.path, files.summary]) await writeFile(file, '')
-  await writeFile(join(files.nixConfDir, 'nix.conf'), baseNixConf)
+  await writeFile(join(files.nixConfDir, 'nix.conf'), base)
   return files
 }
 
@@ -50,8 +62,8 @@ export function parseFileCommands(text: string): Record<string, string> {
   return values
 }
 
-async function actionDefaults(): Promise<Record<string, string>> {
-  const action = parse(await readFile(join(REPO, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }
+async function actionDefaults(actionFile: string): Promise<Record<string, string>> {
+  const action = parse(await readFile(actionFile, 'utf8')) as { inputs: Record<string, { default?: string }> }
   const defaults: Record<string, string> = {}
   for (const [name, spec] of Object.entries(action.inputs)) {
     defaults[name] = spec.default === '${{ github.token }}' ? FAKE_GITHUB_TOKEN : (spec.default ?? '')
@@ -71,7 +83,9 @@ export interface StepResult {
 }
 
 export interface StepOptions {
-  step: 'main' | 'post'
+  step: 'main' | 'post' | 'plan'
+  /** The action.yml whose defaults fill unset inputs (default: the main action). */
+  actionFile?: string
   job: RunnerFiles
   cwd: string
   inputs: Record<string, string>
@@ -82,7 +96,7 @@ export interface StepOptions {
 
 /** Runs dist/<step>/index.js exactly as the runner does: INPUT_*, file commands, STATE_* for post. */
 export async function runStep(options: StepOptions): Promise<StepResult> {
-  const inputs = { ...(await actionDefaults()), ...options.inputs }
+  const inputs = { ...(await actionDefaults(options.actionFile ?? join(REPO, 'action.yml'))), ...options.inputs }
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,

@@ -86,7 +86,7 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
 
   it('the post step leaves nix.conf as it was and no work files behind', async () => {
     for (const { job } of Object.values(legs)) {
-      expect(await readFile(join(job.nixConfDir, 'nix.conf'), 'utf8')).toBe('sandbox = false\nsubstituters =\n')
+      expect(await readFile(join(job.nixConfDir, 'nix.conf'), 'utf8')).toBe(job.baseNixConf)
       expect(await readdir(job.runnerTemp)).toEqual([])
     }
   })
@@ -227,7 +227,7 @@ describe('bad inputs', () => {
     expect(errors[0]).toMatch(message)
     expect(errors[0]).not.toContain('%0A')
     expect(server.stats.requests).toBe(requestsBefore)
-    expect(await readFile(join(job.nixConfDir, 'nix.conf'), 'utf8')).toBe('sandbox = false\nsubstituters =\n')
+    expect(await readFile(join(job.nixConfDir, 'nix.conf'), 'utf8')).toBe(job.baseNixConf)
     expect(await readdir(job.runnerTemp)).toEqual([])
     expect(result.state).toEqual({})
   })

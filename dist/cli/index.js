@@ -31688,13 +31688,15 @@ function startBuild(args, env, onLine) {
 }
 /** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
 function parseDryRun(stderr) {
-    const plan = { toBuild: [], toFetch: [] };
+    const plan = { toBuild: [], toFetch: [], unknown: [] };
     let section;
     for (const line of stderr.split('\n')) {
         if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
             section = plan.toBuild;
         else if (/^(this path|these \d+ paths) will be fetched/.test(line))
             section = plan.toFetch;
+        else if (/^don't know how to build these paths/.test(line))
+            section = plan.unknown;
         else if (/^\s+\/nix\/store\//.test(line) && section)
             section.push(line.trim());
         else
@@ -32955,6 +32957,9 @@ function derivationOutputsFromJson(json) {
 /** The most likely reason each derivation would be built on this machine. */
 function explainBuilds(builds, facts) {
     return builds.map(build => {
+        if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
+            return { drvPath: build.drvPath, reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it` };
+        }
         const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined);
         if (filtered)
             return { drvPath: build.drvPath, reason: `never pushed: ${filtered}` };
@@ -32995,12 +33000,22 @@ async function checkHost(flake, host, client, filter) {
     const { drv, out } = JSON.parse(stdout);
     const dry = await process_run('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
     const plan = parseDryRun(dry.stderr);
-    if (plan.toBuild.length === 0)
+    if (plan.toBuild.length === 0 && plan.unknown.length === 0)
         return { toplevel: out, toFetch: plan.toFetch, builds: [] };
     // Through the store (not by reading the .drv files), so a --store or chroot store works too.
-    const shown = await process_run('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...plan.toBuild]);
+    // A path the cached closure references but no cache has is "unknown" to the dry run; on a
+    // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
+    // derivation among the toplevel's.
+    const drvs = plan.unknown.length === 0 ? plan.toBuild : (await process_run('nix-store', ['--query', '--requisites', drv])).stdout.split('\n').filter(l => l.endsWith('.drv'));
+    const shown = await process_run('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...drvs]);
     const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout));
-    const builds = plan.toBuild.map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? [] }));
+    const producing = (path) => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0];
+    const pending = new Set(plan.toBuild);
+    for (const path of plan.unknown)
+        pending.add(producing(path) ?? path);
+    if (plan.unknown.length > 0)
+        pending.add(drv);
+    const builds = [...pending].map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath]) }));
     const outputs = builds.flatMap(b => b.outputs);
     const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)]);
     const dirty = await process_run('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] }).then(r => r.code === 0 && r.stdout.trim() !== '').catch(() => false);
@@ -33013,7 +33028,9 @@ async function checkHost(flake, host, client, filter) {
             toplevelInCache: !missingHashes.has(hashPart(out)),
             dirtyTree: dirty,
             missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
-            filtered: path => filter.excluded(path)
+            filtered: path => filter.excluded(path),
+            unknownPaths: plan.unknown,
+            toplevelDrv: drv
         })
     };
 }

@@ -32596,13 +32596,15 @@ function startBuild(args, env, onLine) {
 }
 /** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
 function parseDryRun(stderr) {
-    const plan = { toBuild: [], toFetch: [] };
+    const plan = { toBuild: [], toFetch: [], unknown: [] };
     let section;
     for (const line of stderr.split('\n')) {
         if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
             section = plan.toBuild;
         else if (/^(this path|these \d+ paths) will be fetched/.test(line))
             section = plan.toFetch;
+        else if (/^don't know how to build these paths/.test(line))
+            section = plan.unknown;
         else if (/^\s+\/nix\/store\//.test(line) && section)
             section.push(line.trim());
         else

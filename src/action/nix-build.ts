@@ -35,15 +35,18 @@ export function startBuild(args: string[], env: NodeJS.ProcessEnv, onLine: (line
 export interface DryRunPlan {
   toBuild: string[]
   toFetch: string[]
+  /** Paths neither buildable (no derivation known) nor substitutable: e.g. a reference missing from the cache. */
+  unknown: string[]
 }
 
 /** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
 export function parseDryRun(stderr: string): DryRunPlan {
-  const plan: DryRunPlan = { toBuild: [], toFetch: [] }
+  const plan: DryRunPlan = { toBuild: [], toFetch: [], unknown: [] }
   let section: string[] | undefined
   for (const line of stderr.split('\n')) {
     if (/^(this derivation|these \d+ derivations) will be built:/.test(line)) section = plan.toBuild
     else if (/^(this path|these \d+ paths) will be fetched/.test(line)) section = plan.toFetch
+    else if (/^don't know how to build these paths/.test(line)) section = plan.unknown
     else if (/^\s+\/nix\/store\//.test(line) && section) section.push(line.trim())
     else section = undefined
   }

@@ -32,11 +32,19 @@ export async function checkHost(flake: string, host: string, client: CachixClien
   const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
   const dry = await run('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
-  if (plan.toBuild.length === 0) return { toplevel: out, toFetch: plan.toFetch, builds: [] }
+  if (plan.toBuild.length === 0 && plan.unknown.length === 0) return { toplevel: out, toFetch: plan.toFetch, builds: [] }
   // Through the store (not by reading the .drv files), so a --store or chroot store works too.
-  const shown = await run('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...plan.toBuild])
+  // A path the cached closure references but no cache has is "unknown" to the dry run; on a
+  // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
+  // derivation among the toplevel's.
+  const drvs = plan.unknown.length === 0 ? plan.toBuild : (await run('nix-store', ['--query', '--requisites', drv])).stdout.split('\n').filter(l => l.endsWith('.drv'))
+  const shown = await run('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...drvs])
   const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout))
-  const builds = plan.toBuild.map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? [] }))
+  const producing = (path: string): string | undefined => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0]
+  const pending = new Set(plan.toBuild)
+  for (const path of plan.unknown) pending.add(producing(path) ?? path)
+  if (plan.unknown.length > 0) pending.add(drv)
+  const builds = [...pending].map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath]) }))
   const outputs = builds.flatMap(b => b.outputs)
   const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)])
   const dirty = await run('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] }).then(r => r.code === 0 && r.stdout.trim() !== '').catch(() => false)
@@ -49,7 +57,9 @@ export async function checkHost(flake: string, host: string, client: CachixClien
       toplevelInCache: !missingHashes.has(hashPart(out)),
       dirtyTree: dirty,
       missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
-      filtered: path => filter.excluded(path)
+      filtered: path => filter.excluded(path),
+      unknownPaths: plan.unknown,
+      toplevelDrv: drv
     })
   }
 }

@@ -13,6 +13,9 @@ export interface CheckFacts {
   missingFromCache: Set<string>
   /** Why an output is excluded from pushing, if it is. */
   filtered: (path: string) => string | undefined
+  /** Paths the cached closure needs that no cache has (the toplevel then gets rebuilt). */
+  unknownPaths?: string[]
+  toplevelDrv?: string
 }
 
 export interface Explained {
@@ -23,6 +26,9 @@ export interface Explained {
 /** The most likely reason each derivation would be built on this machine. */
 export function explainBuilds(builds: PendingBuild[], facts: CheckFacts): Explained[] {
   return builds.map(build => {
+    if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
+      return { drvPath: build.drvPath, reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it` }
+    }
     const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined)
     if (filtered) return { drvPath: build.drvPath, reason: `never pushed: ${filtered}` }
     const missing = build.outputs.some(o => facts.missingFromCache.has(o))
