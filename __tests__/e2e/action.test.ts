@@ -51,6 +51,8 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
       expect(Number(main.outputs.pushed)).toBeGreaterThan(0)
       expect(main.summary).toContain(`| ${hosts[0]} |`)
     }
+    // No Actions cache service here: the flake input cache says so and the run goes on.
+    expect(legs.x86.main.stdout).toContain('Flake input cache: the Actions cache service is not available here; inputs are fetched')
     // QEMU: the arm leg ran on this x86 machine, so it registered (or found) the F-flag interpreter.
     expect(legs.arm.main.stdout).toMatch(/Registered .*qemu-aarch64.* flags F|already registered/)
   })
@@ -174,6 +176,46 @@ describe('the action when things go wrong', () => {
     expect(main.stdout).toMatch(/::notice::No cachix-auth-token or cachix-signing-key: pulling from fleet only, nothing is pushed/)
     expect(JSON.parse(main.outputs.findings)).toEqual([expect.objectContaining({ level: 'notice' })])
     expect(server.stats.completed).toBe(before)
+  })
+})
+
+describe("the hosts' own substituters", () => {
+  let server: Server
+  beforeAll(async () => {
+    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }, { name: 'upstream', writeTokens: [WRITE_TOKEN] }])
+  })
+  afterAll(async () => server.close())
+
+  /** The sample fleet whose hosts trust `upstream`, which already has their `base` (gone from this store). */
+  async function fleetWithUpstreamBase(): Promise<{ flake: string; base: string }> {
+    const settings = { substituters: [server.cacheUrl('upstream')], 'trusted-public-keys': server.publicKeys('upstream') }
+    const flake = await sampleFlake({ settings })
+    const built = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`])
+    const base = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
+    const { makePusher } = await import('../helpers/push.js')
+    const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'upstream', authToken: WRITE_TOKEN })
+    pusher.add([base])
+    expect((await pusher.drain()).uploaded).toBe(1)
+    await run('nix-store', ['--delete', base])
+    return { flake, base }
+  }
+
+  it('CI downloads what the machines download instead of compiling it', async () => {
+    const { flake, base } = await fleetWithUpstreamBase()
+    const { main } = await leg(server, flake, { system: 'x86_64-linux', hosts: 'alpha' })
+    expect(await inCache(server, base)).toBe(true)
+    expect(main.code).toBe(0)
+    expect(main.outputs.built).toBe('3')
+    expect(Number(main.outputs.substituted)).toBeGreaterThanOrEqual(1)
+    expect(main.outputs.coverage).toBe('100%')
+  })
+
+  it('with use-host-substituters false the same path is compiled', async () => {
+    const { flake } = await fleetWithUpstreamBase()
+    const { main } = await leg(server, flake, { system: 'x86_64-linux', hosts: 'alpha', 'use-host-substituters': 'false' })
+    expect(main.code).toBe(0)
+    expect(main.outputs.built).toBe('4')
+    expect(main.outputs.substituted).toBe('0')
   })
 })
 

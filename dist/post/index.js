@@ -32703,7 +32703,8 @@ function parseInputs(read, arch = process.arch) {
         qemuInterpreter,
         timeBudgetMinutes,
         drainTimeoutSeconds,
-        pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8
+        pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
+        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true)
     };
 }
 

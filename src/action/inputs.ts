@@ -38,6 +38,7 @@ export interface Inputs {
   timeBudgetMinutes?: number
   drainTimeoutSeconds: number
   pushJobs: number
+  flakeInputCache: boolean
 }
 
 export type InputReader = (name: string) => string
@@ -219,7 +220,8 @@ export function parseInputs(read: InputReader, arch: string = process.arch): Inp
     qemuInterpreter,
     timeBudgetMinutes,
     drainTimeoutSeconds,
-    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8
+    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
+    flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true)
   }
 }
 

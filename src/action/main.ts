@@ -10,6 +10,7 @@ import type { PushReport } from '../push/pusher.js'
 import { errorMessage, run as runCommand } from '../util/process.js'
 import { decideQemu } from './binfmt.js'
 import { buildAndPush } from './build-and-push.js'
+import { restoreFlakeCache, saveFlakeCache } from './flake-cache.js'
 import { parseDryRun } from './nix-build.js'
 import { closureCoverage } from './coverage.js'
 import { hostDetails, hostSystems, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
@@ -84,6 +85,8 @@ async function runMain(inputs: Inputs): Promise<void> {
 
   const cache: CacheSetup = await core.group('Cachix', () => setupCachix(inputs, findings))
   core.saveState(State.Pushing, String(cache.pushing))
+
+  const flakeCache = inputs.flakeInputCache ? await core.group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system)) : undefined
 
   const hosts: HostInfo[] = await core.group('Hosts', async () => {
     const systems = await hostSystems(inputs.flake, env).catch((error: unknown) => {
@@ -292,6 +295,7 @@ async function runMain(inputs: Inputs): Promise<void> {
     await core.summary.addRaw(renderSummary(`nix-cachix-build ${inputs.system}`, results, totals, findings)).write()
     core.info(`Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`)
     core.saveState(State.Finished, 'true')
+    await saveFlakeCache(flakeCache)
     const buildFailed = results.some(r => r.status === 'failed' || r.status === 'unfinished')
     if (buildFailed) core.setFailed(`build failed: ${results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name).join(', ')}`)
     else if (inputs.failOnPushError && status === 'problems') core.setFailed('pushing had problems and fail-on-push-error is true')
