@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_PART_SIZE } from '../src/push/upload-path.js'
+import { PUSH_DEFAULTS } from '../src/push/defaults.js'
 
 export const MiB = 1024 * 1024
 export const GiB = 1024 * MiB
@@ -23,20 +23,10 @@ export const config = {
 }
 
 /**
- * The push settings under test. The engine itself only fixes the part size; the rest are
- * the values the integration tests' makePusher uses, with jobs raised to 8. zstd level 3 is
- * zstd's own default and what Nix uses for compression=zstd, so all three peers do equal work.
+ * The push settings under test: the engine's production defaults, untouched. The peers
+ * (nix copy and the dump|zstd bound) get the same zstd level, so all three do equal work.
  */
-export const PUSH_SETTINGS = {
-  jobs: 8,
-  partSize: DEFAULT_PART_SIZE,
-  partConcurrency: 4,
-  bufferBytes: 96 * MiB,
-  compression: 'zstd' as const,
-  compressionLevel: Math.round(numberFromEnv('BENCH_ZSTD_LEVEL', 3)),
-  pathRetries: 3,
-  pathRetryDelayMs: 1000
-}
+export const PUSH_SETTINGS = { ...PUSH_DEFAULTS, compression: 'zstd' as const }
 
 export const WRITE_TOKEN = 'bench-write-token'
 

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { compileChildren } from './child.js'
 import { config } from './config.js'
 import { initCpuClock } from './cpu.js'
-import { describeEnvironment } from './environment.js'
+import { describeEnvironment, loadAverage } from './environment.js'
 import { memory } from './memory.js'
 import { missingQuery } from './missing-query.js'
 import { seconds, table, type Row } from './report.js'
@@ -27,5 +27,5 @@ for (const section of SECTIONS.filter(s => config.only.includes(s.key))) {
   console.log(`\n${section.title}`)
   rows.push(...(await section.run(log)))
 }
-console.log(`\nsummary (BENCH_SCALE=${config.scale}, ${seconds(performance.now() - started)} in all)`)
+console.log(`\nsummary (BENCH_SCALE=${config.scale}, ${seconds(performance.now() - started)} in all, ${loadAverage()} at the end)`)
 console.log(table(rows))

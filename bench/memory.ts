@@ -1,10 +1,10 @@
-import { config, WRITE_TOKEN } from './config.js'
 import { bigFixture } from './big-fixture.js'
 import { warmPageCache } from './bound.js'
+import { config, WRITE_TOKEN } from './config.js'
 import { runNixCopy } from './nix-copy.js'
 import { runOurPush } from './our-push.js'
-import type { PeakRss } from './rss.js'
 import { best, checkPush, judged, mib, rate, ratio, seconds, type Row } from './report.js'
+import type { PeakRss } from './rss.js'
 import { startBenchServer } from './server.js'
 
 const TARGET_KIB = 200 * 1024
@@ -36,7 +36,7 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
     }
   }
   // Memory varies little run to run; the worst run is the honest number for a ceiling.
-  const o = best(ours, r => (r.valid ? -r.peakRssKiB : Number.MAX_VALUE))
+  const o = best(ours, r => (r.valid ? -r.peakRssKiB : Infinity))
   const n = best(nix, r => -(r.peak?.byCommand.nix ?? 0))
   const nixKiB = n.peak?.byCommand.nix ?? 0
   log(`ours ${mib(o.peakRssKiB * 1024)} vs nix copy ${mib(nixKiB * 1024)} (target ours <= ${mib(TARGET_KIB * 1024)}) ${judged(o.peakRssKiB, TARGET_KIB, false, o.valid)}`)

@@ -1,6 +1,6 @@
+import { exited, firstJsonLine, spawnChild } from './child.js'
 import type { PushOneResult } from './push-one.js'
 import { watchRss, type PeakRss } from './rss.js'
-import { exited, firstJsonLine, spawnChild } from './child.js'
 
 export interface OurPush extends PushOneResult {
   /** Only when sampled: sampling costs CPU, so timed runs on a small machine go without. */

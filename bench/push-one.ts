@@ -1,5 +1,4 @@
-import { makePushFilter } from '../src/push/filter.js'
-import { Pusher } from '../src/push/pusher.js'
+import { createPusher } from '../src/push/defaults.js'
 import { openCachixSession } from '../src/push/session.js'
 import { NixStore } from '../src/nix/store.js'
 import { PUSH_SETTINGS, WRITE_TOKEN } from './config.js'
@@ -25,17 +24,8 @@ const [baseUrl, cacheName, ...roots] = process.argv.slice(2)
 await initCpuClock()
 const started = performance.now()
 const session = await openCachixSession({ baseUrl, cacheName, authToken: WRITE_TOKEN, compression: PUSH_SETTINGS.compression })
-const { jobs, bufferBytes, pathRetries, pathRetryDelayMs, partSize, partConcurrency, compressionLevel } = PUSH_SETTINGS
-const pusher = new Pusher({
-  client: session.client,
-  store: new NixStore(),
-  filter: makePushFilter(),
-  upload: { compression: session.compression, compressionLevel, partSize, partConcurrency, signingKey: session.signingKey },
-  jobs,
-  bufferBytes,
-  pathRetries,
-  pathRetryDelayMs
-})
+// No tuning passed: exactly what the action and the CLI construct.
+const pusher = createPusher(session, new NixStore())
 pusher.add(roots)
 const report = await pusher.drain()
 const result: PushOneResult = {

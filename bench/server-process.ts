@@ -6,11 +6,11 @@ const options = JSON.parse(process.argv[2] ?? '{}') as CachixServerOptions
 const server = await startCachixServer({ ...options, log: line => process.stderr.write(`server: ${line}\n`) })
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
 
-const stop = async (): Promise<void> => {
-  await server.close()
-  process.exit(0)
-}
 // The parent holds our stdin: when it closes (also when the parent dies) the server goes too.
-process.stdin.on('end', () => void stop())
-process.stdin.resume()
-process.on('SIGTERM', () => void stop())
+await new Promise<void>(resolve => {
+  process.stdin.once('end', resolve)
+  process.once('SIGTERM', resolve)
+  process.stdin.resume()
+})
+await server.close()
+process.exit(0)

@@ -23,7 +23,14 @@ export async function startBenchServer(caches: LocalCacheConfig[], prepare?: (da
   const dataDir = await mkdtemp(join(config.dir, 'server-'))
   await prepare?.(dataDir)
   const child = await spawnChild('server-process', [JSON.stringify({ dataDir, caches, verifyNars: false })])
-  const { url } = await firstJsonLine<{ url: string }>(child)
+  let url: string
+  try {
+    url = (await firstJsonLine<{ url: string }>(child)).url
+  } catch (error: unknown) {
+    child.kill()
+    await removeTree(dataDir)
+    throw error
+  }
   return {
     url,
     pid: child.pid ?? 0,

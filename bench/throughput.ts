@@ -1,7 +1,7 @@
-import { config, WRITE_TOKEN } from './config.js'
-import { measureCpu, reapedChildrenCpu } from './cpu.js'
 import { compressionBound, warmPageCache } from './bound.js'
 import { cacheContents } from './cache-files.js'
+import { config, WRITE_TOKEN } from './config.js'
+import { measureCpu, reapedChildrenCpu } from './cpu.js'
 import { closureFixture } from './fixture.js'
 import { runNixCopy } from './nix-copy.js'
 import { runOurPush } from './our-push.js'
@@ -68,7 +68,7 @@ export async function throughput(log: (line: string) => void): Promise<Row[]> {
     log(`run ${i}: dump | zstd bound ${seconds(b.ms)} (${rate(narBytes, b.ms)}); CPU ${b.clientCpu.toFixed(1)} s`)
   }
   // A run in which paths failed did less work: it is never the best one.
-  const o = best(ours, r => (r.valid ? r.ms : Number.MAX_VALUE + r.ms))
+  const o = best(ours, r => (r.valid ? r.ms : Infinity))
   const n = best(nix, r => r.ms)
   const b = best(bound, r => r.ms).ms
   const vsNix = n.ms / o.ms

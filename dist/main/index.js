@@ -38400,7 +38400,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5639:
+/***/ 7674:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42702,71 +42702,6 @@ function createPusher(session, store, tuning = {}) {
         pathRetryDelayMs: tuning.pathRetryDelayMs ?? PUSH_DEFAULTS.pathRetryDelayMs,
         onEvent: tuning.onEvent
     });
-}
-
-;// CONCATENATED MODULE: ./src/action/binfmt.ts
-// The standard aarch64 ELF match (qemu's qemu-binfmt-conf.sh, Debian, tonistiigi/binfmt):
-// 64-bit little-endian ELF, e_type EXEC or DYN (mask 0xfe), e_machine 0xB7.
-const AARCH64_MAGIC = '7f454c460201010000000000000000000200b700';
-const AARCH64_MASK = 'ffffffffffffff00fffffffffffffffffeffffff';
-const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
-const ENTRY_NAME = 'qemu-aarch64';
-function parseBinfmtEntry(name, text) {
-    const lines = text.split('\n');
-    const field = (key) => lines.find(l => l.startsWith(`${key} `) || l.startsWith(`${key}:`))?.replace(/^[a-z]+:?\s*/, '');
-    const magic = field('magic');
-    if (magic === undefined)
-        return undefined;
-    return {
-        name,
-        enabled: lines[0]?.trim() === 'enabled',
-        interpreter: field('interpreter') ?? '',
-        flags: field('flags') ?? '',
-        offset: Number(field('offset') ?? '0'),
-        magic: Buffer.from(magic, 'hex'),
-        mask: Buffer.from(field('mask') ?? 'ff'.repeat(magic.length / 2), 'hex')
-    };
-}
-function sampleHeader(eType) {
-    const header = Buffer.alloc(20);
-    Buffer.from('7f454c46020101', 'hex').copy(header, 0);
-    header[16] = eType;
-    header[18] = 0xb7;
-    return header;
-}
-/** True when the entry would run aarch64 executables (static and PIE), whatever it is named. */
-function matchesAarch64(entry) {
-    return [2, 3].every(eType => {
-        const header = sampleHeader(eType);
-        for (let i = 0; i < entry.magic.length; i++) {
-            const byte = header[entry.offset + i] ?? 0;
-            if ((byte & (entry.mask[i] ?? 0xff)) !== entry.magic[i])
-                return false;
-        }
-        return true;
-    });
-}
-/**
- * The register line. F makes the kernel open the interpreter now, so it still runs inside the
- * Nix sandbox's mount namespace where /usr/bin does not exist.
- */
-function registrationLine(interpreter) {
-    const escape = (hex) => hex.replace(/(..)/g, '\\x$1');
-    return `:${ENTRY_NAME}:M:0:${escape(AARCH64_MAGIC)}:${escape(AARCH64_MASK)}:${interpreter}:F`;
-}
-function decideQemu(targetSystem, native, mode, entries) {
-    if (mode === 'false')
-        return { action: 'skip', reason: 'qemu is false' };
-    if (targetSystem !== 'aarch64-linux')
-        return { action: 'skip', reason: `${targetSystem} needs no emulation` };
-    if (native === 'aarch64-linux')
-        return { action: 'skip', reason: 'the runner is native aarch64' };
-    const existing = entries.find(e => e.enabled && matchesAarch64(e));
-    if (existing && existing.flags.includes('F'))
-        return { action: 'skip', reason: `already registered as ${existing.name} (${existing.interpreter}, flags ${existing.flags})` };
-    if (existing)
-        return { action: 'replace', entry: existing.name };
-    return { action: 'register' };
 }
 
 ;// CONCATENATED MODULE: ./src/action/disk.ts
@@ -99799,6 +99734,144 @@ async function closureCoverage(client, store, filter, roots) {
     return { closure, missing, filtered, ratio: (closure.length - missing.length - filtered.length) / closure.length };
 }
 
+;// CONCATENATED MODULE: ./src/action/final-push.ts
+
+
+
+
+/**
+ * Drains what the hook queued, then checks the closure of every root against the cache and
+ * pushes what is still missing (substituted or fetched paths the hook never saw).
+ */
+async function finalPush(plan) {
+    const { session, store, filter } = plan;
+    plan.pusher.add(plan.roots);
+    const first = await plan.pusher.drain(plan.drainMs);
+    info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`);
+    let coverage = await closureCoverage(session.client, store, filter, plan.roots);
+    let failures = first.failures;
+    let leftovers = first.leftovers;
+    if (coverage.missing.length > 0 && !first.fatal) {
+        info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`);
+        const again = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) });
+        again.add(coverage.missing);
+        const second = await again.drain(Math.max(10_000, plan.drainMs - first.durationMs));
+        // Paths that failed the first time and were pushed now are no longer failures.
+        failures = second.failures;
+        leftovers = second.leftovers;
+        coverage = await closureCoverage(session.client, store, filter, plan.roots);
+    }
+    return { failures, leftovers, fatal: first.fatal, coverage };
+}
+async function hostCoverage(session, store, filter, results) {
+    for (const result of results) {
+        if (result.status !== 'built' && result.status !== 'cached')
+            continue;
+        const coverage = await closureCoverage(session.client, store, filter, [result.toplevel]).catch(() => undefined);
+        result.coverage = coverage?.ratio;
+    }
+}
+function pushFindings(push, drainTimeoutSeconds) {
+    const findings = [];
+    const { coverage } = push;
+    if (coverage.filtered.length > 0) {
+        findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` });
+    }
+    if (coverage.missing.length > 0) {
+        findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` });
+    }
+    if (push.fatal)
+        findings.push({ level: 'warning', message: `pushing stopped: ${push.fatal}` });
+    for (const failure of push.failures.slice(0, 10))
+        findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` });
+    if (push.leftovers.length > 0)
+        findings.push({ level: 'warning', message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)` });
+    return findings;
+}
+
+;// CONCATENATED MODULE: ./src/action/state.ts
+/** Keys of what main hands to post through GITHUB_STATE. */
+var State;
+(function (State) {
+    State["WorkDir"] = "work-dir";
+    State["NixConf"] = "nix-conf";
+    /** 'true' once main has pushed everything it meant to. */
+    State["Finished"] = "finished";
+    /** JSON [{name, outPath}] of the hosts main set out to build. */
+    State["Hosts"] = "hosts";
+    State["StartedAt"] = "started-at";
+    State["Pushing"] = "pushing";
+})(State || (State = {}));
+var Output;
+(function (Output) {
+    Output["Hosts"] = "hosts";
+    Output["Built"] = "built";
+    Output["Substituted"] = "substituted";
+    Output["Pushed"] = "pushed";
+    Output["PushedBytes"] = "pushed-bytes";
+    Output["SkippedHosts"] = "skipped-hosts";
+    Output["FailedHosts"] = "failed-hosts";
+    Output["Coverage"] = "coverage";
+    Output["Status"] = "status";
+    Output["Findings"] = "findings";
+})(Output || (Output = {}));
+
+;// CONCATENATED MODULE: ./src/action/publish.ts
+
+
+
+/** Per-host counts: what of each host's closure was built, substituted and pushed by this run. */
+async function attributeToHosts(store, record) {
+    const built = new Set(record.builtOutputs);
+    const fetched = new Set(record.substituted);
+    for (const result of record.results) {
+        if (!(await store.isValid(result.toplevel)))
+            continue;
+        const closure = await store.closure([result.toplevel]);
+        const pushedHere = closure.filter(p => record.pushed.has(p));
+        result.built = closure.filter(p => built.has(p)).length;
+        result.substituted = closure.filter(p => fetched.has(p)).length;
+        result.pushed = pushedHere.length;
+        result.pushedBytes = pushedHere.reduce((sum, p) => sum + (record.pushed.get(p) ?? 0), 0);
+    }
+}
+/** Outputs, annotations and the job summary. */
+async function publish(record) {
+    const { results, findings } = record;
+    const totals = {
+        built: record.builtDrvs.length,
+        substituted: record.substituted.length,
+        pushed: record.pushed.size,
+        pushedBytes: [...record.pushed.values()].reduce((a, b) => a + b, 0),
+        failedPushes: record.failedPushes,
+        leftovers: record.leftovers,
+        coverage: record.coverage
+    };
+    const status = runStatus(results, findings);
+    const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name);
+    setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.name, r.toplevel]))));
+    setOutput(Output.Built, String(totals.built));
+    setOutput(Output.Substituted, String(totals.substituted));
+    setOutput(Output.Pushed, String(totals.pushed));
+    setOutput(Output.PushedBytes, String(totals.pushedBytes));
+    setOutput(Output.SkippedHosts, JSON.stringify(results.filter(r => r.status === 'cached').map(r => r.name)));
+    setOutput(Output.FailedHosts, JSON.stringify(unfinished));
+    setOutput(Output.Coverage, formatCoverage(totals.coverage));
+    setOutput(Output.Status, status);
+    setOutput(Output.Findings, JSON.stringify(findings));
+    for (const f of findings) {
+        if (f.level === 'warning')
+            warning(f.message);
+        else if (f.level === 'notice')
+            notice(f.message);
+        else
+            core_error(f.message);
+    }
+    await summary.addRaw(renderSummary(`nix-cachix-build ${record.system}`, results, totals, findings)).write();
+    info(`Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`);
+    return status;
+}
+
 ;// CONCATENATED MODULE: ./src/action/flake.ts
 
 const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -100234,46 +100307,114 @@ async function showNixConfig(env) {
     return '';
 }
 
-;// CONCATENATED MODULE: ./src/action/nix-install.ts
+;// CONCATENATED MODULE: ./src/action/configure-nix.ts
 
 
 
 
-const NIX_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
-async function installedNixVersion(env = process.env) {
-    try {
-        const { stdout } = await run('nix', ['--version'], { env });
-        return stdout.trim().replace(/^nix \(Nix\) /, '');
-    }
-    catch {
+
+
+
+
+/**
+ * Writes the job's settings into nix.conf (between markers the post step removes): caches and
+ * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
+ */
+async function configureNix({ inputs, hosts, cache, work, emulate, env }) {
+    const confPath = nixConfPath(env);
+    const chained = existingPostBuildHook(await showNixConfig(env));
+    await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 });
+    const hostSubstituters = inputs.useHostSubstituters ? hosts.flatMap(h => h.substituters) : [];
+    const hostKeys = inputs.useHostSubstituters ? hosts.flatMap(h => h.trustedPublicKeys) : [];
+    const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
+    if (cache.netrc.length > 0)
+        await (0,promises_namespaceObject.writeFile)(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 });
+    const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0;
+    if (secretsNeeded)
+        await (0,promises_namespaceObject.writeFile)(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 });
+    const user = (0,external_node_os_namespaceObject.userInfo)().username;
+    const block = renderManagedBlock({
+        substituters: [...cache.substituters, ...hostSubstituters],
+        trustedPublicKeys: [...cache.trustedPublicKeys, ...hostKeys],
+        extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
+        postBuildHook: work.hook,
+        maxJobs: inputs.maxJobs,
+        cores: inputs.cores,
+        builders: inputs.builders,
+        trustedUsers: user === 'root' ? [] : [user],
+        secretsFile: secretsNeeded ? work.secrets : undefined,
+        extraConfig: inputs.extraNixConfig
+    });
+    await writeManagedBlock(confPath, block);
+    saveState(State.NixConf, confPath);
+    info(`Wrote the nix-cachix-build settings to ${confPath}${chained ? ` (chaining the existing post-build-hook ${chained})` : ''}`);
+    if (await restartDaemonIfRunning())
+        info('Restarted nix-daemon to load them');
+}
+
+;// CONCATENATED MODULE: ./src/action/binfmt.ts
+// The standard aarch64 ELF match (qemu's qemu-binfmt-conf.sh, Debian, tonistiigi/binfmt):
+// 64-bit little-endian ELF, e_type EXEC or DYN (mask 0xfe), e_machine 0xB7.
+const AARCH64_MAGIC = '7f454c460201010000000000000000000200b700';
+const AARCH64_MASK = 'ffffffffffffff00fffffffffffffffffeffffff';
+const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+const ENTRY_NAME = 'qemu-aarch64';
+function parseBinfmtEntry(name, text) {
+    const lines = text.split('\n');
+    const field = (key) => lines.find(l => l.startsWith(`${key} `) || l.startsWith(`${key}:`))?.replace(/^[a-z]+:?\s*/, '');
+    const magic = field('magic');
+    if (magic === undefined)
         return undefined;
-    }
+    return {
+        name,
+        enabled: lines[0]?.trim() === 'enabled',
+        interpreter: field('interpreter') ?? '',
+        flags: field('flags') ?? '',
+        offset: Number(field('offset') ?? '0'),
+        magic: Buffer.from(magic, 'hex'),
+        mask: Buffer.from(field('mask') ?? 'ff'.repeat(magic.length / 2), 'hex')
+    };
 }
-function installerUrl(version) {
-    return `https://releases.nixos.org/nix/nix-${version}/install`;
+function sampleHeader(eType) {
+    const header = Buffer.alloc(20);
+    Buffer.from('7f454c46020101', 'hex').copy(header, 0);
+    header[16] = eType;
+    header[18] = 0xb7;
+    return header;
 }
-/** Arguments for the official installer: multi-user with systemd, single-user without. */
-function installerArgs(extraConfFile, hasSystemd, cpus) {
-    const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
-    if (hasSystemd)
-        args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)));
-    else
-        args.push('--no-daemon');
-    return args;
+/** True when the entry would run aarch64 executables (static and PIE), whatever it is named. */
+function matchesAarch64(entry) {
+    return [2, 3].every(eType => {
+        const header = sampleHeader(eType);
+        for (let i = 0; i < entry.magic.length; i++) {
+            const byte = header[entry.offset + i] ?? 0;
+            if ((byte & (entry.mask[i] ?? 0xff)) !== entry.magic[i])
+                return false;
+        }
+        return true;
+    });
 }
 /**
- * Downloads and runs the official installer for a pinned version, retrying the download.
- * `extraConf` is written before the daemon first starts, so no restart is needed.
+ * The register line. F makes the kernel open the interpreter now, so it still runs inside the
+ * Nix sandbox's mount namespace where /usr/bin does not exist.
  */
-async function installNix(version, extraConf, cpus, log) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
-    const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
-    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
-    await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, installerUrl(version)]);
-    const hasSystemd = await run('test', ['-d', '/run/systemd/system']).then(() => true, () => false);
-    log(`running the Nix ${version} installer (${hasSystemd ? 'multi-user' : 'single-user'})`);
-    await run('sh', [script, ...installerArgs(confFile, hasSystemd, cpus)], { env: { ...process.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+function registrationLine(interpreter) {
+    const escape = (hex) => hex.replace(/(..)/g, '\\x$1');
+    return `:${ENTRY_NAME}:M:0:${escape(AARCH64_MAGIC)}:${escape(AARCH64_MASK)}:${interpreter}:F`;
+}
+function decideQemu(targetSystem, native, mode, entries) {
+    if (mode === 'false')
+        return { action: 'skip', reason: 'qemu is false' };
+    if (targetSystem !== 'aarch64-linux')
+        return { action: 'skip', reason: `${targetSystem} needs no emulation` };
+    if (native === 'aarch64-linux')
+        return { action: 'skip', reason: 'the runner is native aarch64' };
+    const existing = entries.find(e => e.enabled && matchesAarch64(e));
+    if (existing && existing.flags.includes('F'))
+        return { action: 'skip', reason: `already registered as ${existing.name} (${existing.interpreter}, flags ${existing.flags})` };
+    if (existing)
+        return { action: 'replace', entry: existing.name };
+    return { action: 'register' };
 }
 
 ;// CONCATENATED MODULE: ./src/action/qemu.ts
@@ -100338,6 +100479,67 @@ async function registerAarch64(interpreter, replace) {
 async function qemuVersion(interpreter) {
     const { stdout } = await run(interpreter, ['--version']).catch(() => ({ stdout: 'unknown version' }));
     return stdout.split('\n')[0];
+}
+
+;// CONCATENATED MODULE: ./src/action/emulation.ts
+
+
+
+
+/** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
+async function setupEmulation(inputs, hosts) {
+    const systems = new Set([inputs.system, ...hosts.map(h => h.system)]);
+    const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries());
+    if (decision.action === 'skip') {
+        info(`No emulation: ${decision.reason}`);
+        return decision.reason.startsWith('already registered');
+    }
+    const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => info(line));
+    const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined);
+    info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`);
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/action/nix-install.ts
+
+
+
+
+const NIX_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
+async function installedNixVersion(env = process.env) {
+    try {
+        const { stdout } = await run('nix', ['--version'], { env });
+        return stdout.trim().replace(/^nix \(Nix\) /, '');
+    }
+    catch {
+        return undefined;
+    }
+}
+function installerUrl(version) {
+    return `https://releases.nixos.org/nix/nix-${version}/install`;
+}
+/** Arguments for the official installer: multi-user with systemd, single-user without. */
+function installerArgs(extraConfFile, hasSystemd, cpus) {
+    const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
+    if (hasSystemd)
+        args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)));
+    else
+        args.push('--no-daemon');
+    return args;
+}
+/**
+ * Downloads and runs the official installer for a pinned version, retrying the download.
+ * `extraConf` is written before the daemon first starts, so no restart is needed.
+ */
+async function installNix(version, extraConf, cpus, log) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
+    const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
+    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
+    await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
+    await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, installerUrl(version)]);
+    const hasSystemd = await run('test', ['-d', '/run/systemd/system']).then(() => true, () => false);
+    log(`running the Nix ${version} installer (${hasSystemd ? 'multi-user' : 'single-user'})`);
+    await run('sh', [script, ...installerArgs(confFile, hasSystemd, cpus)], { env: { ...process.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
 }
 
 ;// CONCATENATED MODULE: ./src/action/select-hosts.ts
@@ -100423,38 +100625,7 @@ function addCache(setup, uri, keys, token) {
         setup.netrc.push({ host: new URL(uri).hostname, password: token });
 }
 
-;// CONCATENATED MODULE: ./src/action/state.ts
-/** Keys of what main hands to post through GITHUB_STATE. */
-var State;
-(function (State) {
-    State["WorkDir"] = "work-dir";
-    State["NixConf"] = "nix-conf";
-    /** 'true' once main has pushed everything it meant to. */
-    State["Finished"] = "finished";
-    /** JSON [{name, outPath}] of the hosts main set out to build. */
-    State["Hosts"] = "hosts";
-    State["StartedAt"] = "started-at";
-    State["Pushing"] = "pushing";
-})(State || (State = {}));
-var Output;
-(function (Output) {
-    Output["Hosts"] = "hosts";
-    Output["Built"] = "built";
-    Output["Substituted"] = "substituted";
-    Output["Pushed"] = "pushed";
-    Output["PushedBytes"] = "pushed-bytes";
-    Output["SkippedHosts"] = "skipped-hosts";
-    Output["FailedHosts"] = "failed-hosts";
-    Output["Coverage"] = "coverage";
-    Output["Status"] = "status";
-    Output["Findings"] = "findings";
-})(Output || (Output = {}));
-
 ;// CONCATENATED MODULE: ./src/action/main.ts
-
-
-
-
 
 
 
@@ -100539,49 +100710,8 @@ async function runMain(inputs) {
         return details;
     });
     saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))));
-    const emulate = await group('QEMU', async () => {
-        const systems = new Set([inputs.system, ...hosts.map(h => h.system)]);
-        const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries());
-        if (decision.action === 'skip') {
-            info(`No emulation: ${decision.reason}`);
-            return decision.reason.startsWith('already registered');
-        }
-        const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => info(line));
-        const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined);
-        info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`);
-        return true;
-    });
-    await group('Configure Nix', async () => {
-        const confPath = nixConfPath(env);
-        const chained = existingPostBuildHook(await showNixConfig(env));
-        await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 });
-        const hostSubstituters = inputs.useHostSubstituters ? hosts.flatMap(h => h.substituters) : [];
-        const hostKeys = inputs.useHostSubstituters ? hosts.flatMap(h => h.trustedPublicKeys) : [];
-        const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
-        if (cache.netrc.length > 0)
-            await (0,promises_namespaceObject.writeFile)(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 });
-        const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0;
-        if (secretsNeeded)
-            await (0,promises_namespaceObject.writeFile)(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 });
-        const user = (0,external_node_os_namespaceObject.userInfo)().username;
-        const block = renderManagedBlock({
-            substituters: [...cache.substituters, ...hostSubstituters],
-            trustedPublicKeys: [...cache.trustedPublicKeys, ...hostKeys],
-            extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
-            postBuildHook: work.hook,
-            maxJobs: inputs.maxJobs,
-            cores: inputs.cores,
-            builders: inputs.builders,
-            trustedUsers: user === 'root' ? [] : [user],
-            secretsFile: secretsNeeded ? work.secrets : undefined,
-            extraConfig: inputs.extraNixConfig
-        });
-        await writeManagedBlock(confPath, block);
-        saveState(State.NixConf, confPath);
-        info(`Wrote the nix-cachix-build settings to ${confPath}${chained ? ` (chaining the existing post-build-hook ${chained})` : ''}`);
-        if (await restartDaemonIfRunning())
-            info('Restarted nix-daemon to load them');
-    });
+    const emulate = await group('QEMU', () => setupEmulation(inputs, hosts));
+    await group('Configure Nix', () => configureNix({ inputs, hosts, cache, work, emulate, env }));
     const store = new NixStore(env);
     const filter = makePushFilter(inputs.pushFilter);
     const results = hosts.map(h => ({ name: h.name, system: h.system, toplevel: h.outPath, status: 'unfinished', built: 0, substituted: 0, pushed: 0, pushedBytes: 0, seconds: 0 }));
@@ -100653,106 +100783,40 @@ async function runMain(inputs) {
     }
     if (outcome?.interrupted === 'time-budget')
         findings.push({ level: 'error', message: `the time budget of ${inputs.timeBudgetMinutes} min ran out: ${results.filter(r => r.status === 'unfinished').map(r => r.name).join(', ') || 'nothing'} not finished` });
-    let report;
+    let push;
     if (pusher && cache.session) {
         const session = cache.session;
-        report = await group('Push', async () => {
-            const validToplevels = [];
-            for (const h of hosts)
-                if (await store.isValid(h.outPath))
-                    validToplevels.push(h.outPath);
-            const attributeValid = [];
-            for (const p of attributeOutputs)
-                if (await store.isValid(p))
-                    attributeValid.push(p);
-            // Backstop: what the hook saw is queued already; the closures catch substituted paths.
-            pusher.add([...validToplevels, ...attributeValid]);
-            const drainMs = inputs.drainTimeoutSeconds * 1000;
-            const first = await pusher.drain(drainMs);
-            info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`);
-            const roots = [...validToplevels, ...attributeValid];
-            let coverage = await closureCoverage(session.client, store, filter, roots);
-            if (coverage.missing.length > 0 && !first.fatal) {
-                info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`);
-                const again = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, onEvent: e => e.kind === 'uploaded' && pushed.set(e.path, e.fileSize) });
-                again.add(coverage.missing);
-                const second = await again.drain(Math.max(10_000, drainMs - first.durationMs));
-                first.uploaded += second.uploaded;
-                first.uploadedFileBytes += second.uploadedFileBytes;
-                first.leftovers = second.leftovers;
-                first.failures = second.failures;
-                coverage = await closureCoverage(session.client, store, filter, roots);
-            }
-            for (const result of results) {
-                if (result.status !== 'built' && result.status !== 'cached')
-                    continue;
-                const c = await closureCoverage(session.client, store, filter, [result.toplevel]).catch(() => undefined);
-                result.coverage = c?.ratio;
-            }
-            if (coverage.filtered.length > 0)
-                findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` });
-            if (coverage.missing.length > 0)
-                findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` });
-            return { ...first, coverageRatio: coverage.ratio };
+        push = await group('Push', async () => {
+            const roots = [];
+            for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs])
+                if (await store.isValid(path))
+                    roots.push(path);
+            const result = await finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) });
+            await hostCoverage(session, store, filter, results);
+            return result;
         });
-        if (report.fatal)
-            findings.push({ level: 'warning', message: `pushing stopped: ${report.fatal}` });
-        for (const failure of report.failures.slice(0, 10))
-            findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` });
-        if (report.leftovers.length > 0)
-            findings.push({ level: 'warning', message: `${report.leftovers.length} paths were not pushed before drain-timeout (${inputs.drainTimeoutSeconds} s)` });
+        findings.push(...pushFindings(push, inputs.drainTimeoutSeconds));
     }
     await group('Report', async () => {
-        const closures = new Map();
-        for (const result of results)
-            if (await store.isValid(result.toplevel))
-                closures.set(result.name, new Set(await store.closure([result.toplevel])));
-        const built = new Set(outcome?.builtOutputs ?? []);
-        const fetched = new Set(substitutedPlanned);
-        for (const result of results) {
-            const closure = closures.get(result.name);
-            if (!closure)
-                continue;
-            result.built = [...closure].filter(p => built.has(p)).length;
-            result.substituted = [...closure].filter(p => fetched.has(p)).length;
-            result.pushed = [...closure].filter(p => pushed.has(p)).length;
-            result.pushedBytes = [...closure].filter(p => pushed.has(p)).reduce((sum, p) => sum + (pushed.get(p) ?? 0), 0);
-        }
-        const totals = {
-            built: outcome?.builtDrvs.length ?? 0,
-            substituted: substitutedPlanned.length,
-            pushed: pushed.size,
-            pushedBytes: [...pushed.values()].reduce((a, b) => a + b, 0),
-            failedPushes: report?.failures.length ?? 0,
-            leftovers: report?.leftovers.length ?? 0,
-            coverage: report?.coverageRatio
+        const record = {
+            system: inputs.system,
+            results,
+            findings,
+            builtDrvs: outcome?.builtDrvs ?? [],
+            builtOutputs: outcome?.builtOutputs ?? [],
+            substituted: substitutedPlanned,
+            pushed,
+            failedPushes: push?.failures.length ?? 0,
+            leftovers: push?.leftovers.length ?? 0,
+            coverage: push?.coverage.ratio
         };
-        const status = runStatus(results, findings);
-        setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.name, r.toplevel]))));
-        setOutput(Output.Built, String(totals.built));
-        setOutput(Output.Substituted, String(totals.substituted));
-        setOutput(Output.Pushed, String(totals.pushed));
-        setOutput(Output.PushedBytes, String(totals.pushedBytes));
-        setOutput(Output.SkippedHosts, JSON.stringify(results.filter(r => r.status === 'cached').map(r => r.name)));
-        setOutput(Output.FailedHosts, JSON.stringify(results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)));
-        setOutput(Output.Coverage, formatCoverage(totals.coverage));
-        setOutput(Output.Status, status);
-        setOutput(Output.Findings, JSON.stringify(findings));
-        for (const f of findings) {
-            if (f.level === 'warning')
-                warning(f.message);
-            else if (f.level === 'notice')
-                notice(f.message);
-            else
-                core_error(f.message);
-        }
-        await summary.addRaw(renderSummary(`nix-cachix-build ${inputs.system}`, results, totals, findings)).write();
-        info(`Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`);
+        await attributeToHosts(store, record);
+        const status = await publish(record);
         saveState(State.Finished, 'true');
         await saveFlakeCache(flakeCache);
-        const buildFailed = results.some(r => r.status === 'failed' || r.status === 'unfinished');
-        if (buildFailed)
-            setFailed(`build failed: ${results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name).join(', ')}`);
+        const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name);
+        if (unfinished.length > 0)
+            setFailed(`build failed: ${unfinished.join(', ')}`);
         else if (inputs.failOnPushError && status === 'problems')
             setFailed('pushing had problems and fail-on-push-error is true');
     });
@@ -100778,7 +100842,7 @@ async function plannedFetches(drvPaths, env) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5639);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7674);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -1,27 +1,24 @@
 import * as core from '@actions/core'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
-import { availableParallelism, tmpdir, userInfo } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hashPart } from '../nix/store-path.js'
 import { NixStore } from '../nix/store.js'
 import { createPusher } from '../push/defaults.js'
 import { makePushFilter } from '../push/filter.js'
-import type { PushReport } from '../push/pusher.js'
 import { errorMessage, run as runCommand } from '../util/process.js'
-import { decideQemu } from './binfmt.js'
 import { buildAndPush } from './build-and-push.js'
 import { restoreFlakeCache, saveFlakeCache } from './flake-cache.js'
 import { parseDryRun } from './nix-build.js'
-import { closureCoverage } from './coverage.js'
+import { finalPush, hostCoverage, pushFindings, type FinalPush } from './final-push.js'
+import { attributeToHosts, publish, type RunRecord } from './publish.js'
 import { hostDetails, hostSystems, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
 import { getInputs } from './get-inputs.js'
-import { nativeSystem, type Inputs } from './inputs.js'
-import { existingPostBuildHook, renderManagedBlock, renderNetrc, renderSecretsConf } from './nix-conf.js'
-import { nixConfPath, restartDaemonIfRunning, showNixConfig, writeManagedBlock } from './nix-conf-file.js'
+import type { Inputs } from './inputs.js'
+import { configureNix, type WorkFiles } from './configure-nix.js'
+import { setupEmulation } from './emulation.js'
 import { installedNixVersion, installNix, NIX_PROFILE_BIN } from './nix-install.js'
-import { renderHookScript } from './post-build-hook.js'
-import { prepareInterpreter, qemuVersion, readBinfmtEntries, registerAarch64 } from './qemu.js'
-import { formatBytes, formatCoverage, renderSummary, runStatus, type Finding, type HostResult } from './report.js'
+import type { Finding, HostResult } from './report.js'
 import { selectHosts } from './select-hosts.js'
 import { setupCachix, type CacheSetup } from './setup-cachix.js'
 import { Output, State } from './state.js'
@@ -42,14 +39,6 @@ export async function run(): Promise<void> {
     core.setOutput(Output.Status, 'failed')
     core.setFailed(errorMessage(error))
   }
-}
-
-interface WorkFiles {
-  dir: string
-  spool: string
-  hook: string
-  secrets: string
-  netrc: string
 }
 
 async function prepareWorkDir(): Promise<WorkFiles> {
@@ -100,47 +89,9 @@ async function runMain(inputs: Inputs): Promise<void> {
   })
   core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))))
 
-  const emulate = await core.group('QEMU', async () => {
-    const systems = new Set([inputs.system, ...hosts.map(h => h.system)])
-    const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries())
-    if (decision.action === 'skip') {
-      core.info(`No emulation: ${decision.reason}`)
-      return decision.reason.startsWith('already registered')
-    }
-    const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => core.info(line))
-    const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined)
-    core.info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`)
-    return true
-  })
+  const emulate = await core.group('QEMU', () => setupEmulation(inputs, hosts))
 
-  await core.group('Configure Nix', async () => {
-    const confPath = nixConfPath(env)
-    const chained = existingPostBuildHook(await showNixConfig(env))
-    await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 })
-    const hostSubstituters = inputs.useHostSubstituters ? hosts.flatMap(h => h.substituters) : []
-    const hostKeys = inputs.useHostSubstituters ? hosts.flatMap(h => h.trustedPublicKeys) : []
-    const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : []
-    if (cache.netrc.length > 0) await writeFile(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 })
-    const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0
-    if (secretsNeeded) await writeFile(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 })
-    const user = userInfo().username
-    const block = renderManagedBlock({
-      substituters: [...cache.substituters, ...hostSubstituters],
-      trustedPublicKeys: [...cache.trustedPublicKeys, ...hostKeys],
-      extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
-      postBuildHook: work.hook,
-      maxJobs: inputs.maxJobs,
-      cores: inputs.cores,
-      builders: inputs.builders,
-      trustedUsers: user === 'root' ? [] : [user],
-      secretsFile: secretsNeeded ? work.secrets : undefined,
-      extraConfig: inputs.extraNixConfig
-    })
-    await writeManagedBlock(confPath, block)
-    core.saveState(State.NixConf, confPath)
-    core.info(`Wrote the nix-cachix-build settings to ${confPath}${chained ? ` (chaining the existing post-build-hook ${chained})` : ''}`)
-    if (await restartDaemonIfRunning()) core.info('Restarted nix-daemon to load them')
-  })
+  await core.group('Configure Nix', () => configureNix({ inputs, hosts, cache, work, emulate, env }))
 
   const store = new NixStore(env)
   const filter = makePushFilter(inputs.pushFilter)
@@ -214,90 +165,38 @@ async function runMain(inputs: Inputs): Promise<void> {
   }
   if (outcome?.interrupted === 'time-budget') findings.push({ level: 'error', message: `the time budget of ${inputs.timeBudgetMinutes} min ran out: ${results.filter(r => r.status === 'unfinished').map(r => r.name).join(', ') || 'nothing'} not finished` })
 
-  let report: PushReport | undefined
+  let push: FinalPush | undefined
   if (pusher && cache.session) {
     const session = cache.session
-    report = await core.group('Push', async () => {
-      const validToplevels: string[] = []
-      for (const h of hosts) if (await store.isValid(h.outPath)) validToplevels.push(h.outPath)
-      const attributeValid: string[] = []
-      for (const p of attributeOutputs) if (await store.isValid(p)) attributeValid.push(p)
-      // Backstop: what the hook saw is queued already; the closures catch substituted paths.
-      pusher.add([...validToplevels, ...attributeValid])
-      const drainMs = inputs.drainTimeoutSeconds * 1000
-      const first = await pusher.drain(drainMs)
-      core.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`)
-      const roots = [...validToplevels, ...attributeValid]
-      let coverage = await closureCoverage(session.client, store, filter, roots)
-      if (coverage.missing.length > 0 && !first.fatal) {
-        core.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`)
-        const again = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, onEvent: e => e.kind === 'uploaded' && pushed.set(e.path, e.fileSize) })
-        again.add(coverage.missing)
-        const second = await again.drain(Math.max(10_000, drainMs - first.durationMs))
-        first.uploaded += second.uploaded
-        first.uploadedFileBytes += second.uploadedFileBytes
-        first.leftovers = second.leftovers
-        first.failures = second.failures
-        coverage = await closureCoverage(session.client, store, filter, roots)
-      }
-      for (const result of results) {
-        if (result.status !== 'built' && result.status !== 'cached') continue
-        const c = await closureCoverage(session.client, store, filter, [result.toplevel]).catch(() => undefined)
-        result.coverage = c?.ratio
-      }
-      if (coverage.filtered.length > 0) findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` })
-      if (coverage.missing.length > 0) findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` })
-      return { ...first, coverageRatio: coverage.ratio } as PushReport & { coverageRatio: number }
+    push = await core.group('Push', async () => {
+      const roots: string[] = []
+      for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs]) if (await store.isValid(path)) roots.push(path)
+      const result = await finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) })
+      await hostCoverage(session, store, filter, results)
+      return result
     })
-    if (report.fatal) findings.push({ level: 'warning', message: `pushing stopped: ${report.fatal}` })
-    for (const failure of report.failures.slice(0, 10)) findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
-    if (report.leftovers.length > 0) findings.push({ level: 'warning', message: `${report.leftovers.length} paths were not pushed before drain-timeout (${inputs.drainTimeoutSeconds} s)` })
+    findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
   }
 
   await core.group('Report', async () => {
-    const closures = new Map<string, Set<string>>()
-    for (const result of results) if (await store.isValid(result.toplevel)) closures.set(result.name, new Set(await store.closure([result.toplevel])))
-    const built = new Set(outcome?.builtOutputs ?? [])
-    const fetched = new Set(substitutedPlanned)
-    for (const result of results) {
-      const closure = closures.get(result.name)
-      if (!closure) continue
-      result.built = [...closure].filter(p => built.has(p)).length
-      result.substituted = [...closure].filter(p => fetched.has(p)).length
-      result.pushed = [...closure].filter(p => pushed.has(p)).length
-      result.pushedBytes = [...closure].filter(p => pushed.has(p)).reduce((sum, p) => sum + (pushed.get(p) ?? 0), 0)
+    const record: RunRecord = {
+      system: inputs.system,
+      results,
+      findings,
+      builtDrvs: outcome?.builtDrvs ?? [],
+      builtOutputs: outcome?.builtOutputs ?? [],
+      substituted: substitutedPlanned,
+      pushed,
+      failedPushes: push?.failures.length ?? 0,
+      leftovers: push?.leftovers.length ?? 0,
+      coverage: push?.coverage.ratio
     }
-    const totals = {
-      built: outcome?.builtDrvs.length ?? 0,
-      substituted: substitutedPlanned.length,
-      pushed: pushed.size,
-      pushedBytes: [...pushed.values()].reduce((a, b) => a + b, 0),
-      failedPushes: report?.failures.length ?? 0,
-      leftovers: report?.leftovers.length ?? 0,
-      coverage: (report as (PushReport & { coverageRatio?: number }) | undefined)?.coverageRatio
-    }
-    const status = runStatus(results, findings)
-    core.setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.name, r.toplevel]))))
-    core.setOutput(Output.Built, String(totals.built))
-    core.setOutput(Output.Substituted, String(totals.substituted))
-    core.setOutput(Output.Pushed, String(totals.pushed))
-    core.setOutput(Output.PushedBytes, String(totals.pushedBytes))
-    core.setOutput(Output.SkippedHosts, JSON.stringify(results.filter(r => r.status === 'cached').map(r => r.name)))
-    core.setOutput(Output.FailedHosts, JSON.stringify(results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)))
-    core.setOutput(Output.Coverage, formatCoverage(totals.coverage))
-    core.setOutput(Output.Status, status)
-    core.setOutput(Output.Findings, JSON.stringify(findings))
-    for (const f of findings) {
-      if (f.level === 'warning') core.warning(f.message)
-      else if (f.level === 'notice') core.notice(f.message)
-      else core.error(f.message)
-    }
-    await core.summary.addRaw(renderSummary(`nix-cachix-build ${inputs.system}`, results, totals, findings)).write()
-    core.info(`Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`)
+    await attributeToHosts(store, record)
+    const status = await publish(record)
     core.saveState(State.Finished, 'true')
     await saveFlakeCache(flakeCache)
-    const buildFailed = results.some(r => r.status === 'failed' || r.status === 'unfinished')
-    if (buildFailed) core.setFailed(`build failed: ${results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name).join(', ')}`)
+    const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)
+    if (unfinished.length > 0) core.setFailed(`build failed: ${unfinished.join(', ')}`)
     else if (inputs.failOnPushError && status === 'problems') core.setFailed('pushing had problems and fail-on-push-error is true')
   })
 }

@@ -1,0 +1,19 @@
+import * as core from '@actions/core'
+import { decideQemu } from './binfmt.js'
+import type { HostInfo } from './flake.js'
+import { nativeSystem, type Inputs } from './inputs.js'
+import { prepareInterpreter, qemuVersion, readBinfmtEntries, registerAarch64 } from './qemu.js'
+
+/** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
+export async function setupEmulation(inputs: Inputs, hosts: HostInfo[]): Promise<boolean> {
+  const systems = new Set([inputs.system, ...hosts.map(h => h.system)])
+  const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries())
+  if (decision.action === 'skip') {
+    core.info(`No emulation: ${decision.reason}`)
+    return decision.reason.startsWith('already registered')
+  }
+  const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => core.info(line))
+  const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined)
+  core.info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`)
+  return true
+}

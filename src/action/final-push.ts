@@ -1,0 +1,77 @@
+import * as core from '@actions/core'
+import type { NixStore } from '../nix/store.js'
+import { createPusher } from '../push/defaults.js'
+import type { PushFilter } from '../push/filter.js'
+import type { Pusher } from '../push/pusher.js'
+import type { CachixSession } from '../push/session.js'
+import { closureCoverage, type Coverage } from './coverage.js'
+import { formatBytes, type Finding, type HostResult } from './report.js'
+
+export interface FinalPush {
+  failures: { path: string; error: string }[]
+  leftovers: string[]
+  fatal?: string
+  coverage: Coverage
+}
+
+export interface FinalPushPlan {
+  session: CachixSession
+  store: NixStore
+  filter: PushFilter
+  pusher: Pusher
+  /** Built toplevels and attributes: their closures must end up in the cache. */
+  roots: string[]
+  drainMs: number
+  jobs: number
+  exclude?: RegExp
+  /** Records each upload (path → compressed bytes). */
+  onUploaded: (path: string, fileSize: number) => void
+}
+
+/**
+ * Drains what the hook queued, then checks the closure of every root against the cache and
+ * pushes what is still missing (substituted or fetched paths the hook never saw).
+ */
+export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
+  const { session, store, filter } = plan
+  plan.pusher.add(plan.roots)
+  const first = await plan.pusher.drain(plan.drainMs)
+  core.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`)
+  let coverage = await closureCoverage(session.client, store, filter, plan.roots)
+  let failures = first.failures
+  let leftovers = first.leftovers
+  if (coverage.missing.length > 0 && !first.fatal) {
+    core.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`)
+    const again = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) })
+    again.add(coverage.missing)
+    const second = await again.drain(Math.max(10_000, plan.drainMs - first.durationMs))
+    // Paths that failed the first time and were pushed now are no longer failures.
+    failures = second.failures
+    leftovers = second.leftovers
+    coverage = await closureCoverage(session.client, store, filter, plan.roots)
+  }
+  return { failures, leftovers, fatal: first.fatal, coverage }
+}
+
+export async function hostCoverage(session: CachixSession, store: NixStore, filter: PushFilter, results: HostResult[]): Promise<void> {
+  for (const result of results) {
+    if (result.status !== 'built' && result.status !== 'cached') continue
+    const coverage = await closureCoverage(session.client, store, filter, [result.toplevel]).catch(() => undefined)
+    result.coverage = coverage?.ratio
+  }
+}
+
+export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {
+  const findings: Finding[] = []
+  const { coverage } = push
+  if (coverage.filtered.length > 0) {
+    findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` })
+  }
+  if (coverage.missing.length > 0) {
+    findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` })
+  }
+  if (push.fatal) findings.push({ level: 'warning', message: `pushing stopped: ${push.fatal}` })
+  for (const failure of push.failures.slice(0, 10)) findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
+  if (push.leftovers.length > 0) findings.push({ level: 'warning', message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)` })
+  return findings
+}
