@@ -165,6 +165,21 @@ describe('the action when things go wrong', () => {
     expect(post.summary).toContain('Salvage after an interrupted run')
   })
 
+  it('time-budget stops the build in time to push what was built; the heartbeat reports progress', async () => {
+    const flake = await sampleFlake({ slow: true })
+    // 1 minute budget, 30 s to drain: building stops after ~30 s, while the slow host still sleeps.
+    const { main } = await leg(server, flake, { hosts: 'slow alpha', 'time-budget': '1', 'drain-timeout': '30' })
+    expect(main.code).toBe(1)
+    expect(main.seconds).toBeLessThan(60)
+    expect(main.outputs.status).toBe('failed')
+    expect(JSON.parse(main.outputs['failed-hosts'])).toEqual(['slow'])
+    expect(main.stdout).toContain('The time budget is reached: stopping the build so what was built can still be pushed.')
+    expect(main.stdout).toMatch(/the time budget of 1 min ran out: slow not finished/)
+    expect(main.stdout).toMatch(/\[heartbeat \d+ min\] built \d+ derivations, pushed \d+ paths .*, disk free [\d.]+ [KMGT]iB/)
+    const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
+    expect(await inCache(server, hosts.alpha)).toBe(true)
+  }, 120_000)
+
   it('without a token it builds and pulls, pushes nothing, explains, and does not fail', async () => {
     const flake = await sampleFlake()
     const before = server.stats.completed
