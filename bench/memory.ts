@@ -42,7 +42,7 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
   log(`ours ${mib(o.peakRssKiB * 1024)} vs nix copy ${mib(nixKiB * 1024)} (target ours <= ${mib(TARGET_KIB * 1024)}) ${judged(o.peakRssKiB, TARGET_KIB, false, o.valid)}`)
   return [
     [`peak RSS, ours (node, ${mib(narBytes)} NAR)`, mib(o.peakRssKiB * 1024), `<= ${TARGET_KIB / 1024} MiB`, judged(o.peakRssKiB, TARGET_KIB, false, o.valid)],
-    ['peak RSS, ours (node + nix-store + zstd)', mib((o.tree?.treeKiB ?? 0) * 1024), '', ''],
+    ['peak RSS, ours whole tree (50 ms samples)', mib((o.tree?.treeKiB ?? 0) * 1024), '', ''],
     ['peak RSS, nix copy', mib(nixKiB * 1024), '', ''],
     ['nix copy / ours peak RSS', ratio(nixKiB / o.peakRssKiB), '', '']
   ]

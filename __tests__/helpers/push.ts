@@ -16,6 +16,7 @@ export interface TestPushOptions {
   partSize?: number
   jobs?: number
   pathRetryDelayMs?: number
+  bufferBytes?: number
 }
 
 export async function makePusher(options: TestPushOptions): Promise<{ pusher: Pusher; events: PushEvent[] }> {
@@ -40,7 +41,7 @@ export async function makePusher(options: TestPushOptions): Promise<{ pusher: Pu
       signingKey: session.signingKey
     },
     jobs: options.jobs ?? 4,
-    bufferBytes: 96 * 1024 * 1024,
+    bufferBytes: options.bufferBytes ?? 96 * 1024 * 1024,
     pathRetries: 3,
     pathRetryDelayMs: options.pathRetryDelayMs ?? 50,
     onEvent: event => events.push(event)

@@ -156,6 +156,30 @@ describe('push engine under faults', () => {
   })
 })
 
+describe('push engine under memory pressure', () => {
+  it('small paths waiting for buffer space while a large one holds it all lose nothing', async () => {
+    // A slow server keeps the large upload's parts in flight, so every small path waits for
+    // the byte budget after its compressor has already finished.
+    const server = await startTestServer([{ name: 'tight', writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: 100 } })
+    try {
+      const tag = nonce()
+      const expression = `let big = derivation { name = "big-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; args = [ "-c" "head -c 12000000 /dev/urandom > $out" ]; };
+        small = n: derivation { name = "small-${tag}-\${toString n}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo small \${toString n} > $out" ]; };
+        in derivation { name = "root-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; inherit big; smalls = map small (builtins.genList (n: n) 30); args = [ "-c" "echo $big $smalls > $out" ]; }`
+      const [root] = await nixBuild(expression)
+      const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'tight', authToken: WRITE_TOKEN, partSize: 5 * MiB, bufferBytes: 5 * MiB, jobs: 8 })
+      pusher.add([root])
+      const report = await pusher.drain()
+      expect(report.failures).toEqual([])
+      expect(report.uploaded).toBe(32)
+      const fresh = await realiseInFreshStore(server.cacheUrl('tight'), server.publicKeys('tight'), [root])
+      expect(fresh.result.code).toBe(0)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('push engine as a stream', () => {
   it('uploads a path added while a push is under way', async () => {
     const server = await startTestServer([{ name: 'stream', writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: 150 } })

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7617);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(159);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7617:
+/***/ 159:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31427,7 +31427,47 @@ function chunks(items, size) {
     return out;
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
+
+
+// Kept-alive connections: an upload is several small API calls plus one PUT per part.
+const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
+/**
+ * One HTTP exchange with node:http. Unlike fetch, a Buffer body is written as it is, not
+ * copied first, which matters for 32 MiB parts.
+ */
+function sendHttp(method, url, headers, body, timeoutMs, signal) {
+    return new Promise((resolve, reject) => {
+        const target = new URL(url);
+        const secure = target.protocol === 'https:';
+        const payload = typeof body === 'string' ? Buffer.from(body) : body;
+        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(payload?.length ?? 0) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+                resolve({
+                    status: response.statusCode ?? 0,
+                    header: name => {
+                        const value = response.headers[name.toLowerCase()];
+                        return Array.isArray(value) ? value[0] : value;
+                    },
+                    body: Buffer.concat(chunks)
+                });
+            });
+        });
+        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+        request.on('error', reject);
+        request.end(payload);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 const DEFAULT_CACHIX_URL = 'https://cachix.org';
@@ -31466,7 +31506,7 @@ class CachixClient {
     }
     async getCache(signal) {
         const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
-        return (await response.json());
+        return json(response);
     }
     /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
     async missingHashes(hashes, signal) {
@@ -31474,19 +31514,19 @@ class CachixClient {
         const missing = new Set();
         for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
             const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal });
-            for (const hash of (await response.json()))
+            for (const hash of json(response))
                 missing.add(hash);
         }
         return missing;
     }
     async createUpload(compression, signal) {
         const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
-        return (await response.json());
+        return json(response);
     }
     async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
         const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
         const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
-        return (await response.json()).uploadUrl;
+        return json(response).uploadUrl;
     }
     /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
     async putPart(uploadUrl, body, contentMD5, signal) {
@@ -31497,18 +31537,15 @@ class CachixClient {
             what: 'part upload',
             signal
         });
-        await response.arrayBuffer();
-        return response.headers.get('etag') ?? undefined;
+        return response.header('etag');
     }
     async completeUpload(narId, uploadId, request, signal) {
         const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
-        const response = await this.send('POST', url, { json: request, what: 'upload completion', signal });
-        await response.arrayBuffer();
+        await this.send('POST', url, { json: request, what: 'upload completion', signal });
     }
     async abortUpload(narId, uploadId) {
         const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
-        const response = await this.send('POST', url, { what: 'upload abort', retries: false });
-        await response.arrayBuffer();
+        await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
         const headers = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers };
@@ -31526,17 +31563,14 @@ class CachixClient {
             let reason;
             let retryAfterMs;
             try {
-                const signals = [AbortSignal.timeout(this.requestTimeoutMs)];
-                if (request.signal)
-                    signals.push(request.signal);
-                const response = await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) });
+                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
                 if (response.status === 200)
                     return response;
-                const text = (await response.text()).slice(0, 300);
+                const text = response.body.toString('utf8').slice(0, 300);
                 if (!isRetryableStatus(response.status))
                     throw this.finalError(response.status, text, request.what);
                 reason = `HTTP ${response.status}`;
-                retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now()) ?? retryAfterFromBody(text);
+                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
             }
             catch (error) {
                 if (error instanceof CachixError)
@@ -31581,13 +31615,17 @@ function retryAfterFromBody(body) {
     }
 }
 function connectionErrorText(error) {
-    if (error instanceof Error) {
-        const cause = error.cause;
-        if (error.name === 'TimeoutError')
-            return 'request timed out';
-        return cause?.code ?? cause?.message ?? error.message;
-    }
+    if (error instanceof Error)
+        return error.code ?? error.message;
     return String(error);
+}
+function json(response) {
+    try {
+        return JSON.parse(response.body.toString('utf8'));
+    }
+    catch {
+        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
+    }
 }
 function sleep(ms, signal) {
     return new Promise((resolve, reject) => {

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6737:
+/***/ 9055:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31678,7 +31678,47 @@ function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
     return Math.round(delay);
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
+
+
+// Kept-alive connections: an upload is several small API calls plus one PUT per part.
+const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
+/**
+ * One HTTP exchange with node:http. Unlike fetch, a Buffer body is written as it is, not
+ * copied first, which matters for 32 MiB parts.
+ */
+function sendHttp(method, url, headers, body, timeoutMs, signal) {
+    return new Promise((resolve, reject) => {
+        const target = new URL(url);
+        const secure = target.protocol === 'https:';
+        const payload = typeof body === 'string' ? Buffer.from(body) : body;
+        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(payload?.length ?? 0) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+                resolve({
+                    status: response.statusCode ?? 0,
+                    header: name => {
+                        const value = response.headers[name.toLowerCase()];
+                        return Array.isArray(value) ? value[0] : value;
+                    },
+                    body: Buffer.concat(chunks)
+                });
+            });
+        });
+        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+        request.on('error', reject);
+        request.end(payload);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 const DEFAULT_CACHIX_URL = 'https://cachix.org';
@@ -31717,7 +31757,7 @@ class CachixClient {
     }
     async getCache(signal) {
         const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
-        return (await response.json());
+        return json(response);
     }
     /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
     async missingHashes(hashes, signal) {
@@ -31725,19 +31765,19 @@ class CachixClient {
         const missing = new Set();
         for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
             const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal });
-            for (const hash of (await response.json()))
+            for (const hash of json(response))
                 missing.add(hash);
         }
         return missing;
     }
     async createUpload(compression, signal) {
         const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
-        return (await response.json());
+        return json(response);
     }
     async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
         const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
         const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
-        return (await response.json()).uploadUrl;
+        return json(response).uploadUrl;
     }
     /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
     async putPart(uploadUrl, body, contentMD5, signal) {
@@ -31748,18 +31788,15 @@ class CachixClient {
             what: 'part upload',
             signal
         });
-        await response.arrayBuffer();
-        return response.headers.get('etag') ?? undefined;
+        return response.header('etag');
     }
     async completeUpload(narId, uploadId, request, signal) {
         const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
-        const response = await this.send('POST', url, { json: request, what: 'upload completion', signal });
-        await response.arrayBuffer();
+        await this.send('POST', url, { json: request, what: 'upload completion', signal });
     }
     async abortUpload(narId, uploadId) {
         const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
-        const response = await this.send('POST', url, { what: 'upload abort', retries: false });
-        await response.arrayBuffer();
+        await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
         const headers = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers };
@@ -31777,17 +31814,14 @@ class CachixClient {
             let reason;
             let retryAfterMs;
             try {
-                const signals = [AbortSignal.timeout(this.requestTimeoutMs)];
-                if (request.signal)
-                    signals.push(request.signal);
-                const response = await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) });
+                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
                 if (response.status === 200)
                     return response;
-                const text = (await response.text()).slice(0, 300);
+                const text = response.body.toString('utf8').slice(0, 300);
                 if (!isRetryableStatus(response.status))
                     throw this.finalError(response.status, text, request.what);
                 reason = `HTTP ${response.status}`;
-                retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now()) ?? retryAfterFromBody(text);
+                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
             }
             catch (error) {
                 if (error instanceof CachixError)
@@ -31832,13 +31866,17 @@ function retryAfterFromBody(body) {
     }
 }
 function connectionErrorText(error) {
-    if (error instanceof Error) {
-        const cause = error.cause;
-        if (error.name === 'TimeoutError')
-            return 'request timed out';
-        return cause?.code ?? cause?.message ?? error.message;
-    }
+    if (error instanceof Error)
+        return error.code ?? error.message;
     return String(error);
+}
+function json(response) {
+    try {
+        return JSON.parse(response.body.toString('utf8'));
+    }
+    catch {
+        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
+    }
 }
 function sleep(ms, signal) {
     return new Promise((resolve, reject) => {
@@ -32044,6 +32082,129 @@ function parsePublicKey(text) {
     return { name: text.slice(0, colon), key };
 }
 
+;// CONCATENATED MODULE: ./src/nix/nar.ts
+
+
+const FLUSH_BYTES = 256 * 1024;
+const FILE_CHUNK = 1024 * 1024;
+const PADDING = Buffer.alloc(8);
+const SLASH = Buffer.from('/');
+/** NAR token framing: u64le length, bytes, zero padding to 8. */
+function nar_frame(bytes) {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(bytes.length));
+    const pad = (8 - (bytes.length % 8)) % 8;
+    return pad === 0 ? [length, bytes] : [length, bytes, PADDING.subarray(0, pad)];
+}
+const TOKENS = new Map();
+function token(text) {
+    let cached = TOKENS.get(text);
+    if (!cached) {
+        cached = Buffer.concat(nar_frame(Buffer.from(text)));
+        TOKENS.set(text, cached);
+    }
+    return cached;
+}
+/** Gathers small pieces so the stream carries few, large chunks. */
+class Batcher {
+    pieces = [];
+    size = 0;
+    add(...pieces) {
+        for (const piece of pieces) {
+            this.pieces.push(piece);
+            this.size += piece.length;
+        }
+    }
+    get full() {
+        return this.size >= FLUSH_BYTES;
+    }
+    take() {
+        if (this.size === 0)
+            return undefined;
+        const out = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.size);
+        this.pieces = [];
+        this.size = 0;
+        return out;
+    }
+}
+async function* entry(path, out) {
+    const stat = await (0,promises_namespaceObject.lstat)(path);
+    out.add(token('('), token('type'));
+    if (stat.isSymbolicLink()) {
+        out.add(token('symlink'), token('target'), ...nar_frame(await (0,promises_namespaceObject.readlink)(path, { encoding: 'buffer' })));
+    }
+    else if (stat.isFile()) {
+        out.add(token('regular'));
+        // Only the owner's execute bit counts, as in Nix.
+        if (stat.mode & 0o100)
+            out.add(token('executable'), token(''));
+        out.add(token('contents'));
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(stat.size));
+        out.add(length);
+        const handle = await (0,promises_namespaceObject.open)(path, 'r');
+        try {
+            let read = 0;
+            while (read < stat.size) {
+                const want = Math.min(FILE_CHUNK, stat.size - read);
+                const buffer = Buffer.allocUnsafe(want);
+                const { bytesRead } = await handle.read(buffer, 0, want, read);
+                if (bytesRead === 0)
+                    break;
+                read += bytesRead;
+                out.add(bytesRead === want ? buffer : buffer.subarray(0, bytesRead));
+                if (out.full)
+                    yield out.take();
+            }
+            // A file that changed size while being read cannot be serialised faithfully.
+            if (read !== stat.size)
+                throw new Error(`${path.toString()} changed size while being read`);
+        }
+        finally {
+            await handle.close();
+        }
+        const pad = (8 - (stat.size % 8)) % 8;
+        if (pad > 0)
+            out.add(PADDING.subarray(0, pad));
+    }
+    else if (stat.isDirectory()) {
+        out.add(token('directory'));
+        // Nix orders entries by their bytes (std::map<std::string>), not by locale.
+        const names = (await (0,promises_namespaceObject.readdir)(path, { encoding: 'buffer' })).sort(Buffer.compare);
+        for (const name of names) {
+            out.add(token('entry'), token('('), token('name'), ...nar_frame(name), token('node'));
+            // Buffer paths: a name need not be valid UTF-8.
+            yield* entry(Buffer.concat([path, SLASH, name]), out);
+            out.add(token(')'));
+            if (out.full)
+                yield out.take();
+        }
+    }
+    else {
+        throw new Error(`${path.toString()} has a file type NAR cannot hold`);
+    }
+    out.add(token(')'));
+    if (out.full)
+        yield out.take();
+}
+async function* archive(path) {
+    const out = new Batcher();
+    out.add(token('nix-archive-1'));
+    yield* entry(Buffer.from(path), out);
+    const rest = out.take();
+    if (rest)
+        yield rest;
+}
+/**
+ * The NAR serialisation of a file system tree, as `nix-store --dump` writes it, produced in
+ * this process: no program start per store path. Callers check the result against narHash.
+ */
+function narStream(path) {
+    return external_node_stream_.Readable.from(archive(path), { objectMode: false, highWaterMark: FLUSH_BYTES });
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/push/compressor.ts
 
 
@@ -32076,19 +32237,56 @@ function startCompressor(method, level) {
 
 
 
+
+
 const DEFAULT_PART_SIZE = 32 * 1024 * 1024;
-/** The NAR in the store no longer matches the database: retrying cannot fix it. */
+/** The NAR read differs from the database's narHash: the store is damaged (or, in process, our serialiser is wrong). */
 class NarMismatchError extends Error {
+    source;
+    constructor(source, message) {
+        super(message);
+        this.source = source;
+    }
+}
+var NarSource;
+(function (NarSource) {
+    /** Serialised here from the file system (no program start per path). */
+    NarSource["InProcess"] = "in-process";
+    /** `nix-store --dump`, the reference. */
+    NarSource["NixStore"] = "nix-store";
+})(NarSource || (NarSource = {}));
+// Where the store's files are on this machine's file system, when that is not /nix/store
+// itself (a chroot store); a path not found there is dumped by nix-store instead.
+const STORE_ROOT = process.env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+function openNar(path, store, source) {
+    const physical = `${STORE_ROOT}${path}`;
+    if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical)) {
+        const stream = narStream(physical);
+        const done = new Promise((resolve, reject) => {
+            stream.once('end', resolve);
+            stream.once('error', reject);
+        });
+        done.catch(() => undefined);
+        return { stream, done, kill: () => stream.destroy(new Error('upload stopped')) };
+    }
+    return store.dumpNar(path);
 }
 /**
  * Streams one store path into the cache: NAR dump → hash → compressor → hash → parts of
  * `partSize`, each presigned and PUT while the next fills. Nothing holds the whole NAR; the
  * part buffers are reserved from a shared byte budget. Any failure aborts the upload.
  */
-async function uploadStorePath(info, settings, signal) {
+async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess) {
     const { client, budget, partSize } = settings;
+    const expected = Math.max(1, info.narSize);
     const { narId, uploadId } = await client.createUpload(settings.compression === 'zstd' ? 'zst' : 'xz', signal);
-    const nar = settings.store.dumpNar(info.path);
+    // The first buffer is reserved before the compressor starts: a compressor that finished
+    // while nobody read its output would have that output discarded by Node.
+    let reserved = Math.min(partSize, expected + 4096);
+    await budget.acquire(reserved);
+    // Bytes of the budget this upload holds for the buffer being filled (0 once handed to a PUT).
+    let holding = reserved;
+    const nar = openNar(info.path, settings.store, nix);
     const compressor = startCompressor(settings.compression, settings.compressionLevel);
     const stop = () => {
         nar.kill();
@@ -32110,7 +32308,6 @@ async function uploadStorePath(info, settings, signal) {
     const parts = [];
     const inFlight = new Set();
     let firstError;
-    const expected = Math.max(1, info.narSize);
     const sendPart = (partNumber, data, reserved) => {
         const task = (async () => {
             try {
@@ -32131,8 +32328,6 @@ async function uploadStorePath(info, settings, signal) {
     };
     try {
         let partNumber = 0;
-        let reserved = Math.min(partSize, expected + 4096);
-        await budget.acquire(reserved);
         let buffer = Buffer.allocUnsafe(reserved);
         let filled = 0;
         const flush = async (last) => {
@@ -32141,10 +32336,12 @@ async function uploadStorePath(info, settings, signal) {
             while (inFlight.size >= settings.partConcurrency)
                 await Promise.race(inFlight);
             sendPart(partNumber, data, reserved);
+            holding = 0;
             if (last)
                 return;
             reserved = Math.min(partSize, Math.max(4096, expected - fileSize));
             await budget.acquire(reserved);
+            holding = reserved;
             buffer = Buffer.allocUnsafe(reserved);
             filled = 0;
         };
@@ -32164,6 +32361,7 @@ async function uploadStorePath(info, settings, signal) {
                     buffer.copy(wider, 0, 0, filled);
                     buffer = wider;
                     reserved = grown;
+                    holding = grown;
                 }
                 const take = Math.min(chunk.length - offset, buffer.length - filled);
                 chunk.copy(buffer, filled, offset, offset + take);
@@ -32175,15 +32373,16 @@ async function uploadStorePath(info, settings, signal) {
         }
         if (firstError === undefined && (filled > 0 || partNumber === 0))
             await flush(true);
-        else
-            budget.release(reserved);
         await Promise.all([...inFlight]);
         if (firstError !== undefined)
             throw firstError;
         await Promise.all([feeding, nar.done, compressor.done]);
+        // Never complete an upload whose bytes went missing on the way (the server would store nothing).
+        if (fileSize === 0)
+            throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`);
         const narHash = toNixHash(narHasher.digest());
         if (narHash !== info.narHash || narSize !== info.narSize) {
-            throw new NarMismatchError(`${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
+            throw new NarMismatchError(nix, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
         }
         const fileHash = fileHasher.digest('hex');
         const { hash, name } = store_path_parseStorePath(info.path);
@@ -32210,6 +32409,8 @@ async function uploadStorePath(info, settings, signal) {
         throw firstError ?? error;
     }
     finally {
+        if (holding > 0)
+            budget.release(holding);
         signal?.removeEventListener('abort', stop);
     }
 }
@@ -32423,11 +32624,12 @@ class Pusher {
         const { client, store, upload, pathRetries, pathRetryDelayMs } = this.options;
         const signal = this.controller.signal;
         const startedAt = Date.now();
+        let source = NarSource.InProcess;
         for (let attempt = 1;; attempt++) {
             try {
                 if (this.fatal)
                     throw new Error(this.fatal);
-                const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal);
+                const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source);
                 this.counts.uploaded++;
                 this.counts.uploadedNarBytes += result.narSize;
                 this.counts.uploadedFileBytes += result.fileSize;
@@ -32437,6 +32639,12 @@ class Pusher {
             catch (error) {
                 if (signal.aborted)
                     return;
+                if (error instanceof NarMismatchError && error.source === NarSource.InProcess) {
+                    // Let Nix's own serialiser decide whether the store or this one is wrong.
+                    source = NarSource.NixStore;
+                    attempt--;
+                    continue;
+                }
                 const message = errorMessage(error);
                 const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
                 if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
@@ -32463,8 +32671,9 @@ class Pusher {
 
 
 // Cachix's defaults: 8 paths at once, level 2, 32 MiB parts, 3 whole-path retries 5 s apart.
-// Part buffers are capped at 96 MiB in total, which keeps a push under 200 MiB of memory.
-const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 96 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 };
+// Part buffers are capped at 64 MiB in total (one part filling, one on the wire), which keeps
+// a push of any size near 150 MiB of memory (npm run bench measures it).
+const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 64 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 };
 function createPusher(session, store, tuning = {}) {
     return new Pusher({
         client: session.client,
@@ -33158,7 +33367,7 @@ async function cleanUp() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6737);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9055);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -1,6 +1,7 @@
 import { CACHIX_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from './retry-policy.js'
 import type { BinaryCache, CompleteMultipartRequest, CreateMultipartResponse, UploadPartResponse, WireCompression } from './types.js'
 import { chunks } from '../util/process.js'
+import { sendHttp, type HttpResponse } from './http-transport.js'
 
 export const DEFAULT_CACHIX_URL = 'https://cachix.org'
 // Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
@@ -52,7 +53,7 @@ export class CachixClient {
 
   async getCache(signal?: AbortSignal): Promise<BinaryCache> {
     const response = await this.send('GET', this.api(''), { what: 'cache info', signal })
-    return (await response.json()) as BinaryCache
+    return json<BinaryCache>(response)
   }
 
   /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
@@ -61,20 +62,20 @@ export class CachixClient {
     const missing = new Set<string>()
     for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
       const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal })
-      for (const hash of (await response.json()) as string[]) missing.add(hash)
+      for (const hash of json<string[]>(response)) missing.add(hash)
     }
     return missing
   }
 
   async createUpload(compression: WireCompression, signal?: AbortSignal): Promise<CreateMultipartResponse> {
     const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal })
-    return (await response.json()) as CreateMultipartResponse
+    return json<CreateMultipartResponse>(response)
   }
 
   async presignPart(narId: string, uploadId: string, partNumber: number, contentMD5: string, signal?: AbortSignal): Promise<string> {
     const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`)
     const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal })
-    return ((await response.json()) as UploadPartResponse).uploadUrl
+    return json<UploadPartResponse>(response).uploadUrl
   }
 
   /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
@@ -86,27 +87,24 @@ export class CachixClient {
       what: 'part upload',
       signal
     })
-    await response.arrayBuffer()
-    return response.headers.get('etag') ?? undefined
+    return response.header('etag')
   }
 
   async completeUpload(narId: string, uploadId: string, request: CompleteMultipartRequest, signal?: AbortSignal): Promise<void> {
     const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`)
-    const response = await this.send('POST', url, { json: request, what: 'upload completion', signal })
-    await response.arrayBuffer()
+    await this.send('POST', url, { json: request, what: 'upload completion', signal })
   }
 
   async abortUpload(narId: string, uploadId: string): Promise<void> {
     const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`)
-    const response = await this.send('POST', url, { what: 'upload abort', retries: false })
-    await response.arrayBuffer()
+    await this.send('POST', url, { what: 'upload abort', retries: false })
   }
 
   private async send(
     method: string,
     url: string,
     request: { json?: unknown; body?: Buffer; headers?: Record<string, string>; anonymous?: boolean; what: string; signal?: AbortSignal; retries?: boolean }
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers }
     // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
     if (!request.anonymous) headers.Authorization = `Bearer ${this.token}`
@@ -121,14 +119,12 @@ export class CachixClient {
       let reason: string
       let retryAfterMs: number | undefined
       try {
-        const signals = [AbortSignal.timeout(this.requestTimeoutMs)]
-        if (request.signal) signals.push(request.signal)
-        const response = await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) })
+        const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal)
         if (response.status === 200) return response
-        const text = (await response.text()).slice(0, 300)
+        const text = response.body.toString('utf8').slice(0, 300)
         if (!isRetryableStatus(response.status)) throw this.finalError(response.status, text, request.what)
         reason = `HTTP ${response.status}`
-        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now()) ?? retryAfterFromBody(text)
+        retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text)
       } catch (error: unknown) {
         if (error instanceof CachixError) throw error
         if (request.signal?.aborted) throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted')
@@ -176,12 +172,16 @@ function retryAfterFromBody(body: string): number | undefined {
 }
 
 function connectionErrorText(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause
-    if (error.name === 'TimeoutError') return 'request timed out'
-    return cause?.code ?? cause?.message ?? error.message
-  }
+  if (error instanceof Error) return (error as Error & { code?: string }).code ?? error.message
   return String(error)
+}
+
+function json<T>(response: HttpResponse): T {
+  try {
+    return JSON.parse(response.body.toString('utf8')) as T
+  } catch {
+    throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true)
+  }
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

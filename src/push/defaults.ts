@@ -16,8 +16,9 @@ export interface PushTuning {
 }
 
 // Cachix's defaults: 8 paths at once, level 2, 32 MiB parts, 3 whole-path retries 5 s apart.
-// Part buffers are capped at 96 MiB in total, which keeps a push under 200 MiB of memory.
-export const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 96 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 }
+// Part buffers are capped at 64 MiB in total (one part filling, one on the wire), which keeps
+// a push of any size near 150 MiB of memory (npm run bench measures it).
+export const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 64 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 }
 
 export function createPusher(session: CachixSession, store: NixStore, tuning: PushTuning = {}): Pusher {
   return new Pusher({

@@ -5,7 +5,7 @@ import type { NixStore } from '../nix/store.js'
 import { errorMessage } from '../util/process.js'
 import { ByteBudget } from './byte-budget.js'
 import type { PushFilter } from './filter.js'
-import { NarMismatchError, uploadStorePath, type UploadSettings } from './upload-path.js'
+import { NarMismatchError, NarSource, uploadStorePath, type UploadSettings } from './upload-path.js'
 
 export type PushEvent =
   | { kind: 'queued'; path: string; narSize: number }
@@ -248,10 +248,11 @@ export class Pusher {
     const { client, store, upload, pathRetries, pathRetryDelayMs } = this.options
     const signal = this.controller.signal
     const startedAt = Date.now()
+    let source = NarSource.InProcess
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.fatal) throw new Error(this.fatal)
-        const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal)
+        const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source)
         this.counts.uploaded++
         this.counts.uploadedNarBytes += result.narSize
         this.counts.uploadedFileBytes += result.fileSize
@@ -259,6 +260,12 @@ export class Pusher {
         return
       } catch (error: unknown) {
         if (signal.aborted) return
+        if (error instanceof NarMismatchError && error.source === NarSource.InProcess) {
+          // Let Nix's own serialiser decide whether the store or this one is wrong.
+          source = NarSource.NixStore
+          attempt--
+          continue
+        }
         const message = errorMessage(error)
         const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined
         if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404)) this.fatal ??= message

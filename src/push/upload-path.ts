@@ -8,7 +8,9 @@ import { fingerprint } from '../nix/narinfo.js'
 import type { PathInfo } from '../nix/path-info.js'
 import { signFingerprint, type SigningKey } from '../nix/signing.js'
 import { baseName, parseStorePath } from '../nix/store-path.js'
-import type { NixStore } from '../nix/store.js'
+import type { NarStream, NixStore } from '../nix/store.js'
+import { narStream } from '../nix/nar.js'
+import { existsSync } from 'node:fs'
 import type { ByteBudget } from './byte-budget.js'
 import { startCompressor, type CompressionMethod } from './compressor.js'
 
@@ -33,18 +35,57 @@ export interface UploadResult {
   parts: number
 }
 
-/** The NAR in the store no longer matches the database: retrying cannot fix it. */
-export class NarMismatchError extends Error {}
+/** The NAR read differs from the database's narHash: the store is damaged (or, in process, our serialiser is wrong). */
+export class NarMismatchError extends Error {
+  constructor(
+    readonly source: NarSource,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+export enum NarSource {
+  /** Serialised here from the file system (no program start per path). */
+  InProcess = 'in-process',
+  /** `nix-store --dump`, the reference. */
+  NixStore = 'nix-store'
+}
+
+// Where the store's files are on this machine's file system, when that is not /nix/store
+// itself (a chroot store); a path not found there is dumped by nix-store instead.
+const STORE_ROOT = process.env.NIX_CACHIX_BUILD_STORE_ROOT ?? ''
+
+function openNar(path: string, store: NixStore, source: NarSource): NarStream {
+  const physical = `${STORE_ROOT}${path}`
+  if (source === NarSource.InProcess && existsSync(physical)) {
+    const stream = narStream(physical)
+    const done = new Promise<void>((resolve, reject) => {
+      stream.once('end', resolve)
+      stream.once('error', reject)
+    })
+    done.catch(() => undefined)
+    return { stream, done, kill: () => stream.destroy(new Error('upload stopped')) }
+  }
+  return store.dumpNar(path)
+}
 
 /**
  * Streams one store path into the cache: NAR dump → hash → compressor → hash → parts of
  * `partSize`, each presigned and PUT while the next fills. Nothing holds the whole NAR; the
  * part buffers are reserved from a shared byte budget. Any failure aborts the upload.
  */
-export async function uploadStorePath(info: PathInfo, settings: UploadSettings, signal?: AbortSignal): Promise<UploadResult> {
+export async function uploadStorePath(info: PathInfo, settings: UploadSettings, signal?: AbortSignal, nix = NarSource.InProcess): Promise<UploadResult> {
   const { client, budget, partSize } = settings
+  const expected = Math.max(1, info.narSize)
   const { narId, uploadId } = await client.createUpload(settings.compression === 'zstd' ? 'zst' : 'xz', signal)
-  const nar = settings.store.dumpNar(info.path)
+  // The first buffer is reserved before the compressor starts: a compressor that finished
+  // while nobody read its output would have that output discarded by Node.
+  let reserved = Math.min(partSize, expected + 4096)
+  await budget.acquire(reserved)
+  // Bytes of the budget this upload holds for the buffer being filled (0 once handed to a PUT).
+  let holding = reserved
+  const nar = openNar(info.path, settings.store, nix)
   const compressor = startCompressor(settings.compression, settings.compressionLevel)
   const stop = (): void => {
     nar.kill()
@@ -68,7 +109,6 @@ export async function uploadStorePath(info: PathInfo, settings: UploadSettings, 
   const parts: (CompletedPart & { missingETag: boolean })[] = []
   const inFlight = new Set<Promise<void>>()
   let firstError: unknown
-  const expected = Math.max(1, info.narSize)
 
   const sendPart = (partNumber: number, data: Buffer, reserved: number): void => {
     const task = (async () => {
@@ -90,8 +130,6 @@ export async function uploadStorePath(info: PathInfo, settings: UploadSettings, 
 
   try {
     let partNumber = 0
-    let reserved = Math.min(partSize, expected + 4096)
-    await budget.acquire(reserved)
     let buffer = Buffer.allocUnsafe(reserved)
     let filled = 0
     const flush = async (last: boolean): Promise<void> => {
@@ -99,9 +137,11 @@ export async function uploadStorePath(info: PathInfo, settings: UploadSettings, 
       const data = buffer.subarray(0, filled)
       while (inFlight.size >= settings.partConcurrency) await Promise.race(inFlight)
       sendPart(partNumber, data, reserved)
+      holding = 0
       if (last) return
       reserved = Math.min(partSize, Math.max(4096, expected - fileSize))
       await budget.acquire(reserved)
+      holding = reserved
       buffer = Buffer.allocUnsafe(reserved)
       filled = 0
     }
@@ -120,6 +160,7 @@ export async function uploadStorePath(info: PathInfo, settings: UploadSettings, 
           buffer.copy(wider, 0, 0, filled)
           buffer = wider
           reserved = grown
+          holding = grown
         }
         const take = Math.min(chunk.length - offset, buffer.length - filled)
         chunk.copy(buffer, filled, offset, offset + take)
@@ -129,14 +170,16 @@ export async function uploadStorePath(info: PathInfo, settings: UploadSettings, 
       }
     }
     if (firstError === undefined && (filled > 0 || partNumber === 0)) await flush(true)
-    else budget.release(reserved)
     await Promise.all([...inFlight])
     if (firstError !== undefined) throw firstError
     await Promise.all([feeding, nar.done, compressor.done])
 
+    // Never complete an upload whose bytes went missing on the way (the server would store nothing).
+    if (fileSize === 0) throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`)
     const narHash = toNixHash(narHasher.digest())
     if (narHash !== info.narHash || narSize !== info.narSize) {
       throw new NarMismatchError(
+        nix,
         `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`
       )
     }
@@ -163,6 +206,7 @@ export async function uploadStorePath(info: PathInfo, settings: UploadSettings, 
     await client.abortUpload(narId, uploadId).catch(() => undefined)
     throw firstError ?? error
   } finally {
+    if (holding > 0) budget.release(holding)
     signal?.removeEventListener('abort', stop)
   }
 }

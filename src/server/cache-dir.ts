@@ -44,6 +44,12 @@ export class CacheDir {
     }
   }
 
+  /** Which of `hashes` have a narinfo, from one directory listing rather than a stat each. */
+  async presentHashes(hashes: string[]): Promise<Set<string>> {
+    const present = new Set(await this.narInfoHashes())
+    return new Set(hashes.filter(h => present.has(h)))
+  }
+
   async narInfoHashes(): Promise<string[]> {
     return (await readdir(this.root)).filter(f => f.endsWith('.narinfo')).map(f => f.slice(0, -'.narinfo'.length))
   }
@@ -82,18 +88,19 @@ export class CacheDir {
   /** Concatenates parts into a temporary file, hashing as it goes. */
   async concatenate(uploadId: string, partNumbers: number[]): Promise<{ temp: string; size: number; sha256: string }> {
     const temp = join(this.root, 'tmp', randomUUID())
-    const out = createWriteStream(temp)
     const hasher = createHash('sha256')
     let size = 0
-    for (const partNumber of partNumbers) {
-      const input = createReadStream(this.partPath(uploadId, partNumber))
-      input.on('data', chunk => {
-        hasher.update(chunk)
-        size += chunk.length
-      })
-      await pipeline(input, out, { end: false })
+    const partNames = partNumbers.map(n => this.partPath(uploadId, n))
+    async function* allParts(): AsyncGenerator<Buffer> {
+      for (const name of partNames) {
+        for await (const chunk of createReadStream(name)) {
+          hasher.update(chunk as Buffer)
+          size += (chunk as Buffer).length
+          yield chunk as Buffer
+        }
+      }
     }
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+    await pipeline(allParts, createWriteStream(temp))
     return { temp, size, sha256: hasher.digest('hex') }
   }
 

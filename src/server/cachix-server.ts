@@ -202,11 +202,8 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       requireRead(req, cache)
       const hashes = await readJson(req)
       if (!Array.isArray(hashes) || hashes.some(h => typeof h !== 'string')) throw new HttpError(400, 'expected a JSON array of store hashes')
-      const missing: string[] = []
-      for (const hash of hashes as string[]) {
-        if (!cache.upstream.has(hash) && !(await cache.dir.hasNarInfo(hash))) missing.push(hash)
-      }
-      return json(res, missing)
+      const present = await cache.dir.presentHashes(hashes as string[])
+      return json(res, (hashes as string[]).filter(hash => !cache.upstream.has(hash) && !present.has(hash)))
     }
     if (rest.length === 1 && rest[0].endsWith('.narinfo') && (method === 'HEAD' || method === 'GET')) {
       requireRead(req, cache)
