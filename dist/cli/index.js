@@ -32247,6 +32247,8 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
     };
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/push/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every upload reserves the buffer it is
@@ -32772,6 +32774,7 @@ async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess
 
 
 
+
 /**
  * Takes store paths as they appear, expands their closures, asks the cache which are
  * missing and uploads those with bounded concurrency. `drain` says no more paths will come.
@@ -32798,6 +32801,8 @@ class Pusher {
     constructor(options) {
         this.options = options;
         this.budget = new ByteBudget(Math.max(options.bufferBytes, options.upload.partSize));
+        // Every upload and request in flight listens on this one signal; that is not a leak.
+        (0,external_node_events_.setMaxListeners)(0, this.controller.signal);
         this.resetWake();
         for (let i = 0; i < options.jobs; i++)
             this.workers.push(this.worker());

@@ -31647,6 +31647,8 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
     };
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
 const CACHIX_RETRY_POLICY = { baseDelayMs: 1000, maxDelayMs: 15_000, budgetMs: 90_000, maxRetryAfterMs: 120_000 };
@@ -32421,6 +32423,7 @@ async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess
 
 
 
+
 /**
  * Takes store paths as they appear, expands their closures, asks the cache which are
  * missing and uploads those with bounded concurrency. `drain` says no more paths will come.
@@ -32447,6 +32450,8 @@ class Pusher {
     constructor(options) {
         this.options = options;
         this.budget = new ByteBudget(Math.max(options.bufferBytes, options.upload.partSize));
+        // Every upload and request in flight listens on this one signal; that is not a leak.
+        (0,external_node_events_.setMaxListeners)(0, this.controller.signal);
         this.resetWake();
         for (let i = 0; i < options.jobs; i++)
             this.workers.push(this.worker());

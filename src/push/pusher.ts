@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { CachixError, sleep, type CachixClient } from '../cachix/client.js'
 import type { PathInfo } from '../nix/path-info.js'
 import { hashPart } from '../nix/store-path.js'
@@ -81,6 +82,8 @@ export class Pusher {
 
   constructor(private readonly options: PusherOptions) {
     this.budget = new ByteBudget(Math.max(options.bufferBytes, options.upload.partSize))
+    // Every upload and request in flight listens on this one signal; that is not a leak.
+    setMaxListeners(0, this.controller.signal)
     this.resetWake()
     for (let i = 0; i < options.jobs; i++) this.workers.push(this.worker())
   }
