@@ -31509,16 +31509,7 @@ function parseBaseName(baseName) {
     }
     return { hash, name };
 }
-function isStorePath(path) {
-    try {
-        store_path_parseStorePath(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-function store_path_baseName(path) {
+function baseName(path) {
     store_path_parseStorePath(path);
     return path.slice(STORE_DIR.length + 1);
 }
@@ -31586,10 +31577,6 @@ class NixStore {
     env;
     constructor(env = process.env) {
         this.env = env;
-    }
-    async version() {
-        const { stdout } = await process_run('nix', ['--version'], { env: this.env });
-        return stdout.trim().replace(/^nix \(Nix\) /, '');
     }
     /** The runtime closure of `paths`, dependencies before dependents. */
     async closure(paths) {
@@ -32236,7 +32223,7 @@ const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/]
 function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
     return {
         excluded(path) {
-            const name = store_path_baseName(path);
+            const name = baseName(path);
             for (const pattern of defaults)
                 if (pattern.test(name))
                     return `excluded by default (${pattern.source})`;
@@ -32295,7 +32282,6 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 ;// CONCATENATED MODULE: ./src/nix/narinfo.ts
 
 
-const FIELD_ORDER = (/* unused pure expression or super */ null && (['StorePath', 'URL', 'Compression', 'FileHash', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'Sig', 'CA']));
 function renderNarInfo(info) {
     const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
     if (info.fileHash !== undefined)
@@ -32370,10 +32356,6 @@ function fingerprint(storePath, narHash, narSize, references) {
 function narInfoFingerprint(info) {
     return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
 }
-function referenceBaseNames(references) {
-    return references.map(r => (r.startsWith('/') ? baseName(r) : r)).sort();
-}
-
 
 ;// CONCATENATED MODULE: ./src/nix/signing.ts
 
@@ -32746,8 +32728,8 @@ async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess
             cNarSize: narSize,
             cFileHash: fileHash,
             cFileSize: fileSize,
-            cReferences: info.references.map(store_path_baseName).sort(),
-            cDeriver: info.deriver ? store_path_baseName(info.deriver) : 'unknown-deriver',
+            cReferences: info.references.map(baseName).sort(),
+            cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
             cSig: settings.signingKey ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references)) : null
         };
         parts.sort((a, b) => a.partNumber - b.partNumber);

@@ -31708,15 +31708,6 @@ function parseBaseName(baseName) {
     }
     return { hash, name };
 }
-function isStorePath(path) {
-    try {
-        parseStorePath(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
 function baseName(path) {
     parseStorePath(path);
     return path.slice(STORE_DIR.length + 1);

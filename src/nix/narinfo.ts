@@ -1,5 +1,5 @@
 import { normaliseNixHash } from './hash.js'
-import { baseName, fullPath, parseStorePath } from './store-path.js'
+import { fullPath, parseStorePath } from './store-path.js'
 
 export type Compression = 'zstd' | 'xz' | 'none' | 'bzip2' | 'gzip' | 'br' | 'lz4' | 'lzip'
 
@@ -19,8 +19,6 @@ export interface NarInfo {
   sigs: string[]
   ca?: string
 }
-
-const FIELD_ORDER = ['StorePath', 'URL', 'Compression', 'FileHash', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'Sig', 'CA'] as const
 
 export function renderNarInfo(info: NarInfo): string {
   const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`]
@@ -86,9 +84,3 @@ export function fingerprint(storePath: string, narHash: string, narSize: number,
 export function narInfoFingerprint(info: NarInfo): string {
   return fingerprint(info.storePath, info.narHash, info.narSize, info.references)
 }
-
-export function referenceBaseNames(references: string[]): string[] {
-  return references.map(r => (r.startsWith('/') ? baseName(r) : r)).sort()
-}
-
-export { FIELD_ORDER }

@@ -23,15 +23,6 @@ export function parseBaseName(baseName: string): StorePathParts {
   return { hash, name }
 }
 
-export function isStorePath(path: string): boolean {
-  try {
-    parseStorePath(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
 export function baseName(path: string): string {
   parseStorePath(path)
   return path.slice(STORE_DIR.length + 1)

@@ -11,11 +11,6 @@ const PATHS_PER_CALL = 2000
 export class NixStore {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  async version(): Promise<string> {
-    const { stdout } = await run('nix', ['--version'], { env: this.env })
-    return stdout.trim().replace(/^nix \(Nix\) /, '')
-  }
-
   /** The runtime closure of `paths`, dependencies before dependents. */
   async closure(paths: string[]): Promise<string[]> {
     if (paths.length === 0) return []
