@@ -33323,6 +33323,7 @@ class Progress {
 
 
 
+
 /** The desktop's and the laptop's entry: push, build-and-push, check. Returns the exit code. */
 async function main(argv) {
     try {
@@ -33384,8 +33385,9 @@ async function push(options, paths) {
     const store = new NixStore();
     const opened = await session(options, true);
     const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0);
-    // ./result symlinks and the like resolve to the store path they point at.
-    const resolved = await Promise.all(paths.map(p => (0,promises_namespaceObject.realpath)(p)));
+    // ./result symlinks and the like resolve to the store path they point at; store paths are
+    // taken as they are (an invalid one is reported by the pusher, not thrown here).
+    const resolved = await Promise.all(paths.map(p => ((0,external_node_path_namespaceObject.isAbsolute)(p) && p.startsWith(`${STORE_DIR}/`) ? p : (0,promises_namespaceObject.realpath)(p).catch(() => p))));
     pusher.add(resolved);
     return summarise(progress, await pusher.drain(), options.cache);
 }

@@ -1,12 +1,13 @@
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { buildAndPush } from '../action/build-and-push.js'
 import { toplevelInstallable } from '../action/flake.js'
 import { renderHookScript } from '../action/post-build-hook.js'
 import { formatBytes } from '../action/report.js'
 import { CachixClient } from '../cachix/client.js'
 import { NixStore } from '../nix/store.js'
+import { STORE_DIR } from '../nix/store-path.js'
 import { createPusher } from '../push/defaults.js'
 import { makePushFilter } from '../push/filter.js'
 import type { Pusher, PushReport } from '../push/pusher.js'
@@ -79,8 +80,9 @@ async function push(options: CommonOptions, paths: string[]): Promise<number> {
   const store = new NixStore()
   const opened = await session(options, true)
   const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0)
-  // ./result symlinks and the like resolve to the store path they point at.
-  const resolved = await Promise.all(paths.map(p => realpath(p)))
+  // ./result symlinks and the like resolve to the store path they point at; store paths are
+  // taken as they are (an invalid one is reported by the pusher, not thrown here).
+  const resolved = await Promise.all(paths.map(p => (isAbsolute(p) && p.startsWith(`${STORE_DIR}/`) ? p : realpath(p).catch(() => p))))
   pusher.add(resolved)
   return summarise(progress, await pusher.drain(), options.cache)
 }
