@@ -7,7 +7,8 @@ import { REPO } from './runner.js'
 
 const BUSYBOX_DIR = process.env.AARCH64_BUSYBOX_DIR ?? '/tmp/nix-cachix-build-aarch64-busybox'
 
-function nonce(): string {
+/** Unique per call, so every fixture builds fresh store paths. */
+export function nonce(): string {
   return `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
 }
 

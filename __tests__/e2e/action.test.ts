@@ -50,6 +50,8 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
       expect(main.outputs.coverage).toBe('100%')
       expect(Number(main.outputs.pushed)).toBeGreaterThan(0)
       expect(main.summary).toContain(`| ${hosts[0]} |`)
+      // Each host's row carries its own coverage, derived from the final check against the cache.
+      for (const host of hosts) expect(main.summary).toMatch(new RegExp(`\\| ${host} \\|.*\\| 100% \\|\n`))
     }
     // No Actions cache service here: the flake input cache says so and the run goes on.
     expect(legs.x86.main.stdout).toContain('Flake input cache: the Actions cache service is not available here; inputs are fetched')

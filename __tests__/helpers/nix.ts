@@ -5,9 +5,7 @@ import { run } from '../../src/util/process.js'
 /** Options every test build takes: no network, nothing substituted, a hook only when asked. */
 export const OFFLINE = ['--option', 'substituters', '', '--option', 'narinfo-cache-negative-ttl', '0']
 
-export function nonce(): string {
-  return `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
-}
+export { nonce } from '../../local/sample-flake.js'
 
 /**
  * A closure with shared and chained references: base ← lib ← app, base ← app, plus a

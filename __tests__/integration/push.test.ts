@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../../src/util/process.js'
 import { CachixError } from '../../src/cachix/client.js'
@@ -13,7 +13,6 @@ const MiB = 1024 * 1024
 async function generateKey(name: string): Promise<{ secret: string; public: string }> {
   const dir = (await run('mktemp', ['-d'])).stdout.trim()
   await run('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
-  const { readFile } = await import('node:fs/promises')
   return { secret: await readFile(join(dir, 'sk'), 'utf8'), public: await readFile(join(dir, 'pk'), 'utf8') }
 }
 

@@ -99953,14 +99953,6 @@ async function finalPush(plan) {
     }
     return { failures, leftovers, fatal: first.fatal, coverage };
 }
-async function hostCoverage(session, store, filter, results) {
-    for (const result of results) {
-        if (result.status !== 'built' && result.status !== 'cached')
-            continue;
-        const coverage = await closureCoverage(session.client, store, filter, [result.toplevel]).catch(() => undefined);
-        result.coverage = coverage?.ratio;
-    }
-}
 function pushFindings(push, drainTimeoutSeconds) {
     const findings = [];
     const { coverage } = push;
@@ -100010,7 +100002,7 @@ var Output;
 
 
 
-/** Per-host counts: what of each host's closure was built, substituted and pushed by this run. */
+/** Per-host counts: what of each host's closure was built, substituted and pushed by this run, and how much of it the cache has. */
 async function attributeToHosts(store, record) {
     const built = new Set(record.builtOutputs);
     const fetched = new Set(record.substituted);
@@ -100023,6 +100015,10 @@ async function attributeToHosts(store, record) {
         result.substituted = closure.filter(p => fetched.has(p)).length;
         result.pushed = pushedHere.length;
         result.pushedBytes = pushedHere.reduce((sum, p) => sum + (record.pushed.get(p) ?? 0), 0);
+        const absent = record.absentFromCache;
+        if (absent !== undefined && (result.status === 'built' || result.status === 'cached')) {
+            result.coverage = (closure.length - closure.filter(p => absent.has(p)).length) / closure.length;
+        }
     }
 }
 /** Outputs, annotations and the job summary. */
@@ -100981,9 +100977,7 @@ async function runMain(inputs) {
             for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs])
                 if (await store.isValid(path))
                     roots.push(path);
-            const result = await finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) });
-            await hostCoverage(session, store, filter, results);
-            return result;
+            return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) });
         });
         findings.push(...pushFindings(push, inputs.drainTimeoutSeconds));
     }
@@ -100998,7 +100992,8 @@ async function runMain(inputs) {
             pushed,
             failedPushes: push?.failures.length ?? 0,
             leftovers: push?.leftovers.length ?? 0,
-            coverage: push?.coverage.ratio
+            coverage: push?.coverage.ratio,
+            absentFromCache: push ? new Set([...push.coverage.missing, ...push.coverage.filtered]) : undefined
         };
         await attributeToHosts(store, record);
         const status = await publish(record);

@@ -5,7 +5,7 @@ import type { PushFilter } from '../push/filter.js'
 import type { Pusher } from '../push/pusher.js'
 import type { CachixSession } from '../push/session.js'
 import { closureCoverage, type Coverage } from './coverage.js'
-import { formatBytes, type Finding, type HostResult } from './report.js'
+import { formatBytes, type Finding } from './report.js'
 
 export interface FinalPush {
   failures: { path: string; error: string }[]
@@ -51,14 +51,6 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
     coverage = await closureCoverage(session.client, store, filter, plan.roots)
   }
   return { failures, leftovers, fatal: first.fatal, coverage }
-}
-
-export async function hostCoverage(session: CachixSession, store: NixStore, filter: PushFilter, results: HostResult[]): Promise<void> {
-  for (const result of results) {
-    if (result.status !== 'built' && result.status !== 'cached') continue
-    const coverage = await closureCoverage(session.client, store, filter, [result.toplevel]).catch(() => undefined)
-    result.coverage = coverage?.ratio
-  }
 }
 
 export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {

@@ -10,7 +10,7 @@ import { errorMessage, run as runCommand } from '../util/process.js'
 import { buildAndPush } from './build-and-push.js'
 import { restoreFlakeCache, saveFlakeCache } from './flake-cache.js'
 import { parseDryRun } from './nix-build.js'
-import { finalPush, hostCoverage, pushFindings, type FinalPush } from './final-push.js'
+import { finalPush, pushFindings, type FinalPush } from './final-push.js'
 import { attributeToHosts, publish, type RunRecord } from './publish.js'
 import { hostDetails, hostSystems, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
 import { getInputs } from './get-inputs.js'
@@ -171,9 +171,7 @@ async function runMain(inputs: Inputs): Promise<void> {
     push = await core.group('Push', async () => {
       const roots: string[] = []
       for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs]) if (await store.isValid(path)) roots.push(path)
-      const result = await finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) })
-      await hostCoverage(session, store, filter, results)
-      return result
+      return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) })
     })
     findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
   }
@@ -189,7 +187,8 @@ async function runMain(inputs: Inputs): Promise<void> {
       pushed,
       failedPushes: push?.failures.length ?? 0,
       leftovers: push?.leftovers.length ?? 0,
-      coverage: push?.coverage.ratio
+      coverage: push?.coverage.ratio,
+      absentFromCache: push ? new Set([...push.coverage.missing, ...push.coverage.filtered]) : undefined
     }
     await attributeToHosts(store, record)
     const status = await publish(record)

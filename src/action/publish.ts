@@ -15,9 +15,11 @@ export interface RunRecord {
   failedPushes: number
   leftovers: number
   coverage?: number
+  /** Paths of the built closures the cache lacks at the end (known only when pushing). */
+  absentFromCache?: Set<string>
 }
 
-/** Per-host counts: what of each host's closure was built, substituted and pushed by this run. */
+/** Per-host counts: what of each host's closure was built, substituted and pushed by this run, and how much of it the cache has. */
 export async function attributeToHosts(store: NixStore, record: RunRecord): Promise<void> {
   const built = new Set(record.builtOutputs)
   const fetched = new Set(record.substituted)
@@ -29,6 +31,10 @@ export async function attributeToHosts(store: NixStore, record: RunRecord): Prom
     result.substituted = closure.filter(p => fetched.has(p)).length
     result.pushed = pushedHere.length
     result.pushedBytes = pushedHere.reduce((sum, p) => sum + (record.pushed.get(p) ?? 0), 0)
+    const absent = record.absentFromCache
+    if (absent !== undefined && (result.status === 'built' || result.status === 'cached')) {
+      result.coverage = (closure.length - closure.filter(p => absent.has(p)).length) / closure.length
+    }
   }
 }
 

@@ -45,6 +45,12 @@ export interface CachixServerOptions {
   log?: (line: string) => void
 }
 
+interface MultipartUpload {
+  uploadId: string
+  compression: 'xz' | 'zst'
+  etags: Map<number, string>
+}
+
 interface CacheState {
   config: Required<Pick<LocalCacheConfig, 'name' | 'isPublic' | 'signing' | 'preferredCompression'>> & LocalCacheConfig
   dir: CacheDir
@@ -53,7 +59,7 @@ interface CacheState {
   publicKeys: Buffer[]
   upstream: Set<string>
   /** narId → upload in progress */
-  uploads: Map<string, { uploadId: string; compression: 'xz' | 'zst'; etags: Map<number, string> }>
+  uploads: Map<string, MultipartUpload>
 }
 
 export interface RunningCachixServer {
@@ -288,7 +294,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
     res.end()
   }
 
-  async function complete(cache: CacheState, narId: string, upload: CacheState['uploads'] extends Map<string, infer U> ? U : never, body: CompleteMultipartRequest): Promise<void> {
+  async function complete(cache: CacheState, narId: string, upload: MultipartUpload, body: CompleteMultipartRequest): Promise<void> {
     const info = body?.narInfoCreate
     validateNarInfoCreate(info)
     let partNumbers: number[]
