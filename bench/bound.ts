@@ -1,43 +1,35 @@
-import { spawn } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { compressorArgs } from '../src/push/compressor.js'
-import { PUSH_SETTINGS } from './config.js'
+import { exited, firstJsonLine, spawnChild } from './child.js'
+import { MiB, PUSH_SETTINGS } from './config.js'
+import type { BoundResult } from './bound-child.js'
+import { nodeRuntimes } from './runtimes.js'
 
-// One process per path, in sequence, each pipeline exactly dump → the compressor the
-// engine starts; a failing dump or compressor fails the whole script.
-const SCRIPT = `set -euo pipefail
-while IFS= read -r path; do
-  nix-store --dump "$path" | "$@" > /dev/null
-done < "$LIST"
-`
+export const BOUND_FRAME_BYTES = 8 * MiB
 
-/** Wall time of `nix-store --dump P | zstd …` for every path, one after the other. */
-export async function compressionBound(paths: string[], workDir: string): Promise<number> {
-  const list = join(workDir, 'bound-paths.txt')
-  const script = join(workDir, 'bound.sh')
-  await writeFile(list, `${paths.join('\n')}\n`)
-  await writeFile(script, SCRIPT)
-  const [command, args] = compressorArgs(PUSH_SETTINGS.compression, PUSH_SETTINGS.compressionLevel)
-  return timeBash(script, [command, ...args], { LIST: list })
+async function runBound(mode: 'compress' | 'read', storeRoot: string, paths: string[], workDir: string): Promise<BoundResult> {
+  // The path list goes through a file: a closure's paths do not fit an argument list.
+  const list = join(workDir, `bound-${mode}-${process.pid}.json`)
+  const request = { mode, storeRoot, paths, level: PUSH_SETTINGS.compressionLevel, frameBytes: BOUND_FRAME_BYTES }
+  await writeFile(list, JSON.stringify(request))
+  const child = await spawnChild('bound-child', [`@${list}`], { node: (await nodeRuntimes()).node24.bin })
+  child.stdin?.end()
+  const result = await firstJsonLine<BoundResult>(child)
+  const code = await exited(child)
+  await rm(list, { force: true })
+  if (code !== 0) throw new Error(`the bound child exited with code ${code}`)
+  return result
+}
+
+/** NAR serialisation in process + zstd at our level on every core, frames of BOUND_FRAME_BYTES. */
+export function compressionBound(storeRoot: string, paths: string[], workDir: string): Promise<BoundResult> {
+  return runBound('compress', storeRoot, paths, workDir)
 }
 
 /** Reads every NAR once, untimed, so no measurement pays for a cold page cache. */
-export async function warmPageCache(paths: string[], workDir: string): Promise<void> {
-  const list = join(workDir, 'warm-paths.txt')
-  const script = join(workDir, 'warm.sh')
-  await writeFile(list, `${paths.join('\n')}\n`)
-  await writeFile(script, SCRIPT)
-  await timeBash(script, ['cat'], { LIST: list })
-}
-
-async function timeBash(script: string, args: string[], env: Record<string, string>): Promise<number> {
-  const started = performance.now()
-  const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } })
-  const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', exitCode => resolve(exitCode ?? 1))
-  })
-  if (code !== 0) throw new Error(`bash ${script} failed with exit code ${code}`)
-  return performance.now() - started
+export async function warmPageCache(storeRoot: string, paths: string[], workDir: string, expectedNarBytes?: number): Promise<void> {
+  const { narBytes } = await runBound('read', storeRoot, paths, workDir)
+  if (expectedNarBytes !== undefined && narBytes !== expectedNarBytes) {
+    throw new Error(`the NARs under ${storeRoot || '/'} are ${narBytes} bytes, the store says ${expectedNarBytes}: the fixture is damaged`)
+  }
 }

@@ -11,7 +11,10 @@ export async function initCpuClock(): Promise<void> {
 function fields(pid: number | 'self'): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // Fields after the command name, which may itself hold spaces: state is [0], utime [11].
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number)
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number)
 }
 
 /** CPU seconds a process used itself (user + system). */

@@ -48,10 +48,11 @@ function plan(seed: number, scale: number): PathPlan[] {
   return plans
 }
 
-function rootExpression(seed: number, leaves: string[]): string {
+/** A root whose output references every leaf, so the closure of one path is the whole fixture. */
+export function rootExpression(name: string, leaves: string[]): string {
   const list = leaves.map(p => `"${p}"`).join(' ')
   return `derivation {
-  name = "bench-s${seed}-closure-root";
+  name = "${name}";
   system = builtins.currentSystem;
   builder = "/bin/sh";
   PATH = "/usr/bin:/bin";
@@ -86,14 +87,19 @@ export async function closureFixture(log: (line: string) => void): Promise<Closu
   }
   const leaves = await addToStore(dirs)
   await removeTree(staging)
+  const fixture = await withRoot(home, `bench-s${config.seed}-closure-root`, leaves)
+  await writeManifest(manifestFile, fixture)
+  log(`closure fixture: generated ${fixture.closure.length} paths in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return fixture
+}
+
+/** Builds the root over `leaves` (its out-link a GC root) and reads the closure and its NAR size. */
+export async function withRoot(home: string, name: string, leaves: string[]): Promise<ClosureFixture> {
   const expressionFile = join(home, 'root.nix')
-  await writeFile(expressionFile, rootExpression(config.seed, leaves))
+  await writeFile(expressionFile, rootExpression(name, leaves))
   // The out-link is a GC root: a garbage collection between runs does not force a regeneration.
   const { stdout } = await run('nix-build', [expressionFile, '--out-link', join(home, 'root'), ...NIX_OFFLINE])
   const root = stdout.trim().split('\n').pop() ?? ''
   const closure = (await run('nix-store', ['--query', '--requisites', root])).stdout.split('\n').filter(l => l !== '')
-  const fixture: ClosureFixture = { root, leaves, closure, narBytes: await narSizes(closure) }
-  await writeManifest(manifestFile, fixture)
-  log(`closure fixture: generated ${closure.length} paths in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  return fixture
+  return { root, leaves, closure, narBytes: await narSizes(closure) }
 }

@@ -1,31 +1,58 @@
 import { mkdir } from 'node:fs/promises'
+import { cpus } from 'node:os'
 import { compileChildren } from './child.js'
-import { config } from './config.js'
+import { config, type SectionKey } from './config.js'
 import { initCpuClock } from './cpu.js'
 import { describeEnvironment, loadAverage } from './environment.js'
+import { closureFixture } from './fixture.js'
 import { memory } from './memory.js'
 import { missingQuery } from './missing-query.js'
+import { realBinariesFixture } from './real-fixture.js'
 import { seconds, table, type Row } from './report.js'
-import { throughput } from './throughput.js'
+import { pushWhileBuilding } from './building.js'
+import { closureWalk } from './walk.js'
+import { noopRerun } from './rerun.js'
+import { pushComparison } from './throughput.js'
+import { nixInstalls, nodeRuntimes } from './runtimes.js'
 
-const SECTIONS: { key: string; title: string; run: (log: (line: string) => void) => Promise<Row[]> }[] = [
-  { key: 'throughput', title: '1. push throughput: ~300-path closure', run: throughput },
-  { key: 'memory', title: '2. peak memory: one big NAR', run: memory },
-  { key: 'missing', title: '3. missing-path decision: 20,000 paths, half present', run: missingQuery }
+const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => void) => Promise<Row[]> }[] = [
+  { key: 'throughput', title: 'push throughput: generated ~300-path closure', run: async log => pushComparison('mix', await closureFixture(log), config.runs, log) },
+  { key: 'real', title: 'push throughput: closure of real binaries', run: async log => pushComparison('real', await realBinariesFixture(log), config.realRuns, log) },
+  { key: 'memory', title: 'peak memory: one big NAR', run: memory },
+  { key: 'building', title: 'push while building: CPU-bound derivations, streaming push on', run: pushWhileBuilding },
+  { key: 'walk', title: 'closure walk: 5,000-path closure against the local server', run: closureWalk },
+  { key: 'rerun', title: 'no-op rerun of the action: every host cached', run: noopRerun },
+  { key: 'missing', title: 'missing-path decision: 20,000 paths, half present', run: missingQuery },
+  // Imported when it runs: bench/diff.ts and src/diff belong to another change, whose state must not stop the other sections.
+  { key: 'diff', title: 'closure diff: 5,000-path closures differing in 200', run: async log => (await import('./diff.js')).closureDiffBench(log) }
 ]
 
 const started = performance.now()
 const log = (line: string): void => console.log(`  ${line}`)
-console.log('nix-cachix-build benchmark')
-for (const line of await describeEnvironment()) log(line)
+console.log(`nix-cachix-build benchmark, ${new Date().toISOString()}`)
 await mkdir(config.dir, { recursive: true })
 await compileChildren()
 await initCpuClock()
+for (const line of await describeEnvironment()) log(line)
 
-const rows: Row[] = [['measurement', 'result', 'target', '']]
+const rows: Row[] = [['measurement', 'result', 'goal', '']]
+let index = 0
 for (const section of SECTIONS.filter(s => config.only.includes(s.key))) {
-  console.log(`\n${section.title}`)
-  rows.push(...(await section.run(log)))
+  console.log(`\n${++index}. ${section.title} (${loadAverage()})`)
+  const sectionStarted = performance.now()
+  try {
+    rows.push(...(await section.run(log)))
+  } catch (error: unknown) {
+    // One broken section should not hide the others' numbers; it shows up in the summary.
+    const message = error instanceof Error ? error.message : String(error)
+    log(`FAILED: ${message}`)
+    rows.push([`${section.key}: section failed`, message.split('\n')[0].slice(0, 120), '', 'FAIL'])
+    process.exitCode = 1
+  }
+  log(`section took ${seconds(performance.now() - sectionStarted)}`)
 }
+const { node24, node20 } = await nodeRuntimes()
+const { host, modern } = await nixInstalls()
 console.log(`\nsummary (BENCH_SCALE=${config.scale}, ${seconds(performance.now() - started)} in all, ${loadAverage()} at the end)`)
+console.log(`${new Date().toISOString()}, ${cpus().length} CPUs; ours on ${node24.version} and ${node20.version}; peers ${host.version}${modern ? ` and ${modern.version}` : ''}`)
 console.log(table(rows))

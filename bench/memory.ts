@@ -1,49 +1,76 @@
 import { bigFixture } from './big-fixture.js'
 import { warmPageCache } from './bound.js'
-import { config, WRITE_TOKEN } from './config.js'
+import { config, MiB, WRITE_TOKEN } from './config.js'
 import { runNixCopy } from './nix-copy.js'
+import { ensureInStore } from './other-store.js'
 import { runOurPush } from './our-push.js'
-import { best, checkPush, judged, mib, rate, ratio, seconds, type Row } from './report.js'
+import { cacheName, pushPeers, runsFor } from './peers.js'
+import { checkPush, judged, mib, rate, ratio, seconds, type Row } from './report.js'
 import type { PeakRss } from './rss.js'
 import { startBenchServer } from './server.js'
 
-const TARGET_KIB = 200 * 1024
+const TARGET_TREE_BYTES = 100 * MiB
 
-function helpers(peak: PeakRss | undefined, main: string): string {
-  const others = Object.entries(peak?.byCommand ?? {}).filter(([name]) => name !== main)
-  return others.length === 0 ? 'none' : others.map(([name, kib]) => `${name} ${mib(kib * 1024)}`).join(', ')
+function byCommand(peak: PeakRss | undefined): string {
+  const entries = Object.entries(peak?.byCommand ?? {})
+  return entries.length === 0 ? 'none' : entries.map(([name, kib]) => `${name} ${mib(kib * 1024)}`).join(', ')
 }
 
-/** Peak memory while pushing one big NAR: our node process vs the `nix copy` process. */
+/**
+ * Peak memory of the whole pushing process tree (sampled every 50 ms, plus each process's
+ * kernel high-water mark) while one big NAR goes to our server: ours on Node 24, which the
+ * action runs, and `nix copy` of each Nix.
+ */
 export async function memory(log: (line: string) => void): Promise<Row[]> {
-  const { path, narBytes } = await bigFixture(log)
+  const fixture = await bigFixture(log)
+  const { path, narBytes } = fixture
   log(`big NAR: ${path}, ${mib(narBytes)}`)
-  await warmPageCache([path], config.dir)
-  const ours: (Awaited<ReturnType<typeof runOurPush>> & { valid: boolean })[] = []
-  const nix: Awaited<ReturnType<typeof runNixCopy>>[] = []
-  for (let i = 1; i <= config.runs; i++) {
-    const server = await startBenchServer([{ name: 'A', writeTokens: [WRITE_TOKEN] }, { name: 'B', writeTokens: [WRITE_TOKEN] }])
-    try {
-      const pushed = await runOurPush(server.url, 'A', [path], true)
-      const o = { ...pushed, valid: checkPush(log, `run ${i}: ours`, pushed.failures, pushed.uploaded, 1) }
-      ours.push(o)
-      log(`run ${i}: ours peak RSS ${mib(o.peakRssKiB * 1024)} (node), tree ${mib((o.tree?.treeKiB ?? 0) * 1024)}; helpers: ${helpers(o.tree, 'node')}; ${seconds(o.ms)}, ${rate(narBytes, o.ms)}`)
-      const n = await runNixCopy(server.cacheUrl('B'), server.dataDir, [path], true)
-      nix.push(n)
-      log(`run ${i}: nix copy peak RSS ${mib((n.peak?.byCommand.nix ?? 0) * 1024)} (nix), tree ${mib((n.peak?.treeKiB ?? 0) * 1024)}; ${seconds(n.ms)}, ${rate(narBytes, n.ms)}`)
-    } finally {
-      await server.stop()
+  const peers = (await pushPeers(log)).filter(p => p.kind === 'nix' || p.id === 'o24h')
+  await warmPageCache('', [path], config.dir, narBytes)
+  for (const nix of new Set(peers.filter(p => p.kind === 'nix').map(p => p.nix))) await ensureInStore(nix, [path], log)
+  const peaks = new Map<string, { treeKiB: number; valid: boolean }>()
+  const server = await startBenchServer(peers.flatMap(p => runsFor(config.runs).map(r => ({ name: cacheName(p, r), writeTokens: [WRITE_TOKEN] }))))
+  try {
+    for (const run of runsFor(config.runs)) {
+      for (const peer of peers) {
+        let treeKiB = 0
+        let valid = true
+        let line: string
+        try {
+          if (peer.kind === 'ours' && peer.node) {
+            const o = await runOurPush(server.url, cacheName(peer, run), [path], { node: peer.node.bin, env: peer.nix.env, sampleRss: true })
+            valid = checkPush(log, `run ${run}: ${peer.label}`, o.failures, o.uploaded, 1)
+            treeKiB = Math.max(o.tree?.treeKiB ?? 0, o.peakRssKiB)
+            line = `node VmHWM ${mib(o.peakRssKiB * 1024)}, by process: ${byCommand(o.tree)}; ${seconds(o.ms)}, ${rate(narBytes, o.ms)}; compressor: ${o.compressor}`
+          } else {
+            await warmPageCache(peer.nix.storeRoot, [path], config.dir, narBytes)
+            const n = await runNixCopy(peer.nix, server.cacheUrl(cacheName(peer, run)), server.dataDir, [path], true)
+            treeKiB = n.peak?.treeKiB ?? 0
+            line = `by process: ${byCommand(n.peak)}; ${seconds(n.ms)}, ${rate(narBytes, n.ms)}`
+          }
+        } catch (error: unknown) {
+          valid = false
+          line = `INVALID RUN, ${error instanceof Error ? error.message : String(error)}`
+        }
+        log(`run ${run}: ${peer.label.padEnd(34)} tree peak ${mib(treeKiB * 1024)}; ${line}`)
+        // The worst run is the honest number for a ceiling.
+        const prior = peaks.get(peer.id)
+        peaks.set(peer.id, { treeKiB: Math.max(prior?.treeKiB ?? 0, treeKiB), valid: (prior?.valid ?? true) && valid })
+      }
+    }
+  } finally {
+    await server.stop()
+  }
+  const rows: Row[] = []
+  for (const peer of peers) {
+    const p = peaks.get(peer.id)
+    if (!p) continue
+    if (peer.kind === 'ours') {
+      rows.push([`peak RSS, process tree, ${peer.label} (${mib(narBytes)} NAR)`, mib(p.treeKiB * 1024), `<= ${TARGET_TREE_BYTES / MiB} MiB`, judged(p.treeKiB * 1024, TARGET_TREE_BYTES, false, p.valid)])
+    } else {
+      const ours = peaks.get('o24h')
+      rows.push([`peak RSS, process tree, ${peer.label}`, `${mib(p.treeKiB * 1024)}${ours ? ` (${ratio(p.treeKiB / ours.treeKiB)} ours)` : ''}`, '', ''])
     }
   }
-  // Memory varies little run to run; the worst run is the honest number for a ceiling.
-  const o = best(ours, r => (r.valid ? -r.peakRssKiB : Infinity))
-  const n = best(nix, r => -(r.peak?.byCommand.nix ?? 0))
-  const nixKiB = n.peak?.byCommand.nix ?? 0
-  log(`ours ${mib(o.peakRssKiB * 1024)} vs nix copy ${mib(nixKiB * 1024)} (target ours <= ${mib(TARGET_KIB * 1024)}) ${judged(o.peakRssKiB, TARGET_KIB, false, o.valid)}`)
-  return [
-    [`peak RSS, ours (node, ${mib(narBytes)} NAR)`, mib(o.peakRssKiB * 1024), `<= ${TARGET_KIB / 1024} MiB`, judged(o.peakRssKiB, TARGET_KIB, false, o.valid)],
-    ['peak RSS, ours whole tree (50 ms samples)', mib((o.tree?.treeKiB ?? 0) * 1024), '', ''],
-    ['peak RSS, nix copy', mib(nixKiB * 1024), '', ''],
-    ['nix copy / ours peak RSS', ratio(nixKiB / o.peakRssKiB), '', '']
-  ]
+  return rows
 }

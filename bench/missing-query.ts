@@ -47,7 +47,10 @@ export async function missingQuery(log: (line: string) => void): Promise<Row[]> 
     for (let i = 1; i <= config.runs; i++) {
       const o = await oursMissing(server.url, all)
       const p = await perPathMissing(server.cacheUrl(CACHE), all)
-      for (const [who, r] of [['ours', o], ['per-path GET', p]] as const) {
+      for (const [who, r] of [
+        ['ours', o],
+        ['per-path GET', p]
+      ] as const) {
         if (r.missing !== all.length - present.length) throw new Error(`${who} found ${r.missing} missing, expected ${all.length - present.length}`)
       }
       ours.push(o)

@@ -25,7 +25,11 @@ export function verdict(value: number, target: number, higherIsBetter: boolean):
 
 export function table(rows: Row[]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)))
-  const line = (row: Row): string => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()
+  const line = (row: Row): string =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   const rule = widths.map(w => '-'.repeat(w)).join('  ')
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n')
 }
@@ -37,7 +41,7 @@ export function best<T>(runs: T[], key: (run: T) => number): T {
 
 /** PASS/MISS, or FAIL when the run that produced the number did not do all its work. */
 export function judged(value: number, target: number, higherIsBetter: boolean, valid: boolean): string {
-  return valid ? verdict(value, target, higherIsBetter) : 'FAIL (push incomplete)'
+  return valid ? verdict(value, target, higherIsBetter) : 'FAIL (a push failed or hung)'
 }
 
 /** Logs why a push is not a valid measurement; true when it is. */

@@ -13,7 +13,7 @@ export async function writeGenerated(file: string, size: number, kind: ContentKi
   const fd = openSync(file, 'w')
   try {
     const chunk = Buffer.allocUnsafe(CHUNK)
-    for (let written = 0; written < size; ) {
+    for (let written = 0; written < size;) {
       const part = chunk.subarray(0, Math.min(CHUNK, size - written))
       generator.fill(kind, part)
       writeSync(fd, part)
@@ -62,5 +62,8 @@ export async function removeTree(path: string): Promise<void> {
 
 export async function narSizes(paths: string[]): Promise<number> {
   const { stdout } = await run('nix-store', ['--query', '--size', ...paths])
-  return stdout.split('\n').filter(l => l !== '').reduce((sum, l) => sum + Number(l), 0)
+  return stdout
+    .split('\n')
+    .filter(l => l !== '')
+    .reduce((sum, l) => sum + Number(l), 0)
 }

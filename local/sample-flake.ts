@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../src/util/process.js'
-import { REPO } from './runner.js'
+import { checkOutForRunner, REPO } from './runner.js'
 
 const BUSYBOX_DIR = process.env.AARCH64_BUSYBOX_DIR ?? '/tmp/nix-cachix-build-aarch64-busybox'
 
@@ -36,5 +36,7 @@ export async function sampleFlake(options: FixtureOptions = {}): Promise<string>
   if (options.broken) await writeFile(join(dir, 'enable-broken'), '')
   if (options.slow) await writeFile(join(dir, 'enable-slow'), '')
   if (options.settings) await writeFile(join(dir, 'settings.json'), JSON.stringify(options.settings))
+  // The workspace a hosted runner checks out belongs to the runner user.
+  await checkOutForRunner(dir)
   return dir
 }

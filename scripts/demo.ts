@@ -27,7 +27,12 @@ try {
     console.log(`${system.padEnd(14)} exit ${main.code}  status ${o.status}  built ${o.built}  pushed ${o.pushed} (${o['pushed-bytes']} bytes)  coverage ${o.coverage}  ${main.seconds.toFixed(1)} s`)
     if (main.code !== 0) {
       failed = true
-      console.log(main.stdout.split('\n').filter(l => l.startsWith('::error::') || l.startsWith('::warning::')).join('\n'))
+      console.log(
+        main.stdout
+          .split('\n')
+          .filter(l => l.startsWith('::error::') || l.startsWith('::warning::'))
+          .join('\n')
+      )
     }
     Object.assign(toplevels, JSON.parse(o.hosts ?? '{}') as Record<string, string>)
   }

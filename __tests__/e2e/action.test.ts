@@ -1,28 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../../src/util/process.js'
 import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
+import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
+import { hostedSession } from '../../local/hosted/session.js'
 import { sampleFlake } from '../../local/sample-flake.js'
 import { closureOf, realiseInFreshStore } from '../helpers/nix.js'
 import { filesWithSecrets, leaksInStep } from '../helpers/secrets.js'
+import { CACHE, inCache, leg, type Server } from '../helpers/legs.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
-
-type Server = Awaited<ReturnType<typeof startTestServer>>
-
-const CACHE = 'fleet'
-
-async function leg(server: Server, flake: string, inputs: Record<string, string>, job?: RunnerFiles): Promise<{ main: StepResult; post: StepResult; job: RunnerFiles }> {
-  const files = job ?? (await newJob())
-  const all = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, ...inputs }
-  const main = await runStep({ step: 'main', job: files, cwd: flake, inputs: all })
-  const post = await runStep({ step: 'post', job: files, cwd: flake, inputs: all })
-  return { main, post, job: files }
-}
-
-async function inCache(server: Server, path: string): Promise<boolean> {
-  return (await fetch(`${server.cacheUrl(CACHE)}/${path.slice(11, 43)}.narinfo`)).status === 200
-}
 
 function errorLines(stdout: string): string[] {
   return stdout.split('\n').filter(l => l.startsWith('::error::'))
@@ -37,12 +24,16 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
     flake = await sampleFlake()
     legs.x86 = await leg(server, flake, { system: 'x86_64-linux' })
-    legs.arm = await leg(server, flake, { system: 'aarch64-linux' })
+    // A GitHub-hosted x86 runner has no aarch64 interpreter registered: the arm leg starts from none.
+    legs.arm = await withoutAarch64Binfmt(() => leg(server, flake, { system: 'aarch64-linux' }))
   }, 600_000)
   afterAll(async () => server.close())
 
-  it('builds each leg\'s hosts, pushes them and reports ok', () => {
-    for (const [name, hosts] of [['x86', ['alpha', 'beta']], ['arm', ['arm']]] as const) {
+  it("builds each leg's hosts, pushes them and reports ok", () => {
+    for (const [name, hosts] of [
+      ['x86', ['alpha', 'beta']],
+      ['arm', ['arm']]
+    ] as const) {
       const { main } = legs[name]
       expect(main.code).toBe(0)
       expect(main.outputs.status).toBe('ok')
@@ -55,8 +46,8 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     }
     // No Actions cache service here: the flake input cache says so and the run goes on.
     expect(legs.x86.main.stdout).toContain('Flake input cache: the Actions cache service is not available here; inputs are fetched')
-    // QEMU: the arm leg ran on this x86 machine, so it registered (or found) the F-flag interpreter.
-    expect(legs.arm.main.stdout).toMatch(/Registered .*qemu-aarch64.* flags F|already registered/)
+    // QEMU: the arm leg ran on this x86 machine with no aarch64 entry, so it registered the F-flag interpreter.
+    expect(legs.arm.main.stdout).toMatch(/Registered \/usr\/bin\/qemu-aarch64\S* for aarch64 ELF with flags F/)
   })
 
   it('pushed exactly what it says: the counts add up to what the server holds', async () => {
@@ -66,7 +57,7 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     expect(Number(legs.arm.main.outputs.built)).toBe(4)
   })
 
-  it('a fresh store substitutes every host\'s toplevel closure with 0 builds', async () => {
+  it("a fresh store substitutes every host's toplevel closure with 0 builds", async () => {
     const toplevels = [legs.x86, legs.arm].flatMap(l => Object.values(JSON.parse(l.main.outputs.hosts) as Record<string, string>))
     expect(toplevels).toHaveLength(3)
     const fresh = await realiseInFreshStore(server.cacheUrl(CACHE), server.publicKeys(CACHE), toplevels)
@@ -74,7 +65,12 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     expect(fresh.result.stderr).not.toMatch(/building '/)
     const closure = await closureOf(toplevels)
     const { stdout } = await run('nix-store', ['--store', fresh.store, '--query', '--requisites', ...toplevels])
-    expect(stdout.split('\n').filter(l => l !== '').sort()).toEqual([...closure].sort())
+    expect(
+      stdout
+        .split('\n')
+        .filter(l => l !== '')
+        .sort()
+    ).toEqual([...closure].sort())
   })
 
   it('a second run skips every host as cached, builds nothing and says so', async () => {
@@ -95,12 +91,26 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     }
   })
 
+  it("on a hosted runner the action writes the daemon's nix.conf through sudo and restarts it through systemctl", async () => {
+    const hosted = Object.values(legs).filter(l => l.job.profile === 'hosted')
+    for (const { main, job } of hosted) {
+      // The runner cannot write this file itself: it belongs to root.
+      expect((await stat(join(job.nixConfDir, 'nix.conf'))).uid).toBe(0)
+      expect(main.stdout).toContain(`Wrote the nix-cachix-build settings to ${join(job.nixConfDir, 'nix.conf')}`)
+      expect(main.stdout).toContain('Restarted nix-daemon to load them')
+    }
+    // main loads the settings and post takes them out again: two restarts per job.
+    if (hosted.length > 0) expect(await (await hostedSession()).systemctlRestarts()).toBeGreaterThanOrEqual(2 * hosted.length)
+  })
+
   it('no secret appears in any output, summary, log, state or leftover file', async () => {
     const secrets = [WRITE_TOKEN, FAKE_GITHUB_TOKEN]
     for (const { main, post, job } of Object.values(legs)) {
       expect(leaksInStep(main, secrets)).toEqual([])
       expect(leaksInStep(post, secrets)).toEqual([])
       expect(await filesWithSecrets(job.dir, secrets)).toEqual([])
+      expect(await filesWithSecrets(job.nixConfDir, secrets)).toEqual([])
+      if (job.profile === 'hosted') expect(await filesWithSecrets(job.home, secrets)).toEqual([])
     }
   })
 })
@@ -120,10 +130,17 @@ describe('the action when things go wrong', () => {
     expect(JSON.parse(main.outputs['failed-hosts'])).toEqual(['broken'])
     expect(main.summary).toMatch(/\| broken \| x86_64-linux \| ❌ failed/)
     expect(main.stdout).toMatch(/::error::build failed for broken/)
+    // Why: the failing builder's own output, in the summary, and an annotation naming its derivation.
+    expect(main.summary).toMatch(/<code>broken-broken-[^<]+<\/code>: last line of <code>nix log [^<]+<\/code>[\s\S]*about to fail/)
+    expect(main.stdout).toMatch(/::error::derivation broken-broken-\S+ failed to build/)
     const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
     for (const name of ['alpha', 'beta']) expect(await inCache(server, hosts[name])).toBe(true)
     // The broken host's own dependencies that did build (its etc, the shared base) were pushed.
-    const { stdout } = await run('nix-store', ['--query', '--references', (await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#nixosConfigurations.broken.config.system.build.toplevel.drvPath`])).stdout])
+    const { stdout } = await run('nix-store', [
+      '--query',
+      '--references',
+      (await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#nixosConfigurations.broken.config.system.build.toplevel.drvPath`])).stdout
+    ])
     const builtDeps = []
     for (const drv of stdout.split('\n').filter(l => l.endsWith('.drv'))) {
       for (const out of (await run('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) {
@@ -156,7 +173,10 @@ describe('the action when things go wrong', () => {
     expect(interrupted).toBe(true)
     expect(main.code).not.toBe(0)
     const spool = await readFile(join(job.runnerTemp, 'nix-cachix-build', 'built.spool'), 'utf8')
-    const builtDrvs = spool.split('\n').filter(l => l !== '').map(l => l.split(' ')[0])
+    const builtDrvs = spool
+      .split('\n')
+      .filter(l => l !== '')
+      .map(l => l.split(' ')[0])
     expect(builtDrvs.length).toBeGreaterThanOrEqual(3)
     const post = await runStep({ step: 'post', job, cwd: flake, inputs })
     expect(post.code).toBe(0)
@@ -169,7 +189,7 @@ describe('the action when things go wrong', () => {
 
   it('time-budget stops the build in time to push what was built; the heartbeat reports progress', async () => {
     const flake = await sampleFlake({ slow: true })
-    // 1 minute budget, 30 s to drain: building stops after ~30 s, while the slow host still sleeps.
+    // 1 minute budget, 30 s to drain, 20 s to stop nix: building stops after ~10 s, while the slow host still sleeps.
     const { main } = await leg(server, flake, { hosts: 'slow alpha', 'time-budget': '1', 'drain-timeout': '30' })
     expect(main.code).toBe(1)
     expect(main.seconds).toBeLessThan(60)
@@ -199,7 +219,10 @@ describe('the action when things go wrong', () => {
 describe("the hosts' own substituters", () => {
   let server: Server
   beforeAll(async () => {
-    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }, { name: 'upstream', writeTokens: [WRITE_TOKEN] }])
+    server = await startTestServer([
+      { name: CACHE, writeTokens: [WRITE_TOKEN] },
+      { name: 'upstream', writeTokens: [WRITE_TOKEN] }
+    ])
   })
   afterAll(async () => server.close())
 
@@ -266,7 +289,13 @@ describe('bad inputs', () => {
     ['skip-cached is not a boolean', { 'skip-cached': 'TRUE!' }, /input skip-cached: "TRUE!" is not true or false/],
     ['extra-args with an unclosed quote', { 'extra-args': '--option "x y' }, /input extra-args: has an unclosed quote/],
     ['cachix-url is not a URL', { 'cachix-url': 'cachix.org' }, /input cachix-url: "cachix.org" is not an http\(s\) URL/],
-    ['push-jobs is zero', { 'push-jobs': '0' }, /input push-jobs: "0" is not a positive whole number/]
+    ['push-jobs is zero', { 'push-jobs': '0' }, /input push-jobs: "0" is not a positive whole number/],
+    ['builders with a line break', { builders: 'ssh://builder x86_64-linux\npost-build-hook = /tmp/evil' }, /input builders: contains a line break or another control character: give it on one line/],
+    ['github-token with a line break', { 'github-token': 'ghs_abc\npost-build-hook = /tmp/evil' }, /input github-token: contains white space or a control character/],
+    ['max-jobs with a line break', { 'max-jobs': '4\npost-build-hook = /tmp/evil' }, /input max-jobs: contains a line break or another control character/],
+    ['cachix-url with a line break', { 'cachix-url': 'https://cachix.org\nx' }, /input cachix-url: contains a line break or another control character/],
+    ['extra-nix-config with a control character', { 'extra-nix-config': 'keep-outputs = true\u001b[2K' }, /input extra-nix-config: contains a control character/],
+    ['extra-args sets the hook', { 'extra-args': '--option post-build-hook /tmp/evil' }, /input extra-args: sets post-build-hook, which this action owns/]
   ]
   let server: Server
   let flake: string

@@ -2,6 +2,7 @@ import type { RetryPolicy } from '../../src/cachix/retry-policy.js'
 import type { CompressionMethod } from '../../src/push/compressor.js'
 import { makePushFilter } from '../../src/push/filter.js'
 import { Pusher, type PushEvent } from '../../src/push/pusher.js'
+import type { NarSource } from '../../src/push/upload-path.js'
 import { openCachixSession } from '../../src/push/session.js'
 import { NixStore } from '../../src/nix/store.js'
 import { FAST_RETRIES } from './server.js'
@@ -17,6 +18,7 @@ export interface TestPushOptions {
   jobs?: number
   pathRetryDelayMs?: number
   bufferBytes?: number
+  narSource?: NarSource
 }
 
 export async function makePusher(options: TestPushOptions): Promise<{ pusher: Pusher; events: PushEvent[] }> {
@@ -44,6 +46,7 @@ export async function makePusher(options: TestPushOptions): Promise<{ pusher: Pu
     bufferBytes: options.bufferBytes ?? 96 * 1024 * 1024,
     pathRetries: 3,
     pathRetryDelayMs: options.pathRetryDelayMs ?? 50,
+    narSource: options.narSource,
     onEvent: event => events.push(event)
   })
   return { pusher, events }

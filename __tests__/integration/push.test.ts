@@ -60,7 +60,12 @@ describe('push engine against the local Cachix server and real Nix', () => {
     expect(report.uploaded).toBe(3)
     expect(report.skippedPresent).toBe(0)
     expect(report.leftovers).toEqual([])
-    expect(events.filter(e => e.kind === 'uploaded').map(e => e.path).sort()).toEqual([...closure].sort())
+    expect(
+      events
+        .filter(e => e.kind === 'uploaded')
+        .map(e => e.path)
+        .sort()
+    ).toEqual([...closure].sort())
     const narBytes = events.reduce((sum, e) => sum + (e.kind === 'uploaded' ? e.narSize : 0), 0)
     expect(report.uploadedNarBytes).toBe(narBytes)
     expect(narBytes).toBeGreaterThan(6 * MiB)

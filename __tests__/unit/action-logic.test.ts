@@ -41,7 +41,14 @@ describe('binfmt', () => {
     ['registered with F', 'aarch64-linux', 'x86_64-linux', 'auto', [F_ENTRY], 'skip'],
     ['only another architecture', 'aarch64-linux', 'x86_64-linux', 'auto', [RISCV_ENTRY], 'register']
   ] as const)('%s: %s on %s → %s', (_why, target, native, mode, entries, action) => {
-    expect(decideQemu(target, native, mode, entries.map(t => entry(t))).action).toBe(action)
+    expect(
+      decideQemu(
+        target,
+        native,
+        mode,
+        entries.map(t => entry(t))
+      ).action
+    ).toBe(action)
   })
   it('registers with the F flag and the standard magic', () => {
     expect(registrationLine('/usr/bin/qemu-aarch64-static')).toBe(
@@ -86,9 +93,7 @@ describe('nix.conf block', () => {
     expect(existingPostBuildHook('post-build-hook = \n')).toBeUndefined()
   })
   it('netrc keeps other hosts and replaces ours', () => {
-    expect(renderNetrc([{ host: 'fleet.cachix.org', password: 'new' }], 'machine other.org password x\nmachine fleet.cachix.org password old\n')).toBe(
-      'machine other.org password x\nmachine fleet.cachix.org password new\n'
-    )
+    expect(renderNetrc([{ host: 'fleet.cachix.org', password: 'new' }], 'machine other.org password x\nmachine fleet.cachix.org password old\n')).toBe('machine other.org password x\nmachine fleet.cachix.org password new\n')
   })
 })
 
@@ -118,7 +123,7 @@ describe('post-build-hook', () => {
 
 describe('inputs', () => {
   const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
-  it('defaults: this runner\'s system, keep going, skip cached, use host substituters, push auto', () => {
+  it("defaults: this runner's system, keep going, skip cached, use host substituters, push auto", () => {
     expect(parseInputs(read({}), 'x64')).toMatchObject({ flake: '.', system: 'x86_64-linux', keepGoing: true, skipCached: true, useHostSubstituters: true, push: 'auto', drainTimeoutSeconds: 600, pushJobs: 8 })
     expect(parseInputs(read({}), 'arm64').system).toBe('aarch64-linux')
   })
@@ -129,6 +134,16 @@ describe('inputs', () => {
   })
   it('refuses an unsupported runner architecture when system is not given', () => {
     expect(() => parseInputs(read({}), 'ppc64')).toThrow(/input system: the runner's architecture ppc64 is not supported/)
+  })
+  it.each([
+    ['1', '39', true],
+    ['1', '40', false],
+    ['10', '579', true],
+    ['10', '600', false]
+  ])('time-budget %s min with drain-timeout %s s leaves time to build after the drain and the 20 s to stop nix: %s', (budget, drain, fits) => {
+    const parse = (): unknown => parseInputs(read({ 'time-budget': budget, 'drain-timeout': drain }), 'x64')
+    if (fits) expect(parse()).toMatchObject({ timeBudgetMinutes: Number(budget), drainTimeoutSeconds: Number(drain) })
+    else expect(parse).toThrow(`input time-budget: ${budget} minutes leave no time to build after the ${drain} s drain-timeout and 20 s to stop nix`)
   })
 })
 

@@ -134,7 +134,7 @@ describe('examples/cachix.nix', () => {
     expect(desktop.pushScript).toContain("cachix push 'seeds'")
 
     expect(Object.keys(desktop.packages)).toEqual(['rebuild-push'])
-    expect(desktop.packages['rebuild-push']).toContain("nixos-rebuild switch --flake '/etc/nixos#desk' \"$@\"")
+    expect(desktop.packages['rebuild-push']).toContain('nixos-rebuild switch --flake \'/etc/nixos#desk\' "$@"')
     expect(desktop.packages['rebuild-push']).toContain("cachix push 'seeds'")
   })
 

@@ -17,7 +17,7 @@ describe('flake input cache', () => {
   ])('%s is local at %s', (flake, dir) => {
     expect(localFlakeDir(flake, '/repo')).toBe(dir)
   })
-  it('caches Nix\'s fetcher cache, never the store', () => {
+  it("caches Nix's fetcher cache, never the store", () => {
     expect(flakeCachePaths('/home/runner')).toEqual(['/home/runner/.cache/nix'])
   })
 })

@@ -38,9 +38,7 @@ describe('narinfo', () => {
 
   it('computes the fingerprint Nix signs', () => {
     const info = parseNarInfo(TOP_NARINFO)
-    expect(narInfoFingerprint(info)).toBe(
-      '1;/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top;sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8;168;/nix/store/nmip89c6ln7r0znmly2irxkdrzy55an1-vec-dep'
-    )
+    expect(narInfoFingerprint(info)).toBe('1;/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top;sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8;168;/nix/store/nmip89c6ln7r0znmly2irxkdrzy55an1-vec-dep')
   })
 
   it('ends the fingerprint with ";" when there are no references', () => {
@@ -48,10 +46,7 @@ describe('narinfo', () => {
   })
 
   it('sorts references and accepts any hash form in the fingerprint', () => {
-    const fp = fingerprint('/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top', 'sha256-aKOtagcT/ov4aCYbG1C9gizL4063xGsGpBJGGXMHpd0=', 168, [
-      'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b',
-      '/nix/store/00000000000000000000000000000000-a'
-    ])
+    const fp = fingerprint('/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top', 'sha256-aKOtagcT/ov4aCYbG1C9gizL4063xGsGpBJGGXMHpd0=', 168, ['zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b', '/nix/store/00000000000000000000000000000000-a'])
     expect(fp.endsWith(';168;/nix/store/00000000000000000000000000000000-a,/nix/store/zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b')).toBe(true)
   })
 
@@ -115,7 +110,13 @@ describe('path-info JSON across Nix versions', () => {
   const expected = [{ path, narHash: 'sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8', narSize: 168, references: entry.references, deriver: entry.deriver }]
 
   it.each([
-    ['2.8 (array with path, valid:false for missing)', [{ path, ...entry, registrationTime: 1, ultimate: true }, { path: missing, valid: false }]],
+    [
+      '2.8 (array with path, valid:false for missing)',
+      [
+        { path, ...entry, registrationTime: 1, ultimate: true },
+        { path: missing, valid: false }
+      ]
+    ],
     ['2.19–2.32 (object keyed by path, null for missing)', { [path]: { ...entry, ca: null, signatures: [], ultimate: true }, [missing]: null }],
     ['2.33+ v1 (object with version and storeDir inside)', { [path]: { ...entry, version: 1, storeDir: '/nix/store', ca: null }, [missing]: null }],
     [

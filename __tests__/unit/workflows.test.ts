@@ -10,7 +10,13 @@ const CURRENT_LABELS = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 
 
 function workflowFiles(): string[] {
   const dirs = [join(REPO, '.github', 'workflows'), join(REPO, 'examples')]
-  return dirs.flatMap(dir => (existsSync(dir) ? readdirSync(dir).filter(f => f.endsWith('.yml')).map(f => join(dir, f)) : []))
+  return dirs.flatMap(dir =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter(f => f.endsWith('.yml'))
+          .map(f => join(dir, f))
+      : []
+  )
 }
 
 function actionFiles(): string[] {

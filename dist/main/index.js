@@ -1,6 +1,849 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 9659:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
+exports.getProxyUrl = getProxyUrl;
+exports.isHttps = isHttps;
+const http = __importStar(__nccwpck_require__(8611));
+const https = __importStar(__nccwpck_require__(5692));
+const pm = __importStar(__nccwpck_require__(3335));
+const tunnel = __importStar(__nccwpck_require__(770));
+const undici_1 = __nccwpck_require__(6752);
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (exports.HttpCodes = HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (exports.Headers = Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (exports.MediaTypes = MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+exports.HttpClientError = HttpClientError;
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+exports.HttpClientResponse = HttpClientResponse;
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+exports.HttpClient = HttpClient;
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 3335:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getProxyUrl = getProxyUrl;
+exports.checkBypass = checkBypass;
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+
+/***/ }),
+
 /***/ 7889:
 /***/ (function(__unused_webpack_module, exports) {
 
@@ -10042,7 +10885,6 @@ module.exports = __nccwpck_require__(218);
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -10306,7 +11148,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -10314,7 +11156,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -10342,29 +11183,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -10418,11 +11259,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -10433,57 +11274,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -38400,7 +39241,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1955:
+/***/ 4654:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39463,7 +40304,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -41547,6 +42388,100 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/process.ts
+
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
+/** Runs a program with an argument array (never a shell) and returns its output. */
+async function run(command, args, options = {}) {
+    const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
+    const stdout = [];
+    const stderr = [];
+    child.stdout?.on('data', (chunk) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk) => stderr.push(chunk));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+    const code = await new Promise((resolve, reject) => {
+        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
+        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    });
+    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
+    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
+        throw new CommandError(command, args, result);
+    }
+    return result;
+}
+class CommandError extends Error {
+    command;
+    args;
+    result;
+    constructor(command, args, result) {
+        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
+        this.command = command;
+        this.args = args;
+        this.result = result;
+    }
+}
+/** The last non-empty line, which is where Nix and most tools put the actual error. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines[lines.length - 1] ?? '';
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+/** What was thrown, as an Error (a rejection can carry anything). */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
@@ -41592,94 +42527,6 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
-
-const STORE_DIR = '/nix/store';
-const HASH_LENGTH = 32;
-function store_path_parseStorePath(path) {
-    const prefix = `${STORE_DIR}/`;
-    if (!path.startsWith(prefix))
-        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
-    return parseBaseName(path.slice(prefix.length));
-}
-function parseBaseName(baseName) {
-    const hash = baseName.slice(0, HASH_LENGTH);
-    const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
-        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
-    }
-    return { hash, name };
-}
-function baseName(path) {
-    store_path_parseStorePath(path);
-    return path.slice(STORE_DIR.length + 1);
-}
-function hashPart(path) {
-    return store_path_parseStorePath(path).hash;
-}
-function fullPath(name) {
-    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/util/process.ts
-
-/** Runs a program with an argument array (never a shell) and returns its output. */
-async function run(command, args, options = {}) {
-    const spawnOptions = { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
-    const stdout = [];
-    const stderr = [];
-    child.stdout?.on('data', (chunk) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk) => stderr.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const code = await new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
-        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
-    });
-    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
-    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
-        throw new CommandError(command, args, result);
-    }
-    return result;
-}
-class CommandError extends Error {
-    command;
-    args;
-    result;
-    constructor(command, args, result) {
-        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
-        this.command = command;
-        this.args = args;
-        this.result = result;
-    }
-}
-/** The last non-empty line, which is where Nix and most tools put the actual error. */
-function lastLine(text) {
-    const lines = text.split('\n').map(l => l.trim()).filter(l => l !== '');
-    return lines[lines.length - 1] ?? '';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/nix/hash.ts
 
 const SHA256_BYTES = 32;
@@ -41719,8 +42566,37 @@ function toHex(digest) {
     return Buffer.from(digest).toString('hex');
 }
 /** Any accepted form, normalised to `sha256:<nix32>`. */
-function hash_normaliseNixHash(text) {
+function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/store-path.ts
+
+const STORE_DIR = '/nix/store';
+const HASH_LENGTH = 32;
+function parseStorePath(path) {
+    const prefix = `${STORE_DIR}/`;
+    if (!path.startsWith(prefix))
+        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
+    return parseBaseName(path.slice(prefix.length));
+}
+function parseBaseName(baseName) {
+    const hash = baseName.slice(0, HASH_LENGTH);
+    const name = baseName.slice(HASH_LENGTH + 1);
+    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+    }
+    return { hash, name };
+}
+function baseName(path) {
+    parseStorePath(path);
+    return path.slice(STORE_DIR.length + 1);
+}
+function hashPart(path) {
+    return parseStorePath(path).hash;
+}
+function fullPath(name) {
+    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
 ;// CONCATENATED MODULE: ./src/nix/path-info.ts
@@ -41754,12 +42630,12 @@ function parsePathInfoJson(json) {
     }
     const infos = [];
     for (const [path, entry] of entries) {
-        if (entry === null || entry.valid === false || entry.narHash === undefined)
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
             continue;
         const deriver = entry.deriver;
         infos.push({
             path,
-            narHash: hash_normaliseNixHash(String(entry.narHash)),
+            narHash: normaliseNixHash(entry.narHash),
             narSize: Number(entry.narSize),
             references: (entry.references ?? []).map(fullPath).sort(),
             deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
@@ -41821,7 +42697,7 @@ class NixStore {
     }
     /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
     dumpNar(path) {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (chunk) => {
             stderr += chunk.toString('utf8');
@@ -41830,8 +42706,108 @@ class NixStore {
             child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
             child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
         });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
         return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
     }
+}
+
+;// CONCATENATED MODULE: ./src/push/closure-walk.ts
+
+
+const CLOSURE_WALK_CONCURRENCY = 32;
+/**
+ * Follows narinfo References from `roots` through the cache, without the paths being in
+ * the local store: a host counts as cached only when its whole closure is there, because
+ * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
+ * first missing path.
+ */
+async function walkClosure(client, roots, options = {}) {
+    const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY);
+    const seen = new Set();
+    const pending = [];
+    const verified = options.verified ?? new Set();
+    const enqueue = (path, neededBy) => {
+        if (seen.has(path) || verified.has(path))
+            return;
+        seen.add(path);
+        pending.push({ path, neededBy });
+    };
+    for (const root of roots)
+        enqueue(root, root);
+    const stop = new AbortController();
+    const onOuterAbort = () => stop.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let checked = 0;
+    let firstMissing;
+    let failure;
+    const lookUp = async (item) => {
+        try {
+            const info = await client.narinfo(hashPart(item.path), stop.signal);
+            checked++;
+            if (info === undefined) {
+                firstMissing ??= item;
+                stop.abort();
+            }
+            else
+                for (const reference of info.references)
+                    enqueue(fullPath(reference), item.path);
+        }
+        catch (error) {
+            if (!stop.signal.aborted)
+                failure ??= asError(error);
+            stop.abort();
+        }
+    };
+    try {
+        await new Promise(resolve => {
+            let active = 0;
+            const pump = () => {
+                while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
+                    const item = pending.shift();
+                    if (item === undefined)
+                        break;
+                    active++;
+                    void lookUp(item).finally(() => {
+                        active--;
+                        pump();
+                    });
+                }
+                if (active === 0 && (pending.length === 0 || stop.signal.aborted))
+                    resolve();
+            };
+            pump();
+        });
+    }
+    finally {
+        options.signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (failure !== undefined)
+        throw failure;
+    options.signal?.throwIfAborted();
+    if (firstMissing === undefined)
+        for (const path of seen)
+            verified.add(path);
+    return { complete: firstMissing === undefined, checked, firstMissing };
+}
+/** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
+async function walkEach(client, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walks = new Map();
+    for (const root of roots)
+        walks.set(root, await walkClosure(client, [root], { ...options, verified }));
+    return walks;
+}
+/** What a log line says about one root's walk. */
+function describeWalk(root, walk) {
+    if (walk.complete)
+        return `${root} and its whole closure are in the cache`;
+    const missing = walk.firstMissing;
+    if (missing === undefined)
+        return `${root} is not in the cache`;
+    if (missing.path === root)
+        return `${root} is not in the cache`;
+    return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
 }
 
 ;// CONCATENATED MODULE: ./src/push/filter.ts
@@ -41896,15 +42872,16 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
 const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
 /**
- * One HTTP exchange with node:http. Unlike fetch, a Buffer body is written as it is, not
- * copied first, which matters for 32 MiB parts.
+ * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
+ * copied first, which matters for multi-MiB parts.
  */
 function sendHttp(method, url, headers, body, timeoutMs, signal) {
     return new Promise((resolve, reject) => {
         const target = new URL(url);
         const secure = target.protocol === 'https:';
-        const payload = typeof body === 'string' ? Buffer.from(body) : body;
-        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(payload?.length ?? 0) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -41921,11 +42898,94 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         });
         request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
         request.on('error', reject);
-        request.end(payload);
+        // Written without waiting for drain: the pieces are already in memory, and the socket
+        // takes them in order.
+        for (const piece of pieces)
+            request.write(piece);
+        request.end();
     });
 }
 
+;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+
+
+function renderNarInfo(info) {
+    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+    if (info.fileHash !== undefined)
+        lines.push(`FileHash: ${info.fileHash}`);
+    if (info.fileSize !== undefined)
+        lines.push(`FileSize: ${info.fileSize}`);
+    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+    if (info.deriver !== undefined)
+        lines.push(`Deriver: ${info.deriver}`);
+    for (const sig of info.sigs)
+        lines.push(`Sig: ${sig}`);
+    if (info.ca !== undefined)
+        lines.push(`CA: ${info.ca}`);
+    // Nix requires a newline after every line, the last one included.
+    return `${lines.join('\n')}\n`;
+}
+function parseNarInfo(text) {
+    const fields = new Map();
+    const sigs = [];
+    for (const line of text.split('\n')) {
+        if (line === '')
+            continue;
+        const colon = line.indexOf(':');
+        if (colon < 1 || line[colon + 1] !== ' ')
+            throw new Error(`narinfo line "${line}" is not "Key: value"`);
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 2);
+        if (key === 'Sig')
+            sigs.push(value);
+        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
+            throw new Error(`narinfo has a second ${key} line`);
+        }
+        else
+            fields.set(key, value);
+    }
+    const required = (key) => {
+        const value = fields.get(key);
+        if (value === undefined || value === '')
+            throw new Error(`narinfo has no ${key}`);
+        return value;
+    };
+    const storePath = required('StorePath');
+    parseStorePath(storePath);
+    const narSize = Number(required('NarSize'));
+    if (!Number.isSafeInteger(narSize) || narSize <= 0)
+        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
+    const fileSizeText = fields.get('FileSize');
+    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
+    const deriver = fields.get('Deriver');
+    return {
+        storePath,
+        url: required('URL'),
+        // An absent Compression means bzip2 to Nix.
+        compression: (fields.get('Compression') || 'bzip2'),
+        fileHash: fields.get('FileHash'),
+        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
+        narHash: normaliseNixHash(required('NarHash')),
+        narSize,
+        references,
+        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
+        sigs,
+        ca: fields.get('CA')
+    };
+}
+/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
+function fingerprint(storePath, narHash, narSize, references) {
+    if (narSize <= 0)
+        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
+    const refs = references.map(fullPath).sort();
+    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+}
+function narInfoFingerprint(info) {
+    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -41978,6 +43038,18 @@ class CachixClient {
         }
         return missing;
     }
+    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+    async narinfo(hash, signal) {
+        try {
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal });
+            return parseNarInfo(response.body.toString('utf8'));
+        }
+        catch (error) {
+            if (error instanceof CachixError && error.status === 404)
+                return undefined;
+            throw error;
+        }
+    }
     async createUpload(compression, signal) {
         const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
         return json(response);
@@ -42007,7 +43079,7 @@ class CachixClient {
         await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
-        const headers = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers };
+        const headers = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers };
         // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
         if (!request.anonymous)
             headers.Authorization = `Bearer ${this.token}`;
@@ -42106,8 +43178,8 @@ function sleep(ms, signal) {
 
 ;// CONCATENATED MODULE: ./src/push/byte-budget.ts
 /**
- * A weighted semaphore over bytes held in memory. Every upload reserves the buffer it is
- * about to fill, so the sum of part buffers across all concurrent uploads stays bounded.
+ * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
+ * fills, so the sum of part buffers across all concurrent uploads stays bounded.
  */
 class ByteBudget {
     capacity;
@@ -42117,20 +43189,48 @@ class ByteBudget {
         this.capacity = capacity;
         this.available = capacity;
     }
-    async acquire(bytes) {
+    /** Waits until `bytes` (at most the capacity) are free, or rejects when `signal` aborts. */
+    async acquire(bytes, signal) {
         const want = Math.min(bytes, this.capacity);
+        signal?.throwIfAborted();
         if (this.waiters.length === 0 && this.available >= want) {
             this.available -= want;
-            return;
+            return want;
         }
-        await new Promise(resolve => this.waiters.push({ bytes: want, resolve }));
+        await new Promise((resolve, reject) => {
+            const waiter = {
+                bytes: want,
+                resolve: () => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve();
+                }
+            };
+            const onAbort = () => {
+                const index = this.waiters.indexOf(waiter);
+                if (index >= 0)
+                    this.waiters.splice(index, 1);
+                // A waiter behind this one may fit now.
+                this.grant();
+                reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.waiters.push(waiter);
+        });
+        return want;
     }
     /** Takes bytes without waiting (may overdraw), for a buffer that is already being filled. */
     take(bytes) {
         this.available -= bytes;
     }
     release(bytes) {
-        this.available += Math.min(bytes, this.capacity);
+        this.available += bytes;
+        this.grant();
+    }
+    /** Bytes free right now (negative while overdrawn). */
+    get free() {
+        return this.available;
+    }
+    grant() {
         while (this.waiters.length > 0 && this.available >= this.waiters[0].bytes) {
             const next = this.waiters.shift();
             if (!next)
@@ -42141,88 +43241,181 @@ class ByteBudget {
     }
 }
 
+;// CONCATENATED MODULE: ./src/push/knobs.ts
+function storeRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+    if (root !== '' && !root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
+    return root.replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
+    if (value !== '' && value !== 'process')
+        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
+    return value === 'process';
+}
+function heartbeatMs(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
+    if (text === undefined || text === '')
+        return 60_000;
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds < 1)
+        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
+    if (value !== '' && value !== 'nix-store')
+        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
+    return value === 'nix-store';
+}
+function diskRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
+    if (root === '')
+        return '/';
+    if (!root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
+    return root;
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/nar.ts
 
 
-function renderNarInfo(info) {
-    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
-    if (info.fileHash !== undefined)
-        lines.push(`FileHash: ${info.fileHash}`);
-    if (info.fileSize !== undefined)
-        lines.push(`FileSize: ${info.fileSize}`);
-    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
-    if (info.deriver !== undefined)
-        lines.push(`Deriver: ${info.deriver}`);
-    for (const sig of info.sigs)
-        lines.push(`Sig: ${sig}`);
-    if (info.ca !== undefined)
-        lines.push(`CA: ${info.ca}`);
-    // Nix requires a newline after every line, the last one included.
-    return `${lines.join('\n')}\n`;
+
+
+const PADDING = Buffer.alloc(8);
+const SLASH = Buffer.from('/');
+/** NAR token framing: u64le length, bytes, zero padding to 8. */
+function nar_frame(bytes) {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(bytes.length));
+    const pad = (8 - (bytes.length % 8)) % 8;
+    return pad === 0 ? [length, bytes] : [length, bytes, PADDING.subarray(0, pad)];
 }
-function parseNarInfo(text) {
-    const fields = new Map();
-    const sigs = [];
-    for (const line of text.split('\n')) {
-        if (line === '')
-            continue;
-        const colon = line.indexOf(':');
-        if (colon < 1 || line[colon + 1] !== ' ')
-            throw new Error(`narinfo line "${line}" is not "Key: value"`);
-        const key = line.slice(0, colon);
-        const value = line.slice(colon + 2);
-        if (key === 'Sig')
-            sigs.push(value);
-        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
-            throw new Error(`narinfo has a second ${key} line`);
-        }
-        else
-            fields.set(key, value);
+const TOKENS = new Map();
+function token(text) {
+    let cached = TOKENS.get(text);
+    if (!cached) {
+        cached = Buffer.concat(nar_frame(Buffer.from(text)));
+        TOKENS.set(text, cached);
     }
-    const required = (key) => {
-        const value = fields.get(key);
-        if (value === undefined || value === '')
-            throw new Error(`narinfo has no ${key}`);
-        return value;
-    };
-    const storePath = required('StorePath');
-    parseStorePath(storePath);
-    const narSize = Number(required('NarSize'));
-    if (!Number.isSafeInteger(narSize) || narSize <= 0)
-        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
-    const fileSizeText = fields.get('FileSize');
-    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
-    const deriver = fields.get('Deriver');
-    return {
-        storePath,
-        url: required('URL'),
-        // An absent Compression means bzip2 to Nix.
-        compression: (fields.get('Compression') || 'bzip2'),
-        fileHash: fields.get('FileHash'),
-        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
-        narHash: normaliseNixHash(required('NarHash')),
-        narSize,
-        references,
-        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
-        sigs,
-        ca: fields.get('CA')
-    };
+    return cached;
 }
-/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
-function fingerprint(storePath, narHash, narSize, references) {
-    if (narSize <= 0)
-        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
-    const refs = references.map(fullPath).sort();
-    return `1;${storePath};${hash_normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+async function put(sink, ...pieces) {
+    for (const piece of pieces) {
+        const wait = sink.add(piece);
+        if (wait)
+            await wait;
+    }
 }
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+// Files up to this size are read in one synchronous call: store files were just written and
+// sit in the page cache, and three trips through the thread pool (open, read, close) cost far
+// more than the read itself (most files of a store path are this small).
+const SMALL_FILE = 64 * 1024;
+async function entry(path, sink) {
+    const stat = (0,external_node_fs_namespaceObject.lstatSync)(path);
+    await put(sink, token('('), token('type'));
+    if (stat.isSymbolicLink()) {
+        await put(sink, token('symlink'), token('target'), ...nar_frame((0,external_node_fs_namespaceObject.readlinkSync)(path, { encoding: 'buffer' })));
+    }
+    else if (stat.isFile() && stat.size <= SMALL_FILE) {
+        await put(sink, token('regular'));
+        if (stat.mode & 0o100)
+            await put(sink, token('executable'), token(''));
+        const contents = (0,external_node_fs_namespaceObject.readFileSync)(path);
+        // A file that changed size while being read cannot be serialised faithfully.
+        if (contents.length !== stat.size)
+            throw new Error(`${path.toString()} changed size while being read`);
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(stat.size));
+        const pad = (8 - (stat.size % 8)) % 8;
+        await put(sink, token('contents'), length, contents, PADDING.subarray(0, pad));
+    }
+    else if (stat.isFile()) {
+        await put(sink, token('regular'));
+        // Only the owner's execute bit counts, as in Nix.
+        if (stat.mode & 0o100)
+            await put(sink, token('executable'), token(''));
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(stat.size));
+        await put(sink, token('contents'), length);
+        const handle = await (0,promises_namespaceObject.open)(path, 'r');
+        try {
+            await sink.addFile(handle, stat.size, path.toString());
+        }
+        finally {
+            await handle.close();
+        }
+        const pad = (8 - (stat.size % 8)) % 8;
+        if (pad > 0)
+            await put(sink, PADDING.subarray(0, pad));
+    }
+    else if (stat.isDirectory()) {
+        await put(sink, token('directory'));
+        // Nix orders entries by their bytes (std::map<std::string>), not by locale.
+        const names = (0,external_node_fs_namespaceObject.readdirSync)(path, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
+        for (const name of names) {
+            await put(sink, token('entry'), token('('), token('name'), ...nar_frame(name), token('node'));
+            // Buffer paths: a name need not be valid UTF-8.
+            await entry(Buffer.concat([path, SLASH, name]), sink);
+            await put(sink, token(')'));
+        }
+    }
+    else {
+        throw new Error(`${path.toString()} has a file type NAR cannot hold`);
+    }
+    await put(sink, token(')'));
+}
+/**
+ * Writes the NAR serialisation of a file system tree, as `nix-store --dump` writes it, into
+ * `sink`, in this process: no program start per store path. Callers check the result against
+ * narHash.
+ */
+async function writeNar(path, sink) {
+    await put(sink, token('nix-archive-1'));
+    await entry(Buffer.from(path), sink);
+}
+/** Reads exactly `size` bytes of `handle` into `target` at `offset`, from file position `position`. */
+async function readExactly(handle, target, offset, size, position, path) {
+    for (let done = 0; done < size;) {
+        const { bytesRead } = await handle.read(target, offset + done, size - done, position + done);
+        // A file that changed size while being read cannot be serialised faithfully.
+        if (bytesRead === 0)
+            throw new Error(`${path} changed size while being read`);
+        done += bytesRead;
+    }
+}
+const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
+/** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
+function narStream(path) {
+    const out = new PassThrough({ highWaterMark: FILE_CHUNK });
+    const write = (bytes) => {
+        if (out.destroyed)
+            return Promise.reject(new Error('the NAR stream was closed'));
+        if (out.write(bytes))
+            return undefined;
+        return drainedOrClosed(out);
+    };
+    const sink = {
+        add: bytes => write(Buffer.from(bytes)),
+        addFile: async (handle, size, file) => {
+            for (let position = 0; position < size; position += FILE_CHUNK) {
+                const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - position));
+                await readExactly(handle, buffer, 0, buffer.length, position, file);
+                const wait = write(buffer);
+                if (wait)
+                    await wait;
+            }
+        }
+    };
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/nix/signing.ts
@@ -42285,150 +43478,531 @@ function parsePublicKey(text) {
     return { name: text.slice(0, colon), key };
 }
 
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/util/stream.ts
+/** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
+function stream_drainedOrClosed(stream) {
+    return new Promise(resolve => {
+        const resume = () => {
+            stream.off('drain', resume);
+            stream.off('close', resume);
+            resolve();
+        };
+        stream.on('drain', resume);
+        stream.on('close', resume);
+    });
+}
 
-
-const FLUSH_BYTES = 256 * 1024;
-const FILE_CHUNK = 1024 * 1024;
-const PADDING = Buffer.alloc(8);
-const SLASH = Buffer.from('/');
-/** NAR token framing: u64le length, bytes, zero padding to 8. */
-function nar_frame(bytes) {
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64LE(BigInt(bytes.length));
-    const pad = (8 - (bytes.length % 8)) % 8;
-    return pad === 0 ? [length, bytes] : [length, bytes, PADDING.subarray(0, pad)];
-}
-const TOKENS = new Map();
-function token(text) {
-    let cached = TOKENS.get(text);
-    if (!cached) {
-        cached = Buffer.concat(nar_frame(Buffer.from(text)));
-        TOKENS.set(text, cached);
-    }
-    return cached;
-}
-/** Gathers small pieces so the stream carries few, large chunks. */
-class Batcher {
-    pieces = [];
-    size = 0;
-    add(...pieces) {
-        for (const piece of pieces) {
-            this.pieces.push(piece);
-            this.size += piece.length;
-        }
-    }
-    get full() {
-        return this.size >= FLUSH_BYTES;
-    }
-    take() {
-        if (this.size === 0)
-            return undefined;
-        const out = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.size);
-        this.pieces = [];
-        this.size = 0;
-        return out;
-    }
-}
-async function* entry(path, out) {
-    const stat = await (0,promises_namespaceObject.lstat)(path);
-    out.add(token('('), token('type'));
-    if (stat.isSymbolicLink()) {
-        out.add(token('symlink'), token('target'), ...nar_frame(await (0,promises_namespaceObject.readlink)(path, { encoding: 'buffer' })));
-    }
-    else if (stat.isFile()) {
-        out.add(token('regular'));
-        // Only the owner's execute bit counts, as in Nix.
-        if (stat.mode & 0o100)
-            out.add(token('executable'), token(''));
-        out.add(token('contents'));
-        const length = Buffer.alloc(8);
-        length.writeBigUInt64LE(BigInt(stat.size));
-        out.add(length);
-        const handle = await (0,promises_namespaceObject.open)(path, 'r');
-        try {
-            let read = 0;
-            while (read < stat.size) {
-                const want = Math.min(FILE_CHUNK, stat.size - read);
-                const buffer = Buffer.allocUnsafe(want);
-                const { bytesRead } = await handle.read(buffer, 0, want, read);
-                if (bytesRead === 0)
-                    break;
-                read += bytesRead;
-                out.add(bytesRead === want ? buffer : buffer.subarray(0, bytesRead));
-                if (out.full)
-                    yield out.take();
-            }
-            // A file that changed size while being read cannot be serialised faithfully.
-            if (read !== stat.size)
-                throw new Error(`${path.toString()} changed size while being read`);
-        }
-        finally {
-            await handle.close();
-        }
-        const pad = (8 - (stat.size % 8)) % 8;
-        if (pad > 0)
-            out.add(PADDING.subarray(0, pad));
-    }
-    else if (stat.isDirectory()) {
-        out.add(token('directory'));
-        // Nix orders entries by their bytes (std::map<std::string>), not by locale.
-        const names = (await (0,promises_namespaceObject.readdir)(path, { encoding: 'buffer' })).sort(Buffer.compare);
-        for (const name of names) {
-            out.add(token('entry'), token('('), token('name'), ...nar_frame(name), token('node'));
-            // Buffer paths: a name need not be valid UTF-8.
-            yield* entry(Buffer.concat([path, SLASH, name]), out);
-            out.add(token(')'));
-            if (out.full)
-                yield out.take();
-        }
-    }
-    else {
-        throw new Error(`${path.toString()} has a file type NAR cannot hold`);
-    }
-    out.add(token(')'));
-    if (out.full)
-        yield out.take();
-}
-async function* archive(path) {
-    const out = new Batcher();
-    out.add(token('nix-archive-1'));
-    yield* entry(Buffer.from(path), out);
-    const rest = out.take();
-    if (rest)
-        yield rest;
-}
+;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
 /**
- * The NAR serialisation of a file system tree, as `nix-store --dump` writes it, produced in
- * this process: no program start per store path. Callers check the result against narHash.
+ * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
+ * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
+ * leave hundreds of MiB of garbage behind it between collections.
  */
-function narStream(path) {
-    return external_node_stream_.Readable.from(archive(path), { objectMode: false, highWaterMark: FLUSH_BYTES });
+class BufferPool {
+    size;
+    keep;
+    free = [];
+    constructor(size, keep) {
+        this.size = size;
+        this.keep = keep;
+    }
+    /** A buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
+    take(bytes) {
+        if (bytes === this.size)
+            return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+        return Buffer.allocUnsafe(bytes);
+    }
+    /** Hands a buffer back once nothing reads it any more. */
+    give(buffer) {
+        if (buffer.length === this.size && buffer.byteOffset === 0 && this.free.length < this.keep)
+            this.free.push(buffer);
+    }
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+
+
+
+
+// node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
+const zstd = external_node_zlib_;
+// zlib hands its output back in chunks of this size, one trip between the pool and the main
+// thread each: at its 16 KiB default a frame takes hundreds of trips (measured: 40% more CPU).
+const MAX_OUTPUT_CHUNK = 1024 * 1024;
+/** One independent zstd frame of `data`, compressed on the libuv thread pool. */
+function compressFrame(data, level) {
+    const compress = zstd.zstdCompress;
+    const levelParam = zstd.constants.ZSTD_c_compressionLevel;
+    if (compress === undefined || levelParam === undefined)
+        return Promise.reject(new Error('this Node has no zstd in node:zlib'));
+    return new Promise((resolve, reject) => {
+        compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)));
+    });
+}
+let engine;
+/**
+ * Which zstd compresses: node:zlib's, when it exists and two frames of it, concatenated,
+ * decompress with the zstd tool to the same bytes; otherwise the zstd program. Decided
+ * once per process, since the API is marked experimental upstream.
+ */
+function zstd_in_process_zstdEngine() {
+    engine ??= checkInProcessZstd();
+    return engine;
+}
+async function checkInProcessZstd() {
+    if (forcedZstdProcess())
+        return { kind: 'process', reason: 'NIX_CACHIX_BUILD_ZSTD=process' };
+    if (zstd.zstdCompress === undefined)
+        return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
+    try {
+        const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
+        const frames = Buffer.concat([await compressFrame(sample.subarray(0, 40_000), 2), await compressFrame(sample.subarray(40_000), 2)]);
+        const roundTrip = await decompressWithTool(frames);
+        if (!roundTrip.equals(sample))
+            return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' };
+        return { kind: 'in-process' };
+    }
+    catch (error) {
+        return { kind: 'process', reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}` };
+    }
+}
+function decompressWithTool(data) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        const out = [];
+        child.stdout.on('data', (chunk) => out.push(chunk));
+        child.stdin.on('error', () => undefined);
+        child.on('error', reject);
+        child.on('close', code => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`zstd -d exited ${code}`))));
+        child.stdin.end(data);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/push/compressor.ts
 
 
+
+
+
+
+
+/** NAR bytes per independent zstd frame; Nix 2.35 itself writes 16 MiB frames. */
+const FRAME_BYTES = 4 * 1024 * 1024;
+const poolThreads = Math.min(4, Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)()));
+// Frames compressing at once across all uploads: the libuv pool has four threads.
+const compressionSlots = new ByteBudget(poolThreads);
+/** NAR bytes held in frames being filled or compressed, across all uploads of this process. */
+const frameMemory = new ByteBudget(poolThreads * FRAME_BYTES);
+/** Full-size frame buffers, reused: frameMemory bounds how many exist. */
+const framePool = new BufferPool(FRAME_BYTES, poolThreads + 1);
 function compressorArgs(method, level) {
     // -T0: as many threads as cores, so one large NAR still uses the whole machine.
     return method === 'zstd' ? ['zstd', ['-q', '-c', `-${level}`, '-T0']] : ['xz', ['-c', `-${level}`, '-T0']];
 }
-/** The zstd or xz program as a stream stage; both are on every GitHub runner image. */
-function startCompressor(method, level) {
-    const [command, args] = compressorArgs(method, level);
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-        stderr += chunk.toString('utf8');
-    });
-    child.stdin.on('error', () => undefined);
-    const done = new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
-        child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
-    });
-    return { input: child.stdin, output: child.stdout, done, kill: () => child.kill('SIGKILL') };
+/** Which compressor `openCompressor` uses for `method` in this process. */
+async function compressorName(method) {
+    if (method === 'xz')
+        return 'xz process';
+    const engine = await zstdEngine();
+    return engine.kind === 'in-process' ? 'node:zlib zstd, parallel frames' : `zstd process (${engine.reason})`;
+}
+/**
+ * zstd runs in process where Node has it: each frame compresses on the thread pool as an
+ * independent zstd frame, several at once, emitted in order (concatenated frames are one valid
+ * zstd stream). Otherwise, and for xz, the zstd or xz program does it.
+ */
+async function openCompressor(method, level, output, signal) {
+    if (method === 'zstd' && (await zstd_in_process_zstdEngine()).kind === 'in-process')
+        return new ParallelZstdFrames(level, output, signal);
+    return new CompressorProcess(method, level, output);
+}
+class ParallelZstdFrames {
+    level;
+    output;
+    signal;
+    pending = [];
+    stopped = false;
+    constructor(level, output, signal) {
+        this.level = level;
+        this.output = output;
+        this.signal = signal;
+    }
+    async consume(frame) {
+        const compressed = (async () => {
+            try {
+                await compressionSlots.acquire(1, this.signal);
+                try {
+                    return await compressFrame(frame.bytes, this.level);
+                }
+                finally {
+                    compressionSlots.release(1);
+                }
+            }
+            finally {
+                frame.release();
+                frame.recycle();
+            }
+        })();
+        // Handled at once: a frame behind a failed one is never awaited.
+        compressed.catch(() => undefined);
+        this.pending.push({ compressed });
+        while (this.pending.length >= poolThreads)
+            await this.emitOldest();
+    }
+    async end() {
+        while (this.pending.length > 0)
+            await this.emitOldest();
+    }
+    async abort() {
+        this.stopped = true;
+        const left = this.pending.splice(0);
+        await Promise.allSettled(left.map(p => p.compressed));
+    }
+    async emitOldest() {
+        const oldest = this.pending.shift();
+        if (oldest === undefined || this.stopped)
+            return;
+        await this.output(await oldest.compressed);
+    }
+}
+class CompressorProcess {
+    child;
+    exited;
+    reading;
+    failure;
+    constructor(method, level, output) {
+        const [command, args] = compressorArgs(method, level);
+        // The compressor needs nothing from the environment but PATH, and gets nothing else.
+        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        const child = this.child;
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        child.stdin.on('error', () => undefined);
+        this.exited = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
+            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+        });
+        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.reading = (async () => {
+            for await (const chunk of child.stdout)
+                await output(chunk);
+        })();
+        this.reading.catch((error) => {
+            this.failure ??= asError(error);
+            child.kill('SIGKILL');
+        });
+    }
+    async consume(frame) {
+        if (this.failure !== undefined) {
+            frame.release();
+            frame.recycle();
+            throw this.failure;
+        }
+        // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
+        // as fast as this upload's parts go out, and a reservation held until then would let two
+        // uploads wait on each other (one for part memory, the other for frame memory).
+        const { stdin } = this.child;
+        const room = stdin.write(frame.bytes, () => frame.recycle());
+        frame.release();
+        // Waits while the compressor's input pipe is full, or until it is gone.
+        if (!room && !stdin.destroyed)
+            await stream_drainedOrClosed(stdin);
+        this.throwIfFailed();
+    }
+    throwIfFailed() {
+        if (this.failure !== undefined)
+            throw this.failure;
+    }
+    async end() {
+        this.child.stdin.end();
+        await this.reading;
+        // A compressor that died early ends its output too: its exit status decides.
+        await this.exited;
+    }
+    async abort() {
+        this.child.kill('SIGKILL');
+        await Promise.allSettled([this.reading, this.exited]);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+
+
+const MIN_FRAME = 4 * 1024;
+/**
+ * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
+ * straight into the frame, and each full frame is hashed once and handed to the compressor.
+ * Frames are sized to what is left of the NAR, so a small path holds a small buffer, and
+ * their memory is reserved before they fill.
+ */
+class FrameSink {
+    compressor;
+    narHasher;
+    expectedBytes;
+    signal;
+    frame;
+    filled = 0;
+    reserved = 0;
+    /** NAR bytes written so far. */
+    narSize = 0;
+    constructor(compressor, narHasher, expectedBytes, signal) {
+        this.compressor = compressor;
+        this.narHasher = narHasher;
+        this.expectedBytes = expectedBytes;
+        this.signal = signal;
+    }
+    add(bytes) {
+        if (this.frame !== undefined && this.frame.length - this.filled >= bytes.length) {
+            bytes.copy(this.frame, this.filled);
+            this.filled += bytes.length;
+            this.narSize += bytes.length;
+            return undefined;
+        }
+        return this.addAcrossFrames(bytes);
+    }
+    async addFile(handle, size, path) {
+        for (let position = 0; position < size;) {
+            const frame = await this.room();
+            const take = Math.min(frame.length - this.filled, size - position);
+            await readExactly(handle, frame, this.filled, take, position, path);
+            this.filled += take;
+            this.narSize += take;
+            position += take;
+        }
+    }
+    /** The NAR is complete: the last frame goes to the compressor, which then finishes. */
+    async end() {
+        if (this.frame !== undefined && this.filled > 0)
+            await this.flush();
+        this.dropFrame();
+        await this.compressor.end();
+    }
+    /** Frees the frame being filled (the compressor frees what it was given). */
+    abort() {
+        this.dropFrame();
+    }
+    async addAcrossFrames(bytes) {
+        for (let offset = 0; offset < bytes.length;) {
+            const frame = await this.room();
+            const take = Math.min(frame.length - this.filled, bytes.length - offset);
+            bytes.copy(frame, this.filled, offset, offset + take);
+            this.filled += take;
+            this.narSize += take;
+            offset += take;
+        }
+    }
+    /** A frame with free space: the current one, or a new one once the full one is handed on. */
+    async room() {
+        if (this.frame !== undefined && this.filled < this.frame.length)
+            return this.frame;
+        if (this.frame !== undefined)
+            await this.flush();
+        const left = this.expectedBytes - this.narSize;
+        const size = Math.min(FRAME_BYTES, Math.max(left > 0 ? MIN_FRAME : 16 * MIN_FRAME, left));
+        this.reserved = await frameMemory.acquire(size, this.signal);
+        this.frame = framePool.take(size);
+        this.filled = 0;
+        return this.frame;
+    }
+    async flush() {
+        const frame = this.frame;
+        if (frame === undefined)
+            return;
+        const full = frame.subarray(0, this.filled);
+        const reserved = this.reserved;
+        this.frame = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+        this.narHasher.update(full);
+        let released = false;
+        let recycled = false;
+        const recycle = () => {
+            if (recycled)
+                return;
+            recycled = true;
+            framePool.give(frame);
+        };
+        const release = () => {
+            if (released)
+                return;
+            released = true;
+            frameMemory.release(reserved);
+        };
+        // Compressed in process, the frame is free once compressed; written to a program, once written.
+        await this.compressor.consume({ bytes: full, release, recycle });
+    }
+    dropFrame() {
+        if (this.reserved > 0)
+            frameMemory.release(this.reserved);
+        if (this.frame !== undefined)
+            framePool.give(this.frame);
+        this.frame = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/part-writer.ts
+
+
+
+const MIN_RESERVATION = 64 * 1024;
+/** Parts of 8 MiB: small enough that a few in flight stay within the memory goal, far above Cachix's 5 MiB minimum. */
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+// Full parts of the default size are reused; the byte budget bounds how many exist at once.
+const partPool = new BufferPool(DEFAULT_PART_SIZE, 4);
+/**
+ * The compressed stream of one upload, cut into parts: owns the memory budget, the part's
+ * pieces and MD5, the presign and PUT of each part, and their cancellation. A failed part
+ * stops the writer; the next write or finish throws that failure.
+ */
+class PartWriter {
+    options;
+    buffer;
+    filled = 0;
+    reserved = 0;
+    fileHasher = (0,external_node_crypto_.createHash)('sha256');
+    fileSize = 0;
+    partNumber = 0;
+    sent = [];
+    inFlight = new Set();
+    failure;
+    stopper = new AbortController();
+    constructor(options) {
+        this.options = options;
+        const outer = options.signal;
+        if (outer.aborted)
+            this.stopper.abort(outer.reason);
+        else
+            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), { once: true, signal: this.stopper.signal });
+    }
+    /** Aborts with the first failure of this upload, or with the caller's signal. */
+    get signal() {
+        return this.stopper.signal;
+    }
+    /** Copies `chunk` into the part buffers (the caller may reuse it once this returns). */
+    async write(chunk) {
+        this.throwIfStopped();
+        this.fileHasher.update(chunk);
+        this.fileSize += chunk.length;
+        const { partSize } = this.options;
+        for (let offset = 0; offset < chunk.length;) {
+            const buffer = this.buffer ?? (await this.reserve());
+            const room = buffer.length === this.filled ? this.widen() : buffer;
+            const take = Math.min(room.length - this.filled, chunk.length - offset);
+            chunk.copy(room, this.filled, offset, offset + take);
+            this.filled += take;
+            offset += take;
+            if (this.filled === partSize)
+                await this.flush();
+        }
+    }
+    /** Sends the last part, waits for every part, and returns what the completion needs. */
+    async finish() {
+        this.throwIfStopped();
+        if (this.filled > 0 || this.partNumber === 0)
+            await this.flush();
+        await Promise.all(this.inFlight);
+        this.throwIfStopped();
+        const ordered = [...this.sent].sort((a, b) => a.partNumber - b.partNumber);
+        const parts = ordered.some(p => p.eTag === undefined) ? null : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
+        return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length };
+    }
+    /** Stops every part in flight and frees the memory this upload holds. */
+    async abort(reason = new Error('upload stopped')) {
+        this.stopper.abort(reason);
+        this.dropBuffer();
+        await Promise.all(this.inFlight);
+    }
+    /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
+    async reserve() {
+        const { partSize, budget, expectedBytes } = this.options;
+        const estimate = Math.min(partSize, Math.max(MIN_RESERVATION, expectedBytes - this.fileSize + MIN_RESERVATION));
+        this.reserved = await budget.acquire(estimate, this.stopper.signal);
+        this.buffer = partPool.take(this.reserved);
+        this.filled = 0;
+        return this.buffer;
+    }
+    /**
+     * The compressed stream outgrew the estimate: a wider buffer, up to the part size. Its bytes
+     * are taken from the budget without waiting, so two uploads that both outgrow never block
+     * each other.
+     */
+    widen() {
+        const old = this.buffer;
+        const wider = partPool.take(Math.min(this.options.partSize, old.length * 2));
+        old.copy(wider, 0, 0, this.filled);
+        this.options.budget.take(wider.length - this.reserved);
+        this.reserved = wider.length;
+        this.buffer = wider;
+        partPool.give(old);
+        return wider;
+    }
+    async flush() {
+        const partNumber = ++this.partNumber;
+        const buffer = this.buffer ?? Buffer.alloc(0);
+        const body = buffer.subarray(0, this.filled);
+        const md5 = (0,external_node_crypto_.createHash)('md5').update(body).digest('base64');
+        const held = this.reserved;
+        this.buffer = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+        let sent = false;
+        const release = () => {
+            this.options.budget.release(held);
+            // Reused only after a PUT that finished: a failed one may still be writing it.
+            if (sent)
+                partPool.give(buffer);
+        };
+        try {
+            while (this.inFlight.size >= this.options.partConcurrency)
+                await Promise.race(this.inFlight);
+            this.throwIfStopped();
+        }
+        catch (error) {
+            release();
+            throw error;
+        }
+        const task = this.send(partNumber, body, md5)
+            .then(() => {
+            sent = true;
+        })
+            .catch((error) => {
+            this.failure ??= asError(error);
+            this.stopper.abort(error);
+        })
+            .finally(() => {
+            release();
+            this.inFlight.delete(task);
+        });
+        this.inFlight.add(task);
+    }
+    async send(partNumber, body, md5) {
+        const { client, narId, uploadId } = this.options;
+        const signal = this.stopper.signal;
+        const url = await client.presignPart(narId, uploadId, partNumber, md5, signal);
+        const eTag = await client.putPart(url, body, md5, signal);
+        this.sent.push({ partNumber, eTag });
+    }
+    dropBuffer() {
+        if (this.reserved > 0)
+            this.options.budget.release(this.reserved);
+        if (this.buffer !== undefined)
+            partPool.give(this.buffer);
+        this.reserved = 0;
+        this.buffer = undefined;
+        this.filled = 0;
+    }
+    throwIfStopped() {
+        if (this.failure !== undefined)
+            throw this.failure;
+        if (this.stopper.signal.aborted)
+            throw this.stopper.signal.reason instanceof Error ? this.stopper.signal.reason : new Error('upload stopped');
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload-path.ts
@@ -42442,7 +44016,11 @@ function startCompressor(method, level) {
 
 
 
-const DEFAULT_PART_SIZE = 32 * 1024 * 1024;
+
+
+const MIB = 1024 * 1024;
+// S3 takes at most 10,000 parts, so a huge NAR gets larger parts.
+const MAX_PARTS = 9_000;
 /** The NAR read differs from the database's narHash: the store is damaged (or, in process, our serialiser is wrong). */
 class NarMismatchError extends Error {
     source;
@@ -42458,164 +44036,105 @@ var NarSource;
     /** `nix-store --dump`, the reference. */
     NarSource["NixStore"] = "nix-store";
 })(NarSource || (NarSource = {}));
-// Where the store's files are on this machine's file system, when that is not /nix/store
-// itself (a chroot store); a path not found there is dumped by nix-store instead.
-const STORE_ROOT = process.env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-function openNar(path, store, source) {
-    const physical = `${STORE_ROOT}${path}`;
-    if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical)) {
-        const stream = narStream(physical);
-        const done = new Promise((resolve, reject) => {
-            stream.once('end', resolve);
-            stream.once('error', reject);
-        });
-        done.catch(() => undefined);
-        return { stream, done, kill: () => stream.destroy(new Error('upload stopped')) };
-    }
-    return store.dumpNar(path);
+/** The part size for a NAR: the default, or larger where the default would need too many parts. */
+function partSizeFor(narSize, partSize) {
+    const needed = Math.ceil(narSize / MAX_PARTS / MIB) * MIB;
+    return Math.max(partSize, needed);
 }
 /**
- * Streams one store path into the cache: NAR dump → hash → compressor → hash → parts of
- * `partSize`, each presigned and PUT while the next fills. Nothing holds the whole NAR; the
- * part buffers are reserved from a shared byte budget. Any failure aborts the upload.
+ * Puts one store path's NAR into storage without publishing it: NAR → hash → compress →
+ * parts. Nothing holds the whole NAR. Any failure aborts the multipart upload and frees
+ * every buffer before it is thrown.
  */
-async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess) {
-    const { client, budget, partSize } = settings;
-    const expected = Math.max(1, info.narSize);
+async function stageStorePath(info, settings, signal, source = NarSource.InProcess) {
+    const { client } = settings;
     const { narId, uploadId } = await client.createUpload(settings.compression === 'zstd' ? 'zst' : 'xz', signal);
-    // The first buffer is reserved before the compressor starts: a compressor that finished
-    // while nobody read its output would have that output discarded by Node.
-    let reserved = Math.min(partSize, expected + 4096);
-    await budget.acquire(reserved);
-    // Bytes of the budget this upload holds for the buffer being filled (0 once handed to a PUT).
-    let holding = reserved;
-    const nar = openNar(info.path, settings.store, nix);
-    const compressor = startCompressor(settings.compression, settings.compressionLevel);
-    const stop = () => {
-        nar.kill();
-        compressor.kill();
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-    const narHasher = (0,external_node_crypto_.createHash)('sha256');
-    let narSize = 0;
-    const tap = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            narHasher.update(chunk);
-            narSize += chunk.length;
-            callback(null, chunk);
-        }
+    const writer = new PartWriter({
+        client,
+        narId,
+        uploadId,
+        partSize: partSizeFor(info.narSize, settings.partSize),
+        partConcurrency: settings.partConcurrency,
+        budget: settings.budget,
+        expectedBytes: info.narSize,
+        signal
     });
-    const feeding = (0,external_node_stream_promises_namespaceObject.pipeline)(nar.stream, tap, compressor.input);
-    const fileHasher = (0,external_node_crypto_.createHash)('sha256');
-    let fileSize = 0;
-    const parts = [];
-    const inFlight = new Set();
-    let firstError;
-    const sendPart = (partNumber, data, reserved) => {
-        const task = (async () => {
-            try {
-                const md5 = (0,external_node_crypto_.createHash)('md5').update(data).digest('base64');
-                const url = await client.presignPart(narId, uploadId, partNumber, md5, signal);
-                const eTag = await client.putPart(url, data, md5, signal);
-                parts.push({ partNumber, eTag: eTag ?? '', missingETag: eTag === undefined });
-            }
-            finally {
-                budget.release(reserved);
-            }
-        })().catch((error) => {
-            firstError ??= error;
-            stop();
-        });
-        inFlight.add(task);
-        void task.finally(() => inFlight.delete(task));
-    };
+    let dump;
+    let compressor;
+    let sink;
     try {
-        let partNumber = 0;
-        let buffer = Buffer.allocUnsafe(reserved);
-        let filled = 0;
-        const flush = async (last) => {
-            partNumber++;
-            const data = buffer.subarray(0, filled);
-            while (inFlight.size >= settings.partConcurrency)
-                await Promise.race(inFlight);
-            sendPart(partNumber, data, reserved);
-            holding = 0;
-            if (last)
-                return;
-            reserved = Math.min(partSize, Math.max(4096, expected - fileSize));
-            await budget.acquire(reserved);
-            holding = reserved;
-            buffer = Buffer.allocUnsafe(reserved);
-            filled = 0;
-        };
-        for await (const chunk of compressor.output) {
-            if (firstError !== undefined)
-                break;
-            fileHasher.update(chunk);
-            fileSize += chunk.length;
-            let offset = 0;
-            while (offset < chunk.length) {
-                if (filled === buffer.length && buffer.length < partSize) {
-                    // The compressed stream outgrew the estimate: widen this part's buffer up to partSize.
-                    // Taken without waiting, so two uploads that both outgrow can never block each other.
-                    const grown = Math.min(partSize, buffer.length * 2);
-                    budget.take(grown - reserved);
-                    const wider = Buffer.allocUnsafe(grown);
-                    buffer.copy(wider, 0, 0, filled);
-                    buffer = wider;
-                    reserved = grown;
-                    holding = grown;
-                }
-                const take = Math.min(chunk.length - offset, buffer.length - filled);
-                chunk.copy(buffer, filled, offset, offset + take);
-                filled += take;
-                offset += take;
-                if (filled === partSize)
-                    await flush(false);
+        const narHasher = (0,external_node_crypto_.createHash)('sha256');
+        compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal);
+        sink = new FrameSink(compressor, narHasher, info.narSize, writer.signal);
+        // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
+        const physical = `${storeRoot()}${info.path}`;
+        if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical))
+            await writeNar(physical, sink);
+        else {
+            dump = settings.store.dumpNar(info.path);
+            for await (const chunk of dump.stream) {
+                const wait = sink.add(chunk);
+                if (wait)
+                    await wait;
             }
+            await dump.done;
         }
-        if (firstError === undefined && (filled > 0 || partNumber === 0))
-            await flush(true);
-        await Promise.all([...inFlight]);
-        if (firstError !== undefined)
-            throw firstError;
-        await Promise.all([feeding, nar.done, compressor.done]);
-        // Never complete an upload whose bytes went missing on the way (the server would store nothing).
-        if (fileSize === 0)
-            throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`);
+        await sink.end();
+        const file = await writer.finish();
+        const narSize = sink.narSize;
         const narHash = toNixHash(narHasher.digest());
         if (narHash !== info.narHash || narSize !== info.narSize) {
-            throw new NarMismatchError(nix, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
+            throw new NarMismatchError(source, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
         }
-        const fileHash = fileHasher.digest('hex');
-        const { hash, name } = store_path_parseStorePath(info.path);
+        // Never complete an upload whose bytes went missing on the way (the server would store nothing).
+        if (file.fileSize === 0)
+            throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`);
+        const { hash, name } = parseStorePath(info.path);
         const narInfoCreate = {
             cStoreHash: hash,
             cStoreSuffix: name,
             cNarHash: narHash,
             cNarSize: narSize,
-            cFileHash: fileHash,
-            cFileSize: fileSize,
+            cFileHash: file.fileHash,
+            cFileSize: file.fileSize,
             cReferences: info.references.map(baseName).sort(),
             cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
             cSig: settings.signingKey ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references)) : null
         };
-        parts.sort((a, b) => a.partNumber - b.partNumber);
-        const completed = parts.some(p => p.missingETag) ? null : parts.map(({ partNumber, eTag }) => ({ partNumber, eTag }));
-        await client.completeUpload(narId, uploadId, { parts: completed, narInfoCreate }, signal);
-        return { narSize, fileSize, fileHash, parts: parts.length };
+        return {
+            narId,
+            uploadId,
+            request: { parts: file.parts, narInfoCreate },
+            result: { narSize, fileSize: file.fileSize, fileHash: file.fileHash, parts: file.partCount }
+        };
     }
     catch (error) {
-        stop();
-        await Promise.allSettled([...inFlight, feeding, nar.done, compressor.done]);
+        dump?.kill();
+        sink?.abort();
+        await writer.abort(error);
+        await compressor?.abort();
         await client.abortUpload(narId, uploadId).catch(() => undefined);
-        throw firstError ?? error;
+        throw error;
     }
-    finally {
-        if (holding > 0)
-            budget.release(holding);
-        signal?.removeEventListener('abort', stop);
+}
+/** Publishes a staged NAR: the narinfo exists from here on. */
+async function completeStaged(client, staged, signal) {
+    try {
+        await client.completeUpload(staged.narId, staged.uploadId, staged.request, signal);
     }
+    catch (error) {
+        await discardStaged(client, staged);
+        throw error;
+    }
+    return staged.result;
+}
+/** Gives up a staged NAR (its references could not be published, or the push was cut off). */
+async function discardStaged(client, staged) {
+    await client.abortUpload(staged.narId, staged.uploadId).catch(() => undefined);
+}
+/** Stages and publishes one path at once, for callers that need no ordering between paths. */
+async function uploadStorePath(info, settings, signal, source = NarSource.InProcess) {
+    return completeStaged(settings.client, await stageStorePath(info, settings, signal, source), signal);
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
@@ -42625,16 +44144,29 @@ async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess
 
 
 
+
+const IN_CACHE = new Set(['present', 'done']);
+const NEVER_IN_CACHE = new Set(['filtered', 'invalid', 'failed']);
 /**
  * Takes store paths as they appear, expands their closures, asks the cache which are
- * missing and uploads those with bounded concurrency. `drain` says no more paths will come.
+ * missing and uploads those with bounded concurrency. A path's NAR may be uploaded in any
+ * order, but its narinfo is published only once all of its references are in the cache, so
+ * the cache never holds a closure with a hole. `drain` says no more paths will come.
  */
 class Pusher {
     options;
-    known = new Set();
+    state = new Map();
+    /** What keeps a path out of the cache for good, for the paths that never will be in it. */
+    why = new Map();
+    /** For a path blocked by its closure: the path that failed or was excluded. */
+    cause = new Map();
     roots = [];
     queue = [];
     active = new Set();
+    parked = new Map();
+    /** Reference → parked paths waiting for it. */
+    dependents = new Map();
+    completions = new Set();
     failures = [];
     budget;
     controller = new AbortController();
@@ -42661,7 +44193,7 @@ class Pusher {
     add(paths) {
         if (this.closed)
             throw new Error('the pusher was already told that no more paths will come');
-        const fresh = paths.filter(p => !this.known.has(p));
+        const fresh = paths.filter(p => !this.state.has(p));
         if (fresh.length === 0)
             return;
         this.roots.push(...fresh);
@@ -42669,10 +44201,10 @@ class Pusher {
     }
     totals() {
         return {
-            considered: this.known.size,
+            considered: this.state.size,
             ...this.counts,
             failed: this.failures.length,
-            pending: this.queue.length + this.active.size + this.roots.length
+            pending: this.queue.length + this.active.size + this.roots.length + this.parked.size + this.completions.size
         };
     }
     /** No more paths. Waits for the work to finish, or until `timeoutMs`, and reports. */
@@ -42694,15 +44226,19 @@ class Pusher {
             if (timedOut)
                 this.controller.abort(new Error('the drain deadline passed'));
         }
-        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path)])];
+        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path), ...this.parked.keys()])];
         this.queue.length = 0;
         this.roots.length = 0;
         this.notify();
         await Promise.allSettled(this.workers);
+        await Promise.allSettled([...this.completions]);
+        // Staged NARs that never got their references: nothing of them may be published.
+        await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)));
+        this.parked.clear();
         return { ...this.totals(), pending: leftovers.length, leftovers, failures: [...this.failures], fatal: this.fatal, durationMs: Date.now() - this.started };
     }
     async idle() {
-        while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0) {
+        while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0 || this.parked.size > 0 || this.completions.size > 0) {
             await this.wakeSignal;
         }
     }
@@ -42737,13 +44273,9 @@ class Pusher {
                     const message = errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
-                    for (const path of batch) {
-                        if (!this.known.has(path)) {
-                            this.known.add(path);
-                            this.failures.push({ path, error: message });
-                            this.emit({ kind: 'failed', path, error: message, attempts: 0 });
-                        }
-                    }
+                    for (const path of batch)
+                        if (!this.state.has(path))
+                            this.fail(path, message, 0);
                 }
                 this.inResolution = [];
                 this.notify();
@@ -42758,27 +44290,26 @@ class Pusher {
         const { store, client, filter } = this.options;
         if (this.fatal)
             throw new Error(this.fatal);
-        const rootInfos = await store.pathInfos(batch.filter(p => !this.known.has(p)));
+        const rootInfos = await store.pathInfos(batch.filter(p => !this.state.has(p)));
         const validRoots = [];
         for (const path of batch) {
-            if (this.known.has(path))
+            if (this.state.has(path))
                 continue;
             if (rootInfos.has(path))
                 validRoots.push(path);
-            else {
-                this.known.add(path);
-                this.counts.invalid++;
-                this.emit({ kind: 'skipped', path, reason: 'invalid', detail: 'not a valid store path' });
-            }
+            else
+                this.skipInvalid(path, 'not a valid store path');
         }
-        const fresh = (await store.closure(validRoots)).filter(p => !this.known.has(p));
+        // Dependencies come before dependents here, so the queue mostly publishes in order.
+        const fresh = (await store.closure(validRoots)).filter(p => !this.state.has(p));
         const candidates = [];
         for (const path of fresh) {
-            this.known.add(path);
             const reason = filter.excluded(path);
             if (reason === undefined)
                 candidates.push(path);
             else {
+                this.state.set(path, 'filtered');
+                this.why.set(path, `is excluded from pushing (${reason})`);
                 this.counts.skippedFiltered++;
                 this.emit({ kind: 'skipped', path, reason: 'filtered', detail: reason });
             }
@@ -42791,19 +44322,25 @@ class Pusher {
         const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal);
         for (const path of candidates) {
             const info = infos.get(path);
-            if (!info) {
-                this.counts.invalid++;
-                this.emit({ kind: 'skipped', path, reason: 'invalid', detail: 'disappeared from the store' });
-            }
+            if (!info)
+                this.skipInvalid(path, 'disappeared from the store');
             else if (missing.has(hashPart(path))) {
-                this.queue.push({ info });
+                this.state.set(path, 'queued');
+                this.queue.push({ info, attempts: 0, startedAt: Date.now() });
                 this.emit({ kind: 'queued', path, narSize: info.narSize });
             }
             else {
+                this.state.set(path, 'present');
                 this.counts.skippedPresent++;
                 this.emit({ kind: 'skipped', path, reason: 'present' });
             }
         }
+    }
+    skipInvalid(path, detail) {
+        this.state.set(path, 'invalid');
+        this.why.set(path, detail === 'not a valid store path' ? 'is not a valid store path' : detail);
+        this.counts.invalid++;
+        this.emit({ kind: 'skipped', path, reason: 'invalid', detail });
     }
     async worker() {
         for (;;) {
@@ -42816,59 +44353,164 @@ class Pusher {
                 await this.wakeSignal;
                 continue;
             }
-            this.active.add(next.info.path);
+            const path = next.info.path;
+            const blocker = this.blockingReference(next.info);
+            if (blocker !== undefined) {
+                this.fail(path, this.blockedMessage(blocker), next.attempts, blocker);
+                continue;
+            }
+            this.active.add(path);
+            this.state.set(path, 'uploading');
             try {
-                await this.uploadWithRetries(next.info);
+                const staged = await this.stageWithRetries(next);
+                if (staged)
+                    this.park(next, staged);
             }
             finally {
-                this.active.delete(next.info.path);
+                this.active.delete(path);
                 this.notify();
             }
         }
     }
-    async uploadWithRetries(info) {
+    /** A reference of `info` that will never be in the cache, if there is one. */
+    blockingReference(info) {
+        return info.references.find(ref => ref !== info.path && NEVER_IN_CACHE.has(this.state.get(ref) ?? 'failed'));
+    }
+    /** Why a path cannot be published: the path at the bottom of the chain, not every link of it. */
+    blockedMessage(reference) {
+        const cause = this.cause.get(reference) ?? reference;
+        return `not published: its closure needs ${cause}, which ${this.why.get(cause) ?? 'was never examined'} (a cache entry without it would be an incomplete closure)`;
+    }
+    /** Stages the NAR (create, parts), retrying the whole path. Undefined when it failed for good or was cut off. */
+    async stageWithRetries(queued) {
         const { client, store, upload, pathRetries, pathRetryDelayMs } = this.options;
+        const { info } = queued;
         const signal = this.controller.signal;
-        const startedAt = Date.now();
-        let source = NarSource.InProcess;
-        for (let attempt = 1;; attempt++) {
+        let source = this.options.narSource ?? (narFromNixStore() ? NarSource.NixStore : NarSource.InProcess);
+        for (;;) {
+            queued.attempts++;
             try {
                 if (this.fatal)
                     throw new Error(this.fatal);
-                const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source);
-                this.counts.uploaded++;
-                this.counts.uploadedNarBytes += result.narSize;
-                this.counts.uploadedFileBytes += result.fileSize;
-                this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - startedAt, attempts: attempt });
-                return;
+                return await stageStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source);
             }
             catch (error) {
                 if (signal.aborted)
-                    return;
+                    return undefined;
                 if (error instanceof NarMismatchError && error.source === NarSource.InProcess) {
                     // Let Nix's own serialiser decide whether the store or this one is wrong.
                     source = NarSource.NixStore;
-                    attempt--;
+                    queued.attempts--;
                     continue;
                 }
-                const message = errorMessage(error);
-                const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
-                if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
-                    this.fatal ??= message;
-                if (final || attempt > pathRetries) {
-                    this.failures.push({ path: info.path, error: message });
-                    this.emit({ kind: 'failed', path: info.path, error: message, attempts: attempt });
-                    return;
-                }
-                this.emit({ kind: 'retrying', path: info.path, attempt, error: message });
-                try {
-                    await sleep(pathRetryDelayMs, signal);
-                }
-                catch {
-                    return;
-                }
+                if (!(await this.retryOrFail(queued, error, pathRetries, pathRetryDelayMs)))
+                    return undefined;
             }
         }
+    }
+    /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
+    async retryOrFail(queued, error, pathRetries, pathRetryDelayMs) {
+        const { path } = queued.info;
+        const message = errorMessage(error);
+        const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
+        if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
+            this.fatal ??= message;
+        if (final || queued.attempts > pathRetries) {
+            this.fail(path, message, queued.attempts);
+            return false;
+        }
+        this.emit({ kind: 'retrying', path, attempt: queued.attempts, error: message });
+        try {
+            await sleep(pathRetryDelayMs, this.controller.signal);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    park(queued, staged) {
+        const { info } = queued;
+        const blocker = this.blockingReference(info);
+        if (blocker !== undefined) {
+            void discardStaged(this.options.client, staged);
+            this.fail(info.path, this.blockedMessage(blocker), queued.attempts, blocker);
+            return;
+        }
+        const awaiting = new Set(info.references.filter(ref => ref !== info.path && !IN_CACHE.has(this.state.get(ref) ?? 'failed')));
+        if (awaiting.size === 0) {
+            this.complete(queued, staged);
+            return;
+        }
+        this.state.set(info.path, 'parked');
+        this.parked.set(info.path, { queued, staged, awaiting });
+        for (const ref of awaiting) {
+            let waiting = this.dependents.get(ref);
+            if (!waiting)
+                this.dependents.set(ref, (waiting = new Set()));
+            waiting.add(info.path);
+        }
+        this.emit({ kind: 'waiting', path: info.path, references: [...awaiting] });
+    }
+    complete(queued, staged) {
+        const { info } = queued;
+        this.state.set(info.path, 'completing');
+        const completion = (async () => {
+            try {
+                const result = await completeStaged(this.options.client, staged, this.controller.signal);
+                this.state.set(info.path, 'done');
+                this.counts.uploaded++;
+                this.counts.uploadedNarBytes += result.narSize;
+                this.counts.uploadedFileBytes += result.fileSize;
+                this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - queued.startedAt, attempts: queued.attempts });
+                this.release(info.path);
+            }
+            catch (error) {
+                if (this.controller.signal.aborted)
+                    return;
+                // The staged NAR is gone with the failed completion: the whole path goes again.
+                if (await this.retryOrFail(queued, error, this.options.pathRetries, this.options.pathRetryDelayMs)) {
+                    this.state.set(info.path, 'queued');
+                    this.queue.unshift(queued);
+                }
+            }
+        })();
+        this.completions.add(completion);
+        void completion.finally(() => {
+            this.completions.delete(completion);
+            this.notify();
+        });
+    }
+    /** `path` is in the cache now: its dependents waiting for nothing else are published. */
+    release(path) {
+        for (const parked of this.takeDependents(path)) {
+            parked.awaiting.delete(path);
+            if (parked.awaiting.size === 0) {
+                this.parked.delete(parked.queued.info.path);
+                this.complete(parked.queued, parked.staged);
+            }
+        }
+    }
+    /** `path` will never be in the cache, and so neither will anything waiting for it. */
+    fail(path, error, attempts, blockedBy) {
+        this.state.set(path, 'failed');
+        if (blockedBy === undefined)
+            this.why.set(path, `failed (${error})`);
+        else
+            this.cause.set(path, this.cause.get(blockedBy) ?? blockedBy);
+        this.failures.push({ path, error });
+        this.emit({ kind: 'failed', path, error, attempts });
+        for (const parked of this.takeDependents(path)) {
+            this.parked.delete(parked.queued.info.path);
+            void discardStaged(this.options.client, parked.staged);
+            this.fail(parked.queued.info.path, this.blockedMessage(path), parked.queued.attempts, path);
+        }
+        this.notify();
+    }
+    /** The parked paths that were waiting for `path`, which no longer wait for it. */
+    takeDependents(path) {
+        const waiting = this.dependents.get(path);
+        this.dependents.delete(path);
+        return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
 }
 
@@ -42876,10 +44518,11 @@ class Pusher {
 
 
 
-// Cachix's defaults: 8 paths at once, level 2, 32 MiB parts, 3 whole-path retries 5 s apart.
-// Part buffers are capped at 64 MiB in total (one part filling, one on the wire), which keeps
-// a push of any size near 150 MiB of memory (npm run bench measures it).
-const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 64 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 };
+// Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
+// rather than Cachix's 32, and part buffers are capped at 32 MiB in total across all uploads
+// (a part filling and three on the wire), so a push of any size stays under 100 MiB of memory
+// (npm run bench measures it).
+const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 32 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 };
 function createPusher(session, store, tuning = {}) {
     return new Pusher({
         client: session.client,
@@ -42914,51 +44557,6 @@ async function freeDiskBytes() {
         }
     }
     return undefined;
-}
-
-;// CONCATENATED MODULE: external "node:readline"
-const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/action/nix-build.ts
-
-
-function buildArgs(installables, options) {
-    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--print-build-logs'];
-    if (options.keepGoing)
-        args.push('--keep-going');
-    return [...args, ...options.extraArgs, ...installables];
-}
-/** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
-function startBuild(args, env, onLine) {
-    const child = (0,external_node_child_process_namespaceObject.spawn)('nix', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => {
-        stdout += chunk.toString('utf8');
-    });
-    const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: child.stderr });
-    lines.on('line', onLine);
-    const done = new Promise(resolve => {
-        child.on('error', () => resolve(127));
-        child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
-    });
-    return { child, done, stdout: () => stdout, interrupt: () => child.kill('SIGINT') };
-}
-/** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
-function parseDryRun(stderr) {
-    const plan = { toBuild: [], toFetch: [], unknown: [] };
-    let section;
-    for (const line of stderr.split('\n')) {
-        if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
-            section = plan.toBuild;
-        else if (/^(this path|these \d+ paths) will be fetched/.test(line))
-            section = plan.toFetch;
-        else if (/^don't know how to build these paths/.test(line))
-            section = plan.unknown;
-        else if (/^\s+\/nix\/store\//.test(line) && section)
-            section.push(line.trim());
-        else
-            section = undefined;
-    }
-    return plan;
 }
 
 ;// CONCATENATED MODULE: ./src/action/report.ts
@@ -43014,6 +44612,184 @@ function renderSummary(title, hosts, totals, findings) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/action/heartbeat.ts
+
+
+
+const LOW_DISK_BYTES = 2 * 1024 ** 3;
+/** What the pusher has done so far, for a heartbeat line. */
+function describePushing(totals) {
+    return totals ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing';
+}
+/**
+ * Every `intervalMs` until stopped, one line saying what is going on (`describe`), how long it
+ * has run and how much disk is left; a warning when the disk is nearly full. Builds and pushes
+ * can each go quiet for many minutes, and a silent log looks like a hang.
+ */
+function startHeartbeat(intervalMs, log, describe) {
+    const started = Date.now();
+    const timer = setInterval(() => {
+        void (async () => {
+            const free = await freeDiskBytes();
+            const minutes = Math.round((Date.now() - started) / 60000);
+            log.info(`[heartbeat ${minutes} min] ${describe()}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`);
+            if (free !== undefined && free < LOW_DISK_BYTES)
+                log.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
+        })().catch((error) => log.info(`[heartbeat] ${errorMessage(error)}`));
+    }, intervalMs);
+    return () => clearInterval(timer);
+}
+
+;// CONCATENATED MODULE: ./src/action/hook-liveness.ts
+/** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
+const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
+/**
+ * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
+ * the hook appends a spool line when one has finished. A build that has finished while the
+ * spool stays empty means the daemon never loaded the hook: nothing streams to the cache.
+ */
+class HookLiveness {
+    isFinished;
+    graceMs;
+    now;
+    started = [];
+    spooled = 0;
+    finishedAt;
+    verdict = 'unknown';
+    constructor(
+    /** True once every output of the derivation is valid. */
+    isFinished, 
+    /** How long a finished build may wait for its spool line (the hook runs after outputs are valid). */
+    graceMs = 5000, now = Date.now) {
+        this.isFinished = isFinished;
+        this.graceMs = graceMs;
+        this.now = now;
+    }
+    onLogLine(line) {
+        const match = BUILDING.exec(line);
+        if (match && !this.started.includes(match[1]))
+            this.started.push(match[1]);
+    }
+    onSpooled(entries) {
+        this.spooled += entries;
+        if (this.spooled > 0)
+            this.verdict = 'runs';
+    }
+    /** While building. True when this check decided the hook is silent. */
+    async check() {
+        if (this.verdict !== 'unknown' || this.started.length === 0)
+            return false;
+        if (this.finishedAt === undefined) {
+            // The oldest build started first; with several jobs another may finish first, which only delays the verdict.
+            if (await this.isFinished(this.started[0]))
+                this.finishedAt = this.now();
+            return false;
+        }
+        if (this.spooled > 0 || this.now() - this.finishedAt < this.graceMs)
+            return false;
+        this.verdict = 'silent';
+        return true;
+    }
+    /**
+     * After nix exited and the spool was read to its end: the derivations that were built while
+     * the hook stayed silent (empty when it ran, or when nothing was built).
+     */
+    async builtWithoutHook() {
+        if (this.spooled > 0)
+            return [];
+        const built = [];
+        for (const drv of this.started)
+            if (await this.isFinished(drv))
+                built.push(drv);
+        if (built.length > 0)
+            this.verdict = 'silent';
+        return built;
+    }
+}
+/** What to tell the user; `built` is known once nix has exited, not while it still builds. */
+function silentHookMessage(built) {
+    const what = built === undefined ? 'A derivation was' : `${built} derivation${built === 1 ? ' was' : 's were'}`;
+    return (`${what} built but the post-build-hook never ran, so nothing was pushed while building: ` +
+        "the nix-daemon did not load the hook this action wrote to nix.conf (it reads nix.conf only when it starts, and it is not systemd's nix-daemon.service or its restart failed: see the Configure Nix group). " +
+        "The push after the build still uploads the closures of what was built. To stream while building, run the daemon as systemd's nix-daemon.service (which this action restarts) or use a single-user Nix.");
+}
+
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ./src/action/nix-build.ts
+
+
+
+/** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
+const STOP_GRACE_MS = 10_000;
+function buildArgs(installables, options) {
+    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--print-build-logs'];
+    if (options.keepGoing)
+        args.push('--keep-going');
+    return [...args, ...options.extraArgs, ...installables];
+}
+const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 };
+/** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
+function startBuild(args, env, onLine) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => {
+        stdout += chunk.toString('utf8');
+    });
+    const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: child.stderr });
+    lines.on('line', onLine);
+    const timers = [];
+    let stopping = false;
+    const done = new Promise(resolve => {
+        child.on('error', () => resolve(127));
+        child.on('close', (code, signal) => resolve(code ?? SIGNAL_CODES[signal ?? 'SIGINT'] ?? 1));
+        // A nix that had to be stopped may leave processes that still hold its pipes: once it is
+        // gone, wait for them only briefly (not at all after SIGKILL).
+        child.on('exit', (code, signal) => {
+            if (!stopping)
+                return;
+            const give = () => {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+                resolve(code ?? SIGNAL_CODES[signal ?? 'SIGKILL'] ?? 1);
+            };
+            if (signal === 'SIGKILL')
+                give();
+            else
+                timers.push(setTimeout(give, 1000));
+        });
+    }).finally(() => {
+        for (const timer of timers)
+            clearTimeout(timer);
+    });
+    const stop = (graceMs = STOP_GRACE_MS) => {
+        if (stopping || child.exitCode !== null || child.signalCode !== null)
+            return;
+        stopping = true;
+        child.kill('SIGINT');
+        timers.push(setTimeout(() => child.kill('SIGTERM'), graceMs), setTimeout(() => child.kill('SIGKILL'), 2 * graceMs));
+    };
+    return { child, done, stdout: () => stdout, stop };
+}
+/** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
+function parseDryRun(stderr) {
+    const plan = { toBuild: [], toFetch: [], unknown: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
+            section = plan.toBuild;
+        else if (/^(this path|these \d+ paths) will be fetched/.test(line))
+            section = plan.toFetch;
+        else if (/^don't know how to build these paths/.test(line))
+            section = plan.unknown;
+        else if (/^\s+\/nix\/store\//.test(line) && section)
+            section.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
+}
+
 ;// CONCATENATED MODULE: ./src/action/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
@@ -43023,11 +44799,7 @@ function renderSummary(title, hosts, totals, findings) {
  */
 function renderHookScript(spoolFile, chainedHook) {
     const quoted = shellQuote(spoolFile);
-    const lines = [
-        '#!/bin/sh',
-        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
-        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
-    ];
+    const lines = ['#!/bin/sh', '# Written by nix-cachix-build: records what Nix built; never networks, never fails.', `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`];
     if (chainedHook !== undefined)
         lines.push(`${shellQuote(chainedHook)} >&2 || true`);
     lines.push('exit 0', '');
@@ -43043,7 +44815,10 @@ function parseSpool(text) {
     const rest = text.slice(lastNewline + 1);
     const entries = [];
     for (const line of complete.split('\n')) {
-        const words = line.trim().split(/\s+/).filter(w => w !== '');
+        const words = line
+            .trim()
+            .split(/\s+/)
+            .filter(w => w !== '');
         if (words.length === 0 || !words[0].startsWith('/'))
             continue;
         entries.push({ drvPath: words[0], outPaths: words.slice(1) });
@@ -43117,7 +44892,6 @@ async function readWholeSpool(file) {
 
 
 
-const LOW_DISK_BYTES = 2 * 1024 ** 3;
 const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 /**
  * One `nix build` for everything, while the spool the post-build-hook writes is followed and
@@ -43127,46 +44901,63 @@ async function buildAndPush(plan) {
     const store = new NixStore(plan.env);
     const log = plan.log ?? STEP_LOG;
     const started = Date.now();
-    const outcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0 };
+    const outcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] };
     const resolving = [];
+    const recordBuilt = (drvPath, outPaths) => {
+        outcome.builtDrvs.push(drvPath);
+        plan.onBuilt?.(outcome.builtDrvs.length);
+        resolving.push((outPaths.length > 0 ? Promise.resolve(outPaths) : store.derivationOutputs(drvPath))
+            .then(outputs => {
+            outcome.builtOutputs.push(...outputs);
+            for (const output of outputs)
+                outcome.finishedAt.set(output, Date.now() - started);
+            plan.pusher?.add(outputs);
+        })
+            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`)));
+    };
+    const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath));
     const spool = new SpoolReader(plan.spoolFile, entries => {
-        for (const entry of entries) {
-            outcome.builtDrvs.push(entry.drvPath);
-            plan.onBuilt?.(outcome.builtDrvs.length);
-            resolving.push((entry.outPaths.length > 0 ? Promise.resolve(entry.outPaths) : store.derivationOutputs(entry.drvPath))
-                .then(outputs => {
-                outcome.builtOutputs.push(...outputs);
-                for (const output of outputs)
-                    outcome.finishedAt.set(output, Date.now() - started);
-                plan.pusher?.add(outputs);
-            })
-                .catch((error) => log.warning(`could not read the outputs of ${entry.drvPath}: ${errorMessage(error)}`)));
-        }
+        hook.onSpooled(entries.length);
+        for (const entry of entries)
+            recordBuilt(entry.drvPath, entry.outPaths);
     });
     spool.start();
-    const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => log.info(line));
-    const heartbeat = setInterval(() => {
-        void (async () => {
-            const free = await freeDiskBytes();
-            const totals = plan.pusher?.totals();
-            const pushed = totals ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing';
-            const minutes = Math.round((Date.now() - started) / 60000);
-            log.info(`[heartbeat ${minutes} min] built ${outcome.builtDrvs.length} derivations, ${pushed}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`);
-            if (free !== undefined && free < LOW_DISK_BYTES)
-                log.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
-        })();
-    }, plan.heartbeatMs);
+    const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => {
+        hook.onLogLine(line);
+        log.info(line);
+    });
+    let silentFinding;
+    const silentHook = (built) => {
+        silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true };
+        log.warning(silentFinding.message);
+        outcome.findings.push(silentFinding);
+    };
+    const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`);
+    let checking = false;
+    let ended = false;
+    const hookTimer = setInterval(() => {
+        if (checking)
+            return;
+        checking = true;
+        hook
+            .check()
+            .then(silent => silent && !ended && silentHook())
+            .catch(() => undefined)
+            .finally(() => {
+            checking = false;
+        });
+    }, plan.hookCheckMs ?? 5000);
     let budgetTimer;
     if (plan.stopBuildingAfterMs !== undefined) {
         budgetTimer = setTimeout(() => {
             outcome.interrupted = 'time-budget';
             log.warning('The time budget is reached: stopping the build so what was built can still be pushed.');
-            build.interrupt();
+            build.stop();
         }, plan.stopBuildingAfterMs);
     }
     const onSignal = () => {
         outcome.interrupted = 'cancelled';
-        build.interrupt();
+        build.stop();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -43174,15 +44965,38 @@ async function buildAndPush(plan) {
         outcome.exitCode = await build.done;
     }
     finally {
-        clearInterval(heartbeat);
+        ended = true;
+        stopHeartbeat();
+        clearInterval(hookTimer);
         clearTimeout(budgetTimer);
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
         await spool.stop();
+        const unhooked = await hook.builtWithoutHook().catch(() => []);
+        if (unhooked.length > 0) {
+            // What the hook should have reported: counted, and queued now rather than never.
+            for (const drvPath of unhooked)
+                recordBuilt(drvPath, []);
+            if (silentFinding === undefined)
+                silentHook(unhooked.length);
+            else
+                silentFinding.message = silentHookMessage(unhooked.length);
+        }
+        else if (silentFinding !== undefined && hook.verdict === 'runs') {
+            outcome.findings = outcome.findings.filter(f => f !== silentFinding);
+            log.info('The post-build-hook did run in the end: it was only slow.');
+        }
         await Promise.all(resolving);
         outcome.seconds = (Date.now() - started) / 1000;
     }
     return outcome;
+}
+async function allOutputsValid(store, drvPath) {
+    const outputs = await store.derivationOutputs(drvPath);
+    for (const output of outputs)
+        if (!(await store.isValid(output)))
+            return false;
+    return outputs.length > 0;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -48246,8 +50060,6 @@ function restError_isRestError(e) {
     return error_isError(e) && e.name === "RestError";
 }
 //# sourceMappingURL=restError.js.map
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -99929,29 +101741,47 @@ async function closureCoverage(client, store, filter, roots) {
 
 
 
+
+const final_push_STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 /**
  * Drains what the hook queued, then checks the closure of every root against the cache and
- * pushes what is still missing (substituted or fetched paths the hook never saw).
+ * pushes what is still missing (substituted or fetched paths the hook never saw). Both passes
+ * share one drain-timeout, counted from here: the build before it does not use it up.
  */
 async function finalPush(plan) {
     const { session, store, filter } = plan;
-    plan.pusher.add(plan.roots);
-    const first = await plan.pusher.drain(plan.drainMs);
-    info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`);
-    let coverage = await closureCoverage(session.client, store, filter, plan.roots);
-    let failures = first.failures;
-    let leftovers = first.leftovers;
-    if (coverage.missing.length > 0 && !first.fatal) {
-        info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`);
-        const again = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) });
-        again.add(coverage.missing);
-        const second = await again.drain(Math.max(10_000, plan.drainMs - first.durationMs));
-        // Paths that failed the first time and were pushed now are no longer failures.
-        failures = second.failures;
-        leftovers = second.leftovers;
-        coverage = await closureCoverage(session.client, store, filter, plan.roots);
+    const log = plan.log ?? final_push_STEP_LOG;
+    const started = Date.now();
+    let active = plan.pusher;
+    const stopHeartbeat = plan.heartbeatMs === undefined ? () => undefined : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`);
+    try {
+        plan.pusher.add(plan.roots);
+        const first = await plan.pusher.drain(plan.drainMs);
+        log.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`);
+        let coverage = await closureCoverage(session.client, store, filter, plan.roots);
+        let failures = first.failures;
+        let leftovers = first.leftovers;
+        const remainingMs = plan.drainMs - (Date.now() - started);
+        if (coverage.missing.length > 0 && !first.fatal) {
+            if (remainingMs <= 0) {
+                log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`);
+            }
+            else {
+                log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`);
+                active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) });
+                active.add(coverage.missing);
+                const second = await active.drain(remainingMs);
+                // Paths that failed the first time and were pushed now are no longer failures.
+                failures = second.failures;
+                leftovers = second.leftovers;
+                coverage = await closureCoverage(session.client, store, filter, plan.roots);
+            }
+        }
+        return { failures, leftovers, fatal: first.fatal, coverage };
     }
-    return { failures, leftovers, fatal: first.fatal, coverage };
+    finally {
+        stopHeartbeat();
+    }
 }
 function pushFindings(push, drainTimeoutSeconds) {
     const findings = [];
@@ -100044,8 +101874,10 @@ async function publish(record) {
     setOutput(Output.FailedHosts, JSON.stringify(unfinished));
     setOutput(Output.Coverage, formatCoverage(totals.coverage));
     setOutput(Output.Status, status);
-    setOutput(Output.Findings, JSON.stringify(findings));
+    setOutput(Output.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))));
     for (const f of findings) {
+        if (f.announced)
+            continue;
         if (f.level === 'warning')
             warning(f.message);
         else if (f.level === 'notice')
@@ -100070,16 +101902,27 @@ function detailsExpression(hosts) {
     const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
     return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = s.substituters or []; trustedPublicKeys = s.trusted-public-keys or [];
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
   }) (builtins.intersectAttrs { ${wanted} } cs)`;
 }
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
 }
-/** Every host and its system, in one evaluation. */
-async function hostSystems(flake, env, extraArgs = []) {
-    return (await evalJson(flake, 'nixosConfigurations', SYSTEMS_EXPRESSION, env, extraArgs));
+/**
+ * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
+ * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ */
+function systemsExpression(only) {
+    if (only.length === 0)
+        return SYSTEMS_EXPRESSION;
+    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
+    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+}
+/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
+async function hostSystems(flake, env, extraArgs = [], only = []) {
+    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     if (hosts.length === 0)
@@ -100099,14 +101942,6 @@ async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
 }
-/** Every host's system and toplevel output path, in one evaluation (the planner's view). */
-async function allHostOutputs(flake, env, extraArgs = []) {
-    const apply = 'cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; in { system = t.system; out = t.outPath; }) cs';
-    const raw = (await evalJson(flake, 'nixosConfigurations', apply, env, extraArgs));
-    return Object.entries(raw)
-        .map(([name, v]) => ({ name, system: v.system, outPath: v.out }))
-        .sort((a, b) => a.name.localeCompare(b.name));
-}
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
 /** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
@@ -100114,7 +101949,56 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
+;// CONCATENATED MODULE: ./src/diff/base-input.ts
+
+// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
+const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
+/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
+function parseDiffBase(text) {
+    const value = text.trim();
+    if (value === '' || value.toLowerCase() === 'false')
+        return { kind: 'off' };
+    if (value.toLowerCase() === 'auto')
+        return { kind: 'auto' };
+    if (value.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(value);
+        }
+        catch {
+            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('must be a JSON object of host → toplevel store path');
+        const toplevels = {};
+        for (const [host, path] of Object.entries(parsed)) {
+            if (typeof path !== 'string' || !isStorePath(path))
+                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
+            toplevels[host] = path;
+        }
+        return { kind: 'toplevels', toplevels };
+    }
+    if (!isRevision(value))
+        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
+    return { kind: 'revision', revision: value };
+}
+function isStorePath(path) {
+    try {
+        parseStorePath(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
+function isRevision(text) {
+    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
 
 
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
@@ -100153,16 +102037,56 @@ function positiveInt(name, text, allowZero = false) {
         return fail(name, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
     return Number(value);
 }
-/** Splits `extra-args` like a shell would for plain words and quotes, without running one. */
+/**
+ * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
+ * words; '…' keeps everything literally; "…" and a bare backslash escape the next character
+ * ("…" only for \ " $ `, as a shell does). No variables, globs or substitutions: $ and * stay as typed.
+ */
 function splitArgs(name, text) {
-    const args = [];
-    const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-    if (/[\n\r]/.test(text.trim()))
+    const source = text.trim();
+    if (/[\n\r]/.test(source))
         fail(name, 'must be on one line');
-    if ((text.match(/"/g)?.length ?? 0) % 2 === 1 || (text.match(/'/g)?.length ?? 0) % 2 === 1)
-        fail(name, 'has an unclosed quote');
-    for (const match of text.matchAll(pattern))
-        args.push(match[1] ?? match[2] ?? match[3]);
+    if (CONTROL.test(source))
+        fail(name, 'contains a control character: type the arguments as plain text');
+    const args = [];
+    let word;
+    for (let i = 0; i < source.length; i++) {
+        const c = source[i];
+        if (c === ' ' || c === '\t') {
+            if (word !== undefined)
+                args.push(word);
+            word = undefined;
+        }
+        else if (c === "'") {
+            const end = source.indexOf("'", i + 1);
+            if (end < 0)
+                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+            word = (word ?? '') + source.slice(i + 1, end);
+            i = end;
+        }
+        else if (c === '"') {
+            word = word ?? '';
+            for (i++; source[i] !== '"'; i++) {
+                if (i >= source.length)
+                    fail(name, 'has an unclosed quote: a " is never closed');
+                if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
+                    i++;
+                word += source[i];
+            }
+        }
+        else if (c === '\\') {
+            if (i + 1 >= source.length)
+                fail(name, 'ends with a backslash that escapes nothing');
+            word = (word ?? '') + source[++i];
+        }
+        else
+            word = (word ?? '') + c;
+    }
+    if (word !== undefined)
+        args.push(word);
+    const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
+    if (setsHook >= 0)
+        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
 }
 function nativeSystem(arch = process.arch) {
@@ -100175,12 +102099,47 @@ function nativeSystem(arch = process.arch) {
 // Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
 const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+// extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
+// (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
+// the action owns it and chains to one already there. Line breaks separate settings by design;
+// other control characters never belong in nix.conf.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
+// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
+// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
+// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
+// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args']);
+const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+const ONE_LINE_HINT = { builders: ' (separate several builders with ";")' };
+/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
+function checkCharacters(name, value) {
+    const trimmed = value.trim();
+    if (SECRET.has(name)) {
+        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
+            fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+    }
+    else if (MULTI_LINE.has(name)) {
+        if (CONTROL.test(value))
+            fail(name, 'contains a control character: type it as plain text');
+    }
+    else if (SINGLE_LINE_BAD.test(trimmed)) {
+        fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
+    }
+}
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-function parseInputs(read, arch = process.arch) {
+function parseInputs(readRaw, arch = process.arch) {
+    const read = (name) => {
+        const value = readRaw(name);
+        checkCharacters(name, value);
+        return value;
+    };
     const text = (name) => read(name).trim();
     const flake = text('flake') || '.';
     if (/\s/.test(flake))
@@ -100212,8 +102171,6 @@ function parseInputs(read, arch = process.arch) {
     if (cachix !== undefined && !isValidCacheName(cachix))
         fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
     const token = read('cachix-auth-token').trim() || undefined;
-    if (token !== undefined && /\s/.test(token))
-        fail('cachix-auth-token', 'contains white space: paste the token alone, without a prefix or line breaks');
     const signingKey = read('cachix-signing-key').trim() || undefined;
     if (signingKey !== undefined) {
         try {
@@ -100270,11 +102227,24 @@ function parseInputs(read, arch = process.arch) {
     const qemuInterpreter = text('qemu-interpreter') || undefined;
     if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
         fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+    // The binfmt_misc register line separates its fields with colons.
+    if (qemuInterpreter?.includes(':'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
     const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
     const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
-    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds) {
-        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout: raise it or lower drain-timeout`);
+    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
+    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
     }
+    let diffBase;
+    try {
+        diffBase = parseDiffBase(read('diff-base'));
+    }
+    catch (error) {
+        fail('diff-base', error instanceof Error ? error.message : String(error));
+    }
+    if (diffBase.kind !== 'off' && cachix === undefined)
+        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
     const cachixUrl = text('cachix-url') || 'https://cachix.org';
     if (!/^https?:\/\/[^\s/]+/.test(cachixUrl))
         fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`);
@@ -100308,7 +102278,10 @@ function parseInputs(read, arch = process.arch) {
         timeBudgetMinutes,
         drainTimeoutSeconds,
         pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
-        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true)
+        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
+        diffBase,
+        diffComment: bool('diff-comment', read('diff-comment'), true),
+        freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
     };
 }
 
@@ -100316,8 +102289,12 @@ function parseInputs(read, arch = process.arch) {
 ;// CONCATENATED MODULE: ./src/action/get-inputs.ts
 
 
+
 const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
-/** The action's inputs, validated, with secrets masked before anything can log them. */
+/**
+ * The action's inputs, validated, with secrets masked before anything can log them. Once read,
+ * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
+ */
 function getInputs() {
     for (const name of SECRET_INPUTS) {
         const value = getInput(name).trim();
@@ -100328,28 +102305,40 @@ function getInputs() {
         if (value.includes(':'))
             core_setSecret(value.slice(value.indexOf(':') + 1));
     }
-    return parseInputs(name => getInput(name));
+    try {
+        return parseInputs(name => getInput(name));
+    }
+    finally {
+        forgetSecretEnv();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/nix-conf.ts
-const BLOCK_BEGIN = '# BEGIN nix-cachix-build (removed again by the action\'s post step)';
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
-function unique(values) {
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
     return [...new Set(values.filter(v => v !== ''))];
 }
 /** The lines this action adds to nix.conf, between markers so the post step can take them out. */
 function renderManagedBlock(settings) {
     const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes'];
-    const substituters = unique(settings.substituters);
+    const substituters = unique(settings.substituters, 'extra-substituters');
     if (substituters.length > 0)
         lines.push(`extra-substituters = ${substituters.join(' ')}`);
-    const keys = unique(settings.trustedPublicKeys);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
     if (keys.length > 0)
         lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
-    const platforms = unique(settings.extraPlatforms);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
     if (platforms.length > 0)
         lines.push(`extra-platforms = ${platforms.join(' ')}`);
-    const users = unique(settings.trustedUsers);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
     if (users.length > 0)
         lines.push(`extra-trusted-users = ${users.join(' ')}`);
     // A cache that fails mid-download should cost a rebuild, not the job.
@@ -100395,9 +102384,7 @@ function existingPostBuildHook(showConfig) {
 /** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
 function renderNetrc(entries, existing = '') {
     const hosts = new Set(entries.map(e => e.host));
-    const kept = existing
-        .split('\n')
-        .filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
+    const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
     const added = entries.map(e => `machine ${e.host} password ${e.password}`);
     return `${[...kept, ...added].join('\n')}\n`;
 }
@@ -100415,19 +102402,16 @@ function renderSecretsConf(accessTokens, netrcFile) {
 
 
 const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
 async function writable(path) {
     try {
         await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
         return true;
     }
-    catch {
-        try {
-            await (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK);
-            return true;
-        }
-        catch {
+    catch (error) {
+        if (error.code !== 'ENOENT')
             return false;
-        }
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
     }
 }
 /**
@@ -100506,12 +102490,14 @@ async function showNixConfig(env) {
  * Writes the job's settings into nix.conf (between markers the post step removes): caches and
  * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
  */
-async function configureNix({ inputs, hosts, cache, work, emulate, env }) {
+async function configureNix({ inputs, cache, work, emulate, env, hostCaches }) {
     const confPath = nixConfPath(env);
     const chained = existingPostBuildHook(await showNixConfig(env));
-    await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 });
-    const hostSubstituters = inputs.useHostSubstituters ? hosts.flatMap(h => h.substituters) : [];
-    const hostKeys = inputs.useHostSubstituters ? hosts.flatMap(h => h.trustedPublicKeys) : [];
+    // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
+    const ownHookInPlace = chained === work.hook &&
+        (await (0,promises_namespaceObject.access)(work.hook).then(() => true, () => false));
+    if (!ownHookInPlace)
+        await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 });
     const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
     if (cache.netrc.length > 0)
         await (0,promises_namespaceObject.writeFile)(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 });
@@ -100520,8 +102506,8 @@ async function configureNix({ inputs, hosts, cache, work, emulate, env }) {
         await (0,promises_namespaceObject.writeFile)(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 });
     const user = (0,external_node_os_namespaceObject.userInfo)().username;
     const block = renderManagedBlock({
-        substituters: [...cache.substituters, ...hostSubstituters],
-        trustedPublicKeys: [...cache.trustedPublicKeys, ...hostKeys],
+        substituters: [...cache.substituters, ...hostCaches.substituters],
+        trustedPublicKeys: [...cache.trustedPublicKeys, ...hostCaches.trustedPublicKeys],
         extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
         postBuildHook: work.hook,
         maxJobs: inputs.maxJobs,
@@ -100533,9 +102519,5711 @@ async function configureNix({ inputs, hosts, cache, work, emulate, env }) {
     });
     await writeManagedBlock(confPath, block);
     saveState(State.NixConf, confPath);
-    info(`Wrote the nix-cachix-build settings to ${confPath}${chained ? ` (chaining the existing post-build-hook ${chained})` : ''}`);
+    info(`Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`);
     if (await restartDaemonIfRunning())
         info('Restarted nix-daemon to load them');
+}
+
+;// CONCATENATED MODULE: ./src/diff/base-revision.ts
+
+
+
+/** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
+async function localGitFlake(flake, env = process.env) {
+    const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake;
+    if (/^[a-z+]+:/.test(local))
+        return undefined;
+    const path = (0,external_node_path_namespaceObject.isAbsolute)(local) ? local : (0,external_node_path_namespaceObject.resolve)(local);
+    const found = await run('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] });
+    if (found.code !== 0)
+        return undefined;
+    const [top, prefix, shallow] = found.stdout.split('\n');
+    return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' };
+}
+async function hasCommit(git, revision, env) {
+    const found = await run('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] });
+    return found.code === 0 ? found.stdout.trim() : undefined;
+}
+/** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
+async function resolveCommit(git, revision, env = process.env) {
+    const here = await hasCommit(git, revision, env);
+    if (here !== undefined)
+        return here;
+    try {
+        await run('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
+    }
+    catch (error) {
+        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
+    }
+    const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
+    if (fetched === undefined)
+        throw new Error(`${revision} is not a commit of ${git.top}`);
+    return fetched;
+}
+/** The merge base from the local history; undefined when the history is too shallow to tell. */
+async function localMergeBase(git, base, head, env = process.env) {
+    const found = await run('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] });
+    return found.code === 0 ? found.stdout.trim() : undefined;
+}
+/** The flake at one commit, evaluated as Nix evaluates a clean checkout of it. */
+function flakeAtCommit(git, commit) {
+    const query = [`rev=${commit}`];
+    // Nix 2.20 and later refuse a shallow repository unless told.
+    if (git.shallow)
+        query.push('shallow=1');
+    if (git.dir !== '')
+        query.push(`dir=${encodeURIComponent(git.dir)}`);
+    return `git+file://${git.top}?${query.join('&')}`;
+}
+/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
+async function toplevelsAt(flakeRef, hosts, env = process.env) {
+    if (hosts.length === 0)
+        return {};
+    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
+    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
+    const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`;
+    const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env });
+    const raw = JSON.parse(stdout);
+    return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
+}
+
+;// CONCATENATED MODULE: ./src/diff/queue.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled.
+ */
+async function runQueue(initial, limit, work) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+
+;// CONCATENATED MODULE: ./src/diff/closures.ts
+
+
+/** Narinfo lookups in flight at once. */
+const NARINFO_LOOKUPS = 32;
+/** One lookup per store hash for the whole run: hosts share most of their closures. */
+class SharedNarInfos {
+    cache;
+    seen = new Map();
+    lookups = 0;
+    constructor(cache) {
+        this.cache = cache;
+    }
+    narinfo(hash, signal) {
+        let found = this.seen.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.cache.narinfo(hash, signal);
+            // A failed lookup is not remembered, so a later host asks again.
+            found.catch(() => this.seen.delete(hash));
+            this.seen.set(hash, found);
+        }
+        return found;
+    }
+}
+/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
+async function localClosure(store, root) {
+    if (!(await store.isValid(root)))
+        return undefined;
+    const paths = await store.closure([root]);
+    const infos = await store.pathInfos(paths);
+    const facts = new Map();
+    for (const path of paths) {
+        const info = infos.get(path);
+        if (info === undefined)
+            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
+        facts.set(path, { narSize: info.narSize, references: info.references });
+    }
+    return facts;
+}
+/**
+ * The closure of `root` through narinfo References. Paths in `known` (the other side's closure)
+ * are taken from there and not looked up: a store path's references never change, so a walk
+ * only asks the cache about the paths the two sides do not share.
+ */
+async function cacheClosure(cache, root, known, concurrency = NARINFO_LOOKUPS) {
+    const facts = new Map();
+    const missing = [];
+    const seen = new Set([root]);
+    const enqueue = (add, references) => {
+        for (const reference of references) {
+            if (seen.has(reference))
+                continue;
+            seen.add(reference);
+            add(reference);
+        }
+    };
+    await runQueue([root], concurrency, async (path, add) => {
+        const shared = known.get(path);
+        if (shared !== undefined) {
+            facts.set(path, shared);
+            enqueue(add, shared.references);
+            return;
+        }
+        const info = await cache.narinfo(hashPart(path));
+        if (info === undefined) {
+            missing.push(path);
+            return;
+        }
+        const references = info.references.map(fullPath);
+        facts.set(path, { narSize: info.narSize, references, fileSize: info.fileSize });
+        enqueue(add, references);
+    });
+    missing.sort((a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0));
+    return { facts, missing };
+}
+/** The cache's FileSize of each path (undefined: not in the cache, or no FileSize given). */
+async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS) {
+    const sizes = new Map();
+    const ask = [];
+    for (const path of paths) {
+        const size = known.get(path)?.fileSize;
+        if (size !== undefined)
+            sizes.set(path, size);
+        else
+            ask.push(path);
+    }
+    await runQueue(ask, concurrency, async (path) => {
+        sizes.set(path, (await cache.narinfo(hashPart(path)))?.fileSize);
+    });
+    return sizes;
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function dist_bundle_lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: dist_bundle_expand.bind(null, template)
+  };
+}
+function dist_bundle_expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function dist_bundle_parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return dist_bundle_parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse: dist_bundle_parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var dist_bundle_sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${dist_bundle_sep}${b64url}${dist_bundle_sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const utils_context = new Context();
+const baseUrl = getApiBaseUrl();
+const utils_defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(utils_defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./src/diff/comment-body.ts
+/** Finds our comment among a pull request's comments; never shown. */
+const COMMENT_MARKER = '<!-- nix-cachix-build:closure-diff -->';
+// GitHub refuses comment bodies over 65,536 characters.
+const MAX_BODY = 60_000;
+const SECTION = /<!-- nix-cachix-build:host (\S+) commit (\S*) -->\n([\s\S]*?)\n<!-- nix-cachix-build:end \1 -->/g;
+function parseSections(body) {
+    return [...body.matchAll(SECTION)].map(m => ({ host: m[1], commit: m[2], markdown: m[3] }));
+}
+function shorten(markdown, limit) {
+    if (markdown.length <= limit)
+        return markdown;
+    const cut = markdown.lastIndexOf('\n', limit);
+    return `${markdown.slice(0, cut > 0 ? cut : limit)}\n\n…(shortened to fit a comment; the job summary has it all)`;
+}
+/**
+ * The sticky comment's body: this run's host sections replace those of the same hosts, the
+ * other hosts' sections (other matrix legs) stay, marked when they belong to an earlier commit.
+ */
+function mergeComment(existing, fresh, title) {
+    const byHost = new Map();
+    for (const section of parseSections(existing ?? ''))
+        byHost.set(section.host, section);
+    for (const section of fresh)
+        byHost.set(section.host, section);
+    const commit = fresh[0]?.commit;
+    const sections = [...byHost.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const budget = Math.floor((MAX_BODY - title.length - 200) / Math.max(1, sections.length)) - 300;
+    const parts = [COMMENT_MARKER, title, ''];
+    for (const section of sections) {
+        if (commit !== undefined && section.commit !== commit) {
+            parts.push(`_${section.host}: from an earlier commit \`${section.commit.slice(0, 12)}\`; its result for this commit is not in yet._`, '');
+        }
+        parts.push(`<!-- nix-cachix-build:host ${section.host} commit ${section.commit} -->`, shorten(section.markdown, budget), `<!-- nix-cachix-build:end ${section.host} -->`, '');
+    }
+    return parts.join('\n');
+}
+/** Whether `body` holds every one of `sections` as written (another leg may have overwritten them). */
+function holdsSections(body, sections) {
+    const present = parseSections(body);
+    return sections.every(s => present.some(p => p.host === s.host && p.commit === s.commit));
+}
+
+;// CONCATENATED MODULE: ./src/diff/pull-request.ts
+/** The pull request a workflow run is for, read from the event payload; undefined for other events. */
+function pullRequestOf(eventName, payload, repository) {
+    if (eventName !== 'pull_request')
+        return undefined;
+    const pr = payload?.pull_request;
+    const [owner, repo] = (repository ?? '').split('/');
+    if (typeof pr?.number !== 'number' || typeof pr.base?.sha !== 'string' || typeof pr.head?.sha !== 'string' || !owner || !repo)
+        return undefined;
+    return { owner, repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
+}
+
+;// CONCATENATED MODULE: ./src/diff/github.ts
+
+
+
+function currentPullRequest() {
+    return pullRequestOf(github_context.eventName, github_context.payload, process.env.GITHUB_REPOSITORY);
+}
+/** GitHub's REST API at GITHUB_API_URL, with the job's token. */
+function gitHubApi(token) {
+    return getOctokit(token, { baseUrl: github_context.apiUrl });
+}
+function httpStatus(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+/** The merge base of the pull request's base and head, as GitHub's compare API reports it. */
+async function mergeBaseFromApi(api, pr) {
+    const { data } = await api.rest.repos.compareCommitsWithBasehead({ owner: pr.owner, repo: pr.repo, basehead: `${pr.baseSha}...${pr.headSha}`, per_page: 1 });
+    return data.merge_base_commit.sha;
+}
+async function ourComments(api, pr) {
+    const all = await api.paginate(api.rest.issues.listComments, { owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100 });
+    return all.filter(c => (c.body ?? '').includes(COMMENT_MARKER)).sort((a, b) => a.id - b.id);
+}
+// Matrix legs finish close together and each rewrites the one comment; a leg whose sections
+// were overwritten by another's write merges again.
+const WRITE_ATTEMPTS = 4;
+/**
+ * Creates the pull request's one closure-diff comment, or merges this run's host sections into
+ * it. Answers 401/403 (no pull-requests: write) as `forbidden`; other failures throw.
+ */
+async function upsertStickyComment(api, pr, fresh, title) {
+    try {
+        for (let attempt = 1;; attempt++) {
+            const found = await ourComments(api, pr);
+            if (found.length === 0) {
+                const { data } = await api.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body: mergeComment(undefined, fresh, title) });
+                const after = await ourComments(api, pr);
+                // Two legs both found none and both created one: the older stays, with both legs' sections.
+                if (after.length > 1 && after[0].id !== data.id) {
+                    await api.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: data.id });
+                    continue;
+                }
+                return { kind: 'created', url: data.html_url };
+            }
+            const [comment] = found;
+            const body = mergeComment(comment.body ?? '', fresh, title);
+            if (body === comment.body)
+                return { kind: 'unchanged', url: comment.html_url };
+            await api.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: comment.id, body });
+            const { data: written } = await api.rest.issues.getComment({ owner: pr.owner, repo: pr.repo, comment_id: comment.id });
+            if (holdsSections(written.body ?? '', fresh) || attempt >= WRITE_ATTEMPTS)
+                return { kind: 'updated', url: comment.html_url };
+        }
+    }
+    catch (error) {
+        const status = httpStatus(error);
+        if (status === 401 || status === 403)
+            return { kind: 'forbidden', status };
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/diff/names.ts
+// Output names cannot be told apart from version suffixes like "unstable"; Nix accepts that
+// ambiguity (diff-closures.cc), and grouping the same way keeps our report comparable with it.
+const OUTPUT_SUFFIX = /^(.*)-([a-z]+|lib32|lib64)$/;
+/**
+ * Splits a store path's name the way `nix store diff-closures` does: strip a trailing output
+ * name, then cut at the first dash that is followed by anything but an ASCII letter
+ * (`builtins.parseDrvName`).
+ */
+function parsePackageName(storeName) {
+    let rest = storeName;
+    let output = '';
+    const suffix = OUTPUT_SUFFIX.exec(storeName);
+    if (suffix) {
+        rest = suffix[1];
+        output = suffix[2];
+    }
+    for (let i = 0; i + 1 < rest.length; i++) {
+        if (rest[i] === '-' && !/[A-Za-z]/.test(rest[i + 1]))
+            return { name: rest.slice(0, i), version: rest.slice(i + 1), output };
+    }
+    return { name: rest, version: '', output };
+}
+/** The name part of a store path (after the hash and its dash). */
+function storePathName(path) {
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    return base.slice(33);
+}
+
+;// CONCATENATED MODULE: ./src/diff/compare.ts
+
+function compare_group(paths, skip) {
+    const grouped = new Map();
+    for (const path of paths) {
+        if (skip.has(path))
+            continue;
+        const { name, version } = parsePackageName(storePathName(path));
+        let versions = grouped.get(name);
+        if (versions === undefined)
+            grouped.set(name, (versions = new Map()));
+        let members = versions.get(version);
+        if (members === undefined)
+            versions.set(version, (members = new Set()));
+        members.add(path);
+    }
+    return grouped;
+}
+// Byte order, as std::set and std::map order names and versions in Nix.
+const byteOrder = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+function sameMembers(a, b) {
+    if (a.size !== b.size)
+        return false;
+    for (const path of a)
+        if (!b.has(path))
+            return false;
+    return true;
+}
+function sizeOf(versions, sizes) {
+    let sum = 0;
+    for (const paths of versions?.values() ?? [])
+        for (const path of paths)
+            sum += sizes.get(path) ?? 0;
+    return sum;
+}
+function total(sizes) {
+    let sum = 0;
+    for (const size of sizes.values())
+        sum += size;
+    return sum;
+}
+/**
+ * Packages added, removed, changed in version and rebuilt between two closures, their sizes,
+ * and what switching downloads. The two toplevels themselves are left out of the package
+ * lists: they always differ, and the report names them.
+ * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
+ */
+function compareClosures(base, head, fileSizes) {
+    const roots = new Set([base.root, head.root]);
+    const before = compare_group(base.narSizes.keys(), roots);
+    const after = compare_group(head.narSizes.keys(), roots);
+    const diff = {
+        changed: [],
+        added: [],
+        removed: [],
+        rebuilt: [],
+        before: { paths: base.narSizes.size, narSize: total(base.narSizes) },
+        after: { paths: head.narSizes.size, narSize: total(head.narSizes) },
+        download: { paths: 0, fileSize: 0, sizeUnknown: [] }
+    };
+    const names = [...new Set([...before.keys(), ...after.keys()])].sort(byteOrder);
+    for (const name of names) {
+        const was = before.get(name);
+        const is = after.get(name);
+        const sizeDelta = sizeOf(is, head.narSizes) - sizeOf(was, base.narSizes);
+        const gone = [...(was?.keys() ?? [])].filter(v => !is?.has(v)).sort(byteOrder);
+        const came = [...(is?.keys() ?? [])].filter(v => !was?.has(v)).sort(byteOrder);
+        const change = { name, before: gone, after: came, sizeDelta };
+        if (was === undefined)
+            diff.added.push(change);
+        else if (is === undefined)
+            diff.removed.push(change);
+        else if (gone.length > 0 || came.length > 0)
+            diff.changed.push(change);
+        else {
+            const rebuilt = [...was.keys()].filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set())).sort(byteOrder);
+            if (rebuilt.length > 0)
+                diff.rebuilt.push({ name, before: rebuilt, after: rebuilt, sizeDelta });
+        }
+    }
+    for (const path of head.narSizes.keys()) {
+        if (base.narSizes.has(path))
+            continue;
+        diff.download.paths++;
+        const size = fileSizes.get(path);
+        if (size === undefined)
+            diff.download.sizeUnknown.push(path);
+        else
+            diff.download.fileSize += size;
+    }
+    diff.download.sizeUnknown.sort(byteOrder);
+    return diff;
+}
+
+;// CONCATENATED MODULE: ./src/diff/host-diff.ts
+
+
+
+function narSizes(facts) {
+    return new Map([...facts].map(([path, f]) => [path, f.narSize]));
+}
+async function compare(host, base, head, sources) {
+    const concurrency = sources.concurrency ?? NARINFO_LOOKUPS;
+    let headFacts = await localClosure(sources.store, head);
+    if (headFacts === undefined) {
+        const walk = await cacheClosure(sources.cache, head, new Map(), concurrency);
+        if (walk.missing.length > 0)
+            return { host, outcome: 'head-unavailable', base, head };
+        headFacts = walk.facts;
+    }
+    let baseFacts = sources.baseFromLocalStore ? await localClosure(sources.store, base) : undefined;
+    if (baseFacts === undefined) {
+        const walk = await cacheClosure(sources.cache, base, headFacts, concurrency);
+        if (walk.missing[0] === base)
+            return { host, outcome: 'base-not-in-cache', base, head };
+        if (walk.missing.length > 0)
+            return { host, outcome: 'base-incomplete', base, head, missing: walk.missing };
+        baseFacts = walk.facts;
+    }
+    const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path));
+    const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency);
+    const diff = compareClosures({ root: base, narSizes: narSizes(baseFacts) }, { root: head, narSizes: narSizes(headFacts) }, fileSizes);
+    return { host, outcome: 'compared', base, head, diff };
+}
+/** One host's closure diff; a failure is this host's outcome, not the run's. */
+async function diffHost(host, base, head, sources) {
+    if (base === undefined)
+        return { host, outcome: 'new-host', head };
+    try {
+        return await compare(host, base, head, sources);
+    }
+    catch (error) {
+        return { host, outcome: 'failed', base, head, message: errorMessage(error) };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/diff/render.ts
+
+const DEFAULT_MAX_ROWS = 60;
+function signedBytes(delta) {
+    if (delta === 0)
+        return '±0 B';
+    return `${delta > 0 ? '+' : '-'}${formatBytes(Math.abs(delta))}`;
+}
+/** diff-closures' notation: ∅ for no version at all, ε for an empty version. */
+function showVersions(versions) {
+    if (versions.length === 0)
+        return '∅';
+    return versions.map(v => (v === '' ? 'ε' : v)).join(', ');
+}
+function plural(count, word) {
+    return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+function packageCounts(diff) {
+    const parts = [
+        [diff.changed.length, 'changed'],
+        [diff.added.length, 'added'],
+        [diff.removed.length, 'removed'],
+        [diff.rebuilt.length, 'rebuilt']
+    ];
+    const shown = parts.filter(([count]) => count > 0).map(([count, word]) => `${count} ${word}`);
+    return shown.length === 0 ? 'no package changes' : shown.join(', ');
+}
+function downloadText(diff) {
+    const { paths, fileSize, sizeUnknown } = diff.download;
+    if (paths === 0)
+        return 'nothing';
+    const unknown = sizeUnknown.length === 0 ? '' : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
+    return `${plural(paths, 'path')}, ${formatBytes(fileSize)}${unknown}`;
+}
+/** Why a host has no diff, in one sentence; undefined when it has one. */
+function outcomeText(host, cache) {
+    switch (host.outcome) {
+        case 'compared':
+            return undefined;
+        case 'base-not-in-cache':
+            return `the base toplevel ${host.base} is not in the cache ${cache}, so there is nothing to compare with (was the base commit built and pushed?)`;
+        case 'base-incomplete':
+            return `the base toplevel ${host.base} is in ${cache}, but ${plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
+        case 'new-host':
+            return 'a new host: it does not exist at the base';
+        case 'head-unavailable':
+            return `the head toplevel ${host.head} is neither in the local store nor in ${cache}`;
+        case 'failed':
+            return `no diff: ${host.message}`;
+    }
+}
+function rows(diff) {
+    return [
+        ...diff.changed.map(change => ({ kind: 'changed', change })),
+        ...diff.added.map(change => ({ kind: 'added', change })),
+        ...diff.removed.map(change => ({ kind: 'removed', change })),
+        ...diff.rebuilt.map(change => ({ kind: 'rebuilt', change }))
+    ];
+}
+function cell(text) {
+    return text.replace(/\|/g, '\\|');
+}
+/** One host's part of the summary and of the PR comment. */
+function renderHostMarkdown(host, options) {
+    const lines = [`### ${host.host}`, ''];
+    if (host.outcome !== 'compared') {
+        lines.push(outcomeText(host, options.cache) ?? '', '');
+        return lines.join('\n');
+    }
+    const { diff } = host;
+    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
+    const all = rows(diff);
+    if (all.length === 0) {
+        lines.push(host.base === host.head ? 'Same toplevel: nothing changes.' : 'No package changes.', '');
+        return lines.join('\n');
+    }
+    const max = options.maxRows ?? DEFAULT_MAX_ROWS;
+    lines.push(`${packageCounts(diff)}:`, '', '| package | change | base | head | size |', '|---|---|---|---|---:|');
+    for (const { kind, change } of all.slice(0, max)) {
+        lines.push(`| ${cell(change.name)} | ${kind} | ${cell(showVersions(change.before))} | ${cell(showVersions(change.after))} | ${signedBytes(change.sizeDelta)} |`);
+    }
+    if (all.length > max)
+        lines.push('', `…and ${all.length - max} more (the action's \`diff\` output lists them all).`);
+    lines.push('');
+    return lines.join('\n');
+}
+function renderSummaryMarkdown(hosts, options) {
+    const lines = [`## Closure diff against ${options.base}`, ''];
+    if (hosts.length === 0)
+        lines.push('No hosts to compare.', '');
+    for (const host of hosts)
+        lines.push(renderHostMarkdown(host, options));
+    return lines.join('\n');
+}
+/** What the CLI prints: diff-closures' lines, then the totals. */
+function renderHostText(host, cache) {
+    if (host.outcome !== 'compared')
+        return `${host.host}: ${outcomeText(host, cache)}\n`;
+    const { diff } = host;
+    const lines = [`${host.host}: ${host.base} → ${host.head}`];
+    for (const { kind, change } of rows(diff)) {
+        const versions = kind === 'rebuilt' ? `rebuilt (${showVersions(change.before)})` : `${showVersions(change.before)} → ${showVersions(change.after)}`;
+        lines.push(`  ${change.name}: ${versions}, ${signedBytes(change.sizeDelta)}`);
+    }
+    if (rows(diff).length === 0)
+        lines.push('  no package changes');
+    lines.push(`  closure: ${diff.before.paths} → ${diff.after.paths} paths, ${formatBytes(diff.before.narSize)} → ${formatBytes(diff.after.narSize)} (${signedBytes(diff.after.narSize - diff.before.narSize)})`, `  download to switch: ${downloadText(diff)}`);
+    return `${lines.join('\n')}\n`;
+}
+/** The `diff` output: host → its diff, everything included. */
+function diffJson(hosts) {
+    return JSON.stringify(Object.fromEntries(hosts.map(({ host, ...rest }) => [host, rest])));
+}
+
+;// CONCATENATED MODULE: ./src/diff/action-phase.ts
+
+
+
+
+
+
+
+const DIFF_OUTPUT = 'diff';
+const COMMENT_TITLE = '## Closure diff per host';
+/**
+ * The merge base of the pull request. A shallow checkout (actions/checkout's default) has no
+ * history to find it, and a partial one can hide it behind an older common ancestor, so then
+ * GitHub's compare API answers.
+ */
+async function mergeBase(phase, git, pr) {
+    if (!git.shallow) {
+        const base = await resolveCommit(git, pr.baseSha, phase.env);
+        const head = await resolveCommit(git, pr.headSha, phase.env);
+        const found = await localMergeBase(git, base, head, phase.env);
+        if (found !== undefined)
+            return found;
+    }
+    if (phase.githubToken === undefined)
+        throw new Error('the checkout is shallow and there is no github-token to ask GitHub for the merge base: check out with fetch-depth: 0');
+    return mergeBaseFromApi(gitHubApi(phase.githubToken), pr);
+}
+async function evaluatedBase(phase, pr) {
+    const { diffBase } = phase;
+    if (diffBase.kind === 'off')
+        return undefined;
+    if (diffBase.kind === 'toplevels')
+        return { label: 'the toplevels given in diff-base', toplevels: diffBase.toplevels };
+    if (diffBase.kind === 'auto' && pr === undefined) {
+        info('diff-base is auto and this is not a pull_request event: no closure diff.');
+        return undefined;
+    }
+    const git = await localGitFlake(phase.flake, phase.env);
+    if (git === undefined)
+        throw new Error(`${phase.flake} is not a local git checkout, so its base cannot be evaluated here: give diff-base the toplevels output of a planner run on the base`);
+    let commit;
+    let label;
+    if (pr !== undefined && diffBase.kind === 'auto') {
+        commit = await resolveCommit(git, await mergeBase(phase, git, pr), phase.env);
+        label = `the merge base \`${commit.slice(0, 12)}\` of #${pr.number}`;
+    }
+    else {
+        const revision = diffBase.kind === 'revision' ? diffBase.revision : '';
+        commit = await resolveCommit(git, revision, phase.env);
+        label = `${revision} (\`${commit.slice(0, 12)}\`)`;
+    }
+    info(`Evaluating ${phase.hosts.map(h => h.name).join(', ')} at ${commit}`);
+    return {
+        label,
+        toplevels: await toplevelsAt(flakeAtCommit(git, commit), phase.hosts.map(h => h.name), phase.env)
+    };
+}
+async function comment(phase, pr, diffs, baseLabel) {
+    const noPermission = 'No closure-diff comment on the pull request: the token may not write to it. Give the job `permissions: pull-requests: write` (pull requests from forks never get it); the diff is in the job summary and the diff output.';
+    if (phase.githubToken === undefined) {
+        notice(noPermission);
+        return;
+    }
+    const context = `<sub>base: ${baseLabel} · head: \`${pr.headSha.slice(0, 12)}\`</sub>`;
+    const sections = diffs.map(d => ({ host: d.host, commit: pr.headSha, markdown: `${renderHostMarkdown(d, { cache: phase.cacheName })}\n${context}` }));
+    const outcome = await upsertStickyComment(gitHubApi(phase.githubToken), pr, sections, COMMENT_TITLE);
+    if (outcome.kind === 'forbidden')
+        notice(`${noPermission} (HTTP ${outcome.status})`);
+    else
+        info(`Pull request comment ${outcome.kind}: ${outcome.url}`);
+}
+/**
+ * What the change does to each host: base and head closures from narinfos and the local store,
+ * in the summary, the `diff` output and the pull request's sticky comment. It informs; it never
+ * fails the step.
+ */
+async function closureDiffPhase(phase) {
+    if (phase.diffBase.kind === 'off')
+        return;
+    await group('Closure diff', async () => {
+        const pr = currentPullRequest();
+        let base;
+        let diffs;
+        try {
+            base = await evaluatedBase(phase, pr);
+            if (base === undefined)
+                return;
+            const cache = new SharedNarInfos(phase.cache);
+            diffs = [];
+            for (const host of phase.hosts)
+                diffs.push(await diffHost(host.name, base.toplevels[host.name], host.toplevel, { cache, store: phase.store }));
+            info(`${cache.lookups} narinfo lookups`);
+        }
+        catch (error) {
+            const message = `could not evaluate the base: ${errorMessage(error)}`;
+            warning(`Closure diff: ${message}`);
+            diffs = phase.hosts.map(h => ({ host: h.name, outcome: 'failed', head: h.toplevel, message }));
+        }
+        for (const d of diffs)
+            info(renderHostText(d, phase.cacheName).trimEnd());
+        setOutput(DIFF_OUTPUT, diffJson(diffs));
+        const label = base?.label ?? 'the base';
+        await summary.addRaw(renderSummaryMarkdown(diffs, { cache: phase.cacheName, base: label })).write();
+        if (!phase.comment || pr === undefined)
+            return;
+        try {
+            await comment(phase, pr, diffs, label);
+        }
+        catch (error) {
+            warning(`Closure diff: the pull request comment could not be written: ${errorMessage(error)}`);
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/action/binfmt.ts
@@ -100588,6 +108276,24 @@ function registrationLine(interpreter) {
     const escape = (hex) => hex.replace(/(..)/g, '\\x$1');
     return `:${ENTRY_NAME}:M:0:${escape(AARCH64_MAGIC)}:${escape(AARCH64_MASK)}:${interpreter}:F`;
 }
+/**
+ * True for a 64-bit little-endian ELF without a PT_INTERP program header, i.e. one that needs no
+ * dynamic loader, which an F-flag interpreter must be: builds run where /lib may not exist.
+ * `head` is the file's start (its program headers sit right after the ELF header).
+ */
+function isStaticElf(head) {
+    if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1)
+        return false;
+    const phoff = Number(head.readBigUInt64LE(32));
+    const phentsize = head.readUInt16LE(54);
+    const phnum = head.readUInt16LE(56);
+    if (phentsize < 4 || phoff + phnum * phentsize > head.length)
+        return false;
+    for (let i = 0; i < phnum; i++)
+        if (head.readUInt32LE(phoff + i * phentsize) === 3)
+            return false;
+    return true;
+}
 function decideQemu(targetSystem, native, mode, entries) {
     if (mode === 'false')
         return { action: 'skip', reason: 'qemu is false' };
@@ -100609,7 +108315,8 @@ function decideQemu(targetSystem, native, mode, entries) {
 
 
 
-const DEFAULT_INTERPRETER = '/usr/bin/qemu-aarch64-static';
+/** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
+const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'];
 async function readBinfmtEntries() {
     let names;
     try {
@@ -100629,25 +108336,55 @@ async function readBinfmtEntries() {
     return entries;
 }
 async function qemu_exists(path) {
-    return (0,promises_namespaceObject.readFile)(path).then(() => true, () => false);
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+/**
+ * binfmt_misc is mounted when its control files are there. Only look: `register` is
+ * write-only, and reading it fails (EINVAL, even for root) although it is mounted.
+ */
+async function binfmtMounted(dir = BINFMT_DIR) {
+    return qemu_exists((0,external_node_path_namespaceObject.join)(dir, 'register'));
+}
+async function isStaticExecutable(path) {
+    const file = await (0,promises_namespaceObject.open)(path, 'r').catch(() => undefined);
+    if (!file)
+        return false;
+    try {
+        const head = Buffer.alloc(4096);
+        const { bytesRead } = await file.read(head, 0, head.length, 0);
+        return isStaticElf(head.subarray(0, bytesRead));
+    }
+    finally {
+        await file.close();
+    }
+}
+async function staticDefaultInterpreter() {
+    for (const path of DEFAULT_INTERPRETERS)
+        if (await isStaticExecutable(path))
+            return path;
+    return undefined;
 }
 /** Makes sure binfmt_misc is mounted and a static qemu-aarch64 exists (installing Debian/Ubuntu's package if not). */
 async function prepareInterpreter(interpreter, log) {
-    if (!(await qemu_exists((0,external_node_path_namespaceObject.join)(BINFMT_DIR, 'register')))) {
+    if (!(await binfmtMounted())) {
         log('mounting binfmt_misc');
         await runAsRoot('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR]);
     }
-    const path = interpreter ?? DEFAULT_INTERPRETER;
-    if (await qemu_exists(path))
-        return path;
-    if (interpreter !== undefined)
+    if (interpreter !== undefined) {
+        if (await qemu_exists(interpreter))
+            return interpreter;
         throw new Error(`qemu-interpreter ${interpreter} does not exist: give the path of a static qemu-aarch64`);
+    }
+    const found = await staticDefaultInterpreter();
+    if (found !== undefined)
+        return found;
     log('installing qemu-user-static');
     await runAsRoot('apt-get', ['update', '-qq']).catch(() => '');
     await runAsRoot('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'qemu-user-static']);
-    if (!(await qemu_exists(path)))
-        throw new Error(`qemu-user-static was installed but ${path} is missing: set qemu-interpreter`);
-    return path;
+    const installed = await staticDefaultInterpreter();
+    if (installed === undefined)
+        throw new Error(`qemu-user-static was installed but no static qemu-aarch64 is at ${DEFAULT_INTERPRETERS.join(' or ')}: set qemu-interpreter`);
+    return installed;
 }
 /** Registers (or re-registers without F) and then proves it by reading /proc back. */
 async function registerAarch64(interpreter, replace) {
@@ -100691,7 +108428,8 @@ async function setupEmulation(inputs, hosts) {
 
 
 
-const NIX_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
+/** Where the multi-user installer links nix: the default profile, for every user. */
+const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
 async function installedNixVersion(env = process.env) {
     try {
         const { stdout } = await run('nix', ['--version'], { env });
@@ -100713,23 +108451,37 @@ function installerArgs(extraConfFile, hasSystemd, cpus) {
         args.push('--no-daemon');
     return args;
 }
+/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
+function nixProfileBin(multiUser, home) {
+    return multiUser ? MULTI_USER_PROFILE_BIN : (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin');
+}
+async function hasSystemd() {
+    return (0,promises_namespaceObject.stat)('/run/systemd/system').then(info => info.isDirectory(), () => false);
+}
 /**
- * Downloads and runs the official installer for a pinned version, retrying the download.
- * `extraConf` is written before the daemon first starts, so no restart is needed.
+ * Downloads and runs the official installer for a pinned version, retrying the download, and
+ * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
+ * daemon first starts, so no restart is needed.
  */
-async function installNix(version, extraConf, cpus, log) {
+async function installNix(version, extraConf, cpus, log, options) {
     const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
     const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
     const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
     await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, installerUrl(version)]);
-    const hasSystemd = await run('test', ['-d', '/run/systemd/system']).then(() => true, () => false);
-    log(`running the Nix ${version} installer (${hasSystemd ? 'multi-user' : 'single-user'})`);
-    await run('sh', [script, ...installerArgs(confFile, hasSystemd, cpus)], { env: { ...process.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
+    const multiUser = options.multiUser ?? (await hasSystemd());
+    log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
+    await run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    // The single-user installer links nix into the user's own profile, not the default one.
+    const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
+    const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
+    if (!found)
+        throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
+    return bin;
 }
 
 ;// CONCATENATED MODULE: ./src/action/select-hosts.ts
-/** Picks the hosts of this leg: the named ones, or every host whose system is this leg's. */
+/** Picks the hosts of this leg: the named ones, or every host whose system is this leg's (null: not evaluated). */
 function selectHosts(systems, requested, system) {
     const all = Object.keys(systems).sort();
     if (requested.length > 0) {
@@ -100740,6 +108492,332 @@ function selectHosts(systems, requested, system) {
         return { hosts: [...new Set(requested)], otherSystems: all.filter(h => !requested.includes(h)) };
     }
     return { hosts: all.filter(h => systems[h] === system), otherSystems: all.filter(h => systems[h] !== system) };
+}
+
+;// CONCATENATED MODULE: ./src/action/substituters.ts
+/** What identifies a cache: its URL without query string (`?priority=20` tunes it, not names it) or trailing slash. */
+function substituterIdentity(url) {
+    const query = url.indexOf('?');
+    return (query < 0 ? url : url.slice(0, query)).replace(/\/+$/, '');
+}
+/**
+ * The hosts' substituters and keys, merged: every host's `substituters` and `extra-substituters`
+ * in order, query strings kept as the host wrote them, each cache once (the first spelling wins),
+ * and none the job already has from its own caches.
+ */
+function mergeHostCaches(hosts, alreadyUsed = []) {
+    const seen = new Set(alreadyUsed.map(substituterIdentity));
+    const substituters = [];
+    for (const url of hosts.flatMap(h => h.substituters)) {
+        const identity = substituterIdentity(url.trim());
+        if (identity === '' || seen.has(identity))
+            continue;
+        seen.add(identity);
+        substituters.push(url.trim());
+    }
+    const keys = [
+        ...new Set(hosts
+            .flatMap(h => h.trustedPublicKeys)
+            .map(k => k.trim())
+            .filter(k => k !== ''))
+    ];
+    return { substituters, trustedPublicKeys: keys };
+}
+/** The address of a substituter's /nix-cache-info, or undefined for a store that is not reached over HTTP (local, daemon, s3, ssh). */
+function cacheInfoUrl(substituter) {
+    const base = substituterIdentity(substituter);
+    if (!/^https?:\/\//i.test(base))
+        return undefined;
+    return `${base}/nix-cache-info`;
+}
+/**
+ * Asks every HTTP substituter for /nix-cache-info at once, each within `timeoutMs`. `probe`
+ * returns undefined when the cache answered, else the reason. Non-HTTP stores are kept untested.
+ */
+async function probeSubstituters(substituters, timeoutMs, probe) {
+    const verdicts = await Promise.all(substituters.map(async (url) => {
+        const info = cacheInfoUrl(url);
+        return info === undefined ? undefined : probe(info, timeoutMs);
+    }));
+    const outcome = { reachable: [], dropped: new Map() };
+    substituters.forEach((url, i) => {
+        const reason = verdicts[i];
+        if (reason === undefined)
+            outcome.reachable.push(url);
+        else
+            outcome.dropped.set(url, reason);
+    });
+    return outcome;
+}
+
+;// CONCATENATED MODULE: ./src/action/probe-caches.ts
+
+
+
+
+
+/**
+ * GET of a cache's /nix-cache-info: undefined when it answered 200 within the time, else why not.
+ * node:http rather than fetch, which refuses ports such as 6000 or 9 that Nix happily uses.
+ */
+const probeCacheInfo = (url, timeoutMs) => new Promise(resolve => {
+    const get = url.startsWith('https:') ? external_node_https_namespaceObject.get : external_node_http_.get;
+    const request = get(url, { timeout: timeoutMs }, response => {
+        response.resume();
+        resolve(response.statusCode === 200 ? undefined : `it answered HTTP ${response.statusCode}`);
+    });
+    const timer = setTimeout(() => {
+        resolve(`no answer within ${timeoutMs / 1000} s`);
+        request.destroy();
+    }, timeoutMs);
+    request.on('close', () => clearTimeout(timer));
+    request.on('error', (error) => {
+        const { code, message } = (error ?? {});
+        resolve(`it could not be reached (${code ?? message ?? errorMessage(error)})`);
+    });
+});
+/** Seconds a host substituter gets to answer before the job goes on without it. */
+const PROBE_TIMEOUT_MS = 5000;
+/**
+ * The hosts' substituters this job can use: merged, then probed all at once. One that does not
+ * answer (a tailnet-only cache, say) is dropped with a notice naming it, so no build waits on it.
+ */
+async function reachableHostCaches(hosts, alreadyUsed, findings, probe = probeCacheInfo) {
+    const merged = mergeHostCaches(hosts, alreadyUsed);
+    if (merged.substituters.length === 0)
+        return merged;
+    const started = Date.now();
+    const outcome = await probeSubstituters(merged.substituters, PROBE_TIMEOUT_MS, probe);
+    for (const [url, reason] of outcome.dropped) {
+        const message = `host substituter ${url} is not used by this job: ${reason} at /nix-cache-info`;
+        notice(message);
+        findings.push({ level: 'notice', message, announced: true });
+    }
+    info(`Host substituters: ${outcome.reachable.join(' ') || 'none'} (probed ${merged.substituters.length} in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return { substituters: outcome.reachable, trustedPublicKeys: merged.trustedPublicKeys };
+}
+
+;// CONCATENATED MODULE: ./src/action/build-failures.ts
+/** How much of a failed builder's log the job summary shows. */
+const FAILED_LOG_LINES = 25;
+function derivationName(drvPath) {
+    return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '');
+}
+/**
+ * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
+ * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
+ * which for a derivation that only waited on a failed dependency says so and is not counted.
+ */
+class FailedBuildWatcher {
+    failed = [];
+    pending;
+    /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
+    printed = new Map();
+    onLine(line) {
+        const logLine = /^([^\s>]+)> (.*)$/.exec(line);
+        if (logLine) {
+            const kept = this.printed.get(logLine[1]) ?? [];
+            kept.push(logLine[2]);
+            if (kept.length > FAILED_LOG_LINES)
+                kept.shift();
+            this.printed.set(logLine[1], kept);
+            return;
+        }
+        const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line);
+        if (old)
+            this.add(old[1]);
+        const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line);
+        if (modern) {
+            this.pending = modern[1];
+            return;
+        }
+        if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
+            if (!/dependenc/.test(line))
+                this.add(this.pending);
+            this.pending = undefined;
+        }
+    }
+    /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
+    printedLog(name) {
+        return (this.printed.get(name) ?? []).join('\n');
+    }
+    /** Derivations whose builder failed, each once, in the order they failed. */
+    derivations() {
+        return [...this.failed];
+    }
+    add(drvPath) {
+        if (!this.failed.includes(drvPath))
+            this.failed.push(drvPath);
+    }
+}
+/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
+function logTail(log, count = FAILED_LOG_LINES) {
+    const lines = log
+        .replace(/\r/g, '')
+        .split('\n')
+        .map(l => l.trimEnd());
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return lines.slice(-count);
+}
+function failedBuildFinding(build) {
+    const last = build.logTail[build.logTail.length - 1];
+    return { level: 'error', message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log` };
+}
+/** The job summary's section with each failed derivation's name and the end of its log. */
+function renderFailedBuilds(builds) {
+    if (builds.length === 0)
+        return '';
+    const lines = ['### Why the build failed', ''];
+    for (const build of builds) {
+        // A fence longer than any run of backticks in the log, so the log cannot close it.
+        const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))));
+        const fence = '`'.repeat(longest + 1);
+        const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`;
+        lines.push(`<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`, '', fence, ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']), fence, '', '</details>', '');
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/nix-log.ts
+
+
+/**
+ * Each failed derivation's name and the end of its log: `nix log` from the local store (no
+ * substituter is asked), else the lines `--print-build-logs` printed for it.
+ */
+async function failedBuildLogs(drvPaths, printed, env) {
+    const builds = [];
+    for (const drvPath of drvPaths) {
+        const name = derivationName(drvPath);
+        let log;
+        try {
+            log = (await run('nix', ['--extra-experimental-features', 'nix-command', 'log', '--option', 'substituters', '', drvPath], { env })).stdout;
+        }
+        catch (error) {
+            log = printed(name) || `(nix log has no log for it: ${errorMessage(error)})`;
+        }
+        builds.push({ drvPath, name, logTail: logTail(log.trim() === '' ? printed(name) : log) });
+    }
+    return builds;
+}
+
+;// CONCATENATED MODULE: ./src/action/disk-cleanup.ts
+/**
+ * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
+ * build never uses, and nothing else. The README lists the same entries.
+ */
+const REMOVED_TOOLCHAINS = [
+    { what: '.NET', path: '/usr/share/dotnet' },
+    { what: 'Android SDK', path: '/usr/local/lib/android' },
+    { what: 'GHC', path: '/opt/ghc' },
+    { what: 'ghcup', path: '/usr/local/.ghcup' },
+    { what: 'CodeQL', path: '/opt/hostedtoolcache/CodeQL' },
+    { what: 'Swift', path: '/usr/share/swift' }
+];
+/** The paths to remove, under `root` (/ on a runner; a directory standing in for it in tests). */
+function removalPaths(root) {
+    const base = root.replace(/\/+$/, '');
+    return REMOVED_TOOLCHAINS.map(t => `${base}${t.path}`);
+}
+/** Whether this runner is one the list was made for; elsewhere nothing is removed. */
+function mayFreeDisk(runnerEnvironment, runnerOs) {
+    if (runnerEnvironment !== 'github-hosted')
+        return {
+            ok: false,
+            why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
+        };
+    if (runnerOs !== undefined && runnerOs !== 'Linux')
+        return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` };
+    return { ok: true };
+}
+/**
+ * Nix's build-dir: the candidate on the file system with the most free space, when that is not
+ * the root's (hosted runners have a second, larger disk at /mnt). Undefined keeps Nix's default.
+ */
+function chooseBuildDir(root, others) {
+    let best = root;
+    for (const fs of others)
+        if (fs.device !== root.device && fs.freeBytes > best.freeBytes)
+            best = fs;
+    return best === root ? undefined : best.mount;
+}
+
+;// CONCATENATED MODULE: ./src/action/free-disk.ts
+
+
+
+
+
+
+
+async function freeBytes(path) {
+    const stats = await (0,promises_namespaceObject.statfs)(path);
+    return stats.bavail * stats.bsize;
+}
+const GIB = 1024 ** 3;
+async function free_disk_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function removeToolchains(root) {
+    const before = await freeBytes(root);
+    const removed = [];
+    for (const path of removalPaths(root)) {
+        if (!(await free_disk_exists(path)))
+            continue;
+        // --one-file-system: a mount inside a toolchain's directory is never followed.
+        await runAsRoot('rm', ['-rf', '--one-file-system', path]);
+        removed.push(path);
+    }
+    if (root === '/') {
+        const docker = await run('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error) => ({ code: 127, stderr: errorMessage(error) }));
+        if (docker.code === 0)
+            removed.push('docker images');
+        else
+            info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`);
+    }
+    else
+        info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`);
+    const reclaimed = Math.max(0, (await freeBytes(root)) - before);
+    info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`);
+}
+/**
+ * Starts removing the preinstalled toolchains in the background (it runs while the hosts
+ * evaluate) and returns when it is done. Refuses, with a warning, anywhere but a GitHub-hosted runner.
+ */
+function startDiskCleanup(env) {
+    const allowed = mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS);
+    if (!allowed.ok) {
+        warning(`free-disk-space is true, but ${allowed.why}.`);
+        return Promise.resolve();
+    }
+    const root = diskRoot(env);
+    info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`);
+    return removeToolchains(root).catch((error) => warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`));
+}
+async function filesystem(mount) {
+    try {
+        return { mount, device: (await (0,promises_namespaceObject.stat)(mount)).dev, freeBytes: await freeBytes(mount) };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Nix's build-dir when another file system (/mnt) has more room than /, made 1777 for the build users. */
+async function roomiestBuildDir(env) {
+    const root = diskRoot(env);
+    const rootFs = await filesystem(root);
+    const mnt = await filesystem((0,external_node_path_namespaceObject.join)(root, 'mnt'));
+    if (rootFs === undefined)
+        return undefined;
+    const choice = chooseBuildDir(rootFs, mnt ? [mnt] : []);
+    if (choice === undefined) {
+        info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`);
+        return undefined;
+    }
+    await runAsRoot('chmod', ['1777', choice]);
+    info(`free-disk-space: Nix builds in ${choice} (${(mnt.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`);
+    return choice;
 }
 
 ;// CONCATENATED MODULE: ./src/push/session.ts
@@ -100834,7 +108912,13 @@ function addCache(setup, uri, keys, token) {
 
 
 
-const HEARTBEAT_MS = Number(process.env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS ?? '60') * 1000;
+
+
+
+
+
+
+
 async function main_run() {
     let inputs;
     try {
@@ -100864,7 +108948,7 @@ async function prepareWorkDir() {
 async function runMain(inputs) {
     const started = Date.now();
     const findings = [];
-    const env = { ...process.env };
+    const env = childEnv();
     const work = await prepareWorkDir();
     saveState(State.WorkDir, work.dir);
     saveState(State.StartedAt, String(started));
@@ -100876,16 +108960,27 @@ async function runMain(inputs) {
         }
         if (inputs.installNix === 'false')
             throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto');
-        await installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', (0,external_node_os_namespaceObject.availableParallelism)(), line => info(line));
-        addPath(NIX_PROFILE_BIN);
-        env.PATH = `${NIX_PROFILE_BIN}:${env.PATH ?? ''}`;
+        const bin = await installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', (0,external_node_os_namespaceObject.availableParallelism)(), line => info(line), { env });
+        addPath(bin);
+        env.PATH = `${bin}:${env.PATH ?? ''}`;
         info(`Installed Nix ${await installedNixVersion(env)}`);
     });
     const cache = await group('Cachix', () => setupCachix(inputs, findings));
     saveState(State.Pushing, String(cache.pushing));
     const flakeCache = inputs.flakeInputCache ? await group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system)) : undefined;
+    // Runs while the hosts evaluate; awaited before the build needs the room.
+    const diskCleanup = inputs.freeDiskSpace ? startDiskCleanup(env) : undefined;
+    // The hook is in place before anything is evaluated: what import-from-derivation builds while
+    // the hosts evaluate goes to the spool too, and is pushed with the rest. The hosts' own caches
+    // and emulation are added once the hosts are known.
+    await group('Configure Nix for evaluation', () => configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: { substituters: [], trustedPublicKeys: [] } }));
     const hosts = await group('Hosts', async () => {
-        const systems = await hostSystems(inputs.flake, env).catch((error) => {
+        if (inputs.hosts.length === 0 && inputs.attributes.length > 0) {
+            info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`);
+            return [];
+        }
+        // A leg that names its hosts evaluates only those: another host's broken or costly evaluation is not its concern.
+        const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error) => {
             throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`);
         });
         const selection = selectHosts(systems, inputs.hosts, inputs.system);
@@ -100897,22 +108992,35 @@ async function runMain(inputs) {
     });
     saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))));
     const emulate = await group('QEMU', () => setupEmulation(inputs, hosts));
-    await group('Configure Nix', () => configureNix({ inputs, hosts, cache, work, emulate, env }));
+    const hostCaches = inputs.useHostSubstituters ? await group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings)) : { substituters: [], trustedPublicKeys: [] };
+    const buildDir = diskCleanup === undefined
+        ? undefined
+        : await group('Free disk space', async () => {
+            await diskCleanup;
+            return mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS).ok ? roomiestBuildDir(env) : undefined;
+        });
+    const nixInputs = buildDir === undefined ? inputs : { ...inputs, extraNixConfig: `build-dir = ${buildDir}\n${inputs.extraNixConfig}` };
+    await group('Configure Nix', () => configureNix({ inputs: nixInputs, hosts, cache, work, emulate, env, hostCaches }));
     const store = new NixStore(env);
     const filter = makePushFilter(inputs.pushFilter);
     const results = hosts.map(h => ({ name: h.name, system: h.system, toplevel: h.outPath, status: 'unfinished', built: 0, substituted: 0, pushed: 0, pushedBytes: 0, seconds: 0 }));
     const toBuild = await group('Cache check', async () => {
         if (!inputs.skipCached || !cache.session || hosts.length === 0)
             return hosts;
-        const missing = await cache.session.client.missingHashes(hosts.map(h => hashPart(h.outPath)));
+        // Cached means the whole closure is there: a toplevel whose references were lost would
+        // otherwise be skipped on every run while each machine builds what is missing.
+        const walks = await walkEach(cache.session.client, hosts.map(h => h.outPath));
         for (const result of results) {
-            if (!missing.has(hashPart(result.toplevel))) {
+            const walk = walks.get(result.toplevel);
+            if (walk?.complete) {
                 result.status = 'cached';
                 result.coverage = undefined;
-                info(`${result.name}: ${result.toplevel} is already in the cache, not building it`);
+                info(`${result.name}: ${describeWalk(result.toplevel, walk)}; not building it`);
             }
+            else if (walk)
+                info(`${result.name}: ${describeWalk(result.toplevel, walk)}`);
         }
-        return hosts.filter(h => missing.has(hashPart(h.outPath)));
+        return hosts.filter(h => walks.get(h.outPath)?.complete !== true);
     });
     const pushed = new Map();
     const pusher = cache.pushing && cache.session
@@ -100932,13 +109040,15 @@ async function runMain(inputs) {
         attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env));
     const installables = [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)];
     let substitutedPlanned = [];
+    const failureWatch = new FailedBuildWatcher();
     const outcome = await group(`Build ${installables.length} installable${installables.length === 1 ? '' : 's'}`, async () => {
         if (installables.length === 0) {
             info('Nothing to build.');
             return undefined;
         }
         substitutedPlanned = await plannedFetches(toBuild.map(h => h.drvPath), env);
-        const budgetMs = inputs.timeBudgetMinutes === undefined ? undefined : inputs.timeBudgetMinutes * 60_000 - inputs.drainTimeoutSeconds * 1000 - (Date.now() - started);
+        // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+        const budgetMs = inputs.timeBudgetMinutes === undefined ? undefined : inputs.timeBudgetMinutes * 60_000 - inputs.drainTimeoutSeconds * 1000 - 2 * STOP_GRACE_MS - (Date.now() - started);
         return buildAndPush({
             installables,
             keepGoing: inputs.keepGoing,
@@ -100947,7 +109057,14 @@ async function runMain(inputs) {
             env,
             pusher,
             stopBuildingAfterMs: budgetMs === undefined ? undefined : Math.max(0, budgetMs),
-            heartbeatMs: HEARTBEAT_MS
+            heartbeatMs: heartbeatMs(),
+            log: {
+                info: line => {
+                    failureWatch.onLine(line);
+                    info(line);
+                },
+                warning: line => warning(line)
+            }
         });
     });
     if (outcome?.interrupted === 'cancelled') {
@@ -100963,12 +109080,22 @@ async function runMain(inputs) {
         result.status = (await store.isValid(host.outPath)) ? 'built' : outcome?.interrupted ? 'unfinished' : 'failed';
         result.seconds = (outcome?.finishedAt.get(host.outPath) ?? (outcome ? outcome.seconds * 1000 : 0)) / 1000;
     }
+    findings.push(...(outcome?.findings ?? []));
     if (outcome && outcome.exitCode !== 0) {
         const failed = results.filter(r => r.status === 'failed').map(r => r.name);
         findings.push({ level: 'error', message: failed.length > 0 ? `build failed for ${failed.join(', ')} (nix build exited ${outcome.exitCode}); everything that did build was pushed` : `nix build exited ${outcome.exitCode}` });
     }
+    // Why it failed, where nobody has to scroll for it: each failed derivation and its log's end.
+    const failedBuilds = await failedBuildLogs(failureWatch.derivations(), name => failureWatch.printedLog(name), env);
+    findings.push(...failedBuilds.map(failedBuildFinding));
     if (outcome?.interrupted === 'time-budget')
-        findings.push({ level: 'error', message: `the time budget of ${inputs.timeBudgetMinutes} min ran out: ${results.filter(r => r.status === 'unfinished').map(r => r.name).join(', ') || 'nothing'} not finished` });
+        findings.push({
+            level: 'error',
+            message: `the time budget of ${inputs.timeBudgetMinutes} min ran out: ${results
+                .filter(r => r.status === 'unfinished')
+                .map(r => r.name)
+                .join(', ') || 'nothing'} not finished`
+        });
     let push;
     if (pusher && cache.session) {
         const session = cache.session;
@@ -100977,7 +109104,7 @@ async function runMain(inputs) {
             for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs])
                 if (await store.isValid(path))
                     roots.push(path);
-            return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size) });
+            return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size), heartbeatMs: heartbeatMs() });
         });
         findings.push(...pushFindings(push, inputs.drainTimeoutSeconds));
     }
@@ -100997,6 +109124,8 @@ async function runMain(inputs) {
         };
         await attributeToHosts(store, record);
         const status = await publish(record);
+        if (failedBuilds.length > 0)
+            await summary.addRaw(renderFailedBuilds(failedBuilds)).write();
         saveState(State.Finished, 'true');
         await saveFlakeCache(flakeCache);
         const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name);
@@ -101005,6 +109134,20 @@ async function runMain(inputs) {
         else if (inputs.failOnPushError && status === 'problems')
             setFailed('pushing had problems and fail-on-push-error is true');
     });
+    if (cache.session) {
+        const hostsToDiff = results.map(r => ({ name: r.name, toplevel: r.toplevel }));
+        await closureDiffPhase({
+            flake: inputs.flake,
+            diffBase: inputs.diffBase,
+            comment: inputs.diffComment,
+            githubToken: inputs.githubToken,
+            cacheName: cache.session.client.cacheName,
+            cache: cache.session.client,
+            store,
+            hosts: hostsToDiff,
+            env
+        });
+    }
 }
 /** Paths Nix will substitute rather than build, from `nix-store --realise --dry-run`. */
 async function plannedFetches(drvPaths, env) {
@@ -101027,7 +109170,7 @@ async function plannedFetches(drvPaths, env) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1955);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4654);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(159);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2297);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 159:
+/***/ 2297:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31372,9 +31372,37 @@ function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/util/process.ts
 
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
 /** Runs a program with an argument array (never a shell) and returns its output. */
 async function process_run(command, args, options = {}) {
-    const spawnOptions = { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
     const stderr = [];
@@ -31405,7 +31433,10 @@ class CommandError extends Error {
 }
 /** The last non-empty line, which is where Nix and most tools put the actual error. */
 function lastLine(text) {
-    const lines = text.split('\n').map(l => l.trim()).filter(l => l !== '');
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
 function errorMessage(error) {
@@ -31426,6 +31457,10 @@ function chunks(items, size) {
         out.push(items.slice(i, i + size));
     return out;
 }
+/** What was thrown, as an Error (a rejection can carry anything). */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
 
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
@@ -31437,15 +31472,16 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
 const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
 /**
- * One HTTP exchange with node:http. Unlike fetch, a Buffer body is written as it is, not
- * copied first, which matters for 32 MiB parts.
+ * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
+ * copied first, which matters for multi-MiB parts.
  */
 function sendHttp(method, url, headers, body, timeoutMs, signal) {
     return new Promise((resolve, reject) => {
         const target = new URL(url);
         const secure = target.protocol === 'https:';
-        const payload = typeof body === 'string' ? Buffer.from(body) : body;
-        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(payload?.length ?? 0) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -31462,11 +31498,211 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         });
         request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
         request.on('error', reject);
-        request.end(payload);
+        // Written without waiting for drain: the pieces are already in memory, and the socket
+        // takes them in order.
+        for (const piece of pieces)
+            request.write(piece);
+        request.end();
     });
 }
 
+;// CONCATENATED MODULE: ./src/nix/base32.ts
+// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
+// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
+const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+function nix32Length(byteLength) {
+    return Math.floor((byteLength * 8 - 1) / 5) + 1;
+}
+function encodeNix32(bytes) {
+    const length = nix32Length(bytes.length);
+    let out = '';
+    for (let n = length - 1; n >= 0; n--) {
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        const low = bytes[i] >> j;
+        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
+        out += ALPHABET[(low | high) & 0x1f];
+    }
+    return out;
+}
+function decodeNix32(text, byteLength) {
+    if (text.length !== nix32Length(byteLength)) {
+        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
+    }
+    const bytes = Buffer.alloc(byteLength);
+    for (let n = 0; n < text.length; n++) {
+        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
+        if (digit < 0)
+            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        bytes[i] |= (digit << j) & 0xff;
+        const carry = digit >> (8 - j);
+        if (i + 1 < byteLength)
+            bytes[i + 1] |= carry;
+        else if (carry !== 0)
+            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
+    }
+    return bytes;
+}
+function isNix32(text) {
+    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
+}
+
+;// CONCATENATED MODULE: ./src/nix/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+function toSri(digest) {
+    return `sha256-${Buffer.from(digest).toString('base64')}`;
+}
+function toHex(digest) {
+    return Buffer.from(digest).toString('hex');
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function hash_normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/store-path.ts
+
+const STORE_DIR = '/nix/store';
+const HASH_LENGTH = 32;
+function parseStorePath(path) {
+    const prefix = `${STORE_DIR}/`;
+    if (!path.startsWith(prefix))
+        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
+    return parseBaseName(path.slice(prefix.length));
+}
+function parseBaseName(baseName) {
+    const hash = baseName.slice(0, HASH_LENGTH);
+    const name = baseName.slice(HASH_LENGTH + 1);
+    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+    }
+    return { hash, name };
+}
+function baseName(path) {
+    parseStorePath(path);
+    return path.slice(STORE_DIR.length + 1);
+}
+function hashPart(path) {
+    return parseStorePath(path).hash;
+}
+function store_path_fullPath(name) {
+    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+
+
+function renderNarInfo(info) {
+    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+    if (info.fileHash !== undefined)
+        lines.push(`FileHash: ${info.fileHash}`);
+    if (info.fileSize !== undefined)
+        lines.push(`FileSize: ${info.fileSize}`);
+    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+    if (info.deriver !== undefined)
+        lines.push(`Deriver: ${info.deriver}`);
+    for (const sig of info.sigs)
+        lines.push(`Sig: ${sig}`);
+    if (info.ca !== undefined)
+        lines.push(`CA: ${info.ca}`);
+    // Nix requires a newline after every line, the last one included.
+    return `${lines.join('\n')}\n`;
+}
+function parseNarInfo(text) {
+    const fields = new Map();
+    const sigs = [];
+    for (const line of text.split('\n')) {
+        if (line === '')
+            continue;
+        const colon = line.indexOf(':');
+        if (colon < 1 || line[colon + 1] !== ' ')
+            throw new Error(`narinfo line "${line}" is not "Key: value"`);
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 2);
+        if (key === 'Sig')
+            sigs.push(value);
+        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
+            throw new Error(`narinfo has a second ${key} line`);
+        }
+        else
+            fields.set(key, value);
+    }
+    const required = (key) => {
+        const value = fields.get(key);
+        if (value === undefined || value === '')
+            throw new Error(`narinfo has no ${key}`);
+        return value;
+    };
+    const storePath = required('StorePath');
+    parseStorePath(storePath);
+    const narSize = Number(required('NarSize'));
+    if (!Number.isSafeInteger(narSize) || narSize <= 0)
+        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
+    const fileSizeText = fields.get('FileSize');
+    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
+    const deriver = fields.get('Deriver');
+    return {
+        storePath,
+        url: required('URL'),
+        // An absent Compression means bzip2 to Nix.
+        compression: (fields.get('Compression') || 'bzip2'),
+        fileHash: fields.get('FileHash'),
+        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
+        narHash: hash_normaliseNixHash(required('NarHash')),
+        narSize,
+        references,
+        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
+        sigs,
+        ca: fields.get('CA')
+    };
+}
+/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
+function fingerprint(storePath, narHash, narSize, references) {
+    if (narSize <= 0)
+        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
+    const refs = references.map(fullPath).sort();
+    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+}
+function narInfoFingerprint(info) {
+    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -31519,6 +31755,18 @@ class CachixClient {
         }
         return missing;
     }
+    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+    async narinfo(hash, signal) {
+        try {
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal });
+            return parseNarInfo(response.body.toString('utf8'));
+        }
+        catch (error) {
+            if (error instanceof CachixError && error.status === 404)
+                return undefined;
+            throw error;
+        }
+    }
     async createUpload(compression, signal) {
         const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
         return json(response);
@@ -31548,7 +31796,7 @@ class CachixClient {
         await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
-        const headers = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers };
+        const headers = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers };
         // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
         if (!request.anonymous)
             headers.Authorization = `Bearer ${this.token}`;
@@ -31645,83 +31893,107 @@ function sleep(ms, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/base32.ts
-// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
-// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
-const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-function nix32Length(byteLength) {
-    return Math.floor((byteLength * 8 - 1) / 5) + 1;
-}
-function encodeNix32(bytes) {
-    const length = nix32Length(bytes.length);
-    let out = '';
-    for (let n = length - 1; n >= 0; n--) {
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        const low = bytes[i] >> j;
-        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
-        out += ALPHABET[(low | high) & 0x1f];
-    }
-    return out;
-}
-function decodeNix32(text, byteLength) {
-    if (text.length !== nix32Length(byteLength)) {
-        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
-    }
-    const bytes = Buffer.alloc(byteLength);
-    for (let n = 0; n < text.length; n++) {
-        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
-        if (digit < 0)
-            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        bytes[i] |= (digit << j) & 0xff;
-        const carry = digit >> (8 - j);
-        if (i + 1 < byteLength)
-            bytes[i + 1] |= carry;
-        else if (carry !== 0)
-            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
-    }
-    return bytes;
-}
-function isNix32(text) {
-    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
-}
+;// CONCATENATED MODULE: ./src/push/closure-walk.ts
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
 
-const STORE_DIR = '/nix/store';
-const HASH_LENGTH = 32;
-function parseStorePath(path) {
-    const prefix = `${STORE_DIR}/`;
-    if (!path.startsWith(prefix))
-        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
-    return parseBaseName(path.slice(prefix.length));
-}
-function parseBaseName(baseName) {
-    const hash = baseName.slice(0, HASH_LENGTH);
-    const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
-        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+const CLOSURE_WALK_CONCURRENCY = 32;
+/**
+ * Follows narinfo References from `roots` through the cache, without the paths being in
+ * the local store: a host counts as cached only when its whole closure is there, because
+ * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
+ * first missing path.
+ */
+async function walkClosure(client, roots, options = {}) {
+    const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY);
+    const seen = new Set();
+    const pending = [];
+    const verified = options.verified ?? new Set();
+    const enqueue = (path, neededBy) => {
+        if (seen.has(path) || verified.has(path))
+            return;
+        seen.add(path);
+        pending.push({ path, neededBy });
+    };
+    for (const root of roots)
+        enqueue(root, root);
+    const stop = new AbortController();
+    const onOuterAbort = () => stop.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let checked = 0;
+    let firstMissing;
+    let failure;
+    const lookUp = async (item) => {
+        try {
+            const info = await client.narinfo(hashPart(item.path), stop.signal);
+            checked++;
+            if (info === undefined) {
+                firstMissing ??= item;
+                stop.abort();
+            }
+            else
+                for (const reference of info.references)
+                    enqueue(store_path_fullPath(reference), item.path);
+        }
+        catch (error) {
+            if (!stop.signal.aborted)
+                failure ??= asError(error);
+            stop.abort();
+        }
+    };
+    try {
+        await new Promise(resolve => {
+            let active = 0;
+            const pump = () => {
+                while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
+                    const item = pending.shift();
+                    if (item === undefined)
+                        break;
+                    active++;
+                    void lookUp(item).finally(() => {
+                        active--;
+                        pump();
+                    });
+                }
+                if (active === 0 && (pending.length === 0 || stop.signal.aborted))
+                    resolve();
+            };
+            pump();
+        });
     }
-    return { hash, name };
+    finally {
+        options.signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (failure !== undefined)
+        throw failure;
+    options.signal?.throwIfAborted();
+    if (firstMissing === undefined)
+        for (const path of seen)
+            verified.add(path);
+    return { complete: firstMissing === undefined, checked, firstMissing };
 }
-function baseName(path) {
-    parseStorePath(path);
-    return path.slice(STORE_DIR.length + 1);
+/** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
+async function walkEach(client, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walks = new Map();
+    for (const root of roots)
+        walks.set(root, await walkClosure(client, [root], { ...options, verified }));
+    return walks;
 }
-function hashPart(path) {
-    return parseStorePath(path).hash;
-}
-function fullPath(name) {
-    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
+/** What a log line says about one root's walk. */
+function describeWalk(root, walk) {
+    if (walk.complete)
+        return `${root} and its whole closure are in the cache`;
+    const missing = walk.firstMissing;
+    if (missing === undefined)
+        return `${root} is not in the cache`;
+    if (missing.path === root)
+        return `${root} is not in the cache`;
+    return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
 }
 
 ;// CONCATENATED MODULE: ./src/action/flake.ts
 
-const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
+const NIX_FLAKES = (/* unused pure expression or super */ null && (['--extra-experimental-features', 'nix-command flakes']));
 function nixString(text) {
     return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
@@ -31731,16 +32003,27 @@ function detailsExpression(hosts) {
     const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
     return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = s.substituters or []; trustedPublicKeys = s.trusted-public-keys or [];
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
   }) (builtins.intersectAttrs { ${wanted} } cs)`;
 }
 async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await process_run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
 }
-/** Every host and its system, in one evaluation. */
-async function hostSystems(flake, env, extraArgs = []) {
-    return (await evalJson(flake, 'nixosConfigurations', SYSTEMS_EXPRESSION, env, extraArgs));
+/**
+ * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
+ * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ */
+function systemsExpression(only) {
+    if (only.length === 0)
+        return SYSTEMS_EXPRESSION;
+    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
+    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+}
+/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
+async function hostSystems(flake, env, extraArgs = [], only = []) {
+    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     if (hosts.length === 0)
@@ -31760,27 +32043,350 @@ async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
 }
-/** Every host's system and toplevel output path, in one evaluation (the planner's view). */
-async function allHostOutputs(flake, env, extraArgs = []) {
-    const apply = 'cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; in { system = t.system; out = t.outPath; }) cs';
-    const raw = (await evalJson(flake, 'nixosConfigurations', apply, env, extraArgs));
-    return Object.entries(raw)
-        .map(([name, v]) => ({ name, system: v.system, outPath: v.out }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+
+;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/**
+ * The first lines of a failed `nix eval`, from its first `error:` on (warnings such as a dirty
+ * Git tree come before it and say nothing about the failure).
+ */
+function errorExcerpt(stderr, maxLines = 6) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trimEnd())
+        .filter(l => l.trim() !== '');
+    const start = lines.findIndex(l => l.startsWith('error:'));
+    const from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
+    const shown = from.slice(0, maxLines);
+    if (from.length > maxLines)
+        shown.push(`… (${from.length - maxLines} more lines)`);
+    return shown.join('\n') || 'nix eval failed without an error message';
+}
+/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
+function renderEvalFailures(failed) {
+    if (failed.length === 0)
+        return '';
+    const blocks = failed.map(f => `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
+        .split('\n')
+        .map(l => `  ${l}`)
+        .join('\n')}\n  \`\`\``);
+    return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
+}
+/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
+function renderPlanSummary(plan, attributes, failed) {
+    const rows = [...plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
+    const cached = [...plan.cached, ...attributes.cached];
+    return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/plan/evaluate.ts
+
+
+
+const evaluate_NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
+/** The names of a flake's nixosConfigurations, without evaluating any of them. */
+async function configurationNames(flake, env) {
+    const { stdout } = await process_run('nix', [...evaluate_NIX_FLAKES, 'eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env });
+    return JSON.parse(stdout).sort();
+}
+async function evaluateHost(flake, name, env) {
+    return evaluateDerivation(flake, name, `nixosConfigurations.${nixString(name)}.config.system.build.toplevel`, env);
+}
+/** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
+async function evaluateDerivation(flake, name, attributePath, env) {
+    const started = Date.now();
+    const attribute = `${flake}#${attributePath}`;
+    const result = await process_run('nix', [...evaluate_NIX_FLAKES, 'eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] });
+    if (result.code !== 0)
+        return { name, error: errorExcerpt(result.stderr) };
+    const { system, out } = JSON.parse(result.stdout);
+    return { name, system, outPath: out, seconds: (Date.now() - started) / 1000 };
+}
+/**
+ * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+async function evaluateHosts(flake, names, jobs, env, onDone = () => undefined) {
+    const outcomes = await mapLimit(names, jobs, async (name) => {
+        const outcome = await evaluateHost(flake, name, env);
+        onDone(outcome);
+        return outcome;
+    });
+    return {
+        evaluated: outcomes.filter((o) => 'outPath' in o),
+        failed: outcomes.filter((o) => 'error' in o)
+    };
+}
+/** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
+async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => undefined) {
+    const outcomes = await mapLimit(attributes, jobs, async (attribute) => {
+        const outcome = await evaluateDerivation(flake, attribute, attribute, env);
+        onDone(outcome);
+        return outcome;
+    });
+    return {
+        evaluated: outcomes.filter((o) => 'outPath' in o),
+        failed: outcomes.filter((o) => 'error' in o)
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/action/nix-conf.ts
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
+const BLOCK_END = '# END nix-cachix-build';
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
+    return [...new Set(values.filter(v => v !== ''))];
+}
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+function renderManagedBlock(settings) {
+    const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes'];
+    const substituters = unique(settings.substituters, 'extra-substituters');
+    if (substituters.length > 0)
+        lines.push(`extra-substituters = ${substituters.join(' ')}`);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
+    if (keys.length > 0)
+        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
+    if (platforms.length > 0)
+        lines.push(`extra-platforms = ${platforms.join(' ')}`);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
+    if (users.length > 0)
+        lines.push(`extra-trusted-users = ${users.join(' ')}`);
+    // A cache that fails mid-download should cost a rebuild, not the job.
+    lines.push('fallback = true');
+    // What this job just pushed must be seen as present by the next query in the same job.
+    lines.push('narinfo-cache-negative-ttl = 0');
+    if (settings.maxJobs !== undefined)
+        lines.push(`max-jobs = ${settings.maxJobs}`);
+    if (settings.cores !== undefined)
+        lines.push(`cores = ${settings.cores}`);
+    if (settings.builders !== undefined)
+        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+    if (settings.postBuildHook !== undefined)
+        lines.push(`post-build-hook = ${settings.postBuildHook}`);
+    const extra = settings.extraConfig.trim();
+    if (extra !== '')
+        lines.push(extra);
+    if (settings.secretsFile !== undefined)
+        lines.push(`!include ${settings.secretsFile}`);
+    lines.push(BLOCK_END);
+    return `${lines.join('\n')}\n`;
+}
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+function replaceManagedBlock(existing, block) {
+    const start = existing.indexOf(BLOCK_BEGIN);
+    const endMarker = existing.indexOf(BLOCK_END, start);
+    let base = existing;
+    if (start >= 0 && endMarker >= 0) {
+        const after = existing.indexOf('\n', endMarker);
+        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
+    }
+    if (block === undefined)
+        return base;
+    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+    return `${base}${separator}${block}`;
+}
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+function existingPostBuildHook(showConfig) {
+    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
+    const value = match?.[1].trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+function renderNetrc(entries, existing = '') {
+    const hosts = new Set(entries.map(e => e.host));
+    const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
+    const added = entries.map(e => `machine ${e.host} password ${e.password}`);
+    return `${[...kept, ...added].join('\n')}\n`;
+}
+function renderSecretsConf(accessTokens, netrcFile) {
+    const lines = [];
+    if (accessTokens.length > 0)
+        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
+    if (netrcFile !== undefined)
+        lines.push(`netrc-file = ${netrcFile}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/action/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
+        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await process_run('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await process_run('sudo', ['tee', path], { input: content });
+    if (!special)
+        await process_run('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function runAsRoot(command, args, input) {
+    const { stdout } = isRoot() ? await process_run(command, args, { input }) : await process_run('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/action/nix-conf-file.ts
+
+
+
+
+
+const nix_conf_file_NIX_FLAKES = (/* unused pure expression or super */ null && (['--extra-experimental-features', 'nix-command flakes']));
+/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
+function nixConfPath(env = process.env) {
+    return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
+}
+/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
+async function writeManagedBlock(path, block) {
+    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
+    const next = replaceManagedBlock(existing, block);
+    if (next !== existing)
+        await writeSystemFile(path, next);
+}
+/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+async function restartDaemonIfRunning() {
+    const active = await process_run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    if (!active)
+        return false;
+    await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
+    return true;
+}
+/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
+async function showNixConfig(env) {
+    for (const args of [['config', 'show'], ['show-config']]) {
+        try {
+            return (await run('nix', [...nix_conf_file_NIX_FLAKES, ...args], { env })).stdout;
+        }
+        catch {
+            // try the older spelling
+        }
+    }
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/plan/nix-setup.ts
+
+
+
+
+
+
+
+
+/**
+ * What the evaluation needs from nix.conf, as the main action sets it: the github.com token, the
+ * extra pull caches (import-from-derivation substitutes from them) and extra-nix-config. The
+ * block goes into the daemon's nix.conf and comes out again, with the secrets file, when `restore` runs.
+ */
+async function configurePlanNix(inputs, env) {
+    if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && inputs.extraPullCaches.length === 0)
+        return { restore: () => Promise.resolve() };
+    const substituters = [];
+    const keys = [];
+    const netrc = [];
+    for (const name of inputs.extraPullCaches) {
+        try {
+            const cache = await new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: name, authToken: inputs.cachixAuthToken }).getCache();
+            substituters.push(cache.uri);
+            keys.push(...cache.publicSigningKeys);
+            if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
+                netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken });
+        }
+        catch (error) {
+            warning(`extra pull cache ${name} could not be read and is not used: ${errorMessage(error)}`);
+        }
+    }
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-plan-'));
+    const secrets = (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf');
+    const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
+    if (netrc.length > 0)
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'netrc'), renderNetrc(netrc), { mode: 0o600 });
+    const secretsNeeded = tokens.length > 0 || netrc.length > 0;
+    if (secretsNeeded)
+        await (0,promises_namespaceObject.writeFile)(secrets, renderSecretsConf(tokens, netrc.length > 0 ? (0,external_node_path_namespaceObject.join)(dir, 'netrc') : undefined), { mode: 0o600 });
+    const user = (0,external_node_os_namespaceObject.userInfo)().username;
+    const confPath = nixConfPath(env);
+    const block = renderManagedBlock({
+        substituters,
+        trustedPublicKeys: keys,
+        extraPlatforms: [],
+        trustedUsers: user === 'root' ? [] : [user],
+        secretsFile: secretsNeeded ? secrets : undefined,
+        extraConfig: inputs.extraNixConfig
+    });
+    const restore = async () => {
+        await writeManagedBlock(confPath, undefined);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        await restartDaemonIfRunning();
+    };
+    try {
+        await writeManagedBlock(confPath, block);
+        info(`Wrote the planner's evaluation settings to ${confPath}${substituters.length > 0 ? ` (pull caches: ${substituters.join(' ')})` : ''}${tokens.length > 0 ? ', with the github.com token in a 0600 file' : ''}; they are removed when the plan is done`);
+        if (await restartDaemonIfRunning())
+            info('Restarted nix-daemon to load them');
+    }
+    catch (error) {
+        await restore().catch(() => undefined);
+        throw error;
+    }
+    return { restore };
+}
+
 ;// CONCATENATED MODULE: ./src/action/nix-install.ts
 
 
 
 
-const NIX_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
+/** Where the multi-user installer links nix: the default profile, for every user. */
+const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
 async function installedNixVersion(env = process.env) {
     try {
         const { stdout } = await process_run('nix', ['--version'], { env });
@@ -31802,19 +32408,33 @@ function installerArgs(extraConfFile, hasSystemd, cpus) {
         args.push('--no-daemon');
     return args;
 }
+/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
+function nixProfileBin(multiUser, home) {
+    return multiUser ? MULTI_USER_PROFILE_BIN : (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin');
+}
+async function hasSystemd() {
+    return (0,promises_namespaceObject.stat)('/run/systemd/system').then(info => info.isDirectory(), () => false);
+}
 /**
- * Downloads and runs the official installer for a pinned version, retrying the download.
- * `extraConf` is written before the daemon first starts, so no restart is needed.
+ * Downloads and runs the official installer for a pinned version, retrying the download, and
+ * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
+ * daemon first starts, so no restart is needed.
  */
-async function installNix(version, extraConf, cpus, log) {
+async function installNix(version, extraConf, cpus, log, options) {
     const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
     const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
     const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
     await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await process_run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, installerUrl(version)]);
-    const hasSystemd = await process_run('test', ['-d', '/run/systemd/system']).then(() => true, () => false);
-    log(`running the Nix ${version} installer (${hasSystemd ? 'multi-user' : 'single-user'})`);
-    await process_run('sh', [script, ...installerArgs(confFile, hasSystemd, cpus)], { env: { ...process.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    await process_run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
+    const multiUser = options.multiUser ?? (await hasSystemd());
+    log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
+    await process_run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    // The single-user installer links nix into the user's own profile, not the default one.
+    const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
+    const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
+    if (!found)
+        throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
+    return bin;
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
@@ -31828,14 +32448,21 @@ function isValidCacheName(name) {
 function fail(name, message) {
     throw new Error(`input ${name}: ${message}`);
 }
+// By code point rather than a regular expression with control characters in it.
+function hasControl(text) {
+    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The planner's inputs, checked before anything runs. */
-function parsePlanInputs(read) {
+function parsePlanInputs(read, cores = 1) {
     const text = (name) => read(name).trim();
     const flake = text('flake') || '.';
     if (/\s/.test(flake))
         fail('flake', `"${flake}" contains spaces`);
-    const hosts = read('hosts').split(/[\s,]+/).filter(h => h !== '');
+    const hosts = read('hosts')
+        .split(/[\s,]+/)
+        .filter(h => h !== '');
     for (const host of hosts)
         if (!/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(host))
             fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
@@ -31861,7 +32488,36 @@ function parsePlanInputs(read) {
     const nixVersion = text('nix-version') || '2.35.1';
     if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion))
         fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`);
-    return { nixVersion, flake, hosts, cachix, cachixAuthToken: text('cachix-auth-token') || undefined, cachixUrl, runners, skipCached: skip === 'true' };
+    const evalJobsText = text('eval-jobs');
+    if (evalJobsText !== '' && !/^[1-9]\d*$/.test(evalJobsText))
+        fail('eval-jobs', `"${evalJobsText}" is not a positive whole number`);
+    const evalJobs = evalJobsText === '' ? cores : Number(evalJobsText);
+    const attributes = read('attributes')
+        .split(/[\s,]+/)
+        .filter(a => a !== '');
+    for (const attribute of attributes)
+        if (!ATTRIBUTE_PATH.test(attribute))
+            fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+    const githubToken = text('github-token') || undefined;
+    if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
+        fail('github-token', 'contains white space or a control character: paste the secret alone');
+    const extraNixConfig = read('extra-nix-config');
+    for (const line of extraNixConfig.split('\n')) {
+        const trimmed = line.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            continue;
+        if (hasControl(trimmed.replace(/\t/g, ' ')))
+            fail('extra-nix-config', 'contains a control character: type it as plain text');
+        if (!/^[A-Za-z0-9-]+\s*=/.test(trimmed) && !/^!?include\s+\S/.test(trimmed))
+            fail('extra-nix-config', `line "${trimmed}" is not "name = value"`);
+    }
+    const extraPullCaches = read('extra-pull-caches')
+        .split(/[\s,]+/)
+        .filter(c => c !== '');
+    for (const name of extraPullCaches)
+        if (!isValidCacheName(name))
+            fail('extra-pull-caches', `"${name}" is not a Cachix cache name`);
+    return { githubToken, extraNixConfig, extraPullCaches, attributes, evalJobs, nixVersion, flake, hosts, cachix, cachixAuthToken: text('cachix-auth-token') || undefined, cachixUrl, runners, skipCached: skip === 'true' };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
@@ -31883,6 +32539,19 @@ function planMatrix(hosts, cachedOutPaths, runners, only = []) {
     }
     return plan;
 }
+/** One row per pre-warm attribute not yet cached, marked as an attribute row, for its system's runner. */
+function planAttributes(attributes, cachedOutPaths, runners) {
+    const plan = { rows: [], cached: [], unmapped: [] };
+    for (const attribute of attributes) {
+        if (cachedOutPaths.has(attribute.outPath))
+            plan.cached.push(attribute.name);
+        else if (runners[attribute.system] === undefined)
+            plan.unmapped.push(attribute.name);
+        else
+            plan.rows.push({ attribute: attribute.name, system: attribute.system, runner: runners[attribute.system], kind: 'attribute' });
+    }
+    return plan;
+}
 
 ;// CONCATENATED MODULE: ./src/plan/main.ts
 
@@ -31894,51 +32563,100 @@ function planMatrix(hosts, cachedOutPaths, runners, only = []) {
 
 
 
+
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function main_run() {
+    let restoreNix;
     try {
-        const token = getInput('cachix-auth-token').trim();
-        if (token !== '')
-            core_setSecret(token);
-        const inputs = parsePlanInputs(name => getInput(name));
-        if ((await installedNixVersion()) === undefined) {
-            await group('Install Nix', () => installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', (0,external_node_os_namespaceObject.availableParallelism)(), line => info(line)));
-            addPath(NIX_PROFILE_BIN);
-            process.env.PATH = `${NIX_PROFILE_BIN}:${process.env.PATH ?? ''}`;
+        for (const secret of ['cachix-auth-token', 'github-token']) {
+            const value = getInput(secret).trim();
+            if (value !== '')
+                core_setSecret(value);
         }
-        const hosts = await group('Evaluate hosts', async () => {
-            const found = await allHostOutputs(inputs.flake, process.env);
-            for (const h of found)
-                info(`${h.name} (${h.system}): ${h.outPath}`);
-            const unknown = inputs.hosts.filter(h => !found.some(f => f.name === h));
+        const inputs = parsePlanInputs(name => getInput(name), (0,external_node_os_namespaceObject.availableParallelism)());
+        if ((await installedNixVersion()) === undefined) {
+            const bin = await group('Install Nix', () => installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', (0,external_node_os_namespaceObject.availableParallelism)(), line => info(line), { env: childEnv() }));
+            addPath(bin);
+            process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+        }
+        restoreNix = (await group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore;
+        const { hosts, failed } = await group('Evaluate hosts', async () => {
+            const names = await configurationNames(inputs.flake, process.env);
+            const unknown = inputs.hosts.filter(h => !names.includes(h));
             if (unknown.length > 0)
-                throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${found.map(f => f.name).join(', ')})`);
-            return found;
+                throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${names.join(', ')})`);
+            // A host left out by `hosts` is never evaluated.
+            const wanted = inputs.hosts.length > 0 ? names.filter(n => inputs.hosts.includes(n)) : names;
+            const started = Date.now();
+            const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
+                if ('error' in done)
+                    info(`${done.name}: does not evaluate`);
+                else
+                    info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
+            });
+            info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
+            return { hosts: outcome.evaluated, failed: outcome.failed };
         });
+        const prewarm = inputs.attributes.length === 0
+            ? { evaluated: [], failed: [] }
+            : await group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, done => {
+                if ('error' in done)
+                    info(`${done.name}: does not evaluate`);
+                else
+                    info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
+            }));
+        failed.push(...prewarm.failed);
+        const findings = failed.map(f => ({ level: 'error', message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}` }));
+        for (const finding of findings)
+            error(finding.message);
         const cached = new Set();
         if (inputs.skipCached && inputs.cachix) {
             const client = new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: inputs.cachix, authToken: inputs.cachixAuthToken });
             await group('Check the cache', async () => {
-                const missing = await client.missingHashes(hosts.map(h => hashPart(h.outPath)));
-                for (const h of hosts)
-                    if (!missing.has(hashPart(h.outPath)))
+                // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
+                const walks = await walkEach(client, [...hosts, ...prewarm.evaluated].map(h => h.outPath));
+                for (const h of hosts) {
+                    const walk = walks.get(h.outPath);
+                    if (walk === undefined)
+                        continue;
+                    if (walk.complete)
                         cached.add(h.outPath);
-                info(`${cached.size} of ${hosts.length} toplevels are already in ${inputs.cachix}`);
+                    info(`${h.name}: ${describeWalk(h.outPath, walk)}`);
+                }
+                for (const a of prewarm.evaluated) {
+                    const walk = walks.get(a.outPath);
+                    if (walk?.complete)
+                        cached.add(a.outPath);
+                    if (walk)
+                        info(`${a.name}: ${describeWalk(a.outPath, walk)}`);
+                }
+                info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
             });
         }
         const plan = planMatrix(hosts, cached, inputs.runners, inputs.hosts);
+        const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners);
         for (const name of plan.unmapped)
             warning(`host ${name} has a system with no runner: it is left out of the matrix`);
-        setOutput('matrix', JSON.stringify({ include: plan.rows }));
+        for (const name of attributePlan.unmapped)
+            warning(`attribute ${name} has a system with no runner: it is left out of the matrix`);
+        setOutput('matrix', JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }));
         setOutput('hosts', JSON.stringify(plan.rows.map(r => r.host)));
-        setOutput('any', String(plan.rows.length > 0));
+        setOutput('attributes', JSON.stringify(attributePlan.rows.map(r => r.attribute)));
+        setOutput('any', String(plan.rows.length + attributePlan.rows.length > 0));
         setOutput('cached-hosts', JSON.stringify(plan.cached));
-        await summary
-            .addRaw(`## nix-cachix-build plan\n\n${plan.rows.length === 0 ? 'Nothing to build: every host is cached.' : plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``).join('\n')}\n${plan.cached.length > 0 ? `\nAlready cached: ${plan.cached.join(', ')}\n` : ''}`)
-            .write();
+        setOutput('cached-attributes', JSON.stringify(attributePlan.cached));
+        setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)));
+        setOutput('findings', JSON.stringify(findings));
+        // What a build job on the head passes to diff-base, so the base is evaluated once, here.
+        setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.filter(h => inputs.hosts.length === 0 || inputs.hosts.includes(h.name)).map(h => [h.name, h.outPath]))));
+        await summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write();
     }
     catch (error) {
         setFailed(errorMessage(error));
+    }
+    finally {
+        await restoreNix?.().catch((error) => warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`));
     }
 }
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9055:
+/***/ 6395:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28378,6 +28378,8 @@ module.exports = {
 __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runPost)
 });
+
+// UNUSED EXPORTS: cleanUp
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -31332,9 +31334,37 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/util/process.ts
 
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function process_childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
 /** Runs a program with an argument array (never a shell) and returns its output. */
 async function process_run(command, args, options = {}) {
-    const spawnOptions = { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const spawnOptions = { env: process_childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
     const stderr = [];
@@ -31365,7 +31395,10 @@ class CommandError extends Error {
 }
 /** The last non-empty line, which is where Nix and most tools put the actual error. */
 function lastLine(text) {
-    const lines = text.split('\n').map(l => l.trim()).filter(l => l !== '');
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
 function errorMessage(error) {
@@ -31385,6 +31418,10 @@ function chunks(items, size) {
     for (let i = 0; i < items.length; i += size)
         out.push(items.slice(i, i + size));
     return out;
+}
+/** What was thrown, as an Error (a rejection can carry anything). */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
@@ -31471,7 +31508,7 @@ function toHex(digest) {
     return Buffer.from(digest).toString('hex');
 }
 /** Any accepted form, normalised to `sha256:<nix32>`. */
-function hash_normaliseNixHash(text) {
+function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
@@ -31479,7 +31516,7 @@ function hash_normaliseNixHash(text) {
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
-function store_path_parseStorePath(path) {
+function parseStorePath(path) {
     const prefix = `${STORE_DIR}/`;
     if (!path.startsWith(prefix))
         throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
@@ -31494,11 +31531,11 @@ function parseBaseName(baseName) {
     return { hash, name };
 }
 function baseName(path) {
-    store_path_parseStorePath(path);
+    parseStorePath(path);
     return path.slice(STORE_DIR.length + 1);
 }
 function hashPart(path) {
-    return store_path_parseStorePath(path).hash;
+    return parseStorePath(path).hash;
 }
 function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
@@ -31535,12 +31572,12 @@ function parsePathInfoJson(json) {
     }
     const infos = [];
     for (const [path, entry] of entries) {
-        if (entry === null || entry.valid === false || entry.narHash === undefined)
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
             continue;
         const deriver = entry.deriver;
         infos.push({
             path,
-            narHash: hash_normaliseNixHash(String(entry.narHash)),
+            narHash: normaliseNixHash(entry.narHash),
             narSize: Number(entry.narSize),
             references: (entry.references ?? []).map(fullPath).sort(),
             deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
@@ -31602,7 +31639,7 @@ class NixStore {
     }
     /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
     dumpNar(path) {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (chunk) => {
             stderr += chunk.toString('utf8');
@@ -31611,6 +31648,8 @@ class NixStore {
             child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
             child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
         });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
         return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
     }
 }
@@ -31677,15 +31716,16 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
 const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
 /**
- * One HTTP exchange with node:http. Unlike fetch, a Buffer body is written as it is, not
- * copied first, which matters for 32 MiB parts.
+ * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
+ * copied first, which matters for multi-MiB parts.
  */
 function sendHttp(method, url, headers, body, timeoutMs, signal) {
     return new Promise((resolve, reject) => {
         const target = new URL(url);
         const secure = target.protocol === 'https:';
-        const payload = typeof body === 'string' ? Buffer.from(body) : body;
-        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(payload?.length ?? 0) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -31702,11 +31742,94 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         });
         request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
         request.on('error', reject);
-        request.end(payload);
+        // Written without waiting for drain: the pieces are already in memory, and the socket
+        // takes them in order.
+        for (const piece of pieces)
+            request.write(piece);
+        request.end();
     });
 }
 
+;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+
+
+function renderNarInfo(info) {
+    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+    if (info.fileHash !== undefined)
+        lines.push(`FileHash: ${info.fileHash}`);
+    if (info.fileSize !== undefined)
+        lines.push(`FileSize: ${info.fileSize}`);
+    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+    if (info.deriver !== undefined)
+        lines.push(`Deriver: ${info.deriver}`);
+    for (const sig of info.sigs)
+        lines.push(`Sig: ${sig}`);
+    if (info.ca !== undefined)
+        lines.push(`CA: ${info.ca}`);
+    // Nix requires a newline after every line, the last one included.
+    return `${lines.join('\n')}\n`;
+}
+function parseNarInfo(text) {
+    const fields = new Map();
+    const sigs = [];
+    for (const line of text.split('\n')) {
+        if (line === '')
+            continue;
+        const colon = line.indexOf(':');
+        if (colon < 1 || line[colon + 1] !== ' ')
+            throw new Error(`narinfo line "${line}" is not "Key: value"`);
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 2);
+        if (key === 'Sig')
+            sigs.push(value);
+        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
+            throw new Error(`narinfo has a second ${key} line`);
+        }
+        else
+            fields.set(key, value);
+    }
+    const required = (key) => {
+        const value = fields.get(key);
+        if (value === undefined || value === '')
+            throw new Error(`narinfo has no ${key}`);
+        return value;
+    };
+    const storePath = required('StorePath');
+    parseStorePath(storePath);
+    const narSize = Number(required('NarSize'));
+    if (!Number.isSafeInteger(narSize) || narSize <= 0)
+        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
+    const fileSizeText = fields.get('FileSize');
+    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
+    const deriver = fields.get('Deriver');
+    return {
+        storePath,
+        url: required('URL'),
+        // An absent Compression means bzip2 to Nix.
+        compression: (fields.get('Compression') || 'bzip2'),
+        fileHash: fields.get('FileHash'),
+        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
+        narHash: normaliseNixHash(required('NarHash')),
+        narSize,
+        references,
+        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
+        sigs,
+        ca: fields.get('CA')
+    };
+}
+/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
+function fingerprint(storePath, narHash, narSize, references) {
+    if (narSize <= 0)
+        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
+    const refs = references.map(fullPath).sort();
+    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+}
+function narInfoFingerprint(info) {
+    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -31759,6 +31882,18 @@ class CachixClient {
         }
         return missing;
     }
+    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+    async narinfo(hash, signal) {
+        try {
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal });
+            return parseNarInfo(response.body.toString('utf8'));
+        }
+        catch (error) {
+            if (error instanceof CachixError && error.status === 404)
+                return undefined;
+            throw error;
+        }
+    }
     async createUpload(compression, signal) {
         const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
         return json(response);
@@ -31788,7 +31923,7 @@ class CachixClient {
         await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
-        const headers = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers };
+        const headers = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers };
         // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
         if (!request.anonymous)
             headers.Authorization = `Bearer ${this.token}`;
@@ -31887,8 +32022,8 @@ function sleep(ms, signal) {
 
 ;// CONCATENATED MODULE: ./src/push/byte-budget.ts
 /**
- * A weighted semaphore over bytes held in memory. Every upload reserves the buffer it is
- * about to fill, so the sum of part buffers across all concurrent uploads stays bounded.
+ * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
+ * fills, so the sum of part buffers across all concurrent uploads stays bounded.
  */
 class ByteBudget {
     capacity;
@@ -31898,20 +32033,48 @@ class ByteBudget {
         this.capacity = capacity;
         this.available = capacity;
     }
-    async acquire(bytes) {
+    /** Waits until `bytes` (at most the capacity) are free, or rejects when `signal` aborts. */
+    async acquire(bytes, signal) {
         const want = Math.min(bytes, this.capacity);
+        signal?.throwIfAborted();
         if (this.waiters.length === 0 && this.available >= want) {
             this.available -= want;
-            return;
+            return want;
         }
-        await new Promise(resolve => this.waiters.push({ bytes: want, resolve }));
+        await new Promise((resolve, reject) => {
+            const waiter = {
+                bytes: want,
+                resolve: () => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve();
+                }
+            };
+            const onAbort = () => {
+                const index = this.waiters.indexOf(waiter);
+                if (index >= 0)
+                    this.waiters.splice(index, 1);
+                // A waiter behind this one may fit now.
+                this.grant();
+                reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.waiters.push(waiter);
+        });
+        return want;
     }
     /** Takes bytes without waiting (may overdraw), for a buffer that is already being filled. */
     take(bytes) {
         this.available -= bytes;
     }
     release(bytes) {
-        this.available += Math.min(bytes, this.capacity);
+        this.available += bytes;
+        this.grant();
+    }
+    /** Bytes free right now (negative while overdrawn). */
+    get free() {
+        return this.available;
+    }
+    grant() {
         while (this.waiters.length > 0 && this.available >= this.waiters[0].bytes) {
             const next = this.waiters.shift();
             if (!next)
@@ -31922,88 +32085,181 @@ class ByteBudget {
     }
 }
 
+;// CONCATENATED MODULE: ./src/push/knobs.ts
+function storeRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+    if (root !== '' && !root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
+    return root.replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
+    if (value !== '' && value !== 'process')
+        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
+    return value === 'process';
+}
+function heartbeatMs(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
+    if (text === undefined || text === '')
+        return 60_000;
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds < 1)
+        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
+    if (value !== '' && value !== 'nix-store')
+        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
+    return value === 'nix-store';
+}
+function diskRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
+    if (root === '')
+        return '/';
+    if (!root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
+    return root;
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/nar.ts
 
 
-function renderNarInfo(info) {
-    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
-    if (info.fileHash !== undefined)
-        lines.push(`FileHash: ${info.fileHash}`);
-    if (info.fileSize !== undefined)
-        lines.push(`FileSize: ${info.fileSize}`);
-    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
-    if (info.deriver !== undefined)
-        lines.push(`Deriver: ${info.deriver}`);
-    for (const sig of info.sigs)
-        lines.push(`Sig: ${sig}`);
-    if (info.ca !== undefined)
-        lines.push(`CA: ${info.ca}`);
-    // Nix requires a newline after every line, the last one included.
-    return `${lines.join('\n')}\n`;
+
+
+const PADDING = Buffer.alloc(8);
+const SLASH = Buffer.from('/');
+/** NAR token framing: u64le length, bytes, zero padding to 8. */
+function nar_frame(bytes) {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(bytes.length));
+    const pad = (8 - (bytes.length % 8)) % 8;
+    return pad === 0 ? [length, bytes] : [length, bytes, PADDING.subarray(0, pad)];
 }
-function parseNarInfo(text) {
-    const fields = new Map();
-    const sigs = [];
-    for (const line of text.split('\n')) {
-        if (line === '')
-            continue;
-        const colon = line.indexOf(':');
-        if (colon < 1 || line[colon + 1] !== ' ')
-            throw new Error(`narinfo line "${line}" is not "Key: value"`);
-        const key = line.slice(0, colon);
-        const value = line.slice(colon + 2);
-        if (key === 'Sig')
-            sigs.push(value);
-        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
-            throw new Error(`narinfo has a second ${key} line`);
-        }
-        else
-            fields.set(key, value);
+const TOKENS = new Map();
+function token(text) {
+    let cached = TOKENS.get(text);
+    if (!cached) {
+        cached = Buffer.concat(nar_frame(Buffer.from(text)));
+        TOKENS.set(text, cached);
     }
-    const required = (key) => {
-        const value = fields.get(key);
-        if (value === undefined || value === '')
-            throw new Error(`narinfo has no ${key}`);
-        return value;
-    };
-    const storePath = required('StorePath');
-    parseStorePath(storePath);
-    const narSize = Number(required('NarSize'));
-    if (!Number.isSafeInteger(narSize) || narSize <= 0)
-        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
-    const fileSizeText = fields.get('FileSize');
-    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
-    const deriver = fields.get('Deriver');
-    return {
-        storePath,
-        url: required('URL'),
-        // An absent Compression means bzip2 to Nix.
-        compression: (fields.get('Compression') || 'bzip2'),
-        fileHash: fields.get('FileHash'),
-        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
-        narHash: normaliseNixHash(required('NarHash')),
-        narSize,
-        references,
-        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
-        sigs,
-        ca: fields.get('CA')
-    };
+    return cached;
 }
-/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
-function fingerprint(storePath, narHash, narSize, references) {
-    if (narSize <= 0)
-        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
-    const refs = references.map(fullPath).sort();
-    return `1;${storePath};${hash_normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+async function put(sink, ...pieces) {
+    for (const piece of pieces) {
+        const wait = sink.add(piece);
+        if (wait)
+            await wait;
+    }
 }
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+// Files up to this size are read in one synchronous call: store files were just written and
+// sit in the page cache, and three trips through the thread pool (open, read, close) cost far
+// more than the read itself (most files of a store path are this small).
+const SMALL_FILE = 64 * 1024;
+async function entry(path, sink) {
+    const stat = (0,external_node_fs_namespaceObject.lstatSync)(path);
+    await put(sink, token('('), token('type'));
+    if (stat.isSymbolicLink()) {
+        await put(sink, token('symlink'), token('target'), ...nar_frame((0,external_node_fs_namespaceObject.readlinkSync)(path, { encoding: 'buffer' })));
+    }
+    else if (stat.isFile() && stat.size <= SMALL_FILE) {
+        await put(sink, token('regular'));
+        if (stat.mode & 0o100)
+            await put(sink, token('executable'), token(''));
+        const contents = (0,external_node_fs_namespaceObject.readFileSync)(path);
+        // A file that changed size while being read cannot be serialised faithfully.
+        if (contents.length !== stat.size)
+            throw new Error(`${path.toString()} changed size while being read`);
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(stat.size));
+        const pad = (8 - (stat.size % 8)) % 8;
+        await put(sink, token('contents'), length, contents, PADDING.subarray(0, pad));
+    }
+    else if (stat.isFile()) {
+        await put(sink, token('regular'));
+        // Only the owner's execute bit counts, as in Nix.
+        if (stat.mode & 0o100)
+            await put(sink, token('executable'), token(''));
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(stat.size));
+        await put(sink, token('contents'), length);
+        const handle = await (0,promises_namespaceObject.open)(path, 'r');
+        try {
+            await sink.addFile(handle, stat.size, path.toString());
+        }
+        finally {
+            await handle.close();
+        }
+        const pad = (8 - (stat.size % 8)) % 8;
+        if (pad > 0)
+            await put(sink, PADDING.subarray(0, pad));
+    }
+    else if (stat.isDirectory()) {
+        await put(sink, token('directory'));
+        // Nix orders entries by their bytes (std::map<std::string>), not by locale.
+        const names = (0,external_node_fs_namespaceObject.readdirSync)(path, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
+        for (const name of names) {
+            await put(sink, token('entry'), token('('), token('name'), ...nar_frame(name), token('node'));
+            // Buffer paths: a name need not be valid UTF-8.
+            await entry(Buffer.concat([path, SLASH, name]), sink);
+            await put(sink, token(')'));
+        }
+    }
+    else {
+        throw new Error(`${path.toString()} has a file type NAR cannot hold`);
+    }
+    await put(sink, token(')'));
+}
+/**
+ * Writes the NAR serialisation of a file system tree, as `nix-store --dump` writes it, into
+ * `sink`, in this process: no program start per store path. Callers check the result against
+ * narHash.
+ */
+async function writeNar(path, sink) {
+    await put(sink, token('nix-archive-1'));
+    await entry(Buffer.from(path), sink);
+}
+/** Reads exactly `size` bytes of `handle` into `target` at `offset`, from file position `position`. */
+async function readExactly(handle, target, offset, size, position, path) {
+    for (let done = 0; done < size;) {
+        const { bytesRead } = await handle.read(target, offset + done, size - done, position + done);
+        // A file that changed size while being read cannot be serialised faithfully.
+        if (bytesRead === 0)
+            throw new Error(`${path} changed size while being read`);
+        done += bytesRead;
+    }
+}
+const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
+/** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
+function narStream(path) {
+    const out = new PassThrough({ highWaterMark: FILE_CHUNK });
+    const write = (bytes) => {
+        if (out.destroyed)
+            return Promise.reject(new Error('the NAR stream was closed'));
+        if (out.write(bytes))
+            return undefined;
+        return drainedOrClosed(out);
+    };
+    const sink = {
+        add: bytes => write(Buffer.from(bytes)),
+        addFile: async (handle, size, file) => {
+            for (let position = 0; position < size; position += FILE_CHUNK) {
+                const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - position));
+                await readExactly(handle, buffer, 0, buffer.length, position, file);
+                const wait = write(buffer);
+                if (wait)
+                    await wait;
+            }
+        }
+    };
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/nix/signing.ts
@@ -32066,150 +32322,533 @@ function parsePublicKey(text) {
     return { name: text.slice(0, colon), key };
 }
 
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/util/stream.ts
+/** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
+function stream_drainedOrClosed(stream) {
+    return new Promise(resolve => {
+        const resume = () => {
+            stream.off('drain', resume);
+            stream.off('close', resume);
+            resolve();
+        };
+        stream.on('drain', resume);
+        stream.on('close', resume);
+    });
+}
 
-
-const FLUSH_BYTES = 256 * 1024;
-const FILE_CHUNK = 1024 * 1024;
-const PADDING = Buffer.alloc(8);
-const SLASH = Buffer.from('/');
-/** NAR token framing: u64le length, bytes, zero padding to 8. */
-function nar_frame(bytes) {
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64LE(BigInt(bytes.length));
-    const pad = (8 - (bytes.length % 8)) % 8;
-    return pad === 0 ? [length, bytes] : [length, bytes, PADDING.subarray(0, pad)];
-}
-const TOKENS = new Map();
-function token(text) {
-    let cached = TOKENS.get(text);
-    if (!cached) {
-        cached = Buffer.concat(nar_frame(Buffer.from(text)));
-        TOKENS.set(text, cached);
-    }
-    return cached;
-}
-/** Gathers small pieces so the stream carries few, large chunks. */
-class Batcher {
-    pieces = [];
-    size = 0;
-    add(...pieces) {
-        for (const piece of pieces) {
-            this.pieces.push(piece);
-            this.size += piece.length;
-        }
-    }
-    get full() {
-        return this.size >= FLUSH_BYTES;
-    }
-    take() {
-        if (this.size === 0)
-            return undefined;
-        const out = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.size);
-        this.pieces = [];
-        this.size = 0;
-        return out;
-    }
-}
-async function* entry(path, out) {
-    const stat = await (0,promises_namespaceObject.lstat)(path);
-    out.add(token('('), token('type'));
-    if (stat.isSymbolicLink()) {
-        out.add(token('symlink'), token('target'), ...nar_frame(await (0,promises_namespaceObject.readlink)(path, { encoding: 'buffer' })));
-    }
-    else if (stat.isFile()) {
-        out.add(token('regular'));
-        // Only the owner's execute bit counts, as in Nix.
-        if (stat.mode & 0o100)
-            out.add(token('executable'), token(''));
-        out.add(token('contents'));
-        const length = Buffer.alloc(8);
-        length.writeBigUInt64LE(BigInt(stat.size));
-        out.add(length);
-        const handle = await (0,promises_namespaceObject.open)(path, 'r');
-        try {
-            let read = 0;
-            while (read < stat.size) {
-                const want = Math.min(FILE_CHUNK, stat.size - read);
-                const buffer = Buffer.allocUnsafe(want);
-                const { bytesRead } = await handle.read(buffer, 0, want, read);
-                if (bytesRead === 0)
-                    break;
-                read += bytesRead;
-                out.add(bytesRead === want ? buffer : buffer.subarray(0, bytesRead));
-                if (out.full)
-                    yield out.take();
-            }
-            // A file that changed size while being read cannot be serialised faithfully.
-            if (read !== stat.size)
-                throw new Error(`${path.toString()} changed size while being read`);
-        }
-        finally {
-            await handle.close();
-        }
-        const pad = (8 - (stat.size % 8)) % 8;
-        if (pad > 0)
-            out.add(PADDING.subarray(0, pad));
-    }
-    else if (stat.isDirectory()) {
-        out.add(token('directory'));
-        // Nix orders entries by their bytes (std::map<std::string>), not by locale.
-        const names = (await (0,promises_namespaceObject.readdir)(path, { encoding: 'buffer' })).sort(Buffer.compare);
-        for (const name of names) {
-            out.add(token('entry'), token('('), token('name'), ...nar_frame(name), token('node'));
-            // Buffer paths: a name need not be valid UTF-8.
-            yield* entry(Buffer.concat([path, SLASH, name]), out);
-            out.add(token(')'));
-            if (out.full)
-                yield out.take();
-        }
-    }
-    else {
-        throw new Error(`${path.toString()} has a file type NAR cannot hold`);
-    }
-    out.add(token(')'));
-    if (out.full)
-        yield out.take();
-}
-async function* archive(path) {
-    const out = new Batcher();
-    out.add(token('nix-archive-1'));
-    yield* entry(Buffer.from(path), out);
-    const rest = out.take();
-    if (rest)
-        yield rest;
-}
+;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
 /**
- * The NAR serialisation of a file system tree, as `nix-store --dump` writes it, produced in
- * this process: no program start per store path. Callers check the result against narHash.
+ * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
+ * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
+ * leave hundreds of MiB of garbage behind it between collections.
  */
-function narStream(path) {
-    return external_node_stream_.Readable.from(archive(path), { objectMode: false, highWaterMark: FLUSH_BYTES });
+class BufferPool {
+    size;
+    keep;
+    free = [];
+    constructor(size, keep) {
+        this.size = size;
+        this.keep = keep;
+    }
+    /** A buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
+    take(bytes) {
+        if (bytes === this.size)
+            return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+        return Buffer.allocUnsafe(bytes);
+    }
+    /** Hands a buffer back once nothing reads it any more. */
+    give(buffer) {
+        if (buffer.length === this.size && buffer.byteOffset === 0 && this.free.length < this.keep)
+            this.free.push(buffer);
+    }
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+
+
+
+
+// node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
+const zstd = external_node_zlib_;
+// zlib hands its output back in chunks of this size, one trip between the pool and the main
+// thread each: at its 16 KiB default a frame takes hundreds of trips (measured: 40% more CPU).
+const MAX_OUTPUT_CHUNK = 1024 * 1024;
+/** One independent zstd frame of `data`, compressed on the libuv thread pool. */
+function compressFrame(data, level) {
+    const compress = zstd.zstdCompress;
+    const levelParam = zstd.constants.ZSTD_c_compressionLevel;
+    if (compress === undefined || levelParam === undefined)
+        return Promise.reject(new Error('this Node has no zstd in node:zlib'));
+    return new Promise((resolve, reject) => {
+        compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)));
+    });
+}
+let engine;
+/**
+ * Which zstd compresses: node:zlib's, when it exists and two frames of it, concatenated,
+ * decompress with the zstd tool to the same bytes; otherwise the zstd program. Decided
+ * once per process, since the API is marked experimental upstream.
+ */
+function zstd_in_process_zstdEngine() {
+    engine ??= checkInProcessZstd();
+    return engine;
+}
+async function checkInProcessZstd() {
+    if (forcedZstdProcess())
+        return { kind: 'process', reason: 'NIX_CACHIX_BUILD_ZSTD=process' };
+    if (zstd.zstdCompress === undefined)
+        return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
+    try {
+        const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
+        const frames = Buffer.concat([await compressFrame(sample.subarray(0, 40_000), 2), await compressFrame(sample.subarray(40_000), 2)]);
+        const roundTrip = await decompressWithTool(frames);
+        if (!roundTrip.equals(sample))
+            return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' };
+        return { kind: 'in-process' };
+    }
+    catch (error) {
+        return { kind: 'process', reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}` };
+    }
+}
+function decompressWithTool(data) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        const out = [];
+        child.stdout.on('data', (chunk) => out.push(chunk));
+        child.stdin.on('error', () => undefined);
+        child.on('error', reject);
+        child.on('close', code => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`zstd -d exited ${code}`))));
+        child.stdin.end(data);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/push/compressor.ts
 
 
+
+
+
+
+
+/** NAR bytes per independent zstd frame; Nix 2.35 itself writes 16 MiB frames. */
+const FRAME_BYTES = 4 * 1024 * 1024;
+const poolThreads = Math.min(4, Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)()));
+// Frames compressing at once across all uploads: the libuv pool has four threads.
+const compressionSlots = new ByteBudget(poolThreads);
+/** NAR bytes held in frames being filled or compressed, across all uploads of this process. */
+const frameMemory = new ByteBudget(poolThreads * FRAME_BYTES);
+/** Full-size frame buffers, reused: frameMemory bounds how many exist. */
+const framePool = new BufferPool(FRAME_BYTES, poolThreads + 1);
 function compressorArgs(method, level) {
     // -T0: as many threads as cores, so one large NAR still uses the whole machine.
     return method === 'zstd' ? ['zstd', ['-q', '-c', `-${level}`, '-T0']] : ['xz', ['-c', `-${level}`, '-T0']];
 }
-/** The zstd or xz program as a stream stage; both are on every GitHub runner image. */
-function startCompressor(method, level) {
-    const [command, args] = compressorArgs(method, level);
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-        stderr += chunk.toString('utf8');
-    });
-    child.stdin.on('error', () => undefined);
-    const done = new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
-        child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
-    });
-    return { input: child.stdin, output: child.stdout, done, kill: () => child.kill('SIGKILL') };
+/** Which compressor `openCompressor` uses for `method` in this process. */
+async function compressorName(method) {
+    if (method === 'xz')
+        return 'xz process';
+    const engine = await zstdEngine();
+    return engine.kind === 'in-process' ? 'node:zlib zstd, parallel frames' : `zstd process (${engine.reason})`;
+}
+/**
+ * zstd runs in process where Node has it: each frame compresses on the thread pool as an
+ * independent zstd frame, several at once, emitted in order (concatenated frames are one valid
+ * zstd stream). Otherwise, and for xz, the zstd or xz program does it.
+ */
+async function openCompressor(method, level, output, signal) {
+    if (method === 'zstd' && (await zstd_in_process_zstdEngine()).kind === 'in-process')
+        return new ParallelZstdFrames(level, output, signal);
+    return new CompressorProcess(method, level, output);
+}
+class ParallelZstdFrames {
+    level;
+    output;
+    signal;
+    pending = [];
+    stopped = false;
+    constructor(level, output, signal) {
+        this.level = level;
+        this.output = output;
+        this.signal = signal;
+    }
+    async consume(frame) {
+        const compressed = (async () => {
+            try {
+                await compressionSlots.acquire(1, this.signal);
+                try {
+                    return await compressFrame(frame.bytes, this.level);
+                }
+                finally {
+                    compressionSlots.release(1);
+                }
+            }
+            finally {
+                frame.release();
+                frame.recycle();
+            }
+        })();
+        // Handled at once: a frame behind a failed one is never awaited.
+        compressed.catch(() => undefined);
+        this.pending.push({ compressed });
+        while (this.pending.length >= poolThreads)
+            await this.emitOldest();
+    }
+    async end() {
+        while (this.pending.length > 0)
+            await this.emitOldest();
+    }
+    async abort() {
+        this.stopped = true;
+        const left = this.pending.splice(0);
+        await Promise.allSettled(left.map(p => p.compressed));
+    }
+    async emitOldest() {
+        const oldest = this.pending.shift();
+        if (oldest === undefined || this.stopped)
+            return;
+        await this.output(await oldest.compressed);
+    }
+}
+class CompressorProcess {
+    child;
+    exited;
+    reading;
+    failure;
+    constructor(method, level, output) {
+        const [command, args] = compressorArgs(method, level);
+        // The compressor needs nothing from the environment but PATH, and gets nothing else.
+        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        const child = this.child;
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        child.stdin.on('error', () => undefined);
+        this.exited = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
+            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+        });
+        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.reading = (async () => {
+            for await (const chunk of child.stdout)
+                await output(chunk);
+        })();
+        this.reading.catch((error) => {
+            this.failure ??= asError(error);
+            child.kill('SIGKILL');
+        });
+    }
+    async consume(frame) {
+        if (this.failure !== undefined) {
+            frame.release();
+            frame.recycle();
+            throw this.failure;
+        }
+        // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
+        // as fast as this upload's parts go out, and a reservation held until then would let two
+        // uploads wait on each other (one for part memory, the other for frame memory).
+        const { stdin } = this.child;
+        const room = stdin.write(frame.bytes, () => frame.recycle());
+        frame.release();
+        // Waits while the compressor's input pipe is full, or until it is gone.
+        if (!room && !stdin.destroyed)
+            await stream_drainedOrClosed(stdin);
+        this.throwIfFailed();
+    }
+    throwIfFailed() {
+        if (this.failure !== undefined)
+            throw this.failure;
+    }
+    async end() {
+        this.child.stdin.end();
+        await this.reading;
+        // A compressor that died early ends its output too: its exit status decides.
+        await this.exited;
+    }
+    async abort() {
+        this.child.kill('SIGKILL');
+        await Promise.allSettled([this.reading, this.exited]);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+
+
+const MIN_FRAME = 4 * 1024;
+/**
+ * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
+ * straight into the frame, and each full frame is hashed once and handed to the compressor.
+ * Frames are sized to what is left of the NAR, so a small path holds a small buffer, and
+ * their memory is reserved before they fill.
+ */
+class FrameSink {
+    compressor;
+    narHasher;
+    expectedBytes;
+    signal;
+    frame;
+    filled = 0;
+    reserved = 0;
+    /** NAR bytes written so far. */
+    narSize = 0;
+    constructor(compressor, narHasher, expectedBytes, signal) {
+        this.compressor = compressor;
+        this.narHasher = narHasher;
+        this.expectedBytes = expectedBytes;
+        this.signal = signal;
+    }
+    add(bytes) {
+        if (this.frame !== undefined && this.frame.length - this.filled >= bytes.length) {
+            bytes.copy(this.frame, this.filled);
+            this.filled += bytes.length;
+            this.narSize += bytes.length;
+            return undefined;
+        }
+        return this.addAcrossFrames(bytes);
+    }
+    async addFile(handle, size, path) {
+        for (let position = 0; position < size;) {
+            const frame = await this.room();
+            const take = Math.min(frame.length - this.filled, size - position);
+            await readExactly(handle, frame, this.filled, take, position, path);
+            this.filled += take;
+            this.narSize += take;
+            position += take;
+        }
+    }
+    /** The NAR is complete: the last frame goes to the compressor, which then finishes. */
+    async end() {
+        if (this.frame !== undefined && this.filled > 0)
+            await this.flush();
+        this.dropFrame();
+        await this.compressor.end();
+    }
+    /** Frees the frame being filled (the compressor frees what it was given). */
+    abort() {
+        this.dropFrame();
+    }
+    async addAcrossFrames(bytes) {
+        for (let offset = 0; offset < bytes.length;) {
+            const frame = await this.room();
+            const take = Math.min(frame.length - this.filled, bytes.length - offset);
+            bytes.copy(frame, this.filled, offset, offset + take);
+            this.filled += take;
+            this.narSize += take;
+            offset += take;
+        }
+    }
+    /** A frame with free space: the current one, or a new one once the full one is handed on. */
+    async room() {
+        if (this.frame !== undefined && this.filled < this.frame.length)
+            return this.frame;
+        if (this.frame !== undefined)
+            await this.flush();
+        const left = this.expectedBytes - this.narSize;
+        const size = Math.min(FRAME_BYTES, Math.max(left > 0 ? MIN_FRAME : 16 * MIN_FRAME, left));
+        this.reserved = await frameMemory.acquire(size, this.signal);
+        this.frame = framePool.take(size);
+        this.filled = 0;
+        return this.frame;
+    }
+    async flush() {
+        const frame = this.frame;
+        if (frame === undefined)
+            return;
+        const full = frame.subarray(0, this.filled);
+        const reserved = this.reserved;
+        this.frame = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+        this.narHasher.update(full);
+        let released = false;
+        let recycled = false;
+        const recycle = () => {
+            if (recycled)
+                return;
+            recycled = true;
+            framePool.give(frame);
+        };
+        const release = () => {
+            if (released)
+                return;
+            released = true;
+            frameMemory.release(reserved);
+        };
+        // Compressed in process, the frame is free once compressed; written to a program, once written.
+        await this.compressor.consume({ bytes: full, release, recycle });
+    }
+    dropFrame() {
+        if (this.reserved > 0)
+            frameMemory.release(this.reserved);
+        if (this.frame !== undefined)
+            framePool.give(this.frame);
+        this.frame = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/part-writer.ts
+
+
+
+const MIN_RESERVATION = 64 * 1024;
+/** Parts of 8 MiB: small enough that a few in flight stay within the memory goal, far above Cachix's 5 MiB minimum. */
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+// Full parts of the default size are reused; the byte budget bounds how many exist at once.
+const partPool = new BufferPool(DEFAULT_PART_SIZE, 4);
+/**
+ * The compressed stream of one upload, cut into parts: owns the memory budget, the part's
+ * pieces and MD5, the presign and PUT of each part, and their cancellation. A failed part
+ * stops the writer; the next write or finish throws that failure.
+ */
+class PartWriter {
+    options;
+    buffer;
+    filled = 0;
+    reserved = 0;
+    fileHasher = (0,external_node_crypto_.createHash)('sha256');
+    fileSize = 0;
+    partNumber = 0;
+    sent = [];
+    inFlight = new Set();
+    failure;
+    stopper = new AbortController();
+    constructor(options) {
+        this.options = options;
+        const outer = options.signal;
+        if (outer.aborted)
+            this.stopper.abort(outer.reason);
+        else
+            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), { once: true, signal: this.stopper.signal });
+    }
+    /** Aborts with the first failure of this upload, or with the caller's signal. */
+    get signal() {
+        return this.stopper.signal;
+    }
+    /** Copies `chunk` into the part buffers (the caller may reuse it once this returns). */
+    async write(chunk) {
+        this.throwIfStopped();
+        this.fileHasher.update(chunk);
+        this.fileSize += chunk.length;
+        const { partSize } = this.options;
+        for (let offset = 0; offset < chunk.length;) {
+            const buffer = this.buffer ?? (await this.reserve());
+            const room = buffer.length === this.filled ? this.widen() : buffer;
+            const take = Math.min(room.length - this.filled, chunk.length - offset);
+            chunk.copy(room, this.filled, offset, offset + take);
+            this.filled += take;
+            offset += take;
+            if (this.filled === partSize)
+                await this.flush();
+        }
+    }
+    /** Sends the last part, waits for every part, and returns what the completion needs. */
+    async finish() {
+        this.throwIfStopped();
+        if (this.filled > 0 || this.partNumber === 0)
+            await this.flush();
+        await Promise.all(this.inFlight);
+        this.throwIfStopped();
+        const ordered = [...this.sent].sort((a, b) => a.partNumber - b.partNumber);
+        const parts = ordered.some(p => p.eTag === undefined) ? null : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
+        return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length };
+    }
+    /** Stops every part in flight and frees the memory this upload holds. */
+    async abort(reason = new Error('upload stopped')) {
+        this.stopper.abort(reason);
+        this.dropBuffer();
+        await Promise.all(this.inFlight);
+    }
+    /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
+    async reserve() {
+        const { partSize, budget, expectedBytes } = this.options;
+        const estimate = Math.min(partSize, Math.max(MIN_RESERVATION, expectedBytes - this.fileSize + MIN_RESERVATION));
+        this.reserved = await budget.acquire(estimate, this.stopper.signal);
+        this.buffer = partPool.take(this.reserved);
+        this.filled = 0;
+        return this.buffer;
+    }
+    /**
+     * The compressed stream outgrew the estimate: a wider buffer, up to the part size. Its bytes
+     * are taken from the budget without waiting, so two uploads that both outgrow never block
+     * each other.
+     */
+    widen() {
+        const old = this.buffer;
+        const wider = partPool.take(Math.min(this.options.partSize, old.length * 2));
+        old.copy(wider, 0, 0, this.filled);
+        this.options.budget.take(wider.length - this.reserved);
+        this.reserved = wider.length;
+        this.buffer = wider;
+        partPool.give(old);
+        return wider;
+    }
+    async flush() {
+        const partNumber = ++this.partNumber;
+        const buffer = this.buffer ?? Buffer.alloc(0);
+        const body = buffer.subarray(0, this.filled);
+        const md5 = (0,external_node_crypto_.createHash)('md5').update(body).digest('base64');
+        const held = this.reserved;
+        this.buffer = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+        let sent = false;
+        const release = () => {
+            this.options.budget.release(held);
+            // Reused only after a PUT that finished: a failed one may still be writing it.
+            if (sent)
+                partPool.give(buffer);
+        };
+        try {
+            while (this.inFlight.size >= this.options.partConcurrency)
+                await Promise.race(this.inFlight);
+            this.throwIfStopped();
+        }
+        catch (error) {
+            release();
+            throw error;
+        }
+        const task = this.send(partNumber, body, md5)
+            .then(() => {
+            sent = true;
+        })
+            .catch((error) => {
+            this.failure ??= asError(error);
+            this.stopper.abort(error);
+        })
+            .finally(() => {
+            release();
+            this.inFlight.delete(task);
+        });
+        this.inFlight.add(task);
+    }
+    async send(partNumber, body, md5) {
+        const { client, narId, uploadId } = this.options;
+        const signal = this.stopper.signal;
+        const url = await client.presignPart(narId, uploadId, partNumber, md5, signal);
+        const eTag = await client.putPart(url, body, md5, signal);
+        this.sent.push({ partNumber, eTag });
+    }
+    dropBuffer() {
+        if (this.reserved > 0)
+            this.options.budget.release(this.reserved);
+        if (this.buffer !== undefined)
+            partPool.give(this.buffer);
+        this.reserved = 0;
+        this.buffer = undefined;
+        this.filled = 0;
+    }
+    throwIfStopped() {
+        if (this.failure !== undefined)
+            throw this.failure;
+        if (this.stopper.signal.aborted)
+            throw this.stopper.signal.reason instanceof Error ? this.stopper.signal.reason : new Error('upload stopped');
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload-path.ts
@@ -32223,7 +32862,11 @@ function startCompressor(method, level) {
 
 
 
-const DEFAULT_PART_SIZE = 32 * 1024 * 1024;
+
+
+const MIB = 1024 * 1024;
+// S3 takes at most 10,000 parts, so a huge NAR gets larger parts.
+const MAX_PARTS = 9_000;
 /** The NAR read differs from the database's narHash: the store is damaged (or, in process, our serialiser is wrong). */
 class NarMismatchError extends Error {
     source;
@@ -32239,164 +32882,105 @@ var NarSource;
     /** `nix-store --dump`, the reference. */
     NarSource["NixStore"] = "nix-store";
 })(NarSource || (NarSource = {}));
-// Where the store's files are on this machine's file system, when that is not /nix/store
-// itself (a chroot store); a path not found there is dumped by nix-store instead.
-const STORE_ROOT = process.env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-function openNar(path, store, source) {
-    const physical = `${STORE_ROOT}${path}`;
-    if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical)) {
-        const stream = narStream(physical);
-        const done = new Promise((resolve, reject) => {
-            stream.once('end', resolve);
-            stream.once('error', reject);
-        });
-        done.catch(() => undefined);
-        return { stream, done, kill: () => stream.destroy(new Error('upload stopped')) };
-    }
-    return store.dumpNar(path);
+/** The part size for a NAR: the default, or larger where the default would need too many parts. */
+function partSizeFor(narSize, partSize) {
+    const needed = Math.ceil(narSize / MAX_PARTS / MIB) * MIB;
+    return Math.max(partSize, needed);
 }
 /**
- * Streams one store path into the cache: NAR dump → hash → compressor → hash → parts of
- * `partSize`, each presigned and PUT while the next fills. Nothing holds the whole NAR; the
- * part buffers are reserved from a shared byte budget. Any failure aborts the upload.
+ * Puts one store path's NAR into storage without publishing it: NAR → hash → compress →
+ * parts. Nothing holds the whole NAR. Any failure aborts the multipart upload and frees
+ * every buffer before it is thrown.
  */
-async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess) {
-    const { client, budget, partSize } = settings;
-    const expected = Math.max(1, info.narSize);
+async function stageStorePath(info, settings, signal, source = NarSource.InProcess) {
+    const { client } = settings;
     const { narId, uploadId } = await client.createUpload(settings.compression === 'zstd' ? 'zst' : 'xz', signal);
-    // The first buffer is reserved before the compressor starts: a compressor that finished
-    // while nobody read its output would have that output discarded by Node.
-    let reserved = Math.min(partSize, expected + 4096);
-    await budget.acquire(reserved);
-    // Bytes of the budget this upload holds for the buffer being filled (0 once handed to a PUT).
-    let holding = reserved;
-    const nar = openNar(info.path, settings.store, nix);
-    const compressor = startCompressor(settings.compression, settings.compressionLevel);
-    const stop = () => {
-        nar.kill();
-        compressor.kill();
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-    const narHasher = (0,external_node_crypto_.createHash)('sha256');
-    let narSize = 0;
-    const tap = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            narHasher.update(chunk);
-            narSize += chunk.length;
-            callback(null, chunk);
-        }
+    const writer = new PartWriter({
+        client,
+        narId,
+        uploadId,
+        partSize: partSizeFor(info.narSize, settings.partSize),
+        partConcurrency: settings.partConcurrency,
+        budget: settings.budget,
+        expectedBytes: info.narSize,
+        signal
     });
-    const feeding = (0,external_node_stream_promises_namespaceObject.pipeline)(nar.stream, tap, compressor.input);
-    const fileHasher = (0,external_node_crypto_.createHash)('sha256');
-    let fileSize = 0;
-    const parts = [];
-    const inFlight = new Set();
-    let firstError;
-    const sendPart = (partNumber, data, reserved) => {
-        const task = (async () => {
-            try {
-                const md5 = (0,external_node_crypto_.createHash)('md5').update(data).digest('base64');
-                const url = await client.presignPart(narId, uploadId, partNumber, md5, signal);
-                const eTag = await client.putPart(url, data, md5, signal);
-                parts.push({ partNumber, eTag: eTag ?? '', missingETag: eTag === undefined });
-            }
-            finally {
-                budget.release(reserved);
-            }
-        })().catch((error) => {
-            firstError ??= error;
-            stop();
-        });
-        inFlight.add(task);
-        void task.finally(() => inFlight.delete(task));
-    };
+    let dump;
+    let compressor;
+    let sink;
     try {
-        let partNumber = 0;
-        let buffer = Buffer.allocUnsafe(reserved);
-        let filled = 0;
-        const flush = async (last) => {
-            partNumber++;
-            const data = buffer.subarray(0, filled);
-            while (inFlight.size >= settings.partConcurrency)
-                await Promise.race(inFlight);
-            sendPart(partNumber, data, reserved);
-            holding = 0;
-            if (last)
-                return;
-            reserved = Math.min(partSize, Math.max(4096, expected - fileSize));
-            await budget.acquire(reserved);
-            holding = reserved;
-            buffer = Buffer.allocUnsafe(reserved);
-            filled = 0;
-        };
-        for await (const chunk of compressor.output) {
-            if (firstError !== undefined)
-                break;
-            fileHasher.update(chunk);
-            fileSize += chunk.length;
-            let offset = 0;
-            while (offset < chunk.length) {
-                if (filled === buffer.length && buffer.length < partSize) {
-                    // The compressed stream outgrew the estimate: widen this part's buffer up to partSize.
-                    // Taken without waiting, so two uploads that both outgrow can never block each other.
-                    const grown = Math.min(partSize, buffer.length * 2);
-                    budget.take(grown - reserved);
-                    const wider = Buffer.allocUnsafe(grown);
-                    buffer.copy(wider, 0, 0, filled);
-                    buffer = wider;
-                    reserved = grown;
-                    holding = grown;
-                }
-                const take = Math.min(chunk.length - offset, buffer.length - filled);
-                chunk.copy(buffer, filled, offset, offset + take);
-                filled += take;
-                offset += take;
-                if (filled === partSize)
-                    await flush(false);
+        const narHasher = (0,external_node_crypto_.createHash)('sha256');
+        compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal);
+        sink = new FrameSink(compressor, narHasher, info.narSize, writer.signal);
+        // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
+        const physical = `${storeRoot()}${info.path}`;
+        if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical))
+            await writeNar(physical, sink);
+        else {
+            dump = settings.store.dumpNar(info.path);
+            for await (const chunk of dump.stream) {
+                const wait = sink.add(chunk);
+                if (wait)
+                    await wait;
             }
+            await dump.done;
         }
-        if (firstError === undefined && (filled > 0 || partNumber === 0))
-            await flush(true);
-        await Promise.all([...inFlight]);
-        if (firstError !== undefined)
-            throw firstError;
-        await Promise.all([feeding, nar.done, compressor.done]);
-        // Never complete an upload whose bytes went missing on the way (the server would store nothing).
-        if (fileSize === 0)
-            throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`);
+        await sink.end();
+        const file = await writer.finish();
+        const narSize = sink.narSize;
         const narHash = toNixHash(narHasher.digest());
         if (narHash !== info.narHash || narSize !== info.narSize) {
-            throw new NarMismatchError(nix, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
+            throw new NarMismatchError(source, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
         }
-        const fileHash = fileHasher.digest('hex');
-        const { hash, name } = store_path_parseStorePath(info.path);
+        // Never complete an upload whose bytes went missing on the way (the server would store nothing).
+        if (file.fileSize === 0)
+            throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`);
+        const { hash, name } = parseStorePath(info.path);
         const narInfoCreate = {
             cStoreHash: hash,
             cStoreSuffix: name,
             cNarHash: narHash,
             cNarSize: narSize,
-            cFileHash: fileHash,
-            cFileSize: fileSize,
+            cFileHash: file.fileHash,
+            cFileSize: file.fileSize,
             cReferences: info.references.map(baseName).sort(),
             cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
             cSig: settings.signingKey ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references)) : null
         };
-        parts.sort((a, b) => a.partNumber - b.partNumber);
-        const completed = parts.some(p => p.missingETag) ? null : parts.map(({ partNumber, eTag }) => ({ partNumber, eTag }));
-        await client.completeUpload(narId, uploadId, { parts: completed, narInfoCreate }, signal);
-        return { narSize, fileSize, fileHash, parts: parts.length };
+        return {
+            narId,
+            uploadId,
+            request: { parts: file.parts, narInfoCreate },
+            result: { narSize, fileSize: file.fileSize, fileHash: file.fileHash, parts: file.partCount }
+        };
     }
     catch (error) {
-        stop();
-        await Promise.allSettled([...inFlight, feeding, nar.done, compressor.done]);
+        dump?.kill();
+        sink?.abort();
+        await writer.abort(error);
+        await compressor?.abort();
         await client.abortUpload(narId, uploadId).catch(() => undefined);
-        throw firstError ?? error;
+        throw error;
     }
-    finally {
-        if (holding > 0)
-            budget.release(holding);
-        signal?.removeEventListener('abort', stop);
+}
+/** Publishes a staged NAR: the narinfo exists from here on. */
+async function completeStaged(client, staged, signal) {
+    try {
+        await client.completeUpload(staged.narId, staged.uploadId, staged.request, signal);
     }
+    catch (error) {
+        await discardStaged(client, staged);
+        throw error;
+    }
+    return staged.result;
+}
+/** Gives up a staged NAR (its references could not be published, or the push was cut off). */
+async function discardStaged(client, staged) {
+    await client.abortUpload(staged.narId, staged.uploadId).catch(() => undefined);
+}
+/** Stages and publishes one path at once, for callers that need no ordering between paths. */
+async function uploadStorePath(info, settings, signal, source = NarSource.InProcess) {
+    return completeStaged(settings.client, await stageStorePath(info, settings, signal, source), signal);
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
@@ -32406,16 +32990,29 @@ async function uploadStorePath(info, settings, signal, nix = NarSource.InProcess
 
 
 
+
+const IN_CACHE = new Set(['present', 'done']);
+const NEVER_IN_CACHE = new Set(['filtered', 'invalid', 'failed']);
 /**
  * Takes store paths as they appear, expands their closures, asks the cache which are
- * missing and uploads those with bounded concurrency. `drain` says no more paths will come.
+ * missing and uploads those with bounded concurrency. A path's NAR may be uploaded in any
+ * order, but its narinfo is published only once all of its references are in the cache, so
+ * the cache never holds a closure with a hole. `drain` says no more paths will come.
  */
 class Pusher {
     options;
-    known = new Set();
+    state = new Map();
+    /** What keeps a path out of the cache for good, for the paths that never will be in it. */
+    why = new Map();
+    /** For a path blocked by its closure: the path that failed or was excluded. */
+    cause = new Map();
     roots = [];
     queue = [];
     active = new Set();
+    parked = new Map();
+    /** Reference → parked paths waiting for it. */
+    dependents = new Map();
+    completions = new Set();
     failures = [];
     budget;
     controller = new AbortController();
@@ -32442,7 +33039,7 @@ class Pusher {
     add(paths) {
         if (this.closed)
             throw new Error('the pusher was already told that no more paths will come');
-        const fresh = paths.filter(p => !this.known.has(p));
+        const fresh = paths.filter(p => !this.state.has(p));
         if (fresh.length === 0)
             return;
         this.roots.push(...fresh);
@@ -32450,10 +33047,10 @@ class Pusher {
     }
     totals() {
         return {
-            considered: this.known.size,
+            considered: this.state.size,
             ...this.counts,
             failed: this.failures.length,
-            pending: this.queue.length + this.active.size + this.roots.length
+            pending: this.queue.length + this.active.size + this.roots.length + this.parked.size + this.completions.size
         };
     }
     /** No more paths. Waits for the work to finish, or until `timeoutMs`, and reports. */
@@ -32475,15 +33072,19 @@ class Pusher {
             if (timedOut)
                 this.controller.abort(new Error('the drain deadline passed'));
         }
-        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path)])];
+        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path), ...this.parked.keys()])];
         this.queue.length = 0;
         this.roots.length = 0;
         this.notify();
         await Promise.allSettled(this.workers);
+        await Promise.allSettled([...this.completions]);
+        // Staged NARs that never got their references: nothing of them may be published.
+        await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)));
+        this.parked.clear();
         return { ...this.totals(), pending: leftovers.length, leftovers, failures: [...this.failures], fatal: this.fatal, durationMs: Date.now() - this.started };
     }
     async idle() {
-        while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0) {
+        while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0 || this.parked.size > 0 || this.completions.size > 0) {
             await this.wakeSignal;
         }
     }
@@ -32518,13 +33119,9 @@ class Pusher {
                     const message = errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
-                    for (const path of batch) {
-                        if (!this.known.has(path)) {
-                            this.known.add(path);
-                            this.failures.push({ path, error: message });
-                            this.emit({ kind: 'failed', path, error: message, attempts: 0 });
-                        }
-                    }
+                    for (const path of batch)
+                        if (!this.state.has(path))
+                            this.fail(path, message, 0);
                 }
                 this.inResolution = [];
                 this.notify();
@@ -32539,27 +33136,26 @@ class Pusher {
         const { store, client, filter } = this.options;
         if (this.fatal)
             throw new Error(this.fatal);
-        const rootInfos = await store.pathInfos(batch.filter(p => !this.known.has(p)));
+        const rootInfos = await store.pathInfos(batch.filter(p => !this.state.has(p)));
         const validRoots = [];
         for (const path of batch) {
-            if (this.known.has(path))
+            if (this.state.has(path))
                 continue;
             if (rootInfos.has(path))
                 validRoots.push(path);
-            else {
-                this.known.add(path);
-                this.counts.invalid++;
-                this.emit({ kind: 'skipped', path, reason: 'invalid', detail: 'not a valid store path' });
-            }
+            else
+                this.skipInvalid(path, 'not a valid store path');
         }
-        const fresh = (await store.closure(validRoots)).filter(p => !this.known.has(p));
+        // Dependencies come before dependents here, so the queue mostly publishes in order.
+        const fresh = (await store.closure(validRoots)).filter(p => !this.state.has(p));
         const candidates = [];
         for (const path of fresh) {
-            this.known.add(path);
             const reason = filter.excluded(path);
             if (reason === undefined)
                 candidates.push(path);
             else {
+                this.state.set(path, 'filtered');
+                this.why.set(path, `is excluded from pushing (${reason})`);
                 this.counts.skippedFiltered++;
                 this.emit({ kind: 'skipped', path, reason: 'filtered', detail: reason });
             }
@@ -32572,19 +33168,25 @@ class Pusher {
         const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal);
         for (const path of candidates) {
             const info = infos.get(path);
-            if (!info) {
-                this.counts.invalid++;
-                this.emit({ kind: 'skipped', path, reason: 'invalid', detail: 'disappeared from the store' });
-            }
+            if (!info)
+                this.skipInvalid(path, 'disappeared from the store');
             else if (missing.has(hashPart(path))) {
-                this.queue.push({ info });
+                this.state.set(path, 'queued');
+                this.queue.push({ info, attempts: 0, startedAt: Date.now() });
                 this.emit({ kind: 'queued', path, narSize: info.narSize });
             }
             else {
+                this.state.set(path, 'present');
                 this.counts.skippedPresent++;
                 this.emit({ kind: 'skipped', path, reason: 'present' });
             }
         }
+    }
+    skipInvalid(path, detail) {
+        this.state.set(path, 'invalid');
+        this.why.set(path, detail === 'not a valid store path' ? 'is not a valid store path' : detail);
+        this.counts.invalid++;
+        this.emit({ kind: 'skipped', path, reason: 'invalid', detail });
     }
     async worker() {
         for (;;) {
@@ -32597,59 +33199,164 @@ class Pusher {
                 await this.wakeSignal;
                 continue;
             }
-            this.active.add(next.info.path);
+            const path = next.info.path;
+            const blocker = this.blockingReference(next.info);
+            if (blocker !== undefined) {
+                this.fail(path, this.blockedMessage(blocker), next.attempts, blocker);
+                continue;
+            }
+            this.active.add(path);
+            this.state.set(path, 'uploading');
             try {
-                await this.uploadWithRetries(next.info);
+                const staged = await this.stageWithRetries(next);
+                if (staged)
+                    this.park(next, staged);
             }
             finally {
-                this.active.delete(next.info.path);
+                this.active.delete(path);
                 this.notify();
             }
         }
     }
-    async uploadWithRetries(info) {
+    /** A reference of `info` that will never be in the cache, if there is one. */
+    blockingReference(info) {
+        return info.references.find(ref => ref !== info.path && NEVER_IN_CACHE.has(this.state.get(ref) ?? 'failed'));
+    }
+    /** Why a path cannot be published: the path at the bottom of the chain, not every link of it. */
+    blockedMessage(reference) {
+        const cause = this.cause.get(reference) ?? reference;
+        return `not published: its closure needs ${cause}, which ${this.why.get(cause) ?? 'was never examined'} (a cache entry without it would be an incomplete closure)`;
+    }
+    /** Stages the NAR (create, parts), retrying the whole path. Undefined when it failed for good or was cut off. */
+    async stageWithRetries(queued) {
         const { client, store, upload, pathRetries, pathRetryDelayMs } = this.options;
+        const { info } = queued;
         const signal = this.controller.signal;
-        const startedAt = Date.now();
-        let source = NarSource.InProcess;
-        for (let attempt = 1;; attempt++) {
+        let source = this.options.narSource ?? (narFromNixStore() ? NarSource.NixStore : NarSource.InProcess);
+        for (;;) {
+            queued.attempts++;
             try {
                 if (this.fatal)
                     throw new Error(this.fatal);
-                const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source);
-                this.counts.uploaded++;
-                this.counts.uploadedNarBytes += result.narSize;
-                this.counts.uploadedFileBytes += result.fileSize;
-                this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - startedAt, attempts: attempt });
-                return;
+                return await stageStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source);
             }
             catch (error) {
                 if (signal.aborted)
-                    return;
+                    return undefined;
                 if (error instanceof NarMismatchError && error.source === NarSource.InProcess) {
                     // Let Nix's own serialiser decide whether the store or this one is wrong.
                     source = NarSource.NixStore;
-                    attempt--;
+                    queued.attempts--;
                     continue;
                 }
-                const message = errorMessage(error);
-                const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
-                if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
-                    this.fatal ??= message;
-                if (final || attempt > pathRetries) {
-                    this.failures.push({ path: info.path, error: message });
-                    this.emit({ kind: 'failed', path: info.path, error: message, attempts: attempt });
-                    return;
-                }
-                this.emit({ kind: 'retrying', path: info.path, attempt, error: message });
-                try {
-                    await sleep(pathRetryDelayMs, signal);
-                }
-                catch {
-                    return;
-                }
+                if (!(await this.retryOrFail(queued, error, pathRetries, pathRetryDelayMs)))
+                    return undefined;
             }
         }
+    }
+    /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
+    async retryOrFail(queued, error, pathRetries, pathRetryDelayMs) {
+        const { path } = queued.info;
+        const message = errorMessage(error);
+        const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
+        if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
+            this.fatal ??= message;
+        if (final || queued.attempts > pathRetries) {
+            this.fail(path, message, queued.attempts);
+            return false;
+        }
+        this.emit({ kind: 'retrying', path, attempt: queued.attempts, error: message });
+        try {
+            await sleep(pathRetryDelayMs, this.controller.signal);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    park(queued, staged) {
+        const { info } = queued;
+        const blocker = this.blockingReference(info);
+        if (blocker !== undefined) {
+            void discardStaged(this.options.client, staged);
+            this.fail(info.path, this.blockedMessage(blocker), queued.attempts, blocker);
+            return;
+        }
+        const awaiting = new Set(info.references.filter(ref => ref !== info.path && !IN_CACHE.has(this.state.get(ref) ?? 'failed')));
+        if (awaiting.size === 0) {
+            this.complete(queued, staged);
+            return;
+        }
+        this.state.set(info.path, 'parked');
+        this.parked.set(info.path, { queued, staged, awaiting });
+        for (const ref of awaiting) {
+            let waiting = this.dependents.get(ref);
+            if (!waiting)
+                this.dependents.set(ref, (waiting = new Set()));
+            waiting.add(info.path);
+        }
+        this.emit({ kind: 'waiting', path: info.path, references: [...awaiting] });
+    }
+    complete(queued, staged) {
+        const { info } = queued;
+        this.state.set(info.path, 'completing');
+        const completion = (async () => {
+            try {
+                const result = await completeStaged(this.options.client, staged, this.controller.signal);
+                this.state.set(info.path, 'done');
+                this.counts.uploaded++;
+                this.counts.uploadedNarBytes += result.narSize;
+                this.counts.uploadedFileBytes += result.fileSize;
+                this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - queued.startedAt, attempts: queued.attempts });
+                this.release(info.path);
+            }
+            catch (error) {
+                if (this.controller.signal.aborted)
+                    return;
+                // The staged NAR is gone with the failed completion: the whole path goes again.
+                if (await this.retryOrFail(queued, error, this.options.pathRetries, this.options.pathRetryDelayMs)) {
+                    this.state.set(info.path, 'queued');
+                    this.queue.unshift(queued);
+                }
+            }
+        })();
+        this.completions.add(completion);
+        void completion.finally(() => {
+            this.completions.delete(completion);
+            this.notify();
+        });
+    }
+    /** `path` is in the cache now: its dependents waiting for nothing else are published. */
+    release(path) {
+        for (const parked of this.takeDependents(path)) {
+            parked.awaiting.delete(path);
+            if (parked.awaiting.size === 0) {
+                this.parked.delete(parked.queued.info.path);
+                this.complete(parked.queued, parked.staged);
+            }
+        }
+    }
+    /** `path` will never be in the cache, and so neither will anything waiting for it. */
+    fail(path, error, attempts, blockedBy) {
+        this.state.set(path, 'failed');
+        if (blockedBy === undefined)
+            this.why.set(path, `failed (${error})`);
+        else
+            this.cause.set(path, this.cause.get(blockedBy) ?? blockedBy);
+        this.failures.push({ path, error });
+        this.emit({ kind: 'failed', path, error, attempts });
+        for (const parked of this.takeDependents(path)) {
+            this.parked.delete(parked.queued.info.path);
+            void discardStaged(this.options.client, parked.staged);
+            this.fail(parked.queued.info.path, this.blockedMessage(path), parked.queued.attempts, path);
+        }
+        this.notify();
+    }
+    /** The parked paths that were waiting for `path`, which no longer wait for it. */
+    takeDependents(path) {
+        const waiting = this.dependents.get(path);
+        this.dependents.delete(path);
+        return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
 }
 
@@ -32657,10 +33364,11 @@ class Pusher {
 
 
 
-// Cachix's defaults: 8 paths at once, level 2, 32 MiB parts, 3 whole-path retries 5 s apart.
-// Part buffers are capped at 64 MiB in total (one part filling, one on the wire), which keeps
-// a push of any size near 150 MiB of memory (npm run bench measures it).
-const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 64 * 1024 * 1024, partConcurrency: 2, pathRetries: 3, pathRetryDelayMs: 5000 };
+// Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
+// rather than Cachix's 32, and part buffers are capped at 32 MiB in total across all uploads
+// (a part filling and three on the wire), so a push of any size stays under 100 MiB of memory
+// (npm run bench measures it).
+const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 32 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 };
 function createPusher(session, store, tuning = {}) {
     return new Pusher({
         client: session.client,
@@ -32706,7 +33414,132 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
+;// CONCATENATED MODULE: ./src/diff/base-input.ts
+
+// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
+const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
+/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
+function parseDiffBase(text) {
+    const value = text.trim();
+    if (value === '' || value.toLowerCase() === 'false')
+        return { kind: 'off' };
+    if (value.toLowerCase() === 'auto')
+        return { kind: 'auto' };
+    if (value.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(value);
+        }
+        catch {
+            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('must be a JSON object of host → toplevel store path');
+        const toplevels = {};
+        for (const [host, path] of Object.entries(parsed)) {
+            if (typeof path !== 'string' || !isStorePath(path))
+                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
+            toplevels[host] = path;
+        }
+        return { kind: 'toplevels', toplevels };
+    }
+    if (!isRevision(value))
+        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
+    return { kind: 'revision', revision: value };
+}
+function isStorePath(path) {
+    try {
+        parseStorePath(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
+function isRevision(text) {
+    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
+}
+
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ./src/action/nix-build.ts
+
+
+
+/** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
+const STOP_GRACE_MS = 10_000;
+function buildArgs(installables, options) {
+    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--print-build-logs'];
+    if (options.keepGoing)
+        args.push('--keep-going');
+    return [...args, ...options.extraArgs, ...installables];
+}
+const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 };
+/** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
+function startBuild(args, env, onLine) {
+    const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => {
+        stdout += chunk.toString('utf8');
+    });
+    const lines = createInterface({ input: child.stderr });
+    lines.on('line', onLine);
+    const timers = [];
+    let stopping = false;
+    const done = new Promise(resolve => {
+        child.on('error', () => resolve(127));
+        child.on('close', (code, signal) => resolve(code ?? SIGNAL_CODES[signal ?? 'SIGINT'] ?? 1));
+        // A nix that had to be stopped may leave processes that still hold its pipes: once it is
+        // gone, wait for them only briefly (not at all after SIGKILL).
+        child.on('exit', (code, signal) => {
+            if (!stopping)
+                return;
+            const give = () => {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+                resolve(code ?? SIGNAL_CODES[signal ?? 'SIGKILL'] ?? 1);
+            };
+            if (signal === 'SIGKILL')
+                give();
+            else
+                timers.push(setTimeout(give, 1000));
+        });
+    }).finally(() => {
+        for (const timer of timers)
+            clearTimeout(timer);
+    });
+    const stop = (graceMs = STOP_GRACE_MS) => {
+        if (stopping || child.exitCode !== null || child.signalCode !== null)
+            return;
+        stopping = true;
+        child.kill('SIGINT');
+        timers.push(setTimeout(() => child.kill('SIGTERM'), graceMs), setTimeout(() => child.kill('SIGKILL'), 2 * graceMs));
+    };
+    return { child, done, stdout: () => stdout, stop };
+}
+/** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
+function parseDryRun(stderr) {
+    const plan = { toBuild: [], toFetch: [], unknown: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
+            section = plan.toBuild;
+        else if (/^(this path|these \d+ paths) will be fetched/.test(line))
+            section = plan.toFetch;
+        else if (/^don't know how to build these paths/.test(line))
+            section = plan.unknown;
+        else if (/^\s+\/nix\/store\//.test(line) && section)
+            section.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
 
 
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
@@ -32745,16 +33578,56 @@ function positiveInt(name, text, allowZero = false) {
         return fail(name, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
     return Number(value);
 }
-/** Splits `extra-args` like a shell would for plain words and quotes, without running one. */
+/**
+ * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
+ * words; '…' keeps everything literally; "…" and a bare backslash escape the next character
+ * ("…" only for \ " $ `, as a shell does). No variables, globs or substitutions: $ and * stay as typed.
+ */
 function splitArgs(name, text) {
-    const args = [];
-    const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-    if (/[\n\r]/.test(text.trim()))
+    const source = text.trim();
+    if (/[\n\r]/.test(source))
         fail(name, 'must be on one line');
-    if ((text.match(/"/g)?.length ?? 0) % 2 === 1 || (text.match(/'/g)?.length ?? 0) % 2 === 1)
-        fail(name, 'has an unclosed quote');
-    for (const match of text.matchAll(pattern))
-        args.push(match[1] ?? match[2] ?? match[3]);
+    if (CONTROL.test(source))
+        fail(name, 'contains a control character: type the arguments as plain text');
+    const args = [];
+    let word;
+    for (let i = 0; i < source.length; i++) {
+        const c = source[i];
+        if (c === ' ' || c === '\t') {
+            if (word !== undefined)
+                args.push(word);
+            word = undefined;
+        }
+        else if (c === "'") {
+            const end = source.indexOf("'", i + 1);
+            if (end < 0)
+                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+            word = (word ?? '') + source.slice(i + 1, end);
+            i = end;
+        }
+        else if (c === '"') {
+            word = word ?? '';
+            for (i++; source[i] !== '"'; i++) {
+                if (i >= source.length)
+                    fail(name, 'has an unclosed quote: a " is never closed');
+                if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
+                    i++;
+                word += source[i];
+            }
+        }
+        else if (c === '\\') {
+            if (i + 1 >= source.length)
+                fail(name, 'ends with a backslash that escapes nothing');
+            word = (word ?? '') + source[++i];
+        }
+        else
+            word = (word ?? '') + c;
+    }
+    if (word !== undefined)
+        args.push(word);
+    const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
+    if (setsHook >= 0)
+        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
 }
 function nativeSystem(arch = process.arch) {
@@ -32767,12 +33640,47 @@ function nativeSystem(arch = process.arch) {
 // Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
 const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+// extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
+// (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
+// the action owns it and chains to one already there. Line breaks separate settings by design;
+// other control characters never belong in nix.conf.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
+// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
+// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
+// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
+// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args']);
+const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+const ONE_LINE_HINT = { builders: ' (separate several builders with ";")' };
+/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
+function checkCharacters(name, value) {
+    const trimmed = value.trim();
+    if (SECRET.has(name)) {
+        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
+            fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+    }
+    else if (MULTI_LINE.has(name)) {
+        if (CONTROL.test(value))
+            fail(name, 'contains a control character: type it as plain text');
+    }
+    else if (SINGLE_LINE_BAD.test(trimmed)) {
+        fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
+    }
+}
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-function parseInputs(read, arch = process.arch) {
+function parseInputs(readRaw, arch = process.arch) {
+    const read = (name) => {
+        const value = readRaw(name);
+        checkCharacters(name, value);
+        return value;
+    };
     const text = (name) => read(name).trim();
     const flake = text('flake') || '.';
     if (/\s/.test(flake))
@@ -32804,8 +33712,6 @@ function parseInputs(read, arch = process.arch) {
     if (cachix !== undefined && !isValidCacheName(cachix))
         fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
     const token = read('cachix-auth-token').trim() || undefined;
-    if (token !== undefined && /\s/.test(token))
-        fail('cachix-auth-token', 'contains white space: paste the token alone, without a prefix or line breaks');
     const signingKey = read('cachix-signing-key').trim() || undefined;
     if (signingKey !== undefined) {
         try {
@@ -32862,11 +33768,24 @@ function parseInputs(read, arch = process.arch) {
     const qemuInterpreter = text('qemu-interpreter') || undefined;
     if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
         fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+    // The binfmt_misc register line separates its fields with colons.
+    if (qemuInterpreter?.includes(':'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
     const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
     const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
-    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds) {
-        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout: raise it or lower drain-timeout`);
+    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
+    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
     }
+    let diffBase;
+    try {
+        diffBase = parseDiffBase(read('diff-base'));
+    }
+    catch (error) {
+        fail('diff-base', error instanceof Error ? error.message : String(error));
+    }
+    if (diffBase.kind !== 'off' && cachix === undefined)
+        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
     const cachixUrl = text('cachix-url') || 'https://cachix.org';
     if (!/^https?:\/\/[^\s/]+/.test(cachixUrl))
         fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`);
@@ -32900,7 +33819,10 @@ function parseInputs(read, arch = process.arch) {
         timeBudgetMinutes,
         drainTimeoutSeconds,
         pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
-        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true)
+        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
+        diffBase,
+        diffComment: bool('diff-comment', read('diff-comment'), true),
+        freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
     };
 }
 
@@ -32908,8 +33830,12 @@ function parseInputs(read, arch = process.arch) {
 ;// CONCATENATED MODULE: ./src/action/get-inputs.ts
 
 
+
 const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
-/** The action's inputs, validated, with secrets masked before anything can log them. */
+/**
+ * The action's inputs, validated, with secrets masked before anything can log them. Once read,
+ * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
+ */
 function getInputs() {
     for (const name of SECRET_INPUTS) {
         const value = getInput(name).trim();
@@ -32920,28 +33846,40 @@ function getInputs() {
         if (value.includes(':'))
             core_setSecret(value.slice(value.indexOf(':') + 1));
     }
-    return parseInputs(name => getInput(name));
+    try {
+        return parseInputs(name => getInput(name));
+    }
+    finally {
+        forgetSecretEnv();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/nix-conf.ts
-const BLOCK_BEGIN = '# BEGIN nix-cachix-build (removed again by the action\'s post step)';
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
-function unique(values) {
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
     return [...new Set(values.filter(v => v !== ''))];
 }
 /** The lines this action adds to nix.conf, between markers so the post step can take them out. */
 function renderManagedBlock(settings) {
     const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes'];
-    const substituters = unique(settings.substituters);
+    const substituters = unique(settings.substituters, 'extra-substituters');
     if (substituters.length > 0)
         lines.push(`extra-substituters = ${substituters.join(' ')}`);
-    const keys = unique(settings.trustedPublicKeys);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
     if (keys.length > 0)
         lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
-    const platforms = unique(settings.extraPlatforms);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
     if (platforms.length > 0)
         lines.push(`extra-platforms = ${platforms.join(' ')}`);
-    const users = unique(settings.trustedUsers);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
     if (users.length > 0)
         lines.push(`extra-trusted-users = ${users.join(' ')}`);
     // A cache that fails mid-download should cost a rebuild, not the job.
@@ -32987,9 +33925,7 @@ function existingPostBuildHook(showConfig) {
 /** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
 function renderNetrc(entries, existing = '') {
     const hosts = new Set(entries.map(e => e.host));
-    const kept = existing
-        .split('\n')
-        .filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
+    const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
     const added = entries.map(e => `machine ${e.host} password ${e.password}`);
     return `${[...kept, ...added].join('\n')}\n`;
 }
@@ -33007,19 +33943,16 @@ function renderSecretsConf(accessTokens, netrcFile) {
 
 
 const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
 async function writable(path) {
     try {
         await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
         return true;
     }
-    catch {
-        try {
-            await (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK);
-            return true;
-        }
-        catch {
+    catch (error) {
+        if (error.code !== 'ENOENT')
             return false;
-        }
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
     }
 }
 /**
@@ -33147,11 +34080,7 @@ function renderSummary(title, hosts, totals, findings) {
  */
 function renderHookScript(spoolFile, chainedHook) {
     const quoted = shellQuote(spoolFile);
-    const lines = [
-        '#!/bin/sh',
-        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
-        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
-    ];
+    const lines = ['#!/bin/sh', '# Written by nix-cachix-build: records what Nix built; never networks, never fails.', `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`];
     if (chainedHook !== undefined)
         lines.push(`${shellQuote(chainedHook)} >&2 || true`);
     lines.push('exit 0', '');
@@ -33167,7 +34096,10 @@ function parseSpool(text) {
     const rest = text.slice(lastNewline + 1);
     const entries = [];
     for (const line of complete.split('\n')) {
-        const words = line.trim().split(/\s+/).filter(w => w !== '');
+        const words = line
+            .trim()
+            .split(/\s+/)
+            .filter(w => w !== '');
         if (words.length === 0 || !words[0].startsWith('/'))
             continue;
         entries.push({ drvPath: words[0], outPaths: words.slice(1) });
@@ -33286,11 +34218,13 @@ async function runPost() {
     catch (error) {
         warning(`Salvage push failed: ${errorMessage(error)}`);
     }
-    try {
-        await cleanUp();
-    }
-    catch (error) {
-        warning(`Clean-up failed: ${errorMessage(error)}`);
+    finally {
+        try {
+            await cleanUp(getState(State.WorkDir), getState(State.NixConf));
+        }
+        catch (error) {
+            warning(`Clean-up failed: ${errorMessage(error)}`);
+        }
     }
 }
 async function salvage() {
@@ -33335,16 +34269,28 @@ async function salvage() {
         await summary.addRaw(`\n### Salvage after an interrupted run\n\n${line}.\n`).write();
     });
 }
-async function cleanUp() {
-    const confPath = getState(State.NixConf);
-    if (confPath !== '') {
-        await writeManagedBlock(confPath, undefined);
-        await restartDaemonIfRunning();
+// What holds a token (netrc, secrets.conf) or says what was built (the spool).
+const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool'];
+/**
+ * Deletes the files that hold secrets first, so nothing of them outlives the job whatever the
+ * restore does; then takes the action's block out of nix.conf and restarts the daemon. The rest
+ * of the work directory (the hook script) goes only once that worked, since nix.conf names it.
+ */
+async function cleanUp(workDir, confPath) {
+    try {
+        const removed = await Promise.allSettled(workDir === '' ? [] : SECRET_WORK_FILES.map(name => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(workDir, name), { force: true })));
+        const failed = removed.find(r => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
     }
-    const workDir = getState(State.WorkDir);
-    // The secrets file and netrc hold tokens; nothing of them may outlive the job.
-    if (workDir !== '')
-        await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
+    finally {
+        if (confPath !== '') {
+            await writeManagedBlock(confPath, undefined);
+            await restartDaemonIfRunning();
+        }
+        if (workDir !== '')
+            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
+    }
 }
 
 
@@ -33354,7 +34300,7 @@ async function cleanUp() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9055);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6395);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -60,6 +60,21 @@ export function registrationLine(interpreter: string): string {
   return `:${ENTRY_NAME}:M:0:${escape(AARCH64_MAGIC)}:${escape(AARCH64_MASK)}:${interpreter}:F`
 }
 
+/**
+ * True for a 64-bit little-endian ELF without a PT_INTERP program header, i.e. one that needs no
+ * dynamic loader, which an F-flag interpreter must be: builds run where /lib may not exist.
+ * `head` is the file's start (its program headers sit right after the ELF header).
+ */
+export function isStaticElf(head: Buffer): boolean {
+  if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1) return false
+  const phoff = Number(head.readBigUInt64LE(32))
+  const phentsize = head.readUInt16LE(54)
+  const phnum = head.readUInt16LE(56)
+  if (phentsize < 4 || phoff + phnum * phentsize > head.length) return false
+  for (let i = 0; i < phnum; i++) if (head.readUInt32LE(phoff + i * phentsize) === 3) return false
+  return true
+}
+
 export type QemuDecision = { action: 'skip'; reason: string } | { action: 'register' } | { action: 'replace'; entry: string }
 
 export function decideQemu(targetSystem: string, native: string | undefined, mode: 'auto' | 'true' | 'false', entries: BinfmtEntry[]): QemuDecision {

@@ -2,12 +2,11 @@ import * as core from '@actions/core'
 import { NixStore } from '../nix/store.js'
 import type { Pusher } from '../push/pusher.js'
 import { errorMessage } from '../util/process.js'
-import { freeDiskBytes } from './disk.js'
+import { describePushing, startHeartbeat, type StepLog } from './heartbeat.js'
+import { HookLiveness, silentHookMessage } from './hook-liveness.js'
 import { buildArgs, startBuild } from './nix-build.js'
-import { formatBytes } from './report.js'
+import type { Finding } from './report.js'
 import { SpoolReader } from './spool.js'
-
-const LOW_DISK_BYTES = 2 * 1024 ** 3
 
 export interface BuildOutcome {
   exitCode: number
@@ -19,6 +18,8 @@ export interface BuildOutcome {
   finishedAt: Map<string, number>
   interrupted?: 'time-budget' | 'cancelled'
   seconds: number
+  /** What the run should report about the build itself (a hook that never ran). */
+  findings: Finding[]
 }
 
 export interface BuildPlan {
@@ -31,13 +32,15 @@ export interface BuildPlan {
   /** ms from now after which no more builds start. */
   stopBuildingAfterMs?: number
   heartbeatMs: number
+  /** How often to look for a hook that never runs (default 5 s). */
+  hookCheckMs?: number
   /** Where build log lines and the heartbeat go (default: the step log). */
-  log?: { info: (line: string) => void; warning: (line: string) => void }
+  log?: StepLog
   /** Told the number of derivations built so far, after each one. */
   onBuilt?: (count: number) => void
 }
 
-const STEP_LOG = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }
+const STEP_LOG: StepLog = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }
 
 /**
  * One `nix build` for everything, while the spool the post-build-hook writes is followed and
@@ -47,61 +50,95 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
   const store = new NixStore(plan.env)
   const log = plan.log ?? STEP_LOG
   const started = Date.now()
-  const outcome: BuildOutcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0 }
+  const outcome: BuildOutcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] }
   const resolving: Promise<void>[] = []
+  const recordBuilt = (drvPath: string, outPaths: string[]): void => {
+    outcome.builtDrvs.push(drvPath)
+    plan.onBuilt?.(outcome.builtDrvs.length)
+    resolving.push(
+      (outPaths.length > 0 ? Promise.resolve(outPaths) : store.derivationOutputs(drvPath))
+        .then(outputs => {
+          outcome.builtOutputs.push(...outputs)
+          for (const output of outputs) outcome.finishedAt.set(output, Date.now() - started)
+          plan.pusher?.add(outputs)
+        })
+        .catch((error: unknown) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`))
+    )
+  }
+  const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath))
   const spool = new SpoolReader(plan.spoolFile, entries => {
-    for (const entry of entries) {
-      outcome.builtDrvs.push(entry.drvPath)
-      plan.onBuilt?.(outcome.builtDrvs.length)
-      resolving.push(
-        (entry.outPaths.length > 0 ? Promise.resolve(entry.outPaths) : store.derivationOutputs(entry.drvPath))
-          .then(outputs => {
-            outcome.builtOutputs.push(...outputs)
-            for (const output of outputs) outcome.finishedAt.set(output, Date.now() - started)
-            plan.pusher?.add(outputs)
-          })
-          .catch((error: unknown) => log.warning(`could not read the outputs of ${entry.drvPath}: ${errorMessage(error)}`))
-      )
-    }
+    hook.onSpooled(entries.length)
+    for (const entry of entries) recordBuilt(entry.drvPath, entry.outPaths)
   })
   spool.start()
-  const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => log.info(line))
+  const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => {
+    hook.onLogLine(line)
+    log.info(line)
+  })
+  let silentFinding: Finding | undefined
+  const silentHook = (built?: number): void => {
+    silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true }
+    log.warning(silentFinding.message)
+    outcome.findings.push(silentFinding)
+  }
 
-  const heartbeat = setInterval(() => {
-    void (async () => {
-      const free = await freeDiskBytes()
-      const totals = plan.pusher?.totals()
-      const pushed = totals ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing'
-      const minutes = Math.round((Date.now() - started) / 60000)
-      log.info(`[heartbeat ${minutes} min] built ${outcome.builtDrvs.length} derivations, ${pushed}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`)
-      if (free !== undefined && free < LOW_DISK_BYTES) log.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`)
-    })()
-  }, plan.heartbeatMs)
+  const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`)
+  let checking = false
+  let ended = false
+  const hookTimer = setInterval(() => {
+    if (checking) return
+    checking = true
+    hook
+      .check()
+      .then(silent => silent && !ended && silentHook())
+      .catch(() => undefined)
+      .finally(() => {
+        checking = false
+      })
+  }, plan.hookCheckMs ?? 5000)
 
   let budgetTimer: NodeJS.Timeout | undefined
   if (plan.stopBuildingAfterMs !== undefined) {
     budgetTimer = setTimeout(() => {
       outcome.interrupted = 'time-budget'
       log.warning('The time budget is reached: stopping the build so what was built can still be pushed.')
-      build.interrupt()
+      build.stop()
     }, plan.stopBuildingAfterMs)
   }
   const onSignal = (): void => {
     outcome.interrupted = 'cancelled'
-    build.interrupt()
+    build.stop()
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
     outcome.exitCode = await build.done
   } finally {
-    clearInterval(heartbeat)
+    ended = true
+    stopHeartbeat()
+    clearInterval(hookTimer)
     clearTimeout(budgetTimer)
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
     await spool.stop()
+    const unhooked = await hook.builtWithoutHook().catch(() => [])
+    if (unhooked.length > 0) {
+      // What the hook should have reported: counted, and queued now rather than never.
+      for (const drvPath of unhooked) recordBuilt(drvPath, [])
+      if (silentFinding === undefined) silentHook(unhooked.length)
+      else silentFinding.message = silentHookMessage(unhooked.length)
+    } else if (silentFinding !== undefined && hook.verdict === 'runs') {
+      outcome.findings = outcome.findings.filter(f => f !== silentFinding)
+      log.info('The post-build-hook did run in the end: it was only slow.')
+    }
     await Promise.all(resolving)
     outcome.seconds = (Date.now() - started) / 1000
   }
   return outcome
+}
+
+async function allOutputsValid(store: NixStore, drvPath: string): Promise<boolean> {
+  const outputs = await store.derivationOutputs(drvPath)
+  for (const output of outputs) if (!(await store.isValid(output))) return false
+  return outputs.length > 0
 }

@@ -1,7 +1,8 @@
 import * as core from '@actions/core'
-import { writeFile } from 'node:fs/promises'
+import { access, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import type { HostInfo } from './flake.js'
+import type { HostCaches } from './substituters.js'
 import { nativeSystem, type Inputs } from './inputs.js'
 import { existingPostBuildHook, renderManagedBlock, renderNetrc, renderSecretsConf } from './nix-conf.js'
 import { nixConfPath, restartDaemonIfRunning, showNixConfig, writeManagedBlock } from './nix-conf-file.js'
@@ -24,6 +25,8 @@ export interface NixSetup {
   work: WorkFiles
   /** aarch64 builds run under QEMU on this runner. */
   emulate: boolean
+  /** The hosts' own substituters that answered, and their keys (empty without use-host-substituters). */
+  hostCaches: HostCaches
   env: NodeJS.ProcessEnv
 }
 
@@ -31,20 +34,25 @@ export interface NixSetup {
  * Writes the job's settings into nix.conf (between markers the post step removes): caches and
  * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
  */
-export async function configureNix({ inputs, hosts, cache, work, emulate, env }: NixSetup): Promise<void> {
+export async function configureNix({ inputs, cache, work, emulate, env, hostCaches }: NixSetup): Promise<void> {
   const confPath = nixConfPath(env)
   const chained = existingPostBuildHook(await showNixConfig(env))
-  await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 })
-  const hostSubstituters = inputs.useHostSubstituters ? hosts.flatMap(h => h.substituters) : []
-  const hostKeys = inputs.useHostSubstituters ? hosts.flatMap(h => h.trustedPublicKeys) : []
+  // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
+  const ownHookInPlace =
+    chained === work.hook &&
+    (await access(work.hook).then(
+      () => true,
+      () => false
+    ))
+  if (!ownHookInPlace) await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 })
   const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : []
   if (cache.netrc.length > 0) await writeFile(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 })
   const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0
   if (secretsNeeded) await writeFile(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 })
   const user = userInfo().username
   const block = renderManagedBlock({
-    substituters: [...cache.substituters, ...hostSubstituters],
-    trustedPublicKeys: [...cache.trustedPublicKeys, ...hostKeys],
+    substituters: [...cache.substituters, ...hostCaches.substituters],
+    trustedPublicKeys: [...cache.trustedPublicKeys, ...hostCaches.trustedPublicKeys],
     extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
     postBuildHook: work.hook,
     maxJobs: inputs.maxJobs,
@@ -56,6 +64,6 @@ export async function configureNix({ inputs, hosts, cache, work, emulate, env }:
   })
   await writeManagedBlock(confPath, block)
   core.saveState(State.NixConf, confPath)
-  core.info(`Wrote the nix-cachix-build settings to ${confPath}${chained ? ` (chaining the existing post-build-hook ${chained})` : ''}`)
+  core.info(`Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`)
   if (await restartDaemonIfRunning()) core.info('Restarted nix-daemon to load them')
 }

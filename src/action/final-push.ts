@@ -5,6 +5,7 @@ import type { PushFilter } from '../push/filter.js'
 import type { Pusher } from '../push/pusher.js'
 import type { CachixSession } from '../push/session.js'
 import { closureCoverage, type Coverage } from './coverage.js'
+import { describePushing, startHeartbeat, type StepLog } from './heartbeat.js'
 import { formatBytes, type Finding } from './report.js'
 
 export interface FinalPush {
@@ -26,31 +27,51 @@ export interface FinalPushPlan {
   exclude?: RegExp
   /** Records each upload (path → compressed bytes). */
   onUploaded: (path: string, fileSize: number) => void
+  /** Interval of the heartbeat lines while pushing (default: none). */
+  heartbeatMs?: number
+  /** Where progress lines go (default: the step log). */
+  log?: StepLog
 }
+
+const STEP_LOG: StepLog = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }
 
 /**
  * Drains what the hook queued, then checks the closure of every root against the cache and
- * pushes what is still missing (substituted or fetched paths the hook never saw).
+ * pushes what is still missing (substituted or fetched paths the hook never saw). Both passes
+ * share one drain-timeout, counted from here: the build before it does not use it up.
  */
 export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
   const { session, store, filter } = plan
-  plan.pusher.add(plan.roots)
-  const first = await plan.pusher.drain(plan.drainMs)
-  core.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`)
-  let coverage = await closureCoverage(session.client, store, filter, plan.roots)
-  let failures = first.failures
-  let leftovers = first.leftovers
-  if (coverage.missing.length > 0 && !first.fatal) {
-    core.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`)
-    const again = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) })
-    again.add(coverage.missing)
-    const second = await again.drain(Math.max(10_000, plan.drainMs - first.durationMs))
-    // Paths that failed the first time and were pushed now are no longer failures.
-    failures = second.failures
-    leftovers = second.leftovers
-    coverage = await closureCoverage(session.client, store, filter, plan.roots)
+  const log = plan.log ?? STEP_LOG
+  const started = Date.now()
+  let active: Pusher = plan.pusher
+  const stopHeartbeat = plan.heartbeatMs === undefined ? () => undefined : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`)
+  try {
+    plan.pusher.add(plan.roots)
+    const first = await plan.pusher.drain(plan.drainMs)
+    log.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`)
+    let coverage = await closureCoverage(session.client, store, filter, plan.roots)
+    let failures = first.failures
+    let leftovers = first.leftovers
+    const remainingMs = plan.drainMs - (Date.now() - started)
+    if (coverage.missing.length > 0 && !first.fatal) {
+      if (remainingMs <= 0) {
+        log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`)
+      } else {
+        log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`)
+        active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) })
+        active.add(coverage.missing)
+        const second = await active.drain(remainingMs)
+        // Paths that failed the first time and were pushed now are no longer failures.
+        failures = second.failures
+        leftovers = second.leftovers
+        coverage = await closureCoverage(session.client, store, filter, plan.roots)
+      }
+    }
+    return { failures, leftovers, fatal: first.fatal, coverage }
+  } finally {
+    stopHeartbeat()
   }
-  return { failures, leftovers, fatal: first.fatal, coverage }
 }
 
 export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {

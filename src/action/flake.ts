@@ -22,7 +22,8 @@ export function detailsExpression(hosts: string[]): string {
   const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
   return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = s.substituters or []; trustedPublicKeys = s.trusted-public-keys or [];
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
   }) (builtins.intersectAttrs { ${wanted} } cs)`
 }
 
@@ -31,18 +32,25 @@ async function evalJson(flake: string, attribute: string, apply: string, env: No
   return JSON.parse(stdout)
 }
 
-/** Every host and its system, in one evaluation. */
-export async function hostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<Record<string, string>> {
-  return (await evalJson(flake, 'nixosConfigurations', SYSTEMS_EXPRESSION, env, extraArgs)) as Record<string, string>
+/**
+ * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
+ * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ */
+export function systemsExpression(only: string[]): string {
+  if (only.length === 0) return SYSTEMS_EXPRESSION
+  const wanted = only.map(h => `${nixString(h)} = null;`).join(' ')
+  return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`
+}
+
+/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
+export async function hostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = [], only: string[] = []): Promise<Record<string, string | null>> {
+  return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs)) as Record<string, string | null>
 }
 
 export async function hostDetails(flake: string, hosts: string[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {
   if (hosts.length === 0) return []
   // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-  const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs)) as Record<
-    string,
-    { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }
-  >
+  const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs)) as Record<string, { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }>
   return hosts.map(name => {
     const { system, drv, out, substituters, trustedPublicKeys } = raw[name]
     return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys }
@@ -57,13 +65,4 @@ export function toplevelInstallable(flake: string, host: string): string {
 export async function attributeOutPath(flake: string, attribute: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<string> {
   const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env })
   return stdout.trim()
-}
-
-/** Every host's system and toplevel output path, in one evaluation (the planner's view). */
-export async function allHostOutputs(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<{ name: string; system: string; outPath: string }[]> {
-  const apply = 'cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; in { system = t.system; out = t.outPath; }) cs'
-  const raw = (await evalJson(flake, 'nixosConfigurations', apply, env, extraArgs)) as Record<string, { system: string; out: string }>
-  return Object.entries(raw)
-    .map(([name, v]) => ({ name, system: v.system, outPath: v.out }))
-    .sort((a, b) => a.name.localeCompare(b.name))
 }

@@ -1,9 +1,13 @@
 import * as core from '@actions/core'
+import { forgetSecretEnv } from '../util/process.js'
 import { parseInputs, type Inputs } from './inputs.js'
 
 const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token']
 
-/** The action's inputs, validated, with secrets masked before anything can log them. */
+/**
+ * The action's inputs, validated, with secrets masked before anything can log them. Once read,
+ * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
+ */
 export function getInputs(): Inputs {
   for (const name of SECRET_INPUTS) {
     const value = core.getInput(name).trim()
@@ -12,5 +16,9 @@ export function getInputs(): Inputs {
     // A Nix-format key is also masked without its name, in case a tool prints only the body.
     if (value.includes(':')) core.setSecret(value.slice(value.indexOf(':') + 1))
   }
-  return parseInputs(name => core.getInput(name))
+  try {
+    return parseInputs(name => core.getInput(name))
+  } finally {
+    forgetSecretEnv()
+  }
 }

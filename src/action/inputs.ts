@@ -1,6 +1,8 @@
 import { isValidCacheName } from '../cachix/names.js'
 import type { CompressionMethod } from '../push/compressor.js'
 import { parseSigningKey } from '../nix/signing.js'
+import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
+import { STOP_GRACE_MS } from './nix-build.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
 export type NixSystem = 'x86_64-linux' | 'aarch64-linux'
@@ -39,6 +41,12 @@ export interface Inputs {
   drainTimeoutSeconds: number
   pushJobs: number
   flakeInputCache: boolean
+  /** Where the closure diff's base comes from. */
+  diffBase: DiffBase
+  /** Post the closure diff as the pull request's sticky comment. */
+  diffComment: boolean
+  /** Remove the hosted image's unused toolchains and build on the roomiest disk. */
+  freeDiskSpace: boolean
 }
 
 export type InputReader = (name: string) => string
@@ -77,13 +85,42 @@ function positiveInt(name: string, text: string, allowZero = false): number | un
   return Number(value)
 }
 
-/** Splits `extra-args` like a shell would for plain words and quotes, without running one. */
+/**
+ * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
+ * words; '…' keeps everything literally; "…" and a bare backslash escape the next character
+ * ("…" only for \ " $ `, as a shell does). No variables, globs or substitutions: $ and * stay as typed.
+ */
 export function splitArgs(name: string, text: string): string[] {
+  const source = text.trim()
+  if (/[\n\r]/.test(source)) fail(name, 'must be on one line')
+  if (CONTROL.test(source)) fail(name, 'contains a control character: type the arguments as plain text')
   const args: string[] = []
-  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g
-  if (/[\n\r]/.test(text.trim())) fail(name, 'must be on one line')
-  if ((text.match(/"/g)?.length ?? 0) % 2 === 1 || (text.match(/'/g)?.length ?? 0) % 2 === 1) fail(name, 'has an unclosed quote')
-  for (const match of text.matchAll(pattern)) args.push(match[1] ?? match[2] ?? match[3])
+  let word: string | undefined
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]
+    if (c === ' ' || c === '\t') {
+      if (word !== undefined) args.push(word)
+      word = undefined
+    } else if (c === "'") {
+      const end = source.indexOf("'", i + 1)
+      if (end < 0) fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`)
+      word = (word ?? '') + source.slice(i + 1, end)
+      i = end
+    } else if (c === '"') {
+      word = word ?? ''
+      for (i++; source[i] !== '"'; i++) {
+        if (i >= source.length) fail(name, 'has an unclosed quote: a " is never closed')
+        if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? '')) i++
+        word += source[i]
+      }
+    } else if (c === '\\') {
+      if (i + 1 >= source.length) fail(name, 'ends with a backslash that escapes nothing')
+      word = (word ?? '') + source[++i]
+    } else word = (word ?? '') + c
+  }
+  if (word !== undefined) args.push(word)
+  const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'))
+  if (setsHook >= 0) fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)')
   return args
 }
 
@@ -96,13 +133,46 @@ export function nativeSystem(arch: string = process.arch): NixSystem | undefined
 // Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
 const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
+// extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
+// (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
+// the action owns it and chains to one already there. Line breaks separate settings by design;
+// other control characters never belong in nix.conf.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook']
+
+// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
+// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/
+// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
+// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/
+const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args'])
+const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token'])
+const ONE_LINE_HINT: Record<string, string> = { builders: ' (separate several builders with ";")' }
+
+/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
+function checkCharacters(name: string, value: string): void {
+  const trimmed = value.trim()
+  if (SECRET.has(name)) {
+    if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed)) fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks')
+  } else if (MULTI_LINE.has(name)) {
+    if (CONTROL.test(value)) fail(name, 'contains a control character: type it as plain text')
+  } else if (SINGLE_LINE_BAD.test(trimmed)) {
+    fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`)
+  }
+}
 
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-export function parseInputs(read: InputReader, arch: string = process.arch): Inputs {
+export function parseInputs(readRaw: InputReader, arch: string = process.arch): Inputs {
+  const read = (name: string): string => {
+    const value = readRaw(name)
+    checkCharacters(name, value)
+    return value
+  }
   const text = (name: string): string => read(name).trim()
 
   const flake = text('flake') || '.'
@@ -130,7 +200,6 @@ export function parseInputs(read: InputReader, arch: string = process.arch): Inp
   if (cachix !== undefined && !isValidCacheName(cachix)) fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
 
   const token = read('cachix-auth-token').trim() || undefined
-  if (token !== undefined && /\s/.test(token)) fail('cachix-auth-token', 'contains white space: paste the token alone, without a prefix or line breaks')
   const signingKey = read('cachix-signing-key').trim() || undefined
   if (signingKey !== undefined) {
     try {
@@ -181,12 +250,23 @@ export function parseInputs(read: InputReader, arch: string = process.arch): Inp
   const qemu = tristate('qemu', read('qemu'))
   const qemuInterpreter = text('qemu-interpreter') || undefined
   if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/')) fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`)
+  // The binfmt_misc register line separates its fields with colons.
+  if (qemuInterpreter?.includes(':')) fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`)
 
   const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'))
   const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600
-  if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds) {
-    fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout: raise it or lower drain-timeout`)
+  const stopSeconds = (2 * STOP_GRACE_MS) / 1000
+  if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+    fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`)
   }
+
+  let diffBase: DiffBase
+  try {
+    diffBase = parseDiffBase(read('diff-base'))
+  } catch (error: unknown) {
+    fail('diff-base', error instanceof Error ? error.message : String(error))
+  }
+  if (diffBase.kind !== 'off' && cachix === undefined) fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
 
   const cachixUrl = text('cachix-url') || 'https://cachix.org'
   if (!/^https?:\/\/[^\s/]+/.test(cachixUrl)) fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`)
@@ -221,7 +301,10 @@ export function parseInputs(read: InputReader, arch: string = process.arch): Inp
     timeBudgetMinutes,
     drainTimeoutSeconds,
     pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
-    flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true)
+    flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
+    diffBase,
+    diffComment: bool('diff-comment', read('diff-comment'), true),
+    freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
   }
 }
 

@@ -1,14 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { childEnv } from '../util/process.js'
 
 export interface BuildRun {
   child: ChildProcess
-  /** Exit code (130 after SIGINT). */
+  /** Exit code (130 after SIGINT, 143 after SIGTERM, 137 after SIGKILL). */
   done: Promise<number>
   /** stdout, which holds the --json result. */
   stdout: () => string
-  interrupt: () => void
+  /** Asks nix to stop: SIGINT, then SIGTERM after `graceMs`, then SIGKILL after another `graceMs`. */
+  stop: (graceMs?: number) => void
 }
+
+/** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
+export const STOP_GRACE_MS = 10_000
 
 export function buildArgs(installables: string[], options: { keepGoing: boolean; extraArgs: string[] }): string[] {
   const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--print-build-logs']
@@ -16,20 +21,47 @@ export function buildArgs(installables: string[], options: { keepGoing: boolean;
   return [...args, ...options.extraArgs, ...installables]
 }
 
+const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 }
+
 /** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
 export function startBuild(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): BuildRun {
-  const child = spawn('nix', args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8')
   })
-  const lines = createInterface({ input: child.stderr! })
+  const lines = createInterface({ input: child.stderr })
   lines.on('line', onLine)
+  const timers: NodeJS.Timeout[] = []
+  let stopping = false
   const done = new Promise<number>(resolve => {
     child.on('error', () => resolve(127))
-    child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)))
+    child.on('close', (code, signal) => resolve(code ?? SIGNAL_CODES[signal ?? 'SIGINT'] ?? 1))
+    // A nix that had to be stopped may leave processes that still hold its pipes: once it is
+    // gone, wait for them only briefly (not at all after SIGKILL).
+    child.on('exit', (code, signal) => {
+      if (!stopping) return
+      const give = (): void => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        resolve(code ?? SIGNAL_CODES[signal ?? 'SIGKILL'] ?? 1)
+      }
+      if (signal === 'SIGKILL') give()
+      else timers.push(setTimeout(give, 1000))
+    })
+  }).finally(() => {
+    for (const timer of timers) clearTimeout(timer)
   })
-  return { child, done, stdout: () => stdout, interrupt: () => child.kill('SIGINT') }
+  const stop = (graceMs = STOP_GRACE_MS): void => {
+    if (stopping || child.exitCode !== null || child.signalCode !== null) return
+    stopping = true
+    child.kill('SIGINT')
+    timers.push(
+      setTimeout(() => child.kill('SIGTERM'), graceMs),
+      setTimeout(() => child.kill('SIGKILL'), 2 * graceMs)
+    )
+  }
+  return { child, done, stdout: () => stdout, stop }
 }
 
 export interface DryRunPlan {

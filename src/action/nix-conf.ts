@@ -1,4 +1,4 @@
-export const BLOCK_BEGIN = '# BEGIN nix-cachix-build (removed again by the action\'s post step)'
+export const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)"
 export const BLOCK_END = '# END nix-cachix-build'
 
 export interface NixConfSettings {
@@ -15,20 +15,26 @@ export interface NixConfSettings {
   extraConfig: string
 }
 
-function unique(values: string[]): string[] {
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values: string[], setting: string): string[] {
+  for (const value of values) {
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    if (/[\s\u0000-\u001f\u007f]/.test(value)) throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`)
+  }
   return [...new Set(values.filter(v => v !== ''))]
 }
 
 /** The lines this action adds to nix.conf, between markers so the post step can take them out. */
 export function renderManagedBlock(settings: NixConfSettings): string {
   const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes']
-  const substituters = unique(settings.substituters)
+  const substituters = unique(settings.substituters, 'extra-substituters')
   if (substituters.length > 0) lines.push(`extra-substituters = ${substituters.join(' ')}`)
-  const keys = unique(settings.trustedPublicKeys)
+  const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys')
   if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
-  const platforms = unique(settings.extraPlatforms)
+  const platforms = unique(settings.extraPlatforms, 'extra-platforms')
   if (platforms.length > 0) lines.push(`extra-platforms = ${platforms.join(' ')}`)
-  const users = unique(settings.trustedUsers)
+  const users = unique(settings.trustedUsers, 'extra-trusted-users')
   if (users.length > 0) lines.push(`extra-trusted-users = ${users.join(' ')}`)
   // A cache that fails mid-download should cost a rebuild, not the job.
   lines.push('fallback = true')
@@ -74,9 +80,7 @@ export interface NetrcEntry {
 /** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
 export function renderNetrc(entries: NetrcEntry[], existing = ''): string {
   const hosts = new Set(entries.map(e => e.host))
-  const kept = existing
-    .split('\n')
-    .filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''))
+  const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''))
   const added = entries.map(e => `machine ${e.host} password ${e.password}`)
   return `${[...kept, ...added].join('\n')}\n`
 }

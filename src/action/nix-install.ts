@@ -1,9 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, stat, writeFile } from 'node:fs/promises'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../util/process.js'
 
-export const NIX_PROFILE_BIN = '/nix/var/nix/profiles/default/bin'
+/** Where the multi-user installer links nix: the default profile, for every user. */
+export const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin'
 
 export async function installedNixVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   try {
@@ -26,20 +27,47 @@ export function installerArgs(extraConfFile: string, hasSystemd: boolean, cpus: 
   return args
 }
 
+/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
+export function nixProfileBin(multiUser: boolean, home: string): string {
+  return multiUser ? MULTI_USER_PROFILE_BIN : join(home, '.nix-profile', 'bin')
+}
+
+export interface InstallOptions {
+  /** The environment of the installer and of curl (without the action's secrets). */
+  env: NodeJS.ProcessEnv
+  /** Multi-user needs systemd for the daemon; detected when not given. */
+  multiUser?: boolean
+  /** Where to fetch the installer from (default: releases.nixos.org for the version). */
+  installer?: string
+}
+
+async function hasSystemd(): Promise<boolean> {
+  return stat('/run/systemd/system').then(
+    info => info.isDirectory(),
+    () => false
+  )
+}
+
 /**
- * Downloads and runs the official installer for a pinned version, retrying the download.
- * `extraConf` is written before the daemon first starts, so no restart is needed.
+ * Downloads and runs the official installer for a pinned version, retrying the download, and
+ * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
+ * daemon first starts, so no restart is needed.
  */
-export async function installNix(version: string, extraConf: string, cpus: number, log: (line: string) => void): Promise<void> {
+export async function installNix(version: string, extraConf: string, cpus: number, log: (line: string) => void, options: InstallOptions): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'nix-install-'))
   const script = join(dir, 'install')
   const confFile = join(dir, 'extra.conf')
   await writeFile(confFile, extraConf)
-  await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, installerUrl(version)])
-  const hasSystemd = await run('test', ['-d', '/run/systemd/system']).then(
+  await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env })
+  const multiUser = options.multiUser ?? (await hasSystemd())
+  log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`)
+  await run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
+  // The single-user installer links nix into the user's own profile, not the default one.
+  const bin = nixProfileBin(multiUser, options.env.HOME ?? homedir())
+  const found = await stat(join(bin, 'nix')).then(
     () => true,
     () => false
   )
-  log(`running the Nix ${version} installer (${hasSystemd ? 'multi-user' : 'single-user'})`)
-  await run('sh', [script, ...installerArgs(confFile, hasSystemd, cpus)], { env: { ...process.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
+  if (!found) throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`)
+  return bin
 }

@@ -6,11 +6,7 @@
  */
 export function renderHookScript(spoolFile: string, chainedHook?: string): string {
   const quoted = shellQuote(spoolFile)
-  const lines = [
-    '#!/bin/sh',
-    '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
-    `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
-  ]
+  const lines = ['#!/bin/sh', '# Written by nix-cachix-build: records what Nix built; never networks, never fails.', `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`]
   if (chainedHook !== undefined) lines.push(`${shellQuote(chainedHook)} >&2 || true`)
   lines.push('exit 0', '')
   return lines.join('\n')
@@ -32,7 +28,10 @@ export function parseSpool(text: string): { entries: SpoolEntry[]; rest: string 
   const rest = text.slice(lastNewline + 1)
   const entries: SpoolEntry[] = []
   for (const line of complete.split('\n')) {
-    const words = line.trim().split(/\s+/).filter(w => w !== '')
+    const words = line
+      .trim()
+      .split(/\s+/)
+      .filter(w => w !== '')
     if (words.length === 0 || !words[0].startsWith('/')) continue
     entries.push({ drvPath: words[0], outPaths: words.slice(1) })
   }

@@ -21,11 +21,12 @@ export async function runPost(): Promise<void> {
     if (core.getState(State.Finished) !== 'true' && core.getState(State.Pushing) === 'true') await salvage()
   } catch (error: unknown) {
     core.warning(`Salvage push failed: ${errorMessage(error)}`)
-  }
-  try {
-    await cleanUp()
-  } catch (error: unknown) {
-    core.warning(`Clean-up failed: ${errorMessage(error)}`)
+  } finally {
+    try {
+      await cleanUp(core.getState(State.WorkDir), core.getState(State.NixConf))
+    } catch (error: unknown) {
+      core.warning(`Clean-up failed: ${errorMessage(error)}`)
+    }
   }
 }
 
@@ -66,13 +67,24 @@ async function salvage(): Promise<void> {
   })
 }
 
-async function cleanUp(): Promise<void> {
-  const confPath = core.getState(State.NixConf)
-  if (confPath !== '') {
-    await writeManagedBlock(confPath, undefined)
-    await restartDaemonIfRunning()
+// What holds a token (netrc, secrets.conf) or says what was built (the spool).
+const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool']
+
+/**
+ * Deletes the files that hold secrets first, so nothing of them outlives the job whatever the
+ * restore does; then takes the action's block out of nix.conf and restarts the daemon. The rest
+ * of the work directory (the hook script) goes only once that worked, since nix.conf names it.
+ */
+export async function cleanUp(workDir: string, confPath: string): Promise<void> {
+  try {
+    const removed = await Promise.allSettled(workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true })))
+    const failed = removed.find(r => r.status === 'rejected')
+    if (failed) throw failed.reason
+  } finally {
+    if (confPath !== '') {
+      await writeManagedBlock(confPath, undefined)
+      await restartDaemonIfRunning()
+    }
+    if (workDir !== '') await rm(workDir, { recursive: true, force: true })
   }
-  const workDir = core.getState(State.WorkDir)
-  // The secrets file and netrc hold tokens; nothing of them may outlive the job.
-  if (workDir !== '') await rm(workDir, { recursive: true, force: true })
 }

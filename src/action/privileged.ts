@@ -4,17 +4,17 @@ import { run } from '../util/process.js'
 
 const isRoot = (): boolean => process.getuid?.() === 0
 
+/** An existing file must be writable itself; a new one needs a writable directory. */
 async function writable(path: string): Promise<boolean> {
   try {
     await access(path, constants.W_OK)
     return true
-  } catch {
-    try {
-      await access(dirname(path), constants.W_OK)
-      return true
-    } catch {
-      return false
-    }
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false
+    return access(dirname(path), constants.W_OK).then(
+      () => true,
+      () => false
+    )
   }
 }
 

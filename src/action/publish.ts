@@ -61,8 +61,9 @@ export async function publish(record: RunRecord): Promise<RunStatus> {
   core.setOutput(Output.FailedHosts, JSON.stringify(unfinished))
   core.setOutput(Output.Coverage, formatCoverage(totals.coverage))
   core.setOutput(Output.Status, status)
-  core.setOutput(Output.Findings, JSON.stringify(findings))
+  core.setOutput(Output.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))))
   for (const f of findings) {
+    if (f.announced) continue
     if (f.level === 'warning') core.warning(f.message)
     else if (f.level === 'notice') core.notice(f.message)
     else core.error(f.message)

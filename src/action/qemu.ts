@@ -1,10 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../util/process.js'
-import { BINFMT_DIR, ENTRY_NAME, matchesAarch64, parseBinfmtEntry, registrationLine, type BinfmtEntry } from './binfmt.js'
+import { BINFMT_DIR, ENTRY_NAME, isStaticElf, matchesAarch64, parseBinfmtEntry, registrationLine, type BinfmtEntry } from './binfmt.js'
 import { runAsRoot, writeSystemFile } from './privileged.js'
 
-export const DEFAULT_INTERPRETER = '/usr/bin/qemu-aarch64-static'
+/** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
+export const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']
 
 export async function readBinfmtEntries(): Promise<BinfmtEntry[]> {
   let names: string[]
@@ -23,26 +24,55 @@ export async function readBinfmtEntries(): Promise<BinfmtEntry[]> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return readFile(path).then(
+  return stat(path).then(
     () => true,
     () => false
   )
 }
 
+/**
+ * binfmt_misc is mounted when its control files are there. Only look: `register` is
+ * write-only, and reading it fails (EINVAL, even for root) although it is mounted.
+ */
+export async function binfmtMounted(dir = BINFMT_DIR): Promise<boolean> {
+  return exists(join(dir, 'register'))
+}
+
+async function isStaticExecutable(path: string): Promise<boolean> {
+  const file = await open(path, 'r').catch(() => undefined)
+  if (!file) return false
+  try {
+    const head = Buffer.alloc(4096)
+    const { bytesRead } = await file.read(head, 0, head.length, 0)
+    return isStaticElf(head.subarray(0, bytesRead))
+  } finally {
+    await file.close()
+  }
+}
+
+async function staticDefaultInterpreter(): Promise<string | undefined> {
+  for (const path of DEFAULT_INTERPRETERS) if (await isStaticExecutable(path)) return path
+  return undefined
+}
+
 /** Makes sure binfmt_misc is mounted and a static qemu-aarch64 exists (installing Debian/Ubuntu's package if not). */
 export async function prepareInterpreter(interpreter: string | undefined, log: (line: string) => void): Promise<string> {
-  if (!(await exists(join(BINFMT_DIR, 'register')))) {
+  if (!(await binfmtMounted())) {
     log('mounting binfmt_misc')
     await runAsRoot('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR])
   }
-  const path = interpreter ?? DEFAULT_INTERPRETER
-  if (await exists(path)) return path
-  if (interpreter !== undefined) throw new Error(`qemu-interpreter ${interpreter} does not exist: give the path of a static qemu-aarch64`)
+  if (interpreter !== undefined) {
+    if (await exists(interpreter)) return interpreter
+    throw new Error(`qemu-interpreter ${interpreter} does not exist: give the path of a static qemu-aarch64`)
+  }
+  const found = await staticDefaultInterpreter()
+  if (found !== undefined) return found
   log('installing qemu-user-static')
   await runAsRoot('apt-get', ['update', '-qq']).catch(() => '')
   await runAsRoot('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'qemu-user-static'])
-  if (!(await exists(path))) throw new Error(`qemu-user-static was installed but ${path} is missing: set qemu-interpreter`)
-  return path
+  const installed = await staticDefaultInterpreter()
+  if (installed === undefined) throw new Error(`qemu-user-static was installed but no static qemu-aarch64 is at ${DEFAULT_INTERPRETERS.join(' or ')}: set qemu-interpreter`)
+  return installed
 }
 
 /** Registers (or re-registers without F) and then proves it by reading /proc back. */

@@ -22,6 +22,8 @@ export type FindingLevel = 'error' | 'warning' | 'notice'
 export interface Finding {
   level: FindingLevel
   message: string
+  /** Already printed as an annotation when it happened, so the report does not print it twice. */
+  announced?: boolean
 }
 
 export type RunStatus = 'ok' | 'problems' | 'failed'
@@ -75,16 +77,11 @@ export function renderSummary(title: string, hosts: HostResult[], totals: RunTot
   if (hosts.length > 0) {
     lines.push('| host | system | result | toplevel | built | substituted | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|')
     for (const h of hosts) {
-      lines.push(
-        `| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`
-      )
+      lines.push(`| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`)
     }
     lines.push('')
   }
-  lines.push(
-    `Built ${totals.built} derivations, substituted ${totals.substituted} paths, pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`,
-    ''
-  )
+  lines.push(`Built ${totals.built} derivations, substituted ${totals.substituted} paths, pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '')
   if (findings.length > 0) {
     lines.push('### Findings', '')
     for (const f of findings) lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`)

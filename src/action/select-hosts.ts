@@ -4,8 +4,8 @@ export interface HostSelection {
   otherSystems: string[]
 }
 
-/** Picks the hosts of this leg: the named ones, or every host whose system is this leg's. */
-export function selectHosts(systems: Record<string, string>, requested: string[], system: string): HostSelection {
+/** Picks the hosts of this leg: the named ones, or every host whose system is this leg's (null: not evaluated). */
+export function selectHosts(systems: Record<string, string | null>, requested: string[], system: string): HostSelection {
   const all = Object.keys(systems).sort()
   if (requested.length > 0) {
     const unknown = requested.filter(h => !(h in systems))

@@ -1,7 +1,8 @@
 import { CACHIX_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from './retry-policy.js'
 import type { BinaryCache, CompleteMultipartRequest, CreateMultipartResponse, UploadPartResponse, WireCompression } from './types.js'
 import { chunks } from '../util/process.js'
-import { sendHttp, type HttpResponse } from './http-transport.js'
+import { sendHttp, type HttpBody, type HttpResponse } from './http-transport.js'
+import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
 
 export const DEFAULT_CACHIX_URL = 'https://cachix.org'
 // Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
@@ -67,6 +68,17 @@ export class CachixClient {
     return missing
   }
 
+  /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+  async narinfo(hash: string, signal?: AbortSignal): Promise<NarInfo | undefined> {
+    try {
+      const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal })
+      return parseNarInfo(response.body.toString('utf8'))
+    } catch (error: unknown) {
+      if (error instanceof CachixError && error.status === 404) return undefined
+      throw error
+    }
+  }
+
   async createUpload(compression: WireCompression, signal?: AbortSignal): Promise<CreateMultipartResponse> {
     const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal })
     return json<CreateMultipartResponse>(response)
@@ -79,7 +91,7 @@ export class CachixClient {
   }
 
   /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
-  async putPart(uploadUrl: string, body: Buffer, contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
+  async putPart(uploadUrl: string, body: Buffer | readonly Buffer[], contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
     const response = await this.send('PUT', uploadUrl, {
       body,
       headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
@@ -103,12 +115,12 @@ export class CachixClient {
   private async send(
     method: string,
     url: string,
-    request: { json?: unknown; body?: Buffer; headers?: Record<string, string>; anonymous?: boolean; what: string; signal?: AbortSignal; retries?: boolean }
+    request: { json?: unknown; body?: Buffer | readonly Buffer[]; headers?: Record<string, string>; anonymous?: boolean; accept?: string; what: string; signal?: AbortSignal; retries?: boolean }
   ): Promise<HttpResponse> {
-    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json;charset=utf-8,application/json', ...request.headers }
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers }
     // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
     if (!request.anonymous) headers.Authorization = `Bearer ${this.token}`
-    let body: Buffer | string | undefined = request.body
+    let body: HttpBody | undefined = request.body
     if (request.json !== undefined) {
       headers['Content-Type'] = 'application/json;charset=utf-8'
       body = JSON.stringify(request.json)

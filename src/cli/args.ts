@@ -1,11 +1,15 @@
 import { parseArgs } from 'node:util'
 import { isValidCacheName } from '../cachix/names.js'
+import { isRevision } from '../diff/base-input.js'
 
 export const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
   nix-cachix-build build --cache NAME [--host H]... [INSTALLABLE...] [options]
                                                            build hosts or installables and push everything new while building
   nix-cachix-build check --cache NAME HOST [options]         would switching to HOST compile anything? exit 0 when it only downloads
+  nix-cachix-build diff  --cache NAME HOST [--base REV] [--json]
+                                                           what switching to HOST changes (packages, sizes, download) against
+                                                           HOST at REV, or against the running system without --base
 
 Options:
   --flake REF          flake holding nixosConfigurations (default .)
@@ -13,6 +17,8 @@ Options:
   --jobs N             paths uploaded at once (default 8)
   --push-filter REGEX  do not push paths matching REGEX
   --compression zstd|xz
+  --base REV           diff: compare with HOST at this git revision of the flake
+  --json               diff: print the diff as JSON
   -h, --help
 
 Credentials: CACHIX_AUTH_TOKEN and CACHIX_SIGNING_KEY, else ~/.config/cachix/cachix.dhall (as written by cachix authtoken).`
@@ -22,6 +28,7 @@ export type Command =
   | { kind: 'push'; common: CommonOptions; paths: string[] }
   | { kind: 'build'; common: CommonOptions; hosts: string[]; installables: string[] }
   | { kind: 'check'; common: CommonOptions; host: string }
+  | { kind: 'diff'; common: CommonOptions; host: string; base?: string; json: boolean }
 
 export interface CommonOptions {
   cache: string
@@ -45,12 +52,14 @@ export function parseCommand(argv: string[]): Command {
       'push-filter': { type: 'string' },
       compression: { type: 'string' },
       host: { type: 'string', multiple: true, default: [] },
+      base: { type: 'string' },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
   const [verb, ...rest] = positionals
   if (values.help || verb === undefined || verb === 'help') return { kind: 'help' }
-  if (!['push', 'build', 'check'].includes(verb)) throw new Error(`unknown command "${verb}": use push, build or check (see --help)`)
+  if (!['push', 'build', 'check', 'diff'].includes(verb)) throw new Error(`unknown command "${verb}": use push, build, check or diff (see --help)`)
   const cache = values.cache ?? ''
   if (!isValidCacheName(cache)) throw new Error(cache === '' ? `${verb} needs --cache NAME` : `--cache "${cache}" is not a Cachix cache name`)
   if (!/^[1-9]\d*$/.test(values.jobs)) throw new Error(`--jobs "${values.jobs}" is not a positive whole number`)
@@ -70,6 +79,10 @@ export function parseCommand(argv: string[]): Command {
     if (values.host.length === 0 && rest.length === 0) throw new Error('build needs --host NAME or an installable')
     return { kind: 'build', common, hosts: values.host, installables: rest }
   }
-  if (rest.length !== 1) throw new Error('check takes exactly one host name')
+  if (rest.length !== 1) throw new Error(`${verb} takes exactly one host name`)
+  if (verb === 'diff') {
+    if (values.base !== undefined && !isRevision(values.base)) throw new Error(`--base "${values.base}" is not a git revision such as main or a commit hash`)
+    return { kind: 'diff', common, host: rest[0], base: values.base, json: values.json }
+  }
   return { kind: 'check', common, host: rest[0] }
 }

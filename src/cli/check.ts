@@ -47,7 +47,9 @@ export async function checkHost(flake: string, host: string, client: CachixClien
   const builds = [...pending].map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath]) }))
   const outputs = builds.flatMap(b => b.outputs)
   const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)])
-  const dirty = await run('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] }).then(r => r.code === 0 && r.stdout.trim() !== '').catch(() => false)
+  const dirty = await run('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
+    .then(r => r.code === 0 && r.stdout.trim() !== '')
+    .catch(() => false)
   return {
     toplevel: out,
     toFetch: plan.toFetch,

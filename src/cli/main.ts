@@ -15,10 +15,12 @@ import { openCachixSession } from '../push/session.js'
 import { errorMessage, run } from '../util/process.js'
 import { parseCommand, USAGE, type CommonOptions } from './args.js'
 import { checkHost } from './check.js'
+import { cliDiff } from '../diff/cli-diff.js'
+import { diffJson, renderHostText } from '../diff/render.js'
 import { findCredentials } from './credentials.js'
 import { Progress } from './progress.js'
 
-/** The desktop's and the laptop's entry: push, build-and-push, check. Returns the exit code. */
+/** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
     const command = parseCommand(argv)
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await build(command.common, [...command.hosts.map(h => toplevelInstallable(command.common.flake, h)), ...command.installables])
       case 'check':
         return await check(command.common, command.host)
+      case 'diff':
+        return await diff(command.common, command.host, command.base, command.json)
     }
   } catch (error: unknown) {
     process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`)
@@ -60,9 +64,11 @@ async function session(options: CommonOptions, needPush: boolean) {
 }
 
 function pusherWithProgress(options: CommonOptions, opened: Awaited<ReturnType<typeof session>>, store: NixStore, built: () => number): { pusher: Pusher; progress: Progress } {
-  let progress: Progress | undefined
-  const pusher = createPusher(opened, store, { jobs: options.jobs, exclude: options.pushFilter, onEvent: event => progress?.event(event, built()) })
-  progress = new Progress(process.stderr, () => pusher.totals())
+  // The progress line reads the pusher's totals, and the pusher reports its events to it.
+  const holder: { progress?: Progress } = {}
+  const pusher = createPusher(opened, store, { jobs: options.jobs, exclude: options.pushFilter, onEvent: event => holder.progress?.event(event, built()) })
+  const progress = new Progress(process.stderr, () => pusher.totals())
+  holder.progress = progress
   return { pusher, progress }
 }
 
@@ -82,7 +88,7 @@ async function push(options: CommonOptions, paths: string[]): Promise<number> {
   const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0)
   // ./result symlinks and the like resolve to the store path they point at; store paths are
   // taken as they are (an invalid one is reported by the pusher, not thrown here).
-  const resolved = await Promise.all(paths.map(p => (isAbsolute(p) && p.startsWith(`${STORE_DIR}/`) ? p : realpath(p).catch(() => p))))
+  const resolved = await Promise.all(paths.map(async p => (isAbsolute(p) && p.startsWith(`${STORE_DIR}/`) ? p : realpath(p).catch(() => p))))
   pusher.add(resolved)
   return summarise(progress, await pusher.drain(), options.cache)
 }
@@ -138,4 +144,13 @@ async function check(options: CommonOptions, host: string): Promise<number> {
   process.stdout.write(`${host}: switching would build ${result.builds.length} derivation${result.builds.length === 1 ? '' : 's'} (and download ${result.toFetch.length} paths):\n`)
   for (const b of result.builds) process.stdout.write(`  ${b.drvPath}\n      ${b.reason}\n`)
   return 1
+}
+
+/** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
+async function diff(options: CommonOptions, host: string, base: string | undefined, json: boolean): Promise<number> {
+  const credentials = await findCredentials(options.cache)
+  const client = new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken })
+  const result = await cliDiff({ flake: options.flake, host, base, cache: client, store: new NixStore() })
+  process.stdout.write(json ? `${diffJson([result])}\n` : renderHostText(result, options.cache))
+  return result.outcome === 'compared' ? 0 : 1
 }

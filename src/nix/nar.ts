@@ -1,10 +1,20 @@
-import { open, lstat, readdir, readlink } from 'node:fs/promises'
-import { Readable } from 'node:stream'
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { PassThrough, type Readable } from 'node:stream'
+import { drainedOrClosed } from '../util/stream.js'
 
-const FLUSH_BYTES = 256 * 1024
-const FILE_CHUNK = 1024 * 1024
 const PADDING = Buffer.alloc(8)
 const SLASH = Buffer.from('/')
+
+/**
+ * Where a NAR is written. `add` copies small pieces (tokens, names) and returns a promise only
+ * when the sink needs the writer to wait; `addFile` moves a file's bytes, so a sink can read
+ * them straight into its own buffer.
+ */
+export interface NarSink {
+  add(bytes: Buffer): Promise<void> | undefined
+  addFile(handle: FileHandle, size: number, path: string): Promise<void>
+}
 
 /** NAR token framing: u64le length, bytes, zero padding to 8. */
 function frame(bytes: Buffer): Buffer[] {
@@ -24,93 +34,108 @@ function token(text: string): Buffer {
   return cached
 }
 
-/** Gathers small pieces so the stream carries few, large chunks. */
-class Batcher {
-  private pieces: Buffer[] = []
-  private size = 0
-
-  add(...pieces: Buffer[]): void {
-    for (const piece of pieces) {
-      this.pieces.push(piece)
-      this.size += piece.length
-    }
-  }
-
-  get full(): boolean {
-    return this.size >= FLUSH_BYTES
-  }
-
-  take(): Buffer | undefined {
-    if (this.size === 0) return undefined
-    const out = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.size)
-    this.pieces = []
-    this.size = 0
-    return out
+async function put(sink: NarSink, ...pieces: Buffer[]): Promise<void> {
+  for (const piece of pieces) {
+    const wait = sink.add(piece)
+    if (wait) await wait
   }
 }
 
-async function* entry(path: Buffer, out: Batcher): AsyncGenerator<Buffer> {
-  const stat = await lstat(path)
-  out.add(token('('), token('type'))
+// Files up to this size are read in one synchronous call: store files were just written and
+// sit in the page cache, and three trips through the thread pool (open, read, close) cost far
+// more than the read itself (most files of a store path are this small).
+const SMALL_FILE = 64 * 1024
+
+async function entry(path: Buffer, sink: NarSink): Promise<void> {
+  const stat = lstatSync(path)
+  await put(sink, token('('), token('type'))
   if (stat.isSymbolicLink()) {
-    out.add(token('symlink'), token('target'), ...frame(await readlink(path, { encoding: 'buffer' })))
-  } else if (stat.isFile()) {
-    out.add(token('regular'))
-    // Only the owner's execute bit counts, as in Nix.
-    if (stat.mode & 0o100) out.add(token('executable'), token(''))
-    out.add(token('contents'))
+    await put(sink, token('symlink'), token('target'), ...frame(readlinkSync(path, { encoding: 'buffer' })))
+  } else if (stat.isFile() && stat.size <= SMALL_FILE) {
+    await put(sink, token('regular'))
+    if (stat.mode & 0o100) await put(sink, token('executable'), token(''))
+    const contents = readFileSync(path)
+    // A file that changed size while being read cannot be serialised faithfully.
+    if (contents.length !== stat.size) throw new Error(`${path.toString()} changed size while being read`)
     const length = Buffer.alloc(8)
     length.writeBigUInt64LE(BigInt(stat.size))
-    out.add(length)
+    const pad = (8 - (stat.size % 8)) % 8
+    await put(sink, token('contents'), length, contents, PADDING.subarray(0, pad))
+  } else if (stat.isFile()) {
+    await put(sink, token('regular'))
+    // Only the owner's execute bit counts, as in Nix.
+    if (stat.mode & 0o100) await put(sink, token('executable'), token(''))
+    const length = Buffer.alloc(8)
+    length.writeBigUInt64LE(BigInt(stat.size))
+    await put(sink, token('contents'), length)
     const handle = await open(path, 'r')
     try {
-      let read = 0
-      while (read < stat.size) {
-        const want = Math.min(FILE_CHUNK, stat.size - read)
-        const buffer = Buffer.allocUnsafe(want)
-        const { bytesRead } = await handle.read(buffer, 0, want, read)
-        if (bytesRead === 0) break
-        read += bytesRead
-        out.add(bytesRead === want ? buffer : buffer.subarray(0, bytesRead))
-        if (out.full) yield out.take() as Buffer
-      }
-      // A file that changed size while being read cannot be serialised faithfully.
-      if (read !== stat.size) throw new Error(`${path.toString()} changed size while being read`)
+      await sink.addFile(handle, stat.size, path.toString())
     } finally {
       await handle.close()
     }
     const pad = (8 - (stat.size % 8)) % 8
-    if (pad > 0) out.add(PADDING.subarray(0, pad))
+    if (pad > 0) await put(sink, PADDING.subarray(0, pad))
   } else if (stat.isDirectory()) {
-    out.add(token('directory'))
+    await put(sink, token('directory'))
     // Nix orders entries by their bytes (std::map<std::string>), not by locale.
-    const names = (await readdir(path, { encoding: 'buffer' })).sort(Buffer.compare)
+    const names = readdirSync(path, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b))
     for (const name of names) {
-      out.add(token('entry'), token('('), token('name'), ...frame(name), token('node'))
+      await put(sink, token('entry'), token('('), token('name'), ...frame(name), token('node'))
       // Buffer paths: a name need not be valid UTF-8.
-      yield* entry(Buffer.concat([path, SLASH, name]), out)
-      out.add(token(')'))
-      if (out.full) yield out.take() as Buffer
+      await entry(Buffer.concat([path, SLASH, name]), sink)
+      await put(sink, token(')'))
     }
   } else {
     throw new Error(`${path.toString()} has a file type NAR cannot hold`)
   }
-  out.add(token(')'))
-  if (out.full) yield out.take() as Buffer
-}
-
-async function* archive(path: string): AsyncGenerator<Buffer> {
-  const out = new Batcher()
-  out.add(token('nix-archive-1'))
-  yield* entry(Buffer.from(path), out)
-  const rest = out.take()
-  if (rest) yield rest
+  await put(sink, token(')'))
 }
 
 /**
- * The NAR serialisation of a file system tree, as `nix-store --dump` writes it, produced in
- * this process: no program start per store path. Callers check the result against narHash.
+ * Writes the NAR serialisation of a file system tree, as `nix-store --dump` writes it, into
+ * `sink`, in this process: no program start per store path. Callers check the result against
+ * narHash.
  */
+export async function writeNar(path: string, sink: NarSink): Promise<void> {
+  await put(sink, token('nix-archive-1'))
+  await entry(Buffer.from(path), sink)
+}
+
+/** Reads exactly `size` bytes of `handle` into `target` at `offset`, from file position `position`. */
+export async function readExactly(handle: FileHandle, target: Buffer, offset: number, size: number, position: number, path: string): Promise<void> {
+  for (let done = 0; done < size;) {
+    const { bytesRead } = await handle.read(target, offset + done, size - done, position + done)
+    // A file that changed size while being read cannot be serialised faithfully.
+    if (bytesRead === 0) throw new Error(`${path} changed size while being read`)
+    done += bytesRead
+  }
+}
+
+const FILE_CHUNK = 1024 * 1024
+
+/** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
 export function narStream(path: string): Readable {
-  return Readable.from(archive(path), { objectMode: false, highWaterMark: FLUSH_BYTES })
+  const out = new PassThrough({ highWaterMark: FILE_CHUNK })
+  const write = (bytes: Buffer): Promise<void> | undefined => {
+    if (out.destroyed) return Promise.reject(new Error('the NAR stream was closed'))
+    if (out.write(bytes)) return undefined
+    return drainedOrClosed(out)
+  }
+  const sink: NarSink = {
+    add: bytes => write(Buffer.from(bytes)),
+    addFile: async (handle, size, file) => {
+      for (let position = 0; position < size; position += FILE_CHUNK) {
+        const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - position))
+        await readExactly(handle, buffer, 0, buffer.length, position, file)
+        const wait = write(buffer)
+        if (wait) await wait
+      }
+    }
+  }
+  writeNar(path, sink).then(
+    () => out.end(),
+    (error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error)))
+  )
+  return out
 }

@@ -36,11 +36,11 @@ export function parsePathInfoJson(json: unknown): PathInfo[] {
   }
   const infos: PathInfo[] = []
   for (const [path, entry] of entries) {
-    if (entry === null || entry.valid === false || entry.narHash === undefined) continue
+    if (entry === null || entry.valid === false || typeof entry.narHash !== 'string') continue
     const deriver = entry.deriver
     infos.push({
       path,
-      narHash: normaliseNixHash(String(entry.narHash)),
+      narHash: normaliseNixHash(entry.narHash),
       narSize: Number(entry.narSize),
       references: ((entry.references as string[] | undefined) ?? []).map(fullPath).sort(),
       deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { chunks, lastLine, run } from '../util/process.js'
+import { childEnv, chunks, lastLine, run } from '../util/process.js'
 import { parsePathInfoJson, type PathInfo } from './path-info.js'
 
 const NIX_COMMAND = ['--extra-experimental-features', 'nix-command flakes']
@@ -52,7 +52,7 @@ export class NixStore {
 
   /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
   dumpNar(path: string): NarStream {
-    const child = spawn('nix-store', ['--dump', path], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('nix-store', ['--dump', path], { env: childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8')
@@ -61,6 +61,8 @@ export class NixStore {
       child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)))
       child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))))
     })
+    // Handled from the start: an upload that failed elsewhere may never await it.
+    done.catch(() => undefined)
     return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') }
   }
 }

@@ -9,6 +9,16 @@ export interface PlanInputs {
   runners: Record<string, string>
   skipCached: boolean
   nixVersion: string
+  /** Hosts evaluated at once, each in its own nix eval. */
+  evalJobs: number
+  /** Pre-warm attribute paths, one row each. */
+  attributes: string[]
+  /** Token Nix uses for github.com while evaluating (access-tokens). */
+  githubToken?: string
+  /** nix.conf lines for the evaluation. */
+  extraNixConfig: string
+  /** Other Cachix caches evaluation may substitute from (import-from-derivation). */
+  extraPullCaches: string[]
 }
 
 export type InputReader = (name: string) => string
@@ -17,14 +27,22 @@ function fail(name: string, message: string): never {
   throw new Error(`input ${name}: ${message}`)
 }
 
+// By code point rather than a regular expression with control characters in it.
+function hasControl(text: string): boolean {
+  return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+}
+
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /** The planner's inputs, checked before anything runs. */
-export function parsePlanInputs(read: InputReader): PlanInputs {
+export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
   const text = (name: string): string => read(name).trim()
   const flake = text('flake') || '.'
   if (/\s/.test(flake)) fail('flake', `"${flake}" contains spaces`)
-  const hosts = read('hosts').split(/[\s,]+/).filter(h => h !== '')
+  const hosts = read('hosts')
+    .split(/[\s,]+/)
+    .filter(h => h !== '')
   for (const host of hosts) if (!/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(host)) fail('hosts', `"${host}" is not a nixosConfigurations attribute name`)
   const cachix = text('cachix') || undefined
   if (cachix !== undefined && !isValidCacheName(cachix)) fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
@@ -43,5 +61,25 @@ export function parsePlanInputs(read: InputReader): PlanInputs {
   if (!/^https?:\/\/[^\s/]+/.test(cachixUrl)) fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`)
   const nixVersion = text('nix-version') || '2.35.1'
   if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`)
-  return { nixVersion, flake, hosts, cachix, cachixAuthToken: text('cachix-auth-token') || undefined, cachixUrl, runners, skipCached: skip === 'true' }
+  const evalJobsText = text('eval-jobs')
+  if (evalJobsText !== '' && !/^[1-9]\d*$/.test(evalJobsText)) fail('eval-jobs', `"${evalJobsText}" is not a positive whole number`)
+  const evalJobs = evalJobsText === '' ? cores : Number(evalJobsText)
+  const attributes = read('attributes')
+    .split(/[\s,]+/)
+    .filter(a => a !== '')
+  for (const attribute of attributes) if (!ATTRIBUTE_PATH.test(attribute)) fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`)
+  const githubToken = text('github-token') || undefined
+  if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken))) fail('github-token', 'contains white space or a control character: paste the secret alone')
+  const extraNixConfig = read('extra-nix-config')
+  for (const line of extraNixConfig.split('\n')) {
+    const trimmed = line.trim()
+    if (trimmed === '' || trimmed.startsWith('#')) continue
+    if (hasControl(trimmed.replace(/\t/g, ' '))) fail('extra-nix-config', 'contains a control character: type it as plain text')
+    if (!/^[A-Za-z0-9-]+\s*=/.test(trimmed) && !/^!?include\s+\S/.test(trimmed)) fail('extra-nix-config', `line "${trimmed}" is not "name = value"`)
+  }
+  const extraPullCaches = read('extra-pull-caches')
+    .split(/[\s,]+/)
+    .filter(c => c !== '')
+  for (const name of extraPullCaches) if (!isValidCacheName(name)) fail('extra-pull-caches', `"${name}" is not a Cachix cache name`)
+  return { githubToken, extraNixConfig, extraPullCaches, attributes, evalJobs, nixVersion, flake, hosts, cachix, cachixAuthToken: text('cachix-auth-token') || undefined, cachixUrl, runners, skipCached: skip === 'true' }
 }

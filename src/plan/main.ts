@@ -1,50 +1,97 @@
 import * as core from '@actions/core'
 import { CachixClient } from '../cachix/client.js'
-import { hashPart } from '../nix/store-path.js'
-import { allHostOutputs } from '../action/flake.js'
+import { describeWalk, walkEach } from '../push/closure-walk.js'
+import { configurationNames, evaluateAttributes, evaluateHosts } from './evaluate.js'
+import { renderPlanSummary } from './eval-logic.js'
+import { configurePlanNix } from './nix-setup.js'
 import { availableParallelism } from 'node:os'
-import { installedNixVersion, installNix, NIX_PROFILE_BIN } from '../action/nix-install.js'
-import { errorMessage } from '../util/process.js'
+import { installedNixVersion, installNix } from '../action/nix-install.js'
+import { childEnv, errorMessage } from '../util/process.js'
 import { parsePlanInputs } from './inputs.js'
-import { planMatrix } from './matrix.js'
+import { planAttributes, planMatrix } from './matrix.js'
 
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 export async function run(): Promise<void> {
+  let restoreNix: (() => Promise<void>) | undefined
   try {
-    const token = core.getInput('cachix-auth-token').trim()
-    if (token !== '') core.setSecret(token)
-    const inputs = parsePlanInputs(name => core.getInput(name))
-    if ((await installedNixVersion()) === undefined) {
-      await core.group('Install Nix', () => installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', availableParallelism(), line => core.info(line)))
-      core.addPath(NIX_PROFILE_BIN)
-      process.env.PATH = `${NIX_PROFILE_BIN}:${process.env.PATH ?? ''}`
+    for (const secret of ['cachix-auth-token', 'github-token']) {
+      const value = core.getInput(secret).trim()
+      if (value !== '') core.setSecret(value)
     }
-    const hosts = await core.group('Evaluate hosts', async () => {
-      const found = await allHostOutputs(inputs.flake, process.env)
-      for (const h of found) core.info(`${h.name} (${h.system}): ${h.outPath}`)
-      const unknown = inputs.hosts.filter(h => !found.some(f => f.name === h))
-      if (unknown.length > 0) throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${found.map(f => f.name).join(', ')})`)
-      return found
+    const inputs = parsePlanInputs(name => core.getInput(name), availableParallelism())
+    if ((await installedNixVersion()) === undefined) {
+      const bin = await core.group('Install Nix', () => installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', availableParallelism(), line => core.info(line), { env: childEnv() }))
+      core.addPath(bin)
+      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`
+    }
+    restoreNix = (await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore
+    const { hosts, failed } = await core.group('Evaluate hosts', async () => {
+      const names = await configurationNames(inputs.flake, process.env)
+      const unknown = inputs.hosts.filter(h => !names.includes(h))
+      if (unknown.length > 0) throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${names.join(', ')})`)
+      // A host left out by `hosts` is never evaluated.
+      const wanted = inputs.hosts.length > 0 ? names.filter(n => inputs.hosts.includes(n)) : names
+      const started = Date.now()
+      const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
+        if ('error' in done) core.info(`${done.name}: does not evaluate`)
+        else core.info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`)
+      })
+      core.info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`)
+      return { hosts: outcome.evaluated, failed: outcome.failed }
     })
+    const prewarm =
+      inputs.attributes.length === 0
+        ? { evaluated: [], failed: [] }
+        : await core.group('Evaluate pre-warm attributes', () =>
+            evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, done => {
+              if ('error' in done) core.info(`${done.name}: does not evaluate`)
+              else core.info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`)
+            })
+          )
+    failed.push(...prewarm.failed)
+    const findings = failed.map(f => ({ level: 'error' as const, message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}` }))
+    for (const finding of findings) core.error(finding.message)
     const cached = new Set<string>()
     if (inputs.skipCached && inputs.cachix) {
       const client = new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: inputs.cachix, authToken: inputs.cachixAuthToken })
       await core.group('Check the cache', async () => {
-        const missing = await client.missingHashes(hosts.map(h => hashPart(h.outPath)))
-        for (const h of hosts) if (!missing.has(hashPart(h.outPath))) cached.add(h.outPath)
-        core.info(`${cached.size} of ${hosts.length} toplevels are already in ${inputs.cachix}`)
+        // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
+        const walks = await walkEach(
+          client,
+          [...hosts, ...prewarm.evaluated].map(h => h.outPath)
+        )
+        for (const h of hosts) {
+          const walk = walks.get(h.outPath)
+          if (walk === undefined) continue
+          if (walk.complete) cached.add(h.outPath)
+          core.info(`${h.name}: ${describeWalk(h.outPath, walk)}`)
+        }
+        for (const a of prewarm.evaluated) {
+          const walk = walks.get(a.outPath)
+          if (walk?.complete) cached.add(a.outPath)
+          if (walk) core.info(`${a.name}: ${describeWalk(a.outPath, walk)}`)
+        }
+        core.info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`)
       })
     }
     const plan = planMatrix(hosts, cached, inputs.runners, inputs.hosts)
+    const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners)
     for (const name of plan.unmapped) core.warning(`host ${name} has a system with no runner: it is left out of the matrix`)
-    core.setOutput('matrix', JSON.stringify({ include: plan.rows }))
+    for (const name of attributePlan.unmapped) core.warning(`attribute ${name} has a system with no runner: it is left out of the matrix`)
+    core.setOutput('matrix', JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }))
     core.setOutput('hosts', JSON.stringify(plan.rows.map(r => r.host)))
-    core.setOutput('any', String(plan.rows.length > 0))
+    core.setOutput('attributes', JSON.stringify(attributePlan.rows.map(r => r.attribute)))
+    core.setOutput('any', String(plan.rows.length + attributePlan.rows.length > 0))
     core.setOutput('cached-hosts', JSON.stringify(plan.cached))
-    await core.summary
-      .addRaw(`## nix-cachix-build plan\n\n${plan.rows.length === 0 ? 'Nothing to build: every host is cached.' : plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``).join('\n')}\n${plan.cached.length > 0 ? `\nAlready cached: ${plan.cached.join(', ')}\n` : ''}`)
-      .write()
+    core.setOutput('cached-attributes', JSON.stringify(attributePlan.cached))
+    core.setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)))
+    core.setOutput('findings', JSON.stringify(findings))
+    // What a build job on the head passes to diff-base, so the base is evaluated once, here.
+    core.setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.filter(h => inputs.hosts.length === 0 || inputs.hosts.includes(h.name)).map(h => [h.name, h.outPath]))))
+    await core.summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write()
   } catch (error: unknown) {
     core.setFailed(errorMessage(error))
+  } finally {
+    await restoreNix?.().catch((error: unknown) => core.warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`))
   }
 }

@@ -31,3 +31,28 @@ export function planMatrix(hosts: PlannedHost[], cachedOutPaths: Set<string>, ru
   }
   return plan
 }
+
+/** A pre-warm leg: one attribute, built on its system's runner with no host. */
+export interface AttributeRow {
+  attribute: string
+  system: string
+  runner: string
+  kind: 'attribute'
+}
+
+export interface AttributePlan {
+  rows: AttributeRow[]
+  cached: string[]
+  unmapped: string[]
+}
+
+/** One row per pre-warm attribute not yet cached, marked as an attribute row, for its system's runner. */
+export function planAttributes(attributes: PlannedHost[], cachedOutPaths: Set<string>, runners: Record<string, string>): AttributePlan {
+  const plan: AttributePlan = { rows: [], cached: [], unmapped: [] }
+  for (const attribute of attributes) {
+    if (cachedOutPaths.has(attribute.outPath)) plan.cached.push(attribute.name)
+    else if (runners[attribute.system] === undefined) plan.unmapped.push(attribute.name)
+    else plan.rows.push({ attribute: attribute.name, system: attribute.system, runner: runners[attribute.system], kind: 'attribute' })
+  }
+  return plan
+}

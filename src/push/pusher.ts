@@ -5,8 +5,9 @@ import { hashPart } from '../nix/store-path.js'
 import type { NixStore } from '../nix/store.js'
 import { errorMessage } from '../util/process.js'
 import { ByteBudget } from './byte-budget.js'
+import { narFromNixStore } from './knobs.js'
 import type { PushFilter } from './filter.js'
-import { NarMismatchError, NarSource, uploadStorePath, type UploadSettings } from './upload-path.js'
+import { completeStaged, discardStaged, NarMismatchError, NarSource, stageStorePath, type StagedUpload, type UploadSettings } from './upload-path.js'
 
 export type PushEvent =
   | { kind: 'queued'; path: string; narSize: number }
@@ -14,6 +15,8 @@ export type PushEvent =
   | { kind: 'uploaded'; path: string; narSize: number; fileSize: number; ms: number; attempts: number }
   | { kind: 'retrying'; path: string; attempt: number; error: string }
   | { kind: 'failed'; path: string; error: string; attempts: number }
+  /** Staged in storage and held back until its references are in the cache. */
+  | { kind: 'waiting'; path: string; references: string[] }
 
 export interface PushTotals {
   /** Distinct store paths considered (roots and their closures). */
@@ -50,22 +53,55 @@ export interface PusherOptions {
   /** Whole-path retries after the first attempt. */
   pathRetries: number
   pathRetryDelayMs: number
+  /** How NARs are read first (default: in process, unless NIX_CACHIX_BUILD_NAR says nix-store). */
+  narSource?: NarSource
   onEvent?: (event: PushEvent) => void
 }
 
 interface QueuedPath {
   info: PathInfo
+  /** Attempts already made (a completion that failed puts the path back in the queue). */
+  attempts: number
+  startedAt: number
+}
+
+/** A staged NAR held back until every reference of its path is in the cache. */
+interface ParkedPath {
+  queued: QueuedPath
+  staged: StagedUpload
+  /** References not yet in the cache. */
+  awaiting: Set<string>
 }
 
 /**
+ * Where each path known to this pusher stands. `present` and `done` are in the cache;
+ * `filtered`, `invalid` and `failed` never will be, and neither will anything that
+ * references them.
+ */
+type PathState = 'present' | 'done' | 'filtered' | 'invalid' | 'failed' | 'queued' | 'uploading' | 'parked' | 'completing'
+
+const IN_CACHE: ReadonlySet<PathState> = new Set(['present', 'done'])
+const NEVER_IN_CACHE: ReadonlySet<PathState> = new Set(['filtered', 'invalid', 'failed'])
+
+/**
  * Takes store paths as they appear, expands their closures, asks the cache which are
- * missing and uploads those with bounded concurrency. `drain` says no more paths will come.
+ * missing and uploads those with bounded concurrency. A path's NAR may be uploaded in any
+ * order, but its narinfo is published only once all of its references are in the cache, so
+ * the cache never holds a closure with a hole. `drain` says no more paths will come.
  */
 export class Pusher {
-  private readonly known = new Set<string>()
+  private readonly state = new Map<string, PathState>()
+  /** What keeps a path out of the cache for good, for the paths that never will be in it. */
+  private readonly why = new Map<string, string>()
+  /** For a path blocked by its closure: the path that failed or was excluded. */
+  private readonly cause = new Map<string, string>()
   private readonly roots: string[] = []
   private readonly queue: QueuedPath[] = []
   private readonly active = new Set<string>()
+  private readonly parked = new Map<string, ParkedPath>()
+  /** Reference → parked paths waiting for it. */
+  private readonly dependents = new Map<string, Set<string>>()
+  private readonly completions = new Set<Promise<void>>()
   private readonly failures: { path: string; error: string }[] = []
   private readonly budget: ByteBudget
   private readonly controller = new AbortController()
@@ -91,7 +127,7 @@ export class Pusher {
   /** Enqueue store paths (their closures follow). Returns at once; the work is asynchronous. */
   add(paths: string[]): void {
     if (this.closed) throw new Error('the pusher was already told that no more paths will come')
-    const fresh = paths.filter(p => !this.known.has(p))
+    const fresh = paths.filter(p => !this.state.has(p))
     if (fresh.length === 0) return
     this.roots.push(...fresh)
     void this.resolve()
@@ -99,10 +135,10 @@ export class Pusher {
 
   totals(): PushTotals {
     return {
-      considered: this.known.size,
+      considered: this.state.size,
       ...this.counts,
       failed: this.failures.length,
-      pending: this.queue.length + this.active.size + this.roots.length
+      pending: this.queue.length + this.active.size + this.roots.length + this.parked.size + this.completions.size
     }
   }
 
@@ -123,16 +159,20 @@ export class Pusher {
       clearTimeout(timer)
       if (timedOut) this.controller.abort(new Error('the drain deadline passed'))
     }
-    const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path)])]
+    const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path), ...this.parked.keys()])]
     this.queue.length = 0
     this.roots.length = 0
     this.notify()
     await Promise.allSettled(this.workers)
+    await Promise.allSettled([...this.completions])
+    // Staged NARs that never got their references: nothing of them may be published.
+    await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)))
+    this.parked.clear()
     return { ...this.totals(), pending: leftovers.length, leftovers, failures: [...this.failures], fatal: this.fatal, durationMs: Date.now() - this.started }
   }
 
   private async idle(): Promise<void> {
-    while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0) {
+    while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0 || this.parked.size > 0 || this.completions.size > 0) {
       await this.wakeSignal
     }
   }
@@ -167,13 +207,7 @@ export class Pusher {
           if (this.controller.signal.aborted) break
           const message = errorMessage(error)
           if (error instanceof CachixError && error.fatal) this.fatal ??= message
-          for (const path of batch) {
-            if (!this.known.has(path)) {
-              this.known.add(path)
-              this.failures.push({ path, error: message })
-              this.emit({ kind: 'failed', path, error: message, attempts: 0 })
-            }
-          }
+          for (const path of batch) if (!this.state.has(path)) this.fail(path, message, 0)
         }
         this.inResolution = []
         this.notify()
@@ -187,24 +221,22 @@ export class Pusher {
   private async resolveBatch(batch: string[]): Promise<void> {
     const { store, client, filter } = this.options
     if (this.fatal) throw new Error(this.fatal)
-    const rootInfos = await store.pathInfos(batch.filter(p => !this.known.has(p)))
+    const rootInfos = await store.pathInfos(batch.filter(p => !this.state.has(p)))
     const validRoots: string[] = []
     for (const path of batch) {
-      if (this.known.has(path)) continue
+      if (this.state.has(path)) continue
       if (rootInfos.has(path)) validRoots.push(path)
-      else {
-        this.known.add(path)
-        this.counts.invalid++
-        this.emit({ kind: 'skipped', path, reason: 'invalid', detail: 'not a valid store path' })
-      }
+      else this.skipInvalid(path, 'not a valid store path')
     }
-    const fresh = (await store.closure(validRoots)).filter(p => !this.known.has(p))
+    // Dependencies come before dependents here, so the queue mostly publishes in order.
+    const fresh = (await store.closure(validRoots)).filter(p => !this.state.has(p))
     const candidates: string[] = []
     for (const path of fresh) {
-      this.known.add(path)
       const reason = filter.excluded(path)
       if (reason === undefined) candidates.push(path)
       else {
+        this.state.set(path, 'filtered')
+        this.why.set(path, `is excluded from pushing (${reason})`)
         this.counts.skippedFiltered++
         this.emit({ kind: 'skipped', path, reason: 'filtered', detail: reason })
       }
@@ -215,17 +247,24 @@ export class Pusher {
     const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal)
     for (const path of candidates) {
       const info = infos.get(path)
-      if (!info) {
-        this.counts.invalid++
-        this.emit({ kind: 'skipped', path, reason: 'invalid', detail: 'disappeared from the store' })
-      } else if (missing.has(hashPart(path))) {
-        this.queue.push({ info })
+      if (!info) this.skipInvalid(path, 'disappeared from the store')
+      else if (missing.has(hashPart(path))) {
+        this.state.set(path, 'queued')
+        this.queue.push({ info, attempts: 0, startedAt: Date.now() })
         this.emit({ kind: 'queued', path, narSize: info.narSize })
       } else {
+        this.state.set(path, 'present')
         this.counts.skippedPresent++
         this.emit({ kind: 'skipped', path, reason: 'present' })
       }
     }
+  }
+
+  private skipInvalid(path: string, detail: string): void {
+    this.state.set(path, 'invalid')
+    this.why.set(path, detail === 'not a valid store path' ? 'is not a valid store path' : detail)
+    this.counts.invalid++
+    this.emit({ kind: 'skipped', path, reason: 'invalid', detail })
   }
 
   private async worker(): Promise<void> {
@@ -237,53 +276,159 @@ export class Pusher {
         await this.wakeSignal
         continue
       }
-      this.active.add(next.info.path)
+      const path = next.info.path
+      const blocker = this.blockingReference(next.info)
+      if (blocker !== undefined) {
+        this.fail(path, this.blockedMessage(blocker), next.attempts, blocker)
+        continue
+      }
+      this.active.add(path)
+      this.state.set(path, 'uploading')
       try {
-        await this.uploadWithRetries(next.info)
+        const staged = await this.stageWithRetries(next)
+        if (staged) this.park(next, staged)
       } finally {
-        this.active.delete(next.info.path)
+        this.active.delete(path)
         this.notify()
       }
     }
   }
 
-  private async uploadWithRetries(info: PathInfo): Promise<void> {
+  /** A reference of `info` that will never be in the cache, if there is one. */
+  private blockingReference(info: PathInfo): string | undefined {
+    return info.references.find(ref => ref !== info.path && NEVER_IN_CACHE.has(this.state.get(ref) ?? 'failed'))
+  }
+
+  /** Why a path cannot be published: the path at the bottom of the chain, not every link of it. */
+  private blockedMessage(reference: string): string {
+    const cause = this.cause.get(reference) ?? reference
+    return `not published: its closure needs ${cause}, which ${this.why.get(cause) ?? 'was never examined'} (a cache entry without it would be an incomplete closure)`
+  }
+
+  /** Stages the NAR (create, parts), retrying the whole path. Undefined when it failed for good or was cut off. */
+  private async stageWithRetries(queued: QueuedPath): Promise<StagedUpload | undefined> {
     const { client, store, upload, pathRetries, pathRetryDelayMs } = this.options
+    const { info } = queued
     const signal = this.controller.signal
-    const startedAt = Date.now()
-    let source = NarSource.InProcess
-    for (let attempt = 1; ; attempt++) {
+    let source = this.options.narSource ?? (narFromNixStore() ? NarSource.NixStore : NarSource.InProcess)
+    for (;;) {
+      queued.attempts++
       try {
         if (this.fatal) throw new Error(this.fatal)
-        const result = await uploadStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source)
-        this.counts.uploaded++
-        this.counts.uploadedNarBytes += result.narSize
-        this.counts.uploadedFileBytes += result.fileSize
-        this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - startedAt, attempts: attempt })
-        return
+        return await stageStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source)
       } catch (error: unknown) {
-        if (signal.aborted) return
+        if (signal.aborted) return undefined
         if (error instanceof NarMismatchError && error.source === NarSource.InProcess) {
           // Let Nix's own serialiser decide whether the store or this one is wrong.
           source = NarSource.NixStore
-          attempt--
+          queued.attempts--
           continue
         }
-        const message = errorMessage(error)
-        const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined
-        if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404)) this.fatal ??= message
-        if (final || attempt > pathRetries) {
-          this.failures.push({ path: info.path, error: message })
-          this.emit({ kind: 'failed', path: info.path, error: message, attempts: attempt })
-          return
-        }
-        this.emit({ kind: 'retrying', path: info.path, attempt, error: message })
-        try {
-          await sleep(pathRetryDelayMs, signal)
-        } catch {
-          return
-        }
+        if (!(await this.retryOrFail(queued, error, pathRetries, pathRetryDelayMs))) return undefined
       }
     }
+  }
+
+  /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
+  private async retryOrFail(queued: QueuedPath, error: unknown, pathRetries: number, pathRetryDelayMs: number): Promise<boolean> {
+    const { path } = queued.info
+    const message = errorMessage(error)
+    const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined
+    if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404)) this.fatal ??= message
+    if (final || queued.attempts > pathRetries) {
+      this.fail(path, message, queued.attempts)
+      return false
+    }
+    this.emit({ kind: 'retrying', path, attempt: queued.attempts, error: message })
+    try {
+      await sleep(pathRetryDelayMs, this.controller.signal)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  private park(queued: QueuedPath, staged: StagedUpload): void {
+    const { info } = queued
+    const blocker = this.blockingReference(info)
+    if (blocker !== undefined) {
+      void discardStaged(this.options.client, staged)
+      this.fail(info.path, this.blockedMessage(blocker), queued.attempts, blocker)
+      return
+    }
+    const awaiting = new Set(info.references.filter(ref => ref !== info.path && !IN_CACHE.has(this.state.get(ref) ?? 'failed')))
+    if (awaiting.size === 0) {
+      this.complete(queued, staged)
+      return
+    }
+    this.state.set(info.path, 'parked')
+    this.parked.set(info.path, { queued, staged, awaiting })
+    for (const ref of awaiting) {
+      let waiting = this.dependents.get(ref)
+      if (!waiting) this.dependents.set(ref, (waiting = new Set()))
+      waiting.add(info.path)
+    }
+    this.emit({ kind: 'waiting', path: info.path, references: [...awaiting] })
+  }
+
+  private complete(queued: QueuedPath, staged: StagedUpload): void {
+    const { info } = queued
+    this.state.set(info.path, 'completing')
+    const completion = (async () => {
+      try {
+        const result = await completeStaged(this.options.client, staged, this.controller.signal)
+        this.state.set(info.path, 'done')
+        this.counts.uploaded++
+        this.counts.uploadedNarBytes += result.narSize
+        this.counts.uploadedFileBytes += result.fileSize
+        this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - queued.startedAt, attempts: queued.attempts })
+        this.release(info.path)
+      } catch (error: unknown) {
+        if (this.controller.signal.aborted) return
+        // The staged NAR is gone with the failed completion: the whole path goes again.
+        if (await this.retryOrFail(queued, error, this.options.pathRetries, this.options.pathRetryDelayMs)) {
+          this.state.set(info.path, 'queued')
+          this.queue.unshift(queued)
+        }
+      }
+    })()
+    this.completions.add(completion)
+    void completion.finally(() => {
+      this.completions.delete(completion)
+      this.notify()
+    })
+  }
+
+  /** `path` is in the cache now: its dependents waiting for nothing else are published. */
+  private release(path: string): void {
+    for (const parked of this.takeDependents(path)) {
+      parked.awaiting.delete(path)
+      if (parked.awaiting.size === 0) {
+        this.parked.delete(parked.queued.info.path)
+        this.complete(parked.queued, parked.staged)
+      }
+    }
+  }
+
+  /** `path` will never be in the cache, and so neither will anything waiting for it. */
+  private fail(path: string, error: string, attempts: number, blockedBy?: string): void {
+    this.state.set(path, 'failed')
+    if (blockedBy === undefined) this.why.set(path, `failed (${error})`)
+    else this.cause.set(path, this.cause.get(blockedBy) ?? blockedBy)
+    this.failures.push({ path, error })
+    this.emit({ kind: 'failed', path, error, attempts })
+    for (const parked of this.takeDependents(path)) {
+      this.parked.delete(parked.queued.info.path)
+      void discardStaged(this.options.client, parked.staged)
+      this.fail(parked.queued.info.path, this.blockedMessage(path), parked.queued.attempts, path)
+    }
+    this.notify()
+  }
+
+  /** The parked paths that were waiting for `path`, which no longer wait for it. */
+  private takeDependents(path: string): ParkedPath[] {
+    const waiting = this.dependents.get(path)
+    this.dependents.delete(path)
+    return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? [])
   }
 }

@@ -49,7 +49,11 @@ interface MultipartUpload {
   uploadId: string
   compression: 'xz' | 'zst'
   etags: Map<number, string>
+  sizes: Map<number, number>
 }
+
+/** S3 refuses a multipart completion whose parts but the last are smaller than this. */
+const MIN_PART_BYTES = 5 * 1024 * 1024
 
 interface CacheState {
   config: Required<Pick<LocalCacheConfig, 'name' | 'isPublic' | 'signing' | 'preferredCompression'>> & LocalCacheConfig
@@ -68,8 +72,21 @@ export interface RunningCachixServer {
   cacheUrl(name: string): string
   /** `name:base64` keys that verify what the cache serves. */
   publicKeys(name: string): string[]
-  stats: { requests: number; faults: number; completed: number }
+  stats: ServerStats
+  /** Changes the injected faults from now on (undefined: none). */
+  setFaults(faults: FaultConfig | undefined): void
   close(): Promise<void>
+}
+
+export interface ServerStats {
+  requests: number
+  faults: number
+  completed: number
+  /**
+   * Narinfos published while a reference of theirs was absent: Cachix accepts them, but each is
+   * a closure with a hole, which a correct pusher never creates.
+   */
+  incompleteClosures: string[]
 }
 
 class HttpError extends Error {
@@ -104,8 +121,9 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       uploads: new Map()
     })
   }
-  const pickFault = faultPicker(options.faults)
-  const stats = { requests: 0, faults: 0, completed: 0 }
+  let faults = options.faults
+  let pickFault = faultPicker(faults)
+  const stats: ServerStats = { requests: 0, faults: 0, completed: 0, incompleteClosures: [] }
   const log = options.log ?? (() => undefined)
   let baseUrl = ''
 
@@ -124,7 +142,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const segments = url.pathname.split('/').filter(s => s !== '').map(decodeURIComponent)
+    const segments = url.pathname
+      .split('/')
+      .filter(s => s !== '')
+      .map(decodeURIComponent)
     const isApi = segments[0] === 'api' || segments[0] === 'upload'
     if (isApi) {
       const fault = pickFault()
@@ -209,7 +230,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       const hashes = await readJson(req)
       if (!Array.isArray(hashes) || hashes.some(h => typeof h !== 'string')) throw new HttpError(400, 'expected a JSON array of store hashes')
       const present = await cache.dir.presentHashes(hashes as string[])
-      return json(res, (hashes as string[]).filter(hash => !cache.upstream.has(hash) && !present.has(hash)))
+      return json(
+        res,
+        (hashes as string[]).filter(hash => !cache.upstream.has(hash) && !present.has(hash))
+      )
     }
     if (rest.length === 1 && rest[0].endsWith('.narinfo') && (method === 'HEAD' || method === 'GET')) {
       requireRead(req, cache)
@@ -235,7 +259,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
         const narId = randomUUID()
         const uploadId = randomBytes(16).toString('hex')
         await mkdir(cache.dir.uploadDir(uploadId), { recursive: true })
-        cache.uploads.set(narId, { uploadId, compression, etags: new Map() })
+        cache.uploads.set(narId, { uploadId, compression, etags: new Map(), sizes: new Map() })
         return json(res, { narId, uploadId })
       }
       const upload = cache.uploads.get(rest[1])
@@ -278,8 +302,18 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
     const cache = cacheOr404(cacheName)
     const upload = [...cache.uploads.values()].find(u => u.uploadId === uploadId)
     if (!upload) throw new HttpError(404, 'no such upload')
+    if (faults?.failPartsFrom !== undefined && partNumber >= faults.failPartsFrom) {
+      stats.faults++
+      req.resume()
+      throw new HttpError(faults.failPartsStatus ?? 500, `injected fault: part ${partNumber} always fails`)
+    }
+    if (faults?.slowFirstPartMs !== undefined && partNumber === 1) await new Promise(resolve => setTimeout(resolve, faults?.slowFirstPartMs))
     const hasher = createHash('md5')
-    req.on('data', (chunk: Buffer) => hasher.update(chunk))
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      hasher.update(chunk)
+      size += chunk.length
+    })
     const target = cache.dir.partPath(uploadId, partNumber)
     await pipeline(req, createWriteStream(`${target}.partial`))
     const digest = hasher.digest()
@@ -290,6 +324,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
     await rename(`${target}.partial`, target)
     const eTag = `"${digest.toString('hex')}"`
     upload.etags.set(partNumber, eTag)
+    upload.sizes.set(partNumber, size)
     res.writeHead(200, { ETag: eTag })
     res.end()
   }
@@ -308,6 +343,13 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       }
     }
     if (partNumbers.length === 0) throw new HttpError(400, 'no parts were uploaded')
+    // Cachix's client cuts the stream into equal parts; object storage refuses small ones but the last.
+    const firstSize = upload.sizes.get(partNumbers[0]) ?? 0
+    for (const number of partNumbers.slice(0, -1)) {
+      const size = upload.sizes.get(number) ?? 0
+      if (size < MIN_PART_BYTES) throw new HttpError(400, `EntityTooSmall: part ${number} has ${size} bytes; every part but the last needs at least ${MIN_PART_BYTES}`)
+      if (size !== firstSize) throw new HttpError(400, `part ${number} has ${size} bytes, part ${partNumbers[0]} ${firstSize}: every part but the last must have the same size`)
+    }
     const concatenated = await cache.dir.concatenate(upload.uploadId, partNumbers)
     try {
       if (concatenated.size !== info.cFileSize) throw new HttpError(400, `cFileSize ${info.cFileSize} differs from the uploaded ${concatenated.size} bytes`)
@@ -338,6 +380,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
         deriver: info.cDeriver,
         sigs
       })
+      for (const reference of info.cReferences) {
+        const { hash } = parseBaseName(reference)
+        if (hash !== info.cStoreHash && !(await cache.dir.hasNarInfo(hash))) stats.incompleteClosures.push(`${storePath} was published before its reference ${reference}`)
+      }
       // The NAR is in place before its narinfo exists, so no reader sees a narinfo without a NAR.
       await cache.dir.writeAtomically(cache.dir.narInfoPath(info.cStoreHash), narinfo)
       stats.completed++
@@ -383,7 +429,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
     }
     if (rest.length === 2 && rest[0] === 'nar' && /^[0-9a-z]+\.nar(\.[a-z]+)?$/.test(rest[1])) {
       const path = cache.dir.narPath(rest[1])
-      const size = await stat(path).then(s => s.size, () => undefined)
+      const size = await stat(path).then(
+        s => s.size,
+        () => undefined
+      )
       if (size === undefined) throw new HttpError(404, 'no such NAR')
       res.writeHead(200, { 'Content-Type': 'application/x-nix-nar', 'Content-Length': size })
       if (method === 'HEAD') res.end()
@@ -406,7 +455,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       const info = parseNarInfo(text)
       const hash = name.slice(0, -'.narinfo'.length)
       if (parseBaseName(info.storePath.slice(STORE_DIR.length + 1)).hash !== hash) throw new HttpError(400, 'narinfo name and StorePath differ')
-      const narExists = await stat(join(cache.dir.root, info.url)).then(() => true, () => false)
+      const narExists = await stat(join(cache.dir.root, info.url)).then(
+        () => true,
+        () => false
+      )
       if (!narExists) throw new HttpError(400, `narinfo points at ${info.url}, which was not uploaded`)
       if (!(await cache.dir.hasNarInfo(hash))) await cache.dir.writeAtomically(cache.dir.narInfoPath(hash), text)
       stats.completed++
@@ -434,6 +486,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       return cache.publicKeys.map(k => publicKeyString(cache.keyName, k))
     },
     stats,
+    setFaults: config => {
+      faults = config
+      pickFault = faultPicker(config)
+    },
     close: () =>
       new Promise<void>(resolve => {
         server.close(() => resolve())

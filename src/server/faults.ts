@@ -11,6 +11,12 @@ export interface FaultConfig {
   slowRate?: number
   slowMs?: number
   seed?: number
+  /** Every PUT of this part number or a later one fails with HTTP 500, on every attempt. */
+  failPartsFrom?: number
+  /** The status those PUTs get (default 500, which clients retry; 400 is final at once). */
+  failPartsStatus?: number
+  /** The PUT of part 1 is answered only after this many ms (so it is in flight when later parts fail). */
+  slowFirstPartMs?: number
 }
 
 export type Fault = { kind: 'none' } | { kind: 'error' } | { kind: 'throttle'; retryAfterSeconds: number } | { kind: 'reset' } | { kind: 'slow'; ms: number }

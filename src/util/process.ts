@@ -14,9 +14,37 @@ export interface RunResult {
   code: number
 }
 
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY'])
+// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'])
+
+function isSecretVariable(name: string): boolean {
+  return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name)
+}
+
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(env)) if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name)) clean[name] = value
+  return clean
+}
+
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+export function forgetSecretEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of Object.keys(env)) if (isSecretVariable(name)) delete env[name]
+}
+
 /** Runs a program with an argument array (never a shell) and returns its output. */
 export async function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const spawnOptions: SpawnOptions = { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] }
+  const spawnOptions: SpawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] }
   const child = spawn(command, args, spawnOptions)
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
@@ -47,7 +75,10 @@ export class CommandError extends Error {
 
 /** The last non-empty line, which is where Nix and most tools put the actual error. */
 export function lastLine(text: string): string {
-  const lines = text.split('\n').map(l => l.trim()).filter(l => l !== '')
+  const lines = text
+    .split('\n')
+    .map(l => l.trim())
+    .filter(l => l !== '')
   return lines[lines.length - 1] ?? ''
 }
 
@@ -65,4 +96,9 @@ export function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
+}
+
+/** What was thrown, as an Error (a rejection can carry anything). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(errorMessage(error))
 }

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { finalPush } from '../../src/action/final-push.js'
+import { NixStore } from '../../src/nix/store.js'
+import { makePushFilter } from '../../src/push/filter.js'
+import type { Pusher } from '../../src/push/pusher.js'
+import { openCachixSession } from '../../src/push/session.js'
+import { chainExpression, closureOf, nixBuild, nonce } from '../helpers/nix.js'
+import { makePusher } from '../helpers/push.js'
+import { FAST_RETRIES, startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+
+const CACHE = 'fleet'
+// Every API call takes 1.5 s: pushing three paths one at a time takes well over 10 s.
+const SLOW_MS = 1500
+
+describe('the final push after a long build', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>
+  beforeAll(async () => {
+    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: SLOW_MS } })
+  })
+  afterAll(async () => server.close())
+
+  it('gives its second pass the whole drain-timeout, counted from its own start, and keeps the heartbeat going', async () => {
+    const [app] = await nixBuild(chainExpression(nonce()), 'app')
+    const closure = await closureOf([app])
+    expect(closure.length).toBeGreaterThanOrEqual(3)
+    const session = await openCachixSession({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN, retryPolicy: FAST_RETRIES })
+    // The pusher the hook fed during the build: it has existed for an hour and uploaded nothing.
+    const { pusher: idle } = await makePusher({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
+    const afterLongBuild = {
+      add: () => undefined,
+      totals: () => idle.totals(),
+      drain: async (timeoutMs?: number) => ({ ...(await idle.drain(timeoutMs)), durationMs: 60 * 60 * 1000 })
+    } as unknown as Pusher
+    const lines: string[] = []
+    const log = { info: (line: string) => lines.push(line), warning: (line: string) => lines.push(`warning: ${line}`) }
+    const started = Date.now()
+    const push = await finalPush({
+      session,
+      store: new NixStore(),
+      filter: makePushFilter(),
+      pusher: afterLongBuild,
+      roots: [app],
+      drainMs: 120_000,
+      jobs: 1,
+      onUploaded: () => undefined,
+      heartbeatMs: 1000,
+      log
+    })
+    const seconds = (Date.now() - started) / 1000
+    expect({ missing: push.coverage.missing, leftovers: push.leftovers, failures: push.failures }).toEqual({ missing: [], leftovers: [], failures: [] })
+    expect(lines).toContain(`${closure.length} paths of the built closures are still missing from the cache: pushing them again`)
+    // It needed more than the 10 s the second pass used to get.
+    expect(seconds).toBeGreaterThan(10)
+    const beats = lines.filter(l => /^\[heartbeat \d+ min\] final push: pushed \d+ paths \([^)]*\), \d+ waiting, disk free /.test(l))
+    expect(beats.length).toBeGreaterThanOrEqual(Math.floor(seconds) - 3)
+  }, 180_000)
+})

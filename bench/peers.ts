@@ -1,0 +1,39 @@
+import { nixInstalls, nodeRuntimes, type NixInstall, type NodeRuntime } from './runtimes.js'
+
+/** One pusher under test: ours under a Node and with a Nix's store, or that Nix's `nix copy`. */
+export interface Peer {
+  id: string
+  label: string
+  kind: 'ours' | 'nix'
+  nix: NixInstall
+  node?: NodeRuntime
+}
+
+/**
+ * The pushers every throughput comparison runs, in the order they take turns: each Node
+ * against the Nix whose store it reads, so every ratio compares runs of the same minutes.
+ */
+export async function pushPeers(log: (line: string) => void): Promise<Peer[]> {
+  const { node24, node20 } = await nodeRuntimes()
+  const { host, modern, modernProblem } = await nixInstalls()
+  if (modernProblem) log(modernProblem)
+  const peers: Peer[] = [
+    { id: 'o24h', label: `ours ${node24.label}, ${host.label} store`, kind: 'ours', nix: host, node: node24 },
+    { id: 'nh', label: `${host.label} copy`, kind: 'nix', nix: host },
+    { id: 'o20h', label: `ours ${node20.label}, ${host.label} store`, kind: 'ours', nix: host, node: node20 }
+  ]
+  if (modern) {
+    peers.push({ id: 'o24m', label: `ours ${node24.label}, ${modern.label} store`, kind: 'ours', nix: modern, node: node24 })
+    peers.push({ id: 'nm', label: `${modern.label} copy`, kind: 'nix', nix: modern })
+  }
+  return peers
+}
+
+/** A cache name per peer and run, so every timed push starts from an empty cache. */
+export function cacheName(peer: Peer, run: number): string {
+  return `${peer.id}-r${run}`
+}
+
+export function runsFor(runs: number): number[] {
+  return Array.from({ length: Math.max(1, runs) }, (_, i) => i + 1)
+}

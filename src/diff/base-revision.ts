@@ -1,0 +1,67 @@
+import { isAbsolute, resolve } from 'node:path'
+import { nixString } from '../action/flake.js'
+import { errorMessage, run } from '../util/process.js'
+
+export interface GitFlake {
+  /** The work tree's top directory. */
+  top: string
+  /** The flake's directory inside it ("" at the top). */
+  dir: string
+  shallow: boolean
+}
+
+/** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
+export async function localGitFlake(flake: string, env: NodeJS.ProcessEnv = process.env): Promise<GitFlake | undefined> {
+  const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake
+  if (/^[a-z+]+:/.test(local)) return undefined
+  const path = isAbsolute(local) ? local : resolve(local)
+  const found = await run('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] })
+  if (found.code !== 0) return undefined
+  const [top, prefix, shallow] = found.stdout.split('\n')
+  return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' }
+}
+
+async function hasCommit(git: GitFlake, revision: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const found = await run('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] })
+  return found.code === 0 ? found.stdout.trim() : undefined
+}
+
+/** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
+export async function resolveCommit(git: GitFlake, revision: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const here = await hasCommit(git, revision, env)
+  if (here !== undefined) return here
+  try {
+    await run('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env })
+  } catch (error: unknown) {
+    throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error })
+  }
+  const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env))
+  if (fetched === undefined) throw new Error(`${revision} is not a commit of ${git.top}`)
+  return fetched
+}
+
+/** The merge base from the local history; undefined when the history is too shallow to tell. */
+export async function localMergeBase(git: GitFlake, base: string, head: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const found = await run('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] })
+  return found.code === 0 ? found.stdout.trim() : undefined
+}
+
+/** The flake at one commit, evaluated as Nix evaluates a clean checkout of it. */
+export function flakeAtCommit(git: GitFlake, commit: string): string {
+  const query = [`rev=${commit}`]
+  // Nix 2.20 and later refuse a shallow repository unless told.
+  if (git.shallow) query.push('shallow=1')
+  if (git.dir !== '') query.push(`dir=${encodeURIComponent(git.dir)}`)
+  return `git+file://${git.top}?${query.join('&')}`
+}
+
+/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
+export async function toplevelsAt(flakeRef: string, hosts: string[], env: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+  if (hosts.length === 0) return {}
+  const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
+  // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
+  const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`
+  const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env })
+  const raw = JSON.parse(stdout) as Record<string, { out: string }>
+  return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]))
+}

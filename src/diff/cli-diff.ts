@@ -1,0 +1,37 @@
+import { realpath } from 'node:fs/promises'
+import { flakeAtCommit, localGitFlake, resolveCommit, toplevelsAt } from './base-revision.js'
+import type { LocalStore, NarInfoSource } from './closures.js'
+import { diffHost } from './host-diff.js'
+import type { HostDiff } from './types.js'
+
+const CURRENT_SYSTEM = '/run/current-system'
+
+export interface CliDiff {
+  flake: string
+  host: string
+  /** A git revision of the flake's repository; without it, the system running here. */
+  base?: string
+  cache: NarInfoSource
+  store: LocalStore
+}
+
+async function baseToplevel(options: CliDiff): Promise<string | undefined> {
+  if (options.base === undefined) {
+    const running = await realpath(CURRENT_SYSTEM).catch(() => undefined)
+    if (running === undefined) throw new Error(`no --base given and ${CURRENT_SYSTEM} does not exist here: give --base REV (e.g. --base origin/main)`)
+    return running
+  }
+  const git = await localGitFlake(options.flake)
+  if (git === undefined) throw new Error(`--base needs a flake in a local git checkout, and ${options.flake} is not one`)
+  const commit = await resolveCommit(git, options.base)
+  return (await toplevelsAt(flakeAtCommit(git, commit), [options.host]))[options.host]
+}
+
+/** What switching `host` from the base to the flake as it is here changes, and what it downloads. */
+export async function cliDiff(options: CliDiff): Promise<HostDiff> {
+  const head = (await toplevelsAt(options.flake, [options.host]))[options.host]
+  if (head === undefined) throw new Error(`${options.flake} has no nixosConfigurations.${options.host}`)
+  const base = await baseToplevel(options)
+  // The base may be the running system, which only this machine's store knows.
+  return diffHost(options.host, base, head, { cache: options.cache, store: options.store, baseFromLocalStore: true })
+}

@@ -1,0 +1,33 @@
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled.
+ */
+export async function runQueue<T>(initial: T[], limit: number, work: (item: T, add: (item: T) => void) => Promise<void>): Promise<void> {
+  // A read index instead of shift(): a closure walk queues thousands of paths.
+  const pending = [...initial]
+  let next = 0
+  const add = (item: T): void => {
+    pending.push(item)
+  }
+  let failure: { error: unknown } | undefined
+  await new Promise<void>(resolve => {
+    let active = 0
+    const pump = (): void => {
+      while (failure === undefined && active < limit && next < pending.length) {
+        const item = pending[next++]
+        active++
+        work(item, add)
+          .catch((error: unknown) => {
+            failure ??= { error }
+          })
+          .finally(() => {
+            active--
+            pump()
+          })
+      }
+      if (active === 0 && (next === pending.length || failure !== undefined)) resolve()
+    }
+    pump()
+  })
+  if (failure !== undefined) throw failure.error
+}

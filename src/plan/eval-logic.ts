@@ -1,0 +1,51 @@
+import type { AttributePlan, Plan } from './matrix.js'
+
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  return results
+}
+
+/**
+ * The first lines of a failed `nix eval`, from its first `error:` on (warnings such as a dirty
+ * Git tree come before it and say nothing about the failure).
+ */
+export function errorExcerpt(stderr: string, maxLines = 6): string {
+  const lines = stderr
+    .split('\n')
+    .map(l => l.trimEnd())
+    .filter(l => l.trim() !== '')
+  const start = lines.findIndex(l => l.startsWith('error:'))
+  const from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start)
+  const shown = from.slice(0, maxLines)
+  if (from.length > maxLines) shown.push(`… (${from.length - maxLines} more lines)`)
+  return shown.join('\n') || 'nix eval failed without an error message'
+}
+
+/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
+export function renderEvalFailures(failed: { name: string; error: string }[]): string {
+  if (failed.length === 0) return ''
+  const blocks = failed.map(
+    f =>
+      `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
+        .split('\n')
+        .map(l => `  ${l}`)
+        .join('\n')}\n  \`\`\``
+  )
+  return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`
+}
+
+/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
+export function renderPlanSummary(plan: Plan, attributes: AttributePlan, failed: { name: string; error: string }[]): string {
+  const rows = [...plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)]
+  const cached = [...plan.cached, ...attributes.cached]
+  return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`
+}

@@ -1,0 +1,73 @@
+import { nixString } from '../action/flake.js'
+import { run } from '../util/process.js'
+import { errorExcerpt, mapLimit } from './eval-logic.js'
+
+const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
+
+export interface Evaluated {
+  name: string
+  system: string
+  outPath: string
+  seconds: number
+}
+
+export interface EvalFailure {
+  name: string
+  /** The first lines of Nix's error. */
+  error: string
+}
+
+/** The names of a flake's nixosConfigurations, without evaluating any of them. */
+export async function configurationNames(flake: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env })
+  return (JSON.parse(stdout) as string[]).sort()
+}
+
+async function evaluateHost(flake: string, name: string, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
+  return evaluateDerivation(flake, name, `nixosConfigurations.${nixString(name)}.config.system.build.toplevel`, env)
+}
+
+/** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
+async function evaluateDerivation(flake: string, name: string, attributePath: string, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
+  const started = Date.now()
+  const attribute = `${flake}#${attributePath}`
+  const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] })
+  if (result.code !== 0) return { name, error: errorExcerpt(result.stderr) }
+  const { system, out } = JSON.parse(result.stdout) as { system: string; out: string }
+  return { name, system, outPath: out, seconds: (Date.now() - started) / 1000 }
+}
+
+/**
+ * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+export async function evaluateHosts(flake: string, names: string[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
+  const outcomes = await mapLimit(names, jobs, async name => {
+    const outcome = await evaluateHost(flake, name, env)
+    onDone(outcome)
+    return outcome
+  })
+  return {
+    evaluated: outcomes.filter((o): o is Evaluated => 'outPath' in o),
+    failed: outcomes.filter((o): o is EvalFailure => 'error' in o)
+  }
+}
+
+/** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
+export async function evaluateAttributes(
+  flake: string,
+  attributes: string[],
+  jobs: number,
+  env: NodeJS.ProcessEnv,
+  onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
+): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
+  const outcomes = await mapLimit(attributes, jobs, async attribute => {
+    const outcome = await evaluateDerivation(flake, attribute, attribute, env)
+    onDone(outcome)
+    return outcome
+  })
+  return {
+    evaluated: outcomes.filter((o): o is Evaluated => 'outPath' in o),
+    failed: outcomes.filter((o): o is EvalFailure => 'error' in o)
+  }
+}

@@ -1,0 +1,63 @@
+import * as core from '@actions/core'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { CachixClient } from '../cachix/client.js'
+import { renderManagedBlock, renderNetrc, renderSecretsConf, type NetrcEntry } from '../action/nix-conf.js'
+import { nixConfPath, restartDaemonIfRunning, writeManagedBlock } from '../action/nix-conf-file.js'
+import { errorMessage } from '../util/process.js'
+import type { PlanInputs } from './inputs.js'
+
+/**
+ * What the evaluation needs from nix.conf, as the main action sets it: the github.com token, the
+ * extra pull caches (import-from-derivation substitutes from them) and extra-nix-config. The
+ * block goes into the daemon's nix.conf and comes out again, with the secrets file, when `restore` runs.
+ */
+export async function configurePlanNix(inputs: PlanInputs, env: NodeJS.ProcessEnv): Promise<{ restore: () => Promise<void> }> {
+  if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && inputs.extraPullCaches.length === 0) return { restore: () => Promise.resolve() }
+  const substituters: string[] = []
+  const keys: string[] = []
+  const netrc: NetrcEntry[] = []
+  for (const name of inputs.extraPullCaches) {
+    try {
+      const cache = await new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: name, authToken: inputs.cachixAuthToken }).getCache()
+      substituters.push(cache.uri)
+      keys.push(...cache.publicSigningKeys)
+      if (!cache.isPublic && inputs.cachixAuthToken !== undefined) netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken })
+    } catch (error: unknown) {
+      core.warning(`extra pull cache ${name} could not be read and is not used: ${errorMessage(error)}`)
+    }
+  }
+  const dir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-plan-'))
+  const secrets = join(dir, 'secrets.conf')
+  const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : []
+  if (netrc.length > 0) await writeFile(join(dir, 'netrc'), renderNetrc(netrc), { mode: 0o600 })
+  const secretsNeeded = tokens.length > 0 || netrc.length > 0
+  if (secretsNeeded) await writeFile(secrets, renderSecretsConf(tokens, netrc.length > 0 ? join(dir, 'netrc') : undefined), { mode: 0o600 })
+  const user = userInfo().username
+  const confPath = nixConfPath(env)
+  const block = renderManagedBlock({
+    substituters,
+    trustedPublicKeys: keys,
+    extraPlatforms: [],
+    trustedUsers: user === 'root' ? [] : [user],
+    secretsFile: secretsNeeded ? secrets : undefined,
+    extraConfig: inputs.extraNixConfig
+  })
+  const restore = async (): Promise<void> => {
+    await writeManagedBlock(confPath, undefined)
+    await rm(dir, { recursive: true, force: true })
+    await restartDaemonIfRunning()
+  }
+  try {
+    await writeManagedBlock(confPath, block)
+    core.info(
+      `Wrote the planner's evaluation settings to ${confPath}${substituters.length > 0 ? ` (pull caches: ${substituters.join(' ')})` : ''}${tokens.length > 0 ? ', with the github.com token in a 0600 file' : ''}; they are removed when the plan is done`
+    )
+    if (await restartDaemonIfRunning()) core.info('Restarted nix-daemon to load them')
+  } catch (error: unknown) {
+    await restore().catch(() => undefined)
+    throw error
+  }
+  return { restore }
+}
