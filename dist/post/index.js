@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6395:
+/***/ 710:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31424,6 +31424,43 @@ function asError(error) {
     return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
+;// CONCATENATED MODULE: ./src/push/knobs.ts
+function storeRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+    if (root !== '' && !root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
+    return root.replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
+    if (value !== '' && value !== 'process')
+        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
+    return value === 'process';
+}
+function heartbeatMs(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
+    if (text === undefined || text === '')
+        return 60_000;
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds < 1)
+        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
+    if (value !== '' && value !== 'nix-store')
+        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
+    return value === 'nix-store';
+}
+function diskRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
+    if (root === '')
+        return '/';
+    if (!root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
+    return root;
+}
+
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
@@ -31469,6 +31506,62 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
+;// CONCATENATED MODULE: ./src/nix/store-path.ts
+
+const STORE_DIR = '/nix/store';
+const HASH_LENGTH = 32;
+function parseStorePath(path) {
+    const prefix = `${STORE_DIR}/`;
+    if (!path.startsWith(prefix))
+        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
+    return parseBaseName(path.slice(prefix.length));
+}
+function parseBaseName(baseName) {
+    const hash = baseName.slice(0, HASH_LENGTH);
+    const name = baseName.slice(HASH_LENGTH + 1);
+    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+    }
+    return { hash, name };
+}
+function baseName(path) {
+    parseStorePath(path);
+    return path.slice(STORE_DIR.length + 1);
+}
+function hashPart(path) {
+    return parseStorePath(path).hash;
+}
+function fullPath(name) {
+    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+
+/**
+ * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * or undefined when the file does not read that way or an output has no fixed path yet
+ * (content-addressed derivations): the caller then asks Nix.
+ */
+function derivationFileOutputs(text) {
+    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
+    if (head === null)
+        return undefined;
+    const outputs = [];
+    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[1];
+        if (path === '')
+            return undefined;
+        try {
+            parseStorePath(path);
+        }
+        catch {
+            return undefined;
+        }
+        outputs.push(path);
+    }
+    return outputs.length > 0 ? outputs : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/nix/hash.ts
 
 const SHA256_BYTES = 32;
@@ -31510,35 +31603,6 @@ function toHex(digest) {
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
-}
-
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
-
-const STORE_DIR = '/nix/store';
-const HASH_LENGTH = 32;
-function parseStorePath(path) {
-    const prefix = `${STORE_DIR}/`;
-    if (!path.startsWith(prefix))
-        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
-    return parseBaseName(path.slice(prefix.length));
-}
-function parseBaseName(baseName) {
-    const hash = baseName.slice(0, HASH_LENGTH);
-    const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
-        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
-    }
-    return { hash, name };
-}
-function baseName(path) {
-    parseStorePath(path);
-    return path.slice(STORE_DIR.length + 1);
-}
-function hashPart(path) {
-    return parseStorePath(path).hash;
-}
-function fullPath(name) {
-    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
 ;// CONCATENATED MODULE: ./src/nix/path-info.ts
@@ -31585,8 +31649,43 @@ function parsePathInfoJson(json) {
     }
     return infos;
 }
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+function dependenciesFirst(infos) {
+    const byPath = new Map(infos.map(info => [info.path, info]));
+    const placed = new Set();
+    const ordered = [];
+    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const stack = [{ info: root, next: 0 }];
+        const onStack = new Set([root.path]);
+        if (placed.has(root.path))
+            continue;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            const reference = top.info.references[top.next++];
+            if (reference === undefined) {
+                stack.pop();
+                onStack.delete(top.info.path);
+                if (!placed.has(top.info.path)) {
+                    placed.add(top.info.path);
+                    ordered.push(top.info);
+                }
+                continue;
+            }
+            const dependency = byPath.get(reference);
+            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+                stack.push({ info: dependency, next: 0 });
+                onStack.add(reference);
+            }
+        }
+    }
+    return ordered;
+}
 
 ;// CONCATENATED MODULE: ./src/nix/store.ts
+
+
+
 
 
 
@@ -31632,10 +31731,35 @@ class NixStore {
         const { code } = await process_run('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
         return code === 0;
     }
-    /** The outputs of a derivation (works on Nix 2.8, whose post-build-hook gets no OUT_PATHS). */
+    /**
+     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+     * .drv file itself when it names them, which saves a program start per built derivation.
+     */
     async derivationOutputs(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
+        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        if (named !== undefined)
+            return named;
         const { stdout } = await process_run('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
         return stdout.split('\n').filter(l => l !== '');
+    }
+    /**
+     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+     */
+    async closureInfos(paths) {
+        if (paths.length === 0)
+            return [];
+        if (paths.length > PATHS_PER_CALL)
+            return undefined;
+        const { stdout, code } = await process_run('nix', [...NIX_COMMAND, 'path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
+        if (code !== 0)
+            return undefined;
+        const infos = parsePathInfoJson(JSON.parse(stdout));
+        const found = new Set(infos.map(info => info.path));
+        if (paths.some(p => !found.has(p)))
+            return undefined;
+        return dependenciesFirst(infos);
     }
     /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
     dumpNar(path) {
@@ -32083,43 +32207,6 @@ class ByteBudget {
             next.resolve();
         }
     }
-}
-
-;// CONCATENATED MODULE: ./src/push/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
-}
-function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
-}
-function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
-    return seconds * 1000;
-}
-function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
-}
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -33136,18 +33223,21 @@ class Pusher {
         const { store, client, filter } = this.options;
         if (this.fatal)
             throw new Error(this.fatal);
-        const rootInfos = await store.pathInfos(batch.filter(p => !this.state.has(p)));
+        const roots = [...new Set(batch.filter(p => !this.state.has(p)))];
+        // One program start for the closure and its metadata when every root is valid (the usual
+        // case: outputs the build just made); path by path otherwise.
+        const closureInfos = await store.closureInfos(roots);
+        const rootInfos = closureInfos === undefined ? await store.pathInfos(roots) : new Map(closureInfos.map(info => [info.path, info]));
         const validRoots = [];
-        for (const path of batch) {
-            if (this.state.has(path))
-                continue;
+        for (const path of roots) {
             if (rootInfos.has(path))
                 validRoots.push(path);
             else
                 this.skipInvalid(path, 'not a valid store path');
         }
         // Dependencies come before dependents here, so the queue mostly publishes in order.
-        const fresh = (await store.closure(validRoots)).filter(p => !this.state.has(p));
+        const closure = closureInfos === undefined ? await store.closure(validRoots) : closureInfos.map(info => info.path);
+        const fresh = closure.filter(p => !this.state.has(p));
         const candidates = [];
         for (const path of fresh) {
             const reason = filter.excluded(path);
@@ -33470,7 +33560,7 @@ const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
 function buildArgs(installables, options) {
-    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--print-build-logs'];
+    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
         args.push('--keep-going');
     return [...args, ...options.extraArgs, ...installables];
@@ -33479,10 +33569,8 @@ const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 };
 /** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
 function startBuild(args, env, onLine) {
     const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => {
-        stdout += chunk.toString('utf8');
-    });
+    // What nix build prints on stdout (nothing without --json) is not needed: the spool says what was built.
+    child.stdout?.resume();
     const lines = createInterface({ input: child.stderr });
     lines.on('line', onLine);
     const timers = [];
@@ -33516,7 +33604,7 @@ function startBuild(args, env, onLine) {
         child.kill('SIGINT');
         timers.push(setTimeout(() => child.kill('SIGTERM'), graceMs), setTimeout(() => child.kill('SIGKILL'), 2 * graceMs));
     };
-    return { child, done, stdout: () => stdout, stop };
+    return { child, done, stop };
 }
 /** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
 function parseDryRun(stderr) {
@@ -34175,7 +34263,6 @@ var State;
     State["Finished"] = "finished";
     /** JSON [{name, outPath}] of the hosts main set out to build. */
     State["Hosts"] = "hosts";
-    State["StartedAt"] = "started-at";
     State["Pushing"] = "pushing";
 })(State || (State = {}));
 var Output;
@@ -34300,7 +34387,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6395);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(710);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -62,7 +62,6 @@ async function runMain(inputs: Inputs): Promise<void> {
   const env = childEnv()
   const work = await prepareWorkDir()
   core.saveState(State.WorkDir, work.dir)
-  core.saveState(State.StartedAt, String(started))
 
   await core.group('Nix', async () => {
     const version = await installedNixVersion(env)

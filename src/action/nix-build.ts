@@ -6,8 +6,6 @@ export interface BuildRun {
   child: ChildProcess
   /** Exit code (130 after SIGINT, 143 after SIGTERM, 137 after SIGKILL). */
   done: Promise<number>
-  /** stdout, which holds the --json result. */
-  stdout: () => string
   /** Asks nix to stop: SIGINT, then SIGTERM after `graceMs`, then SIGKILL after another `graceMs`. */
   stop: (graceMs?: number) => void
 }
@@ -16,7 +14,7 @@ export interface BuildRun {
 export const STOP_GRACE_MS = 10_000
 
 export function buildArgs(installables: string[], options: { keepGoing: boolean; extraArgs: string[] }): string[] {
-  const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--print-build-logs']
+  const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--print-build-logs']
   if (options.keepGoing) args.push('--keep-going')
   return [...args, ...options.extraArgs, ...installables]
 }
@@ -26,10 +24,8 @@ const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIG
 /** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
 export function startBuild(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): BuildRun {
   const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8')
-  })
+  // What nix build prints on stdout (nothing without --json) is not needed: the spool says what was built.
+  child.stdout?.resume()
   const lines = createInterface({ input: child.stderr })
   lines.on('line', onLine)
   const timers: NodeJS.Timeout[] = []
@@ -61,7 +57,7 @@ export function startBuild(args: string[], env: NodeJS.ProcessEnv, onLine: (line
       setTimeout(() => child.kill('SIGKILL'), 2 * graceMs)
     )
   }
-  return { child, done, stdout: () => stdout, stop }
+  return { child, done, stop }
 }
 
 export interface DryRunPlan {

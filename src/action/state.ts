@@ -6,7 +6,6 @@ export enum State {
   Finished = 'finished',
   /** JSON [{name, outPath}] of the hosts main set out to build. */
   Hosts = 'hosts',
-  StartedAt = 'started-at',
   Pushing = 'pushing'
 }
 

@@ -48,3 +48,35 @@ export function parsePathInfoJson(json: unknown): PathInfo[] {
   }
   return infos
 }
+
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+export function dependenciesFirst(infos: PathInfo[]): PathInfo[] {
+  const byPath = new Map(infos.map(info => [info.path, info]))
+  const placed = new Set<string>()
+  const ordered: PathInfo[] = []
+  // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+  for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    const stack: { info: PathInfo; next: number }[] = [{ info: root, next: 0 }]
+    const onStack = new Set<string>([root.path])
+    if (placed.has(root.path)) continue
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]
+      const reference = top.info.references[top.next++]
+      if (reference === undefined) {
+        stack.pop()
+        onStack.delete(top.info.path)
+        if (!placed.has(top.info.path)) {
+          placed.add(top.info.path)
+          ordered.push(top.info)
+        }
+        continue
+      }
+      const dependency = byPath.get(reference)
+      if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+        stack.push({ info: dependency, next: 0 })
+        onStack.add(reference)
+      }
+    }
+  }
+  return ordered
+}

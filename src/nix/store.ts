@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { childEnv, chunks, lastLine, run } from '../util/process.js'
-import { parsePathInfoJson, type PathInfo } from './path-info.js'
+import { readFile } from 'node:fs/promises'
+import { storeRoot } from '../push/knobs.js'
+import { derivationFileOutputs } from './derivation-file.js'
+import { dependenciesFirst, parsePathInfoJson, type PathInfo } from './path-info.js'
 
 const NIX_COMMAND = ['--extra-experimental-features', 'nix-command flakes']
 // Long argument lists are split so no call comes near the kernel's ARG_MAX.
@@ -44,10 +47,31 @@ export class NixStore {
     return code === 0
   }
 
-  /** The outputs of a derivation (works on Nix 2.8, whose post-build-hook gets no OUT_PATHS). */
+  /**
+   * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+   * .drv file itself when it names them, which saves a program start per built derivation.
+   */
   async derivationOutputs(drvPath: string): Promise<string[]> {
+    const text = await readFile(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined)
+    const named = text === undefined ? undefined : derivationFileOutputs(text)
+    if (named !== undefined) return named
     const { stdout } = await run('nix-store', ['--query', '--outputs', drvPath], { env: this.env })
     return stdout.split('\n').filter(l => l !== '')
+  }
+
+  /**
+   * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+   * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+   */
+  async closureInfos(paths: string[]): Promise<PathInfo[] | undefined> {
+    if (paths.length === 0) return []
+    if (paths.length > PATHS_PER_CALL) return undefined
+    const { stdout, code } = await run('nix', [...NIX_COMMAND, 'path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] })
+    if (code !== 0) return undefined
+    const infos = parsePathInfoJson(JSON.parse(stdout))
+    const found = new Set(infos.map(info => info.path))
+    if (paths.some(p => !found.has(p))) return undefined
+    return dependenciesFirst(infos)
   }
 
   /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */

@@ -221,15 +221,19 @@ export class Pusher {
   private async resolveBatch(batch: string[]): Promise<void> {
     const { store, client, filter } = this.options
     if (this.fatal) throw new Error(this.fatal)
-    const rootInfos = await store.pathInfos(batch.filter(p => !this.state.has(p)))
+    const roots = [...new Set(batch.filter(p => !this.state.has(p)))]
+    // One program start for the closure and its metadata when every root is valid (the usual
+    // case: outputs the build just made); path by path otherwise.
+    const closureInfos = await store.closureInfos(roots)
+    const rootInfos = closureInfos === undefined ? await store.pathInfos(roots) : new Map(closureInfos.map(info => [info.path, info]))
     const validRoots: string[] = []
-    for (const path of batch) {
-      if (this.state.has(path)) continue
+    for (const path of roots) {
       if (rootInfos.has(path)) validRoots.push(path)
       else this.skipInvalid(path, 'not a valid store path')
     }
     // Dependencies come before dependents here, so the queue mostly publishes in order.
-    const fresh = (await store.closure(validRoots)).filter(p => !this.state.has(p))
+    const closure = closureInfos === undefined ? await store.closure(validRoots) : closureInfos.map(info => info.path)
+    const fresh = closure.filter(p => !this.state.has(p))
     const candidates: string[] = []
     for (const path of fresh) {
       const reason = filter.excluded(path)
