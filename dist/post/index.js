@@ -33065,10 +33065,6 @@ async function completeStaged(client, staged, signal) {
 async function discardStaged(client, staged) {
     await client.abortUpload(staged.narId, staged.uploadId).catch(() => undefined);
 }
-/** Stages and publishes one path at once, for callers that need no ordering between paths. */
-async function uploadStorePath(info, settings, signal, source = NarSource.InProcess) {
-    return completeStaged(settings.client, await stageStorePath(info, settings, signal, source), signal);
-}
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
 

@@ -163,8 +163,3 @@ export async function completeStaged(client: CachixClient, staged: StagedUpload,
 export async function discardStaged(client: CachixClient, staged: StagedUpload): Promise<void> {
   await client.abortUpload(staged.narId, staged.uploadId).catch(() => undefined)
 }
-
-/** Stages and publishes one path at once, for callers that need no ordering between paths. */
-export async function uploadStorePath(info: PathInfo, settings: UploadSettings, signal: AbortSignal, source = NarSource.InProcess): Promise<UploadResult> {
-  return completeStaged(settings.client, await stageStorePath(info, settings, signal, source), signal)
-}
