@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { detailsExpression, SYSTEMS_EXPRESSION } from '../src/action/flake.js'
+import { detailsExpression, SYSTEMS_EXPRESSION } from '../src/nix/flake.js'
 import { run } from '../src/util/process.js'
 import { hostedSession, RUNNER_PATH } from '../local/hosted/session.js'
 import { newJob, runStep, type RunnerFiles, type StepResult } from '../local/runner.js'

@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startCachixServer, type LocalCacheConfig } from '../src/server/cachix-server.js'
+import { startCachixServer, type LocalCacheConfig } from './server/cachix-server.js'
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { realiseInFreshStore } from '../local/fresh-store.js'
 import { newJob, runStep } from '../local/runner.js'
 import { sampleFlake } from '../local/sample-flake.js'
-import { startCachixServer } from '../src/server/cachix-server.js'
+import { startCachixServer } from '../local/server/cachix-server.js'
 import { run } from '../src/util/process.js'
 
 const TOKEN = 'demo-token'

@@ -104,7 +104,7 @@ describeHosted("the action's privileged writes, as the runner user", () => {
     const job = await newJob()
     const file = join(job.runnerTemp, 'root-owned.conf')
     await writeFile(file, 'before\n', { mode: 0o644 })
-    const script = `const { writeSystemFile } = await import(${JSON.stringify(join(REPO, 'src/action/privileged.ts'))}); await writeSystemFile(${JSON.stringify(file)}, 'after\\n')`
+    const script = `const { writeSystemFile } = await import(${JSON.stringify(join(REPO, 'src/util/privileged.ts'))}); await writeSystemFile(${JSON.stringify(file)}, 'after\\n')`
     const step = session.asRunner([runnerNode(), '--import', 'tsx', '--input-type=module', '-e', script])
     const result = await execWithEnv(step.command, step.args, { PATH: RUNNER_PATH, HOME: session.user.home, ...session.stepEnv() }, [1], REPO)
     expect(result.stderr).toBe('')

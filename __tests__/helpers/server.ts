@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCachixServer, type CachixServerOptions, type LocalCacheConfig, type RunningCachixServer } from '../../src/server/cachix-server.js'
+import { startCachixServer, type CachixServerOptions, type LocalCacheConfig, type RunningCachixServer } from '../../local/server/cachix-server.js'
 
 export const WRITE_TOKEN = 'test-write-token'
 export const READ_TOKEN = 'test-read-token'

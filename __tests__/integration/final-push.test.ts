@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { finalPush } from '../../src/action/final-push.js'
+import { finalPush } from '../../src/build/final-push.js'
 import { NixStore } from '../../src/nix/store.js'
 import { makePushFilter } from '../../src/push/filter.js'
 import type { Pusher } from '../../src/push/pusher.js'

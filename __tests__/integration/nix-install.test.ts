@@ -3,7 +3,7 @@ import { mkdtemp, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { installedNixVersion, installNix } from '../../src/action/nix-install.js'
+import { installedNixVersion, installNix } from '../../src/nix/install.js'
 import { run } from '../../src/util/process.js'
 
 /** What the official installer's --no-daemon mode leaves: nix linked into the user's own profile. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { getOctokit } from '@actions/github'
 import { parseSections } from '../../src/diff/comment-body.js'
-import { upsertStickyComment } from '../../src/diff/github.js'
+import { upsertStickyComment } from '../../src/action/github-pr.js'
 import type { PullRequest } from '../../src/diff/pull-request.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-api.js'
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals'
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isStaticElf, parseBinfmtEntry, registrationLine } from '../../src/action/binfmt.js'
-import { MULTI_USER_PROFILE_BIN, nixProfileBin } from '../../src/action/nix-install.js'
-import { binfmtMounted } from '../../src/action/qemu.js'
+import { isStaticElf, parseBinfmtEntry, registrationLine } from '../../src/machine/binfmt.js'
+import { MULTI_USER_PROFILE_BIN, nixProfileBin } from '../../src/nix/install.js'
+import { binfmtMounted } from '../../src/machine/qemu.js'
 import { registerLineOf } from '../../local/hosted/binfmt.js'
 
 /** An ELF64 little-endian header followed by program headers of the given types. */

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { BINFMT_DIR, matchesAarch64, parseBinfmtEntry, type BinfmtEntry } from '../../src/action/binfmt.js'
+import { BINFMT_DIR, matchesAarch64, parseBinfmtEntry, type BinfmtEntry } from '../../src/machine/binfmt.js'
 import { run } from '../../src/util/process.js'
 
 export async function binfmtEntries(): Promise<BinfmtEntry[]> {

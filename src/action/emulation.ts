@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
-import { decideQemu } from './binfmt.js'
-import type { HostInfo } from './flake.js'
+import { decideQemu } from '../machine/binfmt.js'
+import type { HostInfo } from '../nix/flake.js'
 import { nativeSystem, type Inputs } from './inputs.js'
-import { prepareInterpreter, qemuVersion, readBinfmtEntries, registerAarch64 } from './qemu.js'
+import { prepareInterpreter, qemuVersion, readBinfmtEntries, registerAarch64 } from '../machine/qemu.js'
 
 /** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
 export async function setupEmulation(inputs: Inputs, hosts: HostInfo[]): Promise<boolean> {

@@ -2,7 +2,7 @@ import { isValidCacheName } from '../cachix/names.js'
 import type { CompressionMethod } from '../push/compressor.js'
 import { parseSigningKey } from '../nix/signing.js'
 import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
-import { STOP_GRACE_MS } from './nix-build.js'
+import { STOP_GRACE_MS } from '../build/nix-build.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
 export type NixSystem = 'x86_64-linux' | 'aarch64-linux'

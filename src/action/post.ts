@@ -6,9 +6,9 @@ import { createPusher } from '../push/defaults.js'
 import { openCachixSession } from '../push/session.js'
 import { errorMessage } from '../util/process.js'
 import { getInputs } from './get-inputs.js'
-import { writeManagedBlock, restartDaemonIfRunning } from './nix-conf-file.js'
+import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
 import { formatBytes } from './report.js'
-import { readWholeSpool } from './spool.js'
+import { readWholeSpool } from '../build/spool.js'
 import { State } from './state.js'
 
 /**

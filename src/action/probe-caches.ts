@@ -3,7 +3,7 @@ import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { errorMessage } from '../util/process.js'
 import type { Finding } from './report.js'
-import { mergeHostCaches, probeSubstituters, type HostCaches, type Probe } from './substituters.js'
+import { mergeHostCaches, probeSubstituters, type HostCaches, type Probe } from '../nix/substituters.js'
 
 /**
  * GET of a cache's /nix-cache-info: undefined when it answered 200 within the time, else why not.

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { nixString } from '../action/flake.js'
+import { nixString } from '../nix/flake.js'
 import { errorMessage, run } from '../util/process.js'
 
 export interface GitFlake {

@@ -1,4 +1,4 @@
-import { nixString } from '../action/flake.js'
+import { nixString } from '../nix/flake.js'
 import { run } from '../util/process.js'
 import { errorExcerpt, mapLimit } from './eval-logic.js'
 

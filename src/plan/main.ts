@@ -5,7 +5,7 @@ import { configurationNames, evaluateAttributes, evaluateHosts } from './evaluat
 import { renderPlanSummary } from './eval-logic.js'
 import { configurePlanNix } from './nix-setup.js'
 import { availableParallelism } from 'node:os'
-import { installedNixVersion, installNix } from '../action/nix-install.js'
+import { installedNixVersion, installNix } from '../nix/install.js'
 import { childEnv, errorMessage } from '../util/process.js'
 import { parsePlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'

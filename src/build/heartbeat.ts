@@ -1,7 +1,7 @@
 import type { PushTotals } from '../push/pusher.js'
 import { errorMessage } from '../util/process.js'
-import { freeDiskBytes } from './disk.js'
-import { formatBytes } from './report.js'
+import { freeDiskBytes } from '../machine/disk.js'
+import { formatBytes } from '../action/report.js'
 
 const LOW_DISK_BYTES = 2 * 1024 ** 3
 

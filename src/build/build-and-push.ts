@@ -5,7 +5,7 @@ import { errorMessage } from '../util/process.js'
 import { describePushing, startHeartbeat, type StepLog } from './heartbeat.js'
 import { HookLiveness, silentHookMessage } from './hook-liveness.js'
 import { buildArgs, startBuild } from './nix-build.js'
-import type { Finding } from './report.js'
+import type { Finding } from '../action/report.js'
 import { SpoolReader } from './spool.js'
 
 export interface BuildOutcome {

@@ -1,8 +1,8 @@
 import { realpath } from 'node:fs/promises'
-import { flakeAtCommit, localGitFlake, resolveCommit, toplevelsAt } from './base-revision.js'
-import type { LocalStore, NarInfoSource } from './closures.js'
-import { diffHost } from './host-diff.js'
-import type { HostDiff } from './types.js'
+import { flakeAtCommit, localGitFlake, resolveCommit, toplevelsAt } from '../diff/base-revision.js'
+import type { LocalStore, NarInfoSource } from '../diff/closures.js'
+import { diffHost } from '../diff/host-diff.js'
+import type { HostDiff } from '../diff/types.js'
 
 const CURRENT_SYSTEM = '/run/current-system'
 

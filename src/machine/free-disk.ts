@@ -3,7 +3,7 @@ import { stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage, run } from '../util/process.js'
 import { chooseBuildDir, mayFreeDisk, removalPaths, type Filesystem } from './disk-cleanup.js'
-import { runAsRoot } from './privileged.js'
+import { runAsRoot } from '../util/privileged.js'
 import { diskRoot } from '../push/knobs.js'
 
 async function freeBytes(path: string): Promise<number> {

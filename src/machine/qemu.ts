@@ -2,7 +2,7 @@ import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../util/process.js'
 import { BINFMT_DIR, ENTRY_NAME, isStaticElf, matchesAarch64, parseBinfmtEntry, registrationLine, type BinfmtEntry } from './binfmt.js'
-import { runAsRoot, writeSystemFile } from './privileged.js'
+import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 
 /** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
 export const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']

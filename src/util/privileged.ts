@@ -1,6 +1,6 @@
 import { access, constants, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { run } from '../util/process.js'
+import { run } from './process.js'
 
 const isRoot = (): boolean => process.getuid?.() === 0
 

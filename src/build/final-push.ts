@@ -4,9 +4,9 @@ import { createPusher } from '../push/defaults.js'
 import type { PushFilter } from '../push/filter.js'
 import type { Pusher } from '../push/pusher.js'
 import type { CachixSession } from '../push/session.js'
-import { closureCoverage, type Coverage } from './coverage.js'
+import { closureCoverage, type Coverage } from '../push/coverage.js'
 import { describePushing, startHeartbeat, type StepLog } from './heartbeat.js'
-import { formatBytes, type Finding } from './report.js'
+import { formatBytes, type Finding } from '../action/report.js'
 
 export interface FinalPush {
   failures: { path: string; error: string }[]

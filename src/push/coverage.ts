@@ -1,5 +1,5 @@
 import type { CachixClient } from '../cachix/client.js'
-import type { PushFilter } from '../push/filter.js'
+import type { PushFilter } from './filter.js'
 import { hashPart } from '../nix/store-path.js'
 import type { NixStore } from '../nix/store.js'
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../util/process.js'
-import { replaceManagedBlock } from './nix-conf.js'
-import { runAsRoot, writeSystemFile } from './privileged.js'
+import { replaceManagedBlock } from './conf.js'
+import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 
 const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
 

@@ -1,6 +1,6 @@
 import * as github from '@actions/github'
-import { COMMENT_MARKER, holdsSections, mergeComment, type CommentSection } from './comment-body.js'
-import { pullRequestOf, type PullRequest } from './pull-request.js'
+import { COMMENT_MARKER, holdsSections, mergeComment, type CommentSection } from '../diff/comment-body.js'
+import { pullRequestOf, type PullRequest } from '../diff/pull-request.js'
 
 type Octokit = ReturnType<typeof github.getOctokit>
 
