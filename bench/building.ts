@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import type { BuildPushRequest, BuildPushResult } from './build-push.js'
 import { exited, firstJsonLine, spawnChild, withDeadline } from './child.js'
 import { config, MiB, NIX_OFFLINE, WRITE_TOKEN } from './config.js'
@@ -112,11 +112,11 @@ export async function pushWhileBuilding(log: (line: string) => void): Promise<Ro
     await server.stop()
     // The outputs are not needed again; a failure to delete them costs only disk.
     for (const file of built) {
-      const { stdout } = await run('nix-instantiate', [file, ...NIX_OFFLINE], { okCodes: [1] }).catch(() => ({ stdout: '' }))
+      const { stdout } = await runCommand('nix-instantiate', [file, ...NIX_OFFLINE], { okCodes: [1] }).catch(() => ({ stdout: '' }))
       const drvs = stdout.split('\n').filter(l => l.endsWith('.drv'))
       if (drvs.length === 0) continue
-      const outputs = (await run('nix-store', ['--query', '--outputs', ...drvs], { okCodes: [1] })).stdout.split('\n').filter(l => l !== '')
-      await run('nix-store', ['--delete', ...outputs, ...drvs], { okCodes: [1] }).catch(() => undefined)
+      const outputs = (await runCommand('nix-store', ['--query', '--outputs', ...drvs], { okCodes: [1] })).stdout.split('\n').filter(l => l !== '')
+      await runCommand('nix-store', ['--delete', ...outputs, ...drvs], { okCodes: [1] }).catch(() => undefined)
     }
   }
   const p = best(plain, r => r.buildMs)

@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { config } from './config.js'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -27,7 +27,7 @@ export function compileChildren(): Promise<string> {
     const compilerOptions = { outDir, rootDir: REPO, noEmit: false, typeRoots: [join(REPO, 'node_modules', '@types')] }
     await writeFile(tsconfig, JSON.stringify({ extends: join(REPO, 'tsconfig.json'), compilerOptions, include: [], files: ENTRIES.map(e => join(REPO, e)) }))
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-    const { code, stdout } = await run(process.execPath, [tsc, '-p', tsconfig], { okCodes: [1, 2] })
+    const { code, stdout } = await runCommand(process.execPath, [tsc, '-p', tsconfig], { okCodes: [1, 2] })
     // tsc still emits on type errors; a half-edited tree elsewhere should not stop a bench run, but it is said.
     if (code !== 0 && !existsSync(join(outDir, 'bench', 'push-one.js'))) throw new Error(`compiling the bench children failed:\n${stdout}`)
     if (code !== 0) process.stderr.write(`warning: the bench children compiled with type errors:\n${stdout.split('\n').slice(0, 10).join('\n')}\n`)

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 
 let ticksPerSecond: number | undefined
 
 /** Reads the kernel's clock tick once; /proc reports CPU time in these ticks. */
 export async function initCpuClock(): Promise<void> {
-  ticksPerSecond = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100
+  ticksPerSecond = Number((await runCommand('getconf', ['CLK_TCK'])).stdout.trim()) || 100
 }
 
 function fields(pid: number | 'self'): number[] {

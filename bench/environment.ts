@@ -1,5 +1,5 @@
 import { cpus, loadavg } from 'node:os'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { NIX_OFFLINE, PUSH_SETTINGS, config } from './config.js'
 import { mib } from './report.js'
 import { describeNix, nixInstalls, nodeRuntimes } from './runtimes.js'
@@ -13,7 +13,7 @@ export function loadAverage(): string {
 
 /** The versions and settings a reader needs to reproduce or compare a run. */
 export async function describeEnvironment(): Promise<string[]> {
-  const zstd = (await run('zstd', ['--version'])).stdout.trim()
+  const zstd = (await runCommand('zstd', ['--version'])).stdout.trim()
   const { node24, node20 } = await nodeRuntimes()
   const { host, modern, modernProblem } = await nixInstalls()
   const s = PUSH_SETTINGS

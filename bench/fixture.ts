@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { config, MiB, NIX_OFFLINE } from './config.js'
 import { ContentGenerator, type ContentKind } from './content.js'
 import { Prng } from './prng.js'
@@ -98,8 +98,8 @@ export async function withRoot(home: string, name: string, leaves: string[]): Pr
   const expressionFile = join(home, 'root.nix')
   await writeFile(expressionFile, rootExpression(name, leaves))
   // The out-link is a GC root: a garbage collection between runs does not force a regeneration.
-  const { stdout } = await run('nix-build', [expressionFile, '--out-link', join(home, 'root'), ...NIX_OFFLINE])
+  const { stdout } = await runCommand('nix-build', [expressionFile, '--out-link', join(home, 'root'), ...NIX_OFFLINE])
   const root = stdout.trim().split('\n').pop() ?? ''
-  const closure = (await run('nix-store', ['--query', '--requisites', root])).stdout.split('\n').filter(l => l !== '')
+  const closure = (await runCommand('nix-store', ['--query', '--requisites', root])).stdout.split('\n').filter(l => l !== '')
   return { root, leaves, closure, narBytes: await narSizes(closure) }
 }

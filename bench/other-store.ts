@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import type { NixInstall } from './runtimes.js'
 
 async function allValidIn(nix: NixInstall, paths: string[]): Promise<boolean> {
-  const { code } = await run('nix-store', ['--check-validity', ...paths], { env: nix.env, okCodes: [1] })
+  const { code } = await runCommand('nix-store', ['--check-validity', ...paths], { env: nix.env, okCodes: [1] })
   return code === 0
 }
 

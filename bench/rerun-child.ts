@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { detailsExpression, SYSTEMS_EXPRESSION } from '../src/nix/flake.js'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { hostedSession, RUNNER_PATH } from '../local/hosted/session.js'
 import { newJob, runStep, type RunnerFiles, type StepResult } from '../local/runner.js'
 import { sampleFlake } from '../local/sample-flake.js'
@@ -63,11 +63,11 @@ async function leg(): Promise<{ main: StepResult; post: StepResult; job: RunnerF
 
 /** `nix eval` as the step's user would run it, with the job's nix.conf (and daemon, when hosted). */
 async function evalAsStep(job: RunnerFiles, args: string[]): Promise<string> {
-  if (job.profile === 'root') return (await run('nix', args, { cwd: flake, env: { ...process.env, NIX_CONF_DIR: job.nixConfDir } })).stdout
+  if (job.profile === 'root') return (await runCommand('nix', args, { cwd: flake, env: { ...process.env, NIX_CONF_DIR: job.nixConfDir } })).stdout
   const session = await hostedSession()
   const step = session.asRunner(['nix', ...args])
   const env = { PATH: RUNNER_PATH, HOME: session.user.home, USER: session.user.name, ...session.stepEnv(), ...step.env }
-  return (await run(step.command, step.args, { cwd: flake, env })).stdout
+  return (await runCommand(step.command, step.args, { cwd: flake, env })).stdout
 }
 
 const first = await leg()

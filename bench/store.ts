@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { NIX_OFFLINE } from './config.js'
 import type { ContentGenerator, ContentKind } from './content.js'
 
@@ -26,7 +26,7 @@ export async function writeGenerated(file: string, size: number, kind: ContentKi
 
 /** `nix-store --add` of each file or directory, in order; content-addressed, so reruns give the same paths. */
 export async function addToStore(sources: string[]): Promise<string[]> {
-  const { stdout } = await run('nix-store', ['--add', ...sources])
+  const { stdout } = await runCommand('nix-store', ['--add', ...sources])
   const paths = stdout.split('\n').filter(l => l.startsWith('/nix/store/'))
   if (paths.length !== sources.length) throw new Error(`nix-store --add printed ${paths.length} paths for ${sources.length} inputs`)
   return paths
@@ -34,13 +34,13 @@ export async function addToStore(sources: string[]): Promise<string[]> {
 
 export async function allValid(paths: string[]): Promise<boolean> {
   if (paths.length === 0) return false
-  const { code } = await run('nix-store', ['--check-validity', ...paths], { okCodes: [1] })
+  const { code } = await runCommand('nix-store', ['--check-validity', ...paths], { okCodes: [1] })
   return code === 0
 }
 
 /** A GC root, so a garbage collection between runs does not silently force a regeneration. */
 export async function addGcRoot(path: string, link: string): Promise<void> {
-  await run('nix-store', ['--realise', path, '--add-root', link, '--indirect', ...NIX_OFFLINE])
+  await runCommand('nix-store', ['--realise', path, '--add-root', link, '--indirect', ...NIX_OFFLINE])
 }
 
 export async function readManifest<T>(file: string): Promise<T | undefined> {
@@ -61,7 +61,7 @@ export async function removeTree(path: string): Promise<void> {
 }
 
 export async function narSizes(paths: string[]): Promise<number> {
-  const { stdout } = await run('nix-store', ['--query', '--size', ...paths])
+  const { stdout } = await runCommand('nix-store', ['--query', '--size', ...paths])
   return stdout
     .split('\n')
     .filter(l => l !== '')

@@ -4,7 +4,7 @@ import { CachixClient } from '../src/cachix/client.js'
 import { renderNarInfo } from '../src/nix/narinfo.js'
 import { STORE_DIR } from '../src/nix/store-path.js'
 import { walkClosure } from '../src/push/closure-walk.js'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { config, NIX_COMMAND, NIX_OFFLINE, WRITE_TOKEN } from './config.js'
 import { syntheticHashes } from './missing-fixture.js'
 import { Prng } from './prng.js'
@@ -72,7 +72,7 @@ export async function closureWalk(log: (line: string) => void): Promise<Row[]> {
       const args = [...NIX_COMMAND, 'path-info', '--recursive', '--store', server.cacheUrl(CACHE), ...NIX_OFFLINE, '--option', 'narinfo-cache-positive-ttl', '0', root]
       for (let i = 1; i <= 1; i++) {
         const started = performance.now()
-        const { stdout } = await run('nix', args, { env: host.env })
+        const { stdout } = await runCommand('nix', args, { env: host.env })
         const ms = performance.now() - started
         const lines = stdout.split('\n').filter(l => l !== '').length
         if (lines !== PATHS) throw new Error(`it listed ${lines} paths, not ${PATHS}`)

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run, type RunResult } from '../src/util/process.js'
+import { runCommand, type RunResult } from '../src/util/process.js'
 
 export interface Realised {
   store: string
@@ -15,7 +15,7 @@ export interface Realised {
  */
 export async function realiseInFreshStore(cacheUrl: string, publicKeys: string[], paths: string[]): Promise<Realised> {
   const store = await mkdtemp(join(tmpdir(), 'fresh-store-'))
-  const result = await run(
+  const result = await runCommand(
     'nix-store',
     [
       '--store',

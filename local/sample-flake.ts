@@ -2,7 +2,7 @@ import { copyFile, cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 import { checkOutForRunner, REPO } from './runner.js'
 
 const BUSYBOX_DIR = process.env.AARCH64_BUSYBOX_DIR ?? '/tmp/nix-cachix-build-aarch64-busybox'
@@ -15,7 +15,7 @@ export function nonce(): string {
 /** A static aarch64 busybox (Debian's busybox-static for arm64), fetched once per machine. */
 export async function aarch64Busybox(): Promise<string> {
   const binary = join(BUSYBOX_DIR, 'busybox')
-  if (!existsSync(binary)) await run('bash', [join(REPO, 'local', 'aarch64-busybox.sh'), BUSYBOX_DIR])
+  if (!existsSync(binary)) await runCommand('bash', [join(REPO, 'local', 'aarch64-busybox.sh'), BUSYBOX_DIR])
   return binary
 }
 

@@ -8,7 +8,7 @@ import { realiseInFreshStore } from '../local/fresh-store.js'
 import { newJob, runStep } from '../local/runner.js'
 import { sampleFlake } from '../local/sample-flake.js'
 import { startCachixServer } from '../local/server/cachix-server.js'
-import { run } from '../src/util/process.js'
+import { runCommand } from '../src/util/process.js'
 
 const TOKEN = 'demo-token'
 const server = await startCachixServer({ dataDir: await mkdtemp(join(tmpdir(), 'demo-cache-')), caches: [{ name: 'demo', writeTokens: [TOKEN] }] })
@@ -38,7 +38,7 @@ try {
   }
   const fresh = await realiseInFreshStore(server.cacheUrl('demo'), server.publicKeys('demo'), Object.values(toplevels))
   const builds = (fresh.result.stderr.match(/building '/g) ?? []).length
-  const { stdout } = await run('nix-store', ['--store', fresh.store, '--query', '--requisites', ...Object.values(toplevels)], { okCodes: [1] })
+  const { stdout } = await runCommand('nix-store', ['--store', fresh.store, '--query', '--requisites', ...Object.values(toplevels)], { okCodes: [1] })
   const substituted = stdout.split('\n').filter(l => l !== '').length
   console.log(`\nFresh store ${fresh.store}, trusting only ${server.publicKeys('demo')[0]}:`)
   for (const [host, path] of Object.entries(toplevels)) console.log(`  ${host.padEnd(6)} ${path}`)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
 import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
 import { hostedSession } from '../../local/hosted/session.js'
@@ -64,7 +64,7 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     expect(fresh.result.code).toBe(0)
     expect(fresh.result.stderr).not.toMatch(/building '/)
     const closure = await closureOf(toplevels)
-    const { stdout } = await run('nix-store', ['--store', fresh.store, '--query', '--requisites', ...toplevels])
+    const { stdout } = await runCommand('nix-store', ['--store', fresh.store, '--query', '--requisites', ...toplevels])
     expect(
       stdout
         .split('\n')
@@ -136,15 +136,15 @@ describe('the action when things go wrong', () => {
     const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
     for (const name of ['alpha', 'beta']) expect(await inCache(server, hosts[name])).toBe(true)
     // The broken host's own dependencies that did build (its etc, the shared base) were pushed.
-    const { stdout } = await run('nix-store', [
+    const { stdout } = await runCommand('nix-store', [
       '--query',
       '--references',
-      (await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#nixosConfigurations.broken.config.system.build.toplevel.drvPath`])).stdout
+      (await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#nixosConfigurations.broken.config.system.build.toplevel.drvPath`])).stdout
     ])
     const builtDeps = []
     for (const drv of stdout.split('\n').filter(l => l.endsWith('.drv'))) {
-      for (const out of (await run('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) {
-        if ((await run('nix-store', ['--check-validity', out], { okCodes: [1] })).code === 0) builtDeps.push(out)
+      for (const out of (await runCommand('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) {
+        if ((await runCommand('nix-store', ['--check-validity', out], { okCodes: [1] })).code === 0) builtDeps.push(out)
       }
     }
     expect(builtDeps.length).toBeGreaterThanOrEqual(2)
@@ -182,7 +182,7 @@ describe('the action when things go wrong', () => {
     expect(post.code).toBe(0)
     expect(post.stdout).toContain('Salvage pushed')
     for (const drv of builtDrvs) {
-      for (const out of (await run('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) expect(await inCache(server, out)).toBe(true)
+      for (const out of (await runCommand('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) expect(await inCache(server, out)).toBe(true)
     }
     expect(post.summary).toContain('Salvage after an interrupted run')
   })
@@ -230,13 +230,13 @@ describe("the hosts' own substituters", () => {
   async function fleetWithUpstreamBase(): Promise<{ flake: string; base: string }> {
     const settings = { substituters: [server.cacheUrl('upstream')], 'trusted-public-keys': server.publicKeys('upstream') }
     const flake = await sampleFlake({ settings })
-    const built = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`])
+    const built = await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`])
     const base = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
     const { makePusher } = await import('../helpers/push.js')
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'upstream', authToken: WRITE_TOKEN })
     pusher.add([base])
     expect((await pusher.drain()).uploaded).toBe(1)
-    await run('nix-store', ['--delete', base])
+    await runCommand('nix-store', ['--delete', base])
     return { flake, base }
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
 import { distDir, newJob, REPO, runStep } from '../../local/runner.js'
 import { sampleFlake } from '../../local/sample-flake.js'
-import { run, type RunResult } from '../../src/util/process.js'
+import { runCommand, type RunResult } from '../../src/util/process.js'
 import { execWithEnv } from '../helpers/exec.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
@@ -23,7 +23,7 @@ async function laptopConfig(server: Server): Promise<string> {
 }
 
 async function evalOut(flake: string, attribute: string): Promise<string> {
-  return (await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#${attribute}`])).stdout
+  return (await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#${attribute}`])).stdout
 }
 
 describe('desktop and laptop: the CLI', () => {
@@ -69,7 +69,7 @@ describe('desktop and laptop: the CLI', () => {
   })
 
   it('desktop: push of given paths (and stdin), counted exactly; a second push uploads nothing', async () => {
-    const hello = (await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', `${flake}#nixosConfigurations.beta.pkgs.hello`, '--option', 'substituters', ''])).stdout
+    const hello = (await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', `${flake}#nixosConfigurations.beta.pkgs.hello`, '--option', 'substituters', ''])).stdout
     const path = (JSON.parse(hello) as { outputs: { out: string } }[])[0].outputs.out
     const first = await cli(['push', '--cache', CACHE, '--cachix-url', server.url, path], { CACHIX_AUTH_TOKEN: WRITE_TOKEN })
     expect(first.stderr).toMatch(/fleet: pushed 1 paths .* 0 already there/)

@@ -7,7 +7,7 @@ import { defaultProfile, distDir, newJob, REPO, runStep, type StepResult } from 
 import { nonce } from '../../local/sample-flake.js'
 import { parseNarInfo, type NarInfo } from '../../src/nix/narinfo.js'
 import { fullPath, hashPart } from '../../src/nix/store-path.js'
-import { run, type RunResult } from '../../src/util/process.js'
+import { runCommand, type RunResult } from '../../src/util/process.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-api.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
@@ -58,7 +58,7 @@ async function forRunner(path: string): Promise<void> {
 }
 
 async function git(dir: string, ...args: string[]): Promise<string> {
-  return (await run('git', ['-C', dir, ...args])).stdout.trim()
+  return (await runCommand('git', ['-C', dir, ...args])).stdout.trim()
 }
 
 async function commit(repo: string, versions: Versions, message: string): Promise<string> {
@@ -69,7 +69,7 @@ async function commit(repo: string, versions: Versions, message: string): Promis
 }
 
 async function toplevelAt(flakeRef: string, host: string): Promise<string> {
-  return (await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flakeRef}#nixosConfigurations.${host}.config.system.build.toplevel.outPath`])).stdout
+  return (await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flakeRef}#nixosConfigurations.${host}.config.system.build.toplevel.outPath`])).stdout
 }
 
 async function narinfoOnServer(server: Server, path: string): Promise<NarInfo | undefined> {
@@ -93,7 +93,7 @@ async function closureOnServer(server: Server, root: string): Promise<Map<string
 }
 
 async function cli(args: string[]): Promise<RunResult> {
-  return run(process.execPath, [join(distDir(), 'cli', 'index.js'), ...args], { env: { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '' }, okCodes: [1, 2] })
+  return runCommand(process.execPath, [join(distDir(), 'cli', 'index.js'), ...args], { env: { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '' }, okCodes: [1, 2] })
 }
 
 interface AlphaDiff {
@@ -123,7 +123,7 @@ describe("closure diff per host: the action on a pull request, the planner's top
   async function checkout(shallow = true, revision?: string): Promise<string> {
     const parent = await mkdtemp(join(tmpdir(), 'checkout-'))
     const dir = join(parent, 'fleet')
-    await run('git', ['clone', '-q', ...(shallow ? ['--depth=1'] : []), '--branch', 'pr', `file://${repo}`, dir])
+    await runCommand('git', ['clone', '-q', ...(shallow ? ['--depth=1'] : []), '--branch', 'pr', `file://${repo}`, dir])
     if (revision !== undefined) {
       if (shallow) await git(dir, 'fetch', '-q', '--depth=1', 'origin', revision)
       await git(dir, 'checkout', '-q', revision)
@@ -164,17 +164,17 @@ describe("closure diff per host: the action on a pull request, the planner's top
     api.mergeBase = commits.mergeBase
     const originParent = await mkdtemp(join(tmpdir(), 'origin-'))
     origin = join(originParent, 'fleet.git')
-    await run('git', ['clone', '-q', '--bare', repo, origin])
+    await runCommand('git', ['clone', '-q', '--bare', repo, origin])
     await forRunner(originParent)
 
     // main was built and pushed at the merge base, for alpha only: beta's base is not in the cache.
     const alphaBase = await toplevelAt(`git+file://${repo}?rev=${commits.mergeBase}`, 'alpha')
-    await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', `git+file://${repo}?rev=${commits.mergeBase}#nixosConfigurations.alpha.config.system.build.toplevel`, '--option', 'substituters', ''])
+    await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', `git+file://${repo}?rev=${commits.mergeBase}#nixosConfigurations.alpha.config.system.build.toplevel`, '--option', 'substituters', ''])
     // The token as `cachix authtoken` leaves it (children never get CACHIX_AUTH_TOKEN).
     const home = await mkdtemp(join(tmpdir(), 'xdg-'))
     await mkdir(join(home, 'cachix'))
     await writeFile(join(home, 'cachix', 'cachix.dhall'), `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`)
-    const pushed = await run(process.execPath, [join(distDir(), 'cli', 'index.js'), 'push', '--cache', CACHE, '--cachix-url', server.url, alphaBase], { env: { ...process.env, XDG_CONFIG_HOME: home } })
+    const pushed = await runCommand(process.execPath, [join(distDir(), 'cli', 'index.js'), 'push', '--cache', CACHE, '--cachix-url', server.url, alphaBase], { env: { ...process.env, XDG_CONFIG_HOME: home } })
     expect(pushed.stderr).toMatch(/fleet: pushed 5 paths .* 0 failed/)
   }, 300_000)
   afterAll(async () => {

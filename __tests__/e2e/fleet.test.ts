@@ -7,7 +7,7 @@ import { filesWithSecrets, leaksInStep } from '../helpers/secrets.js'
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename } from 'node:path'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { CACHE, inCache, leg, type Server } from '../helpers/legs.js'
 import { makePusher } from '../helpers/push.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
@@ -15,7 +15,7 @@ import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 const NIX = ['--extra-experimental-features', 'nix-command flakes']
 
 async function evalRaw(flake: string, attribute: string): Promise<string> {
-  return (await run('nix', [...NIX, 'eval', '--raw', `${flake}#${attribute}`])).stdout
+  return (await runCommand('nix', [...NIX, 'eval', '--raw', `${flake}#${attribute}`])).stdout
 }
 
 /** A TCP port that accepts connections and never answers, on loopback: a cache behind a dead route. */
@@ -59,11 +59,11 @@ describe("a host's extra-substituters", () => {
     })
     // `base` is in the community cache only: built here, pushed there, deleted from this store.
     const base = await evalRaw(flake, 'nixosConfigurations.desk.config.system.build.toplevel.etc.base.outPath')
-    await run('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.desk.config.system.build.toplevel.etc.base`])
+    await runCommand('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.desk.config.system.build.toplevel.etc.base`])
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'community', authToken: WRITE_TOKEN })
     pusher.add([base])
     expect((await pusher.drain()).uploaded).toBe(1)
-    await run('nix-store', ['--delete', base])
+    await runCommand('nix-store', ['--delete', base])
 
     const { main } = await leg(server, flake, { system: 'x86_64-linux', hosts: 'desk' })
     expect(main.code).toBe(0)
@@ -188,7 +188,7 @@ describe('pre-warm legs', () => {
     const [warm, cold] = ['nixosConfigurations.a.pkgs.big', 'nixosConfigurations.b.pkgs.big']
     // The hosts are built and pushed, and so is one of the two attributes.
     expect((await leg(server, flake, { system: 'x86_64-linux' })).main.code).toBe(0)
-    const built = await run('nix', [...NIX, 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#${warm}`])
+    const built = await runCommand('nix', [...NIX, 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#${warm}`])
     const warmPath = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
     pusher.add([warmPath])
@@ -241,11 +241,11 @@ describe('the planner evaluates with the settings the main action has', () => {
     // What the host imports is in the community cache only: built here, pushed, then gone with its build log.
     const generated = await evalRaw(flake, 'nixosConfigurations.ifd.pkgs.generated.outPath')
     const drv = basename(await evalRaw(flake, 'nixosConfigurations.ifd.pkgs.generated.drvPath'))
-    await run('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.ifd.pkgs.generated`])
+    await runCommand('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.ifd.pkgs.generated`])
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'community', authToken: WRITE_TOKEN })
     pusher.add([generated])
     expect((await pusher.drain()).uploaded).toBe(1)
-    await run('nix-store', ['--delete', generated])
+    await runCommand('nix-store', ['--delete', generated])
     const buildLog = join('/nix/var/log/nix/drvs', drv.slice(0, 2), `${drv.slice(2)}.bz2`)
     await rm(buildLog, { force: true })
 
@@ -257,7 +257,7 @@ describe('the planner evaluates with the settings the main action has', () => {
     expect(pulled.stdout).toContain(`pull caches: ${server.cacheUrl('community')}`)
     expect(pulled.stdout).toContain('with the github.com token in a 0600 file')
     // Substituted, not built: the path is back and no build log was written for it.
-    expect((await run('nix-store', ['--check-validity', generated], { okCodes: [1] })).code).toBe(0)
+    expect((await runCommand('nix-store', ['--check-validity', generated], { okCodes: [1] })).code).toBe(0)
     expect((await readdir(join('/nix/var/log/nix/drvs', drv.slice(0, 2)))).includes(`${drv.slice(2)}.bz2`)).toBe(false)
     expect(await readFile(join(job.nixConfDir, 'nix.conf'), 'utf8')).toBe(job.baseNixConf)
     expect(await readdir(job.runnerTemp)).toEqual([])
@@ -303,12 +303,12 @@ describe('import from derivation', () => {
       '0'
     ]
     const toplevel = `${flake}#nixosConfigurations.ifd.config.system.build.toplevel`
-    const evaluated = await run('nix', [...NIX, 'eval', '--raw', `${toplevel}.outPath`, ...options])
+    const evaluated = await runCommand('nix', [...NIX, 'eval', '--raw', `${toplevel}.outPath`, ...options])
     expect(evaluated.stdout).toBe((JSON.parse(main.outputs.hosts) as Record<string, string>).ifd)
-    const built = await run('nix', [...NIX, 'build', '--no-link', toplevel, ...options], { okCodes: [1] })
+    const built = await runCommand('nix', [...NIX, 'build', '--no-link', toplevel, ...options], { okCodes: [1] })
     expect(built.stderr).not.toMatch(/building '/)
     expect(built.code).toBe(0)
-    expect((await run('nix-store', ['--store', fresh, '--check-validity', generated, evaluated.stdout], { okCodes: [1] })).code).toBe(0)
+    expect((await runCommand('nix-store', ['--store', fresh, '--check-validity', generated, evaluated.stdout], { okCodes: [1] })).code).toBe(0)
   }, 300_000)
 
   it('an existing post-build-hook stays chained through both passes of the configuration', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
 import { RUNNER_PATH } from '../../local/hosted/session.js'
 import { sampleFlake } from '../../local/sample-flake.js'
@@ -16,7 +16,7 @@ const RUNTIME_TOKEN = 'fake-actions-runtime-token-0123456789'
 
 async function generateKey(name: string): Promise<{ secret: string; public: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'key-'))
-  await run('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
+  await runCommand('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
   return { secret: (await readFile(join(dir, 'sk'), 'utf8')).trim(), public: (await readFile(join(dir, 'pk'), 'utf8')).trim() }
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { hostedSession } from '../../local/hosted/session.js'
 import { defaultProfile, newJob, REPO, runStep, type StepResult } from '../../local/runner.js'
 import { nonce } from '../../local/sample-flake.js'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { realiseInFreshStore } from '../helpers/nix.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
@@ -130,7 +130,7 @@ describe('a cache that lost a path to garbage collection', () => {
     expect(first.code).toBe(0)
     expect(first.outputs.pushed).toBe('3')
     const toplevel = (JSON.parse(first.outputs.hosts) as Record<string, string>).big
-    const small = (await run('nix-store', ['--query', '--references', toplevel])).stdout.split('\n').find(p => /-small-/.test(p)) ?? ''
+    const small = (await runCommand('nix-store', ['--query', '--references', toplevel])).stdout.split('\n').find(p => /-small-/.test(p)) ?? ''
     expect(small).not.toBe('')
     // The toplevel stays; one of its references is gone, as after a GC of the cache.
     await rm(join(server.dataDir, CACHE, `${small.slice(11, 43)}.narinfo`))

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 
 /** Options every test build takes: no network, nothing substituted, a hook only when asked. */
 export const OFFLINE = ['--option', 'substituters', '', '--option', 'narinfo-cache-negative-ttl', '0']
@@ -23,12 +23,12 @@ export function chainExpression(tag: string, bigBytes = 0): string {
 export async function nixBuild(expression: string, attr?: string, extraArgs: string[] = []): Promise<string[]> {
   const args = ['--no-out-link', ...OFFLINE, ...extraArgs, '-E', expression]
   if (attr) args.push('-A', attr)
-  const { stdout } = await run('nix-build', args)
+  const { stdout } = await runCommand('nix-build', args)
   return stdout.split('\n').filter(l => l.startsWith('/nix/store/'))
 }
 
 export async function closureOf(paths: string[]): Promise<string[]> {
-  const { stdout } = await run('nix-store', ['--query', '--requisites', ...paths])
+  const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...paths])
   return stdout.split('\n').filter(l => l !== '')
 }
 
@@ -37,7 +37,7 @@ export { realiseInFreshStore } from '../../local/fresh-store.js'
 /** sha256 of `nix-store --dump` of a path, read from the given store root ('' for /nix). */
 export async function narHashIn(storeRoot: string, path: string): Promise<string> {
   const args = storeRoot === '' ? ['--query', '--hash', path] : ['--store', storeRoot, '--query', '--hash', path]
-  return (await run('nix-store', args)).stdout.trim()
+  return (await runCommand('nix-store', args)).stdout.trim()
 }
 
 export async function readStoreFile(storeRoot: string, path: string): Promise<string> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as zlib from 'node:zlib'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { compressorName, FRAME_BYTES } from '../../src/push/compressor.js'
 import { NarSource } from '../../src/push/upload-path.js'
 import { walkClosure } from '../../src/push/closure-walk.js'
@@ -109,7 +109,7 @@ describe('zstd in process', () => {
       expect((await pusher.drain()).uploaded).toBe(1)
       const nars = (await readdir(join(server.dataDir, 'frames', 'nar'))).filter(f => f.endsWith('.nar.zst'))
       expect(nars).toHaveLength(1)
-      const { stdout } = await run('zstd', ['-l', join(server.dataDir, 'frames', 'nar', nars[0])])
+      const { stdout } = await runCommand('zstd', ['-l', join(server.dataDir, 'frames', 'nar', nars[0])])
       const frames = Number(/^\s*(\d+)\s/m.exec(stdout.split('\n')[1] ?? '')?.[1])
       // 20 MiB of NAR in 4 MiB frames; the zstd program writes one frame.
       expect(frames).toBe(hasZstd ? Math.ceil((20 * MiB + 200) / FRAME_BYTES) : 1)

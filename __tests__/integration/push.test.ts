@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { CachixError } from '../../src/cachix/client.js'
 import { openCachixSession } from '../../src/push/session.js'
 import { chainExpression, closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
@@ -11,8 +11,8 @@ import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 const MiB = 1024 * 1024
 
 async function generateKey(name: string): Promise<{ secret: string; public: string }> {
-  const dir = (await run('mktemp', ['-d'])).stdout.trim()
-  await run('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
+  const dir = (await runCommand('mktemp', ['-d'])).stdout.trim()
+  await runCommand('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
   return { secret: await readFile(join(dir, 'sk'), 'utf8'), public: await readFile(join(dir, 'pk'), 'utf8') }
 }
 
@@ -79,7 +79,7 @@ describe('push engine against the local Cachix server and real Nix', () => {
     expect(fresh.result.code).toBe(0)
     for (const path of closure) expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
     // Byte for byte: the NAR serialisation of each substituted tree equals the original's.
-    const dumpDigest = async (path: string): Promise<string> => (await run('sh', ['-c', 'nix-store --dump "$1" | sha256sum', 'dump', path])).stdout.split(' ')[0]
+    const dumpDigest = async (path: string): Promise<string> => (await runCommand('sh', ['-c', 'nix-store --dump "$1" | sha256sum', 'dump', path])).stdout.split(' ')[0]
     for (const path of closure) expect(await dumpDigest(join(fresh.store, path))).toBe(await dumpDigest(path))
   })
 

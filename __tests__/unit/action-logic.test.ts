@@ -9,7 +9,7 @@ import { formatCoverage, renderSummary, runStatus, type HostResult } from '../..
 import { selectHosts } from '../../src/action/select-hosts.js'
 import { makePushFilter } from '../../src/push/filter.js'
 import { nextDelay, parseRetryAfter } from '../../src/cachix/retry-policy.js'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -92,8 +92,13 @@ describe('nix.conf block', () => {
     expect(existingPostBuildHook('max-jobs = 1\npost-build-hook = /etc/nix/upload.sh\n')).toBe('/etc/nix/upload.sh')
     expect(existingPostBuildHook('post-build-hook = \n')).toBeUndefined()
   })
-  it('netrc keeps other hosts and replaces ours', () => {
-    expect(renderNetrc([{ host: 'fleet.cachix.org', password: 'new' }], 'machine other.org password x\nmachine fleet.cachix.org password old\n')).toBe('machine other.org password x\nmachine fleet.cachix.org password new\n')
+  it('netrc has one line per private cache host', () => {
+    expect(
+      renderNetrc([
+        { host: 'fleet.cachix.org', password: 'a' },
+        { host: 'private.example', password: 'b' }
+      ])
+    ).toBe('machine fleet.cachix.org password a\nmachine private.example password b\n')
   })
 })
 
@@ -103,12 +108,12 @@ describe('post-build-hook', () => {
     const spool = join(dir, "sp'ool")
     const hook = join(dir, 'hook.sh')
     await writeFile(hook, renderHookScript(spool), { mode: 0o755 })
-    await run(hook, [], { env: { ...process.env, DRV_PATH: '/nix/store/a-x.drv', OUT_PATHS: '/nix/store/b-x /nix/store/c-x' } })
-    await run(hook, [], { env: { ...process.env, DRV_PATH: '/nix/store/d-y.drv', OUT_PATHS: '' } })
+    await runCommand(hook, [], { env: { ...process.env, DRV_PATH: '/nix/store/a-x.drv', OUT_PATHS: '/nix/store/b-x /nix/store/c-x' } })
+    await runCommand(hook, [], { env: { ...process.env, DRV_PATH: '/nix/store/d-y.drv', OUT_PATHS: '' } })
     expect(await readFile(spool, 'utf8')).toBe('/nix/store/a-x.drv /nix/store/b-x /nix/store/c-x\n/nix/store/d-y.drv \n')
     const broken = join(dir, 'hook2.sh')
     await writeFile(broken, renderHookScript('/nonexistent/dir/spool', '/bin/false'), { mode: 0o755 })
-    expect((await run(broken, [], { okCodes: [1] })).code).toBe(0)
+    expect((await runCommand(broken, [], { okCodes: [1] })).code).toBe(0)
   })
   it('parses complete lines and keeps a partial one for later', () => {
     expect(parseSpool('/nix/store/a.drv /nix/store/b\n/nix/store/c.drv \n/nix/store/d.d')).toEqual({

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { REPO } from '../../local/runner.js'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 
 const MODULE = join(REPO, 'examples', 'cachix.nix')
 const WORKFLOW = join(REPO, 'examples', 'build.yml')
@@ -83,29 +83,29 @@ interface Evaluated {
 async function evaluate(role: string, tokenFile: string | null, attr?: string): Promise<unknown> {
   const token = tokenFile === null ? ['--arg', 'tokenFile', 'null'] : ['--argstr', 'tokenFile', tokenFile]
   const args = ['--eval', '--strict', '--json', '-E', STUB, '--argstr', 'file', MODULE, '--argstr', 'role', role, ...token]
-  const { stdout } = await run('nix-instantiate', attr ? [...args, '-A', attr] : args)
+  const { stdout } = await runCommand('nix-instantiate', attr ? [...args, '-A', attr] : args)
   return JSON.parse(stdout) as unknown
 }
 
 async function bashSyntaxErrors(text: string): Promise<string> {
-  const { code, stderr } = await run('bash', ['-n'], { input: text, okCodes: [1, 2] })
+  const { code, stderr } = await runCommand('bash', ['-n'], { input: text, okCodes: [1, 2] })
   return code === 0 ? '' : stderr
 }
 
 describe('examples/cachix.nix', () => {
   it('parses', async () => {
-    const { code, stdout } = await run('nix-instantiate', ['--parse', MODULE])
+    const { code, stdout } = await runCommand('nix-instantiate', ['--parse', MODULE])
     expect(code).toBe(0)
     expect(stdout).toContain('config')
   })
 
   it('the parse check is real: a broken expression is rejected', async () => {
-    await expect(run('nix-instantiate', ['--parse', '-E', '{ config, ... }: { x = ; }'])).rejects.toThrow(/failed with exit code/)
+    await expect(runCommand('nix-instantiate', ['--parse', '-E', '{ config, ... }: { x = ; }'])).rejects.toThrow(/failed with exit code/)
   })
 
   it('is a NixOS module function of config, lib and pkgs', async () => {
     const expr = '{ file }: let m = import file; in { function = builtins.isFunction m; args = builtins.attrNames (builtins.functionArgs m); }'
-    const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr, '--argstr', 'file', MODULE])
+    const { stdout } = await runCommand('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr, '--argstr', 'file', MODULE])
     expect(JSON.parse(stdout)).toEqual({ function: true, args: ['config', 'lib', 'pkgs'] })
   })
 
@@ -252,7 +252,7 @@ describe('the report job', () => {
     try {
       const summary = join(dir, 'summary.md')
       const env = { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary, PLAN: plan, BUILD: build, CACHED: '["alpha"]' }
-      const { code } = await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? 'exit 9'], { env, okCodes: [1] })
+      const { code } = await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? 'exit 9'], { env, okCodes: [1] })
       return { code, summary: await readFile(summary, 'utf8').catch(() => '') }
     } finally {
       await rm(dir, { recursive: true, force: true })

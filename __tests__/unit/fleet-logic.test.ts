@@ -5,7 +5,7 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { chooseBuildDir, mayFreeDisk, removalPaths, REMOVED_TOOLCHAINS } from '../../src/machine/disk-cleanup.js'
 import { probeCacheInfo } from '../../src/action/probe-caches.js'
 import { derivationName, failedBuildFinding, FailedBuildWatcher, logTail, renderFailedBuilds } from '../../src/build/build-failures.js'
@@ -247,7 +247,7 @@ describe('examples/build.yml with pre-warm rows and evaluation failures', () => 
       ['[]', 0]
     ] as const) {
       const env = { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary, PLAN: 'success', BUILD: 'success', CACHED: '[]', EVAL_FAILED: evalFailed }
-      expect((await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], { env, okCodes: [1] })).code).toBe(code)
+      expect((await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], { env, okCodes: [1] })).code).toBe(code)
     }
     expect(await readFile(summary, 'utf8')).toContain('hosts that do not evaluate (see the plan job\'s summary): ["d"]')
   })

@@ -6,7 +6,7 @@ import { HookLiveness } from '../../src/build/hook-liveness.js'
 import { parseInputs } from '../../src/action/inputs.js'
 import { renderManagedBlock } from '../../src/nix/conf.js'
 import { startBuild } from '../../src/build/nix-build.js'
-import { childEnv, forgetSecretEnv, run } from '../../src/util/process.js'
+import { childEnv, forgetSecretEnv, runCommand } from '../../src/util/process.js'
 
 const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
 const extraArgs = (text: string): string[] => parseInputs(read({ 'extra-args': text }), 'x64').extraArgs
@@ -122,10 +122,10 @@ describe('the environment children get', () => {
     expect(env).toEqual({ PATH: '/bin', HOME: '/home/runner', NIX_REMOTE: 'daemon', NIX_CONF_DIR: '/etc/nix', GITHUB_ACTIONS: 'true', ACTIONS_CACHE_URL: 'http://cache', RUNNER_TEMP: '/tmp/r' })
   })
 
-  it('run() gives a child a clean environment even when it is handed process.env', async () => {
+  it('runCommand() gives a child a clean environment even when it is handed process.env', async () => {
     Object.assign(process.env, SECRET_ENV)
     for (const options of [{}, { env: process.env }, { env: { ...process.env, EXTRA: 'kept' } }]) {
-      const { stdout } = await run('sh', ['-c', 'env'], options)
+      const { stdout } = await runCommand('sh', ['-c', 'env'], options)
       const names = stdout.split('\n').map(line => line.split('=')[0])
       for (const name of Object.keys(SECRET_ENV)) expect(names).not.toContain(name)
       expect(names).toContain('PATH')

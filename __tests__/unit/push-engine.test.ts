@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { BufferPool } from '../../src/push/buffer-pool.js'
 import { ByteBudget } from '../../src/push/byte-budget.js'
 import { describeWalk } from '../../src/push/closure-walk.js'
-import { forcedZstdProcess, heartbeatMs, narFromNixStore, storeRoot } from '../../src/push/knobs.js'
+import { forcedZstdProcess, heartbeatMs, narFromNixStore, storeRoot } from '../../src/util/knobs.js'
 import { DEFAULT_PART_SIZE, partSizeFor } from '../../src/push/upload-path.js'
 
 const MiB = 1024 * 1024

@@ -39241,13 +39241,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9312:
+/***/ 4356:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ main_run)
+  e: () => (/* binding */ run)
 });
 
 // NAMESPACE OBJECT: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
@@ -42382,141 +42382,86 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/util/process.ts
-
-// The action's inputs (token, signing key, github-token) and credentials a user may have exported
-// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
-const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
-const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-function isSecretVariable(name) {
-    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+;// CONCATENATED MODULE: ./src/build/build-failures.ts
+/** How much of a failed builder's log the job summary shows. */
+const FAILED_LOG_LINES = 25;
+function derivationName(drvPath) {
+    return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '');
 }
 /**
- * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
- * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
+ * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
+ * which for a derivation that only waited on a failed dependency says so and is not counted.
  */
-function childEnv(env = process.env) {
-    const clean = {};
-    for (const [name, value] of Object.entries(env))
-        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
-            clean[name] = value;
-    return clean;
-}
-/**
- * Removes the inputs and Cachix credentials from this process's own environment once they are
- * read, so a child spawned without an explicit environment cannot inherit them either.
- */
-function forgetSecretEnv(env = process.env) {
-    for (const name of Object.keys(env))
-        if (isSecretVariable(name))
-            delete env[name];
-}
-/** Runs a program with an argument array (never a shell) and returns its output. */
-async function run(command, args, options = {}) {
-    const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
-    const stdout = [];
-    const stderr = [];
-    child.stdout?.on('data', (chunk) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk) => stderr.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const code = await new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
-        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
-    });
-    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
-    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
-        throw new CommandError(command, args, result);
+class FailedBuildWatcher {
+    failed = [];
+    pending;
+    /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
+    printed = new Map();
+    onLine(line) {
+        const logLine = /^([^\s>]+)> (.*)$/.exec(line);
+        if (logLine) {
+            const kept = this.printed.get(logLine[1]) ?? [];
+            kept.push(logLine[2]);
+            if (kept.length > FAILED_LOG_LINES)
+                kept.shift();
+            this.printed.set(logLine[1], kept);
+            return;
+        }
+        const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line);
+        if (old)
+            this.add(old[1]);
+        const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line);
+        if (modern) {
+            this.pending = modern[1];
+            return;
+        }
+        if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
+            if (!/dependenc/.test(line))
+                this.add(this.pending);
+            this.pending = undefined;
+        }
     }
-    return result;
-}
-class CommandError extends Error {
-    command;
-    args;
-    result;
-    constructor(command, args, result) {
-        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
-        this.command = command;
-        this.args = args;
-        this.result = result;
+    /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
+    printedLog(name) {
+        return (this.printed.get(name) ?? []).join('\n');
+    }
+    /** Derivations whose builder failed, each once, in the order they failed. */
+    derivations() {
+        return [...this.failed];
+    }
+    add(drvPath) {
+        if (!this.failed.includes(drvPath))
+            this.failed.push(drvPath);
     }
 }
-/** The last non-empty line, which is where Nix and most tools put the actual error. */
-function lastLine(text) {
-    const lines = text
+/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
+function logTail(log, count = FAILED_LOG_LINES) {
+    const lines = log
+        .replace(/\r/g, '')
         .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines[lines.length - 1] ?? '';
+        .map(l => l.trimEnd());
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return lines.slice(-count);
 }
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
+function failedBuildFinding(build) {
+    const last = build.logTail[build.logTail.length - 1];
+    return { level: 'error', message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log` };
+}
+/** The job summary's section with each failed derivation's name and the end of its log. */
+function renderFailedBuilds(builds) {
+    if (builds.length === 0)
+        return '';
+    const lines = ['### Why the build failed', ''];
+    for (const build of builds) {
+        // A fence longer than any run of backticks in the log, so the log cannot close it.
+        const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))));
+        const fence = '`'.repeat(longest + 1);
+        const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`;
+        lines.push(`<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`, '', fence, ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']), fence, '', '</details>', '');
     }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
-
-;// CONCATENATED MODULE: ./src/push/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
-}
-function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
-}
-function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
-    return seconds * 1000;
-}
-function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
-}
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
+    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
@@ -42593,347 +42538,6 @@ function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
-
-/**
- * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * or undefined when the file does not read that way or an output has no fixed path yet
- * (content-addressed derivations): the caller then asks Nix.
- */
-function derivationFileOutputs(text) {
-    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
-    if (head === null)
-        return undefined;
-    const outputs = [];
-    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[1];
-        if (path === '')
-            return undefined;
-        try {
-            parseStorePath(path);
-        }
-        catch {
-            return undefined;
-        }
-        outputs.push(path);
-    }
-    return outputs.length > 0 ? outputs : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/nix/hash.ts
-
-const SHA256_BYTES = 32;
-/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
-function parseSha256(text) {
-    const trimmed = text.trim();
-    let body;
-    if (trimmed.startsWith('sha256:'))
-        body = trimmed.slice(7);
-    else if (trimmed.startsWith('sha256-'))
-        return fromBase64(trimmed.slice(7), trimmed);
-    else
-        body = trimmed;
-    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
-        return Buffer.from(body, 'hex');
-    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
-        return decodeNix32(body, SHA256_BYTES);
-    if (body.length === 44)
-        return fromBase64(body, trimmed);
-    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
-}
-function fromBase64(body, original) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
-        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
-    }
-    return bytes;
-}
-/** The narinfo / fingerprint form: `sha256:<nix32>`. */
-function toNixHash(digest) {
-    return `sha256:${encodeNix32(digest)}`;
-}
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
-/** Any accepted form, normalised to `sha256:<nix32>`. */
-function normaliseNixHash(text) {
-    return toNixHash(parseSha256(text));
-}
-
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
-
-
-/**
- * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
- * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
- * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
- * invalid paths are left out of the result.
- */
-function parsePathInfoJson(json) {
-    const entries = [];
-    if (Array.isArray(json)) {
-        for (const item of json)
-            entries.push([String(item.path), item]);
-    }
-    else if (json !== null && typeof json === 'object') {
-        const object = json;
-        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
-            for (const [key, value] of Object.entries(object.info))
-                entries.push([fullPath(key), value]);
-        }
-        else {
-            for (const [key, value] of Object.entries(object))
-                entries.push([key, value]);
-        }
-    }
-    else {
-        throw new Error('nix path-info --json printed neither an array nor an object');
-    }
-    const infos = [];
-    for (const [path, entry] of entries) {
-        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
-            continue;
-        const deriver = entry.deriver;
-        infos.push({
-            path,
-            narHash: normaliseNixHash(entry.narHash),
-            narSize: Number(entry.narSize),
-            references: (entry.references ?? []).map(fullPath).sort(),
-            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
-        });
-    }
-    return infos;
-}
-/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
-function dependenciesFirst(infos) {
-    const byPath = new Map(infos.map(info => [info.path, info]));
-    const placed = new Set();
-    const ordered = [];
-    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
-    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-        const stack = [{ info: root, next: 0 }];
-        const onStack = new Set([root.path]);
-        if (placed.has(root.path))
-            continue;
-        while (stack.length > 0) {
-            const top = stack[stack.length - 1];
-            const reference = top.info.references[top.next++];
-            if (reference === undefined) {
-                stack.pop();
-                onStack.delete(top.info.path);
-                if (!placed.has(top.info.path)) {
-                    placed.add(top.info.path);
-                    ordered.push(top.info);
-                }
-                continue;
-            }
-            const dependency = byPath.get(reference);
-            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
-                stack.push({ info: dependency, next: 0 });
-                onStack.add(reference);
-            }
-        }
-    }
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/nix/store.ts
-
-
-
-
-
-
-const NIX_COMMAND = ['--extra-experimental-features', 'nix-command flakes'];
-// Long argument lists are split so no call comes near the kernel's ARG_MAX.
-const PATHS_PER_CALL = 2000;
-/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
-class NixStore {
-    env;
-    constructor(env = process.env) {
-        this.env = env;
-    }
-    /** The runtime closure of `paths`, dependencies before dependents. */
-    async closure(paths) {
-        if (paths.length === 0)
-            return [];
-        const seen = new Set();
-        const ordered = [];
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await run('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
-            for (const line of stdout.split('\n')) {
-                if (line !== '' && !seen.has(line)) {
-                    seen.add(line);
-                    ordered.push(line);
-                }
-            }
-        }
-        return ordered;
-    }
-    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
-    async pathInfos(paths) {
-        const infos = new Map();
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await run('nix', [...NIX_COMMAND, 'path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
-            if (stdout.trim() === '')
-                continue;
-            for (const info of parsePathInfoJson(JSON.parse(stdout)))
-                infos.set(info.path, info);
-        }
-        return infos;
-    }
-    async isValid(path) {
-        const { code } = await run('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
-        return code === 0;
-    }
-    /**
-     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
-     * .drv file itself when it names them, which saves a program start per built derivation.
-     */
-    async derivationOutputs(drvPath) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
-        const named = text === undefined ? undefined : derivationFileOutputs(text);
-        if (named !== undefined)
-            return named;
-        const { stdout } = await run('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
-        return stdout.split('\n').filter(l => l !== '');
-    }
-    /**
-     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
-     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
-     */
-    async closureInfos(paths) {
-        if (paths.length === 0)
-            return [];
-        if (paths.length > PATHS_PER_CALL)
-            return undefined;
-        const { stdout, code } = await run('nix', [...NIX_COMMAND, 'path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
-        if (code !== 0)
-            return undefined;
-        const infos = parsePathInfoJson(JSON.parse(stdout));
-        const found = new Set(infos.map(info => info.path));
-        if (paths.some(p => !found.has(p)))
-            return undefined;
-        return dependenciesFirst(infos);
-    }
-    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
-    dumpNar(path) {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-            stderr += chunk.toString('utf8');
-        });
-        const done = new Promise((resolve, reject) => {
-            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
-            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
-        });
-        // Handled from the start: an upload that failed elsewhere may never await it.
-        done.catch(() => undefined);
-        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/push/closure-walk.ts
-
-
-const CLOSURE_WALK_CONCURRENCY = 32;
-/**
- * Follows narinfo References from `roots` through the cache, without the paths being in
- * the local store: a host counts as cached only when its whole closure is there, because
- * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
- * first missing path.
- */
-async function walkClosure(client, roots, options = {}) {
-    const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY);
-    const seen = new Set();
-    const pending = [];
-    const verified = options.verified ?? new Set();
-    const enqueue = (path, neededBy) => {
-        if (seen.has(path) || verified.has(path))
-            return;
-        seen.add(path);
-        pending.push({ path, neededBy });
-    };
-    for (const root of roots)
-        enqueue(root, root);
-    const stop = new AbortController();
-    const onOuterAbort = () => stop.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    let checked = 0;
-    let firstMissing;
-    let failure;
-    const lookUp = async (item) => {
-        try {
-            const info = await client.narinfo(hashPart(item.path), stop.signal);
-            checked++;
-            if (info === undefined) {
-                firstMissing ??= item;
-                stop.abort();
-            }
-            else
-                for (const reference of info.references)
-                    enqueue(fullPath(reference), item.path);
-        }
-        catch (error) {
-            if (!stop.signal.aborted)
-                failure ??= asError(error);
-            stop.abort();
-        }
-    };
-    try {
-        await new Promise(resolve => {
-            let active = 0;
-            const pump = () => {
-                while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
-                    const item = pending.shift();
-                    if (item === undefined)
-                        break;
-                    active++;
-                    void lookUp(item).finally(() => {
-                        active--;
-                        pump();
-                    });
-                }
-                if (active === 0 && (pending.length === 0 || stop.signal.aborted))
-                    resolve();
-            };
-            pump();
-        });
-    }
-    finally {
-        options.signal?.removeEventListener('abort', onOuterAbort);
-    }
-    if (failure !== undefined)
-        throw failure;
-    options.signal?.throwIfAborted();
-    if (firstMissing === undefined)
-        for (const path of seen)
-            verified.add(path);
-    return { complete: firstMissing === undefined, checked, firstMissing };
-}
-/** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
-async function walkEach(client, roots, options = {}) {
-    const verified = options.verified ?? new Set();
-    const walks = new Map();
-    for (const root of roots)
-        walks.set(root, await walkClosure(client, [root], { ...options, verified }));
-    return walks;
-}
-/** What a log line says about one root's walk. */
-function describeWalk(root, walk) {
-    if (walk.complete)
-        return `${root} and its whole closure are in the cache`;
-    const missing = walk.firstMissing;
-    if (missing === undefined)
-        return `${root} is not in the cache`;
-    if (missing.path === root)
-        return `${root} is not in the cache`;
-    return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
-}
-
 ;// CONCATENATED MODULE: ./src/push/filter.ts
 
 // Derivations are build recipes, not what machines download; installer self-test paths
@@ -42986,6 +42590,100 @@ function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
     return Math.round(delay);
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/process.ts
+
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
+/** Runs a program with an argument array (never a shell) and returns its output. */
+async function runCommand(command, args, options = {}) {
+    const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
+    const stdout = [];
+    const stderr = [];
+    child.stdout?.on('data', (chunk) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk) => stderr.push(chunk));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+    const code = await new Promise((resolve, reject) => {
+        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
+        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    });
+    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
+    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
+        throw new CommandError(command, args, result);
+    }
+    return result;
+}
+class CommandError extends Error {
+    command;
+    args;
+    result;
+    constructor(command, args, result) {
+        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
+        this.command = command;
+        this.args = args;
+        this.result = result;
+    }
+}
+/** The last non-empty line, which is where Nix and most tools put the actual error. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines[lines.length - 1] ?? '';
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+/** What was thrown, as an Error (a rejection can carry anything). */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -43028,6 +42726,49 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
             request.write(piece);
         request.end();
     });
+}
+
+;// CONCATENATED MODULE: ./src/nix/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+function toSri(digest) {
+    return `sha256-${Buffer.from(digest).toString('base64')}`;
+}
+function toHex(digest) {
+    return Buffer.from(digest).toString('hex');
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
 }
 
 ;// CONCATENATED MODULE: ./src/nix/narinfo.ts
@@ -43365,10 +43106,49 @@ class ByteBudget {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/knobs.ts
+function storeRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+    if (root !== '' && !root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
+    return root.replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
+    if (value !== '' && value !== 'process')
+        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
+    return value === 'process';
+}
+function heartbeatMs(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
+    if (text === undefined || text === '')
+        return 60_000;
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds < 1)
+        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
+    if (value !== '' && value !== 'nix-store')
+        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
+    return value === 'nix-store';
+}
+function diskRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
+    if (root === '')
+        return '/';
+    if (!root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
+    return root;
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/nix/nar.ts
@@ -43565,6 +43345,8 @@ function parsePublicKey(text) {
     return { name: text.slice(0, colon), key };
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/util/stream.ts
 /** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
 function stream_drainedOrClosed(stream) {
@@ -44625,11 +44407,38 @@ function createPusher(session, store, tuning = {}) {
         bufferBytes: tuning.bufferBytes ?? PUSH_DEFAULTS.bufferBytes,
         pathRetries: tuning.pathRetries ?? PUSH_DEFAULTS.pathRetries,
         pathRetryDelayMs: tuning.pathRetryDelayMs ?? PUSH_DEFAULTS.pathRetryDelayMs,
-        onEvent: tuning.onEvent
+        onEvent: event => {
+            if (event.kind === 'uploaded')
+                tuning.onUploaded?.(event.path, event.fileSize);
+            if (event.kind === 'failed')
+                tuning.log?.warning(`push of ${event.path} failed: ${event.error}`);
+            tuning.onEvent?.(event);
+        }
     });
 }
 
-;// CONCATENATED MODULE: ./src/action/disk.ts
+;// CONCATENATED MODULE: ./src/push/coverage.ts
+
+/** Asks the cache which paths of the closure of `roots` it lacks. */
+async function closureCoverage(client, store, filter, roots) {
+    const closure = await store.closure(roots);
+    if (closure.length === 0)
+        return { closure, missing: [], filtered: [], ratio: 1 };
+    const absent = await client.missingHashes(closure.map(hashPart));
+    const missing = [];
+    const filtered = [];
+    for (const path of closure) {
+        if (!absent.has(hashPart(path)))
+            continue;
+        if (filter.excluded(path) === undefined)
+            missing.push(path);
+        else
+            filtered.push(path);
+    }
+    return { closure, missing, filtered, ratio: (closure.length - missing.length - filtered.length) / closure.length };
+}
+
+;// CONCATENATED MODULE: ./src/machine/disk.ts
 
 /** Free bytes on the file system holding the Nix store (or / before Nix exists). */
 async function freeDiskBytes() {
@@ -44645,14 +44454,7 @@ async function freeDiskBytes() {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/action/report.ts
-function runStatus(hosts, findings) {
-    if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error'))
-        return 'failed';
-    if (findings.some(f => f.level === 'warning'))
-        return 'problems';
-    return 'ok';
-}
+;// CONCATENATED MODULE: ./src/util/format.ts
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let value = bytes;
@@ -44663,42 +44465,8 @@ function formatBytes(bytes) {
     }
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
-function formatCoverage(coverage) {
-    if (coverage === undefined)
-        return 'n/a';
-    const percent = Math.floor(coverage * 1000) / 10;
-    return `${percent}%`;
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${Math.round(seconds)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-const STATUS_TEXT = { built: '✅ built', cached: '⏭️ cached, not rebuilt', failed: '❌ failed', unfinished: '⏸️ not finished' };
-const LEVEL_TEXT = { error: '❌', warning: '⚠️', notice: 'ℹ️' };
-/** The job summary: a row per host, then the totals and what needs attention. */
-function renderSummary(title, hosts, totals, findings) {
-    const status = runStatus(hosts, findings);
-    const lines = [`## ${title}: ${status}`, ''];
-    if (hosts.length > 0) {
-        lines.push('| host | system | result | toplevel | built | substituted | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|');
-        for (const h of hosts) {
-            lines.push(`| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`);
-        }
-        lines.push('');
-    }
-    lines.push(`Built ${totals.built} derivations, substituted ${totals.substituted} paths, pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '');
-    if (findings.length > 0) {
-        lines.push('### Findings', '');
-        for (const f of findings)
-            lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`);
-        lines.push('');
-    }
-    return lines.join('\n');
-}
 
-;// CONCATENATED MODULE: ./src/action/heartbeat.ts
+;// CONCATENATED MODULE: ./src/build/heartbeat.ts
 
 
 
@@ -44726,90 +44494,6253 @@ function startHeartbeat(intervalMs, log, describe) {
     return () => clearInterval(timer);
 }
 
-;// CONCATENATED MODULE: ./src/action/hook-liveness.ts
-/** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
-const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
+;// CONCATENATED MODULE: ./src/build/final-push.ts
+
+
+
+
 /**
- * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
- * the hook appends a spool line when one has finished. A build that has finished while the
- * spool stays empty means the daemon never loaded the hook: nothing streams to the cache.
+ * Drains what the hook queued, then checks the closure of every root against the cache and
+ * pushes what is still missing (substituted or fetched paths the hook never saw). Both passes
+ * share one drain-timeout, counted from here: the build before it does not use it up.
  */
-class HookLiveness {
-    isFinished;
-    graceMs;
-    now;
-    started = [];
-    spooled = 0;
-    finishedAt;
-    verdict = 'unknown';
-    constructor(
-    /** True once every output of the derivation is valid. */
-    isFinished, 
-    /** How long a finished build may wait for its spool line (the hook runs after outputs are valid). */
-    graceMs = 5000, now = Date.now) {
-        this.isFinished = isFinished;
-        this.graceMs = graceMs;
-        this.now = now;
-    }
-    onLogLine(line) {
-        const match = BUILDING.exec(line);
-        if (match && !this.started.includes(match[1]))
-            this.started.push(match[1]);
-    }
-    onSpooled(entries) {
-        this.spooled += entries;
-        if (this.spooled > 0)
-            this.verdict = 'runs';
-    }
-    /** While building. True when this check decided the hook is silent. */
-    async check() {
-        if (this.verdict !== 'unknown' || this.started.length === 0)
-            return false;
-        if (this.finishedAt === undefined) {
-            // The oldest build started first; with several jobs another may finish first, which only delays the verdict.
-            if (await this.isFinished(this.started[0]))
-                this.finishedAt = this.now();
-            return false;
+async function finalPush(plan) {
+    const { session, store, filter } = plan;
+    const log = plan.log;
+    const started = Date.now();
+    let active = plan.pusher;
+    const stopHeartbeat = plan.heartbeatMs === undefined ? () => undefined : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`);
+    try {
+        plan.pusher.add(plan.roots);
+        const first = await plan.pusher.drain(plan.drainMs);
+        log.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`);
+        let coverage = await closureCoverage(session.client, store, filter, plan.roots);
+        let failures = first.failures;
+        let leftovers = first.leftovers;
+        const remainingMs = plan.drainMs - (Date.now() - started);
+        if (coverage.missing.length > 0 && !first.fatal) {
+            if (remainingMs <= 0) {
+                log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`);
+            }
+            else {
+                log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`);
+                active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onUploaded: plan.onUploaded });
+                active.add(coverage.missing);
+                const second = await active.drain(remainingMs);
+                // Paths that failed the first time and were pushed now are no longer failures.
+                failures = second.failures;
+                leftovers = second.leftovers;
+                coverage = await closureCoverage(session.client, store, filter, plan.roots);
+            }
         }
-        if (this.spooled > 0 || this.now() - this.finishedAt < this.graceMs)
-            return false;
-        this.verdict = 'silent';
-        return true;
+        return { failures, leftovers, fatal: first.fatal, coverage };
     }
-    /**
-     * After nix exited and the spool was read to its end: the derivations that were built while
-     * the hook stayed silent (empty when it ran, or when nothing was built).
-     */
-    async builtWithoutHook() {
-        if (this.spooled > 0)
-            return [];
-        const built = [];
-        for (const drv of this.started)
-            if (await this.isFinished(drv))
-                built.push(drv);
-        if (built.length > 0)
-            this.verdict = 'silent';
-        return built;
+    finally {
+        stopHeartbeat();
     }
 }
-/** What to tell the user; `built` is known once nix has exited, not while it still builds. */
-function silentHookMessage(built) {
-    const what = built === undefined ? 'A derivation was' : `${built} derivation${built === 1 ? ' was' : 's were'}`;
-    return (`${what} built but the post-build-hook never ran, so nothing was pushed while building: ` +
-        "the nix-daemon did not load the hook this action wrote to nix.conf (it reads nix.conf only when it starts, and it is not systemd's nix-daemon.service or its restart failed: see the Configure Nix group). " +
-        "The push after the build still uploads the closures of what was built. To stream while building, run the daemon as systemd's nix-daemon.service (which this action restarts) or use a single-user Nix.");
+function pushFindings(push, drainTimeoutSeconds) {
+    const findings = [];
+    const { coverage } = push;
+    if (coverage.filtered.length > 0) {
+        findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` });
+    }
+    if (coverage.missing.length > 0) {
+        findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` });
+    }
+    if (push.fatal)
+        findings.push({ level: 'warning', message: `pushing stopped: ${push.fatal}` });
+    for (const failure of push.failures.slice(0, 10))
+        findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` });
+    if (push.leftovers.length > 0)
+        findings.push({ level: 'warning', message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)` });
+    return findings;
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/machine/disk-cleanup.ts
+/**
+ * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
+ * build never uses, and nothing else. The README lists the same entries.
+ */
+const REMOVED_TOOLCHAINS = [
+    { what: '.NET', path: '/usr/share/dotnet' },
+    { what: 'Android SDK', path: '/usr/local/lib/android' },
+    { what: 'GHC', path: '/opt/ghc' },
+    { what: 'ghcup', path: '/usr/local/.ghcup' },
+    { what: 'CodeQL', path: '/opt/hostedtoolcache/CodeQL' },
+    { what: 'Swift', path: '/usr/share/swift' }
+];
+/** The paths to remove, under `root` (/ on a runner; a directory standing in for it in tests). */
+function removalPaths(root) {
+    const base = root.replace(/\/+$/, '');
+    return REMOVED_TOOLCHAINS.map(t => `${base}${t.path}`);
+}
+/** Whether this runner is one the list was made for; elsewhere nothing is removed. */
+function mayFreeDisk(runnerEnvironment, runnerOs) {
+    if (runnerEnvironment !== 'github-hosted')
+        return {
+            ok: false,
+            why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
+        };
+    if (runnerOs !== undefined && runnerOs !== 'Linux')
+        return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` };
+    return { ok: true };
+}
+/**
+ * Nix's build-dir: the candidate on the file system with the most free space, when that is not
+ * the root's (hosted runners have a second, larger disk at /mnt). Undefined keeps Nix's default.
+ */
+function chooseBuildDir(root, others) {
+    let best = root;
+    for (const fs of others)
+        if (fs.device !== root.device && fs.freeBytes > best.freeBytes)
+            best = fs;
+    return best === root ? undefined : best.mount;
+}
+
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
+        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function runAsRoot(command, args, input) {
+    const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/machine/free-disk.ts
+
+
+
+
+
+
+async function freeBytes(path) {
+    const stats = await (0,promises_namespaceObject.statfs)(path);
+    return stats.bavail * stats.bsize;
+}
+const GIB = 1024 ** 3;
+async function free_disk_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function removeToolchains(root, log) {
+    const before = await freeBytes(root);
+    const removed = [];
+    for (const path of removalPaths(root)) {
+        if (!(await free_disk_exists(path)))
+            continue;
+        // --one-file-system: a mount inside a toolchain's directory is never followed.
+        await runAsRoot('rm', ['-rf', '--one-file-system', path]);
+        removed.push(path);
+    }
+    if (root === '/') {
+        const docker = await runCommand('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error) => ({ code: 127, stderr: errorMessage(error) }));
+        if (docker.code === 0)
+            removed.push('docker images');
+        else
+            log.info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`);
+    }
+    else
+        log.info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`);
+    const reclaimed = Math.max(0, (await freeBytes(root)) - before);
+    log.info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`);
+}
+/**
+ * Starts removing the preinstalled toolchains in the background (it runs while the hosts
+ * evaluate) and returns when it is done. Refuses, with a warning, anywhere but a GitHub-hosted runner.
+ */
+function startDiskCleanup(env, log) {
+    const allowed = mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS);
+    if (!allowed.ok) {
+        log.warning(`free-disk-space is true, but ${allowed.why}.`);
+        return Promise.resolve();
+    }
+    const root = diskRoot(env);
+    log.info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`);
+    return removeToolchains(root, log).catch((error) => log.warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`));
+}
+async function filesystem(mount) {
+    try {
+        return { mount, device: (await (0,promises_namespaceObject.stat)(mount)).dev, freeBytes: await freeBytes(mount) };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Nix's build-dir when another file system (/mnt) has more room than /, made 1777 for the build users. */
+async function roomiestBuildDir(env, log) {
+    const root = diskRoot(env);
+    const rootFs = await filesystem(root);
+    const mnt = await filesystem((0,external_node_path_namespaceObject.join)(root, 'mnt'));
+    if (rootFs === undefined)
+        return undefined;
+    const choice = chooseBuildDir(rootFs, mnt ? [mnt] : []);
+    if (choice === undefined) {
+        log.info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`);
+        return undefined;
+    }
+    await runAsRoot('chmod', ['1777', choice]);
+    log.info(`free-disk-space: Nix builds in ${choice} (${(mnt.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`);
+    return choice;
+}
+
+;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+
+/**
+ * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * or undefined when the file does not read that way or an output has no fixed path yet
+ * (content-addressed derivations): the caller then asks Nix.
+ */
+function derivationFileOutputs(text) {
+    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
+    if (head === null)
+        return undefined;
+    const outputs = [];
+    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[1];
+        if (path === '')
+            return undefined;
+        try {
+            parseStorePath(path);
+        }
+        catch {
+            return undefined;
+        }
+        outputs.push(path);
+    }
+    return outputs.length > 0 ? outputs : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/nix/path-info.ts
+
+
+/**
+ * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
+ * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
+ * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
+ * invalid paths are left out of the result.
+ */
+function parsePathInfoJson(json) {
+    const entries = [];
+    if (Array.isArray(json)) {
+        for (const item of json)
+            entries.push([String(item.path), item]);
+    }
+    else if (json !== null && typeof json === 'object') {
+        const object = json;
+        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
+            for (const [key, value] of Object.entries(object.info))
+                entries.push([fullPath(key), value]);
+        }
+        else {
+            for (const [key, value] of Object.entries(object))
+                entries.push([key, value]);
+        }
+    }
+    else {
+        throw new Error('nix path-info --json printed neither an array nor an object');
+    }
+    const infos = [];
+    for (const [path, entry] of entries) {
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
+            continue;
+        const deriver = entry.deriver;
+        infos.push({
+            path,
+            narHash: normaliseNixHash(entry.narHash),
+            narSize: Number(entry.narSize),
+            references: (entry.references ?? []).map(fullPath).sort(),
+            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+        });
+    }
+    return infos;
+}
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+function dependenciesFirst(infos) {
+    const byPath = new Map(infos.map(info => [info.path, info]));
+    const placed = new Set();
+    const ordered = [];
+    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const stack = [{ info: root, next: 0 }];
+        const onStack = new Set([root.path]);
+        if (placed.has(root.path))
+            continue;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            const reference = top.info.references[top.next++];
+            if (reference === undefined) {
+                stack.pop();
+                onStack.delete(top.info.path);
+                if (!placed.has(top.info.path)) {
+                    placed.add(top.info.path);
+                    ordered.push(top.info);
+                }
+                continue;
+            }
+            const dependency = byPath.get(reference);
+            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+                stack.push({ info: dependency, next: 0 });
+                onStack.add(reference);
+            }
+        }
+    }
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/nix/command.ts
+
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function runNix(args, options = {}) {
+    return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
+}
+
+;// CONCATENATED MODULE: ./src/nix/store.ts
+
+
+
+
+
+
+
+// Long argument lists are split so no call comes near the kernel's ARG_MAX.
+const PATHS_PER_CALL = 2000;
+/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
+class NixStore {
+    env;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    /** The runtime closure of `paths`, dependencies before dependents. */
+    async closure(paths) {
+        if (paths.length === 0)
+            return [];
+        const seen = new Set();
+        const ordered = [];
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
+            for (const line of stdout.split('\n')) {
+                if (line !== '' && !seen.has(line)) {
+                    seen.add(line);
+                    ordered.push(line);
+                }
+            }
+        }
+        return ordered;
+    }
+    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
+    async pathInfos(paths) {
+        const infos = new Map();
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
+            if (stdout.trim() === '')
+                continue;
+            for (const info of parsePathInfoJson(JSON.parse(stdout)))
+                infos.set(info.path, info);
+        }
+        return infos;
+    }
+    async isValid(path) {
+        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
+        return code === 0;
+    }
+    /**
+     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+     * .drv file itself when it names them, which saves a program start per built derivation.
+     */
+    async derivationOutputs(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
+        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        if (named !== undefined)
+            return named;
+        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
+        return stdout.split('\n').filter(l => l !== '');
+    }
+    /**
+     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+     */
+    async closureInfos(paths) {
+        if (paths.length === 0)
+            return [];
+        if (paths.length > PATHS_PER_CALL)
+            return undefined;
+        const { stdout, code } = await runNix(['path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
+        if (code !== 0)
+            return undefined;
+        const infos = parsePathInfoJson(JSON.parse(stdout));
+        const found = new Set(infos.map(info => info.path));
+        if (paths.some(p => !found.has(p)))
+            return undefined;
+        return dependenciesFirst(infos);
+    }
+    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
+    dumpNar(path) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        const done = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
+            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+        });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
+        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/nix/flake.ts
+
+function nixString(text) {
+    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+}
+/** Nix function over nixosConfigurations: each host's build system, without building anything. */
+const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs';
+function detailsExpression(hosts) {
+    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
+    return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
+  }) (builtins.intersectAttrs { ${wanted} } cs)`;
+}
+async function evalJson(flake, attribute, apply, env, extraArgs) {
+    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    return JSON.parse(stdout);
+}
+/**
+ * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
+ * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ */
+function systemsExpression(only) {
+    if (only.length === 0)
+        return SYSTEMS_EXPRESSION;
+    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
+    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+}
+/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
+async function hostSystems(flake, env, extraArgs = [], only = []) {
+    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
+}
+async function hostDetails(flake, hosts, env, extraArgs = []) {
+    if (hosts.length === 0)
+        return [];
+    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
+    const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs));
+    return hosts.map(name => {
+        const { system, drv, out, substituters, trustedPublicKeys } = raw[name];
+        return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys };
+    });
+}
+function toplevelInstallable(flake, host) {
+    return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`;
+}
+/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
+async function attributeOutPath(flake, attribute, env, extraArgs = []) {
+    const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
+    return stdout.trim();
+}
+
+;// CONCATENATED MODULE: ./src/diff/base-revision.ts
+
+
+
+
+/** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
+async function localGitFlake(flake, env = process.env) {
+    const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake;
+    if (/^[a-z+]+:/.test(local))
+        return undefined;
+    const path = (0,external_node_path_namespaceObject.isAbsolute)(local) ? local : (0,external_node_path_namespaceObject.resolve)(local);
+    const found = await runCommand('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] });
+    if (found.code !== 0)
+        return undefined;
+    const [top, prefix, shallow] = found.stdout.split('\n');
+    return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' };
+}
+async function hasCommit(git, revision, env) {
+    const found = await runCommand('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] });
+    return found.code === 0 ? found.stdout.trim() : undefined;
+}
+/** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
+async function resolveCommit(git, revision, env = process.env) {
+    const here = await hasCommit(git, revision, env);
+    if (here !== undefined)
+        return here;
+    try {
+        await runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
+    }
+    catch (error) {
+        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
+    }
+    const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
+    if (fetched === undefined)
+        throw new Error(`${revision} is not a commit of ${git.top}`);
+    return fetched;
+}
+/** The merge base from the local history; undefined when the history is too shallow to tell. */
+async function localMergeBase(git, base, head, env = process.env) {
+    const found = await runCommand('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] });
+    return found.code === 0 ? found.stdout.trim() : undefined;
+}
+/** The flake at one commit, evaluated as Nix evaluates a clean checkout of it. */
+function flakeAtCommit(git, commit) {
+    const query = [`rev=${commit}`];
+    // Nix 2.20 and later refuse a shallow repository unless told.
+    if (git.shallow)
+        query.push('shallow=1');
+    if (git.dir !== '')
+        query.push(`dir=${encodeURIComponent(git.dir)}`);
+    return `git+file://${git.top}?${query.join('&')}`;
+}
+/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
+async function toplevelsAt(flakeRef, hosts, env = process.env) {
+    if (hosts.length === 0)
+        return {};
+    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
+    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
+    const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`;
+    const { stdout } = await runNix(['eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env });
+    const raw = JSON.parse(stdout);
+    return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
+}
+
+;// CONCATENATED MODULE: ./src/diff/queue.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled.
+ */
+async function runQueue(initial, limit, work) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+
+;// CONCATENATED MODULE: ./src/diff/closures.ts
+
+
+/** Narinfo lookups in flight at once. */
+const NARINFO_LOOKUPS = 32;
+/** One lookup per store hash for the whole run: hosts share most of their closures. */
+class SharedNarInfos {
+    cache;
+    seen = new Map();
+    lookups = 0;
+    constructor(cache) {
+        this.cache = cache;
+    }
+    narinfo(hash, signal) {
+        let found = this.seen.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.cache.narinfo(hash, signal);
+            // A failed lookup is not remembered, so a later host asks again.
+            found.catch(() => this.seen.delete(hash));
+            this.seen.set(hash, found);
+        }
+        return found;
+    }
+}
+/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
+async function localClosure(store, root) {
+    if (!(await store.isValid(root)))
+        return undefined;
+    const paths = await store.closure([root]);
+    const infos = await store.pathInfos(paths);
+    const facts = new Map();
+    for (const path of paths) {
+        const info = infos.get(path);
+        if (info === undefined)
+            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
+        facts.set(path, { narSize: info.narSize, references: info.references });
+    }
+    return facts;
+}
+/**
+ * The closure of `root` through narinfo References. Paths in `known` (the other side's closure)
+ * are taken from there and not looked up: a store path's references never change, so a walk
+ * only asks the cache about the paths the two sides do not share.
+ */
+async function cacheClosure(cache, root, known, concurrency = NARINFO_LOOKUPS) {
+    const facts = new Map();
+    const missing = [];
+    const seen = new Set([root]);
+    const enqueue = (add, references) => {
+        for (const reference of references) {
+            if (seen.has(reference))
+                continue;
+            seen.add(reference);
+            add(reference);
+        }
+    };
+    await runQueue([root], concurrency, async (path, add) => {
+        const shared = known.get(path);
+        if (shared !== undefined) {
+            facts.set(path, shared);
+            enqueue(add, shared.references);
+            return;
+        }
+        const info = await cache.narinfo(hashPart(path));
+        if (info === undefined) {
+            missing.push(path);
+            return;
+        }
+        const references = info.references.map(fullPath);
+        facts.set(path, { narSize: info.narSize, references, fileSize: info.fileSize });
+        enqueue(add, references);
+    });
+    missing.sort((a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0));
+    return { facts, missing };
+}
+/** The cache's FileSize of each path (undefined: not in the cache, or no FileSize given). */
+async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS) {
+    const sizes = new Map();
+    const ask = [];
+    for (const path of paths) {
+        const size = known.get(path)?.fileSize;
+        if (size !== undefined)
+            sizes.set(path, size);
+        else
+            ask.push(path);
+    }
+    await runQueue(ask, concurrency, async (path) => {
+        sizes.set(path, (await cache.narinfo(hashPart(path)))?.fileSize);
+    });
+    return sizes;
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function dist_bundle_lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const context = new Context();
+const baseUrl = getApiBaseUrl();
+const defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./src/diff/comment-body.ts
+/** Finds our comment among a pull request's comments; never shown. */
+const COMMENT_MARKER = '<!-- nix-cachix-build:closure-diff -->';
+// GitHub refuses comment bodies over 65,536 characters.
+const MAX_BODY = 60_000;
+const SECTION = /<!-- nix-cachix-build:host (\S+) commit (\S*) -->\n([\s\S]*?)\n<!-- nix-cachix-build:end \1 -->/g;
+function parseSections(body) {
+    return [...body.matchAll(SECTION)].map(m => ({ host: m[1], commit: m[2], markdown: m[3] }));
+}
+function shorten(markdown, limit) {
+    if (markdown.length <= limit)
+        return markdown;
+    const cut = markdown.lastIndexOf('\n', limit);
+    return `${markdown.slice(0, cut > 0 ? cut : limit)}\n\n…(shortened to fit a comment; the job summary has it all)`;
+}
+/**
+ * The sticky comment's body: this run's host sections replace those of the same hosts, the
+ * other hosts' sections (other matrix legs) stay, marked when they belong to an earlier commit.
+ */
+function mergeComment(existing, fresh, title) {
+    const byHost = new Map();
+    for (const section of parseSections(existing ?? ''))
+        byHost.set(section.host, section);
+    for (const section of fresh)
+        byHost.set(section.host, section);
+    const commit = fresh[0]?.commit;
+    const sections = [...byHost.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const budget = Math.floor((MAX_BODY - title.length - 200) / Math.max(1, sections.length)) - 300;
+    const parts = [COMMENT_MARKER, title, ''];
+    for (const section of sections) {
+        if (commit !== undefined && section.commit !== commit) {
+            parts.push(`_${section.host}: from an earlier commit \`${section.commit.slice(0, 12)}\`; its result for this commit is not in yet._`, '');
+        }
+        parts.push(`<!-- nix-cachix-build:host ${section.host} commit ${section.commit} -->`, shorten(section.markdown, budget), `<!-- nix-cachix-build:end ${section.host} -->`, '');
+    }
+    return parts.join('\n');
+}
+/** Whether `body` holds every one of `sections` as written (another leg may have overwritten them). */
+function holdsSections(body, sections) {
+    const present = parseSections(body);
+    return sections.every(s => present.some(p => p.host === s.host && p.commit === s.commit));
+}
+
+;// CONCATENATED MODULE: ./src/diff/pull-request.ts
+/** The pull request a workflow run is for, read from the event payload; undefined for other events. */
+function pullRequestOf(eventName, payload, repository) {
+    if (eventName !== 'pull_request')
+        return undefined;
+    const pr = payload?.pull_request;
+    const [owner, repo] = (repository ?? '').split('/');
+    if (typeof pr?.number !== 'number' || typeof pr.base?.sha !== 'string' || typeof pr.head?.sha !== 'string' || !owner || !repo)
+        return undefined;
+    return { owner, repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
+}
+
+;// CONCATENATED MODULE: ./src/action/github-pr.ts
+
+
+
+function currentPullRequest() {
+    return pullRequestOf(github_context.eventName, github_context.payload, process.env.GITHUB_REPOSITORY);
+}
+/** GitHub's REST API at GITHUB_API_URL, with the job's token. */
+function gitHubApi(token) {
+    return getOctokit(token, { baseUrl: github_context.apiUrl });
+}
+function httpStatus(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+/** The merge base of the pull request's base and head, as GitHub's compare API reports it. */
+async function mergeBaseFromApi(api, pr) {
+    const { data } = await api.rest.repos.compareCommitsWithBasehead({ owner: pr.owner, repo: pr.repo, basehead: `${pr.baseSha}...${pr.headSha}`, per_page: 1 });
+    return data.merge_base_commit.sha;
+}
+async function ourComments(api, pr) {
+    const all = await api.paginate(api.rest.issues.listComments, { owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100 });
+    return all.filter(c => (c.body ?? '').includes(COMMENT_MARKER)).sort((a, b) => a.id - b.id);
+}
+// Matrix legs finish close together and each rewrites the one comment; a leg whose sections
+// were overwritten by another's write merges again.
+const WRITE_ATTEMPTS = 4;
+/**
+ * Creates the pull request's one closure-diff comment, or merges this run's host sections into
+ * it. Answers 401/403 (no pull-requests: write) as `forbidden`; other failures throw.
+ */
+async function upsertStickyComment(api, pr, fresh, title) {
+    try {
+        for (let attempt = 1;; attempt++) {
+            const found = await ourComments(api, pr);
+            if (found.length === 0) {
+                const { data } = await api.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body: mergeComment(undefined, fresh, title) });
+                const after = await ourComments(api, pr);
+                // Two legs both found none and both created one: the older stays, with both legs' sections.
+                if (after.length > 1 && after[0].id !== data.id) {
+                    await api.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: data.id });
+                    continue;
+                }
+                return { kind: 'created', url: data.html_url };
+            }
+            const [comment] = found;
+            const body = mergeComment(comment.body ?? '', fresh, title);
+            if (body === comment.body)
+                return { kind: 'unchanged', url: comment.html_url };
+            await api.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: comment.id, body });
+            const { data: written } = await api.rest.issues.getComment({ owner: pr.owner, repo: pr.repo, comment_id: comment.id });
+            if (holdsSections(written.body ?? '', fresh) || attempt >= WRITE_ATTEMPTS)
+                return { kind: 'updated', url: comment.html_url };
+        }
+    }
+    catch (error) {
+        const status = httpStatus(error);
+        if (status === 401 || status === 403)
+            return { kind: 'forbidden', status };
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/diff/names.ts
+// Output names cannot be told apart from version suffixes like "unstable"; Nix accepts that
+// ambiguity (diff-closures.cc), and grouping the same way keeps our report comparable with it.
+const OUTPUT_SUFFIX = /^(.*)-([a-z]+|lib32|lib64)$/;
+/**
+ * Splits a store path's name the way `nix store diff-closures` does: strip a trailing output
+ * name, then cut at the first dash that is followed by anything but an ASCII letter
+ * (`builtins.parseDrvName`).
+ */
+function parsePackageName(storeName) {
+    let rest = storeName;
+    let output = '';
+    const suffix = OUTPUT_SUFFIX.exec(storeName);
+    if (suffix) {
+        rest = suffix[1];
+        output = suffix[2];
+    }
+    for (let i = 0; i + 1 < rest.length; i++) {
+        if (rest[i] === '-' && !/[A-Za-z]/.test(rest[i + 1]))
+            return { name: rest.slice(0, i), version: rest.slice(i + 1), output };
+    }
+    return { name: rest, version: '', output };
+}
+/** The name part of a store path (after the hash and its dash). */
+function storePathName(path) {
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    return base.slice(33);
+}
+
+;// CONCATENATED MODULE: ./src/diff/compare.ts
+
+function compare_group(paths, skip) {
+    const grouped = new Map();
+    for (const path of paths) {
+        if (skip.has(path))
+            continue;
+        const { name, version } = parsePackageName(storePathName(path));
+        let versions = grouped.get(name);
+        if (versions === undefined)
+            grouped.set(name, (versions = new Map()));
+        let members = versions.get(version);
+        if (members === undefined)
+            versions.set(version, (members = new Set()));
+        members.add(path);
+    }
+    return grouped;
+}
+// Byte order, as std::set and std::map order names and versions in Nix.
+const byteOrder = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+function sameMembers(a, b) {
+    if (a.size !== b.size)
+        return false;
+    for (const path of a)
+        if (!b.has(path))
+            return false;
+    return true;
+}
+function sizeOf(versions, sizes) {
+    let sum = 0;
+    for (const paths of versions?.values() ?? [])
+        for (const path of paths)
+            sum += sizes.get(path) ?? 0;
+    return sum;
+}
+function total(sizes) {
+    let sum = 0;
+    for (const size of sizes.values())
+        sum += size;
+    return sum;
+}
+/**
+ * Packages added, removed, changed in version and rebuilt between two closures, their sizes,
+ * and what switching downloads. The two toplevels themselves are left out of the package
+ * lists: they always differ, and the report names them.
+ * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
+ */
+function compareClosures(base, head, fileSizes) {
+    const roots = new Set([base.root, head.root]);
+    const before = compare_group(base.narSizes.keys(), roots);
+    const after = compare_group(head.narSizes.keys(), roots);
+    const diff = {
+        changed: [],
+        added: [],
+        removed: [],
+        rebuilt: [],
+        before: { paths: base.narSizes.size, narSize: total(base.narSizes) },
+        after: { paths: head.narSizes.size, narSize: total(head.narSizes) },
+        download: { paths: 0, fileSize: 0, sizeUnknown: [] }
+    };
+    const names = [...new Set([...before.keys(), ...after.keys()])].sort(byteOrder);
+    for (const name of names) {
+        const was = before.get(name);
+        const is = after.get(name);
+        const sizeDelta = sizeOf(is, head.narSizes) - sizeOf(was, base.narSizes);
+        const gone = [...(was?.keys() ?? [])].filter(v => !is?.has(v)).sort(byteOrder);
+        const came = [...(is?.keys() ?? [])].filter(v => !was?.has(v)).sort(byteOrder);
+        const change = { name, before: gone, after: came, sizeDelta };
+        if (was === undefined)
+            diff.added.push(change);
+        else if (is === undefined)
+            diff.removed.push(change);
+        else if (gone.length > 0 || came.length > 0)
+            diff.changed.push(change);
+        else {
+            const rebuilt = [...was.keys()].filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set())).sort(byteOrder);
+            if (rebuilt.length > 0)
+                diff.rebuilt.push({ name, before: rebuilt, after: rebuilt, sizeDelta });
+        }
+    }
+    for (const path of head.narSizes.keys()) {
+        if (base.narSizes.has(path))
+            continue;
+        diff.download.paths++;
+        const size = fileSizes.get(path);
+        if (size === undefined)
+            diff.download.sizeUnknown.push(path);
+        else
+            diff.download.fileSize += size;
+    }
+    diff.download.sizeUnknown.sort(byteOrder);
+    return diff;
+}
+
+;// CONCATENATED MODULE: ./src/diff/host-diff.ts
+
+
+
+function narSizes(facts) {
+    return new Map([...facts].map(([path, f]) => [path, f.narSize]));
+}
+async function compare(host, base, head, sources) {
+    const concurrency = sources.concurrency ?? NARINFO_LOOKUPS;
+    let headFacts = await localClosure(sources.store, head);
+    if (headFacts === undefined) {
+        const walk = await cacheClosure(sources.cache, head, new Map(), concurrency);
+        if (walk.missing.length > 0)
+            return { host, outcome: 'head-unavailable', base, head };
+        headFacts = walk.facts;
+    }
+    let baseFacts = sources.baseFromLocalStore ? await localClosure(sources.store, base) : undefined;
+    if (baseFacts === undefined) {
+        const walk = await cacheClosure(sources.cache, base, headFacts, concurrency);
+        if (walk.missing[0] === base)
+            return { host, outcome: 'base-not-in-cache', base, head };
+        if (walk.missing.length > 0)
+            return { host, outcome: 'base-incomplete', base, head, missing: walk.missing };
+        baseFacts = walk.facts;
+    }
+    const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path));
+    const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency);
+    const diff = compareClosures({ root: base, narSizes: narSizes(baseFacts) }, { root: head, narSizes: narSizes(headFacts) }, fileSizes);
+    return { host, outcome: 'compared', base, head, diff };
+}
+/** One host's closure diff; a failure is this host's outcome, not the run's. */
+async function diffHost(host, base, head, sources) {
+    if (base === undefined)
+        return { host, outcome: 'new-host', head };
+    try {
+        return await compare(host, base, head, sources);
+    }
+    catch (error) {
+        return { host, outcome: 'failed', base, head, message: errorMessage(error) };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/diff/render.ts
+
+const DEFAULT_MAX_ROWS = 60;
+function signedBytes(delta) {
+    if (delta === 0)
+        return '±0 B';
+    return `${delta > 0 ? '+' : '-'}${formatBytes(Math.abs(delta))}`;
+}
+/** diff-closures' notation: ∅ for no version at all, ε for an empty version. */
+function showVersions(versions) {
+    if (versions.length === 0)
+        return '∅';
+    return versions.map(v => (v === '' ? 'ε' : v)).join(', ');
+}
+function plural(count, word) {
+    return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+function packageCounts(diff) {
+    const parts = [
+        [diff.changed.length, 'changed'],
+        [diff.added.length, 'added'],
+        [diff.removed.length, 'removed'],
+        [diff.rebuilt.length, 'rebuilt']
+    ];
+    const shown = parts.filter(([count]) => count > 0).map(([count, word]) => `${count} ${word}`);
+    return shown.length === 0 ? 'no package changes' : shown.join(', ');
+}
+function downloadText(diff) {
+    const { paths, fileSize, sizeUnknown } = diff.download;
+    if (paths === 0)
+        return 'nothing';
+    const unknown = sizeUnknown.length === 0 ? '' : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
+    return `${plural(paths, 'path')}, ${formatBytes(fileSize)}${unknown}`;
+}
+/** Why a host has no diff, in one sentence; undefined when it has one. */
+function outcomeText(host, cache) {
+    switch (host.outcome) {
+        case 'compared':
+            return undefined;
+        case 'base-not-in-cache':
+            return `the base toplevel ${host.base} is not in the cache ${cache}, so there is nothing to compare with (was the base commit built and pushed?)`;
+        case 'base-incomplete':
+            return `the base toplevel ${host.base} is in ${cache}, but ${plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
+        case 'new-host':
+            return 'a new host: it does not exist at the base';
+        case 'head-unavailable':
+            return `the head toplevel ${host.head} is neither in the local store nor in ${cache}`;
+        case 'failed':
+            return `no diff: ${host.message}`;
+    }
+}
+function rows(diff) {
+    return [
+        ...diff.changed.map(change => ({ kind: 'changed', change })),
+        ...diff.added.map(change => ({ kind: 'added', change })),
+        ...diff.removed.map(change => ({ kind: 'removed', change })),
+        ...diff.rebuilt.map(change => ({ kind: 'rebuilt', change }))
+    ];
+}
+function cell(text) {
+    return text.replace(/\|/g, '\\|');
+}
+/** One host's part of the summary and of the PR comment. */
+function renderHostMarkdown(host, options) {
+    const lines = [`### ${host.host}`, ''];
+    if (host.outcome !== 'compared') {
+        lines.push(outcomeText(host, options.cache) ?? '', '');
+        return lines.join('\n');
+    }
+    const { diff } = host;
+    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
+    const all = rows(diff);
+    if (all.length === 0) {
+        lines.push(host.base === host.head ? 'Same toplevel: nothing changes.' : 'No package changes.', '');
+        return lines.join('\n');
+    }
+    const max = options.maxRows ?? DEFAULT_MAX_ROWS;
+    lines.push(`${packageCounts(diff)}:`, '', '| package | change | base | head | size |', '|---|---|---|---|---:|');
+    for (const { kind, change } of all.slice(0, max)) {
+        lines.push(`| ${cell(change.name)} | ${kind} | ${cell(showVersions(change.before))} | ${cell(showVersions(change.after))} | ${signedBytes(change.sizeDelta)} |`);
+    }
+    if (all.length > max)
+        lines.push('', `…and ${all.length - max} more (the action's \`diff\` output lists them all).`);
+    lines.push('');
+    return lines.join('\n');
+}
+function renderSummaryMarkdown(hosts, options) {
+    const lines = [`## Closure diff against ${options.base}`, ''];
+    if (hosts.length === 0)
+        lines.push('No hosts to compare.', '');
+    for (const host of hosts)
+        lines.push(renderHostMarkdown(host, options));
+    return lines.join('\n');
+}
+/** What the CLI prints: diff-closures' lines, then the totals. */
+function renderHostText(host, cache) {
+    if (host.outcome !== 'compared')
+        return `${host.host}: ${outcomeText(host, cache)}\n`;
+    const { diff } = host;
+    const lines = [`${host.host}: ${host.base} → ${host.head}`];
+    for (const { kind, change } of rows(diff)) {
+        const versions = kind === 'rebuilt' ? `rebuilt (${showVersions(change.before)})` : `${showVersions(change.before)} → ${showVersions(change.after)}`;
+        lines.push(`  ${change.name}: ${versions}, ${signedBytes(change.sizeDelta)}`);
+    }
+    if (rows(diff).length === 0)
+        lines.push('  no package changes');
+    lines.push(`  closure: ${diff.before.paths} → ${diff.after.paths} paths, ${formatBytes(diff.before.narSize)} → ${formatBytes(diff.after.narSize)} (${signedBytes(diff.after.narSize - diff.before.narSize)})`, `  download to switch: ${downloadText(diff)}`);
+    return `${lines.join('\n')}\n`;
+}
+/** The `diff` output: host → its diff, everything included. */
+function diffJson(hosts) {
+    return JSON.stringify(Object.fromEntries(hosts.map(({ host, ...rest }) => [host, rest])));
+}
+
+;// CONCATENATED MODULE: ./src/action/closure-diff.ts
+
+
+
+
+
+
+
+const DIFF_OUTPUT = 'diff';
+const COMMENT_TITLE = '## Closure diff per host';
+/**
+ * The merge base of the pull request. A shallow checkout (actions/checkout's default) has no
+ * history to find it, and a partial one can hide it behind an older common ancestor, so then
+ * GitHub's compare API answers.
+ */
+async function mergeBase(phase, git, pr) {
+    if (!git.shallow) {
+        const base = await resolveCommit(git, pr.baseSha, phase.env);
+        const head = await resolveCommit(git, pr.headSha, phase.env);
+        const found = await localMergeBase(git, base, head, phase.env);
+        if (found !== undefined)
+            return found;
+    }
+    if (phase.githubToken === undefined)
+        throw new Error('the checkout is shallow and there is no github-token to ask GitHub for the merge base: check out with fetch-depth: 0');
+    return mergeBaseFromApi(gitHubApi(phase.githubToken), pr);
+}
+async function evaluatedBase(phase, pr) {
+    const { diffBase } = phase;
+    if (diffBase.kind === 'off')
+        return undefined;
+    if (diffBase.kind === 'toplevels')
+        return { label: 'the toplevels given in diff-base', toplevels: diffBase.toplevels };
+    if (diffBase.kind === 'auto' && pr === undefined) {
+        info('diff-base is auto and this is not a pull_request event: no closure diff.');
+        return undefined;
+    }
+    const git = await localGitFlake(phase.flake, phase.env);
+    if (git === undefined)
+        throw new Error(`${phase.flake} is not a local git checkout, so its base cannot be evaluated here: give diff-base the toplevels output of a planner run on the base`);
+    let commit;
+    let label;
+    if (pr !== undefined && diffBase.kind === 'auto') {
+        commit = await resolveCommit(git, await mergeBase(phase, git, pr), phase.env);
+        label = `the merge base \`${commit.slice(0, 12)}\` of #${pr.number}`;
+    }
+    else {
+        const revision = diffBase.kind === 'revision' ? diffBase.revision : '';
+        commit = await resolveCommit(git, revision, phase.env);
+        label = `${revision} (\`${commit.slice(0, 12)}\`)`;
+    }
+    info(`Evaluating ${phase.hosts.map(h => h.name).join(', ')} at ${commit}`);
+    return {
+        label,
+        toplevels: await toplevelsAt(flakeAtCommit(git, commit), phase.hosts.map(h => h.name), phase.env)
+    };
+}
+async function comment(phase, pr, diffs, baseLabel) {
+    const noPermission = 'No closure-diff comment on the pull request: the token may not write to it. Give the job `permissions: pull-requests: write` (pull requests from forks never get it); the diff is in the job summary and the diff output.';
+    if (phase.githubToken === undefined) {
+        notice(noPermission);
+        return;
+    }
+    const context = `<sub>base: ${baseLabel} · head: \`${pr.headSha.slice(0, 12)}\`</sub>`;
+    const sections = diffs.map(d => ({ host: d.host, commit: pr.headSha, markdown: `${renderHostMarkdown(d, { cache: phase.cacheName })}\n${context}` }));
+    const outcome = await upsertStickyComment(gitHubApi(phase.githubToken), pr, sections, COMMENT_TITLE);
+    if (outcome.kind === 'forbidden')
+        notice(`${noPermission} (HTTP ${outcome.status})`);
+    else
+        info(`Pull request comment ${outcome.kind}: ${outcome.url}`);
+}
+/**
+ * What the change does to each host: base and head closures from narinfos and the local store,
+ * in the summary, the `diff` output and the pull request's sticky comment. It informs; it never
+ * fails the step.
+ */
+async function closureDiffPhase(phase) {
+    if (phase.diffBase.kind === 'off')
+        return;
+    await group('Closure diff', async () => {
+        const pr = currentPullRequest();
+        let base;
+        let diffs;
+        try {
+            base = await evaluatedBase(phase, pr);
+            if (base === undefined)
+                return;
+            const cache = new SharedNarInfos(phase.cache);
+            diffs = [];
+            for (const host of phase.hosts)
+                diffs.push(await diffHost(host.name, base.toplevels[host.name], host.toplevel, { cache, store: phase.store }));
+            info(`${cache.lookups} narinfo lookups`);
+        }
+        catch (error) {
+            const message = `could not evaluate the base: ${errorMessage(error)}`;
+            warning(`Closure diff: ${message}`);
+            diffs = phase.hosts.map(h => ({ host: h.name, outcome: 'failed', head: h.toplevel, message }));
+        }
+        for (const d of diffs)
+            info(renderHostText(d, phase.cacheName).trimEnd());
+        setOutput(DIFF_OUTPUT, diffJson(diffs));
+        const label = base?.label ?? 'the base';
+        await summary.addRaw(renderSummaryMarkdown(diffs, { cache: phase.cacheName, base: label })).write();
+        if (!phase.comment || pr === undefined)
+            return;
+        try {
+            await comment(phase, pr, diffs, label);
+        }
+        catch (error) {
+            warning(`Closure diff: the pull request comment could not be written: ${errorMessage(error)}`);
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/diff/base-input.ts
+
+// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
+const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
+/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
+function parseDiffBase(text) {
+    const value = text.trim();
+    if (value === '' || value.toLowerCase() === 'false')
+        return { kind: 'off' };
+    if (value.toLowerCase() === 'auto')
+        return { kind: 'auto' };
+    if (value.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(value);
+        }
+        catch {
+            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('must be a JSON object of host → toplevel store path');
+        const toplevels = {};
+        for (const [host, path] of Object.entries(parsed)) {
+            if (typeof path !== 'string' || !isStorePath(path))
+                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
+            toplevels[host] = path;
+        }
+        return { kind: 'toplevels', toplevels };
+    }
+    if (!isRevision(value))
+        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
+    return { kind: 'revision', revision: value };
+}
+function isStorePath(path) {
+    try {
+        parseStorePath(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
+function isRevision(text) {
+    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
 }
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/action/nix-build.ts
+;// CONCATENATED MODULE: ./src/build/nix-build.ts
+
 
 
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
 function buildArgs(installables, options) {
-    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--print-build-logs'];
+    const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
         args.push('--keep-going');
     return [...args, ...options.extraArgs, ...installables];
@@ -44874,7 +50805,490 @@ function parseDryRun(stderr) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/action/post-build-hook.ts
+;// CONCATENATED MODULE: ./src/cachix/names.ts
+/** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
+function isValidCacheName(name) {
+    return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/rules.ts
+
+
+/** The Nix the action and the planner install when the runner has none. */
+const DEFAULT_NIX_VERSION = '2.35.1';
+
+/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+class InputError extends Error {
+    input;
+    problem;
+    constructor(input, problem) {
+        super(`input ${input}: ${problem}`);
+        this.input = input;
+        this.problem = problem;
+    }
+}
+function fail(input, problem) {
+    throw new InputError(input, problem);
+}
+// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
+const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+/** Items separated by blanks, commas or line breaks. */
+function list(text) {
+    return text
+        .split(/[\s,]+/)
+        .map(s => s.trim())
+        .filter(s => s !== '');
+}
+/** By code point rather than a regular expression with control characters in it. */
+function hasControl(text) {
+    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
+function bool(input, text, fallback) {
+    const value = text.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    return fail(input, `"${text}" is not true or false`);
+}
+function positiveInt(input, text, allowZero = false) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
+        return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
+    return Number(value);
+}
+function flakeRef(input, text) {
+    const flake = text.trim() || '.';
+    if (/\s/.test(flake))
+        fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
+    return flake;
+}
+function hostNames(input, text) {
+    const hosts = list(text);
+    for (const host of hosts)
+        if (!HOST_NAME.test(host))
+            fail(input, `"${host}" is not a nixosConfigurations attribute name`);
+    return hosts;
+}
+function attributePaths(input, text) {
+    const attributes = list(text);
+    for (const attribute of attributes)
+        if (!ATTRIBUTE_PATH.test(attribute))
+            fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+    return attributes;
+}
+function cacheName(input, text) {
+    const name = text.trim() || undefined;
+    if (name !== undefined && !isValidCacheName(name))
+        fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
+    return name;
+}
+function cacheNames(input, text) {
+    const names = list(text);
+    for (const name of names)
+        if (!isValidCacheName(name))
+            fail(input, `"${name}" is not a Cachix cache name`);
+    return names;
+}
+function rules_cachixUrl(input, text) {
+    const url = text.trim() || DEFAULT_CACHIX_URL;
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+        fail(input, `"${url}" is not an http(s) URL`);
+    return url;
+}
+function rules_nixVersion(input, text) {
+    const version = text.trim() || DEFAULT_NIX_VERSION;
+    if (!/^\d+\.\d+(\.\d+)?$/.test(version))
+        fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
+    return version;
+}
+function rules_pushFilter(input, text) {
+    const source = text.trim();
+    if (source === '')
+        return undefined;
+    try {
+        return new RegExp(source);
+    }
+    catch (error) {
+        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+    }
+}
+function rules_compression(input, text) {
+    const method = text.trim().toLowerCase();
+    if (method === 'zstd' || method === 'xz')
+        return method;
+    if (method !== '')
+        fail(input, `"${method}" is not zstd or xz`);
+    return undefined;
+}
+/**
+ * The workflow author's own nix.conf lines: each "name = value" or an include; `forbidden` names
+ * settings the action owns.
+ */
+function extraNixConfig(input, text, forbidden = []) {
+    for (const line of text.split('\n')) {
+        const trimmed = line.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            continue;
+        if (hasControl(trimmed.replace(/\t/g, ' ')))
+            fail(input, 'contains a control character: type it as plain text');
+        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
+        if (!match && !/^!?include\s+\S/.test(trimmed))
+            fail(input, `line "${trimmed}" is not "name = value"`);
+        if (match && forbidden.includes(match[1]))
+            fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
+    }
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
+
+
+
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
+function inputs_fail(name, message) {
+    throw new InputError(name, message);
+}
+function tristate(name, text) {
+    const value = text.trim().toLowerCase() || 'auto';
+    if (value === 'auto' || value === 'true' || value === 'false')
+        return value;
+    return inputs_fail(name, `"${text}" is not auto, true or false`);
+}
+/**
+ * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
+ * words; '…' keeps everything literally; "…" and a bare backslash escape the next character
+ * ("…" only for \ " $ `, as a shell does). No variables, globs or substitutions: $ and * stay as typed.
+ */
+function splitArgs(name, text) {
+    const source = text.trim();
+    if (/[\n\r]/.test(source))
+        inputs_fail(name, 'must be on one line');
+    if (CONTROL.test(source))
+        inputs_fail(name, 'contains a control character: type the arguments as plain text');
+    const args = [];
+    let word;
+    for (let i = 0; i < source.length; i++) {
+        const c = source[i];
+        if (c === ' ' || c === '\t') {
+            if (word !== undefined)
+                args.push(word);
+            word = undefined;
+        }
+        else if (c === "'") {
+            const end = source.indexOf("'", i + 1);
+            if (end < 0)
+                inputs_fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+            word = (word ?? '') + source.slice(i + 1, end);
+            i = end;
+        }
+        else if (c === '"') {
+            word = word ?? '';
+            for (i++; source[i] !== '"'; i++) {
+                if (i >= source.length)
+                    inputs_fail(name, 'has an unclosed quote: a " is never closed');
+                if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
+                    i++;
+                word += source[i];
+            }
+        }
+        else if (c === '\\') {
+            if (i + 1 >= source.length)
+                inputs_fail(name, 'ends with a backslash that escapes nothing');
+            word = (word ?? '') + source[++i];
+        }
+        else
+            word = (word ?? '') + c;
+    }
+    if (word !== undefined)
+        args.push(word);
+    const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
+    if (setsHook >= 0)
+        inputs_fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
+    return args;
+}
+function nativeSystem(arch = process.arch) {
+    if (arch === 'x64')
+        return 'x86_64-linux';
+    if (arch === 'arm64')
+        return 'aarch64-linux';
+    return undefined;
+}
+// extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
+// (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
+// the action owns it and chains to one already there. Line breaks separate settings by design;
+// other control characters never belong in nix.conf.
+const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
+// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
+// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
+// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
+// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args']);
+const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+const ONE_LINE_HINT = { builders: ' (separate several builders with ";")' };
+/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
+function checkCharacters(name, value) {
+    const trimmed = value.trim();
+    if (SECRET.has(name)) {
+        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
+            inputs_fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+    }
+    else if (MULTI_LINE.has(name)) {
+        if (CONTROL.test(value))
+            inputs_fail(name, 'contains a control character: type it as plain text');
+    }
+    else if (SINGLE_LINE_BAD.test(trimmed)) {
+        inputs_fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
+    }
+}
+/**
+ * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
+ * returns, so a bad value is one line of error and no side effect.
+ */
+function parseInputs(readRaw, arch = process.arch) {
+    const read = (name) => {
+        const value = readRaw(name);
+        checkCharacters(name, value);
+        return value;
+    };
+    const text = (name) => read(name).trim();
+    const flake = flakeRef('flake', read('flake'));
+    const hosts = hostNames('hosts', read('hosts'));
+    const systemText = text('system');
+    const native = nativeSystem(arch);
+    let system;
+    if (systemText === '') {
+        if (!native)
+            inputs_fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
+        system = native;
+    }
+    else if (SYSTEMS.includes(systemText))
+        system = systemText;
+    else
+        inputs_fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
+    const attributes = attributePaths('attributes', read('attributes'));
+    const maxJobs = text('max-jobs');
+    if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
+        inputs_fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
+    const cachix = cacheName('cachix', read('cachix'));
+    const token = read('cachix-auth-token').trim() || undefined;
+    const signingKey = read('cachix-signing-key').trim() || undefined;
+    if (signingKey !== undefined) {
+        try {
+            parseSigningKey(signingKey);
+        }
+        catch (error) {
+            inputs_fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
+        }
+    }
+    const push = tristate('push', read('push'));
+    if (push === 'true' && cachix === undefined)
+        inputs_fail('push', 'is true but no cachix cache name is set');
+    if (push === 'true' && token === undefined && signingKey === undefined) {
+        inputs_fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
+    }
+    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
+        inputs_fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
+    const pushFilter = rules_pushFilter('push-filter', read('push-filter'));
+    const compression = rules_compression('compression', read('compression'));
+    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
+    const nixVersion = rules_nixVersion('nix-version', read('nix-version'));
+    const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
+    const builders = text('builders') || undefined;
+    const qemu = tristate('qemu', read('qemu'));
+    const qemuInterpreter = text('qemu-interpreter') || undefined;
+    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
+        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+    // The binfmt_misc register line separates its fields with colons.
+    if (qemuInterpreter?.includes(':'))
+        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
+    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
+    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
+    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
+    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+        inputs_fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
+    }
+    let diffBase;
+    try {
+        diffBase = parseDiffBase(read('diff-base'));
+    }
+    catch (error) {
+        inputs_fail('diff-base', error instanceof Error ? error.message : String(error));
+    }
+    if (diffBase.kind !== 'off' && cachix === undefined)
+        inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
+    const cachixUrl = rules_cachixUrl('cachix-url', read('cachix-url'));
+    return {
+        flake,
+        hosts,
+        system,
+        attributes,
+        keepGoing: bool('keep-going', read('keep-going'), true),
+        maxJobs: maxJobs || undefined,
+        cores: positiveInt('cores', read('cores'), true),
+        extraArgs: splitArgs('extra-args', read('extra-args')),
+        cachix,
+        cachixAuthToken: token,
+        cachixSigningKey: signingKey,
+        cachixUrl,
+        push,
+        pushFilter,
+        compression,
+        extraPullCaches,
+        useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
+        skipCached: bool('skip-cached', read('skip-cached'), true),
+        failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
+        installNix: tristate('install-nix', read('install-nix')),
+        nixVersion,
+        extraNixConfig: extraNixConfigText,
+        githubToken: read('github-token').trim() || undefined,
+        builders,
+        qemu,
+        qemuInterpreter,
+        timeBudgetMinutes,
+        drainTimeoutSeconds,
+        pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
+        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
+        diffBase,
+        diffComment: bool('diff-comment', read('diff-comment'), true),
+        freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
+    };
+}
+
+
+;// CONCATENATED MODULE: ./src/nix/conf.ts
+
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
+const BLOCK_END = '# END nix-cachix-build';
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
+    return [...new Set(values.filter(v => v !== ''))];
+}
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+function renderManagedBlock(settings) {
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
+    const substituters = unique(settings.substituters, 'extra-substituters');
+    if (substituters.length > 0)
+        lines.push(`extra-substituters = ${substituters.join(' ')}`);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
+    if (keys.length > 0)
+        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
+    if (platforms.length > 0)
+        lines.push(`extra-platforms = ${platforms.join(' ')}`);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
+    if (users.length > 0)
+        lines.push(`extra-trusted-users = ${users.join(' ')}`);
+    // A cache that fails mid-download should cost a rebuild, not the job.
+    lines.push('fallback = true');
+    // What this job just pushed must be seen as present by the next query in the same job.
+    lines.push('narinfo-cache-negative-ttl = 0');
+    if (settings.maxJobs !== undefined)
+        lines.push(`max-jobs = ${settings.maxJobs}`);
+    if (settings.cores !== undefined)
+        lines.push(`cores = ${settings.cores}`);
+    if (settings.builders !== undefined)
+        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+    if (settings.postBuildHook !== undefined)
+        lines.push(`post-build-hook = ${settings.postBuildHook}`);
+    const extra = settings.extraConfig.trim();
+    if (extra !== '')
+        lines.push(extra);
+    if (settings.secretsFile !== undefined)
+        lines.push(`!include ${settings.secretsFile}`);
+    lines.push(BLOCK_END);
+    return `${lines.join('\n')}\n`;
+}
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+function replaceManagedBlock(existing, block) {
+    const start = existing.indexOf(BLOCK_BEGIN);
+    const endMarker = existing.indexOf(BLOCK_END, start);
+    let base = existing;
+    if (start >= 0 && endMarker >= 0) {
+        const after = existing.indexOf('\n', endMarker);
+        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
+    }
+    if (block === undefined)
+        return base;
+    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+    return `${base}${separator}${block}`;
+}
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+function existingPostBuildHook(showConfig) {
+    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
+    const value = match?.[1].trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
+}
+function renderSecretsConf(accessTokens, netrcFile) {
+    const lines = [];
+    if (accessTokens.length > 0)
+        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
+    if (netrcFile !== undefined)
+        lines.push(`netrc-file = ${netrcFile}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+
+
+
+
+
+
+/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
+function nixConfPath(env = process.env) {
+    return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
+}
+/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
+async function writeManagedBlock(path, block) {
+    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
+    const next = replaceManagedBlock(existing, block);
+    if (next !== existing)
+        await writeSystemFile(path, next);
+}
+/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+async function restartDaemonIfRunning() {
+    const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    if (!active)
+        return false;
+    await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
+    return true;
+}
+/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
+async function showNixConfig(env) {
+    for (const args of [['config', 'show'], ['show-config']]) {
+        try {
+            return (await runNix([...args], { env })).stdout;
+        }
+        catch {
+            // try the older spelling
+        }
+    }
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
  * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
@@ -44910,65 +51324,33 @@ function parseSpool(text) {
     return { entries, rest };
 }
 
-;// CONCATENATED MODULE: ./src/action/spool.ts
+;// CONCATENATED MODULE: ./src/action/state.ts
+/** Keys of what main hands to post through GITHUB_STATE. */
+var State;
+(function (State) {
+    State["WorkDir"] = "work-dir";
+    State["NixConf"] = "nix-conf";
+    /** 'true' once main has pushed everything it meant to. */
+    State["Finished"] = "finished";
+    /** JSON [{name, outPath}] of the hosts main set out to build. */
+    State["Hosts"] = "hosts";
+    State["Pushing"] = "pushing";
+})(State || (State = {}));
+var Output;
+(function (Output) {
+    Output["Hosts"] = "hosts";
+    Output["Built"] = "built";
+    Output["Substituted"] = "substituted";
+    Output["Pushed"] = "pushed";
+    Output["PushedBytes"] = "pushed-bytes";
+    Output["SkippedHosts"] = "skipped-hosts";
+    Output["FailedHosts"] = "failed-hosts";
+    Output["Coverage"] = "coverage";
+    Output["Status"] = "status";
+    Output["Findings"] = "findings";
+})(Output || (Output = {}));
 
-
-/** Follows the post-build-hook's spool file from where it last read. */
-class SpoolReader {
-    file;
-    onEntries;
-    offset = 0;
-    rest = '';
-    timer;
-    reading = Promise.resolve();
-    constructor(file, onEntries) {
-        this.file = file;
-        this.onEntries = onEntries;
-    }
-    start(intervalMs = 250) {
-        this.timer = setInterval(() => {
-            void this.poll();
-        }, intervalMs);
-    }
-    /** Reads whatever is new now; resolves once it has been handed on. */
-    poll() {
-        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
-        return this.reading;
-    }
-    async stop() {
-        clearInterval(this.timer);
-        await this.poll();
-    }
-    async readNew() {
-        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
-        if (!handle)
-            return;
-        try {
-            const { size } = await handle.stat();
-            if (size <= this.offset)
-                return;
-            const buffer = Buffer.alloc(size - this.offset);
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-            this.offset += bytesRead;
-            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
-            this.rest = rest;
-            if (entries.length > 0)
-                this.onEntries(entries);
-        }
-        finally {
-            await handle.close();
-        }
-    }
-}
-/** Everything the spool holds, read once (the post step's salvage). */
-async function readWholeSpool(file) {
-    const collected = [];
-    const reader = new SpoolReader(file, entries => collected.push(...entries));
-    await reader.poll();
-    return collected;
-}
-
-;// CONCATENATED MODULE: ./src/action/build-and-push.ts
+;// CONCATENATED MODULE: ./src/action/configure-nix.ts
 
 
 
@@ -44976,111 +51358,240 @@ async function readWholeSpool(file) {
 
 
 
-const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+
 /**
- * One `nix build` for everything, while the spool the post-build-hook writes is followed and
- * every finished output goes straight to the pusher. A heartbeat says what is going on.
+ * Writes the job's settings into nix.conf (between markers the post step removes): caches and
+ * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
  */
-async function buildAndPush(plan) {
-    const store = new NixStore(plan.env);
-    const log = plan.log ?? STEP_LOG;
-    const started = Date.now();
-    const outcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] };
-    const resolving = [];
-    const recordBuilt = (drvPath, outPaths) => {
-        outcome.builtDrvs.push(drvPath);
-        plan.onBuilt?.(outcome.builtDrvs.length);
-        resolving.push((outPaths.length > 0 ? Promise.resolve(outPaths) : store.derivationOutputs(drvPath))
-            .then(outputs => {
-            outcome.builtOutputs.push(...outputs);
-            for (const output of outputs)
-                outcome.finishedAt.set(output, Date.now() - started);
-            plan.pusher?.add(outputs);
-        })
-            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`)));
-    };
-    const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath));
-    const spool = new SpoolReader(plan.spoolFile, entries => {
-        hook.onSpooled(entries.length);
-        for (const entry of entries)
-            recordBuilt(entry.drvPath, entry.outPaths);
+async function configureNix({ inputs, cache, work, emulate, env, hostCaches }) {
+    const confPath = nixConfPath(env);
+    const chained = existingPostBuildHook(await showNixConfig(env));
+    // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
+    const ownHookInPlace = chained === work.hook &&
+        (await (0,promises_namespaceObject.access)(work.hook).then(() => true, () => false));
+    if (!ownHookInPlace)
+        await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 });
+    const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
+    if (cache.netrc.length > 0)
+        await (0,promises_namespaceObject.writeFile)(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 });
+    const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0;
+    if (secretsNeeded)
+        await (0,promises_namespaceObject.writeFile)(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 });
+    const user = (0,external_node_os_namespaceObject.userInfo)().username;
+    const block = renderManagedBlock({
+        substituters: [...cache.substituters, ...hostCaches.substituters],
+        trustedPublicKeys: [...cache.trustedPublicKeys, ...hostCaches.trustedPublicKeys],
+        extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
+        postBuildHook: work.hook,
+        maxJobs: inputs.maxJobs,
+        cores: inputs.cores,
+        builders: inputs.builders,
+        trustedUsers: user === 'root' ? [] : [user],
+        secretsFile: secretsNeeded ? work.secrets : undefined,
+        extraConfig: inputs.extraNixConfig
     });
-    spool.start();
-    const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => {
-        hook.onLogLine(line);
-        log.info(line);
+    await writeManagedBlock(confPath, block);
+    saveState(State.NixConf, confPath);
+    info(`Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`);
+    if (await restartDaemonIfRunning())
+        info('Restarted nix-daemon to load them');
+}
+
+;// CONCATENATED MODULE: ./src/machine/binfmt.ts
+// The standard aarch64 ELF match (qemu's qemu-binfmt-conf.sh, Debian, tonistiigi/binfmt):
+// 64-bit little-endian ELF, e_type EXEC or DYN (mask 0xfe), e_machine 0xB7.
+const AARCH64_MAGIC = '7f454c460201010000000000000000000200b700';
+const AARCH64_MASK = 'ffffffffffffff00fffffffffffffffffeffffff';
+const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+const ENTRY_NAME = 'qemu-aarch64';
+function parseBinfmtEntry(name, text) {
+    const lines = text.split('\n');
+    const field = (key) => lines.find(l => l.startsWith(`${key} `) || l.startsWith(`${key}:`))?.replace(/^[a-z]+:?\s*/, '');
+    const magic = field('magic');
+    if (magic === undefined)
+        return undefined;
+    return {
+        name,
+        enabled: lines[0]?.trim() === 'enabled',
+        interpreter: field('interpreter') ?? '',
+        flags: field('flags') ?? '',
+        offset: Number(field('offset') ?? '0'),
+        magic: Buffer.from(magic, 'hex'),
+        mask: Buffer.from(field('mask') ?? 'ff'.repeat(magic.length / 2), 'hex')
+    };
+}
+function sampleHeader(eType) {
+    const header = Buffer.alloc(20);
+    Buffer.from('7f454c46020101', 'hex').copy(header, 0);
+    header[16] = eType;
+    header[18] = 0xb7;
+    return header;
+}
+/** True when the entry would run aarch64 executables (static and PIE), whatever it is named. */
+function matchesAarch64(entry) {
+    return [2, 3].every(eType => {
+        const header = sampleHeader(eType);
+        for (let i = 0; i < entry.magic.length; i++) {
+            const byte = header[entry.offset + i] ?? 0;
+            if ((byte & (entry.mask[i] ?? 0xff)) !== entry.magic[i])
+                return false;
+        }
+        return true;
     });
-    let silentFinding;
-    const silentHook = (built) => {
-        silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true };
-        log.warning(silentFinding.message);
-        outcome.findings.push(silentFinding);
-    };
-    const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`);
-    let checking = false;
-    let ended = false;
-    const hookTimer = setInterval(() => {
-        if (checking)
-            return;
-        checking = true;
-        hook
-            .check()
-            .then(silent => silent && !ended && silentHook())
-            .catch(() => undefined)
-            .finally(() => {
-            checking = false;
-        });
-    }, plan.hookCheckMs ?? 5000);
-    let budgetTimer;
-    if (plan.stopBuildingAfterMs !== undefined) {
-        budgetTimer = setTimeout(() => {
-            outcome.interrupted = 'time-budget';
-            log.warning('The time budget is reached: stopping the build so what was built can still be pushed.');
-            build.stop();
-        }, plan.stopBuildingAfterMs);
-    }
-    const onSignal = () => {
-        outcome.interrupted = 'cancelled';
-        build.stop();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+}
+/**
+ * The register line. F makes the kernel open the interpreter now, so it still runs inside the
+ * Nix sandbox's mount namespace where /usr/bin does not exist.
+ */
+function registrationLine(interpreter) {
+    const escape = (hex) => hex.replace(/(..)/g, '\\x$1');
+    return `:${ENTRY_NAME}:M:0:${escape(AARCH64_MAGIC)}:${escape(AARCH64_MASK)}:${interpreter}:F`;
+}
+/**
+ * True for a 64-bit little-endian ELF without a PT_INTERP program header, i.e. one that needs no
+ * dynamic loader, which an F-flag interpreter must be: builds run where /lib may not exist.
+ * `head` is the file's start (its program headers sit right after the ELF header).
+ */
+function isStaticElf(head) {
+    if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1)
+        return false;
+    const phoff = Number(head.readBigUInt64LE(32));
+    const phentsize = head.readUInt16LE(54);
+    const phnum = head.readUInt16LE(56);
+    if (phentsize < 4 || phoff + phnum * phentsize > head.length)
+        return false;
+    for (let i = 0; i < phnum; i++)
+        if (head.readUInt32LE(phoff + i * phentsize) === 3)
+            return false;
+    return true;
+}
+function decideQemu(targetSystem, native, mode, entries) {
+    if (mode === 'false')
+        return { action: 'skip', reason: 'qemu is false' };
+    if (targetSystem !== 'aarch64-linux')
+        return { action: 'skip', reason: `${targetSystem} needs no emulation` };
+    if (native === 'aarch64-linux')
+        return { action: 'skip', reason: 'the runner is native aarch64' };
+    const existing = entries.find(e => e.enabled && matchesAarch64(e));
+    if (existing && existing.flags.includes('F'))
+        return { action: 'skip', reason: `already registered as ${existing.name} (${existing.interpreter}, flags ${existing.flags})` };
+    if (existing)
+        return { action: 'replace', entry: existing.name };
+    return { action: 'register' };
+}
+
+;// CONCATENATED MODULE: ./src/machine/qemu.ts
+
+
+
+
+
+/** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
+const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'];
+async function readBinfmtEntries() {
+    let names;
     try {
-        outcome.exitCode = await build.done;
+        names = await (0,promises_namespaceObject.readdir)(BINFMT_DIR);
+    }
+    catch {
+        return [];
+    }
+    const entries = [];
+    for (const name of names) {
+        if (name === 'register' || name === 'status')
+            continue;
+        const entry = parseBinfmtEntry(name, await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(BINFMT_DIR, name), 'utf8').catch(() => ''));
+        if (entry)
+            entries.push(entry);
+    }
+    return entries;
+}
+async function qemu_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+/**
+ * binfmt_misc is mounted when its control files are there. Only look: `register` is
+ * write-only, and reading it fails (EINVAL, even for root) although it is mounted.
+ */
+async function binfmtMounted(dir = BINFMT_DIR) {
+    return qemu_exists((0,external_node_path_namespaceObject.join)(dir, 'register'));
+}
+async function isStaticExecutable(path) {
+    const file = await (0,promises_namespaceObject.open)(path, 'r').catch(() => undefined);
+    if (!file)
+        return false;
+    try {
+        const head = Buffer.alloc(4096);
+        const { bytesRead } = await file.read(head, 0, head.length, 0);
+        return isStaticElf(head.subarray(0, bytesRead));
     }
     finally {
-        ended = true;
-        stopHeartbeat();
-        clearInterval(hookTimer);
-        clearTimeout(budgetTimer);
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-        await spool.stop();
-        const unhooked = await hook.builtWithoutHook().catch(() => []);
-        if (unhooked.length > 0) {
-            // What the hook should have reported: counted, and queued now rather than never.
-            for (const drvPath of unhooked)
-                recordBuilt(drvPath, []);
-            if (silentFinding === undefined)
-                silentHook(unhooked.length);
-            else
-                silentFinding.message = silentHookMessage(unhooked.length);
-        }
-        else if (silentFinding !== undefined && hook.verdict === 'runs') {
-            outcome.findings = outcome.findings.filter(f => f !== silentFinding);
-            log.info('The post-build-hook did run in the end: it was only slow.');
-        }
-        await Promise.all(resolving);
-        outcome.seconds = (Date.now() - started) / 1000;
+        await file.close();
     }
-    return outcome;
 }
-async function allOutputsValid(store, drvPath) {
-    const outputs = await store.derivationOutputs(drvPath);
-    for (const output of outputs)
-        if (!(await store.isValid(output)))
-            return false;
-    return outputs.length > 0;
+async function staticDefaultInterpreter() {
+    for (const path of DEFAULT_INTERPRETERS)
+        if (await isStaticExecutable(path))
+            return path;
+    return undefined;
+}
+/** Makes sure binfmt_misc is mounted and a static qemu-aarch64 exists (installing Debian/Ubuntu's package if not). */
+async function prepareInterpreter(interpreter, log) {
+    if (!(await binfmtMounted())) {
+        log('mounting binfmt_misc');
+        await runAsRoot('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR]);
+    }
+    if (interpreter !== undefined) {
+        if (await qemu_exists(interpreter))
+            return interpreter;
+        throw new Error(`qemu-interpreter ${interpreter} does not exist: give the path of a static qemu-aarch64`);
+    }
+    const found = await staticDefaultInterpreter();
+    if (found !== undefined)
+        return found;
+    log('installing qemu-user-static');
+    await runAsRoot('apt-get', ['update', '-qq']).catch(() => '');
+    await runAsRoot('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'qemu-user-static']);
+    const installed = await staticDefaultInterpreter();
+    if (installed === undefined)
+        throw new Error(`qemu-user-static was installed but no static qemu-aarch64 is at ${DEFAULT_INTERPRETERS.join(' or ')}: set qemu-interpreter`);
+    return installed;
+}
+/** Registers (or re-registers without F) and then proves it by reading /proc back. */
+async function registerAarch64(interpreter, replace) {
+    if (replace !== undefined)
+        await writeSystemFile((0,external_node_path_namespaceObject.join)(BINFMT_DIR, replace), '-1');
+    else if (await qemu_exists((0,external_node_path_namespaceObject.join)(BINFMT_DIR, ENTRY_NAME)))
+        await writeSystemFile((0,external_node_path_namespaceObject.join)(BINFMT_DIR, ENTRY_NAME), '-1');
+    await writeSystemFile((0,external_node_path_namespaceObject.join)(BINFMT_DIR, 'register'), registrationLine(interpreter));
+    const entry = (await readBinfmtEntries()).find(e => e.name === ENTRY_NAME);
+    if (!entry || !entry.enabled || !entry.flags.includes('F') || !matchesAarch64(entry)) {
+        throw new Error(`registering ${interpreter} in ${BINFMT_DIR} did not take effect: the runner's kernel may not allow binfmt_misc`);
+    }
+    return entry;
+}
+async function qemuVersion(interpreter) {
+    const { stdout } = await runCommand(interpreter, ['--version']).catch(() => ({ stdout: 'unknown version' }));
+    return stdout.split('\n')[0];
+}
+
+;// CONCATENATED MODULE: ./src/action/emulation.ts
+
+
+
+
+/** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
+async function setupEmulation(inputs, hosts) {
+    const systems = new Set([inputs.system, ...hosts.map(h => h.system)]);
+    const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries());
+    if (decision.action === 'skip') {
+        info(`No emulation: ${decision.reason}`);
+        return decision.reason.startsWith('already registered');
+    }
+    const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => info(line));
+    const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined);
+    info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`);
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -45650,7 +52161,7 @@ function parseCommaParts(str, budget) {
 function bound(value, fallback) {
     return value === undefined || isNaN(value) ? fallback : value;
 }
-function expand(str, options = {}) {
+function esm_expand(str, options = {}) {
     if (!str) {
         return [];
     }
@@ -47085,8 +53596,8 @@ const esm_path = {
     posix: { sep: '/' },
 };
 /* c8 ignore stop */
-const sep = defaultPlatform === 'win32' ? esm_path.win32.sep : esm_path.posix.sep;
-minimatch.sep = sep;
+const esm_sep = defaultPlatform === 'win32' ? esm_path.win32.sep : esm_path.posix.sep;
+minimatch.sep = esm_sep;
 const GLOBSTAR = Symbol('globstar **');
 minimatch.GLOBSTAR = GLOBSTAR;
 // any single thing other than /
@@ -47104,7 +53615,7 @@ const twoStarNoDot = '(?:(?!(?:\\/|^)\\.).)*?';
 const filter = (pattern, options = {}) => (p) => minimatch(p, pattern, options);
 minimatch.filter = filter;
 const ext = (a, b = {}) => Object.assign({}, a, b);
-const defaults = (def) => {
+const esm_defaults = (def) => {
     if (!def || typeof def !== 'object' || !Object.keys(def).length) {
         return minimatch;
     }
@@ -47140,7 +53651,7 @@ const defaults = (def) => {
         GLOBSTAR: GLOBSTAR,
     });
 };
-minimatch.defaults = defaults;
+minimatch.defaults = esm_defaults;
 // Brace expansion:
 // a{b,c}d -> abd acd
 // a{b,}c -> abc ac
@@ -47159,7 +53670,7 @@ const braceExpand = (pattern, options = {}) => {
         // shortcut. no need to expand.
         return [pattern];
     }
-    return expand(pattern, { max: options.braceExpandMax });
+    return esm_expand(pattern, { max: options.braceExpandMax });
 };
 minimatch.braceExpand = braceExpand;
 // parse a component of the expanded set.
@@ -49393,7 +55904,7 @@ function createLoggerContext(options) {
         logger: clientLogger,
     };
 }
-const context = createLoggerContext({
+const logger_context = createLoggerContext({
     logLevelEnvVarName: "TYPESPEC_RUNTIME_LOG_LEVEL",
     namespace: "typeSpecRuntime",
 });
@@ -49407,18 +55918,18 @@ const context = createLoggerContext({
  * - error
  */
 // eslint-disable-next-line @typescript-eslint/no-redeclare
-const TypeSpecRuntimeLogger = context.logger;
+const TypeSpecRuntimeLogger = logger_context.logger;
 /**
  * Retrieves the currently specified log level.
  */
 function setLogLevel(logLevel) {
-    context.setLogLevel(logLevel);
+    logger_context.setLogLevel(logLevel);
 }
 /**
  * Retrieves the currently specified log level.
  */
 function getLogLevel() {
-    return context.getLogLevel();
+    return logger_context.getLogLevel();
 }
 /**
  * Creates a logger for use by the SDKs that inherits from `TypeSpecRuntimeLogger`.
@@ -49426,7 +55937,7 @@ function getLogLevel() {
  * @hidden
  */
 function createClientLogger(namespace) {
-    return context.createClientLogger(namespace);
+    return logger_context.createClientLogger(namespace);
 }
 //# sourceMappingURL=logger.js.map
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/httpHeaders.js
@@ -55933,7 +62444,7 @@ function shouldDeserializeResponse(parsedResponse) {
     return result;
 }
 async function deserializeResponseBody(jsonContentTypes, xmlContentTypes, response, options, parseXML) {
-    const parsedResponse = await parse(jsonContentTypes, xmlContentTypes, response, options, parseXML);
+    const parsedResponse = await deserializationPolicy_parse(jsonContentTypes, xmlContentTypes, response, options, parseXML);
     if (!shouldDeserializeResponse(parsedResponse)) {
         return parsedResponse;
     }
@@ -56058,7 +62569,7 @@ function handleErrorResponse(parsedResponse, operationSpec, responseSpec, option
     }
     return { error, shouldReturnResponse: false };
 }
-async function parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML) {
+async function deserializationPolicy_parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML) {
     if (!operationResponse.request.streamResponseStatusCodes?.has(operationResponse.status) &&
         operationResponse.bodyAsText) {
         const text = operationResponse.bodyAsText;
@@ -101799,119 +108310,583 @@ async function saveFlakeCache(state) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/coverage.ts
-
-/** Asks the cache which paths of the closure of `roots` it lacks. */
-async function closureCoverage(client, store, filter, roots) {
-    const closure = await store.closure(roots);
-    if (closure.length === 0)
-        return { closure, missing: [], filtered: [], ratio: 1 };
-    const absent = await client.missingHashes(closure.map(hashPart));
-    const missing = [];
-    const filtered = [];
-    for (const path of closure) {
-        if (!absent.has(hashPart(path)))
-            continue;
-        if (filter.excluded(path) === undefined)
-            missing.push(path);
-        else
-            filtered.push(path);
-    }
-    return { closure, missing, filtered, ratio: (closure.length - missing.length - filtered.length) / closure.length };
-}
-
-;// CONCATENATED MODULE: ./src/action/final-push.ts
+;// CONCATENATED MODULE: ./src/action/get-inputs.ts
 
 
 
-
-
-const final_push_STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
 /**
- * Drains what the hook queued, then checks the closure of every root against the cache and
- * pushes what is still missing (substituted or fetched paths the hook never saw). Both passes
- * share one drain-timeout, counted from here: the build before it does not use it up.
+ * The action's inputs, validated, with secrets masked before anything can log them. Once read,
+ * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
  */
-async function finalPush(plan) {
-    const { session, store, filter } = plan;
-    const log = plan.log ?? final_push_STEP_LOG;
-    const started = Date.now();
-    let active = plan.pusher;
-    const stopHeartbeat = plan.heartbeatMs === undefined ? () => undefined : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`);
+function getInputs() {
+    for (const name of SECRET_INPUTS) {
+        const value = getInput(name).trim();
+        if (value === '')
+            continue;
+        core_setSecret(value);
+        // A Nix-format key is also masked without its name, in case a tool prints only the body.
+        if (value.includes(':'))
+            core_setSecret(value.slice(value.indexOf(':') + 1));
+    }
     try {
-        plan.pusher.add(plan.roots);
-        const first = await plan.pusher.drain(plan.drainMs);
-        log.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`);
-        let coverage = await closureCoverage(session.client, store, filter, plan.roots);
-        let failures = first.failures;
-        let leftovers = first.leftovers;
-        const remainingMs = plan.drainMs - (Date.now() - started);
-        if (coverage.missing.length > 0 && !first.fatal) {
-            if (remainingMs <= 0) {
-                log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`);
-            }
-            else {
-                log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`);
-                active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) });
-                active.add(coverage.missing);
-                const second = await active.drain(remainingMs);
-                // Paths that failed the first time and were pushed now are no longer failures.
-                failures = second.failures;
-                leftovers = second.leftovers;
-                coverage = await closureCoverage(session.client, store, filter, plan.roots);
-            }
-        }
-        return { failures, leftovers, fatal: first.fatal, coverage };
+        return parseInputs(name => getInput(name));
     }
     finally {
-        stopHeartbeat();
+        forgetSecretEnv();
     }
 }
-function pushFindings(push, drainTimeoutSeconds) {
-    const findings = [];
-    const { coverage } = push;
-    if (coverage.filtered.length > 0) {
-        findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` });
+
+;// CONCATENATED MODULE: ./src/action/outcome.ts
+/**
+ * Each host's row: cached (skipped by the cache check), built (its toplevel is valid now), or
+ * else unfinished when the build was stopped and failed when it ran to its end.
+ */
+function hostResults(hosts, cached, valid, build) {
+    return hosts.map(host => {
+        const result = { name: host.name, system: host.system, toplevel: host.outPath, status: 'cached', built: 0, substituted: 0, pushed: 0, pushedBytes: 0, seconds: 0 };
+        if (cached.has(host.outPath))
+            return result;
+        result.status = valid.has(host.outPath) ? 'built' : build?.interrupted ? 'unfinished' : 'failed';
+        result.seconds = (build?.finishedAt.get(host.outPath) ?? (build ? build.seconds * 1000 : 0)) / 1000;
+        return result;
+    });
+}
+/**
+ * What the build phase reports, in order: what the build said of itself, nix build's exit, each
+ * failed derivation (`failedBuilds`), and a time budget that ran out.
+ */
+function buildFindings(results, build, failedBuilds, timeBudgetMinutes) {
+    const findings = [...(build?.findings ?? [])];
+    if (build && build.exitCode !== 0) {
+        const failed = results.filter(r => r.status === 'failed').map(r => r.name);
+        findings.push({ level: 'error', message: failed.length > 0 ? `build failed for ${failed.join(', ')} (nix build exited ${build.exitCode}); everything that did build was pushed` : `nix build exited ${build.exitCode}` });
     }
-    if (coverage.missing.length > 0) {
-        findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` });
+    findings.push(...failedBuilds);
+    if (build?.interrupted === 'time-budget') {
+        const unfinished = results.filter(r => r.status === 'unfinished').map(r => r.name);
+        findings.push({ level: 'error', message: `the time budget of ${timeBudgetMinutes} min ran out: ${unfinished.join(', ') || 'nothing'} not finished` });
     }
-    if (push.fatal)
-        findings.push({ level: 'warning', message: `pushing stopped: ${push.fatal}` });
-    for (const failure of push.failures.slice(0, 10))
-        findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` });
-    if (push.leftovers.length > 0)
-        findings.push({ level: 'warning', message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)` });
     return findings;
 }
+/** Why the step fails, or undefined when it passes. */
+function stepFailure(results, status, failOnPushError) {
+    const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name);
+    if (unfinished.length > 0)
+        return `build failed: ${unfinished.join(', ')}`;
+    if (failOnPushError && status === 'problems')
+        return 'pushing had problems and fail-on-push-error is true';
+    return undefined;
+}
+/** The log group of the build phase. */
+function buildGroupName(installables) {
+    return `Build ${installables} installable${installables === 1 ? '' : 's'}`;
+}
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 
-;// CONCATENATED MODULE: ./src/action/state.ts
-/** Keys of what main hands to post through GITHUB_STATE. */
-var State;
-(function (State) {
-    State["WorkDir"] = "work-dir";
-    State["NixConf"] = "nix-conf";
-    /** 'true' once main has pushed everything it meant to. */
-    State["Finished"] = "finished";
-    /** JSON [{name, outPath}] of the hosts main set out to build. */
-    State["Hosts"] = "hosts";
-    State["Pushing"] = "pushing";
-})(State || (State = {}));
-var Output;
-(function (Output) {
-    Output["Hosts"] = "hosts";
-    Output["Built"] = "built";
-    Output["Substituted"] = "substituted";
-    Output["Pushed"] = "pushed";
-    Output["PushedBytes"] = "pushed-bytes";
-    Output["SkippedHosts"] = "skipped-hosts";
-    Output["FailedHosts"] = "failed-hosts";
-    Output["Coverage"] = "coverage";
-    Output["Status"] = "status";
-    Output["Findings"] = "findings";
-})(Output || (Output = {}));
+;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
+/** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
+const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
+/**
+ * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
+ * the hook appends a spool line when one has finished. A build that has finished while the
+ * spool stays empty means the daemon never loaded the hook: nothing streams to the cache.
+ */
+class HookLiveness {
+    isFinished;
+    graceMs;
+    now;
+    started = [];
+    spooled = 0;
+    finishedAt;
+    verdict = 'unknown';
+    constructor(
+    /** True once every output of the derivation is valid. */
+    isFinished, 
+    /** How long a finished build may wait for its spool line (the hook runs after outputs are valid). */
+    graceMs = 5000, now = Date.now) {
+        this.isFinished = isFinished;
+        this.graceMs = graceMs;
+        this.now = now;
+    }
+    onLogLine(line) {
+        const match = BUILDING.exec(line);
+        if (match && !this.started.includes(match[1]))
+            this.started.push(match[1]);
+    }
+    onSpooled(entries) {
+        this.spooled += entries;
+        if (this.spooled > 0)
+            this.verdict = 'runs';
+    }
+    /** While building. True when this check decided the hook is silent. */
+    async check() {
+        if (this.verdict !== 'unknown' || this.started.length === 0)
+            return false;
+        if (this.finishedAt === undefined) {
+            // The oldest build started first; with several jobs another may finish first, which only delays the verdict.
+            if (await this.isFinished(this.started[0]))
+                this.finishedAt = this.now();
+            return false;
+        }
+        if (this.spooled > 0 || this.now() - this.finishedAt < this.graceMs)
+            return false;
+        this.verdict = 'silent';
+        return true;
+    }
+    /**
+     * After nix exited and the spool was read to its end: the derivations that were built while
+     * the hook stayed silent (empty when it ran, or when nothing was built).
+     */
+    async builtWithoutHook() {
+        if (this.spooled > 0)
+            return [];
+        const built = [];
+        for (const drv of this.started)
+            if (await this.isFinished(drv))
+                built.push(drv);
+        if (built.length > 0)
+            this.verdict = 'silent';
+        return built;
+    }
+}
+/** What to tell the user; `built` is known once nix has exited, not while it still builds. */
+function silentHookMessage(built) {
+    const what = built === undefined ? 'A derivation was' : `${built} derivation${built === 1 ? ' was' : 's were'}`;
+    return (`${what} built but the post-build-hook never ran, so nothing was pushed while building: ` +
+        "the nix-daemon did not load the hook this action wrote to nix.conf (it reads nix.conf only when it starts, and it is not systemd's nix-daemon.service or its restart failed: see the Configure Nix group). " +
+        "The push after the build still uploads the closures of what was built. To stream while building, run the daemon as systemd's nix-daemon.service (which this action restarts) or use a single-user Nix.");
+}
+
+;// CONCATENATED MODULE: ./src/build/spool.ts
+
+
+/** Follows the post-build-hook's spool file from where it last read. */
+class SpoolReader {
+    file;
+    onEntries;
+    offset = 0;
+    rest = '';
+    timer;
+    reading = Promise.resolve();
+    constructor(file, onEntries) {
+        this.file = file;
+        this.onEntries = onEntries;
+    }
+    start(intervalMs = 250) {
+        this.timer = setInterval(() => {
+            void this.poll();
+        }, intervalMs);
+    }
+    /** Reads whatever is new now; resolves once it has been handed on. */
+    poll() {
+        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
+        return this.reading;
+    }
+    async stop() {
+        clearInterval(this.timer);
+        await this.poll();
+    }
+    async readNew() {
+        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
+        if (!handle)
+            return;
+        try {
+            const { size } = await handle.stat();
+            if (size <= this.offset)
+                return;
+            const buffer = Buffer.alloc(size - this.offset);
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+            this.offset += bytesRead;
+            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
+            this.rest = rest;
+            if (entries.length > 0)
+                this.onEntries(entries);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+}
+/** Everything the spool holds, read once (the post step's salvage). */
+async function readWholeSpool(file) {
+    const collected = [];
+    const reader = new SpoolReader(file, entries => collected.push(...entries));
+    await reader.poll();
+    return collected;
+}
+/**
+ * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
+ * derivation when the hook was given none.
+ */
+async function spooledOutputs(entry, store) {
+    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
+}
+
+;// CONCATENATED MODULE: ./src/build/build-and-push.ts
+
+
+
+
+
+
+/**
+ * One `nix build` for everything, while the spool the post-build-hook writes is followed and
+ * every finished output goes straight to the pusher. A heartbeat says what is going on.
+ */
+async function buildAndPush(plan) {
+    const store = new NixStore(plan.env);
+    const log = plan.log;
+    const started = Date.now();
+    const outcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] };
+    const resolving = [];
+    const recordBuilt = (entry) => {
+        const { drvPath } = entry;
+        outcome.builtDrvs.push(drvPath);
+        plan.onBuilt?.(outcome.builtDrvs.length);
+        resolving.push(spooledOutputs(entry, store)
+            .then(outputs => {
+            outcome.builtOutputs.push(...outputs);
+            for (const output of outputs)
+                outcome.finishedAt.set(output, Date.now() - started);
+            plan.pusher?.add(outputs);
+        })
+            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`)));
+    };
+    const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath));
+    const spool = new SpoolReader(plan.spoolFile, entries => {
+        hook.onSpooled(entries.length);
+        for (const entry of entries)
+            recordBuilt(entry);
+    });
+    spool.start();
+    const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => {
+        hook.onLogLine(line);
+        log.info(line);
+    });
+    let silentFinding;
+    const silentHook = (built) => {
+        silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true };
+        log.warning(silentFinding.message);
+        outcome.findings.push(silentFinding);
+    };
+    const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`);
+    let checking = false;
+    let ended = false;
+    const hookTimer = setInterval(() => {
+        if (checking)
+            return;
+        checking = true;
+        hook
+            .check()
+            .then(silent => silent && !ended && silentHook())
+            .catch(() => undefined)
+            .finally(() => {
+            checking = false;
+        });
+    }, plan.hookCheckMs ?? 5000);
+    let budgetTimer;
+    if (plan.stopBuildingAfterMs !== undefined) {
+        budgetTimer = setTimeout(() => {
+            outcome.interrupted = 'time-budget';
+            log.warning('The time budget is reached: stopping the build so what was built can still be pushed.');
+            build.stop();
+        }, plan.stopBuildingAfterMs);
+    }
+    const onSignal = () => {
+        outcome.interrupted = 'cancelled';
+        build.stop();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+        outcome.exitCode = await build.done;
+    }
+    finally {
+        ended = true;
+        stopHeartbeat();
+        clearInterval(hookTimer);
+        clearTimeout(budgetTimer);
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        await spool.stop();
+        const unhooked = await hook.builtWithoutHook().catch(() => []);
+        if (unhooked.length > 0) {
+            // What the hook should have reported: counted, and queued now rather than never.
+            for (const drvPath of unhooked)
+                recordBuilt({ drvPath, outPaths: [] });
+            if (silentFinding === undefined)
+                silentHook(unhooked.length);
+            else
+                silentFinding.message = silentHookMessage(unhooked.length);
+        }
+        else if (silentFinding !== undefined && hook.verdict === 'runs') {
+            outcome.findings = outcome.findings.filter(f => f !== silentFinding);
+            log.info('The post-build-hook did run in the end: it was only slow.');
+        }
+        await Promise.all(resolving);
+        outcome.seconds = (Date.now() - started) / 1000;
+    }
+    return outcome;
+}
+async function allOutputsValid(store, drvPath) {
+    const outputs = await store.derivationOutputs(drvPath);
+    for (const output of outputs)
+        if (!(await store.isValid(output)))
+            return false;
+    return outputs.length > 0;
+}
+
+;// CONCATENATED MODULE: ./src/build/nix-log.ts
+
+
+
+/**
+ * Each failed derivation's name and the end of its log: `nix log` from the local store (no
+ * substituter is asked), else the lines `--print-build-logs` printed for it.
+ */
+async function failedBuildLogs(drvPaths, printed, env) {
+    const builds = [];
+    for (const drvPath of drvPaths) {
+        const name = derivationName(drvPath);
+        let log;
+        try {
+            log = (await runNix(['log', '--option', 'substituters', '', drvPath], { env })).stdout;
+        }
+        catch (error) {
+            log = printed(name) || `(nix log has no log for it: ${errorMessage(error)})`;
+        }
+        builds.push({ drvPath, name, logTail: logTail(log.trim() === '' ? printed(name) : log) });
+    }
+    return builds;
+}
+
+;// CONCATENATED MODULE: ./src/nix/install.ts
+
+
+
+
+
+/** Where the multi-user installer links nix: the default profile, for every user. */
+const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
+async function installedNixVersion(env = process.env) {
+    try {
+        const { stdout } = await runCommand('nix', ['--version'], { env });
+        return stdout.trim().replace(/^nix \(Nix\) /, '');
+    }
+    catch {
+        return undefined;
+    }
+}
+function installerUrl(version) {
+    return `https://releases.nixos.org/nix/nix-${version}/install`;
+}
+/** Arguments for the official installer: multi-user with systemd, single-user without. */
+function installerArgs(extraConfFile, hasSystemd, cpus) {
+    const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
+    if (hasSystemd)
+        args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)));
+    else
+        args.push('--no-daemon');
+    return args;
+}
+/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
+function nixProfileBin(multiUser, home) {
+    return multiUser ? MULTI_USER_PROFILE_BIN : (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin');
+}
+async function hasSystemd() {
+    return (0,promises_namespaceObject.stat)('/run/systemd/system').then(info => info.isDirectory(), () => false);
+}
+/**
+ * Downloads and runs the official installer for a pinned version, retrying the download, and
+ * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
+ * daemon first starts, so no restart is needed.
+ */
+async function installNix(version, extraConf, cpus, log, options) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
+    const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
+    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
+    await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
+    await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
+    const multiUser = options.multiUser ?? (await hasSystemd());
+    log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
+    await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    // The single-user installer links nix into the user's own profile, not the default one.
+    const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
+    const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
+    if (!found)
+        throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
+    return bin;
+}
+/**
+ * The Nix on PATH, or a fresh multi-user install of `version` when there is none and
+ * installing is allowed. The new bin directory is put first on `env.PATH`.
+ */
+async function ensureNix(version, mayInstall, env, log) {
+    const present = await installedNixVersion(env);
+    if (present !== undefined) {
+        log.info(`Using the Nix already installed: ${present}`);
+        return { version: present };
+    }
+    if (!mayInstall)
+        throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto');
+    const bin = await installNix(version, `${NIX_FLAKES_CONF}\n`, (0,external_node_os_namespaceObject.availableParallelism)(), line => log.info(line), { env });
+    env.PATH = `${bin}:${env.PATH ?? ''}`;
+    const installed = (await installedNixVersion(env)) ?? version;
+    log.info(`Installed Nix ${installed}`);
+    return { version: installed, installedBin: bin };
+}
+
+;// CONCATENATED MODULE: ./src/push/closure-walk.ts
+
+
+const CLOSURE_WALK_CONCURRENCY = 32;
+/**
+ * Follows narinfo References from `roots` through the cache, without the paths being in
+ * the local store: a host counts as cached only when its whole closure is there, because
+ * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
+ * first missing path.
+ */
+async function walkClosure(client, roots, options = {}) {
+    const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY);
+    const seen = new Set();
+    const pending = [];
+    const verified = options.verified ?? new Set();
+    const enqueue = (path, neededBy) => {
+        if (seen.has(path) || verified.has(path))
+            return;
+        seen.add(path);
+        pending.push({ path, neededBy });
+    };
+    for (const root of roots)
+        enqueue(root, root);
+    const stop = new AbortController();
+    const onOuterAbort = () => stop.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let checked = 0;
+    let firstMissing;
+    let failure;
+    const lookUp = async (item) => {
+        try {
+            const info = await client.narinfo(hashPart(item.path), stop.signal);
+            checked++;
+            if (info === undefined) {
+                firstMissing ??= item;
+                stop.abort();
+            }
+            else
+                for (const reference of info.references)
+                    enqueue(fullPath(reference), item.path);
+        }
+        catch (error) {
+            if (!stop.signal.aborted)
+                failure ??= asError(error);
+            stop.abort();
+        }
+    };
+    try {
+        await new Promise(resolve => {
+            let active = 0;
+            const pump = () => {
+                while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
+                    const item = pending.shift();
+                    if (item === undefined)
+                        break;
+                    active++;
+                    void lookUp(item).finally(() => {
+                        active--;
+                        pump();
+                    });
+                }
+                if (active === 0 && (pending.length === 0 || stop.signal.aborted))
+                    resolve();
+            };
+            pump();
+        });
+    }
+    finally {
+        options.signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (failure !== undefined)
+        throw failure;
+    options.signal?.throwIfAborted();
+    if (firstMissing === undefined)
+        for (const path of seen)
+            verified.add(path);
+    return { complete: firstMissing === undefined, checked, firstMissing };
+}
+/** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
+async function walkEach(client, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walks = new Map();
+    for (const root of roots)
+        walks.set(root, await walkClosure(client, [root], { ...options, verified }));
+    return walks;
+}
+/** What a log line says about one root's walk. */
+function describeWalk(root, walk) {
+    if (walk.complete)
+        return `${root} and its whole closure are in the cache`;
+    const missing = walk.firstMissing;
+    if (missing === undefined)
+        return `${root} is not in the cache`;
+    if (missing.path === root)
+        return `${root} is not in the cache`;
+    return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
+}
+
+;// CONCATENATED MODULE: ./src/action/report.ts
+
+function runStatus(hosts, findings) {
+    if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error'))
+        return 'failed';
+    if (findings.some(f => f.level === 'warning'))
+        return 'problems';
+    return 'ok';
+}
+function formatCoverage(coverage) {
+    if (coverage === undefined)
+        return 'n/a';
+    const percent = Math.floor(coverage * 1000) / 10;
+    return `${percent}%`;
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${Math.round(seconds)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+const STATUS_TEXT = { built: '✅ built', cached: '⏭️ cached, not rebuilt', failed: '❌ failed', unfinished: '⏸️ not finished' };
+const LEVEL_TEXT = { error: '❌', warning: '⚠️', notice: 'ℹ️' };
+/** The job summary: a row per host, then the totals and what needs attention. */
+function renderSummary(title, hosts, totals, findings) {
+    const status = runStatus(hosts, findings);
+    const lines = [`## ${title}: ${status}`, ''];
+    if (hosts.length > 0) {
+        lines.push('| host | system | result | toplevel | built | substituted | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|');
+        for (const h of hosts) {
+            lines.push(`| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`);
+        }
+        lines.push('');
+    }
+    lines.push(`Built ${totals.built} derivations, substituted ${totals.substituted} paths, pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '');
+    if (findings.length > 0) {
+        lines.push('### Findings', '');
+        for (const f of findings)
+            lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`);
+        lines.push('');
+    }
+    return lines.join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/action/publish.ts
+
 
 
 
@@ -101973,6596 +108948,6 @@ async function publish(record) {
     return status;
 }
 
-;// CONCATENATED MODULE: ./src/action/flake.ts
-
-const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
-function nixString(text) {
-    return JSON.stringify(text).replace(/\$\{/g, '\\${');
-}
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs';
-function detailsExpression(hosts) {
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
-    system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
-    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`;
-}
-async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
-    return JSON.parse(stdout);
-}
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-function systemsExpression(only) {
-    if (only.length === 0)
-        return SYSTEMS_EXPRESSION;
-    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
-}
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-async function hostSystems(flake, env, extraArgs = [], only = []) {
-    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
-}
-async function hostDetails(flake, hosts, env, extraArgs = []) {
-    if (hosts.length === 0)
-        return [];
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs));
-    return hosts.map(name => {
-        const { system, drv, out, substituters, trustedPublicKeys } = raw[name];
-        return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys };
-    });
-}
-function toplevelInstallable(flake, host) {
-    return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`;
-}
-/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
-async function attributeOutPath(flake, attribute, env, extraArgs = []) {
-    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
-    return stdout.trim();
-}
-
-;// CONCATENATED MODULE: ./src/cachix/names.ts
-/** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
-function isValidCacheName(name) {
-    return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
-}
-
-;// CONCATENATED MODULE: ./src/diff/base-input.ts
-
-// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
-const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
-/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
-function parseDiffBase(text) {
-    const value = text.trim();
-    if (value === '' || value.toLowerCase() === 'false')
-        return { kind: 'off' };
-    if (value.toLowerCase() === 'auto')
-        return { kind: 'auto' };
-    if (value.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(value);
-        }
-        catch {
-            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
-        }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-            throw new Error('must be a JSON object of host → toplevel store path');
-        const toplevels = {};
-        for (const [host, path] of Object.entries(parsed)) {
-            if (typeof path !== 'string' || !isStorePath(path))
-                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
-            toplevels[host] = path;
-        }
-        return { kind: 'toplevels', toplevels };
-    }
-    if (!isRevision(value))
-        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
-    return { kind: 'revision', revision: value };
-}
-function isStorePath(path) {
-    try {
-        parseStorePath(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
-function isRevision(text) {
-    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
-}
-
-;// CONCATENATED MODULE: ./src/action/inputs.ts
-
-
-
-
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
-class InputError extends Error {
-}
-function fail(name, message) {
-    throw new InputError(`input ${name}: ${message}`);
-}
-function list(text) {
-    return text
-        .split(/[\s,]+/)
-        .map(s => s.trim())
-        .filter(s => s !== '');
-}
-function bool(name, text, fallback) {
-    const value = text.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    return fail(name, `"${text}" is not true or false`);
-}
-function tristate(name, text) {
-    const value = text.trim().toLowerCase() || 'auto';
-    if (value === 'auto' || value === 'true' || value === 'false')
-        return value;
-    return fail(name, `"${text}" is not auto, true or false`);
-}
-function positiveInt(name, text, allowZero = false) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
-        return fail(name, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
-    return Number(value);
-}
-/**
- * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
- * words; '…' keeps everything literally; "…" and a bare backslash escape the next character
- * ("…" only for \ " $ `, as a shell does). No variables, globs or substitutions: $ and * stay as typed.
- */
-function splitArgs(name, text) {
-    const source = text.trim();
-    if (/[\n\r]/.test(source))
-        fail(name, 'must be on one line');
-    if (CONTROL.test(source))
-        fail(name, 'contains a control character: type the arguments as plain text');
-    const args = [];
-    let word;
-    for (let i = 0; i < source.length; i++) {
-        const c = source[i];
-        if (c === ' ' || c === '\t') {
-            if (word !== undefined)
-                args.push(word);
-            word = undefined;
-        }
-        else if (c === "'") {
-            const end = source.indexOf("'", i + 1);
-            if (end < 0)
-                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
-            word = (word ?? '') + source.slice(i + 1, end);
-            i = end;
-        }
-        else if (c === '"') {
-            word = word ?? '';
-            for (i++; source[i] !== '"'; i++) {
-                if (i >= source.length)
-                    fail(name, 'has an unclosed quote: a " is never closed');
-                if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
-                    i++;
-                word += source[i];
-            }
-        }
-        else if (c === '\\') {
-            if (i + 1 >= source.length)
-                fail(name, 'ends with a backslash that escapes nothing');
-            word = (word ?? '') + source[++i];
-        }
-        else
-            word = (word ?? '') + c;
-    }
-    if (word !== undefined)
-        args.push(word);
-    const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
-    if (setsHook >= 0)
-        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
-    return args;
-}
-function nativeSystem(arch = process.arch) {
-    if (arch === 'x64')
-        return 'x86_64-linux';
-    if (arch === 'arm64')
-        return 'aarch64-linux';
-    return undefined;
-}
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
-const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
-// extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
-// (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
-// the action owns it and chains to one already there. Line breaks separate settings by design;
-// other control characters never belong in nix.conf.
-const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
-// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
-// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
-// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
-// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args']);
-const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
-const ONE_LINE_HINT = { builders: ' (separate several builders with ";")' };
-/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
-function checkCharacters(name, value) {
-    const trimmed = value.trim();
-    if (SECRET.has(name)) {
-        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
-            fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
-    }
-    else if (MULTI_LINE.has(name)) {
-        if (CONTROL.test(value))
-            fail(name, 'contains a control character: type it as plain text');
-    }
-    else if (SINGLE_LINE_BAD.test(trimmed)) {
-        fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
-    }
-}
-/**
- * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
- * returns, so a bad value is one line of error and no side effect.
- */
-function parseInputs(readRaw, arch = process.arch) {
-    const read = (name) => {
-        const value = readRaw(name);
-        checkCharacters(name, value);
-        return value;
-    };
-    const text = (name) => read(name).trim();
-    const flake = text('flake') || '.';
-    if (/\s/.test(flake))
-        fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
-    const hosts = list(read('hosts'));
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
-    const systemText = text('system');
-    const native = nativeSystem(arch);
-    let system;
-    if (systemText === '') {
-        if (!native)
-            fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
-        system = native;
-    }
-    else if (SYSTEMS.includes(systemText))
-        system = systemText;
-    else
-        fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
-    const attributes = list(read('attributes'));
-    for (const attribute of attributes)
-        if (!ATTRIBUTE_PATH.test(attribute))
-            fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
-    const maxJobs = text('max-jobs');
-    if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
-        fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
-    const cachix = text('cachix') || undefined;
-    if (cachix !== undefined && !isValidCacheName(cachix))
-        fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
-    const token = read('cachix-auth-token').trim() || undefined;
-    const signingKey = read('cachix-signing-key').trim() || undefined;
-    if (signingKey !== undefined) {
-        try {
-            parseSigningKey(signingKey);
-        }
-        catch (error) {
-            fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
-        }
-    }
-    const push = tristate('push', read('push'));
-    if (push === 'true' && cachix === undefined)
-        fail('push', 'is true but no cachix cache name is set');
-    if (push === 'true' && token === undefined && signingKey === undefined) {
-        fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
-    }
-    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
-        fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
-    const filterText = text('push-filter');
-    let pushFilter;
-    if (filterText !== '') {
-        try {
-            pushFilter = new RegExp(filterText);
-        }
-        catch (error) {
-            fail('push-filter', `"${filterText}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
-        }
-    }
-    const compressionText = text('compression').toLowerCase();
-    let compression;
-    if (compressionText === 'zstd' || compressionText === 'xz')
-        compression = compressionText;
-    else if (compressionText !== '')
-        fail('compression', `"${compressionText}" is not zstd or xz`);
-    const extraPullCaches = list(read('extra-pull-caches'));
-    for (const name of extraPullCaches)
-        if (!isValidCacheName(name))
-            fail('extra-pull-caches', `"${name}" is not a Cachix cache name`);
-    const nixVersion = text('nix-version') || '2.35.1';
-    if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion))
-        fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`);
-    const extraNixConfig = read('extra-nix-config');
-    for (const line of extraNixConfig.split('\n')) {
-        const trimmed = line.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            continue;
-        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
-        if (!match && !/^!?include\s+\S/.test(trimmed))
-            fail('extra-nix-config', `line "${trimmed}" is not "name = value"`);
-        if (match && FORBIDDEN_NIX_CONFIG.includes(match[1]))
-            fail('extra-nix-config', `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
-    }
-    const builders = text('builders') || undefined;
-    const qemu = tristate('qemu', read('qemu'));
-    const qemuInterpreter = text('qemu-interpreter') || undefined;
-    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
-        fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
-    // The binfmt_misc register line separates its fields with colons.
-    if (qemuInterpreter?.includes(':'))
-        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
-    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
-    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
-    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
-    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
-        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
-    }
-    let diffBase;
-    try {
-        diffBase = parseDiffBase(read('diff-base'));
-    }
-    catch (error) {
-        fail('diff-base', error instanceof Error ? error.message : String(error));
-    }
-    if (diffBase.kind !== 'off' && cachix === undefined)
-        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
-    const cachixUrl = text('cachix-url') || 'https://cachix.org';
-    if (!/^https?:\/\/[^\s/]+/.test(cachixUrl))
-        fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`);
-    return {
-        flake,
-        hosts,
-        system,
-        attributes,
-        keepGoing: bool('keep-going', read('keep-going'), true),
-        maxJobs: maxJobs || undefined,
-        cores: positiveInt('cores', read('cores'), true),
-        extraArgs: splitArgs('extra-args', read('extra-args')),
-        cachix,
-        cachixAuthToken: token,
-        cachixSigningKey: signingKey,
-        cachixUrl,
-        push,
-        pushFilter,
-        compression,
-        extraPullCaches,
-        useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
-        skipCached: bool('skip-cached', read('skip-cached'), true),
-        failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
-        installNix: tristate('install-nix', read('install-nix')),
-        nixVersion,
-        extraNixConfig,
-        githubToken: read('github-token').trim() || undefined,
-        builders,
-        qemu,
-        qemuInterpreter,
-        timeBudgetMinutes,
-        drainTimeoutSeconds,
-        pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
-        flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
-        diffBase,
-        diffComment: bool('diff-comment', read('diff-comment'), true),
-        freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
-    };
-}
-
-
-;// CONCATENATED MODULE: ./src/action/get-inputs.ts
-
-
-
-const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
-/**
- * The action's inputs, validated, with secrets masked before anything can log them. Once read,
- * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
- */
-function getInputs() {
-    for (const name of SECRET_INPUTS) {
-        const value = getInput(name).trim();
-        if (value === '')
-            continue;
-        core_setSecret(value);
-        // A Nix-format key is also masked without its name, in case a tool prints only the body.
-        if (value.includes(':'))
-            core_setSecret(value.slice(value.indexOf(':') + 1));
-    }
-    try {
-        return parseInputs(name => getInput(name));
-    }
-    finally {
-        forgetSecretEnv();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/nix-conf.ts
-const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
-const BLOCK_END = '# END nix-cachix-build';
-// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
-// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
-function unique(values, setting) {
-    for (const value of values) {
-        // eslint-disable-next-line no-control-regex -- finding control characters is the point
-        if (/[\s\u0000-\u001f\u007f]/.test(value))
-            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
-    }
-    return [...new Set(values.filter(v => v !== ''))];
-}
-/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
-function renderManagedBlock(settings) {
-    const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes'];
-    const substituters = unique(settings.substituters, 'extra-substituters');
-    if (substituters.length > 0)
-        lines.push(`extra-substituters = ${substituters.join(' ')}`);
-    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
-    if (keys.length > 0)
-        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
-    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
-    if (platforms.length > 0)
-        lines.push(`extra-platforms = ${platforms.join(' ')}`);
-    const users = unique(settings.trustedUsers, 'extra-trusted-users');
-    if (users.length > 0)
-        lines.push(`extra-trusted-users = ${users.join(' ')}`);
-    // A cache that fails mid-download should cost a rebuild, not the job.
-    lines.push('fallback = true');
-    // What this job just pushed must be seen as present by the next query in the same job.
-    lines.push('narinfo-cache-negative-ttl = 0');
-    if (settings.maxJobs !== undefined)
-        lines.push(`max-jobs = ${settings.maxJobs}`);
-    if (settings.cores !== undefined)
-        lines.push(`cores = ${settings.cores}`);
-    if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
-    if (settings.postBuildHook !== undefined)
-        lines.push(`post-build-hook = ${settings.postBuildHook}`);
-    const extra = settings.extraConfig.trim();
-    if (extra !== '')
-        lines.push(extra);
-    if (settings.secretsFile !== undefined)
-        lines.push(`!include ${settings.secretsFile}`);
-    lines.push(BLOCK_END);
-    return `${lines.join('\n')}\n`;
-}
-/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
-function replaceManagedBlock(existing, block) {
-    const start = existing.indexOf(BLOCK_BEGIN);
-    const endMarker = existing.indexOf(BLOCK_END, start);
-    let base = existing;
-    if (start >= 0 && endMarker >= 0) {
-        const after = existing.indexOf('\n', endMarker);
-        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
-    }
-    if (block === undefined)
-        return base;
-    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
-    return `${base}${separator}${block}`;
-}
-/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
-function existingPostBuildHook(showConfig) {
-    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
-    const value = match?.[1].trim();
-    return value === undefined || value === '' ? undefined : value;
-}
-/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
-function renderNetrc(entries, existing = '') {
-    const hosts = new Set(entries.map(e => e.host));
-    const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
-    const added = entries.map(e => `machine ${e.host} password ${e.password}`);
-    return `${[...kept, ...added].join('\n')}\n`;
-}
-function renderSecretsConf(accessTokens, netrcFile) {
-    const lines = [];
-    if (accessTokens.length > 0)
-        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
-    if (netrcFile !== undefined)
-        lines.push(`netrc-file = ${netrcFile}`);
-    return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/action/privileged.ts
-
-
-
-const isRoot = () => process.getuid?.() === 0;
-/** An existing file must be writable itself; a new one needs a writable directory. */
-async function writable(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
-        return true;
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            return false;
-        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
-    }
-}
-/**
- * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
- * content on stdin so nothing secret ever appears on a command line.
- */
-async function writeSystemFile(path, content, mode = 0o644) {
-    if (isRoot() || (await writable(path))) {
-        if (!path.startsWith('/proc/'))
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
-        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
-        return;
-    }
-    const special = path.startsWith('/proc/');
-    if (!special)
-        await run('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
-    await run('sudo', ['tee', path], { input: content });
-    if (!special)
-        await run('sudo', ['chmod', mode.toString(8), path]);
-}
-/** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot() ? await run(command, args, { input }) : await run('sudo', [command, ...args], { input });
-    return stdout;
-}
-
-;// CONCATENATED MODULE: ./src/action/nix-conf-file.ts
-
-
-
-
-
-const nix_conf_file_NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
-/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
-function nixConfPath(env = process.env) {
-    return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
-}
-/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
-async function writeManagedBlock(path, block) {
-    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
-    const next = replaceManagedBlock(existing, block);
-    if (next !== existing)
-        await writeSystemFile(path, next);
-}
-/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
-async function restartDaemonIfRunning() {
-    const active = await run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
-    if (!active)
-        return false;
-    await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
-    return true;
-}
-/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
-async function showNixConfig(env) {
-    for (const args of [['config', 'show'], ['show-config']]) {
-        try {
-            return (await run('nix', [...nix_conf_file_NIX_FLAKES, ...args], { env })).stdout;
-        }
-        catch {
-            // try the older spelling
-        }
-    }
-    return '';
-}
-
-;// CONCATENATED MODULE: ./src/action/configure-nix.ts
-
-
-
-
-
-
-
-
-/**
- * Writes the job's settings into nix.conf (between markers the post step removes): caches and
- * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
- */
-async function configureNix({ inputs, cache, work, emulate, env, hostCaches }) {
-    const confPath = nixConfPath(env);
-    const chained = existingPostBuildHook(await showNixConfig(env));
-    // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
-    const ownHookInPlace = chained === work.hook &&
-        (await (0,promises_namespaceObject.access)(work.hook).then(() => true, () => false));
-    if (!ownHookInPlace)
-        await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 });
-    const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
-    if (cache.netrc.length > 0)
-        await (0,promises_namespaceObject.writeFile)(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 });
-    const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0;
-    if (secretsNeeded)
-        await (0,promises_namespaceObject.writeFile)(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 });
-    const user = (0,external_node_os_namespaceObject.userInfo)().username;
-    const block = renderManagedBlock({
-        substituters: [...cache.substituters, ...hostCaches.substituters],
-        trustedPublicKeys: [...cache.trustedPublicKeys, ...hostCaches.trustedPublicKeys],
-        extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
-        postBuildHook: work.hook,
-        maxJobs: inputs.maxJobs,
-        cores: inputs.cores,
-        builders: inputs.builders,
-        trustedUsers: user === 'root' ? [] : [user],
-        secretsFile: secretsNeeded ? work.secrets : undefined,
-        extraConfig: inputs.extraNixConfig
-    });
-    await writeManagedBlock(confPath, block);
-    saveState(State.NixConf, confPath);
-    info(`Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`);
-    if (await restartDaemonIfRunning())
-        info('Restarted nix-daemon to load them');
-}
-
-;// CONCATENATED MODULE: ./src/diff/base-revision.ts
-
-
-
-/** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
-async function localGitFlake(flake, env = process.env) {
-    const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake;
-    if (/^[a-z+]+:/.test(local))
-        return undefined;
-    const path = (0,external_node_path_namespaceObject.isAbsolute)(local) ? local : (0,external_node_path_namespaceObject.resolve)(local);
-    const found = await run('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] });
-    if (found.code !== 0)
-        return undefined;
-    const [top, prefix, shallow] = found.stdout.split('\n');
-    return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' };
-}
-async function hasCommit(git, revision, env) {
-    const found = await run('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] });
-    return found.code === 0 ? found.stdout.trim() : undefined;
-}
-/** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
-async function resolveCommit(git, revision, env = process.env) {
-    const here = await hasCommit(git, revision, env);
-    if (here !== undefined)
-        return here;
-    try {
-        await run('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
-    }
-    catch (error) {
-        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
-    }
-    const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
-    if (fetched === undefined)
-        throw new Error(`${revision} is not a commit of ${git.top}`);
-    return fetched;
-}
-/** The merge base from the local history; undefined when the history is too shallow to tell. */
-async function localMergeBase(git, base, head, env = process.env) {
-    const found = await run('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] });
-    return found.code === 0 ? found.stdout.trim() : undefined;
-}
-/** The flake at one commit, evaluated as Nix evaluates a clean checkout of it. */
-function flakeAtCommit(git, commit) {
-    const query = [`rev=${commit}`];
-    // Nix 2.20 and later refuse a shallow repository unless told.
-    if (git.shallow)
-        query.push('shallow=1');
-    if (git.dir !== '')
-        query.push(`dir=${encodeURIComponent(git.dir)}`);
-    return `git+file://${git.top}?${query.join('&')}`;
-}
-/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
-async function toplevelsAt(flakeRef, hosts, env = process.env) {
-    if (hosts.length === 0)
-        return {};
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`;
-    const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env });
-    const raw = JSON.parse(stdout);
-    return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
-}
-
-;// CONCATENATED MODULE: ./src/diff/queue.ts
-/**
- * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled.
- */
-async function runQueue(initial, limit, work) {
-    // A read index instead of shift(): a closure walk queues thousands of paths.
-    const pending = [...initial];
-    let next = 0;
-    const add = (item) => {
-        pending.push(item);
-    };
-    let failure;
-    await new Promise(resolve => {
-        let active = 0;
-        const pump = () => {
-            while (failure === undefined && active < limit && next < pending.length) {
-                const item = pending[next++];
-                active++;
-                work(item, add)
-                    .catch((error) => {
-                    failure ??= { error };
-                })
-                    .finally(() => {
-                    active--;
-                    pump();
-                });
-            }
-            if (active === 0 && (next === pending.length || failure !== undefined))
-                resolve();
-        };
-        pump();
-    });
-    if (failure !== undefined)
-        throw failure.error;
-}
-
-;// CONCATENATED MODULE: ./src/diff/closures.ts
-
-
-/** Narinfo lookups in flight at once. */
-const NARINFO_LOOKUPS = 32;
-/** One lookup per store hash for the whole run: hosts share most of their closures. */
-class SharedNarInfos {
-    cache;
-    seen = new Map();
-    lookups = 0;
-    constructor(cache) {
-        this.cache = cache;
-    }
-    narinfo(hash, signal) {
-        let found = this.seen.get(hash);
-        if (found === undefined) {
-            this.lookups++;
-            found = this.cache.narinfo(hash, signal);
-            // A failed lookup is not remembered, so a later host asks again.
-            found.catch(() => this.seen.delete(hash));
-            this.seen.set(hash, found);
-        }
-        return found;
-    }
-}
-/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
-async function localClosure(store, root) {
-    if (!(await store.isValid(root)))
-        return undefined;
-    const paths = await store.closure([root]);
-    const infos = await store.pathInfos(paths);
-    const facts = new Map();
-    for (const path of paths) {
-        const info = infos.get(path);
-        if (info === undefined)
-            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
-        facts.set(path, { narSize: info.narSize, references: info.references });
-    }
-    return facts;
-}
-/**
- * The closure of `root` through narinfo References. Paths in `known` (the other side's closure)
- * are taken from there and not looked up: a store path's references never change, so a walk
- * only asks the cache about the paths the two sides do not share.
- */
-async function cacheClosure(cache, root, known, concurrency = NARINFO_LOOKUPS) {
-    const facts = new Map();
-    const missing = [];
-    const seen = new Set([root]);
-    const enqueue = (add, references) => {
-        for (const reference of references) {
-            if (seen.has(reference))
-                continue;
-            seen.add(reference);
-            add(reference);
-        }
-    };
-    await runQueue([root], concurrency, async (path, add) => {
-        const shared = known.get(path);
-        if (shared !== undefined) {
-            facts.set(path, shared);
-            enqueue(add, shared.references);
-            return;
-        }
-        const info = await cache.narinfo(hashPart(path));
-        if (info === undefined) {
-            missing.push(path);
-            return;
-        }
-        const references = info.references.map(fullPath);
-        facts.set(path, { narSize: info.narSize, references, fileSize: info.fileSize });
-        enqueue(add, references);
-    });
-    missing.sort((a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0));
-    return { facts, missing };
-}
-/** The cache's FileSize of each path (undefined: not in the cache, or no FileSize given). */
-async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS) {
-    const sizes = new Map();
-    const ask = [];
-    for (const path of paths) {
-        const size = known.get(path)?.fileSize;
-        if (size !== undefined)
-            sizes.set(path, size);
-        else
-            ask.push(path);
-    }
-    await runQueue(ask, concurrency, async (path) => {
-        sizes.set(path, (await cache.narinfo(hashPart(path)))?.fileSize);
-    });
-    return sizes;
-}
-
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
-
-
-class Context {
-    /**
-     * Hydrate the context from the environment
-     */
-    constructor() {
-        var _a, _b, _c;
-        this.payload = {};
-        if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
-            }
-            else {
-                const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
-            }
-        }
-        this.eventName = process.env.GITHUB_EVENT_NAME;
-        this.sha = process.env.GITHUB_SHA;
-        this.ref = process.env.GITHUB_REF;
-        this.workflow = process.env.GITHUB_WORKFLOW;
-        this.action = process.env.GITHUB_ACTION;
-        this.actor = process.env.GITHUB_ACTOR;
-        this.job = process.env.GITHUB_JOB;
-        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
-        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
-        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
-        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
-        this.graphqlUrl =
-            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
-    }
-    get issue() {
-        const payload = this.payload;
-        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
-    }
-    get repo() {
-        if (process.env.GITHUB_REPOSITORY) {
-            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
-            return { owner, repo };
-        }
-        if (this.payload.repository) {
-            return {
-                owner: this.payload.repository.owner.login,
-                repo: this.payload.repository.name
-            };
-        }
-        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
-    }
-}
-//# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(9659);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-function getAuthString(token, options) {
-    if (!token && !options.auth) {
-        throw new Error('Parameter token or opts.auth is required');
-    }
-    else if (token && options.auth) {
-        throw new Error('Parameters token and opts.auth may not both be specified');
-    }
-    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
-}
-function getProxyAgent(destinationUrl) {
-    const hc = new lib.HttpClient();
-    return hc.getAgent(destinationUrl);
-}
-function getProxyAgentDispatcher(destinationUrl) {
-    const hc = new lib.HttpClient();
-    return hc.getAgentDispatcher(destinationUrl);
-}
-function getProxyFetch(destinationUrl) {
-    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
-        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
-    });
-    return proxyFetch;
-}
-function getApiBaseUrl() {
-    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
-}
-function getUserAgentWithOrchestrationId(baseUserAgent) {
-    var _a;
-    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
-    if (orchId) {
-        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-        const tag = `actions_orchestration_id/${sanitizedId}`;
-        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
-            return baseUserAgent;
-        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
-        return `${ua}${tag}`;
-    }
-    return baseUserAgent;
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
-function getUserAgent() {
-  if (typeof navigator === "object" && "userAgent" in navigator) {
-    return navigator.userAgent;
-  }
-
-  if (typeof process === "object" && process.version !== undefined) {
-    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
-      process.arch
-    })`;
-  }
-
-  return "<environment undetectable>";
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
-// @ts-check
-
-function register(state, name, method, options) {
-  if (typeof method !== "function") {
-    throw new Error("method for before hook must be a function");
-  }
-
-  if (!options) {
-    options = {};
-  }
-
-  if (Array.isArray(name)) {
-    return name.reverse().reduce((callback, name) => {
-      return register.bind(null, state, name, callback, options);
-    }, method)();
-  }
-
-  return Promise.resolve().then(() => {
-    if (!state.registry[name]) {
-      return method(options);
-    }
-
-    return state.registry[name].reduce((method, registered) => {
-      return registered.hook.bind(null, method, options);
-    }, method)();
-  });
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
-// @ts-check
-
-function addHook(state, kind, name, hook) {
-  const orig = hook;
-  if (!state.registry[name]) {
-    state.registry[name] = [];
-  }
-
-  if (kind === "before") {
-    hook = (method, options) => {
-      return Promise.resolve()
-        .then(orig.bind(null, options))
-        .then(method.bind(null, options));
-    };
-  }
-
-  if (kind === "after") {
-    hook = (method, options) => {
-      let result;
-      return Promise.resolve()
-        .then(method.bind(null, options))
-        .then((result_) => {
-          result = result_;
-          return orig(result, options);
-        })
-        .then(() => {
-          return result;
-        });
-    };
-  }
-
-  if (kind === "error") {
-    hook = (method, options) => {
-      return Promise.resolve()
-        .then(method.bind(null, options))
-        .catch((error) => {
-          return orig(error, options);
-        });
-    };
-  }
-
-  state.registry[name].push({
-    hook: hook,
-    orig: orig,
-  });
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
-// @ts-check
-
-function removeHook(state, name, method) {
-  if (!state.registry[name]) {
-    return;
-  }
-
-  const index = state.registry[name]
-    .map((registered) => {
-      return registered.orig;
-    })
-    .indexOf(method);
-
-  if (index === -1) {
-    return;
-  }
-
-  state.registry[name].splice(index, 1);
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
-// @ts-check
-
-
-
-
-
-// bind with array of arguments: https://stackoverflow.com/a/21792913
-const bind = Function.bind;
-const bindable = bind.bind(bind);
-
-function bindApi(hook, state, name) {
-  const removeHookRef = bindable(removeHook, null).apply(
-    null,
-    name ? [state, name] : [state]
-  );
-  hook.api = { remove: removeHookRef };
-  hook.remove = removeHookRef;
-  ["before", "error", "after", "wrap"].forEach((kind) => {
-    const args = name ? [state, kind, name] : [state, kind];
-    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
-  });
-}
-
-function Singular() {
-  const singularHookName = Symbol("Singular");
-  const singularHookState = {
-    registry: {},
-  };
-  const singularHook = register.bind(null, singularHookState, singularHookName);
-  bindApi(singularHook, singularHookState, singularHookName);
-  return singularHook;
-}
-
-function Collection() {
-  const state = {
-    registry: {},
-  };
-
-  const hook = register.bind(null, state);
-  bindApi(hook, state);
-
-  return hook;
-}
-
-/* harmony default export */ const before_after_hook = ({ Singular, Collection });
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
-// pkg/dist-src/defaults.js
-
-
-// pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
-
-// pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
-var DEFAULTS = {
-  method: "GET",
-  baseUrl: "https://api.github.com",
-  headers: {
-    accept: "application/vnd.github.v3+json",
-    "user-agent": userAgent
-  },
-  mediaType: {
-    format: ""
-  }
-};
-
-// pkg/dist-src/util/lowercase-keys.js
-function dist_bundle_lowercaseKeys(object) {
-  if (!object) {
-    return {};
-  }
-  return Object.keys(object).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object[key];
-    return newObj;
-  }, {});
-}
-
-// pkg/dist-src/util/is-plain-object.js
-function isPlainObject(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
-}
-
-// pkg/dist-src/util/merge-deep.js
-function mergeDeep(defaults, options) {
-  const result = Object.assign({}, defaults);
-  Object.keys(options).forEach((key) => {
-    if (isPlainObject(options[key])) {
-      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
-      else result[key] = mergeDeep(defaults[key], options[key]);
-    } else {
-      Object.assign(result, { [key]: options[key] });
-    }
-  });
-  return result;
-}
-
-// pkg/dist-src/util/remove-undefined-properties.js
-function removeUndefinedProperties(obj) {
-  for (const key in obj) {
-    if (obj[key] === void 0) {
-      delete obj[key];
-    }
-  }
-  return obj;
-}
-
-// pkg/dist-src/merge.js
-function merge(defaults, route, options) {
-  if (typeof route === "string") {
-    let [method, url] = route.split(" ");
-    options = Object.assign(url ? { method, url } : { url: method }, options);
-  } else {
-    options = Object.assign({}, route);
-  }
-  options.headers = dist_bundle_lowercaseKeys(options.headers);
-  removeUndefinedProperties(options);
-  removeUndefinedProperties(options.headers);
-  const mergedOptions = mergeDeep(defaults || {}, options);
-  if (options.url === "/graphql") {
-    if (defaults && defaults.mediaType.previews?.length) {
-      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
-        (preview) => !mergedOptions.mediaType.previews.includes(preview)
-      ).concat(mergedOptions.mediaType.previews);
-    }
-    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
-  }
-  return mergedOptions;
-}
-
-// pkg/dist-src/util/add-query-parameters.js
-function addQueryParameters(url, parameters) {
-  const separator = /\?/.test(url) ? "&" : "?";
-  const names = Object.keys(parameters);
-  if (names.length === 0) {
-    return url;
-  }
-  return url + separator + names.map((name) => {
-    if (name === "q") {
-      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
-    }
-    return `${name}=${encodeURIComponent(parameters[name])}`;
-  }).join("&");
-}
-
-// pkg/dist-src/util/extract-url-variable-names.js
-var urlVariableRegex = /\{[^{}}]+\}/g;
-function removeNonChars(variableName) {
-  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
-}
-function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
-    return [];
-  }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
-}
-
-// pkg/dist-src/util/omit.js
-function omit(object, keysToOmit) {
-  const result = { __proto__: null };
-  for (const key of Object.keys(object)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object[key];
-    }
-  }
-  return result;
-}
-
-// pkg/dist-src/util/url-template.js
-function encodeReserved(str) {
-  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
-    if (!/%[0-9A-Fa-f]/.test(part)) {
-      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
-    }
-    return part;
-  }).join("");
-}
-function encodeUnreserved(str) {
-  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
-    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
-  });
-}
-function encodeValue(operator, value, key) {
-  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value;
-  } else {
-    return value;
-  }
-}
-function isDefined(value) {
-  return value !== void 0 && value !== null;
-}
-function isKeyOperator(operator) {
-  return operator === ";" || operator === "&" || operator === "?";
-}
-function getValues(context, operator, key, modifier) {
-  var value = context[key], result = [];
-  if (isDefined(value) && value !== "") {
-    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      value = value.toString();
-      if (modifier && modifier !== "*") {
-        value = value.substring(0, parseInt(modifier, 10));
-      }
-      result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
-      );
-    } else {
-      if (modifier === "*") {
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
-            );
-          });
-        } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              result.push(encodeValue(operator, value[k], k));
-            }
-          });
-        }
-      } else {
-        const tmp = [];
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            tmp.push(encodeValue(operator, value2));
-          });
-        } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value[k].toString()));
-            }
-          });
-        }
-        if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
-        } else if (tmp.length !== 0) {
-          result.push(tmp.join(","));
-        }
-      }
-    }
-  } else {
-    if (operator === ";") {
-      if (isDefined(value)) {
-        result.push(encodeUnreserved(key));
-      }
-    } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
-    } else if (value === "") {
-      result.push("");
-    }
-  }
-  return result;
-}
-function parseUrl(template) {
-  return {
-    expand: dist_bundle_expand.bind(null, template)
-  };
-}
-function dist_bundle_expand(template, context) {
-  var operators = ["+", "#", ".", "/", ";", "?", "&"];
-  template = template.replace(
-    /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
-      if (expression) {
-        let operator = "";
-        const values = [];
-        if (operators.indexOf(expression.charAt(0)) !== -1) {
-          operator = expression.charAt(0);
-          expression = expression.substr(1);
-        }
-        expression.split(/,/g).forEach(function(variable) {
-          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
-          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
-        });
-        if (operator && operator !== "+") {
-          var separator = ",";
-          if (operator === "?") {
-            separator = "&";
-          } else if (operator !== "#") {
-            separator = operator;
-          }
-          return (values.length !== 0 ? operator : "") + values.join(separator);
-        } else {
-          return values.join(",");
-        }
-      } else {
-        return encodeReserved(literal);
-      }
-    }
-  );
-  if (template === "/") {
-    return template;
-  } else {
-    return template.replace(/\/$/, "");
-  }
-}
-
-// pkg/dist-src/parse.js
-function dist_bundle_parse(options) {
-  let method = options.method.toUpperCase();
-  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
-  let headers = Object.assign({}, options.headers);
-  let body;
-  let parameters = omit(options, [
-    "method",
-    "baseUrl",
-    "url",
-    "headers",
-    "request",
-    "mediaType"
-  ]);
-  const urlVariableNames = extractUrlVariableNames(url);
-  url = parseUrl(url).expand(parameters);
-  if (!/^http/.test(url)) {
-    url = options.baseUrl + url;
-  }
-  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
-  const remainingParameters = omit(parameters, omittedParameters);
-  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
-  if (!isBinaryRequest) {
-    if (options.mediaType.format) {
-      headers.accept = headers.accept.split(/,/).map(
-        (format) => format.replace(
-          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
-          `application/vnd$1$2.${options.mediaType.format}`
-        )
-      ).join(",");
-    }
-    if (url.endsWith("/graphql")) {
-      if (options.mediaType.previews?.length) {
-        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
-        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
-          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
-          return `application/vnd.github.${preview}-preview${format}`;
-        }).join(",");
-      }
-    }
-  }
-  if (["GET", "HEAD"].includes(method)) {
-    url = addQueryParameters(url, remainingParameters);
-  } else {
-    if ("data" in remainingParameters) {
-      body = remainingParameters.data;
-    } else {
-      if (Object.keys(remainingParameters).length) {
-        body = remainingParameters;
-      }
-    }
-  }
-  if (!headers["content-type"] && typeof body !== "undefined") {
-    headers["content-type"] = "application/json; charset=utf-8";
-  }
-  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
-    body = "";
-  }
-  return Object.assign(
-    { method, url, headers },
-    typeof body !== "undefined" ? { body } : null,
-    options.request ? { request: options.request } : null
-  );
-}
-
-// pkg/dist-src/endpoint-with-defaults.js
-function endpointWithDefaults(defaults, route, options) {
-  return dist_bundle_parse(merge(defaults, route, options));
-}
-
-// pkg/dist-src/with-defaults.js
-function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = merge(oldDefaults, newDefaults);
-  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
-  return Object.assign(endpoint2, {
-    DEFAULTS: DEFAULTS2,
-    defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: merge.bind(null, DEFAULTS2),
-    parse: dist_bundle_parse
-  });
-}
-
-// pkg/dist-src/index.js
-var endpoint = withDefaults(null, DEFAULTS);
-
-
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
-const intRegex = /^-?\d+$/;
-const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
-const originalStringify = JSON.stringify;
-const originalParse = JSON.parse;
-const customFormat = /^-?\d+n$/;
-
-const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
-const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
-
-/**
- * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
- * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
- */
-
-/**
- * Checks if a value is unstringifiable according to native JSON.stringify rules.
- *
- * @param {any} val The value to check.
- * @returns {boolean} True if the value is undefined, a function, or a symbol.
- */
-const isUnstringifiable = (val) =>
-  val === undefined || typeof val === "function" || typeof val === "symbol";
-
-/**
- * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
- *
- * @param {any} val The value to check.
- * @returns {boolean} True if the value is a RawJSON instance.
- */
-const isRawJSON = (val) =>
-  val !== null &&
-  typeof val === "object" &&
-  val.constructor &&
-  val.constructor.name === "RawJSON";
-
-/**
- * Iteratively converts a JS value to a JSON string.
- * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
- * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
- *
- * @param {any} rootValue The value to stringify.
- * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
- * @param {string | number} [spaceParam] Indentation for pretty-printing.
- * @returns {string | undefined} The generated JSON string.
- */
-const stringifyIteratively = (rootValue, replacer, spaceParam) => {
-  let space = "";
-
-  if (typeof spaceParam === "number") {
-    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
-  } else if (typeof spaceParam === "string") {
-    space = spaceParam.slice(0, 10);
-  }
-
-  const isFunctionReplacer = typeof replacer === "function";
-  const propertyList = Array.isArray(replacer)
-    ? new Set(replacer.map(String))
-    : null;
-
-  /**
-   * Prepares a value for stringification by resolving toJSON, handling BigInts,
-   * applying custom replacers, and unwrapping primitive objects.
-   *
-   * @param {object|Array} parent The parent object or array holding the value.
-   * @param {string} key The key associated with the value.
-   * @param {any} val The raw value to process.
-   * @returns {any} The processed value ready for stringification.
-   */
-  const prepareVal = (parent, key, val) => {
-    const isObject = val !== null && typeof val === "object";
-    const hasToJSON = isObject && typeof val.toJSON === "function";
-
-    if (hasToJSON) {
-      val = val.toJSON(key);
-    }
-
-    const isNoise = typeof val === "string" && noiseValue.test(val);
-
-    if (isNoise) return val + "n";
-
-    const isBigInt = typeof val === "bigint";
-
-    if (isBigInt) {
-      const supportsRawJSON = "rawJSON" in JSON;
-
-      if (supportsRawJSON) return JSON.rawJSON(val.toString());
-
-      return val.toString() + "n";
-    }
-
-    if (isFunctionReplacer) {
-      val = replacer.call(parent, key, val);
-    }
-
-    const isPostReplacerObject = val !== null && typeof val === "object";
-
-    if (isPostReplacerObject) {
-      const isPrimitiveWrapper =
-        val instanceof Number ||
-        val instanceof String ||
-        val instanceof Boolean;
-
-      if (isPrimitiveWrapper) {
-        val = val.valueOf();
-      }
-    }
-
-    return val;
-  };
-
-  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
-
-  if (isUnstringifiable(rootProcessed)) {
-    return undefined;
-  }
-
-  const isRootPrimitive =
-    rootProcessed === null || typeof rootProcessed !== "object";
-  const isRootNativeRawJSON = isRawJSON(rootProcessed);
-
-  if (isRootPrimitive || isRootNativeRawJSON) {
-    return originalStringify(rootProcessed);
-  }
-
-  const chunks = [];
-  let level = 0;
-
-  const stack = [
-    {
-      parent: { "": rootProcessed },
-      key: "",
-      val: rootProcessed,
-      isArray: Array.isArray(rootProcessed),
-      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
-      index: 0,
-      first: true,
-    },
-  ];
-
-  const visited = new WeakSet([rootProcessed]);
-
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-
-    if (node.index === 0) {
-      chunks.push(node.isArray ? "[" : "{");
-      level++;
-    }
-
-    let isDone = false;
-
-    if (node.isArray) {
-      if (node.index < node.val.length) {
-        if (!node.first) chunks.push(",");
-
-        if (space) chunks.push("\n" + space.repeat(level));
-
-        const childRaw = node.val[node.index];
-        const childVal = prepareVal(node.val, String(node.index), childRaw);
-
-        if (isUnstringifiable(childVal)) {
-          chunks.push("null");
-          node.first = false;
-          node.index++;
-        } else {
-          const isComplexObject =
-            childVal !== null && typeof childVal === "object";
-          const isNativeRaw = isRawJSON(childVal);
-
-          if (isComplexObject && !isNativeRaw) {
-            if (visited.has(childVal)) {
-              throw new TypeError("Converting circular structure to JSON");
-            }
-
-            visited.add(childVal);
-
-            stack.push({
-              parent: node.val,
-              key: String(node.index),
-              val: childVal,
-              isArray: Array.isArray(childVal),
-              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-              index: 0,
-              first: true,
-            });
-
-            node.first = false;
-            node.index++;
-          } else {
-            chunks.push(originalStringify(childVal));
-            node.first = false;
-            node.index++;
-          }
-        }
-      } else {
-        isDone = true;
-      }
-    } else {
-      while (node.index < node.keys.length) {
-        const k = node.keys[node.index++];
-
-        const isFilteredOutByArray = propertyList && !propertyList.has(k);
-
-        if (isFilteredOutByArray) continue;
-
-        const childRaw = node.val[k];
-        const childVal = prepareVal(node.val, k, childRaw);
-
-        if (isUnstringifiable(childVal)) continue;
-
-        if (!node.first) chunks.push(",");
-
-        if (space) {
-          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
-        } else {
-          chunks.push(originalStringify(k) + ":");
-        }
-
-        const isComplexObject =
-          childVal !== null && typeof childVal === "object";
-        const isNativeRaw = isRawJSON(childVal);
-
-        if (isComplexObject && !isNativeRaw) {
-          if (visited.has(childVal)) {
-            throw new TypeError("Converting circular structure to JSON");
-          }
-
-          visited.add(childVal);
-
-          stack.push({
-            parent: node.val,
-            key: k,
-            val: childVal,
-            isArray: Array.isArray(childVal),
-            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-            index: 0,
-            first: true,
-          });
-
-          node.first = false;
-
-          break; // Stop current loop level to process the newly pushed stack node
-        } else {
-          chunks.push(originalStringify(childVal));
-          node.first = false;
-        }
-      }
-
-      const isNodeFullyProcessed =
-        node.index >= node.keys.length && stack[stack.length - 1] === node;
-
-      if (isNodeFullyProcessed) {
-        isDone = true;
-      }
-    }
-
-    if (isDone) {
-      level--;
-
-      if (!node.first && space) chunks.push("\n" + space.repeat(level));
-
-      chunks.push(node.isArray ? "]" : "}");
-      visited.delete(node.val);
-      stack.pop();
-    }
-  }
-
-  return chunks.join("");
-};
-
-/**
- * Converts a JavaScript value to a JSON string.
- *
- * Supports serialization of BigInt values using two strategies:
- * 1. Custom format "123n" → "123" (universal fallback)
- * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
- *
- * All other values are serialized exactly like native JSON.stringify().
- *
- * @param {*} value The value to convert to a JSON string.
- * @param {Replacer | Array<string | number> | null} [replacer]
- * A function that alters the behavior of the stringification process,
- * or an array of strings/numbers to indicate properties to exclude.
- * @param {string | number} [space]
- * A string or number to specify indentation or pretty-printing.
- * @returns {string} The JSON string representation.
- */
-const JSONStringify = (value, replacer, space) => {
-  try {
-    const supportsRawJSON = "rawJSON" in JSON;
-
-    if (supportsRawJSON) {
-      return originalStringify(
-        value,
-        (key, val) => {
-          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
-
-          const hasFunctionReplacer = typeof replacer === "function";
-
-          if (hasFunctionReplacer) return replacer(key, val);
-
-          const isKeyInArrayReplacer =
-            Array.isArray(replacer) && replacer.includes(key);
-
-          if (isKeyInArrayReplacer) return val;
-
-          return val;
-        },
-        space,
-      );
-    }
-
-    if (!value) return originalStringify(value, replacer, space);
-
-    const convertedToCustomJSON = originalStringify(
-      value,
-      (key, val) => {
-        const isNoise = typeof val === "string" && noiseValue.test(val);
-
-        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
-
-        if (typeof val === "bigint") return val.toString() + "n";
-
-        const hasFunctionReplacer = typeof replacer === "function";
-
-        if (hasFunctionReplacer) return replacer(key, val);
-
-        const isKeyInArrayReplacer =
-          Array.isArray(replacer) && replacer.includes(key);
-
-        if (isKeyInArrayReplacer) return val;
-
-        return val;
-      },
-      space,
-    );
-
-    const processedJSON = convertedToCustomJSON.replace(
-      bigIntsStringify,
-      "$1$2$3",
-    ); // Delete one "n" off the end of every BigInt value
-
-    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
-
-    return denoisedJSON;
-  } catch (error) {
-    if (error instanceof RangeError) {
-      const convertedJSON = stringifyIteratively(value, replacer, space);
-
-      if (convertedJSON === undefined) return undefined;
-
-      const supportsRawJSON = "rawJSON" in JSON;
-
-      if (supportsRawJSON) return convertedJSON;
-
-      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
-
-      return processedJSON.replace(noiseStringify, "$1$2$3");
-    }
-
-    throw error;
-  }
-};
-
-const featureCache = new Map();
-
-/**
- * Detects if the current JSON.parse implementation supports the context.source feature.
- *
- * Uses toString() fingerprinting to cache results and automatically detect runtime
- * replacements of JSON.parse (polyfills, mocks, etc.).
- *
- * @returns {boolean} true if context.source is supported, false otherwise.
- */
-const isContextSourceSupported = () => {
-  const parseFingerprint = JSON.parse.toString();
-
-  if (featureCache.has(parseFingerprint)) {
-    return featureCache.get(parseFingerprint);
-  }
-
-  try {
-    const result = JSON.parse(
-      "1",
-      (_, __, context) => !!context?.source && context.source === "1",
-    );
-    featureCache.set(parseFingerprint, result);
-
-    return result;
-  } catch {
-    featureCache.set(parseFingerprint, false);
-
-    return false;
-  }
-};
-
-/**
- * Reviver function that converts custom-format BigInt strings back to BigInt values.
- * Also handles "noise" strings that accidentally match the BigInt format.
- *
- * @param {string | number | undefined} key The object key.
- * @param {*} value The value being parsed.
- * @param {object} [context] Parse context (if supported by JSON.parse).
- * @param {Reviver} [userReviver] User's custom reviver function.
- * @returns {any} The transformed value.
- */
-const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
-  const isCustomFormatBigInt =
-    typeof value === "string" && customFormat.test(value);
-
-  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
-
-  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
-  if (isNoiseValue) return value.slice(0, -1);
-
-  const hasUserReviver = typeof userReviver === "function";
-
-  if (!hasUserReviver) return value;
-
-  return userReviver(key, value, context);
-};
-
-/**
- * Fast JSON.parse implementation (~2x faster than classic fallback).
- * Uses JSON.parse's context.source feature to detect integers and convert
- * large numbers directly to BigInt without string manipulation.
- *
- * Does not support legacy custom format from v1 of this library.
- *
- * @param {string} text JSON string to parse.
- * @param {Reviver} [reviver] Transform function to apply to each value.
- * @returns {any} Parsed JavaScript value.
- */
-const JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
-    const isNumber = typeof value === "number";
-    const isOutOfBounds =
-      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
-    const isBigNumber = isNumber && isOutOfBounds;
-    const isInt = context && intRegex.test(context.source);
-    const isBigInt = isBigNumber && isInt;
-
-    if (isBigInt) return BigInt(context.source);
-
-    const hasCustomReviver = typeof reviver === "function";
-
-    if (!hasCustomReviver) return value;
-
-    return reviver(key, value, context);
-  });
-};
-
-const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
-const MAX_DIGITS = MAX_INT.length;
-const stringsOrLargeNumbers =
-  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
-const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
-
-/**
- * Iteratively traverses the parsed object bottom-up (post-order),
- * emulating the native JSON.parse reviver behavior.
- * This avoids Call Stack overflows (RangeError) on deeply nested structures.
- *
- * @param {any} parsed The natively parsed JSON object.
- * @param {Reviver} [userReviver] User's custom reviver function.
- * @returns {any} The fully processed object.
- */
-const applyReviverIteratively = (parsed, userReviver) => {
-  const rootHolder = { "": parsed };
-  const stack = [{ parent: rootHolder, key: "", visited: false }];
-
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-
-    if (!node.visited) {
-      node.visited = true;
-
-      const value = node.parent[node.key];
-      const isComplexObject = value !== null && typeof value === "object";
-
-      if (isComplexObject) {
-        const keys = Object.keys(value);
-
-        for (let i = keys.length - 1; i >= 0; i--) {
-          stack.push({ parent: value, key: keys[i], visited: false });
-        }
-      }
-    } else {
-      const { parent, key } = node;
-      let value = parent[key];
-
-      if (typeof value === "string") {
-        const isCustomFormatBigInt = customFormat.test(value);
-
-        if (isCustomFormatBigInt) {
-          value = BigInt(value.slice(0, -1));
-        } else {
-          const isNoise = noiseValue.test(value);
-
-          if (isNoise) value = value.slice(0, -1);
-        }
-      }
-
-      const hasUserReviver = typeof userReviver === "function";
-
-      if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
-      }
-
-      const isDeleted = value === undefined;
-
-      if (isDeleted) {
-        delete parent[key];
-      } else {
-        parent[key] = value;
-      }
-
-      stack.pop();
-    }
-  }
-
-  return rootHolder[""];
-};
-
-/**
- * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
- *
- * @param {string} text The raw JSON string.
- * @returns {string} The serialized string with marked BigInts.
- */
-const serializeBigInts = (text) => {
-  return text.replace(
-    stringsOrLargeNumbers,
-    (match, digits, fractional, exponential) => {
-      const isString = match[0] === '"';
-      const isNoise = isString && noiseValueWithQuotes.test(match);
-
-      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
-
-      const hasFractionalOrExponential = fractional || exponential;
-
-      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
-      const isLessThanMaxSafeInt =
-        digits &&
-        (digits.length < MAX_DIGITS ||
-          (digits.length === MAX_DIGITS && digits <= MAX_INT));
-
-      const isStandardValue =
-        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
-
-      if (isStandardValue) return match;
-
-      return '"' + match + 'n"';
-    },
-  );
-};
-
-/**
- * Converts a JSON string into a JavaScript value.
- *
- * Supports parsing of large integers using two strategies:
- * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
- * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
- *
- * All other JSON values are parsed exactly like native JSON.parse().
- *
- * @param {string} text A valid JSON string.
- * @param {Reviver} [reviver]
- * A function that transforms the results. This function is called for each member
- * of the object. If a member contains nested objects, the nested objects are
- * transformed before the parent object is.
- * @returns {any} The parsed JavaScript value.
- * @throws {SyntaxError} If text is not valid JSON.
- */
-const JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
-
-  try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
-
-    // Find and mark big numbers with "n"
-    const serializedData = serializeBigInts(text);
-
-    return originalParse(serializedData, (key, value, context) =>
-      convertMarkedBigIntsReviver(key, value, context, reviver),
-    );
-  } catch (error) {
-    if (error instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
-      const parsed = originalParse(serializedData);
-
-      return applyReviverIteratively(parsed, reviver);
-    }
-
-    throw error;
-  }
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-class RequestError extends Error {
-  name;
-  /**
-   * http status code
-   */
-  status;
-  /**
-   * Request options that lead to the error.
-   */
-  request;
-  /**
-   * Response object if a response was received
-   */
-  response;
-  constructor(message, statusCode, options) {
-    super(message, { cause: options.cause });
-    this.name = "HttpError";
-    this.status = Number.parseInt(statusCode);
-    if (Number.isNaN(this.status)) {
-      this.status = 0;
-    }
-    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
-    if ("response" in options) {
-      this.response = options.response;
-    }
-    const requestCopy = Object.assign({}, options.request);
-    if (options.request.headers.authorization) {
-      requestCopy.headers = Object.assign({}, options.request.headers, {
-        authorization: options.request.headers.authorization.replace(
-          /(?<! ) .*$/,
-          " [REDACTED]"
-        )
-      });
-    }
-    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
-    this.request = requestCopy;
-  }
-}
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-// pkg/dist-src/defaults.js
-
-
-// pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
-
-// pkg/dist-src/defaults.js
-var defaults_default = {
-  headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
-  }
-};
-
-// pkg/dist-src/fetch-wrapper.js
-
-
-
-// pkg/dist-src/is-plain-object.js
-function dist_bundle_isPlainObject(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
-}
-
-// pkg/dist-src/fetch-wrapper.js
-
-var noop = () => "";
-async function fetchWrapper(requestOptions) {
-  const fetch = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch) {
-    throw new Error(
-      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
-    );
-  }
-  const log = requestOptions.request?.log || console;
-  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
-  const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value]) => [
-      name,
-      String(value)
-    ])
-  );
-  let fetchResponse;
-  try {
-    fetchResponse = await fetch(requestOptions.url, {
-      method: requestOptions.method,
-      body,
-      redirect: requestOptions.request?.redirect,
-      headers: requestHeaders,
-      signal: requestOptions.request?.signal,
-      // duplex must be set if request.body is ReadableStream or Async Iterables.
-      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
-      ...requestOptions.body && { duplex: "half" }
-    });
-  } catch (error) {
-    let message = "Unknown Error";
-    if (error instanceof Error) {
-      if (error.name === "AbortError") {
-        error.status = 500;
-        throw error;
-      }
-      message = error.message;
-      if (error.name === "TypeError" && "cause" in error) {
-        if (error.cause instanceof Error) {
-          message = error.cause.message;
-        } else if (typeof error.cause === "string") {
-          message = error.cause;
-        }
-      }
-    }
-    const requestError = new RequestError(message, 500, {
-      request: requestOptions
-    });
-    requestError.cause = error;
-    throw requestError;
-  }
-  const status = fetchResponse.status;
-  const url = fetchResponse.url;
-  const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
-  }
-  const octokitResponse = {
-    url,
-    status,
-    headers: responseHeaders,
-    data: ""
-  };
-  if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
-    log.warn(
-      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
-    );
-  }
-  if (status === 204 || status === 205) {
-    return octokitResponse;
-  }
-  if (requestOptions.method === "HEAD") {
-    if (status < 400) {
-      return octokitResponse;
-    }
-    throw new RequestError(fetchResponse.statusText, status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status === 304) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status >= 400) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
-  return octokitResponse;
-}
-async function getResponseData(response) {
-  const contentType = response.headers.get("content-type");
-  if (!contentType) {
-    return response.text().catch(noop);
-  }
-  const mimetype = dist_parse(contentType);
-  if (isJSONResponse(mimetype)) {
-    let text = "";
-    try {
-      text = await response.text();
-      return JSONParse(text);
-    } catch (err) {
-      return text;
-    }
-  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
-  // (RFC 2046) and must never be decoded as text, even when the response
-  // carries a (misleading) `charset=utf-8` parameter — see #751.
-  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop);
-  } else {
-    return response.arrayBuffer().catch(
-      /* v8 ignore next -- @preserve */
-      () => new ArrayBuffer(0)
-    );
-  }
-}
-function isJSONResponse(mimetype) {
-  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
-}
-function toErrorMessage(data) {
-  if (typeof data === "string") {
-    return data;
-  }
-  if (data instanceof ArrayBuffer) {
-    return "Unknown error";
-  }
-  if (typeof data === "object" && data !== null && "message" in data) {
-    const objectData = data;
-    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
-  }
-  return `Unknown error: ${JSON.stringify(data)}`;
-}
-
-// pkg/dist-src/with-defaults.js
-function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
-  const endpoint2 = oldEndpoint.defaults(newDefaults);
-  const newApi = function(route, parameters) {
-    const endpointOptions = endpoint2.merge(route, parameters);
-    if (!endpointOptions.request || !endpointOptions.request.hook) {
-      return fetchWrapper(endpoint2.parse(endpointOptions));
-    }
-    const request2 = (route2, parameters2) => {
-      return fetchWrapper(
-        endpoint2.parse(endpoint2.merge(route2, parameters2))
-      );
-    };
-    Object.assign(request2, {
-      endpoint: endpoint2,
-      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
-    });
-    return endpointOptions.request.hook(request2, endpointOptions);
-  };
-  return Object.assign(newApi, {
-    endpoint: endpoint2,
-    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
-  });
-}
-
-// pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
-
-/* v8 ignore next -- @preserve */
-/* v8 ignore else -- @preserve */
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-
-// pkg/dist-src/version.js
-var graphql_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/with-defaults.js
-
-
-// pkg/dist-src/graphql.js
-
-
-// pkg/dist-src/error.js
-function _buildMessageForResponseErrors(data) {
-  return `Request failed due to following response errors:
-` + data.errors.map((e) => ` - ${e.message}`).join("\n");
-}
-var GraphqlResponseError = class extends Error {
-  constructor(request2, headers, response) {
-    super(_buildMessageForResponseErrors(response));
-    this.request = request2;
-    this.headers = headers;
-    this.response = response;
-    this.errors = response.errors;
-    this.data = response.data;
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, this.constructor);
-    }
-  }
-  request;
-  headers;
-  response;
-  name = "GraphqlResponseError";
-  errors;
-  data;
-};
-
-// pkg/dist-src/graphql.js
-var NON_VARIABLE_OPTIONS = [
-  "method",
-  "baseUrl",
-  "url",
-  "headers",
-  "request",
-  "query",
-  "mediaType",
-  "operationName"
-];
-var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
-var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
-function graphql(request2, query, options) {
-  if (options) {
-    if (typeof query === "string" && "query" in options) {
-      return Promise.reject(
-        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
-      );
-    }
-    for (const key in options) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
-      return Promise.reject(
-        new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
-        )
-      );
-    }
-  }
-  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
-  const requestOptions = Object.keys(
-    parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
-      return result;
-    }
-    if (!result.variables) {
-      result.variables = {};
-    }
-    result.variables[key] = parsedOptions[key];
-    return result;
-  }, {});
-  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
-  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
-    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
-  }
-  return request2(requestOptions).then((response) => {
-    if (response.data.errors) {
-      const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
-      }
-      throw new GraphqlResponseError(
-        requestOptions,
-        headers,
-        response.data
-      );
-    }
-    return response.data.data;
-  });
-}
-
-// pkg/dist-src/with-defaults.js
-function graphql_dist_bundle_withDefaults(request2, newDefaults) {
-  const newRequest = request2.defaults(newDefaults);
-  const newApi = (query, options) => {
-    return graphql(newRequest, query, options);
-  };
-  return Object.assign(newApi, {
-    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
-    endpoint: newRequest.endpoint
-  });
-}
-
-// pkg/dist-src/index.js
-var graphql2 = graphql_dist_bundle_withDefaults(request, {
-  headers: {
-    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
-  },
-  method: "POST",
-  url: "/graphql"
-});
-function withCustomRequest(customRequest) {
-  return graphql_dist_bundle_withDefaults(customRequest, {
-    method: "POST",
-    url: "/graphql"
-  });
-}
-
-/* v8 ignore if -- @preserve */
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
-// pkg/dist-src/is-jwt.js
-var b64url = "(?:[a-zA-Z0-9_-]+)";
-var dist_bundle_sep = "\\.";
-var jwtRE = new RegExp(`^${b64url}${dist_bundle_sep}${b64url}${dist_bundle_sep}${b64url}$`);
-var isJWT = jwtRE.test.bind(jwtRE);
-
-// pkg/dist-src/auth.js
-async function auth(token) {
-  const isApp = isJWT(token);
-  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
-  const isUserToServer = token.startsWith("ghu_");
-  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
-  return {
-    type: "token",
-    token,
-    tokenType
-  };
-}
-
-// pkg/dist-src/with-authorization-prefix.js
-function withAuthorizationPrefix(token) {
-  if (token.split(/\./).length === 3) {
-    return `bearer ${token}`;
-  }
-  return `token ${token}`;
-}
-
-// pkg/dist-src/hook.js
-async function hook(token, request, route, parameters) {
-  const endpoint = request.endpoint.merge(
-    route,
-    parameters
-  );
-  endpoint.headers.authorization = withAuthorizationPrefix(token);
-  return request(endpoint);
-}
-
-// pkg/dist-src/index.js
-var createTokenAuth = function createTokenAuth2(token) {
-  if (!token) {
-    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
-  }
-  if (typeof token !== "string") {
-    throw new Error(
-      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
-    );
-  }
-  token = token.replace(/^(token|bearer) +/i, "");
-  return Object.assign(auth.bind(null, token), {
-    hook: hook.bind(null, token)
-  });
-};
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
-const version_VERSION = "7.0.8";
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
-
-
-
-
-
-
-const dist_src_noop = () => {
-};
-const consoleWarn = console.warn.bind(console);
-const consoleError = console.error.bind(console);
-function createLogger(logger = {}) {
-  if (typeof logger.debug !== "function") {
-    logger.debug = dist_src_noop;
-  }
-  if (typeof logger.info !== "function") {
-    logger.info = dist_src_noop;
-  }
-  if (typeof logger.warn !== "function") {
-    logger.warn = consoleWarn;
-  }
-  if (typeof logger.error !== "function") {
-    logger.error = consoleError;
-  }
-  return logger;
-}
-const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
-class Octokit {
-  static VERSION = version_VERSION;
-  static defaults(defaults) {
-    const OctokitWithDefaults = class extends this {
-      constructor(...args) {
-        const options = args[0] || {};
-        if (typeof defaults === "function") {
-          super(defaults(options));
-          return;
-        }
-        super(
-          Object.assign(
-            {},
-            defaults,
-            options,
-            options.userAgent && defaults.userAgent ? {
-              userAgent: `${options.userAgent} ${defaults.userAgent}`
-            } : null
-          )
-        );
-      }
-    };
-    return OctokitWithDefaults;
-  }
-  static plugins = [];
-  /**
-   * Attach a plugin (or many) to your Octokit instance.
-   *
-   * @example
-   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
-   */
-  static plugin(...newPlugins) {
-    const currentPlugins = this.plugins;
-    const NewOctokit = class extends this {
-      static plugins = currentPlugins.concat(
-        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
-      );
-    };
-    return NewOctokit;
-  }
-  constructor(options = {}) {
-    const hook = new before_after_hook.Collection();
-    const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
-      headers: {},
-      request: Object.assign({}, options.request, {
-        // @ts-ignore internal usage only, no need to type
-        hook: hook.bind(null, "request")
-      }),
-      mediaType: {
-        previews: [],
-        format: ""
-      }
-    };
-    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
-    if (options.baseUrl) {
-      requestDefaults.baseUrl = options.baseUrl;
-    }
-    if (options.previews) {
-      requestDefaults.mediaType.previews = options.previews;
-    }
-    if (options.timeZone) {
-      requestDefaults.headers["time-zone"] = options.timeZone;
-    }
-    this.request = request.defaults(requestDefaults);
-    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger(options.log);
-    this.hook = hook;
-    if (!options.authStrategy) {
-      if (!options.auth) {
-        this.auth = async () => ({
-          type: "unauthenticated"
-        });
-      } else {
-        const auth = createTokenAuth(options.auth);
-        hook.wrap("request", auth.hook);
-        this.auth = auth;
-      }
-    } else {
-      const { authStrategy, ...otherOptions } = options;
-      const auth = authStrategy(
-        Object.assign(
-          {
-            request: this.request,
-            log: this.log,
-            // we pass the current octokit instance as well as its constructor options
-            // to allow for authentication strategies that return a new octokit instance
-            // that shares the same internal state as the current one. The original
-            // requirement for this was the "event-octokit" authentication strategy
-            // of https://github.com/probot/octokit-auth-probot.
-            octokit: this,
-            octokitOptions: otherOptions
-          },
-          options.auth
-        )
-      );
-      hook.wrap("request", auth.hook);
-      this.auth = auth;
-    }
-    const classConstructor = this.constructor;
-    for (let i = 0; i < classConstructor.plugins.length; ++i) {
-      Object.assign(this, classConstructor.plugins[i](this, options));
-    }
-  }
-  // assigned during constructor
-  request;
-  graphql;
-  log;
-  hook;
-  // TODO: type `octokit.auth` based on passed options.authStrategy
-  auth;
-}
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
-const dist_src_version_VERSION = "17.0.0";
-
-//# sourceMappingURL=version.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
-const Endpoints = {
-  actions: {
-    addCustomLabelsToSelfHostedRunnerForOrg: [
-      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    addCustomLabelsToSelfHostedRunnerForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    addRepoAccessToSelfHostedRunnerGroupInOrg: [
-      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    approveWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
-    ],
-    cancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-    ],
-    createEnvironmentVariable: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
-    createOrUpdateEnvironmentSecret: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
-    createRegistrationTokenForOrg: [
-      "POST /orgs/{org}/actions/runners/registration-token"
-    ],
-    createRegistrationTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
-    ],
-    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
-    createRemoveTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
-    ],
-    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
-    createWorkflowDispatch: [
-      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
-    ],
-    deleteActionsCacheById: [
-      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-    ],
-    deleteActionsCacheByKey: [
-      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
-    ],
-    deleteArtifact: [
-      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
-    ],
-    deleteCustomImageFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    deleteCustomImageVersionFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    deleteEnvironmentSecret: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    deleteEnvironmentVariable: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    deleteHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
-    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    deleteRepoVariable: [
-      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
-    ],
-    deleteSelfHostedRunnerFromOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}"
-    ],
-    deleteSelfHostedRunnerFromRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    deleteWorkflowRunLogs: [
-      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    disableSelectedRepositoryGithubActionsOrganization: [
-      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    disableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
-    ],
-    downloadArtifact: [
-      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
-    ],
-    downloadJobLogsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-    ],
-    downloadWorkflowRunAttemptLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
-    ],
-    downloadWorkflowRunLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    enableSelectedRepositoryGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    enableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
-    ],
-    forceCancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
-    ],
-    generateRunnerJitconfigForOrg: [
-      "POST /orgs/{org}/actions/runners/generate-jitconfig"
-    ],
-    generateRunnerJitconfigForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
-    ],
-    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
-    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
-    getActionsCacheUsageByRepoForOrg: [
-      "GET /orgs/{org}/actions/cache/usage-by-repository"
-    ],
-    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
-    getAllowedActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    getAllowedActionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
-    getCustomImageForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    getCustomImageVersionForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    getCustomOidcSubClaimForRepo: [
-      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    getEnvironmentPublicKey: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
-    ],
-    getEnvironmentSecret: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    getEnvironmentVariable: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/workflow"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    getGithubActionsPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions"
-    ],
-    getGithubActionsPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions"
-    ],
-    getHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    getHostedRunnersGithubOwnedImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
-    ],
-    getHostedRunnersLimitsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/limits"
-    ],
-    getHostedRunnersMachineSpecsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
-    ],
-    getHostedRunnersPartnerImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/partner"
-    ],
-    getHostedRunnersPlatformsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/platforms"
-    ],
-    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
-    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
-    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
-    getPendingDeploymentsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    getRepoPermissions: [
-      "GET /repos/{owner}/{repo}/actions/permissions",
-      {},
-      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
-    ],
-    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
-    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
-    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
-    getReviewsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
-    ],
-    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
-    getSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
-    getWorkflowAccessToRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    getWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-    ],
-    getWorkflowRunUsage: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
-    ],
-    getWorkflowUsage: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
-    ],
-    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
-    listCustomImageVersionsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
-    ],
-    listCustomImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom"
-    ],
-    listEnvironmentSecrets: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
-    ],
-    listEnvironmentVariables: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    listGithubHostedRunnersInGroupForOrg: [
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
-    ],
-    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
-    listJobsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-    ],
-    listJobsForWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-    ],
-    listLabelsForSelfHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    listLabelsForSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
-    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
-    listRepoOrganizationSecrets: [
-      "GET /repos/{owner}/{repo}/actions/organization-secrets"
-    ],
-    listRepoOrganizationVariables: [
-      "GET /repos/{owner}/{repo}/actions/organization-variables"
-    ],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
-    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
-    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
-    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
-    listRunnerApplicationsForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/downloads"
-    ],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    listSelectedReposForOrgVariable: [
-      "GET /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    listSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/repositories"
-    ],
-    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
-    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
-    listWorkflowRunArtifacts: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-    ],
-    listWorkflowRuns: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-    ],
-    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
-    reRunJobForWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
-    ],
-    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
-    reRunWorkflowFailedJobs: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgVariable: [
-      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    reviewCustomGatesForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
-    ],
-    reviewPendingDeploymentsForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    setAllowedActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    setAllowedActionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    setCustomLabelsForSelfHostedRunnerForOrg: [
-      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomLabelsForSelfHostedRunnerForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomOidcSubClaimForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/workflow"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    setGithubActionsPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions"
-    ],
-    setGithubActionsPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    setSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories"
-    ],
-    setWorkflowAccessToRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    updateEnvironmentVariable: [
-      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    updateHostedRunnerForOrg: [
-      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
-    updateRepoVariable: [
-      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
-    ]
-  },
-  activity: {
-    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
-    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
-    deleteThreadSubscription: [
-      "DELETE /notifications/threads/{thread_id}/subscription"
-    ],
-    getFeeds: ["GET /feeds"],
-    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
-    getThread: ["GET /notifications/threads/{thread_id}"],
-    getThreadSubscriptionForAuthenticatedUser: [
-      "GET /notifications/threads/{thread_id}/subscription"
-    ],
-    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
-    listNotificationsForAuthenticatedUser: ["GET /notifications"],
-    listOrgEventsForAuthenticatedUser: [
-      "GET /users/{username}/events/orgs/{org}"
-    ],
-    listPublicEvents: ["GET /events"],
-    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
-    listPublicEventsForUser: ["GET /users/{username}/events/public"],
-    listPublicOrgEvents: ["GET /orgs/{org}/events"],
-    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
-    listReceivedPublicEventsForUser: [
-      "GET /users/{username}/received_events/public"
-    ],
-    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
-    listRepoNotificationsForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/notifications"
-    ],
-    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
-    listReposStarredByUser: ["GET /users/{username}/starred"],
-    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
-    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
-    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
-    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
-    markNotificationsAsRead: ["PUT /notifications"],
-    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
-    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
-    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
-    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
-    setThreadSubscription: [
-      "PUT /notifications/threads/{thread_id}/subscription"
-    ],
-    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
-    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
-  },
-  apps: {
-    addRepoToInstallation: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
-    ],
-    addRepoToInstallationForAuthenticatedUser: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    checkToken: ["POST /applications/{client_id}/token"],
-    createFromManifest: ["POST /app-manifests/{code}/conversions"],
-    createInstallationAccessToken: [
-      "POST /app/installations/{installation_id}/access_tokens"
-    ],
-    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
-    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
-    deleteToken: ["DELETE /applications/{client_id}/token"],
-    getAuthenticated: ["GET /app"],
-    getBySlug: ["GET /apps/{app_slug}"],
-    getInstallation: ["GET /app/installations/{installation_id}"],
-    getOrgInstallation: ["GET /orgs/{org}/installation"],
-    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
-    getSubscriptionPlanForAccount: [
-      "GET /marketplace_listing/accounts/{account_id}"
-    ],
-    getSubscriptionPlanForAccountStubbed: [
-      "GET /marketplace_listing/stubbed/accounts/{account_id}"
-    ],
-    getUserInstallation: ["GET /users/{username}/installation"],
-    getWebhookConfigForApp: ["GET /app/hook/config"],
-    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
-    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
-    listAccountsForPlanStubbed: [
-      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
-    ],
-    listInstallationReposForAuthenticatedUser: [
-      "GET /user/installations/{installation_id}/repositories"
-    ],
-    listInstallationRequestsForAuthenticatedApp: [
-      "GET /app/installation-requests"
-    ],
-    listInstallations: ["GET /app/installations"],
-    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
-    listPlans: ["GET /marketplace_listing/plans"],
-    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
-    listReposAccessibleToInstallation: ["GET /installation/repositories"],
-    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
-    listSubscriptionsForAuthenticatedUserStubbed: [
-      "GET /user/marketplace_purchases/stubbed"
-    ],
-    listWebhookDeliveries: ["GET /app/hook/deliveries"],
-    redeliverWebhookDelivery: [
-      "POST /app/hook/deliveries/{delivery_id}/attempts"
-    ],
-    removeRepoFromInstallation: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
-    ],
-    removeRepoFromInstallationForAuthenticatedUser: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    resetToken: ["PATCH /applications/{client_id}/token"],
-    revokeInstallationAccessToken: ["DELETE /installation/token"],
-    scopeToken: ["POST /applications/{client_id}/token/scoped"],
-    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
-    unsuspendInstallation: [
-      "DELETE /app/installations/{installation_id}/suspended"
-    ],
-    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
-  },
-  billing: {
-    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
-    getGithubActionsBillingUser: [
-      "GET /users/{username}/settings/billing/actions"
-    ],
-    getGithubBillingPremiumRequestUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingPremiumRequestUsageReportUser: [
-      "GET /users/{username}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/usage"
-    ],
-    getGithubBillingUsageReportUser: [
-      "GET /users/{username}/settings/billing/usage"
-    ],
-    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
-    getGithubPackagesBillingUser: [
-      "GET /users/{username}/settings/billing/packages"
-    ],
-    getSharedStorageBillingOrg: [
-      "GET /orgs/{org}/settings/billing/shared-storage"
-    ],
-    getSharedStorageBillingUser: [
-      "GET /users/{username}/settings/billing/shared-storage"
-    ]
-  },
-  campaigns: {
-    createCampaign: ["POST /orgs/{org}/campaigns"],
-    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
-    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
-    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
-    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
-  },
-  checks: {
-    create: ["POST /repos/{owner}/{repo}/check-runs"],
-    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
-    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
-    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
-    listAnnotations: [
-      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
-    ],
-    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
-    listForSuite: [
-      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
-    ],
-    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
-    rerequestRun: [
-      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
-    ],
-    rerequestSuite: [
-      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
-    ],
-    setSuitesPreferences: [
-      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
-  },
-  codeScanning: {
-    commitAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
-    ],
-    createAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    createVariantAnalysis: [
-      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
-    ],
-    deleteAnalysis: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
-    ],
-    deleteCodeqlDatabase: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
-      {},
-      { renamedParameters: { alert_id: "alert_number" } }
-    ],
-    getAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
-    ],
-    getAutofix: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    getCodeqlDatabase: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
-    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
-    getVariantAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
-    ],
-    getVariantAnalysisRepoTask: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
-    ],
-    listAlertInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
-    listAlertsInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-      {},
-      { renamed: ["codeScanning", "listAlertInstances"] }
-    ],
-    listCodeqlDatabases: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
-    ],
-    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
-    ],
-    updateDefaultSetup: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
-    ],
-    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
-  },
-  codeSecurity: {
-    attachConfiguration: [
-      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
-    ],
-    attachEnterpriseConfiguration: [
-      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
-    ],
-    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
-    createConfigurationForEnterprise: [
-      "POST /enterprises/{enterprise}/code-security/configurations"
-    ],
-    deleteConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    deleteConfigurationForEnterprise: [
-      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    detachConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/detach"
-    ],
-    getConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    getConfigurationForRepository: [
-      "GET /repos/{owner}/{repo}/code-security-configuration"
-    ],
-    getConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations"
-    ],
-    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
-    getDefaultConfigurations: [
-      "GET /orgs/{org}/code-security/configurations/defaults"
-    ],
-    getDefaultConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
-    ],
-    getRepositoriesForConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getRepositoriesForEnterpriseConfiguration: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getSingleConfigurationForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    setConfigurationAsDefault: [
-      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    setConfigurationAsDefaultForEnterprise: [
-      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    updateConfiguration: [
-      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    updateEnterpriseConfiguration: [
-      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ]
-  },
-  codesOfConduct: {
-    getAllCodesOfConduct: ["GET /codes_of_conduct"],
-    getConductCode: ["GET /codes_of_conduct/{key}"]
-  },
-  codespaces: {
-    addRepositoryForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    checkPermissionsForDevcontainer: [
-      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
-    ],
-    codespaceMachinesForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/machines"
-    ],
-    createForAuthenticatedUser: ["POST /user/codespaces"],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}"
-    ],
-    createWithPrForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
-    ],
-    createWithRepoForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/codespaces"
-    ],
-    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
-    deleteFromOrganization: [
-      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    deleteSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}"
-    ],
-    exportForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/exports"
-    ],
-    getCodespacesForUserInOrg: [
-      "GET /orgs/{org}/members/{username}/codespaces"
-    ],
-    getExportDetailsForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
-    ],
-    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
-    getPublicKeyForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/public-key"
-    ],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    getSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}"
-    ],
-    listDevcontainersInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
-    ],
-    listForAuthenticatedUser: ["GET /user/codespaces"],
-    listInOrganization: [
-      "GET /orgs/{org}/codespaces",
-      {},
-      { renamedParameters: { org_id: "org" } }
-    ],
-    listInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
-    listRepositoriesForSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    preFlightWithRepoForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/new"
-    ],
-    publishForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/publish"
-    ],
-    removeRepositoryForSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repoMachinesForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/machines"
-    ],
-    setRepositoriesForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
-    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
-    stopInOrganization: [
-      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
-    ],
-    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
-  },
-  copilot: {
-    addCopilotSeatsForTeams: [
-      "POST /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    addCopilotSeatsForUsers: [
-      "POST /orgs/{org}/copilot/billing/selected_users"
-    ],
-    cancelCopilotSeatAssignmentForTeams: [
-      "DELETE /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    cancelCopilotSeatAssignmentForUsers: [
-      "DELETE /orgs/{org}/copilot/billing/selected_users"
-    ],
-    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
-    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
-    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
-    getCopilotSeatDetailsForUser: [
-      "GET /orgs/{org}/members/{username}/copilot"
-    ],
-    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
-  },
-  credentials: { revoke: ["POST /credentials/revoke"] },
-  dependabot: {
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
-    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    listAlertsForEnterprise: [
-      "GET /enterprises/{enterprise}/dependabot/alerts"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
-    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repositoryAccessForOrg: [
-      "GET /organizations/{org}/dependabot/repository-access"
-    ],
-    setRepositoryAccessDefaultLevel: [
-      "PUT /organizations/{org}/dependabot/repository-access/default-level"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
-    ],
-    updateRepositoryAccessForOrg: [
-      "PATCH /organizations/{org}/dependabot/repository-access"
-    ]
-  },
-  dependencyGraph: {
-    createRepositorySnapshot: [
-      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
-    ],
-    diffRange: [
-      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
-    ],
-    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
-  },
-  emojis: { get: ["GET /emojis"] },
-  enterpriseTeamMemberships: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
-    ],
-    get: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
-    remove: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ]
-  },
-  enterpriseTeamOrganizations: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
-    ],
-    delete: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignment: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignments: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
-    ]
-  },
-  enterpriseTeams: {
-    create: ["POST /enterprises/{enterprise}/teams"],
-    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
-    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
-    list: ["GET /enterprises/{enterprise}/teams"],
-    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
-  },
-  gists: {
-    checkIsStarred: ["GET /gists/{gist_id}/star"],
-    create: ["POST /gists"],
-    createComment: ["POST /gists/{gist_id}/comments"],
-    delete: ["DELETE /gists/{gist_id}"],
-    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
-    fork: ["POST /gists/{gist_id}/forks"],
-    get: ["GET /gists/{gist_id}"],
-    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
-    getRevision: ["GET /gists/{gist_id}/{sha}"],
-    list: ["GET /gists"],
-    listComments: ["GET /gists/{gist_id}/comments"],
-    listCommits: ["GET /gists/{gist_id}/commits"],
-    listForUser: ["GET /users/{username}/gists"],
-    listForks: ["GET /gists/{gist_id}/forks"],
-    listPublic: ["GET /gists/public"],
-    listStarred: ["GET /gists/starred"],
-    star: ["PUT /gists/{gist_id}/star"],
-    unstar: ["DELETE /gists/{gist_id}/star"],
-    update: ["PATCH /gists/{gist_id}"],
-    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
-  },
-  git: {
-    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
-    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
-    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
-    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
-    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
-    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
-    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
-    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
-    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
-    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
-    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
-    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
-    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
-  },
-  gitignore: {
-    getAllTemplates: ["GET /gitignore/templates"],
-    getTemplate: ["GET /gitignore/templates/{name}"]
-  },
-  hostedCompute: {
-    createNetworkConfigurationForOrg: [
-      "POST /orgs/{org}/settings/network-configurations"
-    ],
-    deleteNetworkConfigurationFromOrg: [
-      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkConfigurationForOrg: [
-      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkSettingsForOrg: [
-      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
-    ],
-    listNetworkConfigurationsForOrg: [
-      "GET /orgs/{org}/settings/network-configurations"
-    ],
-    updateNetworkConfigurationForOrg: [
-      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ]
-  },
-  interactions: {
-    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
-    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
-    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
-    getRestrictionsForYourPublicRepos: [
-      "GET /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
-    ],
-    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
-    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
-    removeRestrictionsForRepo: [
-      "DELETE /repos/{owner}/{repo}/interaction-limits"
-    ],
-    removeRestrictionsForYourPublicRepos: [
-      "DELETE /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
-    ],
-    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
-    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
-    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
-    setRestrictionsForYourPublicRepos: [
-      "PUT /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
-    ]
-  },
-  issues: {
-    addAssignees: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    addBlockedByDependency: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    addSubIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
-    checkUserCanBeAssignedToIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
-    ],
-    create: ["POST /repos/{owner}/{repo}/issues"],
-    createComment: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
-    ],
-    createLabel: ["POST /repos/{owner}/{repo}/labels"],
-    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
-    deleteComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
-    ],
-    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
-    deleteMilestone: [
-      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ],
-    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
-    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
-    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
-    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
-    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
-    list: ["GET /issues"],
-    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
-    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
-    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
-    listDependenciesBlockedBy: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    listDependenciesBlocking: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
-    ],
-    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
-    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
-    listEventsForTimeline: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
-    ],
-    listForAuthenticatedUser: ["GET /user/issues"],
-    listForOrg: ["GET /orgs/{org}/issues"],
-    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
-    listLabelsForMilestone: [
-      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
-    ],
-    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
-    listLabelsOnIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
-    listSubIssues: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    removeAllLabels: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    removeAssignees: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    removeDependencyBlockedBy: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
-    ],
-    removeLabel: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
-    ],
-    removeSubIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
-    ],
-    reprioritizeSubIssue: [
-      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
-    ],
-    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
-    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
-    updateMilestone: [
-      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ]
-  },
-  licenses: {
-    get: ["GET /licenses/{license}"],
-    getAllCommonlyUsed: ["GET /licenses"],
-    getForRepo: ["GET /repos/{owner}/{repo}/license"]
-  },
-  markdown: {
-    render: ["POST /markdown"],
-    renderRaw: [
-      "POST /markdown/raw",
-      { headers: { "content-type": "text/plain; charset=utf-8" } }
-    ]
-  },
-  meta: {
-    get: ["GET /meta"],
-    getAllVersions: ["GET /versions"],
-    getOctocat: ["GET /octocat"],
-    getZen: ["GET /zen"],
-    root: ["GET /"]
-  },
-  migrations: {
-    deleteArchiveForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/archive"
-    ],
-    deleteArchiveForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    downloadArchiveForOrg: [
-      "GET /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    getArchiveForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/archive"
-    ],
-    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
-    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
-    listForAuthenticatedUser: ["GET /user/migrations"],
-    listForOrg: ["GET /orgs/{org}/migrations"],
-    listReposForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/repositories"
-    ],
-    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
-    listReposForUser: [
-      "GET /user/migrations/{migration_id}/repositories",
-      {},
-      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
-    ],
-    startForAuthenticatedUser: ["POST /user/migrations"],
-    startForOrg: ["POST /orgs/{org}/migrations"],
-    unlockRepoForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
-    ],
-    unlockRepoForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
-    ]
-  },
-  oidc: {
-    getOidcCustomSubTemplateForOrg: [
-      "GET /orgs/{org}/actions/oidc/customization/sub"
-    ],
-    updateOidcCustomSubTemplateForOrg: [
-      "PUT /orgs/{org}/actions/oidc/customization/sub"
-    ]
-  },
-  orgs: {
-    addSecurityManagerTeam: [
-      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
-      }
-    ],
-    assignTeamToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    assignUserToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
-    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
-    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
-    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
-    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
-    convertMemberToOutsideCollaborator: [
-      "PUT /orgs/{org}/outside_collaborators/{username}"
-    ],
-    createArtifactStorageRecord: [
-      "POST /orgs/{org}/artifacts/metadata/storage-record"
-    ],
-    createInvitation: ["POST /orgs/{org}/invitations"],
-    createIssueType: ["POST /orgs/{org}/issue-types"],
-    createWebhook: ["POST /orgs/{org}/hooks"],
-    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
-      "PATCH /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForOrgsGetOrganizationValues: [
-      "GET /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
-      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
-      "PATCH /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationValues: [
-      "PATCH /orgs/{org}/properties/values"
-    ],
-    customPropertiesForReposDeleteOrganizationDefinition: [
-      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinition: [
-      "GET /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinitions: [
-      "GET /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposGetOrganizationValues: [
-      "GET /orgs/{org}/properties/values"
-    ],
-    delete: ["DELETE /orgs/{org}"],
-    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
-    deleteAttestationsById: [
-      "DELETE /orgs/{org}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
-    ],
-    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
-    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
-    disableSelectedRepositoryImmutableReleasesOrganization: [
-      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    enableSelectedRepositoryImmutableReleasesOrganization: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    get: ["GET /orgs/{org}"],
-    getImmutableReleasesSettings: [
-      "GET /orgs/{org}/settings/immutable-releases"
-    ],
-    getImmutableReleasesSettingsRepositories: [
-      "GET /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
-    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
-    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
-    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
-    getOrgRulesetVersion: [
-      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
-    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
-    getWebhookDelivery: [
-      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    list: ["GET /organizations"],
-    listAppInstallations: ["GET /orgs/{org}/installations"],
-    listArtifactStorageRecords: [
-      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
-    ],
-    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
-    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedUsers: ["GET /orgs/{org}/blocks"],
-    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
-    listForAuthenticatedUser: ["GET /user/orgs"],
-    listForUser: ["GET /users/{username}/orgs"],
-    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
-    listIssueTypes: ["GET /orgs/{org}/issue-types"],
-    listMembers: ["GET /orgs/{org}/members"],
-    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
-    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
-    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
-    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
-    listOrganizationFineGrainedPermissions: [
-      "GET /orgs/{org}/organization-fine-grained-permissions"
-    ],
-    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
-    listPatGrantRepositories: [
-      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
-    ],
-    listPatGrantRequestRepositories: [
-      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
-    ],
-    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
-    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
-    listPendingInvitations: ["GET /orgs/{org}/invitations"],
-    listPublicMembers: ["GET /orgs/{org}/public_members"],
-    listSecurityManagerTeams: [
-      "GET /orgs/{org}/security-managers",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
-      }
-    ],
-    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
-    listWebhooks: ["GET /orgs/{org}/hooks"],
-    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeMember: ["DELETE /orgs/{org}/members/{username}"],
-    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
-    removeOutsideCollaborator: [
-      "DELETE /orgs/{org}/outside_collaborators/{username}"
-    ],
-    removePublicMembershipForAuthenticatedUser: [
-      "DELETE /orgs/{org}/public_members/{username}"
-    ],
-    removeSecurityManagerTeam: [
-      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
-      }
-    ],
-    reviewPatGrantRequest: [
-      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
-    ],
-    reviewPatGrantRequestsInBulk: [
-      "POST /orgs/{org}/personal-access-token-requests"
-    ],
-    revokeAllOrgRolesTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
-    ],
-    revokeAllOrgRolesUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}"
-    ],
-    revokeOrgRoleTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    revokeOrgRoleUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    setImmutableReleasesSettings: [
-      "PUT /orgs/{org}/settings/immutable-releases"
-    ],
-    setImmutableReleasesSettingsRepositories: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
-    setPublicMembershipForAuthenticatedUser: [
-      "PUT /orgs/{org}/public_members/{username}"
-    ],
-    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
-    update: ["PATCH /orgs/{org}"],
-    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
-    updateMembershipForAuthenticatedUser: [
-      "PATCH /user/memberships/orgs/{org}"
-    ],
-    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
-    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
-    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
-    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
-  },
-  packages: {
-    deletePackageForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageVersionForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getAllPackageVersionsForAPackageOwnedByAnOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-      {},
-      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
-    ],
-    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions",
-      {},
-      {
-        renamed: [
-          "packages",
-          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
-        ]
-      }
-    ],
-    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
-    ],
-    getPackageForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}"
-    ],
-    getPackageForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    getPackageForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    getPackageVersionForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
-      "GET /user/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForOrganization: [
-      "GET /orgs/{org}/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForUser: [
-      "GET /users/{username}/docker/conflicts"
-    ],
-    listPackagesForAuthenticatedUser: ["GET /user/packages"],
-    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
-    listPackagesForUser: ["GET /users/{username}/packages"],
-    restorePackageForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageVersionForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ]
-  },
-  privateRegistries: {
-    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
-    deleteOrgPrivateRegistry: [
-      "DELETE /orgs/{org}/private-registries/{secret_name}"
-    ],
-    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
-    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
-    updateOrgPrivateRegistry: [
-      "PATCH /orgs/{org}/private-registries/{secret_name}"
-    ]
-  },
-  projects: {
-    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
-    addItemForUser: [
-      "POST /users/{username}/projectsV2/{project_number}/items"
-    ],
-    deleteItemForOrg: [
-      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    deleteItemForUser: [
-      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    getFieldForOrg: [
-      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getFieldForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
-    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
-    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
-    getUserItem: [
-      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
-    listFieldsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields"
-    ],
-    listForOrg: ["GET /orgs/{org}/projectsV2"],
-    listForUser: ["GET /users/{username}/projectsV2"],
-    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
-    listItemsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/items"
-    ],
-    updateItemForOrg: [
-      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    updateItemForUser: [
-      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ]
-  },
-  pulls: {
-    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    create: ["POST /repos/{owner}/{repo}/pulls"],
-    createReplyForReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
-    ],
-    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    createReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    deletePendingReview: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    deleteReviewComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ],
-    dismissReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
-    ],
-    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
-    getReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
-    list: ["GET /repos/{owner}/{repo}/pulls"],
-    listCommentsForReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
-    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
-    listRequestedReviewers: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    listReviewComments: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
-    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    removeRequestedReviewers: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    requestReviewers: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    submitReview: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
-    updateBranch: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
-    ],
-    updateReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    updateReviewComment: [
-      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ]
-  },
-  rateLimit: { get: ["GET /rate_limit"] },
-  reactions: {
-    createForCommitComment: [
-      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    createForIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
-    ],
-    createForIssueComment: [
-      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    createForPullRequestReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    createForRelease: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    createForTeamDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    createForTeamDiscussionInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ],
-    deleteForCommitComment: [
-      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
-    ],
-    deleteForIssueComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForPullRequestComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForRelease: [
-      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussion: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussionComment: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
-    ],
-    listForCommitComment: [
-      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
-    listForIssueComment: [
-      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    listForPullRequestReviewComment: [
-      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    listForRelease: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    listForTeamDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    listForTeamDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ]
-  },
-  repos: {
-    acceptInvitation: [
-      "PATCH /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
-    ],
-    acceptInvitationForAuthenticatedUser: [
-      "PATCH /user/repository_invitations/{invitation_id}"
-    ],
-    addAppAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
-    addStatusCheckContexts: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    addTeamAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    addUserAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    cancelPagesDeployment: [
-      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
-    ],
-    checkAutomatedSecurityFixes: [
-      "GET /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
-    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
-    checkPrivateVulnerabilityReporting: [
-      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    checkVulnerabilityAlerts: [
-      "GET /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
-    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
-    compareCommitsWithBasehead: [
-      "GET /repos/{owner}/{repo}/compare/{basehead}"
-    ],
-    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
-    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
-    createCommitComment: [
-      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    createCommitSignatureProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
-    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
-    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
-    createDeploymentBranchPolicy: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    createDeploymentProtectionRule: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    createDeploymentStatus: [
-      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
-    createForAuthenticatedUser: ["POST /user/repos"],
-    createFork: ["POST /repos/{owner}/{repo}/forks"],
-    createInOrg: ["POST /orgs/{org}/repos"],
-    createOrUpdateEnvironment: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
-    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
-    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
-    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
-    createRelease: ["POST /repos/{owner}/{repo}/releases"],
-    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
-    createUsingTemplate: [
-      "POST /repos/{template_owner}/{template_repo}/generate"
-    ],
-    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
-    customPropertiesForReposCreateOrUpdateRepositoryValues: [
-      "PATCH /repos/{owner}/{repo}/properties/values"
-    ],
-    customPropertiesForReposGetRepositoryValues: [
-      "GET /repos/{owner}/{repo}/properties/values"
-    ],
-    declineInvitation: [
-      "DELETE /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
-    ],
-    declineInvitationForAuthenticatedUser: [
-      "DELETE /user/repository_invitations/{invitation_id}"
-    ],
-    delete: ["DELETE /repos/{owner}/{repo}"],
-    deleteAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    deleteAdminBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    deleteAnEnvironment: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    deleteBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
-    deleteCommitSignatureProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
-    deleteDeployment: [
-      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
-    ],
-    deleteDeploymentBranchPolicy: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
-    deleteInvitation: [
-      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
-    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
-    deletePullRequestReviewProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
-    deleteReleaseAsset: [
-      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
-    disableAutomatedSecurityFixes: [
-      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    disableDeploymentProtectionRule: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    disableImmutableReleases: [
-      "DELETE /repos/{owner}/{repo}/immutable-releases"
-    ],
-    disablePrivateVulnerabilityReporting: [
-      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    disableVulnerabilityAlerts: [
-      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    downloadArchive: [
-      "GET /repos/{owner}/{repo}/zipball/{ref}",
-      {},
-      { renamed: ["repos", "downloadZipballArchive"] }
-    ],
-    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
-    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
-    enableAutomatedSecurityFixes: [
-      "PUT /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
-    enablePrivateVulnerabilityReporting: [
-      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    enableVulnerabilityAlerts: [
-      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    generateReleaseNotes: [
-      "POST /repos/{owner}/{repo}/releases/generate-notes"
-    ],
-    get: ["GET /repos/{owner}/{repo}"],
-    getAccessRestrictions: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    getAdminBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    getAllDeploymentProtectionRules: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
-    getAllStatusCheckContexts: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
-    ],
-    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
-    getAppsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
-    ],
-    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
-    getBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
-    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
-    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
-    getCollaboratorPermissionLevel: [
-      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
-    ],
-    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
-    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
-    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
-    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
-    getCommitSignatureProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
-    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
-    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
-    getCustomDeploymentProtectionRule: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
-    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
-    getDeploymentBranchPolicy: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    getDeploymentStatus: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
-    ],
-    getEnvironment: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
-    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
-    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
-    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
-    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
-    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
-    getPages: ["GET /repos/{owner}/{repo}/pages"],
-    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
-    getPagesDeployment: [
-      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
-    ],
-    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
-    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
-    getPullRequestReviewProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
-    getReadme: ["GET /repos/{owner}/{repo}/readme"],
-    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
-    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
-    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
-    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
-    getRepoRuleSuite: [
-      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
-    ],
-    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
-    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    getRepoRulesetHistory: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
-    ],
-    getRepoRulesetVersion: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
-    getStatusChecksProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    getTeamsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
-    ],
-    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
-    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
-    getUsersWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
-    ],
-    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
-    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
-    getWebhookConfigForRepo: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    getWebhookDelivery: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    listActivities: ["GET /repos/{owner}/{repo}/activity"],
-    listAttestations: [
-      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
-    ],
-    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
-    listBranches: ["GET /repos/{owner}/{repo}/branches"],
-    listBranchesForHeadCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
-    ],
-    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
-    listCommentsForCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
-    listCommitStatusesForRef: [
-      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/commits"],
-    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
-    listCustomDeploymentRuleIntegrations: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
-    ],
-    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
-    listDeploymentBranchPolicies: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    listDeploymentStatuses: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
-    listForAuthenticatedUser: ["GET /user/repos"],
-    listForOrg: ["GET /orgs/{org}/repos"],
-    listForUser: ["GET /users/{username}/repos"],
-    listForks: ["GET /repos/{owner}/{repo}/forks"],
-    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
-    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
-    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
-    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
-    listPublic: ["GET /repositories"],
-    listPullRequestsAssociatedWithCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
-    ],
-    listReleaseAssets: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
-    ],
-    listReleases: ["GET /repos/{owner}/{repo}/releases"],
-    listTags: ["GET /repos/{owner}/{repo}/tags"],
-    listTeams: ["GET /repos/{owner}/{repo}/teams"],
-    listWebhookDeliveries: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
-    ],
-    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
-    merge: ["POST /repos/{owner}/{repo}/merges"],
-    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
-    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeAppAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    removeCollaborator: [
-      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
-    ],
-    removeStatusCheckContexts: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    removeStatusCheckProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    removeTeamAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    removeUserAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
-    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
-    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
-    setAdminBranchProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    setAppAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    setStatusCheckContexts: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    setTeamAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    setUserAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
-    transfer: ["POST /repos/{owner}/{repo}/transfer"],
-    update: ["PATCH /repos/{owner}/{repo}"],
-    updateBranchProtection: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
-    updateDeploymentBranchPolicy: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
-    updateInvitation: [
-      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
-    updatePullRequestReviewProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
-    updateReleaseAsset: [
-      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    updateStatusCheckPotection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-      {},
-      { renamed: ["repos", "updateStatusCheckProtection"] }
-    ],
-    updateStatusCheckProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
-    updateWebhookConfigForRepo: [
-      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    uploadReleaseAsset: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
-      { baseUrl: "https://uploads.github.com" }
-    ]
-  },
-  search: {
-    code: ["GET /search/code"],
-    commits: ["GET /search/commits"],
-    issuesAndPullRequests: ["GET /search/issues"],
-    labels: ["GET /search/labels"],
-    repos: ["GET /search/repositories"],
-    topics: ["GET /search/topics"],
-    users: ["GET /search/users"]
-  },
-  secretScanning: {
-    createPushProtectionBypass: [
-      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
-    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
-    listLocationsForAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
-    ],
-    listOrgPatternConfigs: [
-      "GET /orgs/{org}/secret-scanning/pattern-configurations"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    updateOrgPatternConfigs: [
-      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
-    ]
-  },
-  securityAdvisories: {
-    createFork: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
-    ],
-    createPrivateVulnerabilityReport: [
-      "POST /repos/{owner}/{repo}/security-advisories/reports"
-    ],
-    createRepositoryAdvisory: [
-      "POST /repos/{owner}/{repo}/security-advisories"
-    ],
-    createRepositoryAdvisoryCveRequest: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
-    ],
-    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
-    getRepositoryAdvisory: [
-      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ],
-    listGlobalAdvisories: ["GET /advisories"],
-    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
-    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
-    updateRepositoryAdvisory: [
-      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ]
-  },
-  teams: {
-    addOrUpdateMembershipForUserInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    addOrUpdateRepoPermissionsInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    checkPermissionsForRepoInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    create: ["POST /orgs/{org}/teams"],
-    createDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
-    deleteDiscussionCommentInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    deleteDiscussionInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
-    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
-    getDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    getDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    getMembershipForUserInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    list: ["GET /orgs/{org}/teams"],
-    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
-    listDiscussionCommentsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
-    listForAuthenticatedUser: ["GET /user/teams"],
-    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
-    listPendingInvitationsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/invitations"
-    ],
-    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
-    removeMembershipForUserInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    removeRepoInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    updateDiscussionCommentInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    updateDiscussionInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
-  },
-  users: {
-    addEmailForAuthenticated: [
-      "POST /user/emails",
-      {},
-      { renamed: ["users", "addEmailForAuthenticatedUser"] }
-    ],
-    addEmailForAuthenticatedUser: ["POST /user/emails"],
-    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
-    block: ["PUT /user/blocks/{username}"],
-    checkBlocked: ["GET /user/blocks/{username}"],
-    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
-    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
-    createGpgKeyForAuthenticated: [
-      "POST /user/gpg_keys",
-      {},
-      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
-    ],
-    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
-    createPublicSshKeyForAuthenticated: [
-      "POST /user/keys",
-      {},
-      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
-    ],
-    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
-    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
-    deleteAttestationsBulk: [
-      "POST /users/{username}/attestations/delete-request"
-    ],
-    deleteAttestationsById: [
-      "DELETE /users/{username}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /users/{username}/attestations/digest/{subject_digest}"
-    ],
-    deleteEmailForAuthenticated: [
-      "DELETE /user/emails",
-      {},
-      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
-    ],
-    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
-    deleteGpgKeyForAuthenticated: [
-      "DELETE /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
-    ],
-    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
-    deletePublicSshKeyForAuthenticated: [
-      "DELETE /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
-    ],
-    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
-    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
-    deleteSshSigningKeyForAuthenticatedUser: [
-      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    follow: ["PUT /user/following/{username}"],
-    getAuthenticated: ["GET /user"],
-    getById: ["GET /user/{account_id}"],
-    getByUsername: ["GET /users/{username}"],
-    getContextForUser: ["GET /users/{username}/hovercard"],
-    getGpgKeyForAuthenticated: [
-      "GET /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
-    ],
-    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
-    getPublicSshKeyForAuthenticated: [
-      "GET /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
-    ],
-    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
-    getSshSigningKeyForAuthenticatedUser: [
-      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    list: ["GET /users"],
-    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedByAuthenticated: [
-      "GET /user/blocks",
-      {},
-      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
-    ],
-    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
-    listEmailsForAuthenticated: [
-      "GET /user/emails",
-      {},
-      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
-    ],
-    listEmailsForAuthenticatedUser: ["GET /user/emails"],
-    listFollowedByAuthenticated: [
-      "GET /user/following",
-      {},
-      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
-    ],
-    listFollowedByAuthenticatedUser: ["GET /user/following"],
-    listFollowersForAuthenticatedUser: ["GET /user/followers"],
-    listFollowersForUser: ["GET /users/{username}/followers"],
-    listFollowingForUser: ["GET /users/{username}/following"],
-    listGpgKeysForAuthenticated: [
-      "GET /user/gpg_keys",
-      {},
-      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
-    ],
-    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
-    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
-    listPublicEmailsForAuthenticated: [
-      "GET /user/public_emails",
-      {},
-      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
-    ],
-    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
-    listPublicKeysForUser: ["GET /users/{username}/keys"],
-    listPublicSshKeysForAuthenticated: [
-      "GET /user/keys",
-      {},
-      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
-    ],
-    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
-    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
-    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
-    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
-    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
-    setPrimaryEmailVisibilityForAuthenticated: [
-      "PATCH /user/email/visibility",
-      {},
-      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
-    ],
-    setPrimaryEmailVisibilityForAuthenticatedUser: [
-      "PATCH /user/email/visibility"
-    ],
-    unblock: ["DELETE /user/blocks/{username}"],
-    unfollow: ["DELETE /user/following/{username}"],
-    updateAuthenticated: ["PATCH /user"]
-  }
-};
-var endpoints_default = Endpoints;
-
-//# sourceMappingURL=endpoints.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
-
-const endpointMethodsMap = /* @__PURE__ */ new Map();
-for (const [scope, endpoints] of Object.entries(endpoints_default)) {
-  for (const [methodName, endpoint] of Object.entries(endpoints)) {
-    const [route, defaults, decorations] = endpoint;
-    const [method, url] = route.split(/ /);
-    const endpointDefaults = Object.assign(
-      {
-        method,
-        url
-      },
-      defaults
-    );
-    if (!endpointMethodsMap.has(scope)) {
-      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
-    }
-    endpointMethodsMap.get(scope).set(methodName, {
-      scope,
-      methodName,
-      endpointDefaults,
-      decorations
-    });
-  }
-}
-const handler = {
-  has({ scope }, methodName) {
-    return endpointMethodsMap.get(scope).has(methodName);
-  },
-  getOwnPropertyDescriptor(target, methodName) {
-    return {
-      value: this.get(target, methodName),
-      // ensures method is in the cache
-      configurable: true,
-      writable: true,
-      enumerable: true
-    };
-  },
-  defineProperty(target, methodName, descriptor) {
-    Object.defineProperty(target.cache, methodName, descriptor);
-    return true;
-  },
-  deleteProperty(target, methodName) {
-    delete target.cache[methodName];
-    return true;
-  },
-  ownKeys({ scope }) {
-    return [...endpointMethodsMap.get(scope).keys()];
-  },
-  set(target, methodName, value) {
-    return target.cache[methodName] = value;
-  },
-  get({ octokit, scope, cache }, methodName) {
-    if (cache[methodName]) {
-      return cache[methodName];
-    }
-    const method = endpointMethodsMap.get(scope).get(methodName);
-    if (!method) {
-      return void 0;
-    }
-    const { endpointDefaults, decorations } = method;
-    if (decorations) {
-      cache[methodName] = decorate(
-        octokit,
-        scope,
-        methodName,
-        endpointDefaults,
-        decorations
-      );
-    } else {
-      cache[methodName] = octokit.request.defaults(endpointDefaults);
-    }
-    return cache[methodName];
-  }
-};
-function endpointsToMethods(octokit) {
-  const newMethods = {};
-  for (const scope of endpointMethodsMap.keys()) {
-    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
-  }
-  return newMethods;
-}
-function decorate(octokit, scope, methodName, defaults, decorations) {
-  const requestWithDefaults = octokit.request.defaults(defaults);
-  function withDecorations(...args) {
-    let options = requestWithDefaults.endpoint.merge(...args);
-    if (decorations.mapToData) {
-      options = Object.assign({}, options, {
-        data: options[decorations.mapToData],
-        [decorations.mapToData]: void 0
-      });
-      return requestWithDefaults(options);
-    }
-    if (decorations.renamed) {
-      const [newScope, newMethodName] = decorations.renamed;
-      octokit.log.warn(
-        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
-      );
-    }
-    if (decorations.deprecated) {
-      octokit.log.warn(decorations.deprecated);
-    }
-    if (decorations.renamedParameters) {
-      const options2 = requestWithDefaults.endpoint.merge(...args);
-      for (const [name, alias] of Object.entries(
-        decorations.renamedParameters
-      )) {
-        if (name in options2) {
-          octokit.log.warn(
-            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
-          );
-          if (!(alias in options2)) {
-            options2[alias] = options2[name];
-          }
-          delete options2[name];
-        }
-      }
-      return requestWithDefaults(options2);
-    }
-    return requestWithDefaults(...args);
-  }
-  return Object.assign(withDecorations, requestWithDefaults);
-}
-
-//# sourceMappingURL=endpoints-to-methods.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
-
-
-function restEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    rest: api
-  };
-}
-restEndpointMethods.VERSION = dist_src_version_VERSION;
-function legacyRestEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    ...api,
-    rest: api
-  };
-}
-legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
-
-//# sourceMappingURL=index.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
-// pkg/dist-src/version.js
-var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/normalize-paginated-list-response.js
-function normalizePaginatedListResponse(response) {
-  if (!response.data) {
-    return {
-      ...response,
-      data: []
-    };
-  }
-  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
-  if (!responseNeedsNormalization) return response;
-  const incompleteResults = response.data.incomplete_results;
-  const repositorySelection = response.data.repository_selection;
-  const totalCount = response.data.total_count;
-  const totalCommits = response.data.total_commits;
-  delete response.data.incomplete_results;
-  delete response.data.repository_selection;
-  delete response.data.total_count;
-  delete response.data.total_commits;
-  const namespaceKey = Object.keys(response.data)[0];
-  const data = response.data[namespaceKey];
-  response.data = data;
-  if (typeof incompleteResults !== "undefined") {
-    response.data.incomplete_results = incompleteResults;
-  }
-  if (typeof repositorySelection !== "undefined") {
-    response.data.repository_selection = repositorySelection;
-  }
-  response.data.total_count = totalCount;
-  response.data.total_commits = totalCommits;
-  return response;
-}
-
-// pkg/dist-src/iterator.js
-function iterator(octokit, route, parameters) {
-  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
-  const requestMethod = typeof route === "function" ? route : octokit.request;
-  const method = options.method;
-  const headers = options.headers;
-  let url = options.url;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      async next() {
-        if (!url) return { done: true };
-        try {
-          const response = await requestMethod({ method, url, headers });
-          const normalizedResponse = normalizePaginatedListResponse(response);
-          url = ((normalizedResponse.headers.link || "").match(
-            /<([^<>]+)>;\s*rel="next"/
-          ) || [])[1];
-          if (!url && "total_commits" in normalizedResponse.data) {
-            const parsedUrl = new URL(normalizedResponse.url);
-            const params = parsedUrl.searchParams;
-            const page = parseInt(params.get("page") || "1", 10);
-            const per_page = parseInt(params.get("per_page") || "250", 10);
-            if (page * per_page < normalizedResponse.data.total_commits) {
-              params.set("page", String(page + 1));
-              url = parsedUrl.toString();
-            }
-          }
-          return { value: normalizedResponse };
-        } catch (error) {
-          if (error.status !== 409) throw error;
-          url = "";
-          return {
-            value: {
-              status: 200,
-              headers: {},
-              data: []
-            }
-          };
-        }
-      }
-    })
-  };
-}
-
-// pkg/dist-src/paginate.js
-function paginate(octokit, route, parameters, mapFn) {
-  if (typeof parameters === "function") {
-    mapFn = parameters;
-    parameters = void 0;
-  }
-  return gather(
-    octokit,
-    [],
-    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
-    mapFn
-  );
-}
-function gather(octokit, results, iterator2, mapFn) {
-  return iterator2.next().then((result) => {
-    if (result.done) {
-      return results;
-    }
-    let earlyExit = false;
-    function done() {
-      earlyExit = true;
-    }
-    results = results.concat(
-      mapFn ? mapFn(result.value, done) : result.value.data
-    );
-    if (earlyExit) {
-      return results;
-    }
-    return gather(octokit, results, iterator2, mapFn);
-  });
-}
-
-// pkg/dist-src/compose-paginate.js
-var composePaginateRest = Object.assign(paginate, {
-  iterator
-});
-
-// pkg/dist-src/generated/paginating-endpoints.js
-var paginatingEndpoints = (/* unused pure expression or super */ null && ([
-  "GET /advisories",
-  "GET /app/hook/deliveries",
-  "GET /app/installation-requests",
-  "GET /app/installations",
-  "GET /assignments/{assignment_id}/accepted_assignments",
-  "GET /classrooms",
-  "GET /classrooms/{classroom_id}/assignments",
-  "GET /enterprises/{enterprise}/code-security/configurations",
-  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
-  "GET /enterprises/{enterprise}/dependabot/alerts",
-  "GET /enterprises/{enterprise}/teams",
-  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
-  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
-  "GET /events",
-  "GET /gists",
-  "GET /gists/public",
-  "GET /gists/starred",
-  "GET /gists/{gist_id}/comments",
-  "GET /gists/{gist_id}/commits",
-  "GET /gists/{gist_id}/forks",
-  "GET /installation/repositories",
-  "GET /issues",
-  "GET /licenses",
-  "GET /marketplace_listing/plans",
-  "GET /marketplace_listing/plans/{plan_id}/accounts",
-  "GET /marketplace_listing/stubbed/plans",
-  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
-  "GET /networks/{owner}/{repo}/events",
-  "GET /notifications",
-  "GET /organizations",
-  "GET /organizations/{org}/dependabot/repository-access",
-  "GET /orgs/{org}/actions/cache/usage-by-repository",
-  "GET /orgs/{org}/actions/hosted-runners",
-  "GET /orgs/{org}/actions/permissions/repositories",
-  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
-  "GET /orgs/{org}/actions/runner-groups",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
-  "GET /orgs/{org}/actions/runners",
-  "GET /orgs/{org}/actions/secrets",
-  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/actions/variables",
-  "GET /orgs/{org}/actions/variables/{name}/repositories",
-  "GET /orgs/{org}/attestations/repositories",
-  "GET /orgs/{org}/attestations/{subject_digest}",
-  "GET /orgs/{org}/blocks",
-  "GET /orgs/{org}/campaigns",
-  "GET /orgs/{org}/code-scanning/alerts",
-  "GET /orgs/{org}/code-security/configurations",
-  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
-  "GET /orgs/{org}/codespaces",
-  "GET /orgs/{org}/codespaces/secrets",
-  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/copilot/billing/seats",
-  "GET /orgs/{org}/copilot/metrics",
-  "GET /orgs/{org}/dependabot/alerts",
-  "GET /orgs/{org}/dependabot/secrets",
-  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/events",
-  "GET /orgs/{org}/failed_invitations",
-  "GET /orgs/{org}/hooks",
-  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
-  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
-  "GET /orgs/{org}/insights/api/subject-stats",
-  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
-  "GET /orgs/{org}/installations",
-  "GET /orgs/{org}/invitations",
-  "GET /orgs/{org}/invitations/{invitation_id}/teams",
-  "GET /orgs/{org}/issues",
-  "GET /orgs/{org}/members",
-  "GET /orgs/{org}/members/{username}/codespaces",
-  "GET /orgs/{org}/migrations",
-  "GET /orgs/{org}/migrations/{migration_id}/repositories",
-  "GET /orgs/{org}/organization-roles/{role_id}/teams",
-  "GET /orgs/{org}/organization-roles/{role_id}/users",
-  "GET /orgs/{org}/outside_collaborators",
-  "GET /orgs/{org}/packages",
-  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-  "GET /orgs/{org}/personal-access-token-requests",
-  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
-  "GET /orgs/{org}/personal-access-tokens",
-  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
-  "GET /orgs/{org}/private-registries",
-  "GET /orgs/{org}/projects",
-  "GET /orgs/{org}/projectsV2",
-  "GET /orgs/{org}/projectsV2/{project_number}/fields",
-  "GET /orgs/{org}/projectsV2/{project_number}/items",
-  "GET /orgs/{org}/properties/values",
-  "GET /orgs/{org}/public_members",
-  "GET /orgs/{org}/repos",
-  "GET /orgs/{org}/rulesets",
-  "GET /orgs/{org}/rulesets/rule-suites",
-  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
-  "GET /orgs/{org}/secret-scanning/alerts",
-  "GET /orgs/{org}/security-advisories",
-  "GET /orgs/{org}/settings/immutable-releases/repositories",
-  "GET /orgs/{org}/settings/network-configurations",
-  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
-  "GET /orgs/{org}/teams",
-  "GET /orgs/{org}/teams/{team_slug}/discussions",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
-  "GET /orgs/{org}/teams/{team_slug}/invitations",
-  "GET /orgs/{org}/teams/{team_slug}/members",
-  "GET /orgs/{org}/teams/{team_slug}/projects",
-  "GET /orgs/{org}/teams/{team_slug}/repos",
-  "GET /orgs/{org}/teams/{team_slug}/teams",
-  "GET /projects/{project_id}/collaborators",
-  "GET /repos/{owner}/{repo}/actions/artifacts",
-  "GET /repos/{owner}/{repo}/actions/caches",
-  "GET /repos/{owner}/{repo}/actions/organization-secrets",
-  "GET /repos/{owner}/{repo}/actions/organization-variables",
-  "GET /repos/{owner}/{repo}/actions/runners",
-  "GET /repos/{owner}/{repo}/actions/runs",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
-  "GET /repos/{owner}/{repo}/actions/secrets",
-  "GET /repos/{owner}/{repo}/actions/variables",
-  "GET /repos/{owner}/{repo}/actions/workflows",
-  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
-  "GET /repos/{owner}/{repo}/activity",
-  "GET /repos/{owner}/{repo}/assignees",
-  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
-  "GET /repos/{owner}/{repo}/branches",
-  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
-  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
-  "GET /repos/{owner}/{repo}/code-scanning/alerts",
-  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-  "GET /repos/{owner}/{repo}/code-scanning/analyses",
-  "GET /repos/{owner}/{repo}/codespaces",
-  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
-  "GET /repos/{owner}/{repo}/codespaces/secrets",
-  "GET /repos/{owner}/{repo}/collaborators",
-  "GET /repos/{owner}/{repo}/comments",
-  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/commits",
-  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
-  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
-  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
-  "GET /repos/{owner}/{repo}/commits/{ref}/status",
-  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
-  "GET /repos/{owner}/{repo}/compare/{basehead}",
-  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
-  "GET /repos/{owner}/{repo}/contributors",
-  "GET /repos/{owner}/{repo}/dependabot/alerts",
-  "GET /repos/{owner}/{repo}/dependabot/secrets",
-  "GET /repos/{owner}/{repo}/deployments",
-  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-  "GET /repos/{owner}/{repo}/environments",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
-  "GET /repos/{owner}/{repo}/events",
-  "GET /repos/{owner}/{repo}/forks",
-  "GET /repos/{owner}/{repo}/hooks",
-  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
-  "GET /repos/{owner}/{repo}/invitations",
-  "GET /repos/{owner}/{repo}/issues",
-  "GET /repos/{owner}/{repo}/issues/comments",
-  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/issues/events",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
-  "GET /repos/{owner}/{repo}/keys",
-  "GET /repos/{owner}/{repo}/labels",
-  "GET /repos/{owner}/{repo}/milestones",
-  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
-  "GET /repos/{owner}/{repo}/notifications",
-  "GET /repos/{owner}/{repo}/pages/builds",
-  "GET /repos/{owner}/{repo}/projects",
-  "GET /repos/{owner}/{repo}/pulls",
-  "GET /repos/{owner}/{repo}/pulls/comments",
-  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
-  "GET /repos/{owner}/{repo}/releases",
-  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
-  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
-  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
-  "GET /repos/{owner}/{repo}/rulesets",
-  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
-  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
-  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
-  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
-  "GET /repos/{owner}/{repo}/security-advisories",
-  "GET /repos/{owner}/{repo}/stargazers",
-  "GET /repos/{owner}/{repo}/subscribers",
-  "GET /repos/{owner}/{repo}/tags",
-  "GET /repos/{owner}/{repo}/teams",
-  "GET /repos/{owner}/{repo}/topics",
-  "GET /repositories",
-  "GET /search/code",
-  "GET /search/commits",
-  "GET /search/issues",
-  "GET /search/labels",
-  "GET /search/repositories",
-  "GET /search/topics",
-  "GET /search/users",
-  "GET /teams/{team_id}/discussions",
-  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
-  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
-  "GET /teams/{team_id}/invitations",
-  "GET /teams/{team_id}/members",
-  "GET /teams/{team_id}/projects",
-  "GET /teams/{team_id}/repos",
-  "GET /teams/{team_id}/teams",
-  "GET /user/blocks",
-  "GET /user/codespaces",
-  "GET /user/codespaces/secrets",
-  "GET /user/emails",
-  "GET /user/followers",
-  "GET /user/following",
-  "GET /user/gpg_keys",
-  "GET /user/installations",
-  "GET /user/installations/{installation_id}/repositories",
-  "GET /user/issues",
-  "GET /user/keys",
-  "GET /user/marketplace_purchases",
-  "GET /user/marketplace_purchases/stubbed",
-  "GET /user/memberships/orgs",
-  "GET /user/migrations",
-  "GET /user/migrations/{migration_id}/repositories",
-  "GET /user/orgs",
-  "GET /user/packages",
-  "GET /user/packages/{package_type}/{package_name}/versions",
-  "GET /user/public_emails",
-  "GET /user/repos",
-  "GET /user/repository_invitations",
-  "GET /user/social_accounts",
-  "GET /user/ssh_signing_keys",
-  "GET /user/starred",
-  "GET /user/subscriptions",
-  "GET /user/teams",
-  "GET /users",
-  "GET /users/{username}/attestations/{subject_digest}",
-  "GET /users/{username}/events",
-  "GET /users/{username}/events/orgs/{org}",
-  "GET /users/{username}/events/public",
-  "GET /users/{username}/followers",
-  "GET /users/{username}/following",
-  "GET /users/{username}/gists",
-  "GET /users/{username}/gpg_keys",
-  "GET /users/{username}/keys",
-  "GET /users/{username}/orgs",
-  "GET /users/{username}/packages",
-  "GET /users/{username}/projects",
-  "GET /users/{username}/projectsV2",
-  "GET /users/{username}/projectsV2/{project_number}/fields",
-  "GET /users/{username}/projectsV2/{project_number}/items",
-  "GET /users/{username}/received_events",
-  "GET /users/{username}/received_events/public",
-  "GET /users/{username}/repos",
-  "GET /users/{username}/social_accounts",
-  "GET /users/{username}/ssh_signing_keys",
-  "GET /users/{username}/starred",
-  "GET /users/{username}/subscriptions"
-]));
-
-// pkg/dist-src/paginating-endpoints.js
-function isPaginatingEndpoint(arg) {
-  if (typeof arg === "string") {
-    return paginatingEndpoints.includes(arg);
-  } else {
-    return false;
-  }
-}
-
-// pkg/dist-src/index.js
-function paginateRest(octokit) {
-  return {
-    paginate: Object.assign(paginate.bind(null, octokit), {
-      iterator: iterator.bind(null, octokit)
-    })
-  };
-}
-paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
-
-
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
-
-
-// octokit + plugins
-
-
-
-const utils_context = new Context();
-const baseUrl = getApiBaseUrl();
-const utils_defaults = {
-    baseUrl,
-    request: {
-        agent: getProxyAgent(baseUrl),
-        fetch: getProxyFetch(baseUrl)
-    }
-};
-const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(utils_defaults);
-
-/**
- * Convience function to correctly format Octokit Options to pass into the constructor.
- *
- * @param     token    the repo PAT or GITHUB_TOKEN
- * @param     options  other options to set
- */
-function getOctokitOptions(token, options) {
-    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
-    // Auth
-    const auth = getAuthString(token, opts);
-    if (auth) {
-        opts.auth = auth;
-    }
-    // Orchestration ID
-    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
-    if (userAgent) {
-        opts.userAgent = userAgent;
-    }
-    return opts;
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
-
-
-const github_context = new Context();
-/**
- * Returns a hydrated octokit ready to use for GitHub Actions
- *
- * @param     token    the repo PAT or GITHUB_TOKEN
- * @param     options  other options to set
- */
-function getOctokit(token, options, ...additionalPlugins) {
-    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
-    return new GitHubWithPlugins(getOctokitOptions(token, options));
-}
-//# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/diff/comment-body.ts
-/** Finds our comment among a pull request's comments; never shown. */
-const COMMENT_MARKER = '<!-- nix-cachix-build:closure-diff -->';
-// GitHub refuses comment bodies over 65,536 characters.
-const MAX_BODY = 60_000;
-const SECTION = /<!-- nix-cachix-build:host (\S+) commit (\S*) -->\n([\s\S]*?)\n<!-- nix-cachix-build:end \1 -->/g;
-function parseSections(body) {
-    return [...body.matchAll(SECTION)].map(m => ({ host: m[1], commit: m[2], markdown: m[3] }));
-}
-function shorten(markdown, limit) {
-    if (markdown.length <= limit)
-        return markdown;
-    const cut = markdown.lastIndexOf('\n', limit);
-    return `${markdown.slice(0, cut > 0 ? cut : limit)}\n\n…(shortened to fit a comment; the job summary has it all)`;
-}
-/**
- * The sticky comment's body: this run's host sections replace those of the same hosts, the
- * other hosts' sections (other matrix legs) stay, marked when they belong to an earlier commit.
- */
-function mergeComment(existing, fresh, title) {
-    const byHost = new Map();
-    for (const section of parseSections(existing ?? ''))
-        byHost.set(section.host, section);
-    for (const section of fresh)
-        byHost.set(section.host, section);
-    const commit = fresh[0]?.commit;
-    const sections = [...byHost.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-    const budget = Math.floor((MAX_BODY - title.length - 200) / Math.max(1, sections.length)) - 300;
-    const parts = [COMMENT_MARKER, title, ''];
-    for (const section of sections) {
-        if (commit !== undefined && section.commit !== commit) {
-            parts.push(`_${section.host}: from an earlier commit \`${section.commit.slice(0, 12)}\`; its result for this commit is not in yet._`, '');
-        }
-        parts.push(`<!-- nix-cachix-build:host ${section.host} commit ${section.commit} -->`, shorten(section.markdown, budget), `<!-- nix-cachix-build:end ${section.host} -->`, '');
-    }
-    return parts.join('\n');
-}
-/** Whether `body` holds every one of `sections` as written (another leg may have overwritten them). */
-function holdsSections(body, sections) {
-    const present = parseSections(body);
-    return sections.every(s => present.some(p => p.host === s.host && p.commit === s.commit));
-}
-
-;// CONCATENATED MODULE: ./src/diff/pull-request.ts
-/** The pull request a workflow run is for, read from the event payload; undefined for other events. */
-function pullRequestOf(eventName, payload, repository) {
-    if (eventName !== 'pull_request')
-        return undefined;
-    const pr = payload?.pull_request;
-    const [owner, repo] = (repository ?? '').split('/');
-    if (typeof pr?.number !== 'number' || typeof pr.base?.sha !== 'string' || typeof pr.head?.sha !== 'string' || !owner || !repo)
-        return undefined;
-    return { owner, repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
-}
-
-;// CONCATENATED MODULE: ./src/diff/github.ts
-
-
-
-function currentPullRequest() {
-    return pullRequestOf(github_context.eventName, github_context.payload, process.env.GITHUB_REPOSITORY);
-}
-/** GitHub's REST API at GITHUB_API_URL, with the job's token. */
-function gitHubApi(token) {
-    return getOctokit(token, { baseUrl: github_context.apiUrl });
-}
-function httpStatus(error) {
-    const status = error?.status;
-    return typeof status === 'number' ? status : undefined;
-}
-/** The merge base of the pull request's base and head, as GitHub's compare API reports it. */
-async function mergeBaseFromApi(api, pr) {
-    const { data } = await api.rest.repos.compareCommitsWithBasehead({ owner: pr.owner, repo: pr.repo, basehead: `${pr.baseSha}...${pr.headSha}`, per_page: 1 });
-    return data.merge_base_commit.sha;
-}
-async function ourComments(api, pr) {
-    const all = await api.paginate(api.rest.issues.listComments, { owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100 });
-    return all.filter(c => (c.body ?? '').includes(COMMENT_MARKER)).sort((a, b) => a.id - b.id);
-}
-// Matrix legs finish close together and each rewrites the one comment; a leg whose sections
-// were overwritten by another's write merges again.
-const WRITE_ATTEMPTS = 4;
-/**
- * Creates the pull request's one closure-diff comment, or merges this run's host sections into
- * it. Answers 401/403 (no pull-requests: write) as `forbidden`; other failures throw.
- */
-async function upsertStickyComment(api, pr, fresh, title) {
-    try {
-        for (let attempt = 1;; attempt++) {
-            const found = await ourComments(api, pr);
-            if (found.length === 0) {
-                const { data } = await api.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body: mergeComment(undefined, fresh, title) });
-                const after = await ourComments(api, pr);
-                // Two legs both found none and both created one: the older stays, with both legs' sections.
-                if (after.length > 1 && after[0].id !== data.id) {
-                    await api.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: data.id });
-                    continue;
-                }
-                return { kind: 'created', url: data.html_url };
-            }
-            const [comment] = found;
-            const body = mergeComment(comment.body ?? '', fresh, title);
-            if (body === comment.body)
-                return { kind: 'unchanged', url: comment.html_url };
-            await api.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: comment.id, body });
-            const { data: written } = await api.rest.issues.getComment({ owner: pr.owner, repo: pr.repo, comment_id: comment.id });
-            if (holdsSections(written.body ?? '', fresh) || attempt >= WRITE_ATTEMPTS)
-                return { kind: 'updated', url: comment.html_url };
-        }
-    }
-    catch (error) {
-        const status = httpStatus(error);
-        if (status === 401 || status === 403)
-            return { kind: 'forbidden', status };
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/diff/names.ts
-// Output names cannot be told apart from version suffixes like "unstable"; Nix accepts that
-// ambiguity (diff-closures.cc), and grouping the same way keeps our report comparable with it.
-const OUTPUT_SUFFIX = /^(.*)-([a-z]+|lib32|lib64)$/;
-/**
- * Splits a store path's name the way `nix store diff-closures` does: strip a trailing output
- * name, then cut at the first dash that is followed by anything but an ASCII letter
- * (`builtins.parseDrvName`).
- */
-function parsePackageName(storeName) {
-    let rest = storeName;
-    let output = '';
-    const suffix = OUTPUT_SUFFIX.exec(storeName);
-    if (suffix) {
-        rest = suffix[1];
-        output = suffix[2];
-    }
-    for (let i = 0; i + 1 < rest.length; i++) {
-        if (rest[i] === '-' && !/[A-Za-z]/.test(rest[i + 1]))
-            return { name: rest.slice(0, i), version: rest.slice(i + 1), output };
-    }
-    return { name: rest, version: '', output };
-}
-/** The name part of a store path (after the hash and its dash). */
-function storePathName(path) {
-    const base = path.slice(path.lastIndexOf('/') + 1);
-    return base.slice(33);
-}
-
-;// CONCATENATED MODULE: ./src/diff/compare.ts
-
-function compare_group(paths, skip) {
-    const grouped = new Map();
-    for (const path of paths) {
-        if (skip.has(path))
-            continue;
-        const { name, version } = parsePackageName(storePathName(path));
-        let versions = grouped.get(name);
-        if (versions === undefined)
-            grouped.set(name, (versions = new Map()));
-        let members = versions.get(version);
-        if (members === undefined)
-            versions.set(version, (members = new Set()));
-        members.add(path);
-    }
-    return grouped;
-}
-// Byte order, as std::set and std::map order names and versions in Nix.
-const byteOrder = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-function sameMembers(a, b) {
-    if (a.size !== b.size)
-        return false;
-    for (const path of a)
-        if (!b.has(path))
-            return false;
-    return true;
-}
-function sizeOf(versions, sizes) {
-    let sum = 0;
-    for (const paths of versions?.values() ?? [])
-        for (const path of paths)
-            sum += sizes.get(path) ?? 0;
-    return sum;
-}
-function total(sizes) {
-    let sum = 0;
-    for (const size of sizes.values())
-        sum += size;
-    return sum;
-}
-/**
- * Packages added, removed, changed in version and rebuilt between two closures, their sizes,
- * and what switching downloads. The two toplevels themselves are left out of the package
- * lists: they always differ, and the report names them.
- * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
- */
-function compareClosures(base, head, fileSizes) {
-    const roots = new Set([base.root, head.root]);
-    const before = compare_group(base.narSizes.keys(), roots);
-    const after = compare_group(head.narSizes.keys(), roots);
-    const diff = {
-        changed: [],
-        added: [],
-        removed: [],
-        rebuilt: [],
-        before: { paths: base.narSizes.size, narSize: total(base.narSizes) },
-        after: { paths: head.narSizes.size, narSize: total(head.narSizes) },
-        download: { paths: 0, fileSize: 0, sizeUnknown: [] }
-    };
-    const names = [...new Set([...before.keys(), ...after.keys()])].sort(byteOrder);
-    for (const name of names) {
-        const was = before.get(name);
-        const is = after.get(name);
-        const sizeDelta = sizeOf(is, head.narSizes) - sizeOf(was, base.narSizes);
-        const gone = [...(was?.keys() ?? [])].filter(v => !is?.has(v)).sort(byteOrder);
-        const came = [...(is?.keys() ?? [])].filter(v => !was?.has(v)).sort(byteOrder);
-        const change = { name, before: gone, after: came, sizeDelta };
-        if (was === undefined)
-            diff.added.push(change);
-        else if (is === undefined)
-            diff.removed.push(change);
-        else if (gone.length > 0 || came.length > 0)
-            diff.changed.push(change);
-        else {
-            const rebuilt = [...was.keys()].filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set())).sort(byteOrder);
-            if (rebuilt.length > 0)
-                diff.rebuilt.push({ name, before: rebuilt, after: rebuilt, sizeDelta });
-        }
-    }
-    for (const path of head.narSizes.keys()) {
-        if (base.narSizes.has(path))
-            continue;
-        diff.download.paths++;
-        const size = fileSizes.get(path);
-        if (size === undefined)
-            diff.download.sizeUnknown.push(path);
-        else
-            diff.download.fileSize += size;
-    }
-    diff.download.sizeUnknown.sort(byteOrder);
-    return diff;
-}
-
-;// CONCATENATED MODULE: ./src/diff/host-diff.ts
-
-
-
-function narSizes(facts) {
-    return new Map([...facts].map(([path, f]) => [path, f.narSize]));
-}
-async function compare(host, base, head, sources) {
-    const concurrency = sources.concurrency ?? NARINFO_LOOKUPS;
-    let headFacts = await localClosure(sources.store, head);
-    if (headFacts === undefined) {
-        const walk = await cacheClosure(sources.cache, head, new Map(), concurrency);
-        if (walk.missing.length > 0)
-            return { host, outcome: 'head-unavailable', base, head };
-        headFacts = walk.facts;
-    }
-    let baseFacts = sources.baseFromLocalStore ? await localClosure(sources.store, base) : undefined;
-    if (baseFacts === undefined) {
-        const walk = await cacheClosure(sources.cache, base, headFacts, concurrency);
-        if (walk.missing[0] === base)
-            return { host, outcome: 'base-not-in-cache', base, head };
-        if (walk.missing.length > 0)
-            return { host, outcome: 'base-incomplete', base, head, missing: walk.missing };
-        baseFacts = walk.facts;
-    }
-    const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path));
-    const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency);
-    const diff = compareClosures({ root: base, narSizes: narSizes(baseFacts) }, { root: head, narSizes: narSizes(headFacts) }, fileSizes);
-    return { host, outcome: 'compared', base, head, diff };
-}
-/** One host's closure diff; a failure is this host's outcome, not the run's. */
-async function diffHost(host, base, head, sources) {
-    if (base === undefined)
-        return { host, outcome: 'new-host', head };
-    try {
-        return await compare(host, base, head, sources);
-    }
-    catch (error) {
-        return { host, outcome: 'failed', base, head, message: errorMessage(error) };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/diff/render.ts
-
-const DEFAULT_MAX_ROWS = 60;
-function signedBytes(delta) {
-    if (delta === 0)
-        return '±0 B';
-    return `${delta > 0 ? '+' : '-'}${formatBytes(Math.abs(delta))}`;
-}
-/** diff-closures' notation: ∅ for no version at all, ε for an empty version. */
-function showVersions(versions) {
-    if (versions.length === 0)
-        return '∅';
-    return versions.map(v => (v === '' ? 'ε' : v)).join(', ');
-}
-function plural(count, word) {
-    return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
-function packageCounts(diff) {
-    const parts = [
-        [diff.changed.length, 'changed'],
-        [diff.added.length, 'added'],
-        [diff.removed.length, 'removed'],
-        [diff.rebuilt.length, 'rebuilt']
-    ];
-    const shown = parts.filter(([count]) => count > 0).map(([count, word]) => `${count} ${word}`);
-    return shown.length === 0 ? 'no package changes' : shown.join(', ');
-}
-function downloadText(diff) {
-    const { paths, fileSize, sizeUnknown } = diff.download;
-    if (paths === 0)
-        return 'nothing';
-    const unknown = sizeUnknown.length === 0 ? '' : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
-    return `${plural(paths, 'path')}, ${formatBytes(fileSize)}${unknown}`;
-}
-/** Why a host has no diff, in one sentence; undefined when it has one. */
-function outcomeText(host, cache) {
-    switch (host.outcome) {
-        case 'compared':
-            return undefined;
-        case 'base-not-in-cache':
-            return `the base toplevel ${host.base} is not in the cache ${cache}, so there is nothing to compare with (was the base commit built and pushed?)`;
-        case 'base-incomplete':
-            return `the base toplevel ${host.base} is in ${cache}, but ${plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
-        case 'new-host':
-            return 'a new host: it does not exist at the base';
-        case 'head-unavailable':
-            return `the head toplevel ${host.head} is neither in the local store nor in ${cache}`;
-        case 'failed':
-            return `no diff: ${host.message}`;
-    }
-}
-function rows(diff) {
-    return [
-        ...diff.changed.map(change => ({ kind: 'changed', change })),
-        ...diff.added.map(change => ({ kind: 'added', change })),
-        ...diff.removed.map(change => ({ kind: 'removed', change })),
-        ...diff.rebuilt.map(change => ({ kind: 'rebuilt', change }))
-    ];
-}
-function cell(text) {
-    return text.replace(/\|/g, '\\|');
-}
-/** One host's part of the summary and of the PR comment. */
-function renderHostMarkdown(host, options) {
-    const lines = [`### ${host.host}`, ''];
-    if (host.outcome !== 'compared') {
-        lines.push(outcomeText(host, options.cache) ?? '', '');
-        return lines.join('\n');
-    }
-    const { diff } = host;
-    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
-    const all = rows(diff);
-    if (all.length === 0) {
-        lines.push(host.base === host.head ? 'Same toplevel: nothing changes.' : 'No package changes.', '');
-        return lines.join('\n');
-    }
-    const max = options.maxRows ?? DEFAULT_MAX_ROWS;
-    lines.push(`${packageCounts(diff)}:`, '', '| package | change | base | head | size |', '|---|---|---|---|---:|');
-    for (const { kind, change } of all.slice(0, max)) {
-        lines.push(`| ${cell(change.name)} | ${kind} | ${cell(showVersions(change.before))} | ${cell(showVersions(change.after))} | ${signedBytes(change.sizeDelta)} |`);
-    }
-    if (all.length > max)
-        lines.push('', `…and ${all.length - max} more (the action's \`diff\` output lists them all).`);
-    lines.push('');
-    return lines.join('\n');
-}
-function renderSummaryMarkdown(hosts, options) {
-    const lines = [`## Closure diff against ${options.base}`, ''];
-    if (hosts.length === 0)
-        lines.push('No hosts to compare.', '');
-    for (const host of hosts)
-        lines.push(renderHostMarkdown(host, options));
-    return lines.join('\n');
-}
-/** What the CLI prints: diff-closures' lines, then the totals. */
-function renderHostText(host, cache) {
-    if (host.outcome !== 'compared')
-        return `${host.host}: ${outcomeText(host, cache)}\n`;
-    const { diff } = host;
-    const lines = [`${host.host}: ${host.base} → ${host.head}`];
-    for (const { kind, change } of rows(diff)) {
-        const versions = kind === 'rebuilt' ? `rebuilt (${showVersions(change.before)})` : `${showVersions(change.before)} → ${showVersions(change.after)}`;
-        lines.push(`  ${change.name}: ${versions}, ${signedBytes(change.sizeDelta)}`);
-    }
-    if (rows(diff).length === 0)
-        lines.push('  no package changes');
-    lines.push(`  closure: ${diff.before.paths} → ${diff.after.paths} paths, ${formatBytes(diff.before.narSize)} → ${formatBytes(diff.after.narSize)} (${signedBytes(diff.after.narSize - diff.before.narSize)})`, `  download to switch: ${downloadText(diff)}`);
-    return `${lines.join('\n')}\n`;
-}
-/** The `diff` output: host → its diff, everything included. */
-function diffJson(hosts) {
-    return JSON.stringify(Object.fromEntries(hosts.map(({ host, ...rest }) => [host, rest])));
-}
-
-;// CONCATENATED MODULE: ./src/diff/action-phase.ts
-
-
-
-
-
-
-
-const DIFF_OUTPUT = 'diff';
-const COMMENT_TITLE = '## Closure diff per host';
-/**
- * The merge base of the pull request. A shallow checkout (actions/checkout's default) has no
- * history to find it, and a partial one can hide it behind an older common ancestor, so then
- * GitHub's compare API answers.
- */
-async function mergeBase(phase, git, pr) {
-    if (!git.shallow) {
-        const base = await resolveCommit(git, pr.baseSha, phase.env);
-        const head = await resolveCommit(git, pr.headSha, phase.env);
-        const found = await localMergeBase(git, base, head, phase.env);
-        if (found !== undefined)
-            return found;
-    }
-    if (phase.githubToken === undefined)
-        throw new Error('the checkout is shallow and there is no github-token to ask GitHub for the merge base: check out with fetch-depth: 0');
-    return mergeBaseFromApi(gitHubApi(phase.githubToken), pr);
-}
-async function evaluatedBase(phase, pr) {
-    const { diffBase } = phase;
-    if (diffBase.kind === 'off')
-        return undefined;
-    if (diffBase.kind === 'toplevels')
-        return { label: 'the toplevels given in diff-base', toplevels: diffBase.toplevels };
-    if (diffBase.kind === 'auto' && pr === undefined) {
-        info('diff-base is auto and this is not a pull_request event: no closure diff.');
-        return undefined;
-    }
-    const git = await localGitFlake(phase.flake, phase.env);
-    if (git === undefined)
-        throw new Error(`${phase.flake} is not a local git checkout, so its base cannot be evaluated here: give diff-base the toplevels output of a planner run on the base`);
-    let commit;
-    let label;
-    if (pr !== undefined && diffBase.kind === 'auto') {
-        commit = await resolveCommit(git, await mergeBase(phase, git, pr), phase.env);
-        label = `the merge base \`${commit.slice(0, 12)}\` of #${pr.number}`;
-    }
-    else {
-        const revision = diffBase.kind === 'revision' ? diffBase.revision : '';
-        commit = await resolveCommit(git, revision, phase.env);
-        label = `${revision} (\`${commit.slice(0, 12)}\`)`;
-    }
-    info(`Evaluating ${phase.hosts.map(h => h.name).join(', ')} at ${commit}`);
-    return {
-        label,
-        toplevels: await toplevelsAt(flakeAtCommit(git, commit), phase.hosts.map(h => h.name), phase.env)
-    };
-}
-async function comment(phase, pr, diffs, baseLabel) {
-    const noPermission = 'No closure-diff comment on the pull request: the token may not write to it. Give the job `permissions: pull-requests: write` (pull requests from forks never get it); the diff is in the job summary and the diff output.';
-    if (phase.githubToken === undefined) {
-        notice(noPermission);
-        return;
-    }
-    const context = `<sub>base: ${baseLabel} · head: \`${pr.headSha.slice(0, 12)}\`</sub>`;
-    const sections = diffs.map(d => ({ host: d.host, commit: pr.headSha, markdown: `${renderHostMarkdown(d, { cache: phase.cacheName })}\n${context}` }));
-    const outcome = await upsertStickyComment(gitHubApi(phase.githubToken), pr, sections, COMMENT_TITLE);
-    if (outcome.kind === 'forbidden')
-        notice(`${noPermission} (HTTP ${outcome.status})`);
-    else
-        info(`Pull request comment ${outcome.kind}: ${outcome.url}`);
-}
-/**
- * What the change does to each host: base and head closures from narinfos and the local store,
- * in the summary, the `diff` output and the pull request's sticky comment. It informs; it never
- * fails the step.
- */
-async function closureDiffPhase(phase) {
-    if (phase.diffBase.kind === 'off')
-        return;
-    await group('Closure diff', async () => {
-        const pr = currentPullRequest();
-        let base;
-        let diffs;
-        try {
-            base = await evaluatedBase(phase, pr);
-            if (base === undefined)
-                return;
-            const cache = new SharedNarInfos(phase.cache);
-            diffs = [];
-            for (const host of phase.hosts)
-                diffs.push(await diffHost(host.name, base.toplevels[host.name], host.toplevel, { cache, store: phase.store }));
-            info(`${cache.lookups} narinfo lookups`);
-        }
-        catch (error) {
-            const message = `could not evaluate the base: ${errorMessage(error)}`;
-            warning(`Closure diff: ${message}`);
-            diffs = phase.hosts.map(h => ({ host: h.name, outcome: 'failed', head: h.toplevel, message }));
-        }
-        for (const d of diffs)
-            info(renderHostText(d, phase.cacheName).trimEnd());
-        setOutput(DIFF_OUTPUT, diffJson(diffs));
-        const label = base?.label ?? 'the base';
-        await summary.addRaw(renderSummaryMarkdown(diffs, { cache: phase.cacheName, base: label })).write();
-        if (!phase.comment || pr === undefined)
-            return;
-        try {
-            await comment(phase, pr, diffs, label);
-        }
-        catch (error) {
-            warning(`Closure diff: the pull request comment could not be written: ${errorMessage(error)}`);
-        }
-    });
-}
-
-;// CONCATENATED MODULE: ./src/action/binfmt.ts
-// The standard aarch64 ELF match (qemu's qemu-binfmt-conf.sh, Debian, tonistiigi/binfmt):
-// 64-bit little-endian ELF, e_type EXEC or DYN (mask 0xfe), e_machine 0xB7.
-const AARCH64_MAGIC = '7f454c460201010000000000000000000200b700';
-const AARCH64_MASK = 'ffffffffffffff00fffffffffffffffffeffffff';
-const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
-const ENTRY_NAME = 'qemu-aarch64';
-function parseBinfmtEntry(name, text) {
-    const lines = text.split('\n');
-    const field = (key) => lines.find(l => l.startsWith(`${key} `) || l.startsWith(`${key}:`))?.replace(/^[a-z]+:?\s*/, '');
-    const magic = field('magic');
-    if (magic === undefined)
-        return undefined;
-    return {
-        name,
-        enabled: lines[0]?.trim() === 'enabled',
-        interpreter: field('interpreter') ?? '',
-        flags: field('flags') ?? '',
-        offset: Number(field('offset') ?? '0'),
-        magic: Buffer.from(magic, 'hex'),
-        mask: Buffer.from(field('mask') ?? 'ff'.repeat(magic.length / 2), 'hex')
-    };
-}
-function sampleHeader(eType) {
-    const header = Buffer.alloc(20);
-    Buffer.from('7f454c46020101', 'hex').copy(header, 0);
-    header[16] = eType;
-    header[18] = 0xb7;
-    return header;
-}
-/** True when the entry would run aarch64 executables (static and PIE), whatever it is named. */
-function matchesAarch64(entry) {
-    return [2, 3].every(eType => {
-        const header = sampleHeader(eType);
-        for (let i = 0; i < entry.magic.length; i++) {
-            const byte = header[entry.offset + i] ?? 0;
-            if ((byte & (entry.mask[i] ?? 0xff)) !== entry.magic[i])
-                return false;
-        }
-        return true;
-    });
-}
-/**
- * The register line. F makes the kernel open the interpreter now, so it still runs inside the
- * Nix sandbox's mount namespace where /usr/bin does not exist.
- */
-function registrationLine(interpreter) {
-    const escape = (hex) => hex.replace(/(..)/g, '\\x$1');
-    return `:${ENTRY_NAME}:M:0:${escape(AARCH64_MAGIC)}:${escape(AARCH64_MASK)}:${interpreter}:F`;
-}
-/**
- * True for a 64-bit little-endian ELF without a PT_INTERP program header, i.e. one that needs no
- * dynamic loader, which an F-flag interpreter must be: builds run where /lib may not exist.
- * `head` is the file's start (its program headers sit right after the ELF header).
- */
-function isStaticElf(head) {
-    if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1)
-        return false;
-    const phoff = Number(head.readBigUInt64LE(32));
-    const phentsize = head.readUInt16LE(54);
-    const phnum = head.readUInt16LE(56);
-    if (phentsize < 4 || phoff + phnum * phentsize > head.length)
-        return false;
-    for (let i = 0; i < phnum; i++)
-        if (head.readUInt32LE(phoff + i * phentsize) === 3)
-            return false;
-    return true;
-}
-function decideQemu(targetSystem, native, mode, entries) {
-    if (mode === 'false')
-        return { action: 'skip', reason: 'qemu is false' };
-    if (targetSystem !== 'aarch64-linux')
-        return { action: 'skip', reason: `${targetSystem} needs no emulation` };
-    if (native === 'aarch64-linux')
-        return { action: 'skip', reason: 'the runner is native aarch64' };
-    const existing = entries.find(e => e.enabled && matchesAarch64(e));
-    if (existing && existing.flags.includes('F'))
-        return { action: 'skip', reason: `already registered as ${existing.name} (${existing.interpreter}, flags ${existing.flags})` };
-    if (existing)
-        return { action: 'replace', entry: existing.name };
-    return { action: 'register' };
-}
-
-;// CONCATENATED MODULE: ./src/action/qemu.ts
-
-
-
-
-
-/** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
-const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'];
-async function readBinfmtEntries() {
-    let names;
-    try {
-        names = await (0,promises_namespaceObject.readdir)(BINFMT_DIR);
-    }
-    catch {
-        return [];
-    }
-    const entries = [];
-    for (const name of names) {
-        if (name === 'register' || name === 'status')
-            continue;
-        const entry = parseBinfmtEntry(name, await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(BINFMT_DIR, name), 'utf8').catch(() => ''));
-        if (entry)
-            entries.push(entry);
-    }
-    return entries;
-}
-async function qemu_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
-}
-/**
- * binfmt_misc is mounted when its control files are there. Only look: `register` is
- * write-only, and reading it fails (EINVAL, even for root) although it is mounted.
- */
-async function binfmtMounted(dir = BINFMT_DIR) {
-    return qemu_exists((0,external_node_path_namespaceObject.join)(dir, 'register'));
-}
-async function isStaticExecutable(path) {
-    const file = await (0,promises_namespaceObject.open)(path, 'r').catch(() => undefined);
-    if (!file)
-        return false;
-    try {
-        const head = Buffer.alloc(4096);
-        const { bytesRead } = await file.read(head, 0, head.length, 0);
-        return isStaticElf(head.subarray(0, bytesRead));
-    }
-    finally {
-        await file.close();
-    }
-}
-async function staticDefaultInterpreter() {
-    for (const path of DEFAULT_INTERPRETERS)
-        if (await isStaticExecutable(path))
-            return path;
-    return undefined;
-}
-/** Makes sure binfmt_misc is mounted and a static qemu-aarch64 exists (installing Debian/Ubuntu's package if not). */
-async function prepareInterpreter(interpreter, log) {
-    if (!(await binfmtMounted())) {
-        log('mounting binfmt_misc');
-        await runAsRoot('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR]);
-    }
-    if (interpreter !== undefined) {
-        if (await qemu_exists(interpreter))
-            return interpreter;
-        throw new Error(`qemu-interpreter ${interpreter} does not exist: give the path of a static qemu-aarch64`);
-    }
-    const found = await staticDefaultInterpreter();
-    if (found !== undefined)
-        return found;
-    log('installing qemu-user-static');
-    await runAsRoot('apt-get', ['update', '-qq']).catch(() => '');
-    await runAsRoot('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'qemu-user-static']);
-    const installed = await staticDefaultInterpreter();
-    if (installed === undefined)
-        throw new Error(`qemu-user-static was installed but no static qemu-aarch64 is at ${DEFAULT_INTERPRETERS.join(' or ')}: set qemu-interpreter`);
-    return installed;
-}
-/** Registers (or re-registers without F) and then proves it by reading /proc back. */
-async function registerAarch64(interpreter, replace) {
-    if (replace !== undefined)
-        await writeSystemFile((0,external_node_path_namespaceObject.join)(BINFMT_DIR, replace), '-1');
-    else if (await qemu_exists((0,external_node_path_namespaceObject.join)(BINFMT_DIR, ENTRY_NAME)))
-        await writeSystemFile((0,external_node_path_namespaceObject.join)(BINFMT_DIR, ENTRY_NAME), '-1');
-    await writeSystemFile((0,external_node_path_namespaceObject.join)(BINFMT_DIR, 'register'), registrationLine(interpreter));
-    const entry = (await readBinfmtEntries()).find(e => e.name === ENTRY_NAME);
-    if (!entry || !entry.enabled || !entry.flags.includes('F') || !matchesAarch64(entry)) {
-        throw new Error(`registering ${interpreter} in ${BINFMT_DIR} did not take effect: the runner's kernel may not allow binfmt_misc`);
-    }
-    return entry;
-}
-async function qemuVersion(interpreter) {
-    const { stdout } = await run(interpreter, ['--version']).catch(() => ({ stdout: 'unknown version' }));
-    return stdout.split('\n')[0];
-}
-
-;// CONCATENATED MODULE: ./src/action/emulation.ts
-
-
-
-
-/** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
-async function setupEmulation(inputs, hosts) {
-    const systems = new Set([inputs.system, ...hosts.map(h => h.system)]);
-    const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries());
-    if (decision.action === 'skip') {
-        info(`No emulation: ${decision.reason}`);
-        return decision.reason.startsWith('already registered');
-    }
-    const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => info(line));
-    const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined);
-    info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`);
-    return true;
-}
-
-;// CONCATENATED MODULE: ./src/action/nix-install.ts
-
-
-
-
-/** Where the multi-user installer links nix: the default profile, for every user. */
-const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
-async function installedNixVersion(env = process.env) {
-    try {
-        const { stdout } = await run('nix', ['--version'], { env });
-        return stdout.trim().replace(/^nix \(Nix\) /, '');
-    }
-    catch {
-        return undefined;
-    }
-}
-function installerUrl(version) {
-    return `https://releases.nixos.org/nix/nix-${version}/install`;
-}
-/** Arguments for the official installer: multi-user with systemd, single-user without. */
-function installerArgs(extraConfFile, hasSystemd, cpus) {
-    const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
-    if (hasSystemd)
-        args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)));
-    else
-        args.push('--no-daemon');
-    return args;
-}
-/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
-function nixProfileBin(multiUser, home) {
-    return multiUser ? MULTI_USER_PROFILE_BIN : (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin');
-}
-async function hasSystemd() {
-    return (0,promises_namespaceObject.stat)('/run/systemd/system').then(info => info.isDirectory(), () => false);
-}
-/**
- * Downloads and runs the official installer for a pinned version, retrying the download, and
- * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
- * daemon first starts, so no restart is needed.
- */
-async function installNix(version, extraConf, cpus, log, options) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
-    const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
-    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
-    await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
-    const multiUser = options.multiUser ?? (await hasSystemd());
-    log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
-    await run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
-    // The single-user installer links nix into the user's own profile, not the default one.
-    const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
-    const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
-    if (!found)
-        throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
-    return bin;
-}
-
 ;// CONCATENATED MODULE: ./src/action/select-hosts.ts
 /** Picks the hosts of this leg: the named ones, or every host whose system is this leg's (null: not evaluated). */
 function selectHosts(systems, requested, system) {
@@ -108577,7 +108962,192 @@ function selectHosts(systems, requested, system) {
     return { hosts: all.filter(h => systems[h] === system), otherSystems: all.filter(h => systems[h] !== system) };
 }
 
-;// CONCATENATED MODULE: ./src/action/substituters.ts
+;// CONCATENATED MODULE: ./src/action/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+
+;// CONCATENATED MODULE: ./src/action/phases.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The job's private directory: the spool the hook appends to, the hook script, the secrets files. */
+async function prepareWorkDir() {
+    const dir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build');
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await (0,promises_namespaceObject.chmod)(dir, 0o755);
+    const files = { dir, spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'), hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'), secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'), netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc') };
+    await (0,promises_namespaceObject.writeFile)(files.spool, '', { mode: 0o644 });
+    return files;
+}
+/** Nix, installed when it is missing; later steps of the job find it on PATH. */
+async function nixPhase(inputs, env) {
+    const nix = await ensureNix(inputs.nixVersion, inputs.installNix !== 'false', env, STEP_LOG);
+    if (nix.installedBin !== undefined)
+        addPath(nix.installedBin);
+}
+/** The hosts of this leg, evaluated: a leg that names its hosts evaluates only those. */
+async function hostsPhase(inputs, env) {
+    if (inputs.hosts.length === 0 && inputs.attributes.length > 0) {
+        info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`);
+        return [];
+    }
+    // Another host's broken or costly evaluation is not this leg's concern.
+    const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error) => {
+        throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`);
+    });
+    const selection = selectHosts(systems, inputs.hosts, inputs.system);
+    info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`);
+    const details = await hostDetails(inputs.flake, selection.hosts, env);
+    for (const host of details)
+        info(`${host.name} (${host.system}): ${host.outPath}`);
+    return details;
+}
+/** Waits for the toolchain removal and picks the build directory with the most room. */
+async function freeDiskPhase(cleanup, env) {
+    await cleanup;
+    return mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS).ok ? roomiestBuildDir(env, STEP_LOG) : undefined;
+}
+/** The toplevels whose whole closure is in the cache already: those hosts are not built. */
+async function cacheCheckPhase(inputs, cache, hosts) {
+    const cached = new Set();
+    if (!inputs.skipCached || !cache.session || hosts.length === 0)
+        return cached;
+    // Cached means the whole closure is there: a toplevel whose references were lost would
+    // otherwise be skipped on every run while each machine builds what is missing.
+    const walks = await walkEach(cache.session.client, hosts.map(h => h.outPath));
+    for (const host of hosts) {
+        const walk = walks.get(host.outPath);
+        if (walk === undefined)
+            continue;
+        if (walk.complete)
+            cached.add(host.outPath);
+        info(`${host.name}: ${describeWalk(host.outPath, walk)}${walk.complete ? '; not building it' : ''}`);
+    }
+    return cached;
+}
+/** The pusher the build streams to, when this leg pushes. */
+function startPushing(inputs, cache, store) {
+    if (!cache.pushing || !cache.session)
+        return undefined;
+    const pushed = new Map();
+    const pusher = createPusher(cache.session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG, onUploaded: (path, size) => pushed.set(path, size) });
+    return { pusher, pushed };
+}
+/** One nix build of every installable, each output streamed to the pusher as it is built. */
+async function buildPhase(inputs, env, request) {
+    if (request.installables.length === 0) {
+        info('Nothing to build.');
+        return { substitutedPlanned: [] };
+    }
+    const substitutedPlanned = await plannedFetches(request.hostDrvs, env);
+    const outcome = await buildAndPush({
+        installables: request.installables,
+        keepGoing: inputs.keepGoing,
+        extraArgs: inputs.extraArgs,
+        spoolFile: request.work.spool,
+        env,
+        pusher: request.pusher,
+        stopBuildingAfterMs: buildBudgetMs(inputs.timeBudgetMinutes, inputs.drainTimeoutSeconds, STOP_GRACE_MS, Date.now() - request.startedAt),
+        heartbeatMs: heartbeatMs(),
+        log: {
+            info: line => {
+                request.failures.onLine(line);
+                info(line);
+            },
+            warning: line => warning(line)
+        }
+    });
+    return { outcome, substitutedPlanned };
+}
+/** Paths Nix will substitute rather than build, from `nix-store --realise --dry-run`. */
+async function plannedFetches(drvPaths, env) {
+    if (drvPaths.length === 0)
+        return [];
+    try {
+        const { stderr } = await runCommand('nix-store', ['--realise', '--dry-run', ...drvPaths], { env });
+        return parseDryRun(stderr).toFetch;
+    }
+    catch (error) {
+        core_debug(`dry run failed: ${errorMessage(error)}`);
+        return [];
+    }
+}
+/** Each host's result after the build, and what went wrong with each failed derivation (its log's end). */
+async function judgeBuild(inputs, hosts, cached, build, failures, store, env) {
+    const valid = new Set();
+    for (const host of hosts)
+        if (!cached.has(host.outPath) && (await store.isValid(host.outPath)))
+            valid.add(host.outPath);
+    const results = hostResults(hosts, cached, valid, build.outcome);
+    const failedBuilds = await failedBuildLogs(failures.derivations(), name => failures.printedLog(name), env);
+    // Why it failed, where nobody has to scroll for it: each failed derivation and its log's end.
+    const findings = buildFindings(results, build.outcome, failedBuilds.map(failedBuildFinding), inputs.timeBudgetMinutes);
+    return { results, findings, failedBuilds };
+}
+/** Drains what the build queued, then pushes what the cache still lacks of every built root. */
+async function pushPhase(inputs, cache, pushing, store, filter, roots) {
+    const session = cache.session;
+    const valid = [];
+    for (const path of roots)
+        if (await store.isValid(path))
+            valid.push(path);
+    return finalPush({
+        session,
+        store,
+        filter,
+        pusher: pushing.pusher,
+        roots: valid,
+        drainMs: inputs.drainTimeoutSeconds * 1000,
+        jobs: inputs.pushJobs,
+        exclude: inputs.pushFilter,
+        onUploaded: (path, size) => pushing.pushed.set(path, size),
+        heartbeatMs: heartbeatMs(),
+        log: STEP_LOG
+    });
+}
+/** Outputs, annotations and the summary; then the step's verdict. */
+async function reportPhase(inputs, store, record, failedBuilds, flakeCache) {
+    await attributeToHosts(store, record);
+    const status = await publish(record);
+    if (failedBuilds.length > 0)
+        await summary.addRaw(renderFailedBuilds(failedBuilds)).write();
+    saveState(State.Finished, 'true');
+    await saveFlakeCache(flakeCache);
+    const failure = stepFailure(record.results, status, inputs.failOnPushError);
+    if (failure !== undefined)
+        setFailed(failure);
+}
+/** The installables of this leg: the hosts still to build, then the pre-warm attributes. */
+async function installablesPhase(inputs, toBuild, env) {
+    const attributeOutputs = [];
+    for (const attribute of inputs.attributes)
+        attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env));
+    return { installables: [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)], attributeOutputs };
+}
+
+;// CONCATENATED MODULE: ./src/nix/substituters.ts
 /** What identifies a cache: its URL without query string (`?priority=20` tunes it, not names it) or trailing slash. */
 function substituterIdentity(url) {
     const query = url.indexOf('?');
@@ -108680,229 +109250,6 @@ async function reachableHostCaches(hosts, alreadyUsed, findings, probe = probeCa
     return { substituters: outcome.reachable, trustedPublicKeys: merged.trustedPublicKeys };
 }
 
-;// CONCATENATED MODULE: ./src/action/build-failures.ts
-/** How much of a failed builder's log the job summary shows. */
-const FAILED_LOG_LINES = 25;
-function derivationName(drvPath) {
-    return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '');
-}
-/**
- * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
- * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
- * which for a derivation that only waited on a failed dependency says so and is not counted.
- */
-class FailedBuildWatcher {
-    failed = [];
-    pending;
-    /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
-    printed = new Map();
-    onLine(line) {
-        const logLine = /^([^\s>]+)> (.*)$/.exec(line);
-        if (logLine) {
-            const kept = this.printed.get(logLine[1]) ?? [];
-            kept.push(logLine[2]);
-            if (kept.length > FAILED_LOG_LINES)
-                kept.shift();
-            this.printed.set(logLine[1], kept);
-            return;
-        }
-        const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line);
-        if (old)
-            this.add(old[1]);
-        const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line);
-        if (modern) {
-            this.pending = modern[1];
-            return;
-        }
-        if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
-            if (!/dependenc/.test(line))
-                this.add(this.pending);
-            this.pending = undefined;
-        }
-    }
-    /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
-    printedLog(name) {
-        return (this.printed.get(name) ?? []).join('\n');
-    }
-    /** Derivations whose builder failed, each once, in the order they failed. */
-    derivations() {
-        return [...this.failed];
-    }
-    add(drvPath) {
-        if (!this.failed.includes(drvPath))
-            this.failed.push(drvPath);
-    }
-}
-/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
-function logTail(log, count = FAILED_LOG_LINES) {
-    const lines = log
-        .replace(/\r/g, '')
-        .split('\n')
-        .map(l => l.trimEnd());
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return lines.slice(-count);
-}
-function failedBuildFinding(build) {
-    const last = build.logTail[build.logTail.length - 1];
-    return { level: 'error', message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log` };
-}
-/** The job summary's section with each failed derivation's name and the end of its log. */
-function renderFailedBuilds(builds) {
-    if (builds.length === 0)
-        return '';
-    const lines = ['### Why the build failed', ''];
-    for (const build of builds) {
-        // A fence longer than any run of backticks in the log, so the log cannot close it.
-        const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))));
-        const fence = '`'.repeat(longest + 1);
-        const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`;
-        lines.push(`<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`, '', fence, ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']), fence, '', '</details>', '');
-    }
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/action/nix-log.ts
-
-
-/**
- * Each failed derivation's name and the end of its log: `nix log` from the local store (no
- * substituter is asked), else the lines `--print-build-logs` printed for it.
- */
-async function failedBuildLogs(drvPaths, printed, env) {
-    const builds = [];
-    for (const drvPath of drvPaths) {
-        const name = derivationName(drvPath);
-        let log;
-        try {
-            log = (await run('nix', ['--extra-experimental-features', 'nix-command', 'log', '--option', 'substituters', '', drvPath], { env })).stdout;
-        }
-        catch (error) {
-            log = printed(name) || `(nix log has no log for it: ${errorMessage(error)})`;
-        }
-        builds.push({ drvPath, name, logTail: logTail(log.trim() === '' ? printed(name) : log) });
-    }
-    return builds;
-}
-
-;// CONCATENATED MODULE: ./src/action/disk-cleanup.ts
-/**
- * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
- * build never uses, and nothing else. The README lists the same entries.
- */
-const REMOVED_TOOLCHAINS = [
-    { what: '.NET', path: '/usr/share/dotnet' },
-    { what: 'Android SDK', path: '/usr/local/lib/android' },
-    { what: 'GHC', path: '/opt/ghc' },
-    { what: 'ghcup', path: '/usr/local/.ghcup' },
-    { what: 'CodeQL', path: '/opt/hostedtoolcache/CodeQL' },
-    { what: 'Swift', path: '/usr/share/swift' }
-];
-/** The paths to remove, under `root` (/ on a runner; a directory standing in for it in tests). */
-function removalPaths(root) {
-    const base = root.replace(/\/+$/, '');
-    return REMOVED_TOOLCHAINS.map(t => `${base}${t.path}`);
-}
-/** Whether this runner is one the list was made for; elsewhere nothing is removed. */
-function mayFreeDisk(runnerEnvironment, runnerOs) {
-    if (runnerEnvironment !== 'github-hosted')
-        return {
-            ok: false,
-            why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
-        };
-    if (runnerOs !== undefined && runnerOs !== 'Linux')
-        return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` };
-    return { ok: true };
-}
-/**
- * Nix's build-dir: the candidate on the file system with the most free space, when that is not
- * the root's (hosted runners have a second, larger disk at /mnt). Undefined keeps Nix's default.
- */
-function chooseBuildDir(root, others) {
-    let best = root;
-    for (const fs of others)
-        if (fs.device !== root.device && fs.freeBytes > best.freeBytes)
-            best = fs;
-    return best === root ? undefined : best.mount;
-}
-
-;// CONCATENATED MODULE: ./src/action/free-disk.ts
-
-
-
-
-
-
-
-async function freeBytes(path) {
-    const stats = await (0,promises_namespaceObject.statfs)(path);
-    return stats.bavail * stats.bsize;
-}
-const GIB = 1024 ** 3;
-async function free_disk_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
-}
-async function removeToolchains(root) {
-    const before = await freeBytes(root);
-    const removed = [];
-    for (const path of removalPaths(root)) {
-        if (!(await free_disk_exists(path)))
-            continue;
-        // --one-file-system: a mount inside a toolchain's directory is never followed.
-        await runAsRoot('rm', ['-rf', '--one-file-system', path]);
-        removed.push(path);
-    }
-    if (root === '/') {
-        const docker = await run('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error) => ({ code: 127, stderr: errorMessage(error) }));
-        if (docker.code === 0)
-            removed.push('docker images');
-        else
-            info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`);
-    }
-    else
-        info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`);
-    const reclaimed = Math.max(0, (await freeBytes(root)) - before);
-    info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`);
-}
-/**
- * Starts removing the preinstalled toolchains in the background (it runs while the hosts
- * evaluate) and returns when it is done. Refuses, with a warning, anywhere but a GitHub-hosted runner.
- */
-function startDiskCleanup(env) {
-    const allowed = mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS);
-    if (!allowed.ok) {
-        warning(`free-disk-space is true, but ${allowed.why}.`);
-        return Promise.resolve();
-    }
-    const root = diskRoot(env);
-    info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`);
-    return removeToolchains(root).catch((error) => warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`));
-}
-async function filesystem(mount) {
-    try {
-        return { mount, device: (await (0,promises_namespaceObject.stat)(mount)).dev, freeBytes: await freeBytes(mount) };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Nix's build-dir when another file system (/mnt) has more room than /, made 1777 for the build users. */
-async function roomiestBuildDir(env) {
-    const root = diskRoot(env);
-    const rootFs = await filesystem(root);
-    const mnt = await filesystem((0,external_node_path_namespaceObject.join)(root, 'mnt'));
-    if (rootFs === undefined)
-        return undefined;
-    const choice = chooseBuildDir(rootFs, mnt ? [mnt] : []);
-    if (choice === undefined) {
-        info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`);
-        return undefined;
-    }
-    await runAsRoot('chmod', ['1777', choice]);
-    info(`free-disk-space: Nix builds in ${choice} (${(mnt.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`);
-    return choice;
-}
-
 ;// CONCATENATED MODULE: ./src/push/session.ts
 
 
@@ -108991,18 +109338,7 @@ function addCache(setup, uri, keys, token) {
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-async function main_run() {
+async function run() {
     let inputs;
     try {
         inputs = getInputs();
@@ -109019,205 +109355,67 @@ async function main_run() {
         setFailed(errorMessage(error));
     }
 }
-async function prepareWorkDir() {
-    const dir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build');
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
-    // The daemon runs the hook as root; the runner user must be able to read what it appends.
-    await (0,promises_namespaceObject.chmod)(dir, 0o755);
-    const files = { dir, spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'), hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'), secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'), netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc') };
-    await (0,promises_namespaceObject.writeFile)(files.spool, '', { mode: 0o644 });
-    return files;
-}
+const NO_HOST_CACHES = { substituters: [], trustedPublicKeys: [] };
+/** The phases of the main step, in order; each is one log group. */
 async function runMain(inputs) {
-    const started = Date.now();
+    const startedAt = Date.now();
     const findings = [];
     const env = childEnv();
     const work = await prepareWorkDir();
     saveState(State.WorkDir, work.dir);
-    await group('Nix', async () => {
-        const version = await installedNixVersion(env);
-        if (version !== undefined) {
-            info(`Using the Nix already installed: ${version}`);
-            return;
-        }
-        if (inputs.installNix === 'false')
-            throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto');
-        const bin = await installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', (0,external_node_os_namespaceObject.availableParallelism)(), line => info(line), { env });
-        addPath(bin);
-        env.PATH = `${bin}:${env.PATH ?? ''}`;
-        info(`Installed Nix ${await installedNixVersion(env)}`);
-    });
+    await group('Nix', () => nixPhase(inputs, env));
     const cache = await group('Cachix', () => setupCachix(inputs, findings));
     saveState(State.Pushing, String(cache.pushing));
     const flakeCache = inputs.flakeInputCache ? await group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system)) : undefined;
     // Runs while the hosts evaluate; awaited before the build needs the room.
-    const diskCleanup = inputs.freeDiskSpace ? startDiskCleanup(env) : undefined;
+    const diskCleanup = inputs.freeDiskSpace ? startDiskCleanup(env, STEP_LOG) : undefined;
     // The hook is in place before anything is evaluated: what import-from-derivation builds while
     // the hosts evaluate goes to the spool too, and is pushed with the rest. The hosts' own caches
     // and emulation are added once the hosts are known.
-    await group('Configure Nix for evaluation', () => configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: { substituters: [], trustedPublicKeys: [] } }));
-    const hosts = await group('Hosts', async () => {
-        if (inputs.hosts.length === 0 && inputs.attributes.length > 0) {
-            info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`);
-            return [];
-        }
-        // A leg that names its hosts evaluates only those: another host's broken or costly evaluation is not its concern.
-        const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error) => {
-            throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`);
-        });
-        const selection = selectHosts(systems, inputs.hosts, inputs.system);
-        info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`);
-        const details = await hostDetails(inputs.flake, selection.hosts, env);
-        for (const host of details)
-            info(`${host.name} (${host.system}): ${host.outPath}`);
-        return details;
-    });
+    await group('Configure Nix for evaluation', () => configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: NO_HOST_CACHES }));
+    const hosts = await group('Hosts', () => hostsPhase(inputs, env));
     saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))));
     const emulate = await group('QEMU', () => setupEmulation(inputs, hosts));
-    const hostCaches = inputs.useHostSubstituters ? await group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings)) : { substituters: [], trustedPublicKeys: [] };
-    const buildDir = diskCleanup === undefined
-        ? undefined
-        : await group('Free disk space', async () => {
-            await diskCleanup;
-            return mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS).ok ? roomiestBuildDir(env) : undefined;
-        });
+    const hostCaches = inputs.useHostSubstituters ? await group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings)) : NO_HOST_CACHES;
+    const buildDir = diskCleanup === undefined ? undefined : await group('Free disk space', () => freeDiskPhase(diskCleanup, env));
     const nixInputs = buildDir === undefined ? inputs : { ...inputs, extraNixConfig: `build-dir = ${buildDir}\n${inputs.extraNixConfig}` };
     await group('Configure Nix', () => configureNix({ inputs: nixInputs, hosts, cache, work, emulate, env, hostCaches }));
     const store = new NixStore(env);
-    const filter = makePushFilter(inputs.pushFilter);
-    const results = hosts.map(h => ({ name: h.name, system: h.system, toplevel: h.outPath, status: 'unfinished', built: 0, substituted: 0, pushed: 0, pushedBytes: 0, seconds: 0 }));
-    const toBuild = await group('Cache check', async () => {
-        if (!inputs.skipCached || !cache.session || hosts.length === 0)
-            return hosts;
-        // Cached means the whole closure is there: a toplevel whose references were lost would
-        // otherwise be skipped on every run while each machine builds what is missing.
-        const walks = await walkEach(cache.session.client, hosts.map(h => h.outPath));
-        for (const result of results) {
-            const walk = walks.get(result.toplevel);
-            if (walk?.complete) {
-                result.status = 'cached';
-                result.coverage = undefined;
-                info(`${result.name}: ${describeWalk(result.toplevel, walk)}; not building it`);
-            }
-            else if (walk)
-                info(`${result.name}: ${describeWalk(result.toplevel, walk)}`);
-        }
-        return hosts.filter(h => walks.get(h.outPath)?.complete !== true);
-    });
-    const pushed = new Map();
-    const pusher = cache.pushing && cache.session
-        ? createPusher(cache.session, store, {
-            jobs: inputs.pushJobs,
-            exclude: inputs.pushFilter,
-            onEvent: event => {
-                if (event.kind === 'uploaded')
-                    pushed.set(event.path, event.fileSize);
-                if (event.kind === 'failed')
-                    warning(`push of ${event.path} failed: ${event.error}`);
-            }
-        })
-        : undefined;
-    const attributeOutputs = [];
-    for (const attribute of inputs.attributes)
-        attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env));
-    const installables = [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)];
-    let substitutedPlanned = [];
-    const failureWatch = new FailedBuildWatcher();
-    const outcome = await group(`Build ${installables.length} installable${installables.length === 1 ? '' : 's'}`, async () => {
-        if (installables.length === 0) {
-            info('Nothing to build.');
-            return undefined;
-        }
-        substitutedPlanned = await plannedFetches(toBuild.map(h => h.drvPath), env);
-        // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
-        const budgetMs = inputs.timeBudgetMinutes === undefined ? undefined : inputs.timeBudgetMinutes * 60_000 - inputs.drainTimeoutSeconds * 1000 - 2 * STOP_GRACE_MS - (Date.now() - started);
-        return buildAndPush({
-            installables,
-            keepGoing: inputs.keepGoing,
-            extraArgs: inputs.extraArgs,
-            spoolFile: work.spool,
-            env,
-            pusher,
-            stopBuildingAfterMs: budgetMs === undefined ? undefined : Math.max(0, budgetMs),
-            heartbeatMs: heartbeatMs(),
-            log: {
-                info: line => {
-                    failureWatch.onLine(line);
-                    info(line);
-                },
-                warning: line => warning(line)
-            }
-        });
-    });
-    if (outcome?.interrupted === 'cancelled') {
+    const cached = await group('Cache check', () => cacheCheckPhase(inputs, cache, hosts));
+    const toBuild = hosts.filter(h => !cached.has(h.outPath));
+    const pushing = startPushing(inputs, cache, store);
+    const { installables, attributeOutputs } = await installablesPhase(inputs, toBuild, env);
+    const failures = new FailedBuildWatcher();
+    const build = await group(buildGroupName(installables.length), () => buildPhase(inputs, env, { installables, hostDrvs: toBuild.map(h => h.drvPath), startedAt, work, pusher: pushing?.pusher, failures }));
+    if (build.outcome?.interrupted === 'cancelled') {
         // The post step salvages: it pushes everything that finished building.
         warning('Cancelled: the post step pushes what was built.');
         process.exitCode = 1;
         return;
     }
-    for (const host of toBuild) {
-        const result = results.find(r => r.name === host.name);
-        if (!result)
-            continue;
-        result.status = (await store.isValid(host.outPath)) ? 'built' : outcome?.interrupted ? 'unfinished' : 'failed';
-        result.seconds = (outcome?.finishedAt.get(host.outPath) ?? (outcome ? outcome.seconds * 1000 : 0)) / 1000;
-    }
-    findings.push(...(outcome?.findings ?? []));
-    if (outcome && outcome.exitCode !== 0) {
-        const failed = results.filter(r => r.status === 'failed').map(r => r.name);
-        findings.push({ level: 'error', message: failed.length > 0 ? `build failed for ${failed.join(', ')} (nix build exited ${outcome.exitCode}); everything that did build was pushed` : `nix build exited ${outcome.exitCode}` });
-    }
-    // Why it failed, where nobody has to scroll for it: each failed derivation and its log's end.
-    const failedBuilds = await failedBuildLogs(failureWatch.derivations(), name => failureWatch.printedLog(name), env);
-    findings.push(...failedBuilds.map(failedBuildFinding));
-    if (outcome?.interrupted === 'time-budget')
-        findings.push({
-            level: 'error',
-            message: `the time budget of ${inputs.timeBudgetMinutes} min ran out: ${results
-                .filter(r => r.status === 'unfinished')
-                .map(r => r.name)
-                .join(', ') || 'nothing'} not finished`
-        });
+    const verdict = await judgeBuild(inputs, hosts, cached, build, failures, store, env);
+    findings.push(...verdict.findings);
     let push;
-    if (pusher && cache.session) {
-        const session = cache.session;
-        push = await group('Push', async () => {
-            const roots = [];
-            for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs])
-                if (await store.isValid(path))
-                    roots.push(path);
-            return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size), heartbeatMs: heartbeatMs() });
-        });
+    if (pushing) {
+        const roots = [...hosts.map(h => h.outPath), ...attributeOutputs];
+        push = await group('Push', () => pushPhase(inputs, cache, pushing, store, makePushFilter(inputs.pushFilter), roots));
         findings.push(...pushFindings(push, inputs.drainTimeoutSeconds));
     }
-    await group('Report', async () => {
-        const record = {
-            system: inputs.system,
-            results,
-            findings,
-            builtDrvs: outcome?.builtDrvs ?? [],
-            builtOutputs: outcome?.builtOutputs ?? [],
-            substituted: substitutedPlanned,
-            pushed,
-            failedPushes: push?.failures.length ?? 0,
-            leftovers: push?.leftovers.length ?? 0,
-            coverage: push?.coverage.ratio,
-            absentFromCache: push ? new Set([...push.coverage.missing, ...push.coverage.filtered]) : undefined
-        };
-        await attributeToHosts(store, record);
-        const status = await publish(record);
-        if (failedBuilds.length > 0)
-            await summary.addRaw(renderFailedBuilds(failedBuilds)).write();
-        saveState(State.Finished, 'true');
-        await saveFlakeCache(flakeCache);
-        const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name);
-        if (unfinished.length > 0)
-            setFailed(`build failed: ${unfinished.join(', ')}`);
-        else if (inputs.failOnPushError && status === 'problems')
-            setFailed('pushing had problems and fail-on-push-error is true');
-    });
+    const record = {
+        system: inputs.system,
+        results: verdict.results,
+        findings,
+        builtDrvs: build.outcome?.builtDrvs ?? [],
+        builtOutputs: build.outcome?.builtOutputs ?? [],
+        substituted: build.substitutedPlanned,
+        pushed: pushing?.pushed ?? new Map(),
+        failedPushes: push?.failures.length ?? 0,
+        leftovers: push?.leftovers.length ?? 0,
+        coverage: push?.coverage.ratio,
+        absentFromCache: push ? new Set([...push.coverage.missing, ...push.coverage.filtered]) : undefined
+    };
+    await group('Report', () => reportPhase(inputs, store, record, verdict.failedBuilds, flakeCache));
     if (cache.session) {
-        const hostsToDiff = results.map(r => ({ name: r.name, toplevel: r.toplevel }));
         await closureDiffPhase({
             flake: inputs.flake,
             diffBase: inputs.diffBase,
@@ -109226,22 +109424,9 @@ async function runMain(inputs) {
             cacheName: cache.session.client.cacheName,
             cache: cache.session.client,
             store,
-            hosts: hostsToDiff,
+            hosts: verdict.results.map(r => ({ name: r.name, toplevel: r.toplevel })),
             env
         });
-    }
-}
-/** Paths Nix will substitute rather than build, from `nix-store --realise --dry-run`. */
-async function plannedFetches(drvPaths, env) {
-    if (drvPaths.length === 0)
-        return [];
-    try {
-        const { stderr } = await run('nix-store', ['--realise', '--dry-run', ...drvPaths], { env });
-        return parseDryRun(stderr).toFetch;
-    }
-    catch (error) {
-        core_debug(`dry run failed: ${errorMessage(error)}`);
-        return [];
     }
 }
 
@@ -109252,7 +109437,7 @@ async function plannedFetches(drvPaths, env) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9312);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4356);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2297);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4366);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,13 +28383,13 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2297:
+/***/ 4366:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ main_run)
+  e: () => (/* binding */ run)
 });
 
 ;// CONCATENATED MODULE: external "os"
@@ -31401,7 +31401,7 @@ function forgetSecretEnv(env = process.env) {
             delete env[name];
 }
 /** Runs a program with an argument array (never a shell) and returns its output. */
-async function process_run(command, args, options = {}) {
+async function runCommand(command, args, options = {}) {
     const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
@@ -31991,9 +31991,19 @@ function describeWalk(root, walk) {
     return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
 }
 
-;// CONCATENATED MODULE: ./src/action/flake.ts
+;// CONCATENATED MODULE: ./src/nix/command.ts
 
-const NIX_FLAKES = (/* unused pure expression or super */ null && (['--extra-experimental-features', 'nix-command flakes']));
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function command_runNix(args, options = {}) {
+    return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
+}
+
+;// CONCATENATED MODULE: ./src/nix/flake.ts
+
 function nixString(text) {
     return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
@@ -32008,7 +32018,7 @@ function detailsExpression(hosts) {
   }) (builtins.intersectAttrs { ${wanted} } cs)`;
 }
 async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
 }
 /**
@@ -32040,7 +32050,7 @@ function toplevelInstallable(flake, host) {
 }
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
-    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
+    const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
 }
 
@@ -32103,10 +32113,9 @@ function renderPlanSummary(plan, attributes, failed) {
 
 
 
-const evaluate_NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
 /** The names of a flake's nixosConfigurations, without evaluating any of them. */
 async function configurationNames(flake, env) {
-    const { stdout } = await process_run('nix', [...evaluate_NIX_FLAKES, 'eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env });
+    const { stdout } = await command_runNix(['eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env });
     return JSON.parse(stdout).sort();
 }
 async function evaluateHost(flake, name, env) {
@@ -32116,7 +32125,7 @@ async function evaluateHost(flake, name, env) {
 async function evaluateDerivation(flake, name, attributePath, env) {
     const started = Date.now();
     const attribute = `${flake}#${attributePath}`;
-    const result = await process_run('nix', [...evaluate_NIX_FLAKES, 'eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] });
+    const result = await command_runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] });
     if (result.code !== 0)
         return { name, error: errorExcerpt(result.stderr) };
     const { system, out } = JSON.parse(result.stdout);
@@ -32156,7 +32165,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/action/nix-conf.ts
+;// CONCATENATED MODULE: ./src/nix/conf.ts
+
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
 // Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
@@ -32171,7 +32181,7 @@ function unique(values, setting) {
 }
 /** The lines this action adds to nix.conf, between markers so the post step can take them out. */
 function renderManagedBlock(settings) {
-    const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes'];
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
     const substituters = unique(settings.substituters, 'extra-substituters');
     if (substituters.length > 0)
         lines.push(`extra-substituters = ${substituters.join(' ')}`);
@@ -32225,11 +32235,8 @@ function existingPostBuildHook(showConfig) {
     return value === undefined || value === '' ? undefined : value;
 }
 /** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
-function renderNetrc(entries, existing = '') {
-    const hosts = new Set(entries.map(e => e.host));
-    const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
-    const added = entries.map(e => `machine ${e.host} password ${e.password}`);
-    return `${[...kept, ...added].join('\n')}\n`;
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
 }
 function renderSecretsConf(accessTokens, netrcFile) {
     const lines = [];
@@ -32240,7 +32247,7 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/action/privileged.ts
+;// CONCATENATED MODULE: ./src/util/privileged.ts
 
 
 
@@ -32270,24 +32277,24 @@ async function writeSystemFile(path, content, mode = 0o644) {
     }
     const special = path.startsWith('/proc/');
     if (!special)
-        await process_run('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
-    await process_run('sudo', ['tee', path], { input: content });
+        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
     if (!special)
-        await process_run('sudo', ['chmod', mode.toString(8), path]);
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
 }
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
 async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot() ? await process_run(command, args, { input }) : await process_run('sudo', [command, ...args], { input });
+    const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input });
     return stdout;
 }
 
-;// CONCATENATED MODULE: ./src/action/nix-conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf-file.ts
 
 
 
 
 
-const nix_conf_file_NIX_FLAKES = (/* unused pure expression or super */ null && (['--extra-experimental-features', 'nix-command flakes']));
+
 /** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
 function nixConfPath(env = process.env) {
     return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
@@ -32301,7 +32308,7 @@ async function writeManagedBlock(path, block) {
 }
 /** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
-    const active = await process_run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
     if (!active)
         return false;
     await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
@@ -32311,7 +32318,7 @@ async function restartDaemonIfRunning() {
 async function showNixConfig(env) {
     for (const args of [['config', 'show'], ['show-config']]) {
         try {
-            return (await run('nix', [...nix_conf_file_NIX_FLAKES, ...args], { env })).stdout;
+            return (await runNix([...args], { env })).stdout;
         }
         catch {
             // try the older spelling
@@ -32388,7 +32395,8 @@ async function configurePlanNix(inputs, env) {
     return { restore };
 }
 
-;// CONCATENATED MODULE: ./src/action/nix-install.ts
+;// CONCATENATED MODULE: ./src/nix/install.ts
+
 
 
 
@@ -32397,7 +32405,7 @@ async function configurePlanNix(inputs, env) {
 const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
 async function installedNixVersion(env = process.env) {
     try {
-        const { stdout } = await process_run('nix', ['--version'], { env });
+        const { stdout } = await runCommand('nix', ['--version'], { env });
         return stdout.trim().replace(/^nix \(Nix\) /, '');
     }
     catch {
@@ -32433,10 +32441,10 @@ async function installNix(version, extraConf, cpus, log, options) {
     const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
     const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
     await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await process_run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
+    await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
     const multiUser = options.multiUser ?? (await hasSystemd());
     log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
-    await process_run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
     // The single-user installer links nix into the user's own profile, not the default one.
     const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
     const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
@@ -32444,6 +32452,29 @@ async function installNix(version, extraConf, cpus, log, options) {
         throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
     return bin;
 }
+/**
+ * The Nix on PATH, or a fresh multi-user install of `version` when there is none and
+ * installing is allowed. The new bin directory is put first on `env.PATH`.
+ */
+async function ensureNix(version, mayInstall, env, log) {
+    const present = await installedNixVersion(env);
+    if (present !== undefined) {
+        log.info(`Using the Nix already installed: ${present}`);
+        return { version: present };
+    }
+    if (!mayInstall)
+        throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto');
+    const bin = await installNix(version, `${NIX_FLAKES_CONF}\n`, (0,external_node_os_namespaceObject.availableParallelism)(), line => log.info(line), { env });
+    env.PATH = `${bin}:${env.PATH ?? ''}`;
+    const installed = (await installedNixVersion(env)) ?? version;
+    log.info(`Installed Nix ${installed}`);
+    return { version: installed, installedBin: bin };
+}
+
+;// CONCATENATED MODULE: ./src/action/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
 /** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
@@ -32451,32 +32482,153 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/plan/inputs.ts
+;// CONCATENATED MODULE: ./src/inputs/rules.ts
 
-function fail(name, message) {
-    throw new Error(`input ${name}: ${message}`);
+
+/** The Nix the action and the planner install when the runner has none. */
+const DEFAULT_NIX_VERSION = '2.35.1';
+
+/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+class InputError extends Error {
+    input;
+    problem;
+    constructor(input, problem) {
+        super(`input ${input}: ${problem}`);
+        this.input = input;
+        this.problem = problem;
+    }
 }
-// By code point rather than a regular expression with control characters in it.
+function fail(input, problem) {
+    throw new InputError(input, problem);
+}
+// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
+const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+/** Items separated by blanks, commas or line breaks. */
+function list(text) {
+    return text
+        .split(/[\s,]+/)
+        .map(s => s.trim())
+        .filter(s => s !== '');
+}
+/** By code point rather than a regular expression with control characters in it. */
 function hasControl(text) {
     return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 }
-const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+function bool(input, text, fallback) {
+    const value = text.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    return fail(input, `"${text}" is not true or false`);
+}
+function positiveInt(input, text, allowZero = false) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
+        return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
+    return Number(value);
+}
+function flakeRef(input, text) {
+    const flake = text.trim() || '.';
+    if (/\s/.test(flake))
+        fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
+    return flake;
+}
+function hostNames(input, text) {
+    const hosts = list(text);
+    for (const host of hosts)
+        if (!HOST_NAME.test(host))
+            fail(input, `"${host}" is not a nixosConfigurations attribute name`);
+    return hosts;
+}
+function attributePaths(input, text) {
+    const attributes = list(text);
+    for (const attribute of attributes)
+        if (!ATTRIBUTE_PATH.test(attribute))
+            fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+    return attributes;
+}
+function cacheName(input, text) {
+    const name = text.trim() || undefined;
+    if (name !== undefined && !isValidCacheName(name))
+        fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
+    return name;
+}
+function cacheNames(input, text) {
+    const names = list(text);
+    for (const name of names)
+        if (!isValidCacheName(name))
+            fail(input, `"${name}" is not a Cachix cache name`);
+    return names;
+}
+function cachixUrl(input, text) {
+    const url = text.trim() || DEFAULT_CACHIX_URL;
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+        fail(input, `"${url}" is not an http(s) URL`);
+    return url;
+}
+function nixVersion(input, text) {
+    const version = text.trim() || DEFAULT_NIX_VERSION;
+    if (!/^\d+\.\d+(\.\d+)?$/.test(version))
+        fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
+    return version;
+}
+function pushFilter(input, text) {
+    const source = text.trim();
+    if (source === '')
+        return undefined;
+    try {
+        return new RegExp(source);
+    }
+    catch (error) {
+        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+    }
+}
+function compression(input, text) {
+    const method = text.trim().toLowerCase();
+    if (method === 'zstd' || method === 'xz')
+        return method;
+    if (method !== '')
+        fail(input, `"${method}" is not zstd or xz`);
+    return undefined;
+}
+/**
+ * The workflow author's own nix.conf lines: each "name = value" or an include; `forbidden` names
+ * settings the action owns.
+ */
+function extraNixConfig(input, text, forbidden = []) {
+    for (const line of text.split('\n')) {
+        const trimmed = line.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            continue;
+        if (hasControl(trimmed.replace(/\t/g, ' ')))
+            fail(input, 'contains a control character: type it as plain text');
+        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
+        if (!match && !/^!?include\s+\S/.test(trimmed))
+            fail(input, `line "${trimmed}" is not "name = value"`);
+        if (match && forbidden.includes(match[1]))
+            fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
+    }
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/plan/inputs.ts
+
+function inputs_fail(name, message) {
+    throw new InputError(name, message);
+}
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The planner's inputs, checked before anything runs. */
 function parsePlanInputs(read, cores = 1) {
     const text = (name) => read(name).trim();
-    const flake = text('flake') || '.';
-    if (/\s/.test(flake))
-        fail('flake', `"${flake}" contains spaces`);
-    const hosts = read('hosts')
-        .split(/[\s,]+/)
-        .filter(h => h !== '');
-    for (const host of hosts)
-        if (!/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(host))
-            fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
-    const cachix = text('cachix') || undefined;
-    if (cachix !== undefined && !isValidCacheName(cachix))
-        fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
+    const flake = flakeRef('flake', read('flake'));
+    const hosts = hostNames('hosts', read('hosts'));
+    const cachix = cacheName('cachix', read('cachix'));
     const runners = {};
     for (const [system, input, fallback] of [
         ['x86_64-linux', 'x86_64-runner', 'ubuntu-latest'],
@@ -32484,48 +32636,29 @@ function parsePlanInputs(read, cores = 1) {
     ]) {
         const label = text(input) || fallback;
         if (!RUNNER_LABEL.test(label))
-            fail(input, `"${label}" is not a runner label`);
+            inputs_fail(input, `"${label}" is not a runner label`);
         runners[system] = label;
     }
-    const skip = (text('skip-cached') || 'true').toLowerCase();
-    if (skip !== 'true' && skip !== 'false')
-        fail('skip-cached', `"${skip}" is not true or false`);
-    const cachixUrl = text('cachix-url') || 'https://cachix.org';
-    if (!/^https?:\/\/[^\s/]+/.test(cachixUrl))
-        fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`);
-    const nixVersion = text('nix-version') || '2.35.1';
-    if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion))
-        fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`);
-    const evalJobsText = text('eval-jobs');
-    if (evalJobsText !== '' && !/^[1-9]\d*$/.test(evalJobsText))
-        fail('eval-jobs', `"${evalJobsText}" is not a positive whole number`);
-    const evalJobs = evalJobsText === '' ? cores : Number(evalJobsText);
-    const attributes = read('attributes')
-        .split(/[\s,]+/)
-        .filter(a => a !== '');
-    for (const attribute of attributes)
-        if (!ATTRIBUTE_PATH.test(attribute))
-            fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+    const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores;
+    const attributes = attributePaths('attributes', read('attributes'));
     const githubToken = text('github-token') || undefined;
     if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
-        fail('github-token', 'contains white space or a control character: paste the secret alone');
-    const extraNixConfig = read('extra-nix-config');
-    for (const line of extraNixConfig.split('\n')) {
-        const trimmed = line.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
-            fail('extra-nix-config', 'contains a control character: type it as plain text');
-        if (!/^[A-Za-z0-9-]+\s*=/.test(trimmed) && !/^!?include\s+\S/.test(trimmed))
-            fail('extra-nix-config', `line "${trimmed}" is not "name = value"`);
-    }
-    const extraPullCaches = read('extra-pull-caches')
-        .split(/[\s,]+/)
-        .filter(c => c !== '');
-    for (const name of extraPullCaches)
-        if (!isValidCacheName(name))
-            fail('extra-pull-caches', `"${name}" is not a Cachix cache name`);
-    return { githubToken, extraNixConfig, extraPullCaches, attributes, evalJobs, nixVersion, flake, hosts, cachix, cachixAuthToken: text('cachix-auth-token') || undefined, cachixUrl, runners, skipCached: skip === 'true' };
+        inputs_fail('github-token', 'contains white space or a control character: paste the secret alone');
+    return {
+        githubToken,
+        extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
+        extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
+        attributes,
+        evalJobs,
+        nixVersion: nixVersion('nix-version', read('nix-version')),
+        flake,
+        hosts,
+        cachix,
+        cachixAuthToken: text('cachix-auth-token') || undefined,
+        cachixUrl: cachixUrl('cachix-url', read('cachix-url')),
+        runners,
+        skipCached: bool('skip-cached', read('skip-cached'), true)
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
@@ -32573,8 +32706,9 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 
 
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
-async function main_run() {
+async function run() {
     let restoreNix;
     try {
         for (const secret of ['cachix-auth-token', 'github-token']) {
@@ -32583,11 +32717,9 @@ async function main_run() {
                 core_setSecret(value);
         }
         const inputs = parsePlanInputs(name => getInput(name), (0,external_node_os_namespaceObject.availableParallelism)());
-        if ((await installedNixVersion()) === undefined) {
-            const bin = await group('Install Nix', () => installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', (0,external_node_os_namespaceObject.availableParallelism)(), line => info(line), { env: childEnv() }));
-            addPath(bin);
-            process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
-        }
+        const nix = await group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG));
+        if (nix.installedBin !== undefined)
+            addPath(nix.installedBin);
         restoreNix = (await group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore;
         const { hosts, failed } = await group('Evaluate hosts', async () => {
             const names = await configurationNames(inputs.flake, process.env);

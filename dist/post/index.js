@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 710:
+/***/ 3006:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31363,7 +31363,7 @@ function forgetSecretEnv(env = process.env) {
             delete env[name];
 }
 /** Runs a program with an argument array (never a shell) and returns its output. */
-async function process_run(command, args, options = {}) {
+async function runCommand(command, args, options = {}) {
     const spawnOptions = { env: process_childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
@@ -31424,7 +31424,7 @@ function asError(error) {
     return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
-;// CONCATENATED MODULE: ./src/push/knobs.ts
+;// CONCATENATED MODULE: ./src/util/knobs.ts
 function storeRoot(env = process.env) {
     const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
     if (root !== '' && !root.startsWith('/'))
@@ -31682,6 +31682,17 @@ function dependenciesFirst(infos) {
     return ordered;
 }
 
+;// CONCATENATED MODULE: ./src/nix/command.ts
+
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const command_NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function command_runNix(args, options = {}) {
+    return runCommand('nix', [...command_NIX_FLAKES_ARGS, ...args], options);
+}
+
 ;// CONCATENATED MODULE: ./src/nix/store.ts
 
 
@@ -31689,7 +31700,7 @@ function dependenciesFirst(infos) {
 
 
 
-const NIX_COMMAND = ['--extra-experimental-features', 'nix-command flakes'];
+
 // Long argument lists are split so no call comes near the kernel's ARG_MAX.
 const PATHS_PER_CALL = 2000;
 /** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
@@ -31705,7 +31716,7 @@ class NixStore {
         const seen = new Set();
         const ordered = [];
         for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await process_run('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
+            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
             for (const line of stdout.split('\n')) {
                 if (line !== '' && !seen.has(line)) {
                     seen.add(line);
@@ -31719,7 +31730,7 @@ class NixStore {
     async pathInfos(paths) {
         const infos = new Map();
         for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await process_run('nix', [...NIX_COMMAND, 'path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
+            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
             if (stdout.trim() === '')
                 continue;
             for (const info of parsePathInfoJson(JSON.parse(stdout)))
@@ -31728,7 +31739,7 @@ class NixStore {
         return infos;
     }
     async isValid(path) {
-        const { code } = await process_run('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
+        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
         return code === 0;
     }
     /**
@@ -31740,7 +31751,7 @@ class NixStore {
         const named = text === undefined ? undefined : derivationFileOutputs(text);
         if (named !== undefined)
             return named;
-        const { stdout } = await process_run('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
+        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
         return stdout.split('\n').filter(l => l !== '');
     }
     /**
@@ -31752,7 +31763,7 @@ class NixStore {
             return [];
         if (paths.length > PATHS_PER_CALL)
             return undefined;
-        const { stdout, code } = await process_run('nix', [...NIX_COMMAND, 'path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
         if (code !== 0)
             return undefined;
         const infos = parsePathInfoJson(JSON.parse(stdout));
@@ -33471,7 +33482,13 @@ function createPusher(session, store, tuning = {}) {
         bufferBytes: tuning.bufferBytes ?? PUSH_DEFAULTS.bufferBytes,
         pathRetries: tuning.pathRetries ?? PUSH_DEFAULTS.pathRetries,
         pathRetryDelayMs: tuning.pathRetryDelayMs ?? PUSH_DEFAULTS.pathRetryDelayMs,
-        onEvent: tuning.onEvent
+        onEvent: event => {
+            if (event.kind === 'uploaded')
+                tuning.onUploaded?.(event.path, event.fileSize);
+            if (event.kind === 'failed')
+                tuning.log?.warning(`push of ${event.path} failed: ${event.error}`);
+            tuning.onEvent?.(event);
+        }
     });
 }
 
@@ -33492,12 +33509,6 @@ async function openCachixSession(options) {
     }
     const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
-}
-
-;// CONCATENATED MODULE: ./src/cachix/names.ts
-/** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
-function isValidCacheName(name) {
-    return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
 ;// CONCATENATED MODULE: ./src/diff/base-input.ts
@@ -33549,14 +33560,15 @@ function isRevision(text) {
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/action/nix-build.ts
+;// CONCATENATED MODULE: ./src/build/nix-build.ts
+
 
 
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
 function buildArgs(installables, options) {
-    const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--print-build-logs'];
+    const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
         args.push('--keep-going');
     return [...args, ...options.extraArgs, ...installables];
@@ -33621,24 +33633,46 @@ function parseDryRun(stderr) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/action/inputs.ts
+;// CONCATENATED MODULE: ./src/cachix/names.ts
+/** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
+function isValidCacheName(name) {
+    return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/rules.ts
 
 
+/** The Nix the action and the planner install when the runner has none. */
+const DEFAULT_NIX_VERSION = '2.35.1';
 
-
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
+/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
 class InputError extends Error {
+    input;
+    problem;
+    constructor(input, problem) {
+        super(`input ${input}: ${problem}`);
+        this.input = input;
+        this.problem = problem;
+    }
 }
-function fail(name, message) {
-    throw new InputError(`input ${name}: ${message}`);
+function fail(input, problem) {
+    throw new InputError(input, problem);
 }
+// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
+const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+/** Items separated by blanks, commas or line breaks. */
 function list(text) {
     return text
         .split(/[\s,]+/)
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-function bool(name, text, fallback) {
+/** By code point rather than a regular expression with control characters in it. */
+function hasControl(text) {
+    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
+function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
     if (value === '')
         return fallback;
@@ -33646,21 +33680,115 @@ function bool(name, text, fallback) {
         return true;
     if (value === 'false')
         return false;
-    return fail(name, `"${text}" is not true or false`);
+    return fail(input, `"${text}" is not true or false`);
+}
+function positiveInt(input, text, allowZero = false) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
+        return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
+    return Number(value);
+}
+function flakeRef(input, text) {
+    const flake = text.trim() || '.';
+    if (/\s/.test(flake))
+        fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
+    return flake;
+}
+function hostNames(input, text) {
+    const hosts = list(text);
+    for (const host of hosts)
+        if (!HOST_NAME.test(host))
+            fail(input, `"${host}" is not a nixosConfigurations attribute name`);
+    return hosts;
+}
+function attributePaths(input, text) {
+    const attributes = list(text);
+    for (const attribute of attributes)
+        if (!ATTRIBUTE_PATH.test(attribute))
+            fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+    return attributes;
+}
+function cacheName(input, text) {
+    const name = text.trim() || undefined;
+    if (name !== undefined && !isValidCacheName(name))
+        fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
+    return name;
+}
+function cacheNames(input, text) {
+    const names = list(text);
+    for (const name of names)
+        if (!isValidCacheName(name))
+            fail(input, `"${name}" is not a Cachix cache name`);
+    return names;
+}
+function rules_cachixUrl(input, text) {
+    const url = text.trim() || DEFAULT_CACHIX_URL;
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+        fail(input, `"${url}" is not an http(s) URL`);
+    return url;
+}
+function rules_nixVersion(input, text) {
+    const version = text.trim() || DEFAULT_NIX_VERSION;
+    if (!/^\d+\.\d+(\.\d+)?$/.test(version))
+        fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
+    return version;
+}
+function rules_pushFilter(input, text) {
+    const source = text.trim();
+    if (source === '')
+        return undefined;
+    try {
+        return new RegExp(source);
+    }
+    catch (error) {
+        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+    }
+}
+function rules_compression(input, text) {
+    const method = text.trim().toLowerCase();
+    if (method === 'zstd' || method === 'xz')
+        return method;
+    if (method !== '')
+        fail(input, `"${method}" is not zstd or xz`);
+    return undefined;
+}
+/**
+ * The workflow author's own nix.conf lines: each "name = value" or an include; `forbidden` names
+ * settings the action owns.
+ */
+function extraNixConfig(input, text, forbidden = []) {
+    for (const line of text.split('\n')) {
+        const trimmed = line.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            continue;
+        if (hasControl(trimmed.replace(/\t/g, ' ')))
+            fail(input, 'contains a control character: type it as plain text');
+        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
+        if (!match && !/^!?include\s+\S/.test(trimmed))
+            fail(input, `line "${trimmed}" is not "name = value"`);
+        if (match && forbidden.includes(match[1]))
+            fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
+    }
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
+
+
+
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
+function inputs_fail(name, message) {
+    throw new InputError(name, message);
 }
 function tristate(name, text) {
     const value = text.trim().toLowerCase() || 'auto';
     if (value === 'auto' || value === 'true' || value === 'false')
         return value;
-    return fail(name, `"${text}" is not auto, true or false`);
-}
-function positiveInt(name, text, allowZero = false) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
-        return fail(name, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
-    return Number(value);
+    return inputs_fail(name, `"${text}" is not auto, true or false`);
 }
 /**
  * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
@@ -33670,9 +33798,9 @@ function positiveInt(name, text, allowZero = false) {
 function splitArgs(name, text) {
     const source = text.trim();
     if (/[\n\r]/.test(source))
-        fail(name, 'must be on one line');
+        inputs_fail(name, 'must be on one line');
     if (CONTROL.test(source))
-        fail(name, 'contains a control character: type the arguments as plain text');
+        inputs_fail(name, 'contains a control character: type the arguments as plain text');
     const args = [];
     let word;
     for (let i = 0; i < source.length; i++) {
@@ -33685,7 +33813,7 @@ function splitArgs(name, text) {
         else if (c === "'") {
             const end = source.indexOf("'", i + 1);
             if (end < 0)
-                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+                inputs_fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
             word = (word ?? '') + source.slice(i + 1, end);
             i = end;
         }
@@ -33693,7 +33821,7 @@ function splitArgs(name, text) {
             word = word ?? '';
             for (i++; source[i] !== '"'; i++) {
                 if (i >= source.length)
-                    fail(name, 'has an unclosed quote: a " is never closed');
+                    inputs_fail(name, 'has an unclosed quote: a " is never closed');
                 if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
                     i++;
                 word += source[i];
@@ -33701,7 +33829,7 @@ function splitArgs(name, text) {
         }
         else if (c === '\\') {
             if (i + 1 >= source.length)
-                fail(name, 'ends with a backslash that escapes nothing');
+                inputs_fail(name, 'ends with a backslash that escapes nothing');
             word = (word ?? '') + source[++i];
         }
         else
@@ -33711,7 +33839,7 @@ function splitArgs(name, text) {
         args.push(word);
     const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
     if (setsHook >= 0)
-        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
+        inputs_fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
 }
 function nativeSystem(arch = process.arch) {
@@ -33721,9 +33849,6 @@ function nativeSystem(arch = process.arch) {
         return 'aarch64-linux';
     return undefined;
 }
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
-const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
 // the action owns it and chains to one already there. Line breaks separate settings by design;
@@ -33745,14 +33870,14 @@ function checkCharacters(name, value) {
     const trimmed = value.trim();
     if (SECRET.has(name)) {
         if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
-            fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+            inputs_fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
     }
     else if (MULTI_LINE.has(name)) {
         if (CONTROL.test(value))
-            fail(name, 'contains a control character: type it as plain text');
+            inputs_fail(name, 'contains a control character: type it as plain text');
     }
     else if (SINGLE_LINE_BAD.test(trimmed)) {
-        fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
+        inputs_fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
     }
 }
 /**
@@ -33766,35 +33891,25 @@ function parseInputs(readRaw, arch = process.arch) {
         return value;
     };
     const text = (name) => read(name).trim();
-    const flake = text('flake') || '.';
-    if (/\s/.test(flake))
-        fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
-    const hosts = list(read('hosts'));
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
+    const flake = flakeRef('flake', read('flake'));
+    const hosts = hostNames('hosts', read('hosts'));
     const systemText = text('system');
     const native = nativeSystem(arch);
     let system;
     if (systemText === '') {
         if (!native)
-            fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
+            inputs_fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
         system = native;
     }
     else if (SYSTEMS.includes(systemText))
         system = systemText;
     else
-        fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
-    const attributes = list(read('attributes'));
-    for (const attribute of attributes)
-        if (!ATTRIBUTE_PATH.test(attribute))
-            fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+        inputs_fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
+    const attributes = attributePaths('attributes', read('attributes'));
     const maxJobs = text('max-jobs');
     if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
-        fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
-    const cachix = text('cachix') || undefined;
-    if (cachix !== undefined && !isValidCacheName(cachix))
-        fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
+        inputs_fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
+    const cachix = cacheName('cachix', read('cachix'));
     const token = read('cachix-auth-token').trim() || undefined;
     const signingKey = read('cachix-signing-key').trim() || undefined;
     if (signingKey !== undefined) {
@@ -33802,77 +33917,46 @@ function parseInputs(readRaw, arch = process.arch) {
             parseSigningKey(signingKey);
         }
         catch (error) {
-            fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
+            inputs_fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
         }
     }
     const push = tristate('push', read('push'));
     if (push === 'true' && cachix === undefined)
-        fail('push', 'is true but no cachix cache name is set');
+        inputs_fail('push', 'is true but no cachix cache name is set');
     if (push === 'true' && token === undefined && signingKey === undefined) {
-        fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
+        inputs_fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
     }
     if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
-        fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
-    const filterText = text('push-filter');
-    let pushFilter;
-    if (filterText !== '') {
-        try {
-            pushFilter = new RegExp(filterText);
-        }
-        catch (error) {
-            fail('push-filter', `"${filterText}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
-        }
-    }
-    const compressionText = text('compression').toLowerCase();
-    let compression;
-    if (compressionText === 'zstd' || compressionText === 'xz')
-        compression = compressionText;
-    else if (compressionText !== '')
-        fail('compression', `"${compressionText}" is not zstd or xz`);
-    const extraPullCaches = list(read('extra-pull-caches'));
-    for (const name of extraPullCaches)
-        if (!isValidCacheName(name))
-            fail('extra-pull-caches', `"${name}" is not a Cachix cache name`);
-    const nixVersion = text('nix-version') || '2.35.1';
-    if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion))
-        fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`);
-    const extraNixConfig = read('extra-nix-config');
-    for (const line of extraNixConfig.split('\n')) {
-        const trimmed = line.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            continue;
-        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
-        if (!match && !/^!?include\s+\S/.test(trimmed))
-            fail('extra-nix-config', `line "${trimmed}" is not "name = value"`);
-        if (match && FORBIDDEN_NIX_CONFIG.includes(match[1]))
-            fail('extra-nix-config', `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
-    }
+        inputs_fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
+    const pushFilter = rules_pushFilter('push-filter', read('push-filter'));
+    const compression = rules_compression('compression', read('compression'));
+    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
+    const nixVersion = rules_nixVersion('nix-version', read('nix-version'));
+    const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
     const builders = text('builders') || undefined;
     const qemu = tristate('qemu', read('qemu'));
     const qemuInterpreter = text('qemu-interpreter') || undefined;
     if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
-        fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
     // The binfmt_misc register line separates its fields with colons.
     if (qemuInterpreter?.includes(':'))
-        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
+        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
     const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
     const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
     const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
     if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
-        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
+        inputs_fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
     }
     let diffBase;
     try {
         diffBase = parseDiffBase(read('diff-base'));
     }
     catch (error) {
-        fail('diff-base', error instanceof Error ? error.message : String(error));
+        inputs_fail('diff-base', error instanceof Error ? error.message : String(error));
     }
     if (diffBase.kind !== 'off' && cachix === undefined)
-        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
-    const cachixUrl = text('cachix-url') || 'https://cachix.org';
-    if (!/^https?:\/\/[^\s/]+/.test(cachixUrl))
-        fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`);
+        inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
+    const cachixUrl = rules_cachixUrl('cachix-url', read('cachix-url'));
     return {
         flake,
         hosts,
@@ -33895,14 +33979,14 @@ function parseInputs(readRaw, arch = process.arch) {
         failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
         installNix: tristate('install-nix', read('install-nix')),
         nixVersion,
-        extraNixConfig,
+        extraNixConfig: extraNixConfigText,
         githubToken: read('github-token').trim() || undefined,
         builders,
         qemu,
         qemuInterpreter,
         timeBudgetMinutes,
         drainTimeoutSeconds,
-        pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
+        pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
         flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
         diffBase,
         diffComment: bool('diff-comment', read('diff-comment'), true),
@@ -33938,7 +34022,8 @@ function getInputs() {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/nix-conf.ts
+;// CONCATENATED MODULE: ./src/nix/conf.ts
+
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
 // Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
@@ -33953,7 +34038,7 @@ function unique(values, setting) {
 }
 /** The lines this action adds to nix.conf, between markers so the post step can take them out. */
 function renderManagedBlock(settings) {
-    const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes'];
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
     const substituters = unique(settings.substituters, 'extra-substituters');
     if (substituters.length > 0)
         lines.push(`extra-substituters = ${substituters.join(' ')}`);
@@ -34007,11 +34092,8 @@ function existingPostBuildHook(showConfig) {
     return value === undefined || value === '' ? undefined : value;
 }
 /** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
-function renderNetrc(entries, existing = '') {
-    const hosts = new Set(entries.map(e => e.host));
-    const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''));
-    const added = entries.map(e => `machine ${e.host} password ${e.password}`);
-    return `${[...kept, ...added].join('\n')}\n`;
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
 }
 function renderSecretsConf(accessTokens, netrcFile) {
     const lines = [];
@@ -34022,7 +34104,7 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/action/privileged.ts
+;// CONCATENATED MODULE: ./src/util/privileged.ts
 
 
 
@@ -34052,24 +34134,24 @@ async function writeSystemFile(path, content, mode = 0o644) {
     }
     const special = path.startsWith('/proc/');
     if (!special)
-        await process_run('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
-    await process_run('sudo', ['tee', path], { input: content });
+        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
     if (!special)
-        await process_run('sudo', ['chmod', mode.toString(8), path]);
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
 }
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
 async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot() ? await process_run(command, args, { input }) : await process_run('sudo', [command, ...args], { input });
+    const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input });
     return stdout;
 }
 
-;// CONCATENATED MODULE: ./src/action/nix-conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf-file.ts
 
 
 
 
 
-const NIX_FLAKES = (/* unused pure expression or super */ null && (['--extra-experimental-features', 'nix-command flakes']));
+
 /** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
 function nixConfPath(env = process.env) {
     return join(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
@@ -34083,7 +34165,7 @@ async function writeManagedBlock(path, block) {
 }
 /** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
-    const active = await process_run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
     if (!active)
         return false;
     await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
@@ -34093,7 +34175,7 @@ async function restartDaemonIfRunning() {
 async function showNixConfig(env) {
     for (const args of [['config', 'show'], ['show-config']]) {
         try {
-            return (await run('nix', [...NIX_FLAKES, ...args], { env })).stdout;
+            return (await runNix([...args], { env })).stdout;
         }
         catch {
             // try the older spelling
@@ -34102,14 +34184,7 @@ async function showNixConfig(env) {
     return '';
 }
 
-;// CONCATENATED MODULE: ./src/action/report.ts
-function runStatus(hosts, findings) {
-    if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error'))
-        return 'failed';
-    if (findings.some(f => f.level === 'warning'))
-        return 'problems';
-    return 'ok';
-}
+;// CONCATENATED MODULE: ./src/util/format.ts
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let value = bytes;
@@ -34120,42 +34195,8 @@ function formatBytes(bytes) {
     }
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
-function formatCoverage(coverage) {
-    if (coverage === undefined)
-        return 'n/a';
-    const percent = Math.floor(coverage * 1000) / 10;
-    return `${percent}%`;
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${Math.round(seconds)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-const STATUS_TEXT = { built: '✅ built', cached: '⏭️ cached, not rebuilt', failed: '❌ failed', unfinished: '⏸️ not finished' };
-const LEVEL_TEXT = { error: '❌', warning: '⚠️', notice: 'ℹ️' };
-/** The job summary: a row per host, then the totals and what needs attention. */
-function renderSummary(title, hosts, totals, findings) {
-    const status = runStatus(hosts, findings);
-    const lines = [`## ${title}: ${status}`, ''];
-    if (hosts.length > 0) {
-        lines.push('| host | system | result | toplevel | built | substituted | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|');
-        for (const h of hosts) {
-            lines.push(`| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`);
-        }
-        lines.push('');
-    }
-    lines.push(`Built ${totals.built} derivations, substituted ${totals.substituted} paths, pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '');
-    if (findings.length > 0) {
-        lines.push('### Findings', '');
-        for (const f of findings)
-            lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`);
-        lines.push('');
-    }
-    return lines.join('\n');
-}
 
-;// CONCATENATED MODULE: ./src/action/post-build-hook.ts
+;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
  * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
@@ -34191,7 +34232,7 @@ function parseSpool(text) {
     return { entries, rest };
 }
 
-;// CONCATENATED MODULE: ./src/action/spool.ts
+;// CONCATENATED MODULE: ./src/build/spool.ts
 
 
 /** Follows the post-build-hook's spool file from where it last read. */
@@ -34248,6 +34289,13 @@ async function readWholeSpool(file) {
     await reader.poll();
     return collected;
 }
+/**
+ * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
+ * derivation when the hook was given none.
+ */
+async function spooledOutputs(entry, store) {
+    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
+}
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
 /** Keys of what main hands to post through GITHUB_STATE. */
@@ -34275,7 +34323,13 @@ var Output;
     Output["Findings"] = "findings";
 })(Output || (Output = {}));
 
+;// CONCATENATED MODULE: ./src/action/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+
 ;// CONCATENATED MODULE: ./src/action/post.ts
+
 
 
 
@@ -34326,7 +34380,7 @@ async function salvage() {
         });
         const roots = new Set();
         for (const entry of await readWholeSpool((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'))) {
-            const outputs = entry.outPaths.length > 0 ? entry.outPaths : await store.derivationOutputs(entry.drvPath).catch(() => []);
+            const outputs = await spooledOutputs(entry, store).catch(() => []);
             for (const output of outputs)
                 roots.add(output);
         }
@@ -34335,14 +34389,7 @@ async function salvage() {
             if (await store.isValid(host.outPath))
                 roots.add(host.outPath);
         info(`${roots.size} built paths to check against the cache`);
-        const pusher = createPusher(session, store, {
-            jobs: inputs.pushJobs,
-            exclude: inputs.pushFilter,
-            onEvent: event => {
-                if (event.kind === 'failed')
-                    warning(`push of ${event.path} failed: ${event.error}`);
-            }
-        });
+        const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG });
         pusher.add([...roots]);
         const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000);
         const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`;
@@ -34383,7 +34430,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(710);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3006);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

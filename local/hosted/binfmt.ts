@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BINFMT_DIR, matchesAarch64, parseBinfmtEntry, type BinfmtEntry } from '../../src/machine/binfmt.js'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 
 export async function binfmtEntries(): Promise<BinfmtEntry[]> {
   const entries: BinfmtEntry[] = []
@@ -67,7 +67,7 @@ async function lockBinfmt(): Promise<() => void> {
 export async function withoutAarch64Binfmt<T>(scenario: () => Promise<T>): Promise<T> {
   const unlock = await lockBinfmt()
   try {
-    if ((await binfmtMounts()) === 0) await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR])
+    if ((await binfmtMounts()) === 0) await runCommand('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR])
     // A scenario killed before it restored left the machine's entries here: they are the ones to keep.
     const left = await readFile(SAVED, 'utf8').then(
       text => JSON.parse(text) as SavedEntry[],

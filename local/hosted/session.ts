@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { run } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { liveSessions, SESSION_VARIABLE, SESSIONS_DIR, type SessionSpec } from './session-files.js'
 
 const HERE = import.meta.dirname
@@ -54,7 +54,7 @@ function shimPath(machine: NixMachine): string {
 }
 
 async function runnerUser(machine: NixMachine): Promise<RunnerUser> {
-  const { stdout } = await run('getent', ['passwd', 'runner'])
+  const { stdout } = await runCommand('getent', ['passwd', 'runner'])
   const [name, , uid, gid, , home] = stdout.trim().split(':')
   return { name, uid: Number(uid), gid: Number(gid), home, homeOnHost: machine.kind === 'chroot' ? join(machine.root, home) : home }
 }
@@ -75,7 +75,7 @@ export class HostedSession {
   static async start(machine: NixMachine): Promise<HostedSession> {
     if (process.getuid?.() !== 0) throw new Error('the hosted runner profile needs root (it adds the runner user and runs nix-daemon): run the tests as root or set RUNNER_PROFILE=root')
     const prepare = join(HERE, 'prepare.sh')
-    await run('bash', machine.kind === 'chroot' ? [prepare, machine.root, machine.tool] : [prepare])
+    await runCommand('bash', machine.kind === 'chroot' ? [prepare, machine.root, machine.tool] : [prepare])
     const user = await runnerUser(machine)
     await mkdir(SESSIONS_DIR, { recursive: true, mode: 0o755 })
     await removeDeadSessions()
@@ -158,7 +158,7 @@ export class HostedSession {
   }
 
   async giveToRunner(path: string): Promise<void> {
-    await run('chown', ['-R', `${this.user.uid}:${this.user.gid}`, path])
+    await runCommand('chown', ['-R', `${this.user.uid}:${this.user.gid}`, path])
   }
 
   private generation(): number {

@@ -1,8 +1,23 @@
-import { isValidCacheName } from '../cachix/names.js'
 import type { CompressionMethod } from '../push/compressor.js'
 import { parseSigningKey } from '../nix/signing.js'
 import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
 import { STOP_GRACE_MS } from '../build/nix-build.js'
+import { PUSH_DEFAULTS } from '../push/defaults.js'
+import {
+  attributePaths,
+  bool,
+  cacheName,
+  cacheNames,
+  cachixUrl as cachixUrlInput,
+  compression as compressionMethod,
+  extraNixConfig,
+  flakeRef,
+  hostNames,
+  InputError,
+  nixVersion as nixRelease,
+  positiveInt,
+  pushFilter as pushFilterRegex
+} from '../inputs/rules.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
 export type NixSystem = 'x86_64-linux' | 'aarch64-linux'
@@ -51,38 +66,14 @@ export interface Inputs {
 
 export type InputReader = (name: string) => string
 
-class InputError extends Error {}
-
 function fail(name: string, message: string): never {
-  throw new InputError(`input ${name}: ${message}`)
-}
-
-function list(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .map(s => s.trim())
-    .filter(s => s !== '')
-}
-
-function bool(name: string, text: string, fallback: boolean): boolean {
-  const value = text.trim().toLowerCase()
-  if (value === '') return fallback
-  if (value === 'true') return true
-  if (value === 'false') return false
-  return fail(name, `"${text}" is not true or false`)
+  throw new InputError(name, message)
 }
 
 function tristate(name: string, text: string): Tristate {
   const value = text.trim().toLowerCase() || 'auto'
   if (value === 'auto' || value === 'true' || value === 'false') return value
   return fail(name, `"${text}" is not auto, true or false`)
-}
-
-function positiveInt(name: string, text: string, allowZero = false): number | undefined {
-  const value = text.trim()
-  if (value === '') return undefined
-  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) return fail(name, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`)
-  return Number(value)
 }
 
 /**
@@ -130,9 +121,6 @@ export function nativeSystem(arch: string = process.arch): NixSystem | undefined
   return undefined
 }
 
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/
-const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
 // the action owns it and chains to one already there. Line breaks separate settings by design;
@@ -175,11 +163,8 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
   }
   const text = (name: string): string => read(name).trim()
 
-  const flake = text('flake') || '.'
-  if (/\s/.test(flake)) fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`)
-
-  const hosts = list(read('hosts'))
-  for (const host of hosts) if (!HOST_NAME.test(host)) fail('hosts', `"${host}" is not a nixosConfigurations attribute name`)
+  const flake = flakeRef('flake', read('flake'))
+  const hosts = hostNames('hosts', read('hosts'))
 
   const systemText = text('system')
   const native = nativeSystem(arch)
@@ -190,14 +175,12 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
   } else if ((SYSTEMS as string[]).includes(systemText)) system = systemText as NixSystem
   else fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`)
 
-  const attributes = list(read('attributes'))
-  for (const attribute of attributes) if (!ATTRIBUTE_PATH.test(attribute)) fail('attributes', `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`)
+  const attributes = attributePaths('attributes', read('attributes'))
 
   const maxJobs = text('max-jobs')
   if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs)) fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
 
-  const cachix = text('cachix') || undefined
-  if (cachix !== undefined && !isValidCacheName(cachix)) fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
+  const cachix = cacheName('cachix', read('cachix'))
 
   const token = read('cachix-auth-token').trim() || undefined
   const signingKey = read('cachix-signing-key').trim() || undefined
@@ -216,35 +199,11 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
   }
   if ((token !== undefined || signingKey !== undefined) && cachix === undefined) fail('cachix', 'is empty but Cachix credentials were given: set the cache name')
 
-  const filterText = text('push-filter')
-  let pushFilter: RegExp | undefined
-  if (filterText !== '') {
-    try {
-      pushFilter = new RegExp(filterText)
-    } catch (error: unknown) {
-      fail('push-filter', `"${filterText}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`)
-    }
-  }
-
-  const compressionText = text('compression').toLowerCase()
-  let compression: CompressionMethod | undefined
-  if (compressionText === 'zstd' || compressionText === 'xz') compression = compressionText
-  else if (compressionText !== '') fail('compression', `"${compressionText}" is not zstd or xz`)
-
-  const extraPullCaches = list(read('extra-pull-caches'))
-  for (const name of extraPullCaches) if (!isValidCacheName(name)) fail('extra-pull-caches', `"${name}" is not a Cachix cache name`)
-
-  const nixVersion = text('nix-version') || '2.35.1'
-  if (!/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) fail('nix-version', `"${nixVersion}" is not a Nix release such as 2.35.1`)
-
-  const extraNixConfig = read('extra-nix-config')
-  for (const line of extraNixConfig.split('\n')) {
-    const trimmed = line.trim()
-    if (trimmed === '' || trimmed.startsWith('#')) continue
-    const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed)
-    if (!match && !/^!?include\s+\S/.test(trimmed)) fail('extra-nix-config', `line "${trimmed}" is not "name = value"`)
-    if (match && FORBIDDEN_NIX_CONFIG.includes(match[1])) fail('extra-nix-config', `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`)
-  }
+  const pushFilter = pushFilterRegex('push-filter', read('push-filter'))
+  const compression: CompressionMethod | undefined = compressionMethod('compression', read('compression'))
+  const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'))
+  const nixVersion = nixRelease('nix-version', read('nix-version'))
+  const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG)
 
   const builders = text('builders') || undefined
   const qemu = tristate('qemu', read('qemu'))
@@ -268,8 +227,7 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
   }
   if (diffBase.kind !== 'off' && cachix === undefined) fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
 
-  const cachixUrl = text('cachix-url') || 'https://cachix.org'
-  if (!/^https?:\/\/[^\s/]+/.test(cachixUrl)) fail('cachix-url', `"${cachixUrl}" is not an http(s) URL`)
+  const cachixUrl = cachixUrlInput('cachix-url', read('cachix-url'))
 
   return {
     flake,
@@ -293,14 +251,14 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
     failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
     installNix: tristate('install-nix', read('install-nix')),
     nixVersion,
-    extraNixConfig,
+    extraNixConfig: extraNixConfigText,
     githubToken: read('github-token').trim() || undefined,
     builders,
     qemu,
     qemuInterpreter,
     timeBudgetMinutes,
     drainTimeoutSeconds,
-    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? 8,
+    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
     flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
     diffBase,
     diffComment: bool('diff-comment', read('diff-comment'), true),

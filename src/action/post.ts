@@ -7,9 +7,10 @@ import { openCachixSession } from '../push/session.js'
 import { errorMessage } from '../util/process.js'
 import { getInputs } from './get-inputs.js'
 import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
-import { formatBytes } from './report.js'
-import { readWholeSpool } from '../build/spool.js'
+import { formatBytes } from '../util/format.js'
+import { readWholeSpool, spooledOutputs } from '../build/spool.js'
 import { State } from './state.js'
+import { STEP_LOG } from './step-log.js'
 
 /**
  * Runs after main whatever happened to it (failure, cancellation, timeout). If main did not
@@ -45,19 +46,13 @@ async function salvage(): Promise<void> {
     })
     const roots = new Set<string>()
     for (const entry of await readWholeSpool(join(workDir, 'built.spool'))) {
-      const outputs = entry.outPaths.length > 0 ? entry.outPaths : await store.derivationOutputs(entry.drvPath).catch(() => [])
+      const outputs = await spooledOutputs(entry, store).catch(() => [])
       for (const output of outputs) roots.add(output)
     }
     const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
     for (const host of hosts) if (await store.isValid(host.outPath)) roots.add(host.outPath)
     core.info(`${roots.size} built paths to check against the cache`)
-    const pusher = createPusher(session, store, {
-      jobs: inputs.pushJobs,
-      exclude: inputs.pushFilter,
-      onEvent: event => {
-        if (event.kind === 'failed') core.warning(`push of ${event.path} failed: ${event.error}`)
-      }
-    })
+    const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG })
     pusher.add([...roots])
     const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000)
     const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { errorMessage } from '../util/process.js'
-import type { Finding } from './report.js'
+import type { Finding } from '../build/finding.js'
 import { mergeHostCaches, probeSubstituters, type HostCaches, type Probe } from '../nix/substituters.js'
 
 /**

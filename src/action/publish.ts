@@ -1,6 +1,8 @@
 import * as core from '@actions/core'
 import type { NixStore } from '../nix/store.js'
-import { formatBytes, formatCoverage, renderSummary, runStatus, type Finding, type HostResult, type RunStatus, type RunTotals } from './report.js'
+import type { Finding } from '../build/finding.js'
+import { formatBytes } from '../util/format.js'
+import { formatCoverage, renderSummary, runStatus, type HostResult, type RunStatus, type RunTotals } from './report.js'
 import { Output } from './state.js'
 
 export interface RunRecord {

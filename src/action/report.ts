@@ -1,3 +1,6 @@
+import type { Finding, FindingLevel } from '../build/finding.js'
+import { formatBytes } from '../util/format.js'
+
 export type HostStatus = 'built' | 'cached' | 'failed' | 'unfinished'
 
 export interface HostResult {
@@ -17,15 +20,6 @@ export interface HostResult {
   coverage?: number
 }
 
-export type FindingLevel = 'error' | 'warning' | 'notice'
-
-export interface Finding {
-  level: FindingLevel
-  message: string
-  /** Already printed as an annotation when it happened, so the report does not print it twice. */
-  announced?: boolean
-}
-
 export type RunStatus = 'ok' | 'problems' | 'failed'
 
 export interface RunTotals {
@@ -42,17 +36,6 @@ export function runStatus(hosts: HostResult[], findings: Finding[]): RunStatus {
   if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error')) return 'failed'
   if (findings.some(f => f.level === 'warning')) return 'problems'
   return 'ok'
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
 }
 
 export function formatCoverage(coverage: number | undefined): string {

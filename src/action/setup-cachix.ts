@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { CachixClient } from '../cachix/client.js'
 import { openCachixSession, type CachixSession } from '../push/session.js'
 import type { Inputs } from './inputs.js'
-import type { Finding } from './report.js'
+import type { Finding } from '../build/finding.js'
 
 export interface CacheSetup {
   session?: CachixSession

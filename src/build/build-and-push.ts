@@ -1,12 +1,13 @@
-import * as core from '@actions/core'
 import { NixStore } from '../nix/store.js'
 import type { Pusher } from '../push/pusher.js'
 import { errorMessage } from '../util/process.js'
-import { describePushing, startHeartbeat, type StepLog } from './heartbeat.js'
+import type { Log } from '../util/log.js'
+import { describePushing, startHeartbeat } from './heartbeat.js'
 import { HookLiveness, silentHookMessage } from './hook-liveness.js'
 import { buildArgs, startBuild } from './nix-build.js'
-import type { Finding } from '../action/report.js'
-import { SpoolReader } from './spool.js'
+import type { Finding } from './finding.js'
+import type { SpoolEntry } from './post-build-hook.js'
+import { SpoolReader, spooledOutputs } from './spool.js'
 
 export interface BuildOutcome {
   exitCode: number
@@ -34,13 +35,11 @@ export interface BuildPlan {
   heartbeatMs: number
   /** How often to look for a hook that never runs (default 5 s). */
   hookCheckMs?: number
-  /** Where build log lines and the heartbeat go (default: the step log). */
-  log?: StepLog
+  /** Where build log lines and the heartbeat go. */
+  log: Log
   /** Told the number of derivations built so far, after each one. */
   onBuilt?: (count: number) => void
 }
-
-const STEP_LOG: StepLog = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }
 
 /**
  * One `nix build` for everything, while the spool the post-build-hook writes is followed and
@@ -48,15 +47,16 @@ const STEP_LOG: StepLog = { info: (line: string) => core.info(line), warning: (l
  */
 export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
   const store = new NixStore(plan.env)
-  const log = plan.log ?? STEP_LOG
+  const log = plan.log
   const started = Date.now()
   const outcome: BuildOutcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] }
   const resolving: Promise<void>[] = []
-  const recordBuilt = (drvPath: string, outPaths: string[]): void => {
+  const recordBuilt = (entry: SpoolEntry): void => {
+    const { drvPath } = entry
     outcome.builtDrvs.push(drvPath)
     plan.onBuilt?.(outcome.builtDrvs.length)
     resolving.push(
-      (outPaths.length > 0 ? Promise.resolve(outPaths) : store.derivationOutputs(drvPath))
+      spooledOutputs(entry, store)
         .then(outputs => {
           outcome.builtOutputs.push(...outputs)
           for (const output of outputs) outcome.finishedAt.set(output, Date.now() - started)
@@ -68,7 +68,7 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
   const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath))
   const spool = new SpoolReader(plan.spoolFile, entries => {
     hook.onSpooled(entries.length)
-    for (const entry of entries) recordBuilt(entry.drvPath, entry.outPaths)
+    for (const entry of entries) recordBuilt(entry)
   })
   spool.start()
   const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => {
@@ -124,7 +124,7 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
     const unhooked = await hook.builtWithoutHook().catch(() => [])
     if (unhooked.length > 0) {
       // What the hook should have reported: counted, and queued now rather than never.
-      for (const drvPath of unhooked) recordBuilt(drvPath, [])
+      for (const drvPath of unhooked) recordBuilt({ drvPath, outPaths: [] })
       if (silentFinding === undefined) silentHook(unhooked.length)
       else silentFinding.message = silentHookMessage(unhooked.length)
     } else if (silentFinding !== undefined && hook.verdict === 'runs') {

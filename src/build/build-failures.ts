@@ -1,4 +1,4 @@
-import type { Finding } from '../action/report.js'
+import type { Finding } from './finding.js'
 
 /** How much of a failed builder's log the job summary shows. */
 export const FAILED_LOG_LINES = 25

@@ -1,12 +1,13 @@
-import * as core from '@actions/core'
 import type { NixStore } from '../nix/store.js'
 import { createPusher } from '../push/defaults.js'
 import type { PushFilter } from '../push/filter.js'
 import type { Pusher } from '../push/pusher.js'
 import type { CachixSession } from '../push/session.js'
 import { closureCoverage, type Coverage } from '../push/coverage.js'
-import { describePushing, startHeartbeat, type StepLog } from './heartbeat.js'
-import { formatBytes, type Finding } from '../action/report.js'
+import type { Log } from '../util/log.js'
+import { describePushing, startHeartbeat } from './heartbeat.js'
+import { formatBytes } from '../util/format.js'
+import { type Finding } from './finding.js'
 
 export interface FinalPush {
   failures: { path: string; error: string }[]
@@ -29,11 +30,9 @@ export interface FinalPushPlan {
   onUploaded: (path: string, fileSize: number) => void
   /** Interval of the heartbeat lines while pushing (default: none). */
   heartbeatMs?: number
-  /** Where progress lines go (default: the step log). */
-  log?: StepLog
+  /** Where progress lines go. */
+  log: Log
 }
-
-const STEP_LOG: StepLog = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }
 
 /**
  * Drains what the hook queued, then checks the closure of every root against the cache and
@@ -42,7 +41,7 @@ const STEP_LOG: StepLog = { info: (line: string) => core.info(line), warning: (l
  */
 export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
   const { session, store, filter } = plan
-  const log = plan.log ?? STEP_LOG
+  const log = plan.log
   const started = Date.now()
   let active: Pusher = plan.pusher
   const stopHeartbeat = plan.heartbeatMs === undefined ? () => undefined : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`)
@@ -59,7 +58,7 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
         log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`)
       } else {
         log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`)
-        active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onEvent: e => e.kind === 'uploaded' && plan.onUploaded(e.path, e.fileSize) })
+        active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onUploaded: plan.onUploaded })
         active.add(coverage.missing)
         const second = await active.drain(remainingMs)
         // Paths that failed the first time and were pushed now are no longer failures.

@@ -1,14 +1,10 @@
 import type { PushTotals } from '../push/pusher.js'
+import type { Log } from '../util/log.js'
 import { errorMessage } from '../util/process.js'
 import { freeDiskBytes } from '../machine/disk.js'
-import { formatBytes } from '../action/report.js'
+import { formatBytes } from '../util/format.js'
 
 const LOW_DISK_BYTES = 2 * 1024 ** 3
-
-export interface StepLog {
-  info: (line: string) => void
-  warning: (line: string) => void
-}
 
 /** What the pusher has done so far, for a heartbeat line. */
 export function describePushing(totals: PushTotals | undefined): string {
@@ -20,7 +16,7 @@ export function describePushing(totals: PushTotals | undefined): string {
  * has run and how much disk is left; a warning when the disk is nearly full. Builds and pushes
  * can each go quiet for many minutes, and a silent log looks like a hang.
  */
-export function startHeartbeat(intervalMs: number, log: StepLog, describe: () => string): () => void {
+export function startHeartbeat(intervalMs: number, log: Log, describe: () => string): () => void {
   const started = Date.now()
   const timer = setInterval(() => {
     void (async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { NIX_FLAKES_ARGS } from '../nix/command.js'
 import { childEnv } from '../util/process.js'
 
 export interface BuildRun {
@@ -14,7 +15,7 @@ export interface BuildRun {
 export const STOP_GRACE_MS = 10_000
 
 export function buildArgs(installables: string[], options: { keepGoing: boolean; extraArgs: string[] }): string[] {
-  const args = ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--print-build-logs']
+  const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs']
   if (options.keepGoing) args.push('--keep-going')
   return [...args, ...options.extraArgs, ...installables]
 }

@@ -1,5 +1,6 @@
-import { errorMessage, run } from '../util/process.js'
+import { errorMessage } from '../util/process.js'
 import { derivationName, logTail, type FailedBuild } from './build-failures.js'
+import { runNix } from '../nix/command.js'
 
 /**
  * Each failed derivation's name and the end of its log: `nix log` from the local store (no
@@ -11,7 +12,7 @@ export async function failedBuildLogs(drvPaths: string[], printed: (name: string
     const name = derivationName(drvPath)
     let log: string
     try {
-      log = (await run('nix', ['--extra-experimental-features', 'nix-command', 'log', '--option', 'substituters', '', drvPath], { env })).stdout
+      log = (await runNix(['log', '--option', 'substituters', '', drvPath], { env })).stdout
     } catch (error: unknown) {
       log = printed(name) || `(nix log has no log for it: ${errorMessage(error)})`
     }

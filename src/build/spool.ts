@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises'
+import type { NixStore } from '../nix/store.js'
 import { parseSpool, type SpoolEntry } from './post-build-hook.js'
 
 /** Follows the post-build-hook's spool file from where it last read. */
@@ -54,4 +55,12 @@ export async function readWholeSpool(file: string): Promise<SpoolEntry[]> {
   const reader = new SpoolReader(file, entries => collected.push(...entries))
   await reader.poll()
   return collected
+}
+
+/**
+ * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
+ * derivation when the hook was given none.
+ */
+export async function spooledOutputs(entry: SpoolEntry, store: NixStore): Promise<string[]> {
+  return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath)
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
-import { isValidCacheName } from '../cachix/names.js'
+import { cacheName, compression as compressionMethod, DEFAULT_CACHIX_URL, InputError, positiveInt, pushFilter as pushFilterRegex } from '../inputs/rules.js'
 import { isRevision } from '../diff/base-input.js'
+import { PUSH_DEFAULTS } from '../push/defaults.js'
 
 export const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
@@ -47,8 +48,8 @@ export function parseCommand(argv: string[]): Command {
     options: {
       cache: { type: 'string' },
       flake: { type: 'string', default: '.' },
-      'cachix-url': { type: 'string', default: process.env.CACHIX_URL ?? 'https://cachix.org' },
-      jobs: { type: 'string', default: '8' },
+      'cachix-url': { type: 'string', default: process.env.CACHIX_URL ?? DEFAULT_CACHIX_URL },
+      jobs: { type: 'string', default: String(PUSH_DEFAULTS.jobs) },
       'push-filter': { type: 'string' },
       compression: { type: 'string' },
       host: { type: 'string', multiple: true, default: [] },
@@ -61,19 +62,20 @@ export function parseCommand(argv: string[]): Command {
   if (values.help || verb === undefined || verb === 'help') return { kind: 'help' }
   if (!['push', 'build', 'check', 'diff'].includes(verb)) throw new Error(`unknown command "${verb}": use push, build, check or diff (see --help)`)
   const cache = values.cache ?? ''
-  if (!isValidCacheName(cache)) throw new Error(cache === '' ? `${verb} needs --cache NAME` : `--cache "${cache}" is not a Cachix cache name`)
-  if (!/^[1-9]\d*$/.test(values.jobs)) throw new Error(`--jobs "${values.jobs}" is not a positive whole number`)
-  let pushFilter: RegExp | undefined
-  if (values['push-filter'] !== undefined) {
+  if (cache === '') throw new Error(`${verb} needs --cache NAME`)
+  const option = <T>(flag: string, parse: () => T): T => {
     try {
-      pushFilter = new RegExp(values['push-filter'])
-    } catch {
-      throw new Error(`--push-filter "${values['push-filter']}" is not a valid regular expression`)
+      return parse()
+    } catch (error: unknown) {
+      if (error instanceof InputError) throw new Error(`--${flag} ${error.problem}`, { cause: error })
+      throw error
     }
   }
-  const compression = values.compression
-  if (compression !== undefined && compression !== 'zstd' && compression !== 'xz') throw new Error(`--compression "${compression}" is not zstd or xz`)
-  const common: CommonOptions = { cache, flake: values.flake, cachixUrl: values['cachix-url'], jobs: Number(values.jobs), pushFilter, compression }
+  option('cache', () => cacheName('cache', cache))
+  const jobs = option('jobs', () => positiveInt('jobs', values.jobs)) ?? PUSH_DEFAULTS.jobs
+  const pushFilter = option('push-filter', () => (values['push-filter'] === undefined ? undefined : pushFilterRegex('push-filter', values['push-filter'])))
+  const compression = option('compression', () => compressionMethod('compression', values.compression ?? ''))
+  const common: CommonOptions = { cache, flake: values.flake, cachixUrl: values['cachix-url'], jobs, pushFilter, compression }
   if (verb === 'push') return { kind: 'push', common, paths: rest }
   if (verb === 'build') {
     if (values.host.length === 0 && rest.length === 0) throw new Error('build needs --host NAME or an installable')

@@ -4,8 +4,9 @@ import { hashPart } from '../nix/store-path.js'
 import type { PushFilter } from '../push/filter.js'
 import { parseDryRun } from '../build/nix-build.js'
 import { nixString } from '../nix/flake.js'
-import { run } from '../util/process.js'
+import { runCommand } from '../util/process.js'
 import { explainBuilds, type Explained } from './explain.js'
+import { runNix } from '../nix/command.js'
 
 export interface CheckResult {
   toplevel: string
@@ -20,25 +21,17 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  * evaluation, one dry run, one batched query of the cache for the reasons.
  */
 export async function checkHost(flake: string, host: string, client: CachixClient, filter: PushFilter): Promise<CheckResult> {
-  const { stdout } = await run('nix', [
-    '--extra-experimental-features',
-    'nix-command flakes',
-    'eval',
-    '--json',
-    `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`,
-    '--apply',
-    't: { drv = t.drvPath; out = t.outPath; }'
-  ])
+  const { stdout } = await runNix(['eval', '--json', `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`, '--apply', 't: { drv = t.drvPath; out = t.outPath; }'])
   const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
-  const dry = await run('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
+  const dry = await runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
   if (plan.toBuild.length === 0 && plan.unknown.length === 0) return { toplevel: out, toFetch: plan.toFetch, builds: [] }
   // Through the store (not by reading the .drv files), so a --store or chroot store works too.
   // A path the cached closure references but no cache has is "unknown" to the dry run; on a
   // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
   // derivation among the toplevel's.
-  const drvs = plan.unknown.length === 0 ? plan.toBuild : (await run('nix-store', ['--query', '--requisites', drv])).stdout.split('\n').filter(l => l.endsWith('.drv'))
-  const shown = await run('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...drvs])
+  const drvs = plan.unknown.length === 0 ? plan.toBuild : (await runCommand('nix-store', ['--query', '--requisites', drv])).stdout.split('\n').filter(l => l.endsWith('.drv'))
+  const shown = await runNix(['show-derivation', ...drvs])
   const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout))
   const producing = (path: string): string | undefined => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0]
   const pending = new Set(plan.toBuild)
@@ -47,7 +40,7 @@ export async function checkHost(flake: string, host: string, client: CachixClien
   const builds = [...pending].map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath]) }))
   const outputs = builds.flatMap(b => b.outputs)
   const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)])
-  const dirty = await run('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
+  const dirty = await runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
     .then(r => r.code === 0 && r.stdout.trim() !== '')
     .catch(() => false)
   return {

@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path'
 import { buildAndPush } from '../build/build-and-push.js'
 import { toplevelInstallable } from '../nix/flake.js'
 import { renderHookScript } from '../build/post-build-hook.js'
-import { formatBytes } from '../action/report.js'
+import { formatBytes } from '../util/format.js'
 import { CachixClient } from '../cachix/client.js'
 import { NixStore } from '../nix/store.js'
 import { STORE_DIR } from '../nix/store-path.js'
@@ -12,13 +12,14 @@ import { createPusher } from '../push/defaults.js'
 import { makePushFilter } from '../push/filter.js'
 import type { Pusher, PushReport } from '../push/pusher.js'
 import { openCachixSession } from '../push/session.js'
-import { errorMessage, run } from '../util/process.js'
+import { errorMessage } from '../util/process.js'
 import { parseCommand, USAGE, type CommonOptions } from './args.js'
 import { checkHost } from './check.js'
 import { cliDiff } from './diff.js'
 import { diffJson, renderHostText } from '../diff/render.js'
 import { findCredentials } from './credentials.js'
 import { Progress } from './progress.js'
+import { runNix } from '../nix/command.js'
 
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -121,7 +122,7 @@ async function build(options: CommonOptions, installables: string[]): Promise<nu
     })
     const roots: string[] = []
     for (const installable of installables) {
-      const out = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'path-info', installable], { okCodes: [1] })
+      const out = await runNix(['path-info', installable], { okCodes: [1] })
       roots.push(...out.stdout.split('\n').filter(l => l.startsWith('/nix/store/')))
     }
     pusher.add(roots)

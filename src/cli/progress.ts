@@ -1,5 +1,5 @@
 import type { PushEvent, PushTotals } from '../push/pusher.js'
-import { formatBytes } from '../action/report.js'
+import { formatBytes } from '../util/format.js'
 
 /** A live status line on a terminal; one plain line per finished path otherwise (logs, CI). */
 export class Progress {

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { nixString } from '../nix/flake.js'
-import { errorMessage, run } from '../util/process.js'
+import { errorMessage, runCommand } from '../util/process.js'
+import { runNix } from '../nix/command.js'
 
 export interface GitFlake {
   /** The work tree's top directory. */
@@ -15,14 +16,14 @@ export async function localGitFlake(flake: string, env: NodeJS.ProcessEnv = proc
   const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake
   if (/^[a-z+]+:/.test(local)) return undefined
   const path = isAbsolute(local) ? local : resolve(local)
-  const found = await run('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] })
+  const found = await runCommand('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] })
   if (found.code !== 0) return undefined
   const [top, prefix, shallow] = found.stdout.split('\n')
   return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' }
 }
 
 async function hasCommit(git: GitFlake, revision: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const found = await run('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] })
+  const found = await runCommand('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] })
   return found.code === 0 ? found.stdout.trim() : undefined
 }
 
@@ -31,7 +32,7 @@ export async function resolveCommit(git: GitFlake, revision: string, env: NodeJS
   const here = await hasCommit(git, revision, env)
   if (here !== undefined) return here
   try {
-    await run('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env })
+    await runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env })
   } catch (error: unknown) {
     throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error })
   }
@@ -42,7 +43,7 @@ export async function resolveCommit(git: GitFlake, revision: string, env: NodeJS
 
 /** The merge base from the local history; undefined when the history is too shallow to tell. */
 export async function localMergeBase(git: GitFlake, base: string, head: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const found = await run('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] })
+  const found = await runCommand('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] })
   return found.code === 0 ? found.stdout.trim() : undefined
 }
 
@@ -61,7 +62,7 @@ export async function toplevelsAt(flakeRef: string, hosts: string[], env: NodeJS
   const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
   // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
   const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`
-  const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env })
+  const { stdout } = await runNix(['eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env })
   const raw = JSON.parse(stdout) as Record<string, { out: string }>
   return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]))
 }

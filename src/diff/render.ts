@@ -1,4 +1,4 @@
-import { formatBytes } from '../action/report.js'
+import { formatBytes } from '../util/format.js'
 import type { ClosureDiff, HostDiff, PackageChange } from './types.js'
 
 export interface RenderOptions {

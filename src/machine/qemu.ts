@@ -1,6 +1,6 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run } from '../util/process.js'
+import { runCommand } from '../util/process.js'
 import { BINFMT_DIR, ENTRY_NAME, isStaticElf, matchesAarch64, parseBinfmtEntry, registrationLine, type BinfmtEntry } from './binfmt.js'
 import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 
@@ -88,6 +88,6 @@ export async function registerAarch64(interpreter: string, replace: string | und
 }
 
 export async function qemuVersion(interpreter: string): Promise<string> {
-  const { stdout } = await run(interpreter, ['--version']).catch(() => ({ stdout: 'unknown version' }))
+  const { stdout } = await runCommand(interpreter, ['--version']).catch(() => ({ stdout: 'unknown version' }))
   return stdout.split('\n')[0]
 }

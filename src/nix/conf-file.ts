@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run } from '../util/process.js'
+import { runCommand } from '../util/process.js'
 import { replaceManagedBlock } from './conf.js'
 import { runAsRoot, writeSystemFile } from '../util/privileged.js'
-
-const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
+import { runNix } from './command.js'
 
 /** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
 export function nixConfPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -20,7 +19,7 @@ export async function writeManagedBlock(path: string, block: string | undefined)
 
 /** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
 export async function restartDaemonIfRunning(): Promise<boolean> {
-  const active = await run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(
+  const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(
     () => true,
     () => false
   )
@@ -33,7 +32,7 @@ export async function restartDaemonIfRunning(): Promise<boolean> {
 export async function showNixConfig(env: NodeJS.ProcessEnv): Promise<string> {
   for (const args of [['config', 'show'], ['show-config']]) {
     try {
-      return (await run('nix', [...NIX_FLAKES, ...args], { env })).stdout
+      return (await runNix([...args], { env })).stdout
     } catch {
       // try the older spelling
     }

@@ -1,3 +1,4 @@
+import { NIX_FLAKES_CONF } from './command.js'
 export const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)"
 export const BLOCK_END = '# END nix-cachix-build'
 
@@ -27,7 +28,7 @@ function unique(values: string[], setting: string): string[] {
 
 /** The lines this action adds to nix.conf, between markers so the post step can take them out. */
 export function renderManagedBlock(settings: NixConfSettings): string {
-  const lines = [BLOCK_BEGIN, 'extra-experimental-features = nix-command flakes']
+  const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF]
   const substituters = unique(settings.substituters, 'extra-substituters')
   if (substituters.length > 0) lines.push(`extra-substituters = ${substituters.join(' ')}`)
   const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys')
@@ -78,11 +79,8 @@ export interface NetrcEntry {
 }
 
 /** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
-export function renderNetrc(entries: NetrcEntry[], existing = ''): string {
-  const hosts = new Set(entries.map(e => e.host))
-  const kept = existing.split('\n').filter(line => line.trim() !== '' && !hosts.has(/^\s*machine\s+(\S+)/.exec(line)?.[1] ?? ''))
-  const added = entries.map(e => `machine ${e.host} password ${e.password}`)
-  return `${[...kept, ...added].join('\n')}\n`
+export function renderNetrc(entries: NetrcEntry[]): string {
+  return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('')
 }
 
 export function renderSecretsConf(accessTokens: string[], netrcFile?: string): string {

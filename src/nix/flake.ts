@@ -1,6 +1,4 @@
-import { run } from '../util/process.js'
-
-const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
+import { runNix } from './command.js'
 
 export interface HostInfo {
   name: string
@@ -28,7 +26,7 @@ export function detailsExpression(hosts: string[]): string {
 }
 
 async function evalJson(flake: string, attribute: string, apply: string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<unknown> {
-  const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env })
+  const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env })
   return JSON.parse(stdout)
 }
 
@@ -63,6 +61,6 @@ export function toplevelInstallable(flake: string, host: string): string {
 
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 export async function attributeOutPath(flake: string, attribute: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<string> {
-  const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env })
+  const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env })
   return stdout.trim()
 }

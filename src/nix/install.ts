@@ -1,14 +1,16 @@
 import { mkdtemp, stat, writeFile } from 'node:fs/promises'
-import { homedir, tmpdir } from 'node:os'
+import { availableParallelism, homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../util/process.js'
+import type { Log } from '../util/log.js'
+import { runCommand } from '../util/process.js'
+import { NIX_FLAKES_CONF } from './command.js'
 
 /** Where the multi-user installer links nix: the default profile, for every user. */
 export const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin'
 
 export async function installedNixVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   try {
-    const { stdout } = await run('nix', ['--version'], { env })
+    const { stdout } = await runCommand('nix', ['--version'], { env })
     return stdout.trim().replace(/^nix \(Nix\) /, '')
   } catch {
     return undefined
@@ -58,10 +60,10 @@ export async function installNix(version: string, extraConf: string, cpus: numbe
   const script = join(dir, 'install')
   const confFile = join(dir, 'extra.conf')
   await writeFile(confFile, extraConf)
-  await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env })
+  await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env })
   const multiUser = options.multiUser ?? (await hasSystemd())
   log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`)
-  await run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
+  await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
   // The single-user installer links nix into the user's own profile, not the default one.
   const bin = nixProfileBin(multiUser, options.env.HOME ?? homedir())
   const found = await stat(join(bin, 'nix')).then(
@@ -70,4 +72,28 @@ export async function installNix(version: string, extraConf: string, cpus: numbe
   )
   if (!found) throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`)
   return bin
+}
+
+export interface NixReady {
+  version: string
+  /** Where the Nix this step installed lives, for the job's PATH; undefined when one was there already. */
+  installedBin?: string
+}
+
+/**
+ * The Nix on PATH, or a fresh multi-user install of `version` when there is none and
+ * installing is allowed. The new bin directory is put first on `env.PATH`.
+ */
+export async function ensureNix(version: string, mayInstall: boolean, env: NodeJS.ProcessEnv, log: Log): Promise<NixReady> {
+  const present = await installedNixVersion(env)
+  if (present !== undefined) {
+    log.info(`Using the Nix already installed: ${present}`)
+    return { version: present }
+  }
+  if (!mayInstall) throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto')
+  const bin = await installNix(version, `${NIX_FLAKES_CONF}\n`, availableParallelism(), line => log.info(line), { env })
+  env.PATH = `${bin}:${env.PATH ?? ''}`
+  const installed = (await installedNixVersion(env)) ?? version
+  log.info(`Installed Nix ${installed}`)
+  return { version: installed, installedBin: bin }
 }

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { childEnv, chunks, lastLine, run } from '../util/process.js'
+import { childEnv, chunks, lastLine, runCommand } from '../util/process.js'
 import { readFile } from 'node:fs/promises'
-import { storeRoot } from '../push/knobs.js'
+import { storeRoot } from '../util/knobs.js'
 import { derivationFileOutputs } from './derivation-file.js'
 import { dependenciesFirst, parsePathInfoJson, type PathInfo } from './path-info.js'
+import { runNix } from './command.js'
 
-const NIX_COMMAND = ['--extra-experimental-features', 'nix-command flakes']
 // Long argument lists are split so no call comes near the kernel's ARG_MAX.
 const PATHS_PER_CALL = 2000
 
@@ -20,7 +20,7 @@ export class NixStore {
     const seen = new Set<string>()
     const ordered: string[] = []
     for (const batch of chunks(paths, PATHS_PER_CALL)) {
-      const { stdout } = await run('nix-store', ['--query', '--requisites', ...batch], { env: this.env })
+      const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env })
       for (const line of stdout.split('\n')) {
         if (line !== '' && !seen.has(line)) {
           seen.add(line)
@@ -35,7 +35,7 @@ export class NixStore {
   async pathInfos(paths: string[]): Promise<Map<string, PathInfo>> {
     const infos = new Map<string, PathInfo>()
     for (const batch of chunks(paths, PATHS_PER_CALL)) {
-      const { stdout } = await run('nix', [...NIX_COMMAND, 'path-info', '--json', ...batch], { env: this.env, okCodes: [1] })
+      const { stdout } = await runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] })
       if (stdout.trim() === '') continue
       for (const info of parsePathInfoJson(JSON.parse(stdout))) infos.set(info.path, info)
     }
@@ -43,7 +43,7 @@ export class NixStore {
   }
 
   async isValid(path: string): Promise<boolean> {
-    const { code } = await run('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] })
+    const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] })
     return code === 0
   }
 
@@ -55,7 +55,7 @@ export class NixStore {
     const text = await readFile(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined)
     const named = text === undefined ? undefined : derivationFileOutputs(text)
     if (named !== undefined) return named
-    const { stdout } = await run('nix-store', ['--query', '--outputs', drvPath], { env: this.env })
+    const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env })
     return stdout.split('\n').filter(l => l !== '')
   }
 
@@ -66,7 +66,7 @@ export class NixStore {
   async closureInfos(paths: string[]): Promise<PathInfo[] | undefined> {
     if (paths.length === 0) return []
     if (paths.length > PATHS_PER_CALL) return undefined
-    const { stdout, code } = await run('nix', [...NIX_COMMAND, 'path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] })
+    const { stdout, code } = await runNix(['path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] })
     if (code !== 0) return undefined
     const infos = parsePathInfoJson(JSON.parse(stdout))
     const found = new Set(infos.map(info => info.path))

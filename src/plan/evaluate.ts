@@ -1,8 +1,6 @@
 import { nixString } from '../nix/flake.js'
-import { run } from '../util/process.js'
 import { errorExcerpt, mapLimit } from './eval-logic.js'
-
-const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
+import { runNix } from '../nix/command.js'
 
 export interface Evaluated {
   name: string
@@ -19,7 +17,7 @@ export interface EvalFailure {
 
 /** The names of a flake's nixosConfigurations, without evaluating any of them. */
 export async function configurationNames(flake: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env })
+  const { stdout } = await runNix(['eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env })
   return (JSON.parse(stdout) as string[]).sort()
 }
 
@@ -31,7 +29,7 @@ async function evaluateHost(flake: string, name: string, env: NodeJS.ProcessEnv)
 async function evaluateDerivation(flake: string, name: string, attributePath: string, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
   const started = Date.now()
   const attribute = `${flake}#${attributePath}`
-  const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] })
+  const result = await runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] })
   if (result.code !== 0) return { name, error: errorExcerpt(result.stderr) }
   const { system, out } = JSON.parse(result.stdout) as { system: string; out: string }
   return { name, system, outPath: out, seconds: (Date.now() - started) / 1000 }

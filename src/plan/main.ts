@@ -4,9 +4,10 @@ import { describeWalk, walkEach } from '../push/closure-walk.js'
 import { configurationNames, evaluateAttributes, evaluateHosts } from './evaluate.js'
 import { renderPlanSummary } from './eval-logic.js'
 import { configurePlanNix } from './nix-setup.js'
+import { ensureNix } from '../nix/install.js'
+import { STEP_LOG } from '../action/step-log.js'
 import { availableParallelism } from 'node:os'
-import { installedNixVersion, installNix } from '../nix/install.js'
-import { childEnv, errorMessage } from '../util/process.js'
+import { errorMessage } from '../util/process.js'
 import { parsePlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'
 
@@ -19,11 +20,8 @@ export async function run(): Promise<void> {
       if (value !== '') core.setSecret(value)
     }
     const inputs = parsePlanInputs(name => core.getInput(name), availableParallelism())
-    if ((await installedNixVersion()) === undefined) {
-      const bin = await core.group('Install Nix', () => installNix(inputs.nixVersion, 'extra-experimental-features = nix-command flakes\n', availableParallelism(), line => core.info(line), { env: childEnv() }))
-      core.addPath(bin)
-      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`
-    }
+    const nix = await core.group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG))
+    if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
     restoreNix = (await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore
     const { hosts, failed } = await core.group('Evaluate hosts', async () => {
       const names = await configurationNames(inputs.flake, process.env)

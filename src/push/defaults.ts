@@ -1,4 +1,5 @@
-import { NixStore } from '../nix/store.js'
+import type { NixStore } from '../nix/store.js'
+import type { Log } from '../util/log.js'
 import { makePushFilter } from './filter.js'
 import { Pusher, type PushEvent } from './pusher.js'
 import type { CachixSession } from './session.js'
@@ -13,6 +14,10 @@ export interface PushTuning {
   pathRetries?: number
   pathRetryDelayMs?: number
   onEvent?: (event: PushEvent) => void
+  /** Each upload as it completes (path → compressed bytes). */
+  onUploaded?: (path: string, fileSize: number) => void
+  /** Where a failed path is reported as a warning. */
+  log?: Log
 }
 
 // Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
@@ -37,6 +42,10 @@ export function createPusher(session: CachixSession, store: NixStore, tuning: Pu
     bufferBytes: tuning.bufferBytes ?? PUSH_DEFAULTS.bufferBytes,
     pathRetries: tuning.pathRetries ?? PUSH_DEFAULTS.pathRetries,
     pathRetryDelayMs: tuning.pathRetryDelayMs ?? PUSH_DEFAULTS.pathRetryDelayMs,
-    onEvent: tuning.onEvent
+    onEvent: event => {
+      if (event.kind === 'uploaded') tuning.onUploaded?.(event.path, event.fileSize)
+      if (event.kind === 'failed') tuning.log?.warning(`push of ${event.path} failed: ${event.error}`)
+      tuning.onEvent?.(event)
+    }
   })
 }

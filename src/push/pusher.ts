@@ -5,7 +5,7 @@ import { hashPart } from '../nix/store-path.js'
 import type { NixStore } from '../nix/store.js'
 import { errorMessage } from '../util/process.js'
 import { ByteBudget } from './byte-budget.js'
-import { narFromNixStore } from './knobs.js'
+import { narFromNixStore } from '../util/knobs.js'
 import type { PushFilter } from './filter.js'
 import { completeStaged, discardStaged, NarMismatchError, NarSource, stageStorePath, type StagedUpload, type UploadSettings } from './upload-path.js'
 

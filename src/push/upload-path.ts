@@ -15,7 +15,7 @@ import { FrameSink } from './frame-sink.js'
 import { DEFAULT_PART_SIZE, PartWriter } from './part-writer.js'
 
 export { DEFAULT_PART_SIZE }
-import { storeRoot } from './knobs.js'
+import { storeRoot } from '../util/knobs.js'
 
 const MIB = 1024 * 1024
 // S3 takes at most 10,000 parts, so a huge NAR gets larger parts.

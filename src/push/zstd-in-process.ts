@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as zlib from 'node:zlib'
-import { forcedZstdProcess } from './knobs.js'
+import { forcedZstdProcess } from '../util/knobs.js'
 
 type ZstdCompress = (buffer: Buffer, options: { chunkSize?: number; params: Record<number, number> }, callback: (error: Error | null, result: Buffer) => void) => void
 

@@ -1,6 +1,6 @@
 import { access, constants, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { run } from './process.js'
+import { runCommand } from './process.js'
 
 const isRoot = (): boolean => process.getuid?.() === 0
 
@@ -29,13 +29,13 @@ export async function writeSystemFile(path: string, content: string, mode = 0o64
     return
   }
   const special = path.startsWith('/proc/')
-  if (!special) await run('sudo', ['mkdir', '-p', dirname(path)])
-  await run('sudo', ['tee', path], { input: content })
-  if (!special) await run('sudo', ['chmod', mode.toString(8), path])
+  if (!special) await runCommand('sudo', ['mkdir', '-p', dirname(path)])
+  await runCommand('sudo', ['tee', path], { input: content })
+  if (!special) await runCommand('sudo', ['chmod', mode.toString(8), path])
 }
 
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
 export async function runAsRoot(command: string, args: string[], input?: string): Promise<string> {
-  const { stdout } = isRoot() ? await run(command, args, { input }) : await run('sudo', [command, ...args], { input })
+  const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input })
   return stdout
 }

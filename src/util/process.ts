@@ -43,7 +43,7 @@ export function forgetSecretEnv(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /** Runs a program with an argument array (never a shell) and returns its output. */
-export async function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+export async function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const spawnOptions: SpawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] }
   const child = spawn(command, args, spawnOptions)
   const stdout: Buffer[] = []

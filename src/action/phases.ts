@@ -1,0 +1,214 @@
+import * as core from '@actions/core'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildAndPush, type BuildOutcome } from '../build/build-and-push.js'
+import { failedBuildFinding, FailedBuildWatcher, renderFailedBuilds, type FailedBuild } from '../build/build-failures.js'
+import { finalPush, type FinalPush } from '../build/final-push.js'
+import type { Finding } from '../build/finding.js'
+import { parseDryRun, STOP_GRACE_MS } from '../build/nix-build.js'
+import { failedBuildLogs } from '../build/nix-log.js'
+import { mayFreeDisk } from '../machine/disk-cleanup.js'
+import { roomiestBuildDir } from '../machine/free-disk.js'
+import { attributeOutPath, hostDetails, hostSystems, toplevelInstallable, type HostInfo } from '../nix/flake.js'
+import { ensureNix } from '../nix/install.js'
+import type { NixStore } from '../nix/store.js'
+import { describeWalk, walkEach } from '../push/closure-walk.js'
+import { createPusher } from '../push/defaults.js'
+import type { PushFilter } from '../push/filter.js'
+import { heartbeatMs } from '../util/knobs.js'
+import type { Pusher } from '../push/pusher.js'
+import { errorMessage, runCommand } from '../util/process.js'
+import type { WorkFiles } from './configure-nix.js'
+import type { Inputs } from './inputs.js'
+import { buildBudgetMs, buildFindings, hostResults, stepFailure } from './outcome.js'
+import { attributeToHosts, publish, type RunRecord } from './publish.js'
+import type { HostResult } from './report.js'
+import { saveFlakeCache, type FlakeCacheState } from './flake-cache.js'
+import { selectHosts } from './select-hosts.js'
+import type { CacheSetup } from './setup-cachix.js'
+import { State } from './state.js'
+import { STEP_LOG } from './step-log.js'
+
+/** The job's private directory: the spool the hook appends to, the hook script, the secrets files. */
+export async function prepareWorkDir(): Promise<WorkFiles> {
+  const dir = join(process.env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  // The daemon runs the hook as root; the runner user must be able to read what it appends.
+  await chmod(dir, 0o755)
+  const files = { dir, spool: join(dir, 'built.spool'), hook: join(dir, 'post-build-hook.sh'), secrets: join(dir, 'secrets.conf'), netrc: join(dir, 'netrc') }
+  await writeFile(files.spool, '', { mode: 0o644 })
+  return files
+}
+
+/** Nix, installed when it is missing; later steps of the job find it on PATH. */
+export async function nixPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<void> {
+  const nix = await ensureNix(inputs.nixVersion, inputs.installNix !== 'false', env, STEP_LOG)
+  if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
+}
+
+/** The hosts of this leg, evaluated: a leg that names its hosts evaluates only those. */
+export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<HostInfo[]> {
+  if (inputs.hosts.length === 0 && inputs.attributes.length > 0) {
+    core.info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`)
+    return []
+  }
+  // Another host's broken or costly evaluation is not this leg's concern.
+  const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error: unknown) => {
+    throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`)
+  })
+  const selection = selectHosts(systems, inputs.hosts, inputs.system)
+  core.info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`)
+  const details = await hostDetails(inputs.flake, selection.hosts, env)
+  for (const host of details) core.info(`${host.name} (${host.system}): ${host.outPath}`)
+  return details
+}
+
+/** Waits for the toolchain removal and picks the build directory with the most room. */
+export async function freeDiskPhase(cleanup: Promise<void>, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  await cleanup
+  return mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS).ok ? roomiestBuildDir(env, STEP_LOG) : undefined
+}
+
+/** The toplevels whose whole closure is in the cache already: those hosts are not built. */
+export async function cacheCheckPhase(inputs: Inputs, cache: CacheSetup, hosts: HostInfo[]): Promise<Set<string>> {
+  const cached = new Set<string>()
+  if (!inputs.skipCached || !cache.session || hosts.length === 0) return cached
+  // Cached means the whole closure is there: a toplevel whose references were lost would
+  // otherwise be skipped on every run while each machine builds what is missing.
+  const walks = await walkEach(
+    cache.session.client,
+    hosts.map(h => h.outPath)
+  )
+  for (const host of hosts) {
+    const walk = walks.get(host.outPath)
+    if (walk === undefined) continue
+    if (walk.complete) cached.add(host.outPath)
+    core.info(`${host.name}: ${describeWalk(host.outPath, walk)}${walk.complete ? '; not building it' : ''}`)
+  }
+  return cached
+}
+
+export interface Pushing {
+  pusher: Pusher
+  /** path → compressed bytes, for every upload of this run */
+  pushed: Map<string, number>
+}
+
+/** The pusher the build streams to, when this leg pushes. */
+export function startPushing(inputs: Inputs, cache: CacheSetup, store: NixStore): Pushing | undefined {
+  if (!cache.pushing || !cache.session) return undefined
+  const pushed = new Map<string, number>()
+  const pusher = createPusher(cache.session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG, onUploaded: (path, size) => pushed.set(path, size) })
+  return { pusher, pushed }
+}
+
+export interface BuildRequest {
+  installables: string[]
+  /** The derivations of the hosts being built, for the dry run's "substituted" count. */
+  hostDrvs: string[]
+  startedAt: number
+  work: WorkFiles
+  pusher?: Pusher
+  failures: FailedBuildWatcher
+}
+
+export interface BuildPhase {
+  outcome?: BuildOutcome
+  /** Paths the dry run said Nix would fetch rather than build (for the host derivations). */
+  substitutedPlanned: string[]
+}
+
+/** One nix build of every installable, each output streamed to the pusher as it is built. */
+export async function buildPhase(inputs: Inputs, env: NodeJS.ProcessEnv, request: BuildRequest): Promise<BuildPhase> {
+  if (request.installables.length === 0) {
+    core.info('Nothing to build.')
+    return { substitutedPlanned: [] }
+  }
+  const substitutedPlanned = await plannedFetches(request.hostDrvs, env)
+  const outcome = await buildAndPush({
+    installables: request.installables,
+    keepGoing: inputs.keepGoing,
+    extraArgs: inputs.extraArgs,
+    spoolFile: request.work.spool,
+    env,
+    pusher: request.pusher,
+    stopBuildingAfterMs: buildBudgetMs(inputs.timeBudgetMinutes, inputs.drainTimeoutSeconds, STOP_GRACE_MS, Date.now() - request.startedAt),
+    heartbeatMs: heartbeatMs(),
+    log: {
+      info: line => {
+        request.failures.onLine(line)
+        core.info(line)
+      },
+      warning: line => core.warning(line)
+    }
+  })
+  return { outcome, substitutedPlanned }
+}
+
+/** Paths Nix will substitute rather than build, from `nix-store --realise --dry-run`. */
+async function plannedFetches(drvPaths: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  if (drvPaths.length === 0) return []
+  try {
+    const { stderr } = await runCommand('nix-store', ['--realise', '--dry-run', ...drvPaths], { env })
+    return parseDryRun(stderr).toFetch
+  } catch (error: unknown) {
+    core.debug(`dry run failed: ${errorMessage(error)}`)
+    return []
+  }
+}
+
+export interface BuildVerdict {
+  results: HostResult[]
+  findings: Finding[]
+  failedBuilds: FailedBuild[]
+}
+
+/** Each host's result after the build, and what went wrong with each failed derivation (its log's end). */
+export async function judgeBuild(inputs: Inputs, hosts: HostInfo[], cached: Set<string>, build: BuildPhase, failures: FailedBuildWatcher, store: NixStore, env: NodeJS.ProcessEnv): Promise<BuildVerdict> {
+  const valid = new Set<string>()
+  for (const host of hosts) if (!cached.has(host.outPath) && (await store.isValid(host.outPath))) valid.add(host.outPath)
+  const results = hostResults(hosts, cached, valid, build.outcome)
+  const failedBuilds = await failedBuildLogs(failures.derivations(), name => failures.printedLog(name), env)
+  // Why it failed, where nobody has to scroll for it: each failed derivation and its log's end.
+  const findings = buildFindings(results, build.outcome, failedBuilds.map(failedBuildFinding), inputs.timeBudgetMinutes)
+  return { results, findings, failedBuilds }
+}
+
+/** Drains what the build queued, then pushes what the cache still lacks of every built root. */
+export async function pushPhase(inputs: Inputs, cache: CacheSetup, pushing: Pushing, store: NixStore, filter: PushFilter, roots: string[]): Promise<FinalPush> {
+  const session = cache.session!
+  const valid: string[] = []
+  for (const path of roots) if (await store.isValid(path)) valid.push(path)
+  return finalPush({
+    session,
+    store,
+    filter,
+    pusher: pushing.pusher,
+    roots: valid,
+    drainMs: inputs.drainTimeoutSeconds * 1000,
+    jobs: inputs.pushJobs,
+    exclude: inputs.pushFilter,
+    onUploaded: (path, size) => pushing.pushed.set(path, size),
+    heartbeatMs: heartbeatMs(),
+    log: STEP_LOG
+  })
+}
+
+/** Outputs, annotations and the summary; then the step's verdict. */
+export async function reportPhase(inputs: Inputs, store: NixStore, record: RunRecord, failedBuilds: FailedBuild[], flakeCache: FlakeCacheState | undefined): Promise<void> {
+  await attributeToHosts(store, record)
+  const status = await publish(record)
+  if (failedBuilds.length > 0) await core.summary.addRaw(renderFailedBuilds(failedBuilds)).write()
+  core.saveState(State.Finished, 'true')
+  await saveFlakeCache(flakeCache)
+  const failure = stepFailure(record.results, status, inputs.failOnPushError)
+  if (failure !== undefined) core.setFailed(failure)
+}
+
+/** The installables of this leg: the hosts still to build, then the pre-warm attributes. */
+export async function installablesPhase(inputs: Inputs, toBuild: HostInfo[], env: NodeJS.ProcessEnv): Promise<{ installables: string[]; attributeOutputs: string[] }> {
+  const attributeOutputs: string[] = []
+  for (const attribute of inputs.attributes) attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env))
+  return { installables: [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)], attributeOutputs }
+}
