@@ -5,7 +5,7 @@ import { COMMENT_MARKER, holdsSections, mergeComment, parseSections } from '../.
 import { compareClosures } from '../../src/diff/compare.js'
 import { parsePackageName } from '../../src/diff/names.js'
 import { pullRequestOf } from '../../src/diff/pull-request.js'
-import { runQueue } from '../../src/diff/queue.js'
+import { runQueue } from '../../src/util/queue.js'
 import { diffJson, renderHostMarkdown, renderHostText, showVersions, signedBytes } from '../../src/diff/render.js'
 import type { HostDiff } from '../../src/diff/types.js'
 import { encodeNix32 } from '../../src/nix/base32.js'

@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(534);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(971);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 534:
+/***/ 971:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3116,12 +3116,13 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
     return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
 }
 
-;// CONCATENATED MODULE: ./src/diff/queue.ts
+;// CONCATENATED MODULE: ./src/util/queue.ts
 /**
  * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled.
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-async function runQueue(initial, limit, work) {
+async function runQueue(initial, limit, work, stop) {
     // A read index instead of shift(): a closure walk queues thousands of paths.
     const pending = [...initial];
     let next = 0;
@@ -3132,7 +3133,7 @@ async function runQueue(initial, limit, work) {
     await new Promise(resolve => {
         let active = 0;
         const pump = () => {
-            while (failure === undefined && active < limit && next < pending.length) {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
                 const item = pending[next++];
                 active++;
                 work(item, add)
@@ -3144,7 +3145,7 @@ async function runQueue(initial, limit, work) {
                     pump();
                 });
             }
-            if (active === 0 && (next === pending.length || failure !== undefined))
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
                 resolve();
         };
         pump();

@@ -39241,7 +39241,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4356:
+/***/ 4964:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45044,12 +45044,13 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
     return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
 }
 
-;// CONCATENATED MODULE: ./src/diff/queue.ts
+;// CONCATENATED MODULE: ./src/util/queue.ts
 /**
  * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled.
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-async function runQueue(initial, limit, work) {
+async function runQueue(initial, limit, work, stop) {
     // A read index instead of shift(): a closure walk queues thousands of paths.
     const pending = [...initial];
     let next = 0;
@@ -45060,7 +45061,7 @@ async function runQueue(initial, limit, work) {
     await new Promise(resolve => {
         let active = 0;
         const pump = () => {
-            while (failure === undefined && active < limit && next < pending.length) {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
                 const item = pending[next++];
                 active++;
                 work(item, add)
@@ -45072,7 +45073,7 @@ async function runQueue(initial, limit, work) {
                     pump();
                 });
             }
-            if (active === 0 && (next === pending.length || failure !== undefined))
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
                 resolve();
         };
         pump();
@@ -108746,6 +108747,7 @@ async function ensureNix(version, mayInstall, env, log) {
 ;// CONCATENATED MODULE: ./src/push/closure-walk.ts
 
 
+
 const CLOSURE_WALK_CONCURRENCY = 32;
 /**
  * Follows narinfo References from `roots` through the cache, without the paths being in
@@ -108758,57 +108760,40 @@ async function walkClosure(client, roots, options = {}) {
     const seen = new Set();
     const pending = [];
     const verified = options.verified ?? new Set();
-    const enqueue = (path, neededBy) => {
+    const enqueue = (path, neededBy, add) => {
         if (seen.has(path) || verified.has(path))
             return;
         seen.add(path);
-        pending.push({ path, neededBy });
+        add({ path, neededBy });
     };
     for (const root of roots)
-        enqueue(root, root);
+        enqueue(root, root, item => pending.push(item));
     const stop = new AbortController();
     const onOuterAbort = () => stop.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     let checked = 0;
     let firstMissing;
     let failure;
-    const lookUp = async (item) => {
-        try {
-            const info = await client.narinfo(hashPart(item.path), stop.signal);
-            checked++;
-            if (info === undefined) {
-                firstMissing ??= item;
+    try {
+        await runQueue(pending, concurrency, async (item, add) => {
+            try {
+                const info = await client.narinfo(hashPart(item.path), stop.signal);
+                checked++;
+                if (info === undefined) {
+                    firstMissing ??= item;
+                    stop.abort();
+                }
+                else
+                    for (const reference of info.references)
+                        enqueue(fullPath(reference), item.path, add);
+            }
+            catch (error) {
+                // Lookups cut short by the stop are not failures.
+                if (!stop.signal.aborted)
+                    failure ??= asError(error);
                 stop.abort();
             }
-            else
-                for (const reference of info.references)
-                    enqueue(fullPath(reference), item.path);
-        }
-        catch (error) {
-            if (!stop.signal.aborted)
-                failure ??= asError(error);
-            stop.abort();
-        }
-    };
-    try {
-        await new Promise(resolve => {
-            let active = 0;
-            const pump = () => {
-                while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
-                    const item = pending.shift();
-                    if (item === undefined)
-                        break;
-                    active++;
-                    void lookUp(item).finally(() => {
-                        active--;
-                        pump();
-                    });
-                }
-                if (active === 0 && (pending.length === 0 || stop.signal.aborted))
-                    resolve();
-            };
-            pump();
-        });
+        }, stop.signal);
     }
     finally {
         options.signal?.removeEventListener('abort', onOuterAbort);
@@ -109437,7 +109422,7 @@ async function runMain(inputs) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4356);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4964);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4366);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7842);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4366:
+/***/ 7842:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31893,7 +31893,46 @@ function sleep(ms, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/util/queue.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+
 ;// CONCATENATED MODULE: ./src/push/closure-walk.ts
+
 
 
 const CLOSURE_WALK_CONCURRENCY = 32;
@@ -31908,57 +31947,40 @@ async function walkClosure(client, roots, options = {}) {
     const seen = new Set();
     const pending = [];
     const verified = options.verified ?? new Set();
-    const enqueue = (path, neededBy) => {
+    const enqueue = (path, neededBy, add) => {
         if (seen.has(path) || verified.has(path))
             return;
         seen.add(path);
-        pending.push({ path, neededBy });
+        add({ path, neededBy });
     };
     for (const root of roots)
-        enqueue(root, root);
+        enqueue(root, root, item => pending.push(item));
     const stop = new AbortController();
     const onOuterAbort = () => stop.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     let checked = 0;
     let firstMissing;
     let failure;
-    const lookUp = async (item) => {
-        try {
-            const info = await client.narinfo(hashPart(item.path), stop.signal);
-            checked++;
-            if (info === undefined) {
-                firstMissing ??= item;
+    try {
+        await runQueue(pending, concurrency, async (item, add) => {
+            try {
+                const info = await client.narinfo(hashPart(item.path), stop.signal);
+                checked++;
+                if (info === undefined) {
+                    firstMissing ??= item;
+                    stop.abort();
+                }
+                else
+                    for (const reference of info.references)
+                        enqueue(store_path_fullPath(reference), item.path, add);
+            }
+            catch (error) {
+                // Lookups cut short by the stop are not failures.
+                if (!stop.signal.aborted)
+                    failure ??= asError(error);
                 stop.abort();
             }
-            else
-                for (const reference of info.references)
-                    enqueue(store_path_fullPath(reference), item.path);
-        }
-        catch (error) {
-            if (!stop.signal.aborted)
-                failure ??= asError(error);
-            stop.abort();
-        }
-    };
-    try {
-        await new Promise(resolve => {
-            let active = 0;
-            const pump = () => {
-                while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
-                    const item = pending.shift();
-                    if (item === undefined)
-                        break;
-                    active++;
-                    void lookUp(item).finally(() => {
-                        active--;
-                        pump();
-                    });
-                }
-                if (active === 0 && (pending.length === 0 || stop.signal.aborted))
-                    resolve();
-            };
-            pump();
-        });
+        }, stop.signal);
     }
     finally {
         options.signal?.removeEventListener('abort', onOuterAbort);

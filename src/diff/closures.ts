@@ -1,15 +1,14 @@
 import type { NarInfo } from '../nix/narinfo.js'
 import type { PathInfo } from '../nix/path-info.js'
 import { fullPath, hashPart } from '../nix/store-path.js'
-import { runQueue } from './queue.js'
+import type { NarInfoSource } from '../push/closure-walk.js'
+import { runQueue } from '../util/queue.js'
 import type { PathFacts } from './types.js'
 
 /** Narinfo lookups in flight at once. */
 export const NARINFO_LOOKUPS = 32
 
-export interface NarInfoSource {
-  narinfo(hash: string, signal?: AbortSignal): Promise<NarInfo | undefined>
-}
+export type { NarInfoSource }
 
 export interface LocalStore {
   isValid(path: string): Promise<boolean>

@@ -1,6 +1,7 @@
-import type { CachixClient } from '../cachix/client.js'
+import type { NarInfo } from '../nix/narinfo.js'
 import { fullPath, hashPart } from '../nix/store-path.js'
 import { asError } from '../util/process.js'
+import { runQueue } from '../util/queue.js'
 
 export interface ClosureWalk {
   /** Every path reachable from the roots through narinfo References is in the cache. */
@@ -21,23 +22,33 @@ export interface ClosureWalkOptions {
 
 export const CLOSURE_WALK_CONCURRENCY = 32
 
+/** Where narinfos come from: the Cachix API (CachixClient), or a cache shared across walks. */
+export interface NarInfoSource {
+  narinfo(hash: string, signal?: AbortSignal): Promise<NarInfo | undefined>
+}
+
+interface Lookup {
+  path: string
+  neededBy: string
+}
+
 /**
  * Follows narinfo References from `roots` through the cache, without the paths being in
  * the local store: a host counts as cached only when its whole closure is there, because
  * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
  * first missing path.
  */
-export async function walkClosure(client: CachixClient, roots: string[], options: ClosureWalkOptions = {}): Promise<ClosureWalk> {
+export async function walkClosure(client: NarInfoSource, roots: string[], options: ClosureWalkOptions = {}): Promise<ClosureWalk> {
   const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY)
   const seen = new Set<string>()
-  const pending: { path: string; neededBy: string }[] = []
+  const pending: Lookup[] = []
   const verified = options.verified ?? new Set<string>()
-  const enqueue = (path: string, neededBy: string): void => {
+  const enqueue = (path: string, neededBy: string, add: (item: Lookup) => void): void => {
     if (seen.has(path) || verified.has(path)) return
     seen.add(path)
-    pending.push({ path, neededBy })
+    add({ path, neededBy })
   }
-  for (const root of roots) enqueue(root, root)
+  for (const root of roots) enqueue(root, root, item => pending.push(item))
 
   const stop = new AbortController()
   const onOuterAbort = (): void => stop.abort(options.signal?.reason)
@@ -46,37 +57,26 @@ export async function walkClosure(client: CachixClient, roots: string[], options
   let firstMissing: ClosureWalk['firstMissing']
   let failure: Error | undefined
 
-  const lookUp = async (item: { path: string; neededBy: string }): Promise<void> => {
-    try {
-      const info = await client.narinfo(hashPart(item.path), stop.signal)
-      checked++
-      if (info === undefined) {
-        firstMissing ??= item
-        stop.abort()
-      } else for (const reference of info.references) enqueue(fullPath(reference), item.path)
-    } catch (error: unknown) {
-      if (!stop.signal.aborted) failure ??= asError(error)
-      stop.abort()
-    }
-  }
-
   try {
-    await new Promise<void>(resolve => {
-      let active = 0
-      const pump = (): void => {
-        while (!stop.signal.aborted && active < concurrency && pending.length > 0) {
-          const item = pending.shift()
-          if (item === undefined) break
-          active++
-          void lookUp(item).finally(() => {
-            active--
-            pump()
-          })
+    await runQueue(
+      pending,
+      concurrency,
+      async (item, add) => {
+        try {
+          const info = await client.narinfo(hashPart(item.path), stop.signal)
+          checked++
+          if (info === undefined) {
+            firstMissing ??= item
+            stop.abort()
+          } else for (const reference of info.references) enqueue(fullPath(reference), item.path, add)
+        } catch (error: unknown) {
+          // Lookups cut short by the stop are not failures.
+          if (!stop.signal.aborted) failure ??= asError(error)
+          stop.abort()
         }
-        if (active === 0 && (pending.length === 0 || stop.signal.aborted)) resolve()
-      }
-      pump()
-    })
+      },
+      stop.signal
+    )
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
   }
@@ -87,7 +87,7 @@ export async function walkClosure(client: CachixClient, roots: string[], options
 }
 
 /** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
-export async function walkEach(client: CachixClient, roots: string[], options: ClosureWalkOptions = {}): Promise<Map<string, ClosureWalk>> {
+export async function walkEach(client: NarInfoSource, roots: string[], options: ClosureWalkOptions = {}): Promise<Map<string, ClosureWalk>> {
   const verified = options.verified ?? new Set<string>()
   const walks = new Map<string, ClosureWalk>()
   for (const root of roots) walks.set(root, await walkClosure(client, [root], { ...options, verified }))

@@ -1,8 +1,9 @@
 /**
  * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled.
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-export async function runQueue<T>(initial: T[], limit: number, work: (item: T, add: (item: T) => void) => Promise<void>): Promise<void> {
+export async function runQueue<T>(initial: T[], limit: number, work: (item: T, add: (item: T) => void) => Promise<void>, stop?: AbortSignal): Promise<void> {
   // A read index instead of shift(): a closure walk queues thousands of paths.
   const pending = [...initial]
   let next = 0
@@ -13,7 +14,7 @@ export async function runQueue<T>(initial: T[], limit: number, work: (item: T, a
   await new Promise<void>(resolve => {
     let active = 0
     const pump = (): void => {
-      while (failure === undefined && active < limit && next < pending.length) {
+      while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
         const item = pending[next++]
         active++
         work(item, add)
@@ -25,7 +26,7 @@ export async function runQueue<T>(initial: T[], limit: number, work: (item: T, a
             pump()
           })
       }
-      if (active === 0 && (next === pending.length || failure !== undefined)) resolve()
+      if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true)) resolve()
     }
     pump()
   })
