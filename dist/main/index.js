@@ -39241,7 +39241,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9312:
+/***/ 7386:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -101973,21 +101973,221 @@ async function publish(record) {
     return status;
 }
 
-;// CONCATENATED MODULE: ./src/action/flake.ts
-
-const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
+;// CONCATENATED MODULE: ./src/nix/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const KINDS = [
+    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+];
+function configurations_kindSpec(kind) {
+    const spec = KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
 function nixString(text) {
     return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs';
-function detailsExpression(hosts) {
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+        return { kind, name: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { name: text };
+}
+function kindsHaving(names, name) {
+    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+}
+/** Every configuration of every kind, ordered by id. */
+function allHosts(names) {
+    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.name))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+    }
+    const kinds = kindsHaving(names, ref.name);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], name: ref.name, id: ref.name };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = configurations_kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`;
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function byKind(refs) {
+    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
+
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/**
+ * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
+ * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
+ * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
+ * at the end, where a short excerpt would lose it.
+ */
+function errorExcerpt(stderr, maxLines = 6) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trimEnd())
+        .filter(l => l.trim() !== '');
+    const start = lines.findIndex(l => l.startsWith('error:'));
+    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
+    const message = from
+        .filter(l => /^\s*error: \S/.test(l))
+        .pop()
+        ?.trim();
+    if (message !== undefined && from[0] !== message)
+        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
+    const shown = from.slice(0, maxLines);
+    if (from.length > maxLines)
+        shown.push(`… (${from.length - maxLines} more lines)`);
+    return shown.join('\n') || 'nix eval failed without an error message';
+}
+/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
+function renderEvalFailures(failed) {
+    if (failed.length === 0)
+        return '';
+    const blocks = failed.map(f => `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
+        .split('\n')
+        .map(l => `  ${l}`)
+        .join('\n')}\n  \`\`\``);
+    return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
+}
+/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
+function renderPlanSummary(plan, attributes, failed) {
+    const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
+    const cached = [...plan.cached, ...attributes.cached];
+    return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/flake.ts
+
+
+
+
+const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
+/** Nix function over nixosConfigurations: each host's build system, without building anything. */
+const SYSTEMS_EXPRESSION = systemsExpression('nixos');
+function flake_detailsExpression(hosts) {
+    return kindDetailsExpression('nixos', hosts);
 }
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
@@ -101997,28 +102197,54 @@ async function evalJson(flake, attribute, apply, env, extraArgs) {
  * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
  * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
  */
-function systemsExpression(only) {
-    if (only.length === 0)
-        return SYSTEMS_EXPRESSION;
-    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+function flake_systemsExpression(only) {
+    return kindSystemsExpression('nixos', only);
 }
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-async function hostSystems(flake, env, extraArgs = [], only = []) {
-    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
+/**
+ * The configuration names of each kind, one `nix eval` per kind at once; attrNames evaluates
+ * no configuration. A flake without darwinConfigurations or homeConfigurations has none of them.
+ */
+async function configurationNames(flake, env, extraArgs = []) {
+    const names = noConfigurations();
+    const missing = await Promise.all(KINDS.map(async (spec) => {
+        const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', 'builtins.attrNames', ...extraArgs], { env, okCodes: [1] });
+        if (result.code === 0)
+            names[spec.kind] = JSON.parse(result.stdout).sort();
+        else if (!isMissingOutput(result.stderr, spec.output))
+            throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
+        return result.code !== 0;
+    }));
+    // A flake of home-manager machines only has no nixosConfigurations; one with none of the three is a mistake.
+    if (missing.every(m => m))
+        throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return names;
+}
+/** Every host of every kind and its system; hosts outside `only` (when given) are null and never evaluated. */
+async function hostSystems(flake, hosts, env, extraArgs = [], only) {
+    const systems = Object.fromEntries(hosts.map(h => [h.id, null]));
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const wanted = only === undefined ? [] : only.filter(h => h.kind === kind).map(h => h.name);
+        if (only !== undefined && wanted.length === 0)
+            return;
+        const raw = (await evalJson(flake, configurations_kindSpec(kind).output, systemsExpression(kind, wanted), env, extraArgs));
+        for (const host of group)
+            systems[host.id] = raw[host.name] ?? null;
+    }));
+    return systems;
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
-    if (hosts.length === 0)
-        return [];
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs));
-    return hosts.map(name => {
-        const { system, drv, out, substituters, trustedPublicKeys } = raw[name];
-        return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys };
-    });
+    const found = new Map();
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const raw = (await evalJson(flake, configurations_kindSpec(kind).output, detailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        for (const host of group) {
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys });
+        }
+    }));
+    return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
 }
 function toplevelInstallable(flake, host) {
-    return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`;
+    return installable(flake, host);
 }
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
@@ -102084,7 +102310,9 @@ function isRevision(text) {
 
 
 
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
+
+const errorText = (error) => (error instanceof Error ? error.message : String(error));
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
 class InputError extends Error {
 }
 function fail(name, message) {
@@ -102172,15 +102400,16 @@ function splitArgs(name, text) {
         fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
 }
-function nativeSystem(arch = process.arch) {
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
     if (arch === 'x64')
-        return 'x86_64-linux';
+        return `x86_64-${os}`;
     if (arch === 'arm64')
-        return 'aarch64-linux';
+        return `aarch64-${os}`;
     return undefined;
 }
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
@@ -102217,7 +102446,7 @@ function checkCharacters(name, value) {
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-function parseInputs(readRaw, arch = process.arch) {
+function parseInputs(readRaw, arch = process.arch, platform = process.platform) {
     const read = (name) => {
         const value = readRaw(name);
         checkCharacters(name, value);
@@ -102228,15 +102457,20 @@ function parseInputs(readRaw, arch = process.arch) {
     if (/\s/.test(flake))
         fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
     const hosts = list(read('hosts'));
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
+    for (const host of hosts) {
+        try {
+            parseHostReference(host);
+        }
+        catch (error) {
+            fail('hosts', errorText(error));
+        }
+    }
     const systemText = text('system');
-    const native = nativeSystem(arch);
+    const native = nativeSystem(arch, platform);
     let system;
     if (systemText === '') {
         if (!native)
-            fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
+            fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
         system = native;
     }
     else if (SYSTEMS.includes(systemText))
@@ -102611,6 +102845,7 @@ async function configureNix({ inputs, cache, work, emulate, env, hostCaches }) {
 
 
 
+
 /** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
 async function localGitFlake(flake, env = process.env) {
     const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake;
@@ -102658,16 +102893,25 @@ function flakeAtCommit(git, commit) {
         query.push(`dir=${encodeURIComponent(git.dir)}`);
     return `git+file://${git.top}?${query.join('&')}`;
 }
-/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
+/**
+ * Each host's toplevel (of whichever kind it is) at `flakeRef`, evaluating only those hosts, keyed
+ * as given; hosts it lacks, or names ambiguously there, are left out (a new host has no base).
+ */
 async function toplevelsAt(flakeRef, hosts, env = process.env) {
     if (hosts.length === 0)
         return {};
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`;
-    const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env });
-    const raw = JSON.parse(stdout);
-    return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
+    const names = await configurationNames(flakeRef, env);
+    const found = hosts.map(reference => ({ reference, host: findHost(reference, names) })).filter((f) => f.host !== undefined);
+    const toplevels = {};
+    for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
+        const apply = outPathsExpression(kind, group.map(h => h.name));
+        const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${flakeRef}#${configurations_kindSpec(kind).output}`, '--apply', apply], { env });
+        const raw = JSON.parse(stdout);
+        for (const host of group)
+            if (raw[host.name] !== undefined)
+                toplevels[host.reference] = raw[host.name].out;
+    }
+    return toplevels;
 }
 
 ;// CONCATENATED MODULE: ./src/diff/queue.ts
@@ -108570,7 +108814,7 @@ function selectHosts(systems, requested, system) {
     if (requested.length > 0) {
         const unknown = requested.filter(h => !(h in systems));
         if (unknown.length > 0) {
-            throw new Error(`host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in nixosConfigurations (it has: ${all.join(', ') || 'none'})`);
+            throw new Error(`host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in the flake (it has: ${all.join(', ') || 'none'})`);
         }
         return { hosts: [...new Set(requested)], otherSystems: all.filter(h => !requested.includes(h)) };
     }
@@ -109002,6 +109246,7 @@ function addCache(setup, uri, keys, token) {
 
 
 
+
 async function main_run() {
     let inputs;
     try {
@@ -109061,15 +109306,16 @@ async function runMain(inputs) {
             info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`);
             return [];
         }
+        const names = await configurationNames(inputs.flake, env);
+        const all = allHosts(names);
         // A leg that names its hosts evaluates only those: another host's broken or costly evaluation is not its concern.
-        const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error) => {
-            throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`);
-        });
-        const selection = selectHosts(systems, inputs.hosts, inputs.system);
+        const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined;
+        const systems = named !== undefined ? Object.fromEntries(all.map(h => [h.id, null])) : await hostSystems(inputs.flake, all, env);
+        const selection = selectHosts(systems, (named ?? []).map(h => h.id), inputs.system);
         info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`);
-        const details = await hostDetails(inputs.flake, selection.hosts, env);
+        const details = await hostDetails(inputs.flake, selection.hosts.map(id => all.find(h => h.id === id)).filter((h) => h !== undefined), env);
         for (const host of details)
-            info(`${host.name} (${host.system}): ${host.outPath}`);
+            info(`${host.name} (${host.kind === 'nixos' ? '' : `${configurations_kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`);
         return details;
     });
     saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))));
@@ -109120,7 +109366,7 @@ async function runMain(inputs) {
     const attributeOutputs = [];
     for (const attribute of inputs.attributes)
         attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env));
-    const installables = [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)];
+    const installables = [...toBuild.map(h => toplevelInstallable(inputs.flake, { kind: h.kind, name: h.attribute })), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)];
     let substitutedPlanned = [];
     const failureWatch = new FailedBuildWatcher();
     const outcome = await group(`Build ${installables.length} installable${installables.length === 1 ? '' : 's'}`, async () => {
@@ -109252,7 +109498,7 @@ async function plannedFetches(drvPaths, env) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9312);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7386);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

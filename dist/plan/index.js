@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2297);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3258);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2297:
+/***/ 3258:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31991,60 +31991,157 @@ function describeWalk(root, walk) {
     return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
 }
 
-;// CONCATENATED MODULE: ./src/action/flake.ts
-
-const NIX_FLAKES = (/* unused pure expression or super */ null && (['--extra-experimental-features', 'nix-command flakes']));
+;// CONCATENATED MODULE: ./src/nix/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const KINDS = [
+    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+];
+function configurations_kindSpec(kind) {
+    const spec = KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
 function nixString(text) {
     return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs';
-function detailsExpression(hosts) {
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+        return { kind, name: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { name: text };
+}
+function kindsHaving(names, name) {
+    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+}
+/** Every configuration of every kind, ordered by id. */
+function allHosts(names) {
+    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.name))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+    }
+    const kinds = kindsHaving(names, ref.name);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], name: ref.name, id: ref.name };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = configurations_kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+}
+function configurations_installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`;
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
 }
-async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
-    return JSON.parse(stdout);
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
 }
 /**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
  */
-function systemsExpression(only) {
-    if (only.length === 0)
-        return SYSTEMS_EXPRESSION;
-    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
 }
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-async function hostSystems(flake, env, extraArgs = [], only = []) {
-    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
-}
-async function hostDetails(flake, hosts, env, extraArgs = []) {
-    if (hosts.length === 0)
-        return [];
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs));
-    return hosts.map(name => {
-        const { system, drv, out, substituters, trustedPublicKeys } = raw[name];
-        return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys };
-    });
-}
-function toplevelInstallable(flake, host) {
-    return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`;
-}
-/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
-async function attributeOutPath(flake, attribute, env, extraArgs = []) {
-    const { stdout } = await run('nix', [...NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
-    return stdout.trim();
+/** Groups configurations by kind, keeping their order. */
+function configurations_byKind(refs) {
+    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
+
 /** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
 async function mapLimit(items, limit, fn) {
     const results = new Array(items.length);
@@ -32094,7 +32191,7 @@ function renderEvalFailures(failed) {
 }
 /** The plan job's summary: the rows, what is cached, and what does not evaluate. */
 function renderPlanSummary(plan, attributes, failed) {
-    const rows = [...plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
+    const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
     const cached = [...plan.cached, ...attributes.cached];
     return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
 }
@@ -32103,20 +32200,15 @@ function renderPlanSummary(plan, attributes, failed) {
 
 
 
-const evaluate_NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
-/** The names of a flake's nixosConfigurations, without evaluating any of them. */
-async function configurationNames(flake, env) {
-    const { stdout } = await process_run('nix', [...evaluate_NIX_FLAKES, 'eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env });
-    return JSON.parse(stdout).sort();
-}
-async function evaluateHost(flake, name, env) {
-    return evaluateDerivation(flake, name, `nixosConfigurations.${nixString(name)}.config.system.build.toplevel`, env);
+const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
+async function evaluateHost(flake, host, env) {
+    return evaluateDerivation(flake, host.id, attributePath(host), env);
 }
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
 async function evaluateDerivation(flake, name, attributePath, env) {
     const started = Date.now();
     const attribute = `${flake}#${attributePath}`;
-    const result = await process_run('nix', [...evaluate_NIX_FLAKES, 'eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] });
+    const result = await process_run('nix', [...NIX_FLAKES, 'eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] });
     if (result.code !== 0)
         return { name, error: errorExcerpt(result.stderr) };
     const { system, out } = JSON.parse(result.stdout);
@@ -32126,9 +32218,9 @@ async function evaluateDerivation(flake, name, attributePath, env) {
  * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
-async function evaluateHosts(flake, names, jobs, env, onDone = () => undefined) {
-    const outcomes = await mapLimit(names, jobs, async (name) => {
-        const outcome = await evaluateHost(flake, name, env);
+async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
+    const outcomes = await mapLimit(hosts, jobs, async (host) => {
+        const outcome = await evaluateHost(flake, host, env);
         onDone(outcome);
         return outcome;
     });
@@ -32148,6 +32240,80 @@ async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => u
         evaluated: outcomes.filter((o) => 'outPath' in o),
         failed: outcomes.filter((o) => 'error' in o)
     };
+}
+
+;// CONCATENATED MODULE: ./src/action/flake.ts
+
+
+
+
+const flake_NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
+/** Nix function over nixosConfigurations: each host's build system, without building anything. */
+const SYSTEMS_EXPRESSION = systemsExpression('nixos');
+function flake_detailsExpression(hosts) {
+    return kindDetailsExpression('nixos', hosts);
+}
+async function evalJson(flake, attribute, apply, env, extraArgs) {
+    const { stdout } = await run('nix', [...flake_NIX_FLAKES, 'eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    return JSON.parse(stdout);
+}
+/**
+ * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
+ * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ */
+function flake_systemsExpression(only) {
+    return kindSystemsExpression('nixos', only);
+}
+/**
+ * The configuration names of each kind, one `nix eval` per kind at once; attrNames evaluates
+ * no configuration. A flake without darwinConfigurations or homeConfigurations has none of them.
+ */
+async function configurationNames(flake, env, extraArgs = []) {
+    const names = noConfigurations();
+    const missing = await Promise.all(KINDS.map(async (spec) => {
+        const result = await process_run('nix', [...flake_NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', 'builtins.attrNames', ...extraArgs], { env, okCodes: [1] });
+        if (result.code === 0)
+            names[spec.kind] = JSON.parse(result.stdout).sort();
+        else if (!isMissingOutput(result.stderr, spec.output))
+            throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
+        return result.code !== 0;
+    }));
+    // A flake of home-manager machines only has no nixosConfigurations; one with none of the three is a mistake.
+    if (missing.every(m => m))
+        throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return names;
+}
+/** Every host of every kind and its system; hosts outside `only` (when given) are null and never evaluated. */
+async function hostSystems(flake, hosts, env, extraArgs = [], only) {
+    const systems = Object.fromEntries(hosts.map(h => [h.id, null]));
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const wanted = only === undefined ? [] : only.filter(h => h.kind === kind).map(h => h.name);
+        if (only !== undefined && wanted.length === 0)
+            return;
+        const raw = (await evalJson(flake, kindSpec(kind).output, kindSystemsExpression(kind, wanted), env, extraArgs));
+        for (const host of group)
+            systems[host.id] = raw[host.name] ?? null;
+    }));
+    return systems;
+}
+async function hostDetails(flake, hosts, env, extraArgs = []) {
+    const found = new Map();
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        for (const host of group) {
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys });
+        }
+    }));
+    return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
+}
+function toplevelInstallable(flake, host) {
+    return installable(flake, host);
+}
+/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
+async function attributeOutPath(flake, attribute, env, extraArgs = []) {
+    const { stdout } = await run('nix', [...flake_NIX_FLAKES, 'eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
+    return stdout.trim();
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -32453,6 +32619,7 @@ function isValidCacheName(name) {
 
 ;// CONCATENATED MODULE: ./src/plan/inputs.ts
 
+
 function fail(name, message) {
     throw new Error(`input ${name}: ${message}`);
 }
@@ -32471,16 +32638,23 @@ function parsePlanInputs(read, cores = 1) {
     const hosts = read('hosts')
         .split(/[\s,]+/)
         .filter(h => h !== '');
-    for (const host of hosts)
-        if (!/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(host))
-            fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
+    for (const host of hosts) {
+        try {
+            parseHostReference(host);
+        }
+        catch (error) {
+            fail('hosts', error instanceof Error ? error.message : String(error));
+        }
+    }
     const cachix = text('cachix') || undefined;
     if (cachix !== undefined && !isValidCacheName(cachix))
         fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
     const runners = {};
     for (const [system, input, fallback] of [
         ['x86_64-linux', 'x86_64-runner', 'ubuntu-latest'],
-        ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm']
+        ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm'],
+        ['aarch64-darwin', 'aarch64-darwin-runner', 'macos-15'],
+        ['x86_64-darwin', 'x86_64-darwin-runner', 'macos-15-intel']
     ]) {
         const label = text(input) || fallback;
         if (!RUNNER_LABEL.test(label))
@@ -32543,7 +32717,7 @@ function planMatrix(hosts, cachedOutPaths, runners, only = []) {
         else if (runners[host.system] === undefined)
             plan.unmapped.push(host.name);
         else
-            plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system] });
+            plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' });
     }
     return plan;
 }
@@ -32573,6 +32747,8 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 
 
+
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function main_run() {
     let restoreNix;
@@ -32589,13 +32765,14 @@ async function main_run() {
             process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
         }
         restoreNix = (await group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore;
+        let kinds = new Map();
         const { hosts, failed } = await group('Evaluate hosts', async () => {
             const names = await configurationNames(inputs.flake, process.env);
-            const unknown = inputs.hosts.filter(h => !names.includes(h));
-            if (unknown.length > 0)
-                throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${names.join(', ')})`);
-            // A host left out by `hosts` is never evaluated.
-            const wanted = inputs.hosts.length > 0 ? names.filter(n => inputs.hosts.includes(n)) : names;
+            // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
+            const all = allHosts(names);
+            const named = resolveHosts(inputs.hosts, names).map(h => h.id);
+            const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all;
+            kinds = new Map(wanted.map(h => [h.id, h.kind]));
             const started = Date.now();
             const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
                 if ('error' in done)
@@ -32642,7 +32819,7 @@ async function main_run() {
                 info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
             });
         }
-        const plan = planMatrix(hosts, cached, inputs.runners, inputs.hosts);
+        const plan = planMatrix(hosts.map(h => ({ ...h, kind: kinds.get(h.name) })), cached, inputs.runners);
         const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners);
         for (const name of plan.unmapped)
             warning(`host ${name} has a system with no runner: it is left out of the matrix`);
@@ -32657,7 +32834,7 @@ async function main_run() {
         setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)));
         setOutput('findings', JSON.stringify(findings));
         // What a build job on the head passes to diff-base, so the base is evaluated once, here.
-        setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.filter(h => inputs.hosts.length === 0 || inputs.hosts.includes(h.name)).map(h => [h.name, h.outPath]))));
+        setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
         await summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write();
     }
     catch (error) {

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 710:
+/***/ 7296:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33621,12 +33621,163 @@ function parseDryRun(stderr) {
     return plan;
 }
 
+;// CONCATENATED MODULE: ./src/nix/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const KINDS = [
+    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+];
+function kindSpec(kind) {
+    const spec = KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
+function nixString(text) {
+    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+}
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
+        return { kind, name: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { name: text };
+}
+function kindsHaving(names, name) {
+    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+}
+/** Every configuration of every kind, ordered by id. */
+function allHosts(names) {
+    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.name))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+    }
+    const kinds = kindsHaving(names, ref.name);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], name: ref.name, id: ref.name };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function byKind(refs) {
+    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
 
 
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
+
+const errorText = (error) => (error instanceof Error ? error.message : String(error));
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
 class InputError extends Error {
 }
 function fail(name, message) {
@@ -33714,15 +33865,16 @@ function splitArgs(name, text) {
         fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
 }
-function nativeSystem(arch = process.arch) {
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
     if (arch === 'x64')
-        return 'x86_64-linux';
+        return `x86_64-${os}`;
     if (arch === 'arm64')
-        return 'aarch64-linux';
+        return `aarch64-${os}`;
     return undefined;
 }
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
@@ -33759,7 +33911,7 @@ function checkCharacters(name, value) {
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-function parseInputs(readRaw, arch = process.arch) {
+function parseInputs(readRaw, arch = process.arch, platform = process.platform) {
     const read = (name) => {
         const value = readRaw(name);
         checkCharacters(name, value);
@@ -33770,15 +33922,20 @@ function parseInputs(readRaw, arch = process.arch) {
     if (/\s/.test(flake))
         fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
     const hosts = list(read('hosts'));
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail('hosts', `"${host}" is not a nixosConfigurations attribute name`);
+    for (const host of hosts) {
+        try {
+            parseHostReference(host);
+        }
+        catch (error) {
+            fail('hosts', errorText(error));
+        }
+    }
     const systemText = text('system');
-    const native = nativeSystem(arch);
+    const native = nativeSystem(arch, platform);
     let system;
     if (systemText === '') {
         if (!native)
-            fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
+            fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
         system = native;
     }
     else if (SYSTEMS.includes(systemText))
@@ -34383,7 +34540,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(710);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7296);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

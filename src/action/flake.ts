@@ -1,9 +1,30 @@
+import { errorExcerpt } from '../plan/eval-logic.js'
 import { run } from '../util/process.js'
+import {
+  byKind,
+  detailsExpression as kindDetailsExpression,
+  installable,
+  isMissingOutput,
+  KINDS,
+  kindSpec,
+  noConfigurations,
+  systemsExpression as kindSystemsExpression,
+  type ConfigurationKind,
+  type ConfigurationNames,
+  type ConfigurationRef,
+  type Host
+} from '../nix/configurations.js'
+
+export { nixString } from '../nix/configurations.js'
 
 const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
 
 export interface HostInfo {
+  /** What outputs and the summary call the host (see hostId). */
   name: string
+  kind: ConfigurationKind
+  /** Its attribute name under the kind's output. */
+  attribute: string
   system: string
   drvPath: string
   outPath: string
@@ -11,20 +32,11 @@ export interface HostInfo {
   trustedPublicKeys: string[]
 }
 
-export function nixString(text: string): string {
-  return JSON.stringify(text).replace(/\$\{/g, '\\${')
-}
-
 /** Nix function over nixosConfigurations: each host's build system, without building anything. */
-export const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs'
+export const SYSTEMS_EXPRESSION = kindSystemsExpression('nixos')
 
 export function detailsExpression(hosts: string[]): string {
-  const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
-  return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
-    system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
-    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`
+  return kindDetailsExpression('nixos', hosts)
 }
 
 async function evalJson(flake: string, attribute: string, apply: string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<unknown> {
@@ -37,28 +49,67 @@ async function evalJson(flake: string, attribute: string, apply: string, env: No
  * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
  */
 export function systemsExpression(only: string[]): string {
-  if (only.length === 0) return SYSTEMS_EXPRESSION
-  const wanted = only.map(h => `${nixString(h)} = null;`).join(' ')
-  return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`
+  return kindSystemsExpression('nixos', only)
 }
 
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-export async function hostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = [], only: string[] = []): Promise<Record<string, string | null>> {
-  return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs)) as Record<string, string | null>
+/**
+ * The configuration names of each kind, one `nix eval` per kind at once; attrNames evaluates
+ * no configuration. A flake without darwinConfigurations or homeConfigurations has none of them.
+ */
+export async function configurationNames(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<ConfigurationNames> {
+  const names = noConfigurations()
+  const missing = await Promise.all(
+    KINDS.map(async spec => {
+      const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', 'builtins.attrNames', ...extraArgs], { env, okCodes: [1] })
+      if (result.code === 0) names[spec.kind] = (JSON.parse(result.stdout) as string[]).sort()
+      else if (!isMissingOutput(result.stderr, spec.output)) throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
+      return result.code !== 0
+    })
+  )
+  // A flake of home-manager machines only has no nixosConfigurations; one with none of the three is a mistake.
+  if (missing.every(m => m)) throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`)
+  return names
 }
 
-export async function hostDetails(flake: string, hosts: string[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {
-  if (hosts.length === 0) return []
-  // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-  const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs)) as Record<string, { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }>
-  return hosts.map(name => {
-    const { system, drv, out, substituters, trustedPublicKeys } = raw[name]
-    return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys }
-  })
+/** Every host of every kind and its system; hosts outside `only` (when given) are null and never evaluated. */
+export async function hostSystems(flake: string, hosts: Host[], env: NodeJS.ProcessEnv, extraArgs: string[] = [], only?: Host[]): Promise<Record<string, string | null>> {
+  const systems: Record<string, string | null> = Object.fromEntries(hosts.map(h => [h.id, null]))
+  await Promise.all(
+    byKind(hosts).map(async ([kind, group]) => {
+      const wanted = only === undefined ? [] : only.filter(h => h.kind === kind).map(h => h.name)
+      if (only !== undefined && wanted.length === 0) return
+      const raw = (await evalJson(flake, kindSpec(kind).output, kindSystemsExpression(kind, wanted), env, extraArgs)) as Record<string, string | null>
+      for (const host of group) systems[host.id] = raw[host.name] ?? null
+    })
+  )
+  return systems
 }
 
-export function toplevelInstallable(flake: string, host: string): string {
-  return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`
+export async function hostDetails(flake: string, hosts: Host[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {
+  const found = new Map<string, HostInfo>()
+  await Promise.all(
+    byKind(hosts).map(async ([kind, group]) => {
+      const raw = (await evalJson(
+        flake,
+        kindSpec(kind).output,
+        kindDetailsExpression(
+          kind,
+          group.map(h => h.name)
+        ),
+        env,
+        extraArgs
+      )) as Record<string, { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }>
+      for (const host of group) {
+        const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name]
+        found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys })
+      }
+    })
+  )
+  return hosts.map(h => found.get(h.id)).filter((h): h is HostInfo => h !== undefined)
+}
+
+export function toplevelInstallable(flake: string, host: ConfigurationRef): string {
+  return installable(flake, host)
 }
 
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */

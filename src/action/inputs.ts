@@ -3,10 +3,13 @@ import type { CompressionMethod } from '../push/compressor.js'
 import { parseSigningKey } from '../nix/signing.js'
 import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
 import { STOP_GRACE_MS } from './nix-build.js'
+import { parseHostReference } from '../nix/configurations.js'
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 export type Tristate = 'auto' | 'true' | 'false'
-export type NixSystem = 'x86_64-linux' | 'aarch64-linux'
-export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux']
+export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin' | 'x86_64-darwin'
+export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin']
 
 export interface Inputs {
   flake: string
@@ -124,14 +127,14 @@ export function splitArgs(name: string, text: string): string[] {
   return args
 }
 
-export function nativeSystem(arch: string = process.arch): NixSystem | undefined {
-  if (arch === 'x64') return 'x86_64-linux'
-  if (arch === 'arm64') return 'aarch64-linux'
+export function nativeSystem(arch: string = process.arch, platform: string = process.platform): NixSystem | undefined {
+  const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined
+  if (os === undefined) return undefined
+  if (arch === 'x64') return `x86_64-${os}` as const
+  if (arch === 'arm64') return `aarch64-${os}` as const
   return undefined
 }
 
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
@@ -167,7 +170,7 @@ function checkCharacters(name: string, value: string): void {
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-export function parseInputs(readRaw: InputReader, arch: string = process.arch): Inputs {
+export function parseInputs(readRaw: InputReader, arch: string = process.arch, platform: string = process.platform): Inputs {
   const read = (name: string): string => {
     const value = readRaw(name)
     checkCharacters(name, value)
@@ -179,13 +182,19 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
   if (/\s/.test(flake)) fail('flake', `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`)
 
   const hosts = list(read('hosts'))
-  for (const host of hosts) if (!HOST_NAME.test(host)) fail('hosts', `"${host}" is not a nixosConfigurations attribute name`)
+  for (const host of hosts) {
+    try {
+      parseHostReference(host)
+    } catch (error: unknown) {
+      fail('hosts', errorText(error))
+    }
+  }
 
   const systemText = text('system')
-  const native = nativeSystem(arch)
+  const native = nativeSystem(arch, platform)
   let system: NixSystem
   if (systemText === '') {
-    if (!native) fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`)
+    if (!native) fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`)
     system = native
   } else if ((SYSTEMS as string[]).includes(systemText)) system = systemText as NixSystem
   else fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`)

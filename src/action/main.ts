@@ -13,7 +13,8 @@ import { restoreFlakeCache, saveFlakeCache } from './flake-cache.js'
 import { parseDryRun, STOP_GRACE_MS } from './nix-build.js'
 import { finalPush, pushFindings, type FinalPush } from './final-push.js'
 import { attributeToHosts, publish, type RunRecord } from './publish.js'
-import { hostDetails, hostSystems, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
+import { configurationNames, hostDetails, hostSystems, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
+import { allHosts, kindSpec, resolveHosts, type Host } from '../nix/configurations.js'
 import { getInputs } from './get-inputs.js'
 import type { Inputs } from './inputs.js'
 import { configureNix, type WorkFiles } from './configure-nix.js'
@@ -94,14 +95,23 @@ async function runMain(inputs: Inputs): Promise<void> {
       core.info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`)
       return []
     }
+    const names = await configurationNames(inputs.flake, env)
+    const all = allHosts(names)
     // A leg that names its hosts evaluates only those: another host's broken or costly evaluation is not its concern.
-    const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error: unknown) => {
-      throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`)
-    })
-    const selection = selectHosts(systems, inputs.hosts, inputs.system)
+    const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined
+    const systems = named !== undefined ? Object.fromEntries(all.map(h => [h.id, null])) : await hostSystems(inputs.flake, all, env)
+    const selection = selectHosts(
+      systems,
+      (named ?? []).map(h => h.id),
+      inputs.system
+    )
     core.info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`)
-    const details = await hostDetails(inputs.flake, selection.hosts, env)
-    for (const host of details) core.info(`${host.name} (${host.system}): ${host.outPath}`)
+    const details = await hostDetails(
+      inputs.flake,
+      selection.hosts.map(id => all.find(h => h.id === id)).filter((h): h is Host => h !== undefined),
+      env
+    )
+    for (const host of details) core.info(`${host.name} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`)
     return details
   })
   core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))))
@@ -158,7 +168,7 @@ async function runMain(inputs: Inputs): Promise<void> {
 
   const attributeOutputs: string[] = []
   for (const attribute of inputs.attributes) attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env))
-  const installables = [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)]
+  const installables = [...toBuild.map(h => toplevelInstallable(inputs.flake, { kind: h.kind, name: h.attribute })), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)]
 
   let substitutedPlanned: string[] = []
   const failureWatch = new FailedBuildWatcher()

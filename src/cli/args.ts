@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { isValidCacheName } from '../cachix/names.js'
 import { isRevision } from '../diff/base-input.js'
+import { parseHostReference } from '../nix/configurations.js'
 
 export const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
@@ -12,7 +13,10 @@ export const USAGE = `Usage:
                                                            HOST at REV, or against the running system without --base
 
 Options:
-  --flake REF          flake holding nixosConfigurations (default .)
+  --flake REF          flake holding the hosts (default .)
+
+HOST is a name of nixosConfigurations, darwinConfigurations or homeConfigurations; nixos:NAME,
+darwin:NAME or home:NAME says which when several have it.
   --cachix-url URL     Cachix API (default https://cachix.org)
   --jobs N             paths uploaded at once (default 8)
   --push-filter REGEX  do not push paths matching REGEX
@@ -37,6 +41,14 @@ export interface CommonOptions {
   jobs: number
   pushFilter?: RegExp
   compression?: 'zstd' | 'xz'
+}
+
+function hostReference(text: string): void {
+  try {
+    parseHostReference(text)
+  } catch (error: unknown) {
+    throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
 }
 
 /** Parses the command line; a usage error is one line that says what to fix. */
@@ -77,9 +89,11 @@ export function parseCommand(argv: string[]): Command {
   if (verb === 'push') return { kind: 'push', common, paths: rest }
   if (verb === 'build') {
     if (values.host.length === 0 && rest.length === 0) throw new Error('build needs --host NAME or an installable')
+    for (const host of values.host) hostReference(host)
     return { kind: 'build', common, hosts: values.host, installables: rest }
   }
   if (rest.length !== 1) throw new Error(`${verb} takes exactly one host name`)
+  hostReference(rest[0])
   if (verb === 'diff') {
     if (values.base !== undefined && !isRevision(values.base)) throw new Error(`--base "${values.base}" is not a git revision such as main or a commit hash`)
     return { kind: 'diff', common, host: rest[0], base: values.base, json: values.json }

@@ -3,7 +3,8 @@ import { derivationOutputsFromJson } from '../nix/show-derivation.js'
 import { hashPart } from '../nix/store-path.js'
 import type { PushFilter } from '../push/filter.js'
 import { parseDryRun } from '../action/nix-build.js'
-import { nixString } from '../action/flake.js'
+import { configurationNames } from '../action/flake.js'
+import { installable, kindSpec, resolveHost } from '../nix/configurations.js'
 import { run } from '../util/process.js'
 import { explainBuilds, type Explained } from './explain.js'
 
@@ -20,15 +21,8 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  * evaluation, one dry run, one batched query of the cache for the reasons.
  */
 export async function checkHost(flake: string, host: string, client: CachixClient, filter: PushFilter): Promise<CheckResult> {
-  const { stdout } = await run('nix', [
-    '--extra-experimental-features',
-    'nix-command flakes',
-    'eval',
-    '--json',
-    `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`,
-    '--apply',
-    't: { drv = t.drvPath; out = t.outPath; }'
-  ])
+  const resolved = resolveHost(host, await configurationNames(flake, process.env))
+  const { stdout } = await run('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', installable(flake, resolved), '--apply', 't: { drv = t.drvPath; out = t.outPath; }'])
   const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
   const dry = await run('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
@@ -61,7 +55,8 @@ export async function checkHost(flake: string, host: string, client: CachixClien
       missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
       filtered: path => filter.excluded(path),
       unknownPaths: plan.unknown,
-      toplevelDrv: drv
+      toplevelDrv: drv,
+      closureName: kindSpec(resolved.kind).closureName
     })
   }
 }

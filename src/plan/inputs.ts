@@ -1,4 +1,5 @@
 import { isValidCacheName } from '../cachix/names.js'
+import { parseHostReference } from '../nix/configurations.js'
 
 export interface PlanInputs {
   flake: string
@@ -43,13 +44,21 @@ export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
   const hosts = read('hosts')
     .split(/[\s,]+/)
     .filter(h => h !== '')
-  for (const host of hosts) if (!/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(host)) fail('hosts', `"${host}" is not a nixosConfigurations attribute name`)
+  for (const host of hosts) {
+    try {
+      parseHostReference(host)
+    } catch (error: unknown) {
+      fail('hosts', error instanceof Error ? error.message : String(error))
+    }
+  }
   const cachix = text('cachix') || undefined
   if (cachix !== undefined && !isValidCacheName(cachix)) fail('cachix', `"${cachix}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
   const runners: Record<string, string> = {}
   for (const [system, input, fallback] of [
     ['x86_64-linux', 'x86_64-runner', 'ubuntu-latest'],
-    ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm']
+    ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm'],
+    ['aarch64-darwin', 'aarch64-darwin-runner', 'macos-15'],
+    ['x86_64-darwin', 'x86_64-darwin-runner', 'macos-15-intel']
   ] as const) {
     const label = text(input) || fallback
     if (!RUNNER_LABEL.test(label)) fail(input, `"${label}" is not a runner label`)
