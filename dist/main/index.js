@@ -39241,7 +39241,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7386:
+/***/ 4002:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -102714,6 +102714,35 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/action/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return { probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] }, probeAsRoot: true, restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] } };
+    return { probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] }, probeAsRoot: false, restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] } };
+}
+/**
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
+ */
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin' ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner' : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/action/privileged.ts
 
 
@@ -102761,6 +102790,7 @@ async function runAsRoot(command, args, input) {
 
 
 
+
 const nix_conf_file_NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes'];
 /** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
 function nixConfPath(env = process.env) {
@@ -102773,12 +102803,13 @@ async function writeManagedBlock(path, block) {
     if (next !== existing)
         await writeSystemFile(path, next);
 }
-/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
-    const active = await run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : run(probe.command, probe.args)).then(() => true, () => false);
     if (!active)
         return false;
-    await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
+    await runAsRoot(restart.command, restart.args);
     return true;
 }
 /** `nix config show` (2.20+) or `nix show-config` (older), as text. */
@@ -108736,8 +108767,14 @@ async function qemuVersion(interpreter) {
 
 
 
+
 /** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
 async function setupEmulation(inputs, hosts) {
+    const unavailable = qemuUnavailable(runnerPlatform());
+    if (unavailable !== undefined) {
+        info(`No emulation: ${unavailable}`);
+        return false;
+    }
     const systems = new Set([inputs.system, ...hosts.map(h => h.system)]);
     const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries());
     if (decision.action === 'skip') {
@@ -108751,6 +108788,7 @@ async function setupEmulation(inputs, hosts) {
 }
 
 ;// CONCATENATED MODULE: ./src/action/nix-install.ts
+
 
 
 
@@ -108769,7 +108807,7 @@ async function installedNixVersion(env = process.env) {
 function installerUrl(version) {
     return `https://releases.nixos.org/nix/nix-${version}/install`;
 }
-/** Arguments for the official installer: multi-user with systemd, single-user without. */
+/** Arguments for the official installer: multi-user with a daemon (systemd, or launchd on macOS), single-user without. */
 function installerArgs(extraConfFile, hasSystemd, cpus) {
     const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
     if (hasSystemd)
@@ -108796,7 +108834,7 @@ async function installNix(version, extraConf, cpus, log, options) {
     const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
     await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
     await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
-    const multiUser = options.multiUser ?? (await hasSystemd());
+    const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd());
     log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
     await run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
     // The single-user installer links nix into the user's own profile, not the default one.
@@ -109498,7 +109536,7 @@ async function plannedFetches(drvPaths, env) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7386);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4002);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

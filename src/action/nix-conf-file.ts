@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../util/process.js'
 import { replaceManagedBlock } from './nix-conf.js'
+import { daemonControl, runnerPlatform } from './platform.js'
 import { runAsRoot, writeSystemFile } from './privileged.js'
 
 const NIX_FLAKES = ['--extra-experimental-features', 'nix-command flakes']
@@ -18,14 +19,15 @@ export async function writeManagedBlock(path: string, block: string | undefined)
   if (next !== existing) await writeSystemFile(path, next)
 }
 
-/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 export async function restartDaemonIfRunning(): Promise<boolean> {
-  const active = await run('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(
+  const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform())
+  const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : run(probe.command, probe.args)).then(
     () => true,
     () => false
   )
   if (!active) return false
-  await runAsRoot('systemctl', ['restart', 'nix-daemon.service'])
+  await runAsRoot(restart.command, restart.args)
   return true
 }
 

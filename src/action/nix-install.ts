@@ -2,6 +2,7 @@ import { mkdtemp, stat, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../util/process.js'
+import { installsMultiUser, runnerPlatform } from './platform.js'
 
 /** Where the multi-user installer links nix: the default profile, for every user. */
 export const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin'
@@ -19,7 +20,7 @@ export function installerUrl(version: string): string {
   return `https://releases.nixos.org/nix/nix-${version}/install`
 }
 
-/** Arguments for the official installer: multi-user with systemd, single-user without. */
+/** Arguments for the official installer: multi-user with a daemon (systemd, or launchd on macOS), single-user without. */
 export function installerArgs(extraConfFile: string, hasSystemd: boolean, cpus: number): string[] {
   const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile]
   if (hasSystemd) args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)))
@@ -35,7 +36,7 @@ export function nixProfileBin(multiUser: boolean, home: string): string {
 export interface InstallOptions {
   /** The environment of the installer and of curl (without the action's secrets). */
   env: NodeJS.ProcessEnv
-  /** Multi-user needs systemd for the daemon; detected when not given. */
+  /** Multi-user needs systemd (or macOS's launchd) for the daemon; detected when not given. */
   multiUser?: boolean
   /** Where to fetch the installer from (default: releases.nixos.org for the version). */
   installer?: string
@@ -59,7 +60,7 @@ export async function installNix(version: string, extraConf: string, cpus: numbe
   const confFile = join(dir, 'extra.conf')
   await writeFile(confFile, extraConf)
   await run('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env })
-  const multiUser = options.multiUser ?? (await hasSystemd())
+  const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd())
   log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`)
   await run('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
   // The single-user installer links nix into the user's own profile, not the default one.
