@@ -39241,7 +39241,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4002:
+/***/ 8767:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -109067,6 +109067,28 @@ async function failedBuildLogs(drvPaths, printed, env) {
     return builds;
 }
 
+;// CONCATENATED MODULE: ./src/action/spooled-builds.ts
+
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+async function spooledBuilds(spoolFile, store) {
+    const drvPaths = new Set();
+    const outputs = new Set();
+    for (const entry of await readWholeSpool(spoolFile)) {
+        drvPaths.add(entry.drvPath);
+        // Nix 2.8.0's hook gets no OUT_PATHS; the derivation says what they are.
+        const paths = entry.outPaths.length > 0 ? entry.outPaths : await store.derivationOutputs(entry.drvPath).catch(() => []);
+        for (const path of paths)
+            if (await store.isValid(path))
+                outputs.add(path);
+    }
+    return { drvPaths: [...drvPaths], outputs: [...outputs] };
+}
+
 ;// CONCATENATED MODULE: ./src/action/disk-cleanup.ts
 /**
  * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
@@ -109285,6 +109307,7 @@ function addCache(setup, uri, keys, token) {
 
 
 
+
 async function main_run() {
     let inputs;
     try {
@@ -109462,13 +109485,17 @@ async function runMain(inputs) {
                 .map(r => r.name)
                 .join(', ') || 'nothing'} not finished`
         });
+    // What import from derivation built while the hosts evaluated is pushed and counted even when no build followed the spool.
+    const spooled = await spooledBuilds(work.spool, store);
+    const builtDrvs = [...new Set([...(outcome?.builtDrvs ?? []), ...spooled.drvPaths])];
+    const builtOutputs = [...new Set([...(outcome?.builtOutputs ?? []), ...spooled.outputs])];
     let push;
     if (pusher && cache.session) {
         const session = cache.session;
         push = await group('Push', async () => {
             const roots = [];
-            for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs])
-                if (await store.isValid(path))
+            for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs, ...spooled.outputs])
+                if (!roots.includes(path) && (await store.isValid(path)))
                     roots.push(path);
             return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size), heartbeatMs: heartbeatMs() });
         });
@@ -109479,8 +109506,8 @@ async function runMain(inputs) {
             system: inputs.system,
             results,
             findings,
-            builtDrvs: outcome?.builtDrvs ?? [],
-            builtOutputs: outcome?.builtOutputs ?? [],
+            builtDrvs,
+            builtOutputs,
             substituted: substitutedPlanned,
             pushed,
             failedPushes: push?.failures.length ?? 0,
@@ -109536,7 +109563,7 @@ async function plannedFetches(drvPaths, env) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4002);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8767);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

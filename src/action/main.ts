@@ -26,6 +26,7 @@ import { selectHosts } from './select-hosts.js'
 import { reachableHostCaches } from './probe-caches.js'
 import { failedBuildFinding, FailedBuildWatcher, renderFailedBuilds } from './build-failures.js'
 import { failedBuildLogs } from './nix-log.js'
+import { spooledBuilds } from './spooled-builds.js'
 import { mayFreeDisk } from './disk-cleanup.js'
 import { roomiestBuildDir, startDiskCleanup } from './free-disk.js'
 import { setupCachix, type CacheSetup } from './setup-cachix.js'
@@ -234,12 +235,17 @@ async function runMain(inputs: Inputs): Promise<void> {
       } not finished`
     })
 
+  // What import from derivation built while the hosts evaluated is pushed and counted even when no build followed the spool.
+  const spooled = await spooledBuilds(work.spool, store)
+  const builtDrvs = [...new Set([...(outcome?.builtDrvs ?? []), ...spooled.drvPaths])]
+  const builtOutputs = [...new Set([...(outcome?.builtOutputs ?? []), ...spooled.outputs])]
+
   let push: FinalPush | undefined
   if (pusher && cache.session) {
     const session = cache.session
     push = await core.group('Push', async () => {
       const roots: string[] = []
-      for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs]) if (await store.isValid(path)) roots.push(path)
+      for (const path of [...hosts.map(h => h.outPath), ...attributeOutputs, ...spooled.outputs]) if (!roots.includes(path) && (await store.isValid(path))) roots.push(path)
       return finalPush({ session, store, filter, pusher, roots, drainMs: inputs.drainTimeoutSeconds * 1000, jobs: inputs.pushJobs, exclude: inputs.pushFilter, onUploaded: (path, size) => pushed.set(path, size), heartbeatMs: heartbeatMs() })
     })
     findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
@@ -250,8 +256,8 @@ async function runMain(inputs: Inputs): Promise<void> {
       system: inputs.system,
       results,
       findings,
-      builtDrvs: outcome?.builtDrvs ?? [],
-      builtOutputs: outcome?.builtOutputs ?? [],
+      builtDrvs,
+      builtOutputs,
       substituted: substitutedPlanned,
       pushed,
       failedPushes: push?.failures.length ?? 0,
