@@ -32252,18 +32252,18 @@ async function allOutputsValid(store, drvPath) {
  * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
-const KINDS = [
+const configurations_KINDS = [
     { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
     { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
     { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
 ];
 function configurations_kindSpec(kind) {
-    const spec = KINDS.find(k => k.kind === kind);
+    const spec = configurations_KINDS.find(k => k.kind === kind);
     if (spec === undefined)
         throw new Error(`unknown configuration kind ${String(kind)}`);
     return spec;
 }
-function noConfigurations() {
+function configurations_noConfigurations() {
     return { nixos: [], darwin: [], home: [] };
 }
 function nixString(text) {
@@ -32277,9 +32277,9 @@ const PREFIX = /^([A-Za-z]+):(.*)$/;
 function parseHostReference(text) {
     const prefixed = PREFIX.exec(text);
     if (prefixed) {
-        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
+        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
         if (kind === undefined)
-            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
         return { kind, name: prefixed[2] };
@@ -32289,7 +32289,7 @@ function parseHostReference(text) {
     return { name: text };
 }
 function kindsHaving(names, name) {
-    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
 }
 /**
  * What outputs call a configuration: its plain name when no other kind has that name, else
@@ -32299,11 +32299,11 @@ function hostId(ref, names) {
     return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
 }
 /** Every configuration of every kind, ordered by id. */
-function allHosts(names) {
-    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+function configurations_allHosts(names) {
+    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
-    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
     return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
 }
 /**
@@ -32392,7 +32392,7 @@ function isMissingOutput(stderr, output) {
 }
 /** Groups configurations by kind, keeping their order. */
 function configurations_byKind(refs) {
-    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
@@ -32474,36 +32474,41 @@ function flake_systemsExpression(only) {
     return kindSystemsExpression('nixos', only);
 }
 /**
- * The configuration names of each kind, one `nix eval` per kind at once; attrNames evaluates
- * no configuration. A flake without darwinConfigurations or homeConfigurations has none of them.
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
  */
-async function configurationNames(flake, env, extraArgs = []) {
-    const names = noConfigurations();
-    const missing = await Promise.all(KINDS.map(async (spec) => {
-        const result = await process_run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', 'builtins.attrNames', ...extraArgs], { env, okCodes: [1] });
+async function eachKind(flake, apply, env, extraArgs) {
+    const found = {};
+    await Promise.all(configurations_KINDS.map(async (spec) => {
+        const result = await process_run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] });
         if (result.code === 0)
-            names[spec.kind] = JSON.parse(result.stdout).sort();
+            found[spec.kind] = JSON.parse(result.stdout);
         else if (!isMissingOutput(result.stderr, spec.output))
             throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
-        return result.code !== 0;
     }));
-    // A flake of home-manager machines only has no nixosConfigurations; one with none of the three is a mistake.
-    if (missing.every(m => m))
+    if (Object.keys(found).length === 0)
         throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return found;
+}
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+async function configurationNames(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs);
+    const names = configurations_noConfigurations();
+    for (const spec of configurations_KINDS)
+        names[spec.kind] = (found[spec.kind] ?? []).sort();
     return names;
 }
-/** Every host of every kind and its system; hosts outside `only` (when given) are null and never evaluated. */
-async function hostSystems(flake, hosts, env, extraArgs = [], only) {
-    const systems = Object.fromEntries(hosts.map(h => [h.id, null]));
-    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const wanted = only === undefined ? [] : only.filter(h => h.kind === kind).map(h => h.name);
-        if (only !== undefined && wanted.length === 0)
-            return;
-        const raw = (await evalJson(flake, kindSpec(kind).output, kindSystemsExpression(kind, wanted), env, extraArgs));
-        for (const host of group)
-            systems[host.id] = raw[host.name] ?? null;
-    }));
-    return systems;
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+async function allHostSystems(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const names = noConfigurations();
+    for (const spec of KINDS)
+        names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
+    const systems = {};
+    for (const host of allHosts(names))
+        systems[host.id] = found[host.kind][host.name];
+    return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();

@@ -102201,36 +102201,41 @@ function flake_systemsExpression(only) {
     return kindSystemsExpression('nixos', only);
 }
 /**
- * The configuration names of each kind, one `nix eval` per kind at once; attrNames evaluates
- * no configuration. A flake without darwinConfigurations or homeConfigurations has none of them.
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
  */
-async function configurationNames(flake, env, extraArgs = []) {
-    const names = noConfigurations();
-    const missing = await Promise.all(KINDS.map(async (spec) => {
-        const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', 'builtins.attrNames', ...extraArgs], { env, okCodes: [1] });
+async function eachKind(flake, apply, env, extraArgs) {
+    const found = {};
+    await Promise.all(KINDS.map(async (spec) => {
+        const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] });
         if (result.code === 0)
-            names[spec.kind] = JSON.parse(result.stdout).sort();
+            found[spec.kind] = JSON.parse(result.stdout);
         else if (!isMissingOutput(result.stderr, spec.output))
             throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
-        return result.code !== 0;
     }));
-    // A flake of home-manager machines only has no nixosConfigurations; one with none of the three is a mistake.
-    if (missing.every(m => m))
+    if (Object.keys(found).length === 0)
         throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return found;
+}
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+async function configurationNames(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs);
+    const names = noConfigurations();
+    for (const spec of KINDS)
+        names[spec.kind] = (found[spec.kind] ?? []).sort();
     return names;
 }
-/** Every host of every kind and its system; hosts outside `only` (when given) are null and never evaluated. */
-async function hostSystems(flake, hosts, env, extraArgs = [], only) {
-    const systems = Object.fromEntries(hosts.map(h => [h.id, null]));
-    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const wanted = only === undefined ? [] : only.filter(h => h.kind === kind).map(h => h.name);
-        if (only !== undefined && wanted.length === 0)
-            return;
-        const raw = (await evalJson(flake, configurations_kindSpec(kind).output, systemsExpression(kind, wanted), env, extraArgs));
-        for (const host of group)
-            systems[host.id] = raw[host.name] ?? null;
-    }));
-    return systems;
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+async function allHostSystems(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
+    const names = noConfigurations();
+    for (const spec of KINDS)
+        names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
+    const systems = {};
+    for (const host of allHosts(names))
+        systems[host.id] = found[host.kind][host.name];
+    return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
@@ -109367,11 +109372,11 @@ async function runMain(inputs) {
             info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`);
             return [];
         }
-        const names = await configurationNames(inputs.flake, env);
+        // A leg that names its hosts evaluates only those (their names are listed, no configuration evaluated):
+        // another host's broken or costly evaluation is not its concern. Without names, one evaluation per kind lists every host and its system.
+        const { names, systems } = inputs.hosts.length > 0 ? await configurationNames(inputs.flake, env).then(listed => ({ names: listed, systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null])) })) : await allHostSystems(inputs.flake, env);
         const all = allHosts(names);
-        // A leg that names its hosts evaluates only those: another host's broken or costly evaluation is not its concern.
         const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined;
-        const systems = named !== undefined ? Object.fromEntries(all.map(h => [h.id, null])) : await hostSystems(inputs.flake, all, env);
         const selection = selectHosts(systems, (named ?? []).map(h => h.id), inputs.system);
         info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`);
         const details = await hostDetails(inputs.flake, selection.hosts.map(id => all.find(h => h.id === id)).filter((h) => h !== undefined), env);

@@ -7,6 +7,7 @@ import {
   isMissingOutput,
   KINDS,
   kindSpec,
+  allHosts,
   noConfigurations,
   systemsExpression as kindSystemsExpression,
   type ConfigurationKind,
@@ -53,36 +54,39 @@ export function systemsExpression(only: string[]): string {
 }
 
 /**
- * The configuration names of each kind, one `nix eval` per kind at once; attrNames evaluates
- * no configuration. A flake without darwinConfigurations or homeConfigurations has none of them.
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
  */
-export async function configurationNames(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<ConfigurationNames> {
-  const names = noConfigurations()
-  const missing = await Promise.all(
+async function eachKind(flake: string, apply: (kind: ConfigurationKind) => string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<Partial<Record<ConfigurationKind, unknown>>> {
+  const found: Partial<Record<ConfigurationKind, unknown>> = {}
+  await Promise.all(
     KINDS.map(async spec => {
-      const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', 'builtins.attrNames', ...extraArgs], { env, okCodes: [1] })
-      if (result.code === 0) names[spec.kind] = (JSON.parse(result.stdout) as string[]).sort()
+      const result = await run('nix', [...NIX_FLAKES, 'eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] })
+      if (result.code === 0) found[spec.kind] = JSON.parse(result.stdout)
       else if (!isMissingOutput(result.stderr, spec.output)) throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
-      return result.code !== 0
     })
   )
-  // A flake of home-manager machines only has no nixosConfigurations; one with none of the three is a mistake.
-  if (missing.every(m => m)) throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`)
+  if (Object.keys(found).length === 0) throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`)
+  return found
+}
+
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+export async function configurationNames(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<ConfigurationNames> {
+  const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs)
+  const names = noConfigurations()
+  for (const spec of KINDS) names[spec.kind] = ((found[spec.kind] as string[] | undefined) ?? []).sort()
   return names
 }
 
-/** Every host of every kind and its system; hosts outside `only` (when given) are null and never evaluated. */
-export async function hostSystems(flake: string, hosts: Host[], env: NodeJS.ProcessEnv, extraArgs: string[] = [], only?: Host[]): Promise<Record<string, string | null>> {
-  const systems: Record<string, string | null> = Object.fromEntries(hosts.map(h => [h.id, null]))
-  await Promise.all(
-    byKind(hosts).map(async ([kind, group]) => {
-      const wanted = only === undefined ? [] : only.filter(h => h.kind === kind).map(h => h.name)
-      if (only !== undefined && wanted.length === 0) return
-      const raw = (await evalJson(flake, kindSpec(kind).output, kindSystemsExpression(kind, wanted), env, extraArgs)) as Record<string, string | null>
-      for (const host of group) systems[host.id] = raw[host.name] ?? null
-    })
-  )
-  return systems
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+export async function allHostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<{ names: ConfigurationNames; systems: Record<string, string> }> {
+  const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs)
+  const names = noConfigurations()
+  for (const spec of KINDS) names[spec.kind] = Object.keys((found[spec.kind] as Record<string, string> | undefined) ?? {}).sort()
+  const systems: Record<string, string> = {}
+  for (const host of allHosts(names)) systems[host.id] = (found[host.kind] as Record<string, string>)[host.name]
+  return { names, systems }
 }
 
 export async function hostDetails(flake: string, hosts: Host[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {

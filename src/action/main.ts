@@ -13,7 +13,7 @@ import { restoreFlakeCache, saveFlakeCache } from './flake-cache.js'
 import { parseDryRun, STOP_GRACE_MS } from './nix-build.js'
 import { finalPush, pushFindings, type FinalPush } from './final-push.js'
 import { attributeToHosts, publish, type RunRecord } from './publish.js'
-import { configurationNames, hostDetails, hostSystems, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
+import { allHostSystems, configurationNames, hostDetails, toplevelInstallable, attributeOutPath, type HostInfo } from './flake.js'
 import { allHosts, kindSpec, resolveHosts, type Host } from '../nix/configurations.js'
 import { getInputs } from './get-inputs.js'
 import type { Inputs } from './inputs.js'
@@ -96,11 +96,12 @@ async function runMain(inputs: Inputs): Promise<void> {
       core.info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`)
       return []
     }
-    const names = await configurationNames(inputs.flake, env)
+    // A leg that names its hosts evaluates only those (their names are listed, no configuration evaluated):
+    // another host's broken or costly evaluation is not its concern. Without names, one evaluation per kind lists every host and its system.
+    const { names, systems } =
+      inputs.hosts.length > 0 ? await configurationNames(inputs.flake, env).then(listed => ({ names: listed, systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null])) })) : await allHostSystems(inputs.flake, env)
     const all = allHosts(names)
-    // A leg that names its hosts evaluates only those: another host's broken or costly evaluation is not its concern.
     const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined
-    const systems = named !== undefined ? Object.fromEntries(all.map(h => [h.id, null])) : await hostSystems(inputs.flake, all, env)
     const selection = selectHosts(
       systems,
       (named ?? []).map(h => h.id),
