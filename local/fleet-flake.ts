@@ -19,7 +19,12 @@ export interface FleetHost {
 }
 
 export interface Fleet {
+  /** nixosConfigurations. */
   hosts: Record<string, FleetHost>
+  /** homeConfigurations (activationPackage), when given; the flake has none otherwise. */
+  home?: Record<string, FleetHost>
+  /** darwinConfigurations (system), when given; the flake has none otherwise. */
+  darwin?: Record<string, FleetHost>
 }
 
 /** A copy of local/fleet-flake with this fleet and a fresh nonce, handed to the runner user. */

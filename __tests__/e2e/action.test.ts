@@ -267,7 +267,7 @@ describe('bad inputs', () => {
     ['max-jobs is not a number', { 'max-jobs': 'lots' }, /input max-jobs: "lots" is not a whole number or auto/],
     ['cores is negative', { cores: '-1' }, /input cores: "-1" is not a non-negative whole number/],
     ['unknown system', { system: 'x86_64-windows' }, /input system: "x86_64-windows" is not one of x86_64-linux, aarch64-linux/],
-    ['host name with spaces inside quotes', { hosts: 'good bad!host' }, /input hosts: "bad!host" is not a nixosConfigurations attribute name/],
+    ['host name with spaces inside quotes', { hosts: 'good bad!host' }, /input hosts: "bad!host" is not a host name/],
     ['push-filter is not a regex', { 'push-filter': '(unclosed' }, /input push-filter: "\(unclosed" is not a valid regular expression/],
     ['time-budget is zero', { 'time-budget': '0' }, /input time-budget: "0" is not a positive whole number/],
     ['drain-timeout is not a number', { 'drain-timeout': 'ten' }, /input drain-timeout: "ten" is not a positive whole number/],

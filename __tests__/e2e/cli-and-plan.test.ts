@@ -95,16 +95,16 @@ describe('the planner sub-action', () => {
     const job = await newJob()
     const result = await runStep({ step: 'plan', job, cwd: flake, inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs }, actionFile: join(REPO, 'plan', 'action.yml') })
     expect(result.code).toBe(0)
-    return { matrix: JSON.parse(result.outputs.matrix) as { include: { host: string; system: string; runner: string }[] }, any: result.outputs.any, cached: JSON.parse(result.outputs['cached-hosts']) as string[] }
+    return { matrix: JSON.parse(result.outputs.matrix) as { include: { host: string; system: string; runner: string; kind: string }[] }, any: result.outputs.any, cached: JSON.parse(result.outputs['cached-hosts']) as string[] }
   }
 
   it('one row per host with its runner, cached hosts dropped, empty when all are cached', async () => {
     const flake = await sampleFlake()
     const before = await plan(flake)
     expect(before.matrix.include).toEqual([
-      { host: 'alpha', system: 'x86_64-linux', runner: 'ubuntu-latest' },
-      { host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm' },
-      { host: 'beta', system: 'x86_64-linux', runner: 'ubuntu-latest' }
+      { host: 'alpha', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' },
+      { host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm', kind: 'nixos' },
+      { host: 'beta', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }
     ])
     expect(before.any).toBe('true')
 
@@ -113,7 +113,7 @@ describe('the planner sub-action', () => {
     expect((await runStep({ step: 'main', job: x86, cwd: flake, inputs })).code).toBe(0)
     await runStep({ step: 'post', job: x86, cwd: flake, inputs })
     const half = await plan(flake, { 'aarch64-runner': 'ubuntu-latest' })
-    expect(half.matrix.include).toEqual([{ host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-latest' }])
+    expect(half.matrix.include).toEqual([{ host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-latest', kind: 'nixos' }])
     expect(half.cached).toEqual(['alpha', 'beta'])
 
     const arm = await newJob()

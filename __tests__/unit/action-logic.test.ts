@@ -162,7 +162,7 @@ describe('host selection', () => {
     expect(selectHosts(systems, requested, system).hosts).toEqual(hosts)
   })
   it('names unknown hosts and lists the real ones', () => {
-    expect(() => selectHosts(systems, ['gamma'], 'x86_64-linux')).toThrow('host gamma not found in nixosConfigurations (it has: alpha, arm, beta)')
+    expect(() => selectHosts(systems, ['gamma'], 'x86_64-linux')).toThrow('host gamma not found in the flake (it has: alpha, arm, beta)')
   })
 })
 

@@ -77,7 +77,7 @@ describe('planner', () => {
   const runners = { 'x86_64-linux': 'ubuntu-latest', 'aarch64-linux': 'ubuntu-24.04-arm' }
   it('one row per uncached host with its runner; cached and unmapped hosts are left out', () => {
     expect(planMatrix(hosts, new Set(['/nix/store/a']), runners)).toEqual({
-      rows: [{ host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm' }],
+      rows: [{ host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm', kind: 'nixos' }],
       cached: ['alpha'],
       unmapped: ['mac']
     })

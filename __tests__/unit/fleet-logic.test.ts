@@ -100,7 +100,7 @@ describe('scoped evaluation', () => {
 
   it('selects named hosts whose systems were not evaluated for the others', () => {
     expect(selectHosts({ a: 'x86_64-linux', b: null, c: null }, ['a'], 'x86_64-linux')).toEqual({ hosts: ['a'], otherSystems: ['b', 'c'] })
-    expect(() => selectHosts({ a: 'x86_64-linux', b: null }, ['z'], 'x86_64-linux')).toThrow('host z not found in nixosConfigurations (it has: a, b)')
+    expect(() => selectHosts({ a: 'x86_64-linux', b: null }, ['z'], 'x86_64-linux')).toThrow('host z not found in the flake (it has: a, b)')
   })
 })
 
@@ -232,7 +232,7 @@ describe('examples/build.yml with pre-warm rows and evaluation failures', () => 
   }
   it("plans a pre-warm attribute and passes each row's host or attribute to its leg", () => {
     expect(workflow.jobs.plan.steps[1].with?.attributes).toBe('nixosConfigurations.desktop.pkgs.thunderbird')
-    expect(workflow.jobs.build.steps[1].with).toMatchObject({ hosts: '${{ matrix.host }}', attributes: '${{ matrix.attribute }}', 'free-disk-space': 'true' })
+    expect(workflow.jobs.build.steps[1].with).toMatchObject({ hosts: '${{ matrix.host }}', attributes: '${{ matrix.attribute }}', 'free-disk-space': "${{ matrix.kind != 'darwin' }}" })
     expect(workflow.jobs.build.name).toBe('${{ matrix.host || matrix.attribute }} (${{ matrix.system }})')
   })
 
@@ -290,12 +290,19 @@ describe('free-disk-space', () => {
 describe('the plan summary', () => {
   it('lists host and pre-warm rows, what is cached, and what does not evaluate', () => {
     const summary = renderPlanSummary(
-      { rows: [{ host: 'a', system: 'x86_64-linux', runner: 'ubuntu-latest' }], cached: ['b'], unmapped: [] },
+      {
+        rows: [
+          { host: 'a', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' },
+          { host: 'mac', system: 'aarch64-darwin', runner: 'macos-15', kind: 'darwin' }
+        ],
+        cached: ['b'],
+        unmapped: []
+      },
       { rows: [{ attribute: 'nixosConfigurations.a.pkgs.big', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'attribute' }], cached: ['nixosConfigurations.b.pkgs.big'], unmapped: [] },
       [{ name: 'd', error: 'error: boom' }]
     )
     expect(summary).toBe(
-      '## nix-cachix-build plan\n\n- a (x86_64-linux) on `ubuntu-latest`\n- pre-warm nixosConfigurations.a.pkgs.big (x86_64-linux) on `ubuntu-latest`\n\nAlready cached: b, nixosConfigurations.b.pkgs.big\n' +
+      '## nix-cachix-build plan\n\n- a (x86_64-linux) on `ubuntu-latest`\n- mac (nix-darwin, aarch64-darwin) on `macos-15`\n- pre-warm nixosConfigurations.a.pkgs.big (x86_64-linux) on `ubuntu-latest`\n\nAlready cached: b, nixosConfigurations.b.pkgs.big\n' +
         renderEvalFailures([{ name: 'd', error: 'error: boom' }])
     )
     expect(renderPlanSummary({ rows: [], cached: [], unmapped: [] }, { rows: [], cached: [], unmapped: [] }, [])).toBe('## nix-cachix-build plan\n\nNothing to build: everything is cached.\n')

@@ -6,6 +6,8 @@ import type { HostInfo } from '../../src/nix/flake.js'
 
 const host = (name: string): HostInfo => ({
   name,
+  kind: 'nixos',
+  attribute: name,
   system: 'x86_64-linux',
   outPath: `/nix/store/${name.padEnd(32, 'a')}-nixos-system-${name}`,
   drvPath: `/nix/store/${name.padEnd(32, 'd')}-nixos-system-${name}.drv`,

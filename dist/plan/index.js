@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7842);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2543);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7842:
+/***/ 2543:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32013,83 +32013,156 @@ function describeWalk(root, walk) {
     return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
 }
 
-;// CONCATENATED MODULE: ./src/nix/command.ts
-
-// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
-// naming them on every call works whatever the machine's nix.conf says.
-const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
-const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
-/** Runs `nix` with the new CLI and flakes enabled. */
-async function command_runNix(args, options = {}) {
-    return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
+;// CONCATENATED MODULE: ./src/nix/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const configurations_KINDS = [
+    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+];
+function configurations_kindSpec(kind) {
+    const spec = configurations_KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
 }
-
-;// CONCATENATED MODULE: ./src/nix/flake.ts
-
+function configurations_noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
 function nixString(text) {
     return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs';
-function detailsExpression(hosts) {
-    const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+        return { kind, name: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { name: text };
+}
+function kindsHaving(names, name) {
+    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+}
+/** Every configuration of every kind, ordered by id. */
+function configurations_allHosts(names) {
+    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.name))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+    }
+    const kinds = kindsHaving(names, ref.name);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], name: ref.name, id: ref.name };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = configurations_kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+}
+function configurations_installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`;
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
 }
-async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
-    return JSON.parse(stdout);
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
 }
 /**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
  */
-function systemsExpression(only) {
-    if (only.length === 0)
-        return SYSTEMS_EXPRESSION;
-    const wanted = only.map(h => `${nixString(h)} = null;`).join(' ');
-    return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`;
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
 }
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-async function hostSystems(flake, env, extraArgs = [], only = []) {
-    return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs));
-}
-async function hostDetails(flake, hosts, env, extraArgs = []) {
-    if (hosts.length === 0)
-        return [];
-    // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-    const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs));
-    return hosts.map(name => {
-        const { system, drv, out, substituters, trustedPublicKeys } = raw[name];
-        return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys };
-    });
-}
-function toplevelInstallable(flake, host) {
-    return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`;
-}
-/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
-async function attributeOutPath(flake, attribute, env, extraArgs = []) {
-    const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
-    return stdout.trim();
+/** Groups configurations by kind, keeping their order. */
+function configurations_byKind(refs) {
+    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-async function mapLimit(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
+;// CONCATENATED MODULE: ./src/nix/eval-error.ts
 /**
  * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
  * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
@@ -32114,6 +32187,23 @@ function errorExcerpt(stderr, maxLines = 6) {
         shown.push(`… (${from.length - maxLines} more lines)`);
     return shown.join('\n') || 'nix eval failed without an error message';
 }
+
+;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
+
+
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
 /** The plan summary's section on hosts that did not evaluate, with the start of each error. */
 function renderEvalFailures(failed) {
     if (failed.length === 0)
@@ -32126,22 +32216,29 @@ function renderEvalFailures(failed) {
 }
 /** The plan job's summary: the rows, what is cached, and what does not evaluate. */
 function renderPlanSummary(plan, attributes, failed) {
-    const rows = [...plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
+    const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
     const cached = [...plan.cached, ...attributes.cached];
     return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/command.ts
+
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function command_runNix(args, options = {}) {
+    return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/evaluate.ts
 
 
 
-/** The names of a flake's nixosConfigurations, without evaluating any of them. */
-async function configurationNames(flake, env) {
-    const { stdout } = await command_runNix(['eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env });
-    return JSON.parse(stdout).sort();
-}
-async function evaluateHost(flake, name, env) {
-    return evaluateDerivation(flake, name, `nixosConfigurations.${nixString(name)}.config.system.build.toplevel`, env);
+
+async function evaluateHost(flake, host, env) {
+    return evaluateDerivation(flake, host.id, attributePath(host), env);
 }
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
 async function evaluateDerivation(flake, name, attributePath, env) {
@@ -32157,9 +32254,9 @@ async function evaluateDerivation(flake, name, attributePath, env) {
  * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
-async function evaluateHosts(flake, names, jobs, env, onDone = () => undefined) {
-    const outcomes = await mapLimit(names, jobs, async (name) => {
-        const outcome = await evaluateHost(flake, name, env);
+async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
+    const outcomes = await mapLimit(hosts, jobs, async (host) => {
+        const outcome = await evaluateHost(flake, host, env);
         onDone(outcome);
         return outcome;
     });
@@ -32179,6 +32276,84 @@ async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => u
         evaluated: outcomes.filter((o) => 'outPath' in o),
         failed: outcomes.filter((o) => 'error' in o)
     };
+}
+
+;// CONCATENATED MODULE: ./src/nix/flake.ts
+
+
+
+
+/** Nix function over nixosConfigurations: each host's build system, without building anything. */
+const SYSTEMS_EXPRESSION = systemsExpression('nixos');
+function flake_detailsExpression(hosts) {
+    return kindDetailsExpression('nixos', hosts);
+}
+async function evalJson(flake, attribute, apply, env, extraArgs) {
+    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    return JSON.parse(stdout);
+}
+/**
+ * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
+ * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
+ */
+function flake_systemsExpression(only) {
+    return kindSystemsExpression('nixos', only);
+}
+/**
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
+ */
+async function eachKind(flake, apply, env, extraArgs) {
+    const found = {};
+    await Promise.all(configurations_KINDS.map(async (spec) => {
+        const result = await command_runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] });
+        if (result.code === 0)
+            found[spec.kind] = JSON.parse(result.stdout);
+        else if (!isMissingOutput(result.stderr, spec.output))
+            throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
+    }));
+    if (Object.keys(found).length === 0)
+        throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return found;
+}
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+async function configurationNames(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs);
+    const names = configurations_noConfigurations();
+    for (const spec of configurations_KINDS)
+        names[spec.kind] = (found[spec.kind] ?? []).sort();
+    return names;
+}
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+async function allHostSystems(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const names = noConfigurations();
+    for (const spec of KINDS)
+        names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
+    const systems = {};
+    for (const host of allHosts(names))
+        systems[host.id] = found[host.kind][host.name];
+    return { names, systems };
+}
+async function hostDetails(flake, hosts, env, extraArgs = []) {
+    const found = new Map();
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        for (const host of group) {
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys });
+        }
+    }));
+    return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
+}
+function toplevelInstallable(flake, host) {
+    return installable(flake, host);
+}
+/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
+async function attributeOutPath(flake, attribute, env, extraArgs = []) {
+    const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
+    return stdout.trim();
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -32269,6 +32444,35 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/util/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return { probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] }, probeAsRoot: true, restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] } };
+    return { probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] }, probeAsRoot: false, restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] } };
+}
+/**
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
+ */
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin' ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner' : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/util/privileged.ts
 
 
@@ -32317,6 +32521,7 @@ async function runAsRoot(command, args, input) {
 
 
 
+
 /** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
 function nixConfPath(env = process.env) {
     return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
@@ -32328,12 +32533,13 @@ async function writeManagedBlock(path, block) {
     if (next !== existing)
         await writeSystemFile(path, next);
 }
-/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
-    const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
     if (!active)
         return false;
-    await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
+    await runAsRoot(restart.command, restart.args);
     return true;
 }
 /** `nix config show` (2.20+) or `nix show-config` (older), as text. */
@@ -32423,6 +32629,7 @@ async function configurePlanNix(inputs, env) {
 
 
 
+
 /** Where the multi-user installer links nix: the default profile, for every user. */
 const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
 async function installedNixVersion(env = process.env) {
@@ -32437,7 +32644,7 @@ async function installedNixVersion(env = process.env) {
 function installerUrl(version) {
     return `https://releases.nixos.org/nix/nix-${version}/install`;
 }
-/** Arguments for the official installer: multi-user with systemd, single-user without. */
+/** Arguments for the official installer: multi-user with a daemon (systemd, or launchd on macOS), single-user without. */
 function installerArgs(extraConfFile, hasSystemd, cpus) {
     const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
     if (hasSystemd)
@@ -32464,7 +32671,7 @@ async function installNix(version, extraConf, cpus, log, options) {
     const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
     await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
     await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
-    const multiUser = options.multiUser ?? (await hasSystemd());
+    const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd());
     log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
     await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
     // The single-user installer links nix into the user's own profile, not the default one.
@@ -32507,6 +32714,7 @@ function isValidCacheName(name) {
 ;// CONCATENATED MODULE: ./src/inputs/rules.ts
 
 
+
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
 
@@ -32523,8 +32731,6 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -32561,11 +32767,17 @@ function flakeRef(input, text) {
         fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
     return flake;
 }
+/** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail(input, `"${host}" is not a nixosConfigurations attribute name`);
+    for (const host of hosts) {
+        try {
+            parseHostReference(host);
+        }
+        catch (error) {
+            fail(input, error instanceof Error ? error.message : String(error));
+        }
+    }
     return hosts;
 }
 function attributePaths(input, text) {
@@ -32654,7 +32866,9 @@ function parsePlanInputs(read, cores = 1) {
     const runners = {};
     for (const [system, input, fallback] of [
         ['x86_64-linux', 'x86_64-runner', 'ubuntu-latest'],
-        ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm']
+        ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm'],
+        ['aarch64-darwin', 'aarch64-darwin-runner', 'macos-15'],
+        ['x86_64-darwin', 'x86_64-darwin-runner', 'macos-15-intel']
     ]) {
         const label = text(input) || fallback;
         if (!RUNNER_LABEL.test(label))
@@ -32698,7 +32912,7 @@ function planMatrix(hosts, cachedOutPaths, runners, only = []) {
         else if (runners[host.system] === undefined)
             plan.unmapped.push(host.name);
         else
-            plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system] });
+            plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' });
     }
     return plan;
 }
@@ -32729,6 +32943,8 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 
 
+
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function run() {
     let restoreNix;
@@ -32743,13 +32959,14 @@ async function run() {
         if (nix.installedBin !== undefined)
             addPath(nix.installedBin);
         restoreNix = (await group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore;
+        let kinds = new Map();
         const { hosts, failed } = await group('Evaluate hosts', async () => {
             const names = await configurationNames(inputs.flake, process.env);
-            const unknown = inputs.hosts.filter(h => !names.includes(h));
-            if (unknown.length > 0)
-                throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${names.join(', ')})`);
-            // A host left out by `hosts` is never evaluated.
-            const wanted = inputs.hosts.length > 0 ? names.filter(n => inputs.hosts.includes(n)) : names;
+            // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
+            const all = configurations_allHosts(names);
+            const named = resolveHosts(inputs.hosts, names).map(h => h.id);
+            const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all;
+            kinds = new Map(wanted.map(h => [h.id, h.kind]));
             const started = Date.now();
             const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
                 if ('error' in done)
@@ -32796,7 +33013,7 @@ async function run() {
                 info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
             });
         }
-        const plan = planMatrix(hosts, cached, inputs.runners, inputs.hosts);
+        const plan = planMatrix(hosts.map(h => ({ ...h, kind: kinds.get(h.name) })), cached, inputs.runners);
         const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners);
         for (const name of plan.unmapped)
             warning(`host ${name} has a system with no runner: it is left out of the matrix`);
@@ -32811,7 +33028,7 @@ async function run() {
         setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)));
         setOutput('findings', JSON.stringify(findings));
         // What a build job on the head passes to diff-base, so the base is evaluated once, here.
-        setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.filter(h => inputs.hosts.length === 0 || inputs.hosts.includes(h.name)).map(h => [h.name, h.outPath]))));
+        setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
         await summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write();
     }
     catch (error) {

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3006:
+/***/ 8723:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33639,7 +33639,157 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
+;// CONCATENATED MODULE: ./src/nix/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const KINDS = [
+    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+];
+function kindSpec(kind) {
+    const spec = KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
+function nixString(text) {
+    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+}
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
+        return { kind, name: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { name: text };
+}
+function kindsHaving(names, name) {
+    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+}
+/** Every configuration of every kind, ordered by id. */
+function allHosts(names) {
+    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.name))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+    }
+    const kinds = kindsHaving(names, ref.name);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], name: ref.name, id: ref.name };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function byKind(refs) {
+    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/rules.ts
+
 
 
 /** The Nix the action and the planner install when the runner has none. */
@@ -33658,8 +33808,6 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -33696,11 +33844,17 @@ function flakeRef(input, text) {
         fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
     return flake;
 }
+/** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts)
-        if (!HOST_NAME.test(host))
-            fail(input, `"${host}" is not a nixosConfigurations attribute name`);
+    for (const host of hosts) {
+        try {
+            parseHostReference(host);
+        }
+        catch (error) {
+            fail(input, error instanceof Error ? error.message : String(error));
+        }
+    }
     return hosts;
 }
 function attributePaths(input, text) {
@@ -33780,7 +33934,7 @@ function extraNixConfig(input, text, forbidden = []) {
 
 
 
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
 function inputs_fail(name, message) {
     throw new InputError(name, message);
 }
@@ -33842,11 +33996,14 @@ function splitArgs(name, text) {
         inputs_fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
 }
-function nativeSystem(arch = process.arch) {
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
     if (arch === 'x64')
-        return 'x86_64-linux';
+        return `x86_64-${os}`;
     if (arch === 'arm64')
-        return 'aarch64-linux';
+        return `aarch64-${os}`;
     return undefined;
 }
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
@@ -33884,7 +34041,7 @@ function checkCharacters(name, value) {
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-function parseInputs(readRaw, arch = process.arch) {
+function parseInputs(readRaw, arch = process.arch, platform = process.platform) {
     const read = (name) => {
         const value = readRaw(name);
         checkCharacters(name, value);
@@ -33894,11 +34051,11 @@ function parseInputs(readRaw, arch = process.arch) {
     const flake = flakeRef('flake', read('flake'));
     const hosts = hostNames('hosts', read('hosts'));
     const systemText = text('system');
-    const native = nativeSystem(arch);
+    const native = nativeSystem(arch, platform);
     let system;
     if (systemText === '') {
         if (!native)
-            inputs_fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`);
+            inputs_fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
         system = native;
     }
     else if (SYSTEMS.includes(systemText))
@@ -34104,6 +34261,35 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/util/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return { probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] }, probeAsRoot: true, restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] } };
+    return { probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] }, probeAsRoot: false, restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] } };
+}
+/**
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
+ */
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin' ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner' : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/util/privileged.ts
 
 
@@ -34152,6 +34338,7 @@ async function runAsRoot(command, args, input) {
 
 
 
+
 /** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
 function nixConfPath(env = process.env) {
     return join(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
@@ -34163,12 +34350,13 @@ async function writeManagedBlock(path, block) {
     if (next !== existing)
         await writeSystemFile(path, next);
 }
-/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
-    const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(() => true, () => false);
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
     if (!active)
         return false;
-    await runAsRoot('systemctl', ['restart', 'nix-daemon.service']);
+    await runAsRoot(restart.command, restart.args);
     return true;
 }
 /** `nix config show` (2.20+) or `nix show-config` (older), as text. */
@@ -34296,6 +34484,23 @@ async function readWholeSpool(file) {
 async function spooledOutputs(entry, store) {
     return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
 }
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+async function spooledBuilds(spoolFile, store) {
+    const drvPaths = new Set();
+    const outputs = new Set();
+    for (const entry of await readWholeSpool(spoolFile)) {
+        drvPaths.add(entry.drvPath);
+        for (const path of await spooledOutputs(entry, store).catch(() => []))
+            if (await store.isValid(path))
+                outputs.add(path);
+    }
+    return { drvPaths: [...drvPaths], outputs: [...outputs] };
+}
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
 /** Keys of what main hands to post through GITHUB_STATE. */
@@ -34379,11 +34584,8 @@ async function salvage() {
             compression: inputs.compression
         });
         const roots = new Set();
-        for (const entry of await readWholeSpool((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'))) {
-            const outputs = await spooledOutputs(entry, store).catch(() => []);
-            for (const output of outputs)
-                roots.add(output);
-        }
+        for (const output of (await spooledBuilds((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'), store)).outputs)
+            roots.add(output);
         const hosts = JSON.parse(getState(State.Hosts) || '[]');
         for (const host of hosts)
             if (await store.isValid(host.outPath))
@@ -34430,7 +34632,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3006);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8723);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -1,5 +1,5 @@
 {
-  description = "Fixture: a fleet described by fleet.json (hosts that throw, evaluate slowly, fail to build, declare caches)";
+  description = "Fixture: a fleet described by fleet.json (NixOS, home-manager and nix-darwin hosts that throw, evaluate slowly, fail to build, declare caches)";
   outputs = { self }:
     let
       fleet = builtins.fromJSON (builtins.readFile ./fleet.json);
@@ -31,7 +31,25 @@
             nix.settings = spec.settings or { };
           };
         };
+      # home-manager's shape: what the machine switches to is activationPackage; nix.settings
+      # is there only when the configuration sets it (older home-manager has no nix module).
+      home = name: spec:
+        # Store path names cannot hold the @ of user@host.
+        let nixos = host "home-${builtins.replaceStrings [ "@" ] [ "-at-" ] name}" spec; in {
+          activationPackage = nixos.config.system.build.toplevel;
+          inherit (nixos) pkgs;
+          config = if spec ? settings then { nix.settings = spec.settings; } else { };
+        };
+      # nix-darwin's shape: the system derivation is `system`. A fixture Mac whose system is
+      # x86_64-linux builds here; one of aarch64-darwin only evaluates.
+      darwin = name: spec:
+        let nixos = host "darwin-${name}" spec; in {
+          system = nixos.config.system.build.toplevel;
+          inherit (nixos) pkgs config;
+        };
     in {
       nixosConfigurations = builtins.mapAttrs host (fleet.hosts or { });
-    };
+    }
+    // (if fleet ? home then { homeConfigurations = builtins.mapAttrs home fleet.home; } else { })
+    // (if fleet ? darwin then { darwinConfigurations = builtins.mapAttrs darwin fleet.darwin; } else { });
 }

@@ -2,10 +2,16 @@ import * as core from '@actions/core'
 import { decideQemu } from '../machine/binfmt.js'
 import type { HostInfo } from '../nix/flake.js'
 import { nativeSystem, type Inputs } from './inputs.js'
+import { qemuUnavailable, runnerPlatform } from '../util/platform.js'
 import { prepareInterpreter, qemuVersion, readBinfmtEntries, registerAarch64 } from '../machine/qemu.js'
 
 /** Registers QEMU for aarch64 when this leg builds aarch64 on another architecture. True when emulation is in use. */
 export async function setupEmulation(inputs: Inputs, hosts: HostInfo[]): Promise<boolean> {
+  const unavailable = qemuUnavailable(runnerPlatform())
+  if (unavailable !== undefined) {
+    core.info(`No emulation: ${unavailable}`)
+    return false
+  }
   const systems = new Set([inputs.system, ...hosts.map(h => h.system)])
   const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries())
   if (decision.action === 'skip') {

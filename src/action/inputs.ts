@@ -20,8 +20,8 @@ import {
 } from '../inputs/rules.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
-export type NixSystem = 'x86_64-linux' | 'aarch64-linux'
-export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux']
+export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin' | 'x86_64-darwin'
+export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin']
 
 export interface Inputs {
   flake: string
@@ -115,9 +115,11 @@ export function splitArgs(name: string, text: string): string[] {
   return args
 }
 
-export function nativeSystem(arch: string = process.arch): NixSystem | undefined {
-  if (arch === 'x64') return 'x86_64-linux'
-  if (arch === 'arm64') return 'aarch64-linux'
+export function nativeSystem(arch: string = process.arch, platform: string = process.platform): NixSystem | undefined {
+  const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined
+  if (os === undefined) return undefined
+  if (arch === 'x64') return `x86_64-${os}` as const
+  if (arch === 'arm64') return `aarch64-${os}` as const
   return undefined
 }
 
@@ -155,7 +157,7 @@ function checkCharacters(name: string, value: string): void {
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-export function parseInputs(readRaw: InputReader, arch: string = process.arch): Inputs {
+export function parseInputs(readRaw: InputReader, arch: string = process.arch, platform: string = process.platform): Inputs {
   const read = (name: string): string => {
     const value = readRaw(name)
     checkCharacters(name, value)
@@ -167,10 +169,10 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch): 
   const hosts = hostNames('hosts', read('hosts'))
 
   const systemText = text('system')
-  const native = nativeSystem(arch)
+  const native = nativeSystem(arch, platform)
   let system: NixSystem
   if (systemText === '') {
-    if (!native) fail('system', `the runner's architecture ${arch} is not supported: set system to x86_64-linux or aarch64-linux`)
+    if (!native) fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`)
     system = native
   } else if ((SYSTEMS as string[]).includes(systemText)) system = systemText as NixSystem
   else fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`)

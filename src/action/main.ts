@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { FailedBuildWatcher } from '../build/build-failures.js'
+import { spooledBuilds } from '../build/spool.js'
 import { pushFindings, type FinalPush } from '../build/final-push.js'
 import type { Finding } from '../build/finding.js'
 import { startDiskCleanup } from '../machine/free-disk.js'
@@ -80,9 +81,11 @@ async function runMain(inputs: Inputs): Promise<void> {
   const verdict = await judgeBuild(inputs, hosts, cached, build, failures, store, env)
   findings.push(...verdict.findings)
 
+  // What import from derivation built while the hosts evaluated is pushed and counted even when no build followed the spool.
+  const spooled = await spooledBuilds(work.spool, store)
   let push: FinalPush | undefined
   if (pushing) {
-    const roots = [...hosts.map(h => h.outPath), ...attributeOutputs]
+    const roots = [...hosts.map(h => h.outPath), ...attributeOutputs, ...spooled.outputs]
     push = await core.group('Push', () => pushPhase(inputs, cache, pushing, store, makePushFilter(inputs.pushFilter), roots))
     findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
   }
@@ -91,8 +94,8 @@ async function runMain(inputs: Inputs): Promise<void> {
     system: inputs.system,
     results: verdict.results,
     findings,
-    builtDrvs: build.outcome?.builtDrvs ?? [],
-    builtOutputs: build.outcome?.builtOutputs ?? [],
+    builtDrvs: [...new Set([...(build.outcome?.builtDrvs ?? []), ...spooled.drvPaths])],
+    builtOutputs: [...new Set([...(build.outcome?.builtOutputs ?? []), ...spooled.outputs])],
     substituted: build.substitutedPlanned,
     pushed: pushing?.pushed ?? new Map<string, number>(),
     failedPushes: push?.failures.length ?? 0,

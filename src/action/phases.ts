@@ -10,7 +10,8 @@ import { parseDryRun, STOP_GRACE_MS } from '../build/nix-build.js'
 import { failedBuildLogs } from '../build/nix-log.js'
 import { mayFreeDisk } from '../machine/disk-cleanup.js'
 import { roomiestBuildDir } from '../machine/free-disk.js'
-import { attributeOutPath, hostDetails, hostSystems, toplevelInstallable, type HostInfo } from '../nix/flake.js'
+import { allHosts, kindSpec, resolveHosts, type Host } from '../nix/configurations.js'
+import { allHostSystems, attributeOutPath, configurationNames, hostDetails, toplevelInstallable, type HostInfo } from '../nix/flake.js'
 import { ensureNix } from '../nix/install.js'
 import type { NixStore } from '../nix/store.js'
 import { describeWalk, walkEach } from '../push/closure-walk.js'
@@ -53,14 +54,24 @@ export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promis
     core.info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`)
     return []
   }
-  // Another host's broken or costly evaluation is not this leg's concern.
-  const systems = await hostSystems(inputs.flake, env, [], inputs.hosts).catch((error: unknown) => {
-    throw new Error(`could not evaluate ${inputs.flake}#nixosConfigurations: ${errorMessage(error)}`)
-  })
-  const selection = selectHosts(systems, inputs.hosts, inputs.system)
+  // A leg that names its hosts evaluates only those (their names are listed, no configuration evaluated):
+  // another host's broken or costly evaluation is not its concern. Without names, one evaluation per kind lists every host and its system.
+  const { names, systems } =
+    inputs.hosts.length > 0 ? await configurationNames(inputs.flake, env).then(listed => ({ names: listed, systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null])) })) : await allHostSystems(inputs.flake, env)
+  const all = allHosts(names)
+  const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined
+  const selection = selectHosts(
+    systems,
+    (named ?? []).map(h => h.id),
+    inputs.system
+  )
   core.info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`)
-  const details = await hostDetails(inputs.flake, selection.hosts, env)
-  for (const host of details) core.info(`${host.name} (${host.system}): ${host.outPath}`)
+  const details = await hostDetails(
+    inputs.flake,
+    selection.hosts.map(id => all.find(h => h.id === id)).filter((h): h is Host => h !== undefined),
+    env
+  )
+  for (const host of details) core.info(`${host.name} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`)
   return details
 }
 
@@ -179,7 +190,7 @@ export async function judgeBuild(inputs: Inputs, hosts: HostInfo[], cached: Set<
 export async function pushPhase(inputs: Inputs, cache: CacheSetup, pushing: Pushing, store: NixStore, filter: PushFilter, roots: string[]): Promise<FinalPush> {
   const session = cache.session!
   const valid: string[] = []
-  for (const path of roots) if (await store.isValid(path)) valid.push(path)
+  for (const path of roots) if (!valid.includes(path) && (await store.isValid(path))) valid.push(path)
   return finalPush({
     session,
     store,
@@ -210,5 +221,5 @@ export async function reportPhase(inputs: Inputs, store: NixStore, record: RunRe
 export async function installablesPhase(inputs: Inputs, toBuild: HostInfo[], env: NodeJS.ProcessEnv): Promise<{ installables: string[]; attributeOutputs: string[] }> {
   const attributeOutputs: string[] = []
   for (const attribute of inputs.attributes) attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env))
-  return { installables: [...toBuild.map(h => toplevelInstallable(inputs.flake, h.name)), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)], attributeOutputs }
+  return { installables: [...toBuild.map(h => toplevelInstallable(inputs.flake, { kind: h.kind, name: h.attribute })), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)], attributeOutputs }
 }

@@ -8,7 +8,7 @@ import { errorMessage } from '../util/process.js'
 import { getInputs } from './get-inputs.js'
 import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
 import { formatBytes } from '../util/format.js'
-import { readWholeSpool, spooledOutputs } from '../build/spool.js'
+import { spooledBuilds } from '../build/spool.js'
 import { State } from './state.js'
 import { STEP_LOG } from './step-log.js'
 
@@ -45,10 +45,7 @@ async function salvage(): Promise<void> {
       compression: inputs.compression
     })
     const roots = new Set<string>()
-    for (const entry of await readWholeSpool(join(workDir, 'built.spool'))) {
-      const outputs = await spooledOutputs(entry, store).catch(() => [])
-      for (const output of outputs) roots.add(output)
-    }
+    for (const output of (await spooledBuilds(join(workDir, 'built.spool'), store)).outputs) roots.add(output)
     const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
     for (const host of hosts) if (await store.isValid(host.outPath)) roots.add(host.outPath)
     core.info(`${roots.size} built paths to check against the cache`)

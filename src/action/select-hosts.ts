@@ -10,7 +10,7 @@ export function selectHosts(systems: Record<string, string | null>, requested: s
   if (requested.length > 0) {
     const unknown = requested.filter(h => !(h in systems))
     if (unknown.length > 0) {
-      throw new Error(`host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in nixosConfigurations (it has: ${all.join(', ') || 'none'})`)
+      throw new Error(`host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in the flake (it has: ${all.join(', ') || 'none'})`)
     }
     return { hosts: [...new Set(requested)], otherSystems: all.filter(h => !requested.includes(h)) }
   }

@@ -64,3 +64,25 @@ export async function readWholeSpool(file: string): Promise<SpoolEntry[]> {
 export async function spooledOutputs(entry: SpoolEntry, store: NixStore): Promise<string[]> {
   return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath)
 }
+
+export interface SpooledBuilds {
+  drvPaths: string[]
+  /** Their outputs that are in the store. */
+  outputs: string[]
+}
+
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+export async function spooledBuilds(spoolFile: string, store: NixStore): Promise<SpooledBuilds> {
+  const drvPaths = new Set<string>()
+  const outputs = new Set<string>()
+  for (const entry of await readWholeSpool(spoolFile)) {
+    drvPaths.add(entry.drvPath)
+    for (const path of await spooledOutputs(entry, store).catch((): string[] => [])) if (await store.isValid(path)) outputs.add(path)
+  }
+  return { drvPaths: [...drvPaths], outputs: [...outputs] }
+}

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { cacheName, compression as compressionMethod, DEFAULT_CACHIX_URL, InputError, positiveInt, pushFilter as pushFilterRegex } from '../inputs/rules.js'
 import { isRevision } from '../diff/base-input.js'
 import { PUSH_DEFAULTS } from '../push/defaults.js'
+import { parseHostReference } from '../nix/configurations.js'
 
 export const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
@@ -13,7 +14,7 @@ export const USAGE = `Usage:
                                                            HOST at REV, or against the running system without --base
 
 Options:
-  --flake REF          flake holding nixosConfigurations (default .)
+  --flake REF          flake holding the hosts (default .)
   --cachix-url URL     Cachix API (default https://cachix.org)
   --jobs N             paths uploaded at once (default 8)
   --push-filter REGEX  do not push paths matching REGEX
@@ -21,6 +22,9 @@ Options:
   --base REV           diff: compare with HOST at this git revision of the flake
   --json               diff: print the diff as JSON
   -h, --help
+
+HOST is a name of nixosConfigurations, darwinConfigurations or homeConfigurations; nixos:NAME,
+darwin:NAME or home:NAME says which when several have it.
 
 Credentials: CACHIX_AUTH_TOKEN and CACHIX_SIGNING_KEY, else ~/.config/cachix/cachix.dhall (as written by cachix authtoken).`
 
@@ -38,6 +42,14 @@ export interface CommonOptions {
   jobs: number
   pushFilter?: RegExp
   compression?: 'zstd' | 'xz'
+}
+
+function hostReference(text: string): void {
+  try {
+    parseHostReference(text)
+  } catch (error: unknown) {
+    throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
 }
 
 /** Parses the command line; a usage error is one line that says what to fix. */
@@ -79,9 +91,11 @@ export function parseCommand(argv: string[]): Command {
   if (verb === 'push') return { kind: 'push', common, paths: rest }
   if (verb === 'build') {
     if (values.host.length === 0 && rest.length === 0) throw new Error('build needs --host NAME or an installable')
+    for (const host of values.host) hostReference(host)
     return { kind: 'build', common, hosts: values.host, installables: rest }
   }
   if (rest.length !== 1) throw new Error(`${verb} takes exactly one host name`)
+  hostReference(rest[0])
   if (verb === 'diff') {
     if (values.base !== undefined && !isRevision(values.base)) throw new Error(`--base "${values.base}" is not a git revision such as main or a commit hash`)
     return { kind: 'diff', common, host: rest[0], base: values.base, json: values.json }

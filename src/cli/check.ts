@@ -3,7 +3,8 @@ import { derivationOutputsFromJson } from '../nix/show-derivation.js'
 import { hashPart } from '../nix/store-path.js'
 import type { PushFilter } from '../push/filter.js'
 import { parseDryRun } from '../build/nix-build.js'
-import { nixString } from '../nix/flake.js'
+import { configurationNames } from '../nix/flake.js'
+import { installable, kindSpec, resolveHost } from '../nix/configurations.js'
 import { runCommand } from '../util/process.js'
 import { explainBuilds, type Explained } from './explain.js'
 import { runNix } from '../nix/command.js'
@@ -21,7 +22,8 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  * evaluation, one dry run, one batched query of the cache for the reasons.
  */
 export async function checkHost(flake: string, host: string, client: CachixClient, filter: PushFilter): Promise<CheckResult> {
-  const { stdout } = await runNix(['eval', '--json', `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`, '--apply', 't: { drv = t.drvPath; out = t.outPath; }'])
+  const resolved = resolveHost(host, await configurationNames(flake, process.env))
+  const { stdout } = await runNix(['eval', '--json', installable(flake, resolved), '--apply', 't: { drv = t.drvPath; out = t.outPath; }'])
   const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
   const dry = await runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
@@ -54,7 +56,8 @@ export async function checkHost(flake: string, host: string, client: CachixClien
       missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
       filtered: path => filter.excluded(path),
       unknownPaths: plan.unknown,
-      toplevelDrv: drv
+      toplevelDrv: drv,
+      closureName: kindSpec(resolved.kind).closureName
     })
   }
 }

@@ -1,4 +1,6 @@
 import { realpath } from 'node:fs/promises'
+import { configurationNames } from '../nix/flake.js'
+import { resolveHost } from '../nix/configurations.js'
 import { flakeAtCommit, localGitFlake, resolveCommit, toplevelsAt } from '../diff/base-revision.js'
 import type { LocalStore, NarInfoSource } from '../diff/closures.js'
 import { diffHost } from '../diff/host-diff.js'
@@ -29,8 +31,10 @@ async function baseToplevel(options: CliDiff): Promise<string | undefined> {
 
 /** What switching `host` from the base to the flake as it is here changes, and what it downloads. */
 export async function cliDiff(options: CliDiff): Promise<HostDiff> {
+  // Strictly here, so an ambiguous or missing name says so (the base may lack the host; that is no error).
+  resolveHost(options.host, await configurationNames(options.flake, process.env))
   const head = (await toplevelsAt(options.flake, [options.host]))[options.host]
-  if (head === undefined) throw new Error(`${options.flake} has no nixosConfigurations.${options.host}`)
+  if (head === undefined) throw new Error(`${options.flake} has no host ${options.host}`)
   const base = await baseToplevel(options)
   // The base may be the running system, which only this machine's store knows.
   return diffHost(options.host, base, head, { cache: options.cache, store: options.store, baseFromLocalStore: true })

@@ -16,6 +16,8 @@ export interface CheckFacts {
   /** Paths the cached closure needs that no cache has (the toplevel then gets rebuilt). */
   unknownPaths?: string[]
   toplevelDrv?: string
+  /** What the machine switches to: toplevel (NixOS, the default), system (nix-darwin) or activation package (home-manager). */
+  closureName?: string
 }
 
 export interface Explained {
@@ -34,9 +36,9 @@ export function explainBuilds(builds: PendingBuild[], facts: CheckFacts): Explai
     const missing = build.outputs.some(o => facts.missingFromCache.has(o))
     if (!facts.toplevelInCache) {
       if (facts.dirtyTree) return { drvPath: build.drvPath, reason: 'your flake has uncommitted changes, so this configuration differs from anything CI built' }
-      return { drvPath: build.drvPath, reason: `the toplevel is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built` }
+      return { drvPath: build.drvPath, reason: `the ${facts.closureName ?? 'toplevel'} is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built` }
     }
-    if (missing) return { drvPath: build.drvPath, reason: `not in ${facts.cache} although the toplevel is: a push failed or was cut off (re-run the workflow, or push it from the desktop)` }
+    if (missing) return { drvPath: build.drvPath, reason: `not in ${facts.cache} although the ${facts.closureName ?? 'toplevel'} is: a push failed or was cut off (re-run the workflow, or push it from the desktop)` }
     return { drvPath: build.drvPath, reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings` }
   })
 }

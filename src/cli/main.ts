@@ -2,7 +2,8 @@ import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { buildAndPush } from '../build/build-and-push.js'
-import { toplevelInstallable } from '../nix/flake.js'
+import { configurationNames, toplevelInstallable } from '../nix/flake.js'
+import { resolveHosts } from '../nix/configurations.js'
 import { renderHookScript } from '../build/post-build-hook.js'
 import { formatBytes } from '../util/format.js'
 import { CachixClient } from '../cachix/client.js'
@@ -32,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'push':
         return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin())
       case 'build':
-        return await build(command.common, [...command.hosts.map(h => toplevelInstallable(command.common.flake, h)), ...command.installables])
+        return await build(command.common, [...(await hostInstallables(command.common.flake, command.hosts)), ...command.installables])
       case 'check':
         return await check(command.common, command.host)
       case 'diff':
@@ -42,6 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`)
     return 2
   }
+}
+
+/** The installables of the named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
+async function hostInstallables(flake: string, hosts: string[]): Promise<string[]> {
+  if (hosts.length === 0) return []
+  return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h))
 }
 
 async function pathsFromStdin(): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
-import { nixString } from '../nix/flake.js'
+import { configurationNames } from '../nix/flake.js'
+import { byKind, findHost, kindSpec, outPathsExpression, type Host } from '../nix/configurations.js'
 import { errorMessage, runCommand } from '../util/process.js'
 import { runNix } from '../nix/command.js'
 
@@ -56,13 +57,23 @@ export function flakeAtCommit(git: GitFlake, commit: string): string {
   return `git+file://${git.top}?${query.join('&')}`
 }
 
-/** Each host's toplevel at `flakeRef`, in one evaluation of only those hosts; hosts it lacks are left out. */
+/**
+ * Each host's toplevel (of whichever kind it is) at `flakeRef`, evaluating only those hosts, keyed
+ * as given; hosts it lacks, or names ambiguously there, are left out (a new host has no base).
+ */
 export async function toplevelsAt(flakeRef: string, hosts: string[], env: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
   if (hosts.length === 0) return {}
-  const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
-  // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-  const apply = `cs: builtins.mapAttrs (n: c: { out = c.config.system.build.toplevel.outPath; }) (builtins.intersectAttrs { ${wanted} } cs)`
-  const { stdout } = await runNix(['eval', '--json', `${flakeRef}#nixosConfigurations`, '--apply', apply], { env })
-  const raw = JSON.parse(stdout) as Record<string, { out: string }>
-  return Object.fromEntries(Object.entries(raw).map(([host, v]) => [host, v.out]))
+  const names = await configurationNames(flakeRef, env)
+  const found = hosts.map(reference => ({ reference, host: findHost(reference, names) })).filter((f): f is { reference: string; host: Host } => f.host !== undefined)
+  const toplevels: Record<string, string> = {}
+  for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
+    const apply = outPathsExpression(
+      kind,
+      group.map(h => h.name)
+    )
+    const { stdout } = await runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], { env })
+    const raw = JSON.parse(stdout) as Record<string, { out: string }>
+    for (const host of group) if (raw[host.name] !== undefined) toplevels[host.reference] = raw[host.name].out
+  }
+  return toplevels
 }

@@ -1,5 +1,6 @@
 import { isValidCacheName } from '../cachix/names.js'
 import { DEFAULT_CACHIX_URL } from '../cachix/client.js'
+import { parseHostReference } from '../nix/configurations.js'
 
 /** The Nix the action and the planner install when the runner has none. */
 export const DEFAULT_NIX_VERSION = '2.35.1'
@@ -19,8 +20,6 @@ function fail(input: string, problem: string): never {
   throw new InputError(input, problem)
 }
 
-// Nix attribute names as they may appear in a host list: plain identifiers with - ' _.
-export const HOST_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
 
 /** Items separated by blanks, commas or line breaks. */
@@ -57,9 +56,16 @@ export function flakeRef(input: string, text: string): string {
   return flake
 }
 
+/** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 export function hostNames(input: string, text: string): string[] {
   const hosts = list(text)
-  for (const host of hosts) if (!HOST_NAME.test(host)) fail(input, `"${host}" is not a nixosConfigurations attribute name`)
+  for (const host of hosts) {
+    try {
+      parseHostReference(host)
+    } catch (error: unknown) {
+      fail(input, error instanceof Error ? error.message : String(error))
+    }
+  }
   return hosts
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../util/process.js'
 import { replaceManagedBlock } from './conf.js'
+import { daemonControl, runnerPlatform } from '../util/platform.js'
 import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 import { runNix } from './command.js'
 
@@ -17,14 +18,15 @@ export async function writeManagedBlock(path: string, block: string | undefined)
   if (next !== existing) await writeSystemFile(path, next)
 }
 
-/** Restarts nix-daemon when systemd runs it, so it reads the new nix.conf. */
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 export async function restartDaemonIfRunning(): Promise<boolean> {
-  const active = await runCommand('systemctl', ['is-active', '--quiet', 'nix-daemon.service']).then(
+  const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform())
+  const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(
     () => true,
     () => false
   )
   if (!active) return false
-  await runAsRoot('systemctl', ['restart', 'nix-daemon.service'])
+  await runAsRoot(restart.command, restart.args)
   return true
 }
 

@@ -1,7 +1,29 @@
 import { runNix } from './command.js'
+import { errorExcerpt } from './eval-error.js'
+import {
+  byKind,
+  detailsExpression as kindDetailsExpression,
+  installable,
+  isMissingOutput,
+  KINDS,
+  kindSpec,
+  allHosts,
+  noConfigurations,
+  systemsExpression as kindSystemsExpression,
+  type ConfigurationKind,
+  type ConfigurationNames,
+  type ConfigurationRef,
+  type Host
+} from './configurations.js'
+
+export { nixString } from './configurations.js'
 
 export interface HostInfo {
+  /** What outputs and the summary call the host (see hostId). */
   name: string
+  kind: ConfigurationKind
+  /** Its attribute name under the kind's output. */
+  attribute: string
   system: string
   drvPath: string
   outPath: string
@@ -9,20 +31,11 @@ export interface HostInfo {
   trustedPublicKeys: string[]
 }
 
-export function nixString(text: string): string {
-  return JSON.stringify(text).replace(/\$\{/g, '\\${')
-}
-
 /** Nix function over nixosConfigurations: each host's build system, without building anything. */
-export const SYSTEMS_EXPRESSION = 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs'
+export const SYSTEMS_EXPRESSION = kindSystemsExpression('nixos')
 
 export function detailsExpression(hosts: string[]): string {
-  const wanted = hosts.map(h => `${nixString(h)} = null;`).join(' ')
-  return `cs: builtins.mapAttrs (n: c: let t = c.config.system.build.toplevel; s = c.config.nix.settings or {}; in {
-    system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
-    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs { ${wanted} } cs)`
+  return kindDetailsExpression('nixos', hosts)
 }
 
 async function evalJson(flake: string, attribute: string, apply: string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<unknown> {
@@ -35,28 +48,70 @@ async function evalJson(flake: string, attribute: string, apply: string, env: No
  * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
  */
 export function systemsExpression(only: string[]): string {
-  if (only.length === 0) return SYSTEMS_EXPRESSION
-  const wanted = only.map(h => `${nixString(h)} = null;`).join(' ')
-  return `cs: builtins.mapAttrs (n: c: if { ${wanted} } ? \${n} then c.config.system.build.toplevel.system else null) cs`
+  return kindSystemsExpression('nixos', only)
 }
 
-/** Every host and its system, in one evaluation; with `only`, the other hosts' systems are null and never evaluated. */
-export async function hostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = [], only: string[] = []): Promise<Record<string, string | null>> {
-  return (await evalJson(flake, 'nixosConfigurations', systemsExpression(only), env, extraArgs)) as Record<string, string | null>
+/**
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
+ */
+async function eachKind(flake: string, apply: (kind: ConfigurationKind) => string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<Partial<Record<ConfigurationKind, unknown>>> {
+  const found: Partial<Record<ConfigurationKind, unknown>> = {}
+  await Promise.all(
+    KINDS.map(async spec => {
+      const result = await runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] })
+      if (result.code === 0) found[spec.kind] = JSON.parse(result.stdout)
+      else if (!isMissingOutput(result.stderr, spec.output)) throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
+    })
+  )
+  if (Object.keys(found).length === 0) throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`)
+  return found
 }
 
-export async function hostDetails(flake: string, hosts: string[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {
-  if (hosts.length === 0) return []
-  // Keys avoid outPath: Nix turns any attribute set with an outPath into that string in JSON.
-  const raw = (await evalJson(flake, 'nixosConfigurations', detailsExpression(hosts), env, extraArgs)) as Record<string, { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }>
-  return hosts.map(name => {
-    const { system, drv, out, substituters, trustedPublicKeys } = raw[name]
-    return { name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys }
-  })
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+export async function configurationNames(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<ConfigurationNames> {
+  const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs)
+  const names = noConfigurations()
+  for (const spec of KINDS) names[spec.kind] = ((found[spec.kind] as string[] | undefined) ?? []).sort()
+  return names
 }
 
-export function toplevelInstallable(flake: string, host: string): string {
-  return `${flake}#nixosConfigurations.${nixString(host)}.config.system.build.toplevel`
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+export async function allHostSystems(flake: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<{ names: ConfigurationNames; systems: Record<string, string> }> {
+  const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs)
+  const names = noConfigurations()
+  for (const spec of KINDS) names[spec.kind] = Object.keys((found[spec.kind] as Record<string, string> | undefined) ?? {}).sort()
+  const systems: Record<string, string> = {}
+  for (const host of allHosts(names)) systems[host.id] = (found[host.kind] as Record<string, string>)[host.name]
+  return { names, systems }
+}
+
+export async function hostDetails(flake: string, hosts: Host[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<HostInfo[]> {
+  const found = new Map<string, HostInfo>()
+  await Promise.all(
+    byKind(hosts).map(async ([kind, group]) => {
+      const raw = (await evalJson(
+        flake,
+        kindSpec(kind).output,
+        kindDetailsExpression(
+          kind,
+          group.map(h => h.name)
+        ),
+        env,
+        extraArgs
+      )) as Record<string, { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }>
+      for (const host of group) {
+        const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name]
+        found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys })
+      }
+    })
+  )
+  return hosts.map(h => found.get(h.id)).filter((h): h is HostInfo => h !== undefined)
+}
+
+export function toplevelInstallable(flake: string, host: ConfigurationRef): string {
+  return installable(flake, host)
 }
 
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */

@@ -2,6 +2,7 @@ import { mkdtemp, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Log } from '../util/log.js'
+import { installsMultiUser, runnerPlatform } from '../util/platform.js'
 import { runCommand } from '../util/process.js'
 import { NIX_FLAKES_CONF } from './command.js'
 
@@ -21,7 +22,7 @@ export function installerUrl(version: string): string {
   return `https://releases.nixos.org/nix/nix-${version}/install`
 }
 
-/** Arguments for the official installer: multi-user with systemd, single-user without. */
+/** Arguments for the official installer: multi-user with a daemon (systemd, or launchd on macOS), single-user without. */
 export function installerArgs(extraConfFile: string, hasSystemd: boolean, cpus: number): string[] {
   const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile]
   if (hasSystemd) args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)))
@@ -37,7 +38,7 @@ export function nixProfileBin(multiUser: boolean, home: string): string {
 export interface InstallOptions {
   /** The environment of the installer and of curl (without the action's secrets). */
   env: NodeJS.ProcessEnv
-  /** Multi-user needs systemd for the daemon; detected when not given. */
+  /** Multi-user needs systemd (or macOS's launchd) for the daemon; detected when not given. */
   multiUser?: boolean
   /** Where to fetch the installer from (default: releases.nixos.org for the version). */
   installer?: string
@@ -61,7 +62,7 @@ export async function installNix(version: string, extraConf: string, cpus: numbe
   const confFile = join(dir, 'extra.conf')
   await writeFile(confFile, extraConf)
   await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env })
-  const multiUser = options.multiUser ?? (await hasSystemd())
+  const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd())
   log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`)
   await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
   // The single-user installer links nix into the user's own profile, not the default one.

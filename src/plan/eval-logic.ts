@@ -1,3 +1,5 @@
+export { errorExcerpt } from '../nix/eval-error.js'
+import { kindSpec } from '../nix/configurations.js'
 import type { AttributePlan, Plan } from './matrix.js'
 
 /** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
@@ -12,29 +14,6 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
   return results
-}
-
-/**
- * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
- * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
- * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
- * at the end, where a short excerpt would lose it.
- */
-export function errorExcerpt(stderr: string, maxLines = 6): string {
-  const lines = stderr
-    .split('\n')
-    .map(l => l.trimEnd())
-    .filter(l => l.trim() !== '')
-  const start = lines.findIndex(l => l.startsWith('error:'))
-  let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start)
-  const message = from
-    .filter(l => /^\s*error: \S/.test(l))
-    .pop()
-    ?.trim()
-  if (message !== undefined && from[0] !== message) from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')]
-  const shown = from.slice(0, maxLines)
-  if (from.length > maxLines) shown.push(`… (${from.length - maxLines} more lines)`)
-  return shown.join('\n') || 'nix eval failed without an error message'
 }
 
 /** The plan summary's section on hosts that did not evaluate, with the start of each error. */
@@ -52,7 +31,7 @@ export function renderEvalFailures(failed: { name: string; error: string }[]): s
 
 /** The plan job's summary: the rows, what is cached, and what does not evaluate. */
 export function renderPlanSummary(plan: Plan, attributes: AttributePlan, failed: { name: string; error: string }[]): string {
-  const rows = [...plan.rows.map(r => `- ${r.host} (${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)]
+  const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)]
   const cached = [...plan.cached, ...attributes.cached]
   return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`
 }

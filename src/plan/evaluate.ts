@@ -1,5 +1,6 @@
-import { nixString } from '../nix/flake.js'
-import { errorExcerpt, mapLimit } from './eval-logic.js'
+import { attributePath, type Host } from '../nix/configurations.js'
+import { errorExcerpt } from '../nix/eval-error.js'
+import { mapLimit } from './eval-logic.js'
 import { runNix } from '../nix/command.js'
 
 export interface Evaluated {
@@ -15,14 +16,8 @@ export interface EvalFailure {
   error: string
 }
 
-/** The names of a flake's nixosConfigurations, without evaluating any of them. */
-export async function configurationNames(flake: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const { stdout } = await runNix(['eval', '--json', `${flake}#nixosConfigurations`, '--apply', 'builtins.attrNames'], { env })
-  return (JSON.parse(stdout) as string[]).sort()
-}
-
-async function evaluateHost(flake: string, name: string, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
-  return evaluateDerivation(flake, name, `nixosConfigurations.${nixString(name)}.config.system.build.toplevel`, env)
+async function evaluateHost(flake: string, host: Host, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
+  return evaluateDerivation(flake, host.id, attributePath(host), env)
 }
 
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
@@ -39,9 +34,9 @@ async function evaluateDerivation(flake: string, name: string, attributePath: st
  * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
-export async function evaluateHosts(flake: string, names: string[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
-  const outcomes = await mapLimit(names, jobs, async name => {
-    const outcome = await evaluateHost(flake, name, env)
+export async function evaluateHosts(flake: string, hosts: Host[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
+  const outcomes = await mapLimit(hosts, jobs, async host => {
+    const outcome = await evaluateHost(flake, host, env)
     onDone(outcome)
     return outcome
   })

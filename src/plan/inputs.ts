@@ -38,7 +38,9 @@ export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
   const runners: Record<string, string> = {}
   for (const [system, input, fallback] of [
     ['x86_64-linux', 'x86_64-runner', 'ubuntu-latest'],
-    ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm']
+    ['aarch64-linux', 'aarch64-runner', 'ubuntu-24.04-arm'],
+    ['aarch64-darwin', 'aarch64-darwin-runner', 'macos-15'],
+    ['x86_64-darwin', 'x86_64-darwin-runner', 'macos-15-intel']
   ] as const) {
     const label = text(input) || fallback
     if (!RUNNER_LABEL.test(label)) fail(input, `"${label}" is not a runner label`)

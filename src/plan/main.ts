@@ -1,7 +1,9 @@
 import * as core from '@actions/core'
 import { CachixClient } from '../cachix/client.js'
 import { describeWalk, walkEach } from '../push/closure-walk.js'
-import { configurationNames, evaluateAttributes, evaluateHosts } from './evaluate.js'
+import { evaluateAttributes, evaluateHosts } from './evaluate.js'
+import { configurationNames } from '../nix/flake.js'
+import { allHosts, resolveHosts, type ConfigurationKind } from '../nix/configurations.js'
 import { renderPlanSummary } from './eval-logic.js'
 import { configurePlanNix } from './nix-setup.js'
 import { ensureNix } from '../nix/install.js'
@@ -23,12 +25,14 @@ export async function run(): Promise<void> {
     const nix = await core.group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG))
     if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
     restoreNix = (await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore
+    let kinds = new Map<string, ConfigurationKind>()
     const { hosts, failed } = await core.group('Evaluate hosts', async () => {
       const names = await configurationNames(inputs.flake, process.env)
-      const unknown = inputs.hosts.filter(h => !names.includes(h))
-      if (unknown.length > 0) throw new Error(`hosts ${unknown.join(', ')} not found in nixosConfigurations (it has: ${names.join(', ')})`)
-      // A host left out by `hosts` is never evaluated.
-      const wanted = inputs.hosts.length > 0 ? names.filter(n => inputs.hosts.includes(n)) : names
+      // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
+      const all = allHosts(names)
+      const named = resolveHosts(inputs.hosts, names).map(h => h.id)
+      const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all
+      kinds = new Map(wanted.map(h => [h.id, h.kind]))
       const started = Date.now()
       const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
         if ('error' in done) core.info(`${done.name}: does not evaluate`)
@@ -72,7 +76,11 @@ export async function run(): Promise<void> {
         core.info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`)
       })
     }
-    const plan = planMatrix(hosts, cached, inputs.runners, inputs.hosts)
+    const plan = planMatrix(
+      hosts.map(h => ({ ...h, kind: kinds.get(h.name) })),
+      cached,
+      inputs.runners
+    )
     const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners)
     for (const name of plan.unmapped) core.warning(`host ${name} has a system with no runner: it is left out of the matrix`)
     for (const name of attributePlan.unmapped) core.warning(`attribute ${name} has a system with no runner: it is left out of the matrix`)
@@ -85,7 +93,7 @@ export async function run(): Promise<void> {
     core.setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)))
     core.setOutput('findings', JSON.stringify(findings))
     // What a build job on the head passes to diff-base, so the base is evaluated once, here.
-    core.setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.filter(h => inputs.hosts.length === 0 || inputs.hosts.includes(h.name)).map(h => [h.name, h.outPath]))))
+    core.setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))))
     await core.summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write()
   } catch (error: unknown) {
     core.setFailed(errorMessage(error))

@@ -1,13 +1,19 @@
+import type { ConfigurationKind } from '../nix/configurations.js'
+
 export interface PlannedHost {
   name: string
   system: string
   outPath: string
+  /** Which output the host is in (default nixos). */
+  kind?: ConfigurationKind
 }
 
 export interface MatrixRow {
   host: string
   system: string
   runner: string
+  /** nixos, darwin or home: what the leg builds, for a workflow's own conditions. */
+  kind: ConfigurationKind
 }
 
 export interface Plan {
@@ -27,7 +33,7 @@ export function planMatrix(hosts: PlannedHost[], cachedOutPaths: Set<string>, ru
     if (only.length > 0 && !only.includes(host.name)) continue
     if (cachedOutPaths.has(host.outPath)) plan.cached.push(host.name)
     else if (runners[host.system] === undefined) plan.unmapped.push(host.name)
-    else plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system] })
+    else plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' })
   }
   return plan
 }

@@ -1,0 +1,212 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  allHosts,
+  attributePath,
+  byKind,
+  detailsExpression,
+  findHost,
+  hostId,
+  installable,
+  isMissingOutput,
+  kindSpec,
+  outPathsExpression,
+  parseHostReference,
+  resolveHost,
+  resolveHosts,
+  systemsExpression,
+  type ConfigurationNames
+} from '../../src/nix/configurations.js'
+import { detailsExpression as nixosDetails, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
+import { parseInputs } from '../../src/action/inputs.js'
+import { parsePlanInputs } from '../../src/plan/inputs.js'
+import { planMatrix } from '../../src/plan/matrix.js'
+import { parseCommand } from '../../src/cli/args.js'
+
+// A fleet like the issue's: two NixOS machines, a Mac, a NAS managed by home-manager alone,
+// and a name ("nas") that is both a NixOS host and a home-manager configuration.
+const FLEET: ConfigurationNames = { nixos: ['desk', 'laptop', 'nas'], darwin: ['mac'], home: ['alice@nas', 'nas'] }
+
+describe('what each kind builds', () => {
+  it.each([
+    ['nixos', 'nixosConfigurations."desk".config.system.build.toplevel', 'toplevel'],
+    ['darwin', 'darwinConfigurations."desk".system', 'system'],
+    ['home', 'homeConfigurations."desk".activationPackage', 'activation package']
+  ] as const)('%s: %s', (kind, path, closure) => {
+    expect(attributePath({ kind, name: 'desk' })).toBe(path)
+    expect(kindSpec(kind).closureName).toBe(closure)
+  })
+
+  it('quotes names Nix would otherwise read as syntax', () => {
+    expect(installable('.', { kind: 'home', name: 'alice@nas.lan' })).toBe('.#homeConfigurations."alice@nas.lan".activationPackage')
+    expect(attributePath({ kind: 'nixos', name: 'a${b}' })).toBe('nixosConfigurations."a\\${b}".config.system.build.toplevel')
+  })
+})
+
+describe('host references', () => {
+  it.each([
+    ['desk', { name: 'desk' }],
+    ['alice@nas', { name: 'alice@nas' }],
+    ['alice@nas.lan', { name: 'alice@nas.lan' }],
+    ["x'-_1", { name: "x'-_1" }],
+    ['home:alice@nas', { kind: 'home', name: 'alice@nas' }],
+    ['darwin:mac', { kind: 'darwin', name: 'mac' }],
+    ['nixos:nas', { kind: 'nixos', name: 'nas' }]
+  ])('%s', (text, ref) => {
+    expect(parseHostReference(text)).toEqual(ref)
+  })
+
+  it.each([
+    ['mac:book', '"mac:book" has the prefix mac:, which is none of nixos:, darwin:, home:'],
+    ['home:', '"home:" is not home:NAME with NAME an attribute name of homeConfigurations'],
+    ['bad!host', '"bad!host" is not a host name (a configuration\'s attribute name, optionally prefixed with nixos:, darwin: or home:)'],
+    ['-x', '"-x" is not a host name']
+  ])('refuses %s', (text, message) => {
+    expect(() => parseHostReference(text)).toThrow(message)
+  })
+})
+
+describe('how a name resolves across the three kinds', () => {
+  it.each([
+    ['desk', { kind: 'nixos', name: 'desk', id: 'desk' }],
+    ['mac', { kind: 'darwin', name: 'mac', id: 'mac' }],
+    ['alice@nas', { kind: 'home', name: 'alice@nas', id: 'alice@nas' }],
+    ['darwin:mac', { kind: 'darwin', name: 'mac', id: 'mac' }],
+    ['nixos:nas', { kind: 'nixos', name: 'nas', id: 'nixos:nas' }],
+    ['home:nas', { kind: 'home', name: 'nas', id: 'home:nas' }]
+  ])('%s', (reference, host) => {
+    expect(resolveHost(reference, FLEET)).toEqual(host)
+  })
+
+  it('a plain name two kinds have is refused, naming both', () => {
+    expect(() => resolveHost('nas', FLEET)).toThrow(/^host nas is ambiguous: it is nixos:nas and home:nas; write one of those$/)
+  })
+
+  it('a missing name lists what the flake has, in one line', () => {
+    expect(() => resolveHost('pi', FLEET)).toThrow(/^host pi not found \(the flake has: nixos:desk, nixos:laptop, nixos:nas, darwin:mac, home:alice@nas, home:nas\)$/)
+    expect(() => resolveHost('home:desk', FLEET)).toThrow(/^host home:desk not found: homeConfigurations has no desk \(the flake has: /)
+    expect(() => resolveHost('a', { nixos: [], darwin: [], home: [] })).toThrow('host a not found (the flake has: no nixosConfigurations, darwinConfigurations or homeConfigurations)')
+  })
+
+  it('ids: the plain name unless another kind has it too', () => {
+    expect(allHosts(FLEET)).toEqual([
+      { kind: 'home', name: 'alice@nas', id: 'alice@nas' },
+      { kind: 'nixos', name: 'desk', id: 'desk' },
+      { kind: 'home', name: 'nas', id: 'home:nas' },
+      { kind: 'nixos', name: 'laptop', id: 'laptop' },
+      { kind: 'darwin', name: 'mac', id: 'mac' },
+      { kind: 'nixos', name: 'nas', id: 'nixos:nas' }
+    ])
+    expect(hostId({ kind: 'darwin', name: 'mac' }, FLEET)).toBe('mac')
+  })
+
+  it('every id resolves back to its own configuration', () => {
+    for (const host of allHosts(FLEET)) expect(resolveHost(host.id, FLEET)).toEqual(host)
+  })
+
+  it('two spellings of one host are one host; order is as written', () => {
+    expect(resolveHosts(['mac', 'desk', 'darwin:mac'], FLEET).map(h => h.id)).toEqual(['mac', 'desk'])
+  })
+
+  it('a base revision may lack a host: findHost says undefined instead of throwing', () => {
+    expect(findHost('pi', FLEET)).toBeUndefined()
+    expect(findHost('nas', FLEET)).toBeUndefined()
+    expect(findHost('home:nas', FLEET)).toEqual({ kind: 'home', name: 'nas', id: 'home:nas' })
+  })
+
+  it('groups by kind in the kinds order', () => {
+    expect(byKind(allHosts(FLEET)).map(([kind, group]) => [kind, group.map(h => h.name)])).toEqual([
+      ['nixos', ['desk', 'laptop', 'nas']],
+      ['darwin', ['mac']],
+      ['home', ['alice@nas', 'nas']]
+    ])
+  })
+})
+
+describe('evaluation expressions per kind', () => {
+  it('the NixOS ones are what the action evaluated before other kinds existed', () => {
+    expect(SYSTEMS_EXPRESSION).toBe('cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs')
+    expect(nixosDetails(['a'])).toBe(detailsExpression('nixos', ['a']))
+  })
+
+  it.each([
+    ['darwin', 'cs: builtins.mapAttrs (n: c: if { "mac" = null; } ? ${n} then c.system.system else null) cs'],
+    ['home', 'cs: builtins.mapAttrs (n: c: if { "mac" = null; } ? ${n} then c.activationPackage.system else null) cs']
+  ] as const)('%s systems', (kind, expression) => {
+    expect(systemsExpression(kind, ['mac'])).toBe(expression)
+  })
+
+  it('details read the build path and nix.settings, absent settings being no caches', () => {
+    const home = detailsExpression('home', ['alice@nas'])
+    expect(home).toContain('let t = c.activationPackage; s = c.config.nix.settings or {};')
+    expect(home).toContain('(s.substituters or []) ++ (s.extra-substituters or [])')
+    expect(home).toContain('builtins.intersectAttrs { "alice@nas" = null; } cs')
+    expect(outPathsExpression('darwin', ['mac'])).toBe('cs: builtins.mapAttrs (n: c: { out = c.system.outPath; }) (builtins.intersectAttrs { "mac" = null; } cs)')
+  })
+
+  it.each([
+    ['Nix 2.8 and 2.34', "error: flake 'path:/x' does not provide attribute 'packages.x86_64-linux.darwinConfigurations', 'legacyPackages.x86_64-linux.darwinConfigurations' or 'darwinConfigurations'", 'darwinConfigurations', true],
+    ['another output missing', "error: flake 'path:/x' does not provide attribute 'packages.x86_64-linux.homeConfigurations', 'legacyPackages.x86_64-linux.homeConfigurations' or 'homeConfigurations'", 'darwinConfigurations', false],
+    ['an evaluation error', "error: attribute 'darwinConfigurations' missing\n at flake.nix:3", 'darwinConfigurations', false]
+  ])('a missing output (%s)', (_why, stderr, output, missing) => {
+    expect(isMissingOutput(stderr, output)).toBe(missing)
+  })
+})
+
+const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
+
+describe('inputs that name hosts of every kind', () => {
+  it('the action takes kind:name and home-manager names, and darwin systems', () => {
+    expect(parseInputs(read({ hosts: 'desk home:alice@nas, darwin:mac', system: 'aarch64-darwin' })).hosts).toEqual(['desk', 'home:alice@nas', 'darwin:mac'])
+    expect(parseInputs(read({ system: 'x86_64-darwin' })).system).toBe('x86_64-darwin')
+    expect(() => parseInputs(read({ hosts: 'mac:book' }))).toThrow('input hosts: "mac:book" has the prefix mac:, which is none of nixos:, darwin:, home:')
+  })
+
+  it.each([
+    ['arm64', 'darwin', 'aarch64-darwin'],
+    ['x64', 'darwin', 'x86_64-darwin'],
+    ['x64', 'linux', 'x86_64-linux'],
+    ['arm64', 'linux', 'aarch64-linux']
+  ])('an empty system on %s %s is %s', (arch, platform, system) => {
+    expect(parseInputs(read({}), arch, platform).system).toBe(system)
+  })
+
+  it('an unsupported runner says which systems there are', () => {
+    expect(() => parseInputs(read({}), 'x64', 'win32')).toThrow("input system: the runner's architecture x64 is not supported on win32: set system to one of x86_64-linux, aarch64-linux, aarch64-darwin, x86_64-darwin")
+  })
+
+  it('the planner routes darwin systems to macOS runners, labels overridable', () => {
+    expect(parsePlanInputs(read({})).runners).toEqual({ 'x86_64-linux': 'ubuntu-latest', 'aarch64-linux': 'ubuntu-24.04-arm', 'aarch64-darwin': 'macos-15', 'x86_64-darwin': 'macos-15-intel' })
+    expect(parsePlanInputs(read({ 'aarch64-darwin-runner': 'macos-14', 'x86_64-darwin-runner': 'macos-13' })).runners).toMatchObject({ 'aarch64-darwin': 'macos-14', 'x86_64-darwin': 'macos-13' })
+    expect(() => parsePlanInputs(read({ 'aarch64-darwin-runner': 'mac os' }))).toThrow('input aarch64-darwin-runner: "mac os" is not a runner label')
+    expect(parsePlanInputs(read({ hosts: 'home:alice@nas mac' })).hosts).toEqual(['home:alice@nas', 'mac'])
+    expect(() => parsePlanInputs(read({ hosts: 'x:y' }))).toThrow('input hosts: "x:y" has the prefix x:')
+  })
+
+  it('the CLI checks a host reference before it evaluates anything', () => {
+    expect(parseCommand(['check', '--cache', 'c', 'home:alice@nas'])).toMatchObject({ kind: 'check', host: 'home:alice@nas' })
+    expect(() => parseCommand(['check', '--cache', 'c', 'mac:book'])).toThrow('host "mac:book" has the prefix mac:')
+    expect(() => parseCommand(['build', '--cache', 'c', '--host', 'bad!'])).toThrow('host "bad!" is not a host name')
+  })
+})
+
+describe('matrix rows say their kind', () => {
+  it('darwin hosts go to macOS runners, home-manager hosts to their system’s', () => {
+    const runners = parsePlanInputs(read({})).runners
+    const plan = planMatrix(
+      [
+        { name: 'desk', system: 'x86_64-linux', outPath: '/nix/store/a' },
+        { name: 'mac', system: 'aarch64-darwin', outPath: '/nix/store/b', kind: 'darwin' },
+        { name: 'intel', system: 'x86_64-darwin', outPath: '/nix/store/c', kind: 'darwin' },
+        { name: 'alice@nas', system: 'aarch64-linux', outPath: '/nix/store/d', kind: 'home' }
+      ],
+      new Set(),
+      runners
+    )
+    expect(plan.rows).toEqual([
+      { host: 'desk', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' },
+      { host: 'mac', system: 'aarch64-darwin', runner: 'macos-15', kind: 'darwin' },
+      { host: 'intel', system: 'x86_64-darwin', runner: 'macos-15-intel', kind: 'darwin' },
+      { host: 'alice@nas', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm', kind: 'home' }
+    ])
+  })
+})
