@@ -33327,6 +33327,8 @@ async function discardStaged(client, staged) {
 
 
 
+/** Shortest time between the starts of two batches of roots while paths keep coming. */
+const BATCH_INTERVAL_MS = 1000;
 const IN_CACHE = new Set(['present', 'done']);
 const NEVER_IN_CACHE = new Set(['filtered', 'invalid', 'failed']);
 /**
@@ -33355,6 +33357,8 @@ class Pusher {
     started = Date.now();
     counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 };
     resolving = false;
+    /** When the last batch of roots started resolving (ms, performance.now()). */
+    lastBatchAt = -Infinity;
     /** Roots whose closure is being expanded right now. */
     inResolution = [];
     closed = false;
@@ -33443,6 +33447,10 @@ class Pusher {
         this.resolving = true;
         try {
             while (this.roots.length > 0 && !this.controller.signal.aborted) {
+                await this.gatherRoots();
+                if (this.controller.signal.aborted)
+                    break;
+                this.lastBatchAt = performance.now();
                 const batch = this.roots.splice(0, this.roots.length);
                 this.inResolution = batch;
                 try {
@@ -33466,6 +33474,27 @@ class Pusher {
         finally {
             this.resolving = false;
             this.notify();
+        }
+    }
+    /**
+     * While paths keep coming (a build finishing a derivation every fraction of a second), a
+     * batch starts at most every BATCH_INTERVAL_MS, so the roots that arrive meanwhile share one
+     * closure query (a Nix program start, CPU taken from the builders) instead of one each. Once
+     * drain says no more paths will come, nothing waits.
+     */
+    async gatherRoots() {
+        for (;;) {
+            const left = this.lastBatchAt + BATCH_INTERVAL_MS - performance.now();
+            if (left <= 0 || this.closed || this.controller.signal.aborted)
+                return;
+            let timer;
+            await Promise.race([
+                new Promise(resolve => {
+                    timer = setTimeout(resolve, left);
+                }),
+                this.wakeSignal
+            ]);
+            clearTimeout(timer);
         }
     }
     async resolveBatch(batch) {
