@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2543);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7820);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2543:
+/***/ 7820:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31462,15 +31462,18 @@ function asError(error) {
     return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
 
-
+// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
+// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
+// undici, about 14 MiB of memory that nothing here uses.
+const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+const { Agent: HttpAgent, request: httpRequest } = load('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
+const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
 /**
  * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
  * copied first, which matters for multi-MiB parts.
@@ -31481,7 +31484,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         const secure = target.protocol === 'https:';
         const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
         const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8723:
+/***/ 151:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31841,15 +31841,18 @@ function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
     return Math.round(delay);
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
 
-
+// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
+// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
+// undici, about 14 MiB of memory that nothing here uses.
+const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+const { Agent: HttpAgent, request: httpRequest } = load('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = { http: new external_node_http_.Agent({ keepAlive: true, maxSockets: 32 }), https: new external_node_https_namespaceObject.Agent({ keepAlive: true, maxSockets: 32 }) };
+const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
 /**
  * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
  * copied first, which matters for multi-MiB parts.
@@ -31860,7 +31863,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         const secure = target.protocol === 'https:';
         const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
         const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? external_node_https_namespaceObject.request : external_node_http_.request)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -32256,7 +32259,7 @@ async function put(sink, ...pieces) {
             await wait;
     }
 }
-// Files up to this size are read in one synchronous call: store files were just written and
+// Files up to this size are read with synchronous calls: store files were just written and
 // sit in the page cache, and three trips through the thread pool (open, read, close) cost far
 // more than the read itself (most files of a store path are this small).
 const SMALL_FILE = 64 * 1024;
@@ -32266,19 +32269,6 @@ async function entry(path, sink) {
     if (stat.isSymbolicLink()) {
         await put(sink, token('symlink'), token('target'), ...nar_frame((0,external_node_fs_namespaceObject.readlinkSync)(path, { encoding: 'buffer' })));
     }
-    else if (stat.isFile() && stat.size <= SMALL_FILE) {
-        await put(sink, token('regular'));
-        if (stat.mode & 0o100)
-            await put(sink, token('executable'), token(''));
-        const contents = (0,external_node_fs_namespaceObject.readFileSync)(path);
-        // A file that changed size while being read cannot be serialised faithfully.
-        if (contents.length !== stat.size)
-            throw new Error(`${path.toString()} changed size while being read`);
-        const length = Buffer.alloc(8);
-        length.writeBigUInt64LE(BigInt(stat.size));
-        const pad = (8 - (stat.size % 8)) % 8;
-        await put(sink, token('contents'), length, contents, PADDING.subarray(0, pad));
-    }
     else if (stat.isFile()) {
         await put(sink, token('regular'));
         // Only the owner's execute bit counts, as in Nix.
@@ -32287,12 +32277,24 @@ async function entry(path, sink) {
         const length = Buffer.alloc(8);
         length.writeBigUInt64LE(BigInt(stat.size));
         await put(sink, token('contents'), length);
-        const handle = await (0,promises_namespaceObject.open)(path, 'r');
-        try {
-            await sink.addFile(handle, stat.size, path.toString());
+        // The sink reads the contents straight into its own buffer.
+        if (stat.size <= SMALL_FILE) {
+            const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'r');
+            try {
+                await sink.addFile((target, offset, size, position) => (0,external_node_fs_namespaceObject.readSync)(fd, target, offset, size, position), stat.size, path.toString());
+            }
+            finally {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
         }
-        finally {
-            await handle.close();
+        else {
+            const handle = await (0,promises_namespaceObject.open)(path, 'r');
+            try {
+                await sink.addFile(async (target, offset, size, position) => (await handle.read(target, offset, size, position)).bytesRead, stat.size, path.toString());
+            }
+            finally {
+                await handle.close();
+            }
         }
         const pad = (8 - (stat.size % 8)) % 8;
         if (pad > 0)
@@ -32323,14 +32325,30 @@ async function writeNar(path, sink) {
     await put(sink, token('nix-archive-1'));
     await entry(Buffer.from(path), sink);
 }
-/** Reads exactly `size` bytes of `handle` into `target` at `offset`, from file position `position`. */
-async function readExactly(handle, target, offset, size, position, path) {
+/**
+ * Reads exactly `size` bytes with `read` into `target` at `offset`, from file position
+ * `position`; a promise only when the reader gave one.
+ */
+function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
-        const { bytesRead } = await handle.read(target, offset + done, size - done, position + done);
+        const got = read(target, offset + done, size - done, position + done);
+        if (typeof got !== 'number')
+            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
         // A file that changed size while being read cannot be serialised faithfully.
+        if (got === 0)
+            throw new Error(`${path} changed size while being read`);
+        done += got;
+    }
+    return undefined;
+}
+async function readRest(read, target, offset, size, position, path, done, bytesRead) {
+    for (;;) {
         if (bytesRead === 0)
             throw new Error(`${path} changed size while being read`);
         done += bytesRead;
+        if (done >= size)
+            return;
+        bytesRead = await read(target, offset + done, size - done, position + done);
     }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
@@ -32346,10 +32364,10 @@ function narStream(path) {
     };
     const sink = {
         add: bytes => write(Buffer.from(bytes)),
-        addFile: async (handle, size, file) => {
+        addFile: async (read, size, file) => {
             for (let position = 0; position < size; position += FILE_CHUNK) {
                 const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - position));
-                await readExactly(handle, buffer, 0, buffer.length, position, file);
+                await readExactly(read, buffer, 0, buffer.length, position, file);
                 const wait = write(buffer);
                 if (wait)
                     await wait;
@@ -32462,6 +32480,55 @@ class BufferPool {
             this.free.push(buffer);
     }
 }
+/**
+ * Reuses buffers in size classes: powers of two from `minClass` to `maxClass`. Every size of a
+ * push's parts then comes from a few classes, so paths of any size leave little garbage. At
+ * most `keepBytes` are kept in all, whatever the classes.
+ */
+class SizeClassPool {
+    minClass;
+    maxClass;
+    keepBytes;
+    free = new Map();
+    kept = 0;
+    constructor(minClass, maxClass, keepBytes) {
+        this.minClass = minClass;
+        this.maxClass = maxClass;
+        this.keepBytes = keepBytes;
+    }
+    /** The class that holds `bytes`: the smallest power of two from minClass on; above maxClass, `bytes` itself (never pooled). */
+    classOf(bytes) {
+        if (bytes > this.maxClass)
+            return bytes;
+        let size = this.minClass;
+        while (size < bytes)
+            size *= 2;
+        return Math.min(size, this.maxClass);
+    }
+    /** A buffer of classOf(bytes), pooled or new; its contents are arbitrary. */
+    take(bytes) {
+        const size = this.classOf(bytes);
+        const reused = bytes > this.maxClass ? undefined : this.free.get(size)?.pop();
+        if (reused === undefined)
+            return Buffer.allocUnsafeSlow(size);
+        this.kept -= size;
+        return reused;
+    }
+    /** Hands a buffer from `take` back once nothing reads it any more; views and other sizes are left to the collector. */
+    give(buffer) {
+        if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== buffer.length)
+            return;
+        if (buffer.length > this.maxClass || this.classOf(buffer.length) !== buffer.length)
+            return;
+        if (this.kept + buffer.length > this.keepBytes)
+            return;
+        let list = this.free.get(buffer.length);
+        if (!list)
+            this.free.set(buffer.length, (list = []));
+        list.push(buffer);
+        this.kept += buffer.length;
+    }
+}
 
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
@@ -32475,7 +32542,7 @@ const zstd = external_node_zlib_;
 // zlib hands its output back in chunks of this size, one trip between the pool and the main
 // thread each: at its 16 KiB default a frame takes hundreds of trips (measured: 40% more CPU).
 const MAX_OUTPUT_CHUNK = 1024 * 1024;
-/** One independent zstd frame of `data`, compressed on the libuv thread pool. */
+/** One independent zstd frame of `data` through node:zlib's public one-shot API (a new context and output buffers per call). */
 function compressFrame(data, level) {
     const compress = zstd.zstdCompress;
     const levelParam = zstd.constants.ZSTD_c_compressionLevel;
@@ -32485,11 +32552,112 @@ function compressFrame(data, level) {
         compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)));
     });
 }
+/** The most a zstd frame of `bytes` can take (ZSTD_COMPRESSBOUND), plus room for the frame header. */
+function compressedBound(bytes) {
+    const small = 128 * 1024;
+    return bytes + (bytes >>> 8) + (bytes < small ? (small - bytes) >>> 11 : 0) + 64;
+}
+/** A reusable zstd context: compresses one whole frame per call into `out`. */
+class ZstdContext {
+    level;
+    handle;
+    state = new Uint32Array(2);
+    pending;
+    /** False once it failed: zstd's state is then unknown, so it is never used again. */
+    usable = true;
+    constructor(Handle, level) {
+        this.level = level;
+        const params = new Uint32Array(maxCompressionParam() + 1).fill(0xffffffff);
+        params[constant('ZSTD_c_compressionLevel')] = level;
+        this.handle = new Handle();
+        this.handle.onerror = (message, _errno, code) => this.settle(new Error(`zstd: ${message} (${code})`));
+        this.handle.init(params, undefined, this.state, () => this.settle());
+    }
+    /** The frame of `input`, written to `out` from offset 0; resolves with its length. `out` must hold compressedBound(input.length). */
+    compress(input, out) {
+        if (!this.usable || this.pending !== undefined)
+            return Promise.reject(new Error('zstd context is not free'));
+        return new Promise((resolve, reject) => {
+            this.pending = { resolve, reject };
+            try {
+                this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
+            }
+            catch (error) {
+                this.settle(error instanceof Error ? error : new Error(String(error)));
+            }
+        }).then(() => {
+            const [availOut, availIn] = this.state;
+            // Output full (or input left): the frame did not end in this call, which a bound-sized buffer rules out.
+            if (availOut === 0 || availIn !== 0) {
+                this.discard();
+                throw new Error('zstd did not finish a frame within its compressed bound');
+            }
+            return out.length - availOut;
+        });
+    }
+    /** Frees zstd's memory; the context is not used again. */
+    discard() {
+        if (!this.usable)
+            return;
+        this.usable = false;
+        if (this.pending === undefined)
+            this.handle.close();
+    }
+    settle(error) {
+        const pending = this.pending;
+        this.pending = undefined;
+        if (error !== undefined) {
+            this.usable = false;
+            this.handle.close();
+            pending?.reject(error);
+        }
+        else
+            pending?.resolve();
+    }
+}
+function constant(name) {
+    const value = zstd.constants[name];
+    if (value === undefined)
+        throw new Error(`node:zlib has no ${name}`);
+    return value;
+}
+function maxCompressionParam() {
+    return Math.max(...Object.entries(zstd.constants)
+        .filter(([key]) => key.startsWith('ZSTD_c_'))
+        .map(([, value]) => value ?? 0));
+}
+/**
+ * The class of node:zlib's zstd compression handle, when this Node's own zlib initialises it
+ * exactly as ZstdContext does (`init(params, pledgedSrcSize, writeState, processCallback…)`);
+ * otherwise undefined, and frames go through the public one-shot API instead.
+ */
+function nativeZstdHandleClass() {
+    const create = zstd.createZstdCompress;
+    if (create === undefined)
+        return undefined;
+    const stream = create();
+    try {
+        const handle = stream._handle;
+        const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream));
+        const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString());
+        if (!initialised || typeof handle?.init !== 'function' || typeof handle.write !== 'function' || typeof handle.constructor !== 'function')
+            return undefined;
+        return handle.constructor;
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        stream.close();
+    }
+}
 let engine;
 /**
  * Which zstd compresses: node:zlib's, when it exists and two frames of it, concatenated,
- * decompress with the zstd tool to the same bytes; otherwise the zstd program. Decided
- * once per process, since the API is marked experimental upstream.
+ * decompress with the zstd tool to the same bytes; otherwise the zstd program. In process,
+ * reused contexts writing into our buffers when this Node's zlib is the one they were made
+ * for and pass the same check, else node:zlib's one-shot API. Decided once per process, since
+ * the API is marked experimental upstream.
  */
 function zstd_in_process_zstdEngine() {
     engine ??= checkInProcessZstd();
@@ -32500,13 +32668,35 @@ async function checkInProcessZstd() {
         return { kind: 'process', reason: 'NIX_CACHIX_BUILD_ZSTD=process' };
     if (zstd.zstdCompress === undefined)
         return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
+    const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
+    const halves = [sample.subarray(0, 40_000), sample.subarray(40_000)];
+    let note;
     try {
-        const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
-        const frames = Buffer.concat([await compressFrame(sample.subarray(0, 40_000), 2), await compressFrame(sample.subarray(40_000), 2)]);
+        const Handle = nativeZstdHandleClass();
+        if (Handle === undefined)
+            note = 'this Node initialises its zstd handle differently';
+        else {
+            const context = new ZstdContext(Handle, 2);
+            const frames = [];
+            for (const half of halves) {
+                const out = Buffer.allocUnsafe(compressedBound(half.length));
+                frames.push(out.subarray(0, await context.compress(half, out)));
+            }
+            context.discard();
+            if ((await decompressWithTool(Buffer.concat(frames))).equals(sample))
+                return { kind: 'in-process', contexts: Handle };
+            note = 'reused contexts did not decompress to the same bytes with zstd -d';
+        }
+    }
+    catch (error) {
+        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    try {
+        const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
         const roundTrip = await decompressWithTool(frames);
         if (!roundTrip.equals(sample))
             return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' };
-        return { kind: 'in-process' };
+        return { kind: 'in-process', note };
     }
     catch (error) {
         return { kind: 'process', reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}` };
@@ -32532,15 +32722,27 @@ function decompressWithTool(data) {
 
 
 
-/** NAR bytes per independent zstd frame; Nix 2.35 itself writes 16 MiB frames. */
-const FRAME_BYTES = 4 * 1024 * 1024;
+/**
+ * NAR bytes per independent zstd frame (Nix 2.35 itself writes 16 MiB frames). Small enough that
+ * the frames filling, compressing and compressed of a whole push weigh about 12 MiB; frames of 4
+ * MiB compress 0.4% smaller and took the same CPU (measured).
+ */
+const FRAME_BYTES = 2 * 1024 * 1024;
 const poolThreads = Math.min(4, Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)()));
 // Frames compressing at once across all uploads: the libuv pool has four threads.
 const compressionSlots = new ByteBudget(poolThreads);
-/** NAR bytes held in frames being filled or compressed, across all uploads of this process. */
-const frameMemory = new ByteBudget(poolThreads * FRAME_BYTES);
-/** Full-size frame buffers, reused: frameMemory bounds how many exist. */
+/** NAR bytes held in frames being filled or compressed, across all uploads of this process: one per thread compressing, and one filling. */
+const frameMemory = new ByteBudget((poolThreads + 1) * FRAME_BYTES);
+/** Frame buffers, all FRAME_BYTES long (a small NAR uses the start of one), reused: frameMemory bounds how many exist. */
 const framePool = new BufferPool(FRAME_BYTES, poolThreads + 1);
+/**
+ * What frames compress into, reused: a compressed frame waits in one until its upload copies it
+ * into a part. Their number is not capped (an upload waiting for part memory keeps its frames),
+ * but one upload has at most one per compression slot, and a single NAR uses three.
+ */
+const outputPool = new BufferPool(compressedBound(FRAME_BYTES), 8);
+/** zstd contexts by level, free for the next frame (at most one per compression slot exists). */
+const idleContexts = new Map();
 function compressorArgs(method, level) {
     // -T0: as many threads as cores, so one large NAR still uses the whole machine.
     return method === 'zstd' ? ['zstd', ['-q', '-c', `-${level}`, '-T0']] : ['xz', ['-c', `-${level}`, '-T0']];
@@ -32550,7 +32752,9 @@ async function compressorName(method) {
     if (method === 'xz')
         return 'xz process';
     const engine = await zstdEngine();
-    return engine.kind === 'in-process' ? 'node:zlib zstd, parallel frames' : `zstd process (${engine.reason})`;
+    if (engine.kind === 'process')
+        return `zstd process (${engine.reason})`;
+    return engine.note === undefined ? 'node:zlib zstd, parallel frames' : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
 }
 /**
  * zstd runs in process where Node has it: each frame compresses on the thread pool as an
@@ -32558,27 +32762,54 @@ async function compressorName(method) {
  * zstd stream). Otherwise, and for xz, the zstd or xz program does it.
  */
 async function openCompressor(method, level, output, signal) {
-    if (method === 'zstd' && (await zstd_in_process_zstdEngine()).kind === 'in-process')
-        return new ParallelZstdFrames(level, output, signal);
+    if (method === 'zstd') {
+        const engine = await zstd_in_process_zstdEngine();
+        if (engine.kind === 'in-process')
+            return new ParallelZstdFrames(level, output, signal, engine);
+    }
     return new CompressorProcess(method, level, output);
+}
+/** One frame of `input` through a reused zstd context into a pooled buffer. */
+async function compressWithContext(Handle, input, level) {
+    let idle = idleContexts.get(level);
+    if (!idle)
+        idleContexts.set(level, (idle = []));
+    const context = idle.pop() ?? new ZstdContext(Handle, level);
+    const owner = outputPool.take(compressedBound(FRAME_BYTES));
+    try {
+        return { bytes: owner.subarray(0, await context.compress(input, owner)), owner };
+    }
+    catch (error) {
+        outputPool.give(owner);
+        throw error;
+    }
+    finally {
+        if (context.usable)
+            idle.push(context);
+    }
 }
 class ParallelZstdFrames {
     level;
     output;
     signal;
+    engine;
     pending = [];
     stopped = false;
-    constructor(level, output, signal) {
+    constructor(level, output, signal, engine) {
         this.level = level;
         this.output = output;
         this.signal = signal;
+        this.engine = engine;
     }
     async consume(frame) {
+        const contexts = this.engine.contexts;
         const compressed = (async () => {
             try {
                 await compressionSlots.acquire(1, this.signal);
                 try {
-                    return await compressFrame(frame.bytes, this.level);
+                    if (contexts !== undefined)
+                        return await compressWithContext(contexts, frame.bytes, this.level);
+                    return { bytes: await compressFrame(frame.bytes, this.level) };
                 }
                 finally {
                     compressionSlots.release(1);
@@ -32602,13 +32833,25 @@ class ParallelZstdFrames {
     async abort() {
         this.stopped = true;
         const left = this.pending.splice(0);
-        await Promise.allSettled(left.map(p => p.compressed));
+        for (const settled of await Promise.allSettled(left.map(p => p.compressed))) {
+            if (settled.status === 'fulfilled' && settled.value.owner)
+                outputPool.give(settled.value.owner);
+        }
     }
     async emitOldest() {
         const oldest = this.pending.shift();
-        if (oldest === undefined || this.stopped)
+        if (oldest === undefined)
             return;
-        await this.output(await oldest.compressed);
+        const frame = await oldest.compressed;
+        try {
+            // The output copies what it keeps, so the buffer is free again once it returns.
+            if (!this.stopped)
+                await this.output(frame.bytes);
+        }
+        finally {
+            if (frame.owner)
+                outputPool.give(frame.owner);
+        }
     }
 }
 class CompressorProcess {
@@ -32676,27 +32919,23 @@ class CompressorProcess {
 ;// CONCATENATED MODULE: ./src/push/frame-sink.ts
 
 
-const MIN_FRAME = 4 * 1024;
 /**
  * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
  * straight into the frame, and each full frame is hashed once and handed to the compressor.
- * Frames are sized to what is left of the NAR, so a small path holds a small buffer, and
- * their memory is reserved before they fill.
+ * Frame buffers are pooled, and their memory is reserved before they fill.
  */
 class FrameSink {
     compressor;
     narHasher;
-    expectedBytes;
     signal;
     frame;
     filled = 0;
     reserved = 0;
     /** NAR bytes written so far. */
     narSize = 0;
-    constructor(compressor, narHasher, expectedBytes, signal) {
+    constructor(compressor, narHasher, signal) {
         this.compressor = compressor;
         this.narHasher = narHasher;
-        this.expectedBytes = expectedBytes;
         this.signal = signal;
     }
     add(bytes) {
@@ -32708,11 +32947,13 @@ class FrameSink {
         }
         return this.addAcrossFrames(bytes);
     }
-    async addFile(handle, size, path) {
+    async addFile(read, size, path) {
         for (let position = 0; position < size;) {
-            const frame = await this.room();
+            const frame = this.frame !== undefined && this.filled < this.frame.length ? this.frame : await this.room();
             const take = Math.min(frame.length - this.filled, size - position);
-            await readExactly(handle, frame, this.filled, take, position, path);
+            const reading = readExactly(read, frame, this.filled, take, position, path);
+            if (reading)
+                await reading;
             this.filled += take;
             this.narSize += take;
             position += take;
@@ -32745,10 +32986,10 @@ class FrameSink {
             return this.frame;
         if (this.frame !== undefined)
             await this.flush();
-        const left = this.expectedBytes - this.narSize;
-        const size = Math.min(FRAME_BYTES, Math.max(left > 0 ? MIN_FRAME : 16 * MIN_FRAME, left));
-        this.reserved = await frameMemory.acquire(size, this.signal);
-        this.frame = framePool.take(size);
+        // Every frame buffer is a whole pooled one, also for a NAR of a few bytes: buffers of one
+        // size are reused rather than left to the garbage collector.
+        this.reserved = await frameMemory.acquire(FRAME_BYTES, this.signal);
+        this.frame = framePool.take(FRAME_BYTES);
         this.filled = 0;
         return this.frame;
     }
@@ -32797,8 +33038,13 @@ class FrameSink {
 const MIN_RESERVATION = 64 * 1024;
 /** Parts of 8 MiB: small enough that a few in flight stay within the memory goal, far above Cachix's 5 MiB minimum. */
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-// Full parts of the default size are reused; the byte budget bounds how many exist at once.
-const partPool = new BufferPool(DEFAULT_PART_SIZE, 4);
+// Part buffers by size class up to a full part of the default size, reused; the byte budget
+// bounds how many exist at once.
+const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 2 * DEFAULT_PART_SIZE + 2 * 1024 * 1024);
+/** A part buffer of exactly `bytes`: pooled when that is a class of the pool (a part of another size is not). */
+function partBuffer(bytes) {
+    return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : Buffer.allocUnsafeSlow(bytes);
+}
 /**
  * The compressed stream of one upload, cut into parts: owns the memory budget, the part's
  * pieces and MD5, the presign and PUT of each part, and their cancellation. A failed part
@@ -32864,10 +33110,17 @@ class PartWriter {
     }
     /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
     async reserve() {
-        const { partSize, budget, expectedBytes } = this.options;
+        this.reserved = await this.options.budget.acquire(this.nextPartBytes(), this.stopper.signal);
+        return this.allocate();
+    }
+    /** What the next part's buffer should hold: a size class of the pool below half a part (less than twice the estimate), else a whole part. */
+    nextPartBytes() {
+        const { partSize, expectedBytes } = this.options;
         const estimate = Math.min(partSize, Math.max(MIN_RESERVATION, expectedBytes - this.fileSize + MIN_RESERVATION));
-        this.reserved = await budget.acquire(estimate, this.stopper.signal);
-        this.buffer = partPool.take(this.reserved);
+        return estimate * 2 > partSize ? partSize : partPool.classOf(estimate);
+    }
+    allocate() {
+        this.buffer = partBuffer(this.reserved);
         this.filled = 0;
         return this.buffer;
     }
@@ -32878,7 +33131,7 @@ class PartWriter {
      */
     widen() {
         const old = this.buffer;
-        const wider = partPool.take(Math.min(this.options.partSize, old.length * 2));
+        const wider = partBuffer(Math.min(this.options.partSize, old.length * 2));
         old.copy(wider, 0, 0, this.filled);
         this.options.budget.take(wider.length - this.reserved);
         this.reserved = wider.length;
@@ -33009,7 +33262,7 @@ async function stageStorePath(info, settings, signal, source = NarSource.InProce
     try {
         const narHasher = (0,external_node_crypto_.createHash)('sha256');
         compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal);
-        sink = new FrameSink(compressor, narHasher, info.narSize, writer.signal);
+        sink = new FrameSink(compressor, narHasher, writer.signal);
         // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
         const physical = `${storeRoot()}${info.path}`;
         if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical))
@@ -33085,6 +33338,8 @@ async function discardStaged(client, staged) {
 
 
 
+/** Shortest time between the starts of two batches of roots while paths keep coming. */
+const BATCH_INTERVAL_MS = 1000;
 const IN_CACHE = new Set(['present', 'done']);
 const NEVER_IN_CACHE = new Set(['filtered', 'invalid', 'failed']);
 /**
@@ -33113,6 +33368,8 @@ class Pusher {
     started = Date.now();
     counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 };
     resolving = false;
+    /** When the last batch of roots started resolving (ms, performance.now()). */
+    lastBatchAt = -Infinity;
     /** Roots whose closure is being expanded right now. */
     inResolution = [];
     closed = false;
@@ -33201,6 +33458,10 @@ class Pusher {
         this.resolving = true;
         try {
             while (this.roots.length > 0 && !this.controller.signal.aborted) {
+                await this.gatherRoots();
+                if (this.controller.signal.aborted)
+                    break;
+                this.lastBatchAt = performance.now();
                 const batch = this.roots.splice(0, this.roots.length);
                 this.inResolution = batch;
                 try {
@@ -33224,6 +33485,27 @@ class Pusher {
         finally {
             this.resolving = false;
             this.notify();
+        }
+    }
+    /**
+     * While paths keep coming (a build finishing a derivation every fraction of a second), a
+     * batch starts at most every BATCH_INTERVAL_MS, so the roots that arrive meanwhile share one
+     * closure query (a Nix program start, CPU taken from the builders) instead of one each. Once
+     * drain says no more paths will come, nothing waits.
+     */
+    async gatherRoots() {
+        for (;;) {
+            const left = this.lastBatchAt + BATCH_INTERVAL_MS - performance.now();
+            if (left <= 0 || this.closed || this.controller.signal.aborted)
+                return;
+            let timer;
+            await Promise.race([
+                new Promise(resolve => {
+                    timer = setTimeout(resolve, left);
+                }),
+                this.wakeSignal
+            ]);
+            clearTimeout(timer);
         }
     }
     async resolveBatch(batch) {
@@ -33462,10 +33744,10 @@ class Pusher {
 
 
 // Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
-// rather than Cachix's 32, and part buffers are capped at 32 MiB in total across all uploads
-// (a part filling and three on the wire), so a push of any size stays under 100 MiB of memory
-// (npm run bench measures it).
-const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 32 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 };
+// rather than Cachix's 32, and part buffers are capped at 16 MiB in total across all uploads
+// (a part filling and one on the wire, or two on the wire), so a push of any size stays under
+// 100 MiB of memory (npm run bench measures it).
+const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 16 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 };
 function createPusher(session, store, tuning = {}) {
     return new Pusher({
         client: session.client,
@@ -34632,7 +34914,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8723);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(151);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -1,10 +1,16 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import { drainedOrClosed } from '../util/stream.js'
 
 const PADDING = Buffer.alloc(8)
 const SLASH = Buffer.from('/')
+
+/**
+ * Reads up to `length` bytes of a file at `position` into `target` at `offset`, and says how
+ * many it read: synchronously for a small file, through the thread pool for a large one.
+ */
+export type FileReader = (target: Buffer, offset: number, length: number, position: number) => number | Promise<number>
 
 /**
  * Where a NAR is written. `add` copies small pieces (tokens, names) and returns a promise only
@@ -13,7 +19,7 @@ const SLASH = Buffer.from('/')
  */
 export interface NarSink {
   add(bytes: Buffer): Promise<void> | undefined
-  addFile(handle: FileHandle, size: number, path: string): Promise<void>
+  addFile(read: FileReader, size: number, path: string): Promise<void>
 }
 
 /** NAR token framing: u64le length, bytes, zero padding to 8. */
@@ -41,7 +47,7 @@ async function put(sink: NarSink, ...pieces: Buffer[]): Promise<void> {
   }
 }
 
-// Files up to this size are read in one synchronous call: store files were just written and
+// Files up to this size are read with synchronous calls: store files were just written and
 // sit in the page cache, and three trips through the thread pool (open, read, close) cost far
 // more than the read itself (most files of a store path are this small).
 const SMALL_FILE = 64 * 1024
@@ -51,16 +57,6 @@ async function entry(path: Buffer, sink: NarSink): Promise<void> {
   await put(sink, token('('), token('type'))
   if (stat.isSymbolicLink()) {
     await put(sink, token('symlink'), token('target'), ...frame(readlinkSync(path, { encoding: 'buffer' })))
-  } else if (stat.isFile() && stat.size <= SMALL_FILE) {
-    await put(sink, token('regular'))
-    if (stat.mode & 0o100) await put(sink, token('executable'), token(''))
-    const contents = readFileSync(path)
-    // A file that changed size while being read cannot be serialised faithfully.
-    if (contents.length !== stat.size) throw new Error(`${path.toString()} changed size while being read`)
-    const length = Buffer.alloc(8)
-    length.writeBigUInt64LE(BigInt(stat.size))
-    const pad = (8 - (stat.size % 8)) % 8
-    await put(sink, token('contents'), length, contents, PADDING.subarray(0, pad))
   } else if (stat.isFile()) {
     await put(sink, token('regular'))
     // Only the owner's execute bit counts, as in Nix.
@@ -68,11 +64,21 @@ async function entry(path: Buffer, sink: NarSink): Promise<void> {
     const length = Buffer.alloc(8)
     length.writeBigUInt64LE(BigInt(stat.size))
     await put(sink, token('contents'), length)
-    const handle = await open(path, 'r')
-    try {
-      await sink.addFile(handle, stat.size, path.toString())
-    } finally {
-      await handle.close()
+    // The sink reads the contents straight into its own buffer.
+    if (stat.size <= SMALL_FILE) {
+      const fd = openSync(path, 'r')
+      try {
+        await sink.addFile((target, offset, size, position) => readSync(fd, target, offset, size, position), stat.size, path.toString())
+      } finally {
+        closeSync(fd)
+      }
+    } else {
+      const handle = await open(path, 'r')
+      try {
+        await sink.addFile(async (target, offset, size, position) => (await handle.read(target, offset, size, position)).bytesRead, stat.size, path.toString())
+      } finally {
+        await handle.close()
+      }
     }
     const pad = (8 - (stat.size % 8)) % 8
     if (pad > 0) await put(sink, PADDING.subarray(0, pad))
@@ -102,13 +108,27 @@ export async function writeNar(path: string, sink: NarSink): Promise<void> {
   await entry(Buffer.from(path), sink)
 }
 
-/** Reads exactly `size` bytes of `handle` into `target` at `offset`, from file position `position`. */
-export async function readExactly(handle: FileHandle, target: Buffer, offset: number, size: number, position: number, path: string): Promise<void> {
+/**
+ * Reads exactly `size` bytes with `read` into `target` at `offset`, from file position
+ * `position`; a promise only when the reader gave one.
+ */
+export function readExactly(read: FileReader, target: Buffer, offset: number, size: number, position: number, path: string): Promise<void> | undefined {
   for (let done = 0; done < size;) {
-    const { bytesRead } = await handle.read(target, offset + done, size - done, position + done)
+    const got = read(target, offset + done, size - done, position + done)
+    if (typeof got !== 'number') return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead))
     // A file that changed size while being read cannot be serialised faithfully.
+    if (got === 0) throw new Error(`${path} changed size while being read`)
+    done += got
+  }
+  return undefined
+}
+
+async function readRest(read: FileReader, target: Buffer, offset: number, size: number, position: number, path: string, done: number, bytesRead: number): Promise<void> {
+  for (;;) {
     if (bytesRead === 0) throw new Error(`${path} changed size while being read`)
     done += bytesRead
+    if (done >= size) return
+    bytesRead = await read(target, offset + done, size - done, position + done)
   }
 }
 
@@ -124,10 +144,10 @@ export function narStream(path: string): Readable {
   }
   const sink: NarSink = {
     add: bytes => write(Buffer.from(bytes)),
-    addFile: async (handle, size, file) => {
+    addFile: async (read, size, file) => {
       for (let position = 0; position < size; position += FILE_CHUNK) {
         const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - position))
-        await readExactly(handle, buffer, 0, buffer.length, position, file)
+        await readExactly(read, buffer, 0, buffer.length, position, file)
         const wait = write(buffer)
         if (wait) await wait
       }

@@ -22,3 +22,47 @@ export class BufferPool {
     if (buffer.length === this.size && buffer.byteOffset === 0 && this.free.length < this.keep) this.free.push(buffer)
   }
 }
+
+/**
+ * Reuses buffers in size classes: powers of two from `minClass` to `maxClass`. Every size of a
+ * push's parts then comes from a few classes, so paths of any size leave little garbage. At
+ * most `keepBytes` are kept in all, whatever the classes.
+ */
+export class SizeClassPool {
+  private readonly free = new Map<number, Buffer[]>()
+  private kept = 0
+
+  constructor(
+    private readonly minClass: number,
+    private readonly maxClass: number,
+    private readonly keepBytes: number
+  ) {}
+
+  /** The class that holds `bytes`: the smallest power of two from minClass on; above maxClass, `bytes` itself (never pooled). */
+  classOf(bytes: number): number {
+    if (bytes > this.maxClass) return bytes
+    let size = this.minClass
+    while (size < bytes) size *= 2
+    return Math.min(size, this.maxClass)
+  }
+
+  /** A buffer of classOf(bytes), pooled or new; its contents are arbitrary. */
+  take(bytes: number): Buffer {
+    const size = this.classOf(bytes)
+    const reused = bytes > this.maxClass ? undefined : this.free.get(size)?.pop()
+    if (reused === undefined) return Buffer.allocUnsafeSlow(size)
+    this.kept -= size
+    return reused
+  }
+
+  /** Hands a buffer from `take` back once nothing reads it any more; views and other sizes are left to the collector. */
+  give(buffer: Buffer): void {
+    if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== buffer.length) return
+    if (buffer.length > this.maxClass || this.classOf(buffer.length) !== buffer.length) return
+    if (this.kept + buffer.length > this.keepBytes) return
+    let list = this.free.get(buffer.length)
+    if (!list) this.free.set(buffer.length, (list = []))
+    list.push(buffer)
+    this.kept += buffer.length
+  }
+}

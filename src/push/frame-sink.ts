@@ -1,15 +1,11 @@
 import type { Hash } from 'node:crypto'
-import type { FileHandle } from 'node:fs/promises'
-import { readExactly, type NarSink } from '../nix/nar.js'
+import { readExactly, type FileReader, type NarSink } from '../nix/nar.js'
 import { FRAME_BYTES, frameMemory, framePool, type FrameCompressor } from './compressor.js'
-
-const MIN_FRAME = 4 * 1024
 
 /**
  * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
  * straight into the frame, and each full frame is hashed once and handed to the compressor.
- * Frames are sized to what is left of the NAR, so a small path holds a small buffer, and
- * their memory is reserved before they fill.
+ * Frame buffers are pooled, and their memory is reserved before they fill.
  */
 export class FrameSink implements NarSink {
   private frame: Buffer | undefined
@@ -21,7 +17,6 @@ export class FrameSink implements NarSink {
   constructor(
     private readonly compressor: FrameCompressor,
     private readonly narHasher: Hash,
-    private readonly expectedBytes: number,
     private readonly signal: AbortSignal
   ) {}
 
@@ -35,11 +30,12 @@ export class FrameSink implements NarSink {
     return this.addAcrossFrames(bytes)
   }
 
-  async addFile(handle: FileHandle, size: number, path: string): Promise<void> {
+  async addFile(read: FileReader, size: number, path: string): Promise<void> {
     for (let position = 0; position < size;) {
-      const frame = await this.room()
+      const frame = this.frame !== undefined && this.filled < this.frame.length ? this.frame : await this.room()
       const take = Math.min(frame.length - this.filled, size - position)
-      await readExactly(handle, frame, this.filled, take, position, path)
+      const reading = readExactly(read, frame, this.filled, take, position, path)
+      if (reading) await reading
       this.filled += take
       this.narSize += take
       position += take
@@ -73,10 +69,10 @@ export class FrameSink implements NarSink {
   private async room(): Promise<Buffer> {
     if (this.frame !== undefined && this.filled < this.frame.length) return this.frame
     if (this.frame !== undefined) await this.flush()
-    const left = this.expectedBytes - this.narSize
-    const size = Math.min(FRAME_BYTES, Math.max(left > 0 ? MIN_FRAME : 16 * MIN_FRAME, left))
-    this.reserved = await frameMemory.acquire(size, this.signal)
-    this.frame = framePool.take(size)
+    // Every frame buffer is a whole pooled one, also for a NAR of a few bytes: buffers of one
+    // size are reused rather than left to the garbage collector.
+    this.reserved = await frameMemory.acquire(FRAME_BYTES, this.signal)
+    this.frame = framePool.take(FRAME_BYTES)
     this.filled = 0
     return this.frame
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { CachixClient } from '../cachix/client.js'
 import type { CompletedPart } from '../cachix/types.js'
-import { BufferPool } from './buffer-pool.js'
+import { SizeClassPool } from './buffer-pool.js'
 import type { ByteBudget } from './byte-budget.js'
 import { asError } from '../util/process.js'
 
@@ -32,8 +32,14 @@ export interface WrittenFile {
 const MIN_RESERVATION = 64 * 1024
 /** Parts of 8 MiB: small enough that a few in flight stay within the memory goal, far above Cachix's 5 MiB minimum. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
-// Full parts of the default size are reused; the byte budget bounds how many exist at once.
-const partPool = new BufferPool(DEFAULT_PART_SIZE, 4)
+// Part buffers by size class up to a full part of the default size, reused; the byte budget
+// bounds how many exist at once.
+const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 2 * DEFAULT_PART_SIZE + 2 * 1024 * 1024)
+
+/** A part buffer of exactly `bytes`: pooled when that is a class of the pool (a part of another size is not). */
+function partBuffer(bytes: number): Buffer {
+  return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : Buffer.allocUnsafeSlow(bytes)
+}
 
 /**
  * The compressed stream of one upload, cut into parts: owns the memory budget, the part's
@@ -100,10 +106,19 @@ export class PartWriter {
 
   /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
   private async reserve(): Promise<Buffer> {
-    const { partSize, budget, expectedBytes } = this.options
+    this.reserved = await this.options.budget.acquire(this.nextPartBytes(), this.stopper.signal)
+    return this.allocate()
+  }
+
+  /** What the next part's buffer should hold: a size class of the pool below half a part (less than twice the estimate), else a whole part. */
+  private nextPartBytes(): number {
+    const { partSize, expectedBytes } = this.options
     const estimate = Math.min(partSize, Math.max(MIN_RESERVATION, expectedBytes - this.fileSize + MIN_RESERVATION))
-    this.reserved = await budget.acquire(estimate, this.stopper.signal)
-    this.buffer = partPool.take(this.reserved)
+    return estimate * 2 > partSize ? partSize : partPool.classOf(estimate)
+  }
+
+  private allocate(): Buffer {
+    this.buffer = partBuffer(this.reserved)
     this.filled = 0
     return this.buffer
   }
@@ -115,7 +130,7 @@ export class PartWriter {
    */
   private widen(): Buffer {
     const old = this.buffer as Buffer
-    const wider = partPool.take(Math.min(this.options.partSize, old.length * 2))
+    const wider = partBuffer(Math.min(this.options.partSize, old.length * 2))
     old.copy(wider, 0, 0, this.filled)
     this.options.budget.take(wider.length - this.reserved)
     this.reserved = wider.length

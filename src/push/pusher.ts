@@ -80,6 +80,9 @@ interface ParkedPath {
  */
 type PathState = 'present' | 'done' | 'filtered' | 'invalid' | 'failed' | 'queued' | 'uploading' | 'parked' | 'completing'
 
+/** Shortest time between the starts of two batches of roots while paths keep coming. */
+const BATCH_INTERVAL_MS = 1000
+
 const IN_CACHE: ReadonlySet<PathState> = new Set(['present', 'done'])
 const NEVER_IN_CACHE: ReadonlySet<PathState> = new Set(['filtered', 'invalid', 'failed'])
 
@@ -108,6 +111,8 @@ export class Pusher {
   private readonly started = Date.now()
   private readonly counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 }
   private resolving = false
+  /** When the last batch of roots started resolving (ms, performance.now()). */
+  private lastBatchAt = -Infinity
   /** Roots whose closure is being expanded right now. */
   private inResolution: string[] = []
   private closed = false
@@ -198,6 +203,9 @@ export class Pusher {
     this.resolving = true
     try {
       while (this.roots.length > 0 && !this.controller.signal.aborted) {
+        await this.gatherRoots()
+        if (this.controller.signal.aborted) break
+        this.lastBatchAt = performance.now()
         const batch = this.roots.splice(0, this.roots.length)
         this.inResolution = batch
         try {
@@ -215,6 +223,27 @@ export class Pusher {
     } finally {
       this.resolving = false
       this.notify()
+    }
+  }
+
+  /**
+   * While paths keep coming (a build finishing a derivation every fraction of a second), a
+   * batch starts at most every BATCH_INTERVAL_MS, so the roots that arrive meanwhile share one
+   * closure query (a Nix program start, CPU taken from the builders) instead of one each. Once
+   * drain says no more paths will come, nothing waits.
+   */
+  private async gatherRoots(): Promise<void> {
+    for (;;) {
+      const left = this.lastBatchAt + BATCH_INTERVAL_MS - performance.now()
+      if (left <= 0 || this.closed || this.controller.signal.aborted) return
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        new Promise<void>(resolve => {
+          timer = setTimeout(resolve, left)
+        }),
+        this.wakeSignal
+      ])
+      clearTimeout(timer)
     }
   }
 

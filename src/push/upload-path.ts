@@ -95,7 +95,7 @@ export async function stageStorePath(info: PathInfo, settings: UploadSettings, s
   try {
     const narHasher = createHash('sha256')
     compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal)
-    sink = new FrameSink(compressor, narHasher, info.narSize, writer.signal)
+    sink = new FrameSink(compressor, narHasher, writer.signal)
     // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
     const physical = `${storeRoot()}${info.path}`
     if (source === NarSource.InProcess && existsSync(physical)) await writeNar(physical, sink)
