@@ -31742,6 +31742,17 @@ class NixStore {
         const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
         return code === 0;
     }
+    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
+    async validPaths(paths) {
+        const unique = [...new Set(paths)];
+        const valid = new Set(unique);
+        for (const batch of chunks(unique, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], { env: this.env });
+            for (const line of stdout.split('\n'))
+                valid.delete(line);
+        }
+        return valid;
+    }
     /**
      * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
      * .drv file itself when it names them, which saves a program start per built derivation.
@@ -34774,14 +34785,12 @@ async function spooledOutputs(entry, store) {
  */
 async function spooledBuilds(spoolFile, store) {
     const drvPaths = new Set();
-    const outputs = new Set();
+    const outputs = [];
     for (const entry of await readWholeSpool(spoolFile)) {
         drvPaths.add(entry.drvPath);
-        for (const path of await spooledOutputs(entry, store).catch(() => []))
-            if (await store.isValid(path))
-                outputs.add(path);
+        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
     }
-    return { drvPaths: [...drvPaths], outputs: [...outputs] };
+    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
@@ -34869,9 +34878,8 @@ async function salvage() {
         for (const output of (await spooledBuilds((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'), store)).outputs)
             roots.add(output);
         const hosts = JSON.parse(getState(State.Hosts) || '[]');
-        for (const host of hosts)
-            if (await store.isValid(host.outPath))
-                roots.add(host.outPath);
+        for (const path of await store.validPaths(hosts.map(h => h.outPath)))
+            roots.add(path);
         info(`${roots.size} built paths to check against the cache`);
         const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG });
         pusher.add([...roots]);

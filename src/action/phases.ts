@@ -177,8 +177,7 @@ export interface BuildVerdict {
 
 /** Each host's result after the build, and what went wrong with each failed derivation (its log's end). */
 export async function judgeBuild(inputs: Inputs, hosts: HostInfo[], cached: Set<string>, build: BuildPhase, failures: FailedBuildWatcher, store: NixStore, env: NodeJS.ProcessEnv): Promise<BuildVerdict> {
-  const valid = new Set<string>()
-  for (const host of hosts) if (!cached.has(host.outPath) && (await store.isValid(host.outPath))) valid.add(host.outPath)
+  const valid = await store.validPaths(hosts.filter(h => !cached.has(h.outPath)).map(h => h.outPath))
   const results = hostResults(hosts, cached, valid, build.outcome)
   const failedBuilds = await failedBuildLogs(failures.derivations(), name => failures.printedLog(name), env)
   // Why it failed, where nobody has to scroll for it: each failed derivation and its log's end.
@@ -189,14 +188,13 @@ export async function judgeBuild(inputs: Inputs, hosts: HostInfo[], cached: Set<
 /** Drains what the build queued, then pushes what the cache still lacks of every built root. */
 export async function pushPhase(inputs: Inputs, cache: CacheSetup, pushing: Pushing, store: NixStore, filter: PushFilter, roots: string[]): Promise<FinalPush> {
   const session = cache.session!
-  const valid: string[] = []
-  for (const path of roots) if (!valid.includes(path) && (await store.isValid(path))) valid.push(path)
+  const valid = await store.validPaths(roots)
   return finalPush({
     session,
     store,
     filter,
     pusher: pushing.pusher,
-    roots: valid,
+    roots: [...valid],
     drainMs: inputs.drainTimeoutSeconds * 1000,
     jobs: inputs.pushJobs,
     exclude: inputs.pushFilter,

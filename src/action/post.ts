@@ -47,7 +47,7 @@ async function salvage(): Promise<void> {
     const roots = new Set<string>()
     for (const output of (await spooledBuilds(join(workDir, 'built.spool'), store)).outputs) roots.add(output)
     const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
-    for (const host of hosts) if (await store.isValid(host.outPath)) roots.add(host.outPath)
+    for (const path of await store.validPaths(hosts.map(h => h.outPath))) roots.add(path)
     core.info(`${roots.size} built paths to check against the cache`)
     const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG })
     pusher.add([...roots])

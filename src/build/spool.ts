@@ -79,10 +79,10 @@ export interface SpooledBuilds {
  */
 export async function spooledBuilds(spoolFile: string, store: NixStore): Promise<SpooledBuilds> {
   const drvPaths = new Set<string>()
-  const outputs = new Set<string>()
+  const outputs: string[] = []
   for (const entry of await readWholeSpool(spoolFile)) {
     drvPaths.add(entry.drvPath)
-    for (const path of await spooledOutputs(entry, store).catch((): string[] => [])) if (await store.isValid(path)) outputs.add(path)
+    outputs.push(...(await spooledOutputs(entry, store).catch((): string[] => [])))
   }
-  return { drvPaths: [...drvPaths], outputs: [...outputs] }
+  return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] }
 }

@@ -47,6 +47,17 @@ export class NixStore {
     return code === 0
   }
 
+  /** Which of `paths` are valid, in one program start per batch rather than one per path. */
+  async validPaths(paths: Iterable<string>): Promise<Set<string>> {
+    const unique = [...new Set(paths)]
+    const valid = new Set(unique)
+    for (const batch of chunks(unique, PATHS_PER_CALL)) {
+      const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], { env: this.env })
+      for (const line of stdout.split('\n')) valid.delete(line)
+    }
+    return valid
+  }
+
   /**
    * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
    * .drv file itself when it names them, which saves a program start per built derivation.
