@@ -52,19 +52,23 @@ export function systemsExpression(only: string[]): string {
 }
 
 /**
- * `apply` (per kind) over each kind's output, one `nix eval` per kind at once. A flake without
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
  * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
  * three outputs is a mistake.
  */
 async function eachKind(flake: string, apply: (kind: ConfigurationKind) => string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<Partial<Record<ConfigurationKind, unknown>>> {
   const found: Partial<Record<ConfigurationKind, unknown>> = {}
-  await Promise.all(
-    KINDS.map(async spec => {
-      const result = await runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] })
-      if (result.code === 0) found[spec.kind] = JSON.parse(result.stdout)
-      else if (!isMissingOutput(result.stderr, spec.output)) throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
-    })
-  )
+  const evaluate = async (spec: (typeof KINDS)[number]): Promise<void> => {
+    const result = await runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] })
+    if (result.code === 0) found[spec.kind] = JSON.parse(result.stdout)
+    else if (!isMissingOutput(result.stderr, spec.output)) throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
+  }
+  // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
+  // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
+  // It also copies the flake into the store once, for the others to reuse.
+  const [first, ...rest] = KINDS
+  await evaluate(first)
+  await Promise.all(rest.map(evaluate))
   if (Object.keys(found).length === 0) throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`)
   return found
 }
