@@ -50,7 +50,8 @@ export interface ChildOptions {
 /** Starts a compiled bench entry (e.g. 'push-one') in a fresh node process. */
 export async function spawnChild(entry: string, args: string[], options: ChildOptions = {}): Promise<ChildProcess> {
   const file = join(await compileChildren(), 'bench', `${entry}.js`)
-  return spawn(options.node ?? process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env, detached: options.group ?? false })
+  const profile = process.env.BENCH_CPU_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  return spawn(options.node ?? process.execPath, [...profile, file, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env, detached: options.group ?? false })
 }
 
 /**

@@ -10,6 +10,8 @@ import { pipeline } from 'node:stream/promises'
  * plus `uploads/` for multipart parts not yet completed. Files appear by rename, so a
  * reader never sees half of one.
  */
+const PART_READ_BYTES = 1 << 20
+
 export class CacheDir {
   constructor(readonly root: string) {}
 
@@ -85,23 +87,30 @@ export class CacheDir {
     await rm(this.uploadDir(uploadId), { recursive: true, force: true })
   }
 
-  /** Concatenates parts into a temporary file, hashing as it goes. */
-  async concatenate(uploadId: string, partNumbers: number[]): Promise<{ temp: string; size: number; sha256: string }> {
-    const temp = join(this.root, 'tmp', randomUUID())
+  /** The parts in order, read as the one file they make (1 MiB reads: a GiB is a thousand, not sixteen thousand). */
+  async *readParts(uploadId: string, partNumbers: number[]): AsyncGenerator<Buffer> {
+    for (const number of partNumbers) for await (const chunk of createReadStream(this.partPath(uploadId, number), { highWaterMark: PART_READ_BYTES })) yield chunk as Buffer
+  }
+
+  /** The size and sha256 of the file the parts make; nothing is written, so a failed check leaves the upload as it was. */
+  async hashParts(uploadId: string, partNumbers: number[]): Promise<{ size: number; sha256: string }> {
     const hasher = createHash('sha256')
     let size = 0
-    const partNames = partNumbers.map(n => this.partPath(uploadId, n))
-    async function* allParts(): AsyncGenerator<Buffer> {
-      for (const name of partNames) {
-        for await (const chunk of createReadStream(name)) {
-          hasher.update(chunk as Buffer)
-          size += (chunk as Buffer).length
-          yield chunk as Buffer
-        }
-      }
+    for await (const chunk of this.readParts(uploadId, partNumbers)) {
+      hasher.update(chunk)
+      size += chunk.length
     }
-    await pipeline(allParts, createWriteStream(temp))
-    return { temp, size, sha256: hasher.digest('hex') }
+    return { size, sha256: hasher.digest('hex') }
+  }
+
+  /**
+   * Makes the parts one file at target: the later parts appended to the first part's file,
+   * which is then renamed, so the bytes of a NAR of one part (most of them) are never copied.
+   */
+  async assembleParts(uploadId: string, partNumbers: number[], target: string): Promise<void> {
+    const [first, ...rest] = partNumbers.map(n => this.partPath(uploadId, n))
+    if (rest.length > 0) await pipeline(this.readParts(uploadId, partNumbers.slice(1)), createWriteStream(first, { flags: 'a' }))
+    await rename(first, target)
   }
 
   async moveInto(temp: string, target: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** The multipart NAR upload of cachix-protocol.md: create, presigned part URLs, part PUTs, completion and abort. */
 import { spawn } from 'node:child_process'
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
@@ -131,48 +131,44 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
       if (size < MIN_PART_BYTES) throw new HttpError(400, `EntityTooSmall: part ${number} has ${size} bytes; every part but the last needs at least ${MIN_PART_BYTES}`)
       if (size !== firstSize) throw new HttpError(400, `part ${number} has ${size} bytes, part ${partNumbers[0]} ${firstSize}: every part but the last must have the same size`)
     }
-    const concatenated = await cache.dir.concatenate(upload.uploadId, partNumbers)
-    try {
-      if (concatenated.size !== info.cFileSize) throw new HttpError(400, `cFileSize ${info.cFileSize} differs from the uploaded ${concatenated.size} bytes`)
-      if (concatenated.sha256 !== info.cFileHash) throw new HttpError(400, 'cFileHash differs from the sha256 of the uploaded bytes')
-      if (ctx.verifyNars) await verifyNar(concatenated.temp, upload.compression, info)
-      const storePath = `${STORE_DIR}/${info.cStoreHash}-${info.cStoreSuffix}`
-      const fp = fingerprint(storePath, info.cNarHash, info.cNarSize, info.cReferences)
-      const sigs: string[] = []
-      if (info.cSig !== null) {
-        if (!cache.publicKeys.some(k => verifyFingerprint(k, fp, info.cSig as string))) throw new HttpError(400, 'cSig does not verify against any signing key of this cache')
-        sigs.push(`${cache.keyName}:${info.cSig}`)
-      } else if (cache.config.signing === 'self') throw new HttpError(400, 'this cache is self-signed: cSig is required')
-      if (cache.managedKey && info.cSig === null) sigs.push(`${cache.keyName}:${signFingerprint(cache.managedKey, fp)}`)
-      // Cachix never overwrites an existing entry.
-      if (await cache.dir.hasNarInfo(info.cStoreHash)) return
-      const extension = upload.compression === 'zst' ? 'zst' : 'xz'
-      const fileName = `${info.cFileHash}.nar.${extension}`
-      await cache.dir.moveInto(concatenated.temp, cache.dir.narPath(fileName))
-      const narinfo = renderNarInfo({
-        storePath,
-        url: `nar/${fileName}`,
-        compression: upload.compression === 'zst' ? 'zstd' : 'xz',
-        fileHash: `sha256:${info.cFileHash}`,
-        fileSize: info.cFileSize,
-        narHash: info.cNarHash,
-        narSize: info.cNarSize,
-        references: info.cReferences,
-        deriver: info.cDeriver,
-        sigs
-      })
-      for (const reference of info.cReferences) {
-        const { hash } = parseBaseName(reference)
-        if (hash !== info.cStoreHash && !(await cache.dir.hasNarInfo(hash))) ctx.stats.incompleteClosures.push(`${storePath} was published before its reference ${reference}`)
-      }
-      // The NAR is in place before its narinfo exists, so no reader sees a narinfo without a NAR.
-      await cache.dir.writeAtomically(cache.dir.narInfoPath(info.cStoreHash), narinfo)
-      ctx.stats.completed++
-      cache.uploads.delete(narId)
-      await cache.dir.removeUpload(upload.uploadId)
-    } finally {
-      await rm(concatenated.temp, { force: true })
+    const file = await cache.dir.hashParts(upload.uploadId, partNumbers)
+    if (file.size !== info.cFileSize) throw new HttpError(400, `cFileSize ${info.cFileSize} differs from the uploaded ${file.size} bytes`)
+    if (file.sha256 !== info.cFileHash) throw new HttpError(400, 'cFileHash differs from the sha256 of the uploaded bytes')
+    if (ctx.verifyNars) await verifyNar(cache.dir.readParts(upload.uploadId, partNumbers), upload.compression, info)
+    const storePath = `${STORE_DIR}/${info.cStoreHash}-${info.cStoreSuffix}`
+    const fp = fingerprint(storePath, info.cNarHash, info.cNarSize, info.cReferences)
+    const sigs: string[] = []
+    if (info.cSig !== null) {
+      if (!cache.publicKeys.some(k => verifyFingerprint(k, fp, info.cSig as string))) throw new HttpError(400, 'cSig does not verify against any signing key of this cache')
+      sigs.push(`${cache.keyName}:${info.cSig}`)
+    } else if (cache.config.signing === 'self') throw new HttpError(400, 'this cache is self-signed: cSig is required')
+    if (cache.managedKey && info.cSig === null) sigs.push(`${cache.keyName}:${signFingerprint(cache.managedKey, fp)}`)
+    // Cachix never overwrites an existing entry.
+    if (await cache.dir.hasNarInfo(info.cStoreHash)) return
+    const extension = upload.compression === 'zst' ? 'zst' : 'xz'
+    const fileName = `${info.cFileHash}.nar.${extension}`
+    await cache.dir.assembleParts(upload.uploadId, partNumbers, cache.dir.narPath(fileName))
+    const narinfo = renderNarInfo({
+      storePath,
+      url: `nar/${fileName}`,
+      compression: upload.compression === 'zst' ? 'zstd' : 'xz',
+      fileHash: `sha256:${info.cFileHash}`,
+      fileSize: info.cFileSize,
+      narHash: info.cNarHash,
+      narSize: info.cNarSize,
+      references: info.cReferences,
+      deriver: info.cDeriver,
+      sigs
+    })
+    for (const reference of info.cReferences) {
+      const { hash } = parseBaseName(reference)
+      if (hash !== info.cStoreHash && !(await cache.dir.hasNarInfo(hash))) ctx.stats.incompleteClosures.push(`${storePath} was published before its reference ${reference}`)
     }
+    // The NAR is in place before its narinfo exists, so no reader sees a narinfo without a NAR.
+    await cache.dir.writeAtomically(cache.dir.narInfoPath(info.cStoreHash), narinfo)
+    ctx.stats.completed++
+    cache.uploads.delete(narId)
+    await cache.dir.removeUpload(upload.uploadId)
   }
 
   async function abort(req: IncomingMessage, res: ServerResponse, cache: CacheState, narId: string, upload: MultipartUpload): Promise<void> {
@@ -185,7 +181,7 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
   return { create, find, partUrl, putPart, complete, abort }
 }
 
-async function verifyNar(file: string, compression: 'xz' | 'zst', info: NarInfoCreate): Promise<void> {
+async function verifyNar(file: AsyncIterable<Buffer>, compression: 'xz' | 'zst', info: NarInfoCreate): Promise<void> {
   const child = spawn(compression === 'zst' ? 'zstd' : 'xz', ['-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] })
   const hasher = createHash('sha256')
   let size = 0
@@ -194,7 +190,7 @@ async function verifyNar(file: string, compression: 'xz' | 'zst', info: NarInfoC
     size += chunk.length
   })
   const exited = new Promise<number>(resolve => child.on('close', code => resolve(code ?? 1)))
-  await pipeline(createReadStream(file), child.stdin).catch(() => undefined)
+  await pipeline(file, child.stdin).catch(() => undefined)
   if ((await exited) !== 0) throw new HttpError(400, `the upload is not valid ${compression} data`)
   if (size !== info.cNarSize) throw new HttpError(400, `cNarSize ${info.cNarSize} differs from the decompressed ${size} bytes`)
   if (toNixHash(hasher.digest()) !== info.cNarHash) throw new HttpError(400, 'cNarHash differs from the hash of the decompressed NAR')
