@@ -123,6 +123,20 @@ describe('evaluation, one host at a time', () => {
     expect(Object.keys(JSON.parse(result.outputs.toplevels) as object)).toEqual(['a', 'b', 'c'])
   })
 
+  it('an action leg without hosts builds and pushes those that evaluate, names the one that does not, and fails', async () => {
+    const flake = await fleetFlake({ hosts: { a: {}, b: {}, c: { system: 'aarch64-linux' }, d: { throw: true } } })
+    const { main } = await leg(server, flake, { system: 'x86_64-linux' })
+    expect(main.code).toBe(1)
+    expect(main.outputs.status).toBe('failed')
+    const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
+    expect(Object.keys(hosts)).toEqual(['a', 'b'])
+    for (const toplevel of Object.values(hosts)) expect(await inCache(server, toplevel)).toBe(true)
+    const findings = JSON.parse(main.outputs.findings) as { level: string; message: string }[]
+    expect(findings.filter(f => f.level === 'error').map(f => f.message)).toEqual([expect.stringContaining('host d does not evaluate, so no leg builds it') as unknown])
+    expect(findings[0].message).toContain('host d does not evaluate: fixture says so')
+    expect(main.stdout).toMatch(/::error::host d does not evaluate/)
+  }, 300_000)
+
   it('hosts: a plans a and evaluates nothing else', async () => {
     const flake = await fleetFlake({ hosts: { a: {}, d: { throw: true } } })
     const result = await plan(server, flake, { hosts: 'a' })

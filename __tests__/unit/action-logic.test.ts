@@ -202,6 +202,8 @@ describe('report', () => {
   it('renders a row per host and the findings', () => {
     const text = renderSummary('t', [host('built')], { built: 1, substituted: 2, pushed: 3, pushedBytes: 2048, failedPushes: 0, leftovers: 0, coverage: 0.9995 }, [{ level: 'warning', message: 'w1' }])
     expect(text).toContain('| h | x86_64-linux | ✅ built | `/nix/store/x` | 1 | 2 | 3 | 2.0 KiB | 1 min 15 s | 100% |')
+    expect(text).toContain('| built | to download | pushed |')
+    expect(text).toContain('Built 1 derivations (the dry run planned 2 paths to download), pushed 3 paths (2.0 KiB)')
     expect(text).toContain('- ⚠️ w1')
     expect(formatCoverage(0.9995)).toBe('99.9%')
   })

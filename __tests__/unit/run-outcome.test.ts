@@ -69,6 +69,20 @@ describe("the step's verdict", () => {
   ])('%s', (_, results, status, failOnPushError, failure) => {
     expect(stepFailure(results, status, failOnPushError)).toBe(failure)
   })
+
+  it.each<[string, Finding[], string]>([
+    [
+      'a host that does not evaluate fails it with the first line of that error',
+      [
+        { level: 'warning', message: 'w' },
+        { level: 'error', message: 'host d does not evaluate, so no leg builds it: error:\n  at line 3' }
+      ],
+      'host d does not evaluate, so no leg builds it: error:'
+    ],
+    ['a pre-warm attribute that failed to build (no host failed) fails it', [{ level: 'error', message: 'nix build exited 1' }], 'nix build exited 1']
+  ])('%s', (_, findings, failure) => {
+    expect(stepFailure([row('a', 'built')], 'failed', false, findings)).toBe(failure)
+  })
 })
 
 describe('the build phase', () => {

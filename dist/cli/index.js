@@ -37,7 +37,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
 // for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
 const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
 const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
 function isSecretVariable(name) {
     return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
@@ -3700,6 +3700,19 @@ async function runQueue(initial, limit, work, stop) {
     });
     if (failure !== undefined)
         throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
 }
 
 ;// CONCATENATED MODULE: ./src/diff/closures.ts

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7820);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7261);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7820:
+/***/ 7261:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31375,7 +31375,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
 // for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
 const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
 const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
 function isSecretVariable(name) {
     return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
@@ -31933,6 +31933,19 @@ async function runQueue(initial, limit, work, stop) {
     if (failure !== undefined)
         throw failure.error;
 }
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
 
 ;// CONCATENATED MODULE: ./src/push/closure-walk.ts
 
@@ -32191,39 +32204,8 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
-;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
-
-
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-async function mapLimit(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
-function renderEvalFailures(failed) {
-    if (failed.length === 0)
-        return '';
-    const blocks = failed.map(f => `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
-        .split('\n')
-        .map(l => `  ${l}`)
-        .join('\n')}\n  \`\`\``);
-    return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
-}
-/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
-function renderPlanSummary(plan, attributes, failed) {
-    const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
-    const cached = [...plan.cached, ...attributes.cached];
-    return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
-}
-
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/nix/command.ts
 
 // Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
@@ -32235,11 +32217,23 @@ async function command_runNix(args, options = {}) {
     return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
 }
 
-;// CONCATENATED MODULE: ./src/plan/evaluate.ts
+;// CONCATENATED MODULE: ./src/nix/evaluate.ts
 
 
 
 
+
+/**
+ * The environment of `jobs` evaluations at once: Boehm's collector marks with a thread per core
+ * in every evaluation, and two evaluations on two cores then spend more time in the kernel than
+ * evaluating (measured: two at once 2.1 s, 2.5 s of it system time, against 0.9 s for one), so
+ * the cores are shared out between them. A GC_MARKERS the caller set is kept.
+ */
+function concurrentEvalEnv(env, jobs, cores = (0,external_node_os_namespaceObject.availableParallelism)()) {
+    if (env.GC_MARKERS !== undefined || jobs <= 1)
+        return env;
+    return { ...env, GC_MARKERS: String(Math.max(1, Math.floor(cores / jobs))) };
+}
 async function evaluateHost(flake, host, env) {
     return evaluateDerivation(flake, host.id, attributePath(host), env);
 }
@@ -32258,8 +32252,9 @@ async function evaluateDerivation(flake, name, attributePath, env) {
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
 async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
+    const shared = concurrentEvalEnv(env, Math.min(jobs, hosts.length));
     const outcomes = await mapLimit(hosts, jobs, async (host) => {
-        const outcome = await evaluateHost(flake, host, env);
+        const outcome = await evaluateHost(flake, host, shared);
         onDone(outcome);
         return outcome;
     });
@@ -32270,8 +32265,9 @@ async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) 
 }
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
 async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => undefined) {
+    const shared = concurrentEvalEnv(env, Math.min(jobs, attributes.length));
     const outcomes = await mapLimit(attributes, jobs, async (attribute) => {
-        const outcome = await evaluateDerivation(flake, attribute, attribute, env);
+        const outcome = await evaluateDerivation(flake, attribute, attribute, shared);
         onDone(outcome);
         return outcome;
     });
@@ -32365,10 +32361,28 @@ async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     return stdout.trim();
 }
 
+;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
+
+
+/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
+function renderEvalFailures(failed) {
+    if (failed.length === 0)
+        return '';
+    const blocks = failed.map(f => `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
+        .split('\n')
+        .map(l => `  ${l}`)
+        .join('\n')}\n  \`\`\``);
+    return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
+}
+/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
+function renderPlanSummary(plan, attributes, failed) {
+    const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
+    const cached = [...plan.cached, ...attributes.cached];
+    return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/nix/conf.ts

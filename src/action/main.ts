@@ -57,7 +57,7 @@ async function runMain(inputs: Inputs): Promise<void> {
   // the hosts evaluate goes to the spool too, and is pushed with the rest. The hosts' own caches
   // and emulation are added once the hosts are known.
   await core.group('Configure Nix for evaluation', () => configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: NO_HOST_CACHES }))
-  const hosts = await core.group('Hosts', () => hostsPhase(inputs, env))
+  const hosts = await core.group('Hosts', () => hostsPhase(inputs, env, findings))
   core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))))
   const emulate = await core.group('QEMU', () => setupEmulation(inputs, hosts))
   const hostCaches = inputs.useHostSubstituters ? await core.group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings)) : NO_HOST_CACHES

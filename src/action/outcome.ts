@@ -46,9 +46,11 @@ export function buildFindings(results: HostResult[], build: BuildSummary | undef
 }
 
 /** Why the step fails, or undefined when it passes. */
-export function stepFailure(results: HostResult[], status: RunStatus, failOnPushError: boolean): string | undefined {
+export function stepFailure(results: HostResult[], status: RunStatus, failOnPushError: boolean, findings: Finding[] = []): string | undefined {
   const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)
   if (unfinished.length > 0) return `build failed: ${unfinished.join(', ')}`
+  // An error with every host fine: a host that does not evaluate, a pre-warm attribute that failed.
+  if (status === 'failed') return findings.find(f => f.level === 'error')?.message.split('\n')[0] ?? 'failed: see the findings'
   if (failOnPushError && status === 'problems') return 'pushing had problems and fail-on-push-error is true'
   return undefined
 }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildAndPush, type BuildOutcome } from '../build/build-and-push.js'
 import { failedBuildFinding, FailedBuildWatcher, renderFailedBuilds, type FailedBuild } from '../build/build-failures.js'
@@ -10,7 +10,8 @@ import { parseDryRun, STOP_GRACE_MS } from '../build/nix-build.js'
 import { failedBuildLogs } from '../build/nix-log.js'
 import { mayFreeDisk } from '../machine/disk-cleanup.js'
 import { roomiestBuildDir } from '../machine/free-disk.js'
-import { allHosts, kindSpec, resolveHosts, type Host } from '../nix/configurations.js'
+import { allHosts, kindSpec, resolveHosts, type ConfigurationNames, type Host } from '../nix/configurations.js'
+import { evaluateHosts } from '../nix/evaluate.js'
 import { allHostSystems, attributeOutPath, configurationNames, hostDetails, toplevelInstallable, type HostInfo } from '../nix/flake.js'
 import { ensureNix } from '../nix/install.js'
 import type { NixStore } from '../nix/store.js'
@@ -48,8 +49,27 @@ export async function nixPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<
   if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
 }
 
+/**
+ * Every host and its system, in one evaluation per kind; when that fails, each host in its own
+ * `nix eval` (as the planner does), so that a host that does not evaluate becomes an error
+ * finding and hides none of the others. Only when no host evaluates does the leg fail here.
+ */
+async function everyHostSystem(flake: string, env: NodeJS.ProcessEnv, findings: Finding[]): Promise<{ names: ConfigurationNames; systems: Record<string, string | null> }> {
+  try {
+    return await allHostSystems(flake, env)
+  } catch (error: unknown) {
+    const names = await configurationNames(flake, env)
+    const hosts = allHosts(names)
+    core.info(`Evaluating the hosts together failed; evaluating each of ${hosts.length} on its own (${errorMessage(error).split('\n')[0]})`)
+    const { evaluated, failed } = await evaluateHosts(flake, hosts, availableParallelism(), env)
+    if (evaluated.length === 0) throw error
+    for (const failure of failed) findings.push({ level: 'error', message: `host ${failure.name} does not evaluate, so no leg builds it: ${failure.error}` })
+    return { names, systems: Object.fromEntries(evaluated.map(e => [e.name, e.system])) }
+  }
+}
+
 /** The hosts of this leg, evaluated: a leg that names its hosts evaluates only those. */
-export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<HostInfo[]> {
+export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv, findings: Finding[]): Promise<HostInfo[]> {
   if (inputs.hosts.length === 0 && inputs.attributes.length > 0) {
     core.info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`)
     return []
@@ -57,7 +77,7 @@ export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promis
   // A leg that names its hosts evaluates only those (their names are listed, no configuration evaluated):
   // another host's broken or costly evaluation is not its concern. Without names, one evaluation per kind lists every host and its system.
   const { names, systems } =
-    inputs.hosts.length > 0 ? await configurationNames(inputs.flake, env).then(listed => ({ names: listed, systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null])) })) : await allHostSystems(inputs.flake, env)
+    inputs.hosts.length > 0 ? await configurationNames(inputs.flake, env).then(listed => ({ names: listed, systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null])) })) : await everyHostSystem(inputs.flake, env, findings)
   const all = allHosts(names)
   const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined
   const selection = selectHosts(
@@ -211,7 +231,7 @@ export async function reportPhase(inputs: Inputs, store: NixStore, record: RunRe
   if (failedBuilds.length > 0) await core.summary.addRaw(renderFailedBuilds(failedBuilds)).write()
   core.saveState(State.Finished, 'true')
   await saveFlakeCache(flakeCache)
-  const failure = stepFailure(record.results, status, inputs.failOnPushError)
+  const failure = stepFailure(record.results, status, inputs.failOnPushError, record.findings)
   if (failure !== undefined) core.setFailed(failure)
 }
 

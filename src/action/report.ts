@@ -10,7 +10,7 @@ export interface HostResult {
   status: HostStatus
   /** Derivations of its closure that were built on this runner. */
   built: number
-  /** Paths of its closure fetched from a substituter. */
+  /** Paths of its closure the dry run before the build planned to download rather than build. */
   substituted: number
   /** Paths of its closure uploaded to the cache by this run. */
   pushed: number
@@ -58,13 +58,13 @@ export function renderSummary(title: string, hosts: HostResult[], totals: RunTot
   const status = runStatus(hosts, findings)
   const lines = [`## ${title}: ${status}`, '']
   if (hosts.length > 0) {
-    lines.push('| host | system | result | toplevel | built | substituted | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|')
+    lines.push('| host | system | result | toplevel | built | to download | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|')
     for (const h of hosts) {
       lines.push(`| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`)
     }
     lines.push('')
   }
-  lines.push(`Built ${totals.built} derivations, substituted ${totals.substituted} paths, pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '')
+  lines.push(`Built ${totals.built} derivations (the dry run planned ${totals.substituted} paths to download), pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '')
   if (findings.length > 0) {
     lines.push('### Findings', '')
     for (const f of findings) lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`)

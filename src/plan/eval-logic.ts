@@ -2,20 +2,6 @@ export { errorExcerpt } from '../nix/eval-error.js'
 import { kindSpec } from '../nix/configurations.js'
 import type { AttributePlan, Plan } from './matrix.js'
 
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  return results
-}
-
 /** The plan summary's section on hosts that did not evaluate, with the start of each error. */
 export function renderEvalFailures(failed: { name: string; error: string }[]): string {
   if (failed.length === 0) return ''

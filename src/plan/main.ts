@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { CachixClient } from '../cachix/client.js'
 import { describeWalk, walkEach } from '../push/closure-walk.js'
-import { evaluateAttributes, evaluateHosts } from './evaluate.js'
+import { evaluateAttributes, evaluateHosts } from '../nix/evaluate.js'
 import { configurationNames } from '../nix/flake.js'
 import { allHosts, resolveHosts, type ConfigurationKind } from '../nix/configurations.js'
 import { renderPlanSummary } from './eval-logic.js'

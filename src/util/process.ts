@@ -17,7 +17,7 @@ export interface RunResult {
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
 // for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
 const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY'])
-// The runner's tokens for its own services: @actions/cache needs them in this process, children do not.
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
 const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'])
 
 function isSecretVariable(name: string): boolean {

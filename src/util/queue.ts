@@ -32,3 +32,17 @@ export async function runQueue<T>(initial: T[], limit: number, work: (item: T, a
   })
   if (failure !== undefined) throw failure.error
 }
+
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  return results
+}
