@@ -147,7 +147,8 @@ describe('evaluation, one host at a time', () => {
   })
 
   it('four hosts that each take seconds to evaluate are evaluated two at a time with eval-jobs 2', async () => {
-    const slow = { spin: 5 }
+    // Over a second of evaluation each, also on a fast day (spin 5 took 0.8–1.2 s, spin 12 4–5 s).
+    const slow = { spin: 7 }
     const flake = await fleetFlake({ hosts: { s1: slow, s2: slow, s3: slow, s4: slow } })
     const one = await plan(server, flake, { hosts: 's1', 'eval-jobs': '2' })
     const four = await plan(server, flake, { 'eval-jobs': '2' })

@@ -14,7 +14,6 @@ import { selectHosts } from '../../src/action/select-hosts.js'
 import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
 import { errorExcerpt, renderEvalFailures, renderPlanSummary } from '../../src/plan/eval-logic.js'
 import { mapLimit } from '../../src/util/queue.js'
-import { concurrentEvalEnv } from '../../src/nix/evaluate.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planAttributes } from '../../src/plan/matrix.js'
 
@@ -91,19 +90,6 @@ describe('host substituters', () => {
     it('names a refused connection', async () => {
       expect(await probeCacheInfo('http://127.0.0.1:9/nix-cache-info', 1000)).toMatch(/could not be reached \(.*ECONNREFUSED/)
     })
-  })
-})
-
-describe('evaluations at once share the cores between their collectors', () => {
-  it.each<[string, NodeJS.ProcessEnv, number, number, string | undefined]>([
-    ['one at a time keeps the collector as it is', {}, 1, 2, undefined],
-    ['two on two cores: one marker thread each', {}, 2, 2, '1'],
-    ['two on eight cores: four each', {}, 2, 8, '4'],
-    ['more evaluations than cores: still one', {}, 6, 4, '1'],
-    ['a GC_MARKERS the caller set is kept', { GC_MARKERS: '3' }, 2, 2, '3']
-  ])('%s', (_, env, jobs, cores, markers) => {
-    expect(concurrentEvalEnv({ PATH: '/bin', ...env }, jobs, cores).GC_MARKERS).toBe(markers)
-    expect(concurrentEvalEnv({ PATH: '/bin', ...env }, jobs, cores).PATH).toBe('/bin')
   })
 })
 

@@ -32204,8 +32204,6 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/nix/command.ts
 
 // Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
@@ -32222,18 +32220,6 @@ async function command_runNix(args, options = {}) {
 
 
 
-
-/**
- * The environment of `jobs` evaluations at once: Boehm's collector marks with a thread per core
- * in every evaluation, and two evaluations on two cores then spend more time in the kernel than
- * evaluating (measured: two at once 2.1 s, 2.5 s of it system time, against 0.9 s for one), so
- * the cores are shared out between them. A GC_MARKERS the caller set is kept.
- */
-function concurrentEvalEnv(env, jobs, cores = (0,external_node_os_namespaceObject.availableParallelism)()) {
-    if (env.GC_MARKERS !== undefined || jobs <= 1)
-        return env;
-    return { ...env, GC_MARKERS: String(Math.max(1, Math.floor(cores / jobs))) };
-}
 async function evaluateHost(flake, host, env) {
     return evaluateDerivation(flake, host.id, attributePath(host), env);
 }
@@ -32252,9 +32238,8 @@ async function evaluateDerivation(flake, name, attributePath, env) {
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
 async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
-    const shared = concurrentEvalEnv(env, Math.min(jobs, hosts.length));
     const outcomes = await mapLimit(hosts, jobs, async (host) => {
-        const outcome = await evaluateHost(flake, host, shared);
+        const outcome = await evaluateHost(flake, host, env);
         onDone(outcome);
         return outcome;
     });
@@ -32265,9 +32250,8 @@ async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) 
 }
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
 async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => undefined) {
-    const shared = concurrentEvalEnv(env, Math.min(jobs, attributes.length));
     const outcomes = await mapLimit(attributes, jobs, async (attribute) => {
-        const outcome = await evaluateDerivation(flake, attribute, attribute, shared);
+        const outcome = await evaluateDerivation(flake, attribute, attribute, env);
         onDone(outcome);
         return outcome;
     });
@@ -32383,6 +32367,8 @@ function renderPlanSummary(plan, attributes, failed) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/nix/conf.ts

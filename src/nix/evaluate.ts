@@ -1,6 +1,5 @@
 import { attributePath, type Host } from './configurations.js'
 import { errorExcerpt } from './eval-error.js'
-import { availableParallelism } from 'node:os'
 import { mapLimit } from '../util/queue.js'
 import { runNix } from './command.js'
 
@@ -15,17 +14,6 @@ export interface EvalFailure {
   name: string
   /** The first lines of Nix's error. */
   error: string
-}
-
-/**
- * The environment of `jobs` evaluations at once: Boehm's collector marks with a thread per core
- * in every evaluation, and two evaluations on two cores then spend more time in the kernel than
- * evaluating (measured: two at once 2.1 s, 2.5 s of it system time, against 0.9 s for one), so
- * the cores are shared out between them. A GC_MARKERS the caller set is kept.
- */
-export function concurrentEvalEnv(env: NodeJS.ProcessEnv, jobs: number, cores = availableParallelism()): NodeJS.ProcessEnv {
-  if (env.GC_MARKERS !== undefined || jobs <= 1) return env
-  return { ...env, GC_MARKERS: String(Math.max(1, Math.floor(cores / jobs))) }
 }
 
 async function evaluateHost(flake: string, host: Host, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
@@ -47,9 +35,8 @@ async function evaluateDerivation(flake: string, name: string, attributePath: st
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
 export async function evaluateHosts(flake: string, hosts: Host[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
-  const shared = concurrentEvalEnv(env, Math.min(jobs, hosts.length))
   const outcomes = await mapLimit(hosts, jobs, async host => {
-    const outcome = await evaluateHost(flake, host, shared)
+    const outcome = await evaluateHost(flake, host, env)
     onDone(outcome)
     return outcome
   })
@@ -67,9 +54,8 @@ export async function evaluateAttributes(
   env: NodeJS.ProcessEnv,
   onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
 ): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
-  const shared = concurrentEvalEnv(env, Math.min(jobs, attributes.length))
   const outcomes = await mapLimit(attributes, jobs, async attribute => {
-    const outcome = await evaluateDerivation(flake, attribute, attribute, shared)
+    const outcome = await evaluateDerivation(flake, attribute, attribute, env)
     onDone(outcome)
     return outcome
   })
