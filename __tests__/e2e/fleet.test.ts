@@ -147,8 +147,9 @@ describe('evaluation, one host at a time', () => {
   })
 
   it('four hosts that each take seconds to evaluate are evaluated two at a time with eval-jobs 2', async () => {
-    // Over a second of evaluation each, also on a fast day (spin 5 took 0.8–1.2 s, spin 12 4–5 s).
-    const slow = { spin: 7 }
+    // Over a second of evaluation each under both Nix versions, also on a fast day (spin 7 took
+    // 1.3–1.5 s on Nix 2.8 and 0.8 s on Nix 2.34).
+    const slow = { spin: 10 }
     const flake = await fleetFlake({ hosts: { s1: slow, s2: slow, s3: slow, s4: slow } })
     const one = await plan(server, flake, { hosts: 's1', 'eval-jobs': '2' })
     const four = await plan(server, flake, { 'eval-jobs': '2' })
