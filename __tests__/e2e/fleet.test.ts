@@ -272,7 +272,7 @@ describe('the planner evaluates with the settings the main action has', () => {
     expect(pulled.code).toBe(0)
     expect(JSON.parse(pulled.outputs['eval-failed'])).toEqual([])
     expect(JSON.parse(pulled.outputs.hosts)).toEqual(['ifd', 'plain'])
-    expect(pulled.stdout).toContain(`pull caches: ${server.cacheUrl('community')}`)
+    expect(pulled.stdout).toContain(`pull caches: ${server.cacheUrl(CACHE)} ${server.cacheUrl('community')}`)
     expect(pulled.stdout).toContain('with the github.com token in a 0600 file')
     // Substituted, not built: the path is back and no build log was written for it.
     expect((await runCommand('nix-store', ['--check-validity', generated], { okCodes: [1] })).code).toBe(0)
@@ -327,6 +327,34 @@ describe('import from derivation', () => {
     expect(built.stderr).not.toMatch(/building '/)
     expect(built.code).toBe(0)
     expect((await runCommand('nix-store', ['--store', fresh, '--check-validity', generated, evaluated.stdout], { okCodes: [1] })).code).toBe(0)
+  }, 300_000)
+
+  it('the planner keeps a leg for a cached host whose import no cache has; that leg pushes it, and the next plan is empty', async () => {
+    const flake = await fleetFlake({ hosts: { lost: { ifd: true } } })
+    expect((await leg(server, flake, { system: 'x86_64-linux' })).main.code).toBe(0)
+    const generated = await evalRaw(flake, 'nixosConfigurations.lost.pkgs.generated.outPath')
+    // The cache loses the import (garbage collection, or a desktop pushed only the toplevel), and no runner has it.
+    await rm(join(server.dataDir, CACHE, `${generated.slice(11, 43)}.narinfo`))
+    await runCommand('nix-store', ['--delete', generated])
+    const first = await plan(server, flake)
+    expect(first.code).toBe(0)
+    expect(JSON.parse(first.outputs.hosts)).toEqual(['lost'])
+    expect(first.stdout).toMatch(/lost: its evaluation built 1 derivation that no cache had \(generated-lost-/)
+
+    // The leg runs on a runner of its own, which has not got the import either.
+    await runCommand('nix-store', ['--delete', generated])
+    const { main } = await leg(server, flake, { system: 'x86_64-linux', hosts: 'lost' })
+    expect(main.code).toBe(0)
+    expect(JSON.parse(main.outputs['skipped-hosts'])).toEqual(['lost'])
+    expect(await inCache(server, generated)).toBe(true)
+
+    // The next plan, on a runner without it again, substitutes the import from the cache.
+    await runCommand('nix-store', ['--delete', generated])
+    const second = await plan(server, flake)
+    expect(JSON.parse(second.outputs.hosts)).toEqual([])
+    expect(JSON.parse(second.outputs['cached-hosts'])).toEqual(['lost'])
+    expect(second.stdout).not.toContain('that no cache had')
+    expect((await runCommand('nix-store', ['--check-validity', generated], { okCodes: [1] })).code).toBe(0)
   }, 300_000)
 
   it('an existing post-build-hook stays chained through both passes of the configuration', async () => {

@@ -14,6 +14,7 @@ import { selectHosts } from '../../src/action/select-hosts.js'
 import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
 import { errorExcerpt, renderEvalFailures, renderPlanSummary } from '../../src/plan/eval-logic.js'
 import { mapLimit } from '../../src/util/queue.js'
+import { derivationsBuilt } from '../../src/nix/evaluate.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planAttributes } from '../../src/plan/matrix.js'
 
@@ -90,6 +91,16 @@ describe('host substituters', () => {
     it('names a refused connection', async () => {
       expect(await probeCacheInfo('http://127.0.0.1:9/nix-cache-info', 1000)).toMatch(/could not be reached \(.*ECONNREFUSED/)
     })
+  })
+})
+
+describe('what an evaluation built', () => {
+  it.each<[string, string, string[]]>([
+    ['nothing: no building line', "evaluating 'x'...\ncopying path '/nix/store/aaaa-y' from 'https://cache'...\n", []],
+    ['each derivation once, in order', "building '/nix/store/aaaa-gen.drv'...\nbuilding '/nix/store/bbbb-opts.drv'...\nbuilding '/nix/store/aaaa-gen.drv'...\n", ['/nix/store/aaaa-gen.drv', '/nix/store/bbbb-opts.drv']],
+    ['only at the start of a line (a builder that echoes the phrase is not a build)', "gen> building '/nix/store/cccc-x.drv'\n", []]
+  ])('%s', (_, stderr, built) => {
+    expect(derivationsBuilt(stderr)).toEqual(built)
   })
 })
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7261);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8822);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7261:
+/***/ 8822:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32220,6 +32220,11 @@ async function command_runNix(args, options = {}) {
 
 
 
+const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/gm;
+/** The derivations Nix says it builds in a command's stderr, each once. */
+function derivationsBuilt(stderr) {
+    return [...new Set([...stderr.matchAll(BUILDING)].map(m => m[1]))];
+}
 async function evaluateHost(flake, host, env) {
     return evaluateDerivation(flake, host.id, attributePath(host), env);
 }
@@ -32231,7 +32236,7 @@ async function evaluateDerivation(flake, name, attributePath, env) {
     if (result.code !== 0)
         return { name, error: errorExcerpt(result.stderr) };
     const { system, out } = JSON.parse(result.stdout);
-    return { name, system, outPath: out, seconds: (Date.now() - started) / 1000 };
+    return { name, system, outPath: out, seconds: (Date.now() - started) / 1000, builtWhileEvaluating: derivationsBuilt(result.stderr) };
 }
 /**
  * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
@@ -32575,16 +32580,19 @@ async function showNixConfig(env) {
 
 /**
  * What the evaluation needs from nix.conf, as the main action sets it: the github.com token, the
- * extra pull caches (import-from-derivation substitutes from them) and extra-nix-config. The
+ * cache and the extra pull caches (import-from-derivation substitutes from them) and extra-nix-config. The
  * block goes into the daemon's nix.conf and comes out again, with the secrets file, when `restore` runs.
  */
 async function configurePlanNix(inputs, env) {
-    if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && inputs.extraPullCaches.length === 0)
+    // The cache itself comes first: what import from derivation needs is substituted from it
+    // rather than built on a runner that is then thrown away.
+    const pullCaches = [...new Set([...(inputs.cachix !== undefined ? [inputs.cachix] : []), ...inputs.extraPullCaches])];
+    if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && pullCaches.length === 0)
         return { restore: () => Promise.resolve() };
     const substituters = [];
     const keys = [];
     const netrc = [];
-    for (const name of inputs.extraPullCaches) {
+    for (const name of pullCaches) {
         try {
             const cache = await new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: name, authToken: inputs.cachixAuthToken }).getCache();
             substituters.push(cache.uri);
@@ -32593,7 +32601,7 @@ async function configurePlanNix(inputs, env) {
                 netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken });
         }
         catch (error) {
-            warning(`extra pull cache ${name} could not be read and is not used: ${errorMessage(error)}`);
+            warning(`${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${errorMessage(error)}`);
         }
     }
     const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-plan-'));
@@ -32713,6 +32721,88 @@ async function ensureNix(version, mayInstall, env, log) {
 
 /** The step's own log, for the engine's progress lines. */
 const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+
+;// CONCATENATED MODULE: ./src/build/build-failures.ts
+/** How much of a failed builder's log the job summary shows. */
+const FAILED_LOG_LINES = 25;
+function derivationName(drvPath) {
+    return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '');
+}
+/**
+ * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
+ * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
+ * which for a derivation that only waited on a failed dependency says so and is not counted.
+ */
+class FailedBuildWatcher {
+    failed = [];
+    pending;
+    /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
+    printed = new Map();
+    onLine(line) {
+        const logLine = /^([^\s>]+)> (.*)$/.exec(line);
+        if (logLine) {
+            const kept = this.printed.get(logLine[1]) ?? [];
+            kept.push(logLine[2]);
+            if (kept.length > FAILED_LOG_LINES)
+                kept.shift();
+            this.printed.set(logLine[1], kept);
+            return;
+        }
+        const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line);
+        if (old)
+            this.add(old[1]);
+        const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line);
+        if (modern) {
+            this.pending = modern[1];
+            return;
+        }
+        if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
+            if (!/dependenc/.test(line))
+                this.add(this.pending);
+            this.pending = undefined;
+        }
+    }
+    /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
+    printedLog(name) {
+        return (this.printed.get(name) ?? []).join('\n');
+    }
+    /** Derivations whose builder failed, each once, in the order they failed. */
+    derivations() {
+        return [...this.failed];
+    }
+    add(drvPath) {
+        if (!this.failed.includes(drvPath))
+            this.failed.push(drvPath);
+    }
+}
+/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
+function logTail(log, count = FAILED_LOG_LINES) {
+    const lines = log
+        .replace(/\r/g, '')
+        .split('\n')
+        .map(l => l.trimEnd());
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return lines.slice(-count);
+}
+function failedBuildFinding(build) {
+    const last = build.logTail[build.logTail.length - 1];
+    return { level: 'error', message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log` };
+}
+/** The job summary's section with each failed derivation's name and the end of its log. */
+function renderFailedBuilds(builds) {
+    if (builds.length === 0)
+        return '';
+    const lines = ['### Why the build failed', ''];
+    for (const build of builds) {
+        // A fence longer than any run of backticks in the log, so the log cannot close it.
+        const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))));
+        const fence = '`'.repeat(longest + 1);
+        const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`;
+        lines.push(`<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`, '', fence, ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']), fence, '', '</details>', '');
+    }
+    return lines.join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
 /** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
@@ -32954,6 +33044,7 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 
 
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function run() {
     let restoreNix;
@@ -33019,7 +33110,16 @@ async function run() {
                     if (walk)
                         info(`${a.name}: ${describeWalk(a.outPath, walk)}`);
                 }
-                info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
+                // Import from derivation that no cache had was built here, on a runner that is thrown away:
+                // such a host keeps its leg although its closure is cached, and the leg pushes what its own
+                // evaluation builds, so that no machine builds it again just to evaluate.
+                for (const evaluated of [...hosts, ...prewarm.evaluated]) {
+                    const built = evaluated.builtWhileEvaluating;
+                    if (built.length === 0 || !cached.delete(evaluated.outPath))
+                        continue;
+                    info(`${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`);
+                }
+                info(`${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
             });
         }
         const plan = planMatrix(hosts.map(h => ({ ...h, kind: kinds.get(h.name) })), cached, inputs.runners);

@@ -8,6 +8,15 @@ export interface Evaluated {
   system: string
   outPath: string
   seconds: number
+  /** Derivations its evaluation built (import from derivation that no substituter had). */
+  builtWhileEvaluating: string[]
+}
+
+const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/gm
+
+/** The derivations Nix says it builds in a command's stderr, each once. */
+export function derivationsBuilt(stderr: string): string[] {
+  return [...new Set([...stderr.matchAll(BUILDING)].map(m => m[1]))]
 }
 
 export interface EvalFailure {
@@ -27,7 +36,7 @@ async function evaluateDerivation(flake: string, name: string, attributePath: st
   const result = await runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] })
   if (result.code !== 0) return { name, error: errorExcerpt(result.stderr) }
   const { system, out } = JSON.parse(result.stdout) as { system: string; out: string }
-  return { name, system, outPath: out, seconds: (Date.now() - started) / 1000 }
+  return { name, system, outPath: out, seconds: (Date.now() - started) / 1000, builtWhileEvaluating: derivationsBuilt(result.stderr) }
 }
 
 /**

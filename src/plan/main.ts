@@ -10,6 +10,7 @@ import { ensureNix } from '../nix/install.js'
 import { STEP_LOG } from '../action/step-log.js'
 import { availableParallelism } from 'node:os'
 import { errorMessage } from '../util/process.js'
+import { derivationName } from '../build/build-failures.js'
 import { parsePlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'
 
@@ -73,7 +74,15 @@ export async function run(): Promise<void> {
           if (walk?.complete) cached.add(a.outPath)
           if (walk) core.info(`${a.name}: ${describeWalk(a.outPath, walk)}`)
         }
-        core.info(`${cached.size} of ${hosts.length} hosts are fully in ${inputs.cachix}`)
+        // Import from derivation that no cache had was built here, on a runner that is thrown away:
+        // such a host keeps its leg although its closure is cached, and the leg pushes what its own
+        // evaluation builds, so that no machine builds it again just to evaluate.
+        for (const evaluated of [...hosts, ...prewarm.evaluated]) {
+          const built = evaluated.builtWhileEvaluating
+          if (built.length === 0 || !cached.delete(evaluated.outPath)) continue
+          core.info(`${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`)
+        }
+        core.info(`${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`)
       })
     }
     const plan = planMatrix(
