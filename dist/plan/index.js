@@ -32225,9 +32225,6 @@ const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/gm;
 function derivationsBuilt(stderr) {
     return [...new Set([...stderr.matchAll(BUILDING)].map(m => m[1]))];
 }
-async function evaluateHost(flake, host, env) {
-    return evaluateDerivation(flake, host.id, attributePath(host), env);
-}
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
 async function evaluateDerivation(flake, name, attributePath, env) {
     const started = Date.now();
@@ -32238,13 +32235,10 @@ async function evaluateDerivation(flake, name, attributePath, env) {
     const { system, out } = JSON.parse(result.stdout);
     return { name, system, outPath: out, seconds: (Date.now() - started) / 1000, builtWhileEvaluating: derivationsBuilt(result.stderr) };
 }
-/**
- * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
- * gigabytes, and one host that does not evaluate must not hide the others.
- */
-async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
-    const outcomes = await mapLimit(hosts, jobs, async (host) => {
-        const outcome = await evaluateHost(flake, host, env);
+/** Each derivation in its own `nix eval`, `jobs` at a time, as name and attribute path. */
+async function evaluateEach(flake, targets, jobs, env, onDone) {
+    const outcomes = await mapLimit(targets, jobs, async (target) => {
+        const outcome = await evaluateDerivation(flake, target.name, target.path, env);
         onDone(outcome);
         return outcome;
     });
@@ -32253,17 +32247,16 @@ async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) 
         failed: outcomes.filter((o) => 'error' in o)
     };
 }
+/**
+ * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
+    return evaluateEach(flake, hosts.map(h => ({ name: h.id, path: attributePath(h) })), jobs, env, onDone);
+}
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
 async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => undefined) {
-    const outcomes = await mapLimit(attributes, jobs, async (attribute) => {
-        const outcome = await evaluateDerivation(flake, attribute, attribute, env);
-        onDone(outcome);
-        return outcome;
-    });
-    return {
-        evaluated: outcomes.filter((o) => 'outPath' in o),
-        failed: outcomes.filter((o) => 'error' in o)
-    };
+    return evaluateEach(flake, attributes.map(a => ({ name: a, path: a })), jobs, env, onDone);
 }
 
 ;// CONCATENATED MODULE: ./src/nix/flake.ts
@@ -33045,6 +33038,12 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 
 
+function logEvaluated(done) {
+    if ('error' in done)
+        info(`${done.name}: does not evaluate`);
+    else
+        info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
+}
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function run() {
     let restoreNix;
@@ -33068,23 +33067,11 @@ async function run() {
             const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all;
             kinds = new Map(wanted.map(h => [h.id, h.kind]));
             const started = Date.now();
-            const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
-                if ('error' in done)
-                    info(`${done.name}: does not evaluate`);
-                else
-                    info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
-            });
+            const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated);
             info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
             return { hosts: outcome.evaluated, failed: outcome.failed };
         });
-        const prewarm = inputs.attributes.length === 0
-            ? { evaluated: [], failed: [] }
-            : await group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, done => {
-                if ('error' in done)
-                    info(`${done.name}: does not evaluate`);
-                else
-                    info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
-            }));
+        const prewarm = inputs.attributes.length === 0 ? { evaluated: [], failed: [] } : await group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated));
         failed.push(...prewarm.failed);
         const findings = failed.map(f => ({ level: 'error', message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}` }));
         for (const finding of findings)

@@ -25,10 +25,6 @@ export interface EvalFailure {
   error: string
 }
 
-async function evaluateHost(flake: string, host: Host, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
-  return evaluateDerivation(flake, host.id, attributePath(host), env)
-}
-
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
 async function evaluateDerivation(flake: string, name: string, attributePath: string, env: NodeJS.ProcessEnv): Promise<Evaluated | EvalFailure> {
   const started = Date.now()
@@ -39,13 +35,12 @@ async function evaluateDerivation(flake: string, name: string, attributePath: st
   return { name, system, outPath: out, seconds: (Date.now() - started) / 1000, builtWhileEvaluating: derivationsBuilt(result.stderr) }
 }
 
-/**
- * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
- * gigabytes, and one host that does not evaluate must not hide the others.
- */
-export async function evaluateHosts(flake: string, hosts: Host[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
-  const outcomes = await mapLimit(hosts, jobs, async host => {
-    const outcome = await evaluateHost(flake, host, env)
+export type EvalOutcomes = { evaluated: Evaluated[]; failed: EvalFailure[] }
+
+/** Each derivation in its own `nix eval`, `jobs` at a time, as name and attribute path. */
+async function evaluateEach(flake: string, targets: { name: string; path: string }[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void): Promise<EvalOutcomes> {
+  const outcomes = await mapLimit(targets, jobs, async target => {
+    const outcome = await evaluateDerivation(flake, target.name, target.path, env)
     onDone(outcome)
     return outcome
   })
@@ -55,21 +50,27 @@ export async function evaluateHosts(flake: string, hosts: Host[], jobs: number, 
   }
 }
 
+/**
+ * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+export async function evaluateHosts(flake: string, hosts: Host[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<EvalOutcomes> {
+  return evaluateEach(
+    flake,
+    hosts.map(h => ({ name: h.id, path: attributePath(h) })),
+    jobs,
+    env,
+    onDone
+  )
+}
+
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
-export async function evaluateAttributes(
-  flake: string,
-  attributes: string[],
-  jobs: number,
-  env: NodeJS.ProcessEnv,
-  onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
-): Promise<{ evaluated: Evaluated[]; failed: EvalFailure[] }> {
-  const outcomes = await mapLimit(attributes, jobs, async attribute => {
-    const outcome = await evaluateDerivation(flake, attribute, attribute, env)
-    onDone(outcome)
-    return outcome
-  })
-  return {
-    evaluated: outcomes.filter((o): o is Evaluated => 'outPath' in o),
-    failed: outcomes.filter((o): o is EvalFailure => 'error' in o)
-  }
+export async function evaluateAttributes(flake: string, attributes: string[], jobs: number, env: NodeJS.ProcessEnv, onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined): Promise<EvalOutcomes> {
+  return evaluateEach(
+    flake,
+    attributes.map(a => ({ name: a, path: a })),
+    jobs,
+    env,
+    onDone
+  )
 }

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { CachixClient } from '../cachix/client.js'
 import { describeWalk, walkEach } from '../push/closure-walk.js'
-import { evaluateAttributes, evaluateHosts } from '../nix/evaluate.js'
+import { evaluateAttributes, evaluateHosts, type EvalFailure, type Evaluated } from '../nix/evaluate.js'
 import { configurationNames } from '../nix/flake.js'
 import { allHosts, resolveHosts, type ConfigurationKind } from '../nix/configurations.js'
 import { renderPlanSummary } from './eval-logic.js'
@@ -13,6 +13,11 @@ import { errorMessage } from '../util/process.js'
 import { derivationName } from '../build/build-failures.js'
 import { parsePlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'
+
+function logEvaluated(done: Evaluated | EvalFailure): void {
+  if ('error' in done) core.info(`${done.name}: does not evaluate`)
+  else core.info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`)
+}
 
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 export async function run(): Promise<void> {
@@ -35,22 +40,11 @@ export async function run(): Promise<void> {
       const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all
       kinds = new Map(wanted.map(h => [h.id, h.kind]))
       const started = Date.now()
-      const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, done => {
-        if ('error' in done) core.info(`${done.name}: does not evaluate`)
-        else core.info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`)
-      })
+      const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated)
       core.info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`)
       return { hosts: outcome.evaluated, failed: outcome.failed }
     })
-    const prewarm =
-      inputs.attributes.length === 0
-        ? { evaluated: [], failed: [] }
-        : await core.group('Evaluate pre-warm attributes', () =>
-            evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, done => {
-              if ('error' in done) core.info(`${done.name}: does not evaluate`)
-              else core.info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`)
-            })
-          )
+    const prewarm = inputs.attributes.length === 0 ? { evaluated: [], failed: [] } : await core.group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated))
     failed.push(...prewarm.failed)
     const findings = failed.map(f => ({ level: 'error' as const, message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}` }))
     for (const finding of findings) core.error(finding.message)
