@@ -14,7 +14,7 @@ import { selectHosts } from '../../src/action/select-hosts.js'
 import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
 import { errorExcerpt, renderEvalFailures, renderPlanSummary } from '../../src/plan/eval-logic.js'
 import { mapLimit } from '../../src/util/queue.js'
-import { derivationsBuilt } from '../../src/nix/evaluate.js'
+import { derivationsBuilt } from '../../src/nix/building.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planAttributes } from '../../src/plan/matrix.js'
 

@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(826);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(469);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 826:
+/***/ 469:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -556,9 +556,20 @@ function startHeartbeat(intervalMs, log, describe) {
     return () => clearInterval(timer);
 }
 
-;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
+;// CONCATENATED MODULE: ./src/nix/building.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
+/** The derivation a line of Nix's log says it starts building, if it is such a line. */
+function derivationBuilding(line) {
+    return BUILDING.exec(line)?.[1];
+}
+/** The derivations Nix says it builds in a command's stderr, each once, in order. */
+function derivationsBuilt(stderr) {
+    return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
+}
+
+;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
+
 /**
  * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
  * the hook appends a spool line when one has finished. A build that has finished while the
@@ -582,9 +593,9 @@ class HookLiveness {
         this.now = now;
     }
     onLogLine(line) {
-        const match = BUILDING.exec(line);
-        if (match && !this.started.includes(match[1]))
-            this.started.push(match[1]);
+        const drvPath = derivationBuilding(line);
+        if (drvPath !== undefined && !this.started.includes(drvPath))
+            this.started.push(drvPath);
     }
     onSpooled(entries) {
         this.spooled += entries;

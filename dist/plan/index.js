@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8822);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9682);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8822:
+/***/ 9682:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32029,6 +32029,18 @@ function describeWalk(root, walk) {
     return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
 }
 
+;// CONCATENATED MODULE: ./src/nix/building.ts
+/** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
+const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
+/** The derivation a line of Nix's log says it starts building, if it is such a line. */
+function derivationBuilding(line) {
+    return BUILDING.exec(line)?.[1];
+}
+/** The derivations Nix says it builds in a command's stderr, each once, in order. */
+function derivationsBuilt(stderr) {
+    return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
+}
+
 ;// CONCATENATED MODULE: ./src/nix/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
@@ -32220,11 +32232,7 @@ async function command_runNix(args, options = {}) {
 
 
 
-const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/gm;
-/** The derivations Nix says it builds in a command's stderr, each once. */
-function derivationsBuilt(stderr) {
-    return [...new Set([...stderr.matchAll(BUILDING)].map(m => m[1]))];
-}
+
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
 async function evaluateDerivation(flake, name, attributePath, env) {
     const started = Date.now();

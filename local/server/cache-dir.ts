@@ -112,8 +112,4 @@ export class CacheDir {
     if (rest.length > 0) await pipeline(this.readParts(uploadId, partNumbers.slice(1)), createWriteStream(first, { flags: 'a' }))
     await rename(first, target)
   }
-
-  async moveInto(temp: string, target: string): Promise<void> {
-    await rename(temp, target)
-  }
 }

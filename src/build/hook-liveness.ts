@@ -1,5 +1,4 @@
-/** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
-const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/
+import { derivationBuilding } from '../nix/building.js'
 
 export type HookVerdict = 'unknown' | 'runs' | 'silent'
 
@@ -23,8 +22,8 @@ export class HookLiveness {
   ) {}
 
   onLogLine(line: string): void {
-    const match = BUILDING.exec(line)
-    if (match && !this.started.includes(match[1])) this.started.push(match[1])
+    const drvPath = derivationBuilding(line)
+    if (drvPath !== undefined && !this.started.includes(drvPath)) this.started.push(drvPath)
   }
 
   onSpooled(entries: number): void {

@@ -1,3 +1,4 @@
+import { derivationsBuilt } from './building.js'
 import { attributePath, type Host } from './configurations.js'
 import { errorExcerpt } from './eval-error.js'
 import { mapLimit } from '../util/queue.js'
@@ -10,13 +11,6 @@ export interface Evaluated {
   seconds: number
   /** Derivations its evaluation built (import from derivation that no substituter had). */
   builtWhileEvaluating: string[]
-}
-
-const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/gm
-
-/** The derivations Nix says it builds in a command's stderr, each once. */
-export function derivationsBuilt(stderr: string): string[] {
-  return [...new Set([...stderr.matchAll(BUILDING)].map(m => m[1]))]
 }
 
 export interface EvalFailure {
