@@ -2,7 +2,16 @@ import { join } from 'node:path'
 import { config, GiB } from './config.js'
 import { ContentGenerator } from './content.js'
 import { Prng } from './prng.js'
-import { addGcRoot, addToStore, allValid, narSizes, readManifest, removeTree, writeGenerated, writeManifest } from './store.js'
+import {
+  addGcRoot,
+  addToStore,
+  allValid,
+  narSizes,
+  readManifest,
+  removeTree,
+  writeGenerated,
+  writeManifest
+} from './store.js'
 
 export interface BigFixture {
   path: string
@@ -22,7 +31,12 @@ export async function bigFixture(log: (line: string) => void): Promise<BigFixtur
   const staging = join(home, 'staging')
   await removeTree(staging)
   const file = join(staging, `bench-s${config.seed}-big-nar`)
-  await writeGenerated(file, Math.round(2 * GiB * config.scale), 'mixed', new ContentGenerator(new Prng(config.seed ^ 0xb16)))
+  await writeGenerated(
+    file,
+    Math.round(2 * GiB * config.scale),
+    'mixed',
+    new ContentGenerator(new Prng(config.seed ^ 0xb16))
+  )
   const [path] = await addToStore([file])
   await removeTree(staging)
   await addGcRoot(path, join(home, 'root'))

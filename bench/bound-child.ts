@@ -28,7 +28,11 @@ export interface BoundResult {
 }
 
 interface ZstdApi {
-  zstdCompress(input: Buffer, options: { params: Record<number, number> }, callback: (error: Error | null, output: Buffer) => void): void
+  zstdCompress(
+    input: Buffer,
+    options: { params: Record<number, number> },
+    callback: (error: Error | null, output: Buffer) => void
+  ): void
   constants: Record<string, number>
 }
 
@@ -49,14 +53,18 @@ const pending = new Set<Promise<void>>()
 
 function compress(frame: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    zstd.zstdCompress(frame, { params: { [zstd.constants.ZSTD_c_compressionLevel]: request.level } }, (error, output) => {
-      if (error) reject(error)
-      else {
-        compressedBytes += output.length
-        frames++
-        resolve()
+    zstd.zstdCompress(
+      frame,
+      { params: { [zstd.constants.ZSTD_c_compressionLevel]: request.level } },
+      (error, output) => {
+        if (error) reject(error)
+        else {
+          compressedBytes += output.length
+          frames++
+          resolve()
+        }
       }
-    })
+    )
   })
 }
 
@@ -97,5 +105,13 @@ await Promise.all(
   })
 )
 await Promise.all([...pending])
-const result: BoundResult = { ms: performance.now() - started, narBytes, compressedBytes, frames, cpu: ownCpu('self'), workers, node: process.version }
+const result: BoundResult = {
+  ms: performance.now() - started,
+  narBytes,
+  compressedBytes,
+  frames,
+  cpu: ownCpu('self'),
+  workers,
+  node: process.version
+}
 process.stdout.write(`${JSON.stringify(result)}\n`)

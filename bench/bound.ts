@@ -7,7 +7,12 @@ import { nodeRuntimes } from './runtimes.js'
 
 export const BOUND_FRAME_BYTES = 8 * MiB
 
-async function runBound(mode: 'compress' | 'read', storeRoot: string, paths: string[], workDir: string): Promise<BoundResult> {
+async function runBound(
+  mode: 'compress' | 'read',
+  storeRoot: string,
+  paths: string[],
+  workDir: string
+): Promise<BoundResult> {
   // The path list goes through a file: a closure's paths do not fit an argument list.
   const list = join(workDir, `bound-${mode}-${process.pid}.json`)
   const request = { mode, storeRoot, paths, level: PUSH_SETTINGS.compressionLevel, frameBytes: BOUND_FRAME_BYTES }
@@ -27,9 +32,16 @@ export function compressionBound(storeRoot: string, paths: string[], workDir: st
 }
 
 /** Reads every NAR once, untimed, so no measurement pays for a cold page cache. */
-export async function warmPageCache(storeRoot: string, paths: string[], workDir: string, expectedNarBytes?: number): Promise<void> {
+export async function warmPageCache(
+  storeRoot: string,
+  paths: string[],
+  workDir: string,
+  expectedNarBytes?: number
+): Promise<void> {
   const { narBytes } = await runBound('read', storeRoot, paths, workDir)
   if (expectedNarBytes !== undefined && narBytes !== expectedNarBytes) {
-    throw new Error(`the NARs under ${storeRoot || '/'} are ${narBytes} bytes, the store says ${expectedNarBytes}: the fixture is damaged`)
+    throw new Error(
+      `the NARs under ${storeRoot || '/'} are ${narBytes} bytes, the store says ${expectedNarBytes}: the fixture is damaged`
+    )
   }
 }

@@ -43,11 +43,29 @@ const spawned = countSpawns()
 let result: BuildPushResult
 const started = performance.now()
 if (request.mode === 'plain') {
-  const build = startBuild(buildArgs([request.installable], { keepGoing: true, extraArgs: request.extraArgs }), process.env, () => undefined)
+  const build = startBuild(
+    buildArgs([request.installable], { keepGoing: true, extraArgs: request.extraArgs }),
+    process.env,
+    () => undefined
+  )
   const exitCode = await build.done
-  result = { buildMs: performance.now() - started, drainMs: 0, exitCode, built: 0, uploaded: 0, pendingAtBuildEnd: 0, spawned, failures: [] }
+  result = {
+    buildMs: performance.now() - started,
+    drainMs: 0,
+    exitCode,
+    built: 0,
+    uploaded: 0,
+    pendingAtBuildEnd: 0,
+    spawned,
+    failures: []
+  }
 } else {
-  const session = await openCachixSession({ baseUrl: request.serverUrl, cacheName: request.cache ?? '', authToken: WRITE_TOKEN, compression: PUSH_SETTINGS.compression })
+  const session = await openCachixSession({
+    baseUrl: request.serverUrl,
+    cacheName: request.cache ?? '',
+    authToken: WRITE_TOKEN,
+    compression: PUSH_SETTINGS.compression
+  })
   const pusher = createPusher(session, new NixStore())
   const work = await mkdtemp(join(request.workDir, 'build-push-'))
   const spoolFile = join(work, 'built.spool')

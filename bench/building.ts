@@ -81,11 +81,15 @@ export async function pushWhileBuilding(log: (line: string) => void): Promise<Ro
   const home = join(config.dir, 'building')
   await mkdir(home, { recursive: true })
   const extraArgs = [...NIX_OFFLINE, '--option', 'max-jobs', String(config.cores), '--option', 'cores', '1']
-  log(`${count} derivations (rows of ${WIDTH}), each ~${WORK} shell loop iterations then ${mib(OUTPUT_BYTES)} of output; ${host.label}, max-jobs ${config.cores}, cores 1; pusher under ${node24.label} ${node24.version} with PUSH_DEFAULTS`)
+  log(
+    `${count} derivations (rows of ${WIDTH}), each ~${WORK} shell loop iterations then ${mib(OUTPUT_BYTES)} of output; ${host.label}, max-jobs ${config.cores}, cores 1; pusher under ${node24.label} ${node24.version} with PUSH_DEFAULTS`
+  )
   const plain: (BuildPushResult & { clientCpu: number })[] = []
   const pushed: (BuildPushResult & { clientCpu: number; serverCpu: number })[] = []
   const built: string[] = []
-  const server = await startBenchServer(Array.from({ length: config.runs }, (_, i) => ({ name: `build-r${i + 1}`, writeTokens: [WRITE_TOKEN] })))
+  const server = await startBenchServer(
+    Array.from({ length: config.runs }, (_, i) => ({ name: `build-r${i + 1}`, writeTokens: [WRITE_TOKEN] }))
+  )
   try {
     for (let r = 1; r <= config.runs; r++) {
       for (const mode of ['plain', 'push'] as const) {
@@ -93,14 +97,26 @@ export async function pushWhileBuilding(log: (line: string) => void): Promise<Ro
         const file = join(home, `${nonce}.nix`)
         await writeFile(file, expression(nonce, count))
         built.push(file)
-        const request: BuildPushRequest = { mode, installable: 'root', extraArgs: ['-f', file, ...extraArgs], workDir: home, serverUrl: server.url, cache: `build-r${r}` }
+        const request: BuildPushRequest = {
+          mode,
+          installable: 'root',
+          extraArgs: ['-f', file, ...extraArgs],
+          workDir: home,
+          serverUrl: server.url,
+          cache: `build-r${r}`
+        }
         const { result, clientCpu, serverCpu } = await measureCpu(server.pid, () => buildOnce(request, node24.bin))
         if (mode === 'plain') {
           plain.push({ ...result, clientCpu })
-          log(`run ${r}: build without pushing ${seconds(result.buildMs)}; CPU of nix build and its builders ${clientCpu.toFixed(1)} s`)
+          log(
+            `run ${r}: build without pushing ${seconds(result.buildMs)}; CPU of nix build and its builders ${clientCpu.toFixed(1)} s`
+          )
         } else {
           const valid = result.failures.length === 0 && result.built === count && result.uploaded === count
-          if (!valid) log(`run ${r}: INVALID RUN: built ${result.built}, uploaded ${result.uploaded} of ${count}, ${result.failures.length} failures ${result.failures.slice(0, 2).join('; ')}`)
+          if (!valid)
+            log(
+              `run ${r}: INVALID RUN: built ${result.built}, uploaded ${result.uploaded} of ${count}, ${result.failures.length} failures ${result.failures.slice(0, 2).join('; ')}`
+            )
           pushed.push({ ...result, clientCpu, serverCpu })
           log(
             `run ${r}: build with streaming push ${seconds(result.buildMs)}, then drain ${seconds(result.drainMs)} (${result.pendingAtBuildEnd} paths still pending at build end); ${result.uploaded} paths pushed; CPU of build + pusher ${clientCpu.toFixed(1)} s, server ${serverCpu.toFixed(1)} s; programs started ${JSON.stringify(result.spawned)}`
@@ -112,10 +128,14 @@ export async function pushWhileBuilding(log: (line: string) => void): Promise<Ro
     await server.stop()
     // The outputs are not needed again; a failure to delete them costs only disk.
     for (const file of built) {
-      const { stdout } = await runCommand('nix-instantiate', [file, ...NIX_OFFLINE], { okCodes: [1] }).catch(() => ({ stdout: '' }))
+      const { stdout } = await runCommand('nix-instantiate', [file, ...NIX_OFFLINE], { okCodes: [1] }).catch(() => ({
+        stdout: ''
+      }))
       const drvs = stdout.split('\n').filter(l => l.endsWith('.drv'))
       if (drvs.length === 0) continue
-      const outputs = (await runCommand('nix-store', ['--query', '--outputs', ...drvs], { okCodes: [1] })).stdout.split('\n').filter(l => l !== '')
+      const outputs = (await runCommand('nix-store', ['--query', '--outputs', ...drvs], { okCodes: [1] })).stdout
+        .split('\n')
+        .filter(l => l !== '')
       await runCommand('nix-store', ['--delete', ...outputs, ...drvs], { okCodes: [1] }).catch(() => undefined)
     }
   }
@@ -128,10 +148,27 @@ export async function pushWhileBuilding(log: (line: string) => void): Promise<Ro
     `build with push / without = ${ratio(buildRatio)} (goal <= ${TARGET_RATIO}x) ${judged(buildRatio, TARGET_RATIO, false, valid)}; with the drain ${ratio(totalRatio)}; drain ${seconds(q.drainMs)} (goal <= ${seconds(TARGET_DRAIN_MS)}) ${judged(q.drainMs, TARGET_DRAIN_MS, false, valid)}`
   )
   // On a full machine every CPU second the pusher takes comes out of the builders.
-  log(`CPU of the whole tree: ${p.clientCpu.toFixed(1)} s without pushing, ${q.clientCpu.toFixed(1)} s with (+${(q.clientCpu - p.clientCpu).toFixed(1)} s for the hook, the spool and the pusher)`)
+  log(
+    `CPU of the whole tree: ${p.clientCpu.toFixed(1)} s without pushing, ${q.clientCpu.toFixed(1)} s with (+${(q.clientCpu - p.clientCpu).toFixed(1)} s for the hook, the spool and the pusher)`
+  )
   return [
-    [`build of ${count} CPU-bound derivations, no push`, `${seconds(p.buildMs)} (CPU ${p.clientCpu.toFixed(1)} s)`, '', ''],
-    ['  same, streaming push on: build wall', `${seconds(q.buildMs)} (${ratio(buildRatio)}; with drain ${ratio(totalRatio)}; CPU ${q.clientCpu.toFixed(1)} s)`, `<= ${TARGET_RATIO}x`, judged(buildRatio, TARGET_RATIO, false, valid)],
-    ['  drain after the last build', seconds(q.drainMs), `<= ${seconds(TARGET_DRAIN_MS)}`, judged(q.drainMs, TARGET_DRAIN_MS, false, valid)]
+    [
+      `build of ${count} CPU-bound derivations, no push`,
+      `${seconds(p.buildMs)} (CPU ${p.clientCpu.toFixed(1)} s)`,
+      '',
+      ''
+    ],
+    [
+      '  same, streaming push on: build wall',
+      `${seconds(q.buildMs)} (${ratio(buildRatio)}; with drain ${ratio(totalRatio)}; CPU ${q.clientCpu.toFixed(1)} s)`,
+      `<= ${TARGET_RATIO}x`,
+      judged(buildRatio, TARGET_RATIO, false, valid)
+    ],
+    [
+      '  drain after the last build',
+      seconds(q.drainMs),
+      `<= ${seconds(TARGET_DRAIN_MS)}`,
+      judged(q.drainMs, TARGET_DRAIN_MS, false, valid)
+    ]
   ]
 }

@@ -8,7 +8,13 @@ import { runCommand } from '../src/util/process.js'
 import { config } from './config.js'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
-const ENTRIES = ['bench/push-one.ts', 'bench/server-process.ts', 'bench/null-server.ts', 'bench/bound-child.ts', 'bench/build-push.ts']
+const ENTRIES = [
+  'bench/push-one.ts',
+  'bench/server-process.ts',
+  'bench/null-server.ts',
+  'bench/bound-child.ts',
+  'bench/build-push.ts'
+]
 let compiled: Promise<string> | undefined
 
 /**
@@ -25,15 +31,28 @@ export function compileChildren(): Promise<string> {
     process.once('exit', () => rmSync(outDir, { recursive: true, force: true }))
     const tsconfig = join(outDir, 'tsconfig.json')
     const compilerOptions = { outDir, rootDir: REPO, noEmit: false, typeRoots: [join(REPO, 'node_modules', '@types')] }
-    await writeFile(tsconfig, JSON.stringify({ extends: join(REPO, 'tsconfig.json'), compilerOptions, include: [], files: ENTRIES.map(e => join(REPO, e)) }))
+    await writeFile(
+      tsconfig,
+      JSON.stringify({
+        extends: join(REPO, 'tsconfig.json'),
+        compilerOptions,
+        include: [],
+        files: ENTRIES.map(e => join(REPO, e))
+      })
+    )
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
     const { code, stdout } = await runCommand(process.execPath, [tsc, '-p', tsconfig], { okCodes: [1, 2] })
     // tsc still emits on type errors; a half-edited tree elsewhere should not stop a bench run, but it is said.
-    if (code !== 0 && !existsSync(join(outDir, 'bench', 'push-one.js'))) throw new Error(`compiling the bench children failed:\n${stdout}`)
-    if (code !== 0) process.stderr.write(`warning: the bench children compiled with type errors:\n${stdout.split('\n').slice(0, 10).join('\n')}\n`)
+    if (code !== 0 && !existsSync(join(outDir, 'bench', 'push-one.js')))
+      throw new Error(`compiling the bench children failed:\n${stdout}`)
+    if (code !== 0)
+      process.stderr.write(
+        `warning: the bench children compiled with type errors:\n${stdout.split('\n').slice(0, 10).join('\n')}\n`
+      )
     await writeFile(join(outDir, 'package.json'), '{ "type": "module" }\n')
     // The action's modules import npm packages (@actions/core): resolve them from the repo's.
-    if (!existsSync(join(outDir, 'node_modules'))) await symlink(join(REPO, 'node_modules'), join(outDir, 'node_modules'))
+    if (!existsSync(join(outDir, 'node_modules')))
+      await symlink(join(REPO, 'node_modules'), join(outDir, 'node_modules'))
     return outDir
   })()
   return compiled
@@ -50,8 +69,13 @@ export interface ChildOptions {
 /** Starts a compiled bench entry (e.g. 'push-one') in a fresh node process. */
 export async function spawnChild(entry: string, args: string[], options: ChildOptions = {}): Promise<ChildProcess> {
   const file = join(await compileChildren(), 'bench', `${entry}.js`)
-  const profile = process.env.BENCH_CPU_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  return spawn(options.node ?? process.execPath, [...profile, file, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env, detached: options.group ?? false })
+  const profile =
+    process.env.BENCH_CPU_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  return spawn(options.node ?? process.execPath, [...profile, file, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: options.env ?? process.env,
+    detached: options.group ?? false
+  })
 }
 
 /**
@@ -67,7 +91,9 @@ export async function withDeadline<T>(child: ChildProcess, ms: number, what: str
       } catch {
         child.kill('SIGKILL')
       }
-      reject(new Error(`${what} did not finish in ${(ms / 1000).toFixed(1)} s (hung?): stopped it and everything it started`))
+      reject(
+        new Error(`${what} did not finish in ${(ms / 1000).toFixed(1)} s (hung?): stopped it and everything it started`)
+      )
     }, ms)
   })
   try {

@@ -25,7 +25,8 @@ function sectionsFromEnv(): SectionKey[] {
     .map(s => s.trim())
     .filter(s => s !== '')
   for (const key of picked) {
-    if (!(SECTION_KEYS as readonly string[]).includes(key)) throw new Error(`BENCH_ONLY: unknown section "${key}"; sections are ${SECTION_KEYS.join(', ')}`)
+    if (!(SECTION_KEYS as readonly string[]).includes(key))
+      throw new Error(`BENCH_ONLY: unknown section "${key}"; sections are ${SECTION_KEYS.join(', ')}`)
   }
   return picked as SectionKey[]
 }
@@ -36,7 +37,8 @@ function targetsFromEnv(): ('local' | 'null')[] {
     .split(',')
     .map(s => s.trim())
     .filter(s => s !== '')
-  for (const t of picked) if (t !== 'local' && t !== 'null') throw new Error(`BENCH_TARGETS: "${t}" is not local or null`)
+  for (const t of picked)
+    if (t !== 'local' && t !== 'null') throw new Error(`BENCH_TARGETS: "${t}" is not local or null`)
   return picked as ('local' | 'null')[]
 }
 

@@ -33,7 +33,10 @@ export function reapedChildrenCpu(): number {
 }
 
 /** CPU spent by the client tree and by the server while `work` runs. */
-export async function measureCpu<T>(serverPid: number, work: () => Promise<T>): Promise<{ result: T; clientCpu: number; serverCpu: number }> {
+export async function measureCpu<T>(
+  serverPid: number,
+  work: () => Promise<T>
+): Promise<{ result: T; clientCpu: number; serverCpu: number }> {
   const client = reapedChildrenCpu()
   const server = ownCpu(serverPid)
   const result = await work()

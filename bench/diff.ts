@@ -103,14 +103,24 @@ function diffFixture(seed: number): DiffFixture {
 }
 
 /** Nothing is in this machine's store: both closures come from the cache (the CLI on a laptop, a cached host in CI). */
-const EMPTY_STORE: LocalStore = { isValid: async () => false, closure: async () => [], pathInfos: async () => new Map() }
+const EMPTY_STORE: LocalStore = {
+  isValid: async () => false,
+  closure: async () => [],
+  pathInfos: async () => new Map()
+}
 
 /** The head as a local store would answer for it, from memory (what the action has after building). */
 function inMemoryStore(side: Side): LocalStore {
   return {
     isValid: async path => side.references.has(path),
     closure: async () => [...side.references.keys()],
-    pathInfos: async paths => new Map(paths.map(path => [path, { path, narHash: '', narSize: 1024, references: side.references.get(path) ?? [] } satisfies PathInfo]))
+    pathInfos: async paths =>
+      new Map(
+        paths.map(path => [
+          path,
+          { path, narHash: '', narSize: 1024, references: side.references.get(path) ?? [] } satisfies PathInfo
+        ])
+      )
   }
 }
 
@@ -119,14 +129,18 @@ function check(result: HostDiff, fixture: DiffFixture): void {
   const { diff } = result
   // Every changed path but the toplevel is a package whose version moved from 1.0 to 1.1.
   if (diff.changed.length !== fixture.changed - 1 || diff.download.paths !== fixture.changed) {
-    throw new Error(`the diff has ${diff.changed.length} changed packages and ${diff.download.paths} paths to download; the fixture changed ${fixture.changed} paths`)
+    throw new Error(
+      `the diff has ${diff.changed.length} changed packages and ${diff.download.paths} paths to download; the fixture changed ${fixture.changed} paths`
+    )
   }
 }
 
 /** Diff of a 5,000-path closure with 200 changed paths, against our local server. */
 export async function closureDiffBench(log: (line: string) => void): Promise<Row[]> {
   const fixture = diffFixture(config.seed)
-  log(`${PATHS} paths per closure, ${fixture.changed} changed (the toplevel among them), ${fixture.files.size} narinfos in the cache`)
+  log(
+    `${PATHS} paths per closure, ${fixture.changed} changed (the toplevel among them), ${fixture.files.size} narinfos in the cache`
+  )
   const server = await startBenchServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], async dataDir => {
     await mkdir(join(dataDir, CACHE), { recursive: true })
     for (const [file, text] of fixture.files) await writeFile(join(dataDir, CACHE, file), text)
@@ -149,7 +163,9 @@ export async function closureDiffBench(log: (line: string) => void): Promise<Row
       const local = await once(inMemoryStore(fixture.head))
       fromCache.push(cold.ms)
       fromStore.push(local.ms)
-      log(`run ${i}: both closures from the cache ${seconds(cold.ms)} (${cold.lookups} narinfo GETs); head from the store ${seconds(local.ms)} (${local.lookups} GETs)`)
+      log(
+        `run ${i}: both closures from the cache ${seconds(cold.ms)} (${cold.lookups} narinfo GETs); head from the store ${seconds(local.ms)} (${local.lookups} GETs)`
+      )
     }
   } finally {
     await server.stop()
@@ -157,8 +173,18 @@ export async function closureDiffBench(log: (line: string) => void): Promise<Row
   const cold = best(fromCache, ms => ms)
   const local = best(fromStore, ms => ms)
   return [
-    [`closure diff, ${PATHS} paths, ${fixture.changed} changed, both sides from the cache`, seconds(cold), `<= ${seconds(TARGET_MS)}`, judged(cold, TARGET_MS, false, true)],
-    [`closure diff, same, head facts in memory (the action after a build, without nix path-info)`, seconds(local), '', '']
+    [
+      `closure diff, ${PATHS} paths, ${fixture.changed} changed, both sides from the cache`,
+      seconds(cold),
+      `<= ${seconds(TARGET_MS)}`,
+      judged(cold, TARGET_MS, false, true)
+    ],
+    [
+      `closure diff, same, head facts in memory (the action after a build, without nix path-info)`,
+      seconds(local),
+      '',
+      ''
+    ]
   ]
 }
 

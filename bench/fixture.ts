@@ -42,9 +42,11 @@ function plan(seed: number, scale: number): PathPlan[] {
     plans.push({ name: `bench-s${seed}-${String(plans.length).padStart(3, '0')}-${tier}-${kind}`, kind, files })
   }
   for (let i = 0; i < SMALL.count; i++) add('small', pickKind(), prng.logUniform(SMALL.min, SMALL.max), prng.int(1, 4))
-  for (let i = 0; i < MEDIUM.count; i++) add('medium', pickKind(), prng.logUniform(MEDIUM.min, MEDIUM.max), prng.int(1, 3))
+  for (let i = 0; i < MEDIUM.count; i++)
+    add('medium', pickKind(), prng.logUniform(MEDIUM.min, MEDIUM.max), prng.int(1, 3))
   const largeKinds: ContentKind[] = ['mixed', 'text', 'random', 'mixed', 'mixed', 'text', 'random', 'mixed']
-  for (let i = 0; i < LARGE.count; i++) add('large', largeKinds[i % largeKinds.length], prng.int(LARGE.min, LARGE.max), 1)
+  for (let i = 0; i < LARGE.count; i++)
+    add('large', largeKinds[i % largeKinds.length], prng.int(LARGE.min, LARGE.max), 1)
   return plans
 }
 
@@ -100,6 +102,8 @@ export async function withRoot(home: string, name: string, leaves: string[]): Pr
   // The out-link is a GC root: a garbage collection between runs does not force a regeneration.
   const { stdout } = await runCommand('nix-build', [expressionFile, '--out-link', join(home, 'root'), ...NIX_OFFLINE])
   const root = stdout.trim().split('\n').pop() ?? ''
-  const closure = (await runCommand('nix-store', ['--query', '--requisites', root])).stdout.split('\n').filter(l => l !== '')
+  const closure = (await runCommand('nix-store', ['--query', '--requisites', root])).stdout
+    .split('\n')
+    .filter(l => l !== '')
   return { root, leaves, closure, narBytes: await narSizes(closure) }
 }

@@ -16,15 +16,27 @@ import { pushComparison } from './throughput.js'
 import { nixInstalls, nodeRuntimes } from './runtimes.js'
 
 const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => void) => Promise<Row[]> }[] = [
-  { key: 'throughput', title: 'push throughput: generated ~300-path closure', run: async log => pushComparison('mix', await closureFixture(log), config.runs, log) },
-  { key: 'real', title: 'push throughput: closure of real binaries', run: async log => pushComparison('real', await realBinariesFixture(log), config.realRuns, log) },
+  {
+    key: 'throughput',
+    title: 'push throughput: generated ~300-path closure',
+    run: async log => pushComparison('mix', await closureFixture(log), config.runs, log)
+  },
+  {
+    key: 'real',
+    title: 'push throughput: closure of real binaries',
+    run: async log => pushComparison('real', await realBinariesFixture(log), config.realRuns, log)
+  },
   { key: 'memory', title: 'peak memory: one big NAR', run: memory },
   { key: 'building', title: 'push while building: CPU-bound derivations, streaming push on', run: pushWhileBuilding },
   { key: 'walk', title: 'closure walk: 5,000-path closure against the local server', run: closureWalk },
   { key: 'rerun', title: 'no-op rerun of the action: every host cached', run: noopRerun },
   { key: 'missing', title: 'missing-path decision: 20,000 paths, half present', run: missingQuery },
   // Imported when it runs: bench/diff.ts and src/diff belong to another change, whose state must not stop the other sections.
-  { key: 'diff', title: 'closure diff: 5,000-path closures differing in 200', run: async log => (await import('./diff.js')).closureDiffBench(log) }
+  {
+    key: 'diff',
+    title: 'closure diff: 5,000-path closures differing in 200',
+    run: async log => (await import('./diff.js')).closureDiffBench(log)
+  }
 ]
 
 const started = performance.now()
@@ -53,6 +65,10 @@ for (const section of SECTIONS.filter(s => config.only.includes(s.key))) {
 }
 const { node24, node20 } = await nodeRuntimes()
 const { host, modern } = await nixInstalls()
-console.log(`\nsummary (BENCH_SCALE=${config.scale}, ${seconds(performance.now() - started)} in all, ${loadAverage()} at the end)`)
-console.log(`${new Date().toISOString()}, ${cpus().length} CPUs; ours on ${node24.version} and ${node20.version}; peers ${host.version}${modern ? ` and ${modern.version}` : ''}`)
+console.log(
+  `\nsummary (BENCH_SCALE=${config.scale}, ${seconds(performance.now() - started)} in all, ${loadAverage()} at the end)`
+)
+console.log(
+  `${new Date().toISOString()}, ${cpus().length} CPUs; ours on ${node24.version} and ${node20.version}; peers ${host.version}${modern ? ` and ${modern.version}` : ''}`
+)
 console.log(table(rows))

@@ -29,7 +29,9 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
   await warmPageCache('', [path], config.dir, narBytes)
   for (const nix of new Set(peers.filter(p => p.kind === 'nix').map(p => p.nix))) await ensureInStore(nix, [path], log)
   const peaks = new Map<string, { treeKiB: number; valid: boolean }>()
-  const server = await startBenchServer(peers.flatMap(p => runsFor(config.runs).map(r => ({ name: cacheName(p, r), writeTokens: [WRITE_TOKEN] }))))
+  const server = await startBenchServer(
+    peers.flatMap(p => runsFor(config.runs).map(r => ({ name: cacheName(p, r), writeTokens: [WRITE_TOKEN] })))
+  )
   try {
     for (const run of runsFor(config.runs)) {
       for (const peer of peers) {
@@ -38,7 +40,11 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
         let line: string
         try {
           if (peer.kind === 'ours' && peer.node) {
-            const o = await runOurPush(server.url, cacheName(peer, run), [path], { node: peer.node.bin, env: peer.nix.env, sampleRss: true })
+            const o = await runOurPush(server.url, cacheName(peer, run), [path], {
+              node: peer.node.bin,
+              env: peer.nix.env,
+              sampleRss: true
+            })
             valid = checkPush(log, `run ${run}: ${peer.label}`, o.failures, o.uploaded, 1)
             treeKiB = Math.max(o.tree?.treeKiB ?? 0, o.peakRssKiB)
             line = `node VmHWM ${mib(o.peakRssKiB * 1024)}, by process: ${byCommand(o.tree)}; ${seconds(o.ms)}, ${rate(narBytes, o.ms)}; compressor: ${o.compressor}`
@@ -66,10 +72,20 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
     const p = peaks.get(peer.id)
     if (!p) continue
     if (peer.kind === 'ours') {
-      rows.push([`peak RSS, process tree, ${peer.label} (${mib(narBytes)} NAR)`, mib(p.treeKiB * 1024), `<= ${TARGET_TREE_BYTES / MiB} MiB`, judged(p.treeKiB * 1024, TARGET_TREE_BYTES, false, p.valid)])
+      rows.push([
+        `peak RSS, process tree, ${peer.label} (${mib(narBytes)} NAR)`,
+        mib(p.treeKiB * 1024),
+        `<= ${TARGET_TREE_BYTES / MiB} MiB`,
+        judged(p.treeKiB * 1024, TARGET_TREE_BYTES, false, p.valid)
+      ])
     } else {
       const ours = peaks.get('o24h')
-      rows.push([`peak RSS, process tree, ${peer.label}`, `${mib(p.treeKiB * 1024)}${ours ? ` (${ratio(p.treeKiB / ours.treeKiB)} ours)` : ''}`, '', ''])
+      rows.push([
+        `peak RSS, process tree, ${peer.label}`,
+        `${mib(p.treeKiB * 1024)}${ours ? ` (${ratio(p.treeKiB / ours.treeKiB)} ours)` : ''}`,
+        '',
+        ''
+      ])
     }
   }
   return rows

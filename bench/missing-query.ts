@@ -37,7 +37,9 @@ async function perPathMissing(cacheUrl: string, hashes: string[]): Promise<{ ms:
 /** Deciding what to upload for a 20,000-path closure against a cache that has half of it. */
 export async function missingQuery(log: (line: string) => void): Promise<Row[]> {
   const { all, present } = syntheticHashes(config.seed, PATHS)
-  const server = await startBenchServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], dataDir => writePresentNarInfos(dataDir, CACHE, present))
+  const server = await startBenchServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], dataDir =>
+    writePresentNarInfos(dataDir, CACHE, present)
+  )
   const ours: { ms: number; missing: number }[] = []
   const peer: { ms: number; missing: number }[] = []
   try {
@@ -51,7 +53,8 @@ export async function missingQuery(log: (line: string) => void): Promise<Row[]> 
         ['ours', o],
         ['per-path GET', p]
       ] as const) {
-        if (r.missing !== all.length - present.length) throw new Error(`${who} found ${r.missing} missing, expected ${all.length - present.length}`)
+        if (r.missing !== all.length - present.length)
+          throw new Error(`${who} found ${r.missing} missing, expected ${all.length - present.length}`)
       }
       ours.push(o)
       peer.push(p)
@@ -62,7 +65,9 @@ export async function missingQuery(log: (line: string) => void): Promise<Row[]> 
   }
   const o = best(ours, r => r.ms)
   const p = best(peer, r => r.ms)
-  log(`${PATHS} paths, ${present.length} present: ours ${seconds(o.ms)}, per-path ${seconds(p.ms)}, per-path / ours = ${ratio(p.ms / o.ms)}`)
+  log(
+    `${PATHS} paths, ${present.length} present: ours ${seconds(o.ms)}, per-path ${seconds(p.ms)}, per-path / ours = ${ratio(p.ms / o.ms)}`
+  )
   return [
     [`missing query, ours (${PATHS} paths, bulk POST)`, seconds(o.ms), '', ''],
     [`missing query, per-path GET x${NIX_CONNECTIONS}`, seconds(p.ms), '', ''],

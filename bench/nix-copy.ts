@@ -20,7 +20,13 @@ export interface NixCopyResult {
  * token goes in through a netrc file, as a CI job would give it to Nix. `workDir` must be
  * under /tmp, which the modern-nix chroot shares.
  */
-export async function runNixCopy(nix: NixInstall, cacheUrl: string, workDir: string, roots: string[], sampleRss = false): Promise<NixCopyResult> {
+export async function runNixCopy(
+  nix: NixInstall,
+  cacheUrl: string,
+  workDir: string,
+  roots: string[],
+  sampleRss = false
+): Promise<NixCopyResult> {
   const host = new URL(cacheUrl).hostname
   const netrc = join(workDir, 'netrc')
   await writeFile(netrc, `machine ${host} login bench password ${WRITE_TOKEN}\n`, { mode: 0o600 })

@@ -45,7 +45,13 @@ function drain(req: IncomingMessage, c: Counts): Promise<Buffer[]> {
   })
 }
 
-function reply(res: ServerResponse, status: number, body = '', type = 'application/json', extra: Record<string, string> = {}): void {
+function reply(
+  res: ServerResponse,
+  status: number,
+  body = '',
+  type = 'application/json',
+  extra: Record<string, string> = {}
+): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra })
   res.end(body)
 }
@@ -80,7 +86,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, base: () => str
       }
       return reply(res, 200, JSON.stringify(info))
     }
-    if (rest.length === 1 && rest[0] === 'narinfo' && method === 'POST') return reply(res, 200, Buffer.concat(body).toString('utf8'))
+    if (rest.length === 1 && rest[0] === 'narinfo' && method === 'POST')
+      return reply(res, 200, Buffer.concat(body).toString('utf8'))
     if (rest.length === 1 && rest[0].endsWith('.narinfo')) return reply(res, 404, 'not found', 'text/plain')
     if (rest[0] === 'multipart-nar' && method === 'POST') {
       if (rest.length === 1) {
@@ -89,7 +96,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, base: () => str
       }
       if (rest.length === 2) {
         const part = url.searchParams.get('partNumber') ?? '0'
-        return reply(res, 200, JSON.stringify({ uploadUrl: `${base()}/upload/${encodeURIComponent(cache)}/${encodeURIComponent(rest[1])}/${part}` }))
+        return reply(
+          res,
+          200,
+          JSON.stringify({
+            uploadUrl: `${base()}/upload/${encodeURIComponent(cache)}/${encodeURIComponent(rest[1])}/${part}`
+          })
+        )
       }
       if (rest.length === 3 && rest[2] === 'complete') {
         c.completed++
@@ -117,7 +130,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, base: () => str
       if (name.endsWith('.narinfo')) c.narinfoPuts++
       return reply(res, 200, '', 'text/plain')
     }
-    if (name === 'nix-cache-info') return reply(res, 200, method === 'HEAD' ? '' : 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 41\n', 'text/x-nix-cache-info')
+    if (name === 'nix-cache-info')
+      return reply(
+        res,
+        200,
+        method === 'HEAD' ? '' : 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 41\n',
+        'text/x-nix-cache-info'
+      )
     return reply(res, 404, '', 'text/plain')
   }
   await drain(req, countsOf('_'))

@@ -18,7 +18,14 @@ export async function ensureInStore(nix: NixInstall, closure: string[], log: (li
   const exporter = spawn('nix-store', ['--export', ...closure], { stdio: ['ignore', 'pipe', 'inherit'] })
   const importer = spawn('nix-store', ['--import'], { stdio: ['pipe', 'ignore', 'inherit'], env: nix.env })
   exporter.stdout.pipe(importer.stdin)
-  const codes = await Promise.all([exporter, importer].map(child => new Promise<number>(resolve => child.once('close', code => resolve(code ?? 1)))))
-  if (codes.some(c => c !== 0) || !(await allValidIn(nix, closure))) throw new Error(`copying ${closure.length} paths into the ${nix.label} store failed (export/import exit codes ${codes.join(', ')})`)
-  log(`copied ${closure.length} paths into the ${nix.label} store at ${nix.storeRoot} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const codes = await Promise.all(
+    [exporter, importer].map(child => new Promise<number>(resolve => child.once('close', code => resolve(code ?? 1))))
+  )
+  if (codes.some(c => c !== 0) || !(await allValidIn(nix, closure)))
+    throw new Error(
+      `copying ${closure.length} paths into the ${nix.label} store failed (export/import exit codes ${codes.join(', ')})`
+    )
+  log(
+    `copied ${closure.length} paths into the ${nix.label} store at ${nix.storeRoot} in ${((Date.now() - started) / 1000).toFixed(1)} s`
+  )
 }

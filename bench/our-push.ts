@@ -20,8 +20,17 @@ export interface OurPushOptions {
  * Our push of `roots` in a child process, its process tree's RSS sampled from here if asked.
  * Paths that failed are returned, not thrown: the caller reports them and marks the run invalid.
  */
-export async function runOurPush(baseUrl: string, cacheName: string, roots: string[], options: OurPushOptions): Promise<OurPush> {
-  const child = await spawnChild('push-one', [baseUrl, cacheName, ...roots], { node: options.node, env: options.env, group: true })
+export async function runOurPush(
+  baseUrl: string,
+  cacheName: string,
+  roots: string[],
+  options: OurPushOptions
+): Promise<OurPush> {
+  const child = await spawnChild('push-one', [baseUrl, cacheName, ...roots], {
+    node: options.node,
+    env: options.env,
+    group: true
+  })
   child.stdin?.end()
   const watcher = options.sampleRss ? watchRss(child.pid ?? 0) : undefined
   try {

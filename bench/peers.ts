@@ -23,7 +23,13 @@ export async function pushPeers(log: (line: string) => void): Promise<Peer[]> {
     { id: 'o20h', label: `ours ${node20.label}, ${host.label} store`, kind: 'ours', nix: host, node: node20 }
   ]
   if (modern) {
-    peers.push({ id: 'o24m', label: `ours ${node24.label}, ${modern.label} store`, kind: 'ours', nix: modern, node: node24 })
+    peers.push({
+      id: 'o24m',
+      label: `ours ${node24.label}, ${modern.label} store`,
+      kind: 'ours',
+      nix: modern,
+      node: node24
+    })
     peers.push({ id: 'nm', label: `${modern.label} copy`, kind: 'nix', nix: modern })
   }
   return peers

@@ -46,7 +46,12 @@ await initCpuClock()
 // Counted from here: what the engine starts, not the bench's own getconf.
 const spawned = countSpawns()
 const started = performance.now()
-const session = await openCachixSession({ baseUrl, cacheName, authToken: WRITE_TOKEN, compression: PUSH_SETTINGS.compression })
+const session = await openCachixSession({
+  baseUrl,
+  cacheName,
+  authToken: WRITE_TOKEN,
+  compression: PUSH_SETTINGS.compression
+})
 // No tuning passed: exactly what the action and the CLI construct.
 const pusher = createPusher(session, new NixStore())
 pusher.add(roots)
@@ -63,7 +68,9 @@ const result: PushOneResult = {
   nodeCpu: ownCpu('self'),
   helperCpu: reapedChildrenCpu(),
   spawned,
-  compressor: await engineCompressor(session.compression).then(kind => (kind === undefined ? `${seen}; the engine does not say which compressor it uses` : `${kind} (${seen})`)),
+  compressor: await engineCompressor(session.compression).then(kind =>
+    kind === undefined ? `${seen}; the engine does not say which compressor it uses` : `${kind} (${seen})`
+  ),
   node: `${process.version}, pid ${process.pid}`,
   failures: [...report.failures.map(f => `${f.path}: ${f.error}`), ...(report.fatal ? [report.fatal] : [])]
 }

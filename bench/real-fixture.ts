@@ -66,7 +66,10 @@ export async function realBinariesFixture(log: (line: string) => void): Promise<
   let group: { file: string; size: number }[] = []
   const flush = async (): Promise<void> => {
     if (group.length === 0) return
-    const dir = join(staging, `bench-real-${String(dirs.length).padStart(3, '0')}-${basename(group[0].file).replace(/[^A-Za-z0-9+._-]/g, '_')}`)
+    const dir = join(
+      staging,
+      `bench-real-${String(dirs.length).padStart(3, '0')}-${basename(group[0].file).replace(/[^A-Za-z0-9+._-]/g, '_')}`
+    )
     for (const { file } of group) {
       const sub = file.startsWith('/usr/bin') ? 'bin' : 'lib'
       await mkdir(join(dir, sub), { recursive: true })
@@ -89,6 +92,8 @@ export async function realBinariesFixture(log: (line: string) => void): Promise<
   await removeTree(staging)
   const fixture = await withRoot(home, 'bench-real-binaries-root', leaves)
   await writeManifest(manifestFile, fixture)
-  log(`real-binaries fixture: ${files.length} ELF files into ${leaves.length} paths in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  log(
+    `real-binaries fixture: ${files.length} ELF files into ${leaves.length} paths in ${((Date.now() - started) / 1000).toFixed(1)} s`
+  )
   return fixture
 }

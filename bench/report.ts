@@ -45,7 +45,13 @@ export function judged(value: number, target: number, higherIsBetter: boolean, v
 }
 
 /** Logs why a push is not a valid measurement; true when it is. */
-export function checkPush(log: (line: string) => void, who: string, failures: string[], uploaded: number, expected: number): boolean {
+export function checkPush(
+  log: (line: string) => void,
+  who: string,
+  failures: string[],
+  uploaded: number,
+  expected: number
+): boolean {
   if (failures.length === 0 && uploaded === expected) return true
   log(`${who}: INVALID RUN, uploaded ${uploaded} of ${expected} paths, ${failures.length} failed; first failures:`)
   for (const failure of failures.slice(0, 3)) log(`  ${failure}`)

@@ -27,7 +27,12 @@ export interface RerunResult {
 
 const request = JSON.parse(process.argv[2] ?? '{}') as RerunRequest
 const flake = await sampleFlake()
-const inputs = { cachix: request.cache, 'cachix-url': request.serverUrl, 'cachix-auth-token': request.token, system: 'x86_64-linux' }
+const inputs = {
+  cachix: request.cache,
+  'cachix-url': request.serverUrl,
+  'cachix-auth-token': request.token,
+  system: 'x86_64-linux'
+}
 
 /** When each `::group::` line of a step's stdout arrived, ms after the step started. */
 function phaseTimer(): { onStart: (child: ChildProcess) => void; phases: [string, number][] } {
@@ -40,7 +45,8 @@ function phaseTimer(): { onStart: (child: ChildProcess) => void; phases: [string
       child.stdout?.on('data', (chunk: Buffer) => {
         const lines = (partial + chunk.toString('utf8')).split('\n')
         partial = lines.pop() ?? ''
-        for (const line of lines) if (line.startsWith('::group::')) phases.push([line.slice(9), performance.now() - started])
+        for (const line of lines)
+          if (line.startsWith('::group::')) phases.push([line.slice(9), performance.now() - started])
       })
     }
   }
@@ -63,7 +69,8 @@ async function leg(): Promise<{ main: StepResult; post: StepResult; job: RunnerF
 
 /** `nix eval` as the step's user would run it, with the job's nix.conf (and daemon, when hosted). */
 async function evalAsStep(job: RunnerFiles, args: string[]): Promise<string> {
-  if (job.profile === 'root') return (await runCommand('nix', args, { cwd: flake, env: { ...process.env, NIX_CONF_DIR: job.nixConfDir } })).stdout
+  if (job.profile === 'root')
+    return (await runCommand('nix', args, { cwd: flake, env: { ...process.env, NIX_CONF_DIR: job.nixConfDir } })).stdout
   const session = await hostedSession()
   const step = session.asRunner(['nix', ...args])
   const env = { PATH: RUNNER_PATH, HOME: session.user.home, USER: session.user.name, ...session.stepEnv(), ...step.env }
@@ -74,16 +81,31 @@ const first = await leg()
 const again = await leg()
 // The same two evaluations the action's Hosts group makes.
 const evalMs: number[] = []
-const nix = ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', '.#nixosConfigurations', '--apply']
+const nix = [
+  '--extra-experimental-features',
+  'nix-command flakes',
+  'eval',
+  '--json',
+  '.#nixosConfigurations',
+  '--apply'
+]
 for (let i = 0; i < 2; i++) {
   const started = performance.now()
   const systems = JSON.parse(await evalAsStep(again.job, [...nix, SYSTEMS_EXPRESSION])) as Record<string, string>
-  await evalAsStep(again.job, [...nix, detailsExpression(Object.keys(systems).filter(h => systems[h] === 'x86_64-linux'))])
+  await evalAsStep(again.job, [
+    ...nix,
+    detailsExpression(Object.keys(systems).filter(h => systems[h] === 'x86_64-linux'))
+  ])
   evalMs.push(performance.now() - started)
 }
 const result: RerunResult = {
   profile: again.job.profile,
-  first: { mainS: first.main.seconds, postS: first.post.seconds, code: first.main.code, pushed: first.main.outputs.pushed ?? '' },
+  first: {
+    mainS: first.main.seconds,
+    postS: first.post.seconds,
+    code: first.main.code,
+    pushed: first.main.outputs.pushed ?? ''
+  },
   again: {
     mainS: again.main.seconds,
     postS: again.post.seconds,

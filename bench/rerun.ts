@@ -24,10 +24,18 @@ export async function noopRerun(log: (line: string) => void): Promise<Row[]> {
   let result: RerunResult
   try {
     const request: RerunRequest = { serverUrl: server.url, cache: CACHE, token: WRITE_TOKEN }
-    const child = spawn(node24.bin, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'bench', 'rerun-child.ts'), JSON.stringify(request)], {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'inherit']
-    })
+    const child = spawn(
+      node24.bin,
+      [
+        join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        join(REPO, 'bench', 'rerun-child.ts'),
+        JSON.stringify(request)
+      ],
+      {
+        cwd: REPO,
+        stdio: ['pipe', 'pipe', 'inherit']
+      }
+    )
     child.stdin.end()
     result = await firstJsonLine<RerunResult>(child)
     if ((await exited(child)) !== 0) throw new Error('the rerun child failed')
@@ -35,11 +43,21 @@ export async function noopRerun(log: (line: string) => void): Promise<Row[]> {
     await server.stop()
   }
   const { first, again } = result
-  log(`profile ${result.profile}; first run: main ${first.mainS.toFixed(2)} s (exit ${first.code}, pushed ${first.pushed}), post ${first.postS.toFixed(2)} s`)
-  log(`second run: main ${again.mainS.toFixed(2)} s (exit ${again.code}, built ${again.built}, pushed ${again.pushed}, skipped ${again.skipped}), post ${again.postS.toFixed(2)} s`)
-  const phases = result.phases.map(([name, at], i) => `${name} ${(((result.phases[i + 1]?.[1] ?? again.mainS * 1000) - at) / 1000).toFixed(2)} s`)
-  log(`second run's main by group (from its output): start ${((result.phases[0]?.[1] ?? 0) / 1000).toFixed(2)} s, ${phases.join(', ')}`)
-  log(`evaluation alone (hostSystems + hostDetails, as the Hosts group): ${result.evalMs.map(ms => seconds(ms)).join(', ')}`)
+  log(
+    `profile ${result.profile}; first run: main ${first.mainS.toFixed(2)} s (exit ${first.code}, pushed ${first.pushed}), post ${first.postS.toFixed(2)} s`
+  )
+  log(
+    `second run: main ${again.mainS.toFixed(2)} s (exit ${again.code}, built ${again.built}, pushed ${again.pushed}, skipped ${again.skipped}), post ${again.postS.toFixed(2)} s`
+  )
+  const phases = result.phases.map(
+    ([name, at], i) => `${name} ${(((result.phases[i + 1]?.[1] ?? again.mainS * 1000) - at) / 1000).toFixed(2)} s`
+  )
+  log(
+    `second run's main by group (from its output): start ${((result.phases[0]?.[1] ?? 0) / 1000).toFixed(2)} s, ${phases.join(', ')}`
+  )
+  log(
+    `evaluation alone (hostSystems + hostDetails, as the Hosts group): ${result.evalMs.map(ms => seconds(ms)).join(', ')}`
+  )
   const evalMs = best(result.evalMs, ms => ms)
   const rerunMs = (again.mainS + again.postS) * 1000
   const valid = again.code === 0 && again.built === '0' && again.pushed === '0' && first.code === 0

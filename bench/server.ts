@@ -23,7 +23,10 @@ export interface BenchServer {
  * are not re-verified on completion: Nix's plain uploads never are, and the two pushes
  * should cost the server the same.
  */
-export async function startBenchServer(caches: LocalCacheConfig[], prepare?: (dataDir: string) => Promise<void>): Promise<BenchServer> {
+export async function startBenchServer(
+  caches: LocalCacheConfig[],
+  prepare?: (dataDir: string) => Promise<void>
+): Promise<BenchServer> {
   await mkdir(config.dir, { recursive: true })
   const dataDir = await mkdtemp(join(config.dir, 'server-'))
   await prepare?.(dataDir)
@@ -42,7 +45,8 @@ export async function startBenchServer(caches: LocalCacheConfig[], prepare?: (da
     pid: child.pid ?? 0,
     dataDir,
     cacheUrl: name => `${url}/cache/${name}`,
-    pathsReceived: async cache => (await readdir(join(dataDir, cache)).catch(() => [] as string[])).filter(f => f.endsWith('.narinfo')).length,
+    pathsReceived: async cache =>
+      (await readdir(join(dataDir, cache)).catch(() => [] as string[])).filter(f => f.endsWith('.narinfo')).length,
     stop: async () => {
       child.stdin?.end()
       await exited(child)

@@ -20,22 +20,45 @@ interface Timed {
 }
 
 /** One push; a push that fails or hangs is an invalid run with the reason, never an exception. */
-async function pushOnce(peer: Peer, server: BenchServer, cache: string, fixture: ClosureFixture, log: (line: string) => void, run: number): Promise<Timed> {
+async function pushOnce(
+  peer: Peer,
+  server: BenchServer,
+  cache: string,
+  fixture: ClosureFixture,
+  log: (line: string) => void,
+  run: number
+): Promise<Timed> {
   const started = performance.now()
   try {
     return await pushOrThrow(peer, server, cache, fixture, log, run)
   } catch (error: unknown) {
     const message = error instanceof Error ? error.message : String(error)
     log(`run ${run}: ${peer.label}: INVALID RUN, ${message}`)
-    return { ms: performance.now() - started, fileBytes: 0, clientCpu: 0, serverCpu: 0, valid: false, detail: `failed: ${message}` }
+    return {
+      ms: performance.now() - started,
+      fileBytes: 0,
+      clientCpu: 0,
+      serverCpu: 0,
+      valid: false,
+      detail: `failed: ${message}`
+    }
   }
 }
 
-async function pushOrThrow(peer: Peer, server: BenchServer, cache: string, fixture: ClosureFixture, log: (line: string) => void, run: number): Promise<Timed> {
+async function pushOrThrow(
+  peer: Peer,
+  server: BenchServer,
+  cache: string,
+  fixture: ClosureFixture,
+  log: (line: string) => void,
+  run: number
+): Promise<Timed> {
   const { closure, root } = fixture
   if (peer.kind === 'ours' && peer.node) {
     const node = peer.node
-    const { result, clientCpu, serverCpu } = await measureCpu(server.pid, () => runOurPush(server.url, cache, [root], { node: node.bin, env: peer.nix.env }))
+    const { result, clientCpu, serverCpu } = await measureCpu(server.pid, () =>
+      runOurPush(server.url, cache, [root], { node: node.bin, env: peer.nix.env })
+    )
     let valid = checkPush(log, `run ${run}: ${peer.label}`, result.failures, result.uploaded, closure.length)
     const received = await server.pathsReceived(cache)
     if (received !== closure.length) {
@@ -45,7 +68,9 @@ async function pushOrThrow(peer: Peer, server: BenchServer, cache: string, fixtu
     const detail = `${result.node}: node ${result.nodeCpu.toFixed(1)} s + helpers ${result.helperCpu.toFixed(1)} s CPU; compressor: ${result.compressor}; started ${JSON.stringify(result.spawned)}`
     return { ms: result.ms, fileBytes: result.fileBytes, clientCpu, serverCpu, valid, detail }
   }
-  const { result, clientCpu, serverCpu } = await measureCpu(server.pid, () => runNixCopy(peer.nix, server.cacheUrl(cache), server.dataDir, [root]))
+  const { result, clientCpu, serverCpu } = await measureCpu(server.pid, () =>
+    runNixCopy(peer.nix, server.cacheUrl(cache), server.dataDir, [root])
+  )
   const received = await server.pathsReceived(cache)
   const valid = received === closure.length
   if (!valid) log(`run ${run}: ${peer.label}: INVALID RUN, the server holds ${received} of ${closure.length} paths`)
@@ -68,13 +93,22 @@ const GOALS = {
  * `nix copy` of both Nix versions, taking turns against the same server process; plus the
  * in-process compression bound over the same NARs.
  */
-async function compareOn(kind: TargetKind, what: string, fixture: ClosureFixture, runs: number, peers: Peer[], log: (line: string) => void): Promise<Row[]> {
+async function compareOn(
+  kind: TargetKind,
+  what: string,
+  fixture: ClosureFixture,
+  runs: number,
+  peers: Peer[],
+  log: (line: string) => void
+): Promise<Row[]> {
   const { narBytes } = fixture
   const caches = peers.flatMap(p => runsFor(runs).map(r => ({ name: cacheName(p, r), writeTokens: [WRITE_TOKEN] })))
   const server = await startTarget(kind, caches)
   const results = new Map<string, Timed[]>()
   const bounds: { ms: number; cpu: number; compressedBytes: number }[] = []
-  log(`[${what}, ${kind}] target: ${kind === 'local' ? 'our local server in its own process' : 'null target (stores and verifies nothing)'} at ${server.url}, pid ${server.pid}`)
+  log(
+    `[${what}, ${kind}] target: ${kind === 'local' ? 'our local server in its own process' : 'null target (stores and verifies nothing)'} at ${server.url}, pid ${server.pid}`
+  )
   try {
     for (const run of runsFor(runs)) {
       for (const peer of peers) {
@@ -82,13 +116,17 @@ async function compareOn(kind: TargetKind, what: string, fixture: ClosureFixture
         results.set(peer.id, [...(results.get(peer.id) ?? []), r])
         if (r.detail.startsWith('failed: ')) continue
         const sent = r.fileBytes > 0 ? `, ${mib(r.fileBytes)} sent` : ''
-        log(`run ${run}: ${peer.label.padEnd(34)} ${seconds(r.ms)} ${rate(narBytes, r.ms).padStart(12)}${sent}; CPU client ${r.clientCpu.toFixed(2)} s, server ${r.serverCpu.toFixed(2)} s${r.valid ? '' : ' INVALID'}`)
+        log(
+          `run ${run}: ${peer.label.padEnd(34)} ${seconds(r.ms)} ${rate(narBytes, r.ms).padStart(12)}${sent}; CPU client ${r.clientCpu.toFixed(2)} s, server ${r.serverCpu.toFixed(2)} s${r.valid ? '' : ' INVALID'}`
+        )
         log(`        ${r.detail}`)
       }
       if (kind === 'local') {
         const b = await compressionBound('', fixture.closure, config.dir)
         bounds.push(b)
-        log(`run ${run}: compression bound (in process, ${b.workers} cores, ${mib(BOUND_FRAME_BYTES)} frames, ${b.node}) ${seconds(b.ms)} ${rate(narBytes, b.ms)}; CPU ${b.cpu.toFixed(2)} s, ${mib(b.compressedBytes)} compressed`)
+        log(
+          `run ${run}: compression bound (in process, ${b.workers} cores, ${mib(BOUND_FRAME_BYTES)} frames, ${b.node}) ${seconds(b.ms)} ${rate(narBytes, b.ms)}; CPU ${b.cpu.toFixed(2)} s, ${mib(b.compressedBytes)} compressed`
+        )
       }
     }
   } finally {
@@ -122,7 +160,9 @@ async function compareOn(kind: TargetKind, what: string, fixture: ClosureFixture
       return
     }
     const value = n.ms / o.ms
-    log(`${tag} ${oursLabel} / ${nixLabel} throughput = ${ratio(value)} (goal >= ${target}x) ${judged(value, target, true, o.valid && n.valid)}`)
+    log(
+      `${tag} ${oursLabel} / ${nixLabel} throughput = ${ratio(value)} (goal >= ${target}x) ${judged(value, target, true, o.valid && n.valid)}`
+    )
     rows.push([`${tag} ${name}`, ratio(value), `>= ${target}x`, judged(value, target, true, o.valid && n.valid)])
   }
   speed('o24m', 'nm', GOALS.node24VsNix, 'throughput node24 / nix 2.34 copy')
@@ -141,19 +181,40 @@ async function compareOn(kind: TargetKind, what: string, fixture: ClosureFixture
       `<= ${GOALS.cpuVsModern}x`,
       judged(value, GOALS.cpuVsModern, false, o.valid && n.valid)
     ])
-  } else rows.push([`${tag} client CPU/GiB node24 / nix 2.34`, o && n ? 'no valid run of both' : 'not measured (peer missing)', `<= ${GOALS.cpuVsModern}x`, o && n ? 'FAIL (a push failed or hung)' : 'NOT RUN'])
+  } else
+    rows.push([
+      `${tag} client CPU/GiB node24 / nix 2.34`,
+      o && n ? 'no valid run of both' : 'not measured (peer missing)',
+      `<= ${GOALS.cpuVsModern}x`,
+      o && n ? 'FAIL (a push failed or hung)' : 'NOT RUN'
+    ])
   const ours = bestOf('o24h')
   if (bounds.length > 0 && ours) {
     const b = best(bounds, x => x.ms)
     const value = b.ms / ours.ms
-    rows.push([`${tag} compression bound (in process, all cores)`, `${rate(narBytes, b.ms)} (${seconds(b.ms)}, CPU ${b.cpu.toFixed(2)} s)`, '', ''])
-    rows.push([`${tag} node24 / bound throughput`, ratio(value), `>= ${GOALS.vsBound}x`, judged(value, GOALS.vsBound, true, ours.valid)])
+    rows.push([
+      `${tag} compression bound (in process, all cores)`,
+      `${rate(narBytes, b.ms)} (${seconds(b.ms)}, CPU ${b.cpu.toFixed(2)} s)`,
+      '',
+      ''
+    ])
+    rows.push([
+      `${tag} node24 / bound throughput`,
+      ratio(value),
+      `>= ${GOALS.vsBound}x`,
+      judged(value, GOALS.vsBound, true, ours.valid)
+    ])
   }
   return rows
 }
 
 /** The throughput sections: one closure against each configured target kind. */
-export async function pushComparison(what: string, fixture: ClosureFixture, runs: number, log: (line: string) => void): Promise<Row[]> {
+export async function pushComparison(
+  what: string,
+  fixture: ClosureFixture,
+  runs: number,
+  log: (line: string) => void
+): Promise<Row[]> {
   const peers = await pushPeers(log)
   log(`closure: ${fixture.closure.length} paths, ${mib(fixture.narBytes)} of NAR, root ${fixture.root}`)
   await warmPageCache('', fixture.closure, config.dir, fixture.narBytes)

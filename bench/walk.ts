@@ -63,13 +63,27 @@ export async function closureWalk(log: (line: string) => void): Promise<Row[]> {
       const started = performance.now()
       const walk = await walkClosure(client, [root])
       const ms = performance.now() - started
-      if (!walk.complete || walk.checked !== PATHS) throw new Error(`the walk checked ${walk.checked} of ${PATHS} narinfos, complete ${walk.complete}: it should find all of them`)
+      if (!walk.complete || walk.checked !== PATHS)
+        throw new Error(
+          `the walk checked ${walk.checked} of ${PATHS} narinfos, complete ${walk.complete}: it should find all of them`
+        )
       ours.push(ms)
       log(`run ${i}: walkClosure ${seconds(ms)} (${walk.checked} narinfos, node ${process.version})`)
     }
     // The peer: Nix's own closure query over the same binary cache, nothing cached on disk.
     try {
-      const args = [...NIX_COMMAND, 'path-info', '--recursive', '--store', server.cacheUrl(CACHE), ...NIX_OFFLINE, '--option', 'narinfo-cache-positive-ttl', '0', root]
+      const args = [
+        ...NIX_COMMAND,
+        'path-info',
+        '--recursive',
+        '--store',
+        server.cacheUrl(CACHE),
+        ...NIX_OFFLINE,
+        '--option',
+        'narinfo-cache-positive-ttl',
+        '0',
+        root
+      ]
       for (let i = 1; i <= 1; i++) {
         const started = performance.now()
         const { stdout } = await runCommand('nix', args, { env: host.env })
@@ -80,16 +94,30 @@ export async function closureWalk(log: (line: string) => void): Promise<Row[]> {
         log(`run ${i}: ${host.label} path-info --recursive --store <cache> ${seconds(ms)}`)
       }
     } catch (error: unknown) {
-      log(`${host.label} path-info --recursive as a peer failed: ${error instanceof Error ? error.message : String(error)}`)
+      log(
+        `${host.label} path-info --recursive as a peer failed: ${error instanceof Error ? error.message : String(error)}`
+      )
     }
   } finally {
     await server.stop()
   }
   const o = best(ours, ms => ms)
-  const rows: Row[] = [[`closure walk, ${PATHS} paths (walkClosure, default concurrency)`, seconds(o), `<= ${seconds(TARGET_MS)}`, judged(o, TARGET_MS, false, true)]]
+  const rows: Row[] = [
+    [
+      `closure walk, ${PATHS} paths (walkClosure, default concurrency)`,
+      seconds(o),
+      `<= ${seconds(TARGET_MS)}`,
+      judged(o, TARGET_MS, false, true)
+    ]
+  ]
   if (peer.length > 0) {
     const p = best(peer, ms => ms)
-    rows.push([`closure walk peer: ${host.label} path-info -r --store`, `${seconds(p)} (ours ${ratio(p / o)} faster)`, '', ''])
+    rows.push([
+      `closure walk peer: ${host.label} path-info -r --store`,
+      `${seconds(p)} (ours ${ratio(p / o)} faster)`,
+      '',
+      ''
+    ])
   }
   return rows
 }

@@ -150,13 +150,32 @@ export interface StepOptions {
 }
 
 /** How the runner starts `node dist/<step>/index.js` for the job's profile. */
-async function stepProcess(job: RunnerFiles, script: string): Promise<{ command: string; args: string[]; env: NodeJS.ProcessEnv }> {
+async function stepProcess(
+  job: RunnerFiles,
+  script: string
+): Promise<{ command: string; args: string[]; env: NodeJS.ProcessEnv }> {
   const node = runnerNode()
-  if (job.profile === 'root') return { command: node, args: [script], env: { PATH: process.env.PATH, HOME: process.env.HOME, NIX_CONF_DIR: job.nixConfDir } }
+  if (job.profile === 'root')
+    return {
+      command: node,
+      args: [script],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NIX_CONF_DIR: job.nixConfDir }
+    }
   const session: HostedSession = await hostedSession()
   await session.installShims()
   const runner = session.asRunner([node, script])
-  return { command: runner.command, args: runner.args, env: { PATH: RUNNER_PATH, HOME: session.user.home, USER: session.user.name, LOGNAME: session.user.name, ...session.stepEnv(), ...runner.env } }
+  return {
+    command: runner.command,
+    args: runner.args,
+    env: {
+      PATH: RUNNER_PATH,
+      HOME: session.user.home,
+      USER: session.user.name,
+      LOGNAME: session.user.name,
+      ...session.stepEnv(),
+      ...runner.env
+    }
+  }
 }
 
 /** Runs dist/<step>/index.js exactly as the runner does: INPUT_*, file commands, STATE_* for post. */
@@ -178,7 +197,8 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   if (options.step === 'post') {
-    for (const [name, value] of Object.entries(parseFileCommands(await readFile(options.job.state, 'utf8')))) env[`STATE_${name}`] = value
+    for (const [name, value] of Object.entries(parseFileCommands(await readFile(options.job.state, 'utf8'))))
+      env[`STATE_${name}`] = value
   }
   const started = Date.now()
   const child = spawn(step.command, step.args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -191,7 +211,9 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8')
   })
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolvePromise => child.on('close', (c, s) => resolvePromise([c, s])))
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolvePromise =>
+    child.on('close', (c, s) => resolvePromise([c, s]))
+  )
   return {
     code,
     signal,

@@ -26,10 +26,13 @@ const server = await startCachixServer({
   caches,
   host: values.host,
   port: Number(values.port),
-  faults: rate > 0 ? { errorRate: rate / 2, throttleRate: rate / 4, resetRate: rate / 4, retryAfterSeconds: 1 } : undefined,
+  faults:
+    rate > 0 ? { errorRate: rate / 2, throttleRate: rate / 4, resetRate: rate / 4, retryAfterSeconds: 1 } : undefined,
   log: line => process.stderr.write(`${line}\n`)
 })
-const described = Object.fromEntries(caches.map(c => [c.name, { uri: server.cacheUrl(c.name), publicKeys: server.publicKeys(c.name) }]))
+const described = Object.fromEntries(
+  caches.map(c => [c.name, { uri: server.cacheUrl(c.name), publicKeys: server.publicKeys(c.name) }])
+)
 process.stdout.write(`${JSON.stringify({ url: server.url, caches: described })}\n`)
 const stop = (): void => {
   void server.close().then(() => process.exit(0))

@@ -11,7 +11,10 @@ import { startCachixServer } from '../local/server/cachix-server.js'
 import { runCommand } from '../src/util/process.js'
 
 const TOKEN = 'demo-token'
-const server = await startCachixServer({ dataDir: await mkdtemp(join(tmpdir(), 'demo-cache-')), caches: [{ name: 'demo', writeTokens: [TOKEN] }] })
+const server = await startCachixServer({
+  dataDir: await mkdtemp(join(tmpdir(), 'demo-cache-')),
+  caches: [{ name: 'demo', writeTokens: [TOKEN] }]
+})
 let failed = false
 try {
   console.log(`Local Cachix-compatible server at ${server.url} (cache "demo")`)
@@ -24,7 +27,9 @@ try {
     const main = await runStep({ step: 'main', job, cwd: flake, inputs })
     await runStep({ step: 'post', job, cwd: flake, inputs })
     const o = main.outputs
-    console.log(`${system.padEnd(14)} exit ${main.code}  status ${o.status}  built ${o.built}  pushed ${o.pushed} (${o['pushed-bytes']} bytes)  coverage ${o.coverage}  ${main.seconds.toFixed(1)} s`)
+    console.log(
+      `${system.padEnd(14)} exit ${main.code}  status ${o.status}  built ${o.built}  pushed ${o.pushed} (${o['pushed-bytes']} bytes)  coverage ${o.coverage}  ${main.seconds.toFixed(1)} s`
+    )
     if (main.code !== 0) {
       failed = true
       console.log(
@@ -38,11 +43,17 @@ try {
   }
   const fresh = await realiseInFreshStore(server.cacheUrl('demo'), server.publicKeys('demo'), Object.values(toplevels))
   const builds = (fresh.result.stderr.match(/building '/g) ?? []).length
-  const { stdout } = await runCommand('nix-store', ['--store', fresh.store, '--query', '--requisites', ...Object.values(toplevels)], { okCodes: [1] })
+  const { stdout } = await runCommand(
+    'nix-store',
+    ['--store', fresh.store, '--query', '--requisites', ...Object.values(toplevels)],
+    { okCodes: [1] }
+  )
   const substituted = stdout.split('\n').filter(l => l !== '').length
   console.log(`\nFresh store ${fresh.store}, trusting only ${server.publicKeys('demo')[0]}:`)
   for (const [host, path] of Object.entries(toplevels)) console.log(`  ${host.padEnd(6)} ${path}`)
-  console.log(`  substituted ${substituted} paths with signatures checked, ${builds} local builds: ${fresh.result.code === 0 && builds === 0 ? 'OK' : 'FAILED'}`)
+  console.log(
+    `  substituted ${substituted} paths with signatures checked, ${builds} local builds: ${fresh.result.code === 0 && builds === 0 ? 'OK' : 'FAILED'}`
+  )
   if (fresh.result.code !== 0 || builds !== 0) failed = true
 } finally {
   await server.close()

@@ -18,7 +18,8 @@ export function actionTables(actionYaml: string): string {
     lines.push(`| \`${name}\` | ${fallback} | ${cell(input.description)} |`)
   }
   lines.push('', '| output | meaning |', '|---|---|')
-  for (const [name, output] of Object.entries(spec.outputs ?? {})) lines.push(`| \`${name}\` | ${cell(output.description)} |`)
+  for (const [name, output] of Object.entries(spec.outputs ?? {}))
+    lines.push(`| \`${name}\` | ${cell(output.description)} |`)
   return lines.join('\n')
 }
 

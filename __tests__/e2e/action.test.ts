@@ -45,7 +45,9 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
       for (const host of hosts) expect(main.summary).toMatch(new RegExp(`\\| ${host} \\|.*\\| 100% \\|\n`))
     }
     // No Actions cache service here: the flake input cache says so and the run goes on.
-    expect(legs.x86.main.stdout).toContain('Flake input cache: the Actions cache service is not available here; inputs are fetched')
+    expect(legs.x86.main.stdout).toContain(
+      'Flake input cache: the Actions cache service is not available here; inputs are fetched'
+    )
     // QEMU: the arm leg ran on this x86 machine with no aarch64 entry, so it registered the F-flag interpreter.
     expect(legs.arm.main.stdout).toMatch(/Registered \/usr\/bin\/qemu-aarch64\S* for aarch64 ELF with flags F/)
   })
@@ -58,7 +60,9 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
   })
 
   it("a fresh store substitutes every host's toplevel closure with 0 builds", async () => {
-    const toplevels = [legs.x86, legs.arm].flatMap(l => Object.values(JSON.parse(l.main.outputs.hosts) as Record<string, string>))
+    const toplevels = [legs.x86, legs.arm].flatMap(l =>
+      Object.values(JSON.parse(l.main.outputs.hosts) as Record<string, string>)
+    )
     expect(toplevels).toHaveLength(3)
     const fresh = await realiseInFreshStore(server.cacheUrl(CACHE), server.publicKeys(CACHE), toplevels)
     expect(fresh.result.code).toBe(0)
@@ -100,7 +104,8 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
       expect(main.stdout).toContain('Restarted nix-daemon to load them')
     }
     // main loads the settings and post takes them out again: two restarts per job.
-    if (hosted.length > 0) expect(await (await hostedSession()).systemctlRestarts()).toBeGreaterThanOrEqual(2 * hosted.length)
+    if (hosted.length > 0)
+      expect(await (await hostedSession()).systemctlRestarts()).toBeGreaterThanOrEqual(2 * hosted.length)
   })
 
   it('no secret appears in any output, summary, log, state or leftover file', async () => {
@@ -131,7 +136,9 @@ describe('the action when things go wrong', () => {
     expect(main.summary).toMatch(/\| broken \| x86_64-linux \| ❌ failed/)
     expect(main.stdout).toMatch(/::error::build failed for broken/)
     // Why: the failing builder's own output, in the summary, and an annotation naming its derivation.
-    expect(main.summary).toMatch(/<code>broken-broken-[^<]+<\/code>: last line of <code>nix log [^<]+<\/code>[\s\S]*about to fail/)
+    expect(main.summary).toMatch(
+      /<code>broken-broken-[^<]+<\/code>: last line of <code>nix log [^<]+<\/code>[\s\S]*about to fail/
+    )
     expect(main.stdout).toMatch(/::error::derivation broken-broken-\S+ failed to build/)
     const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
     for (const name of ['alpha', 'beta']) expect(await inCache(server, hosts[name])).toBe(true)
@@ -139,11 +146,21 @@ describe('the action when things go wrong', () => {
     const { stdout } = await runCommand('nix-store', [
       '--query',
       '--references',
-      (await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flake}#nixosConfigurations.broken.config.system.build.toplevel.drvPath`])).stdout
+      (
+        await runCommand('nix', [
+          '--extra-experimental-features',
+          'nix-command flakes',
+          'eval',
+          '--raw',
+          `${flake}#nixosConfigurations.broken.config.system.build.toplevel.drvPath`
+        ])
+      ).stdout
     ])
     const builtDeps = []
     for (const drv of stdout.split('\n').filter(l => l.endsWith('.drv'))) {
-      for (const out of (await runCommand('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) {
+      for (const out of (await runCommand('nix-store', ['--query', '--outputs', drv])).stdout
+        .split('\n')
+        .filter(l => l !== '')) {
         if ((await runCommand('nix-store', ['--check-validity', out], { okCodes: [1] })).code === 0) builtDeps.push(out)
       }
     }
@@ -154,7 +171,13 @@ describe('the action when things go wrong', () => {
   it('SIGINT during the build, then the post step: every path that finished building is in the cache', async () => {
     const flake = await sampleFlake({ slow: true })
     const job = await newJob()
-    const inputs = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, hosts: 'slow alpha', 'push-jobs': '1' }
+    const inputs = {
+      cachix: CACHE,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      hosts: 'slow alpha',
+      'push-jobs': '1'
+    }
     let interrupted = false
     const main = await runStep({
       step: 'main',
@@ -182,7 +205,10 @@ describe('the action when things go wrong', () => {
     expect(post.code).toBe(0)
     expect(post.stdout).toContain('Salvage pushed')
     for (const drv of builtDrvs) {
-      for (const out of (await runCommand('nix-store', ['--query', '--outputs', drv])).stdout.split('\n').filter(l => l !== '')) expect(await inCache(server, out)).toBe(true)
+      for (const out of (await runCommand('nix-store', ['--query', '--outputs', drv])).stdout
+        .split('\n')
+        .filter(l => l !== ''))
+        expect(await inCache(server, out)).toBe(true)
     }
     expect(post.summary).toContain('Salvage after an interrupted run')
   })
@@ -195,9 +221,13 @@ describe('the action when things go wrong', () => {
     expect(main.seconds).toBeLessThan(60)
     expect(main.outputs.status).toBe('failed')
     expect(JSON.parse(main.outputs['failed-hosts'])).toEqual(['slow'])
-    expect(main.stdout).toContain('The time budget is reached: stopping the build so what was built can still be pushed.')
+    expect(main.stdout).toContain(
+      'The time budget is reached: stopping the build so what was built can still be pushed.'
+    )
     expect(main.stdout).toMatch(/the time budget of 1 min ran out: slow not finished/)
-    expect(main.stdout).toMatch(/\[heartbeat \d+ min\] built \d+ derivations, pushed \d+ paths .*, disk free [\d.]+ [KMGT]iB/)
+    expect(main.stdout).toMatch(
+      /\[heartbeat \d+ min\] built \d+ derivations, pushed \d+ paths .*, disk free [\d.]+ [KMGT]iB/
+    )
     const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
     expect(await inCache(server, hosts.alpha)).toBe(true)
   }, 120_000)
@@ -210,7 +240,9 @@ describe('the action when things go wrong', () => {
     expect(main.outputs.pushed).toBe('0')
     expect(main.outputs.status).toBe('ok')
     expect(main.outputs.built).toBe('6')
-    expect(main.stdout).toMatch(/::notice::No cachix-auth-token or cachix-signing-key: pulling from fleet only, nothing is pushed/)
+    expect(main.stdout).toMatch(
+      /::notice::No cachix-auth-token or cachix-signing-key: pulling from fleet only, nothing is pushed/
+    )
     expect(JSON.parse(main.outputs.findings)).toEqual([expect.objectContaining({ level: 'notice' })])
     expect(server.stats.completed).toBe(before)
   })
@@ -228,9 +260,22 @@ describe("the hosts' own substituters", () => {
 
   /** The sample fleet whose hosts trust `upstream`, which already has their `base` (gone from this store). */
   async function fleetWithUpstreamBase(): Promise<{ flake: string; base: string }> {
-    const settings = { substituters: [server.cacheUrl('upstream')], 'trusted-public-keys': server.publicKeys('upstream') }
+    const settings = {
+      substituters: [server.cacheUrl('upstream')],
+      'trusted-public-keys': server.publicKeys('upstream')
+    }
     const flake = await sampleFlake({ settings })
-    const built = await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`])
+    const built = await runCommand('nix', [
+      '--extra-experimental-features',
+      'nix-command flakes',
+      'build',
+      '--no-link',
+      '--json',
+      '--option',
+      'substituters',
+      '',
+      `${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`
+    ])
     const base = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
     const { makePusher } = await import('../helpers/push.js')
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'upstream', authToken: WRITE_TOKEN })
@@ -252,7 +297,11 @@ describe("the hosts' own substituters", () => {
 
   it('with use-host-substituters false the same path is compiled', async () => {
     const { flake } = await fleetWithUpstreamBase()
-    const { main } = await leg(server, flake, { system: 'x86_64-linux', hosts: 'alpha', 'use-host-substituters': 'false' })
+    const { main } = await leg(server, flake, {
+      system: 'x86_64-linux',
+      hosts: 'alpha',
+      'use-host-substituters': 'false'
+    })
     expect(main.code).toBe(0)
     expect(main.outputs.built).toBe('4')
     expect(main.outputs.substituted).toBe('0')
@@ -263,39 +312,119 @@ describe('bad inputs', () => {
   const BAD: [string, Record<string, string>, RegExp][] = [
     ['cache name with capitals', { cachix: 'My Cache' }, /input cachix: "My Cache" is not a Cachix cache name/],
     ['push is not a tristate', { push: 'maybe' }, /input push: "maybe" is not auto, true or false/],
-    ['keep-going is not a boolean', { 'keep-going': 'yes please' }, /input keep-going: "yes please" is not true or false/],
+    [
+      'keep-going is not a boolean',
+      { 'keep-going': 'yes please' },
+      /input keep-going: "yes please" is not true or false/
+    ],
     ['max-jobs is not a number', { 'max-jobs': 'lots' }, /input max-jobs: "lots" is not a whole number or auto/],
     ['cores is negative', { cores: '-1' }, /input cores: "-1" is not a non-negative whole number/],
-    ['unknown system', { system: 'x86_64-windows' }, /input system: "x86_64-windows" is not one of x86_64-linux, aarch64-linux/],
+    [
+      'unknown system',
+      { system: 'x86_64-windows' },
+      /input system: "x86_64-windows" is not one of x86_64-linux, aarch64-linux/
+    ],
     ['host name with spaces inside quotes', { hosts: 'good bad!host' }, /input hosts: "bad!host" is not a host name/],
-    ['push-filter is not a regex', { 'push-filter': '(unclosed' }, /input push-filter: "\(unclosed" is not a valid regular expression/],
+    [
+      'push-filter is not a regex',
+      { 'push-filter': '(unclosed' },
+      /input push-filter: "\(unclosed" is not a valid regular expression/
+    ],
     ['time-budget is zero', { 'time-budget': '0' }, /input time-budget: "0" is not a positive whole number/],
-    ['drain-timeout is not a number', { 'drain-timeout': 'ten' }, /input drain-timeout: "ten" is not a positive whole number/],
-    ['time-budget leaves no time to build', { 'time-budget': '5', 'drain-timeout': '600' }, /input time-budget: 5 minutes leave no time to build/],
+    [
+      'drain-timeout is not a number',
+      { 'drain-timeout': 'ten' },
+      /input drain-timeout: "ten" is not a positive whole number/
+    ],
+    [
+      'time-budget leaves no time to build',
+      { 'time-budget': '5', 'drain-timeout': '600' },
+      /input time-budget: 5 minutes leave no time to build/
+    ],
     ['unknown compression', { compression: 'gzip' }, /input compression: "gzip" is not zstd or xz/],
-    ['install-nix is not a tristate', { 'install-nix': 'sometimes' }, /input install-nix: "sometimes" is not auto, true or false/],
+    [
+      'install-nix is not a tristate',
+      { 'install-nix': 'sometimes' },
+      /input install-nix: "sometimes" is not auto, true or false/
+    ],
     ['nix-version is not a release', { 'nix-version': '2.x' }, /input nix-version: "2.x" is not a Nix release/],
     ['qemu is not a tristate', { qemu: 'on' }, /input qemu: "on" is not auto, true or false/],
-    ['qemu-interpreter is relative', { 'qemu-interpreter': 'qemu-aarch64-static' }, /input qemu-interpreter: "qemu-aarch64-static" is not an absolute path/],
-    ['push true without credentials', { push: 'true', 'cachix-auth-token': '' }, /input push: is true but neither cachix-auth-token nor cachix-signing-key is set/],
+    [
+      'qemu-interpreter is relative',
+      { 'qemu-interpreter': 'qemu-aarch64-static' },
+      /input qemu-interpreter: "qemu-aarch64-static" is not an absolute path/
+    ],
+    [
+      'push true without credentials',
+      { push: 'true', 'cachix-auth-token': '' },
+      /input push: is true but neither cachix-auth-token nor cachix-signing-key is set/
+    ],
     ['push true without a cache', { push: 'true', cachix: '' }, /input push: is true but no cachix cache name is set/],
     ['credentials without a cache', { cachix: '' }, /input cachix: is empty but Cachix credentials were given/],
-    ['malformed signing key', { 'cachix-signing-key': 'mykey:AAAA' }, /input cachix-signing-key: the signing key decodes to 3 bytes, expected 64/],
+    [
+      'malformed signing key',
+      { 'cachix-signing-key': 'mykey:AAAA' },
+      /input cachix-signing-key: the signing key decodes to 3 bytes, expected 64/
+    ],
     ['token with a line break', { 'cachix-auth-token': 'abc\ndef' }, /input cachix-auth-token: contains white space/],
-    ['extra pull cache name', { 'extra-pull-caches': 'good, Bad_Name' }, /input extra-pull-caches: "Bad_Name" is not a Cachix cache name/],
-    ['attribute path with spaces', { attributes: 'nixosConfigurations.alpha.pkgs.hello nixos..x' }, /input attributes: "nixos..x" is not an attribute path/],
-    ['extra-nix-config sets the hook', { 'extra-nix-config': 'post-build-hook = /bin/true' }, /input extra-nix-config: sets post-build-hook, which this action owns/],
-    ['extra-nix-config line is not a setting', { 'extra-nix-config': 'just some words' }, /input extra-nix-config: line "just some words" is not "name = value"/],
+    [
+      'extra pull cache name',
+      { 'extra-pull-caches': 'good, Bad_Name' },
+      /input extra-pull-caches: "Bad_Name" is not a Cachix cache name/
+    ],
+    [
+      'attribute path with spaces',
+      { attributes: 'nixosConfigurations.alpha.pkgs.hello nixos..x' },
+      /input attributes: "nixos..x" is not an attribute path/
+    ],
+    [
+      'extra-nix-config sets the hook',
+      { 'extra-nix-config': 'post-build-hook = /bin/true' },
+      /input extra-nix-config: sets post-build-hook, which this action owns/
+    ],
+    [
+      'extra-nix-config line is not a setting',
+      { 'extra-nix-config': 'just some words' },
+      /input extra-nix-config: line "just some words" is not "name = value"/
+    ],
     ['skip-cached is not a boolean', { 'skip-cached': 'TRUE!' }, /input skip-cached: "TRUE!" is not true or false/],
     ['extra-args with an unclosed quote', { 'extra-args': '--option "x y' }, /input extra-args: has an unclosed quote/],
-    ['cachix-url is not a URL', { 'cachix-url': 'cachix.org' }, /input cachix-url: "cachix.org" is not an http\(s\) URL/],
+    [
+      'cachix-url is not a URL',
+      { 'cachix-url': 'cachix.org' },
+      /input cachix-url: "cachix.org" is not an http\(s\) URL/
+    ],
     ['push-jobs is zero', { 'push-jobs': '0' }, /input push-jobs: "0" is not a positive whole number/],
-    ['builders with a line break', { builders: 'ssh://builder x86_64-linux\npost-build-hook = /tmp/evil' }, /input builders: contains a line break or another control character: give it on one line/],
-    ['github-token with a line break', { 'github-token': 'ghs_abc\npost-build-hook = /tmp/evil' }, /input github-token: contains white space or a control character/],
-    ['max-jobs with a line break', { 'max-jobs': '4\npost-build-hook = /tmp/evil' }, /input max-jobs: contains a line break or another control character/],
-    ['cachix-url with a line break', { 'cachix-url': 'https://cachix.org\nx' }, /input cachix-url: contains a line break or another control character/],
-    ['extra-nix-config with a control character', { 'extra-nix-config': 'keep-outputs = true\u001b[2K' }, /input extra-nix-config: contains a control character/],
-    ['extra-args sets the hook', { 'extra-args': '--option post-build-hook /tmp/evil' }, /input extra-args: sets post-build-hook, which this action owns/]
+    [
+      'builders with a line break',
+      { builders: 'ssh://builder x86_64-linux\npost-build-hook = /tmp/evil' },
+      /input builders: contains a line break or another control character: give it on one line/
+    ],
+    [
+      'github-token with a line break',
+      { 'github-token': 'ghs_abc\npost-build-hook = /tmp/evil' },
+      /input github-token: contains white space or a control character/
+    ],
+    [
+      'max-jobs with a line break',
+      { 'max-jobs': '4\npost-build-hook = /tmp/evil' },
+      /input max-jobs: contains a line break or another control character/
+    ],
+    [
+      'cachix-url with a line break',
+      { 'cachix-url': 'https://cachix.org\nx' },
+      /input cachix-url: contains a line break or another control character/
+    ],
+    [
+      'extra-nix-config with a control character',
+      { 'extra-nix-config': 'keep-outputs = true\u001b[2K' },
+      /input extra-nix-config: contains a control character/
+    ],
+    [
+      'extra-args sets the hook',
+      { 'extra-args': '--option post-build-hook /tmp/evil' },
+      /input extra-args: sets post-build-hook, which this action owns/
+    ]
   ]
   let server: Server
   let flake: string
@@ -308,7 +437,12 @@ describe('bad inputs', () => {
   it.each(BAD)('%s: one line of error, nothing touched', async (_why, inputs, message) => {
     const job = await newJob()
     const requestsBefore = server.stats.requests
-    const result = await runStep({ step: 'main', job, cwd: flake, inputs: { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, ...inputs } })
+    const result = await runStep({
+      step: 'main',
+      job,
+      cwd: flake,
+      inputs: { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, ...inputs }
+    })
     expect(result.code).toBe(1)
     const errors = errorLines(result.stdout)
     expect(errors).toHaveLength(1)

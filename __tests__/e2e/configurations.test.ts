@@ -17,11 +17,22 @@ async function evalRaw(flake: string, attribute: string): Promise<string> {
 }
 
 async function plan(server: Server, flake: string, inputs: Record<string, string> = {}): Promise<StepResult> {
-  return runStep({ step: 'plan', job: await newJob(), cwd: flake, inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs }, actionFile: join(REPO, 'plan', 'action.yml') })
+  return runStep({
+    step: 'plan',
+    job: await newJob(),
+    cwd: flake,
+    inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs },
+    actionFile: join(REPO, 'plan', 'action.yml')
+  })
 }
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return execWithEnv(process.execPath, [join(distDir(), 'cli', 'index.js'), ...args], { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '', ...env }, [1, 2])
+  return execWithEnv(
+    process.execPath,
+    [join(distDir(), 'cli', 'index.js'), ...args],
+    { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '', ...env },
+    [1, 2]
+  )
 }
 
 /** A machine with its own empty store that substitutes only from the cache and trusts only its key. */
@@ -44,7 +55,14 @@ describe('home-manager hosts', () => {
 
   it('a homeConfigurations entry builds, pushes and is checked like a host; a fresh store substitutes it with signatures checked', async () => {
     const community = server.cacheUrl('community')
-    const flake = await fleetFlake({ hosts: { desk: {} }, home: { 'alice@nas': { settings: { 'extra-substituters': [community], 'extra-trusted-public-keys': server.publicKeys('community') } } } })
+    const flake = await fleetFlake({
+      hosts: { desk: {} },
+      home: {
+        'alice@nas': {
+          settings: { 'extra-substituters': [community], 'extra-trusted-public-keys': server.publicKeys('community') }
+        }
+      }
+    })
     const activation = await evalRaw(flake, 'homeConfigurations."alice@nas".activationPackage.outPath')
     const laptop = { NIX_CONFIG: await laptopConfig(server) }
     const check = ['check', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, 'home:alice@nas']
@@ -75,7 +93,9 @@ describe('home-manager hosts', () => {
     // Cached like a host: the planner leaves it out and plans only the NixOS host.
     const planned = await plan(server, flake)
     expect(planned.code).toBe(0)
-    expect((JSON.parse(planned.outputs.matrix) as { include: Row[] }).include).toEqual([{ host: 'desk', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }])
+    expect((JSON.parse(planned.outputs.matrix) as { include: Row[] }).include).toEqual([
+      { host: 'desk', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }
+    ])
     expect(JSON.parse(planned.outputs['cached-hosts'])).toEqual(['alice@nas'])
   }, 300_000)
 })
@@ -117,20 +137,30 @@ describe('nix-darwin hosts and names across kinds', () => {
 
     const ambiguous = await plan(server, flake, { hosts: 'nas' })
     expect(ambiguous.code).toBe(1)
-    expect(ambiguous.stdout).toContain('::error::host nas is ambiguous: it is nixos:nas and home:nas; write one of those')
+    expect(ambiguous.stdout).toContain(
+      '::error::host nas is ambiguous: it is nixos:nas and home:nas; write one of those'
+    )
     const missing = await plan(server, flake, { hosts: 'pi' })
     expect(missing.code).toBe(1)
-    expect(missing.stdout).toContain('::error::host pi not found (the flake has: nixos:desk, nixos:nas, darwin:intel, darwin:mac, home:alice@nas, home:nas)')
+    expect(missing.stdout).toContain(
+      '::error::host pi not found (the flake has: nixos:desk, nixos:nas, darwin:intel, darwin:mac, home:alice@nas, home:nas)'
+    )
   }, 300_000)
 
   it('a darwin host builds darwinConfigurations.<name>.system; a leg of its system picks it and leaves the aarch64-darwin one to a Mac', async () => {
-    const flake = await fleetFlake({ hosts: { desk: {} }, home: { desk: {} }, darwin: { linuxmac: {}, mac: { system: 'aarch64-darwin' } } })
+    const flake = await fleetFlake({
+      hosts: { desk: {} },
+      home: { desk: {} },
+      darwin: { linuxmac: {}, mac: { system: 'aarch64-darwin' } }
+    })
     const system = await evalRaw(flake, 'darwinConfigurations.linuxmac.system.outPath')
 
     // An ambiguous name fails the step in one line, before anything is built.
     const ambiguous = await leg(server, flake, { system: 'x86_64-linux', hosts: 'desk' })
     expect(ambiguous.main.code).toBe(1)
-    expect(ambiguous.main.stdout).toContain('::error::host desk is ambiguous: it is nixos:desk and home:desk; write one of those')
+    expect(ambiguous.main.stdout).toContain(
+      '::error::host desk is ambiguous: it is nixos:desk and home:desk; write one of those'
+    )
     expect(ambiguous.main.stdout).not.toContain('::group::Build')
 
     const named = await leg(server, flake, { system: 'x86_64-linux', hosts: 'darwin:linuxmac' })
@@ -142,8 +172,14 @@ describe('nix-darwin hosts and names across kinds', () => {
 
     const everything = await leg(server, flake, { system: 'x86_64-linux' })
     expect(everything.main.code).toBe(0)
-    expect(everything.main.stdout).toContain('Hosts for x86_64-linux: home:desk, linuxmac, nixos:desk (other legs: mac)')
+    expect(everything.main.stdout).toContain(
+      'Hosts for x86_64-linux: home:desk, linuxmac, nixos:desk (other legs: mac)'
+    )
     expect(JSON.parse(everything.main.outputs['skipped-hosts'])).toEqual(['linuxmac'])
-    expect(Object.keys(JSON.parse(everything.main.outputs.hosts) as object)).toEqual(['home:desk', 'linuxmac', 'nixos:desk'])
+    expect(Object.keys(JSON.parse(everything.main.outputs.hosts) as object)).toEqual([
+      'home:desk',
+      'linuxmac',
+      'nixos:desk'
+    ])
   }, 300_000)
 })

@@ -31,7 +31,8 @@ interface Versions {
  */
 function fleetFlake(v: Versions): string {
   // Attribute names are shell variables in the toplevel's builder, so they carry no dash.
-  const optional = (attribute: string, name: string, version: string | undefined, script: string): string => (version === undefined ? '' : `${attribute} = mk "${name}-${version}" "${script}" { };`)
+  const optional = (attribute: string, name: string, version: string | undefined, script: string): string =>
+    version === undefined ? '' : `${attribute} = mk "${name}-${version}" "${script}" { };`
   return `{
   outputs = { self }:
     let
@@ -69,7 +70,15 @@ async function commit(repo: string, versions: Versions, message: string): Promis
 }
 
 async function toplevelAt(flakeRef: string, host: string): Promise<string> {
-  return (await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--raw', `${flakeRef}#nixosConfigurations.${host}.config.system.build.toplevel.outPath`])).stdout
+  return (
+    await runCommand('nix', [
+      '--extra-experimental-features',
+      'nix-command flakes',
+      'eval',
+      '--raw',
+      `${flakeRef}#nixosConfigurations.${host}.config.system.build.toplevel.outPath`
+    ])
+  ).stdout
 }
 
 async function narinfoOnServer(server: Server, path: string): Promise<NarInfo | undefined> {
@@ -93,7 +102,10 @@ async function closureOnServer(server: Server, root: string): Promise<Map<string
 }
 
 async function cli(args: string[]): Promise<RunResult> {
-  return runCommand(process.execPath, [join(distDir(), 'cli', 'index.js'), ...args], { env: { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '' }, okCodes: [1, 2] })
+  return runCommand(process.execPath, [join(distDir(), 'cli', 'index.js'), ...args], {
+    env: { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '' },
+    okCodes: [1, 2]
+  })
 }
 
 interface AlphaDiff {
@@ -116,7 +128,12 @@ describe("closure diff per host: the action on a pull request, the planner's top
   let api: GitHubStandIn
   let repo: string
   let origin: string
-  const commits: Record<'mergeBase' | 'mainMoved' | 'head' | 'nextPush', string> = { mergeBase: '', mainMoved: '', head: '', nextPush: '' }
+  const commits: Record<'mergeBase' | 'mainMoved' | 'head' | 'nextPush', string> = {
+    mergeBase: '',
+    mainMoved: '',
+    head: '',
+    nextPush: ''
+  }
   const base: Versions = { hello: '2.12', gone: '1.0', tool: 'built by the base' }
 
   /** A fresh shallow clone of the PR branch, as actions/checkout leaves the workspace. */
@@ -134,13 +151,39 @@ describe("closure diff per host: the action on a pull request, the planner's top
     return dir
   }
 
-  async function pullRequestRun(cwd: string, headSha: string, inputs: Record<string, string> = {}): Promise<StepResult> {
+  async function pullRequestRun(
+    cwd: string,
+    headSha: string,
+    inputs: Record<string, string> = {}
+  ): Promise<StepResult> {
     const eventPath = join(await mkdtemp(join(tmpdir(), 'event-')), 'event.json')
-    await writeFile(eventPath, JSON.stringify({ action: 'synchronize', number: PR, pull_request: { number: PR, base: { sha: commits.mainMoved, ref: 'main' }, head: { sha: headSha, ref: 'pr' } } }))
+    await writeFile(
+      eventPath,
+      JSON.stringify({
+        action: 'synchronize',
+        number: PR,
+        pull_request: { number: PR, base: { sha: commits.mainMoved, ref: 'main' }, head: { sha: headSha, ref: 'pr' } }
+      })
+    )
     await forRunner(dirname(eventPath))
     const job = await newJob()
-    const all = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, system: 'x86_64-linux', 'diff-base': 'auto', 'github-token': GITHUB_TOKEN, 'flake-input-cache': 'false', ...inputs }
-    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath, GITHUB_REPOSITORY: REPOSITORY, GITHUB_API_URL: api.url, GITHUB_SHA: headSha }
+    const all = {
+      cachix: CACHE,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      system: 'x86_64-linux',
+      'diff-base': 'auto',
+      'github-token': GITHUB_TOKEN,
+      'flake-input-cache': 'false',
+      ...inputs
+    }
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_REPOSITORY: REPOSITORY,
+      GITHUB_API_URL: api.url,
+      GITHUB_SHA: headSha
+    }
     const step = await runStep({ step: 'main', job, cwd, inputs: all, env })
     await runStep({ step: 'post', job, cwd, inputs: all, env })
     return step
@@ -159,7 +202,11 @@ describe("closure diff per host: the action on a pull request, the planner's top
     // main moves on after the branch point: a diff against the PR's base tip would show gone-1.1.
     commits.mainMoved = await commit(repo, { ...base, gone: '1.1' }, 'main: bump gone')
     await git(repo, 'checkout', '-q', '-b', 'pr', commits.mergeBase)
-    commits.head = await commit(repo, { hello: '2.13', added: '0.5', tool: 'built by the head' }, 'PR: upgrade hello, add new-pkg, drop gone')
+    commits.head = await commit(
+      repo,
+      { hello: '2.13', added: '0.5', tool: 'built by the head' },
+      'PR: upgrade hello, add new-pkg, drop gone'
+    )
     commits.nextPush = await commit(repo, { hello: '2.13', added: '0.6', tool: 'built by the head' }, 'PR: new-pkg 0.6')
     api.mergeBase = commits.mergeBase
     const originParent = await mkdtemp(join(tmpdir(), 'origin-'))
@@ -169,12 +216,28 @@ describe("closure diff per host: the action on a pull request, the planner's top
 
     // main was built and pushed at the merge base, for alpha only: beta's base is not in the cache.
     const alphaBase = await toplevelAt(`git+file://${repo}?rev=${commits.mergeBase}`, 'alpha')
-    await runCommand('nix', ['--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', `git+file://${repo}?rev=${commits.mergeBase}#nixosConfigurations.alpha.config.system.build.toplevel`, '--option', 'substituters', ''])
+    await runCommand('nix', [
+      '--extra-experimental-features',
+      'nix-command flakes',
+      'build',
+      '--no-link',
+      `git+file://${repo}?rev=${commits.mergeBase}#nixosConfigurations.alpha.config.system.build.toplevel`,
+      '--option',
+      'substituters',
+      ''
+    ])
     // The token as `cachix authtoken` leaves it (children never get CACHIX_AUTH_TOKEN).
     const home = await mkdtemp(join(tmpdir(), 'xdg-'))
     await mkdir(join(home, 'cachix'))
-    await writeFile(join(home, 'cachix', 'cachix.dhall'), `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`)
-    const pushed = await runCommand(process.execPath, [join(distDir(), 'cli', 'index.js'), 'push', '--cache', CACHE, '--cachix-url', server.url, alphaBase], { env: { ...process.env, XDG_CONFIG_HOME: home } })
+    await writeFile(
+      join(home, 'cachix', 'cachix.dhall'),
+      `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`
+    )
+    const pushed = await runCommand(
+      process.execPath,
+      [join(distDir(), 'cli', 'index.js'), 'push', '--cache', CACHE, '--cachix-url', server.url, alphaBase],
+      { env: { ...process.env, XDG_CONFIG_HOME: home } }
+    )
     expect(pushed.stderr).toMatch(/fleet: pushed 5 paths .* 0 failed/)
   }, 300_000)
   afterAll(async () => {
@@ -194,7 +257,9 @@ describe("closure diff per host: the action on a pull request, the planner's top
     expect(alpha.outcome).toBe('compared')
     expect(alpha.base).toBe(baseToplevel)
     expect(alpha.head).toBe(await toplevelAt(`git+file://${repo}?rev=${commits.head}`, 'alpha'))
-    expect(alpha.diff.changed.map(({ name, before, after }) => ({ name, before, after }))).toEqual([{ name: 'hello', before: ['2.12'], after: ['2.13'] }])
+    expect(alpha.diff.changed.map(({ name, before, after }) => ({ name, before, after }))).toEqual([
+      { name: 'hello', before: ['2.12'], after: ['2.13'] }
+    ])
     expect(alpha.diff.added).toEqual([expect.objectContaining({ name: 'new-pkg', before: [], after: ['0.5'] })])
     expect(alpha.diff.removed).toEqual([expect.objectContaining({ name: 'gone', before: ['1.0'], after: [] })])
     expect(alpha.diff.rebuilt).toEqual([expect.objectContaining({ name: 'tool', before: ['1.0'], after: ['1.0'] })])
@@ -207,17 +272,32 @@ describe("closure diff per host: the action on a pull request, the planner's top
     const lacking = [...after.values()].filter(i => !before.has(i.storePath))
     // toplevel, hello-2.13, new-pkg-0.5, tool-1.0 (rebuilt); zlib is shared.
     expect(lacking).toHaveLength(4)
-    expect(alpha.diff.download).toEqual({ paths: 4, fileSize: lacking.reduce((sum, i) => sum + (i.fileSize ?? 0), 0), sizeUnknown: [] })
-    const hello = (infos: Map<string, NarInfo>, version: string) => [...infos.values()].find(i => i.storePath.endsWith(`-hello-${version}`))?.narSize ?? NaN
+    expect(alpha.diff.download).toEqual({
+      paths: 4,
+      fileSize: lacking.reduce((sum, i) => sum + (i.fileSize ?? 0), 0),
+      sizeUnknown: []
+    })
+    const hello = (infos: Map<string, NarInfo>, version: string) =>
+      [...infos.values()].find(i => i.storePath.endsWith(`-hello-${version}`))?.narSize ?? NaN
     expect(alpha.diff.changed[0].sizeDelta).toBe(hello(after, '2.13') - hello(before, '2.12'))
 
     // beta's base toplevel was never pushed: said so, and nothing guessed.
-    expect(diff.beta).toEqual({ outcome: 'base-not-in-cache', base: await toplevelAt(`git+file://${repo}?rev=${commits.mergeBase}`, 'beta'), head: await toplevelAt(`git+file://${repo}?rev=${commits.head}`, 'beta') })
+    expect(diff.beta).toEqual({
+      outcome: 'base-not-in-cache',
+      base: await toplevelAt(`git+file://${repo}?rev=${commits.mergeBase}`, 'beta'),
+      head: await toplevelAt(`git+file://${repo}?rev=${commits.head}`, 'beta')
+    })
     expect(first.summary).toContain('## Closure diff against the merge base')
     expect(first.summary).toContain('| hello | changed | 2.12 | 2.13 |')
-    expect(first.summary).toMatch(/the base toplevel \/nix\/store\/\S+-nixos-system-beta-26.05 is not in the cache fleet/)
+    expect(first.summary).toMatch(
+      /the base toplevel \/nix\/store\/\S+-nixos-system-beta-26.05 is not in the cache fleet/
+    )
     // The shallow checkout cannot tell the merge base: GitHub's compare API was asked.
-    expect(api.requests.some(r => r.method === 'GET' && r.path === `/repos/${REPOSITORY}/compare/${commits.mainMoved}...${commits.head}`)).toBe(true)
+    expect(
+      api.requests.some(
+        r => r.method === 'GET' && r.path === `/repos/${REPOSITORY}/compare/${commits.mainMoved}...${commits.head}`
+      )
+    ).toBe(true)
   }, 300_000)
 
   it('posts one sticky comment, and the next push updates it instead of adding one', async () => {
@@ -226,8 +306,12 @@ describe("closure diff per host: the action on a pull request, the planner's top
     expect(created.body).toContain('<!-- nix-cachix-build:closure-diff -->')
     expect(created.body).toContain('| new-pkg | added | ∅ | 0.5 |')
     expect(created.body).toContain(`head: \`${commits.head.slice(0, 12)}\``)
-    expect(api.requests.filter(r => r.path.startsWith('/repos/')).every(r => r.authorization === `token ${GITHUB_TOKEN}`)).toBe(true)
-    expect(first.stdout).toMatch(/Pull request comment created: https:\/\/github.com\/krit\/fleet\/pull\/7#issuecomment-/)
+    expect(
+      api.requests.filter(r => r.path.startsWith('/repos/')).every(r => r.authorization === `token ${GITHUB_TOKEN}`)
+    ).toBe(true)
+    expect(first.stdout).toMatch(
+      /Pull request comment created: https:\/\/github.com\/krit\/fleet\/pull\/7#issuecomment-/
+    )
 
     const second = await pullRequestRun(await checkout(), commits.nextPush)
     expect(second.code).toBe(0)
@@ -252,7 +336,9 @@ describe("closure diff per host: the action on a pull request, the planner's top
         // At another commit than the comment shows, so the run has to write.
         const forbidden = await pullRequestRun(await checkout(shallow, commits.head), commits.head, inputs)
         expect(forbidden.code).toBe(0)
-        const notices = forbidden.stdout.split('\n').filter(l => l.startsWith('::notice::') && l.includes('closure-diff comment'))
+        const notices = forbidden.stdout
+          .split('\n')
+          .filter(l => l.startsWith('::notice::') && l.includes('closure-diff comment'))
         expect(notices).toHaveLength(1)
         expect(notices[0]).toContain('permissions: pull-requests: write')
         expect(forbidden.stdout).not.toMatch(/^::(warning|error)::.*comment/m)
@@ -267,7 +353,13 @@ describe("closure diff per host: the action on a pull request, the planner's top
 
   it('a planner run on the base gives diff-base its toplevels: the build job evaluates no base and reports the same diff', async () => {
     const baseCheckout = await checkout(true, commits.mergeBase)
-    const plan = await runStep({ step: 'plan', job: await newJob(), cwd: baseCheckout, inputs: { cachix: CACHE, 'cachix-url': server.url, 'skip-cached': 'false' }, actionFile: join(REPO, 'plan', 'action.yml') })
+    const plan = await runStep({
+      step: 'plan',
+      job: await newJob(),
+      cwd: baseCheckout,
+      inputs: { cachix: CACHE, 'cachix-url': server.url, 'skip-cached': 'false' },
+      actionFile: join(REPO, 'plan', 'action.yml')
+    })
     expect(plan.code).toBe(0)
     const toplevels = JSON.parse(plan.outputs.toplevels) as Record<string, string>
     expect(toplevels.alpha).toBe(alpha.base)
@@ -278,7 +370,14 @@ describe("closure diff per host: the action on a pull request, the planner's top
       step: 'main',
       job,
       cwd,
-      inputs: { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, system: 'x86_64-linux', 'diff-base': plan.outputs.toplevels, 'flake-input-cache': 'false' },
+      inputs: {
+        cachix: CACHE,
+        'cachix-url': server.url,
+        'cachix-auth-token': WRITE_TOKEN,
+        system: 'x86_64-linux',
+        'diff-base': plan.outputs.toplevels,
+        'flake-input-cache': 'false'
+      },
       env: { GITHUB_EVENT_NAME: 'push', GITHUB_REPOSITORY: REPOSITORY, GITHUB_API_URL: api.url }
     })
     expect(step.code).toBe(0)
@@ -290,24 +389,67 @@ describe("closure diff per host: the action on a pull request, the planner's top
   it('CLI: diff against a revision prints what changes and the download, --json the same diff as the action', async () => {
     await git(repo, 'checkout', '-q', commits.head)
     try {
-      const text = await cli(['diff', '--cache', CACHE, '--cachix-url', server.url, '--flake', repo, 'alpha', '--base', commits.mergeBase])
+      const text = await cli([
+        'diff',
+        '--cache',
+        CACHE,
+        '--cachix-url',
+        server.url,
+        '--flake',
+        repo,
+        'alpha',
+        '--base',
+        commits.mergeBase
+      ])
       expect(text.code).toBe(0)
       const lines = text.stdout.trimEnd().split('\n')
       expect(lines[0]).toBe(`alpha: ${alpha.base} → ${alpha.head}`)
-      expect(lines.slice(1, 5).map(l => l.replace(/, (\+|-|±)\S+ \S+$/, ''))).toEqual(['  hello: 2.12 → 2.13', '  new-pkg: ∅ → 0.5', '  gone: 1.0 → ∅', '  tool: rebuilt (1.0)'])
+      expect(lines.slice(1, 5).map(l => l.replace(/, (\+|-|±)\S+ \S+$/, ''))).toEqual([
+        '  hello: 2.12 → 2.13',
+        '  new-pkg: ∅ → 0.5',
+        '  gone: 1.0 → ∅',
+        '  tool: rebuilt (1.0)'
+      ])
       expect(lines[6]).toMatch(/^ {2}download to switch: 4 paths, \d+(\.\d)? (B|KiB)$/)
 
-      const json = await cli(['diff', '--cache', CACHE, '--cachix-url', server.url, '--flake', repo, 'alpha', '--base', commits.mergeBase, '--json'])
+      const json = await cli([
+        'diff',
+        '--cache',
+        CACHE,
+        '--cachix-url',
+        server.url,
+        '--flake',
+        repo,
+        'alpha',
+        '--base',
+        commits.mergeBase,
+        '--json'
+      ])
       expect(JSON.parse(json.stdout)).toEqual({ alpha })
 
       // Without --base it compares with the running system, which this machine (no NixOS) lacks.
       const running = await cli(['diff', '--cache', CACHE, '--cachix-url', server.url, '--flake', repo, 'alpha'])
       expect(running.code).toBe(2)
-      expect(running.stderr.trim().split('\n')).toEqual(['nix-cachix-build: no --base given and /run/current-system does not exist here: give --base REV (e.g. --base origin/main)'])
+      expect(running.stderr.trim().split('\n')).toEqual([
+        'nix-cachix-build: no --base given and /run/current-system does not exist here: give --base REV (e.g. --base origin/main)'
+      ])
 
-      const beta = await cli(['diff', '--cache', CACHE, '--cachix-url', server.url, '--flake', repo, 'beta', '--base', commits.mergeBase])
+      const beta = await cli([
+        'diff',
+        '--cache',
+        CACHE,
+        '--cachix-url',
+        server.url,
+        '--flake',
+        repo,
+        'beta',
+        '--base',
+        commits.mergeBase
+      ])
       expect(beta.code).toBe(1)
-      expect(beta.stdout).toMatch(/^beta: the base toplevel \/nix\/store\/\S+-nixos-system-beta-26.05 is not in the cache fleet/)
+      expect(beta.stdout).toMatch(
+        /^beta: the base toplevel \/nix\/store\/\S+-nixos-system-beta-26.05 is not in the cache fleet/
+      )
     } finally {
       await git(repo, 'checkout', '-q', 'pr')
     }

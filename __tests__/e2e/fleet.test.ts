@@ -53,13 +53,27 @@ describe("a host's extra-substituters", () => {
     const closed = 'http://127.0.0.2:9/closed'
     const flake = await fleetFlake({
       hosts: {
-        desk: { settings: { substituters: [], 'extra-substituters': [community, tailnet, closed, `${server.cacheUrl('community')}/`], 'extra-trusted-public-keys': server.publicKeys('community') } },
+        desk: {
+          settings: {
+            substituters: [],
+            'extra-substituters': [community, tailnet, closed, `${server.cacheUrl('community')}/`],
+            'extra-trusted-public-keys': server.publicKeys('community')
+          }
+        },
         other: { throw: true }
       }
     })
     // `base` is in the community cache only: built here, pushed there, deleted from this store.
     const base = await evalRaw(flake, 'nixosConfigurations.desk.config.system.build.toplevel.etc.base.outPath')
-    await runCommand('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.desk.config.system.build.toplevel.etc.base`])
+    await runCommand('nix', [
+      ...NIX,
+      'build',
+      '--no-link',
+      '--option',
+      'substituters',
+      '',
+      `${flake}#nixosConfigurations.desk.config.system.build.toplevel.etc.base`
+    ])
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'community', authToken: WRITE_TOKEN })
     pusher.add([base])
     expect((await pusher.drain()).uploaded).toBe(1)
@@ -72,7 +86,10 @@ describe("a host's extra-substituters", () => {
     expect(await inCache(server, base)).toBe(true)
     // Kept as the host wrote it, query string and all, and once.
     expect(main.stdout).toContain(`Host substituters: ${community} (probed 3 in`)
-    for (const dead of [tailnet, closed]) expect(main.stdout).toMatch(new RegExp(`::notice::host substituter ${dead.replace(/[.?/]/g, '\\$&')} is not used by this job: `))
+    for (const dead of [tailnet, closed])
+      expect(main.stdout).toMatch(
+        new RegExp(`::notice::host substituter ${dead.replace(/[.?/]/g, '\\$&')} is not used by this job: `)
+      )
     const findings = JSON.parse(main.outputs.findings) as { level: string; message: string }[]
     expect(
       findings
@@ -85,9 +102,20 @@ describe("a host's extra-substituters", () => {
   }, 300_000)
 })
 
-async function plan(server: Server, flake: string, inputs: Record<string, string> = {}, given?: RunnerFiles): Promise<StepResult> {
+async function plan(
+  server: Server,
+  flake: string,
+  inputs: Record<string, string> = {},
+  given?: RunnerFiles
+): Promise<StepResult> {
   const job = given ?? (await newJob())
-  return runStep({ step: 'plan', job, cwd: flake, inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs }, actionFile: join(REPO, 'plan', 'action.yml') })
+  return runStep({
+    step: 'plan',
+    job,
+    cwd: flake,
+    inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs },
+    actionFile: join(REPO, 'plan', 'action.yml')
+  })
 }
 
 function hostSeconds(result: StepResult): number {
@@ -132,7 +160,9 @@ describe('evaluation, one host at a time', () => {
     expect(Object.keys(hosts)).toEqual(['a', 'b'])
     for (const toplevel of Object.values(hosts)) expect(await inCache(server, toplevel)).toBe(true)
     const findings = JSON.parse(main.outputs.findings) as { level: string; message: string }[]
-    expect(findings.filter(f => f.level === 'error').map(f => f.message)).toEqual([expect.stringContaining('host d does not evaluate, so no leg builds it') as unknown])
+    expect(findings.filter(f => f.level === 'error').map(f => f.message)).toEqual([
+      expect.stringContaining('host d does not evaluate, so no leg builds it') as unknown
+    ])
     expect(findings[0].message).toContain('host d does not evaluate: fixture says so')
     expect(main.stdout).toMatch(/::error::host d does not evaluate/)
   }, 300_000)
@@ -141,7 +171,9 @@ describe('evaluation, one host at a time', () => {
     const flake = await fleetFlake({ hosts: { a: {}, d: { throw: true } } })
     const result = await plan(server, flake, { hosts: 'a' })
     expect(result.code).toBe(0)
-    expect((JSON.parse(result.outputs.matrix) as { include: { host: string }[] }).include.map(r => r.host)).toEqual(['a'])
+    expect((JSON.parse(result.outputs.matrix) as { include: { host: string }[] }).include.map(r => r.host)).toEqual([
+      'a'
+    ])
     expect(JSON.parse(result.outputs['eval-failed'])).toEqual([])
     expect(result.stdout).not.toContain('does not evaluate')
   })
@@ -160,7 +192,9 @@ describe('evaluation, one host at a time', () => {
     // The machine is shared, so each evaluation's own time varies; the wall time against the sum
     // of the four evaluations' times does not: about 1/2 two at a time, about 1 one at a time.
     const [busy, serialBusy] = [hostSeconds(four), hostSeconds(serial)]
-    process.stdout.write(`one host ${single} s; four, 2 at a time: ${wall} s for ${busy.toFixed(1)} s of evaluation; one at a time: ${serialWall} s for ${serialBusy.toFixed(1)} s\n`)
+    process.stdout.write(
+      `one host ${single} s; four, 2 at a time: ${wall} s for ${busy.toFixed(1)} s of evaluation; one at a time: ${serialWall} s for ${serialBusy.toFixed(1)} s\n`
+    )
     expect(single).toBeGreaterThan(1)
     expect(wall / busy).toBeLessThan(0.7)
     expect(serialWall / serialBusy).toBeGreaterThan(0.9)
@@ -186,7 +220,9 @@ describe('failures say why', () => {
     expect(main.summary).not.toContain('broken-line-15\n')
     expect(main.stdout).toContain(`::error::derivation ${name} failed to build (${drvPath}): broken-line-40`)
     const findings = JSON.parse(main.outputs.findings) as { level: string; message: string }[]
-    expect(findings.some(f => f.level === 'error' && f.message.includes(`derivation ${name} failed to build`))).toBe(true)
+    expect(findings.some(f => f.level === 'error' && f.message.includes(`derivation ${name} failed to build`))).toBe(
+      true
+    )
     // Only the derivation whose builder failed is named, not the toplevel that waited on it.
     expect(main.summary.match(/<\/code>: last 25 lines of <code>nix log/g)).toHaveLength(1)
   }, 300_000)
@@ -204,7 +240,16 @@ describe('pre-warm legs', () => {
     const [warm, cold] = ['nixosConfigurations.a.pkgs.big', 'nixosConfigurations.b.pkgs.big']
     // The hosts are built and pushed, and so is one of the two attributes.
     expect((await leg(server, flake, { system: 'x86_64-linux' })).main.code).toBe(0)
-    const built = await runCommand('nix', [...NIX, 'build', '--no-link', '--json', '--option', 'substituters', '', `${flake}#${warm}`])
+    const built = await runCommand('nix', [
+      ...NIX,
+      'build',
+      '--no-link',
+      '--json',
+      '--option',
+      'substituters',
+      '',
+      `${flake}#${warm}`
+    ])
     const warmPath = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
     pusher.add([warmPath])
@@ -247,7 +292,12 @@ describe('the planner evaluates with the settings the main action has', () => {
   it('extra-nix-config applies to evaluation, extra-pull-caches feeds import from derivation, github-token stays secret, nix.conf is restored', async () => {
     const flake = await fleetFlake({ hosts: { plain: {}, ifd: { ifd: true } } })
     const refusedJob = await newJob()
-    const refused = await plan(server, flake, { 'extra-nix-config': 'allow-import-from-derivation = false' }, refusedJob)
+    const refused = await plan(
+      server,
+      flake,
+      { 'extra-nix-config': 'allow-import-from-derivation = false' },
+      refusedJob
+    )
     expect(refused.code).toBe(0)
     expect(JSON.parse(refused.outputs['eval-failed'])).toEqual(['ifd'])
     expect(refused.outputs.findings).toContain('allow-import-from-derivation')
@@ -257,7 +307,15 @@ describe('the planner evaluates with the settings the main action has', () => {
     // What the host imports is in the community cache only: built here, pushed, then gone with its build log.
     const generated = await evalRaw(flake, 'nixosConfigurations.ifd.pkgs.generated.outPath')
     const drv = basename(await evalRaw(flake, 'nixosConfigurations.ifd.pkgs.generated.drvPath'))
-    await runCommand('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.ifd.pkgs.generated`])
+    await runCommand('nix', [
+      ...NIX,
+      'build',
+      '--no-link',
+      '--option',
+      'substituters',
+      '',
+      `${flake}#nixosConfigurations.ifd.pkgs.generated`
+    ])
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'community', authToken: WRITE_TOKEN })
     pusher.add([generated])
     expect((await pusher.drain()).uploaded).toBe(1)
@@ -326,7 +384,13 @@ describe('import from derivation', () => {
     const built = await runCommand('nix', [...NIX, 'build', '--no-link', toplevel, ...options], { okCodes: [1] })
     expect(built.stderr).not.toMatch(/building '/)
     expect(built.code).toBe(0)
-    expect((await runCommand('nix-store', ['--store', fresh, '--check-validity', generated, evaluated.stdout], { okCodes: [1] })).code).toBe(0)
+    expect(
+      (
+        await runCommand('nix-store', ['--store', fresh, '--check-validity', generated, evaluated.stdout], {
+          okCodes: [1]
+        })
+      ).code
+    ).toBe(0)
   }, 300_000)
 
   it('the planner keeps a leg for a cached host whose import no cache has; that leg pushes it, and the next plan is empty', async () => {
@@ -382,7 +446,14 @@ describe('free-disk-space, under a directory standing in for /', () => {
   })
   afterAll(async () => server.close())
 
-  const LISTED = ['usr/share/dotnet', 'usr/local/lib/android', 'opt/ghc', 'usr/local/.ghcup', 'opt/hostedtoolcache/CodeQL', 'usr/share/swift']
+  const LISTED = [
+    'usr/share/dotnet',
+    'usr/local/lib/android',
+    'opt/ghc',
+    'usr/local/.ghcup',
+    'opt/hostedtoolcache/CodeQL',
+    'usr/share/swift'
+  ]
   const KEPT = ['usr/share/keep', 'opt/hostedtoolcache/node', 'usr/local/lib/other']
 
   async function fakeRoot(): Promise<string> {
@@ -398,7 +469,13 @@ describe('free-disk-space, under a directory standing in for /', () => {
 
   async function mainAndPost(flake: string, env: Record<string, string>): Promise<StepResult> {
     const job = await newJob()
-    const inputs = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, hosts: 'a', 'free-disk-space': 'true' }
+    const inputs = {
+      cachix: CACHE,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      hosts: 'a',
+      'free-disk-space': 'true'
+    }
     const main = await runStep({ step: 'main', job, cwd: flake, inputs, env })
     await runStep({ step: 'post', job, cwd: flake, inputs, env })
     return main
@@ -422,7 +499,9 @@ describe('free-disk-space, under a directory standing in for /', () => {
     const root = await fakeRoot()
     const main = await mainAndPost(flake, { RUNNER_ENVIRONMENT: 'self-hosted', NIX_CACHIX_BUILD_DISK_ROOT: root })
     expect(main.code).toBe(0)
-    expect(main.stdout).toContain('::warning::free-disk-space is true, but RUNNER_ENVIRONMENT is "self-hosted", not github-hosted')
+    expect(main.stdout).toContain(
+      '::warning::free-disk-space is true, but RUNNER_ENVIRONMENT is "self-hosted", not github-hosted'
+    )
     for (const dir of [...LISTED, ...KEPT]) expect(await exists(join(root, dir, 'payload'))).toBe(true)
   }, 300_000)
 })

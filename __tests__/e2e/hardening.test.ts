@@ -17,7 +17,10 @@ const RUNTIME_TOKEN = 'fake-actions-runtime-token-0123456789'
 async function generateKey(name: string): Promise<{ secret: string; public: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'key-'))
   await runCommand('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
-  return { secret: (await readFile(join(dir, 'sk'), 'utf8')).trim(), public: (await readFile(join(dir, 'pk'), 'utf8')).trim() }
+  return {
+    secret: (await readFile(join(dir, 'sk'), 'utf8')).trim(),
+    public: (await readFile(join(dir, 'pk'), 'utf8')).trim()
+  }
 }
 
 /** A directory the runner user can read, holding the given executables. */
@@ -40,9 +43,13 @@ async function sharedDir(prefix: string): Promise<string> {
 
 /** Shell lines that set $real to the next `name` on PATH after the wrapper's own directory. */
 function findReal(name: string, self: string): string {
-  return ['real=', 'IFS=:', `for d in $PATH; do [ "$d" = "${self}" ] && continue; if [ -x "$d/${name}" ]; then real="$d/${name}"; break; fi; done`, 'unset IFS', `[ -n "$real" ] || { echo "${name}: not found on PATH" >&2; exit 127; }`].join(
-    '\n'
-  )
+  return [
+    'real=',
+    'IFS=:',
+    `for d in $PATH; do [ "$d" = "${self}" ] && continue; if [ -x "$d/${name}" ]; then real="$d/${name}"; break; fi; done`,
+    'unset IFS',
+    `[ -n "$real" ] || { echo "${name}: not found on PATH" >&2; exit 127; }`
+  ].join('\n')
 }
 
 /** A `name` that writes its environment to `dumps` and then runs the real one. */
@@ -52,7 +59,9 @@ function envRecorder(name: string, dumps: string): (self: string) => string {
 
 async function dumpsOf(dir: string): Promise<{ program: string; env: string }[]> {
   const files = await readdir(dir)
-  return Promise.all(files.map(async file => ({ program: file.split('.')[0], env: await readFile(join(dir, file), 'utf8') })))
+  return Promise.all(
+    files.map(async file => ({ program: file.split('.')[0], env: await readFile(join(dir, file), 'utf8') }))
+  )
 }
 
 /** The step's PATH with `dir` first. */
@@ -68,7 +77,9 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function inCache(server: Server, cache: string, path: string): Promise<boolean> {
-  const response = await fetch(`${server.cacheUrl(cache)}/${path.slice(11, 43)}.narinfo`, { headers: { Authorization: `Bearer ${WRITE_TOKEN}` } })
+  const response = await fetch(`${server.cacheUrl(cache)}/${path.slice(11, 43)}.narinfo`, {
+    headers: { Authorization: `Bearer ${WRITE_TOKEN}` }
+  })
   return response.status === 200
 }
 
@@ -80,12 +91,23 @@ describe('hardening: what the action hands its children, leaves behind and notic
     key = await generateKey('private-hardening-1')
     server = await startTestServer([
       { name: PUBLIC, writeTokens: [WRITE_TOKEN] },
-      { name: PRIVATE, isPublic: false, writeTokens: [WRITE_TOKEN], signing: 'self', publicKey: key.public.split(':')[1] }
+      {
+        name: PRIVATE,
+        isPublic: false,
+        writeTokens: [WRITE_TOKEN],
+        signing: 'self',
+        publicKey: key.public.split(':')[1]
+      }
     ])
   })
   afterAll(async () => server.close())
 
-  async function steps(job: RunnerFiles, flake: string, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<{ main: StepResult; post: StepResult }> {
+  async function steps(
+    job: RunnerFiles,
+    flake: string,
+    inputs: Record<string, string>,
+    env: Record<string, string> = {}
+  ): Promise<{ main: StepResult; post: StepResult }> {
     const main = await runStep({ step: 'main', job, cwd: flake, inputs, env })
     const post = await runStep({ step: 'post', job, cwd: flake, inputs, env })
     return { main, post }
@@ -95,11 +117,25 @@ describe('hardening: what the action hands its children, leaves behind and notic
     const flake = await sampleFlake()
     const dumps = await sharedDir('child-env-')
     // sudo runs only where the step is not root (the hosted profile).
-    const wrappers = await binDir(Object.fromEntries(['nix', 'nix-store', 'zstd', 'sudo'].map(name => [name, envRecorder(name, dumps)])))
-    const inputs = { cachix: PRIVATE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, 'cachix-signing-key': key.secret, system: 'x86_64-linux', hosts: 'alpha' }
+    const wrappers = await binDir(
+      Object.fromEntries(['nix', 'nix-store', 'zstd', 'sudo'].map(name => [name, envRecorder(name, dumps)]))
+    )
+    const inputs = {
+      cachix: PRIVATE,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      'cachix-signing-key': key.secret,
+      system: 'x86_64-linux',
+      hosts: 'alpha'
+    }
     const job = await newJob()
     // A workflow may export the token for Cachix's own tools as well; the runner adds its runtime token.
-    const env = { PATH: pathWith(job, wrappers), CACHIX_AUTH_TOKEN: WRITE_TOKEN, CACHIX_SIGNING_KEY: key.secret, ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN }
+    const env = {
+      PATH: pathWith(job, wrappers),
+      CACHIX_AUTH_TOKEN: WRITE_TOKEN,
+      CACHIX_SIGNING_KEY: key.secret,
+      ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN
+    }
     const { main, post } = await steps(job, flake, inputs, env)
     expect(main.code).toBe(0)
     expect(main.outputs.coverage).toBe('100%')
@@ -107,22 +143,34 @@ describe('hardening: what the action hands its children, leaves behind and notic
     expect(post.code).toBe(0)
 
     const recorded = await dumpsOf(dumps)
-    for (const program of ['nix', 'nix-store', 'zstd']) expect(recorded.filter(r => r.program === program).length).toBeGreaterThan(0)
+    for (const program of ['nix', 'nix-store', 'zstd'])
+      expect(recorded.filter(r => r.program === program).length).toBeGreaterThan(0)
     const secrets = [WRITE_TOKEN, key.secret, key.secret.split(':')[1], FAKE_GITHUB_TOKEN]
     for (const { program, env: text } of recorded) {
       const names = text.split('\n').map(line => line.split('=')[0])
       expect({ program, inputs: names.filter(n => n.startsWith('INPUT_')) }).toEqual({ program, inputs: [] })
-      expect({ program, credentials: names.filter(n => n === 'CACHIX_AUTH_TOKEN' || n === 'CACHIX_SIGNING_KEY') }).toEqual({ program, credentials: [] })
+      expect({
+        program,
+        credentials: names.filter(n => n === 'CACHIX_AUTH_TOKEN' || n === 'CACHIX_SIGNING_KEY')
+      }).toEqual({ program, credentials: [] })
       expect({ program, secrets: secrets.filter(s => text.includes(s)) }).toEqual({ program, secrets: [] })
       // zstd is started by the push engine without an explicit environment; the others never see the runner's token.
-      if (program !== 'zstd') expect({ program, runtimeToken: text.includes(RUNTIME_TOKEN) }).toEqual({ program, runtimeToken: false })
+      if (program !== 'zstd')
+        expect({ program, runtimeToken: text.includes(RUNTIME_TOKEN) }).toEqual({ program, runtimeToken: false })
     }
   }, 300_000)
 
   it('post deletes netrc, secrets.conf and the spool even when restoring nix.conf fails (daemon restart refused)', async () => {
     const flake = await sampleFlake()
     const job = await newJob()
-    const inputs = { cachix: PRIVATE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, 'cachix-signing-key': key.secret, system: 'x86_64-linux', hosts: 'alpha' }
+    const inputs = {
+      cachix: PRIVATE,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      'cachix-signing-key': key.secret,
+      system: 'x86_64-linux',
+      hosts: 'alpha'
+    }
     const main = await runStep({ step: 'main', job, cwd: flake, inputs })
     expect(main.code).toBe(0)
     const work = join(job.runnerTemp, 'nix-cachix-build')
@@ -133,7 +181,8 @@ describe('hardening: what the action hands its children, leaves behind and notic
     const refuse = 'echo "Failed to restart nix-daemon.service: Access denied (simulated)" >&2; exit 1'
     const broken = await binDir({
       systemctl: () => `#!/bin/sh\ncase "$1" in is-active) exit 0 ;; restart) ${refuse} ;; esac\nexit 1\n`,
-      sudo: self => `#!/bin/sh\nif [ "$1" = systemctl ] && [ "$2" = restart ]; then ${refuse}; fi\n${findReal('sudo', self)}\nexec "$real" "$@"\n`
+      sudo: self =>
+        `#!/bin/sh\nif [ "$1" = systemctl ] && [ "$2" = restart ]; then ${refuse}; fi\n${findReal('sudo', self)}\nexec "$real" "$@"\n`
     })
     const post = await runStep({ step: 'post', job, cwd: flake, inputs, env: { PATH: pathWith(job, broken) } })
     expect(post.code).toBe(0)
@@ -150,17 +199,31 @@ describe('hardening: what the action hands its children, leaves behind and notic
 
   it('a hook that never runs: a warning saying the daemon did not load it, status problems, and the push after the build still completes', async () => {
     const flake = await sampleFlake()
-    const inputs = { cachix: PUBLIC, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, system: 'x86_64-linux' }
+    const inputs = {
+      cachix: PUBLIC,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      system: 'x86_64-linux'
+    }
     // The client's own setting wins over nix.conf (and a trusted client's is passed to the daemon): no hook runs.
     const { main, post } = await steps(await newJob(), flake, inputs, { NIX_CONFIG: 'post-build-hook =' })
     expect(main.code).toBe(0)
     expect(main.outputs.status).toBe('problems')
-    const warnings = main.stdout.split('\n').filter(l => l.startsWith('::warning::') && l.includes('post-build-hook never ran'))
+    const warnings = main.stdout
+      .split('\n')
+      .filter(l => l.startsWith('::warning::') && l.includes('post-build-hook never ran'))
     expect(warnings).toHaveLength(1)
     // Said while building (before the count is known) or once nix has exited.
-    expect(warnings[0]).toMatch(/(A derivation was|6 derivations were) built but the post-build-hook never ran, so nothing was pushed while building: the nix-daemon did not load the hook/)
+    expect(warnings[0]).toMatch(
+      /(A derivation was|6 derivations were) built but the post-build-hook never ran, so nothing was pushed while building: the nix-daemon did not load the hook/
+    )
     expect(warnings[0]).toMatch(/run the daemon as systemd's nix-daemon.service/)
-    expect(JSON.parse(main.outputs.findings)).toEqual([{ level: 'warning', message: expect.stringMatching(/^6 derivations were built but the post-build-hook never ran/) }])
+    expect(JSON.parse(main.outputs.findings)).toEqual([
+      {
+        level: 'warning',
+        message: expect.stringMatching(/^6 derivations were built but the post-build-hook never ran/)
+      }
+    ])
     expect(main.summary).toContain('post-build-hook never ran')
     expect(main.outputs.built).toBe('6')
     expect(main.outputs.coverage).toBe('100%')
@@ -189,7 +252,14 @@ describe('hardening: what the action hands its children, leaves behind and notic
           ''
         ].join('\n')
     })
-    const inputs = { cachix: PUBLIC, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, hosts: 'slow alpha', 'time-budget': '1', 'drain-timeout': '30' }
+    const inputs = {
+      cachix: PUBLIC,
+      'cachix-url': server.url,
+      'cachix-auth-token': WRITE_TOKEN,
+      hosts: 'slow alpha',
+      'time-budget': '1',
+      'drain-timeout': '30'
+    }
     const job = await newJob()
     const { main } = await steps(job, flake, inputs, { PATH: pathWith(job, stubborn) })
     const log = (await readFile(signals, 'utf8').catch(() => '')).split('\n').filter(l => l !== '')
@@ -200,7 +270,9 @@ describe('hardening: what the action hands its children, leaves behind and notic
     expect(term - int).toBeGreaterThanOrEqual(9)
     expect(term - int).toBeLessThanOrEqual(12)
     expect(main.code).toBe(1)
-    expect(main.stdout).toContain('The time budget is reached: stopping the build so what was built can still be pushed.')
+    expect(main.stdout).toContain(
+      'The time budget is reached: stopping the build so what was built can still be pushed.'
+    )
     expect(main.stdout).toMatch(/the time budget of 1 min ran out: slow not finished/)
     // The slow host sleeps 60 s: without SIGTERM the step would wait for it.
     expect(main.seconds).toBeLessThan(55)

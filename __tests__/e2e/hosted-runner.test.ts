@@ -8,12 +8,23 @@ import { nonce, sampleFlake } from '../../local/sample-flake.js'
 import { execWithEnv } from '../helpers/exec.js'
 
 /** A shell command run as a step of the hosted runner would run it. */
-async function asStep(session: HostedSession, script: string, cwd = '/tmp'): Promise<{ stdout: string; stderr: string; code: number }> {
+async function asStep(
+  session: HostedSession,
+  script: string,
+  cwd = '/tmp'
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const step = session.asRunner(['sh', '-c', script])
-  return execWithEnv(step.command, step.args, { PATH: RUNNER_PATH, HOME: session.user.home, USER: session.user.name, ...session.stepEnv() }, [1, 2, 4, 100], cwd)
+  return execWithEnv(
+    step.command,
+    step.args,
+    { PATH: RUNNER_PATH, HOME: session.user.home, USER: session.user.name, ...session.stepEnv() },
+    [1, 2, 4, 100],
+    cwd
+  )
 }
 
-const whoBuilds = (tag: string): string => `nix-build --no-out-link -E 'derivation { name = "who-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "/usr/bin/id -un > $out" ]; }'`
+const whoBuilds = (tag: string): string =>
+  `nix-build --no-out-link -E 'derivation { name = "who-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "/usr/bin/id -un > $out" ]; }'`
 
 // The hosted profile is what the other e2e tests run in; this checks it is the machine it claims.
 const describeHosted = defaultProfile() === 'hosted' ? describe : describe.skip
@@ -30,7 +41,8 @@ describeHosted('the hosted-runner profile is a GitHub-hosted runner', () => {
     const job = await newJob()
     const step = await asStep(session, 'id -u; id -un; sudo -n id -u; echo "$HOME"', flake)
     expect(step.stdout.split('\n').slice(0, 4)).toEqual([String(session.user.uid), 'runner', '0', '/home/runner'])
-    for (const path of [flake, job.runnerTemp, job.output, session.user.homeOnHost]) expect((await stat(path)).uid).toBe(session.user.uid)
+    for (const path of [flake, job.runnerTemp, job.output, session.user.homeOnHost])
+      expect((await stat(path)).uid).toBe(session.user.uid)
     expect(session.user.uid).not.toBe(0)
   })
 
@@ -49,7 +61,10 @@ describeHosted('the hosted-runner profile is a GitHub-hosted runner', () => {
   })
 
   it('the runner is not a trusted user: its substituters are ignored until nix.conf says otherwise', async () => {
-    const step = await asStep(session, 'nix-store -r /nix/store/00000000000000000000000000000000-x --option substituters http://127.0.0.1:9 2>&1')
+    const step = await asStep(
+      session,
+      'nix-store -r /nix/store/00000000000000000000000000000000-x --option substituters http://127.0.0.1:9 2>&1'
+    )
     expect(step.stdout).toMatch(/ignoring untrusted substituter 'http:\/\/127\.0\.0\.1:9'/)
   })
 
@@ -78,7 +93,13 @@ describeHosted('the hosted-runner profile is a GitHub-hosted runner', () => {
   it('a session ends with the process that began it: its daemon stops', async () => {
     const child = await execWithEnv(
       process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', "const { hostedSession } = await import('./local/hosted/session.ts'); console.log((await hostedSession()).dir)"],
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        "const { hostedSession } = await import('./local/hosted/session.ts'); console.log((await hostedSession()).dir)"
+      ],
       { ...process.env, NODE_OPTIONS: '' },
       [],
       REPO
@@ -106,7 +127,13 @@ describeHosted("the action's privileged writes, as the runner user", () => {
     await writeFile(file, 'before\n', { mode: 0o644 })
     const script = `const { writeSystemFile } = await import(${JSON.stringify(join(REPO, 'src/util/privileged.ts'))}); await writeSystemFile(${JSON.stringify(file)}, 'after\\n')`
     const step = session.asRunner([runnerNode(), '--import', 'tsx', '--input-type=module', '-e', script])
-    const result = await execWithEnv(step.command, step.args, { PATH: RUNNER_PATH, HOME: session.user.home, ...session.stepEnv() }, [1], REPO)
+    const result = await execWithEnv(
+      step.command,
+      step.args,
+      { PATH: RUNNER_PATH, HOME: session.user.home, ...session.stepEnv() },
+      [1],
+      REPO
+    )
     expect(result.stderr).toBe('')
     expect(await readFile(file, 'utf8')).toBe('after\n')
     expect((await stat(file)).uid).toBe(0)

@@ -24,7 +24,15 @@ describe('import from derivation when the host is already cached', () => {
     // reference of the toplevel) and not in this store either, so evaluating builds it again.
     const toplevel = await evalRaw(flake, 'nixosConfigurations.ifd.config.system.build.toplevel.outPath')
     const generated = await evalRaw(flake, 'nixosConfigurations.ifd.pkgs.generated.outPath')
-    await runCommand('nix', [...NIX, 'build', '--no-link', '--option', 'substituters', '', `${flake}#nixosConfigurations.ifd.config.system.build.toplevel`])
+    await runCommand('nix', [
+      ...NIX,
+      'build',
+      '--no-link',
+      '--option',
+      'substituters',
+      '',
+      `${flake}#nixosConfigurations.ifd.config.system.build.toplevel`
+    ])
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
     pusher.add([toplevel])
     expect((await pusher.drain()).uploaded).toBe(3)

@@ -41,7 +41,9 @@ async function bigHostFlake(): Promise<string> {
 }
 
 async function narinfos(server: Server): Promise<Set<string>> {
-  return new Set((await readdir(join(server.dataDir, CACHE))).filter(f => f.endsWith('.narinfo')).map(f => f.slice(0, 32)))
+  return new Set(
+    (await readdir(join(server.dataDir, CACHE))).filter(f => f.endsWith('.narinfo')).map(f => f.slice(0, 32))
+  )
 }
 
 function crashed(step: StepResult): boolean {
@@ -101,14 +103,22 @@ describe.each(['in process', 'nix-store --dump'])('the action survives push fail
   it('the drain deadline hits mid-stream: exit 1, outputs and summary written, nothing half-published', async () => {
     const flake = await bigHostFlake()
     server.setFaults({ slowFirstPartMs: 30_000 })
-    const main = await runStep({ step: 'main', job: await newJob(), cwd: flake, inputs: inputs({ 'drain-timeout': '3' }), env })
+    const main = await runStep({
+      step: 'main',
+      job: await newJob(),
+      cwd: flake,
+      inputs: inputs({ 'drain-timeout': '3' }),
+      env
+    })
     server.setFaults(undefined)
 
     expect(crashed(main)).toBe(false)
     expect(main.code).toBe(1)
     expect(main.seconds).toBeLessThan(25)
     expect(main.outputs.status).toBe('problems')
-    expect(JSON.parse(main.outputs.findings) as { message: string }[]).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/not pushed before drain-timeout \(3 s\)/) as unknown }))
+    expect(JSON.parse(main.outputs.findings) as { message: string }[]).toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/not pushed before drain-timeout \(3 s\)/) as unknown })
+    )
     expect(main.summary).toMatch(/drain-timeout/)
     const toplevel = (JSON.parse(main.outputs.hosts) as Record<string, string>).big
     expect((await narinfos(server)).has(toplevel.slice(11, 43))).toBe(false)
@@ -130,16 +140,29 @@ describe('a cache that lost a path to garbage collection', () => {
     expect(first.code).toBe(0)
     expect(first.outputs.pushed).toBe('3')
     const toplevel = (JSON.parse(first.outputs.hosts) as Record<string, string>).big
-    const small = (await runCommand('nix-store', ['--query', '--references', toplevel])).stdout.split('\n').find(p => /-small-/.test(p)) ?? ''
+    const small =
+      (await runCommand('nix-store', ['--query', '--references', toplevel])).stdout
+        .split('\n')
+        .find(p => /-small-/.test(p)) ?? ''
     expect(small).not.toBe('')
     // The toplevel stays; one of its references is gone, as after a GC of the cache.
     await rm(join(server.dataDir, CACHE, `${small.slice(11, 43)}.narinfo`))
 
-    const plan = await runStep({ step: 'plan', job: await newJob(), cwd: flake, inputs: { cachix: CACHE, 'cachix-url': server.url }, actionFile: join(REPO, 'plan', 'action.yml') })
+    const plan = await runStep({
+      step: 'plan',
+      job: await newJob(),
+      cwd: flake,
+      inputs: { cachix: CACHE, 'cachix-url': server.url },
+      actionFile: join(REPO, 'plan', 'action.yml')
+    })
     expect(plan.code).toBe(0)
     expect(JSON.parse(plan.outputs['cached-hosts'])).toEqual([])
-    expect((JSON.parse(plan.outputs.matrix) as { include: { host: string }[] }).include.map(r => r.host)).toEqual(['big'])
-    expect(plan.stdout).toContain(`big: ${toplevel} is in the cache but its closure is not: ${small} (needed by ${toplevel}) is missing`)
+    expect((JSON.parse(plan.outputs.matrix) as { include: { host: string }[] }).include.map(r => r.host)).toEqual([
+      'big'
+    ])
+    expect(plan.stdout).toContain(
+      `big: ${toplevel} is in the cache but its closure is not: ${small} (needed by ${toplevel}) is missing`
+    )
 
     const rerun = await runStep({ step: 'main', job: await newJob(), cwd: flake, inputs })
     expect(rerun.code).toBe(0)

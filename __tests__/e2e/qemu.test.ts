@@ -22,22 +22,36 @@ describe.each(profiles)('QEMU from nothing on an x86 runner (%s profile)', profi
       const mounts = await binfmtMounts()
       expect(mounts).toBe(1)
 
-      const first = await leg(server, await sampleFlake(), { system: 'aarch64-linux' }, await newJob(undefined, { profile }))
+      const first = await leg(
+        server,
+        await sampleFlake(),
+        { system: 'aarch64-linux' },
+        await newJob(undefined, { profile })
+      )
       expect(first.main.code).toBe(0)
       // binfmt_misc is mounted: its write-only `register` must not be taken for a missing mount.
       expect(first.main.stdout).not.toContain('mounting binfmt_misc')
       expect(await binfmtMounts()).toBe(mounts)
       expect(first.main.stdout).toMatch(/Registered \/usr\/bin\/qemu-aarch64\S* for aarch64 ELF with flags F/)
       const registered = await aarch64Entries()
-      expect(registered).toEqual([expect.objectContaining({ name: 'qemu-aarch64', enabled: true, flags: expect.stringContaining('F') as unknown })])
+      expect(registered).toEqual([
+        expect.objectContaining({ name: 'qemu-aarch64', enabled: true, flags: expect.stringContaining('F') as unknown })
+      ])
       // The arm host's derivations have an aarch64 busybox as builder: they ran under QEMU.
       expect(Object.keys(JSON.parse(first.main.outputs.hosts) as object)).toEqual(['arm'])
       expect(first.main.outputs.built).toBe('4')
       expect(first.main.outputs.coverage).toBe('100%')
 
-      const second = await leg(server, await sampleFlake(), { system: 'aarch64-linux' }, await newJob(undefined, { profile }))
+      const second = await leg(
+        server,
+        await sampleFlake(),
+        { system: 'aarch64-linux' },
+        await newJob(undefined, { profile })
+      )
       expect(second.main.code).toBe(0)
-      expect(second.main.stdout).toMatch(/No emulation: already registered as qemu-aarch64 \(\/usr\/bin\/qemu-aarch64\S*, flags F\)/)
+      expect(second.main.stdout).toMatch(
+        /No emulation: already registered as qemu-aarch64 \(\/usr\/bin\/qemu-aarch64\S*, flags F\)/
+      )
       expect(second.main.outputs.built).toBe('4')
       expect(await aarch64Entries()).toEqual(registered)
       expect(await binfmtMounts()).toBe(mounts)

@@ -42,7 +42,11 @@ export async function startGitHubStandIn(repository: string, pullNumber: number)
     const url = new URL(req.url ?? '/', 'http://stand-in')
     const method = req.method ?? 'GET'
     state.requests.push({ method, path: url.pathname, authorization: req.headers.authorization })
-    const forbidden = (): void => send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' })
+    const forbidden = (): void =>
+      send(res, 403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest'
+      })
     void (async () => {
       if (url.pathname === issue && method === 'GET')
         return send(
@@ -53,7 +57,12 @@ export async function startGitHubStandIn(repository: string, pullNumber: number)
       if (url.pathname === issue && method === 'POST') {
         if (state.forbidWrites) return forbidden()
         const { body } = await readJson(req)
-        const comment = { id: nextId++, body: String(body), html_url: `https://github.com/${repository}/pull/${pullNumber}#issuecomment-${nextId}`, updated: Date.now() }
+        const comment = {
+          id: nextId++,
+          body: String(body),
+          html_url: `https://github.com/${repository}/pull/${pullNumber}#issuecomment-${nextId}`,
+          updated: Date.now()
+        }
         state.comments.push(comment)
         return send(res, 201, { id: comment.id, body: comment.body, html_url: comment.html_url })
       }
@@ -75,7 +84,13 @@ export async function startGitHubStandIn(repository: string, pullNumber: number)
         }
       }
       const range = compare.exec(url.pathname)
-      if (range && method === 'GET' && state.mergeBase !== undefined) return send(res, 200, { merge_base_commit: { sha: state.mergeBase }, base_commit: { sha: range[1] }, commits: [], files: [] })
+      if (range && method === 'GET' && state.mergeBase !== undefined)
+        return send(res, 200, {
+          merge_base_commit: { sha: state.mergeBase },
+          base_commit: { sha: range[1] },
+          commits: [],
+          files: []
+        })
       send(res, 404, { message: `Not Found: ${method} ${url.pathname}` })
     })().catch((error: unknown) => send(res, 500, { message: String(error) }))
   })

@@ -12,7 +12,12 @@ export interface Leg {
 }
 
 /** One job of the workflow: main, then post, with the cache's inputs under `inputs`. */
-export async function leg(server: Server, flake: string, inputs: Record<string, string>, job?: RunnerFiles): Promise<Leg> {
+export async function leg(
+  server: Server,
+  flake: string,
+  inputs: Record<string, string>,
+  job?: RunnerFiles
+): Promise<Leg> {
   const files = job ?? (await newJob())
   const all = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, ...inputs }
   const main = await runStep({ step: 'main', job: files, cwd: flake, inputs: all })

@@ -4,11 +4,19 @@ import type { StepResult } from '../../local/runner.js'
 
 /** Lines that carry a secret other than the toolkit's own ::add-mask:: command. */
 export function leakedLines(text: string, secrets: string[]): string[] {
-  return text.split('\n').filter(line => !line.startsWith('::add-mask::') && secrets.some(s => s !== '' && line.includes(s)))
+  return text
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::') && secrets.some(s => s !== '' && line.includes(s)))
 }
 
 export function leaksInStep(result: StepResult, secrets: string[]): string[] {
-  const texts = [result.stdout, result.stderr, result.summary, ...Object.values(result.outputs), ...Object.values(result.state)]
+  const texts = [
+    result.stdout,
+    result.stderr,
+    result.summary,
+    ...Object.values(result.outputs),
+    ...Object.values(result.state)
+  ]
   return texts.flatMap(text => leakedLines(text, secrets))
 }
 

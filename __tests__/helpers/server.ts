@@ -1,12 +1,20 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCachixServer, type CachixServerOptions, type LocalCacheConfig, type RunningCachixServer } from '../../local/server/cachix-server.js'
+import {
+  startCachixServer,
+  type CachixServerOptions,
+  type LocalCacheConfig,
+  type RunningCachixServer
+} from '../../local/server/cachix-server.js'
 
 export const WRITE_TOKEN = 'test-write-token'
 export const READ_TOKEN = 'test-read-token'
 
-export async function startTestServer(caches: LocalCacheConfig[], extra: Partial<CachixServerOptions> = {}): Promise<RunningCachixServer & { dataDir: string }> {
+export async function startTestServer(
+  caches: LocalCacheConfig[],
+  extra: Partial<CachixServerOptions> = {}
+): Promise<RunningCachixServer & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cachix-server-'))
   const server = await startCachixServer({ dataDir, caches, ...extra })
   return Object.assign(server, { dataDir })

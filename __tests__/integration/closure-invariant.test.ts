@@ -27,7 +27,9 @@ function topBigSmall(tag: string): string {
 }
 
 async function narinfoHashes(server: Server, cache: string): Promise<Set<string>> {
-  return new Set((await readdir(join(server.dataDir, cache))).filter(f => f.endsWith('.narinfo')).map(f => f.slice(0, 32)))
+  return new Set(
+    (await readdir(join(server.dataDir, cache))).filter(f => f.endsWith('.narinfo')).map(f => f.slice(0, 32))
+  )
 }
 
 describe.each([NarSource.InProcess, NarSource.NixStore])('the closure invariant, NARs read by %s', source => {
@@ -44,7 +46,15 @@ describe.each([NarSource.InProcess, NarSource.NixStore])('the closure invariant,
     const [small] = await nixBuild(topBigSmall(tag), 'small')
     // Part 1 is still in flight when part 2 fails, on every attempt.
     server.setFaults({ failPartsFrom: 2, slowFirstPartMs: 300 })
-    const first = await makePusher({ baseUrl: server.url, cacheName: 'strict', authToken: WRITE_TOKEN, partSize: 8 * MiB, pathRetryDelayMs: 10, retryPolicy: GIVE_UP_FAST, narSource: source })
+    const first = await makePusher({
+      baseUrl: server.url,
+      cacheName: 'strict',
+      authToken: WRITE_TOKEN,
+      partSize: 8 * MiB,
+      pathRetryDelayMs: 10,
+      retryPolicy: GIVE_UP_FAST,
+      narSource: source
+    })
     first.pusher.add([top])
     const report = await first.pusher.drain()
     server.setFaults(undefined)
@@ -52,7 +62,9 @@ describe.each([NarSource.InProcess, NarSource.NixStore])('the closure invariant,
     expect(report.uploaded).toBe(1)
     expect(report.failures.map(f => f.path).sort()).toEqual([big, top].sort())
     expect(report.failures.find(f => f.path === big)?.error).toMatch(/HTTP 500/)
-    expect(report.failures.find(f => f.path === top)?.error).toMatch(new RegExp(`not published: its closure needs ${big}, which failed`))
+    expect(report.failures.find(f => f.path === top)?.error).toMatch(
+      new RegExp(`not published: its closure needs ${big}, which failed`)
+    )
     const published = await narinfoHashes(server, 'strict')
     expect(published.has(small.slice(11, 43))).toBe(true)
     expect(published.has(top.slice(11, 43))).toBe(false)
@@ -61,7 +73,12 @@ describe.each([NarSource.InProcess, NarSource.NixStore])('the closure invariant,
     const client = new CachixClient({ baseUrl: server.url, cacheName: 'strict', authToken: WRITE_TOKEN })
     expect((await walkClosure(client, [top])).complete).toBe(false)
 
-    const second = await makePusher({ baseUrl: server.url, cacheName: 'strict', authToken: WRITE_TOKEN, narSource: source })
+    const second = await makePusher({
+      baseUrl: server.url,
+      cacheName: 'strict',
+      authToken: WRITE_TOKEN,
+      narSource: source
+    })
     second.pusher.add([top])
     const rerun = await second.pusher.drain()
     expect(rerun.failures).toEqual([])
@@ -73,13 +90,21 @@ describe.each([NarSource.InProcess, NarSource.NixStore])('the closure invariant,
     const fresh = await realiseInFreshStore(server.cacheUrl('strict'), server.publicKeys('strict'), [top])
     expect(fresh.result.code).toBe(0)
     expect(fresh.result.stderr).not.toMatch(/building '/)
-    for (const path of await closureOf([top])) expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
+    for (const path of await closureOf([top]))
+      expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
   })
 
   it('a referrer that finishes uploading first waits for its reference before it is published', async () => {
     const [top] = await nixBuild(topBigSmall(nonce()), 'top')
     server.setFaults({ slowFirstPartMs: 1500 })
-    const { pusher, events } = await makePusher({ baseUrl: server.url, cacheName: 'strict', authToken: WRITE_TOKEN, partSize: 8 * MiB, jobs: 4, narSource: source })
+    const { pusher, events } = await makePusher({
+      baseUrl: server.url,
+      cacheName: 'strict',
+      authToken: WRITE_TOKEN,
+      partSize: 8 * MiB,
+      jobs: 4,
+      narSource: source
+    })
     pusher.add([top])
     const report = await pusher.drain()
     server.setFaults(undefined)

@@ -15,7 +15,9 @@ const SLOW_MS = 1500
 describe('the final push after a long build', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>
   beforeAll(async () => {
-    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: SLOW_MS } })
+    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], {
+      faults: { slowRate: 1, slowMs: SLOW_MS }
+    })
   })
   afterAll(async () => server.close())
 
@@ -23,7 +25,12 @@ describe('the final push after a long build', () => {
     const [app] = await nixBuild(chainExpression(nonce()), 'app')
     const closure = await closureOf([app])
     expect(closure.length).toBeGreaterThanOrEqual(3)
-    const session = await openCachixSession({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN, retryPolicy: FAST_RETRIES })
+    const session = await openCachixSession({
+      baseUrl: server.url,
+      cacheName: CACHE,
+      authToken: WRITE_TOKEN,
+      retryPolicy: FAST_RETRIES
+    })
     // The pusher the hook fed during the build: it has existed for an hour and uploaded nothing.
     const { pusher: idle } = await makePusher({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
     const afterLongBuild = {
@@ -47,11 +54,19 @@ describe('the final push after a long build', () => {
       log
     })
     const seconds = (Date.now() - started) / 1000
-    expect({ missing: push.coverage.missing, leftovers: push.leftovers, failures: push.failures }).toEqual({ missing: [], leftovers: [], failures: [] })
-    expect(lines).toContain(`${closure.length} paths of the built closures are still missing from the cache: pushing them again`)
+    expect({ missing: push.coverage.missing, leftovers: push.leftovers, failures: push.failures }).toEqual({
+      missing: [],
+      leftovers: [],
+      failures: []
+    })
+    expect(lines).toContain(
+      `${closure.length} paths of the built closures are still missing from the cache: pushing them again`
+    )
     // It needed more than the 10 s the second pass used to get.
     expect(seconds).toBeGreaterThan(10)
-    const beats = lines.filter(l => /^\[heartbeat \d+ min\] final push: pushed \d+ paths \([^)]*\), \d+ waiting, disk free /.test(l))
+    const beats = lines.filter(l =>
+      /^\[heartbeat \d+ min\] final push: pushed \d+ paths \([^)]*\), \d+ waiting, disk free /.test(l)
+    )
     expect(beats.length).toBeGreaterThanOrEqual(Math.floor(seconds) - 3)
   }, 180_000)
 })

@@ -17,14 +17,19 @@ describe('installing Nix on a runner without systemd', () => {
     const realNix = (await runCommand('sh', ['-c', 'command -v nix'])).stdout.trim()
     // A runner whose PATH has the installer's tools and no nix yet.
     const tools = await mkdtemp(join(tmpdir(), 'tools-'))
-    for (const tool of ['sh', 'curl', 'mkdir', 'ln']) await symlink((await runCommand('sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(tools, tool))
+    for (const tool of ['sh', 'curl', 'mkdir', 'ln'])
+      await symlink((await runCommand('sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(tools, tool))
     const home = await mkdtemp(join(tmpdir(), 'home-'))
     const installer = join(await mkdtemp(join(tmpdir(), 'installer-')), 'install')
     await writeFile(installer, SINGLE_USER_INSTALLER)
     const env = { PATH: tools, HOME: home, REAL_NIX: realNix }
     expect(await installedNixVersion(env)).toBeUndefined()
 
-    const bin = await installNix('2.28.3', '', 2, () => undefined, { env, multiUser: false, installer: pathToFileURL(installer).href })
+    const bin = await installNix('2.28.3', '', 2, () => undefined, {
+      env,
+      multiUser: false,
+      installer: pathToFileURL(installer).href
+    })
     expect(bin).toBe(join(home, '.nix-profile', 'bin'))
     expect(await installedNixVersion({ ...env, PATH: `${bin}:${env.PATH}` })).toMatch(/^\d+\.\d+/)
   })

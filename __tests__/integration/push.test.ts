@@ -39,49 +39,86 @@ describe('push engine against the local Cachix server and real Nix', () => {
   afterAll(async () => server.close())
 
   const modes = [
-    { mode: 'token only, zstd (server signs)', cache: 'managed', token: true, key: undefined as undefined | 'nix' | 'cachix', compression: undefined },
-    { mode: 'token only, xz (the cache prefers it)', cache: 'managed-xz', token: true, key: undefined, compression: undefined },
-    { mode: 'Nix-format signing key, no token, zstd', cache: 'self-nix', token: false, key: 'nix' as const, compression: 'zstd' as const },
-    { mode: 'Cachix-format signing key and token, xz', cache: 'self-cachix', token: true, key: 'cachix' as const, compression: 'xz' as const }
+    {
+      mode: 'token only, zstd (server signs)',
+      cache: 'managed',
+      token: true,
+      key: undefined as undefined | 'nix' | 'cachix',
+      compression: undefined
+    },
+    {
+      mode: 'token only, xz (the cache prefers it)',
+      cache: 'managed-xz',
+      token: true,
+      key: undefined,
+      compression: undefined
+    },
+    {
+      mode: 'Nix-format signing key, no token, zstd',
+      cache: 'self-nix',
+      token: false,
+      key: 'nix' as const,
+      compression: 'zstd' as const
+    },
+    {
+      mode: 'Cachix-format signing key and token, xz',
+      cache: 'self-cachix',
+      token: true,
+      key: 'cachix' as const,
+      compression: 'xz' as const
+    }
   ]
 
-  it.each(modes)('$mode: a fresh store substitutes the whole closure, byte-identical, signatures checked', async ({ cache, token, key, compression }) => {
-    const tag = nonce()
-    const [app] = await nixBuild(chainExpression(tag, 6 * MiB), 'app')
-    const closure = await closureOf([app])
-    expect(closure).toHaveLength(3)
-    const cachixKey = (server as unknown as { cachixKey: { secret: string } }).cachixKey
-    const signingKey = key === 'nix' ? nixKey.secret : key === 'cachix' ? cachixKey.secret.split(':')[1] : undefined
-    const { pusher, events } = await makePusher({ baseUrl: server.url, cacheName: cache, authToken: token ? WRITE_TOKEN : undefined, signingKey, compression, partSize: 5 * MiB })
-    pusher.add([app])
-    const report = await pusher.drain()
+  it.each(modes)(
+    '$mode: a fresh store substitutes the whole closure, byte-identical, signatures checked',
+    async ({ cache, token, key, compression }) => {
+      const tag = nonce()
+      const [app] = await nixBuild(chainExpression(tag, 6 * MiB), 'app')
+      const closure = await closureOf([app])
+      expect(closure).toHaveLength(3)
+      const cachixKey = (server as unknown as { cachixKey: { secret: string } }).cachixKey
+      const signingKey = key === 'nix' ? nixKey.secret : key === 'cachix' ? cachixKey.secret.split(':')[1] : undefined
+      const { pusher, events } = await makePusher({
+        baseUrl: server.url,
+        cacheName: cache,
+        authToken: token ? WRITE_TOKEN : undefined,
+        signingKey,
+        compression,
+        partSize: 5 * MiB
+      })
+      pusher.add([app])
+      const report = await pusher.drain()
 
-    expect(report.failures).toEqual([])
-    expect(report.uploaded).toBe(3)
-    expect(report.skippedPresent).toBe(0)
-    expect(report.leftovers).toEqual([])
-    expect(
-      events
-        .filter(e => e.kind === 'uploaded')
-        .map(e => e.path)
-        .sort()
-    ).toEqual([...closure].sort())
-    const narBytes = events.reduce((sum, e) => sum + (e.kind === 'uploaded' ? e.narSize : 0), 0)
-    expect(report.uploadedNarBytes).toBe(narBytes)
-    expect(narBytes).toBeGreaterThan(6 * MiB)
+      expect(report.failures).toEqual([])
+      expect(report.uploaded).toBe(3)
+      expect(report.skippedPresent).toBe(0)
+      expect(report.leftovers).toEqual([])
+      expect(
+        events
+          .filter(e => e.kind === 'uploaded')
+          .map(e => e.path)
+          .sort()
+      ).toEqual([...closure].sort())
+      const narBytes = events.reduce((sum, e) => sum + (e.kind === 'uploaded' ? e.narSize : 0), 0)
+      expect(report.uploadedNarBytes).toBe(narBytes)
+      expect(narBytes).toBeGreaterThan(6 * MiB)
 
-    const narinfos = await Promise.all(closure.map(p => fetch(`${server.cacheUrl(cache)}/${p.slice(11, 43)}.narinfo`).then(r => r.text())))
-    const expectedCompression = compression ?? (cache === 'managed-xz' ? 'xz' : 'zstd')
-    for (const text of narinfos) expect(text).toContain(`Compression: ${expectedCompression}\n`)
+      const narinfos = await Promise.all(
+        closure.map(p => fetch(`${server.cacheUrl(cache)}/${p.slice(11, 43)}.narinfo`).then(r => r.text()))
+      )
+      const expectedCompression = compression ?? (cache === 'managed-xz' ? 'xz' : 'zstd')
+      for (const text of narinfos) expect(text).toContain(`Compression: ${expectedCompression}\n`)
 
-    const fresh = await realiseInFreshStore(server.cacheUrl(cache), server.publicKeys(cache), [app])
-    expect(fresh.result.stderr).not.toMatch(/building '/)
-    expect(fresh.result.code).toBe(0)
-    for (const path of closure) expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
-    // Byte for byte: the NAR serialisation of each substituted tree equals the original's.
-    const dumpDigest = async (path: string): Promise<string> => (await runCommand('sh', ['-c', 'nix-store --dump "$1" | sha256sum', 'dump', path])).stdout.split(' ')[0]
-    for (const path of closure) expect(await dumpDigest(join(fresh.store, path))).toBe(await dumpDigest(path))
-  })
+      const fresh = await realiseInFreshStore(server.cacheUrl(cache), server.publicKeys(cache), [app])
+      expect(fresh.result.stderr).not.toMatch(/building '/)
+      expect(fresh.result.code).toBe(0)
+      for (const path of closure) expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
+      // Byte for byte: the NAR serialisation of each substituted tree equals the original's.
+      const dumpDigest = async (path: string): Promise<string> =>
+        (await runCommand('sh', ['-c', 'nix-store --dump "$1" | sha256sum', 'dump', path])).stdout.split(' ')[0]
+      for (const path of closure) expect(await dumpDigest(join(fresh.store, path))).toBe(await dumpDigest(path))
+    }
+  )
 
   it('a store that trusts another key refuses what was pushed', async () => {
     const [base] = await nixBuild(chainExpression(nonce()), 'base')
@@ -112,13 +149,19 @@ describe('push engine against the local Cachix server and real Nix', () => {
     pusher.add([base])
     expect((await pusher.drain()).uploaded).toBe(1)
     expect((await fetch(`${server.cacheUrl('private')}/${base.slice(11, 43)}.narinfo`)).status).toBe(401)
-    const ok = await fetch(`${server.cacheUrl('private')}/${base.slice(11, 43)}.narinfo`, { headers: { Authorization: `Basic ${Buffer.from(`:${WRITE_TOKEN}`).toString('base64')}` } })
+    const ok = await fetch(`${server.cacheUrl('private')}/${base.slice(11, 43)}.narinfo`, {
+      headers: { Authorization: `Basic ${Buffer.from(`:${WRITE_TOKEN}`).toString('base64')}` }
+    })
     expect(ok.status).toBe(200)
   })
 
   it.each([
     ['a wrong token', { cacheName: 'managed', authToken: 'nope' }, /rejected the auth token for cache "managed".*401/],
-    ['an unknown cache', { cacheName: 'no-such-cache', authToken: WRITE_TOKEN }, /cache "no-such-cache" does not exist/],
+    [
+      'an unknown cache',
+      { cacheName: 'no-such-cache', authToken: WRITE_TOKEN },
+      /cache "no-such-cache" does not exist/
+    ],
     ['a private cache without a token', { cacheName: 'private' }, /private or does not exist.*cachix-auth-token/],
     ['a malformed signing key', { cacheName: 'self-nix', signingKey: 'mykey:AAAA' }, /decodes to 3 bytes, expected 64/]
   ])('%s is one clear error before anything is written', async (_why, options, message) => {
@@ -145,7 +188,12 @@ describe('push engine under faults', () => {
       const [root] = await nixBuild(expression)
       const closure = await closureOf([root])
       expect(closure.length).toBeGreaterThanOrEqual(5)
-      const { pusher, events } = await makePusher({ baseUrl: server.url, cacheName: 'flaky', authToken: WRITE_TOKEN, pathRetryDelayMs: 20 })
+      const { pusher, events } = await makePusher({
+        baseUrl: server.url,
+        cacheName: 'flaky',
+        authToken: WRITE_TOKEN,
+        pathRetryDelayMs: 20
+      })
       pusher.add([root])
       const report = await pusher.drain()
       expect(server.stats.faults).toBeGreaterThan(0)
@@ -164,14 +212,23 @@ describe('push engine under memory pressure', () => {
   it('small paths waiting for buffer space while a large one holds it all lose nothing', async () => {
     // A slow server keeps the large upload's parts in flight, so every small path waits for
     // the byte budget after its compressor has already finished.
-    const server = await startTestServer([{ name: 'tight', writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: 100 } })
+    const server = await startTestServer([{ name: 'tight', writeTokens: [WRITE_TOKEN] }], {
+      faults: { slowRate: 1, slowMs: 100 }
+    })
     try {
       const tag = nonce()
       const expression = `let big = derivation { name = "big-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; args = [ "-c" "head -c 12000000 /dev/urandom > $out" ]; };
         small = n: derivation { name = "small-${tag}-\${toString n}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo small \${toString n} > $out" ]; };
         in derivation { name = "root-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; inherit big; smalls = map small (builtins.genList (n: n) 30); args = [ "-c" "echo $big $smalls > $out" ]; }`
       const [root] = await nixBuild(expression)
-      const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'tight', authToken: WRITE_TOKEN, partSize: 5 * MiB, bufferBytes: 5 * MiB, jobs: 8 })
+      const { pusher } = await makePusher({
+        baseUrl: server.url,
+        cacheName: 'tight',
+        authToken: WRITE_TOKEN,
+        partSize: 5 * MiB,
+        bufferBytes: 5 * MiB,
+        jobs: 8
+      })
       pusher.add([root])
       const report = await pusher.drain()
       expect(report.failures).toEqual([])
@@ -186,7 +243,9 @@ describe('push engine under memory pressure', () => {
 
 describe('push engine as a stream', () => {
   it('uploads a path added while a push is under way', async () => {
-    const server = await startTestServer([{ name: 'stream', writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: 150 } })
+    const server = await startTestServer([{ name: 'stream', writeTokens: [WRITE_TOKEN] }], {
+      faults: { slowRate: 1, slowMs: 150 }
+    })
     try {
       const { pusher, events } = await makePusher({ baseUrl: server.url, cacheName: 'stream', authToken: WRITE_TOKEN })
       const [first] = await nixBuild(chainExpression(nonce()), 'app')
@@ -205,7 +264,9 @@ describe('push engine as a stream', () => {
   })
 
   it('draining with a deadline stops and reports what was left', async () => {
-    const server = await startTestServer([{ name: 'slow', writeTokens: [WRITE_TOKEN] }], { faults: { slowRate: 1, slowMs: 1500 } })
+    const server = await startTestServer([{ name: 'slow', writeTokens: [WRITE_TOKEN] }], {
+      faults: { slowRate: 1, slowMs: 1500 }
+    })
     try {
       const [app] = await nixBuild(chainExpression(nonce()), 'app')
       const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'slow', authToken: WRITE_TOKEN, jobs: 1 })

@@ -24,7 +24,14 @@ describe('the zstd program under memory pressure', () => {
       const expression = `let blob = n: derivation { name = "blob-${tag}-\${toString n}"; system = "x86_64-linux"; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; args = [ "-c" "head -c ${12 * MiB} /dev/urandom > $out" ]; };
         in derivation { name = "blobs-${tag}"; system = "x86_64-linux"; builder = "/bin/sh"; blobs = map blob (builtins.genList (n: n) 8); args = [ "-c" "echo $blobs > $out" ]; }`
       const [root] = await nixBuild(expression)
-      const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'pressure', authToken: WRITE_TOKEN, partSize: 5 * MiB, bufferBytes: 10 * MiB, jobs: 8 })
+      const { pusher } = await makePusher({
+        baseUrl: server.url,
+        cacheName: 'pressure',
+        authToken: WRITE_TOKEN,
+        partSize: 5 * MiB,
+        bufferBytes: 10 * MiB,
+        jobs: 8
+      })
       pusher.add([root])
       const report = await pusher.drain(90_000)
       expect(await compressorName('zstd')).toBe('zstd process (NIX_CACHIX_BUILD_ZSTD=process)')

@@ -2,7 +2,14 @@ import { describe, expect, it } from '@jest/globals'
 import { decideQemu, matchesAarch64, parseBinfmtEntry, registrationLine } from '../../src/machine/binfmt.js'
 import { parseInputs } from '../../src/action/inputs.js'
 import { parseDryRun } from '../../src/build/nix-build.js'
-import { BLOCK_BEGIN, BLOCK_END, existingPostBuildHook, renderManagedBlock, renderNetrc, replaceManagedBlock } from '../../src/nix/conf.js'
+import {
+  BLOCK_BEGIN,
+  BLOCK_END,
+  existingPostBuildHook,
+  renderManagedBlock,
+  renderNetrc,
+  replaceManagedBlock
+} from '../../src/nix/conf.js'
 import { installerArgs } from '../../src/nix/install.js'
 import { parseSpool, renderHookScript } from '../../src/build/post-build-hook.js'
 import { formatCoverage, renderSummary, runStatus, type HostResult } from '../../src/action/report.js'
@@ -21,7 +28,10 @@ offset 0
 magic 7f454c460201010000000000000000000200b700
 mask ffffffffffffff00fffffffffffffffffeffffff
 `
-const F_ENTRY = DEBIAN_ENTRY.replace('flags: POF', 'flags: F').replace('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', '/usr/bin/qemu-aarch64-static')
+const F_ENTRY = DEBIAN_ENTRY.replace('flags: POF', 'flags: F').replace(
+  '/usr/libexec/qemu-binfmt/aarch64-binfmt-P',
+  '/usr/bin/qemu-aarch64-static'
+)
 const RISCV_ENTRY = DEBIAN_ENTRY.replace('0200b700', '0200f300')
 const NO_F_ENTRY = DEBIAN_ENTRY.replace('flags: POF', 'flags: OC')
 
@@ -80,7 +90,10 @@ describe('nix.conf block', () => {
   it.each([
     ['an empty file', ''],
     ['a file without a trailing newline', 'sandbox = true'],
-    ['a file with an older block', `sandbox = true\n${renderManagedBlock({ substituters: ['x'], trustedPublicKeys: [], extraPlatforms: [], trustedUsers: [], extraConfig: '' })}trusted-users = root\n`]
+    [
+      'a file with an older block',
+      `sandbox = true\n${renderManagedBlock({ substituters: ['x'], trustedPublicKeys: [], extraPlatforms: [], trustedUsers: [], extraConfig: '' })}trusted-users = root\n`
+    ]
   ])('replacing and then removing the block restores %s', (_why, original) => {
     const withBlock = replaceManagedBlock(original, block)
     expect(withBlock.split(BLOCK_BEGIN)).toHaveLength(2)
@@ -108,9 +121,13 @@ describe('post-build-hook', () => {
     const spool = join(dir, "sp'ool")
     const hook = join(dir, 'hook.sh')
     await writeFile(hook, renderHookScript(spool), { mode: 0o755 })
-    await runCommand(hook, [], { env: { ...process.env, DRV_PATH: '/nix/store/a-x.drv', OUT_PATHS: '/nix/store/b-x /nix/store/c-x' } })
+    await runCommand(hook, [], {
+      env: { ...process.env, DRV_PATH: '/nix/store/a-x.drv', OUT_PATHS: '/nix/store/b-x /nix/store/c-x' }
+    })
     await runCommand(hook, [], { env: { ...process.env, DRV_PATH: '/nix/store/d-y.drv', OUT_PATHS: '' } })
-    expect(await readFile(spool, 'utf8')).toBe('/nix/store/a-x.drv /nix/store/b-x /nix/store/c-x\n/nix/store/d-y.drv \n')
+    expect(await readFile(spool, 'utf8')).toBe(
+      '/nix/store/a-x.drv /nix/store/b-x /nix/store/c-x\n/nix/store/d-y.drv \n'
+    )
     const broken = join(dir, 'hook2.sh')
     await writeFile(broken, renderHookScript('/nonexistent/dir/spool', '/bin/false'), { mode: 0o755 })
     expect((await runCommand(broken, [], { okCodes: [1] })).code).toBe(0)
@@ -129,27 +146,47 @@ describe('post-build-hook', () => {
 describe('inputs', () => {
   const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
   it("defaults: this runner's system, keep going, skip cached, use host substituters, push auto", () => {
-    expect(parseInputs(read({}), 'x64')).toMatchObject({ flake: '.', system: 'x86_64-linux', keepGoing: true, skipCached: true, useHostSubstituters: true, push: 'auto', drainTimeoutSeconds: 600, pushJobs: 8 })
+    expect(parseInputs(read({}), 'x64')).toMatchObject({
+      flake: '.',
+      system: 'x86_64-linux',
+      keepGoing: true,
+      skipCached: true,
+      useHostSubstituters: true,
+      push: 'auto',
+      drainTimeoutSeconds: 600,
+      pushJobs: 8
+    })
     expect(parseInputs(read({}), 'arm64').system).toBe('aarch64-linux')
   })
   it('splits lists and extra arguments like a shell', () => {
-    const inputs = parseInputs(read({ hosts: 'alpha, beta\ngamma', 'extra-args': `--option max-silent-time 60 --arg x "a b" 'c d'` }), 'x64')
+    const inputs = parseInputs(
+      read({ hosts: 'alpha, beta\ngamma', 'extra-args': `--option max-silent-time 60 --arg x "a b" 'c d'` }),
+      'x64'
+    )
     expect(inputs.hosts).toEqual(['alpha', 'beta', 'gamma'])
     expect(inputs.extraArgs).toEqual(['--option', 'max-silent-time', '60', '--arg', 'x', 'a b', 'c d'])
   })
   it('refuses an unsupported runner architecture when system is not given', () => {
-    expect(() => parseInputs(read({}), 'ppc64')).toThrow(/input system: the runner's architecture ppc64 is not supported/)
+    expect(() => parseInputs(read({}), 'ppc64')).toThrow(
+      /input system: the runner's architecture ppc64 is not supported/
+    )
   })
   it.each([
     ['1', '39', true],
     ['1', '40', false],
     ['10', '579', true],
     ['10', '600', false]
-  ])('time-budget %s min with drain-timeout %s s leaves time to build after the drain and the 20 s to stop nix: %s', (budget, drain, fits) => {
-    const parse = (): unknown => parseInputs(read({ 'time-budget': budget, 'drain-timeout': drain }), 'x64')
-    if (fits) expect(parse()).toMatchObject({ timeBudgetMinutes: Number(budget), drainTimeoutSeconds: Number(drain) })
-    else expect(parse).toThrow(`input time-budget: ${budget} minutes leave no time to build after the ${drain} s drain-timeout and 20 s to stop nix`)
-  })
+  ])(
+    'time-budget %s min with drain-timeout %s s leaves time to build after the drain and the 20 s to stop nix: %s',
+    (budget, drain, fits) => {
+      const parse = (): unknown => parseInputs(read({ 'time-budget': budget, 'drain-timeout': drain }), 'x64')
+      if (fits) expect(parse()).toMatchObject({ timeBudgetMinutes: Number(budget), drainTimeoutSeconds: Number(drain) })
+      else
+        expect(parse).toThrow(
+          `input time-budget: ${budget} minutes leave no time to build after the ${drain} s drain-timeout and 20 s to stop nix`
+        )
+    }
+  )
 })
 
 describe('host selection', () => {
@@ -162,7 +199,9 @@ describe('host selection', () => {
     expect(selectHosts(systems, requested, system).hosts).toEqual(hosts)
   })
   it('names unknown hosts and lists the real ones', () => {
-    expect(() => selectHosts(systems, ['gamma'], 'x86_64-linux')).toThrow('host gamma not found in the flake (it has: alpha, arm, beta)')
+    expect(() => selectHosts(systems, ['gamma'], 'x86_64-linux')).toThrow(
+      'host gamma not found in the flake (it has: alpha, arm, beta)'
+    )
   })
 })
 
@@ -182,14 +221,33 @@ describe('push filter', () => {
 describe('dry run output', () => {
   it('separates what is built from what is fetched', () => {
     const stderr = `these 2 derivations will be built:\n  /nix/store/a-x.drv\n  /nix/store/b-y.drv\nthese 3 paths will be fetched (0.00 MiB download, 0.01 MiB unpacked):\n  /nix/store/c\n  /nix/store/d\n  /nix/store/e\n`
-    expect(parseDryRun(stderr)).toEqual({ toBuild: ['/nix/store/a-x.drv', '/nix/store/b-y.drv'], toFetch: ['/nix/store/c', '/nix/store/d', '/nix/store/e'], unknown: [] })
-    expect(parseDryRun('this path will be fetched (1 MiB download):\n  /nix/store/z\n')).toEqual({ toBuild: [], toFetch: ['/nix/store/z'], unknown: [] })
+    expect(parseDryRun(stderr)).toEqual({
+      toBuild: ['/nix/store/a-x.drv', '/nix/store/b-y.drv'],
+      toFetch: ['/nix/store/c', '/nix/store/d', '/nix/store/e'],
+      unknown: []
+    })
+    expect(parseDryRun('this path will be fetched (1 MiB download):\n  /nix/store/z\n')).toEqual({
+      toBuild: [],
+      toFetch: ['/nix/store/z'],
+      unknown: []
+    })
     expect(parseDryRun("don't know how to build these paths:\n  /nix/store/q\n").unknown).toEqual(['/nix/store/q'])
   })
 })
 
 describe('report', () => {
-  const host = (status: HostResult['status']): HostResult => ({ name: 'h', system: 'x86_64-linux', toplevel: '/nix/store/x', status, built: 1, substituted: 2, pushed: 3, pushedBytes: 2048, seconds: 75, coverage: 1 })
+  const host = (status: HostResult['status']): HostResult => ({
+    name: 'h',
+    system: 'x86_64-linux',
+    toplevel: '/nix/store/x',
+    status,
+    built: 1,
+    substituted: 2,
+    pushed: 3,
+    pushedBytes: 2048,
+    seconds: 75,
+    coverage: 1
+  })
   it.each([
     [['built', 'cached'], [], 'ok'],
     [['built'], [{ level: 'notice' as const, message: 'n' }], 'ok'],
@@ -200,7 +258,12 @@ describe('report', () => {
     expect(runStatus(statuses.map(host), [...findings])).toBe(status)
   })
   it('renders a row per host and the findings', () => {
-    const text = renderSummary('t', [host('built')], { built: 1, substituted: 2, pushed: 3, pushedBytes: 2048, failedPushes: 0, leftovers: 0, coverage: 0.9995 }, [{ level: 'warning', message: 'w1' }])
+    const text = renderSummary(
+      't',
+      [host('built')],
+      { built: 1, substituted: 2, pushed: 3, pushedBytes: 2048, failedPushes: 0, leftovers: 0, coverage: 0.9995 },
+      [{ level: 'warning', message: 'w1' }]
+    )
     expect(text).toContain('| h | x86_64-linux | ✅ built | `/nix/store/x` | 1 | 2 | 3 | 2.0 KiB | 1 min 15 s | 100% |')
     expect(text).toContain('| built | to download | pushed |')
     expect(text).toContain('Built 1 derivations (the dry run planned 2 paths to download), pushed 3 paths (2.0 KiB)')
@@ -231,7 +294,15 @@ describe('retry policy', () => {
 
 describe('installer', () => {
   it('is multi-user with systemd and single-user without', () => {
-    expect(installerArgs('/tmp/x.conf', true, 4)).toEqual(['--yes', '--no-channel-add', '--nix-extra-conf-file', '/tmp/x.conf', '--daemon', '--daemon-user-count', '8'])
+    expect(installerArgs('/tmp/x.conf', true, 4)).toEqual([
+      '--yes',
+      '--no-channel-add',
+      '--nix-extra-conf-file',
+      '/tmp/x.conf',
+      '--daemon',
+      '--daemon-user-count',
+      '8'
+    ])
     expect(installerArgs('/tmp/x.conf', false, 4)).toContain('--no-daemon')
   })
 })

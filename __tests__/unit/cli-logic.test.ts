@@ -9,8 +9,14 @@ import { parsePlanInputs } from '../../src/plan/inputs.js'
 describe('command line', () => {
   it.each([
     [['push', '--cache', 'fleet', '/nix/store/a'], { kind: 'push', paths: ['/nix/store/a'] }],
-    [['build', '--cache', 'fleet', '--host', 'a', '--host', 'b'], { kind: 'build', hosts: ['a', 'b'], installables: [] }],
-    [['check', '--cache', 'fleet', '--flake', '/etc/nixos', 'laptop'], { kind: 'check', host: 'laptop', common: expect.objectContaining({ flake: '/etc/nixos' }) }],
+    [
+      ['build', '--cache', 'fleet', '--host', 'a', '--host', 'b'],
+      { kind: 'build', hosts: ['a', 'b'], installables: [] }
+    ],
+    [
+      ['check', '--cache', 'fleet', '--flake', '/etc/nixos', 'laptop'],
+      { kind: 'check', host: 'laptop', common: expect.objectContaining({ flake: '/etc/nixos' }) }
+    ],
     [['--help'], { kind: 'help' }],
     [[], { kind: 'help' }]
   ])('%j', (argv, expected) => {
@@ -41,18 +47,39 @@ describe('cachix.dhall', () => {
   it('reads the token and the key of the named cache', () => {
     expect(parseCachixDhall(dhall, 'fleet')).toEqual({ authToken: 'tok-123', signingKey: 's2' })
     expect(parseCachixDhall(dhall, 'none')).toEqual({ authToken: 'tok-123', signingKey: undefined })
-    expect(parseCachixDhall('{ authToken = "", binaryCaches = [] : List { name : Text, secretKey : Text } }', 'x')).toEqual({ authToken: undefined, signingKey: undefined })
+    expect(
+      parseCachixDhall('{ authToken = "", binaryCaches = [] : List { name : Text, secretKey : Text } }', 'x')
+    ).toEqual({ authToken: undefined, signingKey: undefined })
   })
 })
 
 describe('why a derivation would be built', () => {
-  const base: CheckFacts = { cache: 'fleet', toplevel: '/nix/store/t', toplevelInCache: true, dirtyTree: false, missingFromCache: new Set(), filtered: () => undefined }
+  const base: CheckFacts = {
+    cache: 'fleet',
+    toplevel: '/nix/store/t',
+    toplevelInCache: true,
+    dirtyTree: false,
+    missingFromCache: new Set(),
+    filtered: () => undefined
+  }
   const build = { drvPath: '/nix/store/x.drv', outputs: ['/nix/store/x'] }
   it.each([
-    ['filtered', { filtered: (p: string) => (p === '/nix/store/x' ? 'matches push-filter big' : undefined) }, /never pushed: matches push-filter big/],
-    ['toplevel not pushed, tree clean', { toplevelInCache: false }, /the toplevel is not in fleet yet: CI has not finished/],
+    [
+      'filtered',
+      { filtered: (p: string) => (p === '/nix/store/x' ? 'matches push-filter big' : undefined) },
+      /never pushed: matches push-filter big/
+    ],
+    [
+      'toplevel not pushed, tree clean',
+      { toplevelInCache: false },
+      /the toplevel is not in fleet yet: CI has not finished/
+    ],
     ['toplevel not pushed, tree dirty', { toplevelInCache: false, dirtyTree: true }, /uncommitted changes/],
-    ['path lost from a pushed closure', { missingFromCache: new Set(['/nix/store/x']) }, /not in fleet although the toplevel is: a push failed or was cut off/],
+    [
+      'path lost from a pushed closure',
+      { missingFromCache: new Set(['/nix/store/x']) },
+      /not in fleet although the toplevel is: a push failed or was cut off/
+    ],
     ['in the cache but not trusted here', {}, /this machine does not use it/]
   ])('%s', (_why, facts, reason) => {
     expect(explainBuilds([build], { ...base, ...facts })[0].reason).toMatch(reason)
@@ -61,9 +88,14 @@ describe('why a derivation would be built', () => {
 
 describe('show-derivation JSON', () => {
   it('reads full-path keys (≤2.31) and basenames (2.32+)', () => {
-    const old = { '/nix/store/aaa-x.drv': { outputs: { out: { path: '/nix/store/bbb-x' }, dev: { path: '/nix/store/ccc-x-dev' } } } }
+    const old = {
+      '/nix/store/aaa-x.drv': { outputs: { out: { path: '/nix/store/bbb-x' }, dev: { path: '/nix/store/ccc-x-dev' } } }
+    }
     const modern = { 'aaa-x.drv': { outputs: { out: { path: 'bbb-x' } } } }
-    expect(derivationOutputsFromJson(old).get('/nix/store/aaa-x.drv')).toEqual(['/nix/store/bbb-x', '/nix/store/ccc-x-dev'])
+    expect(derivationOutputsFromJson(old).get('/nix/store/aaa-x.drv')).toEqual([
+      '/nix/store/bbb-x',
+      '/nix/store/ccc-x-dev'
+    ])
     expect(derivationOutputsFromJson(modern).get('/nix/store/aaa-x.drv')).toEqual(['/nix/store/bbb-x'])
   })
 })
@@ -91,6 +123,8 @@ describe('planner', () => {
   it('inputs: arm runner label is configurable, bad labels are refused', () => {
     const read = (v: Record<string, string>) => (n: string) => v[n] ?? ''
     expect(parsePlanInputs(read({ 'aarch64-runner': 'ubuntu-latest' })).runners['aarch64-linux']).toBe('ubuntu-latest')
-    expect(() => parsePlanInputs(read({ 'x86_64-runner': 'bad label' }))).toThrow(/input x86_64-runner: "bad label" is not a runner label/)
+    expect(() => parsePlanInputs(read({ 'x86_64-runner': 'bad label' }))).toThrow(
+      /input x86_64-runner: "bad label" is not a runner label/
+    )
   })
 })

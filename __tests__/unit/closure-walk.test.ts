@@ -13,7 +13,12 @@ const TOP = 1
 const MID = 2
 const LEAF = 3
 const FAN = Array.from({ length: 40 }, (_, i) => 100 + i)
-const GRAPH = new Map<number, number[]>([[TOP, [MID, ...FAN]], [MID, [LEAF, MID]], [LEAF, []], ...FAN.map(n => [n, [LEAF]] as [number, number[]])])
+const GRAPH = new Map<number, number[]>([
+  [TOP, [MID, ...FAN]],
+  [MID, [LEAF, MID]],
+  [LEAF, []],
+  ...FAN.map(n => [n, [LEAF]] as [number, number[]])
+])
 
 class FakeCache implements NarInfoSource {
   asked: string[] = []
@@ -33,7 +38,15 @@ class FakeCache implements NarInfoSource {
     const n = [...GRAPH.keys()].find(k => hash(k) === h)
     if (n === undefined || this.absent.has(n)) return undefined
     if (n === this.failing) throw new Error(`lookup of ${h} failed: 503`)
-    return { storePath: full(n), url: `nar/${h}.nar.zst`, compression: 'zstd', narHash: 'sha256:x', narSize: 1, references: (GRAPH.get(n) ?? []).map(base), sigs: [] }
+    return {
+      storePath: full(n),
+      url: `nar/${h}.nar.zst`,
+      compression: 'zstd',
+      narHash: 'sha256:x',
+      narSize: 1,
+      references: (GRAPH.get(n) ?? []).map(base),
+      sigs: []
+    }
   }
 }
 
@@ -50,13 +63,16 @@ describe('closure walk through narinfo References', () => {
     ['the root', TOP, TOP, 1],
     ['a reference of the root', MID, TOP, 2],
     ['a path deep in the closure (looked up last)', LEAF, MID, GRAPH.size]
-  ])('missing %s: named with the path that needs it, and nothing is looked up after it', async (_, absent, neededBy, checked) => {
-    const cache = new FakeCache(new Set([absent]))
-    const walk = await walkClosure(cache, [full(TOP)], { concurrency: 1 })
-    expect(walk.complete).toBe(false)
-    expect(walk.firstMissing).toEqual({ path: full(absent), neededBy: full(neededBy) })
-    expect(walk.checked).toBe(checked)
-  })
+  ])(
+    'missing %s: named with the path that needs it, and nothing is looked up after it',
+    async (_, absent, neededBy, checked) => {
+      const cache = new FakeCache(new Set([absent]))
+      const walk = await walkClosure(cache, [full(TOP)], { concurrency: 1 })
+      expect(walk.complete).toBe(false)
+      expect(walk.firstMissing).toEqual({ path: full(absent), neededBy: full(neededBy) })
+      expect(walk.checked).toBe(checked)
+    }
+  )
 
   it('a failed lookup rejects the walk with its error', async () => {
     await expect(walkClosure(new FakeCache(new Set(), MID), [full(TOP)])).rejects.toThrow('503')

@@ -37,8 +37,12 @@ describe('what each kind builds', () => {
   })
 
   it('quotes names Nix would otherwise read as syntax', () => {
-    expect(installable('.', { kind: 'home', name: 'alice@nas.lan' })).toBe('.#homeConfigurations."alice@nas.lan".activationPackage')
-    expect(attributePath({ kind: 'nixos', name: 'a${b}' })).toBe('nixosConfigurations."a\\${b}".config.system.build.toplevel')
+    expect(installable('.', { kind: 'home', name: 'alice@nas.lan' })).toBe(
+      '.#homeConfigurations."alice@nas.lan".activationPackage'
+    )
+    expect(attributePath({ kind: 'nixos', name: 'a${b}' })).toBe(
+      'nixosConfigurations."a\\${b}".config.system.build.toplevel'
+    )
   })
 })
 
@@ -58,7 +62,10 @@ describe('host references', () => {
   it.each([
     ['mac:book', '"mac:book" has the prefix mac:, which is none of nixos:, darwin:, home:'],
     ['home:', '"home:" is not home:NAME with NAME an attribute name of homeConfigurations'],
-    ['bad!host', '"bad!host" is not a host name (a configuration\'s attribute name, optionally prefixed with nixos:, darwin: or home:)'],
+    [
+      'bad!host',
+      '"bad!host" is not a host name (a configuration\'s attribute name, optionally prefixed with nixos:, darwin: or home:)'
+    ],
     ['-x', '"-x" is not a host name']
   ])('refuses %s', (text, message) => {
     expect(() => parseHostReference(text)).toThrow(message)
@@ -78,13 +85,21 @@ describe('how a name resolves across the three kinds', () => {
   })
 
   it('a plain name two kinds have is refused, naming both', () => {
-    expect(() => resolveHost('nas', FLEET)).toThrow(/^host nas is ambiguous: it is nixos:nas and home:nas; write one of those$/)
+    expect(() => resolveHost('nas', FLEET)).toThrow(
+      /^host nas is ambiguous: it is nixos:nas and home:nas; write one of those$/
+    )
   })
 
   it('a missing name lists what the flake has, in one line', () => {
-    expect(() => resolveHost('pi', FLEET)).toThrow(/^host pi not found \(the flake has: nixos:desk, nixos:laptop, nixos:nas, darwin:mac, home:alice@nas, home:nas\)$/)
-    expect(() => resolveHost('home:desk', FLEET)).toThrow(/^host home:desk not found: homeConfigurations has no desk \(the flake has: /)
-    expect(() => resolveHost('a', { nixos: [], darwin: [], home: [] })).toThrow('host a not found (the flake has: no nixosConfigurations, darwinConfigurations or homeConfigurations)')
+    expect(() => resolveHost('pi', FLEET)).toThrow(
+      /^host pi not found \(the flake has: nixos:desk, nixos:laptop, nixos:nas, darwin:mac, home:alice@nas, home:nas\)$/
+    )
+    expect(() => resolveHost('home:desk', FLEET)).toThrow(
+      /^host home:desk not found: homeConfigurations has no desk \(the flake has: /
+    )
+    expect(() => resolveHost('a', { nixos: [], darwin: [], home: [] })).toThrow(
+      'host a not found (the flake has: no nixosConfigurations, darwinConfigurations or homeConfigurations)'
+    )
   })
 
   it('ids: the plain name unless another kind has it too', () => {
@@ -140,13 +155,30 @@ describe('evaluation expressions per kind', () => {
     expect(home).toContain('let t = c.activationPackage; s = c.config.nix.settings or {};')
     expect(home).toContain('(s.substituters or []) ++ (s.extra-substituters or [])')
     expect(home).toContain('builtins.intersectAttrs { "alice@nas" = null; } cs')
-    expect(outPathsExpression('darwin', ['mac'])).toBe('cs: builtins.mapAttrs (n: c: { out = c.system.outPath; }) (builtins.intersectAttrs { "mac" = null; } cs)')
+    expect(outPathsExpression('darwin', ['mac'])).toBe(
+      'cs: builtins.mapAttrs (n: c: { out = c.system.outPath; }) (builtins.intersectAttrs { "mac" = null; } cs)'
+    )
   })
 
   it.each([
-    ['Nix 2.8 and 2.34', "error: flake 'path:/x' does not provide attribute 'packages.x86_64-linux.darwinConfigurations', 'legacyPackages.x86_64-linux.darwinConfigurations' or 'darwinConfigurations'", 'darwinConfigurations', true],
-    ['another output missing', "error: flake 'path:/x' does not provide attribute 'packages.x86_64-linux.homeConfigurations', 'legacyPackages.x86_64-linux.homeConfigurations' or 'homeConfigurations'", 'darwinConfigurations', false],
-    ['an evaluation error', "error: attribute 'darwinConfigurations' missing\n at flake.nix:3", 'darwinConfigurations', false]
+    [
+      'Nix 2.8 and 2.34',
+      "error: flake 'path:/x' does not provide attribute 'packages.x86_64-linux.darwinConfigurations', 'legacyPackages.x86_64-linux.darwinConfigurations' or 'darwinConfigurations'",
+      'darwinConfigurations',
+      true
+    ],
+    [
+      'another output missing',
+      "error: flake 'path:/x' does not provide attribute 'packages.x86_64-linux.homeConfigurations', 'legacyPackages.x86_64-linux.homeConfigurations' or 'homeConfigurations'",
+      'darwinConfigurations',
+      false
+    ],
+    [
+      'an evaluation error',
+      "error: attribute 'darwinConfigurations' missing\n at flake.nix:3",
+      'darwinConfigurations',
+      false
+    ]
   ])('a missing output (%s)', (_why, stderr, output, missing) => {
     expect(isMissingOutput(stderr, output)).toBe(missing)
   })
@@ -156,9 +188,15 @@ const read = (values: Record<string, string>) => (name: string) => values[name] 
 
 describe('inputs that name hosts of every kind', () => {
   it('the action takes kind:name and home-manager names, and darwin systems', () => {
-    expect(parseInputs(read({ hosts: 'desk home:alice@nas, darwin:mac', system: 'aarch64-darwin' })).hosts).toEqual(['desk', 'home:alice@nas', 'darwin:mac'])
+    expect(parseInputs(read({ hosts: 'desk home:alice@nas, darwin:mac', system: 'aarch64-darwin' })).hosts).toEqual([
+      'desk',
+      'home:alice@nas',
+      'darwin:mac'
+    ])
     expect(parseInputs(read({ system: 'x86_64-darwin' })).system).toBe('x86_64-darwin')
-    expect(() => parseInputs(read({ hosts: 'mac:book' }))).toThrow('input hosts: "mac:book" has the prefix mac:, which is none of nixos:, darwin:, home:')
+    expect(() => parseInputs(read({ hosts: 'mac:book' }))).toThrow(
+      'input hosts: "mac:book" has the prefix mac:, which is none of nixos:, darwin:, home:'
+    )
   })
 
   it.each([
@@ -171,19 +209,33 @@ describe('inputs that name hosts of every kind', () => {
   })
 
   it('an unsupported runner says which systems there are', () => {
-    expect(() => parseInputs(read({}), 'x64', 'win32')).toThrow("input system: the runner's architecture x64 is not supported on win32: set system to one of x86_64-linux, aarch64-linux, aarch64-darwin, x86_64-darwin")
+    expect(() => parseInputs(read({}), 'x64', 'win32')).toThrow(
+      "input system: the runner's architecture x64 is not supported on win32: set system to one of x86_64-linux, aarch64-linux, aarch64-darwin, x86_64-darwin"
+    )
   })
 
   it('the planner routes darwin systems to macOS runners, labels overridable', () => {
-    expect(parsePlanInputs(read({})).runners).toEqual({ 'x86_64-linux': 'ubuntu-latest', 'aarch64-linux': 'ubuntu-24.04-arm', 'aarch64-darwin': 'macos-15', 'x86_64-darwin': 'macos-15-intel' })
-    expect(parsePlanInputs(read({ 'aarch64-darwin-runner': 'macos-14', 'x86_64-darwin-runner': 'macos-13' })).runners).toMatchObject({ 'aarch64-darwin': 'macos-14', 'x86_64-darwin': 'macos-13' })
-    expect(() => parsePlanInputs(read({ 'aarch64-darwin-runner': 'mac os' }))).toThrow('input aarch64-darwin-runner: "mac os" is not a runner label')
+    expect(parsePlanInputs(read({})).runners).toEqual({
+      'x86_64-linux': 'ubuntu-latest',
+      'aarch64-linux': 'ubuntu-24.04-arm',
+      'aarch64-darwin': 'macos-15',
+      'x86_64-darwin': 'macos-15-intel'
+    })
+    expect(
+      parsePlanInputs(read({ 'aarch64-darwin-runner': 'macos-14', 'x86_64-darwin-runner': 'macos-13' })).runners
+    ).toMatchObject({ 'aarch64-darwin': 'macos-14', 'x86_64-darwin': 'macos-13' })
+    expect(() => parsePlanInputs(read({ 'aarch64-darwin-runner': 'mac os' }))).toThrow(
+      'input aarch64-darwin-runner: "mac os" is not a runner label'
+    )
     expect(parsePlanInputs(read({ hosts: 'home:alice@nas mac' })).hosts).toEqual(['home:alice@nas', 'mac'])
     expect(() => parsePlanInputs(read({ hosts: 'x:y' }))).toThrow('input hosts: "x:y" has the prefix x:')
   })
 
   it('the CLI checks a host reference before it evaluates anything', () => {
-    expect(parseCommand(['check', '--cache', 'c', 'home:alice@nas'])).toMatchObject({ kind: 'check', host: 'home:alice@nas' })
+    expect(parseCommand(['check', '--cache', 'c', 'home:alice@nas'])).toMatchObject({
+      kind: 'check',
+      host: 'home:alice@nas'
+    })
     expect(() => parseCommand(['check', '--cache', 'c', 'mac:book'])).toThrow('host "mac:book" has the prefix mac:')
     expect(() => parseCommand(['build', '--cache', 'c', '--host', 'bad!'])).toThrow('host "bad!" is not a host name')
   })

@@ -6,7 +6,11 @@ import type { PullRequest } from '../../src/diff/pull-request.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-api.js'
 
 const PR: PullRequest = { owner: 'krit', repo: 'fleet', number: 3, baseSha: 'b'.repeat(40), headSha: 'c'.repeat(40) }
-const section = (host: string, commit = PR.headSha) => ({ host, commit, markdown: `### ${host}\n\nfor ${commit.slice(0, 4)}` })
+const section = (host: string, commit = PR.headSha) => ({
+  host,
+  commit,
+  markdown: `### ${host}\n\nfor ${commit.slice(0, 4)}`
+})
 
 describe("the sticky comment against a stand-in of GitHub's REST API", () => {
   let api: GitHubStandIn
@@ -37,14 +41,20 @@ describe("the sticky comment against a stand-in of GitHub's REST API", () => {
   })
 
   it("two matrix legs finishing at once end with one comment holding both legs' hosts", async () => {
-    await Promise.all([upsertStickyComment(octokit(), PR, [section('alpha')], 'T'), upsertStickyComment(octokit(), PR, [section('arm')], 'T')])
+    await Promise.all([
+      upsertStickyComment(octokit(), PR, [section('alpha')], 'T'),
+      upsertStickyComment(octokit(), PR, [section('arm')], 'T')
+    ])
     expect(api.comments).toHaveLength(1)
     expect(parseSections(api.comments[0].body).map(s => s.host)).toEqual(['alpha', 'arm'])
   })
 
   it('a token that may not write is `forbidden`, not an error', async () => {
     api.forbidWrites = true
-    expect(await upsertStickyComment(octokit(), PR, [section('alpha')], 'T')).toEqual({ kind: 'forbidden', status: 403 })
+    expect(await upsertStickyComment(octokit(), PR, [section('alpha')], 'T')).toEqual({
+      kind: 'forbidden',
+      status: 403
+    })
     expect(api.comments).toHaveLength(0)
   })
 })

@@ -168,11 +168,18 @@ describe('rendering', () => {
   })
 
   it('a base the cache lacks is named as such, with no numbers', () => {
-    const missing: HostDiff = { host: 'beta', outcome: 'base-not-in-cache', base: storePath('nixos-system-beta-1', 'b'), head: storePath('nixos-system-beta-1', 'h') }
+    const missing: HostDiff = {
+      host: 'beta',
+      outcome: 'base-not-in-cache',
+      base: storePath('nixos-system-beta-1', 'b'),
+      head: storePath('nixos-system-beta-1', 'h')
+    }
     const text = renderHostMarkdown(missing, { cache: 'fleet' })
     expect(text).toContain(`the base toplevel ${missing.base} is not in the cache fleet`)
     expect(text).not.toMatch(/closure \||download/)
-    expect(renderHostText(missing, 'fleet')).toBe(`beta: the base toplevel ${missing.base} is not in the cache fleet, so there is nothing to compare with (was the base commit built and pushed?)\n`)
+    expect(renderHostText(missing, 'fleet')).toBe(
+      `beta: the base toplevel ${missing.base} is not in the cache fleet, so there is nothing to compare with (was the base commit built and pushed?)\n`
+    )
   })
 
   it('text for the CLI: diff-closures-like lines and the totals', () => {
@@ -188,12 +195,23 @@ describe('rendering', () => {
   })
 
   it('JSON output is keyed by host', () => {
-    expect(JSON.parse(diffJson([compared]))).toEqual({ alpha: { outcome: 'compared', base: compared.base, head: (compared as { head: string }).head, diff: (compared as { diff: unknown }).diff } })
+    expect(JSON.parse(diffJson([compared]))).toEqual({
+      alpha: {
+        outcome: 'compared',
+        base: compared.base,
+        head: (compared as { head: string }).head,
+        diff: (compared as { diff: unknown }).diff
+      }
+    })
   })
 })
 
 describe('the sticky comment body', () => {
-  const section = (host: string, commit: string, text = `### ${host}\n\ntext ${commit}`) => ({ host, commit, markdown: text })
+  const section = (host: string, commit: string, text = `### ${host}\n\ntext ${commit}`) => ({
+    host,
+    commit,
+    markdown: text
+  })
 
   it('a first body carries the marker and every section; parsing gives them back', () => {
     const body = mergeComment(undefined, [section('beta', 'c1'), section('alpha', 'c1')], '## Closure diff')
@@ -257,9 +275,16 @@ describe('diff-base', () => {
 
   const reader = (values: Record<string, string>) => (name: string) => values[name] ?? ''
   it('the action refuses a diff without a cache, before anything runs', () => {
-    expect(() => parseInputs(reader({ 'diff-base': 'auto', system: 'x86_64-linux' }))).toThrow('input diff-base: needs the cachix input')
-    expect(() => parseInputs(reader({ 'diff-base': '{x', cachix: 'fleet', system: 'x86_64-linux' }))).toThrow(/^input diff-base: is not valid JSON/)
-    expect(parseInputs(reader({ 'diff-base': 'auto', cachix: 'fleet', system: 'x86_64-linux' }))).toMatchObject({ diffBase: { kind: 'auto' }, diffComment: true })
+    expect(() => parseInputs(reader({ 'diff-base': 'auto', system: 'x86_64-linux' }))).toThrow(
+      'input diff-base: needs the cachix input'
+    )
+    expect(() => parseInputs(reader({ 'diff-base': '{x', cachix: 'fleet', system: 'x86_64-linux' }))).toThrow(
+      /^input diff-base: is not valid JSON/
+    )
+    expect(parseInputs(reader({ 'diff-base': 'auto', cachix: 'fleet', system: 'x86_64-linux' }))).toMatchObject({
+      diffBase: { kind: 'auto' },
+      diffComment: true
+    })
     expect(parseInputs(reader({ system: 'x86_64-linux' }))).toMatchObject({ diffBase: { kind: 'off' } })
   })
 })
@@ -267,7 +292,10 @@ describe('diff-base', () => {
 describe('the CLI diff command', () => {
   it.each([
     [['diff', '--cache', 'fleet', 'laptop'], { kind: 'diff', host: 'laptop', base: undefined, json: false }],
-    [['diff', '--cache', 'fleet', 'laptop', '--base', 'origin/main', '--json'], { kind: 'diff', host: 'laptop', base: 'origin/main', json: true }]
+    [
+      ['diff', '--cache', 'fleet', 'laptop', '--base', 'origin/main', '--json'],
+      { kind: 'diff', host: 'laptop', base: 'origin/main', json: true }
+    ]
   ])('%j', (argv, expected) => expect(parseCommand(argv)).toMatchObject(expected))
 
   it.each([
@@ -280,7 +308,12 @@ describe('the CLI diff command', () => {
 describe('the pull request of an event', () => {
   const payload = { pull_request: { number: 7, base: { sha: 'b'.repeat(40) }, head: { sha: 'h'.repeat(40) } } }
   it.each([
-    ['pull_request', payload, 'krit/fleet', { owner: 'krit', repo: 'fleet', number: 7, baseSha: 'b'.repeat(40), headSha: 'h'.repeat(40) }],
+    [
+      'pull_request',
+      payload,
+      'krit/fleet',
+      { owner: 'krit', repo: 'fleet', number: 7, baseSha: 'b'.repeat(40), headSha: 'h'.repeat(40) }
+    ],
     ['push', payload, 'krit/fleet', undefined],
     // pull_request_target runs with the base's code and secrets: no diff of untrusted heads there.
     ['pull_request_target', payload, 'krit/fleet', undefined],

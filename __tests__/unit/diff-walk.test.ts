@@ -83,28 +83,57 @@ describe('closure diff from narinfos served by the local Cachix server', () => {
     const sum = (paths: string[], f: (p: string) => number) => paths.reduce((s, p) => s + f(p), 0)
     expect(result.diff.before).toEqual({ paths: 4, narSize: sum([baseTop, hello12, toolBase, zlib], narSize) })
     expect(result.diff.after).toEqual({ paths: 5, narSize: sum([headTop, hello13, toolHead, added, zlib], narSize) })
-    expect(result.diff.download).toEqual({ paths: 4, fileSize: sum([headTop, hello13, toolHead, added], fileSize), sizeUnknown: [] })
+    expect(result.diff.download).toEqual({
+      paths: 4,
+      fileSize: sum([headTop, hello13, toolHead, added], fileSize),
+      sizeUnknown: []
+    })
   })
 
   it('a base toplevel the cache lacks is named as such', async () => {
     const absent = storePath('nixos-system-alpha-1', 'never-pushed')
-    expect(await diffHost('alpha', absent, headTop, { cache: client, store: EMPTY_STORE })).toEqual({ host: 'alpha', outcome: 'base-not-in-cache', base: absent, head: headTop })
+    expect(await diffHost('alpha', absent, headTop, { cache: client, store: EMPTY_STORE })).toEqual({
+      host: 'alpha',
+      outcome: 'base-not-in-cache',
+      base: absent,
+      head: headTop
+    })
   })
 
   it('a host new at the head, and a head nobody has, are said so', async () => {
-    expect(await diffHost('gamma', undefined, headTop, { cache: client, store: EMPTY_STORE })).toEqual({ host: 'gamma', outcome: 'new-host', head: headTop })
+    expect(await diffHost('gamma', undefined, headTop, { cache: client, store: EMPTY_STORE })).toEqual({
+      host: 'gamma',
+      outcome: 'new-host',
+      head: headTop
+    })
     const nowhere = storePath('nixos-system-alpha-1', 'nowhere')
-    expect((await diffHost('alpha', baseTop, nowhere, { cache: client, store: EMPTY_STORE })).outcome).toBe('head-unavailable')
+    expect((await diffHost('alpha', baseTop, nowhere, { cache: client, store: EMPTY_STORE })).outcome).toBe(
+      'head-unavailable'
+    )
   })
 
   it('a base closure with a hole (a path garbage-collected) is incomplete, not guessed', async () => {
     await rm(join(server.dataDir, CACHE, `${hashPart(toolBase)}.narinfo`))
-    expect(await diffHost('alpha', baseTop, headTop, { cache: client, store: EMPTY_STORE })).toEqual({ host: 'alpha', outcome: 'base-incomplete', base: baseTop, head: headTop, missing: [toolBase] })
+    expect(await diffHost('alpha', baseTop, headTop, { cache: client, store: EMPTY_STORE })).toEqual({
+      host: 'alpha',
+      outcome: 'base-incomplete',
+      base: baseTop,
+      head: headTop,
+      missing: [toolBase]
+    })
   })
 
   it("a cache that keeps failing is this host's outcome, not a crash", async () => {
-    const broken = new CachixClient({ baseUrl: 'http://127.0.0.1:1', cacheName: CACHE, retryPolicy: { baseDelayMs: 1, maxDelayMs: 2, budgetMs: 5, maxRetryAfterMs: 1 } })
+    const broken = new CachixClient({
+      baseUrl: 'http://127.0.0.1:1',
+      cacheName: CACHE,
+      retryPolicy: { baseDelayMs: 1, maxDelayMs: 2, budgetMs: 5, maxRetryAfterMs: 1 }
+    })
     const result = await diffHost('alpha', baseTop, headTop, { cache: broken, store: EMPTY_STORE })
-    expect(result).toMatchObject({ host: 'alpha', outcome: 'failed', message: expect.stringMatching(/narinfo lookup .* kept failing/) })
+    expect(result).toMatchObject({
+      host: 'alpha',
+      outcome: 'failed',
+      message: expect.stringMatching(/narinfo lookup .* kept failing/)
+    })
   })
 })

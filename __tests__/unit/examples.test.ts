@@ -82,7 +82,20 @@ interface Evaluated {
 
 async function evaluate(role: string, tokenFile: string | null, attr?: string): Promise<unknown> {
   const token = tokenFile === null ? ['--arg', 'tokenFile', 'null'] : ['--argstr', 'tokenFile', tokenFile]
-  const args = ['--eval', '--strict', '--json', '-E', STUB, '--argstr', 'file', MODULE, '--argstr', 'role', role, ...token]
+  const args = [
+    '--eval',
+    '--strict',
+    '--json',
+    '-E',
+    STUB,
+    '--argstr',
+    'file',
+    MODULE,
+    '--argstr',
+    'role',
+    role,
+    ...token
+  ]
   const { stdout } = await runCommand('nix-instantiate', attr ? [...args, '-A', attr] : args)
   return JSON.parse(stdout) as unknown
 }
@@ -100,12 +113,24 @@ describe('examples/cachix.nix', () => {
   })
 
   it('the parse check is real: a broken expression is rejected', async () => {
-    await expect(runCommand('nix-instantiate', ['--parse', '-E', '{ config, ... }: { x = ; }'])).rejects.toThrow(/failed with exit code/)
+    await expect(runCommand('nix-instantiate', ['--parse', '-E', '{ config, ... }: { x = ; }'])).rejects.toThrow(
+      /failed with exit code/
+    )
   })
 
   it('is a NixOS module function of config, lib and pkgs', async () => {
-    const expr = '{ file }: let m = import file; in { function = builtins.isFunction m; args = builtins.attrNames (builtins.functionArgs m); }'
-    const { stdout } = await runCommand('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr, '--argstr', 'file', MODULE])
+    const expr =
+      '{ file }: let m = import file; in { function = builtins.isFunction m; args = builtins.attrNames (builtins.functionArgs m); }'
+    const { stdout } = await runCommand('nix-instantiate', [
+      '--eval',
+      '--strict',
+      '--json',
+      '-E',
+      expr,
+      '--argstr',
+      'file',
+      MODULE
+    ])
     expect(JSON.parse(stdout)).toEqual({ function: true, args: ['config', 'lib', 'pkgs'] })
   })
 
@@ -209,14 +234,20 @@ describe('examples/build.yml', () => {
   })
 
   it('cancels superseded runs and only reads the repository', () => {
-    expect(workflow.concurrency).toEqual({ group: '${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': true })
+    expect(workflow.concurrency).toEqual({
+      group: '${{ github.workflow }}-${{ github.ref }}',
+      'cancel-in-progress': true
+    })
     expect(workflow.permissions).toEqual({ contents: 'read' })
   })
 
   it('plans, builds the planned matrix, and reports', () => {
     expect(Object.keys(jobs)).toEqual(['plan', 'build', 'report'])
     expect(jobs.plan?.steps?.map(s => s.uses)).toEqual(['actions/checkout@v5', 'krit/nix-cachix-build/plan@v1'])
-    expect(jobs.plan?.steps?.[1]?.with).toMatchObject({ hosts: '${{ inputs.host }}', 'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}' })
+    expect(jobs.plan?.steps?.[1]?.with).toMatchObject({
+      hosts: '${{ inputs.host }}',
+      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}'
+    })
 
     const build = jobs.build ?? {}
     expect(build.needs).toBe('plan')
@@ -225,7 +256,11 @@ describe('examples/build.yml', () => {
     expect(build['runs-on']).toBe('${{ matrix.runner }}')
     expect(build.steps?.map(s => s.uses)).toEqual(['actions/checkout@v5', 'krit/nix-cachix-build@v1'])
     const action = build.steps?.[1]?.with ?? {}
-    expect(action).toMatchObject({ hosts: '${{ matrix.host }}', system: '${{ matrix.system }}', 'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}' })
+    expect(action).toMatchObject({
+      hosts: '${{ matrix.host }}',
+      system: '${{ matrix.system }}',
+      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}'
+    })
     // The action must stop in time to push what it built before the job is killed.
     expect(Number(action['time-budget'])).toBeLessThan(build['timeout-minutes'] ?? 0)
 
@@ -234,7 +269,9 @@ describe('examples/build.yml', () => {
   })
 
   it('no run script interpolates ${{ }} (template injection)', () => {
-    const scripts = Object.values(jobs).flatMap(job => (job.steps ?? []).flatMap(step => (step.run === undefined ? [] : [step.run])))
+    const scripts = Object.values(jobs).flatMap(job =>
+      (job.steps ?? []).flatMap(step => (step.run === undefined ? [] : [step.run]))
+    )
     expect(scripts.length).toBeGreaterThan(0)
     expect(scripts.filter(script => script.includes('${{'))).toEqual([])
   })
@@ -251,8 +288,18 @@ describe('the report job', () => {
     const dir = await mkdtemp(join(tmpdir(), 'report-'))
     try {
       const summary = join(dir, 'summary.md')
-      const env = { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary, PLAN: plan, BUILD: build, CACHED: '["alpha"]' }
-      const { code } = await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? 'exit 9'], { env, okCodes: [1] })
+      const env = {
+        PATH: process.env.PATH,
+        GITHUB_STEP_SUMMARY: summary,
+        PLAN: plan,
+        BUILD: build,
+        CACHED: '["alpha"]'
+      }
+      const { code } = await runCommand(
+        'bash',
+        ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? 'exit 9'],
+        { env, okCodes: [1] }
+      )
       return { code, summary: await readFile(summary, 'utf8').catch(() => '') }
     } finally {
       await rm(dir, { recursive: true, force: true })

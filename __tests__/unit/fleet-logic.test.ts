@@ -8,7 +8,13 @@ import { parse } from 'yaml'
 import { runCommand } from '../../src/util/process.js'
 import { chooseBuildDir, mayFreeDisk, removalPaths, REMOVED_TOOLCHAINS } from '../../src/machine/disk-cleanup.js'
 import { probeCacheInfo } from '../../src/action/probe-caches.js'
-import { derivationName, failedBuildFinding, FailedBuildWatcher, logTail, renderFailedBuilds } from '../../src/build/build-failures.js'
+import {
+  derivationName,
+  failedBuildFinding,
+  FailedBuildWatcher,
+  logTail,
+  renderFailedBuilds
+} from '../../src/build/build-failures.js'
 import { cacheInfoUrl, mergeHostCaches, probeSubstituters, substituterIdentity } from '../../src/nix/substituters.js'
 import { selectHosts } from '../../src/action/select-hosts.js'
 import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
@@ -31,13 +37,31 @@ describe('host substituters', () => {
   it('merges substituters and extra-substituters of every host, query strings kept, each cache once', () => {
     const merged = mergeHostCaches(
       [
-        { substituters: ['https://cache.nixos.org', 'https://hyprland.cachix.org?priority=20'], trustedPublicKeys: ['cache.nixos.org-1:abc', 'hyprland.cachix.org-1:def'] },
-        { substituters: ['https://hyprland.cachix.org/', 'https://walker.cachix.org', 'https://fleet.cachix.org?priority=41'], trustedPublicKeys: ['hyprland.cachix.org-1:def', 'walker.cachix.org-1:ghi'] }
+        {
+          substituters: ['https://cache.nixos.org', 'https://hyprland.cachix.org?priority=20'],
+          trustedPublicKeys: ['cache.nixos.org-1:abc', 'hyprland.cachix.org-1:def']
+        },
+        {
+          substituters: [
+            'https://hyprland.cachix.org/',
+            'https://walker.cachix.org',
+            'https://fleet.cachix.org?priority=41'
+          ],
+          trustedPublicKeys: ['hyprland.cachix.org-1:def', 'walker.cachix.org-1:ghi']
+        }
       ],
       ['https://fleet.cachix.org']
     )
-    expect(merged.substituters).toEqual(['https://cache.nixos.org', 'https://hyprland.cachix.org?priority=20', 'https://walker.cachix.org'])
-    expect(merged.trustedPublicKeys).toEqual(['cache.nixos.org-1:abc', 'hyprland.cachix.org-1:def', 'walker.cachix.org-1:ghi'])
+    expect(merged.substituters).toEqual([
+      'https://cache.nixos.org',
+      'https://hyprland.cachix.org?priority=20',
+      'https://walker.cachix.org'
+    ])
+    expect(merged.trustedPublicKeys).toEqual([
+      'cache.nixos.org-1:abc',
+      'hyprland.cachix.org-1:def',
+      'walker.cachix.org-1:ghi'
+    ])
   })
 
   it.each([
@@ -54,14 +78,22 @@ describe('host substituters', () => {
     const asked: string[] = []
     let inFlight = 0
     let most = 0
-    const outcome = await probeSubstituters(['https://a.example?priority=1', 'daemon', 'https://b.example', 'https://c.example'], 5000, async url => {
-      asked.push(url)
-      most = Math.max(most, ++inFlight)
-      await new Promise(r => setTimeout(r, 20))
-      inFlight--
-      return url.includes('b.example') ? 'no answer within 5 s' : undefined
-    })
-    expect(asked).toEqual(['https://a.example/nix-cache-info', 'https://b.example/nix-cache-info', 'https://c.example/nix-cache-info'])
+    const outcome = await probeSubstituters(
+      ['https://a.example?priority=1', 'daemon', 'https://b.example', 'https://c.example'],
+      5000,
+      async url => {
+        asked.push(url)
+        most = Math.max(most, ++inFlight)
+        await new Promise(r => setTimeout(r, 20))
+        inFlight--
+        return url.includes('b.example') ? 'no answer within 5 s' : undefined
+      }
+    )
+    expect(asked).toEqual([
+      'https://a.example/nix-cache-info',
+      'https://b.example/nix-cache-info',
+      'https://c.example/nix-cache-info'
+    ])
     expect(most).toBe(3)
     expect(outcome.reachable).toEqual(['https://a.example?priority=1', 'daemon', 'https://c.example'])
     expect([...outcome.dropped]).toEqual([['https://b.example', 'no answer within 5 s']])
@@ -89,7 +121,9 @@ describe('host substituters', () => {
     })
 
     it('names a refused connection', async () => {
-      expect(await probeCacheInfo('http://127.0.0.1:9/nix-cache-info', 1000)).toMatch(/could not be reached \(.*ECONNREFUSED/)
+      expect(await probeCacheInfo('http://127.0.0.1:9/nix-cache-info', 1000)).toMatch(
+        /could not be reached \(.*ECONNREFUSED/
+      )
     })
   })
 })
@@ -97,8 +131,16 @@ describe('host substituters', () => {
 describe('what an evaluation built', () => {
   it.each<[string, string, string[]]>([
     ['nothing: no building line', "evaluating 'x'...\ncopying path '/nix/store/aaaa-y' from 'https://cache'...\n", []],
-    ['each derivation once, in order', "building '/nix/store/aaaa-gen.drv'...\nbuilding '/nix/store/bbbb-opts.drv'...\nbuilding '/nix/store/aaaa-gen.drv'...\n", ['/nix/store/aaaa-gen.drv', '/nix/store/bbbb-opts.drv']],
-    ['only at the start of a line (a builder that echoes the phrase is not a build)', "gen> building '/nix/store/cccc-x.drv'\n", []]
+    [
+      'each derivation once, in order',
+      "building '/nix/store/aaaa-gen.drv'...\nbuilding '/nix/store/bbbb-opts.drv'...\nbuilding '/nix/store/aaaa-gen.drv'...\n",
+      ['/nix/store/aaaa-gen.drv', '/nix/store/bbbb-opts.drv']
+    ],
+    [
+      'only at the start of a line (a builder that echoes the phrase is not a build)',
+      "gen> building '/nix/store/cccc-x.drv'\n",
+      []
+    ]
   ])('%s', (_, stderr, built) => {
     expect(derivationsBuilt(stderr)).toEqual(built)
   })
@@ -107,12 +149,19 @@ describe('what an evaluation built', () => {
 describe('scoped evaluation', () => {
   it('a leg that names its hosts evaluates only those', () => {
     expect(systemsExpression([])).toBe(SYSTEMS_EXPRESSION)
-    expect(systemsExpression(['a', "b'c"])).toBe('cs: builtins.mapAttrs (n: c: if { "a" = null; "b\'c" = null; } ? ${n} then c.config.system.build.toplevel.system else null) cs')
+    expect(systemsExpression(['a', "b'c"])).toBe(
+      'cs: builtins.mapAttrs (n: c: if { "a" = null; "b\'c" = null; } ? ${n} then c.config.system.build.toplevel.system else null) cs'
+    )
   })
 
   it('selects named hosts whose systems were not evaluated for the others', () => {
-    expect(selectHosts({ a: 'x86_64-linux', b: null, c: null }, ['a'], 'x86_64-linux')).toEqual({ hosts: ['a'], otherSystems: ['b', 'c'] })
-    expect(() => selectHosts({ a: 'x86_64-linux', b: null }, ['z'], 'x86_64-linux')).toThrow('host z not found in the flake (it has: a, b)')
+    expect(selectHosts({ a: 'x86_64-linux', b: null, c: null }, ['a'], 'x86_64-linux')).toEqual({
+      hosts: ['a'],
+      otherSystems: ['b', 'c']
+    })
+    expect(() => selectHosts({ a: 'x86_64-linux', b: null }, ['z'], 'x86_64-linux')).toThrow(
+      'host z not found in the flake (it has: a, b)'
+    )
   })
 })
 
@@ -131,9 +180,15 @@ describe('the planner, one evaluation per host', () => {
   })
 
   it.each([
-    ['warning: Git tree is dirty\nerror: host b does not evaluate: fixture says so\n', 'error: host b does not evaluate: fixture says so'],
+    [
+      'warning: Git tree is dirty\nerror: host b does not evaluate: fixture says so\n',
+      'error: host b does not evaluate: fixture says so'
+    ],
     // Newer Nix: the trace first, the message last; the excerpt leads with the message.
-    ['error:\n       … while evaluating the attribute\n\n       at /nix/store/x/flake.nix:3:5:\n\n       error: boom\n', 'error: boom\n       … while evaluating the attribute\n       at /nix/store/x/flake.nix:3:5:'],
+    [
+      'error:\n       … while evaluating the attribute\n\n       at /nix/store/x/flake.nix:3:5:\n\n       error: boom\n',
+      'error: boom\n       … while evaluating the attribute\n       at /nix/store/x/flake.nix:3:5:'
+    ],
     [
       "error:\n       … while calling the 'throw' builtin\n         at /nix/store/x/flake.nix:25:51:\n           24|   a\n           25|   b\n             |   ^\n           26|   c\n\n       error: host d does not evaluate: fixture says so\n",
       "error: host d does not evaluate: fixture says so\n       … while calling the 'throw' builtin\n         at /nix/store/x/flake.nix:25:51:\n           24|   a\n           25|   b\n             |   ^\n… (1 more lines)"
@@ -148,12 +203,16 @@ describe('the planner, one evaluation per host', () => {
     const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
     expect(parsePlanInputs(read({}), 8).evalJobs).toBe(8)
     expect(parsePlanInputs(read({ 'eval-jobs': '3' }), 8).evalJobs).toBe(3)
-    expect(() => parsePlanInputs(read({ 'eval-jobs': '0' }), 8)).toThrow('input eval-jobs: "0" is not a positive whole number')
+    expect(() => parsePlanInputs(read({ 'eval-jobs': '0' }), 8)).toThrow(
+      'input eval-jobs: "0" is not a positive whole number'
+    )
   })
 
   it('the summary names each host that does not evaluate with its error', () => {
     expect(renderEvalFailures([])).toBe('')
-    expect(renderEvalFailures([{ name: 'b', error: 'error: boom\nat x' }])).toBe('\n### Hosts that do not evaluate (no row)\n\n- **b** does not evaluate:\n\n  ```\n  error: boom\n  at x\n  ```\n')
+    expect(renderEvalFailures([{ name: 'b', error: 'error: boom\nat x' }])).toBe(
+      '\n### Hosts that do not evaluate (no row)\n\n- **b** does not evaluate:\n\n  ```\n  error: boom\n  at x\n  ```\n'
+    )
   })
 })
 
@@ -161,8 +220,23 @@ describe('failures say why', () => {
   const DRV = '/nix/store/yllzv3s16yrig0019w986qpsdanb75m3-broken-a-xf1.drv'
   const TOP = '/nix/store/28ix53cscfhbm3bs8kfimracb6cwrrf6-nixos-system-a-xf1.drv'
   it.each([
-    ['Nix 2.8 to 2.18', [`broken-a-xf1> broken-line-40`, `error: builder for '${DRV}' failed with exit code 1`, `error: 1 dependencies of derivation '${TOP}' failed to build`]],
-    ['Nix 2.19 and later', [`error: Cannot build '${DRV}'.`, '       Reason: builder failed with exit code 1.', `error: Cannot build '${TOP}'.`, '       Reason: 1 dependency failed.']]
+    [
+      'Nix 2.8 to 2.18',
+      [
+        `broken-a-xf1> broken-line-40`,
+        `error: builder for '${DRV}' failed with exit code 1`,
+        `error: 1 dependencies of derivation '${TOP}' failed to build`
+      ]
+    ],
+    [
+      'Nix 2.19 and later',
+      [
+        `error: Cannot build '${DRV}'.`,
+        '       Reason: builder failed with exit code 1.',
+        `error: Cannot build '${TOP}'.`,
+        '       Reason: 1 dependency failed.'
+      ]
+    ]
   ])('finds the derivations whose builder failed (%s), not those that waited on them', (_nix, lines) => {
     const watcher = new FailedBuildWatcher()
     for (const line of [...lines, ...lines]) watcher.onLine(line)
@@ -186,7 +260,10 @@ describe('failures say why', () => {
     expect(tail).toHaveLength(25)
     expect(tail[24]).toBe('broken-line-40')
     const build = { drvPath: DRV, name: 'broken-a-xf1', logTail: tail }
-    expect(failedBuildFinding(build)).toEqual({ level: 'error', message: `derivation broken-a-xf1 failed to build (${DRV}): broken-line-40; the job summary has the last 25 lines of its log` })
+    expect(failedBuildFinding(build)).toEqual({
+      level: 'error',
+      message: `derivation broken-a-xf1 failed to build (${DRV}): broken-line-40; the job summary has the last 25 lines of its log`
+    })
     const summary = renderFailedBuilds([build])
     expect(summary).toContain('<code>broken-a-xf1</code>: last 25 lines of <code>nix log')
     expect(summary).toContain('broken-line-16\n')
@@ -208,8 +285,18 @@ describe('pre-warm rows', () => {
     ]
     expect(planAttributes(attributes, new Set(['/nix/store/c']), runners)).toEqual({
       rows: [
-        { attribute: 'nixosConfigurations.desktop.pkgs.thunderbird', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'attribute' },
-        { attribute: 'nixosConfigurations.pi.pkgs.kodi', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm', kind: 'attribute' }
+        {
+          attribute: 'nixosConfigurations.desktop.pkgs.thunderbird',
+          system: 'x86_64-linux',
+          runner: 'ubuntu-latest',
+          kind: 'attribute'
+        },
+        {
+          attribute: 'nixosConfigurations.pi.pkgs.kodi',
+          system: 'aarch64-linux',
+          runner: 'ubuntu-24.04-arm',
+          kind: 'attribute'
+        }
       ],
       cached: ['nixosConfigurations.desktop.pkgs.firefox'],
       unmapped: ['packages.riscv64-linux.x']
@@ -218,16 +305,31 @@ describe('pre-warm rows', () => {
 
   it('the planner reads attributes as attribute paths', () => {
     const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
-    expect(parsePlanInputs(read({ attributes: 'nixosConfigurations.a.pkgs.big,\nnixosConfigurations."b".pkgs.big' })).attributes).toEqual(['nixosConfigurations.a.pkgs.big', 'nixosConfigurations."b".pkgs.big'])
-    expect(() => parsePlanInputs(read({ attributes: 'nixos..x' }))).toThrow('input attributes: "nixos..x" is not an attribute path')
+    expect(
+      parsePlanInputs(read({ attributes: 'nixosConfigurations.a.pkgs.big,\nnixosConfigurations."b".pkgs.big' }))
+        .attributes
+    ).toEqual(['nixosConfigurations.a.pkgs.big', 'nixosConfigurations."b".pkgs.big'])
+    expect(() => parsePlanInputs(read({ attributes: 'nixos..x' }))).toThrow(
+      'input attributes: "nixos..x" is not an attribute path'
+    )
   })
 })
 
 describe("the planner's evaluation settings", () => {
   const read = (values: Record<string, string>) => (name: string) => values[name] ?? ''
   it('reads github-token, extra-nix-config and extra-pull-caches', () => {
-    const inputs = parsePlanInputs(read({ 'github-token': 'ghs_x', 'extra-nix-config': '# why\nallow-import-from-derivation = false\n', 'extra-pull-caches': 'hyprland, cosmic' }))
-    expect(inputs).toMatchObject({ githubToken: 'ghs_x', extraNixConfig: '# why\nallow-import-from-derivation = false\n', extraPullCaches: ['hyprland', 'cosmic'] })
+    const inputs = parsePlanInputs(
+      read({
+        'github-token': 'ghs_x',
+        'extra-nix-config': '# why\nallow-import-from-derivation = false\n',
+        'extra-pull-caches': 'hyprland, cosmic'
+      })
+    )
+    expect(inputs).toMatchObject({
+      githubToken: 'ghs_x',
+      extraNixConfig: '# why\nallow-import-from-derivation = false\n',
+      extraPullCaches: ['hyprland', 'cosmic']
+    })
   })
   it.each([
     [{ 'github-token': 'ghs_a b' }, 'input github-token: contains white space or a control character'],
@@ -240,11 +342,22 @@ describe("the planner's evaluation settings", () => {
 
 describe('examples/build.yml with pre-warm rows and evaluation failures', () => {
   const workflow = parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'build.yml'), 'utf8')) as {
-    jobs: Record<string, { outputs?: Record<string, string>; name?: string; steps: { uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[] }>
+    jobs: Record<
+      string,
+      {
+        outputs?: Record<string, string>
+        name?: string
+        steps: { uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[]
+      }
+    >
   }
   it("plans a pre-warm attribute and passes each row's host or attribute to its leg", () => {
     expect(workflow.jobs.plan.steps[1].with?.attributes).toBe('nixosConfigurations.desktop.pkgs.thunderbird')
-    expect(workflow.jobs.build.steps[1].with).toMatchObject({ hosts: '${{ matrix.host }}', attributes: '${{ matrix.attribute }}', 'free-disk-space': "${{ matrix.kind != 'darwin' }}" })
+    expect(workflow.jobs.build.steps[1].with).toMatchObject({
+      hosts: '${{ matrix.host }}',
+      attributes: '${{ matrix.attribute }}',
+      'free-disk-space': "${{ matrix.kind != 'darwin' }}"
+    })
     expect(workflow.jobs.build.name).toBe('${{ matrix.host || matrix.attribute }} (${{ matrix.system }})')
   })
 
@@ -258,8 +371,18 @@ describe('examples/build.yml with pre-warm rows and evaluation failures', () => 
       ['["d"]', 1],
       ['[]', 0]
     ] as const) {
-      const env = { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary, PLAN: 'success', BUILD: 'success', CACHED: '[]', EVAL_FAILED: evalFailed }
-      expect((await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], { env, okCodes: [1] })).code).toBe(code)
+      const env = {
+        PATH: process.env.PATH,
+        GITHUB_STEP_SUMMARY: summary,
+        PLAN: 'success',
+        BUILD: 'success',
+        CACHED: '[]',
+        EVAL_FAILED: evalFailed
+      }
+      expect(
+        (await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], { env, okCodes: [1] }))
+          .code
+      ).toBe(code)
     }
     expect(await readFile(summary, 'utf8')).toContain('hosts that do not evaluate (see the plan job\'s summary): ["d"]')
   })
@@ -267,7 +390,14 @@ describe('examples/build.yml with pre-warm rows and evaluation failures', () => 
 
 describe('free-disk-space', () => {
   it('removes exactly the documented list, under the root it is given', () => {
-    expect(removalPaths('/')).toEqual(['/usr/share/dotnet', '/usr/local/lib/android', '/opt/ghc', '/usr/local/.ghcup', '/opt/hostedtoolcache/CodeQL', '/usr/share/swift'])
+    expect(removalPaths('/')).toEqual([
+      '/usr/share/dotnet',
+      '/usr/local/lib/android',
+      '/opt/ghc',
+      '/usr/local/.ghcup',
+      '/opt/hostedtoolcache/CodeQL',
+      '/usr/share/swift'
+    ])
     expect(removalPaths('/tmp/prefix/')).toEqual(removalPaths('/').map(p => `/tmp/prefix${p}`))
     expect(REMOVED_TOOLCHAINS.map(t => t.what)).toEqual(['.NET', 'Android SDK', 'GHC', 'ghcup', 'CodeQL', 'Swift'])
   })
@@ -290,9 +420,24 @@ describe('free-disk-space', () => {
 
   const GiB = 1024 ** 3
   it.each([
-    ['/mnt has more room on its own disk', { mount: '/', device: 1, freeBytes: 20 * GiB }, [{ mount: '/mnt', device: 2, freeBytes: 70 * GiB }], '/mnt'],
-    ['/ has more room', { mount: '/', device: 1, freeBytes: 80 * GiB }, [{ mount: '/mnt', device: 2, freeBytes: 70 * GiB }], undefined],
-    ['/mnt is on the same disk', { mount: '/', device: 1, freeBytes: 20 * GiB }, [{ mount: '/mnt', device: 1, freeBytes: 20 * GiB }], undefined],
+    [
+      '/mnt has more room on its own disk',
+      { mount: '/', device: 1, freeBytes: 20 * GiB },
+      [{ mount: '/mnt', device: 2, freeBytes: 70 * GiB }],
+      '/mnt'
+    ],
+    [
+      '/ has more room',
+      { mount: '/', device: 1, freeBytes: 80 * GiB },
+      [{ mount: '/mnt', device: 2, freeBytes: 70 * GiB }],
+      undefined
+    ],
+    [
+      '/mnt is on the same disk',
+      { mount: '/', device: 1, freeBytes: 20 * GiB },
+      [{ mount: '/mnt', device: 1, freeBytes: 20 * GiB }],
+      undefined
+    ],
     ['there is no /mnt', { mount: '/', device: 1, freeBytes: 20 * GiB }, [], undefined]
   ])('build-dir: %s', (_why, root, others, choice) => {
     expect(chooseBuildDir(root, others)).toBe(choice)
@@ -310,13 +455,26 @@ describe('the plan summary', () => {
         cached: ['b'],
         unmapped: []
       },
-      { rows: [{ attribute: 'nixosConfigurations.a.pkgs.big', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'attribute' }], cached: ['nixosConfigurations.b.pkgs.big'], unmapped: [] },
+      {
+        rows: [
+          {
+            attribute: 'nixosConfigurations.a.pkgs.big',
+            system: 'x86_64-linux',
+            runner: 'ubuntu-latest',
+            kind: 'attribute'
+          }
+        ],
+        cached: ['nixosConfigurations.b.pkgs.big'],
+        unmapped: []
+      },
       [{ name: 'd', error: 'error: boom' }]
     )
     expect(summary).toBe(
       '## nix-cachix-build plan\n\n- a (x86_64-linux) on `ubuntu-latest`\n- mac (nix-darwin, aarch64-darwin) on `macos-15`\n- pre-warm nixosConfigurations.a.pkgs.big (x86_64-linux) on `ubuntu-latest`\n\nAlready cached: b, nixosConfigurations.b.pkgs.big\n' +
         renderEvalFailures([{ name: 'd', error: 'error: boom' }])
     )
-    expect(renderPlanSummary({ rows: [], cached: [], unmapped: [] }, { rows: [], cached: [], unmapped: [] }, [])).toBe('## nix-cachix-build plan\n\nNothing to build: everything is cached.\n')
+    expect(renderPlanSummary({ rows: [], cached: [], unmapped: [] }, { rows: [], cached: [], unmapped: [] }, [])).toBe(
+      '## nix-cachix-build plan\n\nNothing to build: everything is cached.\n'
+    )
   })
 })

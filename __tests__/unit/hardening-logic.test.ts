@@ -16,7 +16,10 @@ describe('extra-args is split per word, like a shell', () => {
     [`'a"b'`, ['a"b']],
     [`a"b c"`, ['ab c']],
     [`--option x "y z"`, ['--option', 'x', 'y z']],
-    [`--option max-silent-time 60 --arg x "a b" 'c d'`, ['--option', 'max-silent-time', '60', '--arg', 'x', 'a b', 'c d']],
+    [
+      `--option max-silent-time 60 --arg x "a b" 'c d'`,
+      ['--option', 'max-silent-time', '60', '--arg', 'x', 'a b', 'c d']
+    ],
     [`"it's"`, [`it's`]],
     [`'say "hi"' next`, ['say "hi"', 'next']],
     [`a\\ b`, ['a b']],
@@ -50,35 +53,98 @@ describe('extra-args is split per word, like a shell', () => {
 describe('inputs that reach nix.conf, secrets.conf or netrc refuse line breaks and control characters', () => {
   const base = { cachix: 'fleet', 'cachix-auth-token': 'tok' }
   it.each([
-    ['builders with a line break', { builders: 'ssh://a x86_64-linux\npost-build-hook = /tmp/evil' }, /^input builders: contains a line break or another control character: give it on one line \(separate several builders with ";"\)$/],
-    ['builders with a carriage return', { builders: 'ssh://a\rpost-build-hook = /tmp/evil' }, /^input builders: contains a line break/],
-    ['github-token with a line break', { 'github-token': 'ghs_abc\npost-build-hook = /tmp/evil' }, /^input github-token: contains white space or a control character: paste the secret alone/],
-    ['github-token with a space (a second access token)', { 'github-token': 'ghs_abc gitlab.com=x' }, /^input github-token: contains white space/],
-    ['cachix-auth-token with an escape character', { 'cachix-auth-token': 'abc\u001bdef' }, /^input cachix-auth-token: contains white space or a control character/],
-    ['cachix-signing-key with a line break', { 'cachix-signing-key': 'k:abc\ndef' }, /^input cachix-signing-key: contains white space or a control character/],
-    ['max-jobs with a line break', { 'max-jobs': '4\npost-build-hook = /tmp/evil' }, /^input max-jobs: contains a line break/],
+    [
+      'builders with a line break',
+      { builders: 'ssh://a x86_64-linux\npost-build-hook = /tmp/evil' },
+      /^input builders: contains a line break or another control character: give it on one line \(separate several builders with ";"\)$/
+    ],
+    [
+      'builders with a carriage return',
+      { builders: 'ssh://a\rpost-build-hook = /tmp/evil' },
+      /^input builders: contains a line break/
+    ],
+    [
+      'github-token with a line break',
+      { 'github-token': 'ghs_abc\npost-build-hook = /tmp/evil' },
+      /^input github-token: contains white space or a control character: paste the secret alone/
+    ],
+    [
+      'github-token with a space (a second access token)',
+      { 'github-token': 'ghs_abc gitlab.com=x' },
+      /^input github-token: contains white space/
+    ],
+    [
+      'cachix-auth-token with an escape character',
+      { 'cachix-auth-token': 'abc\u001bdef' },
+      /^input cachix-auth-token: contains white space or a control character/
+    ],
+    [
+      'cachix-signing-key with a line break',
+      { 'cachix-signing-key': 'k:abc\ndef' },
+      /^input cachix-signing-key: contains white space or a control character/
+    ],
+    [
+      'max-jobs with a line break',
+      { 'max-jobs': '4\npost-build-hook = /tmp/evil' },
+      /^input max-jobs: contains a line break/
+    ],
     ['cores with a line break', { cores: '2\nsandbox = false' }, /^input cores: contains a line break/],
-    ['cachix-url with a line break', { 'cachix-url': 'https://cachix.org\nx' }, /^input cachix-url: contains a line break/],
-    ['qemu-interpreter with a line break', { 'qemu-interpreter': '/usr/bin/qemu\n:x:M::' }, /^input qemu-interpreter: contains a line break/],
-    ['qemu-interpreter with a colon', { 'qemu-interpreter': '/usr/bin/q:F' }, /^input qemu-interpreter: "\/usr\/bin\/q:F" contains a colon/],
+    [
+      'cachix-url with a line break',
+      { 'cachix-url': 'https://cachix.org\nx' },
+      /^input cachix-url: contains a line break/
+    ],
+    [
+      'qemu-interpreter with a line break',
+      { 'qemu-interpreter': '/usr/bin/qemu\n:x:M::' },
+      /^input qemu-interpreter: contains a line break/
+    ],
+    [
+      'qemu-interpreter with a colon',
+      { 'qemu-interpreter': '/usr/bin/q:F' },
+      /^input qemu-interpreter: "\/usr\/bin\/q:F" contains a colon/
+    ],
     ['flake with a line break', { flake: '.\n#x' }, /^input flake: contains a line break/],
-    ['extra-nix-config with an escape character', { 'extra-nix-config': 'keep-outputs = true\u001b[2K' }, /^input extra-nix-config: contains a control character: type it as plain text$/],
-    ['extra-nix-config with a NUL-like control', { 'extra-nix-config': 'keep-outputs = true\u0001' }, /^input extra-nix-config: contains a control character/],
-    ['extra-nix-config setting the hook on its second line', { 'extra-nix-config': 'keep-outputs = true\npost-build-hook = /tmp/evil' }, /^input extra-nix-config: sets post-build-hook, which this action owns/],
+    [
+      'extra-nix-config with an escape character',
+      { 'extra-nix-config': 'keep-outputs = true\u001b[2K' },
+      /^input extra-nix-config: contains a control character: type it as plain text$/
+    ],
+    [
+      'extra-nix-config with a NUL-like control',
+      { 'extra-nix-config': 'keep-outputs = true\u0001' },
+      /^input extra-nix-config: contains a control character/
+    ],
+    [
+      'extra-nix-config setting the hook on its second line',
+      { 'extra-nix-config': 'keep-outputs = true\npost-build-hook = /tmp/evil' },
+      /^input extra-nix-config: sets post-build-hook, which this action owns/
+    ],
     ['hosts with a control character', { hosts: 'alpha\u0007' }, /^input hosts: contains a control character/]
   ])('%s', (_why, values, message) => {
     expect(() => parseInputs(read({ ...base, ...values }), 'x64')).toThrow(message)
   })
 
   it('the message never repeats the value', () => {
-    expect(() => parseInputs(read({ ...base, 'github-token': 'ghs_secret\nx' }), 'x64')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('ghs_secret') }))
+    expect(() => parseInputs(read({ ...base, 'github-token': 'ghs_secret\nx' }), 'x64')).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('ghs_secret') })
+    )
   })
 
   it('multi-line inputs keep their line breaks, tabs and CRLF', () => {
-    const inputs = parseInputs(read({ ...base, hosts: 'alpha\r\nbeta\tgamma', 'extra-nix-config': 'keep-outputs = true\r\n# a comment\n\tkeep-derivations = true\n' }), 'x64')
+    const inputs = parseInputs(
+      read({
+        ...base,
+        hosts: 'alpha\r\nbeta\tgamma',
+        'extra-nix-config': 'keep-outputs = true\r\n# a comment\n\tkeep-derivations = true\n'
+      }),
+      'x64'
+    )
     expect(inputs.hosts).toEqual(['alpha', 'beta', 'gamma'])
     expect(inputs.extraNixConfig).toContain('keep-derivations = true')
-    expect(parseInputs(read({ ...base, builders: 'ssh://a x86_64-linux ; ssh://b aarch64-linux' }), 'x64').builders).toBe('ssh://a x86_64-linux ; ssh://b aarch64-linux')
+    expect(
+      parseInputs(read({ ...base, builders: 'ssh://a x86_64-linux ; ssh://b aarch64-linux' }), 'x64').builders
+    ).toBe('ssh://a x86_64-linux ; ssh://b aarch64-linux')
   })
 })
 
@@ -88,9 +154,21 @@ describe("hosts' nix.settings (from the flake) cannot add lines to nix.conf", ()
     () =>
       renderManagedBlock({ substituters, trustedPublicKeys, extraPlatforms: [], trustedUsers: [], extraConfig: '' })
   it.each([
-    ['a substituter with a line break', block(['https://a.example\npost-build-hook = /tmp/evil']), /^extra-substituters: "https:\/\/a.example\\npost-build-hook = \/tmp\/evil" contains white space or a control character/],
-    ['a substituter with a blank', block(['https://a.example https://b.example']), /^extra-substituters: .* contains white space/],
-    ['a key with a carriage return', block([], ['a-1:abc=\rpost-build-hook = /tmp/evil']), /^extra-trusted-public-keys: .* contains white space or a control character/]
+    [
+      'a substituter with a line break',
+      block(['https://a.example\npost-build-hook = /tmp/evil']),
+      /^extra-substituters: "https:\/\/a.example\\npost-build-hook = \/tmp\/evil" contains white space or a control character/
+    ],
+    [
+      'a substituter with a blank',
+      block(['https://a.example https://b.example']),
+      /^extra-substituters: .* contains white space/
+    ],
+    [
+      'a key with a carriage return',
+      block([], ['a-1:abc=\rpost-build-hook = /tmp/evil']),
+      /^extra-trusted-public-keys: .* contains white space or a control character/
+    ]
   ])('%s is refused', (_why, render, message) => {
     expect(render).toThrow(message)
   })
@@ -118,8 +196,25 @@ describe('the environment children get', () => {
   }
 
   it('has no input, Cachix credential or runner token, and keeps the rest', () => {
-    const env = childEnv({ ...SECRET_ENV, PATH: '/bin', HOME: '/home/runner', NIX_REMOTE: 'daemon', NIX_CONF_DIR: '/etc/nix', GITHUB_ACTIONS: 'true', ACTIONS_CACHE_URL: 'http://cache', RUNNER_TEMP: '/tmp/r' })
-    expect(env).toEqual({ PATH: '/bin', HOME: '/home/runner', NIX_REMOTE: 'daemon', NIX_CONF_DIR: '/etc/nix', GITHUB_ACTIONS: 'true', ACTIONS_CACHE_URL: 'http://cache', RUNNER_TEMP: '/tmp/r' })
+    const env = childEnv({
+      ...SECRET_ENV,
+      PATH: '/bin',
+      HOME: '/home/runner',
+      NIX_REMOTE: 'daemon',
+      NIX_CONF_DIR: '/etc/nix',
+      GITHUB_ACTIONS: 'true',
+      ACTIONS_CACHE_URL: 'http://cache',
+      RUNNER_TEMP: '/tmp/r'
+    })
+    expect(env).toEqual({
+      PATH: '/bin',
+      HOME: '/home/runner',
+      NIX_REMOTE: 'daemon',
+      NIX_CONF_DIR: '/etc/nix',
+      GITHUB_ACTIONS: 'true',
+      ACTIONS_CACHE_URL: 'http://cache',
+      RUNNER_TEMP: '/tmp/r'
+    })
   })
 
   it('runCommand() gives a child a clean environment even when it is handed process.env', async () => {
@@ -170,9 +265,30 @@ describe('hook liveness', () => {
     ['nothing built', [], [], 0, 'unknown', []],
     ['builds still running', [`building '${drv('a')}'...`], [], 0, 'unknown', []],
     ['the hook wrote its line', [`building '${drv('a')}'...`], [drv('a')], 1, 'runs', []],
-    ['built, spool empty', [`building '${drv('a')}'...`, 'a> log line', `building '${drv('b')}' on 'ssh://builder'...`], [drv('a'), drv('b')], 0, 'silent', [drv('a'), drv('b')]],
-    ['one built, one failed, spool empty', [`building '${drv('a')}'...`, `building '${drv('b')}'...`], [drv('b')], 0, 'silent', [drv('b')]],
-    ['only substituted (no building line)', ["copying path '/nix/store/x-y' from 'https://cache'..."], [], 0, 'unknown', []]
+    [
+      'built, spool empty',
+      [`building '${drv('a')}'...`, 'a> log line', `building '${drv('b')}' on 'ssh://builder'...`],
+      [drv('a'), drv('b')],
+      0,
+      'silent',
+      [drv('a'), drv('b')]
+    ],
+    [
+      'one built, one failed, spool empty',
+      [`building '${drv('a')}'...`, `building '${drv('b')}'...`],
+      [drv('b')],
+      0,
+      'silent',
+      [drv('b')]
+    ],
+    [
+      'only substituted (no building line)',
+      ["copying path '/nix/store/x-y' from 'https://cache'..."],
+      [],
+      0,
+      'unknown',
+      []
+    ]
   ] as const)('%s', async (_why, lines, finished, spooled, verdict, unhooked) => {
     const { hook } = watch([...finished])
     for (const line of lines) hook.onLogLine(line)

@@ -12,12 +12,17 @@ const FRONT_ENDS_WITH_TOOLKIT = ['action', 'plan']
 const LAYERS = ['util', 'nix', 'cachix', 'machine', 'push', 'build', 'diff', 'inputs', 'cli', 'action', 'plan']
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => (entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []))
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []
+  )
 }
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  return [...text.matchAll(/^(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map(m => m[1])
+  return [
+    ...text.matchAll(/^(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)
+  ].map(m => m[1])
 }
 
 function localTarget(file: string, specifier: string): string | undefined {
@@ -34,7 +39,12 @@ const files = sourceFiles(SRC)
 
 describe('layout', () => {
   it('only src/action and src/plan import @actions/*', () => {
-    const offenders = files.filter(f => !FRONT_ENDS_WITH_TOOLKIT.includes(folderOf(f)) && folderOf(f) !== '' && importsOf(f).some(s => s.startsWith('@actions/')))
+    const offenders = files.filter(
+      f =>
+        !FRONT_ENDS_WITH_TOOLKIT.includes(folderOf(f)) &&
+        folderOf(f) !== '' &&
+        importsOf(f).some(s => s.startsWith('@actions/'))
+    )
     expect(offenders.map(f => relative(REPO, f))).toEqual([])
   })
 
@@ -47,7 +57,8 @@ describe('layout', () => {
         const target = localTarget(file, specifier)
         if (target === undefined) continue
         const to = folderOf(target)
-        if (to !== from && LAYERS.indexOf(to) > LAYERS.indexOf(from)) upward.push(`${relative(SRC, file)} → ${relative(SRC, target)}`)
+        if (to !== from && LAYERS.indexOf(to) > LAYERS.indexOf(from))
+          upward.push(`${relative(SRC, file)} → ${relative(SRC, target)}`)
       }
     }
     expect(upward).toEqual([])
@@ -66,7 +77,11 @@ describe('layout', () => {
       }
     }
     expect(files.filter(f => !reached.has(f)).map(f => relative(REPO, f))).toEqual([])
-    expect(files.filter(f => importsOf(f).some(s => localTarget(f, s)?.startsWith(join(REPO, 'local')))).map(f => relative(REPO, f))).toEqual([])
+    expect(
+      files
+        .filter(f => importsOf(f).some(s => localTarget(f, s)?.startsWith(join(REPO, 'local'))))
+        .map(f => relative(REPO, f))
+    ).toEqual([])
   })
 
   it('the CLI bundle carries none of the Actions toolkit (the action bundle, which does, is the control)', () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { fingerprint, narInfoFingerprint, parseNarInfo, renderNarInfo } from '../../src/nix/narinfo.js'
 import { parsePathInfoJson } from '../../src/nix/path-info.js'
-import { parsePublicKey, parseSigningKey, publicKeyString, signFingerprint, verifyFingerprint } from '../../src/nix/signing.js'
+import {
+  parsePublicKey,
+  parseSigningKey,
+  publicKeyString,
+  signFingerprint,
+  verifyFingerprint
+} from '../../src/nix/signing.js'
 import { parseStorePath } from '../../src/nix/store-path.js'
 
 // Written by Nix 2.8: `nix-store --generate-binary-cache-key test-key-1 sk pk`, then
@@ -38,7 +44,9 @@ describe('narinfo', () => {
 
   it('computes the fingerprint Nix signs', () => {
     const info = parseNarInfo(TOP_NARINFO)
-    expect(narInfoFingerprint(info)).toBe('1;/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top;sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8;168;/nix/store/nmip89c6ln7r0znmly2irxkdrzy55an1-vec-dep')
+    expect(narInfoFingerprint(info)).toBe(
+      '1;/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top;sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8;168;/nix/store/nmip89c6ln7r0znmly2irxkdrzy55an1-vec-dep'
+    )
   })
 
   it('ends the fingerprint with ";" when there are no references', () => {
@@ -46,8 +54,15 @@ describe('narinfo', () => {
   })
 
   it('sorts references and accepts any hash form in the fingerprint', () => {
-    const fp = fingerprint('/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top', 'sha256-aKOtagcT/ov4aCYbG1C9gizL4063xGsGpBJGGXMHpd0=', 168, ['zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b', '/nix/store/00000000000000000000000000000000-a'])
-    expect(fp.endsWith(';168;/nix/store/00000000000000000000000000000000-a,/nix/store/zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b')).toBe(true)
+    const fp = fingerprint(
+      '/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top',
+      'sha256-aKOtagcT/ov4aCYbG1C9gizL4063xGsGpBJGGXMHpd0=',
+      168,
+      ['zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b', '/nix/store/00000000000000000000000000000000-a']
+    )
+    expect(
+      fp.endsWith(';168;/nix/store/00000000000000000000000000000000-a,/nix/store/zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz-b')
+    ).toBe(true)
   })
 
   it.each([
@@ -107,7 +122,15 @@ describe('path-info JSON across Nix versions', () => {
   }
   const path = '/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top'
   const missing = '/nix/store/00000000000000000000000000000000-x'
-  const expected = [{ path, narHash: 'sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8', narSize: 168, references: entry.references, deriver: entry.deriver }]
+  const expected = [
+    {
+      path,
+      narHash: 'sha256:1pd50xrijihjlh36pi5p9viwnb42pm81n6r6d3w8pzhk0xmav8v8',
+      narSize: 168,
+      references: entry.references,
+      deriver: entry.deriver
+    }
+  ]
 
   it.each([
     [
@@ -117,14 +140,26 @@ describe('path-info JSON across Nix versions', () => {
         { path: missing, valid: false }
       ]
     ],
-    ['2.19–2.32 (object keyed by path, null for missing)', { [path]: { ...entry, ca: null, signatures: [], ultimate: true }, [missing]: null }],
-    ['2.33+ v1 (object with version and storeDir inside)', { [path]: { ...entry, version: 1, storeDir: '/nix/store', ca: null }, [missing]: null }],
+    [
+      '2.19–2.32 (object keyed by path, null for missing)',
+      { [path]: { ...entry, ca: null, signatures: [], ultimate: true }, [missing]: null }
+    ],
+    [
+      '2.33+ v1 (object with version and storeDir inside)',
+      { [path]: { ...entry, version: 1, storeDir: '/nix/store', ca: null }, [missing]: null }
+    ],
     [
       '2.33+ v2 (basenames under info)',
       {
         version: 2,
         storeDir: '/nix/store',
-        info: { 'wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top': { ...entry, references: ['nmip89c6ln7r0znmly2irxkdrzy55an1-vec-dep'], deriver: 'f3vfxxqvi320iyq7hbzmalg1kn74ixnp-vec-top.drv' } }
+        info: {
+          'wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top': {
+            ...entry,
+            references: ['nmip89c6ln7r0znmly2irxkdrzy55an1-vec-dep'],
+            deriver: 'f3vfxxqvi320iyq7hbzmalg1kn74ixnp-vec-top.drv'
+          }
+        }
       }
     ]
   ])('reads the %s shape', (_version, json) => {
@@ -138,7 +173,12 @@ describe('path-info JSON across Nix versions', () => {
 })
 
 describe('store paths', () => {
-  it.each(['/nix/store/short-x', '/tmp/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top', '/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5', '/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x'])('rejects %s', bad => {
+  it.each([
+    '/nix/store/short-x',
+    '/tmp/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5-vec-top',
+    '/nix/store/wy8dr5srcqyzh9fsn7wddzqvvxa4nsl5',
+    '/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x'
+  ])('rejects %s', bad => {
     expect(() => parseStorePath(bad)).toThrow(/store path/)
   })
 })

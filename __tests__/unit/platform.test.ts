@@ -17,14 +17,27 @@ describe('which runner this is', () => {
 
 describe('the commands that differ on macOS', () => {
   it.each([
-    ['darwin', ['launchctl', 'print', 'system/org.nixos.nix-daemon'], true, ['launchctl', 'kickstart', '-k', 'system/org.nixos.nix-daemon']],
-    ['linux', ['systemctl', 'is-active', '--quiet', 'nix-daemon.service'], false, ['systemctl', 'restart', 'nix-daemon.service']]
-  ] as const)('%s finds the daemon with %j (as root: %s) and restarts it as root with %j', (platform, probe, asRoot, restart) => {
-    const control = daemonControl(platform)
-    expect([control.probe.command, ...control.probe.args]).toEqual(probe)
-    expect(control.probeAsRoot).toBe(asRoot)
-    expect([control.restart.command, ...control.restart.args]).toEqual(restart)
-  })
+    [
+      'darwin',
+      ['launchctl', 'print', 'system/org.nixos.nix-daemon'],
+      true,
+      ['launchctl', 'kickstart', '-k', 'system/org.nixos.nix-daemon']
+    ],
+    [
+      'linux',
+      ['systemctl', 'is-active', '--quiet', 'nix-daemon.service'],
+      false,
+      ['systemctl', 'restart', 'nix-daemon.service']
+    ]
+  ] as const)(
+    '%s finds the daemon with %j (as root: %s) and restarts it as root with %j',
+    (platform, probe, asRoot, restart) => {
+      const control = daemonControl(platform)
+      expect([control.probe.command, ...control.probe.args]).toEqual(probe)
+      expect(control.probeAsRoot).toBe(asRoot)
+      expect([control.restart.command, ...control.restart.args]).toEqual(restart)
+    }
+  )
 
   it.each([
     ['darwin', false, true],
@@ -34,7 +47,9 @@ describe('the commands that differ on macOS', () => {
   ] as const)('%s with systemd %s installs multi-user: %s', (platform, systemd, multi) => {
     expect(installsMultiUser(platform, systemd)).toBe(multi)
     expect(installerArgs('/x.conf', installsMultiUser(platform, systemd), 3)).toEqual(
-      multi ? ['--yes', '--no-channel-add', '--nix-extra-conf-file', '/x.conf', '--daemon', '--daemon-user-count', '6'] : ['--yes', '--no-channel-add', '--nix-extra-conf-file', '/x.conf', '--no-daemon']
+      multi
+        ? ['--yes', '--no-channel-add', '--nix-extra-conf-file', '/x.conf', '--daemon', '--daemon-user-count', '6']
+        : ['--yes', '--no-channel-add', '--nix-extra-conf-file', '/x.conf', '--no-daemon']
     )
   })
 

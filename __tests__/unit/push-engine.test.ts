@@ -32,7 +32,10 @@ describe('closure walk messages', () => {
   it.each([
     [{ complete: true, checked: 3 }, `${top} and its whole closure are in the cache`],
     [{ complete: false, checked: 1, firstMissing: { path: top, neededBy: top } }, `${top} is not in the cache`],
-    [{ complete: false, checked: 2, firstMissing: { path: lib, neededBy: top } }, `${top} is in the cache but its closure is not: ${lib} (needed by ${top}) is missing`]
+    [
+      { complete: false, checked: 2, firstMissing: { path: lib, neededBy: top } },
+      `${top} is in the cache but its closure is not: ${lib} (needed by ${top}) is missing`
+    ]
   ])('%j reads "%s"', (walk, text) => {
     expect(describeWalk(top, walk)).toBe(text)
   })
@@ -42,7 +45,13 @@ describe('test and bench knobs', () => {
   it.each([
     [{}, '', false, false, 60_000],
     [{ NIX_CACHIX_BUILD_STORE_ROOT: '/opt/nix-sid/' }, '/opt/nix-sid', false, false, 60_000],
-    [{ NIX_CACHIX_BUILD_ZSTD: 'process', NIX_CACHIX_BUILD_NAR: 'nix-store', NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: '2' }, '', true, true, 2000]
+    [
+      { NIX_CACHIX_BUILD_ZSTD: 'process', NIX_CACHIX_BUILD_NAR: 'nix-store', NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: '2' },
+      '',
+      true,
+      true,
+      2000
+    ]
   ])('%j', (env, root, zstdProcess, nixStore, heartbeat) => {
     expect(storeRoot(env)).toBe(root)
     expect(forcedZstdProcess(env)).toBe(zstdProcess)
@@ -51,10 +60,22 @@ describe('test and bench knobs', () => {
   })
 
   it.each([
-    [() => storeRoot({ NIX_CACHIX_BUILD_STORE_ROOT: 'relative' }), /NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "relative"/],
-    [() => forcedZstdProcess({ NIX_CACHIX_BUILD_ZSTD: 'zlib' }), /NIX_CACHIX_BUILD_ZSTD may only be "process", not "zlib"/],
-    [() => narFromNixStore({ NIX_CACHIX_BUILD_NAR: 'dump' }), /NIX_CACHIX_BUILD_NAR may only be "nix-store", not "dump"/],
-    [() => heartbeatMs({ NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: 'soon' }), /NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds \(1 or more\), not "soon"/],
+    [
+      () => storeRoot({ NIX_CACHIX_BUILD_STORE_ROOT: 'relative' }),
+      /NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "relative"/
+    ],
+    [
+      () => forcedZstdProcess({ NIX_CACHIX_BUILD_ZSTD: 'zlib' }),
+      /NIX_CACHIX_BUILD_ZSTD may only be "process", not "zlib"/
+    ],
+    [
+      () => narFromNixStore({ NIX_CACHIX_BUILD_NAR: 'dump' }),
+      /NIX_CACHIX_BUILD_NAR may only be "nix-store", not "dump"/
+    ],
+    [
+      () => heartbeatMs({ NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: 'soon' }),
+      /NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds \(1 or more\), not "soon"/
+    ],
     [() => heartbeatMs({ NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: '0' }), /not "0"/]
   ])('a bad value is refused: %#', (read, message) => {
     expect(read).toThrow(message)

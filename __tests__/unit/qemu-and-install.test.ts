@@ -45,8 +45,11 @@ describe('binfmt_misc mount check', () => {
 
 describe('the harness restores a saved entry exactly as registered', () => {
   it('its register line is the one the action writes', () => {
-    const text = 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n'
-    expect(registerLineOf(parseBinfmtEntry('qemu-aarch64', text)!)).toBe(registrationLine('/usr/bin/qemu-aarch64-static'))
+    const text =
+      'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n'
+    expect(registerLineOf(parseBinfmtEntry('qemu-aarch64', text)!)).toBe(
+      registrationLine('/usr/bin/qemu-aarch64-static')
+    )
   })
 })
 

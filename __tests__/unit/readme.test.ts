@@ -16,7 +16,8 @@ describe('README', () => {
 
   it('names every input of action.yml', () => {
     const tables = actionTables(readFileSync(join(REPO, 'action.yml'), 'utf8'))
-    for (const name of ['cachix-auth-token', 'push', 'time-budget', 'drain-timeout', 'use-host-substituters']) expect(tables).toContain(`| \`${name}\` |`)
+    for (const name of ['cachix-auth-token', 'push', 'time-budget', 'drain-timeout', 'use-host-substituters'])
+      expect(tables).toContain(`| \`${name}\` |`)
   })
 
   it('gives a newcomer the two commands and the benchmark command', () => {

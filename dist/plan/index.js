@@ -31339,7 +31339,12 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-const CACHIX_RETRY_POLICY = { baseDelayMs: 1000, maxDelayMs: 15_000, budgetMs: 90_000, maxRetryAfterMs: 120_000 };
+const CACHIX_RETRY_POLICY = {
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    budgetMs: 90_000,
+    maxRetryAfterMs: 120_000
+};
 function isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
@@ -31402,7 +31407,11 @@ function forgetSecretEnv(env = process.env) {
 }
 /** Runs a program with an argument array (never a shell) and returns its output. */
 async function runCommand(command, args, options = {}) {
-    const spawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const spawnOptions = {
+        env: childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
     const stderr = [];
@@ -31414,7 +31423,11 @@ async function runCommand(command, args, options = {}) {
         child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
         child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
     });
-    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
     if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
         throw new CommandError(command, args, result);
     }
@@ -31473,7 +31486,10 @@ const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.
 const { Agent: HttpAgent, request: httpRequest } = load('node:http');
 const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
+const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+};
 /**
  * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
  * copied first, which matters for multi-MiB parts.
@@ -31484,7 +31500,12 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         const secure = target.protocol === 'https:';
         const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
         const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const request = (secure ? httpsRequest : httpRequest)(target, {
+            method,
+            headers: { ...headers, 'Content-Length': String(length) },
+            agent: secure ? agents.https : agents.http,
+            signal
+        }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -31610,7 +31631,11 @@ function parseStorePath(path) {
 function parseBaseName(baseName) {
     const hash = baseName.slice(0, HASH_LENGTH);
     const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+    if (hash.length !== HASH_LENGTH ||
+        !isNix32(hash) ||
+        baseName[HASH_LENGTH] !== '-' ||
+        name === '' ||
+        name.includes('/')) {
         throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
     }
     return { hash, name };
@@ -31752,7 +31777,11 @@ class CachixClient {
         const unique = [...new Set(hashes)];
         const missing = new Set();
         for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-            const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal });
+            const response = await this.send('POST', this.api('/narinfo'), {
+                json: batch,
+                what: 'missing-paths query',
+                signal
+            });
             for (const hash of json(response))
                 missing.add(hash);
         }
@@ -31761,7 +31790,11 @@ class CachixClient {
     /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
     async narinfo(hash, signal) {
         try {
-            const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal });
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+                what: 'narinfo lookup',
+                accept: 'text/x-nix-narinfo',
+                signal
+            });
             return parseNarInfo(response.body.toString('utf8'));
         }
         catch (error) {
@@ -31771,7 +31804,10 @@ class CachixClient {
         }
     }
     async createUpload(compression, signal) {
-        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
+        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+            what: 'upload creation',
+            signal
+        });
         return json(response);
     }
     async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
@@ -31799,7 +31835,11 @@ class CachixClient {
         await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
-        const headers = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers };
+        const headers = {
+            'User-Agent': USER_AGENT,
+            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+            ...request.headers
+        };
         // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
         if (!request.anonymous)
             headers.Authorization = `Bearer ${this.token}`;
@@ -32048,9 +32088,21 @@ function derivationsBuilt(stderr) {
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
-    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    {
+        kind: 'nixos',
+        output: 'nixosConfigurations',
+        buildPath: 'config.system.build.toplevel',
+        closureName: 'toplevel',
+        label: 'NixOS'
+    },
     { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+    {
+        kind: 'home',
+        output: 'homeConfigurations',
+        buildPath: 'activationPackage',
+        closureName: 'activation package',
+        label: 'home-manager'
+    }
 ];
 function configurations_kindSpec(kind) {
     const spec = configurations_KINDS.find(k => k.kind === kind);
@@ -32237,11 +32289,20 @@ async function command_runNix(args, options = {}) {
 async function evaluateDerivation(flake, name, attributePath, env) {
     const started = Date.now();
     const attribute = `${flake}#${attributePath}`;
-    const result = await command_runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], { env, okCodes: [1] });
+    const result = await command_runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], {
+        env,
+        okCodes: [1]
+    });
     if (result.code !== 0)
         return { name, error: errorExcerpt(result.stderr) };
     const { system, out } = JSON.parse(result.stdout);
-    return { name, system, outPath: out, seconds: (Date.now() - started) / 1000, builtWhileEvaluating: derivationsBuilt(result.stderr) };
+    return {
+        name,
+        system,
+        outPath: out,
+        seconds: (Date.now() - started) / 1000,
+        builtWhileEvaluating: derivationsBuilt(result.stderr)
+    };
 }
 /** Each derivation in its own `nix eval`, `jobs` at a time, as name and attribute path. */
 async function evaluateEach(flake, targets, jobs, env, onDone) {
@@ -32337,7 +32398,16 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
         const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
         for (const host of group) {
             const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
-            found.set(host.id, { name: host.id, kind, attribute: host.name, system, drvPath: drv, outPath: out, substituters, trustedPublicKeys });
+            found.set(host.id, {
+                name: host.id,
+                kind,
+                attribute: host.name,
+                system,
+                drvPath: drv,
+                outPath: out,
+                substituters,
+                trustedPublicKeys
+            });
         }
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
@@ -32366,7 +32436,10 @@ function renderEvalFailures(failed) {
 }
 /** The plan job's summary: the rows, what is cached, and what does not evaluate. */
 function renderPlanSummary(plan, attributes, failed) {
-    const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)];
+    const rows = [
+        ...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``),
+        ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)
+    ];
     const cached = [...plan.cached, ...attributes.cached];
     return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
 }
@@ -32473,8 +32546,16 @@ const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
 /** How nix-daemon is found and restarted so it reads a new nix.conf. */
 function daemonControl(platform) {
     if (platform === 'darwin')
-        return { probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] }, probeAsRoot: true, restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] } };
-    return { probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] }, probeAsRoot: false, restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] } };
+        return {
+            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+            probeAsRoot: true,
+            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+        };
+    return {
+        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+        probeAsRoot: false,
+        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+    };
 }
 /**
  * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
@@ -32485,7 +32566,9 @@ function installsMultiUser(platform, hasSystemd) {
 }
 /** QEMU user emulation is binfmt_misc, which only Linux has. */
 function qemuUnavailable(platform) {
-    return platform === 'darwin' ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner' : undefined;
+    return platform === 'darwin'
+        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+        : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/util/privileged.ts
@@ -32525,7 +32608,9 @@ async function writeSystemFile(path, content, mode = 0o644) {
 }
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
 async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input });
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
     return stdout;
 }
 
@@ -32595,7 +32680,11 @@ async function configurePlanNix(inputs, env) {
     const netrc = [];
     for (const name of pullCaches) {
         try {
-            const cache = await new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: name, authToken: inputs.cachixAuthToken }).getCache();
+            const cache = await new CachixClient({
+                baseUrl: inputs.cachixUrl,
+                cacheName: name,
+                authToken: inputs.cachixAuthToken
+            }).getCache();
             substituters.push(cache.uri);
             keys.push(...cache.publicSigningKeys);
             if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
@@ -32612,7 +32701,9 @@ async function configurePlanNix(inputs, env) {
         await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'netrc'), renderNetrc(netrc), { mode: 0o600 });
     const secretsNeeded = tokens.length > 0 || netrc.length > 0;
     if (secretsNeeded)
-        await (0,promises_namespaceObject.writeFile)(secrets, renderSecretsConf(tokens, netrc.length > 0 ? (0,external_node_path_namespaceObject.join)(dir, 'netrc') : undefined), { mode: 0o600 });
+        await (0,promises_namespaceObject.writeFile)(secrets, renderSecretsConf(tokens, netrc.length > 0 ? (0,external_node_path_namespaceObject.join)(dir, 'netrc') : undefined), {
+            mode: 0o600
+        });
     const user = (0,external_node_os_namespaceObject.userInfo)().username;
     const confPath = nixConfPath(env);
     const block = renderManagedBlock({
@@ -32688,10 +32779,22 @@ async function installNix(version, extraConf, cpus, log, options) {
     const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
     const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
     await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env });
+    await runCommand('curl', [
+        '-fsSL',
+        '--retry',
+        '5',
+        '--retry-all-errors',
+        '--retry-delay',
+        '2',
+        '-o',
+        script,
+        options.installer ?? installerUrl(version)
+    ], { env: options.env });
     const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd());
     log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
-    await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], {
+        env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' }
+    });
     // The single-user installer links nix into the user's own profile, not the default one.
     const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
     const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
@@ -32788,7 +32891,10 @@ function logTail(log, count = FAILED_LOG_LINES) {
 }
 function failedBuildFinding(build) {
     const last = build.logTail[build.logTail.length - 1];
-    return { level: 'error', message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log` };
+    return {
+        level: 'error',
+        message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log`
+    };
 }
 /** The job summary's section with each failed derivation's name and the end of its log. */
 function renderFailedBuilds(builds) {
@@ -33025,7 +33131,12 @@ function planAttributes(attributes, cachedOutPaths, runners) {
         else if (runners[attribute.system] === undefined)
             plan.unmapped.push(attribute.name);
         else
-            plan.rows.push({ attribute: attribute.name, system: attribute.system, runner: runners[attribute.system], kind: 'attribute' });
+            plan.rows.push({
+                attribute: attribute.name,
+                system: attribute.system,
+                runner: runners[attribute.system],
+                kind: 'attribute'
+            });
     }
     return plan;
 }
@@ -33079,14 +33190,23 @@ async function run() {
             info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
             return { hosts: outcome.evaluated, failed: outcome.failed };
         });
-        const prewarm = inputs.attributes.length === 0 ? { evaluated: [], failed: [] } : await group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated));
+        const prewarm = inputs.attributes.length === 0
+            ? { evaluated: [], failed: [] }
+            : await group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated));
         failed.push(...prewarm.failed);
-        const findings = failed.map(f => ({ level: 'error', message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}` }));
+        const findings = failed.map(f => ({
+            level: 'error',
+            message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}`
+        }));
         for (const finding of findings)
             error(finding.message);
         const cached = new Set();
         if (inputs.skipCached && inputs.cachix) {
-            const client = new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: inputs.cachix, authToken: inputs.cachixAuthToken });
+            const client = new CachixClient({
+                baseUrl: inputs.cachixUrl,
+                cacheName: inputs.cachix,
+                authToken: inputs.cachixAuthToken
+            });
             await group('Check the cache', async () => {
                 // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
                 const walks = await walkEach(client, [...hosts, ...prewarm.evaluated].map(h => h.outPath));

@@ -31364,7 +31364,11 @@ function forgetSecretEnv(env = process.env) {
 }
 /** Runs a program with an argument array (never a shell) and returns its output. */
 async function runCommand(command, args, options = {}) {
-    const spawnOptions = { env: process_childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const spawnOptions = {
+        env: process_childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
     const stdout = [];
     const stderr = [];
@@ -31376,7 +31380,11 @@ async function runCommand(command, args, options = {}) {
         child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
         child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
     });
-    const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code };
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
     if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
         throw new CommandError(command, args, result);
     }
@@ -31519,7 +31527,11 @@ function parseStorePath(path) {
 function parseBaseName(baseName) {
     const hash = baseName.slice(0, HASH_LENGTH);
     const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+    if (hash.length !== HASH_LENGTH ||
+        !isNix32(hash) ||
+        baseName[HASH_LENGTH] !== '-' ||
+        name === '' ||
+        name.includes('/')) {
         throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
     }
     return { hash, name };
@@ -31747,7 +31759,9 @@ class NixStore {
         const unique = [...new Set(paths)];
         const valid = new Set(unique);
         for (const batch of chunks(unique, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], { env: this.env });
+            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+                env: this.env
+            });
             for (const line of stdout.split('\n'))
                 valid.delete(line);
         }
@@ -31774,7 +31788,10 @@ class NixStore {
             return [];
         if (paths.length > PATHS_PER_CALL)
             return undefined;
-        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] });
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
+            env: this.env,
+            okCodes: [1]
+        });
         if (code !== 0)
             return undefined;
         const infos = parsePathInfoJson(JSON.parse(stdout));
@@ -31792,7 +31809,9 @@ class NixStore {
         });
         const done = new Promise((resolve, reject) => {
             child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
-            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+            child.on('close', code => code === 0
+                ? resolve()
+                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
         // Handled from the start: an upload that failed elsewhere may never await it.
         done.catch(() => undefined);
@@ -31823,7 +31842,12 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
 var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-const CACHIX_RETRY_POLICY = { baseDelayMs: 1000, maxDelayMs: 15_000, budgetMs: 90_000, maxRetryAfterMs: 120_000 };
+const CACHIX_RETRY_POLICY = {
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    budgetMs: 90_000,
+    maxRetryAfterMs: 120_000
+};
 function isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
@@ -31863,7 +31887,10 @@ const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.
 const { Agent: HttpAgent, request: httpRequest } = load('node:http');
 const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
 // Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
+const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+};
 /**
  * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
  * copied first, which matters for multi-MiB parts.
@@ -31874,7 +31901,12 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
         const secure = target.protocol === 'https:';
         const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
         const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, 'Content-Length': String(length) }, agent: secure ? agents.https : agents.http, signal }, (response) => {
+        const request = (secure ? httpsRequest : httpRequest)(target, {
+            method,
+            headers: { ...headers, 'Content-Length': String(length) },
+            agent: secure ? agents.https : agents.http,
+            signal
+        }, (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
             response.on('error', reject);
@@ -32025,7 +32057,11 @@ class CachixClient {
         const unique = [...new Set(hashes)];
         const missing = new Set();
         for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-            const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal });
+            const response = await this.send('POST', this.api('/narinfo'), {
+                json: batch,
+                what: 'missing-paths query',
+                signal
+            });
             for (const hash of json(response))
                 missing.add(hash);
         }
@@ -32034,7 +32070,11 @@ class CachixClient {
     /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
     async narinfo(hash, signal) {
         try {
-            const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal });
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+                what: 'narinfo lookup',
+                accept: 'text/x-nix-narinfo',
+                signal
+            });
             return parseNarInfo(response.body.toString('utf8'));
         }
         catch (error) {
@@ -32044,7 +32084,10 @@ class CachixClient {
         }
     }
     async createUpload(compression, signal) {
-        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal });
+        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+            what: 'upload creation',
+            signal
+        });
         return json(response);
     }
     async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
@@ -32072,7 +32115,11 @@ class CachixClient {
         await this.send('POST', url, { what: 'upload abort', retries: false });
     }
     async send(method, url, request) {
-        const headers = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers };
+        const headers = {
+            'User-Agent': USER_AGENT,
+            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+            ...request.headers
+        };
         // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
         if (!request.anonymous)
             headers.Authorization = `Bearer ${this.token}`;
@@ -32651,7 +32698,10 @@ function nativeZstdHandleClass() {
         const handle = stream._handle;
         const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream));
         const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString());
-        if (!initialised || typeof handle?.init !== 'function' || typeof handle.write !== 'function' || typeof handle.constructor !== 'function')
+        if (!initialised ||
+            typeof handle?.init !== 'function' ||
+            typeof handle.write !== 'function' ||
+            typeof handle.constructor !== 'function')
             return undefined;
         return handle.constructor;
     }
@@ -32710,12 +32760,18 @@ async function checkInProcessZstd() {
         return { kind: 'in-process', note };
     }
     catch (error) {
-        return { kind: 'process', reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}` };
+        return {
+            kind: 'process',
+            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+        };
     }
 }
 function decompressWithTool(data) {
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], {
+            stdio: ['pipe', 'pipe', 'ignore'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
         const out = [];
         child.stdout.on('data', (chunk) => out.push(chunk));
         child.stdin.on('error', () => undefined);
@@ -32765,7 +32821,9 @@ async function compressorName(method) {
     const engine = await zstdEngine();
     if (engine.kind === 'process')
         return `zstd process (${engine.reason})`;
-    return engine.note === undefined ? 'node:zlib zstd, parallel frames' : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
+    return engine.note === undefined
+        ? 'node:zlib zstd, parallel frames'
+        : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
 }
 /**
  * zstd runs in process where Node has it: each frame compresses on the thread pool as an
@@ -32873,7 +32931,10 @@ class CompressorProcess {
     constructor(method, level, output) {
         const [command, args] = compressorArgs(method, level);
         // The compressor needs nothing from the environment but PATH, and gets nothing else.
-        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
         const child = this.child;
         let stderr = '';
         child.stderr.on('data', (chunk) => {
@@ -32882,7 +32943,7 @@ class CompressorProcess {
         child.stdin.on('error', () => undefined);
         this.exited = new Promise((resolve, reject) => {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
-            child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))));
+            child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
         this.exited.catch((error) => (this.failure ??= asError(error)));
         this.reading = (async () => {
@@ -33079,7 +33140,10 @@ class PartWriter {
         if (outer.aborted)
             this.stopper.abort(outer.reason);
         else
-            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), { once: true, signal: this.stopper.signal });
+            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), {
+                once: true,
+                signal: this.stopper.signal
+            });
     }
     /** Aborts with the first failure of this upload, or with the caller's signal. */
     get signal() {
@@ -33110,7 +33174,9 @@ class PartWriter {
         await Promise.all(this.inFlight);
         this.throwIfStopped();
         const ordered = [...this.sent].sort((a, b) => a.partNumber - b.partNumber);
-        const parts = ordered.some(p => p.eTag === undefined) ? null : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
+        const parts = ordered.some(p => p.eTag === undefined)
+            ? null
+            : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
         return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length };
     }
     /** Stops every part in flight and frees the memory this upload holds. */
@@ -33307,7 +33373,9 @@ async function stageStorePath(info, settings, signal, source = NarSource.InProce
             cFileSize: file.fileSize,
             cReferences: info.references.map(baseName).sort(),
             cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
-            cSig: settings.signingKey ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references)) : null
+            cSig: settings.signingKey
+                ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references))
+                : null
         };
         return {
             narId,
@@ -33377,7 +33445,14 @@ class Pusher {
     budget;
     controller = new AbortController();
     started = Date.now();
-    counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 };
+    counts = {
+        uploaded: 0,
+        uploadedNarBytes: 0,
+        uploadedFileBytes: 0,
+        skippedPresent: 0,
+        skippedFiltered: 0,
+        invalid: 0
+    };
     resolving = false;
     /** When the last batch of roots started resolving (ms, performance.now()). */
     lastBatchAt = -Infinity;
@@ -33434,7 +33509,15 @@ class Pusher {
             if (timedOut)
                 this.controller.abort(new Error('the drain deadline passed'));
         }
-        const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path), ...this.parked.keys()])];
+        const leftovers = [
+            ...new Set([
+                ...this.inResolution,
+                ...this.roots,
+                ...this.active,
+                ...this.queue.map(q => q.info.path),
+                ...this.parked.keys()
+            ])
+        ];
         this.queue.length = 0;
         this.roots.length = 0;
         this.notify();
@@ -33443,10 +33526,22 @@ class Pusher {
         // Staged NARs that never got their references: nothing of them may be published.
         await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)));
         this.parked.clear();
-        return { ...this.totals(), pending: leftovers.length, leftovers, failures: [...this.failures], fatal: this.fatal, durationMs: Date.now() - this.started };
+        return {
+            ...this.totals(),
+            pending: leftovers.length,
+            leftovers,
+            failures: [...this.failures],
+            fatal: this.fatal,
+            durationMs: Date.now() - this.started
+        };
     }
     async idle() {
-        while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0 || this.parked.size > 0 || this.completions.size > 0) {
+        while (this.roots.length > 0 ||
+            this.resolving ||
+            this.queue.length > 0 ||
+            this.active.size > 0 ||
+            this.parked.size > 0 ||
+            this.completions.size > 0) {
             await this.wakeSignal;
         }
     }
@@ -33649,7 +33744,9 @@ class Pusher {
         const { path } = queued.info;
         const message = errorMessage(error);
         const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
-        if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404))
+        if (error instanceof CachixError &&
+            error.fatal &&
+            (error.status === 401 || error.status === 403 || error.status === 404))
             this.fatal ??= message;
         if (final || queued.attempts > pathRetries) {
             this.fail(path, message, queued.attempts);
@@ -33697,7 +33794,14 @@ class Pusher {
                 this.counts.uploaded++;
                 this.counts.uploadedNarBytes += result.narSize;
                 this.counts.uploadedFileBytes += result.fileSize;
-                this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - queued.startedAt, attempts: queued.attempts });
+                this.emit({
+                    kind: 'uploaded',
+                    path: info.path,
+                    narSize: result.narSize,
+                    fileSize: result.fileSize,
+                    ms: Date.now() - queued.startedAt,
+                    attempts: queued.attempts
+                });
                 this.release(info.path);
             }
             catch (error) {
@@ -33758,7 +33862,15 @@ class Pusher {
 // rather than Cachix's 32, and part buffers are capped at 16 MiB in total across all uploads
 // (a part filling and one on the wire, or two on the wire), so a push of any size stays under
 // 100 MiB of memory (npm run bench measures it).
-const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 16 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 };
+const PUSH_DEFAULTS = {
+    jobs: 8,
+    compressionLevel: 2,
+    partSize: DEFAULT_PART_SIZE,
+    bufferBytes: 16 * 1024 * 1024,
+    partConcurrency: 4,
+    pathRetries: 3,
+    pathRetryDelayMs: 5000
+};
 function createPusher(session, store, tuning = {}) {
     return new Pusher({
         client: session.client,
@@ -33793,7 +33905,9 @@ function createPusher(session, store, tuning = {}) {
  * token, an unknown cache or a malformed key fail at once with one clear message.
  */
 async function openCachixSession(options) {
-    const signingKey = options.signingKey === undefined || options.signingKey.trim() === '' ? undefined : parseSigningKey(options.signingKey);
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
     const client = new CachixClient(options);
     const cache = await client.getCache();
     const hasToken = (options.authToken ?? '') !== '';
@@ -33939,9 +34053,21 @@ function isValidCacheName(name) {
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const KINDS = [
-    { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+    {
+        kind: 'nixos',
+        output: 'nixosConfigurations',
+        buildPath: 'config.system.build.toplevel',
+        closureName: 'toplevel',
+        label: 'NixOS'
+    },
     { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-    { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+    {
+        kind: 'home',
+        output: 'homeConfigurations',
+        buildPath: 'activationPackage',
+        closureName: 'activation package',
+        label: 'home-manager'
+    }
 ];
 function kindSpec(kind) {
     const spec = KINDS.find(k => k.kind === kind);
@@ -34568,8 +34694,16 @@ const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
 /** How nix-daemon is found and restarted so it reads a new nix.conf. */
 function daemonControl(platform) {
     if (platform === 'darwin')
-        return { probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] }, probeAsRoot: true, restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] } };
-    return { probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] }, probeAsRoot: false, restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] } };
+        return {
+            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+            probeAsRoot: true,
+            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+        };
+    return {
+        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+        probeAsRoot: false,
+        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+    };
 }
 /**
  * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
@@ -34580,7 +34714,9 @@ function installsMultiUser(platform, hasSystemd) {
 }
 /** QEMU user emulation is binfmt_misc, which only Linux has. */
 function qemuUnavailable(platform) {
-    return platform === 'darwin' ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner' : undefined;
+    return platform === 'darwin'
+        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+        : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/util/privileged.ts
@@ -34620,7 +34756,9 @@ async function writeSystemFile(path, content, mode = 0o644) {
 }
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
 async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input });
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
     return stdout;
 }
 
@@ -34686,7 +34824,11 @@ function formatBytes(bytes) {
  */
 function renderHookScript(spoolFile, chainedHook) {
     const quoted = shellQuote(spoolFile);
-    const lines = ['#!/bin/sh', '# Written by nix-cachix-build: records what Nix built; never networks, never fails.', `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`];
+    const lines = [
+        '#!/bin/sh',
+        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+    ];
     if (chainedHook !== undefined)
         lines.push(`${shellQuote(chainedHook)} >&2 || true`);
     lines.push('exit 0', '');

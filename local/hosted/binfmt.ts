@@ -25,7 +25,8 @@ export async function aarch64Entries(): Promise<BinfmtEntry[]> {
 /** How many times binfmt_misc is mounted at its place (more than 1: something mounted it over itself). */
 export async function binfmtMounts(): Promise<number> {
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8')
-  return mountinfo.split('\n').filter(line => line.split(' ')[4] === BINFMT_DIR && line.includes(' - binfmt_misc ')).length
+  return mountinfo.split('\n').filter(line => line.split(' ')[4] === BINFMT_DIR && line.includes(' - binfmt_misc '))
+    .length
 }
 
 /** The register line that recreates `entry` (magic entries only, which is what aarch64 ones are). */
@@ -50,7 +51,9 @@ interface SavedEntry {
 /** Holds the machine-wide QEMU scenario lock until the returned function is called (or this process dies). */
 async function lockBinfmt(): Promise<() => void> {
   await mkdir(dirname(LOCK), { recursive: true, mode: 0o755 })
-  const holder = spawn('flock', ['--exclusive', LOCK, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const holder = spawn('flock', ['--exclusive', LOCK, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
   await new Promise<void>((resolve, reject) => {
     holder.once('error', reject)
     holder.once('exit', code => reject(new Error(`flock ${LOCK} exited ${code}`)))
@@ -73,7 +76,8 @@ export async function withoutAarch64Binfmt<T>(scenario: () => Promise<T>): Promi
       text => JSON.parse(text) as SavedEntry[],
       () => undefined
     )
-    const saved = left ?? (await aarch64Entries()).map(e => ({ line: registerLineOf(e), name: e.name, enabled: e.enabled }))
+    const saved =
+      left ?? (await aarch64Entries()).map(e => ({ line: registerLineOf(e), name: e.name, enabled: e.enabled }))
     await writeFile(SAVED, JSON.stringify(saved))
     for (const entry of await aarch64Entries()) await unregister(entry)
     try {

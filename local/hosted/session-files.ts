@@ -48,7 +48,9 @@ export function liveSessions(except?: string): string[] {
   return names
     .map(name => join(SESSIONS_DIR, name))
     .filter(dir => dir !== except)
-    .filter(dir => alive(Number(/^(\d+)-/.exec(dir.slice(SESSIONS_DIR.length + 1))?.[1] ?? 0)) || alive(supervisorPid(dir)))
+    .filter(
+      dir => alive(Number(/^(\d+)-/.exec(dir.slice(SESSIONS_DIR.length + 1))?.[1] ?? 0)) || alive(supervisorPid(dir))
+    )
 }
 
 /** Removes the session's shims unless another live session installed the same ones. */
@@ -56,7 +58,8 @@ export function removeShimsIfLast(spec: SessionSpec, dir: string): void {
   const inUse = new Set<string>()
   for (const other of liveSessions(dir)) {
     try {
-      for (const shim of (JSON.parse(readFileSync(join(other, 'session.json'), 'utf8')) as SessionSpec).shims) inUse.add(shim)
+      for (const shim of (JSON.parse(readFileSync(join(other, 'session.json'), 'utf8')) as SessionSpec).shims)
+        inUse.add(shim)
     } catch {
       // a session still being written: it installs its shims itself
     }

@@ -36,12 +36,18 @@ export interface RunnerUser {
 export function nixMachineFromEnv(): NixMachine {
   const root = process.env.RUNNER_NIX_CHROOT
   if (!root) return { kind: 'host' }
-  return { kind: 'chroot', root, tool: process.env.MODERN_NIX_TOOL ?? resolve(REPO, '..', 'shared', 'tools', 'modern-nix.sh') }
+  return {
+    kind: 'chroot',
+    root,
+    tool: process.env.MODERN_NIX_TOOL ?? resolve(REPO, '..', 'shared', 'tools', 'modern-nix.sh')
+  }
 }
 
 /** nix.conf as the image ships it: no sandbox (it fails on this kernel's Debian), no network caches. */
 export function imageNixConf(machine: NixMachine): string {
-  return machine.kind === 'chroot' ? 'experimental-features = nix-command flakes\nsandbox = false\nsubstituters =\nflake-registry =\n' : 'sandbox = false\nsubstituters =\n'
+  return machine.kind === 'chroot'
+    ? 'experimental-features = nix-command flakes\nsandbox = false\nsubstituters =\nflake-registry =\n'
+    : 'sandbox = false\nsubstituters =\n'
 }
 
 /**
@@ -56,7 +62,13 @@ function shimPath(machine: NixMachine): string {
 async function runnerUser(machine: NixMachine): Promise<RunnerUser> {
   const { stdout } = await runCommand('getent', ['passwd', 'runner'])
   const [name, , uid, gid, , home] = stdout.trim().split(':')
-  return { name, uid: Number(uid), gid: Number(gid), home, homeOnHost: machine.kind === 'chroot' ? join(machine.root, home) : home }
+  return {
+    name,
+    uid: Number(uid),
+    gid: Number(gid),
+    home,
+    homeOnHost: machine.kind === 'chroot' ? join(machine.root, home) : home
+  }
 }
 
 export class HostedSession {
@@ -73,7 +85,10 @@ export class HostedSession {
   }
 
   static async start(machine: NixMachine): Promise<HostedSession> {
-    if (process.getuid?.() !== 0) throw new Error('the hosted runner profile needs root (it adds the runner user and runs nix-daemon): run the tests as root or set RUNNER_PROFILE=root')
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        'the hosted runner profile needs root (it adds the runner user and runs nix-daemon): run the tests as root or set RUNNER_PROFILE=root'
+      )
     const prepare = join(HERE, 'prepare.sh')
     await runCommand('bash', machine.kind === 'chroot' ? [prepare, machine.root, machine.tool] : [prepare])
     const user = await runnerUser(machine)
@@ -89,13 +104,22 @@ export class HostedSession {
       ownerPid: process.pid,
       socket,
       command: machine.kind === 'chroot' ? [machine.tool, 'run', machine.root, '--', daemon] : [daemon],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', NIX_CONF_DIR: join(dir, 'etc-nix'), NIX_DAEMON_SOCKET_PATH: socket },
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: '/root',
+        NIX_CONF_DIR: join(dir, 'etc-nix'),
+        NIX_DAEMON_SOCKET_PATH: socket
+      },
       shims: [shimPath(machine)]
     }
     await writeFile(join(dir, 'session.json'), JSON.stringify(spec, null, 2))
     const session = new HostedSession(machine, user, dir, spec)
     await session.installShims()
-    const supervisor = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'supervisor.ts'), dir], { cwd: REPO, detached: true, stdio: 'ignore' })
+    const supervisor = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'supervisor.ts'), dir], {
+      cwd: REPO,
+      detached: true,
+      stdio: 'ignore'
+    })
     supervisor.unref()
     process.once('exit', () => {
       if (supervisor.pid !== undefined) process.kill(supervisor.pid, 'SIGTERM')
@@ -110,7 +134,8 @@ export class HostedSession {
     for (const shim of this.spec.shims) {
       const existing = await readFile(shim, 'utf8').catch(() => undefined)
       if (existing === content) continue
-      if (existing !== undefined && !existing.includes("nix-cachix-build's hosted-runner")) throw new Error(`${shim} exists and is not the harness's systemctl shim: the hosted profile would shadow it`)
+      if (existing !== undefined && !existing.includes("nix-cachix-build's hosted-runner"))
+        throw new Error(`${shim} exists and is not the harness's systemctl shim: the hosted profile would shadow it`)
       await mkdir(dirname(shim), { recursive: true })
       await writeFile(shim, content, { mode: 0o755 })
     }
@@ -118,7 +143,12 @@ export class HostedSession {
 
   /** The environment a step gets to reach this session's daemon (and the shim to find it). */
   stepEnv(): Record<string, string> {
-    return { NIX_REMOTE: 'daemon', NIX_DAEMON_SOCKET_PATH: this.spec.socket, NIX_CONF_DIR: this.confDir, [SESSION_VARIABLE]: this.dir }
+    return {
+      NIX_REMOTE: 'daemon',
+      NIX_DAEMON_SOCKET_PATH: this.spec.socket,
+      NIX_CONF_DIR: this.confDir,
+      [SESSION_VARIABLE]: this.dir
+    }
   }
 
   /**
@@ -130,7 +160,11 @@ export class HostedSession {
     if (this.machine.kind === 'host') return { command: drop[0], args: drop.slice(1), env: {} }
     // The repository (dist/, Node 24) and any program named by an absolute path outside it.
     const binds = new Set([REPO, ...argv.filter(a => a.startsWith('/') && !a.startsWith(REPO)).map(a => dirname(a))])
-    return { command: join(HERE, 'in-chroot.sh'), args: [this.machine.root, [...binds].join(':'), '--', ...drop], env: {} }
+    return {
+      command: join(HERE, 'in-chroot.sh'),
+      args: [this.machine.root, [...binds].join(':'), '--', ...drop],
+      env: {}
+    }
   }
 
   /** A new job's machine has the image's nix.conf, read by a daemon started with it. */
@@ -178,7 +212,9 @@ export class HostedSession {
       }
       await sleep(50)
     }
-    throw new Error(`the hosted profile's nix-daemon did not come up: ${(await this.daemonLog()).trim().split('\n').slice(-5).join(' | ')}`)
+    throw new Error(
+      `the hosted profile's nix-daemon did not come up: ${(await this.daemonLog()).trim().split('\n').slice(-5).join(' | ')}`
+    )
   }
 }
 

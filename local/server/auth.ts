@@ -20,7 +20,8 @@ export function permission(req: IncomingMessage, cache: CacheState): 'none' | 'r
 }
 
 export function requireRead(req: IncomingMessage, cache: CacheState): void {
-  if (permission(req, cache) === 'none' && !cache.config.isPublic) throw new HttpError(401, `cache ${cache.config.name} is private`)
+  if (permission(req, cache) === 'none' && !cache.config.isPublic)
+    throw new HttpError(401, `cache ${cache.config.name} is private`)
 }
 
 export function requireWrite(req: IncomingMessage, cache: CacheState): void {

@@ -10,7 +10,13 @@ import { requireRead, requireWrite } from './auth.js'
 import type { CacheState, ServerContext } from './context.js'
 import { HttpError } from './http.js'
 
-export async function binaryCache(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, cache: CacheState, rest: string[]): Promise<void> {
+export async function binaryCache(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cache: CacheState,
+  rest: string[]
+): Promise<void> {
   const method = req.method ?? 'GET'
   const name = rest.join('/')
   if (method === 'PUT') return plainUpload(ctx, req, res, cache, rest)
@@ -44,7 +50,13 @@ export async function binaryCache(ctx: ServerContext, req: IncomingMessage, res:
 }
 
 /** What `nix copy --to http://…` sends: PUT nar/<file> then PUT <hash>.narinfo. */
-async function plainUpload(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, cache: CacheState, rest: string[]): Promise<void> {
+async function plainUpload(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cache: CacheState,
+  rest: string[]
+): Promise<void> {
   requireWrite(req, cache)
   const name = rest.join('/')
   if (rest.length === 2 && rest[0] === 'nar' && /^[0-9a-z]+\.nar(\.[a-z]+)?$/.test(rest[1])) {
@@ -55,7 +67,8 @@ async function plainUpload(ctx: ServerContext, req: IncomingMessage, res: Server
     const text = Buffer.concat(chunks).toString('utf8')
     const info = parseNarInfo(text)
     const hash = name.slice(0, -'.narinfo'.length)
-    if (parseBaseName(info.storePath.slice(STORE_DIR.length + 1)).hash !== hash) throw new HttpError(400, 'narinfo name and StorePath differ')
+    if (parseBaseName(info.storePath.slice(STORE_DIR.length + 1)).hash !== hash)
+      throw new HttpError(400, 'narinfo name and StorePath differ')
     const narExists = await stat(join(cache.dir.root, info.url)).then(
       () => true,
       () => false

@@ -89,7 +89,9 @@ export class CacheDir {
 
   /** The parts in order, read as the one file they make (1 MiB reads: a GiB is a thousand, not sixteen thousand). */
   async *readParts(uploadId: string, partNumbers: number[]): AsyncGenerator<Buffer> {
-    for (const number of partNumbers) for await (const chunk of createReadStream(this.partPath(uploadId, number), { highWaterMark: PART_READ_BYTES })) yield chunk as Buffer
+    for (const number of partNumbers)
+      for await (const chunk of createReadStream(this.partPath(uploadId, number), { highWaterMark: PART_READ_BYTES }))
+        yield chunk as Buffer
   }
 
   /** The size and sha256 of the file the parts make; nothing is written, so a failed check leaves the upload as it was. */
@@ -109,7 +111,8 @@ export class CacheDir {
    */
   async assembleParts(uploadId: string, partNumbers: number[], target: string): Promise<void> {
     const [first, ...rest] = partNumbers.map(n => this.partPath(uploadId, n))
-    if (rest.length > 0) await pipeline(this.readParts(uploadId, partNumbers.slice(1)), createWriteStream(first, { flags: 'a' }))
+    if (rest.length > 0)
+      await pipeline(this.readParts(uploadId, partNumbers.slice(1)), createWriteStream(first, { flags: 'a' }))
     await rename(first, target)
   }
 }

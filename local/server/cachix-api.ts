@@ -7,7 +7,13 @@ import type { CacheState, ServerContext } from './context.js'
 import { HttpError, json, noContent, readJson } from './http.js'
 import type { MultipartUploads } from './multipart.js'
 
-export type CachixApi = (req: IncomingMessage, res: ServerResponse, cache: CacheState, rest: string[], url: URL) => Promise<void>
+export type CachixApi = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  cache: CacheState,
+  rest: string[],
+  url: URL
+) => Promise<void>
 
 export function cachixApi(ctx: ServerContext, uploads: MultipartUploads): CachixApi {
   return async (req, res, cache, rest, url) => {
@@ -29,7 +35,8 @@ export function cachixApi(ctx: ServerContext, uploads: MultipartUploads): Cachix
     if (rest.length === 1 && rest[0] === 'narinfo' && method === 'POST') {
       requireRead(req, cache)
       const hashes = await readJson(req)
-      if (!Array.isArray(hashes) || hashes.some(h => typeof h !== 'string')) throw new HttpError(400, 'expected a JSON array of store hashes')
+      if (!Array.isArray(hashes) || hashes.some(h => typeof h !== 'string'))
+        throw new HttpError(400, 'expected a JSON array of store hashes')
       const present = await cache.dir.presentHashes(hashes as string[])
       return json(
         res,
@@ -47,7 +54,8 @@ export function cachixApi(ctx: ServerContext, uploads: MultipartUploads): Cachix
     if (rest.length === 1 && rest[0] === 'key' && method === 'POST') {
       if (permission(req, cache) !== 'write') throw new HttpError(401, 'registering a key needs a write token')
       const body = (await readJson(req)) as { publicKey?: unknown }
-      if (typeof body.publicKey !== 'string' || Buffer.from(body.publicKey, 'base64').length !== 32) throw new HttpError(400, 'publicKey must be base64 of 32 bytes')
+      if (typeof body.publicKey !== 'string' || Buffer.from(body.publicKey, 'base64').length !== 32)
+        throw new HttpError(400, 'publicKey must be base64 of 32 bytes')
       cache.publicKeys.push(Buffer.from(body.publicKey, 'base64'))
       return noContent(res)
     }

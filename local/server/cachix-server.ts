@@ -54,7 +54,11 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       dir,
       keyName: `${config.name}.cachix.local-1`,
       managedKey,
-      publicKeys: managedKey ? [managedKey.publicKey] : config.publicKey ? [Buffer.from(config.publicKey, 'base64')] : [],
+      publicKeys: managedKey
+        ? [managedKey.publicKey]
+        : config.publicKey
+          ? [Buffer.from(config.publicKey, 'base64')]
+          : [],
       upstream: new Set(config.upstreamHashes ?? []),
       uploads: new Map()
     })
@@ -118,8 +122,10 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
     if (segments[0] === 'api' && segments[1] === 'v1' && segments[2] === 'cache' && segments.length >= 4) {
       return api(req, res, ctx.cacheOr404(segments[3]), segments.slice(4), url)
     }
-    if (segments[0] === 'upload' && segments.length === 4) return uploads.putPart(req, res, segments[1], segments[2], Number(segments[3]), url)
-    if (segments[0] === 'cache' && segments.length >= 2) return binaryCache(ctx, req, res, ctx.cacheOr404(segments[1]), segments.slice(2))
+    if (segments[0] === 'upload' && segments.length === 4)
+      return uploads.putPart(req, res, segments[1], segments[2], Number(segments[3]), url)
+    if (segments[0] === 'cache' && segments.length >= 2)
+      return binaryCache(ctx, req, res, ctx.cacheOr404(segments[1]), segments.slice(2))
     throw new HttpError(404, `no route for ${req.method} ${url.pathname}`)
   }
 

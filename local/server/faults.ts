@@ -19,7 +19,12 @@ export interface FaultConfig {
   slowFirstPartMs?: number
 }
 
-export type Fault = { kind: 'none' } | { kind: 'error' } | { kind: 'throttle'; retryAfterSeconds: number } | { kind: 'reset' } | { kind: 'slow'; ms: number }
+export type Fault =
+  | { kind: 'none' }
+  | { kind: 'error' }
+  | { kind: 'throttle'; retryAfterSeconds: number }
+  | { kind: 'reset' }
+  | { kind: 'slow'; ms: number }
 
 /** A small deterministic generator, so a fault run can be repeated exactly. */
 export function seededRandom(seed: number): () => number {

@@ -1,6 +1,13 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../util/process.js'
-import { flakeAtCommit, localGitFlake, localMergeBase, resolveCommit, toplevelsAt, type GitFlake } from '../diff/base-revision.js'
+import {
+  flakeAtCommit,
+  localGitFlake,
+  localMergeBase,
+  resolveCommit,
+  toplevelsAt,
+  type GitFlake
+} from '../diff/base-revision.js'
 import type { DiffBase } from '../diff/base-input.js'
 import { SharedNarInfos, type LocalStore, type NarInfoSource } from '../diff/closures.js'
 import type { CommentSection } from '../diff/comment-body.js'
@@ -43,7 +50,10 @@ async function mergeBase(phase: DiffPhase, git: GitFlake, pr: PullRequest): Prom
     const found = await localMergeBase(git, base, head, phase.env)
     if (found !== undefined) return found
   }
-  if (phase.githubToken === undefined) throw new Error('the checkout is shallow and there is no github-token to ask GitHub for the merge base: check out with fetch-depth: 0')
+  if (phase.githubToken === undefined)
+    throw new Error(
+      'the checkout is shallow and there is no github-token to ask GitHub for the merge base: check out with fetch-depth: 0'
+    )
   return mergeBaseFromApi(gitHubApi(phase.githubToken), pr)
 }
 
@@ -56,7 +66,10 @@ async function evaluatedBase(phase: DiffPhase, pr: PullRequest | undefined): Pro
     return undefined
   }
   const git = await localGitFlake(phase.flake, phase.env)
-  if (git === undefined) throw new Error(`${phase.flake} is not a local git checkout, so its base cannot be evaluated here: give diff-base the toplevels output of a planner run on the base`)
+  if (git === undefined)
+    throw new Error(
+      `${phase.flake} is not a local git checkout, so its base cannot be evaluated here: give diff-base the toplevels output of a planner run on the base`
+    )
   let commit: string
   let label: string
   if (pr !== undefined && diffBase.kind === 'auto') {
@@ -86,7 +99,11 @@ async function comment(phase: DiffPhase, pr: PullRequest, diffs: HostDiff[], bas
     return
   }
   const context = `<sub>base: ${baseLabel} · head: \`${pr.headSha.slice(0, 12)}\`</sub>`
-  const sections: CommentSection[] = diffs.map(d => ({ host: d.host, commit: pr.headSha, markdown: `${renderHostMarkdown(d, { cache: phase.cacheName })}\n${context}` }))
+  const sections: CommentSection[] = diffs.map(d => ({
+    host: d.host,
+    commit: pr.headSha,
+    markdown: `${renderHostMarkdown(d, { cache: phase.cacheName })}\n${context}`
+  }))
   const outcome = await upsertStickyComment(gitHubApi(phase.githubToken), pr, sections, COMMENT_TITLE)
   if (outcome.kind === 'forbidden') core.notice(`${noPermission} (HTTP ${outcome.status})`)
   else core.info(`Pull request comment ${outcome.kind}: ${outcome.url}`)
@@ -108,7 +125,8 @@ export async function closureDiffPhase(phase: DiffPhase): Promise<void> {
       if (base === undefined) return
       const cache = new SharedNarInfos(phase.cache)
       diffs = []
-      for (const host of phase.hosts) diffs.push(await diffHost(host.name, base.toplevels[host.name], host.toplevel, { cache, store: phase.store }))
+      for (const host of phase.hosts)
+        diffs.push(await diffHost(host.name, base.toplevels[host.name], host.toplevel, { cache, store: phase.store }))
       core.info(`${cache.lookups} narinfo lookups`)
     } catch (error: unknown) {
       const message = `could not evaluate the base: ${errorMessage(error)}`

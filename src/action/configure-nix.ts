@@ -44,11 +44,17 @@ export async function configureNix({ inputs, cache, work, emulate, env, hostCach
       () => true,
       () => false
     ))
-  if (!ownHookInPlace) await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), { mode: 0o755 })
+  if (!ownHookInPlace)
+    await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), {
+      mode: 0o755
+    })
   const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : []
   if (cache.netrc.length > 0) await writeFile(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 })
   const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0
-  if (secretsNeeded) await writeFile(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), { mode: 0o600 })
+  if (secretsNeeded)
+    await writeFile(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), {
+      mode: 0o600
+    })
   const user = userInfo().username
   const block = renderManagedBlock({
     substituters: [...cache.substituters, ...hostCaches.substituters],
@@ -64,6 +70,8 @@ export async function configureNix({ inputs, cache, work, emulate, env, hostCach
   })
   await writeManagedBlock(confPath, block)
   core.saveState(State.NixConf, confPath)
-  core.info(`Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`)
+  core.info(
+    `Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`
+  )
   if (await restartDaemonIfRunning()) core.info('Restarted nix-daemon to load them')
 }

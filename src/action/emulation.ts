@@ -13,13 +13,20 @@ export async function setupEmulation(inputs: Inputs, hosts: HostInfo[]): Promise
     return false
   }
   const systems = new Set([inputs.system, ...hosts.map(h => h.system)])
-  const decision = decideQemu(systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system, nativeSystem(), inputs.qemu, await readBinfmtEntries())
+  const decision = decideQemu(
+    systems.has('aarch64-linux') ? 'aarch64-linux' : inputs.system,
+    nativeSystem(),
+    inputs.qemu,
+    await readBinfmtEntries()
+  )
   if (decision.action === 'skip') {
     core.info(`No emulation: ${decision.reason}`)
     return decision.reason.startsWith('already registered')
   }
   const interpreter = await prepareInterpreter(inputs.qemuInterpreter, line => core.info(line))
   const entry = await registerAarch64(interpreter, decision.action === 'replace' ? decision.entry : undefined)
-  core.info(`Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`)
+  core.info(
+    `Registered ${entry.interpreter} for aarch64 ELF with flags ${entry.flags} (${await qemuVersion(interpreter)})`
+  )
   return true
 }

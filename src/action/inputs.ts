@@ -110,8 +110,11 @@ export function splitArgs(name: string, text: string): string[] {
     } else word = (word ?? '') + c
   }
   if (word !== undefined) args.push(word)
-  const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'))
-  if (setsHook >= 0) fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)')
+  const setsHook = args.findIndex(
+    (arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook')
+  )
+  if (setsHook >= 0)
+    fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)')
   return args
 }
 
@@ -145,7 +148,8 @@ const ONE_LINE_HINT: Record<string, string> = { builders: ' (separate several bu
 function checkCharacters(name: string, value: string): void {
   const trimmed = value.trim()
   if (SECRET.has(name)) {
-    if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed)) fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks')
+    if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
+      fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks')
   } else if (MULTI_LINE.has(name)) {
     if (CONTROL.test(value)) fail(name, 'contains a control character: type it as plain text')
   } else if (SINGLE_LINE_BAD.test(trimmed)) {
@@ -157,7 +161,11 @@ function checkCharacters(name: string, value: string): void {
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
  * returns, so a bad value is one line of error and no side effect.
  */
-export function parseInputs(readRaw: InputReader, arch: string = process.arch, platform: string = process.platform): Inputs {
+export function parseInputs(
+  readRaw: InputReader,
+  arch: string = process.arch,
+  platform: string = process.platform
+): Inputs {
   const read = (name: string): string => {
     const value = readRaw(name)
     checkCharacters(name, value)
@@ -172,7 +180,11 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch, p
   const native = nativeSystem(arch, platform)
   let system: NixSystem
   if (systemText === '') {
-    if (!native) fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`)
+    if (!native)
+      fail(
+        'system',
+        `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`
+      )
     system = native
   } else if ((SYSTEMS as string[]).includes(systemText)) system = systemText as NixSystem
   else fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`)
@@ -180,7 +192,8 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch, p
   const attributes = attributePaths('attributes', read('attributes'))
 
   const maxJobs = text('max-jobs')
-  if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs)) fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
+  if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
+    fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
 
   const cachix = cacheName('cachix', read('cachix'))
 
@@ -197,9 +210,13 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch, p
   const push = tristate('push', read('push'))
   if (push === 'true' && cachix === undefined) fail('push', 'is true but no cachix cache name is set')
   if (push === 'true' && token === undefined && signingKey === undefined) {
-    fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)')
+    fail(
+      'push',
+      'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)'
+    )
   }
-  if ((token !== undefined || signingKey !== undefined) && cachix === undefined) fail('cachix', 'is empty but Cachix credentials were given: set the cache name')
+  if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
+    fail('cachix', 'is empty but Cachix credentials were given: set the cache name')
 
   const pushFilter = pushFilterRegex('push-filter', read('push-filter'))
   const compression: CompressionMethod | undefined = compressionMethod('compression', read('compression'))
@@ -210,15 +227,23 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch, p
   const builders = text('builders') || undefined
   const qemu = tristate('qemu', read('qemu'))
   const qemuInterpreter = text('qemu-interpreter') || undefined
-  if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/')) fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`)
+  if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
+    fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`)
   // The binfmt_misc register line separates its fields with colons.
-  if (qemuInterpreter?.includes(':')) fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`)
+  if (qemuInterpreter?.includes(':'))
+    fail(
+      'qemu-interpreter',
+      `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`
+    )
 
   const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'))
   const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600
   const stopSeconds = (2 * STOP_GRACE_MS) / 1000
   if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
-    fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`)
+    fail(
+      'time-budget',
+      `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`
+    )
   }
 
   let diffBase: DiffBase
@@ -227,7 +252,8 @@ export function parseInputs(readRaw: InputReader, arch: string = process.arch, p
   } catch (error: unknown) {
     fail('diff-base', error instanceof Error ? error.message : String(error))
   }
-  if (diffBase.kind !== 'off' && cachix === undefined) fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
+  if (diffBase.kind !== 'off' && cachix === undefined)
+    fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
 
   const cachixUrl = cachixUrlInput('cachix-url', read('cachix-url'))
 

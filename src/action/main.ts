@@ -15,7 +15,19 @@ import { restoreFlakeCache } from './flake-cache.js'
 import { getInputs } from './get-inputs.js'
 import type { Inputs } from './inputs.js'
 import { buildGroupName } from './outcome.js'
-import { buildPhase, cacheCheckPhase, freeDiskPhase, hostsPhase, installablesPhase, judgeBuild, nixPhase, prepareWorkDir, pushPhase, reportPhase, startPushing } from './phases.js'
+import {
+  buildPhase,
+  cacheCheckPhase,
+  freeDiskPhase,
+  hostsPhase,
+  installablesPhase,
+  judgeBuild,
+  nixPhase,
+  prepareWorkDir,
+  pushPhase,
+  reportPhase,
+  startPushing
+} from './phases.js'
 import { reachableHostCaches } from './probe-caches.js'
 import { setupCachix } from './setup-cachix.js'
 import { Output, State } from './state.js'
@@ -50,20 +62,30 @@ async function runMain(inputs: Inputs): Promise<void> {
   await core.group('Nix', () => nixPhase(inputs, env))
   const cache = await core.group('Cachix', () => setupCachix(inputs, findings))
   core.saveState(State.Pushing, String(cache.pushing))
-  const flakeCache = inputs.flakeInputCache ? await core.group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system)) : undefined
+  const flakeCache = inputs.flakeInputCache
+    ? await core.group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system))
+    : undefined
   // Runs while the hosts evaluate; awaited before the build needs the room.
   const diskCleanup = inputs.freeDiskSpace ? startDiskCleanup(env, STEP_LOG) : undefined
   // The hook is in place before anything is evaluated: what import-from-derivation builds while
   // the hosts evaluate goes to the spool too, and is pushed with the rest. The hosts' own caches
   // and emulation are added once the hosts are known.
-  await core.group('Configure Nix for evaluation', () => configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: NO_HOST_CACHES }))
+  await core.group('Configure Nix for evaluation', () =>
+    configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: NO_HOST_CACHES })
+  )
   const hosts = await core.group('Hosts', () => hostsPhase(inputs, env, findings))
   core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))))
   const emulate = await core.group('QEMU', () => setupEmulation(inputs, hosts))
-  const hostCaches = inputs.useHostSubstituters ? await core.group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings)) : NO_HOST_CACHES
-  const buildDir = diskCleanup === undefined ? undefined : await core.group('Free disk space', () => freeDiskPhase(diskCleanup, env))
-  const nixInputs = buildDir === undefined ? inputs : { ...inputs, extraNixConfig: `build-dir = ${buildDir}\n${inputs.extraNixConfig}` }
-  await core.group('Configure Nix', () => configureNix({ inputs: nixInputs, hosts, cache, work, emulate, env, hostCaches }))
+  const hostCaches = inputs.useHostSubstituters
+    ? await core.group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings))
+    : NO_HOST_CACHES
+  const buildDir =
+    diskCleanup === undefined ? undefined : await core.group('Free disk space', () => freeDiskPhase(diskCleanup, env))
+  const nixInputs =
+    buildDir === undefined ? inputs : { ...inputs, extraNixConfig: `build-dir = ${buildDir}\n${inputs.extraNixConfig}` }
+  await core.group('Configure Nix', () =>
+    configureNix({ inputs: nixInputs, hosts, cache, work, emulate, env, hostCaches })
+  )
 
   const store = new NixStore(env)
   const cached = await core.group('Cache check', () => cacheCheckPhase(inputs, cache, hosts))
@@ -71,7 +93,16 @@ async function runMain(inputs: Inputs): Promise<void> {
   const pushing = startPushing(inputs, cache, store)
   const { installables, attributeOutputs } = await installablesPhase(inputs, toBuild, env)
   const failures = new FailedBuildWatcher()
-  const build = await core.group(buildGroupName(installables.length), () => buildPhase(inputs, env, { installables, hostDrvs: toBuild.map(h => h.drvPath), startedAt, work, pusher: pushing?.pusher, failures }))
+  const build = await core.group(buildGroupName(installables.length), () =>
+    buildPhase(inputs, env, {
+      installables,
+      hostDrvs: toBuild.map(h => h.drvPath),
+      startedAt,
+      work,
+      pusher: pushing?.pusher,
+      failures
+    })
+  )
   if (build.outcome?.interrupted === 'cancelled') {
     // The post step salvages: it pushes everything that finished building.
     core.warning('Cancelled: the post step pushes what was built.')
@@ -86,7 +117,9 @@ async function runMain(inputs: Inputs): Promise<void> {
   let push: FinalPush | undefined
   if (pushing) {
     const roots = [...hosts.map(h => h.outPath), ...attributeOutputs, ...spooled.outputs]
-    push = await core.group('Push', () => pushPhase(inputs, cache, pushing, store, makePushFilter(inputs.pushFilter), roots))
+    push = await core.group('Push', () =>
+      pushPhase(inputs, cache, pushing, store, makePushFilter(inputs.pushFilter), roots)
+    )
     findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
   }
 

@@ -3,7 +3,12 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildAndPush, type BuildOutcome } from '../build/build-and-push.js'
-import { failedBuildFinding, FailedBuildWatcher, renderFailedBuilds, type FailedBuild } from '../build/build-failures.js'
+import {
+  failedBuildFinding,
+  FailedBuildWatcher,
+  renderFailedBuilds,
+  type FailedBuild
+} from '../build/build-failures.js'
 import { finalPush, type FinalPush } from '../build/final-push.js'
 import type { Finding } from '../build/finding.js'
 import { parseDryRun, STOP_GRACE_MS } from '../build/nix-build.js'
@@ -12,7 +17,14 @@ import { mayFreeDisk } from '../machine/disk-cleanup.js'
 import { roomiestBuildDir } from '../machine/free-disk.js'
 import { allHosts, kindSpec, resolveHosts, type ConfigurationNames, type Host } from '../nix/configurations.js'
 import { evaluateHosts } from '../nix/evaluate.js'
-import { allHostSystems, attributeOutPath, configurationNames, hostDetails, toplevelInstallable, type HostInfo } from '../nix/flake.js'
+import {
+  allHostSystems,
+  attributeOutPath,
+  configurationNames,
+  hostDetails,
+  toplevelInstallable,
+  type HostInfo
+} from '../nix/flake.js'
 import { ensureNix } from '../nix/install.js'
 import type { NixStore } from '../nix/store.js'
 import { describeWalk, walkEach } from '../push/closure-walk.js'
@@ -38,7 +50,13 @@ export async function prepareWorkDir(): Promise<WorkFiles> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   // The daemon runs the hook as root; the runner user must be able to read what it appends.
   await chmod(dir, 0o755)
-  const files = { dir, spool: join(dir, 'built.spool'), hook: join(dir, 'post-build-hook.sh'), secrets: join(dir, 'secrets.conf'), netrc: join(dir, 'netrc') }
+  const files = {
+    dir,
+    spool: join(dir, 'built.spool'),
+    hook: join(dir, 'post-build-hook.sh'),
+    secrets: join(dir, 'secrets.conf'),
+    netrc: join(dir, 'netrc')
+  }
   await writeFile(files.spool, '', { mode: 0o644 })
   return files
 }
@@ -54,16 +72,26 @@ export async function nixPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<
  * `nix eval` (as the planner does), so that a host that does not evaluate becomes an error
  * finding and hides none of the others. Only when no host evaluates does the leg fail here.
  */
-async function everyHostSystem(flake: string, env: NodeJS.ProcessEnv, findings: Finding[]): Promise<{ names: ConfigurationNames; systems: Record<string, string | null> }> {
+async function everyHostSystem(
+  flake: string,
+  env: NodeJS.ProcessEnv,
+  findings: Finding[]
+): Promise<{ names: ConfigurationNames; systems: Record<string, string | null> }> {
   try {
     return await allHostSystems(flake, env)
   } catch (error: unknown) {
     const names = await configurationNames(flake, env)
     const hosts = allHosts(names)
-    core.info(`Evaluating the hosts together failed; evaluating each of ${hosts.length} on its own (${errorMessage(error).split('\n')[0]})`)
+    core.info(
+      `Evaluating the hosts together failed; evaluating each of ${hosts.length} on its own (${errorMessage(error).split('\n')[0]})`
+    )
     const { evaluated, failed } = await evaluateHosts(flake, hosts, availableParallelism(), env)
     if (evaluated.length === 0) throw error
-    for (const failure of failed) findings.push({ level: 'error', message: `host ${failure.name} does not evaluate, so no leg builds it: ${failure.error}` })
+    for (const failure of failed)
+      findings.push({
+        level: 'error',
+        message: `host ${failure.name} does not evaluate, so no leg builds it: ${failure.error}`
+      })
     return { names, systems: Object.fromEntries(evaluated.map(e => [e.name, e.system])) }
   }
 }
@@ -77,7 +105,12 @@ export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv, finding
   // A leg that names its hosts evaluates only those (their names are listed, no configuration evaluated):
   // another host's broken or costly evaluation is not its concern. Without names, one evaluation per kind lists every host and its system.
   const { names, systems } =
-    inputs.hosts.length > 0 ? await configurationNames(inputs.flake, env).then(listed => ({ names: listed, systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null])) })) : await everyHostSystem(inputs.flake, env, findings)
+    inputs.hosts.length > 0
+      ? await configurationNames(inputs.flake, env).then(listed => ({
+          names: listed,
+          systems: Object.fromEntries(allHosts(listed).map(h => [h.id, null]))
+        }))
+      : await everyHostSystem(inputs.flake, env, findings)
   const all = allHosts(names)
   const named = inputs.hosts.length > 0 ? resolveHosts(inputs.hosts, names) : undefined
   const selection = selectHosts(
@@ -85,13 +118,18 @@ export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv, finding
     (named ?? []).map(h => h.id),
     inputs.system
   )
-  core.info(`Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`)
+  core.info(
+    `Hosts for ${inputs.system}: ${selection.hosts.join(', ') || 'none'}${selection.otherSystems.length > 0 ? ` (other legs: ${selection.otherSystems.join(', ')})` : ''}`
+  )
   const details = await hostDetails(
     inputs.flake,
     selection.hosts.map(id => all.find(h => h.id === id)).filter((h): h is Host => h !== undefined),
     env
   )
-  for (const host of details) core.info(`${host.name} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`)
+  for (const host of details)
+    core.info(
+      `${host.name} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`
+    )
   return details
 }
 
@@ -130,7 +168,12 @@ export interface Pushing {
 export function startPushing(inputs: Inputs, cache: CacheSetup, store: NixStore): Pushing | undefined {
   if (!cache.pushing || !cache.session) return undefined
   const pushed = new Map<string, number>()
-  const pusher = createPusher(cache.session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG, onUploaded: (path, size) => pushed.set(path, size) })
+  const pusher = createPusher(cache.session, store, {
+    jobs: inputs.pushJobs,
+    exclude: inputs.pushFilter,
+    log: STEP_LOG,
+    onUploaded: (path, size) => pushed.set(path, size)
+  })
   return { pusher, pushed }
 }
 
@@ -164,7 +207,12 @@ export async function buildPhase(inputs: Inputs, env: NodeJS.ProcessEnv, request
     spoolFile: request.work.spool,
     env,
     pusher: request.pusher,
-    stopBuildingAfterMs: buildBudgetMs(inputs.timeBudgetMinutes, inputs.drainTimeoutSeconds, STOP_GRACE_MS, Date.now() - request.startedAt),
+    stopBuildingAfterMs: buildBudgetMs(
+      inputs.timeBudgetMinutes,
+      inputs.drainTimeoutSeconds,
+      STOP_GRACE_MS,
+      Date.now() - request.startedAt
+    ),
     heartbeatMs: heartbeatMs(),
     log: {
       info: line => {
@@ -196,7 +244,15 @@ export interface BuildVerdict {
 }
 
 /** Each host's result after the build, and what went wrong with each failed derivation (its log's end). */
-export async function judgeBuild(inputs: Inputs, hosts: HostInfo[], cached: Set<string>, build: BuildPhase, failures: FailedBuildWatcher, store: NixStore, env: NodeJS.ProcessEnv): Promise<BuildVerdict> {
+export async function judgeBuild(
+  inputs: Inputs,
+  hosts: HostInfo[],
+  cached: Set<string>,
+  build: BuildPhase,
+  failures: FailedBuildWatcher,
+  store: NixStore,
+  env: NodeJS.ProcessEnv
+): Promise<BuildVerdict> {
   const valid = await store.validPaths(hosts.filter(h => !cached.has(h.outPath)).map(h => h.outPath))
   const results = hostResults(hosts, cached, valid, build.outcome)
   const failedBuilds = await failedBuildLogs(failures.derivations(), name => failures.printedLog(name), env)
@@ -206,7 +262,14 @@ export async function judgeBuild(inputs: Inputs, hosts: HostInfo[], cached: Set<
 }
 
 /** Drains what the build queued, then pushes what the cache still lacks of every built root. */
-export async function pushPhase(inputs: Inputs, cache: CacheSetup, pushing: Pushing, store: NixStore, filter: PushFilter, roots: string[]): Promise<FinalPush> {
+export async function pushPhase(
+  inputs: Inputs,
+  cache: CacheSetup,
+  pushing: Pushing,
+  store: NixStore,
+  filter: PushFilter,
+  roots: string[]
+): Promise<FinalPush> {
   const session = cache.session!
   const valid = await store.validPaths(roots)
   return finalPush({
@@ -225,7 +288,13 @@ export async function pushPhase(inputs: Inputs, cache: CacheSetup, pushing: Push
 }
 
 /** Outputs, annotations and the summary; then the step's verdict. */
-export async function reportPhase(inputs: Inputs, store: NixStore, record: RunRecord, failedBuilds: FailedBuild[], flakeCache: FlakeCacheState | undefined): Promise<void> {
+export async function reportPhase(
+  inputs: Inputs,
+  store: NixStore,
+  record: RunRecord,
+  failedBuilds: FailedBuild[],
+  flakeCache: FlakeCacheState | undefined
+): Promise<void> {
   await attributeToHosts(store, record)
   const status = await publish(record)
   if (failedBuilds.length > 0) await core.summary.addRaw(renderFailedBuilds(failedBuilds)).write()
@@ -236,8 +305,18 @@ export async function reportPhase(inputs: Inputs, store: NixStore, record: RunRe
 }
 
 /** The installables of this leg: the hosts still to build, then the pre-warm attributes. */
-export async function installablesPhase(inputs: Inputs, toBuild: HostInfo[], env: NodeJS.ProcessEnv): Promise<{ installables: string[]; attributeOutputs: string[] }> {
+export async function installablesPhase(
+  inputs: Inputs,
+  toBuild: HostInfo[],
+  env: NodeJS.ProcessEnv
+): Promise<{ installables: string[]; attributeOutputs: string[] }> {
   const attributeOutputs: string[] = []
   for (const attribute of inputs.attributes) attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env))
-  return { installables: [...toBuild.map(h => toplevelInstallable(inputs.flake, { kind: h.kind, name: h.attribute })), ...inputs.attributes.map(a => `${inputs.flake}#${a}`)], attributeOutputs }
+  return {
+    installables: [
+      ...toBuild.map(h => toplevelInstallable(inputs.flake, { kind: h.kind, name: h.attribute })),
+      ...inputs.attributes.map(a => `${inputs.flake}#${a}`)
+    ],
+    attributeOutputs
+  }
 }

@@ -69,7 +69,9 @@ const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool']
  */
 export async function cleanUp(workDir: string, confPath: string): Promise<void> {
   try {
-    const removed = await Promise.allSettled(workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true })))
+    const removed = await Promise.allSettled(
+      workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true }))
+    )
     const failed = removed.find(r => r.status === 'rejected')
     if (failed) throw failed.reason
   } finally {

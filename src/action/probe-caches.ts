@@ -34,7 +34,12 @@ export const PROBE_TIMEOUT_MS = 5000
  * The hosts' substituters this job can use: merged, then probed all at once. One that does not
  * answer (a tailnet-only cache, say) is dropped with a notice naming it, so no build waits on it.
  */
-export async function reachableHostCaches(hosts: HostCaches[], alreadyUsed: string[], findings: Finding[], probe: Probe = probeCacheInfo): Promise<HostCaches> {
+export async function reachableHostCaches(
+  hosts: HostCaches[],
+  alreadyUsed: string[],
+  findings: Finding[],
+  probe: Probe = probeCacheInfo
+): Promise<HostCaches> {
   const merged = mergeHostCaches(hosts, alreadyUsed)
   if (merged.substituters.length === 0) return merged
   const started = Date.now()
@@ -44,6 +49,8 @@ export async function reachableHostCaches(hosts: HostCaches[], alreadyUsed: stri
     core.notice(message)
     findings.push({ level: 'notice', message, announced: true })
   }
-  core.info(`Host substituters: ${outcome.reachable.join(' ') || 'none'} (probed ${merged.substituters.length} in ${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  core.info(
+    `Host substituters: ${outcome.reachable.join(' ') || 'none'} (probed ${merged.substituters.length} in ${((Date.now() - started) / 1000).toFixed(1)} s)`
+  )
   return { substituters: outcome.reachable, trustedPublicKeys: merged.trustedPublicKeys }
 }

@@ -71,6 +71,8 @@ export async function publish(record: RunRecord): Promise<RunStatus> {
     else core.error(f.message)
   }
   await core.summary.addRaw(renderSummary(`nix-cachix-build ${record.system}`, results, totals, findings)).write()
-  core.info(`Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`)
+  core.info(
+    `Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`
+  )
   return status
 }

@@ -33,7 +33,8 @@ export interface RunTotals {
 }
 
 export function runStatus(hosts: HostResult[], findings: Finding[]): RunStatus {
-  if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error')) return 'failed'
+  if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error'))
+    return 'failed'
   if (findings.some(f => f.level === 'warning')) return 'problems'
   return 'ok'
 }
@@ -50,7 +51,12 @@ function formatSeconds(seconds: number): string {
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`
 }
 
-const STATUS_TEXT: Record<HostStatus, string> = { built: '✅ built', cached: '⏭️ cached, not rebuilt', failed: '❌ failed', unfinished: '⏸️ not finished' }
+const STATUS_TEXT: Record<HostStatus, string> = {
+  built: '✅ built',
+  cached: '⏭️ cached, not rebuilt',
+  failed: '❌ failed',
+  unfinished: '⏸️ not finished'
+}
 const LEVEL_TEXT: Record<FindingLevel, string> = { error: '❌', warning: '⚠️', notice: 'ℹ️' }
 
 /** The job summary: a row per host, then the totals and what needs attention. */
@@ -58,13 +64,21 @@ export function renderSummary(title: string, hosts: HostResult[], totals: RunTot
   const status = runStatus(hosts, findings)
   const lines = [`## ${title}: ${status}`, '']
   if (hosts.length > 0) {
-    lines.push('| host | system | result | toplevel | built | to download | pushed | bytes | time | coverage |', '|---|---|---|---|---:|---:|---:|---:|---:|---:|')
+    lines.push(
+      '| host | system | result | toplevel | built | to download | pushed | bytes | time | coverage |',
+      '|---|---|---|---|---:|---:|---:|---:|---:|---:|'
+    )
     for (const h of hosts) {
-      lines.push(`| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`)
+      lines.push(
+        `| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`
+      )
     }
     lines.push('')
   }
-  lines.push(`Built ${totals.built} derivations (the dry run planned ${totals.substituted} paths to download), pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`, '')
+  lines.push(
+    `Built ${totals.built} derivations (the dry run planned ${totals.substituted} paths to download), pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`,
+    ''
+  )
   if (findings.length > 0) {
     lines.push('### Findings', '')
     for (const f of findings) lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`)

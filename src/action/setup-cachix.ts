@@ -17,7 +17,8 @@ export interface CacheSetup {
 export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<CacheSetup> {
   const setup: CacheSetup = { pushing: false, substituters: [], trustedPublicKeys: [], netrc: [] }
   if (inputs.cachix === undefined) {
-    if (inputs.push !== 'false') findings.push({ level: 'notice', message: 'No cachix cache is set: building only, nothing is pushed.' })
+    if (inputs.push !== 'false')
+      findings.push({ level: 'notice', message: 'No cachix cache is set: building only, nothing is pushed.' })
   } else {
     const session = await openCachixSession({
       baseUrl: inputs.cachixUrl,
@@ -29,8 +30,15 @@ export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<
     })
     setup.session = session
     setup.pushing = inputs.push === 'true' || (inputs.push === 'auto' && session.canPush)
-    addCache(setup, session.cache.uri, session.cache.publicSigningKeys, session.cache.isPublic ? undefined : inputs.cachixAuthToken)
-    core.info(`Cachix cache ${session.cache.name}: ${session.cache.uri} (${session.cache.isPublic ? 'public' : 'private'}, ${session.compression})`)
+    addCache(
+      setup,
+      session.cache.uri,
+      session.cache.publicSigningKeys,
+      session.cache.isPublic ? undefined : inputs.cachixAuthToken
+    )
+    core.info(
+      `Cachix cache ${session.cache.name}: ${session.cache.uri} (${session.cache.isPublic ? 'public' : 'private'}, ${session.compression})`
+    )
     if (!setup.pushing && inputs.push === 'auto') {
       findings.push({
         level: 'notice',
@@ -44,7 +52,10 @@ export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<
       const cache = await client.getCache()
       addCache(setup, cache.uri, cache.publicSigningKeys, cache.isPublic ? undefined : inputs.cachixAuthToken)
     } catch (error: unknown) {
-      findings.push({ level: 'warning', message: `extra pull cache ${name} could not be read and is not used: ${error instanceof Error ? error.message : String(error)}` })
+      findings.push({
+        level: 'warning',
+        message: `extra pull cache ${name} could not be read and is not used: ${error instanceof Error ? error.message : String(error)}`
+      })
     }
   }
   return setup

@@ -49,7 +49,14 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
   const store = new NixStore(plan.env)
   const log = plan.log
   const started = Date.now()
-  const outcome: BuildOutcome = { exitCode: 0, builtDrvs: [], builtOutputs: [], finishedAt: new Map(), seconds: 0, findings: [] }
+  const outcome: BuildOutcome = {
+    exitCode: 0,
+    builtDrvs: [],
+    builtOutputs: [],
+    finishedAt: new Map(),
+    seconds: 0,
+    findings: []
+  }
   const resolving: Promise<void>[] = []
   const recordBuilt = (entry: SpoolEntry): void => {
     const { drvPath } = entry
@@ -71,10 +78,14 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
     for (const entry of entries) recordBuilt(entry)
   })
   spool.start()
-  const build = startBuild(buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }), plan.env, line => {
-    hook.onLogLine(line)
-    log.info(line)
-  })
+  const build = startBuild(
+    buildArgs(plan.installables, { keepGoing: plan.keepGoing, extraArgs: plan.extraArgs }),
+    plan.env,
+    line => {
+      hook.onLogLine(line)
+      log.info(line)
+    }
+  )
   let silentFinding: Finding | undefined
   const silentHook = (built?: number): void => {
     silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true }
@@ -82,7 +93,11 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
     outcome.findings.push(silentFinding)
   }
 
-  const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`)
+  const stopHeartbeat = startHeartbeat(
+    plan.heartbeatMs,
+    log,
+    () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`
+  )
   let checking = false
   let ended = false
   const hookTimer = setInterval(() => {

@@ -44,20 +44,29 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
   const log = plan.log
   const started = Date.now()
   let active: Pusher = plan.pusher
-  const stopHeartbeat = plan.heartbeatMs === undefined ? () => undefined : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`)
+  const stopHeartbeat =
+    plan.heartbeatMs === undefined
+      ? () => undefined
+      : startHeartbeat(plan.heartbeatMs, log, () => `final push: ${describePushing(active.totals())}`)
   try {
     plan.pusher.add(plan.roots)
     const first = await plan.pusher.drain(plan.drainMs)
-    log.info(`Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`)
+    log.info(
+      `Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`
+    )
     let coverage = await closureCoverage(session.client, store, filter, plan.roots)
     let failures = first.failures
     let leftovers = first.leftovers
     const remainingMs = plan.drainMs - (Date.now() - started)
     if (coverage.missing.length > 0 && !first.fatal) {
       if (remainingMs <= 0) {
-        log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`)
+        log.info(
+          `${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`
+        )
       } else {
-        log.info(`${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`)
+        log.info(
+          `${coverage.missing.length} paths of the built closures are still missing from the cache: pushing them again`
+        )
         active = createPusher(session, store, { jobs: plan.jobs, exclude: plan.exclude, onUploaded: plan.onUploaded })
         active.add(coverage.missing)
         const second = await active.drain(remainingMs)
@@ -77,13 +86,24 @@ export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Find
   const findings: Finding[] = []
   const { coverage } = push
   if (coverage.filtered.length > 0) {
-    findings.push({ level: 'notice', message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them` })
+    findings.push({
+      level: 'notice',
+      message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them`
+    })
   }
   if (coverage.missing.length > 0) {
-    findings.push({ level: 'warning', message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}` })
+    findings.push({
+      level: 'warning',
+      message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}`
+    })
   }
   if (push.fatal) findings.push({ level: 'warning', message: `pushing stopped: ${push.fatal}` })
-  for (const failure of push.failures.slice(0, 10)) findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
-  if (push.leftovers.length > 0) findings.push({ level: 'warning', message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)` })
+  for (const failure of push.failures.slice(0, 10))
+    findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
+  if (push.leftovers.length > 0)
+    findings.push({
+      level: 'warning',
+      message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)`
+    })
   return findings
 }

@@ -8,7 +8,9 @@ const LOW_DISK_BYTES = 2 * 1024 ** 3
 
 /** What the pusher has done so far, for a heartbeat line. */
 export function describePushing(totals: PushTotals | undefined): string {
-  return totals ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting` : 'not pushing'
+  return totals
+    ? `pushed ${totals.uploaded} paths (${formatBytes(totals.uploadedFileBytes)}), ${totals.pending} waiting`
+    : 'not pushing'
 }
 
 /**
@@ -22,8 +24,13 @@ export function startHeartbeat(intervalMs: number, log: Log, describe: () => str
     void (async () => {
       const free = await freeDiskBytes()
       const minutes = Math.round((Date.now() - started) / 60000)
-      log.info(`[heartbeat ${minutes} min] ${describe()}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`)
-      if (free !== undefined && free < LOW_DISK_BYTES) log.warning(`Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`)
+      log.info(
+        `[heartbeat ${minutes} min] ${describe()}, disk free ${free === undefined ? 'unknown' : formatBytes(free)}`
+      )
+      if (free !== undefined && free < LOW_DISK_BYTES)
+        log.warning(
+          `Only ${formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`
+        )
     })().catch((error: unknown) => log.info(`[heartbeat] ${errorMessage(error)}`))
   }, intervalMs)
   return () => clearInterval(timer)

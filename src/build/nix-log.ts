@@ -6,7 +6,11 @@ import { runNix } from '../nix/command.js'
  * Each failed derivation's name and the end of its log: `nix log` from the local store (no
  * substituter is asked), else the lines `--print-build-logs` printed for it.
  */
-export async function failedBuildLogs(drvPaths: string[], printed: (name: string) => string, env: NodeJS.ProcessEnv): Promise<FailedBuild[]> {
+export async function failedBuildLogs(
+  drvPaths: string[],
+  printed: (name: string) => string,
+  env: NodeJS.ProcessEnv
+): Promise<FailedBuild[]> {
   const builds: FailedBuild[] = []
   for (const drvPath of drvPaths) {
     const name = derivationName(drvPath)

@@ -6,7 +6,11 @@
  */
 export function renderHookScript(spoolFile: string, chainedHook?: string): string {
   const quoted = shellQuote(spoolFile)
-  const lines = ['#!/bin/sh', '# Written by nix-cachix-build: records what Nix built; never networks, never fails.', `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`]
+  const lines = [
+    '#!/bin/sh',
+    '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+    `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+  ]
   if (chainedHook !== undefined) lines.push(`${shellQuote(chainedHook)} >&2 || true`)
   lines.push('exit 0', '')
   return lines.join('\n')

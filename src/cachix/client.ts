@@ -1,5 +1,11 @@
 import { CACHIX_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from './retry-policy.js'
-import type { BinaryCache, CompleteMultipartRequest, CreateMultipartResponse, UploadPartResponse, WireCompression } from './types.js'
+import type {
+  BinaryCache,
+  CompleteMultipartRequest,
+  CreateMultipartResponse,
+  UploadPartResponse,
+  WireCompression
+} from './types.js'
 import { chunks } from '../util/process.js'
 import { sendHttp, type HttpBody, type HttpResponse } from './http-transport.js'
 import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
@@ -62,7 +68,11 @@ export class CachixClient {
     const unique = [...new Set(hashes)]
     const missing = new Set<string>()
     for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-      const response = await this.send('POST', this.api('/narinfo'), { json: batch, what: 'missing-paths query', signal })
+      const response = await this.send('POST', this.api('/narinfo'), {
+        json: batch,
+        what: 'missing-paths query',
+        signal
+      })
       for (const hash of json<string[]>(response)) missing.add(hash)
     }
     return missing
@@ -71,7 +81,11 @@ export class CachixClient {
   /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
   async narinfo(hash: string, signal?: AbortSignal): Promise<NarInfo | undefined> {
     try {
-      const response = await this.send('GET', this.api(`/${hash}.narinfo`), { what: 'narinfo lookup', accept: 'text/x-nix-narinfo', signal })
+      const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+        what: 'narinfo lookup',
+        accept: 'text/x-nix-narinfo',
+        signal
+      })
       return parseNarInfo(response.body.toString('utf8'))
     } catch (error: unknown) {
       if (error instanceof CachixError && error.status === 404) return undefined
@@ -80,18 +94,34 @@ export class CachixClient {
   }
 
   async createUpload(compression: WireCompression, signal?: AbortSignal): Promise<CreateMultipartResponse> {
-    const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), { what: 'upload creation', signal })
+    const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+      what: 'upload creation',
+      signal
+    })
     return json<CreateMultipartResponse>(response)
   }
 
-  async presignPart(narId: string, uploadId: string, partNumber: number, contentMD5: string, signal?: AbortSignal): Promise<string> {
-    const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`)
+  async presignPart(
+    narId: string,
+    uploadId: string,
+    partNumber: number,
+    contentMD5: string,
+    signal?: AbortSignal
+  ): Promise<string> {
+    const url = this.api(
+      `/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`
+    )
     const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal })
     return json<UploadPartResponse>(response).uploadUrl
   }
 
   /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
-  async putPart(uploadUrl: string, body: Buffer | readonly Buffer[], contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
+  async putPart(
+    uploadUrl: string,
+    body: Buffer | readonly Buffer[],
+    contentMD5: string,
+    signal?: AbortSignal
+  ): Promise<string | undefined> {
     const response = await this.send('PUT', uploadUrl, {
       body,
       headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
@@ -102,8 +132,15 @@ export class CachixClient {
     return response.header('etag')
   }
 
-  async completeUpload(narId: string, uploadId: string, request: CompleteMultipartRequest, signal?: AbortSignal): Promise<void> {
-    const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`)
+  async completeUpload(
+    narId: string,
+    uploadId: string,
+    request: CompleteMultipartRequest,
+    signal?: AbortSignal
+  ): Promise<void> {
+    const url = this.api(
+      `/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`
+    )
     await this.send('POST', url, { json: request, what: 'upload completion', signal })
   }
 
@@ -115,9 +152,22 @@ export class CachixClient {
   private async send(
     method: string,
     url: string,
-    request: { json?: unknown; body?: Buffer | readonly Buffer[]; headers?: Record<string, string>; anonymous?: boolean; accept?: string; what: string; signal?: AbortSignal; retries?: boolean }
+    request: {
+      json?: unknown
+      body?: Buffer | readonly Buffer[]
+      headers?: Record<string, string>
+      anonymous?: boolean
+      accept?: string
+      what: string
+      signal?: AbortSignal
+      retries?: boolean
+    }
   ): Promise<HttpResponse> {
-    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: request.accept ?? 'application/json;charset=utf-8,application/json', ...request.headers }
+    const headers: Record<string, string> = {
+      'User-Agent': USER_AGENT,
+      Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+      ...request.headers
+    }
     // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
     if (!request.anonymous) headers.Authorization = `Bearer ${this.token}`
     let body: HttpBody | undefined = request.body
@@ -139,12 +189,18 @@ export class CachixClient {
         retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text)
       } catch (error: unknown) {
         if (error instanceof CachixError) throw error
-        if (request.signal?.aborted) throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted')
+        if (request.signal?.aborted)
+          throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted')
         reason = connectionErrorText(error)
       }
-      const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random)
+      const delay =
+        request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random)
       if (delay === undefined) {
-        throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false)
+        throw new CachixError(
+          `Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`,
+          undefined,
+          false
+        )
       }
       this.options.onRetry?.(request.what, attempt + 1, delay, reason)
       spentMs += delay
@@ -165,11 +221,23 @@ export class CachixClient {
           true
         )
       case 403:
-        return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true)
+        return new CachixError(
+          `the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`,
+          status,
+          true
+        )
       case 404:
-        return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true)
+        return new CachixError(
+          `Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`,
+          status,
+          true
+        )
       default:
-        return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413)
+        return new CachixError(
+          `Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`,
+          status,
+          status === 400 || status === 413
+        )
     }
   }
 }
@@ -192,7 +260,11 @@ function json<T>(response: HttpResponse): T {
   try {
     return JSON.parse(response.body.toString('utf8')) as T
   } catch {
-    throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true)
+    throw new CachixError(
+      `the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`,
+      response.status,
+      true
+    )
   }
 }
 

@@ -9,7 +9,12 @@ export interface RetryPolicy {
 }
 
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-export const CACHIX_RETRY_POLICY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 15_000, budgetMs: 90_000, maxRetryAfterMs: 120_000 }
+export const CACHIX_RETRY_POLICY: RetryPolicy = {
+  baseDelayMs: 1000,
+  maxDelayMs: 15_000,
+  budgetMs: 90_000,
+  maxRetryAfterMs: 120_000
+}
 
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500
@@ -25,7 +30,13 @@ export function parseRetryAfter(header: string | null | undefined, now: number):
 }
 
 /** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
-export function nextDelay(policy: RetryPolicy, attempt: number, spentMs: number, retryAfterMs: number | undefined, random: () => number): number | undefined {
+export function nextDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  spentMs: number,
+  retryAfterMs: number | undefined,
+  random: () => number
+): number | undefined {
   let delay: number
   if (retryAfterMs !== undefined) {
     delay = Math.min(retryAfterMs, policy.maxRetryAfterMs)

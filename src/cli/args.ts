@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util'
-import { cacheName, compression as compressionMethod, DEFAULT_CACHIX_URL, InputError, positiveInt, pushFilter as pushFilterRegex } from '../inputs/rules.js'
+import {
+  cacheName,
+  compression as compressionMethod,
+  DEFAULT_CACHIX_URL,
+  InputError,
+  positiveInt,
+  pushFilter as pushFilterRegex
+} from '../inputs/rules.js'
 import { isRevision } from '../diff/base-input.js'
 import { PUSH_DEFAULTS } from '../push/defaults.js'
 import { parseHostReference } from '../nix/configurations.js'
@@ -72,7 +79,8 @@ export function parseCommand(argv: string[]): Command {
   })
   const [verb, ...rest] = positionals
   if (values.help || verb === undefined || verb === 'help') return { kind: 'help' }
-  if (!['push', 'build', 'check', 'diff'].includes(verb)) throw new Error(`unknown command "${verb}": use push, build, check or diff (see --help)`)
+  if (!['push', 'build', 'check', 'diff'].includes(verb))
+    throw new Error(`unknown command "${verb}": use push, build, check or diff (see --help)`)
   const cache = values.cache ?? ''
   if (cache === '') throw new Error(`${verb} needs --cache NAME`)
   const option = <T>(flag: string, parse: () => T): T => {
@@ -85,9 +93,18 @@ export function parseCommand(argv: string[]): Command {
   }
   option('cache', () => cacheName('cache', cache))
   const jobs = option('jobs', () => positiveInt('jobs', values.jobs)) ?? PUSH_DEFAULTS.jobs
-  const pushFilter = option('push-filter', () => (values['push-filter'] === undefined ? undefined : pushFilterRegex('push-filter', values['push-filter'])))
+  const pushFilter = option('push-filter', () =>
+    values['push-filter'] === undefined ? undefined : pushFilterRegex('push-filter', values['push-filter'])
+  )
   const compression = option('compression', () => compressionMethod('compression', values.compression ?? ''))
-  const common: CommonOptions = { cache, flake: values.flake, cachixUrl: values['cachix-url'], jobs, pushFilter, compression }
+  const common: CommonOptions = {
+    cache,
+    flake: values.flake,
+    cachixUrl: values['cachix-url'],
+    jobs,
+    pushFilter,
+    compression
+  }
   if (verb === 'push') return { kind: 'push', common, paths: rest }
   if (verb === 'build') {
     if (values.host.length === 0 && rest.length === 0) throw new Error('build needs --host NAME or an installable')
@@ -97,7 +114,8 @@ export function parseCommand(argv: string[]): Command {
   if (rest.length !== 1) throw new Error(`${verb} takes exactly one host name`)
   hostReference(rest[0])
   if (verb === 'diff') {
-    if (values.base !== undefined && !isRevision(values.base)) throw new Error(`--base "${values.base}" is not a git revision such as main or a commit hash`)
+    if (values.base !== undefined && !isRevision(values.base))
+      throw new Error(`--base "${values.base}" is not a git revision such as main or a commit hash`)
     return { kind: 'diff', common, host: rest[0], base: values.base, json: values.json }
   }
   return { kind: 'check', common, host: rest[0] }

@@ -21,25 +21,46 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  * What switching to `host` would do on this machine, with its own substituters: one
  * evaluation, one dry run, one batched query of the cache for the reasons.
  */
-export async function checkHost(flake: string, host: string, client: CachixClient, filter: PushFilter): Promise<CheckResult> {
+export async function checkHost(
+  flake: string,
+  host: string,
+  client: CachixClient,
+  filter: PushFilter
+): Promise<CheckResult> {
   const resolved = resolveHost(host, await configurationNames(flake, process.env))
-  const { stdout } = await runNix(['eval', '--json', installable(flake, resolved), '--apply', 't: { drv = t.drvPath; out = t.outPath; }'])
+  const { stdout } = await runNix([
+    'eval',
+    '--json',
+    installable(flake, resolved),
+    '--apply',
+    't: { drv = t.drvPath; out = t.outPath; }'
+  ])
   const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
   const dry = await runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
-  if (plan.toBuild.length === 0 && plan.unknown.length === 0) return { toplevel: out, toFetch: plan.toFetch, builds: [] }
+  if (plan.toBuild.length === 0 && plan.unknown.length === 0)
+    return { toplevel: out, toFetch: plan.toFetch, builds: [] }
   // Through the store (not by reading the .drv files), so a --store or chroot store works too.
   // A path the cached closure references but no cache has is "unknown" to the dry run; on a
   // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
   // derivation among the toplevel's.
-  const drvs = plan.unknown.length === 0 ? plan.toBuild : (await runCommand('nix-store', ['--query', '--requisites', drv])).stdout.split('\n').filter(l => l.endsWith('.drv'))
+  const drvs =
+    plan.unknown.length === 0
+      ? plan.toBuild
+      : (await runCommand('nix-store', ['--query', '--requisites', drv])).stdout
+          .split('\n')
+          .filter(l => l.endsWith('.drv'))
   const shown = await runNix(['show-derivation', ...drvs])
   const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout))
-  const producing = (path: string): string | undefined => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0]
+  const producing = (path: string): string | undefined =>
+    [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0]
   const pending = new Set(plan.toBuild)
   for (const path of plan.unknown) pending.add(producing(path) ?? path)
   if (plan.unknown.length > 0) pending.add(drv)
-  const builds = [...pending].map(drvPath => ({ drvPath, outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath]) }))
+  const builds = [...pending].map(drvPath => ({
+    drvPath,
+    outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath])
+  }))
   const outputs = builds.flatMap(b => b.outputs)
   const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)])
   const dirty = await runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })

@@ -20,11 +20,15 @@ export interface CliDiff {
 async function baseToplevel(options: CliDiff): Promise<string | undefined> {
   if (options.base === undefined) {
     const running = await realpath(CURRENT_SYSTEM).catch(() => undefined)
-    if (running === undefined) throw new Error(`no --base given and ${CURRENT_SYSTEM} does not exist here: give --base REV (e.g. --base origin/main)`)
+    if (running === undefined)
+      throw new Error(
+        `no --base given and ${CURRENT_SYSTEM} does not exist here: give --base REV (e.g. --base origin/main)`
+      )
     return running
   }
   const git = await localGitFlake(options.flake)
-  if (git === undefined) throw new Error(`--base needs a flake in a local git checkout, and ${options.flake} is not one`)
+  if (git === undefined)
+    throw new Error(`--base needs a flake in a local git checkout, and ${options.flake} is not one`)
   const commit = await resolveCommit(git, options.base)
   return (await toplevelsAt(flakeAtCommit(git, commit), [options.host]))[options.host]
 }

@@ -29,16 +29,33 @@ export interface Explained {
 export function explainBuilds(builds: PendingBuild[], facts: CheckFacts): Explained[] {
   return builds.map(build => {
     if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
-      return { drvPath: build.drvPath, reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it` }
+      return {
+        drvPath: build.drvPath,
+        reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it`
+      }
     }
     const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined)
     if (filtered) return { drvPath: build.drvPath, reason: `never pushed: ${filtered}` }
     const missing = build.outputs.some(o => facts.missingFromCache.has(o))
     if (!facts.toplevelInCache) {
-      if (facts.dirtyTree) return { drvPath: build.drvPath, reason: 'your flake has uncommitted changes, so this configuration differs from anything CI built' }
-      return { drvPath: build.drvPath, reason: `the ${facts.closureName ?? 'toplevel'} is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built` }
+      if (facts.dirtyTree)
+        return {
+          drvPath: build.drvPath,
+          reason: 'your flake has uncommitted changes, so this configuration differs from anything CI built'
+        }
+      return {
+        drvPath: build.drvPath,
+        reason: `the ${facts.closureName ?? 'toplevel'} is not in ${facts.cache} yet: CI has not finished (or not pushed) this revision, or your checkout differs from what CI built`
+      }
     }
-    if (missing) return { drvPath: build.drvPath, reason: `not in ${facts.cache} although the ${facts.closureName ?? 'toplevel'} is: a push failed or was cut off (re-run the workflow, or push it from the desktop)` }
-    return { drvPath: build.drvPath, reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings` }
+    if (missing)
+      return {
+        drvPath: build.drvPath,
+        reason: `not in ${facts.cache} although the ${facts.closureName ?? 'toplevel'} is: a push failed or was cut off (re-run the workflow, or push it from the desktop)`
+      }
+    return {
+      drvPath: build.drvPath,
+      reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings`
+    }
   })
 }

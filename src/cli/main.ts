@@ -33,7 +33,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'push':
         return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin())
       case 'build':
-        return await build(command.common, [...(await hostInstallables(command.common.flake, command.hosts)), ...command.installables])
+        return await build(command.common, [
+          ...(await hostInstallables(command.common.flake, command.hosts)),
+          ...command.installables
+        ])
       case 'check':
         return await check(command.common, command.host)
       case 'diff':
@@ -67,14 +70,26 @@ async function session(options: CommonOptions, needPush: boolean) {
     signingKey: credentials.signingKey,
     compression: options.compression
   })
-  if (needPush && !opened.canPush) throw new Error(`no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`)
+  if (needPush && !opened.canPush)
+    throw new Error(
+      `no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`
+    )
   return opened
 }
 
-function pusherWithProgress(options: CommonOptions, opened: Awaited<ReturnType<typeof session>>, store: NixStore, built: () => number): { pusher: Pusher; progress: Progress } {
+function pusherWithProgress(
+  options: CommonOptions,
+  opened: Awaited<ReturnType<typeof session>>,
+  store: NixStore,
+  built: () => number
+): { pusher: Pusher; progress: Progress } {
   // The progress line reads the pusher's totals, and the pusher reports its events to it.
   const holder: { progress?: Progress } = {}
-  const pusher = createPusher(opened, store, { jobs: options.jobs, exclude: options.pushFilter, onEvent: event => holder.progress?.event(event, built()) })
+  const pusher = createPusher(opened, store, {
+    jobs: options.jobs,
+    exclude: options.pushFilter,
+    onEvent: event => holder.progress?.event(event, built())
+  })
   const progress = new Progress(process.stderr, () => pusher.totals())
   holder.progress = progress
   return { pusher, progress }
@@ -96,7 +111,9 @@ async function push(options: CommonOptions, paths: string[]): Promise<number> {
   const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0)
   // ./result symlinks and the like resolve to the store path they point at; store paths are
   // taken as they are (an invalid one is reported by the pusher, not thrown here).
-  const resolved = await Promise.all(paths.map(async p => (isAbsolute(p) && p.startsWith(`${STORE_DIR}/`) ? p : realpath(p).catch(() => p))))
+  const resolved = await Promise.all(
+    paths.map(async p => (isAbsolute(p) && p.startsWith(`${STORE_DIR}/`) ? p : realpath(p).catch(() => p)))
+  )
   pusher.add(resolved)
   return summarise(progress, await pusher.drain(), options.cache)
 }
@@ -143,13 +160,19 @@ async function build(options: CommonOptions, installables: string[]): Promise<nu
 
 async function check(options: CommonOptions, host: string): Promise<number> {
   const credentials = await findCredentials(options.cache)
-  const client = new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken })
+  const client = new CachixClient({
+    baseUrl: options.cachixUrl,
+    cacheName: options.cache,
+    authToken: credentials.authToken
+  })
   const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter))
   if (result.builds.length === 0) {
     process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`)
     return 0
   }
-  process.stdout.write(`${host}: switching would build ${result.builds.length} derivation${result.builds.length === 1 ? '' : 's'} (and download ${result.toFetch.length} paths):\n`)
+  process.stdout.write(
+    `${host}: switching would build ${result.builds.length} derivation${result.builds.length === 1 ? '' : 's'} (and download ${result.toFetch.length} paths):\n`
+  )
   for (const b of result.builds) process.stdout.write(`  ${b.drvPath}\n      ${b.reason}\n`)
   return 1
 }
@@ -157,7 +180,11 @@ async function check(options: CommonOptions, host: string): Promise<number> {
 /** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
 async function diff(options: CommonOptions, host: string, base: string | undefined, json: boolean): Promise<number> {
   const credentials = await findCredentials(options.cache)
-  const client = new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken })
+  const client = new CachixClient({
+    baseUrl: options.cachixUrl,
+    cacheName: options.cache,
+    authToken: credentials.authToken
+  })
   const result = await cliDiff({ flake: options.flake, host, base, cache: client, store: new NixStore() })
   process.stdout.write(json ? `${diffJson([result])}\n` : renderHostText(result, options.cache))
   return result.outcome === 'compared' ? 0 : 1

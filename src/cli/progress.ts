@@ -20,11 +20,14 @@ export class Progress {
       if (now - this.last < 100 && event.kind !== 'failed') return
       this.last = now
       const t = this.totals()
-      this.out.write(`\r\x1b[K${built > 0 ? `built ${built} · ` : ''}pushed ${t.uploaded} (${formatBytes(t.uploadedFileBytes)}) · in cache ${t.skippedPresent} · waiting ${t.pending}${t.failed > 0 ? ` · failed ${t.failed}` : ''}`)
+      this.out.write(
+        `\r\x1b[K${built > 0 ? `built ${built} · ` : ''}pushed ${t.uploaded} (${formatBytes(t.uploadedFileBytes)}) · in cache ${t.skippedPresent} · waiting ${t.pending}${t.failed > 0 ? ` · failed ${t.failed}` : ''}`
+      )
       if (event.kind === 'failed') this.out.write(`\n${event.path}: ${event.error}\n`)
       return
     }
-    if (event.kind === 'uploaded') this.out.write(`pushed ${event.path} (${formatBytes(event.fileSize)}, ${event.ms} ms)\n`)
+    if (event.kind === 'uploaded')
+      this.out.write(`pushed ${event.path} (${formatBytes(event.fileSize)}, ${event.ms} ms)\n`)
     else if (event.kind === 'failed') this.out.write(`FAILED ${event.path}: ${event.error}\n`)
   }
 

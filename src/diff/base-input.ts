@@ -22,17 +22,24 @@ export function parseDiffBase(text: string): DiffBase {
     try {
       parsed = JSON.parse(value)
     } catch {
-      throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)")
+      throw new Error(
+        "is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)"
+      )
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('must be a JSON object of host → toplevel store path')
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('must be a JSON object of host → toplevel store path')
     const toplevels: Record<string, string> = {}
     for (const [host, path] of Object.entries(parsed as Record<string, unknown>)) {
-      if (typeof path !== 'string' || !isStorePath(path)) throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`)
+      if (typeof path !== 'string' || !isStorePath(path))
+        throw new Error(
+          `host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`
+        )
       toplevels[host] = path
     }
     return { kind: 'toplevels', toplevels }
   }
-  if (!isRevision(value)) throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`)
+  if (!isRevision(value))
+    throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`)
   return { kind: 'revision', revision: value }
 }
 

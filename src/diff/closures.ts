@@ -44,7 +44,8 @@ export async function localClosure(store: LocalStore, root: string): Promise<Map
   const facts = new Map<string, PathFacts>()
   for (const path of paths) {
     const info = infos.get(path)
-    if (info === undefined) throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`)
+    if (info === undefined)
+      throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`)
     facts.set(path, { narSize: info.narSize, references: info.references })
   }
   return facts
@@ -61,7 +62,12 @@ export interface CacheWalk {
  * are taken from there and not looked up: a store path's references never change, so a walk
  * only asks the cache about the paths the two sides do not share.
  */
-export async function cacheClosure(cache: NarInfoSource, root: string, known: ReadonlyMap<string, PathFacts>, concurrency = NARINFO_LOOKUPS): Promise<CacheWalk> {
+export async function cacheClosure(
+  cache: NarInfoSource,
+  root: string,
+  known: ReadonlyMap<string, PathFacts>,
+  concurrency = NARINFO_LOOKUPS
+): Promise<CacheWalk> {
   const facts = new Map<string, PathFacts>()
   const missing: string[] = []
   const seen = new Set<string>([root])
@@ -93,7 +99,12 @@ export async function cacheClosure(cache: NarInfoSource, root: string, known: Re
 }
 
 /** The cache's FileSize of each path (undefined: not in the cache, or no FileSize given). */
-export async function cacheFileSizes(cache: NarInfoSource, paths: string[], known: ReadonlyMap<string, PathFacts>, concurrency = NARINFO_LOOKUPS): Promise<Map<string, number | undefined>> {
+export async function cacheFileSizes(
+  cache: NarInfoSource,
+  paths: string[],
+  known: ReadonlyMap<string, PathFacts>,
+  concurrency = NARINFO_LOOKUPS
+): Promise<Map<string, number | undefined>> {
   const sizes = new Map<string, number | undefined>()
   const ask: string[] = []
   for (const path of paths) {

@@ -36,9 +36,17 @@ export function mergeComment(existing: string | undefined, fresh: CommentSection
   const parts = [COMMENT_MARKER, title, '']
   for (const section of sections) {
     if (commit !== undefined && section.commit !== commit) {
-      parts.push(`_${section.host}: from an earlier commit \`${section.commit.slice(0, 12)}\`; its result for this commit is not in yet._`, '')
+      parts.push(
+        `_${section.host}: from an earlier commit \`${section.commit.slice(0, 12)}\`; its result for this commit is not in yet._`,
+        ''
+      )
     }
-    parts.push(`<!-- nix-cachix-build:host ${section.host} commit ${section.commit} -->`, shorten(section.markdown, budget), `<!-- nix-cachix-build:end ${section.host} -->`, '')
+    parts.push(
+      `<!-- nix-cachix-build:host ${section.host} commit ${section.commit} -->`,
+      shorten(section.markdown, budget),
+      `<!-- nix-cachix-build:end ${section.host} -->`,
+      ''
+    )
   }
   return parts.join('\n')
 }

@@ -51,7 +51,11 @@ function total(sizes: ReadonlyMap<string, number>): number {
  * lists: they always differ, and the report names them.
  * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
  */
-export function compareClosures(base: ClosureSide, head: ClosureSide, fileSizes: ReadonlyMap<string, number | undefined>): ClosureDiff {
+export function compareClosures(
+  base: ClosureSide,
+  head: ClosureSide,
+  fileSizes: ReadonlyMap<string, number | undefined>
+): ClosureDiff {
   const roots = new Set([base.root, head.root])
   const before = group(base.narSizes.keys(), roots)
   const after = group(head.narSizes.keys(), roots)
@@ -76,7 +80,9 @@ export function compareClosures(base: ClosureSide, head: ClosureSide, fileSizes:
     else if (is === undefined) diff.removed.push(change)
     else if (gone.length > 0 || came.length > 0) diff.changed.push(change)
     else {
-      const rebuilt = [...was.keys()].filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set())).sort(byteOrder)
+      const rebuilt = [...was.keys()]
+        .filter(v => !sameMembers(was.get(v) ?? new Set(), is.get(v) ?? new Set()))
+        .sort(byteOrder)
       if (rebuilt.length > 0) diff.rebuilt.push({ name, before: rebuilt, after: rebuilt, sizeDelta })
     }
   }

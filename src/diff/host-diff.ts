@@ -1,5 +1,12 @@
 import { errorMessage } from '../util/process.js'
-import { cacheClosure, cacheFileSizes, localClosure, NARINFO_LOOKUPS, type LocalStore, type NarInfoSource } from './closures.js'
+import {
+  cacheClosure,
+  cacheFileSizes,
+  localClosure,
+  NARINFO_LOOKUPS,
+  type LocalStore,
+  type NarInfoSource
+} from './closures.js'
 import { compareClosures } from './compare.js'
 import type { HostDiff, PathFacts } from './types.js'
 
@@ -35,12 +42,21 @@ async function compare(host: string, base: string, head: string, sources: DiffSo
   }
   const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path))
   const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency)
-  const diff = compareClosures({ root: base, narSizes: narSizes(baseFacts) }, { root: head, narSizes: narSizes(headFacts) }, fileSizes)
+  const diff = compareClosures(
+    { root: base, narSizes: narSizes(baseFacts) },
+    { root: head, narSizes: narSizes(headFacts) },
+    fileSizes
+  )
   return { host, outcome: 'compared', base, head, diff }
 }
 
 /** One host's closure diff; a failure is this host's outcome, not the run's. */
-export async function diffHost(host: string, base: string | undefined, head: string, sources: DiffSources): Promise<HostDiff> {
+export async function diffHost(
+  host: string,
+  base: string | undefined,
+  head: string,
+  sources: DiffSources
+): Promise<HostDiff> {
   if (base === undefined) return { host, outcome: 'new-host', head }
   try {
     return await compare(host, base, head, sources)

@@ -25,7 +25,8 @@ export function parsePackageName(storeName: string): PackageName {
     output = suffix[2]
   }
   for (let i = 0; i + 1 < rest.length; i++) {
-    if (rest[i] === '-' && !/[A-Za-z]/.test(rest[i + 1])) return { name: rest.slice(0, i), version: rest.slice(i + 1), output }
+    if (rest[i] === '-' && !/[A-Za-z]/.test(rest[i + 1]))
+      return { name: rest.slice(0, i), version: rest.slice(i + 1), output }
   }
   return { name: rest, version: '', output }
 }

@@ -38,7 +38,10 @@ export function packageCounts(diff: ClosureDiff): string {
 export function downloadText(diff: ClosureDiff): string {
   const { paths, fileSize, sizeUnknown } = diff.download
   if (paths === 0) return 'nothing'
-  const unknown = sizeUnknown.length === 0 ? '' : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`
+  const unknown =
+    sizeUnknown.length === 0
+      ? ''
+      : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`
   return `${plural(paths, 'path')}, ${formatBytes(fileSize)}${unknown}`
 }
 
@@ -100,7 +103,9 @@ export function renderHostMarkdown(host: HostDiff, options: RenderOptions): stri
   const max = options.maxRows ?? DEFAULT_MAX_ROWS
   lines.push(`${packageCounts(diff)}:`, '', '| package | change | base | head | size |', '|---|---|---|---|---:|')
   for (const { kind, change } of all.slice(0, max)) {
-    lines.push(`| ${cell(change.name)} | ${kind} | ${cell(showVersions(change.before))} | ${cell(showVersions(change.after))} | ${signedBytes(change.sizeDelta)} |`)
+    lines.push(
+      `| ${cell(change.name)} | ${kind} | ${cell(showVersions(change.before))} | ${cell(showVersions(change.after))} | ${signedBytes(change.sizeDelta)} |`
+    )
   }
   if (all.length > max) lines.push('', `…and ${all.length - max} more (the action's \`diff\` output lists them all).`)
   lines.push('')
@@ -120,7 +125,10 @@ export function renderHostText(host: HostDiff, cache: string): string {
   const { diff } = host
   const lines = [`${host.host}: ${host.base} → ${host.head}`]
   for (const { kind, change } of rows(diff)) {
-    const versions = kind === 'rebuilt' ? `rebuilt (${showVersions(change.before)})` : `${showVersions(change.before)} → ${showVersions(change.after)}`
+    const versions =
+      kind === 'rebuilt'
+        ? `rebuilt (${showVersions(change.before)})`
+        : `${showVersions(change.before)} → ${showVersions(change.after)}`
     lines.push(`  ${change.name}: ${versions}, ${signedBytes(change.sizeDelta)}`)
   }
   if (rows(diff).length === 0) lines.push('  no package changes')

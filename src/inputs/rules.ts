@@ -46,13 +46,15 @@ export function bool(input: string, text: string, fallback: boolean): boolean {
 export function positiveInt(input: string, text: string, allowZero = false): number | undefined {
   const value = text.trim()
   if (value === '') return undefined
-  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`)
+  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
+    return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`)
   return Number(value)
 }
 
 export function flakeRef(input: string, text: string): string {
   const flake = text.trim() || '.'
-  if (/\s/.test(flake)) fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`)
+  if (/\s/.test(flake))
+    fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`)
   return flake
 }
 
@@ -71,13 +73,16 @@ export function hostNames(input: string, text: string): string[] {
 
 export function attributePaths(input: string, text: string): string[] {
   const attributes = list(text)
-  for (const attribute of attributes) if (!ATTRIBUTE_PATH.test(attribute)) fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`)
+  for (const attribute of attributes)
+    if (!ATTRIBUTE_PATH.test(attribute))
+      fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`)
   return attributes
 }
 
 export function cacheName(input: string, text: string): string | undefined {
   const name = text.trim() || undefined
-  if (name !== undefined && !isValidCacheName(name)) fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
+  if (name !== undefined && !isValidCacheName(name))
+    fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`)
   return name
 }
 
@@ -95,7 +100,8 @@ export function cachixUrl(input: string, text: string): string {
 
 export function nixVersion(input: string, text: string): string {
   const version = text.trim() || DEFAULT_NIX_VERSION
-  if (!/^\d+\.\d+(\.\d+)?$/.test(version)) fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`)
+  if (!/^\d+\.\d+(\.\d+)?$/.test(version))
+    fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`)
   return version
 }
 
@@ -105,7 +111,10 @@ export function pushFilter(input: string, text: string): RegExp | undefined {
   try {
     return new RegExp(source)
   } catch (error: unknown) {
-    return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`)
+    return fail(
+      input,
+      `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`
+    )
   }
 }
 
@@ -127,7 +136,8 @@ export function extraNixConfig(input: string, text: string, forbidden: string[] 
     if (hasControl(trimmed.replace(/\t/g, ' '))) fail(input, 'contains a control character: type it as plain text')
     const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed)
     if (!match && !/^!?include\s+\S/.test(trimmed)) fail(input, `line "${trimmed}" is not "name = value"`)
-    if (match && forbidden.includes(match[1])) fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`)
+    if (match && forbidden.includes(match[1]))
+      fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`)
   }
   return text
 }

@@ -17,7 +17,8 @@ export interface BinfmtEntry {
 
 export function parseBinfmtEntry(name: string, text: string): BinfmtEntry | undefined {
   const lines = text.split('\n')
-  const field = (key: string): string | undefined => lines.find(l => l.startsWith(`${key} `) || l.startsWith(`${key}:`))?.replace(/^[a-z]+:?\s*/, '')
+  const field = (key: string): string | undefined =>
+    lines.find(l => l.startsWith(`${key} `) || l.startsWith(`${key}:`))?.replace(/^[a-z]+:?\s*/, '')
   const magic = field('magic')
   if (magic === undefined) return undefined
   return {
@@ -75,14 +76,24 @@ export function isStaticElf(head: Buffer): boolean {
   return true
 }
 
-export type QemuDecision = { action: 'skip'; reason: string } | { action: 'register' } | { action: 'replace'; entry: string }
+export type QemuDecision =
+  { action: 'skip'; reason: string } | { action: 'register' } | { action: 'replace'; entry: string }
 
-export function decideQemu(targetSystem: string, native: string | undefined, mode: 'auto' | 'true' | 'false', entries: BinfmtEntry[]): QemuDecision {
+export function decideQemu(
+  targetSystem: string,
+  native: string | undefined,
+  mode: 'auto' | 'true' | 'false',
+  entries: BinfmtEntry[]
+): QemuDecision {
   if (mode === 'false') return { action: 'skip', reason: 'qemu is false' }
   if (targetSystem !== 'aarch64-linux') return { action: 'skip', reason: `${targetSystem} needs no emulation` }
   if (native === 'aarch64-linux') return { action: 'skip', reason: 'the runner is native aarch64' }
   const existing = entries.find(e => e.enabled && matchesAarch64(e))
-  if (existing && existing.flags.includes('F')) return { action: 'skip', reason: `already registered as ${existing.name} (${existing.interpreter}, flags ${existing.flags})` }
+  if (existing && existing.flags.includes('F'))
+    return {
+      action: 'skip',
+      reason: `already registered as ${existing.name} (${existing.interpreter}, flags ${existing.flags})`
+    }
   if (existing) return { action: 'replace', entry: existing.name }
   return { action: 'register' }
 }

@@ -18,13 +18,17 @@ export function removalPaths(root: string): string[] {
 }
 
 /** Whether this runner is one the list was made for; elsewhere nothing is removed. */
-export function mayFreeDisk(runnerEnvironment: string | undefined, runnerOs: string | undefined): { ok: true } | { ok: false; why: string } {
+export function mayFreeDisk(
+  runnerEnvironment: string | undefined,
+  runnerOs: string | undefined
+): { ok: true } | { ok: false; why: string } {
   if (runnerEnvironment !== 'github-hosted')
     return {
       ok: false,
       why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
     }
-  if (runnerOs !== undefined && runnerOs !== 'Linux') return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` }
+  if (runnerOs !== undefined && runnerOs !== 'Linux')
+    return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` }
   return { ok: true }
 }
 

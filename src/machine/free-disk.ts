@@ -30,12 +30,19 @@ async function removeToolchains(root: string, log: Log): Promise<void> {
     removed.push(path)
   }
   if (root === '/') {
-    const docker = await runCommand('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error: unknown) => ({ code: 127, stderr: errorMessage(error) }))
+    const docker = await runCommand('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch(
+      (error: unknown) => ({ code: 127, stderr: errorMessage(error) })
+    )
     if (docker.code === 0) removed.push('docker images')
-    else log.info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`)
+    else
+      log.info(
+        `free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`
+      )
   } else log.info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`)
   const reclaimed = Math.max(0, (await freeBytes(root)) - before)
-  log.info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`)
+  log.info(
+    `free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`
+  )
 }
 
 /**
@@ -50,7 +57,9 @@ export function startDiskCleanup(env: NodeJS.ProcessEnv, log: Log): Promise<void
   }
   const root = diskRoot(env)
   log.info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`)
-  return removeToolchains(root, log).catch((error: unknown) => log.warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`))
+  return removeToolchains(root, log).catch((error: unknown) =>
+    log.warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`)
+  )
 }
 
 async function filesystem(mount: string): Promise<Filesystem | undefined> {
@@ -69,10 +78,14 @@ export async function roomiestBuildDir(env: NodeJS.ProcessEnv, log: Log): Promis
   if (rootFs === undefined) return undefined
   const choice = chooseBuildDir(rootFs, mnt ? [mnt] : [])
   if (choice === undefined) {
-    log.info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`)
+    log.info(
+      `free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`
+    )
     return undefined
   }
   await runAsRoot('chmod', ['1777', choice])
-  log.info(`free-disk-space: Nix builds in ${choice} (${(mnt!.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`)
+  log.info(
+    `free-disk-space: Nix builds in ${choice} (${(mnt!.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`
+  )
   return choice
 }

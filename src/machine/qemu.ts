@@ -1,7 +1,15 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../util/process.js'
-import { BINFMT_DIR, ENTRY_NAME, isStaticElf, matchesAarch64, parseBinfmtEntry, registrationLine, type BinfmtEntry } from './binfmt.js'
+import {
+  BINFMT_DIR,
+  ENTRY_NAME,
+  isStaticElf,
+  matchesAarch64,
+  parseBinfmtEntry,
+  registrationLine,
+  type BinfmtEntry
+} from './binfmt.js'
 import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 
 /** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
@@ -56,7 +64,10 @@ async function staticDefaultInterpreter(): Promise<string | undefined> {
 }
 
 /** Makes sure binfmt_misc is mounted and a static qemu-aarch64 exists (installing Debian/Ubuntu's package if not). */
-export async function prepareInterpreter(interpreter: string | undefined, log: (line: string) => void): Promise<string> {
+export async function prepareInterpreter(
+  interpreter: string | undefined,
+  log: (line: string) => void
+): Promise<string> {
   if (!(await binfmtMounted())) {
     log('mounting binfmt_misc')
     await runAsRoot('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR])
@@ -71,7 +82,10 @@ export async function prepareInterpreter(interpreter: string | undefined, log: (
   await runAsRoot('apt-get', ['update', '-qq']).catch(() => '')
   await runAsRoot('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', 'qemu-user-static'])
   const installed = await staticDefaultInterpreter()
-  if (installed === undefined) throw new Error(`qemu-user-static was installed but no static qemu-aarch64 is at ${DEFAULT_INTERPRETERS.join(' or ')}: set qemu-interpreter`)
+  if (installed === undefined)
+    throw new Error(
+      `qemu-user-static was installed but no static qemu-aarch64 is at ${DEFAULT_INTERPRETERS.join(' or ')}: set qemu-interpreter`
+    )
   return installed
 }
 
@@ -82,7 +96,9 @@ export async function registerAarch64(interpreter: string, replace: string | und
   await writeSystemFile(join(BINFMT_DIR, 'register'), registrationLine(interpreter))
   const entry = (await readBinfmtEntries()).find(e => e.name === ENTRY_NAME)
   if (!entry || !entry.enabled || !entry.flags.includes('F') || !matchesAarch64(entry)) {
-    throw new Error(`registering ${interpreter} in ${BINFMT_DIR} did not take effect: the runner's kernel may not allow binfmt_misc`)
+    throw new Error(
+      `registering ${interpreter} in ${BINFMT_DIR} did not take effect: the runner's kernel may not allow binfmt_misc`
+    )
   }
   return entry
 }

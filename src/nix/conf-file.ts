@@ -21,7 +21,9 @@ export async function writeManagedBlock(path: string, block: string | undefined)
 /** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 export async function restartDaemonIfRunning(): Promise<boolean> {
   const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform())
-  const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(
+  const active = await (
+    probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)
+  ).then(
     () => true,
     () => false
   )

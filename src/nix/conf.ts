@@ -21,7 +21,10 @@ export interface NixConfSettings {
 function unique(values: string[], setting: string): string[] {
   for (const value of values) {
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
-    if (/[\s\u0000-\u001f\u007f]/.test(value)) throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`)
+    if (/[\s\u0000-\u001f\u007f]/.test(value))
+      throw new Error(
+        `${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`
+      )
   }
   return [...new Set(values.filter(v => v !== ''))]
 }

@@ -19,9 +19,21 @@ export interface KindSpec {
 
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 export const KINDS: readonly KindSpec[] = [
-  { kind: 'nixos', output: 'nixosConfigurations', buildPath: 'config.system.build.toplevel', closureName: 'toplevel', label: 'NixOS' },
+  {
+    kind: 'nixos',
+    output: 'nixosConfigurations',
+    buildPath: 'config.system.build.toplevel',
+    closureName: 'toplevel',
+    label: 'NixOS'
+  },
   { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-  { kind: 'home', output: 'homeConfigurations', buildPath: 'activationPackage', closureName: 'activation package', label: 'home-manager' }
+  {
+    kind: 'home',
+    output: 'homeConfigurations',
+    buildPath: 'activationPackage',
+    closureName: 'activation package',
+    label: 'home-manager'
+  }
 ]
 
 export function kindSpec(kind: ConfigurationKind): KindSpec {
@@ -68,11 +80,18 @@ export function parseHostReference(text: string): HostReference {
   const prefixed = PREFIX.exec(text)
   if (prefixed) {
     const kind = KINDS.find(k => k.kind === prefixed[1])?.kind
-    if (kind === undefined) throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`)
-    if (!NAME.test(prefixed[2])) throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`)
+    if (kind === undefined)
+      throw new Error(
+        `"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`
+      )
+    if (!NAME.test(prefixed[2]))
+      throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`)
     return { kind, name: prefixed[2] }
   }
-  if (!NAME.test(text)) throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`)
+  if (!NAME.test(text))
+    throw new Error(
+      `"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`
+    )
   return { name: text }
 }
 
@@ -90,7 +109,9 @@ export function hostId(ref: ConfigurationRef, names: ConfigurationNames): string
 
 /** Every configuration of every kind, ordered by id. */
 export function allHosts(names: ConfigurationNames): Host[] {
-  return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return KINDS.flatMap(k =>
+    names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))
+  ).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 function everything(names: ConfigurationNames): string {
@@ -105,12 +126,18 @@ function everything(names: ConfigurationNames): string {
 export function resolveHost(reference: string, names: ConfigurationNames): Host {
   const ref = parseHostReference(reference)
   if (ref.kind !== undefined) {
-    if (!names[ref.kind].includes(ref.name)) throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`)
+    if (!names[ref.kind].includes(ref.name))
+      throw new Error(
+        `host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`
+      )
     return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) }
   }
   const kinds = kindsHaving(names, ref.name)
   if (kinds.length === 0) throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`)
-  if (kinds.length > 1) throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`)
+  if (kinds.length > 1)
+    throw new Error(
+      `host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`
+    )
   return { kind: kinds[0], name: ref.name, id: ref.name }
 }
 
@@ -189,5 +216,7 @@ export function isMissingOutput(stderr: string, output: string): boolean {
 
 /** Groups configurations by kind, keeping their order. */
 export function byKind<T extends ConfigurationRef>(refs: T[]): [ConfigurationKind, T[]][] {
-  return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)] as [ConfigurationKind, T[]]).filter(([, group]) => group.length > 0)
+  return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)] as [ConfigurationKind, T[]]).filter(
+    ([, group]) => group.length > 0
+  )
 }

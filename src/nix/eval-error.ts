@@ -15,7 +15,8 @@ export function errorExcerpt(stderr: string, maxLines = 6): string {
     .filter(l => /^\s*error: \S/.test(l))
     .pop()
     ?.trim()
-  if (message !== undefined && from[0] !== message) from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')]
+  if (message !== undefined && from[0] !== message)
+    from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')]
   const shown = from.slice(0, maxLines)
   if (from.length > maxLines) shown.push(`… (${from.length - maxLines} more lines)`)
   return shown.join('\n') || 'nix eval failed without an error message'

@@ -56,22 +56,47 @@ async function hasSystemd(): Promise<boolean> {
  * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
  * daemon first starts, so no restart is needed.
  */
-export async function installNix(version: string, extraConf: string, cpus: number, log: (line: string) => void, options: InstallOptions): Promise<string> {
+export async function installNix(
+  version: string,
+  extraConf: string,
+  cpus: number,
+  log: (line: string) => void,
+  options: InstallOptions
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'nix-install-'))
   const script = join(dir, 'install')
   const confFile = join(dir, 'extra.conf')
   await writeFile(confFile, extraConf)
-  await runCommand('curl', ['-fsSL', '--retry', '5', '--retry-all-errors', '--retry-delay', '2', '-o', script, options.installer ?? installerUrl(version)], { env: options.env })
+  await runCommand(
+    'curl',
+    [
+      '-fsSL',
+      '--retry',
+      '5',
+      '--retry-all-errors',
+      '--retry-delay',
+      '2',
+      '-o',
+      script,
+      options.installer ?? installerUrl(version)
+    ],
+    { env: options.env }
+  )
   const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd())
   log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`)
-  await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], { env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } })
+  await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], {
+    env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' }
+  })
   // The single-user installer links nix into the user's own profile, not the default one.
   const bin = nixProfileBin(multiUser, options.env.HOME ?? homedir())
   const found = await stat(join(bin, 'nix')).then(
     () => true,
     () => false
   )
-  if (!found) throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`)
+  if (!found)
+    throw new Error(
+      `the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`
+    )
   return bin
 }
 
@@ -85,13 +110,19 @@ export interface NixReady {
  * The Nix on PATH, or a fresh multi-user install of `version` when there is none and
  * installing is allowed. The new bin directory is put first on `env.PATH`.
  */
-export async function ensureNix(version: string, mayInstall: boolean, env: NodeJS.ProcessEnv, log: Log): Promise<NixReady> {
+export async function ensureNix(
+  version: string,
+  mayInstall: boolean,
+  env: NodeJS.ProcessEnv,
+  log: Log
+): Promise<NixReady> {
   const present = await installedNixVersion(env)
   if (present !== undefined) {
     log.info(`Using the Nix already installed: ${present}`)
     return { version: present }
   }
-  if (!mayInstall) throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto')
+  if (!mayInstall)
+    throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto')
   const bin = await installNix(version, `${NIX_FLAKES_CONF}\n`, availableParallelism(), line => log.info(line), { env })
   env.PATH = `${bin}:${env.PATH ?? ''}`
   const installed = (await installedNixVersion(env)) ?? version

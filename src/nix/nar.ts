@@ -68,14 +68,22 @@ async function entry(path: Buffer, sink: NarSink): Promise<void> {
     if (stat.size <= SMALL_FILE) {
       const fd = openSync(path, 'r')
       try {
-        await sink.addFile((target, offset, size, position) => readSync(fd, target, offset, size, position), stat.size, path.toString())
+        await sink.addFile(
+          (target, offset, size, position) => readSync(fd, target, offset, size, position),
+          stat.size,
+          path.toString()
+        )
       } finally {
         closeSync(fd)
       }
     } else {
       const handle = await open(path, 'r')
       try {
-        await sink.addFile(async (target, offset, size, position) => (await handle.read(target, offset, size, position)).bytesRead, stat.size, path.toString())
+        await sink.addFile(
+          async (target, offset, size, position) => (await handle.read(target, offset, size, position)).bytesRead,
+          stat.size,
+          path.toString()
+        )
       } finally {
         await handle.close()
       }
@@ -112,10 +120,18 @@ export async function writeNar(path: string, sink: NarSink): Promise<void> {
  * Reads exactly `size` bytes with `read` into `target` at `offset`, from file position
  * `position`; a promise only when the reader gave one.
  */
-export function readExactly(read: FileReader, target: Buffer, offset: number, size: number, position: number, path: string): Promise<void> | undefined {
+export function readExactly(
+  read: FileReader,
+  target: Buffer,
+  offset: number,
+  size: number,
+  position: number,
+  path: string
+): Promise<void> | undefined {
   for (let done = 0; done < size;) {
     const got = read(target, offset + done, size - done, position + done)
-    if (typeof got !== 'number') return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead))
+    if (typeof got !== 'number')
+      return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead))
     // A file that changed size while being read cannot be serialised faithfully.
     if (got === 0) throw new Error(`${path} changed size while being read`)
     done += got
@@ -123,7 +139,16 @@ export function readExactly(read: FileReader, target: Buffer, offset: number, si
   return undefined
 }
 
-async function readRest(read: FileReader, target: Buffer, offset: number, size: number, position: number, path: string, done: number, bytesRead: number): Promise<void> {
+async function readRest(
+  read: FileReader,
+  target: Buffer,
+  offset: number,
+  size: number,
+  position: number,
+  path: string,
+  done: number,
+  bytesRead: number
+): Promise<void> {
   for (;;) {
     if (bytesRead === 0) throw new Error(`${path} changed size while being read`)
     done += bytesRead

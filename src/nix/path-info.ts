@@ -27,7 +27,8 @@ export function parsePathInfoJson(json: unknown): PathInfo[] {
   } else if (json !== null && typeof json === 'object') {
     const object = json as Record<string, unknown>
     if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
-      for (const [key, value] of Object.entries(object.info as Record<string, RawEntry>)) entries.push([fullPath(key), value])
+      for (const [key, value] of Object.entries(object.info as Record<string, RawEntry>))
+        entries.push([fullPath(key), value])
     } else {
       for (const [key, value] of Object.entries(object as Record<string, RawEntry>)) entries.push([key, value])
     }
@@ -43,7 +44,8 @@ export function parsePathInfoJson(json: unknown): PathInfo[] {
       narHash: normaliseNixHash(entry.narHash),
       narSize: Number(entry.narSize),
       references: ((entry.references as string[] | undefined) ?? []).map(fullPath).sort(),
-      deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+      deriver:
+        typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
     })
   }
   return infos

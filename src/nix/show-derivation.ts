@@ -8,7 +8,10 @@ export function derivationOutputsFromJson(json: unknown): Map<string, string[]> 
   const result = new Map<string, string[]>()
   const object = (json ?? {}) as Record<string, { outputs?: Record<string, { path?: string }> }>
   // 2.32+ may wrap the derivations: {"derivations": {...}, "version": …}
-  const derivations = 'derivations' in object && typeof object.derivations === 'object' ? (object.derivations as unknown as typeof object) : object
+  const derivations =
+    'derivations' in object && typeof object.derivations === 'object'
+      ? (object.derivations as unknown as typeof object)
+      : object
   for (const [key, drv] of Object.entries(derivations)) {
     const outputs = Object.values(drv.outputs ?? {})
       .map(o => o.path)

@@ -24,17 +24,22 @@ export function keyFromSeed(seed: Buffer, name?: string): SigningKey {
  */
 export function parseSigningKey(text: string): SigningKey {
   const trimmed = text.trim()
-  if (trimmed === '') throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key')
+  if (trimmed === '')
+    throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key')
   const colon = trimmed.indexOf(':')
   const name = colon >= 0 ? trimmed.slice(0, colon) : undefined
   const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed
   if (name === '') throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"')
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-    throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key')
+    throw new Error(
+      'the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key'
+    )
   }
   const bytes = Buffer.from(body, 'base64')
   if (bytes.length !== 64) {
-    throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`)
+    throw new Error(
+      `the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`
+    )
   }
   const key = keyFromSeed(bytes.subarray(0, 32), name)
   if (!key.publicKey.equals(bytes.subarray(32))) {

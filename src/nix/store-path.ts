@@ -17,7 +17,13 @@ export function parseStorePath(path: string): StorePathParts {
 export function parseBaseName(baseName: string): StorePathParts {
   const hash = baseName.slice(0, HASH_LENGTH)
   const name = baseName.slice(HASH_LENGTH + 1)
-  if (hash.length !== HASH_LENGTH || !isNix32(hash) || baseName[HASH_LENGTH] !== '-' || name === '' || name.includes('/')) {
+  if (
+    hash.length !== HASH_LENGTH ||
+    !isNix32(hash) ||
+    baseName[HASH_LENGTH] !== '-' ||
+    name === '' ||
+    name.includes('/')
+  ) {
     throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`)
   }
   return { hash, name }

@@ -52,7 +52,9 @@ export class NixStore {
     const unique = [...new Set(paths)]
     const valid = new Set(unique)
     for (const batch of chunks(unique, PATHS_PER_CALL)) {
-      const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], { env: this.env })
+      const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+        env: this.env
+      })
       for (const line of stdout.split('\n')) valid.delete(line)
     }
     return valid
@@ -77,7 +79,10 @@ export class NixStore {
   async closureInfos(paths: string[]): Promise<PathInfo[] | undefined> {
     if (paths.length === 0) return []
     if (paths.length > PATHS_PER_CALL) return undefined
-    const { stdout, code } = await runNix(['path-info', '--recursive', '--json', ...paths], { env: this.env, okCodes: [1] })
+    const { stdout, code } = await runNix(['path-info', '--recursive', '--json', ...paths], {
+      env: this.env,
+      okCodes: [1]
+    })
     if (code !== 0) return undefined
     const infos = parsePathInfoJson(JSON.parse(stdout))
     const found = new Set(infos.map(info => info.path))
@@ -94,7 +99,11 @@ export class NixStore {
     })
     const done = new Promise<void>((resolve, reject) => {
       child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)))
-      child.on('close', code => (code === 0 ? resolve() : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))))
+      child.on('close', code =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`))
+      )
     })
     // Handled from the start: an upload that failed elsewhere may never await it.
     done.catch(() => undefined)

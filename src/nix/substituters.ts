@@ -54,7 +54,11 @@ export interface ProbeOutcome {
  * Asks every HTTP substituter for /nix-cache-info at once, each within `timeoutMs`. `probe`
  * returns undefined when the cache answered, else the reason. Non-HTTP stores are kept untested.
  */
-export async function probeSubstituters(substituters: string[], timeoutMs: number, probe: Probe): Promise<ProbeOutcome> {
+export async function probeSubstituters(
+  substituters: string[],
+  timeoutMs: number,
+  probe: Probe
+): Promise<ProbeOutcome> {
   const verdicts = await Promise.all(
     substituters.map(async url => {
       const info = cacheInfoUrl(url)

@@ -16,8 +16,17 @@ export function renderEvalFailures(failed: { name: string; error: string }[]): s
 }
 
 /** The plan job's summary: the rows, what is cached, and what does not evaluate. */
-export function renderPlanSummary(plan: Plan, attributes: AttributePlan, failed: { name: string; error: string }[]): string {
-  const rows = [...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``), ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)]
+export function renderPlanSummary(
+  plan: Plan,
+  attributes: AttributePlan,
+  failed: { name: string; error: string }[]
+): string {
+  const rows = [
+    ...plan.rows.map(
+      r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``
+    ),
+    ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)
+  ]
   const cached = [...plan.cached, ...attributes.cached]
   return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`
 }

@@ -1,4 +1,17 @@
-import { attributePaths, bool, cacheName, cacheNames, cachixUrl, extraNixConfig, flakeRef, hasControl, hostNames, InputError, nixVersion, positiveInt } from '../inputs/rules.js'
+import {
+  attributePaths,
+  bool,
+  cacheName,
+  cacheNames,
+  cachixUrl,
+  extraNixConfig,
+  flakeRef,
+  hasControl,
+  hostNames,
+  InputError,
+  nixVersion,
+  positiveInt
+} from '../inputs/rules.js'
 
 export interface PlanInputs {
   flake: string
@@ -49,7 +62,8 @@ export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
   const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores
   const attributes = attributePaths('attributes', read('attributes'))
   const githubToken = text('github-token') || undefined
-  if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken))) fail('github-token', 'contains white space or a control character: paste the secret alone')
+  if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
+    fail('github-token', 'contains white space or a control character: paste the secret alone')
   return {
     githubToken,
     extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),

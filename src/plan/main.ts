@@ -41,16 +41,30 @@ export async function run(): Promise<void> {
       kinds = new Map(wanted.map(h => [h.id, h.kind]))
       const started = Date.now()
       const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated)
-      core.info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`)
+      core.info(
+        `Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`
+      )
       return { hosts: outcome.evaluated, failed: outcome.failed }
     })
-    const prewarm = inputs.attributes.length === 0 ? { evaluated: [], failed: [] } : await core.group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated))
+    const prewarm =
+      inputs.attributes.length === 0
+        ? { evaluated: [], failed: [] }
+        : await core.group('Evaluate pre-warm attributes', () =>
+            evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated)
+          )
     failed.push(...prewarm.failed)
-    const findings = failed.map(f => ({ level: 'error' as const, message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}` }))
+    const findings = failed.map(f => ({
+      level: 'error' as const,
+      message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}`
+    }))
     for (const finding of findings) core.error(finding.message)
     const cached = new Set<string>()
     if (inputs.skipCached && inputs.cachix) {
-      const client = new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: inputs.cachix, authToken: inputs.cachixAuthToken })
+      const client = new CachixClient({
+        baseUrl: inputs.cachixUrl,
+        cacheName: inputs.cachix,
+        authToken: inputs.cachixAuthToken
+      })
       await core.group('Check the cache', async () => {
         // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
         const walks = await walkEach(
@@ -74,9 +88,13 @@ export async function run(): Promise<void> {
         for (const evaluated of [...hosts, ...prewarm.evaluated]) {
           const built = evaluated.builtWhileEvaluating
           if (built.length === 0 || !cached.delete(evaluated.outPath)) continue
-          core.info(`${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`)
+          core.info(
+            `${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`
+          )
         }
-        core.info(`${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`)
+        core.info(
+          `${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`
+        )
       })
     }
     const plan = planMatrix(
@@ -85,8 +103,10 @@ export async function run(): Promise<void> {
       inputs.runners
     )
     const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners)
-    for (const name of plan.unmapped) core.warning(`host ${name} has a system with no runner: it is left out of the matrix`)
-    for (const name of attributePlan.unmapped) core.warning(`attribute ${name} has a system with no runner: it is left out of the matrix`)
+    for (const name of plan.unmapped)
+      core.warning(`host ${name} has a system with no runner: it is left out of the matrix`)
+    for (const name of attributePlan.unmapped)
+      core.warning(`attribute ${name} has a system with no runner: it is left out of the matrix`)
     core.setOutput('matrix', JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }))
     core.setOutput('hosts', JSON.stringify(plan.rows.map(r => r.host)))
     core.setOutput('attributes', JSON.stringify(attributePlan.rows.map(r => r.attribute)))
@@ -101,6 +121,8 @@ export async function run(): Promise<void> {
   } catch (error: unknown) {
     core.setFailed(errorMessage(error))
   } finally {
-    await restoreNix?.().catch((error: unknown) => core.warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`))
+    await restoreNix?.().catch((error: unknown) =>
+      core.warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`)
+    )
   }
 }

@@ -27,13 +27,19 @@ export interface Plan {
  * One row per host that still needs building, with the runner for its system. A host whose
  * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
  */
-export function planMatrix(hosts: PlannedHost[], cachedOutPaths: Set<string>, runners: Record<string, string>, only: string[] = []): Plan {
+export function planMatrix(
+  hosts: PlannedHost[],
+  cachedOutPaths: Set<string>,
+  runners: Record<string, string>,
+  only: string[] = []
+): Plan {
   const plan: Plan = { rows: [], cached: [], unmapped: [] }
   for (const host of hosts) {
     if (only.length > 0 && !only.includes(host.name)) continue
     if (cachedOutPaths.has(host.outPath)) plan.cached.push(host.name)
     else if (runners[host.system] === undefined) plan.unmapped.push(host.name)
-    else plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' })
+    else
+      plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' })
   }
   return plan
 }
@@ -53,12 +59,22 @@ export interface AttributePlan {
 }
 
 /** One row per pre-warm attribute not yet cached, marked as an attribute row, for its system's runner. */
-export function planAttributes(attributes: PlannedHost[], cachedOutPaths: Set<string>, runners: Record<string, string>): AttributePlan {
+export function planAttributes(
+  attributes: PlannedHost[],
+  cachedOutPaths: Set<string>,
+  runners: Record<string, string>
+): AttributePlan {
   const plan: AttributePlan = { rows: [], cached: [], unmapped: [] }
   for (const attribute of attributes) {
     if (cachedOutPaths.has(attribute.outPath)) plan.cached.push(attribute.name)
     else if (runners[attribute.system] === undefined) plan.unmapped.push(attribute.name)
-    else plan.rows.push({ attribute: attribute.name, system: attribute.system, runner: runners[attribute.system], kind: 'attribute' })
+    else
+      plan.rows.push({
+        attribute: attribute.name,
+        system: attribute.system,
+        runner: runners[attribute.system],
+        kind: 'attribute'
+      })
   }
   return plan
 }

@@ -13,22 +13,33 @@ import type { PlanInputs } from './inputs.js'
  * cache and the extra pull caches (import-from-derivation substitutes from them) and extra-nix-config. The
  * block goes into the daemon's nix.conf and comes out again, with the secrets file, when `restore` runs.
  */
-export async function configurePlanNix(inputs: PlanInputs, env: NodeJS.ProcessEnv): Promise<{ restore: () => Promise<void> }> {
+export async function configurePlanNix(
+  inputs: PlanInputs,
+  env: NodeJS.ProcessEnv
+): Promise<{ restore: () => Promise<void> }> {
   // The cache itself comes first: what import from derivation needs is substituted from it
   // rather than built on a runner that is then thrown away.
   const pullCaches = [...new Set([...(inputs.cachix !== undefined ? [inputs.cachix] : []), ...inputs.extraPullCaches])]
-  if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && pullCaches.length === 0) return { restore: () => Promise.resolve() }
+  if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && pullCaches.length === 0)
+    return { restore: () => Promise.resolve() }
   const substituters: string[] = []
   const keys: string[] = []
   const netrc: NetrcEntry[] = []
   for (const name of pullCaches) {
     try {
-      const cache = await new CachixClient({ baseUrl: inputs.cachixUrl, cacheName: name, authToken: inputs.cachixAuthToken }).getCache()
+      const cache = await new CachixClient({
+        baseUrl: inputs.cachixUrl,
+        cacheName: name,
+        authToken: inputs.cachixAuthToken
+      }).getCache()
       substituters.push(cache.uri)
       keys.push(...cache.publicSigningKeys)
-      if (!cache.isPublic && inputs.cachixAuthToken !== undefined) netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken })
+      if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
+        netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken })
     } catch (error: unknown) {
-      core.warning(`${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${errorMessage(error)}`)
+      core.warning(
+        `${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${errorMessage(error)}`
+      )
     }
   }
   const dir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-plan-'))
@@ -36,7 +47,10 @@ export async function configurePlanNix(inputs: PlanInputs, env: NodeJS.ProcessEn
   const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : []
   if (netrc.length > 0) await writeFile(join(dir, 'netrc'), renderNetrc(netrc), { mode: 0o600 })
   const secretsNeeded = tokens.length > 0 || netrc.length > 0
-  if (secretsNeeded) await writeFile(secrets, renderSecretsConf(tokens, netrc.length > 0 ? join(dir, 'netrc') : undefined), { mode: 0o600 })
+  if (secretsNeeded)
+    await writeFile(secrets, renderSecretsConf(tokens, netrc.length > 0 ? join(dir, 'netrc') : undefined), {
+      mode: 0o600
+    })
   const user = userInfo().username
   const confPath = nixConfPath(env)
   const block = renderManagedBlock({

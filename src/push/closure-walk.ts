@@ -38,7 +38,11 @@ interface Lookup {
  * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
  * first missing path.
  */
-export async function walkClosure(client: NarInfoSource, roots: string[], options: ClosureWalkOptions = {}): Promise<ClosureWalk> {
+export async function walkClosure(
+  client: NarInfoSource,
+  roots: string[],
+  options: ClosureWalkOptions = {}
+): Promise<ClosureWalk> {
   const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY)
   const seen = new Set<string>()
   const pending: Lookup[] = []
@@ -87,7 +91,11 @@ export async function walkClosure(client: NarInfoSource, roots: string[], option
 }
 
 /** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
-export async function walkEach(client: NarInfoSource, roots: string[], options: ClosureWalkOptions = {}): Promise<Map<string, ClosureWalk>> {
+export async function walkEach(
+  client: NarInfoSource,
+  roots: string[],
+  options: ClosureWalkOptions = {}
+): Promise<Map<string, ClosureWalk>> {
   const verified = options.verified ?? new Set<string>()
   const walks = new Map<string, ClosureWalk>()
   for (const root of roots) walks.set(root, await walkClosure(client, [root], { ...options, verified }))

@@ -4,7 +4,14 @@ import { asError, lastLine } from '../util/process.js'
 import { drainedOrClosed } from '../util/stream.js'
 import { BufferPool } from './buffer-pool.js'
 import { ByteBudget } from './byte-budget.js'
-import { compressedBound, compressFrame, ZstdContext, zstdEngine, type ZstdEngine, type ZstdHandleClass } from './zstd-in-process.js'
+import {
+  compressedBound,
+  compressFrame,
+  ZstdContext,
+  zstdEngine,
+  type ZstdEngine,
+  type ZstdHandleClass
+} from './zstd-in-process.js'
 
 export type CompressionMethod = 'zstd' | 'xz'
 
@@ -65,7 +72,9 @@ export async function compressorName(method: CompressionMethod): Promise<string>
   if (method === 'xz') return 'xz process'
   const engine = await zstdEngine()
   if (engine.kind === 'process') return `zstd process (${engine.reason})`
-  return engine.note === undefined ? 'node:zlib zstd, parallel frames' : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`
+  return engine.note === undefined
+    ? 'node:zlib zstd, parallel frames'
+    : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`
 }
 
 /**
@@ -73,7 +82,12 @@ export async function compressorName(method: CompressionMethod): Promise<string>
  * independent zstd frame, several at once, emitted in order (concatenated frames are one valid
  * zstd stream). Otherwise, and for xz, the zstd or xz program does it.
  */
-export async function openCompressor(method: CompressionMethod, level: number, output: CompressedOutput, signal: AbortSignal): Promise<FrameCompressor> {
+export async function openCompressor(
+  method: CompressionMethod,
+  level: number,
+  output: CompressedOutput,
+  signal: AbortSignal
+): Promise<FrameCompressor> {
   if (method === 'zstd') {
     const engine = await zstdEngine()
     if (engine.kind === 'in-process') return new ParallelZstdFrames(level, output, signal, engine)
@@ -174,7 +188,10 @@ class CompressorProcess implements FrameCompressor {
   constructor(method: CompressionMethod, level: number, output: CompressedOutput) {
     const [command, args] = compressorArgs(method, level)
     // The compressor needs nothing from the environment but PATH, and gets nothing else.
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+    this.child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    })
     const child = this.child
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
@@ -182,8 +199,16 @@ class CompressorProcess implements FrameCompressor {
     })
     child.stdin.on('error', () => undefined)
     this.exited = new Promise<void>((resolve, reject) => {
-      child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)))
-      child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))))
+      child.on('error', error =>
+        reject(
+          new Error(
+            `could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`
+          )
+        )
+      )
+      child.on('close', code =>
+        code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`))
+      )
     })
     this.exited.catch((error: unknown) => (this.failure ??= asError(error)))
     this.reading = (async () => {

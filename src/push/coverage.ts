@@ -12,7 +12,12 @@ export interface Coverage {
 }
 
 /** Asks the cache which paths of the closure of `roots` it lacks. */
-export async function closureCoverage(client: CachixClient, store: NixStore, filter: PushFilter, roots: string[]): Promise<Coverage> {
+export async function closureCoverage(
+  client: CachixClient,
+  store: NixStore,
+  filter: PushFilter,
+  roots: string[]
+): Promise<Coverage> {
   const closure = await store.closure(roots)
   if (closure.length === 0) return { closure, missing: [], filtered: [], ratio: 1 }
   const absent = await client.missingHashes(closure.map(hashPart))

@@ -24,7 +24,15 @@ export interface PushTuning {
 // rather than Cachix's 32, and part buffers are capped at 16 MiB in total across all uploads
 // (a part filling and one on the wire, or two on the wire), so a push of any size stays under
 // 100 MiB of memory (npm run bench measures it).
-export const PUSH_DEFAULTS = { jobs: 8, compressionLevel: 2, partSize: DEFAULT_PART_SIZE, bufferBytes: 16 * 1024 * 1024, partConcurrency: 4, pathRetries: 3, pathRetryDelayMs: 5000 }
+export const PUSH_DEFAULTS = {
+  jobs: 8,
+  compressionLevel: 2,
+  partSize: DEFAULT_PART_SIZE,
+  bufferBytes: 16 * 1024 * 1024,
+  partConcurrency: 4,
+  pathRetries: 3,
+  pathRetryDelayMs: 5000
+}
 
 export function createPusher(session: CachixSession, store: NixStore, tuning: PushTuning = {}): Pusher {
   return new Pusher({

@@ -61,7 +61,11 @@ export class PartWriter {
   constructor(private readonly options: PartWriterOptions) {
     const outer = options.signal
     if (outer.aborted) this.stopper.abort(outer.reason)
-    else outer.addEventListener('abort', () => this.stopper.abort(outer.reason), { once: true, signal: this.stopper.signal })
+    else
+      outer.addEventListener('abort', () => this.stopper.abort(outer.reason), {
+        once: true,
+        signal: this.stopper.signal
+      })
   }
 
   /** Aborts with the first failure of this upload, or with the caller's signal. */
@@ -93,7 +97,9 @@ export class PartWriter {
     await Promise.all(this.inFlight)
     this.throwIfStopped()
     const ordered = [...this.sent].sort((a, b) => a.partNumber - b.partNumber)
-    const parts = ordered.some(p => p.eTag === undefined) ? null : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }))
+    const parts = ordered.some(p => p.eTag === undefined)
+      ? null
+      : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }))
     return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length }
   }
 
@@ -194,6 +200,7 @@ export class PartWriter {
 
   private throwIfStopped(): void {
     if (this.failure !== undefined) throw this.failure
-    if (this.stopper.signal.aborted) throw this.stopper.signal.reason instanceof Error ? this.stopper.signal.reason : new Error('upload stopped')
+    if (this.stopper.signal.aborted)
+      throw this.stopper.signal.reason instanceof Error ? this.stopper.signal.reason : new Error('upload stopped')
   }
 }

@@ -7,7 +7,15 @@ import { errorMessage } from '../util/process.js'
 import { ByteBudget } from './byte-budget.js'
 import { narFromNixStore } from '../util/knobs.js'
 import type { PushFilter } from './filter.js'
-import { completeStaged, discardStaged, NarMismatchError, NarSource, stageStorePath, type StagedUpload, type UploadSettings } from './upload-path.js'
+import {
+  completeStaged,
+  discardStaged,
+  NarMismatchError,
+  NarSource,
+  stageStorePath,
+  type StagedUpload,
+  type UploadSettings
+} from './upload-path.js'
 
 export type PushEvent =
   | { kind: 'queued'; path: string; narSize: number }
@@ -78,7 +86,8 @@ interface ParkedPath {
  * `filtered`, `invalid` and `failed` never will be, and neither will anything that
  * references them.
  */
-type PathState = 'present' | 'done' | 'filtered' | 'invalid' | 'failed' | 'queued' | 'uploading' | 'parked' | 'completing'
+type PathState =
+  'present' | 'done' | 'filtered' | 'invalid' | 'failed' | 'queued' | 'uploading' | 'parked' | 'completing'
 
 /** Shortest time between the starts of two batches of roots while paths keep coming. */
 const BATCH_INTERVAL_MS = 1000
@@ -109,7 +118,14 @@ export class Pusher {
   private readonly budget: ByteBudget
   private readonly controller = new AbortController()
   private readonly started = Date.now()
-  private readonly counts = { uploaded: 0, uploadedNarBytes: 0, uploadedFileBytes: 0, skippedPresent: 0, skippedFiltered: 0, invalid: 0 }
+  private readonly counts = {
+    uploaded: 0,
+    uploadedNarBytes: 0,
+    uploadedFileBytes: 0,
+    skippedPresent: 0,
+    skippedFiltered: 0,
+    invalid: 0
+  }
   private resolving = false
   /** When the last batch of roots started resolving (ms, performance.now()). */
   private lastBatchAt = -Infinity
@@ -164,7 +180,15 @@ export class Pusher {
       clearTimeout(timer)
       if (timedOut) this.controller.abort(new Error('the drain deadline passed'))
     }
-    const leftovers = [...new Set([...this.inResolution, ...this.roots, ...this.active, ...this.queue.map(q => q.info.path), ...this.parked.keys()])]
+    const leftovers = [
+      ...new Set([
+        ...this.inResolution,
+        ...this.roots,
+        ...this.active,
+        ...this.queue.map(q => q.info.path),
+        ...this.parked.keys()
+      ])
+    ]
     this.queue.length = 0
     this.roots.length = 0
     this.notify()
@@ -173,11 +197,25 @@ export class Pusher {
     // Staged NARs that never got their references: nothing of them may be published.
     await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)))
     this.parked.clear()
-    return { ...this.totals(), pending: leftovers.length, leftovers, failures: [...this.failures], fatal: this.fatal, durationMs: Date.now() - this.started }
+    return {
+      ...this.totals(),
+      pending: leftovers.length,
+      leftovers,
+      failures: [...this.failures],
+      fatal: this.fatal,
+      durationMs: Date.now() - this.started
+    }
   }
 
   private async idle(): Promise<void> {
-    while (this.roots.length > 0 || this.resolving || this.queue.length > 0 || this.active.size > 0 || this.parked.size > 0 || this.completions.size > 0) {
+    while (
+      this.roots.length > 0 ||
+      this.resolving ||
+      this.queue.length > 0 ||
+      this.active.size > 0 ||
+      this.parked.size > 0 ||
+      this.completions.size > 0
+    ) {
       await this.wakeSignal
     }
   }
@@ -254,7 +292,8 @@ export class Pusher {
     // One program start for the closure and its metadata when every root is valid (the usual
     // case: outputs the build just made); path by path otherwise.
     const closureInfos = await store.closureInfos(roots)
-    const rootInfos = closureInfos === undefined ? await store.pathInfos(roots) : new Map(closureInfos.map(info => [info.path, info]))
+    const rootInfos =
+      closureInfos === undefined ? await store.pathInfos(roots) : new Map(closureInfos.map(info => [info.path, info]))
     const validRoots: string[] = []
     for (const path of roots) {
       if (rootInfos.has(path)) validRoots.push(path)
@@ -363,11 +402,22 @@ export class Pusher {
   }
 
   /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
-  private async retryOrFail(queued: QueuedPath, error: unknown, pathRetries: number, pathRetryDelayMs: number): Promise<boolean> {
+  private async retryOrFail(
+    queued: QueuedPath,
+    error: unknown,
+    pathRetries: number,
+    pathRetryDelayMs: number
+  ): Promise<boolean> {
     const { path } = queued.info
     const message = errorMessage(error)
-    const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined
-    if (error instanceof CachixError && error.fatal && (error.status === 401 || error.status === 403 || error.status === 404)) this.fatal ??= message
+    const final =
+      error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined
+    if (
+      error instanceof CachixError &&
+      error.fatal &&
+      (error.status === 401 || error.status === 403 || error.status === 404)
+    )
+      this.fatal ??= message
     if (final || queued.attempts > pathRetries) {
       this.fail(path, message, queued.attempts)
       return false
@@ -389,7 +439,9 @@ export class Pusher {
       this.fail(info.path, this.blockedMessage(blocker), queued.attempts, blocker)
       return
     }
-    const awaiting = new Set(info.references.filter(ref => ref !== info.path && !IN_CACHE.has(this.state.get(ref) ?? 'failed')))
+    const awaiting = new Set(
+      info.references.filter(ref => ref !== info.path && !IN_CACHE.has(this.state.get(ref) ?? 'failed'))
+    )
     if (awaiting.size === 0) {
       this.complete(queued, staged)
       return
@@ -414,7 +466,14 @@ export class Pusher {
         this.counts.uploaded++
         this.counts.uploadedNarBytes += result.narSize
         this.counts.uploadedFileBytes += result.fileSize
-        this.emit({ kind: 'uploaded', path: info.path, narSize: result.narSize, fileSize: result.fileSize, ms: Date.now() - queued.startedAt, attempts: queued.attempts })
+        this.emit({
+          kind: 'uploaded',
+          path: info.path,
+          narSize: result.narSize,
+          fileSize: result.fileSize,
+          ms: Date.now() - queued.startedAt,
+          attempts: queued.attempts
+        })
         this.release(info.path)
       } catch (error: unknown) {
         if (this.controller.signal.aborted) return

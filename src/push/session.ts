@@ -24,12 +24,17 @@ export interface CachixSession {
  * token, an unknown cache or a malformed key fail at once with one clear message.
  */
 export async function openCachixSession(options: CachixSessionOptions): Promise<CachixSession> {
-  const signingKey = options.signingKey === undefined || options.signingKey.trim() === '' ? undefined : parseSigningKey(options.signingKey)
+  const signingKey =
+    options.signingKey === undefined || options.signingKey.trim() === ''
+      ? undefined
+      : parseSigningKey(options.signingKey)
   const client = new CachixClient(options)
   const cache = await client.getCache()
   const hasToken = (options.authToken ?? '') !== ''
   if (hasToken && cache.permission === 'Read' && !signingKey) {
-    throw new Error(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`)
+    throw new Error(
+      `the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`
+    )
   }
   const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd')
   return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined }

@@ -76,7 +76,12 @@ export function partSizeFor(narSize: number, partSize: number): number {
  * parts. Nothing holds the whole NAR. Any failure aborts the multipart upload and frees
  * every buffer before it is thrown.
  */
-export async function stageStorePath(info: PathInfo, settings: UploadSettings, signal: AbortSignal, source = NarSource.InProcess): Promise<StagedUpload> {
+export async function stageStorePath(
+  info: PathInfo,
+  settings: UploadSettings,
+  signal: AbortSignal,
+  source = NarSource.InProcess
+): Promise<StagedUpload> {
   const { client } = settings
   const { narId, uploadId } = await client.createUpload(settings.compression === 'zstd' ? 'zst' : 'xz', signal)
   const writer = new PartWriter({
@@ -94,7 +99,12 @@ export async function stageStorePath(info: PathInfo, settings: UploadSettings, s
   let sink: FrameSink | undefined
   try {
     const narHasher = createHash('sha256')
-    compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal)
+    compressor = await openCompressor(
+      settings.compression,
+      settings.compressionLevel,
+      chunk => writer.write(chunk),
+      writer.signal
+    )
     sink = new FrameSink(compressor, narHasher, writer.signal)
     // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
     const physical = `${storeRoot()}${info.path}`
@@ -130,7 +140,9 @@ export async function stageStorePath(info: PathInfo, settings: UploadSettings, s
       cFileSize: file.fileSize,
       cReferences: info.references.map(baseName).sort(),
       cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
-      cSig: settings.signingKey ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references)) : null
+      cSig: settings.signingKey
+        ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references))
+        : null
     }
     return {
       narId,
@@ -149,7 +161,11 @@ export async function stageStorePath(info: PathInfo, settings: UploadSettings, s
 }
 
 /** Publishes a staged NAR: the narinfo exists from here on. */
-export async function completeStaged(client: CachixClient, staged: StagedUpload, signal: AbortSignal): Promise<UploadResult> {
+export async function completeStaged(
+  client: CachixClient,
+  staged: StagedUpload,
+  signal: AbortSignal
+): Promise<UploadResult> {
   try {
     await client.completeUpload(staged.narId, staged.uploadId, staged.request, signal)
   } catch (error: unknown) {

@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto'
 import * as zlib from 'node:zlib'
 import { forcedZstdProcess } from '../util/knobs.js'
 
-type ZstdCompress = (buffer: Buffer, options: { chunkSize?: number; params: Record<number, number> }, callback: (error: Error | null, result: Buffer) => void) => void
+type ZstdCompress = (
+  buffer: Buffer,
+  options: { chunkSize?: number; params: Record<number, number> },
+  callback: (error: Error | null, result: Buffer) => void
+) => void
 
 interface ZstdZlib {
   zstdCompress?: ZstdCompress
@@ -22,9 +26,14 @@ const MAX_OUTPUT_CHUNK = 1024 * 1024
 export function compressFrame(data: Buffer, level: number): Promise<Buffer> {
   const compress = zstd.zstdCompress
   const levelParam = zstd.constants.ZSTD_c_compressionLevel
-  if (compress === undefined || levelParam === undefined) return Promise.reject(new Error('this Node has no zstd in node:zlib'))
+  if (compress === undefined || levelParam === undefined)
+    return Promise.reject(new Error('this Node has no zstd in node:zlib'))
   return new Promise((resolve, reject) => {
-    compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)))
+    compress(
+      data,
+      { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } },
+      (error, result) => (error ? reject(error) : resolve(result))
+    )
   })
 }
 
@@ -42,7 +51,15 @@ export function compressedBound(bytes: number): number {
  */
 interface NativeZstdHandle {
   init(params: Uint32Array, pledgedSrcSize: number | undefined, writeState: Uint32Array, callback: () => void): void
-  write(flush: number, input: Buffer, inOffset: number, inLength: number, output: Buffer, outOffset: number, outLength: number): void
+  write(
+    flush: number,
+    input: Buffer,
+    inOffset: number,
+    inLength: number,
+    output: Buffer,
+    outOffset: number,
+    outLength: number
+  ): void
   close(): void
   onerror?: (message: string, errno: number, code: string) => void
 }
@@ -133,9 +150,19 @@ function nativeZstdHandleClass(): ZstdHandleClass | undefined {
   const stream = create()
   try {
     const handle = stream._handle as { constructor?: unknown; init?: unknown; write?: unknown } | undefined
-    const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream) as object) as { constructor: { toString(): string } }
-    const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString())
-    if (!initialised || typeof handle?.init !== 'function' || typeof handle.write !== 'function' || typeof handle.constructor !== 'function') return undefined
+    const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream) as object) as {
+      constructor: { toString(): string }
+    }
+    const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(
+      zstdClass.constructor.toString()
+    )
+    if (
+      !initialised ||
+      typeof handle?.init !== 'function' ||
+      typeof handle.write !== 'function' ||
+      typeof handle.constructor !== 'function'
+    )
+      return undefined
     return handle.constructor as ZstdHandleClass
   } catch {
     return undefined
@@ -144,7 +171,8 @@ function nativeZstdHandleClass(): ZstdHandleClass | undefined {
   }
 }
 
-export type ZstdEngine = { kind: 'in-process'; contexts?: ZstdHandleClass; note?: string } | { kind: 'process'; reason: string }
+export type ZstdEngine =
+  { kind: 'in-process'; contexts?: ZstdHandleClass; note?: string } | { kind: 'process'; reason: string }
 
 let engine: Promise<ZstdEngine> | undefined
 
@@ -162,7 +190,8 @@ export function zstdEngine(): Promise<ZstdEngine> {
 
 async function checkInProcessZstd(): Promise<ZstdEngine> {
   if (forcedZstdProcess()) return { kind: 'process', reason: 'NIX_CACHIX_BUILD_ZSTD=process' }
-  if (zstd.zstdCompress === undefined) return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` }
+  if (zstd.zstdCompress === undefined)
+    return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` }
   const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), randomBytes(70_000)])
   const halves = [sample.subarray(0, 40_000), sample.subarray(40_000)]
   let note: string
@@ -177,7 +206,8 @@ async function checkInProcessZstd(): Promise<ZstdEngine> {
         frames.push(out.subarray(0, await context.compress(half, out)))
       }
       context.discard()
-      if ((await decompressWithTool(Buffer.concat(frames))).equals(sample)) return { kind: 'in-process', contexts: Handle }
+      if ((await decompressWithTool(Buffer.concat(frames))).equals(sample))
+        return { kind: 'in-process', contexts: Handle }
       note = 'reused contexts did not decompress to the same bytes with zstd -d'
     }
   } catch (error: unknown) {
@@ -186,16 +216,23 @@ async function checkInProcessZstd(): Promise<ZstdEngine> {
   try {
     const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)])
     const roundTrip = await decompressWithTool(frames)
-    if (!roundTrip.equals(sample)) return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' }
+    if (!roundTrip.equals(sample))
+      return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' }
     return { kind: 'in-process', note }
   } catch (error: unknown) {
-    return { kind: 'process', reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}` }
+    return {
+      kind: 'process',
+      reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+    }
   }
 }
 
 function decompressWithTool(data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('zstd', ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+    const child = spawn('zstd', ['-d', '-q', '-c'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    })
     const out: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
     child.stdin.on('error', () => undefined)

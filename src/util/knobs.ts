@@ -13,13 +13,15 @@ export type Environment = Record<string, string | undefined>
 
 export function storeRoot(env: Environment = process.env): string {
   const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? ''
-  if (root !== '' && !root.startsWith('/')) throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`)
+  if (root !== '' && !root.startsWith('/'))
+    throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`)
   return root.replace(/\/+$/, '')
 }
 
 export function forcedZstdProcess(env: Environment = process.env): boolean {
   const value = env.NIX_CACHIX_BUILD_ZSTD ?? ''
-  if (value !== '' && value !== 'process') throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`)
+  if (value !== '' && value !== 'process')
+    throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`)
   return value === 'process'
 }
 
@@ -27,13 +29,15 @@ export function heartbeatMs(env: Environment = process.env): number {
   const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS
   if (text === undefined || text === '') return 60_000
   const seconds = Number(text)
-  if (!Number.isFinite(seconds) || seconds < 1) throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`)
+  if (!Number.isFinite(seconds) || seconds < 1)
+    throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`)
   return seconds * 1000
 }
 
 export function narFromNixStore(env: Environment = process.env): boolean {
   const value = env.NIX_CACHIX_BUILD_NAR ?? ''
-  if (value !== '' && value !== 'nix-store') throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`)
+  if (value !== '' && value !== 'nix-store')
+    throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`)
   return value === 'nix-store'
 }
 

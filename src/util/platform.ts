@@ -6,7 +6,10 @@
 export type RunnerPlatform = 'linux' | 'darwin'
 
 /** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
-export function runnerPlatform(platform: string = process.platform, runnerOs: string | undefined = process.env.RUNNER_OS): RunnerPlatform {
+export function runnerPlatform(
+  platform: string = process.platform,
+  runnerOs: string | undefined = process.env.RUNNER_OS
+): RunnerPlatform {
   return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux'
 }
 
@@ -29,8 +32,17 @@ export const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon'
 
 /** How nix-daemon is found and restarted so it reads a new nix.conf. */
 export function daemonControl(platform: RunnerPlatform): DaemonControl {
-  if (platform === 'darwin') return { probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] }, probeAsRoot: true, restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] } }
-  return { probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] }, probeAsRoot: false, restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] } }
+  if (platform === 'darwin')
+    return {
+      probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+      probeAsRoot: true,
+      restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+    }
+  return {
+    probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+    probeAsRoot: false,
+    restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+  }
 }
 
 /**
@@ -43,5 +55,7 @@ export function installsMultiUser(platform: RunnerPlatform, hasSystemd: boolean)
 
 /** QEMU user emulation is binfmt_misc, which only Linux has. */
 export function qemuUnavailable(platform: RunnerPlatform): string | undefined {
-  return platform === 'darwin' ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner' : undefined
+  return platform === 'darwin'
+    ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+    : undefined
 }

@@ -36,6 +36,8 @@ export async function writeSystemFile(path: string, content: string, mode = 0o64
 
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
 export async function runAsRoot(command: string, args: string[], input?: string): Promise<string> {
-  const { stdout } = isRoot() ? await runCommand(command, args, { input }) : await runCommand('sudo', [command, ...args], { input })
+  const { stdout } = isRoot()
+    ? await runCommand(command, args, { input })
+    : await runCommand('sudo', [command, ...args], { input })
   return stdout
 }

@@ -30,7 +30,8 @@ function isSecretVariable(name: string): boolean {
  */
 export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const clean: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(env)) if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name)) clean[name] = value
+  for (const [name, value] of Object.entries(env))
+    if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name)) clean[name] = value
   return clean
 }
 
@@ -44,7 +45,11 @@ export function forgetSecretEnv(env: NodeJS.ProcessEnv = process.env): void {
 
 /** Runs a program with an argument array (never a shell) and returns its output. */
 export async function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const spawnOptions: SpawnOptions = { env: childEnv(options.env ?? process.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] }
+  const spawnOptions: SpawnOptions = {
+    env: childEnv(options.env ?? process.env),
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe']
+  }
   const child = spawn(command, args, spawnOptions)
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
@@ -56,7 +61,11 @@ export async function runCommand(command: string, args: string[], options: RunOp
     child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)))
     child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)))
   })
-  const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }
+  const result = {
+    stdout: Buffer.concat(stdout).toString('utf8'),
+    stderr: Buffer.concat(stderr).toString('utf8'),
+    code
+  }
   if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
     throw new CommandError(command, args, result)
   }
@@ -69,7 +78,9 @@ export class CommandError extends Error {
     readonly args: string[],
     readonly result: RunResult
   ) {
-    super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`)
+    super(
+      `${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`
+    )
   }
 }
 

@@ -3,7 +3,12 @@
  * discovers them. Rejects with the first failure once the work in flight has settled. Once
  * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-export async function runQueue<T>(initial: T[], limit: number, work: (item: T, add: (item: T) => void) => Promise<void>, stop?: AbortSignal): Promise<void> {
+export async function runQueue<T>(
+  initial: T[],
+  limit: number,
+  work: (item: T, add: (item: T) => void) => Promise<void>,
+  stop?: AbortSignal
+): Promise<void> {
   // A read index instead of shift(): a closure walk queues thousands of paths.
   const pending = [...initial]
   let next = 0
