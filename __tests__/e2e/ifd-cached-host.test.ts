@@ -44,7 +44,7 @@ describe('import from derivation when the host is already cached', () => {
     expect(JSON.parse(main.outputs['skipped-hosts'])).toEqual(['ifd'])
     expect(await inCache(server, generated)).toBe(true)
     expect(main.outputs.pushed).toBe('1')
-    // Built during evaluation, so counted, as the README says of import from derivation.
+    // Built during evaluation, so counted, as docs/hosts.md says of import from derivation.
     expect(main.outputs.built).toBe('1')
   }, 300_000)
 })

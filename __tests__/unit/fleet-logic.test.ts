@@ -402,8 +402,8 @@ describe('free-disk-space', () => {
     expect(REMOVED_TOOLCHAINS.map(t => t.what)).toEqual(['.NET', 'Android SDK', 'GHC', 'ghcup', 'CodeQL', 'Swift'])
   })
 
-  it('the README lists the same entries', () => {
-    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+  it('docs/how-it-works.md lists the same entries', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'how-it-works.md'), 'utf8')
     for (const { path } of REMOVED_TOOLCHAINS) expect(readme).toContain(`\`${path}\``)
   })
 

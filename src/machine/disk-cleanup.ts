@@ -1,6 +1,6 @@
 /**
  * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
- * build never uses, and nothing else. The README lists the same entries.
+ * build never uses, and nothing else. docs/how-it-works.md lists the same entries.
  */
 export const REMOVED_TOOLCHAINS: { what: string; path: string }[] = [
   { what: '.NET', path: '/usr/share/dotnet' },

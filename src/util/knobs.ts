@@ -1,6 +1,6 @@
 /**
  * The engine's test and bench knobs: environment variables no user needs, each read and
- * checked here only. The README's "Knobs" section lists them.
+ * checked here only. docs/development.md lists them under "Knobs".
  *
  * - NIX_CACHIX_BUILD_STORE_ROOT: where the store's files lie on this file system when the
  *   store is a chroot's (modern-nix.sh); NARs are then read in process from there.
