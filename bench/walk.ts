@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { CachixClient } from '../src/cachix/client.js'
 import { renderNarInfo } from '../src/nix/narinfo.js'
 import { STORE_DIR } from '../src/nix/store-path.js'
-import { walkClosure } from '../src/push/closure-walk.js'
+import { walkClosure } from '../src/cachix/closure-walk.js'
 import { runCommand } from '../src/util/process.js'
 import { config, NIX_COMMAND, NIX_OFFLINE, WRITE_TOKEN } from './config.js'
 import { syntheticHashes } from './missing-fixture.js'
@@ -45,7 +45,7 @@ function closureNarInfos(seed: number, count: number): { root: string; files: Ma
   return { root: `${STORE_DIR}/${names[count - 1]}`, files }
 }
 
-/** skip-cached's closure walk (src/push/closure-walk.ts) over 5,000 paths in our local server. */
+/** skip-cached's closure walk (src/cachix/closure-walk.ts) over 5,000 paths in our local server. */
 export async function closureWalk(log: (line: string) => void): Promise<Row[]> {
   const { root, files } = closureNarInfos(config.seed, PATHS)
   const server = await startBenchServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }], async dataDir => {

@@ -11,6 +11,7 @@ import type { CacheState, LocalCacheConfig, ServerContext, ServerStats } from '.
 import { faultPicker, type FaultConfig } from './faults.js'
 import { HttpError } from './http.js'
 import { multipartUploads } from './multipart.js'
+import { Upstream } from './upstream.js'
 
 export type { LocalCacheConfig, ServerStats } from './context.js'
 
@@ -32,6 +33,8 @@ export interface RunningCachixServer {
   /** `name:base64` keys that verify what the cache serves. */
   publicKeys(name: string): string[]
   stats: ServerStats
+  /** Adds store hashes that count as present upstream of cache `name` from now on. */
+  addUpstream(name: string, hashes: string[]): void
   /** Changes the injected faults from now on (undefined: none). */
   setFaults(faults: FaultConfig | undefined): void
   close(): Promise<void>
@@ -59,7 +62,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
         : config.publicKey
           ? [Buffer.from(config.publicKey, 'base64')]
           : [],
-      upstream: new Set(config.upstreamHashes ?? []),
+      upstream: new Upstream(config.upstreamHashes ?? [], config.upstreamUrl, options.log),
       uploads: new Map()
     })
   }
@@ -146,6 +149,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       return cache.publicKeys.map(k => publicKeyString(cache.keyName, k))
     },
     stats: ctx.stats,
+    addUpstream: (name, hashes) => ctx.cacheOr404(name).upstream.add(hashes),
     setFaults: config => {
       ctx.faults = config
       pickFault = faultPicker(config)
