@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { realiseInFreshStore } from '../local/fresh-store.js'
+import { buildOffline } from '../local/offline-build.js'
 import { distDir, newJob, runStep } from '../local/runner.js'
 import { nonce, sampleFlake } from '../local/sample-flake.js'
 import { startCachixServer } from '../local/server/cachix-server.js'
 import { runCommand } from '../src/util/process.js'
 
 const TOKEN = 'demo-token'
-const NIX = ['--extra-experimental-features', 'nix-command flakes']
 const nixpkgs = await startCachixServer({
   dataDir: await mkdtemp(join(tmpdir(), 'demo-upstream-')),
   caches: [{ name: 'nixpkgs', writeTokens: [TOKEN] }]
@@ -35,17 +35,7 @@ try {
   })
   console.log(`Sample flake: ${flake}`)
   // Hydra built the x86_64 packages and pushed them upstream; this machine does not have them.
-  const { stdout } = await runCommand('nix', [
-    ...NIX,
-    'build',
-    '--no-link',
-    '--json',
-    '--option',
-    'substituters',
-    '',
-    `${flake}#nixosConfigurations.alpha.pkgs.openssl`
-  ])
-  const openssl = (JSON.parse(stdout) as { outputs: { out: string } }[])[0].outputs.out
+  const openssl = await buildOffline(`${flake}#nixosConfigurations.alpha.pkgs.openssl`)
   const upstreamPaths = (await runCommand('nix-store', ['--query', '--requisites', openssl])).stdout
     .split('\n')
     .filter(l => l !== '')
