@@ -33,8 +33,6 @@ export interface RunningCachixServer {
   /** `name:base64` keys that verify what the cache serves. */
   publicKeys(name: string): string[]
   stats: ServerStats
-  /** Adds store hashes that count as present upstream of cache `name` from now on. */
-  addUpstream(name: string, hashes: string[]): void
   /** Changes the injected faults from now on (undefined: none). */
   setFaults(faults: FaultConfig | undefined): void
   close(): Promise<void>
@@ -149,7 +147,6 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       return cache.publicKeys.map(k => publicKeyString(cache.keyName, k))
     },
     stats: ctx.stats,
-    addUpstream: (name, hashes) => ctx.cacheOr404(name).upstream.add(hashes),
     setFaults: config => {
       ctx.faults = config
       pickFault = faultPicker(config)

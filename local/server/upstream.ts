@@ -16,8 +16,6 @@ const UPSTREAM_TIMEOUT_MS = 10_000
 export class Upstream {
   /** Hashes known present upstream: the fixed ones, and what the upstream cache said it has (remembered, as Cachix caches upstream answers). */
   private readonly present: Set<string>
-  /** Requests made to the upstream binary cache. */
-  lookups = 0
 
   constructor(
     hashes: string[] = [],
@@ -25,11 +23,6 @@ export class Upstream {
     private readonly log: (line: string) => void = () => undefined
   ) {
     this.present = new Set(hashes)
-  }
-
-  /** Adds hashes that count as present upstream from now on. */
-  add(hashes: string[]): void {
-    for (const hash of hashes) this.present.add(hash)
   }
 
   /** Which of `hashes` the upstream has. */
@@ -49,7 +42,6 @@ export class Upstream {
 
   /** HEAD <url>/<hash>.narinfo; an upstream that does not answer has nothing. */
   private narinfoExists(url: string, hash: string): Promise<boolean> {
-    this.lookups++
     const target = new URL(`${url.replace(/\/+$/, '')}/${hash}.narinfo`)
     return new Promise(resolve => {
       const req = (target.protocol === 'https:' ? httpsRequest : request)(
