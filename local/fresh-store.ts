@@ -10,10 +10,14 @@ export interface Realised {
 
 /**
  * Realises `paths` into a brand-new store that trusts only `publicKeys` and substitutes only
- * from `cacheUrl`. Output paths cannot be built there (their derivations are absent), so a
- * success means everything came from the cache with a verified signature.
+ * from `cacheUrls` (a cache, and the upstream it counts as present), with max-jobs = 0: nothing
+ * may be built there, so a success means everything came from the caches with a verified signature.
  */
-export async function realiseInFreshStore(cacheUrl: string, publicKeys: string[], paths: string[]): Promise<Realised> {
+export async function realiseInFreshStore(
+  cacheUrls: string | string[],
+  publicKeys: string[],
+  paths: string[]
+): Promise<Realised> {
   const store = await mkdtemp(join(tmpdir(), 'fresh-store-'))
   const result = await runCommand(
     'nix-store',
@@ -24,13 +28,16 @@ export async function realiseInFreshStore(cacheUrl: string, publicKeys: string[]
       ...paths,
       '--option',
       'substituters',
-      cacheUrl,
+      [cacheUrls].flat().join(' '),
       '--option',
       'trusted-public-keys',
       publicKeys.join(' '),
       '--option',
       'require-sigs',
       'true',
+      '--option',
+      'max-jobs',
+      '0',
       '--option',
       'narinfo-cache-negative-ttl',
       '0',

@@ -5,6 +5,7 @@ import { runCommand } from '../../src/util/process.js'
 import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
 import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
 import { hostedSession } from '../../local/hosted/session.js'
+import { buildOffline } from '../../local/offline-build.js'
 import { sampleFlake } from '../../local/sample-flake.js'
 import { closureOf, realiseInFreshStore } from '../helpers/nix.js'
 import { filesWithSecrets, leaksInStep } from '../helpers/secrets.js'
@@ -67,14 +68,7 @@ describe('the action, run as a GitHub runner runs it, against the local Cachix s
     const fresh = await realiseInFreshStore(server.cacheUrl(CACHE), server.publicKeys(CACHE), toplevels)
     expect(fresh.result.code).toBe(0)
     expect(fresh.result.stderr).not.toMatch(/building '/)
-    const closure = await closureOf(toplevels)
-    const { stdout } = await runCommand('nix-store', ['--store', fresh.store, '--query', '--requisites', ...toplevels])
-    expect(
-      stdout
-        .split('\n')
-        .filter(l => l !== '')
-        .sort()
-    ).toEqual([...closure].sort())
+    expect((await closureOf(toplevels, fresh.store)).sort()).toEqual((await closureOf(toplevels)).sort())
   })
 
   it('a second run skips every host as cached, builds nothing and says so', async () => {
@@ -265,18 +259,7 @@ describe("the hosts' own substituters", () => {
       'trusted-public-keys': server.publicKeys('upstream')
     }
     const flake = await sampleFlake({ settings })
-    const built = await runCommand('nix', [
-      '--extra-experimental-features',
-      'nix-command flakes',
-      'build',
-      '--no-link',
-      '--json',
-      '--option',
-      'substituters',
-      '',
-      `${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`
-    ])
-    const base = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
+    const base = await buildOffline(`${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`)
     const { makePusher } = await import('../helpers/push.js')
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'upstream', authToken: WRITE_TOKEN })
     pusher.add([base])

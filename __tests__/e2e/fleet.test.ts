@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createServer, type Server as TcpServer, type Socket } from 'node:net'
 import { join } from 'node:path'
+import { buildOffline } from '../../local/offline-build.js'
 import { fleetFlake } from '../../local/fleet-flake.js'
 import { FAKE_GITHUB_TOKEN, newJob, REPO, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
 import { filesWithSecrets, leaksInStep } from '../helpers/secrets.js'
@@ -240,17 +241,7 @@ describe('pre-warm legs', () => {
     const [warm, cold] = ['nixosConfigurations.a.pkgs.big', 'nixosConfigurations.b.pkgs.big']
     // The hosts are built and pushed, and so is one of the two attributes.
     expect((await leg(server, flake, { system: 'x86_64-linux' })).main.code).toBe(0)
-    const built = await runCommand('nix', [
-      ...NIX,
-      'build',
-      '--no-link',
-      '--json',
-      '--option',
-      'substituters',
-      '',
-      `${flake}#${warm}`
-    ])
-    const warmPath = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0].outputs.out
+    const warmPath = await buildOffline(`${flake}#${warm}`)
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
     pusher.add([warmPath])
     expect((await pusher.drain()).uploaded).toBe(1)

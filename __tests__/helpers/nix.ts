@@ -27,8 +27,10 @@ export async function nixBuild(expression: string, attr?: string, extraArgs: str
   return stdout.split('\n').filter(l => l.startsWith('/nix/store/'))
 }
 
-export async function closureOf(paths: string[]): Promise<string[]> {
-  const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...paths])
+/** The closure of `paths` in this machine's store, or in the store at `store` (a fresh one). */
+export async function closureOf(paths: string[], store?: string): Promise<string[]> {
+  const where = store === undefined ? [] : ['--store', store]
+  const { stdout } = await runCommand('nix-store', [...where, '--query', '--requisites', ...paths])
   return stdout.split('\n').filter(l => l !== '')
 }
 

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CachixClient } from '../../src/cachix/client.js'
-import { SharedNarInfos, type LocalStore } from '../../src/diff/closures.js'
+import { SharedCacheLookups } from '../../src/cachix/closure-walk.js'
+import { SubstituterNarInfos } from '../../src/cachix/substituter-narinfos.js'
+import type { LocalStore } from '../../src/diff/local-closure.js'
 import { diffHost } from '../../src/diff/host-diff.js'
 import { encodeNix32 } from '../../src/nix/base32.js'
 import { renderNarInfo } from '../../src/nix/narinfo.js'
@@ -45,32 +47,34 @@ const GRAPH: Record<string, string[]> = {
 const narSize = (path: string): number => 1000 + path.length * 7
 const fileSize = (path: string): number => 100 + path.length
 
+function narinfoText(path: string, references: string[], size = fileSize(path)): string {
+  const hash = hashPart(path)
+  return renderNarInfo({
+    storePath: path,
+    url: `nar/${hash}.nar.zst`,
+    compression: 'zstd',
+    fileSize: size,
+    narHash: `sha256:${'0'.repeat(52)}`,
+    narSize: narSize(path),
+    references: references.map(r => r.slice('/nix/store/'.length)),
+    sigs: []
+  })
+}
+
 describe('closure diff from narinfos served by the local Cachix server', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>
   let client: CachixClient
   beforeAll(async () => {
     server = await startTestServer([{ name: CACHE }])
     client = new CachixClient({ baseUrl: server.url, cacheName: CACHE })
-    for (const [path, references] of Object.entries(GRAPH)) {
-      const hash = hashPart(path)
-      const text = renderNarInfo({
-        storePath: path,
-        url: `nar/${hash}.nar.zst`,
-        compression: 'zstd',
-        fileSize: fileSize(path),
-        narHash: `sha256:${'0'.repeat(52)}`,
-        narSize: narSize(path),
-        references: references.map(r => r.slice('/nix/store/'.length)),
-        sigs: []
-      })
-      await writeFile(join(server.dataDir, CACHE, `${hash}.narinfo`), text)
-    }
+    for (const [path, references] of Object.entries(GRAPH))
+      await writeFile(join(server.dataDir, CACHE, `${hashPart(path)}.narinfo`), narinfoText(path, references))
   })
   afterAll(async () => server.close())
 
   it('asks the cache once per path, and the base walk only for paths the head does not have', async () => {
     const before = server.stats.requests
-    const cache = new SharedNarInfos(client)
+    const cache = new SharedCacheLookups(client)
     const result = await diffHost('alpha', baseTop, headTop, { cache, store: EMPTY_STORE })
     expect(result.outcome).toBe('compared')
     if (result.outcome !== 'compared') return
@@ -134,6 +138,87 @@ describe('closure diff from narinfos served by the local Cachix server', () => {
       host: 'alpha',
       outcome: 'failed',
       message: expect.stringMatching(/narinfo lookup .* kept failing/)
+    })
+  })
+})
+
+// A nixpkgs bump, as Cachix holds it: the fleet's own paths in the cache, glibc and zlib only in its
+// upstream (a binary cache of its own, as cache.nixos.org is to cachix.org): the bulk query counts
+// them present, GET narinfo says 404, and their narinfos come from the upstream.
+const zlibUp = storePath('zlib-1.3.1', 'nixpkgs')
+const glibcOld = storePath('glibc-2.39', 'nixpkgs')
+const glibcNew = storePath('glibc-2.40', 'nixpkgs')
+const etcOld = storePath('etc', 'base')
+const etcNew = storePath('etc', 'head')
+const oldTop = storePath('nixos-system-alpha-2', 'base')
+const newTop = storePath('nixos-system-alpha-2', 'head')
+const NIXPKGS: Record<string, string[]> = { [zlibUp]: [], [glibcOld]: [zlibUp], [glibcNew]: [zlibUp] }
+const FLEET: Record<string, string[]> = {
+  [etcOld]: [glibcOld],
+  [etcNew]: [glibcNew],
+  [oldTop]: [etcOld, glibcOld],
+  [newTop]: [etcNew, glibcNew]
+}
+/** Upstream FileSizes differ from what the fleet cache would say, so the test sees where each came from. */
+const upstreamFileSize = (path: string): number => 5000 + path.length
+
+describe('closure diff of a nixpkgs bump, the old and new glibc only upstream of the cache', () => {
+  let upstream: Awaited<ReturnType<typeof startTestServer>>
+  let server: Awaited<ReturnType<typeof startTestServer>>
+  let client: CachixClient
+  beforeAll(async () => {
+    upstream = await startTestServer([{ name: 'nixpkgs' }])
+    server = await startTestServer([{ name: CACHE, upstreamUrl: upstream.cacheUrl('nixpkgs') }])
+    client = new CachixClient({ baseUrl: server.url, cacheName: CACHE })
+    for (const [path, references] of Object.entries(NIXPKGS))
+      await writeFile(
+        join(upstream.dataDir, 'nixpkgs', `${hashPart(path)}.narinfo`),
+        narinfoText(path, references, upstreamFileSize(path))
+      )
+    for (const [path, references] of Object.entries(FLEET))
+      await writeFile(join(server.dataDir, CACHE, `${hashPart(path)}.narinfo`), narinfoText(path, references))
+  })
+  afterAll(async () => {
+    await server.close()
+    await upstream.close()
+  })
+
+  it('is compared: glibc named as changed, sizes and download from the upstream narinfos', async () => {
+    const cache = new SharedCacheLookups(client)
+    const substituters = new SubstituterNarInfos([{ url: upstream.cacheUrl('nixpkgs') }])
+    const result = await diffHost('alpha', oldTop, newTop, { cache, substituters, store: EMPTY_STORE })
+    expect(result.outcome).toBe('compared')
+    if (result.outcome !== 'compared') return
+    expect(result.diff.changed).toEqual([
+      { name: 'glibc', before: ['2.39'], after: ['2.40'], sizeDelta: narSize(glibcNew) - narSize(glibcOld) }
+    ])
+    expect(result.diff.rebuilt.map(p => p.name)).toEqual(['etc'])
+    const sum = (paths: string[]) => paths.reduce((s, p) => s + narSize(p), 0)
+    expect(result.diff.before).toEqual({ paths: 4, narSize: sum([oldTop, etcOld, glibcOld, zlibUp]) })
+    expect(result.diff.after).toEqual({ paths: 4, narSize: sum([newTop, etcNew, glibcNew, zlibUp]) })
+    expect(result.diff.download).toEqual({
+      paths: 3,
+      fileSize: fileSize(newTop) + fileSize(etcNew) + upstreamFileSize(glibcNew),
+      sizeUnknown: []
+    })
+    // The bulk query is asked about each upstream boundary once; zlib, below glibc, only upstream.
+    expect(cache.bulkQueries).toBe(2)
+    expect(substituters.lookups).toBe(3)
+  })
+
+  it('without a substituter that has them, the diff fails and says which path and what to do', async () => {
+    const result = await diffHost('alpha', oldTop, newTop, {
+      cache: client,
+      substituters: new SubstituterNarInfos([]),
+      store: EMPTY_STORE
+    })
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      message: expect.stringMatching(
+        new RegExp(
+          `the cache counts ${glibcNew} as present upstream, but no substituter asked has its narinfo \\(no substituter\\)`
+        )
+      )
     })
   })
 })

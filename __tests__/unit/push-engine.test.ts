@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { BufferPool, SizeClassPool } from '../../src/push/buffer-pool.js'
 import { ByteBudget } from '../../src/push/byte-budget.js'
-import { describeWalk } from '../../src/push/closure-walk.js'
+import { describeWalk } from '../../src/cachix/closure-walk.js'
 import { forcedZstdProcess, heartbeatMs, narFromNixStore, storeRoot } from '../../src/util/knobs.js'
 import { DEFAULT_PART_SIZE, partSizeFor } from '../../src/push/upload-path.js'
 
@@ -30,10 +30,21 @@ describe('closure walk messages', () => {
   const top = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-top'
   const lib = '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-lib'
   it.each([
-    [{ complete: true, checked: 3 }, `${top} and its whole closure are in the cache`],
-    [{ complete: false, checked: 1, firstMissing: { path: top, neededBy: top } }, `${top} is not in the cache`],
+    [{ complete: true, checked: 3, upstream: 0 }, `${top} and its whole closure are in the cache`],
     [
-      { complete: false, checked: 2, firstMissing: { path: lib, neededBy: top } },
+      { complete: true, checked: 3, upstream: 1 },
+      `${top} and its whole closure are in the cache (1 path of it counted present upstream)`
+    ],
+    [
+      { complete: true, checked: 3, upstream: 12 },
+      `${top} and its whole closure are in the cache (12 paths of it counted present upstream)`
+    ],
+    [
+      { complete: false, checked: 1, upstream: 0, firstMissing: { path: top, neededBy: top } },
+      `${top} is not in the cache`
+    ],
+    [
+      { complete: false, checked: 2, upstream: 3, firstMissing: { path: lib, neededBy: top } },
       `${top} is in the cache but its closure is not: ${lib} (needed by ${top}) is missing`
     ]
   ])('%j reads "%s"', (walk, text) => {

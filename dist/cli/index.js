@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(469);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(994);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 469:
+/***/ 994:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -399,7 +399,7 @@ function dependenciesFirst(infos) {
 // Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
 // naming them on every call works whatever the machine's nix.conf says.
 const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
-const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
 /** Runs `nix` with the new CLI and flakes enabled. */
 async function command_runNix(args, options = {}) {
     return process_runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
@@ -1027,7 +1027,7 @@ const configurations_KINDS = [
         label: 'home-manager'
     }
 ];
-function configurations_kindSpec(kind) {
+function kindSpec(kind) {
     const spec = configurations_KINDS.find(k => k.kind === kind);
     if (spec === undefined)
         throw new Error(`unknown configuration kind ${String(kind)}`);
@@ -1051,7 +1051,7 @@ function configurations_parseHostReference(text) {
         if (kind === undefined)
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
-            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
         return { kind, name: prefixed[2] };
     }
     if (!NAME.test(text))
@@ -1084,7 +1084,7 @@ function resolveHost(reference, names) {
     const ref = configurations_parseHostReference(reference);
     if (ref.kind !== undefined) {
         if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
         return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
     }
     const kinds = kindsHaving(names, ref.name);
@@ -1115,7 +1115,7 @@ function findHost(reference, names) {
 }
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
-    const spec = configurations_kindSpec(ref.kind);
+    const spec = kindSpec(ref.kind);
     return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
@@ -1126,7 +1126,7 @@ function installable(flake, ref) {
  * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
  */
 function derivationOf(kind, c) {
-    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+    return `${c}.${kindSpec(kind).buildPath}`;
 }
 function only(names) {
     return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
@@ -1161,7 +1161,7 @@ function isMissingOutput(stderr, output) {
     return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
 }
 /** Groups configurations by kind, keeping their order. */
-function configurations_byKind(refs) {
+function byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
@@ -1176,7 +1176,7 @@ function flake_detailsExpression(hosts) {
     return kindDetailsExpression('nixos', hosts);
 }
 async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    const { stdout } = await command_runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
 }
 /**
@@ -1232,7 +1232,7 @@ async function allHostSystems(flake, env, extraArgs = []) {
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.name)), env, extraArgs));
         for (const host of group) {
             const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
             found.set(host.id, {
@@ -1632,6 +1632,399 @@ function sleep(ms, signal) {
         };
         signal?.addEventListener('abort', onAbort, { once: true });
     });
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf.ts
+
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
+const BLOCK_END = '# END nix-cachix-build';
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
+    return [...new Set(values.filter(v => v !== ''))];
+}
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+function renderManagedBlock(settings) {
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
+    const substituters = unique(settings.substituters, 'extra-substituters');
+    if (substituters.length > 0)
+        lines.push(`extra-substituters = ${substituters.join(' ')}`);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
+    if (keys.length > 0)
+        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
+    if (platforms.length > 0)
+        lines.push(`extra-platforms = ${platforms.join(' ')}`);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
+    if (users.length > 0)
+        lines.push(`extra-trusted-users = ${users.join(' ')}`);
+    // A cache that fails mid-download should cost a rebuild, not the job.
+    lines.push('fallback = true');
+    // What this job just pushed must be seen as present by the next query in the same job.
+    lines.push('narinfo-cache-negative-ttl = 0');
+    if (settings.maxJobs !== undefined)
+        lines.push(`max-jobs = ${settings.maxJobs}`);
+    if (settings.cores !== undefined)
+        lines.push(`cores = ${settings.cores}`);
+    if (settings.builders !== undefined)
+        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+    if (settings.postBuildHook !== undefined)
+        lines.push(`post-build-hook = ${settings.postBuildHook}`);
+    const extra = settings.extraConfig.trim();
+    if (extra !== '')
+        lines.push(extra);
+    if (settings.secretsFile !== undefined)
+        lines.push(`!include ${settings.secretsFile}`);
+    lines.push(BLOCK_END);
+    return `${lines.join('\n')}\n`;
+}
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+function conf_replaceManagedBlock(existing, block) {
+    const start = existing.indexOf(BLOCK_BEGIN);
+    const endMarker = existing.indexOf(BLOCK_END, start);
+    let base = existing;
+    if (start >= 0 && endMarker >= 0) {
+        const after = existing.indexOf('\n', endMarker);
+        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
+    }
+    if (block === undefined)
+        return base;
+    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+    return `${base}${separator}${block}`;
+}
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+function existingPostBuildHook(showConfig) {
+    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
+    const value = match?.[1].trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
+}
+function renderSecretsConf(accessTokens, netrcFile) {
+    const lines = [];
+    if (accessTokens.length > 0)
+        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
+    if (netrcFile !== undefined)
+        lines.push(`netrc-file = ${netrcFile}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await access(path, constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return access(dirname(path), constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
+        await writeFile(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', dirname(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+
+
+
+
+
+
+
+/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
+function nixConfPath(env = process.env) {
+    return join(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
+}
+/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
+async function writeManagedBlock(path, block) {
+    const existing = await readFile(path, 'utf8').catch(() => '');
+    const next = replaceManagedBlock(existing, block);
+    if (next !== existing)
+        await writeSystemFile(path, next);
+}
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
+async function restartDaemonIfRunning() {
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
+    if (!active)
+        return false;
+    await runAsRoot(restart.command, restart.args);
+    return true;
+}
+/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
+async function showNixConfig(env) {
+    for (const args of [['config', 'show'], ['show-config']]) {
+        try {
+            return (await command_runNix([...args], { env })).stdout;
+        }
+        catch {
+            // try the older spelling
+        }
+    }
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/nix/substituters.ts
+/** Nix's default substituter, and the upstream cachix.org counts as present. */
+const DEFAULT_SUBSTITUTER = 'https://cache.nixos.org';
+/** What identifies a cache: its URL without query string (`?priority=20` tunes it, not names it) or trailing slash. */
+function substituterIdentity(url) {
+    const query = url.indexOf('?');
+    return (query < 0 ? url : url.slice(0, query)).replace(/\/+$/, '');
+}
+/**
+ * The hosts' substituters and keys, merged: every host's `substituters` and `extra-substituters`
+ * in order, query strings kept as the host wrote them, each cache once (the first spelling wins),
+ * and none the job already has from its own caches.
+ */
+function mergeHostCaches(hosts, alreadyUsed = []) {
+    const seen = new Set(alreadyUsed.map(substituterIdentity));
+    const substituters = [];
+    for (const url of hosts.flatMap(h => h.substituters)) {
+        const identity = substituterIdentity(url.trim());
+        if (identity === '' || seen.has(identity))
+            continue;
+        seen.add(identity);
+        substituters.push(url.trim());
+    }
+    const keys = [
+        ...new Set(hosts
+            .flatMap(h => h.trustedPublicKeys)
+            .map(k => k.trim())
+            .filter(k => k !== ''))
+    ];
+    return { substituters, trustedPublicKeys: keys };
+}
+/** The address of a substituter's /nix-cache-info, or undefined for a store that is not reached over HTTP (local, daemon, s3, ssh). */
+function cacheInfoUrl(substituter) {
+    const base = substituterIdentity(substituter);
+    if (!/^https?:\/\//i.test(base))
+        return undefined;
+    return `${base}/nix-cache-info`;
+}
+/**
+ * Asks every HTTP substituter for /nix-cache-info at once, each within `timeoutMs`. `probe`
+ * returns undefined when the cache answered, else the reason. Non-HTTP stores are kept untested.
+ */
+async function probeSubstituters(substituters, timeoutMs, probe) {
+    const verdicts = await Promise.all(substituters.map(async (url) => {
+        const info = cacheInfoUrl(url);
+        return info === undefined ? undefined : probe(info, timeoutMs);
+    }));
+    const outcome = { reachable: [], dropped: new Map() };
+    substituters.forEach((url, i) => {
+        const reason = verdicts[i];
+        if (reason === undefined)
+            outcome.reachable.push(url);
+        else
+            outcome.dropped.set(url, reason);
+    });
+    return outcome;
+}
+/** The `substituters` of a rendered `nix config show` (extra-substituters already merged into it by Nix). */
+function substitutersInConfig(config) {
+    const line = config.split('\n').find(l => /^substituters\s*=/.test(l));
+    if (line === undefined)
+        return [];
+    return line
+        .slice(line.indexOf('=') + 1)
+        .split(/\s+/)
+        .filter(url => url !== '');
+}
+/**
+ * The HTTP(S) caches among `substituters` whose narinfos can be read, each once (its query
+ * string dropped: `?priority=` tunes Nix, not the URL), without those in `exclude`.
+ */
+function narinfoSubstituters(substituters, exclude = []) {
+    const seen = new Set(exclude.map(substituterIdentity));
+    const found = [];
+    for (const url of substituters) {
+        const identity = substituterIdentity(url.trim());
+        if (!/^https?:\/\//i.test(identity) || seen.has(identity))
+            continue;
+        seen.add(identity);
+        found.push(identity);
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/cachix/substituter-narinfos.ts
+/**
+ * Narinfos of the binary caches Nix substitutes from (cache.nixos.org, the hosts' own caches):
+ * where the References, NarSize and FileSize of a path that a Cachix cache only counts as
+ * present upstream come from. Read over HTTP; no NAR is ever fetched.
+ */
+
+
+
+
+
+
+
+const substituter_narinfos_USER_AGENT = 'nix-cachix-build/1';
+const REQUEST_TIMEOUT_MS = 20_000;
+/** A substituter's brief trouble (a 5xx, a dropped connection) is asked again this often, a second apart. */
+const RETRIES = 2;
+/** One HTTP(S) binary cache: `GET <url>/<hash>.narinfo`, 404 meaning it does not have the path. */
+class BinaryCacheNarInfos {
+    retryDelayMs;
+    url;
+    authorization;
+    constructor(substituter, retryDelayMs = 1000) {
+        this.retryDelayMs = retryDelayMs;
+        this.url = substituter.url.replace(/\/+$/, '');
+        this.authorization =
+            substituter.password === undefined
+                ? undefined
+                : `Basic ${Buffer.from(`:${substituter.password}`).toString('base64')}`;
+    }
+    async narinfo(hash, signal) {
+        const headers = { 'User-Agent': substituter_narinfos_USER_AGENT, Accept: 'text/x-nix-narinfo' };
+        if (this.authorization !== undefined)
+            headers.Authorization = this.authorization;
+        for (let attempt = 0;; attempt++) {
+            let reason;
+            try {
+                const response = await sendHttp('GET', `${this.url}/${hash}.narinfo`, headers, undefined, REQUEST_TIMEOUT_MS, signal);
+                if (response.status === 404 || response.status === 410)
+                    return undefined;
+                if (response.status === 200) {
+                    const info = parseNarInfo(response.body.toString('utf8'));
+                    if (hashPart(info.storePath) !== hash)
+                        throw new Error(`its narinfo for ${hash} is about ${info.storePath}`);
+                    return info;
+                }
+                reason = `HTTP ${response.status}`;
+                if (response.status !== 429 && response.status < 500)
+                    throw new Error(reason);
+            }
+            catch (error) {
+                if (signal?.aborted)
+                    throw error;
+                if (!isConnectionError(error))
+                    throw error;
+                reason = errorMessage(error);
+            }
+            if (attempt >= RETRIES)
+                throw new Error(`${reason} after ${attempt + 1} attempts`);
+            await sleep(this.retryDelayMs * (attempt + 1), signal);
+        }
+    }
+}
+/** A dropped or stalled connection may work the next time; a refused one or an unknown host will not. */
+const TRANSIENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+function isConnectionError(error) {
+    const code = typeof error === 'object' && error !== null ? error.code : undefined;
+    return typeof code === 'string' && TRANSIENT.has(code);
+}
+/**
+ * The substituters, asked in order until one has the path. One that fails (unreachable, a
+ * private cache without its token, a 5xx that persists) is left out for the rest of the run,
+ * with one line in the log, so a dead cache costs one failure, not one per path.
+ */
+class SubstituterNarInfos {
+    log;
+    live;
+    /** url → why it is no longer asked */
+    dropped = new Map();
+    found = new Map();
+    /** Paths asked about (each once). */
+    lookups = 0;
+    constructor(substituters, log) {
+        this.log = log;
+        this.live = substituters.map(s => (s instanceof BinaryCacheNarInfos ? s : new BinaryCacheNarInfos(s)));
+    }
+    /** The substituters still asked. */
+    get urls() {
+        return this.live.map(s => s.url);
+    }
+    /** Which substituters were asked, for a message about a path none of them has. */
+    describe() {
+        const asked = [...this.urls, ...[...this.dropped].map(([url, why]) => `${url} (not answering: ${why})`)];
+        return asked.length === 0 ? 'no substituter' : asked.join(', ');
+    }
+    /** The first substituter that has the path, and its narinfo; asked once per path for the whole run. */
+    find(hash, signal) {
+        let found = this.found.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.ask(hash, signal);
+            // Only an abort rejects; it is not remembered.
+            found.catch(() => this.found.delete(hash));
+            this.found.set(hash, found);
+        }
+        return found;
+    }
+    async ask(hash, signal) {
+        for (const source of [...this.live]) {
+            if (!this.live.includes(source))
+                continue;
+            try {
+                const info = await source.narinfo(hash, signal);
+                if (info !== undefined)
+                    return { url: source.url, info };
+            }
+            catch (error) {
+                signal?.throwIfAborted();
+                const index = this.live.indexOf(source);
+                if (index < 0)
+                    continue;
+                this.live.splice(index, 1);
+                this.dropped.set(source.url, errorMessage(error));
+                this.log?.info(`substituter ${source.url} is not asked for narinfos any more in this run: ${errorMessage(error)}`);
+            }
+        }
+        return undefined;
+    }
+    async narinfo(hash, signal) {
+        return (await this.find(hash, signal))?.info;
+    }
+}
+/**
+ * The narinfo sources of the substituters Nix uses here (`nix config show`): cache.nixos.org by
+ * default, plus what the job added (the hosts' own caches, extra-pull-caches), or on a laptop what
+ * it substitutes from.
+ */
+async function configuredSubstituterNarInfos(options) {
+    const urls = narinfoSubstituters(substitutersInConfig(await showNixConfig(options.env)), options.exclude);
+    const password = (url) => options.credentials?.find(c => c.host === new URL(url).hostname)?.password;
+    return new SubstituterNarInfos(urls.map(url => ({ url, password: password(url) })), options.log);
 }
 
 ;// CONCATENATED MODULE: ./src/push/filter.ts
@@ -3678,19 +4071,91 @@ function derivationOutputsFromJson(json) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/util/queue.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/explain.ts
+
 /** The most likely reason each derivation would be built on this machine. */
 function explainBuilds(builds, facts) {
+    const upstream = facts.upstream ?? new Map();
+    const whereUpstream = (paths) => {
+        const found = [...new Set(paths.map(p => upstream.get(p)).filter((url) => url !== undefined))];
+        return found.length > 0 ? found.join(' and ') : `the cache's upstream (${DEFAULT_SUBSTITUTER} for cachix.org)`;
+    };
     return builds.map(build => {
-        if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
+        const unknown = facts.unknownPaths ?? [];
+        if (build.drvPath === facts.toplevelDrv && unknown.length > 0) {
+            const lost = unknown.filter(p => !upstream.has(p));
+            if (lost.length === 0)
+                return {
+                    drvPath: build.drvPath,
+                    reason: `${plural(unknown.length, 'path')} of its closure ${unknown.length === 1 ? 'is' : 'are'} only upstream of ${facts.cache}, in ${whereUpstream(unknown)}, which this machine does not substitute from, so Nix builds it instead of downloading it`
+                };
             return {
                 drvPath: build.drvPath,
-                reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it`
+                reason: `its closure in ${facts.cache} is incomplete (${lost.length} missing), so Nix builds it instead of downloading it`
             };
         }
         const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined);
         if (filtered)
             return { drvPath: build.drvPath, reason: `never pushed: ${filtered}` };
+        const upstreamOutputs = build.outputs.filter(o => upstream.has(o));
+        if (upstreamOutputs.length > 0) {
+            const where = whereUpstream(upstreamOutputs);
+            return {
+                drvPath: build.drvPath,
+                reason: `only upstream of ${facts.cache}, in ${where} (Cachix never stores what its upstream has), and this machine does not substitute from there: add ${upstreamOutputs.some(o => upstream.get(o) !== undefined) ? 'that substituter' : DEFAULT_SUBSTITUTER} and its public key to nix.settings`
+            };
+        }
         const missing = build.outputs.some(o => facts.missingFromCache.has(o));
         if (!facts.toplevelInCache) {
             if (facts.dirtyTree)
@@ -3714,8 +4179,14 @@ function explainBuilds(builds, facts) {
         };
     });
 }
+function plural(count, word) {
+    return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
 
 ;// CONCATENATED MODULE: ./src/cli/check.ts
+
+
+
 
 
 
@@ -3731,14 +4202,8 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  */
 async function checkHost(flake, host, client, filter) {
     const resolved = resolveHost(host, await configurationNames(flake, process.env));
-    const { stdout } = await command_runNix([
-        'eval',
-        '--json',
-        installable(flake, resolved),
-        '--apply',
-        't: { drv = t.drvPath; out = t.outPath; }'
-    ]);
-    const { drv, out } = JSON.parse(stdout);
+    const [details] = await hostDetails(flake, [{ ...resolved, id: host }], process.env);
+    const { drvPath: drv, outPath: out } = details;
     const dry = await process_runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
     const plan = parseDryRun(dry.stderr);
     if (plan.toBuild.length === 0 && plan.unknown.length === 0)
@@ -3766,6 +4231,7 @@ async function checkHost(flake, host, client, filter) {
     }));
     const outputs = builds.flatMap(b => b.outputs);
     const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)]);
+    const upstream = await upstreamOutputs(client, outputs.filter(o => !missingHashes.has(hashPart(o))), details.substituters);
     const dirty = await process_runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
         .then(r => r.code === 0 && r.stdout.trim() !== '')
         .catch(() => false);
@@ -3778,12 +4244,25 @@ async function checkHost(flake, host, client, filter) {
             toplevelInCache: !missingHashes.has(hashPart(out)),
             dirtyTree: dirty,
             missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
+            upstream,
             filtered: path => filter.excluded(path),
             unknownPaths: plan.unknown,
             toplevelDrv: drv,
-            closureName: configurations_kindSpec(resolved.kind).closureName
+            closureName: kindSpec(resolved.kind).closureName
         })
     };
+}
+/**
+ * Of the outputs the cache counts as present, those it does not hold (GET narinfo 404): present
+ * upstream, as Cachix counts what cache.nixos.org has. Each with the first of the host's
+ * substituters (or cache.nixos.org) found to have it, to name in the advice.
+ */
+async function upstreamOutputs(client, present, hostSubstituters) {
+    const held = await mapLimit(present, 16, async (path) => (await client.narinfo(hashPart(path))) !== undefined);
+    const upstream = present.filter((_, i) => !held[i]);
+    const where = new SubstituterNarInfos(narinfoSubstituters([...hostSubstituters, DEFAULT_SUBSTITUTER]).map(url => ({ url })));
+    const found = await mapLimit(upstream, 16, async (path) => (await where.find(hashPart(path)))?.url);
+    return new Map(upstream.map((path, i) => [path, found[i]]));
 }
 
 ;// CONCATENATED MODULE: ./src/diff/base-revision.ts
@@ -3856,9 +4335,9 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
         .map(reference => ({ reference, host: findHost(reference, names) }))
         .filter((f) => f.host !== undefined);
     const toplevels = {};
-    for (const [kind, group] of configurations_byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
+    for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
         const apply = outPathsExpression(kind, group.map(h => h.name));
-        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${configurations_kindSpec(kind).output}`, '--apply', apply], {
+        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
             env
         });
         const raw = JSON.parse(stdout);
@@ -3869,135 +4348,150 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
     return toplevels;
 }
 
-;// CONCATENATED MODULE: ./src/util/queue.ts
-/**
- * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled. Once
- * `stop` aborts, no more items start and it resolves when those in flight have settled.
- */
-async function runQueue(initial, limit, work, stop) {
-    // A read index instead of shift(): a closure walk queues thousands of paths.
-    const pending = [...initial];
-    let next = 0;
-    const add = (item) => {
-        pending.push(item);
-    };
-    let failure;
-    await new Promise(resolve => {
-        let active = 0;
-        const pump = () => {
-            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
-                const item = pending[next++];
-                active++;
-                work(item, add)
-                    .catch((error) => {
-                    failure ??= { error };
-                })
-                    .finally(() => {
-                    active--;
-                    pump();
-                });
-            }
-            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
-                resolve();
-        };
-        pump();
-    });
-    if (failure !== undefined)
-        throw failure.error;
-}
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-async function mapLimit(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/diff/closures.ts
+;// CONCATENATED MODULE: ./src/cachix/closure-walk.ts
 
 
 /** Narinfo lookups in flight at once. */
-const NARINFO_LOOKUPS = 32;
-/** One lookup per store hash for the whole run: hosts share most of their closures. */
-class SharedNarInfos {
-    cache;
-    seen = new Map();
-    lookups = 0;
-    constructor(cache) {
-        this.cache = cache;
-    }
-    narinfo(hash, signal) {
-        let found = this.seen.get(hash);
-        if (found === undefined) {
-            this.lookups++;
-            found = this.cache.narinfo(hash, signal);
-            // A failed lookup is not remembered, so a later host asks again.
-            found.catch(() => this.seen.delete(hash));
-            this.seen.set(hash, found);
-        }
-        return found;
-    }
+const CLOSURE_WALK_CONCURRENCY = 32;
+function factsOf(info) {
+    return { narSize: info.narSize, references: info.references.map(fullPath), fileSize: info.fileSize };
 }
-/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
-async function localClosure(store, root) {
-    if (!(await store.isValid(root)))
-        return undefined;
-    const paths = await store.closure([root]);
-    const infos = await store.pathInfos(paths);
-    const facts = new Map();
-    for (const path of paths) {
-        const info = infos.get(path);
-        if (info === undefined)
-            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
-        facts.set(path, { narSize: info.narSize, references: info.references });
+async function walk(cache, roots, plan) {
+    const walked = {
+        seen: new Set(),
+        facts: new Map(),
+        missing: [],
+        upstream: 0,
+        unknownUpstream: [],
+        lookups: 0
+    };
+    const visit = (path, neededBy, lookup, add) => {
+        if (walked.seen.has(path) || plan.skip?.has(path))
+            return;
+        walked.seen.add(path);
+        add({ path, neededBy, lookup });
+    };
+    let round = [];
+    for (const root of roots)
+        visit(root, root, 'cache', item => round.push(item));
+    while (round.length > 0) {
+        const notInCache = [];
+        await runQueue(round, plan.concurrency, async (item, add) => {
+            const follow = (facts, next) => {
+                if (plan.facts)
+                    walked.facts.set(item.path, facts);
+                for (const reference of facts.references)
+                    visit(reference, item.path, next, add);
+            };
+            const known = plan.known?.get(item.path);
+            if (known !== undefined)
+                return follow(known, 'cache');
+            const hash = hashPart(item.path);
+            if (item.lookup !== 'cache') {
+                const info = await plan.substituters?.narinfo(hash, plan.signal);
+                // Hydra pushes closures: what an upstream path references is upstream too.
+                if (info !== undefined)
+                    return follow(factsOf(info), 'substituters-first');
+                if (item.lookup === 'substituters-only') {
+                    walked.unknownUpstream.push(item.path);
+                    return;
+                }
+            }
+            walked.lookups++;
+            const info = await cache.narinfo(hash, plan.signal);
+            if (info !== undefined)
+                return follow(factsOf(info), 'cache');
+            notInCache.push(item);
+        }, plan.signal);
+        plan.signal?.throwIfAborted();
+        round = [];
+        if (notInCache.length === 0)
+            break;
+        const absent = await cache.missingHashes(notInCache.map(item => hashPart(item.path)), plan.signal);
+        for (const item of notInCache) {
+            if (absent.has(hashPart(item.path)))
+                walked.missing.push(item);
+            else {
+                walked.upstream++;
+                // A presence walk stops here: the whole closure of an upstream path is upstream.
+                if (plan.facts)
+                    round.push({ ...item, lookup: 'substituters-only' });
+            }
+        }
     }
-    return facts;
+    return walked;
 }
 /**
- * The closure of `root` through narinfo References. Paths in `known` (the other side's closure)
- * are taken from there and not looked up: a store path's references never change, so a walk
- * only asks the cache about the paths the two sides do not share.
+ * Whether the whole closure of `roots` is present, without the paths being in the local store:
+ * a host counts as cached only when its whole closure is there, because caches lose paths to
+ * garbage collection and a toplevel alone proves nothing.
  */
-async function cacheClosure(cache, root, known, concurrency = NARINFO_LOOKUPS) {
-    const facts = new Map();
-    const missing = [];
-    const seen = new Set([root]);
-    const enqueue = (add, references) => {
-        for (const reference of references) {
-            if (seen.has(reference))
-                continue;
-            seen.add(reference);
-            add(reference);
-        }
-    };
-    await runQueue([root], concurrency, async (path, add) => {
-        const shared = known.get(path);
-        if (shared !== undefined) {
-            facts.set(path, shared);
-            enqueue(add, shared.references);
-            return;
-        }
-        const info = await cache.narinfo(hashPart(path));
-        if (info === undefined) {
-            missing.push(path);
-            return;
-        }
-        const references = info.references.map(fullPath);
-        facts.set(path, { narSize: info.narSize, references, fileSize: info.fileSize });
-        enqueue(add, references);
+async function walkClosure(cache, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walked = await walk(cache, roots, {
+        facts: false,
+        skip: verified,
+        concurrency: Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY),
+        signal: options.signal
     });
-    missing.sort((a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0));
-    return { facts, missing };
+    const first = walked.missing[0];
+    if (first === undefined)
+        for (const path of walked.seen)
+            verified.add(path);
+    return {
+        complete: first === undefined,
+        checked: walked.lookups,
+        upstream: walked.upstream,
+        firstMissing: first === undefined ? undefined : { path: first.path, neededBy: first.neededBy }
+    };
 }
-/** The cache's FileSize of each path (undefined: not in the cache, or no FileSize given). */
-async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS) {
+/** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
+async function walkEach(cache, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walks = new Map();
+    for (const root of roots)
+        walks.set(root, await walkClosure(cache, [root], { ...options, verified }));
+    return walks;
+}
+/** What a log line says about one root's walk. */
+function describeWalk(root, walk) {
+    if (walk.complete) {
+        const upstream = walk.upstream === 0
+            ? ''
+            : ` (${walk.upstream} path${walk.upstream === 1 ? '' : 's'} of it counted present upstream)`;
+        return `${root} and its whole closure are in the cache${upstream}`;
+    }
+    const missing = walk.firstMissing;
+    if (missing === undefined || missing.path === root)
+        return `${root} is not in the cache`;
+    return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
+}
+function rootFirst(root) {
+    return (a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0);
+}
+/**
+ * The References, NarSize and FileSize of every path in the closure of `root`: from the cache's
+ * narinfos, and for upstream paths from the substituters'. Nothing but narinfos is downloaded.
+ */
+async function closureFacts(cache, root, options = {}) {
+    const walked = await walk(cache, [root], {
+        facts: true,
+        substituters: options.substituters,
+        known: options.known,
+        concurrency: Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY),
+        signal: options.signal
+    });
+    return {
+        facts: walked.facts,
+        missing: walked.missing.map(m => m.path).sort(rootFirst(root)),
+        unknownUpstream: walked.unknownUpstream.sort(rootFirst(root))
+    };
+}
+/**
+ * The FileSize of each path where a machine would download it: from `known`, else the cache's
+ * narinfo, else the first substituter's that has it (undefined: nobody has it, or no FileSize).
+ */
+async function downloadSizes(cache, substituters, paths, known, concurrency = CLOSURE_WALK_CONCURRENCY) {
     const sizes = new Map();
     const ask = [];
     for (const path of paths) {
@@ -4007,10 +4501,53 @@ async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS
         else
             ask.push(path);
     }
-    await runQueue(ask, concurrency, async (path) => {
-        sizes.set(path, (await cache.narinfo(hashPart(path)))?.fileSize);
+    await runQueue(ask, Math.max(1, concurrency), async (path) => {
+        const hash = hashPart(path);
+        const info = (await cache.narinfo(hash)) ?? (await substituters?.narinfo(hash));
+        sizes.set(path, info?.fileSize);
     });
     return sizes;
+}
+/** One lookup per store hash for the whole run: hosts share most of their closures. */
+class SharedNarInfos {
+    source;
+    seen = new Map();
+    lookups = 0;
+    constructor(source) {
+        this.source = source;
+    }
+    narinfo(hash, signal) {
+        let found = this.seen.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.source.narinfo(hash, signal);
+            // A failed lookup is not remembered, so a later host asks again.
+            found.catch(() => this.seen.delete(hash));
+            this.seen.set(hash, found);
+        }
+        return found;
+    }
+}
+/** SharedNarInfos for a cache, whose bulk query is asked about each hash once too. */
+class SharedCacheLookups extends SharedNarInfos {
+    cache;
+    /** hash → missing from the cache (not even upstream) */
+    answers = new Map();
+    bulkQueries = 0;
+    constructor(cache) {
+        super(cache);
+        this.cache = cache;
+    }
+    async missingHashes(hashes, signal) {
+        const ask = [...new Set(hashes.filter(hash => !this.answers.has(hash)))];
+        if (ask.length > 0) {
+            this.bulkQueries++;
+            const missing = await this.cache.missingHashes(ask, signal);
+            for (const hash of ask)
+                this.answers.set(hash, missing.has(hash));
+        }
+        return new Set(hashes.filter(hash => this.answers.get(hash) === true));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/diff/names.ts
@@ -4087,7 +4624,7 @@ function total(sizes) {
  * Packages added, removed, changed in version and rebuilt between two closures, their sizes,
  * and what switching downloads. The two toplevels themselves are left out of the package
  * lists: they always differ, and the report names them.
- * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
+ * `fileSizes` holds the FileSize of head paths where they are downloaded from (undefined: nobody has them).
  */
 function compareClosures(base, head, fileSizes) {
     const roots = new Set([base.root, head.root]);
@@ -4138,33 +4675,61 @@ function compareClosures(base, head, fileSizes) {
     return diff;
 }
 
+;// CONCATENATED MODULE: ./src/diff/local-closure.ts
+/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
+async function localClosure(store, root) {
+    if (!(await store.isValid(root)))
+        return undefined;
+    const paths = await store.closure([root]);
+    const infos = await store.pathInfos(paths);
+    const facts = new Map();
+    for (const path of paths) {
+        const info = infos.get(path);
+        if (info === undefined)
+            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
+        facts.set(path, { narSize: info.narSize, references: info.references });
+    }
+    return facts;
+}
+
 ;// CONCATENATED MODULE: ./src/diff/host-diff.ts
+
 
 
 
 function narSizes(facts) {
     return new Map([...facts].map(([path, f]) => [path, f.narSize]));
 }
+/** Upstream paths no substituter describes leave the closure unknown: said so, nothing guessed. */
+function requireUpstreamFacts(walk, sources) {
+    const [first] = walk.unknownUpstream;
+    if (first === undefined)
+        return;
+    const others = walk.unknownUpstream.length - 1;
+    throw new Error(`the cache counts ${first}${others > 0 ? ` and ${others} more` : ''} as present upstream, but no substituter asked has its narinfo (${sources.substituters?.describe?.() ?? 'no substituter'}): substitute from the cache that holds it (cache.nixos.org is the upstream of cachix.org)`);
+}
 async function compare(host, base, head, sources) {
-    const concurrency = sources.concurrency ?? NARINFO_LOOKUPS;
+    const options = { substituters: sources.substituters, concurrency: sources.concurrency ?? CLOSURE_WALK_CONCURRENCY };
     let headFacts = await localClosure(sources.store, head);
     if (headFacts === undefined) {
-        const walk = await cacheClosure(sources.cache, head, new Map(), concurrency);
+        const walk = await closureFacts(sources.cache, head, options);
         if (walk.missing.length > 0)
             return { host, outcome: 'head-unavailable', base, head };
+        requireUpstreamFacts(walk, sources);
         headFacts = walk.facts;
     }
     let baseFacts = sources.baseFromLocalStore ? await localClosure(sources.store, base) : undefined;
     if (baseFacts === undefined) {
-        const walk = await cacheClosure(sources.cache, base, headFacts, concurrency);
+        const walk = await closureFacts(sources.cache, base, { ...options, known: headFacts });
         if (walk.missing[0] === base)
             return { host, outcome: 'base-not-in-cache', base, head };
         if (walk.missing.length > 0)
             return { host, outcome: 'base-incomplete', base, head, missing: walk.missing };
+        requireUpstreamFacts(walk, sources);
         baseFacts = walk.facts;
     }
     const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path));
-    const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency);
+    const fileSizes = await downloadSizes(sources.cache, sources.substituters, lacking, headFacts, options.concurrency);
     const diff = compareClosures({ root: base, narSizes: narSizes(baseFacts) }, { root: head, narSizes: narSizes(headFacts) }, fileSizes);
     return { host, outcome: 'compared', base, head, diff };
 }
@@ -4209,7 +4774,12 @@ async function cliDiff(options) {
         throw new Error(`${options.flake} has no host ${options.host}`);
     const base = await baseToplevel(options);
     // The base may be the running system, which only this machine's store knows.
-    return diffHost(options.host, base, head, { cache: options.cache, store: options.store, baseFromLocalStore: true });
+    return diffHost(options.host, base, head, {
+        cache: options.cache,
+        substituters: options.substituters,
+        store: options.store,
+        baseFromLocalStore: true
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/diff/render.ts
@@ -4226,7 +4796,7 @@ function showVersions(versions) {
         return '∅';
     return versions.map(v => (v === '' ? 'ε' : v)).join(', ');
 }
-function plural(count, word) {
+function render_plural(count, word) {
     return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 function packageCounts(diff) {
@@ -4245,8 +4815,8 @@ function downloadText(diff) {
         return 'nothing';
     const unknown = sizeUnknown.length === 0
         ? ''
-        : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
-    return `${plural(paths, 'path')}, ${format_formatBytes(fileSize)}${unknown}`;
+        : ` (${render_plural(sizeUnknown.length, 'path')} in neither the cache nor its substituters: built, size unknown)`;
+    return `${render_plural(paths, 'path')}, ${format_formatBytes(fileSize)}${unknown}`;
 }
 /** Why a host has no diff, in one sentence; undefined when it has one. */
 function outcomeText(host, cache) {
@@ -4256,7 +4826,7 @@ function outcomeText(host, cache) {
         case 'base-not-in-cache':
             return `the base toplevel ${host.base} is not in the cache ${cache}, so there is nothing to compare with (was the base commit built and pushed?)`;
         case 'base-incomplete':
-            return `the base toplevel ${host.base} is in ${cache}, but ${plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
+            return `the base toplevel ${host.base} is in ${cache}, but ${render_plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
         case 'new-host':
             return 'a new host: it does not exist at the base';
         case 'head-unavailable':
@@ -4284,7 +4854,7 @@ function renderHostMarkdown(host, options) {
         return lines.join('\n');
     }
     const { diff } = host;
-    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
+    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${render_plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${render_plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
     const all = rows(diff);
     if (all.length === 0) {
         lines.push(host.base === host.head ? 'Same toplevel: nothing changes.' : 'No package changes.', '');
@@ -4405,6 +4975,7 @@ class Progress {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 
@@ -4576,7 +5147,17 @@ async function diff(options, host, base, json) {
         cacheName: options.cache,
         authToken: credentials.authToken
     });
-    const result = await cliDiff({ flake: options.flake, host, base, cache: client, store: new NixStore() });
+    // The cache itself lacks what it counts as present upstream: asked as the cache, not as a substituter.
+    const cacheUri = await client.getCache().then(cache => cache.uri, () => undefined);
+    const substituters = await configuredSubstituterNarInfos({
+        env: process.env,
+        exclude: cacheUri === undefined ? [] : [cacheUri],
+        log: {
+            info: line => process.stderr.write(`${line}\n`),
+            warning: line => process.stderr.write(`warning: ${line}\n`)
+        }
+    });
+    const result = await cliDiff({ flake: options.flake, host, base, cache: client, substituters, store: new NixStore() });
     process.stdout.write(json ? `${diffJson([result])}\n` : renderHostText(result, options.cache));
     return result.outcome === 'compared' ? 0 : 1;
 }

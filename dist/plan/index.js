@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9682);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(482);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9682:
+/***/ 482:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31644,7 +31644,7 @@ function baseName(path) {
     parseStorePath(path);
     return path.slice(STORE_DIR.length + 1);
 }
-function hashPart(path) {
+function store_path_hashPart(path) {
     return parseStorePath(path).hash;
 }
 function store_path_fullPath(name) {
@@ -31942,7 +31942,7 @@ function sleep(ms, signal) {
  * discovers them. Rejects with the first failure once the work in flight has settled. Once
  * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-async function runQueue(initial, limit, work, stop) {
+async function queue_runQueue(initial, limit, work, stop) {
     // A read index instead of shift(): a closure walk queues thousands of paths.
     const pending = [...initial];
     let next = 0;
@@ -31987,86 +31987,206 @@ async function mapLimit(items, limit, fn) {
     return results;
 }
 
-;// CONCATENATED MODULE: ./src/push/closure-walk.ts
+;// CONCATENATED MODULE: ./src/cachix/closure-walk.ts
 
 
-
+/** Narinfo lookups in flight at once. */
 const CLOSURE_WALK_CONCURRENCY = 32;
-/**
- * Follows narinfo References from `roots` through the cache, without the paths being in
- * the local store: a host counts as cached only when its whole closure is there, because
- * caches lose paths to garbage collection and a toplevel alone proves nothing. Stops at the
- * first missing path.
- */
-async function walkClosure(client, roots, options = {}) {
-    const concurrency = Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY);
-    const seen = new Set();
-    const pending = [];
-    const verified = options.verified ?? new Set();
-    const enqueue = (path, neededBy, add) => {
-        if (seen.has(path) || verified.has(path))
-            return;
-        seen.add(path);
-        add({ path, neededBy });
+function factsOf(info) {
+    return { narSize: info.narSize, references: info.references.map(store_path_fullPath), fileSize: info.fileSize };
+}
+async function walk(cache, roots, plan) {
+    const walked = {
+        seen: new Set(),
+        facts: new Map(),
+        missing: [],
+        upstream: 0,
+        unknownUpstream: [],
+        lookups: 0
     };
+    const visit = (path, neededBy, lookup, add) => {
+        if (walked.seen.has(path) || plan.skip?.has(path))
+            return;
+        walked.seen.add(path);
+        add({ path, neededBy, lookup });
+    };
+    let round = [];
     for (const root of roots)
-        enqueue(root, root, item => pending.push(item));
-    const stop = new AbortController();
-    const onOuterAbort = () => stop.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    let checked = 0;
-    let firstMissing;
-    let failure;
-    try {
-        await runQueue(pending, concurrency, async (item, add) => {
-            try {
-                const info = await client.narinfo(hashPart(item.path), stop.signal);
-                checked++;
-                if (info === undefined) {
-                    firstMissing ??= item;
-                    stop.abort();
+        visit(root, root, 'cache', item => round.push(item));
+    while (round.length > 0) {
+        const notInCache = [];
+        await queue_runQueue(round, plan.concurrency, async (item, add) => {
+            const follow = (facts, next) => {
+                if (plan.facts)
+                    walked.facts.set(item.path, facts);
+                for (const reference of facts.references)
+                    visit(reference, item.path, next, add);
+            };
+            const known = plan.known?.get(item.path);
+            if (known !== undefined)
+                return follow(known, 'cache');
+            const hash = store_path_hashPart(item.path);
+            if (item.lookup !== 'cache') {
+                const info = await plan.substituters?.narinfo(hash, plan.signal);
+                // Hydra pushes closures: what an upstream path references is upstream too.
+                if (info !== undefined)
+                    return follow(factsOf(info), 'substituters-first');
+                if (item.lookup === 'substituters-only') {
+                    walked.unknownUpstream.push(item.path);
+                    return;
                 }
-                else
-                    for (const reference of info.references)
-                        enqueue(store_path_fullPath(reference), item.path, add);
             }
-            catch (error) {
-                // Lookups cut short by the stop are not failures.
-                if (!stop.signal.aborted)
-                    failure ??= asError(error);
-                stop.abort();
+            walked.lookups++;
+            const info = await cache.narinfo(hash, plan.signal);
+            if (info !== undefined)
+                return follow(factsOf(info), 'cache');
+            notInCache.push(item);
+        }, plan.signal);
+        plan.signal?.throwIfAborted();
+        round = [];
+        if (notInCache.length === 0)
+            break;
+        const absent = await cache.missingHashes(notInCache.map(item => store_path_hashPart(item.path)), plan.signal);
+        for (const item of notInCache) {
+            if (absent.has(store_path_hashPart(item.path)))
+                walked.missing.push(item);
+            else {
+                walked.upstream++;
+                // A presence walk stops here: the whole closure of an upstream path is upstream.
+                if (plan.facts)
+                    round.push({ ...item, lookup: 'substituters-only' });
             }
-        }, stop.signal);
+        }
     }
-    finally {
-        options.signal?.removeEventListener('abort', onOuterAbort);
-    }
-    if (failure !== undefined)
-        throw failure;
-    options.signal?.throwIfAborted();
-    if (firstMissing === undefined)
-        for (const path of seen)
+    return walked;
+}
+/**
+ * Whether the whole closure of `roots` is present, without the paths being in the local store:
+ * a host counts as cached only when its whole closure is there, because caches lose paths to
+ * garbage collection and a toplevel alone proves nothing.
+ */
+async function walkClosure(cache, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walked = await walk(cache, roots, {
+        facts: false,
+        skip: verified,
+        concurrency: Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY),
+        signal: options.signal
+    });
+    const first = walked.missing[0];
+    if (first === undefined)
+        for (const path of walked.seen)
             verified.add(path);
-    return { complete: firstMissing === undefined, checked, firstMissing };
+    return {
+        complete: first === undefined,
+        checked: walked.lookups,
+        upstream: walked.upstream,
+        firstMissing: first === undefined ? undefined : { path: first.path, neededBy: first.neededBy }
+    };
 }
 /** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
-async function walkEach(client, roots, options = {}) {
+async function walkEach(cache, roots, options = {}) {
     const verified = options.verified ?? new Set();
     const walks = new Map();
     for (const root of roots)
-        walks.set(root, await walkClosure(client, [root], { ...options, verified }));
+        walks.set(root, await walkClosure(cache, [root], { ...options, verified }));
     return walks;
 }
 /** What a log line says about one root's walk. */
 function describeWalk(root, walk) {
-    if (walk.complete)
-        return `${root} and its whole closure are in the cache`;
+    if (walk.complete) {
+        const upstream = walk.upstream === 0
+            ? ''
+            : ` (${walk.upstream} path${walk.upstream === 1 ? '' : 's'} of it counted present upstream)`;
+        return `${root} and its whole closure are in the cache${upstream}`;
+    }
     const missing = walk.firstMissing;
-    if (missing === undefined)
-        return `${root} is not in the cache`;
-    if (missing.path === root)
+    if (missing === undefined || missing.path === root)
         return `${root} is not in the cache`;
     return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
+}
+function rootFirst(root) {
+    return (a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0);
+}
+/**
+ * The References, NarSize and FileSize of every path in the closure of `root`: from the cache's
+ * narinfos, and for upstream paths from the substituters'. Nothing but narinfos is downloaded.
+ */
+async function closureFacts(cache, root, options = {}) {
+    const walked = await walk(cache, [root], {
+        facts: true,
+        substituters: options.substituters,
+        known: options.known,
+        concurrency: Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY),
+        signal: options.signal
+    });
+    return {
+        facts: walked.facts,
+        missing: walked.missing.map(m => m.path).sort(rootFirst(root)),
+        unknownUpstream: walked.unknownUpstream.sort(rootFirst(root))
+    };
+}
+/**
+ * The FileSize of each path where a machine would download it: from `known`, else the cache's
+ * narinfo, else the first substituter's that has it (undefined: nobody has it, or no FileSize).
+ */
+async function downloadSizes(cache, substituters, paths, known, concurrency = CLOSURE_WALK_CONCURRENCY) {
+    const sizes = new Map();
+    const ask = [];
+    for (const path of paths) {
+        const size = known.get(path)?.fileSize;
+        if (size !== undefined)
+            sizes.set(path, size);
+        else
+            ask.push(path);
+    }
+    await runQueue(ask, Math.max(1, concurrency), async (path) => {
+        const hash = hashPart(path);
+        const info = (await cache.narinfo(hash)) ?? (await substituters?.narinfo(hash));
+        sizes.set(path, info?.fileSize);
+    });
+    return sizes;
+}
+/** One lookup per store hash for the whole run: hosts share most of their closures. */
+class SharedNarInfos {
+    source;
+    seen = new Map();
+    lookups = 0;
+    constructor(source) {
+        this.source = source;
+    }
+    narinfo(hash, signal) {
+        let found = this.seen.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.source.narinfo(hash, signal);
+            // A failed lookup is not remembered, so a later host asks again.
+            found.catch(() => this.seen.delete(hash));
+            this.seen.set(hash, found);
+        }
+        return found;
+    }
+}
+/** SharedNarInfos for a cache, whose bulk query is asked about each hash once too. */
+class SharedCacheLookups extends SharedNarInfos {
+    cache;
+    /** hash → missing from the cache (not even upstream) */
+    answers = new Map();
+    bulkQueries = 0;
+    constructor(cache) {
+        super(cache);
+        this.cache = cache;
+    }
+    async missingHashes(hashes, signal) {
+        const ask = [...new Set(hashes.filter(hash => !this.answers.has(hash)))];
+        if (ask.length > 0) {
+            this.bulkQueries++;
+            const missing = await this.cache.missingHashes(ask, signal);
+            for (const hash of ask)
+                this.answers.set(hash, missing.has(hash));
+        }
+        return new Set(hashes.filter(hash => this.answers.get(hash) === true));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/nix/building.ts

@@ -28,6 +28,7 @@ export async function binaryCache(
     return
   }
   if (rest.length === 1 && name.endsWith('.narinfo')) {
+    // Only what was pushed: Nix substitutes an upstream path from the upstream itself.
     const text = await cache.dir.readNarInfo(name.slice(0, -'.narinfo'.length))
     if (text === undefined) throw new HttpError(404, 'no such narinfo')
     res.writeHead(200, { 'Content-Type': 'text/x-nix-narinfo' })

@@ -38,11 +38,13 @@ export function cachixApi(ctx: ServerContext, uploads: MultipartUploads): Cachix
       if (!Array.isArray(hashes) || hashes.some(h => typeof h !== 'string'))
         throw new HttpError(400, 'expected a JSON array of store hashes')
       const present = await cache.dir.presentHashes(hashes as string[])
+      const upstream = await cache.upstream.has((hashes as string[]).filter(hash => !present.has(hash)))
       return json(
         res,
-        (hashes as string[]).filter(hash => !cache.upstream.has(hash) && !present.has(hash))
+        (hashes as string[]).filter(hash => !upstream.has(hash) && !present.has(hash))
       )
     }
+    // Only what was pushed: an upstream path is a 404 here, as on cachix.org.
     if (rest.length === 1 && rest[0].endsWith('.narinfo') && (method === 'HEAD' || method === 'GET')) {
       requireRead(req, cache)
       const text = await cache.dir.readNarInfo(rest[0].slice(0, -'.narinfo'.length))

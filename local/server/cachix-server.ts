@@ -11,6 +11,7 @@ import type { CacheState, LocalCacheConfig, ServerContext, ServerStats } from '.
 import { faultPicker, type FaultConfig } from './faults.js'
 import { HttpError } from './http.js'
 import { multipartUploads } from './multipart.js'
+import { Upstream } from './upstream.js'
 
 export type { LocalCacheConfig, ServerStats } from './context.js'
 
@@ -59,7 +60,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
         : config.publicKey
           ? [Buffer.from(config.publicKey, 'base64')]
           : [],
-      upstream: new Set(config.upstreamHashes ?? []),
+      upstream: new Upstream(config.upstreamHashes ?? [], config.upstreamUrl, options.log),
       uploads: new Map()
     })
   }

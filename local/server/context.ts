@@ -2,6 +2,7 @@
 import type { SigningKey } from '../../src/nix/signing.js'
 import type { CacheDir } from './cache-dir.js'
 import type { FaultConfig } from './faults.js'
+import type { Upstream } from './upstream.js'
 
 export interface LocalCacheConfig {
   name: string
@@ -19,8 +20,13 @@ export interface LocalCacheConfig {
   /** base64 of the 32-byte public key, for `self` caches (or register it with POST …/key). */
   publicKey?: string
   preferredCompression?: 'ZSTD' | 'XZ'
-  /** Store hashes that count as present "upstream" (Cachix skips what cache.nixos.org has). */
+  /**
+   * Store hashes that count as present "upstream", as Cachix counts what cache.nixos.org has: the
+   * bulk query says present, GET and HEAD narinfo say 404 (the cache holds only what was pushed).
+   */
   upstreamHashes?: string[]
+  /** A binary cache whose paths count as present upstream too, asked over HTTP as cachix.org asks cache.nixos.org. */
+  upstreamUrl?: string
 }
 
 export interface MultipartUpload {
@@ -36,7 +42,7 @@ export interface CacheState {
   keyName: string
   managedKey?: SigningKey
   publicKeys: Buffer[]
-  upstream: Set<string>
+  upstream: Upstream
   /** narId → upload in progress */
   uploads: Map<string, MultipartUpload>
 }

@@ -230,11 +230,16 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
       deriver: info.cDeriver,
       sigs
     })
+    // A reference present upstream is no hole: Nix substitutes it from the upstream.
+    const absent: string[] = []
     for (const reference of info.cReferences) {
       const { hash } = parseBaseName(reference)
-      if (hash !== info.cStoreHash && !(await cache.dir.hasNarInfo(hash)))
-        ctx.stats.incompleteClosures.push(`${storePath} was published before its reference ${reference}`)
+      if (hash !== info.cStoreHash && !(await cache.dir.hasNarInfo(hash))) absent.push(reference)
     }
+    const upstream = await cache.upstream.has(absent.map(reference => parseBaseName(reference).hash))
+    for (const reference of absent)
+      if (!upstream.has(parseBaseName(reference).hash))
+        ctx.stats.incompleteClosures.push(`${storePath} was published before its reference ${reference}`)
     // The NAR is in place before its narinfo exists, so no reader sees a narinfo without a NAR.
     await cache.dir.writeAtomically(cache.dir.narInfoPath(info.cStoreHash), narinfo)
     ctx.stats.completed++

@@ -9,13 +9,16 @@ import {
   type GitFlake
 } from '../diff/base-revision.js'
 import type { DiffBase } from '../diff/base-input.js'
-import { SharedNarInfos, type LocalStore, type NarInfoSource } from '../diff/closures.js'
+import { SharedCacheLookups, type CacheLookups } from '../cachix/closure-walk.js'
+import { configuredSubstituterNarInfos } from '../cachix/substituter-narinfos.js'
+import type { LocalStore } from '../diff/local-closure.js'
 import type { CommentSection } from '../diff/comment-body.js'
 import { currentPullRequest, gitHubApi, mergeBaseFromApi, upsertStickyComment } from './github-pr.js'
 import { diffHost } from '../diff/host-diff.js'
 import type { PullRequest } from '../diff/pull-request.js'
 import { diffJson, renderHostMarkdown, renderHostText, renderSummaryMarkdown } from '../diff/render.js'
 import type { HostDiff } from '../diff/types.js'
+import { STEP_LOG } from './step-log.js'
 
 export const DIFF_OUTPUT = 'diff'
 const COMMENT_TITLE = '## Closure diff per host'
@@ -26,7 +29,11 @@ export interface DiffPhase {
   comment: boolean
   githubToken?: string
   cacheName: string
-  cache: NarInfoSource
+  cache: CacheLookups
+  /** The cache's own binary-cache URL (it lacks upstream paths, so it is not asked as a substituter). */
+  cacheUri: string
+  /** Tokens of private pull caches by host, for their narinfos. */
+  credentials: { host: string; password: string }[]
   store: LocalStore
   /** This leg's hosts and their head toplevels. */
   hosts: { name: string; toplevel: string }[]
@@ -123,11 +130,27 @@ export async function closureDiffPhase(phase: DiffPhase): Promise<void> {
     try {
       base = await evaluatedBase(phase, pr)
       if (base === undefined) return
-      const cache = new SharedNarInfos(phase.cache)
+      const cache = new SharedCacheLookups(phase.cache)
+      // Upstream paths (what cache.nixos.org has) are described by the substituters this job's Nix uses.
+      const substituters = await configuredSubstituterNarInfos({
+        env: phase.env,
+        exclude: [phase.cacheUri],
+        credentials: phase.credentials,
+        log: STEP_LOG
+      })
+      core.info(`Narinfos of upstream paths from: ${substituters.describe()}`)
       diffs = []
       for (const host of phase.hosts)
-        diffs.push(await diffHost(host.name, base.toplevels[host.name], host.toplevel, { cache, store: phase.store }))
-      core.info(`${cache.lookups} narinfo lookups`)
+        diffs.push(
+          await diffHost(host.name, base.toplevels[host.name], host.toplevel, {
+            cache,
+            substituters,
+            store: phase.store
+          })
+        )
+      core.info(
+        `${cache.lookups} narinfo lookups and ${cache.bulkQueries} bulk queries in ${phase.cacheName}, ${substituters.lookups} in the substituters`
+      )
     } catch (error: unknown) {
       const message = `could not evaluate the base: ${errorMessage(error)}`
       core.warning(`Closure diff: ${message}`)

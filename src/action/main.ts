@@ -146,6 +146,8 @@ async function runMain(inputs: Inputs): Promise<void> {
       githubToken: inputs.githubToken,
       cacheName: cache.session.client.cacheName,
       cache: cache.session.client,
+      cacheUri: cache.session.cache.uri,
+      credentials: cache.netrc,
       store,
       hosts: verdict.results.map(r => ({ name: r.name, toplevel: r.toplevel })),
       env

@@ -27,7 +27,7 @@ import {
 } from '../nix/flake.js'
 import { ensureNix } from '../nix/install.js'
 import type { NixStore } from '../nix/store.js'
-import { describeWalk, walkEach } from '../push/closure-walk.js'
+import { describeWalk, walkEach } from '../cachix/closure-walk.js'
 import { createPusher } from '../push/defaults.js'
 import type { PushFilter } from '../push/filter.js'
 import { heartbeatMs } from '../util/knobs.js'

@@ -7,6 +7,7 @@ import { resolveHosts } from '../nix/configurations.js'
 import { renderHookScript } from '../build/post-build-hook.js'
 import { formatBytes } from '../util/format.js'
 import { CachixClient } from '../cachix/client.js'
+import { configuredSubstituterNarInfos } from '../cachix/substituter-narinfos.js'
 import { NixStore } from '../nix/store.js'
 import { STORE_DIR } from '../nix/store-path.js'
 import { createPusher } from '../push/defaults.js'
@@ -185,7 +186,20 @@ async function diff(options: CommonOptions, host: string, base: string | undefin
     cacheName: options.cache,
     authToken: credentials.authToken
   })
-  const result = await cliDiff({ flake: options.flake, host, base, cache: client, store: new NixStore() })
+  // The cache itself lacks what it counts as present upstream: asked as the cache, not as a substituter.
+  const cacheUri = await client.getCache().then(
+    cache => cache.uri,
+    () => undefined
+  )
+  const substituters = await configuredSubstituterNarInfos({
+    env: process.env,
+    exclude: cacheUri === undefined ? [] : [cacheUri],
+    log: {
+      info: line => process.stderr.write(`${line}\n`),
+      warning: line => process.stderr.write(`warning: ${line}\n`)
+    }
+  })
+  const result = await cliDiff({ flake: options.flake, host, base, cache: client, substituters, store: new NixStore() })
   process.stdout.write(json ? `${diffJson([result])}\n` : renderHostText(result, options.cache))
   return result.outcome === 'compared' ? 0 : 1
 }

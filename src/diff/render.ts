@@ -41,7 +41,7 @@ export function downloadText(diff: ClosureDiff): string {
   const unknown =
     sizeUnknown.length === 0
       ? ''
-      : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`
+      : ` (${plural(sizeUnknown.length, 'path')} in neither the cache nor its substituters: built, size unknown)`
   return `${plural(paths, 'path')}, ${formatBytes(fileSize)}${unknown}`
 }
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { CachixClient } from '../cachix/client.js'
-import { describeWalk, walkEach } from '../push/closure-walk.js'
+import { describeWalk, walkEach } from '../cachix/closure-walk.js'
 import { evaluateAttributes, evaluateHosts, type EvalFailure, type Evaluated } from '../nix/evaluate.js'
 import { configurationNames } from '../nix/flake.js'
 import { allHosts, resolveHosts, type ConfigurationKind } from '../nix/configurations.js'
