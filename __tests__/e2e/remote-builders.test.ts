@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { aarch64Entries, withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
+import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
 import { hostedSession, RUNNER_PATH, type NixMachine } from '../../local/hosted/session.js'
 import {
   builderChroot,
@@ -160,13 +160,16 @@ describeBuilders('remote builders: a second Nix behind sshd on a loopback port, 
           )
         )
         expect(conf).toContain('\nmax-jobs = 0\n')
+        expect(conf).not.toContain('extra-platforms')
         // Nothing reaches later steps' environment.
         for (const file of [files.env, files.path]) expect(await readFile(file, 'utf8')).toBe('')
       })
 
-      // The builder, not QEMU, builds aarch64: nothing was registered.
+      // The builder, not QEMU, builds aarch64: the action registered nothing and left the runner's
+      // Nix unable to take an aarch64 build (no extra-platforms). The kernel's table itself is shared
+      // with whatever else runs on this machine, so the action's own word and nix.conf are what count.
       expect(main.stdout).toContain('No emulation: a remote builder builds aarch64-linux')
-      expect(await aarch64Entries()).toEqual([])
+      expect(main.stdout).not.toMatch(/Registered \S+ for aarch64/)
 
       // Every derivation went to the builder, and the builder's own store logged building each.
       const { drvs, builders } = handed(main.stdout)

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import {
   builderAddress,
-  builderFailure,
   buildersSetting,
   builderStoreUri,
   builderSystems,
@@ -12,6 +11,7 @@ import {
   type Builder,
   type RenderOptions
 } from '../nix/remote-builders.js'
+import { builderFailure } from '../nix/builder-failure.js'
 import {
   checkBuilderConnection,
   removeBuilderFiles,
