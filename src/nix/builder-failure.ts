@@ -23,7 +23,7 @@ const CAUSE_TEXT: Record<Cause, string> = {
 
 // Lines of `nix store ping` that say nothing about why it failed.
 const NOISE =
-  /^(?:Store URL:|warning: 'ping' is a deprecated|error: (?:failed to start SSH connection|cannot open connection to remote store)|\s*$)/
+  /^(?:Store URL:|warning: 'ping' is a deprecated|error: (?:failed to start SSH connection|cannot open connection to remote store|cannot connect to)|\s*$)/
 
 /** One line: which builder, and why it cannot be used, from what `nix store ping` (ssh) printed. */
 export function builderFailure(builder: Builder, output: string): string {
