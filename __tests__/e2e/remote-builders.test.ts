@@ -292,7 +292,7 @@ describeBuilders('remote builders: a second Nix behind sshd on a loopback port, 
     })
     expect(main.code).toBe(0)
     expect(annotations(main, 'notice')).toContain(
-      `builder-ssh-key is empty (a pull request from a fork gets no secrets): building on this runner instead of on ${builder.uri}`
+      `builder-ssh-key is empty (a pull request from a fork gets no secrets): building on this runner instead of on ${builder.uri}, max-jobs 0 notwithstanding`
     )
     expect(main.outputs.built).toBe('4')
     expect(main.outputs['built-remotely']).toBe('0')

@@ -59,8 +59,9 @@ export async function setupRemoteBuilders(
   const keyless = inputs.builderSshKey === undefined ? inputs.builders.filter(b => b.identityFile === undefined) : []
   const builders = inputs.builders.filter(b => !keyless.includes(b))
   if (keyless.length > 0) {
+    const maxJobs = builders.length === 0 && inputs.maxJobs === '0' ? ', max-jobs 0 notwithstanding' : ''
     core.notice(
-      `builder-ssh-key is empty (a pull request from a fork gets no secrets): building on this runner instead of on ${keyless.map(builderAddress).join(', ')}`
+      `builder-ssh-key is empty (a pull request from a fork gets no secrets): building on this runner instead of on ${keyless.map(builderAddress).join(', ')}${maxJobs}`
     )
   }
   if (builders.length === 0) return NONE(localMaxJobs(inputs))
