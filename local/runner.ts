@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
-import { hostedSession, imageNixConf, RUNNER_PATH, type HostedSession } from './hosted/session.js'
+import { hostedSession, imageNixConf, RUNNER_PATH, type HostedSession, type NixMachine } from './hosted/session.js'
 
 export const REPO = resolve(import.meta.dirname, '..')
 export const FAKE_GITHUB_TOKEN = 'ghs_fakeGithubTokenForTests0123456789'
@@ -50,6 +50,8 @@ export interface RunnerFiles {
   profile: RunnerProfile
   /** The step user's HOME, as this process sees it. */
   home: string
+  /** The hosted profile's machine, when not the default one (RUNNER_NIX_CHROOT). */
+  machine?: NixMachine
 }
 
 // The root profile's nix.conf. Debian's turns the sandbox off; the build of the other Nix (modern-nix.sh) needs
@@ -63,6 +65,8 @@ async function defaultBaseNixConf(): Promise<string> {
 
 export interface JobOptions {
   profile?: RunnerProfile
+  /** The hosted profile's machine: this one or a modern-nix.sh chroot (default: as RUNNER_NIX_CHROOT says). */
+  machine?: NixMachine
 }
 
 /**
@@ -71,7 +75,7 @@ export interface JobOptions {
  */
 export async function newJob(baseNixConf?: string, options: JobOptions = {}): Promise<RunnerFiles> {
   const profile = options.profile ?? defaultProfile()
-  const session = profile === 'hosted' ? await hostedSession() : undefined
+  const session = profile === 'hosted' ? await hostedSession(options.machine) : undefined
   const base = baseNixConf ?? (session ? imageNixConf(session.machine) : await defaultBaseNixConf())
   const dir = await mkdtemp(join(tmpdir(), 'job-'))
   const files = {
@@ -85,7 +89,8 @@ export async function newJob(baseNixConf?: string, options: JobOptions = {}): Pr
     nixConfDir: session ? session.confDir : await mkdtemp(join(dir, 'etc-nix-')),
     baseNixConf: base,
     profile,
-    home: session ? session.user.homeOnHost : (process.env.HOME ?? '/root')
+    home: session ? session.user.homeOnHost : (process.env.HOME ?? '/root'),
+    machine: options.machine
   }
   for (const file of [files.output, files.state, files.env, files.path, files.summary]) await writeFile(file, '')
   if (session) {
@@ -161,7 +166,7 @@ async function stepProcess(
       args: [script],
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NIX_CONF_DIR: job.nixConfDir }
     }
-  const session: HostedSession = await hostedSession()
+  const session: HostedSession = await hostedSession(job.machine)
   await session.installShims()
   const runner = session.asRunner([node, script])
   return {

@@ -381,7 +381,7 @@ describe('bad inputs', () => {
     [
       'builders with a line break',
       { builders: 'ssh://builder x86_64-linux\npost-build-hook = /tmp/evil' },
-      /input builders: contains a line break or another control character: give it on one line/
+      /input builders: line 2 \(post-build-hook = \/tmp\/evil\): "post-build-hook" has no scheme/
     ],
     [
       'github-token with a line break',

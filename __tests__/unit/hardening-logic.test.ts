@@ -53,15 +53,21 @@ describe('extra-args is split per word, like a shell', () => {
 describe('inputs that reach nix.conf, secrets.conf or netrc refuse line breaks and control characters', () => {
   const base = { cachix: 'fleet', 'cachix-auth-token': 'tok' }
   it.each([
+    // One builder per line: a second line is read as a builder, never as a setting.
     [
-      'builders with a line break',
+      'builders with a setting on a second line',
       { builders: 'ssh://a x86_64-linux\npost-build-hook = /tmp/evil' },
-      /^input builders: contains a line break or another control character: give it on one line \(separate several builders with ";"\)$/
+      /^input builders: line 2 \(post-build-hook = \/tmp\/evil\): "post-build-hook" has no scheme/
     ],
     [
       'builders with a carriage return',
       { builders: 'ssh://a\rpost-build-hook = /tmp/evil' },
-      /^input builders: contains a line break/
+      /^input builders: line 2 \(post-build-hook = \/tmp\/evil\): "post-build-hook" has no scheme/
+    ],
+    [
+      'builders with another control character',
+      { builders: 'ssh://a\u0007 x86_64-linux' },
+      /^input builders: contains a control character/
     ],
     [
       'github-token with a line break',
@@ -142,9 +148,18 @@ describe('inputs that reach nix.conf, secrets.conf or netrc refuse line breaks a
     )
     expect(inputs.hosts).toEqual(['alpha', 'beta', 'gamma'])
     expect(inputs.extraNixConfig).toContain('keep-derivations = true')
-    expect(
-      parseInputs(read({ ...base, builders: 'ssh://a x86_64-linux ; ssh://b aarch64-linux' }), 'x64').builders
-    ).toBe('ssh://a x86_64-linux ; ssh://b aarch64-linux')
+    const builders = parseInputs(
+      read({
+        ...base,
+        builders: 'ssh://a x86_64-linux\r\nssh://b aarch64-linux',
+        'builder-host-keys': `a,b ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519')]).toString('base64')}`
+      }),
+      'x64'
+    ).builders
+    expect(builders.map(b => [b.uri.host, b.systems])).toEqual([
+      ['a', ['x86_64-linux']],
+      ['b', ['aarch64-linux']]
+    ])
   })
 })
 

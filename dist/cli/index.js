@@ -588,6 +588,13 @@ function derivationBuilding(line) {
 function derivationsBuilt(stderr) {
     return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
 }
+/** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
+const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/;
+/** The derivation and the builder, when the line says Nix builds it on a remote builder. */
+function remoteBuilding(line) {
+    const match = BUILDING_ON.exec(line);
+    return match ? { drvPath: match[1], builder: match[2] } : undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
 
@@ -1672,7 +1679,7 @@ function renderManagedBlock(settings) {
     if (settings.cores !== undefined)
         lines.push(`cores = ${settings.cores}`);
     if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
     if (settings.postBuildHook !== undefined)
         lines.push(`post-build-hook = ${settings.postBuildHook}`);
     const extra = settings.extraConfig.trim();

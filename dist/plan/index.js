@@ -32200,6 +32200,13 @@ function derivationBuilding(line) {
 function derivationsBuilt(stderr) {
     return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
 }
+/** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
+const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/;
+/** The derivation and the builder, when the line says Nix builds it on a remote builder. */
+function remoteBuilding(line) {
+    const match = BUILDING_ON.exec(line);
+    return match ? { drvPath: match[1], builder: match[2] } : undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/nix/configurations.ts
 /**
@@ -32608,7 +32615,7 @@ function renderManagedBlock(settings) {
     if (settings.cores !== undefined)
         lines.push(`cores = ${settings.cores}`);
     if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
     if (settings.postBuildHook !== undefined)
         lines.push(`post-build-hook = ${settings.postBuildHook}`);
     const extra = settings.extraConfig.trim();
@@ -33200,6 +33207,12 @@ function parsePlanInputs(read, cores = 1) {
         if (!RUNNER_LABEL.test(label))
             inputs_fail(input, `"${label}" is not a runner label`);
         runners[system] = label;
+    }
+    // Rows of systems the build legs' remote builders build go to the x86 runner: its leg hands them to the builders.
+    for (const system of list(read('builder-systems'))) {
+        if (runners[system] === undefined)
+            inputs_fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`);
+        runners[system] = runners['x86_64-linux'];
     }
     const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores;
     const attributes = attributePaths('attributes', read('attributes'));

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 151:
+/***/ 1482:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29510,7 +29510,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access: summary_access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -29533,7 +29533,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield summary_access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -29571,7 +29571,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -29833,7 +29833,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -33918,128 +33918,6 @@ async function openCachixSession(options) {
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
 }
 
-;// CONCATENATED MODULE: ./src/diff/base-input.ts
-
-// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
-const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
-/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
-function parseDiffBase(text) {
-    const value = text.trim();
-    if (value === '' || value.toLowerCase() === 'false')
-        return { kind: 'off' };
-    if (value.toLowerCase() === 'auto')
-        return { kind: 'auto' };
-    if (value.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(value);
-        }
-        catch {
-            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
-        }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-            throw new Error('must be a JSON object of host → toplevel store path');
-        const toplevels = {};
-        for (const [host, path] of Object.entries(parsed)) {
-            if (typeof path !== 'string' || !isStorePath(path))
-                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
-            toplevels[host] = path;
-        }
-        return { kind: 'toplevels', toplevels };
-    }
-    if (!isRevision(value))
-        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
-    return { kind: 'revision', revision: value };
-}
-function isStorePath(path) {
-    try {
-        parseStorePath(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
-function isRevision(text) {
-    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
-}
-
-;// CONCATENATED MODULE: external "node:readline"
-const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
-
-
-
-
-/** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
-const STOP_GRACE_MS = 10_000;
-function buildArgs(installables, options) {
-    const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
-    if (options.keepGoing)
-        args.push('--keep-going');
-    return [...args, ...options.extraArgs, ...installables];
-}
-const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 };
-/** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
-function startBuild(args, env, onLine) {
-    const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    // What nix build prints on stdout (nothing without --json) is not needed: the spool says what was built.
-    child.stdout?.resume();
-    const lines = createInterface({ input: child.stderr });
-    lines.on('line', onLine);
-    const timers = [];
-    let stopping = false;
-    const done = new Promise(resolve => {
-        child.on('error', () => resolve(127));
-        child.on('close', (code, signal) => resolve(code ?? SIGNAL_CODES[signal ?? 'SIGINT'] ?? 1));
-        // A nix that had to be stopped may leave processes that still hold its pipes: once it is
-        // gone, wait for them only briefly (not at all after SIGKILL).
-        child.on('exit', (code, signal) => {
-            if (!stopping)
-                return;
-            const give = () => {
-                child.stdout?.destroy();
-                child.stderr?.destroy();
-                resolve(code ?? SIGNAL_CODES[signal ?? 'SIGKILL'] ?? 1);
-            };
-            if (signal === 'SIGKILL')
-                give();
-            else
-                timers.push(setTimeout(give, 1000));
-        });
-    }).finally(() => {
-        for (const timer of timers)
-            clearTimeout(timer);
-    });
-    const stop = (graceMs = STOP_GRACE_MS) => {
-        if (stopping || child.exitCode !== null || child.signalCode !== null)
-            return;
-        stopping = true;
-        child.kill('SIGINT');
-        timers.push(setTimeout(() => child.kill('SIGTERM'), graceMs), setTimeout(() => child.kill('SIGKILL'), 2 * graceMs));
-    };
-    return { child, done, stop };
-}
-/** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
-function parseDryRun(stderr) {
-    const plan = { toBuild: [], toFetch: [], unknown: [] };
-    let section;
-    for (const line of stderr.split('\n')) {
-        if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
-            section = plan.toBuild;
-        else if (/^(this path|these \d+ paths) will be fetched/.test(line))
-            section = plan.toFetch;
-        else if (/^don't know how to build these paths/.test(line))
-            section = plan.unknown;
-        else if (/^\s+\/nix\/store\//.test(line) && section)
-            section.push(line.trim());
-        else
-            section = undefined;
-    }
-    return plan;
-}
-
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
 /** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
 function isValidCacheName(name) {
@@ -34347,7 +34225,459 @@ function extraNixConfig(input, text, forbidden = []) {
     return text;
 }
 
+;// CONCATENATED MODULE: ./src/inputs/ssh-key.ts
+
+// A PEM-style block: OpenSSH's own format, or the older PKCS#1/SEC1/PKCS#8 ones ssh also reads.
+const BLOCK = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]*?)\n-----END \1PRIVATE KEY-----$/;
+const OPENSSH_MAGIC = 'openssh-key-v1\0';
+/** The cipher of an OpenSSH-format key ("none" when it has no passphrase), or undefined if the body is not one. */
+function opensshCipher(body) {
+    const bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+    if (bytes.subarray(0, OPENSSH_MAGIC.length).toString('latin1') !== OPENSSH_MAGIC)
+        return undefined;
+    const at = OPENSSH_MAGIC.length;
+    if (bytes.length < at + 4)
+        return undefined;
+    const length = bytes.readUInt32BE(at);
+    if (bytes.length < at + 4 + length)
+        return undefined;
+    return bytes.subarray(at + 4, at + 4 + length).toString('latin1');
+}
+/**
+ * A private SSH key for a daemon that cannot ask for a passphrase: the whole key file, with its
+ * line breaks, unencrypted. Returned with Unix line ends and a final newline (ssh needs both).
+ * Errors never quote the key.
+ */
+function sshPrivateKey(input, text) {
+    const key = text.replace(/\r\n?/g, '\n').trim();
+    if (key === '')
+        return undefined;
+    if (/^(?:ssh|ecdsa|sk)-\S+ [A-Za-z0-9+/=]+/.test(key))
+        throw new InputError(input, 'is a public key: give the private key file (the one without .pub)');
+    if (!key.includes('\n') && key.includes('\\n'))
+        throw new InputError(input, 'has "\\n" where its line breaks should be: paste the key file as it is, on several lines');
+    const block = BLOCK.exec(key);
+    if (!block)
+        throw new InputError(input, 'is not a private key file: paste it whole, from -----BEGIN … PRIVATE KEY----- to -----END … PRIVATE KEY-----');
+    const [, kind, body] = block;
+    const cipher = kind === 'OPENSSH ' ? opensshCipher(body) : undefined;
+    if (kind === 'OPENSSH ' && cipher === undefined)
+        throw new InputError(input, 'is damaged: its OPENSSH PRIVATE KEY block does not decode');
+    if ((cipher !== undefined && cipher !== 'none') || kind === 'ENCRYPTED ' || /^Proc-Type: 4,ENCRYPTED/m.test(body))
+        throw new InputError(input, 'is protected by a passphrase, which the nix-daemon cannot type: use a key without one (ssh-keygen -p -N "" -f KEY removes it)');
+    return `${key}\n`;
+}
+/** The lines of a key worth masking in logs: all but the BEGIN/END lines, which every key shares. */
+function sshKeySecretLines(key) {
+    return key.split('\n').filter(line => line.trim() !== '' && !line.startsWith('-----'));
+}
+
+;// CONCATENATED MODULE: ./src/diff/base-input.ts
+
+// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
+const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
+/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
+function parseDiffBase(text) {
+    const value = text.trim();
+    if (value === '' || value.toLowerCase() === 'false')
+        return { kind: 'off' };
+    if (value.toLowerCase() === 'auto')
+        return { kind: 'auto' };
+    if (value.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(value);
+        }
+        catch {
+            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('must be a JSON object of host → toplevel store path');
+        const toplevels = {};
+        for (const [host, path] of Object.entries(parsed)) {
+            if (typeof path !== 'string' || !isStorePath(path))
+                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
+            toplevels[host] = path;
+        }
+        return { kind: 'toplevels', toplevels };
+    }
+    if (!isRevision(value))
+        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
+    return { kind: 'revision', revision: value };
+}
+function isStorePath(path) {
+    try {
+        parseStorePath(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
+function isRevision(text) {
+    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
+}
+
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ./src/build/nix-build.ts
+
+
+
+
+/** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
+const STOP_GRACE_MS = 10_000;
+function buildArgs(installables, options) {
+    const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
+    if (options.keepGoing)
+        args.push('--keep-going');
+    return [...args, ...options.extraArgs, ...installables];
+}
+const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 };
+/** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
+function startBuild(args, env, onLine) {
+    const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    // What nix build prints on stdout (nothing without --json) is not needed: the spool says what was built.
+    child.stdout?.resume();
+    const lines = createInterface({ input: child.stderr });
+    lines.on('line', onLine);
+    const timers = [];
+    let stopping = false;
+    const done = new Promise(resolve => {
+        child.on('error', () => resolve(127));
+        child.on('close', (code, signal) => resolve(code ?? SIGNAL_CODES[signal ?? 'SIGINT'] ?? 1));
+        // A nix that had to be stopped may leave processes that still hold its pipes: once it is
+        // gone, wait for them only briefly (not at all after SIGKILL).
+        child.on('exit', (code, signal) => {
+            if (!stopping)
+                return;
+            const give = () => {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+                resolve(code ?? SIGNAL_CODES[signal ?? 'SIGKILL'] ?? 1);
+            };
+            if (signal === 'SIGKILL')
+                give();
+            else
+                timers.push(setTimeout(give, 1000));
+        });
+    }).finally(() => {
+        for (const timer of timers)
+            clearTimeout(timer);
+    });
+    const stop = (graceMs = STOP_GRACE_MS) => {
+        if (stopping || child.exitCode !== null || child.signalCode !== null)
+            return;
+        stopping = true;
+        child.kill('SIGINT');
+        timers.push(setTimeout(() => child.kill('SIGTERM'), graceMs), setTimeout(() => child.kill('SIGKILL'), 2 * graceMs));
+    };
+    return { child, done, stop };
+}
+/** Reads `nix build --dry-run` stderr: the derivations it would build and the paths it would fetch. */
+function parseDryRun(stderr) {
+    const plan = { toBuild: [], toFetch: [], unknown: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/^(this derivation|these \d+ derivations) will be built:/.test(line))
+            section = plan.toBuild;
+        else if (/^(this path|these \d+ paths) will be fetched/.test(line))
+            section = plan.toFetch;
+        else if (/^don't know how to build these paths/.test(line))
+            section = plan.unknown;
+        else if (/^\s+\/nix\/store\//.test(line) && section)
+            section.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
+}
+
+;// CONCATENATED MODULE: ./src/nix/remote-builders.ts
+/**
+ * Nix's remote builders (the `builders` setting), one machine per line as the workflow writes
+ * them: parsed, checked and rendered back the way Nix 2.8 to 2.35 read them. The fields:
+ *   1 store URI (ssh:// or ssh-ng://)   2 systems            3 ssh identity file
+ *   4 max jobs                          5 speed factor       6 supported features
+ *   7 mandatory features                8 base64 of the host's public key
+ * "-" (or nothing, at the end) leaves a field at Nix's default.
+ */
+const FIELDS = 'URI systems ssh-key max-jobs speed-factor supported-features mandatory-features host-key';
+const SYSTEM = /^[A-Za-z0-9_]+-[A-Za-z0-9_]+$/;
+const FEATURE = /^[A-Za-z0-9_.+-]+$/;
+const AUTHORITY = /^(?:([^@/?#\s[\]:]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d+))?$/;
+// What Nix reads from fields 3 and 8 must not come in through the URI as well.
+const PARAMS_OF_FIELDS = {
+    'ssh-key': 'field 3 (or builder-ssh-key)',
+    'base64-ssh-public-host-key': 'field 8 (or builder-host-keys)'
+};
+// The key types ssh prefers when a host has several: one is pinned per builder (field 8 holds one).
+const KEY_PREFERENCE = (/* unused pure expression or super */ null && (['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa']));
+class BuilderSpecError extends Error {
+}
+function remote_builders_fail(message) {
+    throw new BuilderSpecError(message);
+}
+/** "line N (ssh-ng://…)" for messages about a line of the builders input. */
+function at(line, text) {
+    return `line ${line} (${text.length > 60 ? `${text.slice(0, 57)}…` : text})`;
+}
+function isSet(field) {
+    return field !== undefined && field !== '' && field !== '-';
+}
+function remote_builders_list(field, pattern, what, where) {
+    if (!isSet(field))
+        return [];
+    const items = field.split(',');
+    for (const item of items)
+        if (!pattern.test(item))
+            remote_builders_fail(`${where}: "${item}" is not ${what}`);
+    return items;
+}
+function count(field, what, where) {
+    if (!isSet(field))
+        return undefined;
+    if (!/^\d+$/.test(field) || Number(field) === 0)
+        remote_builders_fail(`${where}: ${what} "${field}" is not a positive whole number`);
+    return Number(field);
+}
+/** The key type a public key blob names in its first field (the SSH wire format), if it is one. */
+function blobKeyType(base64) {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64))
+        return undefined;
+    const blob = Buffer.from(base64, 'base64');
+    if (blob.length < 4)
+        return undefined;
+    const length = blob.readUInt32BE(0);
+    if (length === 0 || length > 64 || blob.length < 4 + length)
+        return undefined;
+    return blob.subarray(4, 4 + length).toString('latin1');
+}
+/** A public key as "type base64", checked: the blob must name the same type. */
+function publicKey(type, key) {
+    return /^[a-z0-9@.-]+$/.test(type) && blobKeyType(key) === type;
+}
+function parseUri(text, where) {
+    if (text.startsWith('@'))
+        remote_builders_fail(`${where} refers to a machines file; list the builders in this input instead, one per line`);
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(text)?.[1];
+    if (scheme === undefined)
+        remote_builders_fail(`${where}: "${text}" has no scheme: write ssh-ng://${text} (or ssh:// for Nix's older serve protocol)`);
+    if (scheme !== 'ssh' && scheme !== 'ssh-ng')
+        remote_builders_fail(`${where}: a builder is reached with ssh:// or ssh-ng://, not ${scheme}://`);
+    const rest = text.slice(scheme.length + 3);
+    const query = rest.indexOf('?');
+    const authority = query < 0 ? rest : rest.slice(0, query);
+    const match = AUTHORITY.exec(authority);
+    if (!match)
+        remote_builders_fail(`${where}: "${authority}" is not user@host or user@host:port`);
+    const [, user, host, portText] = match;
+    if (host.startsWith('-') || user?.startsWith('-'))
+        remote_builders_fail(`${where}: a user or host name cannot start with "-"`);
+    const port = portText === undefined ? undefined : Number(portText);
+    if (port !== undefined && (port < 1 || port > 65535))
+        remote_builders_fail(`${where}: port ${portText} is not between 1 and 65535`);
+    const params = [];
+    if (query >= 0) {
+        for (const pair of rest.slice(query + 1).split('&')) {
+            if (pair === '')
+                continue;
+            const eq = pair.indexOf('=');
+            const name = eq < 0 ? pair : pair.slice(0, eq);
+            if (PARAMS_OF_FIELDS[name] !== undefined)
+                remote_builders_fail(`${where}: give ${name} as ${PARAMS_OF_FIELDS[name]}, not in the URI`);
+            params.push([name, eq < 0 ? '' : pair.slice(eq + 1)]);
+        }
+    }
+    return { scheme, user, host, port, params };
+}
+function parseLine(text, line) {
+    const fields = text.split(/[ \t]+/);
+    const where = at(line, text);
+    if (fields.length > 8)
+        remote_builders_fail(`${where} has ${fields.length} fields; a builder has at most 8: ${FIELDS}`);
+    const [uriText, systems, identityFile, maxJobs, speedFactor, supported, mandatory, hostKey] = fields;
+    const uri = parseUri(uriText, where);
+    if (isSet(identityFile) && !identityFile.startsWith('/'))
+        remote_builders_fail(`${where}: the ssh key file (field 3) "${identityFile}" is not an absolute path`);
+    if (isSet(hostKey)) {
+        const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(hostKey) ? Buffer.from(hostKey, 'base64').toString('latin1') : '';
+        const [type = '', key = ''] = decoded.trim().split(/\s+/);
+        if (!publicKey(type, key))
+            remote_builders_fail(`${where}: field 8 is not the base64 of a public host key ("ssh-ed25519 AAAA…" | base64 -w0)`);
+    }
+    return {
+        line,
+        uri,
+        systems: remote_builders_list(systems, SYSTEM, 'a Nix system such as aarch64-linux', where),
+        identityFile: isSet(identityFile) ? identityFile : undefined,
+        maxJobs: count(maxJobs, 'max-jobs (field 4)', where),
+        speedFactor: count(speedFactor, 'the speed factor (field 5)', where),
+        supportedFeatures: remote_builders_list(supported, FEATURE, 'a system feature such as big-parallel', where),
+        mandatoryFeatures: remote_builders_list(mandatory, FEATURE, 'a system feature such as big-parallel', where),
+        hostKey: isSet(hostKey) ? hostKey : undefined
+    };
+}
+/** The builders input: one machine per line (";" separates several on a line, as in nix.conf); # starts a comment. */
+function parseBuilders(text) {
+    const builders = [];
+    text.split(/\r\n|\r|\n/).forEach((raw, index) => {
+        for (const part of raw.replace(/#.*$/, '').split(';')) {
+            const trimmed = part.trim();
+            if (trimmed !== '')
+                builders.push(parseLine(trimmed, index + 1));
+        }
+    });
+    return builders;
+}
+/** known_hosts lines ("host[,host…] type key [comment]", as ssh-keyscan prints them); # starts a comment. */
+function parseHostKeys(text) {
+    const keys = [];
+    text.split(/\r\n|\r|\n/).forEach((raw, index) => {
+        const trimmed = raw.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const where = `line ${index + 1}`;
+        if (trimmed.startsWith('@'))
+            remote_builders_fail(`${where}: markers such as @cert-authority are not supported: give the host's own key`);
+        const [hosts = '', type = '', key = ''] = trimmed.split(/\s+/);
+        if (hosts.startsWith('|'))
+            remote_builders_fail(`${where}: a hashed host name cannot be matched to a builder: run ssh-keyscan without -H`);
+        if (!publicKey(type, key))
+            remote_builders_fail(`${where} is not "host type key" with a public key, as ssh-keyscan prints it`);
+        keys.push({ line: index + 1, hosts: hosts.split(',').filter(h => h !== ''), type, key });
+    });
+    return keys;
+}
+/** The builder's address for messages and logs, without parameters: ssh-ng://root@host:2222. */
+function builderAddress(builder) {
+    const { scheme, user, host, port } = builder.uri;
+    return `${scheme}://${user === undefined ? '' : `${user}@`}${host}${port === undefined ? '' : `:${port}`}`;
+}
+/** The names ssh looks a host up by in known_hosts. */
+function knownHostNames(builder) {
+    const { host, port } = builder.uri;
+    return port === undefined || port === 22 ? [host, `[${host}]:22`] : [`[${host}]:${port}`, host];
+}
+function matches(key, builder) {
+    const names = knownHostNames(builder).map(n => n.toLowerCase());
+    return key.hosts.some(h => names.includes(h.toLowerCase()));
+}
+/** The host key pinned for a builder, as field 8 holds it (base64 of "type key"): field 8, else builder-host-keys. */
+function pinnedHostKey(builder, hostKeys) {
+    if (builder.hostKey !== undefined)
+        return builder.hostKey;
+    const candidates = hostKeys.filter(k => matches(k, builder));
+    if (candidates.length === 0)
+        return undefined;
+    const rank = (k) => {
+        const i = KEY_PREFERENCE.indexOf(k.type);
+        return i < 0 ? KEY_PREFERENCE.length : i;
+    };
+    const best = candidates.reduce((a, b) => (rank(b) < rank(a) ? b : a));
+    return Buffer.from(`${best.type} ${best.key}`).toString('base64');
+}
+/**
+ * What cannot work, checked before anything is written: every builder has a pinned host key,
+ * and every host key line belongs to a builder (a typo would otherwise pin nothing).
+ */
+function checkHostKeys(builders, hostKeys) {
+    for (const builder of builders) {
+        const fromLines = hostKeys.filter(k => matches(k, builder));
+        if (builder.hostKey === undefined && fromLines.length === 0) {
+            const scan = builder.uri.port === undefined ? builder.uri.host : `-p ${builder.uri.port} ${builder.uri.host}`;
+            remote_builders_fail(`no host key is pinned for ${builderAddress(builder)} (line ${builder.line} of builders): add its line from "ssh-keyscan ${scan}" to builder-host-keys, or the key's base64 as field 8`);
+        }
+    }
+    for (const key of hostKeys)
+        if (!builders.some(b => matches(key, b)))
+            remote_builders_fail(`line ${key.line} (${key.hosts.join(',')}) is the host key of none of the builders`);
+}
+/** Nix 2.31 reads a port in a builder's URI; before, ssh was handed "host:port" as the host name. */
+function nixTakesBuilderPort(nixVersion) {
+    const [major = 0, minor = 0] = nixVersion.split('.').map(n => Number.parseInt(n, 10));
+    return major > 2 || (major === 2 && minor >= 31);
+}
+/** The host without the brackets of an IPv6 address. */
+function bareHost(uri) {
+    return uri.host.replace(/^\[|\]$/g, '');
+}
+/**
+ * The name ssh is given for a builder on another port when Nix cannot pass the port (before
+ * 2.31): an ssh_config Host entry of that name supplies the address and the port. It is made of
+ * the address and the port alone, so two jobs that define it define the same thing.
+ */
+function sshAlias(uri) {
+    return `${bareHost(uri).replace(/[^A-Za-z0-9.-]/g, '-')}-port-${uri.port ?? 22}`;
+}
+function uriText(uri, portInUri, extra = []) {
+    const host = uri.port === undefined ? uri.host : portInUri ? `${uri.host}:${uri.port}` : sshAlias(uri);
+    const params = [...uri.params, ...extra].map(([name, value]) => `${name}=${value}`).join('&');
+    return `${uri.scheme}://${uri.user === undefined ? '' : `${uri.user}@`}${host}${params === '' ? '' : `?${params}`}`;
+}
+const field = (value) => (value === undefined ? '-' : String(value));
+const fieldList = (values) => (values.length === 0 ? '-' : values.join(','));
+/** One machine as Nix reads it: all 8 fields, "-" where Nix's default applies. */
+function renderBuilder(builder, options) {
+    return [
+        uriText(builder.uri, options.portInUri),
+        fieldList(builder.systems),
+        field(builder.identityFile ?? options.identityFile),
+        field(builder.maxJobs),
+        field(builder.speedFactor),
+        fieldList(builder.supportedFeatures),
+        fieldList(builder.mandatoryFeatures),
+        field(pinnedHostKey(builder, options.hostKeys))
+    ].join(' ');
+}
+/** The value of nix.conf's builders: one line (nix.conf has no other), machines separated by ";". */
+function buildersSetting(builders, options) {
+    return builders.map(b => renderBuilder(b, options)).join(' ; ');
+}
+/**
+ * The builder as a store URI that reaches it exactly as a build would: the same key and pinned
+ * host key (Nix's ssh-key and base64-ssh-public-host-key parameters are fields 3 and 8).
+ */
+function builderStoreUri(builder, options) {
+    const extra = [];
+    const identityFile = builder.identityFile ?? options.identityFile;
+    if (identityFile !== undefined)
+        extra.push(['ssh-key', identityFile]);
+    const hostKey = pinnedHostKey(builder, options.hostKeys);
+    if (hostKey !== undefined)
+        extra.push(['base64-ssh-public-host-key', hostKey]);
+    return uriText(builder.uri, options.portInUri, extra);
+}
+/** The systems the builders build; a builder with no systems field builds the local machine's. */
+function builderSystems(builders, localSystem) {
+    return [...new Set(builders.flatMap(b => (b.systems.length > 0 ? b.systems : [localSystem])))];
+}
+/**
+ * ssh_config entries for the builders on another port, for Nix before 2.31: each alias gets its
+ * address and port, and is its own name in known_hosts, where Nix writes the pinned key under it.
+ */
+function renderSshAliases(builders) {
+    const entries = new Map();
+    for (const { uri } of builders) {
+        if (uri.port === undefined)
+            continue;
+        const alias = sshAlias(uri);
+        entries.set(alias, [
+            `Host ${alias}`,
+            `  HostName ${bareHost(uri)}`,
+            `  Port ${uri.port}`,
+            `  HostKeyAlias ${alias}`
+        ]);
+    }
+    if (entries.size === 0)
+        return undefined;
+    return `${['# Written by nix-cachix-build for its remote builders; its post step removes it.', ...[...entries.values()].flat()].join('\n')}\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
 
 
 
@@ -34438,9 +34768,17 @@ const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
 // (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args']);
+const MULTI_LINE = new Set([
+    'hosts',
+    'attributes',
+    'extra-pull-caches',
+    'extra-nix-config',
+    'extra-args',
+    'builders',
+    'builder-host-keys',
+    'builder-ssh-key'
+]);
 const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
-const ONE_LINE_HINT = { builders: ' (separate several builders with ";")' };
 /** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
 function checkCharacters(name, value) {
     const trimmed = value.trim();
@@ -34453,7 +34791,7 @@ function checkCharacters(name, value) {
             inputs_fail(name, 'contains a control character: type it as plain text');
     }
     else if (SINGLE_LINE_BAD.test(trimmed)) {
-        inputs_fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
+        inputs_fail(name, 'contains a line break or another control character: give it on one line');
     }
 }
 /**
@@ -34509,7 +34847,19 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
     const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
     const nixVersion = rules_nixVersion('nix-version', read('nix-version'));
     const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
-    const builders = text('builders') || undefined;
+    const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
+    const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
+    if (builderSshKey !== undefined && builders.builders.length === 0)
+        inputs_fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to');
+    const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined);
+    if (builderSshKey !== undefined && ownKeyFile !== undefined)
+        inputs_fail('builders', `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`);
+    if (maxJobs === '0') {
+        if (builders.builders.length === 0)
+            inputs_fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty');
+        if (!builderSystems(builders.builders, native ?? system).includes(system))
+            inputs_fail('max-jobs', `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`);
+    }
     const qemu = tristate('qemu', read('qemu'));
     const qemuInterpreter = text('qemu-interpreter') || undefined;
     if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
@@ -34557,7 +34907,10 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         nixVersion,
         extraNixConfig: extraNixConfigText,
         githubToken: read('github-token').trim() || undefined,
-        builders,
+        builders: builders.builders,
+        builderSshKey,
+        builderHostKeys: builders.hostKeys,
+        buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
         qemu,
         qemuInterpreter,
         timeBudgetMinutes,
@@ -34569,9 +34922,27 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
     };
 }
+/** The builders and their pinned host keys, each checked, and checked against each other. */
+function remoteBuilders(buildersText, hostKeysText) {
+    const guard = (name, parse) => {
+        try {
+            return parse();
+        }
+        catch (error) {
+            if (error instanceof BuilderSpecError)
+                inputs_fail(name, error.message);
+            throw error;
+        }
+    };
+    const builders = guard('builders', () => parseBuilders(buildersText));
+    const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText));
+    guard('builder-host-keys', () => checkHostKeys(builders, hostKeys));
+    return { builders, hostKeys };
+}
 
 
 ;// CONCATENATED MODULE: ./src/action/get-inputs.ts
+
 
 
 
@@ -34590,6 +34961,9 @@ function getInputs() {
         if (value.includes(':'))
             core_setSecret(value.slice(value.indexOf(':') + 1));
     }
+    // The runner masks a secret line by line: each line of the key body is masked on its own.
+    for (const line of sshKeySecretLines(getInput('builder-ssh-key')))
+        core_setSecret(line.trim());
     try {
         return parseInputs(name => getInput(name));
     }
@@ -34636,7 +35010,7 @@ function renderManagedBlock(settings) {
     if (settings.cores !== undefined)
         lines.push(`cores = ${settings.cores}`);
     if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
     if (settings.postBuildHook !== undefined)
         lines.push(`post-build-hook = ${settings.postBuildHook}`);
     const extra = settings.extraConfig.trim();
@@ -34740,7 +35114,7 @@ async function writable(path) {
  * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
  * content on stdin so nothing secret ever appears on a command line.
  */
-async function writeSystemFile(path, content, mode = 0o644) {
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
     if (isRoot() || (await writable(path))) {
         if (!path.startsWith('/proc/'))
             await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
@@ -34755,7 +35129,7 @@ async function writeSystemFile(path, content, mode = 0o644) {
         await runCommand('sudo', ['chmod', mode.toString(8), path]);
 }
 /** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function runAsRoot(command, args, input) {
+async function privileged_runAsRoot(command, args, input) {
     const { stdout } = isRoot()
         ? await runCommand(command, args, { input })
         : await runCommand('sudo', [command, ...args], { input });
@@ -34779,15 +35153,15 @@ async function writeManagedBlock(path, block) {
     const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
     const next = replaceManagedBlock(existing, block);
     if (next !== existing)
-        await writeSystemFile(path, next);
+        await privileged_writeSystemFile(path, next);
 }
 /** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
     const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
-    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
+    const active = await (probeAsRoot ? privileged_runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
     if (!active)
         return false;
-    await runAsRoot(restart.command, restart.args);
+    await privileged_runAsRoot(restart.command, restart.args);
     return true;
 }
 /** `nix config show` (2.20+) or `nix show-config` (older), as text. */
@@ -34935,6 +35309,118 @@ async function spooledBuilds(spoolFile, store) {
     return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
+;// CONCATENATED MODULE: ./src/machine/builder-ssh.ts
+// What the ssh that Nix starts for its remote builders reads, put where that ssh runs. With a
+// nix-daemon (every multi-user install) the daemon starts ssh as root, with its own environment:
+// the step's NIX_SSHOPTS, ssh-agent and ~/.ssh never reach it. So the key goes to a file only
+// root can read, named in the builders line itself; with a single-user Nix, ssh runs as this user
+// and the same files are this user's.
+
+
+
+
+
+
+const builder_ssh_isRoot = () => process.getuid?.() === 0;
+/**
+ * True when Nix runs the builders' ssh as root: this process is root, or its Nix goes through
+ * the daemon (NIX_REMOTE, or, as Nix's "auto" store decides, a state directory it cannot write).
+ */
+async function sshRunsAsRoot(env) {
+    if (builder_ssh_isRoot())
+        return true;
+    const store = env.NIX_REMOTE ?? '';
+    if (store === 'local' || store.startsWith('local?'))
+        return false;
+    if (store !== '' && store !== 'auto')
+        return true;
+    return access(env.NIX_STATE_DIR ?? '/nix/var/nix', constants.W_OK).then(() => false, () => true);
+}
+/** Writes the key 0600 into `dir` (made 0700 first), owned by root when `asRoot`, else by this user. Returns its path. */
+async function writeBuilderKey(dir, key, asRoot) {
+    const file = join(dir, 'id');
+    if (asRoot && !builder_ssh_isRoot()) {
+        // The directory first, so the key is never in a place another user can enter.
+        await runAsRoot('install', ['-d', '-m', '700', dir]);
+        await writeSystemFile(file, key, 0o600);
+    }
+    else {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700);
+        await writeFile(file, key, { mode: 0o600 });
+        await chmod(file, 0o600);
+    }
+    return file;
+}
+// Debian, Ubuntu and macOS include this directory from /etc/ssh/ssh_config.
+const SSH_CONFIG = '/etc/ssh/ssh_config';
+const SSH_CONFIG_DIR = '/etc/ssh/ssh_config.d';
+/** Puts `text` into ssh's system configuration as `file` (under SSH_CONFIG_DIR), refusing when ssh would not read it. */
+async function writeSshConfigPart(file, text) {
+    const main = await readFile(SSH_CONFIG, 'utf8').catch(() => '');
+    if (!/^\s*Include\s+\/etc\/ssh\/ssh_config\.d\//im.test(main))
+        throw new Error(`${SSH_CONFIG} does not include ${SSH_CONFIG_DIR}, so a builder's port cannot be given to root's ssh; install Nix 2.31 or later, which takes the port in the builder's URI`);
+    await writeSystemFile(file, text, 0o644);
+}
+/** Removes what the builders' set-up wrote, as the user who owns it. */
+async function removeBuilderFiles(paths) {
+    for (const path of paths) {
+        if (path === '')
+            continue;
+        if (builder_ssh_isRoot())
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+        else
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true }).catch(async () => {
+                await privileged_runAsRoot('rm', ['-rf', '--', path]);
+            });
+    }
+}
+/** The absolute path of `name` on env's PATH (sudo's own PATH may not have Nix's profile). */
+async function onPath(name, env) {
+    for (const dir of (env.PATH ?? '').split(delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = join(dir, name);
+        if (await access(candidate, constants.X_OK).then(() => true, () => false))
+            return candidate;
+    }
+    return name;
+}
+/**
+ * Opens `storeUri` as the user whose ssh Nix will run: `nix store ping`, which starts ssh the
+ * way a remote build does and then talks to the builder's Nix. No prompt can block it, and it
+ * gives up after `timeoutMs`.
+ */
+async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
+    const sshOptions = `-oBatchMode=yes -oConnectTimeout=${Math.max(1, Math.round(timeoutMs / 2000))}`;
+    const nix = await onPath('nix', env);
+    const pingArgs = [...NIX_FLAKES_ARGS, 'store', 'ping', '--store', storeUri];
+    const [command, args] = asRoot && !builder_ssh_isRoot() ? ['sudo', ['env', `NIX_SSHOPTS=${sshOptions}`, nix, ...pingArgs]] : [nix, pingArgs];
+    const child = spawn(command, args, {
+        env: { ...childEnv(env), NIX_SSHOPTS: sshOptions },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+    }, timeoutMs);
+    const code = await new Promise(resolve => {
+        child.on('error', error => {
+            output += `could not start ${command}: ${error.message}\n`;
+            resolve(127);
+        });
+        child.on('close', exitCode => resolve(exitCode ?? 1));
+    });
+    clearTimeout(timer);
+    if (timedOut)
+        output += `\nConnection timed out: no answer within ${Math.round(timeoutMs / 1000)} s`;
+    return { ok: code === 0 && !timedOut, output };
+}
+
 ;// CONCATENATED MODULE: ./src/action/state.ts
 /** Keys of what main hands to post through GITHUB_STATE. */
 var State;
@@ -34946,6 +35432,8 @@ var State;
     /** JSON [{name, outPath}] of the hosts main set out to build. */
     State["Hosts"] = "hosts";
     State["Pushing"] = "pushing";
+    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
+    State["BuilderFiles"] = "builder-files";
 })(State || (State = {}));
 var Output;
 (function (Output) {
@@ -34959,6 +35447,7 @@ var Output;
     Output["Coverage"] = "coverage";
     Output["Status"] = "status";
     Output["Findings"] = "findings";
+    Output["BuiltRemotely"] = "built-remotely";
 })(Output || (Output = {}));
 
 ;// CONCATENATED MODULE: ./src/action/step-log.ts
@@ -34967,6 +35456,7 @@ var Output;
 const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 
 ;// CONCATENATED MODULE: ./src/action/post.ts
+
 
 
 
@@ -34995,7 +35485,7 @@ async function runPost() {
     }
     finally {
         try {
-            await cleanUp(getState(State.WorkDir), getState(State.NixConf));
+            await cleanUp(getState(State.WorkDir), getState(State.NixConf), builderFiles());
         }
         catch (error) {
             warning(`Clean-up failed: ${errorMessage(error)}`);
@@ -35033,16 +35523,29 @@ async function salvage() {
         await summary.addRaw(`\n### Salvage after an interrupted run\n\n${line}.\n`).write();
     });
 }
+/** What the remote builders' set-up wrote (their ssh key, an ssh_config part), as main recorded it. */
+function builderFiles() {
+    try {
+        return JSON.parse(getState(State.BuilderFiles) || '[]');
+    }
+    catch {
+        return [];
+    }
+}
 // What holds a token (netrc, secrets.conf) or says what was built (the spool).
 const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool'];
 /**
- * Deletes the files that hold secrets first, so nothing of them outlives the job whatever the
- * restore does; then takes the action's block out of nix.conf and restarts the daemon. The rest
- * of the work directory (the hook script) goes only once that worked, since nix.conf names it.
+ * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
+ * nothing of them outlives the job whatever the restore does; then takes the action's block out
+ * of nix.conf and restarts the daemon. The rest of the work directory (the hook script) goes
+ * only once that worked, since nix.conf names it.
  */
-async function cleanUp(workDir, confPath) {
+async function cleanUp(workDir, confPath, builderFiles = []) {
     try {
-        const removed = await Promise.allSettled(workDir === '' ? [] : SECRET_WORK_FILES.map(name => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(workDir, name), { force: true })));
+        const removed = await Promise.allSettled([
+            removeBuilderFiles(builderFiles),
+            ...(workDir === '' ? [] : SECRET_WORK_FILES.map(name => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(workDir, name), { force: true })))
+        ]);
         const failed = removed.find(r => r.status === 'rejected');
         if (failed)
             throw failed.reason;
@@ -35064,7 +35567,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(151);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1482);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

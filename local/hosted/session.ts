@@ -53,10 +53,15 @@ export function imageNixConf(machine: NixMachine): string {
 /**
  * Where the systemctl shim goes: first on the runner's PATH and on sudo's secure_path. Debian
  * bookworm's (and Ubuntu's) secure_path starts with /usr/local/sbin; sid's has no /usr/local at
- * all, and its chroot has no systemd whose systemctl the shim would shadow.
+ * all but starts with /usr/sbin. A minbase chroot has no systemd, so /usr/bin is free; one with
+ * systemd (openssh-server brings it, see local/remote-builder) has its systemctl there, which
+ * the shim shadows from /usr/sbin.
  */
 function shimPath(machine: NixMachine): string {
-  return machine.kind === 'chroot' ? join(machine.root, 'usr/bin/systemctl') : '/usr/local/sbin/systemctl'
+  if (machine.kind === 'host') return '/usr/local/sbin/systemctl'
+  const inBin = join(machine.root, 'usr/bin/systemctl')
+  const systemd = existsSync(inBin) && !readFileSync(inBin, 'latin1').includes("nix-cachix-build's hosted-runner")
+  return systemd ? join(machine.root, 'usr/sbin/systemctl') : inBin
 }
 
 async function runnerUser(machine: NixMachine): Promise<RunnerUser> {
@@ -226,10 +231,18 @@ async function removeDeadSessions(): Promise<void> {
   }
 }
 
-let current: Promise<HostedSession> | undefined
+const sessions = new Map<string, Promise<HostedSession>>()
 
-/** The session of this test process, started on first use and ended when the process exits. */
-export function hostedSession(): Promise<HostedSession> {
-  current ??= HostedSession.start(nixMachineFromEnv())
-  return current
+/**
+ * The session of this test process on `machine` (by default the one RUNNER_NIX_CHROOT names),
+ * started on first use and ended when the process exits.
+ */
+export function hostedSession(machine: NixMachine = nixMachineFromEnv()): Promise<HostedSession> {
+  const key = machine.kind === 'host' ? 'host' : machine.root
+  let session = sessions.get(key)
+  if (session === undefined) {
+    session = HostedSession.start(machine)
+    sessions.set(key, session)
+  }
+  return session
 }

@@ -27,6 +27,8 @@ export interface NixSetup {
   emulate: boolean
   /** The hosts' own substituters that answered, and their keys (empty without use-host-substituters). */
   hostCaches: HostCaches
+  /** The builders setting for the remote builders that answered, if any. */
+  builders?: string
   env: NodeJS.ProcessEnv
 }
 
@@ -34,7 +36,15 @@ export interface NixSetup {
  * Writes the job's settings into nix.conf (between markers the post step removes): caches and
  * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
  */
-export async function configureNix({ inputs, cache, work, emulate, env, hostCaches }: NixSetup): Promise<void> {
+export async function configureNix({
+  inputs,
+  cache,
+  work,
+  emulate,
+  env,
+  hostCaches,
+  builders
+}: NixSetup): Promise<void> {
   const confPath = nixConfPath(env)
   const chained = existingPostBuildHook(await showNixConfig(env))
   // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
@@ -63,7 +73,8 @@ export async function configureNix({ inputs, cache, work, emulate, env, hostCach
     postBuildHook: work.hook,
     maxJobs: inputs.maxJobs,
     cores: inputs.cores,
-    builders: inputs.builders,
+    builders,
+    buildersUseSubstitutes: inputs.buildersUseSubstitutes,
     trustedUsers: user === 'root' ? [] : [user],
     secretsFile: secretsNeeded ? work.secrets : undefined,
     extraConfig: inputs.extraNixConfig

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { sshKeySecretLines } from '../inputs/ssh-key.js'
 import { forgetSecretEnv } from '../util/process.js'
 import { parseInputs, type Inputs } from './inputs.js'
 
@@ -16,6 +17,8 @@ export function getInputs(): Inputs {
     // A Nix-format key is also masked without its name, in case a tool prints only the body.
     if (value.includes(':')) core.setSecret(value.slice(value.indexOf(':') + 1))
   }
+  // The runner masks a secret line by line: each line of the key body is masked on its own.
+  for (const line of sshKeySecretLines(core.getInput('builder-ssh-key'))) core.setSecret(line.trim())
   try {
     return parseInputs(name => core.getInput(name))
   } finally {

@@ -3,6 +3,16 @@ import { parseSigningKey } from '../nix/signing.js'
 import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
 import { STOP_GRACE_MS } from '../build/nix-build.js'
 import { PUSH_DEFAULTS } from '../push/defaults.js'
+import { sshPrivateKey } from '../inputs/ssh-key.js'
+import {
+  BuilderSpecError,
+  builderSystems,
+  checkHostKeys,
+  parseBuilders,
+  parseHostKeys,
+  type Builder,
+  type HostKey
+} from '../nix/remote-builders.js'
 import {
   attributePaths,
   bool,
@@ -48,7 +58,13 @@ export interface Inputs {
   nixVersion: string
   extraNixConfig: string
   githubToken?: string
-  builders?: string
+  /** Nix's remote builders, one per line of the input. */
+  builders: Builder[]
+  /** The private key for builders whose field 3 is "-" (normalised: Unix line ends, final newline). */
+  builderSshKey?: string
+  /** Pinned host keys of the builders (known_hosts lines). */
+  builderHostKeys: HostKey[]
+  buildersUseSubstitutes: boolean
   qemu: Tristate
   qemuInterpreter?: string
   /** Minutes the action may run before it stops building to drain pushes. */
@@ -140,9 +156,17 @@ const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/
 // (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/
-const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args'])
+const MULTI_LINE = new Set([
+  'hosts',
+  'attributes',
+  'extra-pull-caches',
+  'extra-nix-config',
+  'extra-args',
+  'builders',
+  'builder-host-keys',
+  'builder-ssh-key'
+])
 const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token'])
-const ONE_LINE_HINT: Record<string, string> = { builders: ' (separate several builders with ";")' }
 
 /** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
 function checkCharacters(name: string, value: string): void {
@@ -153,7 +177,7 @@ function checkCharacters(name: string, value: string): void {
   } else if (MULTI_LINE.has(name)) {
     if (CONTROL.test(value)) fail(name, 'contains a control character: type it as plain text')
   } else if (SINGLE_LINE_BAD.test(trimmed)) {
-    fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`)
+    fail(name, 'contains a line break or another control character: give it on one line')
   }
 }
 
@@ -224,7 +248,24 @@ export function parseInputs(
   const nixVersion = nixRelease('nix-version', read('nix-version'))
   const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG)
 
-  const builders = text('builders') || undefined
+  const builders = remoteBuilders(read('builders'), read('builder-host-keys'))
+  const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'))
+  if (builderSshKey !== undefined && builders.builders.length === 0)
+    fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to')
+  const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined)
+  if (builderSshKey !== undefined && ownKeyFile !== undefined)
+    fail(
+      'builders',
+      `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`
+    )
+  if (maxJobs === '0') {
+    if (builders.builders.length === 0) fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty')
+    if (!builderSystems(builders.builders, native ?? system).includes(system))
+      fail(
+        'max-jobs',
+        `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`
+      )
+  }
   const qemu = tristate('qemu', read('qemu'))
   const qemuInterpreter = text('qemu-interpreter') || undefined
   if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
@@ -281,7 +322,10 @@ export function parseInputs(
     nixVersion,
     extraNixConfig: extraNixConfigText,
     githubToken: read('github-token').trim() || undefined,
-    builders,
+    builders: builders.builders,
+    builderSshKey,
+    builderHostKeys: builders.hostKeys,
+    buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
     qemu,
     qemuInterpreter,
     timeBudgetMinutes,
@@ -292,6 +336,22 @@ export function parseInputs(
     diffComment: bool('diff-comment', read('diff-comment'), true),
     freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
   }
+}
+
+/** The builders and their pinned host keys, each checked, and checked against each other. */
+function remoteBuilders(buildersText: string, hostKeysText: string): { builders: Builder[]; hostKeys: HostKey[] } {
+  const guard = <T>(name: string, parse: () => T): T => {
+    try {
+      return parse()
+    } catch (error: unknown) {
+      if (error instanceof BuilderSpecError) fail(name, error.message)
+      throw error
+    }
+  }
+  const builders = guard('builders', () => parseBuilders(buildersText))
+  const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText))
+  guard('builder-host-keys', () => checkHostKeys(builders, hostKeys))
+  return { builders, hostKeys }
 }
 
 export { InputError }

@@ -4,6 +4,7 @@ import { spooledBuilds } from '../build/spool.js'
 import { pushFindings, type FinalPush } from '../build/final-push.js'
 import type { Finding } from '../build/finding.js'
 import { startDiskCleanup } from '../machine/free-disk.js'
+import { remoteBuilding } from '../nix/building.js'
 import { NixStore } from '../nix/store.js'
 import type { HostCaches } from '../nix/substituters.js'
 import { makePushFilter } from '../push/filter.js'
@@ -29,6 +30,7 @@ import {
   startPushing
 } from './phases.js'
 import { reachableHostCaches } from './probe-caches.js'
+import { setupRemoteBuilders, type RemoteBuilders } from './remote-builders.js'
 import { setupCachix } from './setup-cachix.js'
 import { Output, State } from './state.js'
 import { STEP_LOG } from './step-log.js'
@@ -59,32 +61,49 @@ async function runMain(inputs: Inputs): Promise<void> {
   const work = await prepareWorkDir()
   core.saveState(State.WorkDir, work.dir)
 
-  await core.group('Nix', () => nixPhase(inputs, env))
+  const nixVersion = await core.group('Nix', () => nixPhase(inputs, env))
   const cache = await core.group('Cachix', () => setupCachix(inputs, findings))
   core.saveState(State.Pushing, String(cache.pushing))
   const flakeCache = inputs.flakeInputCache
     ? await core.group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system))
     : undefined
+  const remote: RemoteBuilders =
+    inputs.builders.length > 0
+      ? await core.group('Remote builders', () => setupRemoteBuilders(inputs, nixVersion, work.dir, env))
+      : { systems: [], maxJobs: inputs.maxJobs }
+  const builders = remote.setting
   // Runs while the hosts evaluate; awaited before the build needs the room.
   const diskCleanup = inputs.freeDiskSpace ? startDiskCleanup(env, STEP_LOG) : undefined
   // The hook is in place before anything is evaluated: what import-from-derivation builds while
   // the hosts evaluate goes to the spool too, and is pushed with the rest. The hosts' own caches
   // and emulation are added once the hosts are known.
   await core.group('Configure Nix for evaluation', () =>
-    configureNix({ inputs, hosts: [], cache, work, emulate: false, env, hostCaches: NO_HOST_CACHES })
+    configureNix({
+      inputs: { ...inputs, maxJobs: remote.maxJobs },
+      hosts: [],
+      cache,
+      work,
+      emulate: false,
+      env,
+      hostCaches: NO_HOST_CACHES,
+      builders
+    })
   )
   const hosts = await core.group('Hosts', () => hostsPhase(inputs, env, findings))
   core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))))
-  const emulate = await core.group('QEMU', () => setupEmulation(inputs, hosts))
+  const emulate = await core.group('QEMU', () => setupEmulation(inputs, hosts, remote.systems))
   const hostCaches = inputs.useHostSubstituters
     ? await core.group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings))
     : NO_HOST_CACHES
   const buildDir =
     diskCleanup === undefined ? undefined : await core.group('Free disk space', () => freeDiskPhase(diskCleanup, env))
-  const nixInputs =
-    buildDir === undefined ? inputs : { ...inputs, extraNixConfig: `build-dir = ${buildDir}\n${inputs.extraNixConfig}` }
+  const nixInputs = {
+    ...inputs,
+    maxJobs: remote.maxJobs,
+    extraNixConfig: buildDir === undefined ? inputs.extraNixConfig : `build-dir = ${buildDir}\n${inputs.extraNixConfig}`
+  }
   await core.group('Configure Nix', () =>
-    configureNix({ inputs: nixInputs, hosts, cache, work, emulate, env, hostCaches })
+    configureNix({ inputs: nixInputs, hosts, cache, work, emulate, env, hostCaches, builders })
   )
 
   const store = new NixStore(env)
@@ -93,6 +112,8 @@ async function runMain(inputs: Inputs): Promise<void> {
   const pushing = startPushing(inputs, cache, store)
   const { installables, attributeOutputs } = await installablesPhase(inputs, toBuild, env)
   const failures = new FailedBuildWatcher()
+  // Which builder each derivation handed to a remote builder went to (Nix says so as it starts it).
+  const remoteBuilds = new Map<string, string>()
   const build = await core.group(buildGroupName(installables.length), () =>
     buildPhase(inputs, env, {
       installables,
@@ -100,7 +121,11 @@ async function runMain(inputs: Inputs): Promise<void> {
       startedAt,
       work,
       pusher: pushing?.pusher,
-      failures
+      failures,
+      onLine: line => {
+        const handed = remoteBuilding(line)
+        if (handed) remoteBuilds.set(handed.drvPath, handed.builder)
+      }
     })
   )
   if (build.outcome?.interrupted === 'cancelled') {
@@ -123,11 +148,13 @@ async function runMain(inputs: Inputs): Promise<void> {
     findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
   }
 
+  const builtDrvs = [...new Set([...(build.outcome?.builtDrvs ?? []), ...spooled.drvPaths])]
   const record = {
     system: inputs.system,
     results: verdict.results,
     findings,
-    builtDrvs: [...new Set([...(build.outcome?.builtDrvs ?? []), ...spooled.drvPaths])],
+    builtDrvs,
+    builtRemotely: new Map(builtDrvs.filter(d => remoteBuilds.has(d)).map(d => [d, remoteBuilds.get(d)!])),
     builtOutputs: [...new Set([...(build.outcome?.builtOutputs ?? []), ...spooled.outputs])],
     substituted: build.substitutedPlanned,
     pushed: pushing?.pushed ?? new Map<string, number>(),

@@ -61,10 +61,11 @@ export async function prepareWorkDir(): Promise<WorkFiles> {
   return files
 }
 
-/** Nix, installed when it is missing; later steps of the job find it on PATH. */
-export async function nixPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<void> {
+/** Nix, installed when it is missing; later steps of the job find it on PATH. Returns its version. */
+export async function nixPhase(inputs: Inputs, env: NodeJS.ProcessEnv): Promise<string> {
   const nix = await ensureNix(inputs.nixVersion, inputs.installNix !== 'false', env, STEP_LOG)
   if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
+  return nix.version
 }
 
 /**
@@ -185,6 +186,8 @@ export interface BuildRequest {
   work: WorkFiles
   pusher?: Pusher
   failures: FailedBuildWatcher
+  /** Also told every line of the build's log. */
+  onLine?: (line: string) => void
 }
 
 export interface BuildPhase {
@@ -217,6 +220,7 @@ export async function buildPhase(inputs: Inputs, env: NodeJS.ProcessEnv, request
     log: {
       info: line => {
         request.failures.onLine(line)
+        request.onLine?.(line)
         core.info(line)
       },
       warning: line => core.warning(line)

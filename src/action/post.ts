@@ -9,6 +9,7 @@ import { getInputs } from './get-inputs.js'
 import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
 import { formatBytes } from '../util/format.js'
 import { spooledBuilds } from '../build/spool.js'
+import { removeBuilderFiles } from '../machine/builder-ssh.js'
 import { State } from './state.js'
 import { STEP_LOG } from './step-log.js'
 
@@ -24,7 +25,7 @@ export async function runPost(): Promise<void> {
     core.warning(`Salvage push failed: ${errorMessage(error)}`)
   } finally {
     try {
-      await cleanUp(core.getState(State.WorkDir), core.getState(State.NixConf))
+      await cleanUp(core.getState(State.WorkDir), core.getState(State.NixConf), builderFiles())
     } catch (error: unknown) {
       core.warning(`Clean-up failed: ${errorMessage(error)}`)
     }
@@ -59,19 +60,30 @@ async function salvage(): Promise<void> {
   })
 }
 
+/** What the remote builders' set-up wrote (their ssh key, an ssh_config part), as main recorded it. */
+function builderFiles(): string[] {
+  try {
+    return JSON.parse(core.getState(State.BuilderFiles) || '[]') as string[]
+  } catch {
+    return []
+  }
+}
+
 // What holds a token (netrc, secrets.conf) or says what was built (the spool).
 const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool']
 
 /**
- * Deletes the files that hold secrets first, so nothing of them outlives the job whatever the
- * restore does; then takes the action's block out of nix.conf and restarts the daemon. The rest
- * of the work directory (the hook script) goes only once that worked, since nix.conf names it.
+ * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
+ * nothing of them outlives the job whatever the restore does; then takes the action's block out
+ * of nix.conf and restarts the daemon. The rest of the work directory (the hook script) goes
+ * only once that worked, since nix.conf names it.
  */
-export async function cleanUp(workDir: string, confPath: string): Promise<void> {
+export async function cleanUp(workDir: string, confPath: string, builderFiles: string[] = []): Promise<void> {
   try {
-    const removed = await Promise.allSettled(
-      workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true }))
-    )
+    const removed = await Promise.allSettled([
+      removeBuilderFiles(builderFiles),
+      ...(workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true })))
+    ])
     const failed = removed.find(r => r.status === 'rejected')
     if (failed) throw failed.reason
   } finally {

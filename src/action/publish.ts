@@ -10,6 +10,8 @@ export interface RunRecord {
   results: HostResult[]
   findings: Finding[]
   builtDrvs: string[]
+  /** Of builtDrvs, those a remote builder built: derivation → builder. */
+  builtRemotely: Map<string, string>
   builtOutputs: string[]
   substituted: string[]
   /** path → compressed bytes, for every upload this run made */
@@ -40,11 +42,18 @@ export async function attributeToHosts(store: NixStore, record: RunRecord): Prom
   }
 }
 
+function countByBuilder(builtRemotely: Map<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const builder of builtRemotely.values()) counts[builder] = (counts[builder] ?? 0) + 1
+  return counts
+}
+
 /** Outputs, annotations and the job summary. */
 export async function publish(record: RunRecord): Promise<RunStatus> {
   const { results, findings } = record
   const totals: RunTotals = {
     built: record.builtDrvs.length,
+    builtRemotely: countByBuilder(record.builtRemotely),
     substituted: record.substituted.length,
     pushed: record.pushed.size,
     pushedBytes: [...record.pushed.values()].reduce((a, b) => a + b, 0),
@@ -56,6 +65,7 @@ export async function publish(record: RunRecord): Promise<RunStatus> {
   const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)
   core.setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.name, r.toplevel]))))
   core.setOutput(Output.Built, String(totals.built))
+  core.setOutput(Output.BuiltRemotely, String(record.builtRemotely.size))
   core.setOutput(Output.Substituted, String(totals.substituted))
   core.setOutput(Output.Pushed, String(totals.pushed))
   core.setOutput(Output.PushedBytes, String(totals.pushedBytes))

@@ -24,6 +24,8 @@ export type RunStatus = 'ok' | 'problems' | 'failed'
 
 export interface RunTotals {
   built: number
+  /** Of `built`, how many each remote builder built. */
+  builtRemotely?: Record<string, number>
   substituted: number
   pushed: number
   pushedBytes: number
@@ -59,6 +61,14 @@ const STATUS_TEXT: Record<HostStatus, string> = {
 }
 const LEVEL_TEXT: Record<FindingLevel, string> = { error: '❌', warning: '⚠️', notice: 'ℹ️' }
 
+/** ", 4 of them on remote builders (ssh-ng://… 4)" when remote builders built any. */
+function remoteShare(builtRemotely: Record<string, number> | undefined): string {
+  const entries = Object.entries(builtRemotely ?? {})
+  if (entries.length === 0) return ''
+  const total = entries.reduce((sum, [, n]) => sum + n, 0)
+  return `, ${total} of them on remote builders (${entries.map(([builder, n]) => `${builder}: ${n}`).join(', ')})`
+}
+
 /** The job summary: a row per host, then the totals and what needs attention. */
 export function renderSummary(title: string, hosts: HostResult[], totals: RunTotals, findings: Finding[]): string {
   const status = runStatus(hosts, findings)
@@ -76,7 +86,7 @@ export function renderSummary(title: string, hosts: HostResult[], totals: RunTot
     lines.push('')
   }
   lines.push(
-    `Built ${totals.built} derivations (the dry run planned ${totals.substituted} paths to download), pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`,
+    `Built ${totals.built} derivations${remoteShare(totals.builtRemotely)} (the dry run planned ${totals.substituted} paths to download), pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`,
     ''
   )
   if (findings.length > 0) {

@@ -6,7 +6,9 @@ export enum State {
   Finished = 'finished',
   /** JSON [{name, outPath}] of the hosts main set out to build. */
   Hosts = 'hosts',
-  Pushing = 'pushing'
+  Pushing = 'pushing',
+  /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
+  BuilderFiles = 'builder-files'
 }
 
 export enum Output {
@@ -19,5 +21,6 @@ export enum Output {
   FailedHosts = 'failed-hosts',
   Coverage = 'coverage',
   Status = 'status',
-  Findings = 'findings'
+  Findings = 'findings',
+  BuiltRemotely = 'built-remotely'
 }

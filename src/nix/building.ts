@@ -10,3 +10,12 @@ export function derivationBuilding(line: string): string | undefined {
 export function derivationsBuilt(stderr: string): string[] {
   return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d): d is string => d !== undefined)
 }
+
+/** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
+const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/
+
+/** The derivation and the builder, when the line says Nix builds it on a remote builder. */
+export function remoteBuilding(line: string): { drvPath: string; builder: string } | undefined {
+  const match = BUILDING_ON.exec(line)
+  return match ? { drvPath: match[1], builder: match[2] } : undefined
+}

@@ -9,7 +9,10 @@ export interface NixConfSettings {
   postBuildHook?: string
   maxJobs?: string
   cores?: number
+  /** The builders setting (machines separated by ";"). */
   builders?: string
+  /** Builders fetch what their builds need from their own substituters instead of from the runner. */
+  buildersUseSubstitutes?: boolean
   trustedUsers: string[]
   /** A 0600 file with the secret settings (access-tokens, netrc-file), kept out of nix.conf. */
   secretsFile?: string
@@ -46,7 +49,11 @@ export function renderManagedBlock(settings: NixConfSettings): string {
   lines.push('narinfo-cache-negative-ttl = 0')
   if (settings.maxJobs !== undefined) lines.push(`max-jobs = ${settings.maxJobs}`)
   if (settings.cores !== undefined) lines.push(`cores = ${settings.cores}`)
-  if (settings.builders !== undefined) lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true')
+  if (settings.builders !== undefined)
+    lines.push(
+      `builders = ${settings.builders}`,
+      `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`
+    )
   if (settings.postBuildHook !== undefined) lines.push(`post-build-hook = ${settings.postBuildHook}`)
   const extra = settings.extraConfig.trim()
   if (extra !== '') lines.push(extra)

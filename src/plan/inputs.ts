@@ -9,6 +9,7 @@ import {
   hasControl,
   hostNames,
   InputError,
+  list,
   nixVersion,
   positiveInt
 } from '../inputs/rules.js'
@@ -58,6 +59,12 @@ export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
     const label = text(input) || fallback
     if (!RUNNER_LABEL.test(label)) fail(input, `"${label}" is not a runner label`)
     runners[system] = label
+  }
+  // Rows of systems the build legs' remote builders build go to the x86 runner: its leg hands them to the builders.
+  for (const system of list(read('builder-systems'))) {
+    if (runners[system] === undefined)
+      fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`)
+    runners[system] = runners['x86_64-linux']
   }
   const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores
   const attributes = attributePaths('attributes', read('attributes'))
