@@ -5,6 +5,7 @@ import { newJob, REPO, runStep, type StepResult } from '../../local/runner.js'
 import { sampleFlake } from '../../local/sample-flake.js'
 import { closureOf, realiseInFreshStore } from '../helpers/nix.js'
 import { leaksInStep } from '../helpers/secrets.js'
+import { runCommand } from '../../src/util/process.js'
 import { CACHE, inCache, type Server } from '../helpers/legs.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
@@ -126,6 +127,47 @@ describe('Cachix down or the token rotated: the legs build anyway, and the repor
     expect(strict.stdout).toMatch(
       /::error::pushing had problems and fail-on-push-error is true: Cachix cache fleet could not be reached/
     )
+  })
+
+  it('down when the job starts, the job cancelled mid-build, back for the post step: the salvage pushes what was built', async () => {
+    const slow = await sampleFlake({ slow: true })
+    const job = await newJob()
+    const inputs = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, hosts: 'slow' }
+    server.setFaults({ unavailable: true })
+    let interrupted = false
+    const cancelled = await runStep({
+      step: 'main',
+      job,
+      cwd: slow,
+      inputs,
+      env: FAST,
+      onStart: child => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (!interrupted && chunk.toString().includes('sleeping')) {
+            interrupted = true
+            child.kill('SIGINT')
+          }
+        })
+      }
+    })
+    server.setFaults(undefined)
+    expect(interrupted).toBe(true)
+    expect(cancelled.code).not.toBe(0)
+    expect(cancelled.stdout).toMatch(/Cachix cache fleet cannot be reached \(.*HTTP 503.*\)/)
+    const post = await runStep({ step: 'post', job, cwd: slow, inputs, env: FAST })
+    expect(post.code).toBe(0)
+    // The slow host's etc, and the base and shared layers under it, finished before the cancel.
+    expect(post.stdout).toMatch(/Salvage pushed 3 paths .*; 0 failed; 0 left/)
+    const etc = (
+      await runCommand('nix', [
+        '--extra-experimental-features',
+        'nix-command flakes',
+        'eval',
+        '--raw',
+        `${slow}#nixosConfigurations.slow.config.system.build.toplevel.etc`
+      ])
+    ).stdout
+    expect(await inCache(server, etc)).toBe(true)
   })
 
   it('up when the job starts, down from then on: the build still finishes without the dead substituter, exit 0, and the error says the push is unconfirmed', async () => {
