@@ -32952,14 +32952,15 @@ async function configurePlanNix(inputs, env) {
     const keys = [];
     const netrc = [];
     let mainCache;
-    for (const name of pullCaches) {
-        // The first contact's limits, as in the action: an outage must not hold the plan for minutes.
-        const access = await openCacheAccess({
-            baseUrl: inputs.cachixUrl,
-            cacheName: name,
-            authToken: inputs.cachixAuthToken,
-            onRetry: logCachixRetry
-        });
+    // All at once, with the first contact's limits, as in the action: an outage must not hold the plan for minutes.
+    const accesses = await Promise.all(pullCaches.map(name => openCacheAccess({
+        baseUrl: inputs.cachixUrl,
+        cacheName: name,
+        authToken: inputs.cachixAuthToken,
+        onRetry: logCachixRetry
+    })));
+    for (const [i, access] of accesses.entries()) {
+        const name = pullCaches[i];
         if (name === inputs.cachix) {
             // A wrong cache name is a mistake in the workflow: the plan fails at once, as a leg would.
             if (access.state === 'missing')

@@ -34771,6 +34771,8 @@ function sessionOptions(inputs, cacheName) {
  */
 async function setupCachix(inputs, findings) {
     const setup = { pushing: false, substituters: [], trustedPublicKeys: [], netrc: [] };
+    // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
+    const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
     if (inputs.cachix === undefined) {
         if (inputs.push !== 'false')
             findings.push({ level: 'notice', message: 'No cachix cache is set: building only, nothing is pushed.' });
@@ -34786,8 +34788,8 @@ async function setupCachix(inputs, findings) {
             });
         }
     }
-    for (const name of inputs.extraPullCaches) {
-        const access = await openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined });
+    for (const [i, access] of (await extras).entries()) {
+        const name = inputs.extraPullCaches[i];
         const reader = readerOf(access);
         if (reader !== undefined)
             addCache(setup, reader, inputs.cachixAuthToken);
