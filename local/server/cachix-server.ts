@@ -124,7 +124,8 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
           res.end(JSON.stringify({ error: 'injected fault: too many requests' }))
           return
         case 'slow':
-          await new Promise(resolve => setTimeout(resolve, fault.ms))
+          // Unref'd: a test that closes the server while an answer is held back does not keep the process alive.
+          await new Promise(resolve => setTimeout(resolve, fault.ms).unref())
           break
       }
     }
