@@ -165,29 +165,37 @@ describe('a push problem is an error to act on, but the status is problems and t
 })
 
 describe('the final push when the cache stops answering', () => {
-  it('a token revoked while building, and a closure that could not be checked, are errors and push problems', () => {
-    const findings = pushFindings(
+  const DOWN_AT_THE_END =
+    'Cachix missing-paths query for cache fleet kept failing (HTTP 503) after 12 attempts over 90 s'
+  it.each<[string, { fatal?: string; unchecked?: string }, Finding[]]>([
+    [
+      'an outage at the end: the closures could not be checked, an error and a push problem',
+      { unchecked: DOWN_AT_THE_END },
+      [
+        {
+          level: 'error',
+          pushProblem: true,
+          message: `the cache stopped answering, so what it lacks of the built closures is unknown (${DOWN_AT_THE_END}): re-run the job once Cachix answers again, so that whatever is missing is pushed`
+        }
+      ]
+    ],
+    [
+      'a token revoked while building: the stop says why, not the check that followed',
       {
-        failures: [],
-        leftovers: [],
         fatal: 'Cachix rejected the auth token for cache "fleet" (HTTP 401)',
         unchecked: 'Cachix missing-paths query for cache "fleet" failed with HTTP 401'
       },
-      600
-    )
-    expect(findings).toEqual([
-      {
-        level: 'error',
-        pushProblem: true,
-        message:
-          'the cache stopped answering, so what it lacks of the built closures is unknown (Cachix missing-paths query for cache "fleet" failed with HTTP 401): re-run the job once Cachix answers again, so that whatever is missing is pushed'
-      },
-      {
-        level: 'error',
-        pushProblem: true,
-        message: 'pushing stopped: Cachix rejected the auth token for cache "fleet" (HTTP 401)'
-      }
-    ])
+      [
+        {
+          level: 'error',
+          pushProblem: true,
+          message: 'pushing stopped: Cachix rejected the auth token for cache "fleet" (HTTP 401)'
+        }
+      ]
+    ]
+  ])('%s', (_why, push, expected) => {
+    const findings = pushFindings({ failures: [], leftovers: [], ...push }, 600)
+    expect(findings).toEqual(expected)
     expect(runStatus([built], findings)).toBe('problems')
   })
 })

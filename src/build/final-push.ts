@@ -93,8 +93,8 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
 export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {
   const findings: Finding[] = []
   const coverage = push.coverage ?? { filtered: [], missing: [] }
-  // The cache stopped answering (an outage, a token revoked) while the job ran: nothing says the push is complete.
-  if (push.unchecked !== undefined)
+  // The cache stopped answering while the job ran: nothing says the push is complete. (A fatal stop says why itself.)
+  if (push.unchecked !== undefined && push.fatal === undefined)
     findings.push({
       level: 'error',
       pushProblem: true,
