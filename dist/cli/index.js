@@ -168,6 +168,15 @@ function diskRoot(env = process.env) {
         throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
     return root;
 }
+function retryScale(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
+    if (text === undefined || text === '')
+        return 1;
+    const scale = Number(text);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
+    return scale;
+}
 
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
@@ -1273,6 +1282,17 @@ const CACHIX_RETRY_POLICY = {
     budgetMs: 90_000,
     maxRetryAfterMs: 120_000
 };
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+function scaledPolicy(policy, scale) {
+    if (scale === 1)
+        return policy;
+    return {
+        baseDelayMs: policy.baseDelayMs * scale,
+        maxDelayMs: policy.maxDelayMs * scale,
+        budgetMs: policy.budgetMs * scale,
+        maxRetryAfterMs: policy.maxRetryAfterMs * scale
+    };
+}
 function isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
@@ -1439,6 +1459,7 @@ function narInfoFingerprint(info) {
 
 
 
+
 const client_DEFAULT_CACHIX_URL = 'https://cachix.org';
 // Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
 const MISSING_QUERY_BATCH = 32768;
@@ -1466,15 +1487,16 @@ class CachixClient {
         this.cacheName = options.cacheName;
         this.baseUrl = (options.baseUrl ?? client_DEFAULT_CACHIX_URL).replace(/\/+$/, '');
         this.token = options.authToken ?? '';
-        this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY;
+        this.policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, retryScale());
         this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
         this.random = options.random ?? Math.random;
     }
     api(path) {
         return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
     }
-    async getCache(signal) {
-        const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
+    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+    async getCache(signal, policy) {
+        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
         return json(response);
     }
     /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
@@ -1575,9 +1597,11 @@ class CachixClient {
                     throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
                 reason = connectionErrorText(error);
             }
-            const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random);
+            const delay = request.retries === false
+                ? undefined
+                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
             if (delay === undefined) {
-                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false);
+                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
             }
             this.options.onRetry?.(request.what, attempt + 1, delay, reason);
             spentMs += delay;
@@ -3737,20 +3761,29 @@ function createPusher(session, store, tuning = {}) {
 ;// CONCATENATED MODULE: ./src/push/session.ts
 
 
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
 /**
  * Checks the credentials against the cache before anything is built or uploaded, so a bad
  * token, an unknown cache or a malformed key fail at once with one clear message.
  */
-async function openCachixSession(options) {
+async function openCachixSession(options, contact = {}) {
     const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
         ? undefined
         : parseSigningKey(options.signingKey);
     const client = new CachixClient(options);
-    const cache = await client.getCache();
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
     const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey) {
-        throw new Error(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
-    }
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
     const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
 }

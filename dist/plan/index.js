@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(482);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2603);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 482:
+/***/ 2603:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31337,199 +31337,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
-// Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-const CACHIX_RETRY_POLICY = {
-    baseDelayMs: 1000,
-    maxDelayMs: 15_000,
-    budgetMs: 90_000,
-    maxRetryAfterMs: 120_000
-};
-function isRetryableStatus(status) {
-    return status === 429 || status >= 500;
-}
-/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
-function parseRetryAfter(header, now) {
-    if (header === null || header === undefined || header.trim() === '')
-        return undefined;
-    const text = header.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const date = Date.parse(text);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
-function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
-    let delay;
-    if (retryAfterMs !== undefined) {
-        delay = Math.min(retryAfterMs, policy.maxRetryAfterMs);
-    }
-    else {
-        const ceiling = Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
-        delay = ceiling / 2 + random() * (ceiling / 2);
-    }
-    if (spentMs + delay > policy.budgetMs)
-        return undefined;
-    return Math.round(delay);
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/util/process.ts
-
-// The action's inputs (token, signing key, github-token) and credentials a user may have exported
-// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
-const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
-const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-function isSecretVariable(name) {
-    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
-}
-/**
- * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
- * given one without the action's inputs, Cachix credentials or the runner's tokens.
- */
-function childEnv(env = process.env) {
-    const clean = {};
-    for (const [name, value] of Object.entries(env))
-        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
-            clean[name] = value;
-    return clean;
-}
-/**
- * Removes the inputs and Cachix credentials from this process's own environment once they are
- * read, so a child spawned without an explicit environment cannot inherit them either.
- */
-function forgetSecretEnv(env = process.env) {
-    for (const name of Object.keys(env))
-        if (isSecretVariable(name))
-            delete env[name];
-}
-/** Runs a program with an argument array (never a shell) and returns its output. */
-async function runCommand(command, args, options = {}) {
-    const spawnOptions = {
-        env: childEnv(options.env ?? process.env),
-        cwd: options.cwd,
-        stdio: ['pipe', 'pipe', 'pipe']
-    };
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
-    const stdout = [];
-    const stderr = [];
-    child.stdout?.on('data', (chunk) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk) => stderr.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const code = await new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
-        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
-    });
-    const result = {
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-        code
-    };
-    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
-        throw new CommandError(command, args, result);
-    }
-    return result;
-}
-class CommandError extends Error {
-    command;
-    args;
-    result;
-    constructor(command, args, result) {
-        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
-        this.command = command;
-        this.args = args;
-        this.result = result;
-    }
-}
-/** The last non-empty line, which is where Nix and most tools put the actual error. */
-function lastLine(text) {
-    const lines = text
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines[lines.length - 1] ?? '';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
-
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
-
-// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
-// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
-// undici, about 14 MiB of memory that nothing here uses.
-const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
-const { Agent: HttpAgent, request: httpRequest } = load('node:http');
-const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
-// Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
-};
-/**
- * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
- * copied first, which matters for multi-MiB parts.
- */
-function sendHttp(method, url, headers, body, timeoutMs, signal) {
-    return new Promise((resolve, reject) => {
-        const target = new URL(url);
-        const secure = target.protocol === 'https:';
-        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
-        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? httpsRequest : httpRequest)(target, {
-            method,
-            headers: { ...headers, 'Content-Length': String(length) },
-            agent: secure ? agents.https : agents.http,
-            signal
-        }, (response) => {
-            const chunks = [];
-            response.on('data', (chunk) => chunks.push(chunk));
-            response.on('error', reject);
-            response.on('end', () => {
-                resolve({
-                    status: response.statusCode ?? 0,
-                    header: name => {
-                        const value = response.headers[name.toLowerCase()];
-                        return Array.isArray(value) ? value[0] : value;
-                    },
-                    body: Buffer.concat(chunks)
-                });
-            });
-        });
-        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-        request.on('error', reject);
-        // Written without waiting for drain: the pieces are already in memory, and the socket
-        // takes them in order.
-        for (const piece of pieces)
-            request.write(piece);
-        request.end();
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
@@ -31575,49 +31382,6 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
-
-const SHA256_BYTES = 32;
-/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
-function parseSha256(text) {
-    const trimmed = text.trim();
-    let body;
-    if (trimmed.startsWith('sha256:'))
-        body = trimmed.slice(7);
-    else if (trimmed.startsWith('sha256-'))
-        return fromBase64(trimmed.slice(7), trimmed);
-    else
-        body = trimmed;
-    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
-        return Buffer.from(body, 'hex');
-    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
-        return decodeNix32(body, SHA256_BYTES);
-    if (body.length === 44)
-        return fromBase64(body, trimmed);
-    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
-}
-function fromBase64(body, original) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
-        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
-    }
-    return bytes;
-}
-/** The narinfo / fingerprint form: `sha256:<nix32>`. */
-function toNixHash(digest) {
-    return `sha256:${encodeNix32(digest)}`;
-}
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
-/** Any accepted form, normalised to `sha256:<nix32>`. */
-function hash_normaliseNixHash(text) {
-    return toNixHash(parseSha256(text));
-}
-
 ;// CONCATENATED MODULE: ./src/nix/store-path.ts
 
 const STORE_DIR = '/nix/store';
@@ -31649,291 +31413,6 @@ function store_path_hashPart(path) {
 }
 function store_path_fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
-}
-
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
-
-
-function renderNarInfo(info) {
-    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
-    if (info.fileHash !== undefined)
-        lines.push(`FileHash: ${info.fileHash}`);
-    if (info.fileSize !== undefined)
-        lines.push(`FileSize: ${info.fileSize}`);
-    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
-    if (info.deriver !== undefined)
-        lines.push(`Deriver: ${info.deriver}`);
-    for (const sig of info.sigs)
-        lines.push(`Sig: ${sig}`);
-    if (info.ca !== undefined)
-        lines.push(`CA: ${info.ca}`);
-    // Nix requires a newline after every line, the last one included.
-    return `${lines.join('\n')}\n`;
-}
-function parseNarInfo(text) {
-    const fields = new Map();
-    const sigs = [];
-    for (const line of text.split('\n')) {
-        if (line === '')
-            continue;
-        const colon = line.indexOf(':');
-        if (colon < 1 || line[colon + 1] !== ' ')
-            throw new Error(`narinfo line "${line}" is not "Key: value"`);
-        const key = line.slice(0, colon);
-        const value = line.slice(colon + 2);
-        if (key === 'Sig')
-            sigs.push(value);
-        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
-            throw new Error(`narinfo has a second ${key} line`);
-        }
-        else
-            fields.set(key, value);
-    }
-    const required = (key) => {
-        const value = fields.get(key);
-        if (value === undefined || value === '')
-            throw new Error(`narinfo has no ${key}`);
-        return value;
-    };
-    const storePath = required('StorePath');
-    parseStorePath(storePath);
-    const narSize = Number(required('NarSize'));
-    if (!Number.isSafeInteger(narSize) || narSize <= 0)
-        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
-    const fileSizeText = fields.get('FileSize');
-    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
-    const deriver = fields.get('Deriver');
-    return {
-        storePath,
-        url: required('URL'),
-        // An absent Compression means bzip2 to Nix.
-        compression: (fields.get('Compression') || 'bzip2'),
-        fileHash: fields.get('FileHash'),
-        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
-        narHash: hash_normaliseNixHash(required('NarHash')),
-        narSize,
-        references,
-        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
-        sigs,
-        ca: fields.get('CA')
-    };
-}
-/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
-function fingerprint(storePath, narHash, narSize, references) {
-    if (narSize <= 0)
-        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
-    const refs = references.map(fullPath).sort();
-    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
-}
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
-}
-
-;// CONCATENATED MODULE: ./src/cachix/client.ts
-
-
-
-
-const DEFAULT_CACHIX_URL = 'https://cachix.org';
-// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
-const MISSING_QUERY_BATCH = 32768;
-const USER_AGENT = 'nix-cachix-build/1';
-/** An HTTP answer that is final: retrying will not help. */
-class CachixError extends Error {
-    status;
-    fatal;
-    constructor(message, status, fatal) {
-        super(message);
-        this.status = status;
-        this.fatal = fatal;
-    }
-}
-class CachixClient {
-    options;
-    cacheName;
-    baseUrl;
-    token;
-    policy;
-    requestTimeoutMs;
-    random;
-    constructor(options) {
-        this.options = options;
-        this.cacheName = options.cacheName;
-        this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
-        this.token = options.authToken ?? '';
-        this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY;
-        this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
-        this.random = options.random ?? Math.random;
-    }
-    api(path) {
-        return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
-    }
-    async getCache(signal) {
-        const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
-        return json(response);
-    }
-    /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
-    async missingHashes(hashes, signal) {
-        const unique = [...new Set(hashes)];
-        const missing = new Set();
-        for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-            const response = await this.send('POST', this.api('/narinfo'), {
-                json: batch,
-                what: 'missing-paths query',
-                signal
-            });
-            for (const hash of json(response))
-                missing.add(hash);
-        }
-        return missing;
-    }
-    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
-    async narinfo(hash, signal) {
-        try {
-            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
-                what: 'narinfo lookup',
-                accept: 'text/x-nix-narinfo',
-                signal
-            });
-            return parseNarInfo(response.body.toString('utf8'));
-        }
-        catch (error) {
-            if (error instanceof CachixError && error.status === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    async createUpload(compression, signal) {
-        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
-            what: 'upload creation',
-            signal
-        });
-        return json(response);
-    }
-    async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
-        const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
-        return json(response).uploadUrl;
-    }
-    /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
-    async putPart(uploadUrl, body, contentMD5, signal) {
-        const response = await this.send('PUT', uploadUrl, {
-            body,
-            headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
-            anonymous: true,
-            what: 'part upload',
-            signal
-        });
-        return response.header('etag');
-    }
-    async completeUpload(narId, uploadId, request, signal) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
-        await this.send('POST', url, { json: request, what: 'upload completion', signal });
-    }
-    async abortUpload(narId, uploadId) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
-        await this.send('POST', url, { what: 'upload abort', retries: false });
-    }
-    async send(method, url, request) {
-        const headers = {
-            'User-Agent': USER_AGENT,
-            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
-            ...request.headers
-        };
-        // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
-        if (!request.anonymous)
-            headers.Authorization = `Bearer ${this.token}`;
-        let body = request.body;
-        if (request.json !== undefined) {
-            headers['Content-Type'] = 'application/json;charset=utf-8';
-            body = JSON.stringify(request.json);
-        }
-        let spentMs = 0;
-        for (let attempt = 0;; attempt++) {
-            request.signal?.throwIfAborted();
-            let reason;
-            let retryAfterMs;
-            try {
-                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
-                if (response.status === 200)
-                    return response;
-                const text = response.body.toString('utf8').slice(0, 300);
-                if (!isRetryableStatus(response.status))
-                    throw this.finalError(response.status, text, request.what);
-                reason = `HTTP ${response.status}`;
-                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
-            }
-            catch (error) {
-                if (error instanceof CachixError)
-                    throw error;
-                if (request.signal?.aborted)
-                    throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
-                reason = connectionErrorText(error);
-            }
-            const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random);
-            if (delay === undefined) {
-                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false);
-            }
-            this.options.onRetry?.(request.what, attempt + 1, delay, reason);
-            spentMs += delay;
-            await sleep(delay, request.signal);
-        }
-    }
-    finalError(status, body, what) {
-        const cache = this.cacheName;
-        const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`;
-        switch (status) {
-            case 401:
-                return new CachixError(this.token === ''
-                    ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
-                    : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`, status, true);
-            case 403:
-                return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true);
-            case 404:
-                return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true);
-            default:
-                return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413);
-        }
-    }
-}
-function retryAfterFromBody(body) {
-    try {
-        const parsed = JSON.parse(body);
-        return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function connectionErrorText(error) {
-    if (error instanceof Error)
-        return error.code ?? error.message;
-    return String(error);
-}
-function json(response) {
-    try {
-        return JSON.parse(response.body.toString('utf8'));
-    }
-    catch {
-        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
-    }
-}
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/util/queue.ts
@@ -32395,6 +31874,108 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/process.ts
+
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
+/** Runs a program with an argument array (never a shell) and returns its output. */
+async function runCommand(command, args, options = {}) {
+    const spawnOptions = {
+        env: childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
+    const stdout = [];
+    const stderr = [];
+    child.stdout?.on('data', (chunk) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk) => stderr.push(chunk));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+    const code = await new Promise((resolve, reject) => {
+        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
+        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    });
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
+    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
+        throw new CommandError(command, args, result);
+    }
+    return result;
+}
+class CommandError extends Error {
+    command;
+    args;
+    result;
+    constructor(command, args, result) {
+        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
+        this.command = command;
+        this.args = args;
+        this.result = result;
+    }
+}
+/** The last non-empty line, which is where Nix and most tools put the actual error. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines[lines.length - 1] ?? '';
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+/** What was thrown, as an Error (a rejection can carry anything). */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
 ;// CONCATENATED MODULE: ./src/nix/command.ts
 
 // Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
@@ -32561,14 +32142,15 @@ function renderEvalFailures(failed) {
         .join('\n')}\n  \`\`\``);
     return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
 }
-/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
-function renderPlanSummary(plan, attributes, failed) {
+/** The plan job's summary: what went wrong with the cache, the rows, what is cached, and what does not evaluate. */
+function renderPlanSummary(plan, attributes, failed, warnings = []) {
     const rows = [
         ...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``),
         ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)
     ];
     const cached = [...plan.cached, ...attributes.cached];
-    return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
+    const warned = warnings.map(w => `> ⚠️ ${w}\n\n`).join('');
+    return `## nix-cachix-build plan\n\n${warned}${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -32577,6 +32159,697 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
+// Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
+const retry_policy_CACHIX_RETRY_POLICY = {
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    budgetMs: 90_000,
+    maxRetryAfterMs: 120_000
+};
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+function retry_policy_scaledPolicy(policy, scale) {
+    if (scale === 1)
+        return policy;
+    return {
+        baseDelayMs: policy.baseDelayMs * scale,
+        maxDelayMs: policy.maxDelayMs * scale,
+        budgetMs: policy.budgetMs * scale,
+        maxRetryAfterMs: policy.maxRetryAfterMs * scale
+    };
+}
+function isRetryableStatus(status) {
+    return status === 429 || status >= 500;
+}
+/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
+function parseRetryAfter(header, now) {
+    if (header === null || header === undefined || header.trim() === '')
+        return undefined;
+    const text = header.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
+function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
+    let delay;
+    if (retryAfterMs !== undefined) {
+        delay = Math.min(retryAfterMs, policy.maxRetryAfterMs);
+    }
+    else {
+        const ceiling = Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
+        delay = ceiling / 2 + random() * (ceiling / 2);
+    }
+    if (spentMs + delay > policy.budgetMs)
+        return undefined;
+    return Math.round(delay);
+}
+
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
+
+// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
+// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
+// undici, about 14 MiB of memory that nothing here uses.
+const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+const { Agent: HttpAgent, request: httpRequest } = load('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
+// Kept-alive connections: an upload is several small API calls plus one PUT per part.
+const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+};
+/**
+ * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
+ * copied first, which matters for multi-MiB parts.
+ */
+function sendHttp(method, url, headers, body, timeoutMs, signal) {
+    return new Promise((resolve, reject) => {
+        const target = new URL(url);
+        const secure = target.protocol === 'https:';
+        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+        const request = (secure ? httpsRequest : httpRequest)(target, {
+            method,
+            headers: { ...headers, 'Content-Length': String(length) },
+            agent: secure ? agents.https : agents.http,
+            signal
+        }, (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+                resolve({
+                    status: response.statusCode ?? 0,
+                    header: name => {
+                        const value = response.headers[name.toLowerCase()];
+                        return Array.isArray(value) ? value[0] : value;
+                    },
+                    body: Buffer.concat(chunks)
+                });
+            });
+        });
+        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+        request.on('error', reject);
+        // Written without waiting for drain: the pieces are already in memory, and the socket
+        // takes them in order.
+        for (const piece of pieces)
+            request.write(piece);
+        request.end();
+    });
+}
+
+;// CONCATENATED MODULE: ./src/nix/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+function toSri(digest) {
+    return `sha256-${Buffer.from(digest).toString('base64')}`;
+}
+function toHex(digest) {
+    return Buffer.from(digest).toString('hex');
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function hash_normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+
+
+function renderNarInfo(info) {
+    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+    if (info.fileHash !== undefined)
+        lines.push(`FileHash: ${info.fileHash}`);
+    if (info.fileSize !== undefined)
+        lines.push(`FileSize: ${info.fileSize}`);
+    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+    if (info.deriver !== undefined)
+        lines.push(`Deriver: ${info.deriver}`);
+    for (const sig of info.sigs)
+        lines.push(`Sig: ${sig}`);
+    if (info.ca !== undefined)
+        lines.push(`CA: ${info.ca}`);
+    // Nix requires a newline after every line, the last one included.
+    return `${lines.join('\n')}\n`;
+}
+function parseNarInfo(text) {
+    const fields = new Map();
+    const sigs = [];
+    for (const line of text.split('\n')) {
+        if (line === '')
+            continue;
+        const colon = line.indexOf(':');
+        if (colon < 1 || line[colon + 1] !== ' ')
+            throw new Error(`narinfo line "${line}" is not "Key: value"`);
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 2);
+        if (key === 'Sig')
+            sigs.push(value);
+        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
+            throw new Error(`narinfo has a second ${key} line`);
+        }
+        else
+            fields.set(key, value);
+    }
+    const required = (key) => {
+        const value = fields.get(key);
+        if (value === undefined || value === '')
+            throw new Error(`narinfo has no ${key}`);
+        return value;
+    };
+    const storePath = required('StorePath');
+    parseStorePath(storePath);
+    const narSize = Number(required('NarSize'));
+    if (!Number.isSafeInteger(narSize) || narSize <= 0)
+        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
+    const fileSizeText = fields.get('FileSize');
+    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
+    const deriver = fields.get('Deriver');
+    return {
+        storePath,
+        url: required('URL'),
+        // An absent Compression means bzip2 to Nix.
+        compression: (fields.get('Compression') || 'bzip2'),
+        fileHash: fields.get('FileHash'),
+        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
+        narHash: hash_normaliseNixHash(required('NarHash')),
+        narSize,
+        references,
+        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
+        sigs,
+        ca: fields.get('CA')
+    };
+}
+/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
+function fingerprint(storePath, narHash, narSize, references) {
+    if (narSize <= 0)
+        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
+    const refs = references.map(fullPath).sort();
+    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+}
+function narInfoFingerprint(info) {
+    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+}
+
+;// CONCATENATED MODULE: ./src/util/knobs.ts
+function storeRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+    if (root !== '' && !root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
+    return root.replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
+    if (value !== '' && value !== 'process')
+        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
+    return value === 'process';
+}
+function heartbeatMs(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
+    if (text === undefined || text === '')
+        return 60_000;
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds < 1)
+        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
+    if (value !== '' && value !== 'nix-store')
+        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
+    return value === 'nix-store';
+}
+function diskRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
+    if (root === '')
+        return '/';
+    if (!root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
+    return root;
+}
+function knobs_retryScale(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
+    if (text === undefined || text === '')
+        return 1;
+    const scale = Number(text);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
+    return scale;
+}
+
+;// CONCATENATED MODULE: ./src/cachix/client.ts
+
+
+
+
+
+const DEFAULT_CACHIX_URL = 'https://cachix.org';
+// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
+const MISSING_QUERY_BATCH = 32768;
+const USER_AGENT = 'nix-cachix-build/1';
+/** An HTTP answer that is final: retrying will not help. */
+class CachixError extends Error {
+    status;
+    fatal;
+    constructor(message, status, fatal) {
+        super(message);
+        this.status = status;
+        this.fatal = fatal;
+    }
+}
+class CachixClient {
+    options;
+    cacheName;
+    baseUrl;
+    token;
+    policy;
+    requestTimeoutMs;
+    random;
+    constructor(options) {
+        this.options = options;
+        this.cacheName = options.cacheName;
+        this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
+        this.token = options.authToken ?? '';
+        this.policy = options.retryPolicy ?? retry_policy_scaledPolicy(retry_policy_CACHIX_RETRY_POLICY, knobs_retryScale());
+        this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
+        this.random = options.random ?? Math.random;
+    }
+    api(path) {
+        return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
+    }
+    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+    async getCache(signal, policy) {
+        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
+        return json(response);
+    }
+    /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
+    async missingHashes(hashes, signal) {
+        const unique = [...new Set(hashes)];
+        const missing = new Set();
+        for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
+            const response = await this.send('POST', this.api('/narinfo'), {
+                json: batch,
+                what: 'missing-paths query',
+                signal
+            });
+            for (const hash of json(response))
+                missing.add(hash);
+        }
+        return missing;
+    }
+    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+    async narinfo(hash, signal) {
+        try {
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+                what: 'narinfo lookup',
+                accept: 'text/x-nix-narinfo',
+                signal
+            });
+            return parseNarInfo(response.body.toString('utf8'));
+        }
+        catch (error) {
+            if (error instanceof CachixError && error.status === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    async createUpload(compression, signal) {
+        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+            what: 'upload creation',
+            signal
+        });
+        return json(response);
+    }
+    async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
+        const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
+        return json(response).uploadUrl;
+    }
+    /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
+    async putPart(uploadUrl, body, contentMD5, signal) {
+        const response = await this.send('PUT', uploadUrl, {
+            body,
+            headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
+            anonymous: true,
+            what: 'part upload',
+            signal
+        });
+        return response.header('etag');
+    }
+    async completeUpload(narId, uploadId, request, signal) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
+        await this.send('POST', url, { json: request, what: 'upload completion', signal });
+    }
+    async abortUpload(narId, uploadId) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
+        await this.send('POST', url, { what: 'upload abort', retries: false });
+    }
+    async send(method, url, request) {
+        const headers = {
+            'User-Agent': USER_AGENT,
+            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+            ...request.headers
+        };
+        // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
+        if (!request.anonymous)
+            headers.Authorization = `Bearer ${this.token}`;
+        let body = request.body;
+        if (request.json !== undefined) {
+            headers['Content-Type'] = 'application/json;charset=utf-8';
+            body = JSON.stringify(request.json);
+        }
+        let spentMs = 0;
+        for (let attempt = 0;; attempt++) {
+            request.signal?.throwIfAborted();
+            let reason;
+            let retryAfterMs;
+            try {
+                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
+                if (response.status === 200)
+                    return response;
+                const text = response.body.toString('utf8').slice(0, 300);
+                if (!isRetryableStatus(response.status))
+                    throw this.finalError(response.status, text, request.what);
+                reason = `HTTP ${response.status}`;
+                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
+            }
+            catch (error) {
+                if (error instanceof CachixError)
+                    throw error;
+                if (request.signal?.aborted)
+                    throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
+                reason = connectionErrorText(error);
+            }
+            const delay = request.retries === false
+                ? undefined
+                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
+            if (delay === undefined) {
+                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
+            }
+            this.options.onRetry?.(request.what, attempt + 1, delay, reason);
+            spentMs += delay;
+            await client_sleep(delay, request.signal);
+        }
+    }
+    finalError(status, body, what) {
+        const cache = this.cacheName;
+        const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`;
+        switch (status) {
+            case 401:
+                return new CachixError(this.token === ''
+                    ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
+                    : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`, status, true);
+            case 403:
+                return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true);
+            case 404:
+                return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true);
+            default:
+                return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413);
+        }
+    }
+}
+function retryAfterFromBody(body) {
+    try {
+        const parsed = JSON.parse(body);
+        return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function connectionErrorText(error) {
+    if (error instanceof Error)
+        return error.code ?? error.message;
+    return String(error);
+}
+function json(response) {
+    try {
+        return JSON.parse(response.body.toString('utf8'));
+    }
+    catch {
+        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
+    }
+}
+function client_sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/nix/signing.ts
+
+// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+function keyFromSeed(seed, name) {
+    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
+    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
+}
+/**
+ * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
+ * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
+ */
+function parseSigningKey(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
+    const colon = trimmed.indexOf(':');
+    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
+    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
+    if (name === '')
+        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
+    }
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== 64) {
+        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
+    }
+    const key = keyFromSeed(bytes.subarray(0, 32), name);
+    if (!key.publicKey.equals(bytes.subarray(32))) {
+        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
+    }
+    return key;
+}
+/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
+function signFingerprint(key, fingerprintText) {
+    return sign(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
+}
+function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
+    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const signature = Buffer.from(signatureBase64, 'base64');
+    if (signature.length !== 64)
+        return false;
+    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
+}
+/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
+function publicKeyString(name, publicKey) {
+    return `${name}:${publicKey.toString('base64')}`;
+}
+/** Splits a `name:base64` public key as found in trusted-public-keys. */
+function parsePublicKey(text) {
+    const colon = text.indexOf(':');
+    const key = Buffer.from(text.slice(colon + 1), 'base64');
+    if (colon < 1 || key.length !== 32)
+        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
+    return { name: text.slice(0, colon), key };
+}
+
+;// CONCATENATED MODULE: ./src/push/session.ts
+
+
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
+/**
+ * Checks the credentials against the cache before anything is built or uploaded, so a bad
+ * token, an unknown cache or a malformed key fail at once with one clear message.
+ */
+async function openCachixSession(options, contact = {}) {
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
+    const client = new CachixClient(options);
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
+    const hasToken = (options.authToken ?? '') !== '';
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
+    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
+    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+}
+
+;// CONCATENATED MODULE: ./src/push/cache-access.ts
+
+
+
+
+
+/**
+ * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
+ * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
+ * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
+ * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
+ * A leg loses nothing by starting to build without the cache: it tries again before the final
+ * push, for as long as drain-timeout allows.
+ */
+function firstContactLimits(scale = knobs_retryScale()) {
+    return {
+        retryPolicy: retry_policy_scaledPolicy({ ...retry_policy_CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
+        deadlineMs: 30_000 * scale
+    };
+}
+/** Opens a session, or says why not, within `limits`. Never throws. */
+async function openCacheAccess(options, limits = firstContactLimits()) {
+    let lastRetry;
+    const watched = {
+        ...options,
+        onRetry: (what, attempt, delayMs, reason) => {
+            lastRetry = reason;
+            options.onRetry?.(what, attempt, delayMs, reason);
+        }
+    };
+    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
+    try {
+        return {
+            state: 'open',
+            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
+        };
+    }
+    catch (error) {
+        if (error instanceof ReadOnlyTokenError)
+            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
+        const hasToken = (options.authToken ?? '') !== '';
+        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
+            return { state: 'missing', reason: error.message };
+        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
+            return {
+                state: 'rejected',
+                reason: error.message,
+                status: error.status,
+                anonymous: await publicReader(options, limits)
+            };
+        const reason = deadline.aborted
+            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
+            : errorMessage(error);
+        return { state: 'unavailable', reason };
+    }
+}
+/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
+async function publicReader(options, limits) {
+    const client = new CachixClient({ ...options, authToken: undefined });
+    try {
+        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
+        return cache.isPublic ? { cache, client } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
+ * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
+ * first answer that is not an outage.
+ */
+async function openBefore(options, deadline, onTry, scale = retryScale()) {
+    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
+    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
+    for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return access;
+        access = await openCacheAccess(options, {
+            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
+            deadlineMs: left
+        });
+        onTry?.(access);
+        if (access.state !== 'unavailable')
+            return access;
+        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
+    }
+}
+/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
+function cache_access_readerOf(access) {
+    switch (access.state) {
+        case 'open':
+            return { cache: access.session.cache, client: access.session.client };
+        case 'read-only':
+            return access.reader;
+        case 'rejected':
+            return access.anonymous;
+        default:
+            return undefined;
+    }
+}
+/** Why the cache cannot be read (or opened): the reason of any state but open. */
+function whyUnread(access) {
+    return access.state === 'open' ? 'it is open' : access.reason;
+}
+function formatSeconds(ms) {
+    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: ./src/action/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+/** A Cachix call that is retried, as a line of the step's log. */
+function logCachixRetry(what, attempt, delayMs, reason) {
+    info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
+}
+
 ;// CONCATENATED MODULE: ./src/nix/conf.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
@@ -32805,21 +33078,36 @@ async function configurePlanNix(inputs, env) {
     const substituters = [];
     const keys = [];
     const netrc = [];
-    for (const name of pullCaches) {
-        try {
-            const cache = await new CachixClient({
-                baseUrl: inputs.cachixUrl,
-                cacheName: name,
-                authToken: inputs.cachixAuthToken
-            }).getCache();
-            substituters.push(cache.uri);
-            keys.push(...cache.publicSigningKeys);
-            if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
-                netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken });
+    let mainCache;
+    // All at once, with the first contact's limits, as in the action: an outage must not hold the plan for minutes.
+    const accesses = await Promise.all(pullCaches.map(name => openCacheAccess({
+        baseUrl: inputs.cachixUrl,
+        cacheName: name,
+        authToken: inputs.cachixAuthToken,
+        onRetry: logCachixRetry
+    })));
+    for (const [i, access] of accesses.entries()) {
+        const name = pullCaches[i];
+        if (name === inputs.cachix) {
+            // A wrong cache name is a mistake in the workflow: the plan fails at once, as a leg would.
+            if (access.state === 'missing')
+                throw new Error(access.reason);
+            mainCache = access;
         }
-        catch (error) {
-            warning(`${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${errorMessage(error)}`);
+        const cache = cache_access_readerOf(access)?.cache;
+        if (cache === undefined) {
+            // The cache's own trouble is the plan's warning (planReader); an extra pull cache's is this one.
+            const line = `${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${whyUnread(access)}`;
+            if (name === inputs.cachix)
+                info(line);
+            else
+                warning(line);
+            continue;
         }
+        substituters.push(cache.uri);
+        keys.push(...cache.publicSigningKeys);
+        if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
+            netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken });
     }
     const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-plan-'));
     const secrets = (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf');
@@ -32856,7 +33144,7 @@ async function configurePlanNix(inputs, env) {
         await restore().catch(() => undefined);
         throw error;
     }
-    return { restore };
+    return { restore, cache: mainCache };
 }
 
 ;// CONCATENATED MODULE: ./src/nix/install.ts
@@ -32947,11 +33235,6 @@ async function ensureNix(version, mayInstall, env, log) {
     log.info(`Installed Nix ${installed}`);
     return { version: installed, installedBin: bin };
 }
-
-;// CONCATENATED MODULE: ./src/action/step-log.ts
-
-/** The step's own log, for the engine's progress lines. */
-const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 
 ;// CONCATENATED MODULE: ./src/build/build-failures.ts
 /** How much of a failed builder's log the job summary shows. */
@@ -33274,6 +33557,108 @@ function planAttributes(attributes, cachedOutPaths, runners) {
     return plan;
 }
 
+;// CONCATENATED MODULE: ./src/action/cache-trouble.ts
+
+const SECRET = 'the CACHIX_AUTH_TOKEN secret (the one this workflow passes as cachix-auth-token)';
+/** What happened to a rejected token and what to do about it (the action's report and the planner's warning). */
+function rejectedToken(cache, status) {
+    return {
+        what: `the Cachix auth token was rejected by cache ${cache} (HTTP ${status}: revoked, rotated, or not a token for this cache)`,
+        todo: `Rotate ${SECRET}: create a token with write access to ${cache} in the cache's settings on app.cachix.org and store it there.`
+    };
+}
+/**
+ * What the report says about a cache the leg could not open: what happened, what it cost, and
+ * what to do. A push that did not happen is an error to act on, but a push problem: the status
+ * is problems and the step fails only with fail-on-push-error.
+ */
+function troubleFindings(report) {
+    const { cache, access, late } = report;
+    if (access.state === 'unavailable') {
+        if (!report.wantedPush)
+            return [
+                {
+                    level: 'notice',
+                    message: `Cachix cache ${cache} could not be reached (${access.reason}): the hosts were built without it, from the other caches.`
+                }
+            ];
+        if (late === undefined)
+            return [];
+        switch (late.state) {
+            case 'open':
+                return [
+                    {
+                        level: 'notice',
+                        message: `Cachix cache ${cache} could not be reached when the job started (${access.reason}): the hosts were built without it, and the push ran once it answered again after the build.`
+                    }
+                ];
+            case 'unavailable':
+                return [
+                    {
+                        level: 'error',
+                        pushProblem: true,
+                        message: `Cachix cache ${cache} could not be reached, neither when the job started nor during drain-timeout (${report.drainTimeoutSeconds} s) after the build (${late.reason}): nothing was pushed, so what this job built is not in the cache. Re-run the job once Cachix answers again (https://status.cachix.org), or the machines will build it themselves.`
+                    }
+                ];
+            case 'missing':
+                return [{ level: 'error', message: `${late.reason} (it could not be reached when the job started)` }];
+            default:
+                return troubleFindings({ ...report, access: late, late: undefined });
+        }
+    }
+    const pulled = readerOf(access) !== undefined;
+    if (access.state === 'read-only')
+        return [
+            {
+                level: 'error',
+                pushProblem: true,
+                message: `the Cachix auth token may only read cache ${cache}: nothing was pushed (the hosts were built pulling from it). Store a token with write access to ${cache} in ${SECRET}, or pass no token if this job should only pull.`
+            }
+        ];
+    const built = pulled
+        ? `The hosts were built pulling from ${cache} without the token (it is public).`
+        : `The hosts were built without ${cache}, from the other caches (it is private, and cannot be read without a valid token).`;
+    const { what, todo } = rejectedToken(cache, access.status);
+    if (!report.wantedPush)
+        return [{ level: 'warning', message: `${what}. ${todo} ${built}` }];
+    return [{ level: 'error', pushProblem: true, message: `${what}: nothing was pushed. ${todo} ${built}` }];
+}
+
+;// CONCATENATED MODULE: ./src/plan/cache-outage.ts
+
+
+
+const EVERY_HOST = 'every host gets a row, because the plan cannot know what is cached';
+/**
+ * The client the plan reads the cache with: the one that opened it, a read-only token, or no
+ * token for a public cache whose token was rejected. Undefined, with a warning, when the cache
+ * cannot be read: the plan then has a row for every host rather than none.
+ */
+function planReader(cache, access, findings) {
+    const reader = cache_access_readerOf(access)?.client;
+    if (access.state === 'rejected') {
+        const { what, todo } = rejectedToken(cache, access.status);
+        findings.push({
+            level: 'warning',
+            message: `${what}. ${todo} ${reader === undefined ? `The cache is private and cannot be read without a valid token, so ${EVERY_HOST}.` : 'The plan read the cache without the token (it is public).'}`
+        });
+    }
+    else if (access.state === 'unavailable')
+        findings.push({
+            level: 'warning',
+            message: `Cachix cache ${cache} could not be read (${access.reason}): ${EVERY_HOST}.`
+        });
+    return reader;
+}
+/** The cache stopped answering while the plan walked it: no host counts as cached. */
+function walkFailed(cache, error, cached, findings) {
+    cached.clear();
+    findings.push({
+        level: 'warning',
+        message: `Cachix cache ${cache} could not be read (${errorMessage(error)}): ${EVERY_HOST}.`
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/plan/main.ts
 
 
@@ -33309,7 +33694,8 @@ async function run() {
         const nix = await group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG));
         if (nix.installedBin !== undefined)
             addPath(nix.installedBin);
-        restoreNix = (await group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore;
+        const nixSetup = await group('Configure Nix', () => configurePlanNix(inputs, process.env));
+        restoreNix = nixSetup.restore;
         let kinds = new Map();
         const { hosts, failed } = await group('Evaluate hosts', async () => {
             const names = await configurationNames(inputs.flake, process.env);
@@ -33334,13 +33720,11 @@ async function run() {
         for (const finding of findings)
             error(finding.message);
         const cached = new Set();
-        if (inputs.skipCached && inputs.cachix) {
-            const client = new CachixClient({
-                baseUrl: inputs.cachixUrl,
-                cacheName: inputs.cachix,
-                authToken: inputs.cachixAuthToken
-            });
-            await group('Check the cache', async () => {
+        const cacheName = inputs.cachix ?? '';
+        // During an outage (or with a private cache's token rejected) the plan cannot know what is cached: every host gets a row.
+        const client = nixSetup.cache ? planReader(cacheName, nixSetup.cache, findings) : undefined;
+        if (client && inputs.skipCached) {
+            const check = group('Check the cache', async () => {
                 // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
                 const walks = await walkEach(client, [...hosts, ...prewarm.evaluated].map(h => h.outPath));
                 for (const h of hosts) {
@@ -33369,7 +33753,11 @@ async function run() {
                 }
                 info(`${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
             });
+            await check.catch((error) => walkFailed(cacheName, error, cached, findings));
         }
+        for (const finding of findings)
+            if (finding.level === 'warning')
+                warning(finding.message);
         const plan = planMatrix(hosts.map(h => ({ ...h, kind: kinds.get(h.name) })), cached, inputs.runners);
         const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners);
         for (const name of plan.unmapped)
@@ -33386,7 +33774,9 @@ async function run() {
         setOutput('findings', JSON.stringify(findings));
         // What a build job on the head passes to diff-base, so the base is evaluated once, here.
         setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
-        await summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write();
+        await summary
+            .addRaw(renderPlanSummary(plan, attributePlan, failed, findings.filter(f => f.level === 'warning').map(f => f.message)))
+            .write();
     }
     catch (error) {
         setFailed(errorMessage(error));

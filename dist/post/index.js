@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1482:
+/***/ 3316:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31468,6 +31468,15 @@ function diskRoot(env = process.env) {
         throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
     return root;
 }
+function retryScale(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
+    if (text === undefined || text === '')
+        return 1;
+    const scale = Number(text);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
+    return scale;
+}
 
 ;// CONCATENATED MODULE: ./src/nix/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
@@ -31848,6 +31857,17 @@ const CACHIX_RETRY_POLICY = {
     budgetMs: 90_000,
     maxRetryAfterMs: 120_000
 };
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+function scaledPolicy(policy, scale) {
+    if (scale === 1)
+        return policy;
+    return {
+        baseDelayMs: policy.baseDelayMs * scale,
+        maxDelayMs: policy.maxDelayMs * scale,
+        budgetMs: policy.budgetMs * scale,
+        maxRetryAfterMs: policy.maxRetryAfterMs * scale
+    };
+}
 function isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
@@ -32014,6 +32034,7 @@ function narInfoFingerprint(info) {
 
 
 
+
 const DEFAULT_CACHIX_URL = 'https://cachix.org';
 // Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
 const MISSING_QUERY_BATCH = 32768;
@@ -32041,15 +32062,16 @@ class CachixClient {
         this.cacheName = options.cacheName;
         this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
         this.token = options.authToken ?? '';
-        this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY;
+        this.policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, retryScale());
         this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
         this.random = options.random ?? Math.random;
     }
     api(path) {
         return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
     }
-    async getCache(signal) {
-        const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
+    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+    async getCache(signal, policy) {
+        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
         return json(response);
     }
     /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
@@ -32150,9 +32172,11 @@ class CachixClient {
                     throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
                 reason = connectionErrorText(error);
             }
-            const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random);
+            const delay = request.retries === false
+                ? undefined
+                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
             if (delay === undefined) {
-                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false);
+                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
             }
             this.options.onRetry?.(request.what, attempt + 1, delay, reason);
             spentMs += delay;
@@ -33900,22 +33924,141 @@ function createPusher(session, store, tuning = {}) {
 ;// CONCATENATED MODULE: ./src/push/session.ts
 
 
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
 /**
  * Checks the credentials against the cache before anything is built or uploaded, so a bad
  * token, an unknown cache or a malformed key fail at once with one clear message.
  */
-async function openCachixSession(options) {
+async function openCachixSession(options, contact = {}) {
     const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
         ? undefined
         : parseSigningKey(options.signingKey);
     const client = new CachixClient(options);
-    const cache = await client.getCache();
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
     const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey) {
-        throw new Error(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
-    }
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
     const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+}
+
+;// CONCATENATED MODULE: ./src/push/cache-access.ts
+
+
+
+
+
+/**
+ * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
+ * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
+ * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
+ * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
+ * A leg loses nothing by starting to build without the cache: it tries again before the final
+ * push, for as long as drain-timeout allows.
+ */
+function firstContactLimits(scale = retryScale()) {
+    return {
+        retryPolicy: scaledPolicy({ ...CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
+        deadlineMs: 30_000 * scale
+    };
+}
+/** Opens a session, or says why not, within `limits`. Never throws. */
+async function cache_access_openCacheAccess(options, limits = firstContactLimits()) {
+    let lastRetry;
+    const watched = {
+        ...options,
+        onRetry: (what, attempt, delayMs, reason) => {
+            lastRetry = reason;
+            options.onRetry?.(what, attempt, delayMs, reason);
+        }
+    };
+    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
+    try {
+        return {
+            state: 'open',
+            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
+        };
+    }
+    catch (error) {
+        if (error instanceof ReadOnlyTokenError)
+            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
+        const hasToken = (options.authToken ?? '') !== '';
+        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
+            return { state: 'missing', reason: error.message };
+        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
+            return {
+                state: 'rejected',
+                reason: error.message,
+                status: error.status,
+                anonymous: await publicReader(options, limits)
+            };
+        const reason = deadline.aborted
+            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
+            : errorMessage(error);
+        return { state: 'unavailable', reason };
+    }
+}
+/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
+async function publicReader(options, limits) {
+    const client = new CachixClient({ ...options, authToken: undefined });
+    try {
+        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
+        return cache.isPublic ? { cache, client } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
+ * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
+ * first answer that is not an outage.
+ */
+async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
+    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
+    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
+    for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return access;
+        access = await cache_access_openCacheAccess(options, {
+            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
+            deadlineMs: left
+        });
+        onTry?.(access);
+        if (access.state !== 'unavailable')
+            return access;
+        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
+    }
+}
+/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
+function cache_access_readerOf(access) {
+    switch (access.state) {
+        case 'open':
+            return { cache: access.session.cache, client: access.session.client };
+        case 'read-only':
+            return access.reader;
+        case 'rejected':
+            return access.anonymous;
+        default:
+            return undefined;
+    }
+}
+/** Why the cache cannot be read (or opened): the reason of any state but open. */
+function cache_access_whyUnread(access) {
+    return access.state === 'open' ? 'it is open' : access.reason;
+}
+function formatSeconds(ms) {
+    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
@@ -34972,6 +35115,124 @@ function getInputs() {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+/** A Cachix call that is retried, as a line of the step's log. */
+function logCachixRetry(what, attempt, delayMs, reason) {
+    info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
+}
+
+;// CONCATENATED MODULE: ./src/action/setup-cachix.ts
+
+
+
+function sessionOptions(inputs, cacheName) {
+    return {
+        baseUrl: inputs.cachixUrl,
+        cacheName,
+        authToken: inputs.cachixAuthToken,
+        signingKey: inputs.cachixSigningKey,
+        compression: inputs.compression,
+        onRetry: logCachixRetry
+    };
+}
+/**
+ * Opens the cache and resolves every cache to pull from. A wrong cache name fails at once; an
+ * outage, a rejected or a read-only token do not: the leg builds pull-only and the report says
+ * what happened (an outage is tried again before the final push).
+ */
+async function setupCachix(inputs, findings) {
+    const setup = { pushing: false, substituters: [], trustedPublicKeys: [], netrc: [] };
+    // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
+    const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
+    if (inputs.cachix === undefined) {
+        if (inputs.push !== 'false')
+            findings.push({ level: 'notice', message: 'No cachix cache is set: building only, nothing is pushed.' });
+    }
+    else {
+        const wantsPush = inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined);
+        const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix));
+        useAccess(setup, access, inputs, wantsPush);
+        if (access.state === 'open' && !setup.pushing && inputs.push === 'auto') {
+            findings.push({
+                level: 'notice',
+                message: `No cachix-auth-token or cachix-signing-key: pulling from ${inputs.cachix} only, nothing is pushed. Set the secret to push (fork pull requests never get secrets).`
+            });
+        }
+    }
+    for (const [i, access] of (await extras).entries()) {
+        const name = inputs.extraPullCaches[i];
+        const reader = readerOf(access);
+        if (reader !== undefined)
+            addCache(setup, reader, inputs.cachixAuthToken);
+        else
+            findings.push({
+                level: 'warning',
+                message: `extra pull cache ${name} could not be read and is not used: ${whyUnread(access)}`
+            });
+    }
+    return setup;
+}
+/** What the leg does with the cache as it answered. */
+function useAccess(setup, access, inputs, wantsPush) {
+    // A wrong cache name is a mistake in the workflow, not an outage: the leg stops at once.
+    if (access.state === 'missing')
+        throw new Error(access.reason);
+    const reader = readerOf(access);
+    if (reader !== undefined) {
+        setup.reader = reader;
+        addCache(setup, reader, inputs.cachixAuthToken);
+    }
+    const how = reader?.cache.isPublic ? 'public' : 'private';
+    switch (access.state) {
+        case 'open':
+            setup.session = access.session;
+            setup.pushing = wantsPush;
+            core.info(`Cachix cache ${access.session.cache.name}: ${access.session.cache.uri} (${how}, ${access.session.compression})`);
+            return;
+        case 'unavailable':
+            setup.pushing = wantsPush;
+            core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): building without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
+            break;
+        default:
+            core.info(`Cachix cache ${inputs.cachix}: ${access.reason}; building ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
+            break;
+    }
+    // A token that may only read is no trouble for a leg that only pulls.
+    if (access.state !== 'read-only' || wantsPush)
+        setup.trouble = { access, wantedPush: wantsPush };
+}
+/**
+ * The cache could not be reached when the job started: tries again until `deadline` (within
+ * drain-timeout), so an outage of a few minutes costs nothing. Once it answers, the leg has its
+ * session and the final push pushes everything it built.
+ */
+async function reopenCachix(inputs, setup, deadline) {
+    const name = inputs.cachix ?? '';
+    core.info(`Cachix cache ${name} could not be reached when the job started: trying again for up to ${Math.round((deadline - Date.now()) / 1000)} s (drain-timeout)`);
+    const access = await openBefore(sessionOptions(inputs, name), deadline, tried => {
+        if (tried.state === 'unavailable')
+            core.info(`Cachix cache ${name} is still unreachable: ${tried.reason}`);
+    });
+    if (access.state === 'open') {
+        setup.session = access.session;
+        core.info(`Cachix cache ${name} answers again: pushing everything this job built`);
+    }
+    else if (access.state !== 'unavailable')
+        core.info(`Cachix cache ${name}: ${access.reason}`);
+    setup.reader = readerOf(access) ?? setup.reader;
+    return access;
+}
+function addCache(setup, reader, token) {
+    const { cache } = reader;
+    setup.substituters.push(cache.uri);
+    setup.trustedPublicKeys.push(...cache.publicSigningKeys);
+    if (!cache.isPublic && token !== undefined)
+        setup.netrc.push({ host: new URL(cache.uri).hostname, password: token });
+}
+
 ;// CONCATENATED MODULE: ./src/nix/conf.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
@@ -35450,12 +35711,8 @@ var Output;
     Output["BuiltRemotely"] = "built-remotely";
 })(Output || (Output = {}));
 
-;// CONCATENATED MODULE: ./src/action/step-log.ts
-
-/** The step's own log, for the engine's progress lines. */
-const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
-
 ;// CONCATENATED MODULE: ./src/action/post.ts
+
 
 
 
@@ -35499,13 +35756,12 @@ async function salvage() {
             return;
         const workDir = getState(State.WorkDir);
         const store = new NixStore();
-        const session = await openCachixSession({
-            baseUrl: inputs.cachixUrl,
-            cacheName: inputs.cachix,
-            authToken: inputs.cachixAuthToken,
-            signingKey: inputs.cachixSigningKey,
-            compression: inputs.compression
-        });
+        // The same drain-timeout covers reaching Cachix (it may be down) and the push.
+        const deadline = Date.now() + inputs.drainTimeoutSeconds * 1000;
+        const access = await cache_access_openBefore(sessionOptions(inputs, inputs.cachix), deadline);
+        if (access.state !== 'open')
+            throw new Error(`nothing was pushed: ${access.reason}`);
+        const { session } = access;
         const roots = new Set();
         for (const output of (await spooledBuilds((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'), store)).outputs)
             roots.add(output);
@@ -35515,7 +35771,7 @@ async function salvage() {
         info(`${roots.size} built paths to check against the cache`);
         const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG });
         pusher.add([...roots]);
-        const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000);
+        const report = await pusher.drain(Math.max(0, deadline - Date.now()));
         const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`;
         info(line);
         if (report.failed > 0 || report.leftovers.length > 0)
@@ -35567,7 +35823,7 @@ async function cleanUp(workDir, confPath, builderFiles = []) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1482);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3316);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -35,6 +35,8 @@ export interface RunningCachixServer {
   stats: ServerStats
   /** Changes the injected faults from now on (undefined: none). */
   setFaults(faults: FaultConfig | undefined): void
+  /** Revokes a token of cache `name` (a rotated secret): from now on it gets 401 like any unknown token. */
+  revokeToken(name: string, token: string): void
   close(): Promise<void>
 }
 
@@ -99,6 +101,13 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       .split('/')
       .filter(s => s !== '')
       .map(decodeURIComponent)
+    if (ctx.faults?.unavailable) {
+      ctx.stats.faults++
+      req.resume()
+      res.writeHead(503, { 'Content-Type': 'text/html' })
+      res.end('<html><head><title>503 Service Temporarily Unavailable</title></head><body>503</body></html>')
+      return
+    }
     const isApi = segments[0] === 'api' || segments[0] === 'upload'
     if (isApi) {
       const fault = pickFault()
@@ -116,7 +125,8 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
           res.end(JSON.stringify({ error: 'injected fault: too many requests' }))
           return
         case 'slow':
-          await new Promise(resolve => setTimeout(resolve, fault.ms))
+          // Unref'd: a test that closes the server while an answer is held back does not keep the process alive.
+          await new Promise(resolve => setTimeout(resolve, fault.ms).unref())
           break
       }
     }
@@ -150,6 +160,11 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
     setFaults: config => {
       ctx.faults = config
       pickFault = faultPicker(config)
+    },
+    revokeToken: (name, token) => {
+      const { config } = ctx.cacheOr404(name)
+      config.writeTokens = config.writeTokens?.filter(t => t !== token)
+      config.readTokens = config.readTokens?.filter(t => t !== token)
     },
     close: () =>
       new Promise<void>(resolve => {

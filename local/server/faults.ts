@@ -1,5 +1,10 @@
 /** Misbehaviour the local server can be told to show, to exercise the client's retries. */
 export interface FaultConfig {
+  /**
+   * An outage: every request, API, uploads and binary cache alike, gets HTTP 503 with an HTML
+   * page (what a CDN in front of a dead origin serves), until the faults are changed again.
+   */
+  unavailable?: boolean
   /** Fraction of requests answered with HTTP 500. */
   errorRate?: number
   /** Fraction answered with HTTP 429 and a Retry-After header. */

@@ -31,7 +31,8 @@ import {
 } from './phases.js'
 import { reachableHostCaches } from './probe-caches.js'
 import { setupRemoteBuilders, type RemoteBuilders } from './remote-builders.js'
-import { setupCachix } from './setup-cachix.js'
+import { reopenCachix, setupCachix } from './setup-cachix.js'
+import { troubleFindings } from './cache-trouble.js'
 import { Output, State } from './state.js'
 import { STEP_LOG } from './step-log.js'
 
@@ -109,7 +110,8 @@ async function runMain(inputs: Inputs): Promise<void> {
   const store = new NixStore(env)
   const cached = await core.group('Cache check', () => cacheCheckPhase(inputs, cache, hosts))
   const toBuild = hosts.filter(h => !cached.has(h.outPath))
-  const pushing = startPushing(inputs, cache, store)
+  // Streams while building when the cache is open; after an outage, starts only once it answers again.
+  let pushing = startPushing(inputs, cache, store)
   const { installables, attributeOutputs } = await installablesPhase(inputs, toBuild, env)
   const failures = new FailedBuildWatcher()
   // Which builder each derivation handed to a remote builder went to (Nix says so as it starts it).
@@ -139,11 +141,28 @@ async function runMain(inputs: Inputs): Promise<void> {
 
   // What import from derivation built while the hosts evaluated is pushed and counted even when no build followed the spool.
   const spooled = await spooledBuilds(work.spool, store)
+  // drain-timeout covers both the try to reach a cache that was down and the push itself.
+  const drainDeadline = Date.now() + inputs.drainTimeoutSeconds * 1000
+  const late =
+    cache.pushing && cache.session === undefined
+      ? await core.group('Reach Cachix again', () => reopenCachix(inputs, cache, drainDeadline))
+      : undefined
+  pushing ??= startPushing(inputs, cache, store)
+  if (cache.trouble !== undefined && inputs.cachix !== undefined)
+    findings.push(
+      ...troubleFindings({
+        cache: inputs.cachix,
+        ...cache.trouble,
+        late,
+        drainTimeoutSeconds: inputs.drainTimeoutSeconds
+      })
+    )
   let push: FinalPush | undefined
   if (pushing) {
     const roots = [...hosts.map(h => h.outPath), ...attributeOutputs, ...spooled.outputs]
+    const active = pushing
     push = await core.group('Push', () =>
-      pushPhase(inputs, cache, pushing, store, makePushFilter(inputs.pushFilter), roots)
+      pushPhase(inputs, cache, active, store, makePushFilter(inputs.pushFilter), roots, drainDeadline - Date.now())
     )
     findings.push(...pushFindings(push, inputs.drainTimeoutSeconds))
   }
@@ -160,20 +179,20 @@ async function runMain(inputs: Inputs): Promise<void> {
     pushed: pushing?.pushed ?? new Map<string, number>(),
     failedPushes: push?.failures.length ?? 0,
     leftovers: push?.leftovers.length ?? 0,
-    coverage: push?.coverage.ratio,
-    absentFromCache: push ? new Set([...push.coverage.missing, ...push.coverage.filtered]) : undefined
+    coverage: push?.coverage?.ratio,
+    absentFromCache: push?.coverage ? new Set([...push.coverage.missing, ...push.coverage.filtered]) : undefined
   }
   await core.group('Report', () => reportPhase(inputs, store, record, verdict.failedBuilds, flakeCache))
 
-  if (cache.session) {
+  if (cache.reader) {
     await closureDiffPhase({
       flake: inputs.flake,
       diffBase: inputs.diffBase,
       comment: inputs.diffComment,
       githubToken: inputs.githubToken,
-      cacheName: cache.session.client.cacheName,
-      cache: cache.session.client,
-      cacheUri: cache.session.cache.uri,
+      cacheName: cache.reader.client.cacheName,
+      cache: cache.reader.client,
+      cacheUri: cache.reader.cache.uri,
       credentials: cache.netrc,
       store,
       hosts: verdict.results.map(r => ({ name: r.name, toplevel: r.toplevel })),

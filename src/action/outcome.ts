@@ -85,8 +85,14 @@ export function stepFailure(
   if (unfinished.length > 0) return `build failed: ${unfinished.join(', ')}`
   // An error with every host fine: a host that does not evaluate, a pre-warm attribute that failed.
   if (status === 'failed')
-    return findings.find(f => f.level === 'error')?.message.split('\n')[0] ?? 'failed: see the findings'
-  if (failOnPushError && status === 'problems') return 'pushing had problems and fail-on-push-error is true'
+    return (
+      findings.find(f => f.level === 'error' && f.pushProblem !== true)?.message.split('\n')[0] ??
+      'failed: see the findings'
+    )
+  if (failOnPushError && status === 'problems') {
+    const cause = findings.find(f => f.pushProblem === true)?.message.split('\n')[0]
+    return `pushing had problems and fail-on-push-error is true${cause === undefined ? '' : `: ${cause}`}`
+  }
   return undefined
 }
 

@@ -2,7 +2,8 @@ import * as core from '@actions/core'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildAndPush, type BuildOutcome } from '../build/build-and-push.js'
+import type { BuildOutcome } from '../build/build-and-push.js'
+import { buildDespiteDeadSubstituters } from '../build/dead-substituters.js'
 import {
   failedBuildFinding,
   FailedBuildWatcher,
@@ -143,13 +144,24 @@ export async function freeDiskPhase(cleanup: Promise<void>, env: NodeJS.ProcessE
 /** The toplevels whose whole closure is in the cache already: those hosts are not built. */
 export async function cacheCheckPhase(inputs: Inputs, cache: CacheSetup, hosts: HostInfo[]): Promise<Set<string>> {
   const cached = new Set<string>()
-  if (!inputs.skipCached || !cache.session || hosts.length === 0) return cached
+  if (!inputs.skipCached || hosts.length === 0) return cached
+  if (cache.reader === undefined) {
+    if (inputs.cachix !== undefined) core.info(`${inputs.cachix} cannot be read: every host is built`)
+    return cached
+  }
   // Cached means the whole closure is there: a toplevel whose references were lost would
   // otherwise be skipped on every run while each machine builds what is missing.
-  const walks = await walkEach(
-    cache.session.client,
-    hosts.map(h => h.outPath)
-  )
+  let walks: Awaited<ReturnType<typeof walkEach>>
+  try {
+    walks = await walkEach(
+      cache.reader.client,
+      hosts.map(h => h.outPath)
+    )
+  } catch (error: unknown) {
+    // An outage that began after the cache was opened: building more is better than not building.
+    core.warning(`skip-cached: ${inputs.cachix} could not be read (${errorMessage(error)}), so every host is built`)
+    return cached
+  }
   for (const host of hosts) {
     const walk = walks.get(host.outPath)
     if (walk === undefined) continue
@@ -203,29 +215,29 @@ export async function buildPhase(inputs: Inputs, env: NodeJS.ProcessEnv, request
     return { substitutedPlanned: [] }
   }
   const substitutedPlanned = await plannedFetches(request.hostDrvs, env)
-  const outcome = await buildAndPush({
-    installables: request.installables,
-    keepGoing: inputs.keepGoing,
-    extraArgs: inputs.extraArgs,
-    spoolFile: request.work.spool,
-    env,
-    pusher: request.pusher,
-    stopBuildingAfterMs: buildBudgetMs(
-      inputs.timeBudgetMinutes,
-      inputs.drainTimeoutSeconds,
-      STOP_GRACE_MS,
-      Date.now() - request.startedAt
-    ),
-    heartbeatMs: heartbeatMs(),
-    log: {
-      info: line => {
-        request.failures.onLine(line)
-        request.onLine?.(line)
-        core.info(line)
-      },
-      warning: line => core.warning(line)
-    }
-  })
+  const budgetMs = (): number | undefined =>
+    buildBudgetMs(inputs.timeBudgetMinutes, inputs.drainTimeoutSeconds, STOP_GRACE_MS, Date.now() - request.startedAt)
+  const outcome = await buildDespiteDeadSubstituters(
+    {
+      installables: request.installables,
+      keepGoing: inputs.keepGoing,
+      extraArgs: inputs.extraArgs,
+      spoolFile: request.work.spool,
+      env,
+      pusher: request.pusher,
+      stopBuildingAfterMs: budgetMs(),
+      heartbeatMs: heartbeatMs(),
+      log: {
+        info: line => {
+          request.failures.onLine(line)
+          request.onLine?.(line)
+          core.info(line)
+        },
+        warning: line => core.warning(line)
+      }
+    },
+    budgetMs
+  )
   return { outcome, substitutedPlanned }
 }
 
@@ -265,14 +277,15 @@ export async function judgeBuild(
   return { results, findings, failedBuilds }
 }
 
-/** Drains what the build queued, then pushes what the cache still lacks of every built root. */
+/** Drains what the build queued, then pushes what the cache still lacks of every built root, within `drainMs`. */
 export async function pushPhase(
   inputs: Inputs,
   cache: CacheSetup,
   pushing: Pushing,
   store: NixStore,
   filter: PushFilter,
-  roots: string[]
+  roots: string[],
+  drainMs: number
 ): Promise<FinalPush> {
   const session = cache.session!
   const valid = await store.validPaths(roots)
@@ -282,7 +295,7 @@ export async function pushPhase(
     filter,
     pusher: pushing.pusher,
     roots: [...valid],
-    drainMs: inputs.drainTimeoutSeconds * 1000,
+    drainMs,
     jobs: inputs.pushJobs,
     exclude: inputs.pushFilter,
     onUploaded: (path, size) => pushing.pushed.set(path, size),

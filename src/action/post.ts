@@ -3,9 +3,10 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NixStore } from '../nix/store.js'
 import { createPusher } from '../push/defaults.js'
-import { openCachixSession } from '../push/session.js'
+import { openBefore } from '../push/cache-access.js'
 import { errorMessage } from '../util/process.js'
 import { getInputs } from './get-inputs.js'
+import { sessionOptions } from './setup-cachix.js'
 import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
 import { formatBytes } from '../util/format.js'
 import { spooledBuilds } from '../build/spool.js'
@@ -38,13 +39,11 @@ async function salvage(): Promise<void> {
     if (!inputs.cachix) return
     const workDir = core.getState(State.WorkDir)
     const store = new NixStore()
-    const session = await openCachixSession({
-      baseUrl: inputs.cachixUrl,
-      cacheName: inputs.cachix,
-      authToken: inputs.cachixAuthToken,
-      signingKey: inputs.cachixSigningKey,
-      compression: inputs.compression
-    })
+    // The same drain-timeout covers reaching Cachix (it may be down) and the push.
+    const deadline = Date.now() + inputs.drainTimeoutSeconds * 1000
+    const access = await openBefore(sessionOptions(inputs, inputs.cachix), deadline)
+    if (access.state !== 'open') throw new Error(`nothing was pushed: ${access.reason}`)
+    const { session } = access
     const roots = new Set<string>()
     for (const output of (await spooledBuilds(join(workDir, 'built.spool'), store)).outputs) roots.add(output)
     const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
@@ -52,7 +51,7 @@ async function salvage(): Promise<void> {
     core.info(`${roots.size} built paths to check against the cache`)
     const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG })
     pusher.add([...roots])
-    const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000)
+    const report = await pusher.drain(Math.max(0, deadline - Date.now()))
     const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`
     core.info(line)
     if (report.failed > 0 || report.leftovers.length > 0) core.warning(line)

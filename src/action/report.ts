@@ -35,9 +35,12 @@ export interface RunTotals {
 }
 
 export function runStatus(hosts: HostResult[], findings: Finding[]): RunStatus {
-  if (hosts.some(h => h.status === 'failed' || h.status === 'unfinished') || findings.some(f => f.level === 'error'))
+  if (
+    hosts.some(h => h.status === 'failed' || h.status === 'unfinished') ||
+    findings.some(f => f.level === 'error' && f.pushProblem !== true)
+  )
     return 'failed'
-  if (findings.some(f => f.level === 'warning')) return 'problems'
+  if (findings.some(f => f.level === 'warning' || f.pushProblem === true)) return 'problems'
   return 'ok'
 }
 

@@ -8,12 +8,16 @@ import type { Log } from '../util/log.js'
 import { describePushing, startHeartbeat } from './heartbeat.js'
 import { formatBytes } from '../util/format.js'
 import { type Finding } from './finding.js'
+import { errorMessage } from '../util/process.js'
 
 export interface FinalPush {
   failures: { path: string; error: string }[]
   leftovers: string[]
   fatal?: string
-  coverage: Coverage
+  /** Unknown when the cache could not be asked (an outage, a token revoked meanwhile): see `unchecked`. */
+  coverage?: Coverage
+  /** Why the built closures could not be checked against the cache. */
+  unchecked?: string
 }
 
 export interface FinalPushPlan {
@@ -54,11 +58,13 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
     log.info(
       `Pushed ${first.uploaded} paths (${formatBytes(first.uploadedFileBytes)}); ${first.skippedPresent} already present; ${first.failed} failed`
     )
-    let coverage = await closureCoverage(session.client, store, filter, plan.roots)
+    const check = (): Promise<Coverage | string> =>
+      closureCoverage(session.client, store, filter, plan.roots).catch((error: unknown) => errorMessage(error))
+    let coverage = await check()
     let failures = first.failures
     let leftovers = first.leftovers
     const remainingMs = plan.drainMs - (Date.now() - started)
-    if (coverage.missing.length > 0 && !first.fatal) {
+    if (typeof coverage !== 'string' && coverage.missing.length > 0 && !first.fatal) {
       if (remainingMs <= 0) {
         log.info(
           `${coverage.missing.length} paths of the built closures are still missing from the cache, and drain-timeout has passed`
@@ -73,9 +79,11 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
         // Paths that failed the first time and were pushed now are no longer failures.
         failures = second.failures
         leftovers = second.leftovers
-        coverage = await closureCoverage(session.client, store, filter, plan.roots)
+        coverage = await check()
       }
     }
+    // The cache did not answer the check: a build is never failed for it, the findings say so.
+    if (typeof coverage === 'string') return { failures, leftovers, fatal: first.fatal, unchecked: coverage }
     return { failures, leftovers, fatal: first.fatal, coverage }
   } finally {
     stopHeartbeat()
@@ -84,7 +92,14 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
 
 export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {
   const findings: Finding[] = []
-  const { coverage } = push
+  const coverage = push.coverage ?? { filtered: [], missing: [] }
+  // The cache stopped answering while the job ran: nothing says the push is complete. (A fatal stop says why itself.)
+  if (push.unchecked !== undefined && push.fatal === undefined)
+    findings.push({
+      level: 'error',
+      pushProblem: true,
+      message: `the cache stopped answering, so what it lacks of the built closures is unknown (${push.unchecked}): re-run the job once Cachix answers again, so that whatever is missing is pushed`
+    })
   if (coverage.filtered.length > 0) {
     findings.push({
       level: 'notice',
@@ -97,7 +112,8 @@ export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Find
       message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}`
     })
   }
-  if (push.fatal) findings.push({ level: 'warning', message: `pushing stopped: ${push.fatal}` })
+  // A token revoked or a cache deleted while the job ran: an error to act on, though the build is fine.
+  if (push.fatal) findings.push({ level: 'error', pushProblem: true, message: `pushing stopped: ${push.fatal}` })
   for (const failure of push.failures.slice(0, 10))
     findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
   if (push.leftovers.length > 0)

@@ -4,6 +4,11 @@ export type FindingLevel = 'error' | 'warning' | 'notice'
 export interface Finding {
   level: FindingLevel
   message: string
+  /**
+   * A problem of the push alone (an outage, a rejected token): it may be an error to act on, but
+   * the build is fine, so the status is problems rather than failed.
+   */
+  pushProblem?: boolean
   /** Already printed as an annotation when it happened, so the report does not print it twice. */
   announced?: boolean
 }

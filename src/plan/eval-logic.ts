@@ -15,11 +15,12 @@ export function renderEvalFailures(failed: { name: string; error: string }[]): s
   return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`
 }
 
-/** The plan job's summary: the rows, what is cached, and what does not evaluate. */
+/** The plan job's summary: what went wrong with the cache, the rows, what is cached, and what does not evaluate. */
 export function renderPlanSummary(
   plan: Plan,
   attributes: AttributePlan,
-  failed: { name: string; error: string }[]
+  failed: { name: string; error: string }[],
+  warnings: string[] = []
 ): string {
   const rows = [
     ...plan.rows.map(
@@ -28,5 +29,6 @@ export function renderPlanSummary(
     ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)
   ]
   const cached = [...plan.cached, ...attributes.cached]
-  return `## nix-cachix-build plan\n\n${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`
+  const warned = warnings.map(w => `> ⚠️ ${w}\n\n`).join('')
+  return `## nix-cachix-build plan\n\n${warned}${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`
 }

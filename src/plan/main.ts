@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import { CachixClient } from '../cachix/client.js'
 import { describeWalk, walkEach } from '../cachix/closure-walk.js'
 import { evaluateAttributes, evaluateHosts, type EvalFailure, type Evaluated } from '../nix/evaluate.js'
 import { configurationNames } from '../nix/flake.js'
@@ -13,6 +12,7 @@ import { errorMessage } from '../util/process.js'
 import { derivationName } from '../build/build-failures.js'
 import { parsePlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'
+import { planReader, walkFailed, type PlanFinding } from './cache-outage.js'
 
 function logEvaluated(done: Evaluated | EvalFailure): void {
   if ('error' in done) core.info(`${done.name}: does not evaluate`)
@@ -30,7 +30,8 @@ export async function run(): Promise<void> {
     const inputs = parsePlanInputs(name => core.getInput(name), availableParallelism())
     const nix = await core.group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG))
     if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
-    restoreNix = (await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))).restore
+    const nixSetup = await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))
+    restoreNix = nixSetup.restore
     let kinds = new Map<string, ConfigurationKind>()
     const { hosts, failed } = await core.group('Evaluate hosts', async () => {
       const names = await configurationNames(inputs.flake, process.env)
@@ -53,19 +54,17 @@ export async function run(): Promise<void> {
             evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated)
           )
     failed.push(...prewarm.failed)
-    const findings = failed.map(f => ({
+    const findings: PlanFinding[] = failed.map(f => ({
       level: 'error' as const,
       message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}`
     }))
     for (const finding of findings) core.error(finding.message)
     const cached = new Set<string>()
-    if (inputs.skipCached && inputs.cachix) {
-      const client = new CachixClient({
-        baseUrl: inputs.cachixUrl,
-        cacheName: inputs.cachix,
-        authToken: inputs.cachixAuthToken
-      })
-      await core.group('Check the cache', async () => {
+    const cacheName = inputs.cachix ?? ''
+    // During an outage (or with a private cache's token rejected) the plan cannot know what is cached: every host gets a row.
+    const client = nixSetup.cache ? planReader(cacheName, nixSetup.cache, findings) : undefined
+    if (client && inputs.skipCached) {
+      const check = core.group('Check the cache', async () => {
         // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
         const walks = await walkEach(
           client,
@@ -96,7 +95,9 @@ export async function run(): Promise<void> {
           `${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`
         )
       })
+      await check.catch((error: unknown) => walkFailed(cacheName, error, cached, findings))
     }
+    for (const finding of findings) if (finding.level === 'warning') core.warning(finding.message)
     const plan = planMatrix(
       hosts.map(h => ({ ...h, kind: kinds.get(h.name) })),
       cached,
@@ -117,7 +118,16 @@ export async function run(): Promise<void> {
     core.setOutput('findings', JSON.stringify(findings))
     // What a build job on the head passes to diff-base, so the base is evaluated once, here.
     core.setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))))
-    await core.summary.addRaw(renderPlanSummary(plan, attributePlan, failed)).write()
+    await core.summary
+      .addRaw(
+        renderPlanSummary(
+          plan,
+          attributePlan,
+          failed,
+          findings.filter(f => f.level === 'warning').map(f => f.message)
+        )
+      )
+      .write()
   } catch (error: unknown) {
     core.setFailed(errorMessage(error))
   } finally {

@@ -2,10 +2,10 @@ import * as core from '@actions/core'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { CachixClient } from '../cachix/client.js'
+import { openCacheAccess, readerOf, whyUnread, type CacheAccess } from '../push/cache-access.js'
+import { logCachixRetry } from '../action/step-log.js'
 import { renderManagedBlock, renderNetrc, renderSecretsConf, type NetrcEntry } from '../nix/conf.js'
 import { nixConfPath, restartDaemonIfRunning, writeManagedBlock } from '../nix/conf-file.js'
-import { errorMessage } from '../util/process.js'
 import type { PlanInputs } from './inputs.js'
 
 /**
@@ -16,7 +16,7 @@ import type { PlanInputs } from './inputs.js'
 export async function configurePlanNix(
   inputs: PlanInputs,
   env: NodeJS.ProcessEnv
-): Promise<{ restore: () => Promise<void> }> {
+): Promise<{ restore: () => Promise<void>; cache?: CacheAccess }> {
   // The cache itself comes first: what import from derivation needs is substituted from it
   // rather than built on a runner that is then thrown away.
   const pullCaches = [...new Set([...(inputs.cachix !== undefined ? [inputs.cachix] : []), ...inputs.extraPullCaches])]
@@ -25,22 +25,37 @@ export async function configurePlanNix(
   const substituters: string[] = []
   const keys: string[] = []
   const netrc: NetrcEntry[] = []
-  for (const name of pullCaches) {
-    try {
-      const cache = await new CachixClient({
+  let mainCache: CacheAccess | undefined
+  // All at once, with the first contact's limits, as in the action: an outage must not hold the plan for minutes.
+  const accesses = await Promise.all(
+    pullCaches.map(name =>
+      openCacheAccess({
         baseUrl: inputs.cachixUrl,
         cacheName: name,
-        authToken: inputs.cachixAuthToken
-      }).getCache()
-      substituters.push(cache.uri)
-      keys.push(...cache.publicSigningKeys)
-      if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
-        netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken })
-    } catch (error: unknown) {
-      core.warning(
-        `${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${errorMessage(error)}`
-      )
+        authToken: inputs.cachixAuthToken,
+        onRetry: logCachixRetry
+      })
+    )
+  )
+  for (const [i, access] of accesses.entries()) {
+    const name = pullCaches[i]
+    if (name === inputs.cachix) {
+      // A wrong cache name is a mistake in the workflow: the plan fails at once, as a leg would.
+      if (access.state === 'missing') throw new Error(access.reason)
+      mainCache = access
     }
+    const cache = readerOf(access)?.cache
+    if (cache === undefined) {
+      // The cache's own trouble is the plan's warning (planReader); an extra pull cache's is this one.
+      const line = `${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${whyUnread(access)}`
+      if (name === inputs.cachix) core.info(line)
+      else core.warning(line)
+      continue
+    }
+    substituters.push(cache.uri)
+    keys.push(...cache.publicSigningKeys)
+    if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
+      netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken })
   }
   const dir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-plan-'))
   const secrets = join(dir, 'secrets.conf')
@@ -76,5 +91,5 @@ export async function configurePlanNix(
     await restore().catch(() => undefined)
     throw error
   }
-  return { restore }
+  return { restore, cache: mainCache }
 }

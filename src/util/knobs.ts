@@ -8,6 +8,8 @@
  * - NIX_CACHIX_BUILD_NAR: `nix-store` reads every NAR with `nix-store --dump` instead of in process.
  * - NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: seconds between the action's heartbeat lines (default 60).
  * - NIX_CACHIX_BUILD_DISK_ROOT: a directory free-disk-space treats as / (its e2e test removes the list from a copy).
+ * - NIX_CACHIX_BUILD_RETRY_SCALE: a factor (above 0, at most 1) on every wait of the Cachix retries and on the
+ *   first contact's limits, so an outage test waits milliseconds where the field waits seconds.
  */
 export type Environment = Record<string, string | undefined>
 
@@ -46,4 +48,13 @@ export function diskRoot(env: Environment = process.env): string {
   if (root === '') return '/'
   if (!root.startsWith('/')) throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`)
   return root
+}
+
+export function retryScale(env: Environment = process.env): number {
+  const text = env.NIX_CACHIX_BUILD_RETRY_SCALE
+  if (text === undefined || text === '') return 1
+  const scale = Number(text)
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+    throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`)
+  return scale
 }

@@ -1,0 +1,298 @@
+import { describe, expect, it } from '@jest/globals'
+import { troubleFindings, type TroubleReport } from '../../src/action/cache-trouble.js'
+import { stepFailure } from '../../src/action/outcome.js'
+import { runStatus, type HostResult } from '../../src/action/report.js'
+import { pushFindings } from '../../src/build/final-push.js'
+import type { Finding } from '../../src/build/finding.js'
+import { CachixClient } from '../../src/cachix/client.js'
+import { CACHIX_RETRY_POLICY, scaledPolicy } from '../../src/cachix/retry-policy.js'
+import type { BinaryCache } from '../../src/cachix/types.js'
+import { planReader, walkFailed, type PlanFinding } from '../../src/plan/cache-outage.js'
+import { renderPlanSummary } from '../../src/plan/eval-logic.js'
+import { firstContactLimits, type CacheAccess, type Reader } from '../../src/push/cache-access.js'
+import { retryScale } from '../../src/util/knobs.js'
+
+const cache = (isPublic: boolean): BinaryCache => ({
+  name: 'fleet',
+  uri: 'https://fleet.cachix.org',
+  isPublic,
+  publicSigningKeys: ['fleet.cachix.org-1:AAAA'],
+  githubUsername: 'someone',
+  permission: 'Read',
+  preferredCompressionMethod: 'ZSTD'
+})
+const reader = (isPublic: boolean): Reader => ({
+  cache: cache(isPublic),
+  client: new CachixClient({ cacheName: 'fleet' })
+})
+const DOWN = 'Cachix cache info for cache fleet kept failing (HTTP 503) after 5 attempts over 10 s'
+const down: CacheAccess = { state: 'unavailable', reason: DOWN }
+const rejected = (isPublic: boolean): CacheAccess & { state: 'rejected' } => ({
+  state: 'rejected',
+  reason: 'Cachix rejected the auth token for cache "fleet" (HTTP 401)',
+  status: 401,
+  anonymous: isPublic ? reader(true) : undefined
+})
+const report = (over: Partial<TroubleReport>): TroubleReport => ({
+  cache: 'fleet',
+  access: down,
+  wantedPush: true,
+  drainTimeoutSeconds: 600,
+  ...over
+})
+const built: HostResult = {
+  name: 'alpha',
+  system: 'x86_64-linux',
+  toplevel: '/nix/store/x',
+  status: 'built',
+  built: 4,
+  substituted: 0,
+  pushed: 0,
+  pushedBytes: 0,
+  seconds: 1
+}
+
+describe('what the report says about a cache the leg could not open', () => {
+  it.each<[string, Partial<TroubleReport>, Finding['level'] | undefined, boolean, RegExp | undefined]>([
+    [
+      'an outage that lasted the whole job: an error, a push problem, naming the cause and what to do',
+      { late: down },
+      'error',
+      true,
+      /^Cachix cache fleet could not be reached, neither when the job started nor during drain-timeout \(600 s\) after the build \(.*HTTP 503.*\): nothing was pushed, so what this job built is not in the cache\. Re-run the job once Cachix answers again/
+    ],
+    [
+      'an outage that ended before the final push: a notice, the push said the rest',
+      { late: { state: 'open' } as unknown as CacheAccess },
+      'notice',
+      false,
+      /^Cachix cache fleet could not be reached when the job started \(.*HTTP 503.*\): the hosts were built without it, and the push ran once it answered again after the build\.$/
+    ],
+    [
+      'an outage for a leg that only pulls: a notice, nothing was to be pushed',
+      { wantedPush: false },
+      'notice',
+      false,
+      /^Cachix cache fleet could not be reached \(.*\): the hosts were built without it, from the other caches\.$/
+    ],
+    [
+      'a rotated token on a public cache: rotate the secret; it pulled without the token',
+      { access: rejected(true) },
+      'error',
+      true,
+      /^the Cachix auth token was rejected by cache fleet \(HTTP 401: revoked, rotated, or not a token for this cache\): nothing was pushed\. Rotate the CACHIX_AUTH_TOKEN secret .* The hosts were built pulling from fleet without the token \(it is public\)\.$/
+    ],
+    [
+      'a rotated token on a private cache: it built without the cache',
+      { access: rejected(false) },
+      'error',
+      true,
+      /The hosts were built without fleet, from the other caches \(it is private, and cannot be read without a valid token\)\.$/
+    ],
+    [
+      'a rotated token on a leg that only pulls: a warning, still to rotate',
+      { access: rejected(true), wantedPush: false },
+      'warning',
+      false,
+      /^the Cachix auth token was rejected by cache fleet \(HTTP 401: [^)]*\)\. Rotate the CACHIX_AUTH_TOKEN secret/
+    ],
+    [
+      'a read-only token: a token with write access, or none',
+      { access: { state: 'read-only', reason: 'may only read', reader: reader(false) } },
+      'error',
+      true,
+      /^the Cachix auth token may only read cache fleet: nothing was pushed \(the hosts were built pulling from it\)\. Store a token with write access to fleet in the CACHIX_AUTH_TOKEN secret .*, or pass no token if this job should only pull\.$/
+    ],
+    [
+      'the token was revoked during the outage: it is the token that is reported',
+      { late: rejected(true) },
+      'error',
+      true,
+      /^the Cachix auth token was rejected by cache fleet/
+    ],
+    [
+      'the cache turned out not to exist: a mistake in the workflow, not a push problem',
+      {
+        late: {
+          state: 'missing',
+          reason: 'Cachix cache "fleet" does not exist (HTTP 404 on cache info): check the cache name'
+        }
+      },
+      'error',
+      false,
+      /^Cachix cache "fleet" does not exist \(HTTP 404 on cache info\): check the cache name \(it could not be reached when the job started\)$/
+    ]
+  ])('%s', (_why, over, level, pushProblem, message) => {
+    const findings = troubleFindings(report(over))
+    expect(findings).toHaveLength(1)
+    expect(findings[0]).toEqual({
+      level,
+      message: expect.stringMatching(message!) as unknown,
+      ...(pushProblem ? { pushProblem: true } : {})
+    })
+  })
+})
+
+describe('a push problem is an error to act on, but the status is problems and the step fails only when asked', () => {
+  const problem: Finding = { level: 'error', pushProblem: true, message: 'the Cachix auth token was rejected' }
+  it.each<[string, Finding[], boolean, string, string | undefined]>([
+    ['a push problem alone', [problem], false, 'problems', undefined],
+    [
+      'a push problem with fail-on-push-error, naming the cause',
+      [problem],
+      true,
+      'problems',
+      'pushing had problems and fail-on-push-error is true: the Cachix auth token was rejected'
+    ],
+    [
+      'a warning with fail-on-push-error, as before',
+      [{ level: 'warning', message: 'x' }],
+      true,
+      'problems',
+      'pushing had problems and fail-on-push-error is true'
+    ],
+    [
+      'an error of the build next to it still fails, with its own message',
+      [problem, { level: 'error', message: 'host beta does not evaluate' }],
+      false,
+      'failed',
+      'host beta does not evaluate'
+    ]
+  ])('%s', (_why, findings, failOnPushError, status, failure) => {
+    expect(runStatus([built], findings)).toBe(status)
+    expect(stepFailure([built], runStatus([built], findings), failOnPushError, findings)).toBe(failure)
+  })
+})
+
+describe('the final push when the cache stops answering', () => {
+  const DOWN_AT_THE_END =
+    'Cachix missing-paths query for cache fleet kept failing (HTTP 503) after 12 attempts over 90 s'
+  it.each<[string, { fatal?: string; unchecked?: string }, Finding[]]>([
+    [
+      'an outage at the end: the closures could not be checked, an error and a push problem',
+      { unchecked: DOWN_AT_THE_END },
+      [
+        {
+          level: 'error',
+          pushProblem: true,
+          message: `the cache stopped answering, so what it lacks of the built closures is unknown (${DOWN_AT_THE_END}): re-run the job once Cachix answers again, so that whatever is missing is pushed`
+        }
+      ]
+    ],
+    [
+      'a token revoked while building: the stop says why, not the check that followed',
+      {
+        fatal: 'Cachix rejected the auth token for cache "fleet" (HTTP 401)',
+        unchecked: 'Cachix missing-paths query for cache "fleet" failed with HTTP 401'
+      },
+      [
+        {
+          level: 'error',
+          pushProblem: true,
+          message: 'pushing stopped: Cachix rejected the auth token for cache "fleet" (HTTP 401)'
+        }
+      ]
+    ]
+  ])('%s', (_why, push, expected) => {
+    const findings = pushFindings({ failures: [], leftovers: [], ...push }, 600)
+    expect(findings).toEqual(expected)
+    expect(runStatus([built], findings)).toBe('problems')
+  })
+})
+
+describe('the planner when it cannot read the cache', () => {
+  it.each<[string, CacheAccess, boolean, RegExp | undefined]>([
+    [
+      'open: reads it, nothing to say',
+      { state: 'open', session: { ...reader(true), signingKey: undefined, compression: 'zstd', canPush: true } },
+      true,
+      undefined
+    ],
+    [
+      'a read-only token is all a plan needs',
+      { state: 'read-only', reason: 'may only read', reader: reader(false) },
+      true,
+      undefined
+    ],
+    [
+      'an outage: no reader, every host gets a row, and why',
+      down,
+      false,
+      /^Cachix cache fleet could not be read \(.*HTTP 503.*\): every host gets a row, because the plan cannot know what is cached\.$/
+    ],
+    [
+      'a rotated token on a public cache: read without it, rotate the secret',
+      rejected(true),
+      true,
+      /^the Cachix auth token was rejected by cache fleet .*Rotate the CACHIX_AUTH_TOKEN secret.* The plan read the cache without the token \(it is public\)\.$/
+    ],
+    [
+      'a rotated token on a private cache: every host gets a row',
+      rejected(false),
+      false,
+      /The cache is private and cannot be read without a valid token, so every host gets a row, because the plan cannot know what is cached\.$/
+    ]
+  ])('%s', (_why, access, reads, warning) => {
+    const findings: PlanFinding[] = []
+    expect(planReader('fleet', access, findings) !== undefined).toBe(reads)
+    expect(findings).toEqual(
+      warning === undefined ? [] : [{ level: 'warning', message: expect.stringMatching(warning) as unknown }]
+    )
+  })
+
+  it('a walk cut short by an outage drops what it had found cached, and the summary leads with the warning', () => {
+    const cached = new Set(['/nix/store/a'])
+    const findings: PlanFinding[] = []
+    walkFailed('fleet', new Error('Cachix narinfo lookup for cache fleet kept failing (HTTP 502)'), cached, findings)
+    expect(cached.size).toBe(0)
+    expect(findings).toEqual([
+      {
+        level: 'warning',
+        message:
+          'Cachix cache fleet could not be read (Cachix narinfo lookup for cache fleet kept failing (HTTP 502)): every host gets a row, because the plan cannot know what is cached.'
+      }
+    ])
+    const summary = renderPlanSummary(
+      {
+        rows: [{ host: 'alpha', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }],
+        cached: [],
+        unmapped: []
+      },
+      { rows: [], cached: [], unmapped: [] },
+      [],
+      [findings[0].message]
+    )
+    expect(summary).toContain(`> ⚠️ ${findings[0].message}\n\n- alpha (x86_64-linux) on \`ubuntu-latest\``)
+  })
+})
+
+describe('how long the first contact may take', () => {
+  it("Cachix's back-off, 15 s of it and 30 s in all, while every other call keeps the protocol's 90 s", () => {
+    expect(firstContactLimits(1)).toEqual({
+      retryPolicy: { baseDelayMs: 1000, maxDelayMs: 15_000, budgetMs: 15_000, maxRetryAfterMs: 120_000 },
+      deadlineMs: 30_000
+    })
+    expect(CACHIX_RETRY_POLICY).toEqual({
+      baseDelayMs: 1000,
+      maxDelayMs: 15_000,
+      budgetMs: 90_000,
+      maxRetryAfterMs: 120_000
+    })
+  })
+
+  it('the retry-scale knob shrinks every wait alike, and refuses what is not a factor', () => {
+    expect(retryScale({})).toBe(1)
+    expect(retryScale({ NIX_CACHIX_BUILD_RETRY_SCALE: '0.01' })).toBe(0.01)
+    expect(scaledPolicy(CACHIX_RETRY_POLICY, 0.01)).toEqual({
+      baseDelayMs: 10,
+      maxDelayMs: 150,
+      budgetMs: 900,
+      maxRetryAfterMs: 1200
+    })
+    expect(firstContactLimits(0.01).deadlineMs).toBe(300)
+    for (const bad of ['0', '2', 'fast', '-1'])
+      expect(() => retryScale({ NIX_CACHIX_BUILD_RETRY_SCALE: bad })).toThrow(
+        `NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${bad}"`
+      )
+  })
+})
