@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
-import { detailsExpression, SYSTEMS_EXPRESSION } from '../src/nix/flake.js'
+import { detailsExpression, SYSTEMS_EXPRESSION } from '../src/hosts/flake.js'
 import { runCommand } from '../src/util/process.js'
-import { hostedSession, RUNNER_PATH } from '../local/hosted/session.js'
-import { newJob, runStep, type RunnerFiles, type StepResult } from '../local/runner.js'
-import { sampleFlake } from '../local/sample-flake.js'
+import { hostedSession, RUNNER_PATH } from '../harness/hosted/session.js'
+import { newJob, runStep, type RunnerFiles, type StepResult } from '../harness/runner.js'
+import { sampleFlake } from '../harness/sample-flake.js'
 
 // A child entry, run with tsx as root: the action's main and post steps as local/runner.ts
 // runs them (its default profile: a hosted runner's user, daemon and Node 24), first on a

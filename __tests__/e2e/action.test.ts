@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../../src/util/process.js'
-import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
-import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
-import { hostedSession } from '../../local/hosted/session.js'
-import { buildOffline } from '../../local/offline-build.js'
-import { sampleFlake } from '../../local/sample-flake.js'
-import { closureOf, realiseInFreshStore } from '../helpers/nix.js'
-import { filesWithSecrets, leaksInStep } from '../helpers/secrets.js'
-import { CACHE, inCache, leg, type Server } from '../helpers/legs.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../harness/runner.js'
+import { withoutAarch64Binfmt } from '../../harness/hosted/binfmt.js'
+import { hostedSession } from '../../harness/hosted/session.js'
+import { buildOffline } from '../../harness/offline-build.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
+import { closureOf, realiseInFreshStore } from '../support/nix.js'
+import { filesWithSecrets, leaksInStep } from '../support/secrets.js'
+import { CACHE, inCache, leg, type Server } from '../support/legs.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 function errorLines(stdout: string): string[] {
   return stdout.split('\n').filter(l => l.startsWith('::error::'))
@@ -260,7 +260,7 @@ describe("the hosts' own substituters", () => {
     }
     const flake = await sampleFlake({ settings })
     const base = await buildOffline(`${flake}#nixosConfigurations.alpha.config.system.build.toplevel.base`)
-    const { makePusher } = await import('../helpers/push.js')
+    const { makePusher } = await import('../support/push.js')
     const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'upstream', authToken: WRITE_TOKEN })
     pusher.add([base])
     expect((await pusher.drain()).uploaded).toBe(1)

@@ -3,10 +3,10 @@ import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCommand } from '../../src/util/process.js'
-import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
-import { RUNNER_PATH } from '../../local/hosted/session.js'
-import { sampleFlake } from '../../local/sample-flake.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../harness/runner.js'
+import { RUNNER_PATH } from '../../harness/hosted/session.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 type Server = Awaited<ReturnType<typeof startTestServer>>
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { fleetFlake } from '../../local/fleet-flake.js'
+import { fleetFlake } from '../../harness/fleet-flake.js'
 import { runCommand } from '../../src/util/process.js'
-import { CACHE, inCache, leg, type Server } from '../helpers/legs.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { CACHE, inCache, leg, type Server } from '../support/legs.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 const NIX = ['--extra-experimental-features', 'nix-command flakes']
 

@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { hostedSession } from '../../local/hosted/session.js'
-import { defaultProfile, newJob, REPO, runStep, type StepResult } from '../../local/runner.js'
-import { nonce } from '../../local/sample-flake.js'
+import { hostedSession } from '../../harness/hosted/session.js'
+import { defaultProfile, newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
+import { nonce } from '../../harness/sample-flake.js'
 import { runCommand } from '../../src/util/process.js'
-import { realiseInFreshStore } from '../helpers/nix.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { realiseInFreshStore } from '../support/nix.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 type Server = Awaited<ReturnType<typeof startTestServer>>
 

@@ -3,10 +3,10 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../../src/util/process.js'
 import { CachixError } from '../../src/cachix/client.js'
-import { openCachixSession } from '../../src/push/session.js'
-import { chainExpression, closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { openCachixSession } from '../../src/cachix/session.js'
+import { chainExpression, closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 const MiB = 1024 * 1024
 

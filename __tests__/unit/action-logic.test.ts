@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { decideQemu, matchesAarch64, parseBinfmtEntry, registrationLine } from '../../src/machine/binfmt.js'
 import { parseInputs } from '../../src/action/inputs.js'
-import { parseDryRun } from '../../src/build/nix-build.js'
+import { parseDryRun } from '../../src/nix-build/nix-build.js'
 import {
   BLOCK_BEGIN,
   BLOCK_END,
@@ -9,11 +9,11 @@ import {
   renderManagedBlock,
   renderNetrc,
   replaceManagedBlock
-} from '../../src/nix/conf.js'
+} from '../../src/nix/conf/render.js'
 import { installerArgs } from '../../src/nix/install.js'
-import { parseSpool, renderHookScript } from '../../src/build/post-build-hook.js'
-import { formatCoverage, renderSummary, runStatus, type HostResult } from '../../src/action/report.js'
-import { selectHosts } from '../../src/action/select-hosts.js'
+import { parseSpool, renderHookScript } from '../../src/nix-build/post-build-hook.js'
+import { formatCoverage, renderSummary, runStatus, type HostResult } from '../../src/report/summary.js'
+import { selectHosts } from '../../src/hosts/select.js'
 import { makePushFilter } from '../../src/push/filter.js'
 import { nextDelay, parseRetryAfter } from '../../src/cachix/retry-policy.js'
 import { runCommand } from '../../src/util/process.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { parseCommand } from '../../src/cli/args.js'
 import { parseCachixDhall } from '../../src/cli/credentials.js'
 import { explainBuilds, type CheckFacts } from '../../src/cli/explain.js'
-import { derivationOutputsFromJson } from '../../src/nix/show-derivation.js'
+import { derivationOutputsFromJson } from '../../src/nix/format/show-derivation.js'
 import { planMatrix } from '../../src/plan/matrix.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 

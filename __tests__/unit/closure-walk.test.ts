@@ -9,7 +9,7 @@ import {
   type NarInfoSource,
   type PathFacts
 } from '../../src/cachix/closure-walk.js'
-import type { NarInfo } from '../../src/nix/narinfo.js'
+import type { NarInfo } from '../../src/nix/format/narinfo.js'
 
 // Names are 32-character hashes. The cache holds TOP, MID, LEAF and the FAN; UP1 and UP2 are only
 // upstream (the bulk query counts them present, GET says 404), and so is UP3, which only they reference.

@@ -15,8 +15,8 @@ import {
   resolveHosts,
   systemsExpression,
   type ConfigurationNames
-} from '../../src/nix/configurations.js'
-import { detailsExpression as nixosDetails, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
+} from '../../src/hosts/configurations.js'
+import { detailsExpression as nixosDetails, SYSTEMS_EXPRESSION } from '../../src/hosts/flake.js'
 import { parseInputs } from '../../src/action/inputs.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planMatrix } from '../../src/plan/matrix.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import type { BuildOutcome } from '../../src/build/build-and-push.js'
-import { DeadSubstituters, mergeOutcomes, substitutersWithout } from '../../src/build/dead-substituters.js'
+import type { BuildOutcome } from '../../src/nix-build/build-and-push.js'
+import { DeadSubstituters, mergeOutcomes, substitutersWithout } from '../../src/nix-build/dead-substituters.js'
 
 const CACHE = 'http://127.0.0.1:39287/cache/fleet'
 const NARINFO = `${CACHE}/y8d4wi2rgxam28lk92yq1ihc1kj5p06i.narinfo`

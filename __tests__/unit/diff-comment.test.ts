@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { getOctokit } from '@actions/github'
-import { parseSections } from '../../src/diff/comment-body.js'
+import { parseSections } from '../../src/github/comment-body.js'
 import { upsertStickyComment } from '../../src/action/github-pr.js'
-import type { PullRequest } from '../../src/diff/pull-request.js'
-import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-api.js'
+import type { PullRequest } from '../../src/github/pull-request.js'
+import { startGitHubStandIn, type GitHubStandIn } from '../support/github-api.js'
 
 const PR: PullRequest = { owner: 'krit', repo: 'fleet', number: 3, baseSha: 'b'.repeat(40), headSha: 'c'.repeat(40) }
 const section = (host: string, commit = PR.headSha) => ({

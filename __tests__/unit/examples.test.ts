@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { REPO } from '../../local/runner.js'
+import { REPO } from '../../harness/runner.js'
 import { runCommand } from '../../src/util/process.js'
 
 const MODULE = join(REPO, 'examples', 'cachix.nix')

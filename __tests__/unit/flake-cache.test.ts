@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { flakeCacheKey, flakeCachePaths, localFlakeDir } from '../../src/action/flake-cache.js'
+import { flakeCacheKey, flakeCachePaths, localFlakeDir } from '../../src/action/phases/flake-cache.js'
 
 describe('flake input cache', () => {
   const lock = '{"nodes":{"root":{}},"root":"root","version":7}\n'

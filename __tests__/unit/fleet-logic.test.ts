@@ -6,21 +6,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { runCommand } from '../../src/util/process.js'
-import { chooseBuildDir, mayFreeDisk, removalPaths, REMOVED_TOOLCHAINS } from '../../src/machine/disk-cleanup.js'
-import { probeCacheInfo } from '../../src/action/probe-caches.js'
+import { chooseBuildDir, mayFreeDisk, removalPaths, REMOVED_TOOLCHAINS } from '../../src/machine/disk-space.js'
+import { probeCacheInfo } from '../../src/action/phases/host-substituters.js'
 import {
   derivationName,
   failedBuildFinding,
   FailedBuildWatcher,
   logTail,
   renderFailedBuilds
-} from '../../src/build/build-failures.js'
+} from '../../src/nix-build/build-failures.js'
 import { cacheInfoUrl, mergeHostCaches, probeSubstituters, substituterIdentity } from '../../src/nix/substituters.js'
-import { selectHosts } from '../../src/action/select-hosts.js'
-import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/nix/flake.js'
+import { selectHosts } from '../../src/hosts/select.js'
+import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/hosts/flake.js'
 import { errorExcerpt, renderEvalFailures, renderPlanSummary } from '../../src/plan/eval-logic.js'
-import { mapLimit } from '../../src/util/queue.js'
-import { derivationsBuilt } from '../../src/nix/building.js'
+import { mapLimit } from '../../src/util/async.js'
+import { derivationsBuilt } from '../../src/nix/build-log.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planAttributes } from '../../src/plan/matrix.js'
 

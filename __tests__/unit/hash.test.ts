@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { decodeNix32, encodeNix32 } from '../../src/nix/base32.js'
-import { normaliseNixHash, parseSha256, toHex, toNixHash, toSri } from '../../src/nix/hash.js'
+import { decodeNix32, encodeNix32 } from '../../src/nix/format/base32.js'
+import { normaliseNixHash, parseSha256, toHex, toNixHash, toSri } from '../../src/nix/format/hash.js'
 
 // Vectors printed by Nix 2.8 for one NAR: `nix path-info --json` (SRI), `nix-store --dump-db` (hex),
 // the narinfo written by `nix copy` (nix32).

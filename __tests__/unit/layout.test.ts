@@ -9,7 +9,22 @@ const ENTRIES = ['main.ts', 'post.ts', 'plan.ts', 'cli.ts'].map(f => join(SRC, f
 // The front ends: the only folders that may use the Actions toolkit.
 const FRONT_ENDS_WITH_TOOLKIT = ['action', 'plan']
 // Which folder may import which: each layer only from those below it.
-const LAYERS = ['util', 'nix', 'cachix', 'machine', 'push', 'build', 'diff', 'inputs', 'cli', 'action', 'plan']
+const LAYERS = [
+  'util',
+  'nix',
+  'machine',
+  'cachix',
+  'hosts',
+  'report',
+  'push',
+  'nix-build',
+  'diff',
+  'inputs',
+  'github',
+  'cli',
+  'action',
+  'plan'
+]
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(entry =>
@@ -64,7 +79,7 @@ describe('layout', () => {
     expect(upward).toEqual([])
   })
 
-  it('nothing in src/ exists only for tests: every file is reached from an entry point, and none imports local/', () => {
+  it('nothing in src/ exists only for tests: every file is reached from an entry point, and none imports harness/', () => {
     const reached = new Set<string>()
     const queue = [...ENTRIES]
     while (queue.length > 0) {
@@ -79,7 +94,7 @@ describe('layout', () => {
     expect(files.filter(f => !reached.has(f)).map(f => relative(REPO, f))).toEqual([])
     expect(
       files
-        .filter(f => importsOf(f).some(s => localTarget(f, s)?.startsWith(join(REPO, 'local'))))
+        .filter(f => importsOf(f).some(s => localTarget(f, s)?.startsWith(join(REPO, 'harness'))))
         .map(f => relative(REPO, f))
     ).toEqual([])
   })

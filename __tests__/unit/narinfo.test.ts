@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
-import { fingerprint, narInfoFingerprint, parseNarInfo, renderNarInfo } from '../../src/nix/narinfo.js'
-import { parsePathInfoJson } from '../../src/nix/path-info.js'
+import { fingerprint, narInfoFingerprint, parseNarInfo, renderNarInfo } from '../../src/nix/format/narinfo.js'
+import { parsePathInfoJson } from '../../src/nix/format/path-info.js'
 import {
   parsePublicKey,
   parseSigningKey,
   publicKeyString,
   signFingerprint,
   verifyFingerprint
-} from '../../src/nix/signing.js'
-import { parseStorePath } from '../../src/nix/store-path.js'
+} from '../../src/nix/format/signing.js'
+import { parseStorePath } from '../../src/nix/format/store-path.js'
 
 // Written by Nix 2.8: `nix-store --generate-binary-cache-key test-key-1 sk pk`, then
 // `nix copy --to 'file:///tmp/c?compression=zstd&secret-key=sk'` of a two-path closure.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
-import { BufferPool, SizeClassPool } from '../../src/push/buffer-pool.js'
-import { ByteBudget } from '../../src/push/byte-budget.js'
+import { BufferPool, SizeClassPool } from '../../src/push/upload/buffer-pool.js'
+import { ByteBudget } from '../../src/push/upload/byte-budget.js'
 import { describeWalk } from '../../src/cachix/closure-walk.js'
 import { forcedZstdProcess, heartbeatMs, narFromNixStore, storeRoot } from '../../src/util/knobs.js'
-import { DEFAULT_PART_SIZE, partSizeFor } from '../../src/push/upload-path.js'
+import { DEFAULT_PART_SIZE, partSizeFor } from '../../src/push/upload/upload-path.js'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB

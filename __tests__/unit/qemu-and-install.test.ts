@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { isStaticElf, parseBinfmtEntry, registrationLine } from '../../src/machine/binfmt.js'
 import { MULTI_USER_PROFILE_BIN, nixProfileBin } from '../../src/nix/install.js'
 import { binfmtMounted } from '../../src/machine/qemu.js'
-import { registerLineOf } from '../../local/hosted/binfmt.js'
+import { registerLineOf } from '../../harness/hosted/binfmt.js'
 
 /** An ELF64 little-endian header followed by program headers of the given types. */
 function elf(programHeaderTypes: number[], options: { bits?: 1 | 2; truncate?: number } = {}): Buffer {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseInputs } from '../../src/action/inputs.js'
-import { renderSummary } from '../../src/action/report.js'
+import { renderSummary } from '../../src/report/summary.js'
 import { sshPrivateKey } from '../../src/inputs/ssh-key.js'
 import { builderFailure } from '../../src/nix/builder-failure.js'
-import { remoteBuilding } from '../../src/nix/building.js'
-import { renderManagedBlock } from '../../src/nix/conf.js'
+import { remoteBuilding } from '../../src/nix/build-log.js'
+import { renderManagedBlock } from '../../src/nix/conf/render.js'
 import {
   buildersSetting,
   builderStoreUri,

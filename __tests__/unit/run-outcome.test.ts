@@ -6,10 +6,10 @@ import {
   hostResults,
   stepFailure,
   type BuildSummary
-} from '../../src/action/outcome.js'
-import type { HostResult, RunStatus } from '../../src/action/report.js'
-import type { Finding } from '../../src/build/finding.js'
-import type { HostInfo } from '../../src/nix/flake.js'
+} from '../../src/report/outcome.js'
+import type { HostResult, RunStatus } from '../../src/report/summary.js'
+import type { Finding } from '../../src/report/finding.js'
+import type { HostInfo } from '../../src/hosts/flake.js'
 
 const host = (name: string): HostInfo => ({
   name,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { derivationFileOutputs } from '../../src/nix/derivation-file.js'
-import { dependenciesFirst, type PathInfo } from '../../src/nix/path-info.js'
+import { derivationFileOutputs } from '../../src/nix/format/derivation-file.js'
+import { dependenciesFirst, type PathInfo } from '../../src/nix/format/path-info.js'
 
 const A = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a'
 const B = '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b'

@@ -4,9 +4,9 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { BinaryCacheNarInfos, SubstituterNarInfos } from '../../src/cachix/substituter-narinfos.js'
-import { renderNarInfo } from '../../src/nix/narinfo.js'
+import { renderNarInfo } from '../../src/nix/format/narinfo.js'
 import { narinfoSubstituters, substitutersInConfig } from '../../src/nix/substituters.js'
-import { READ_TOKEN, startTestServer } from '../helpers/server.js'
+import { READ_TOKEN, startTestServer } from '../support/server.js'
 
 describe('which substituters describe upstream paths', () => {
   it.each([

@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(994);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(649);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 994:
+/***/ 649:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -178,7 +178,7 @@ function retryScale(env = process.env) {
     return scale;
 }
 
-;// CONCATENATED MODULE: ./src/nix/base32.ts
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -223,7 +223,7 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
@@ -256,7 +256,7 @@ function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
  * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
@@ -283,7 +283,7 @@ function derivationFileOutputs(text) {
     return outputs.length > 0 ? outputs : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
 
 const SHA256_BYTES = 32;
 /** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
@@ -326,7 +326,7 @@ function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
 
 
 /**
@@ -556,7 +556,7 @@ function format_formatBytes(bytes) {
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-;// CONCATENATED MODULE: ./src/build/heartbeat.ts
+;// CONCATENATED MODULE: ./src/push/heartbeat.ts
 
 
 
@@ -586,7 +586,7 @@ function startHeartbeat(intervalMs, log, describe) {
     return () => clearInterval(timer);
 }
 
-;// CONCATENATED MODULE: ./src/nix/building.ts
+;// CONCATENATED MODULE: ./src/nix/build-log.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
 /** The derivation a line of Nix's log says it starts building, if it is such a line. */
@@ -605,7 +605,7 @@ function remoteBuilding(line) {
     return match ? { drvPath: match[1], builder: match[2] } : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
+;// CONCATENATED MODULE: ./src/nix-build/hook-liveness.ts
 
 /**
  * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
@@ -680,7 +680,7 @@ function silentHookMessage(built) {
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
+;// CONCATENATED MODULE: ./src/nix-build/nix-build.ts
 
 
 
@@ -753,7 +753,7 @@ function parseDryRun(stderr) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
  * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
@@ -793,7 +793,7 @@ function parseSpool(text) {
     return { entries, rest };
 }
 
-;// CONCATENATED MODULE: ./src/build/spool.ts
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
 
 
 /** Follows the post-build-hook's spool file from where it last read. */
@@ -873,7 +873,7 @@ async function spooledBuilds(spoolFile, store) {
     return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
-;// CONCATENATED MODULE: ./src/build/build-and-push.ts
+;// CONCATENATED MODULE: ./src/nix-build/build-and-push.ts
 
 
 
@@ -994,7 +994,7 @@ async function allOutputsValid(store, drvPath) {
     return outputs.length > 0;
 }
 
-;// CONCATENATED MODULE: ./src/nix/eval-error.ts
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
 /**
  * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
  * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
@@ -1020,7 +1020,7 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
@@ -1181,7 +1181,7 @@ function byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/nix/flake.ts
+;// CONCATENATED MODULE: ./src/hosts/flake.ts
 
 
 
@@ -1376,7 +1376,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
 function renderNarInfo(info) {
@@ -1665,7 +1665,7 @@ function sleep(ms, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf.ts
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
@@ -1715,7 +1715,7 @@ function renderManagedBlock(settings) {
     return `${lines.join('\n')}\n`;
 }
 /** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
-function conf_replaceManagedBlock(existing, block) {
+function render_replaceManagedBlock(existing, block) {
     const start = existing.indexOf(BLOCK_BEGIN);
     const endMarker = existing.indexOf(BLOCK_END, start);
     let base = existing;
@@ -1790,7 +1790,7 @@ async function privileged_runAsRoot(command, args, input) {
     return stdout;
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
 
 
 
@@ -2079,7 +2079,7 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
 
 ;// CONCATENATED MODULE: external "node:events"
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: ./src/push/byte-budget.ts
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
  * fills, so the sum of part buffers across all concurrent uploads stays bounded.
@@ -2150,7 +2150,7 @@ const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
 
 
 
@@ -2299,7 +2299,7 @@ function narStream(path) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/signing.ts
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
 
 // PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -2373,7 +2373,7 @@ function stream_drainedOrClosed(stream) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
 /**
  * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
  * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
@@ -2451,7 +2451,7 @@ class SizeClassPool {
 
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
 
 
 
@@ -2642,7 +2642,7 @@ function decompressWithTool(data) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/compressor.ts
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
 
 
 
@@ -2849,7 +2849,7 @@ class CompressorProcess {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
 
 
 /**
@@ -2964,7 +2964,7 @@ class FrameSink {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/part-writer.ts
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
 
 
@@ -3140,7 +3140,7 @@ class PartWriter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/upload-path.ts
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
 
 
 
@@ -3715,7 +3715,7 @@ class Pusher {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/defaults.ts
+;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
@@ -3758,7 +3758,7 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
+;// CONCATENATED MODULE: ./src/cachix/session.ts
 
 
 /** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
@@ -3796,7 +3796,7 @@ function names_isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
 
 
 
@@ -3897,7 +3897,7 @@ function nixVersion(input, text) {
         fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
     return version;
 }
-function rules_pushFilter(input, text) {
+function checks_pushFilter(input, text) {
     const source = text.trim();
     if (source === '')
         return undefined;
@@ -3908,7 +3908,7 @@ function rules_pushFilter(input, text) {
         return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
     }
 }
-function rules_compression(input, text) {
+function checks_compression(input, text) {
     const method = text.trim().toLowerCase();
     if (method === 'zstd' || method === 'xz')
         return method;
@@ -4058,8 +4058,8 @@ function parseCommand(argv) {
     };
     option('cache', () => cacheName('cache', cache));
     const jobs = option('jobs', () => positiveInt('jobs', values.jobs)) ?? PUSH_DEFAULTS.jobs;
-    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : rules_pushFilter('push-filter', values['push-filter']));
-    const compression = option('compression', () => rules_compression('compression', values.compression ?? ''));
+    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : checks_pushFilter('push-filter', values['push-filter']));
+    const compression = option('compression', () => checks_compression('compression', values.compression ?? ''));
     const common = {
         cache,
         flake: values.flake,
@@ -4088,7 +4088,7 @@ function parseCommand(argv) {
     return { kind: 'check', common, host: rest[0] };
 }
 
-;// CONCATENATED MODULE: ./src/nix/show-derivation.ts
+;// CONCATENATED MODULE: ./src/nix/format/show-derivation.ts
 
 /**
  * Output paths per derivation from `nix show-derivation` JSON. Keys and paths are full paths
@@ -4111,7 +4111,7 @@ function derivationOutputsFromJson(json) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/util/queue.ts
+;// CONCATENATED MODULE: ./src/util/async.ts
 /**
  * Runs `work` on every item with at most `limit` running at once; work may add items as it
  * discovers them. Rejects with the first failure once the work in flight has settled. Once

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2603);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9369);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2603:
+/***/ 9369:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31337,7 +31337,7 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/nix/base32.ts
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -31382,7 +31382,7 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
@@ -31415,13 +31415,13 @@ function store_path_fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/util/queue.ts
+;// CONCATENATED MODULE: ./src/util/async.ts
 /**
  * Runs `work` on every item with at most `limit` running at once; work may add items as it
  * discovers them. Rejects with the first failure once the work in flight has settled. Once
  * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-async function queue_runQueue(initial, limit, work, stop) {
+async function async_runQueue(initial, limit, work, stop) {
     // A read index instead of shift(): a closure walk queues thousands of paths.
     const pending = [...initial];
     let next = 0;
@@ -31494,7 +31494,7 @@ async function walk(cache, roots, plan) {
         visit(root, root, 'cache', item => round.push(item));
     while (round.length > 0) {
         const notInCache = [];
-        await queue_runQueue(round, plan.concurrency, async (item, add) => {
+        await async_runQueue(round, plan.concurrency, async (item, add) => {
             const follow = (facts, next) => {
                 if (plan.facts)
                     walked.facts.set(item.path, facts);
@@ -31668,7 +31668,7 @@ class SharedCacheLookups extends SharedNarInfos {
     }
 }
 
-;// CONCATENATED MODULE: ./src/nix/building.ts
+;// CONCATENATED MODULE: ./src/nix/build-log.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
 /** The derivation a line of Nix's log says it starts building, if it is such a line. */
@@ -31687,7 +31687,7 @@ function remoteBuilding(line) {
     return match ? { drvPath: match[1], builder: match[2] } : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
@@ -31848,7 +31848,7 @@ function configurations_byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/nix/eval-error.ts
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
 /**
  * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
  * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
@@ -31987,7 +31987,7 @@ async function command_runNix(args, options = {}) {
     return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
 }
 
-;// CONCATENATED MODULE: ./src/nix/evaluate.ts
+;// CONCATENATED MODULE: ./src/hosts/evaluate.ts
 
 
 
@@ -32036,7 +32036,7 @@ async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => u
     return evaluateEach(flake, attributes.map(a => ({ name: a, path: a })), jobs, env, onDone);
 }
 
-;// CONCATENATED MODULE: ./src/nix/flake.ts
+;// CONCATENATED MODULE: ./src/hosts/flake.ts
 
 
 
@@ -32261,7 +32261,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
 
 const SHA256_BYTES = 32;
 /** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
@@ -32304,7 +32304,7 @@ function hash_normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
 function renderNarInfo(info) {
@@ -32641,7 +32641,7 @@ function client_sleep(ms, signal) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/nix/signing.ts
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
 
 // PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -32701,7 +32701,7 @@ function parsePublicKey(text) {
     return { name: text.slice(0, colon), key };
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
+;// CONCATENATED MODULE: ./src/cachix/session.ts
 
 
 /** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
@@ -32731,7 +32731,7 @@ async function openCachixSession(options, contact = {}) {
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
 }
 
-;// CONCATENATED MODULE: ./src/push/cache-access.ts
+;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
 
 
 
@@ -32841,7 +32841,7 @@ function formatSeconds(ms) {
     return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-;// CONCATENATED MODULE: ./src/action/step-log.ts
+;// CONCATENATED MODULE: ./src/action/phases/step-log.ts
 
 /** The step's own log, for the engine's progress lines. */
 const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
@@ -32850,7 +32850,7 @@ function logCachixRetry(what, attempt, delayMs, reason) {
     info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf.ts
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
@@ -33014,7 +33014,7 @@ async function runAsRoot(command, args, input) {
     return stdout;
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
 
 
 
@@ -33236,7 +33236,7 @@ async function ensureNix(version, mayInstall, env, log) {
     return { version: installed, installedBin: bin };
 }
 
-;// CONCATENATED MODULE: ./src/build/build-failures.ts
+;// CONCATENATED MODULE: ./src/nix-build/build-failures.ts
 /** How much of a failed builder's log the job summary shows. */
 const FAILED_LOG_LINES = 25;
 function derivationName(drvPath) {
@@ -33327,7 +33327,7 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
 
 
 
@@ -33557,7 +33557,7 @@ function planAttributes(attributes, cachedOutPaths, runners) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-trouble.ts
+;// CONCATENATED MODULE: ./src/report/cache-trouble.ts
 
 const SECRET = 'the CACHIX_AUTH_TOKEN secret (the one this workflow passes as cachix-auth-token)';
 /** What happened to a rejected token and what to do about it (the action's report and the planner's warning). */

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3316:
+/***/ 3665:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31478,7 +31478,7 @@ function retryScale(env = process.env) {
     return scale;
 }
 
-;// CONCATENATED MODULE: ./src/nix/base32.ts
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -31523,7 +31523,7 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
@@ -31556,7 +31556,7 @@ function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
  * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
@@ -31583,7 +31583,7 @@ function derivationFileOutputs(text) {
     return outputs.length > 0 ? outputs : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
 
 const SHA256_BYTES = 32;
 /** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
@@ -31626,7 +31626,7 @@ function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
 
 
 /**
@@ -31951,7 +31951,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
 function renderNarInfo(info) {
@@ -32240,7 +32240,7 @@ function sleep(ms, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/byte-budget.ts
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
  * fills, so the sum of part buffers across all concurrent uploads stays bounded.
@@ -32311,7 +32311,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
 
 
 
@@ -32460,7 +32460,7 @@ function narStream(path) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/signing.ts
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
 
 // PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -32536,7 +32536,7 @@ function stream_drainedOrClosed(stream) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
 /**
  * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
  * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
@@ -32614,7 +32614,7 @@ class SizeClassPool {
 
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
 
 
 
@@ -32805,7 +32805,7 @@ function decompressWithTool(data) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/compressor.ts
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
 
 
 
@@ -33012,7 +33012,7 @@ class CompressorProcess {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
 
 
 /**
@@ -33127,7 +33127,7 @@ class FrameSink {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/part-writer.ts
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
 
 
@@ -33303,7 +33303,7 @@ class PartWriter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/upload-path.ts
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
 
 
 
@@ -33878,7 +33878,7 @@ class Pusher {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/defaults.ts
+;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
@@ -33921,7 +33921,7 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
+;// CONCATENATED MODULE: ./src/cachix/session.ts
 
 
 /** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
@@ -33951,7 +33951,7 @@ async function openCachixSession(options, contact = {}) {
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
 }
 
-;// CONCATENATED MODULE: ./src/push/cache-access.ts
+;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
 
 
 
@@ -34067,7 +34067,7 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
@@ -34228,7 +34228,7 @@ function byKind(refs) {
     return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
 
 
 
@@ -34317,19 +34317,19 @@ function cacheNames(input, text) {
             fail(input, `"${name}" is not a Cachix cache name`);
     return names;
 }
-function rules_cachixUrl(input, text) {
+function checks_cachixUrl(input, text) {
     const url = text.trim() || DEFAULT_CACHIX_URL;
     if (!/^https?:\/\/[^\s/]+/.test(url))
         fail(input, `"${url}" is not an http(s) URL`);
     return url;
 }
-function rules_nixVersion(input, text) {
+function checks_nixVersion(input, text) {
     const version = text.trim() || DEFAULT_NIX_VERSION;
     if (!/^\d+\.\d+(\.\d+)?$/.test(version))
         fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
     return version;
 }
-function rules_pushFilter(input, text) {
+function checks_pushFilter(input, text) {
     const source = text.trim();
     if (source === '')
         return undefined;
@@ -34340,7 +34340,7 @@ function rules_pushFilter(input, text) {
         return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
     }
 }
-function rules_compression(input, text) {
+function checks_compression(input, text) {
     const method = text.trim().toLowerCase();
     if (method === 'zstd' || method === 'xz')
         return method;
@@ -34464,7 +34464,7 @@ function isRevision(text) {
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
+;// CONCATENATED MODULE: ./src/nix-build/nix-build.ts
 
 
 
@@ -34985,10 +34985,10 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
     }
     if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
         inputs_fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
-    const pushFilter = rules_pushFilter('push-filter', read('push-filter'));
-    const compression = rules_compression('compression', read('compression'));
+    const pushFilter = checks_pushFilter('push-filter', read('push-filter'));
+    const compression = checks_compression('compression', read('compression'));
     const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
-    const nixVersion = rules_nixVersion('nix-version', read('nix-version'));
+    const nixVersion = checks_nixVersion('nix-version', read('nix-version'));
     const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
     const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
     const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
@@ -35025,7 +35025,7 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
     }
     if (diffBase.kind !== 'off' && cachix === undefined)
         inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
-    const cachixUrl = rules_cachixUrl('cachix-url', read('cachix-url'));
+    const cachixUrl = checks_cachixUrl('cachix-url', read('cachix-url'));
     return {
         flake,
         hosts,
@@ -35115,7 +35115,7 @@ function getInputs() {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/step-log.ts
+;// CONCATENATED MODULE: ./src/action/phases/step-log.ts
 
 /** The step's own log, for the engine's progress lines. */
 const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
@@ -35124,7 +35124,7 @@ function logCachixRetry(what, attempt, delayMs, reason) {
     info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
 }
 
-;// CONCATENATED MODULE: ./src/action/setup-cachix.ts
+;// CONCATENATED MODULE: ./src/action/phases/cachix.ts
 
 
 
@@ -35233,7 +35233,7 @@ function addCache(setup, reader, token) {
         setup.netrc.push({ host: new URL(cache.uri).hostname, password: token });
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf.ts
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
@@ -35397,7 +35397,7 @@ async function privileged_runAsRoot(command, args, input) {
     return stdout;
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
 
 
 
@@ -35450,7 +35450,7 @@ function formatBytes(bytes) {
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
  * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
@@ -35490,7 +35490,7 @@ function parseSpool(text) {
     return { entries, rest };
 }
 
-;// CONCATENATED MODULE: ./src/build/spool.ts
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
 
 
 /** Follows the post-build-hook's spool file from where it last read. */
@@ -35682,7 +35682,7 @@ async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
     return { ok: code === 0 && !timedOut, output };
 }
 
-;// CONCATENATED MODULE: ./src/action/state.ts
+;// CONCATENATED MODULE: ./src/action/constants.ts
 /** Keys of what main hands to post through GITHUB_STATE. */
 var State;
 (function (State) {
@@ -35823,7 +35823,7 @@ async function cleanUp(workDir, confPath, builderFiles = []) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3316);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3665);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -1,6 +1,6 @@
 import * as github from '@actions/github'
-import { COMMENT_MARKER, holdsSections, mergeComment, type CommentSection } from '../diff/comment-body.js'
-import { pullRequestOf, type PullRequest } from '../diff/pull-request.js'
+import { COMMENT_MARKER, holdsSections, mergeComment, type CommentSection } from '../github/comment-body.js'
+import { pullRequestOf, type PullRequest } from '../github/pull-request.js'
 
 type Octokit = ReturnType<typeof github.getOctokit>
 

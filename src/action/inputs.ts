@@ -1,8 +1,8 @@
-import type { CompressionMethod } from '../push/compressor.js'
-import { parseSigningKey } from '../nix/signing.js'
+import type { CompressionMethod } from '../cachix/types.js'
+import { parseSigningKey } from '../nix/format/signing.js'
 import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
-import { STOP_GRACE_MS } from '../build/nix-build.js'
-import { PUSH_DEFAULTS } from '../push/defaults.js'
+import { STOP_GRACE_MS } from '../nix-build/nix-build.js'
+import { PUSH_DEFAULTS } from '../push/create.js'
 import { sshPrivateKey } from '../inputs/ssh-key.js'
 import {
   BuilderSpecError,
@@ -27,7 +27,7 @@ import {
   nixVersion as nixRelease,
   positiveInt,
   pushFilter as pushFilterRegex
-} from '../inputs/rules.js'
+} from '../inputs/checks.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
 export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin' | 'x86_64-darwin'

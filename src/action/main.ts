@@ -1,21 +1,21 @@
 import * as core from '@actions/core'
-import { FailedBuildWatcher } from '../build/build-failures.js'
-import { spooledBuilds } from '../build/spool.js'
-import { pushFindings, type FinalPush } from '../build/final-push.js'
-import type { Finding } from '../build/finding.js'
+import { FailedBuildWatcher } from '../nix-build/build-failures.js'
+import { spooledBuilds } from '../nix-build/spool.js'
+import { pushFindings, type FinalPush } from '../push/final-push.js'
+import type { Finding } from '../report/finding.js'
 import { startDiskCleanup } from '../machine/free-disk.js'
-import { remoteBuilding } from '../nix/building.js'
+import { remoteBuilding } from '../nix/build-log.js'
 import { NixStore } from '../nix/store.js'
 import type { HostCaches } from '../nix/substituters.js'
 import { makePushFilter } from '../push/filter.js'
 import { childEnv, errorMessage } from '../util/process.js'
-import { closureDiffPhase } from './closure-diff.js'
-import { configureNix } from './configure-nix.js'
-import { setupEmulation } from './emulation.js'
-import { restoreFlakeCache } from './flake-cache.js'
+import { closureDiffPhase } from './phases/closure-diff.js'
+import { configureNix } from './phases/configure-nix.js'
+import { setupEmulation } from './phases/qemu.js'
+import { restoreFlakeCache } from './phases/flake-cache.js'
 import { getInputs } from './get-inputs.js'
 import type { Inputs } from './inputs.js'
-import { buildGroupName } from './outcome.js'
+import { buildGroupName } from '../report/outcome.js'
 import {
   buildPhase,
   cacheCheckPhase,
@@ -29,12 +29,12 @@ import {
   reportPhase,
   startPushing
 } from './phases.js'
-import { reachableHostCaches } from './probe-caches.js'
-import { setupRemoteBuilders, type RemoteBuilders } from './remote-builders.js'
-import { reopenCachix, setupCachix } from './setup-cachix.js'
-import { troubleFindings } from './cache-trouble.js'
-import { Output, State } from './state.js'
-import { STEP_LOG } from './step-log.js'
+import { reachableHostCaches } from './phases/host-substituters.js'
+import { setupRemoteBuilders, type RemoteBuilders } from './phases/remote-builders.js'
+import { reopenCachix, setupCachix } from './phases/cachix.js'
+import { troubleFindings } from '../report/cache-trouble.js'
+import { Output, State } from './constants.js'
+import { STEP_LOG } from './phases/step-log.js'
 
 export async function run(): Promise<void> {
   let inputs: Inputs

@@ -2,22 +2,22 @@ import * as core from '@actions/core'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BuildOutcome } from '../build/build-and-push.js'
-import { buildDespiteDeadSubstituters } from '../build/dead-substituters.js'
+import type { BuildOutcome } from '../nix-build/build-and-push.js'
+import { buildDespiteDeadSubstituters } from '../nix-build/dead-substituters.js'
 import {
   failedBuildFinding,
   FailedBuildWatcher,
   renderFailedBuilds,
   type FailedBuild
-} from '../build/build-failures.js'
-import { finalPush, type FinalPush } from '../build/final-push.js'
-import type { Finding } from '../build/finding.js'
-import { parseDryRun, STOP_GRACE_MS } from '../build/nix-build.js'
-import { failedBuildLogs } from '../build/nix-log.js'
-import { mayFreeDisk } from '../machine/disk-cleanup.js'
+} from '../nix-build/build-failures.js'
+import { finalPush, type FinalPush } from '../push/final-push.js'
+import type { Finding } from '../report/finding.js'
+import { parseDryRun, STOP_GRACE_MS } from '../nix-build/nix-build.js'
+import { failedBuildLogs } from '../nix-build/nix-log.js'
+import { mayFreeDisk } from '../machine/disk-space.js'
 import { roomiestBuildDir } from '../machine/free-disk.js'
-import { allHosts, kindSpec, resolveHosts, type ConfigurationNames, type Host } from '../nix/configurations.js'
-import { evaluateHosts } from '../nix/evaluate.js'
+import { allHosts, kindSpec, resolveHosts, type ConfigurationNames, type Host } from '../hosts/configurations.js'
+import { evaluateHosts } from '../hosts/evaluate.js'
 import {
   allHostSystems,
   attributeOutPath,
@@ -25,25 +25,25 @@ import {
   hostDetails,
   toplevelInstallable,
   type HostInfo
-} from '../nix/flake.js'
+} from '../hosts/flake.js'
 import { ensureNix } from '../nix/install.js'
 import type { NixStore } from '../nix/store.js'
 import { describeWalk, walkEach } from '../cachix/closure-walk.js'
-import { createPusher } from '../push/defaults.js'
+import { createPusher } from '../push/create.js'
 import type { PushFilter } from '../push/filter.js'
 import { heartbeatMs } from '../util/knobs.js'
 import type { Pusher } from '../push/pusher.js'
 import { errorMessage, runCommand } from '../util/process.js'
-import type { WorkFiles } from './configure-nix.js'
+import type { WorkFiles } from './phases/configure-nix.js'
 import type { Inputs } from './inputs.js'
-import { buildBudgetMs, buildFindings, hostResults, stepFailure } from './outcome.js'
-import { attributeToHosts, publish, type RunRecord } from './publish.js'
-import type { HostResult } from './report.js'
-import { saveFlakeCache, type FlakeCacheState } from './flake-cache.js'
-import { selectHosts } from './select-hosts.js'
-import type { CacheSetup } from './setup-cachix.js'
-import { State } from './state.js'
-import { STEP_LOG } from './step-log.js'
+import { buildBudgetMs, buildFindings, hostResults, stepFailure } from '../report/outcome.js'
+import { attributeToHosts, publish, type RunRecord } from './phases/report.js'
+import type { HostResult } from '../report/summary.js'
+import { saveFlakeCache, type FlakeCacheState } from './phases/flake-cache.js'
+import { selectHosts } from '../hosts/select.js'
+import type { CacheSetup } from './phases/cachix.js'
+import { State } from './constants.js'
+import { STEP_LOG } from './phases/step-log.js'
 
 /** The job's private directory: the spool the hook appends to, the hook script, the secrets files. */
 export async function prepareWorkDir(): Promise<WorkFiles> {

@@ -15,7 +15,7 @@ import type {
 } from './types.js'
 import { chunks } from '../util/process.js'
 import { sendHttp, type HttpBody, type HttpResponse } from './http-transport.js'
-import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
+import { parseNarInfo, type NarInfo } from '../nix/format/narinfo.js'
 import { retryScale } from '../util/knobs.js'
 
 export const DEFAULT_CACHIX_URL = 'https://cachix.org'

@@ -3,9 +3,9 @@
  * where the References, NarSize and FileSize of a path that a Cachix cache only counts as
  * present upstream come from. Read over HTTP; no NAR is ever fetched.
  */
-import { showNixConfig } from '../nix/conf-file.js'
-import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
-import { hashPart } from '../nix/store-path.js'
+import { showNixConfig } from '../nix/conf/file.js'
+import { parseNarInfo, type NarInfo } from '../nix/format/narinfo.js'
+import { hashPart } from '../nix/format/store-path.js'
 import { narinfoSubstituters, substitutersInConfig } from '../nix/substituters.js'
 import type { Log } from '../util/log.js'
 import { errorMessage } from '../util/process.js'

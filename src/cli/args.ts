@@ -6,10 +6,10 @@ import {
   InputError,
   positiveInt,
   pushFilter as pushFilterRegex
-} from '../inputs/rules.js'
+} from '../inputs/checks.js'
 import { isRevision } from '../diff/base-input.js'
-import { PUSH_DEFAULTS } from '../push/defaults.js'
-import { parseHostReference } from '../nix/configurations.js'
+import { PUSH_DEFAULTS } from '../push/create.js'
+import { parseHostReference } from '../hosts/configurations.js'
 
 export const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given

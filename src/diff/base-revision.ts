@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
-import { configurationNames } from '../nix/flake.js'
-import { byKind, findHost, kindSpec, outPathsExpression, type Host } from '../nix/configurations.js'
+import { configurationNames } from '../hosts/flake.js'
+import { byKind, findHost, kindSpec, outPathsExpression, type Host } from '../hosts/configurations.js'
 import { errorMessage, runCommand } from '../util/process.js'
 import { runNix } from '../nix/command.js'
 

@@ -2,7 +2,7 @@ import { stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Log } from '../util/log.js'
 import { errorMessage, runCommand } from '../util/process.js'
-import { chooseBuildDir, mayFreeDisk, removalPaths, type Filesystem } from './disk-cleanup.js'
+import { chooseBuildDir, mayFreeDisk, removalPaths, type Filesystem } from './disk-space.js'
 import { runAsRoot } from '../util/privileged.js'
 import { diskRoot } from '../util/knobs.js'
 

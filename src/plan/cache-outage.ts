@@ -1,6 +1,6 @@
 import type { CachixClient } from '../cachix/client.js'
-import { rejectedToken } from '../action/cache-trouble.js'
-import { readerOf, type CacheAccess } from '../push/cache-access.js'
+import { rejectedToken } from '../report/cache-trouble.js'
+import { readerOf, type CacheAccess } from '../cachix/cache-access.js'
 import { errorMessage } from '../util/process.js'
 
 export interface PlanFinding {

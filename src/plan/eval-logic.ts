@@ -1,5 +1,5 @@
-export { errorExcerpt } from '../nix/eval-error.js'
-import { kindSpec } from '../nix/configurations.js'
+export { errorExcerpt } from '../hosts/eval-error.js'
+import { kindSpec } from '../hosts/configurations.js'
 import type { AttributePlan, Plan } from './matrix.js'
 
 /** The plan summary's section on hosts that did not evaluate, with the start of each error. */

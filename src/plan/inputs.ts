@@ -12,7 +12,7 @@ import {
   list,
   nixVersion,
   positiveInt
-} from '../inputs/rules.js'
+} from '../inputs/checks.js'
 
 export interface PlanInputs {
   flake: string

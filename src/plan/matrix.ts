@@ -1,4 +1,4 @@
-import type { ConfigurationKind } from '../nix/configurations.js'
+import type { ConfigurationKind } from '../hosts/configurations.js'
 
 export interface PlannedHost {
   name: string

@@ -1,4 +1,4 @@
-import { baseName } from '../nix/store-path.js'
+import { baseName } from '../nix/format/store-path.js'
 
 // Derivations are build recipes, not what machines download; installer self-test paths
 // (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.

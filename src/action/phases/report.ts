@@ -1,0 +1,95 @@
+import * as core from '@actions/core'
+import type { NixStore } from '../../nix/store.js'
+import type { Finding } from '../../report/finding.js'
+import { formatBytes } from '../../util/format.js'
+import {
+  formatCoverage,
+  renderSummary,
+  runStatus,
+  type HostResult,
+  type RunStatus,
+  type RunTotals
+} from '../../report/summary.js'
+import { Output } from '../constants.js'
+
+export interface RunRecord {
+  system: string
+  results: HostResult[]
+  findings: Finding[]
+  builtDrvs: string[]
+  /** Of builtDrvs, those a remote builder built: derivation → builder. */
+  builtRemotely: Map<string, string>
+  builtOutputs: string[]
+  substituted: string[]
+  /** path → compressed bytes, for every upload this run made */
+  pushed: Map<string, number>
+  failedPushes: number
+  leftovers: number
+  coverage?: number
+  /** Paths of the built closures the cache lacks at the end (known only when pushing). */
+  absentFromCache?: Set<string>
+}
+
+/** Per-host counts: what of each host's closure was built, substituted and pushed by this run, and how much of it the cache has. */
+export async function attributeToHosts(store: NixStore, record: RunRecord): Promise<void> {
+  const built = new Set(record.builtOutputs)
+  const fetched = new Set(record.substituted)
+  for (const result of record.results) {
+    if (!(await store.isValid(result.toplevel))) continue
+    const closure = await store.closure([result.toplevel])
+    const pushedHere = closure.filter(p => record.pushed.has(p))
+    result.built = closure.filter(p => built.has(p)).length
+    result.substituted = closure.filter(p => fetched.has(p)).length
+    result.pushed = pushedHere.length
+    result.pushedBytes = pushedHere.reduce((sum, p) => sum + (record.pushed.get(p) ?? 0), 0)
+    const absent = record.absentFromCache
+    if (absent !== undefined && (result.status === 'built' || result.status === 'cached')) {
+      result.coverage = (closure.length - closure.filter(p => absent.has(p)).length) / closure.length
+    }
+  }
+}
+
+function countByBuilder(builtRemotely: Map<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const builder of builtRemotely.values()) counts[builder] = (counts[builder] ?? 0) + 1
+  return counts
+}
+
+/** Outputs, annotations and the job summary. */
+export async function publish(record: RunRecord): Promise<RunStatus> {
+  const { results, findings } = record
+  const totals: RunTotals = {
+    built: record.builtDrvs.length,
+    builtRemotely: countByBuilder(record.builtRemotely),
+    substituted: record.substituted.length,
+    pushed: record.pushed.size,
+    pushedBytes: [...record.pushed.values()].reduce((a, b) => a + b, 0),
+    failedPushes: record.failedPushes,
+    leftovers: record.leftovers,
+    coverage: record.coverage
+  }
+  const status = runStatus(results, findings)
+  const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)
+  core.setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.name, r.toplevel]))))
+  core.setOutput(Output.Built, String(totals.built))
+  core.setOutput(Output.BuiltRemotely, String(record.builtRemotely.size))
+  core.setOutput(Output.Substituted, String(totals.substituted))
+  core.setOutput(Output.Pushed, String(totals.pushed))
+  core.setOutput(Output.PushedBytes, String(totals.pushedBytes))
+  core.setOutput(Output.SkippedHosts, JSON.stringify(results.filter(r => r.status === 'cached').map(r => r.name)))
+  core.setOutput(Output.FailedHosts, JSON.stringify(unfinished))
+  core.setOutput(Output.Coverage, formatCoverage(totals.coverage))
+  core.setOutput(Output.Status, status)
+  core.setOutput(Output.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))))
+  for (const f of findings) {
+    if (f.announced) continue
+    if (f.level === 'warning') core.warning(f.message)
+    else if (f.level === 'notice') core.notice(f.message)
+    else core.error(f.message)
+  }
+  await core.summary.addRaw(renderSummary(`nix-cachix-build ${record.system}`, results, totals, findings)).write()
+  core.info(
+    `Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`
+  )
+  return status
+}

@@ -1,0 +1,105 @@
+import type { Finding } from '../report/finding.js'
+
+/** How much of a failed builder's log the job summary shows. */
+export const FAILED_LOG_LINES = 25
+
+export interface FailedBuild {
+  drvPath: string
+  /** The derivation's name: the store path without hash and .drv. */
+  name: string
+  /** The last lines of its log. */
+  logTail: string[]
+}
+
+export function derivationName(drvPath: string): string {
+  return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '')
+}
+
+/**
+ * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
+ * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
+ * which for a derivation that only waited on a failed dependency says so and is not counted.
+ */
+export class FailedBuildWatcher {
+  private readonly failed: string[] = []
+  private pending?: string
+  /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
+  private readonly printed = new Map<string, string[]>()
+
+  onLine(line: string): void {
+    const logLine = /^([^\s>]+)> (.*)$/.exec(line)
+    if (logLine) {
+      const kept = this.printed.get(logLine[1]) ?? []
+      kept.push(logLine[2])
+      if (kept.length > FAILED_LOG_LINES) kept.shift()
+      this.printed.set(logLine[1], kept)
+      return
+    }
+    const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line)
+    if (old) this.add(old[1])
+    const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line)
+    if (modern) {
+      this.pending = modern[1]
+      return
+    }
+    if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
+      if (!/dependenc/.test(line)) this.add(this.pending)
+      this.pending = undefined
+    }
+  }
+
+  /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
+  printedLog(name: string): string {
+    return (this.printed.get(name) ?? []).join('\n')
+  }
+
+  /** Derivations whose builder failed, each once, in the order they failed. */
+  derivations(): string[] {
+    return [...this.failed]
+  }
+
+  private add(drvPath: string): void {
+    if (!this.failed.includes(drvPath)) this.failed.push(drvPath)
+  }
+}
+
+/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
+export function logTail(log: string, count = FAILED_LOG_LINES): string[] {
+  const lines = log
+    .replace(/\r/g, '')
+    .split('\n')
+    .map(l => l.trimEnd())
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  return lines.slice(-count)
+}
+
+export function failedBuildFinding(build: FailedBuild): Finding {
+  const last = build.logTail[build.logTail.length - 1]
+  return {
+    level: 'error',
+    message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log`
+  }
+}
+
+/** The job summary's section with each failed derivation's name and the end of its log. */
+export function renderFailedBuilds(builds: FailedBuild[]): string {
+  if (builds.length === 0) return ''
+  const lines = ['### Why the build failed', '']
+  for (const build of builds) {
+    // A fence longer than any run of backticks in the log, so the log cannot close it.
+    const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))))
+    const fence = '`'.repeat(longest + 1)
+    const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`
+    lines.push(
+      `<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`,
+      '',
+      fence,
+      ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']),
+      fence,
+      '',
+      '</details>',
+      ''
+    )
+  }
+  return lines.join('\n')
+}
