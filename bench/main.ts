@@ -14,6 +14,7 @@ import { closureWalk } from './walk.js'
 import { noopRerun } from './rerun.js'
 import { pushComparison } from './throughput.js'
 import { nixInstalls, nodeRuntimes } from './runtimes.js'
+import { errorMessage } from '../src/util/errors.js'
 
 const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => void) => Promise<Row[]> }[] = [
   {
@@ -56,7 +57,7 @@ for (const section of SECTIONS.filter(s => config.only.includes(s.key))) {
     rows.push(...(await section.run(log)))
   } catch (error: unknown) {
     // One broken section should not hide the others' numbers; it shows up in the summary.
-    const message = error instanceof Error ? error.message : String(error)
+    const message = errorMessage(error)
     log(`FAILED: ${message}`)
     rows.push([`${section.key}: section failed`, message.split('\n')[0].slice(0, 120), '', 'FAIL'])
     process.exitCode = 1

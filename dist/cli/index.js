@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(649);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(167);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 649:
+/***/ 167:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32,6 +32,15 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/util/process.ts
 
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
@@ -109,28 +118,6 @@ function lastLine(text) {
         .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
 function storeRoot(env = process.env) {
@@ -160,7 +147,7 @@ function narFromNixStore(env = process.env) {
         throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
     return value === 'nix-store';
 }
-function diskRoot(env = process.env) {
+function knobs_diskRoot(env = process.env) {
     const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
     if (root === '')
         return '/';
@@ -422,6 +409,7 @@ async function command_runNix(args, options = {}) {
 
 
 
+
 // Long argument lists are split so no call comes near the kernel's ARG_MAX.
 const PATHS_PER_CALL = 2000;
 /** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
@@ -528,20 +516,182 @@ class NixStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/machine/disk.ts
+;// CONCATENATED MODULE: ./src/machine/disk-space.ts
+/**
+ * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
+ * build never uses, and nothing else. docs/how-it-works.md lists the same entries.
+ */
+const REMOVED_TOOLCHAINS = [
+    { what: '.NET', path: '/usr/share/dotnet' },
+    { what: 'Android SDK', path: '/usr/local/lib/android' },
+    { what: 'GHC', path: '/opt/ghc' },
+    { what: 'ghcup', path: '/usr/local/.ghcup' },
+    { what: 'CodeQL', path: '/opt/hostedtoolcache/CodeQL' },
+    { what: 'Swift', path: '/usr/share/swift' }
+];
+/** The paths to remove, under `root` (/ on a runner; a directory standing in for it in tests). */
+function disk_space_removalPaths(root) {
+    const base = root.replace(/\/+$/, '');
+    return REMOVED_TOOLCHAINS.map(t => `${base}${t.path}`);
+}
+/** Whether this runner is one the list was made for; elsewhere nothing is removed. */
+function disk_space_mayFreeDisk(runnerEnvironment, runnerOs) {
+    if (runnerEnvironment !== 'github-hosted')
+        return {
+            ok: false,
+            why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
+        };
+    if (runnerOs !== undefined && runnerOs !== 'Linux')
+        return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` };
+    return { ok: true };
+}
+/**
+ * Nix's build-dir: the candidate on the file system with the most free space, when that is not
+ * the root's (hosted runners have a second, larger disk at /mnt). Undefined keeps Nix's default.
+ */
+function disk_space_chooseBuildDir(root, others) {
+    let best = root;
+    for (const fs of others)
+        if (fs.device !== root.device && fs.freeBytes > best.freeBytes)
+            best = fs;
+    return best === root ? undefined : best.mount;
+}
 
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await access(path, constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return access(dirname(path), constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
+        await writeFile(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', dirname(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = constants.F_OK) {
+    return access(path, mode).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/machine/free-disk.ts
+
+
+
+
+
+
+
+
+async function freeBytes(path) {
+    const stats = await (0,promises_namespaceObject.statfs)(path);
+    return stats.bavail * stats.bsize;
+}
 /** Free bytes on the file system holding the Nix store (or / before Nix exists). */
 async function freeDiskBytes() {
     for (const path of ['/nix/store', '/']) {
         try {
-            const stats = await (0,promises_namespaceObject.statfs)(path);
-            return stats.bavail * stats.bsize;
+            return await freeBytes(path);
         }
         catch {
             // try the next
         }
     }
     return undefined;
+}
+const GIB = (/* unused pure expression or super */ null && (1024 ** 3));
+async function removeToolchains(root, log) {
+    const before = await freeBytes(root);
+    const removed = [];
+    for (const path of removalPaths(root)) {
+        if (!(await exists(path)))
+            continue;
+        // --one-file-system: a mount inside a toolchain's directory is never followed.
+        await runAsRoot('rm', ['-rf', '--one-file-system', path]);
+        removed.push(path);
+    }
+    if (root === '/') {
+        const docker = await runCommand('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error) => ({ code: 127, stderr: errorMessage(error) }));
+        if (docker.code === 0)
+            removed.push('docker images');
+        else
+            log.info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`);
+    }
+    else
+        log.info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`);
+    const reclaimed = Math.max(0, (await freeBytes(root)) - before);
+    log.info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`);
+}
+/**
+ * Starts removing the preinstalled toolchains in the background (it runs while the hosts
+ * evaluate) and returns when it is done. Refuses, with a warning, anywhere but a GitHub-hosted runner.
+ */
+function startDiskCleanup(env, log) {
+    const allowed = mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS);
+    if (!allowed.ok) {
+        log.warning(`free-disk-space is true, but ${allowed.why}.`);
+        return Promise.resolve();
+    }
+    const root = diskRoot(env);
+    log.info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`);
+    return removeToolchains(root, log).catch((error) => log.warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`));
+}
+async function filesystem(mount) {
+    try {
+        return { mount, device: (await stat(mount)).dev, freeBytes: await freeBytes(mount) };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Nix's build-dir when another file system (/mnt) has more room than /, made 1777 for the build users. */
+async function roomiestBuildDir(env, log) {
+    const root = diskRoot(env);
+    const rootFs = await filesystem(root);
+    const mnt = await filesystem(join(root, 'mnt'));
+    if (rootFs === undefined)
+        return undefined;
+    const choice = chooseBuildDir(rootFs, mnt ? [mnt] : []);
+    if (choice === undefined) {
+        log.info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`);
+        return undefined;
+    }
+    await runAsRoot('chmod', ['1777', choice]);
+    log.info(`free-disk-space: Nix builds in ${choice} (${(mnt.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`);
+    return choice;
 }
 
 ;// CONCATENATED MODULE: ./src/util/format.ts
@@ -554,6 +704,25 @@ function format_formatBytes(bytes) {
         unit++;
     }
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errors_errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errors_errorMessage(error));
 }
 
 ;// CONCATENATED MODULE: ./src/push/heartbeat.ts
@@ -581,7 +750,7 @@ function startHeartbeat(intervalMs, log, describe) {
             log.info(`[heartbeat ${minutes} min] ${describe()}, disk free ${free === undefined ? 'unknown' : format_formatBytes(free)}`);
             if (free !== undefined && free < LOW_DISK_BYTES)
                 log.warning(`Only ${format_formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
-        })().catch((error) => log.info(`[heartbeat] ${errorMessage(error)}`));
+        })().catch((error) => log.info(`[heartbeat] ${errors_errorMessage(error)}`));
     }, intervalMs);
     return () => clearInterval(timer);
 }
@@ -908,7 +1077,7 @@ async function buildAndPush(plan) {
                 outcome.finishedAt.set(output, Date.now() - started);
             plan.pusher?.add(outputs);
         })
-            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`)));
+            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errors_errorMessage(error)}`)));
     };
     const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath));
     const spool = new SpoolReader(plan.spoolFile, entries => {
@@ -1454,7 +1623,77 @@ function narInfoFingerprint(info) {
     return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
 }
 
+;// CONCATENATED MODULE: ./src/util/async.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -1647,23 +1886,6 @@ function json(response) {
         throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
     }
 }
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
 
 ;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
@@ -1745,49 +1967,6 @@ function renderSecretsConf(accessTokens, netrcFile) {
     if (netrcFile !== undefined)
         lines.push(`netrc-file = ${netrcFile}`);
     return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/util/privileged.ts
-
-
-
-const isRoot = () => process.getuid?.() === 0;
-/** An existing file must be writable itself; a new one needs a writable directory. */
-async function writable(path) {
-    try {
-        await access(path, constants.W_OK);
-        return true;
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            return false;
-        return access(dirname(path), constants.W_OK).then(() => true, () => false);
-    }
-}
-/**
- * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
- * content on stdin so nothing secret ever appears on a command line.
- */
-async function privileged_writeSystemFile(path, content, mode = 0o644) {
-    if (isRoot() || (await writable(path))) {
-        if (!path.startsWith('/proc/'))
-            await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
-        await writeFile(path, content, { mode });
-        return;
-    }
-    const special = path.startsWith('/proc/');
-    if (!special)
-        await runCommand('sudo', ['mkdir', '-p', dirname(path)]);
-    await runCommand('sudo', ['tee', path], { input: content });
-    if (!special)
-        await runCommand('sudo', ['chmod', mode.toString(8), path]);
-}
-/** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function privileged_runAsRoot(command, args, input) {
-    const { stdout } = isRoot()
-        ? await runCommand(command, args, { input })
-        : await runCommand('sudo', [command, ...args], { input });
-    return stdout;
 }
 
 ;// CONCATENATED MODULE: ./src/nix/conf/file.ts
@@ -1970,7 +2149,7 @@ class BinaryCacheNarInfos {
                     throw error;
                 if (!isConnectionError(error))
                     throw error;
-                reason = errorMessage(error);
+                reason = errors_errorMessage(error);
             }
             if (attempt >= RETRIES)
                 throw new Error(`${reason} after ${attempt + 1} attempts`);
@@ -2037,8 +2216,8 @@ class SubstituterNarInfos {
                 if (index < 0)
                     continue;
                 this.live.splice(index, 1);
-                this.dropped.set(source.url, errorMessage(error));
-                this.log?.info(`substituter ${source.url} is not asked for narinfos any more in this run: ${errorMessage(error)}`);
+                this.dropped.set(source.url, errors_errorMessage(error));
+                this.log?.info(`substituter ${source.url} is not asked for narinfos any more in this run: ${errors_errorMessage(error)}`);
             }
         }
         return undefined;
@@ -2151,6 +2330,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 ;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
 
 
 
@@ -2295,7 +2475,7 @@ function narStream(path) {
             }
         }
     };
-    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
     return out;
 }
 
@@ -2456,6 +2636,7 @@ const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 
+
 // node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
 const zstd = external_node_zlib_namespaceObject;
 // zlib hands its output back in chunks of this size, one trip between the pool and the main
@@ -2502,7 +2683,7 @@ class ZstdContext {
                 this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
             }
             catch (error) {
-                this.settle(error instanceof Error ? error : new Error(String(error)));
+                this.settle(errors_asError(error));
             }
         }).then(() => {
             const [availOut, availIn] = this.state;
@@ -2611,7 +2792,7 @@ async function checkInProcessZstd() {
         }
     }
     catch (error) {
-        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+        note = `reused contexts failed their check: ${errors_errorMessage(error)}`;
     }
     try {
         const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
@@ -2623,7 +2804,7 @@ async function checkInProcessZstd() {
     catch (error) {
         return {
             kind: 'process',
-            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+            reason: `node:zlib zstd failed its check: ${errors_errorMessage(error)}`
         };
     }
 }
@@ -2643,6 +2824,7 @@ function decompressWithTool(data) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
 
 
 
@@ -2806,13 +2988,13 @@ class CompressorProcess {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
             child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
-        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
         this.reading = (async () => {
             for await (const chunk of child.stdout)
                 await output(chunk);
         })();
         this.reading.catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             child.kill('SIGKILL');
         });
     }
@@ -3107,7 +3289,7 @@ class PartWriter {
             sent = true;
         })
             .catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             this.stopper.abort(error);
         })
             .finally(() => {
@@ -3278,6 +3460,7 @@ async function discardStaged(client, staged) {
 
 
 
+
 /** Shortest time between the starts of two batches of roots while paths keep coming. */
 const BATCH_INTERVAL_MS = 1000;
 const IN_CACHE = new Set(['present', 'done']);
@@ -3438,7 +3621,7 @@ class Pusher {
                     // Cut off by the drain deadline: these are leftovers, not failures.
                     if (this.controller.signal.aborted)
                         break;
-                    const message = errorMessage(error);
+                    const message = errors_errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
                     for (const path of batch)
@@ -3603,7 +3786,7 @@ class Pusher {
     /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
     async retryOrFail(queued, error, pathRetries, pathRetryDelayMs) {
         const { path } = queued.info;
-        const message = errorMessage(error);
+        const message = errors_errorMessage(error);
         const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
         if (error instanceof CachixError &&
             error.fatal &&
@@ -3800,6 +3983,7 @@ function names_isValidCacheName(name) {
 
 
 
+
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
 
@@ -3860,7 +4044,7 @@ function hostNames(input, text) {
             parseHostReference(host);
         }
         catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
+            fail(input, errorMessage(error));
         }
     }
     return hosts;
@@ -3905,7 +4089,7 @@ function checks_pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errors_errorMessage(error)})`);
     }
 }
 function checks_compression(input, text) {
@@ -3989,6 +4173,7 @@ function isRevision(text) {
 
 
 
+
 const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
   nix-cachix-build build --cache NAME [--host H]... [INSTALLABLE...] [options]
@@ -4017,7 +4202,7 @@ function hostReference(text) {
         configurations_parseHostReference(text);
     }
     catch (error) {
-        throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(`host ${errors_errorMessage(error)}`, { cause: error });
     }
 }
 /** Parses the command line; a usage error is one line that says what to fix. */
@@ -4109,57 +4294,6 @@ function derivationOutputsFromJson(json) {
         result.set(fullPath(key), outputs);
     }
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/util/async.ts
-/**
- * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled. Once
- * `stop` aborts, no more items start and it resolves when those in flight have settled.
- */
-async function runQueue(initial, limit, work, stop) {
-    // A read index instead of shift(): a closure walk queues thousands of paths.
-    const pending = [...initial];
-    let next = 0;
-    const add = (item) => {
-        pending.push(item);
-    };
-    let failure;
-    await new Promise(resolve => {
-        let active = 0;
-        const pump = () => {
-            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
-                const item = pending[next++];
-                active++;
-                work(item, add)
-                    .catch((error) => {
-                    failure ??= { error };
-                })
-                    .finally(() => {
-                    active--;
-                    pump();
-                });
-            }
-            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
-                resolve();
-        };
-        pump();
-    });
-    if (failure !== undefined)
-        throw failure.error;
-}
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-async function mapLimit(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/explain.ts
@@ -4311,6 +4445,7 @@ async function upstreamOutputs(client, present, hostSubstituters) {
 
 
 
+
 /** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
 async function localGitFlake(flake, env = process.env) {
     const local = flake.startsWith('path:') || flake.startsWith('git+file:')
@@ -4341,7 +4476,7 @@ async function resolveCommit(git, revision, env = process.env) {
         await process_runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
     }
     catch (error) {
-        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
+        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errors_errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
     }
     const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
     if (fetched === undefined)
@@ -4781,7 +4916,7 @@ async function diffHost(host, base, head, sources) {
         return await compare(host, base, head, sources);
     }
     catch (error) {
-        return { host, outcome: 'failed', base, head, message: errorMessage(error) };
+        return { host, outcome: 'failed', base, head, message: errors_errorMessage(error) };
     }
 }
 
@@ -5060,7 +5195,7 @@ async function main(argv) {
         }
     }
     catch (error) {
-        process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`);
+        process.stderr.write(`nix-cachix-build: ${errors_errorMessage(error)}\n`);
         return 2;
     }
 }

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9369);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(296);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9369:
+/***/ 296:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31465,6 +31465,24 @@ async function mapLimit(items, limit, fn) {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
     return results;
 }
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function async_sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/cachix/closure-walk.ts
 
@@ -31953,28 +31971,6 @@ function lastLine(text) {
         .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
 
 ;// CONCATENATED MODULE: ./src/nix/command.ts
 
@@ -32428,7 +32424,17 @@ function knobs_retryScale(env = process.env) {
     return scale;
 }
 
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -32579,7 +32585,7 @@ class CachixClient {
             }
             this.options.onRetry?.(request.what, attempt + 1, delay, reason);
             spentMs += delay;
-            await client_sleep(delay, request.signal);
+            await async_sleep(delay, request.signal);
         }
     }
     finalError(status, body, what) {
@@ -32620,23 +32626,6 @@ function json(response) {
     catch {
         throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
     }
-}
-function client_sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -32731,7 +32720,27 @@ async function openCachixSession(options, contact = {}) {
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
 }
 
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errors_errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errors_errorMessage(error));
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
+
 
 
 
@@ -32783,7 +32792,7 @@ async function openCacheAccess(options, limits = firstContactLimits()) {
             };
         const reason = deadline.aborted
             ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
-            : errorMessage(error);
+            : errors_errorMessage(error);
         return { state: 'unavailable', reason };
     }
 }
@@ -33147,7 +33156,15 @@ async function configurePlanNix(inputs, env) {
     return { restore, cache: mainCache };
 }
 
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = promises_namespaceObject.constants.F_OK) {
+    return (0,promises_namespaceObject.access)(path, mode).then(() => true, () => false);
+}
+
 ;// CONCATENATED MODULE: ./src/nix/install.ts
+
 
 
 
@@ -33212,8 +33229,7 @@ async function installNix(version, extraConf, cpus, log, options) {
     });
     // The single-user installer links nix into the user's own profile, not the default one.
     const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
-    const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
-    if (!found)
+    if (!(await fs_exists((0,external_node_path_namespaceObject.join)(bin, 'nix'))))
         throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
     return bin;
 }
@@ -33331,6 +33347,7 @@ function isValidCacheName(name) {
 
 
 
+
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
 
@@ -33391,7 +33408,7 @@ function hostNames(input, text) {
             parseHostReference(host);
         }
         catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
+            fail(input, errors_errorMessage(error));
         }
     }
     return hosts;
@@ -33436,7 +33453,7 @@ function pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errorMessage(error)})`);
     }
 }
 function compression(input, text) {
@@ -33655,7 +33672,7 @@ function walkFailed(cache, error, cached, findings) {
     cached.clear();
     findings.push({
         level: 'warning',
-        message: `Cachix cache ${cache} could not be read (${errorMessage(error)}): ${EVERY_HOST}.`
+        message: `Cachix cache ${cache} could not be read (${errors_errorMessage(error)}): ${EVERY_HOST}.`
     });
 }
 
@@ -33779,10 +33796,10 @@ async function run() {
             .write();
     }
     catch (error) {
-        setFailed(errorMessage(error));
+        setFailed(errors_errorMessage(error));
     }
     finally {
-        await restoreNix?.().catch((error) => warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`));
+        await restoreNix?.().catch((error) => warning(`could not take the planner's settings out of nix.conf again: ${errors_errorMessage(error)}`));
     }
 }
 

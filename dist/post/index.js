@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3665:
+/***/ 5557:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29861,7 +29861,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
@@ -30656,7 +30656,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -31332,6 +31332,15 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/util/process.ts
 
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
@@ -31408,28 +31417,6 @@ function lastLine(text) {
         .map(l => l.trim())
         .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
@@ -31715,6 +31702,7 @@ async function command_runNix(args, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/nix/store.ts
+
 
 
 
@@ -32029,7 +32017,77 @@ function narInfoFingerprint(info) {
     return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
 }
 
+;// CONCATENATED MODULE: ./src/util/async.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -32222,23 +32280,6 @@ function json(response) {
         throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
     }
 }
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
 
 ;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
@@ -32305,6 +32346,25 @@ class ByteBudget {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
@@ -32312,6 +32372,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
 
 
 
@@ -32456,7 +32517,7 @@ function narStream(path) {
             }
         }
     };
-    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
     return out;
 }
 
@@ -32619,6 +32680,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 
 
 
+
 // node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
 const zstd = external_node_zlib_;
 // zlib hands its output back in chunks of this size, one trip between the pool and the main
@@ -32665,7 +32727,7 @@ class ZstdContext {
                 this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
             }
             catch (error) {
-                this.settle(error instanceof Error ? error : new Error(String(error)));
+                this.settle(errors_asError(error));
             }
         }).then(() => {
             const [availOut, availIn] = this.state;
@@ -32774,7 +32836,7 @@ async function checkInProcessZstd() {
         }
     }
     catch (error) {
-        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+        note = `reused contexts failed their check: ${errorMessage(error)}`;
     }
     try {
         const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
@@ -32786,7 +32848,7 @@ async function checkInProcessZstd() {
     catch (error) {
         return {
             kind: 'process',
-            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+            reason: `node:zlib zstd failed its check: ${errorMessage(error)}`
         };
     }
 }
@@ -32806,6 +32868,7 @@ function decompressWithTool(data) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
 
 
 
@@ -32969,13 +33032,13 @@ class CompressorProcess {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
             child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
-        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
         this.reading = (async () => {
             for await (const chunk of child.stdout)
                 await output(chunk);
         })();
         this.reading.catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             child.kill('SIGKILL');
         });
     }
@@ -33270,7 +33333,7 @@ class PartWriter {
             sent = true;
         })
             .catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             this.stopper.abort(error);
         })
             .finally(() => {
@@ -33434,6 +33497,7 @@ async function discardStaged(client, staged) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
+
 
 
 
@@ -33957,6 +34021,7 @@ async function openCachixSession(options, contact = {}) {
 
 
 
+
 /**
  * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
  * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
@@ -34232,6 +34297,7 @@ function byKind(refs) {
 
 
 
+
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
 
@@ -34292,7 +34358,7 @@ function hostNames(input, text) {
             parseHostReference(host);
         }
         catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
+            fail(input, errorMessage(error));
         }
     }
     return hosts;
@@ -34337,7 +34403,7 @@ function checks_pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errorMessage(error)})`);
     }
 }
 function checks_compression(input, text) {
@@ -34826,6 +34892,7 @@ function renderSshAliases(builders) {
 
 
 
+
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
 function inputs_fail(name, message) {
     throw new InputError(name, message);
@@ -34974,7 +35041,7 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
             parseSigningKey(signingKey);
         }
         catch (error) {
-            inputs_fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
+            inputs_fail('cachix-signing-key', errorMessage(error));
         }
     }
     const push = tristate('push', read('push'));
@@ -35021,7 +35088,7 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         diffBase = parseDiffBase(read('diff-base'));
     }
     catch (error) {
-        inputs_fail('diff-base', error instanceof Error ? error.message : String(error));
+        inputs_fail('diff-base', errorMessage(error));
     }
     if (diffBase.kind !== 'off' && cachix === undefined)
         inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
@@ -35570,12 +35637,20 @@ async function spooledBuilds(spoolFile, store) {
     return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = constants.F_OK) {
+    return access(path, mode).then(() => true, () => false);
+}
+
 ;// CONCATENATED MODULE: ./src/machine/builder-ssh.ts
 // What the ssh that Nix starts for its remote builders reads, put where that ssh runs. With a
 // nix-daemon (every multi-user install) the daemon starts ssh as root, with its own environment:
 // the step's NIX_SSHOPTS, ssh-agent and ~/.ssh never reach it. So the key goes to a file only
 // root can read, named in the builders line itself; with a single-user Nix, ssh runs as this user
 // and the same files are this user's.
+
 
 
 
@@ -35642,7 +35717,7 @@ async function onPath(name, env) {
         if (dir === '')
             continue;
         const candidate = join(dir, name);
-        if (await access(candidate, constants.X_OK).then(() => true, () => false))
+        if (await exists(candidate, constants.X_OK))
             return candidate;
     }
     return name;
@@ -35823,7 +35898,7 @@ async function cleanUp(workDir, confPath, builderFiles = []) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3665);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5557);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -12,6 +12,7 @@ import { faultPicker, type FaultConfig } from './faults.js'
 import { HttpError } from './http.js'
 import { multipartUploads } from './multipart.js'
 import { Upstream } from './upstream.js'
+import { errorMessage } from '../../src/util/errors.js'
 
 export type { LocalCacheConfig, ServerStats } from './context.js'
 
@@ -89,7 +90,7 @@ export async function startCachixServer(options: CachixServerOptions): Promise<R
       if (!(error instanceof HttpError)) ctx.log(`internal error on ${req.method} ${req.url}: ${String(error)}`)
       if (!res.headersSent) {
         res.writeHead(status, { 'Content-Type': 'application/json' })
-        res.end(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }))
+        res.end(JSON.stringify({ error: errorMessage(error) }))
       } else res.destroy()
       req.resume()
     })

@@ -12,6 +12,7 @@ import { signFingerprint, verifyFingerprint } from '../../src/nix/format/signing
 import { STORE_DIR, parseBaseName } from '../../src/nix/format/store-path.js'
 import type { CacheState, MultipartUpload, ServerContext } from './context.js'
 import { HttpError, json, noContent, readJson } from './http.js'
+import { errorMessage } from '../../src/util/errors.js'
 
 /** S3 refuses a multipart completion whose parts but the last are smaller than this. */
 const MIN_PART_BYTES = 5 * 1024 * 1024
@@ -299,7 +300,7 @@ export function validateNarInfoCreate(info: NarInfoCreate | undefined): asserts 
     if (!info.cNarHash.startsWith('sha256:')) throw new Error('cNarHash must start with sha256:')
     parseSha256(info.cNarHash)
   } catch (error: unknown) {
-    throw new HttpError(400, error instanceof Error ? error.message : String(error))
+    throw new HttpError(400, errorMessage(error))
   }
   if (!/^[0-9a-f]{64}$/.test(info.cFileHash))
     throw new HttpError(400, 'narInfoCreate.cFileHash must be 64 lowercase hex digits')

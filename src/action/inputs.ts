@@ -28,6 +28,7 @@ import {
   positiveInt,
   pushFilter as pushFilterRegex
 } from '../inputs/checks.js'
+import { errorMessage } from '../util/errors.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
 export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin' | 'x86_64-darwin'
@@ -227,7 +228,7 @@ export function parseInputs(
     try {
       parseSigningKey(signingKey)
     } catch (error: unknown) {
-      fail('cachix-signing-key', error instanceof Error ? error.message : String(error))
+      fail('cachix-signing-key', errorMessage(error))
     }
   }
 
@@ -291,7 +292,7 @@ export function parseInputs(
   try {
     diffBase = parseDiffBase(read('diff-base'))
   } catch (error: unknown) {
-    fail('diff-base', error instanceof Error ? error.message : String(error))
+    fail('diff-base', errorMessage(error))
   }
   if (diffBase.kind !== 'off' && cachix === undefined)
     fail('diff-base', 'needs the cachix input: the base closures are read from the cache')

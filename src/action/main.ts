@@ -8,7 +8,7 @@ import { remoteBuilding } from '../nix/build-log.js'
 import { NixStore } from '../nix/store.js'
 import type { HostCaches } from '../nix/substituters.js'
 import { makePushFilter } from '../push/filter.js'
-import { childEnv, errorMessage } from '../util/process.js'
+import { childEnv } from '../util/process.js'
 import { closureDiffPhase } from './phases/closure-diff.js'
 import { configureNix } from './phases/configure-nix.js'
 import { setupEmulation } from './phases/qemu.js'
@@ -35,6 +35,7 @@ import { reopenCachix, setupCachix } from './phases/cachix.js'
 import { troubleFindings } from '../report/cache-trouble.js'
 import { Output, State } from './constants.js'
 import { STEP_LOG } from './phases/step-log.js'
+import { errorMessage } from '../util/errors.js'
 
 export async function run(): Promise<void> {
   let inputs: Inputs

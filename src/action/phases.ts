@@ -33,7 +33,7 @@ import { createPusher } from '../push/create.js'
 import type { PushFilter } from '../push/filter.js'
 import { heartbeatMs } from '../util/knobs.js'
 import type { Pusher } from '../push/pusher.js'
-import { errorMessage, runCommand } from '../util/process.js'
+import { runCommand } from '../util/process.js'
 import type { WorkFiles } from './phases/configure-nix.js'
 import type { Inputs } from './inputs.js'
 import { buildBudgetMs, buildFindings, hostResults, stepFailure } from '../report/outcome.js'
@@ -44,6 +44,7 @@ import { selectHosts } from '../hosts/select.js'
 import type { CacheSetup } from './phases/cachix.js'
 import { State } from './constants.js'
 import { STEP_LOG } from './phases/step-log.js'
+import { errorMessage } from '../util/errors.js'
 
 /** The job's private directory: the spool the hook appends to, the hook script, the secrets files. */
 export async function prepareWorkDir(): Promise<WorkFiles> {

@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { NixStore } from '../nix/store.js'
 import { createPusher } from '../push/create.js'
 import { openBefore } from '../cachix/cache-access.js'
-import { errorMessage } from '../util/process.js'
 import { getInputs } from './get-inputs.js'
 import { sessionOptions } from './phases/cachix.js'
 import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf/file.js'
@@ -13,6 +12,7 @@ import { spooledBuilds } from '../nix-build/spool.js'
 import { removeBuilderFiles } from '../machine/builder-ssh.js'
 import { State } from './constants.js'
 import { STEP_LOG } from './phases/step-log.js'
+import { errorMessage } from '../util/errors.js'
 
 /**
  * Runs after main whatever happened to it (failure, cancellation, timeout). If main did not

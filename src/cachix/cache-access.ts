@@ -1,9 +1,10 @@
-import { CachixClient, CachixError, sleep } from './client.js'
+import { CachixClient, CachixError } from './client.js'
 import { CACHIX_RETRY_POLICY, scaledPolicy, type RetryPolicy } from './retry-policy.js'
 import type { BinaryCache } from './types.js'
 import { retryScale } from '../util/knobs.js'
-import { errorMessage } from '../util/process.js'
 import { openCachixSession, ReadOnlyTokenError, type CachixSession, type CachixSessionOptions } from './session.js'
+import { errorMessage } from '../util/errors.js'
+import { sleep } from '../util/async.js'
 
 /**
  * What opening a cache came to. Only `open` can push; `read-only` and a `rejected` token on a

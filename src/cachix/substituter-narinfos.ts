@@ -8,10 +8,10 @@ import { parseNarInfo, type NarInfo } from '../nix/format/narinfo.js'
 import { hashPart } from '../nix/format/store-path.js'
 import { narinfoSubstituters, substitutersInConfig } from '../nix/substituters.js'
 import type { Log } from '../util/log.js'
-import { errorMessage } from '../util/process.js'
-import { sleep } from './client.js'
 import type { NarInfoSource } from './closure-walk.js'
 import { sendHttp } from './http-transport.js'
+import { errorMessage } from '../util/errors.js'
+import { sleep } from '../util/async.js'
 
 const USER_AGENT = 'nix-cachix-build/1'
 const REQUEST_TIMEOUT_MS = 20_000

@@ -14,7 +14,6 @@ import { createPusher } from '../push/create.js'
 import { makePushFilter } from '../push/filter.js'
 import type { Pusher, PushReport } from '../push/pusher.js'
 import { openCachixSession } from '../cachix/session.js'
-import { errorMessage } from '../util/process.js'
 import { parseCommand, USAGE, type CommonOptions } from './args.js'
 import { checkHost } from './check.js'
 import { cliDiff } from './diff.js'
@@ -22,6 +21,7 @@ import { diffJson, renderHostText } from '../diff/render.js'
 import { findCredentials } from './credentials.js'
 import { Progress } from './progress.js'
 import { runNix } from '../nix/command.js'
+import { errorMessage } from '../util/errors.js'
 
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

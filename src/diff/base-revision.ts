@@ -1,8 +1,9 @@
 import { isAbsolute, resolve } from 'node:path'
 import { configurationNames } from '../hosts/flake.js'
 import { byKind, findHost, kindSpec, outPathsExpression, type Host } from '../hosts/configurations.js'
-import { errorMessage, runCommand } from '../util/process.js'
+import { runCommand } from '../util/process.js'
 import { runNix } from '../nix/command.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface GitFlake {
   /** The work tree's top directory. */

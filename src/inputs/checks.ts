@@ -1,6 +1,7 @@
 import { isValidCacheName } from '../cachix/names.js'
 import { DEFAULT_CACHIX_URL } from '../cachix/client.js'
 import { parseHostReference } from '../hosts/configurations.js'
+import { errorMessage } from '../util/errors.js'
 
 /** The Nix the action and the planner install when the runner has none. */
 export const DEFAULT_NIX_VERSION = '2.35.1'
@@ -65,7 +66,7 @@ export function hostNames(input: string, text: string): string[] {
     try {
       parseHostReference(host)
     } catch (error: unknown) {
-      fail(input, error instanceof Error ? error.message : String(error))
+      fail(input, errorMessage(error))
     }
   }
   return hosts
@@ -111,10 +112,7 @@ export function pushFilter(input: string, text: string): RegExp | undefined {
   try {
     return new RegExp(source)
   } catch (error: unknown) {
-    return fail(
-      input,
-      `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`
-    )
+    return fail(input, `"${source}" is not a valid regular expression (${errorMessage(error)})`)
   }
 }
 

@@ -1,6 +1,5 @@
 import { NixStore } from '../nix/store.js'
 import type { Pusher } from '../push/pusher.js'
-import { errorMessage } from '../util/process.js'
 import type { Log } from '../util/log.js'
 import { describePushing, startHeartbeat } from '../push/heartbeat.js'
 import { HookLiveness, silentHookMessage } from './hook-liveness.js'
@@ -8,6 +7,7 @@ import { buildArgs, startBuild } from './nix-build.js'
 import type { Finding } from '../report/finding.js'
 import type { SpoolEntry } from './post-build-hook.js'
 import { SpoolReader, spooledOutputs } from './spool.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface BuildOutcome {
   exitCode: number

@@ -1,6 +1,6 @@
-import { errorMessage } from '../util/process.js'
 import { derivationName, logTail, type FailedBuild } from './build-failures.js'
 import { runNix } from '../nix/command.js'
+import { errorMessage } from '../util/errors.js'
 
 /**
  * Each failed derivation's name and the end of its log: `nix log` from the local store (no

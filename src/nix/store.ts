@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { childEnv, chunks, lastLine, runCommand } from '../util/process.js'
+import { chunks } from '../util/arrays.js'
+import { childEnv, lastLine, runCommand } from '../util/process.js'
 import { readFile } from 'node:fs/promises'
 import { storeRoot } from '../util/knobs.js'
 import { derivationFileOutputs } from './format/derivation-file.js'

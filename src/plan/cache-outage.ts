@@ -1,7 +1,7 @@
 import type { CachixClient } from '../cachix/client.js'
 import { rejectedToken } from '../report/cache-trouble.js'
 import { readerOf, type CacheAccess } from '../cachix/cache-access.js'
-import { errorMessage } from '../util/process.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface PlanFinding {
   level: 'error' | 'warning'

@@ -8,11 +8,11 @@ import { configurePlanNix } from './nix-setup.js'
 import { ensureNix } from '../nix/install.js'
 import { STEP_LOG } from '../action/phases/step-log.js'
 import { availableParallelism } from 'node:os'
-import { errorMessage } from '../util/process.js'
 import { derivationName } from '../nix-build/build-failures.js'
 import { parsePlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'
 import { planReader, walkFailed, type PlanFinding } from './cache-outage.js'
+import { errorMessage } from '../util/errors.js'
 
 function logEvaluated(done: Evaluated | EvalFailure): void {
   if ('error' in done) core.info(`${done.name}: does not evaluate`)

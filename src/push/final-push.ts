@@ -8,7 +8,7 @@ import type { Log } from '../util/log.js'
 import { describePushing, startHeartbeat } from './heartbeat.js'
 import { formatBytes } from '../util/format.js'
 import { type Finding } from '../report/finding.js'
-import { errorMessage } from '../util/process.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface FinalPush {
   failures: { path: string; error: string }[]

@@ -1,8 +1,8 @@
 import type { PushTotals } from './pusher.js'
 import type { Log } from '../util/log.js'
-import { errorMessage } from '../util/process.js'
-import { freeDiskBytes } from '../machine/disk.js'
+import { freeDiskBytes } from '../machine/free-disk.js'
 import { formatBytes } from '../util/format.js'
+import { errorMessage } from '../util/errors.js'
 
 const LOW_DISK_BYTES = 2 * 1024 ** 3
 

@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import { errorMessage } from '../../util/process.js'
 import {
   flakeAtCommit,
   localGitFlake,
@@ -19,6 +18,7 @@ import type { PullRequest } from '../../github/pull-request.js'
 import { diffJson, renderHostMarkdown, renderHostText, renderSummaryMarkdown } from '../../diff/render.js'
 import type { HostDiff } from '../../diff/types.js'
 import { STEP_LOG } from './step-log.js'
+import { errorMessage } from '../../util/errors.js'
 
 export const DIFF_OUTPUT = 'diff'
 const COMMENT_TITLE = '## Closure diff per host'

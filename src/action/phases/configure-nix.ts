@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
-import { access, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
+import { exists } from '../../util/fs.js'
 import { userInfo } from 'node:os'
 import type { HostInfo } from '../../hosts/flake.js'
 import type { HostCaches } from '../../nix/substituters.js'
@@ -48,12 +49,7 @@ export async function configureNix({
   const confPath = nixConfPath(env)
   const chained = existingPostBuildHook(await showNixConfig(env))
   // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
-  const ownHookInPlace =
-    chained === work.hook &&
-    (await access(work.hook).then(
-      () => true,
-      () => false
-    ))
+  const ownHookInPlace = chained === work.hook && (await exists(work.hook))
   if (!ownHookInPlace)
     await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), {
       mode: 0o755

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { errorMessage } from '../../util/process.js'
+import { errorMessage } from '../../util/errors.js'
 
 /** Nix's fetcher and evaluation caches (tarball cache, git cache, fetcher and eval SQLite). Not the store. */
 export function flakeCachePaths(home: string = homedir()): string[] {

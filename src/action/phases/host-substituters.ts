@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
 import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
-import { errorMessage } from '../../util/process.js'
 import type { Finding } from '../../report/finding.js'
 import { mergeHostCaches, probeSubstituters, type HostCaches, type Probe } from '../../nix/substituters.js'
+import { errorMessage } from '../../util/errors.js'
 
 /**
  * GET of a cache's /nix-cache-info: undefined when it answered 200 within the time, else why not.

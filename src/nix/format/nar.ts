@@ -2,6 +2,7 @@ import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } f
 import { open } from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import { drainedOrClosed } from '../../util/stream.js'
+import { asError } from '../../util/errors.js'
 
 const PADDING = Buffer.alloc(8)
 const SLASH = Buffer.from('/')
@@ -180,7 +181,7 @@ export function narStream(path: string): Readable {
   }
   writeNar(path, sink).then(
     () => out.end(),
-    (error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error)))
+    (error: unknown) => out.destroy(asError(error))
   )
   return out
 }

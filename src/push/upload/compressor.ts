@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
-import { asError, lastLine } from '../../util/process.js'
+import { lastLine } from '../../util/process.js'
 import { drainedOrClosed } from '../../util/stream.js'
 import type { CompressionMethod } from '../../cachix/types.js'
 import { BufferPool } from './buffer-pool.js'
 import { ByteBudget } from './byte-budget.js'
+import { asError } from '../../util/errors.js'
 import {
   compressedBound,
   compressFrame,

@@ -3,7 +3,7 @@ import type { CachixClient } from '../../cachix/client.js'
 import type { CompletedPart } from '../../cachix/types.js'
 import { SizeClassPool } from './buffer-pool.js'
 import type { ByteBudget } from './byte-budget.js'
-import { asError } from '../../util/process.js'
+import { asError } from '../../util/errors.js'
 
 export interface PartWriterOptions {
   client: CachixClient

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as zlib from 'node:zlib'
 import { forcedZstdProcess } from '../../util/knobs.js'
+import { errorMessage, asError } from '../../util/errors.js'
 
 type ZstdCompress = (
   buffer: Buffer,
@@ -94,7 +95,7 @@ export class ZstdContext {
       try {
         this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length)
       } catch (error: unknown) {
-        this.settle(error instanceof Error ? error : new Error(String(error)))
+        this.settle(asError(error))
       }
     }).then(() => {
       const [availOut, availIn] = this.state
@@ -211,7 +212,7 @@ async function checkInProcessZstd(): Promise<ZstdEngine> {
       note = 'reused contexts did not decompress to the same bytes with zstd -d'
     }
   } catch (error: unknown) {
-    note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`
+    note = `reused contexts failed their check: ${errorMessage(error)}`
   }
   try {
     const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)])
@@ -222,7 +223,7 @@ async function checkInProcessZstd(): Promise<ZstdEngine> {
   } catch (error: unknown) {
     return {
       kind: 'process',
-      reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+      reason: `node:zlib zstd failed its check: ${errorMessage(error)}`
     }
   }
 }
