@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { finalPush, pushFindings } from '../../src/push/final-push.js'
+import { finalPush } from '../../src/push/final-push.js'
 import { NixStore } from '../../src/nix/store.js'
 import { createPusher } from '../../src/push/create.js'
 import { makePushFilter } from '../../src/push/filter.js'
@@ -8,6 +8,7 @@ import { openCachixSession } from '../../src/cachix/session.js'
 import { chainExpression, closureOf, nixBuild, nonce } from '../support/nix.js'
 import { makePusher } from '../support/push.js'
 import { FAST_RETRIES, startTestServer, WRITE_TOKEN } from '../support/server.js'
+import { pushFindings } from '../../src/report/outcome.js'
 
 const CACHE = 'fleet'
 // Every API call takes 1.5 s: pushing three paths one at a time takes well over 10 s.

@@ -1,14 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { troubleFindings, type TroubleReport } from '../../src/report/cache-trouble.js'
-import { stepFailure } from '../../src/report/outcome.js'
+import { stepFailure, pushFindings } from '../../src/report/outcome.js'
 import { runStatus, type HostResult } from '../../src/report/summary.js'
-import { pushFindings } from '../../src/push/final-push.js'
 import type { Finding } from '../../src/report/finding.js'
 import { CachixClient } from '../../src/cachix/client.js'
 import { CACHIX_RETRY_POLICY, scaledPolicy } from '../../src/cachix/retry-policy.js'
 import type { BinaryCache } from '../../src/cachix/types.js'
 import { planReader, walkFailed, type PlanFinding } from '../../src/plan/cache-outage.js'
-import { renderPlanSummary } from '../../src/plan/eval-logic.js'
+import { renderPlanSummary } from '../../src/report/plan-summary.js'
 import { firstContactLimits, type CacheAccess, type Reader } from '../../src/cachix/cache-access.js'
 import { retryScale } from '../../src/util/knobs.js'
 
@@ -255,10 +254,9 @@ describe('the planner when it cannot read the cache', () => {
     const summary = renderPlanSummary(
       {
         rows: [{ host: 'alpha', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }],
-        cached: [],
-        unmapped: []
+        cached: []
       },
-      { rows: [], cached: [], unmapped: [] },
+      { rows: [], cached: [] },
       [],
       [findings[0].message]
     )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { BuildOutcome } from '../../src/nix-build/build-and-push.js'
+import type { BuildResult } from '../../src/nix-build/build-and-push.js'
 import { DeadSubstituters, mergeOutcomes, substitutersWithout } from '../../src/nix-build/dead-substituters.js'
 
 const CACHE = 'http://127.0.0.1:39287/cache/fleet'
@@ -51,13 +51,13 @@ describe('substituters that stopped answering during the build', () => {
   })
 
   it("the two runs count as one build: the first run's timings, the second's exit", () => {
-    const run = (over: Partial<BuildOutcome>): BuildOutcome => ({
+    const run = (over: Partial<BuildResult>): BuildResult => ({
       exitCode: 0,
       builtDrvs: [],
       builtOutputs: [],
       finishedAt: new Map(),
       seconds: 1,
-      findings: [],
+      warnings: [],
       ...over
     })
     const merged = mergeOutcomes(

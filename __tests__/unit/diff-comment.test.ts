@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { getOctokit } from '@actions/github'
 import { parseSections } from '../../src/github/comment-body.js'
-import { upsertStickyComment } from '../../src/action/github-pr.js'
+import { upsertStickyComment } from '../../src/github/sticky-comment.js'
+import { pullRequestComments } from '../../src/action/github-api.js'
 import type { PullRequest } from '../../src/github/pull-request.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-api.js'
 
@@ -14,7 +15,7 @@ const section = (host: string, commit = PR.headSha) => ({
 
 describe("the sticky comment against a stand-in of GitHub's REST API", () => {
   let api: GitHubStandIn
-  const octokit = () => getOctokit('ghs_unitTestToken', { baseUrl: api.url })
+  const octokit = () => pullRequestComments(getOctokit('ghs_unitTestToken', { baseUrl: api.url }))
   beforeAll(async () => {
     api = await startGitHubStandIn('krit/fleet', PR.number)
   })

@@ -8,21 +8,17 @@ import { parse } from 'yaml'
 import { runCommand } from '../../src/util/process.js'
 import { chooseBuildDir, mayFreeDisk, removalPaths, REMOVED_TOOLCHAINS } from '../../src/machine/disk-space.js'
 import { probeCacheInfo } from '../../src/action/phases/host-substituters.js'
-import {
-  derivationName,
-  failedBuildFinding,
-  FailedBuildWatcher,
-  logTail,
-  renderFailedBuilds
-} from '../../src/nix-build/build-failures.js'
+import { derivationName, FailedBuildWatcher, logTail } from '../../src/nix-build/build-failures.js'
 import { cacheInfoUrl, mergeHostCaches, probeSubstituters, substituterIdentity } from '../../src/nix/substituters.js'
 import { selectHosts } from '../../src/hosts/select.js'
 import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/hosts/flake.js'
-import { errorExcerpt, renderEvalFailures, renderPlanSummary } from '../../src/plan/eval-logic.js'
+import { renderEvalFailures, renderPlanSummary } from '../../src/report/plan-summary.js'
+import { errorExcerpt } from '../../src/hosts/eval-error.js'
 import { mapLimit } from '../../src/util/async.js'
 import { derivationsBuilt } from '../../src/nix/build-log.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planAttributes } from '../../src/plan/matrix.js'
+import { failedBuildFinding, renderFailedBuilds } from '../../src/report/failed-builds.js'
 
 describe('host substituters', () => {
   it.each([
@@ -452,8 +448,7 @@ describe('the plan summary', () => {
           { host: 'a', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' },
           { host: 'mac', system: 'aarch64-darwin', runner: 'macos-15', kind: 'darwin' }
         ],
-        cached: ['b'],
-        unmapped: []
+        cached: ['b']
       },
       {
         rows: [
@@ -464,8 +459,7 @@ describe('the plan summary', () => {
             kind: 'attribute'
           }
         ],
-        cached: ['nixosConfigurations.b.pkgs.big'],
-        unmapped: []
+        cached: ['nixosConfigurations.b.pkgs.big']
       },
       [{ name: 'd', error: 'error: boom' }]
     )
@@ -473,7 +467,7 @@ describe('the plan summary', () => {
       '## nix-cachix-build plan\n\n- a (x86_64-linux) on `ubuntu-latest`\n- mac (nix-darwin, aarch64-darwin) on `macos-15`\n- pre-warm nixosConfigurations.a.pkgs.big (x86_64-linux) on `ubuntu-latest`\n\nAlready cached: b, nixosConfigurations.b.pkgs.big\n' +
         renderEvalFailures([{ name: 'd', error: 'error: boom' }])
     )
-    expect(renderPlanSummary({ rows: [], cached: [], unmapped: [] }, { rows: [], cached: [], unmapped: [] }, [])).toBe(
+    expect(renderPlanSummary({ rows: [], cached: [] }, { rows: [], cached: [] }, [])).toBe(
       '## nix-cachix-build plan\n\nNothing to build: everything is cached.\n'
     )
   })

@@ -1,12 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  buildBudgetMs,
-  buildFindings,
-  buildGroupName,
-  hostResults,
-  stepFailure,
-  type BuildSummary
-} from '../../src/report/outcome.js'
+import { buildBudgetMs, buildFindings, buildGroupName, hostResults, stepFailure } from '../../src/report/outcome.js'
+import type { BuildResult } from '../../src/nix-build/build-and-push.js'
 import type { HostResult, RunStatus } from '../../src/report/summary.js'
 import type { Finding } from '../../src/report/finding.js'
 import type { HostInfo } from '../../src/hosts/flake.js'
@@ -22,11 +16,13 @@ const host = (name: string): HostInfo => ({
   trustedPublicKeys: []
 })
 const [a, b] = [host('a'), host('b')]
-const build = (over: Partial<BuildSummary> = {}): BuildSummary => ({
+const build = (over: Partial<BuildResult> = {}): BuildResult => ({
   exitCode: 0,
+  builtDrvs: [],
+  builtOutputs: [],
   seconds: 30,
   finishedAt: new Map(),
-  findings: [],
+  warnings: [],
   ...over
 })
 const row = (name: string, status: HostResult['status']): HostResult => ({
@@ -42,7 +38,7 @@ const row = (name: string, status: HostResult['status']): HostResult => ({
 })
 
 describe('each host after the build', () => {
-  it.each<[string, Set<string>, Set<string>, BuildSummary | undefined, HostResult['status'][], number[]]>([
+  it.each<[string, Set<string>, Set<string>, BuildResult | undefined, HostResult['status'][], number[]]>([
     [
       'cached hosts are not built and take no time',
       new Set([a.outPath, b.outPath]),
@@ -84,14 +80,13 @@ describe('each host after the build', () => {
 })
 
 describe('what the build reports', () => {
-  const silentHook: Finding = { level: 'warning', message: 'the hook never ran', announced: true }
   const failedDrv: Finding = { level: 'error', message: 'hello-1.0 failed' }
-  it.each<[string, HostResult[], BuildSummary | undefined, Finding[], number | undefined, string[]]>([
+  it.each<[string, HostResult[], BuildResult | undefined, Finding[], number | undefined, string[]]>([
     ['nothing built, nothing said', [], undefined, [], undefined, []],
     [
       'a clean build says only what it said of itself',
       [row('a', 'built')],
-      build({ findings: [silentHook] }),
+      build({ warnings: ['the hook never ran'] }),
       [],
       undefined,
       ['the hook never ran']
@@ -122,6 +117,12 @@ describe('what the build reports', () => {
     ]
   ])('%s', (_, results, summary, failed, budget, messages) => {
     expect(buildFindings(results, summary, failed, budget).map(f => f.message)).toEqual(messages)
+  })
+
+  it('what the build warned about is a warning finding, already announced (the build logged it)', () => {
+    expect(buildFindings([row('a', 'built')], build({ warnings: ['the hook never ran'] }), [], undefined)).toEqual([
+      { level: 'warning', message: 'the hook never ran', announced: true }
+    ])
   })
 })
 

@@ -1063,7 +1063,7 @@ async function buildAndPush(plan) {
         builtOutputs: [],
         finishedAt: new Map(),
         seconds: 0,
-        findings: []
+        warnings: []
     };
     const resolving = [];
     const recordBuilt = (entry) => {
@@ -1090,11 +1090,12 @@ async function buildAndPush(plan) {
         hook.onLogLine(line);
         log.info(line);
     });
-    let silentFinding;
+    // Where the warning about a silent hook stands in outcome.warnings, while it stands.
+    let silentAt;
     const silentHook = (built) => {
-        silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true };
-        log.warning(silentFinding.message);
-        outcome.findings.push(silentFinding);
+        const message = silentHookMessage(built);
+        log.warning(message);
+        silentAt = outcome.warnings.push(message) - 1;
     };
     const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`);
     let checking = false;
@@ -1141,13 +1142,13 @@ async function buildAndPush(plan) {
             // What the hook should have reported: counted, and queued now rather than never.
             for (const drvPath of unhooked)
                 recordBuilt({ drvPath, outPaths: [] });
-            if (silentFinding === undefined)
+            if (silentAt === undefined)
                 silentHook(unhooked.length);
             else
-                silentFinding.message = silentHookMessage(unhooked.length);
+                outcome.warnings[silentAt] = silentHookMessage(unhooked.length);
         }
-        else if (silentFinding !== undefined && hook.verdict === 'runs') {
-            outcome.findings = outcome.findings.filter(f => f !== silentFinding);
+        else if (silentAt !== undefined && hook.verdict === 'runs') {
+            outcome.warnings.splice(silentAt, 1);
             log.info('The post-build-hook did run in the end: it was only slow.');
         }
         await Promise.all(resolving);

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(296);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(977);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 296:
+/***/ 977:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32125,8 +32125,7 @@ async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     return stdout.trim();
 }
 
-;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
-
+;// CONCATENATED MODULE: ./src/report/plan-summary.ts
 
 /** The plan summary's section on hosts that did not evaluate, with the start of each error. */
 function renderEvalFailures(failed) {
@@ -33314,27 +33313,6 @@ function logTail(log, count = FAILED_LOG_LINES) {
     while (lines.length > 0 && lines[lines.length - 1] === '')
         lines.pop();
     return lines.slice(-count);
-}
-function failedBuildFinding(build) {
-    const last = build.logTail[build.logTail.length - 1];
-    return {
-        level: 'error',
-        message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log`
-    };
-}
-/** The job summary's section with each failed derivation's name and the end of its log. */
-function renderFailedBuilds(builds) {
-    if (builds.length === 0)
-        return '';
-    const lines = ['### Why the build failed', ''];
-    for (const build of builds) {
-        // A fence longer than any run of backticks in the log, so the log cannot close it.
-        const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))));
-        const fence = '`'.repeat(longest + 1);
-        const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`;
-        lines.push(`<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`, '', fence, ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']), fence, '', '</details>', '');
-    }
-    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts

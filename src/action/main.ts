@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { FailedBuildWatcher } from '../nix-build/build-failures.js'
 import { spooledBuilds } from '../nix-build/spool.js'
-import { pushFindings, type FinalPush } from '../push/final-push.js'
+import { type FinalPush } from '../push/final-push.js'
 import type { Finding } from '../report/finding.js'
 import { startDiskCleanup } from '../machine/free-disk.js'
 import { remoteBuilding } from '../nix/build-log.js'
@@ -15,7 +15,7 @@ import { setupEmulation } from './phases/qemu.js'
 import { restoreFlakeCache } from './phases/flake-cache.js'
 import { getInputs } from './get-inputs.js'
 import type { Inputs } from './inputs.js'
-import { buildGroupName } from '../report/outcome.js'
+import { buildGroupName, pushFindings } from '../report/outcome.js'
 import {
   buildPhase,
   cacheCheckPhase,

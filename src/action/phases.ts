@@ -2,14 +2,9 @@ import * as core from '@actions/core'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BuildOutcome } from '../nix-build/build-and-push.js'
+import type { BuildResult } from '../nix-build/build-and-push.js'
 import { buildDespiteDeadSubstituters } from '../nix-build/dead-substituters.js'
-import {
-  failedBuildFinding,
-  FailedBuildWatcher,
-  renderFailedBuilds,
-  type FailedBuild
-} from '../nix-build/build-failures.js'
+import { FailedBuildWatcher, type FailedBuild } from '../nix-build/build-failures.js'
 import { finalPush, type FinalPush } from '../push/final-push.js'
 import type { Finding } from '../report/finding.js'
 import { parseDryRun, STOP_GRACE_MS } from '../nix-build/nix-build.js'
@@ -45,6 +40,7 @@ import type { CacheSetup } from './phases/cachix.js'
 import { State } from './constants.js'
 import { STEP_LOG } from './phases/step-log.js'
 import { errorMessage } from '../util/errors.js'
+import { failedBuildFinding, renderFailedBuilds } from '../report/failed-builds.js'
 
 /** The job's private directory: the spool the hook appends to, the hook script, the secrets files. */
 export async function prepareWorkDir(): Promise<WorkFiles> {
@@ -204,7 +200,7 @@ export interface BuildRequest {
 }
 
 export interface BuildPhase {
-  outcome?: BuildOutcome
+  outcome?: BuildResult
   /** Paths the dry run said Nix would fetch rather than build (for the host derivations). */
   substitutedPlanned: string[]
 }

@@ -4,12 +4,11 @@ import type { Log } from '../util/log.js'
 import { describePushing, startHeartbeat } from '../push/heartbeat.js'
 import { HookLiveness, silentHookMessage } from './hook-liveness.js'
 import { buildArgs, startBuild } from './nix-build.js'
-import type { Finding } from '../report/finding.js'
 import type { SpoolEntry } from './post-build-hook.js'
 import { SpoolReader, spooledOutputs } from './spool.js'
 import { errorMessage } from '../util/errors.js'
 
-export interface BuildOutcome {
+export interface BuildResult {
   exitCode: number
   /** Derivations built on this runner, in the order they finished. */
   builtDrvs: string[]
@@ -19,11 +18,11 @@ export interface BuildOutcome {
   finishedAt: Map<string, number>
   interrupted?: 'time-budget' | 'cancelled'
   seconds: number
-  /** What the run should report about the build itself (a hook that never ran). */
-  findings: Finding[]
+  /** What the build warned about itself, already logged (a hook that never ran): the report lists them. */
+  warnings: string[]
 }
 
-export interface BuildPlan {
+export interface BuildOptions {
   installables: string[]
   keepGoing: boolean
   extraArgs: string[]
@@ -45,17 +44,17 @@ export interface BuildPlan {
  * One `nix build` for everything, while the spool the post-build-hook writes is followed and
  * every finished output goes straight to the pusher. A heartbeat says what is going on.
  */
-export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
+export async function buildAndPush(plan: BuildOptions): Promise<BuildResult> {
   const store = new NixStore(plan.env)
   const log = plan.log
   const started = Date.now()
-  const outcome: BuildOutcome = {
+  const outcome: BuildResult = {
     exitCode: 0,
     builtDrvs: [],
     builtOutputs: [],
     finishedAt: new Map(),
     seconds: 0,
-    findings: []
+    warnings: []
   }
   const resolving: Promise<void>[] = []
   const recordBuilt = (entry: SpoolEntry): void => {
@@ -86,11 +85,12 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
       log.info(line)
     }
   )
-  let silentFinding: Finding | undefined
+  // Where the warning about a silent hook stands in outcome.warnings, while it stands.
+  let silentAt: number | undefined
   const silentHook = (built?: number): void => {
-    silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true }
-    log.warning(silentFinding.message)
-    outcome.findings.push(silentFinding)
+    const message = silentHookMessage(built)
+    log.warning(message)
+    silentAt = outcome.warnings.push(message) - 1
   }
 
   const stopHeartbeat = startHeartbeat(
@@ -140,10 +140,10 @@ export async function buildAndPush(plan: BuildPlan): Promise<BuildOutcome> {
     if (unhooked.length > 0) {
       // What the hook should have reported: counted, and queued now rather than never.
       for (const drvPath of unhooked) recordBuilt({ drvPath, outPaths: [] })
-      if (silentFinding === undefined) silentHook(unhooked.length)
-      else silentFinding.message = silentHookMessage(unhooked.length)
-    } else if (silentFinding !== undefined && hook.verdict === 'runs') {
-      outcome.findings = outcome.findings.filter(f => f !== silentFinding)
+      if (silentAt === undefined) silentHook(unhooked.length)
+      else outcome.warnings[silentAt] = silentHookMessage(unhooked.length)
+    } else if (silentAt !== undefined && hook.verdict === 'runs') {
+      outcome.warnings.splice(silentAt, 1)
       log.info('The post-build-hook did run in the end: it was only slow.')
     }
     await Promise.all(resolving)

@@ -1,6 +1,5 @@
 import { showNixConfig } from '../nix/conf/file.js'
-import { buildAndPush, type BuildOutcome, type BuildPlan } from './build-and-push.js'
-import type { Finding } from '../report/finding.js'
+import { buildAndPush, type BuildResult, type BuildOptions } from './build-and-push.js'
 
 /**
  * Follows `nix build`'s stderr for substituters that stopped answering. Nix disables such a
@@ -32,7 +31,7 @@ export function substitutersWithout(showConfig: string, dead: string[]): string[
 }
 
 /** Two runs of the build as one: the first run's timings stand, the second's result decides. */
-export function mergeOutcomes(first: BuildOutcome, second: BuildOutcome): BuildOutcome {
+export function mergeOutcomes(first: BuildResult, second: BuildResult): BuildResult {
   const finishedAt = new Map(second.finishedAt)
   for (const [path, ms] of first.finishedAt) finishedAt.set(path, ms)
   return {
@@ -41,7 +40,7 @@ export function mergeOutcomes(first: BuildOutcome, second: BuildOutcome): BuildO
     builtOutputs: [...new Set([...first.builtOutputs, ...second.builtOutputs])],
     finishedAt,
     seconds: first.seconds + second.seconds,
-    findings: [...first.findings, ...second.findings.filter(f => !first.findings.some(g => g.message === f.message))]
+    warnings: [...first.warnings, ...second.warnings.filter(w => !first.warnings.includes(w))]
   }
 }
 
@@ -51,9 +50,9 @@ export function mergeOutcomes(first: BuildOutcome, second: BuildOutcome): BuildO
  * `remainingMs` gives the second run what is left of the time budget.
  */
 export async function buildDespiteDeadSubstituters(
-  plan: BuildPlan,
+  plan: BuildOptions,
   remainingMs: () => number | undefined
-): Promise<BuildOutcome> {
+): Promise<BuildResult> {
   const watch = new DeadSubstituters()
   const log = {
     info: (line: string) => {
@@ -66,18 +65,14 @@ export async function buildDespiteDeadSubstituters(
   const dead = watch.culprits()
   if (first.exitCode === 0 || first.interrupted !== undefined || dead.length === 0) return first
   const remaining = substitutersWithout(await showNixConfig(plan.env), dead)
-  const finding: Finding = {
-    level: 'warning',
-    announced: true,
-    message: `${dead.join(', ')} stopped answering during the build, which made this Nix stop: the build ran again without ${dead.length === 1 ? 'it' : 'them'}`
-  }
-  plan.log.warning(finding.message)
+  const warning = `${dead.join(', ')} stopped answering during the build, which made this Nix stop: the build ran again without ${dead.length === 1 ? 'it' : 'them'}`
+  plan.log.warning(warning)
   const second = await buildAndPush({
     ...plan,
     extraArgs: [...plan.extraArgs, '--option', 'substituters', remaining.join(' ')],
     stopBuildingAfterMs: remainingMs()
   })
   const merged = mergeOutcomes(first, second)
-  merged.findings.push(finding)
+  merged.warnings.push(warning)
   return merged
 }

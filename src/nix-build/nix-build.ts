@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline'
 import { NIX_FLAKES_ARGS } from '../nix/command.js'
 import { childEnv } from '../util/process.js'
 
-export interface BuildRun {
+export interface NixBuildProcess {
   child: ChildProcess
   /** Exit code (130 after SIGINT, 143 after SIGTERM, 137 after SIGKILL). */
   done: Promise<number>
@@ -23,7 +23,7 @@ export function buildArgs(installables: string[], options: { keepGoing: boolean;
 const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGKILL: 137 }
 
 /** Starts one `nix build` for all installables, so they share one build graph; each stderr line goes to `onLine`. */
-export function startBuild(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): BuildRun {
+export function startBuild(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): NixBuildProcess {
   const child = spawn('nix', args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   // What nix build prints on stdout (nothing without --json) is not needed: the spool says what was built.
   child.stdout?.resume()

@@ -7,7 +7,6 @@ import { closureCoverage, type Coverage } from './coverage.js'
 import type { Log } from '../util/log.js'
 import { describePushing, startHeartbeat } from './heartbeat.js'
 import { formatBytes } from '../util/format.js'
-import { type Finding } from '../report/finding.js'
 import { errorMessage } from '../util/errors.js'
 
 export interface FinalPush {
@@ -88,38 +87,4 @@ export async function finalPush(plan: FinalPushPlan): Promise<FinalPush> {
   } finally {
     stopHeartbeat()
   }
-}
-
-export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {
-  const findings: Finding[] = []
-  const coverage = push.coverage ?? { filtered: [], missing: [] }
-  // The cache stopped answering while the job ran: nothing says the push is complete. (A fatal stop says why itself.)
-  if (push.unchecked !== undefined && push.fatal === undefined)
-    findings.push({
-      level: 'error',
-      pushProblem: true,
-      message: `the cache stopped answering, so what it lacks of the built closures is unknown (${push.unchecked}): re-run the job once Cachix answers again, so that whatever is missing is pushed`
-    })
-  if (coverage.filtered.length > 0) {
-    findings.push({
-      level: 'notice',
-      message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them`
-    })
-  }
-  if (coverage.missing.length > 0) {
-    findings.push({
-      level: 'warning',
-      message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}`
-    })
-  }
-  // A token revoked or a cache deleted while the job ran: an error to act on, though the build is fine.
-  if (push.fatal) findings.push({ level: 'error', pushProblem: true, message: `pushing stopped: ${push.fatal}` })
-  for (const failure of push.failures.slice(0, 10))
-    findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
-  if (push.leftovers.length > 0)
-    findings.push({
-      level: 'warning',
-      message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)`
-    })
-  return findings
 }

@@ -1,17 +1,8 @@
+import type { BuildResult } from '../nix-build/build-and-push.js'
+import type { FinalPush } from '../push/final-push.js'
 import type { Finding } from './finding.js'
 import type { HostInfo } from '../hosts/flake.js'
 import type { HostResult, RunStatus } from './summary.js'
-
-/** What the report needs of the build phase (a BuildOutcome, or nothing when there was nothing to build). */
-export interface BuildSummary {
-  exitCode: number
-  interrupted?: 'time-budget' | 'cancelled'
-  seconds: number
-  /** When each output became valid, ms since the build started. */
-  finishedAt: Map<string, number>
-  /** What the build reported about itself (a hook that never ran). */
-  findings: Finding[]
-}
 
 /**
  * Each host's row: cached (skipped by the cache check), built (its toplevel is valid now), or
@@ -21,7 +12,7 @@ export function hostResults(
   hosts: HostInfo[],
   cached: ReadonlySet<string>,
   valid: ReadonlySet<string>,
-  build: BuildSummary | undefined
+  build: BuildResult | undefined
 ): HostResult[] {
   return hosts.map(host => {
     const result: HostResult = {
@@ -43,16 +34,16 @@ export function hostResults(
 }
 
 /**
- * What the build phase reports, in order: what the build said of itself, nix build's exit, each
+ * What the build phase reports, in order: what the build warned about itself (already in the log), nix build's exit, each
  * failed derivation (`failedBuilds`), and a time budget that ran out.
  */
 export function buildFindings(
   results: HostResult[],
-  build: BuildSummary | undefined,
+  build: BuildResult | undefined,
   failedBuilds: Finding[],
   timeBudgetMinutes: number | undefined
 ): Finding[] {
-  const findings: Finding[] = [...(build?.findings ?? [])]
+  const findings: Finding[] = (build?.warnings ?? []).map(message => ({ level: 'warning', message, announced: true }))
   if (build && build.exitCode !== 0) {
     const failed = results.filter(r => r.status === 'failed').map(r => r.name)
     findings.push({
@@ -111,4 +102,39 @@ export function buildBudgetMs(
   if (timeBudgetMinutes === undefined) return undefined
   // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
   return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs)
+}
+
+/** What the final push reports: what it could not check or push, and what push-filter kept out. */
+export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {
+  const findings: Finding[] = []
+  const coverage = push.coverage ?? { filtered: [], missing: [] }
+  // The cache stopped answering while the job ran: nothing says the push is complete. (A fatal stop says why itself.)
+  if (push.unchecked !== undefined && push.fatal === undefined)
+    findings.push({
+      level: 'error',
+      pushProblem: true,
+      message: `the cache stopped answering, so what it lacks of the built closures is unknown (${push.unchecked}): re-run the job once Cachix answers again, so that whatever is missing is pushed`
+    })
+  if (coverage.filtered.length > 0) {
+    findings.push({
+      level: 'notice',
+      message: `${coverage.filtered.length} paths of the closures are excluded from pushing (push-filter or defaults) and will be built by machines that need them`
+    })
+  }
+  if (coverage.missing.length > 0) {
+    findings.push({
+      level: 'warning',
+      message: `${coverage.missing.length} paths of the built closures are not in the cache: ${coverage.missing.slice(0, 5).join(', ')}${coverage.missing.length > 5 ? ' …' : ''}`
+    })
+  }
+  // A token revoked or a cache deleted while the job ran: an error to act on, though the build is fine.
+  if (push.fatal) findings.push({ level: 'error', pushProblem: true, message: `pushing stopped: ${push.fatal}` })
+  for (const failure of push.failures.slice(0, 10))
+    findings.push({ level: 'warning', message: `push failed for ${failure.path}: ${failure.error}` })
+  if (push.leftovers.length > 0)
+    findings.push({
+      level: 'warning',
+      message: `${push.leftovers.length} paths were not pushed before drain-timeout (${drainTimeoutSeconds} s)`
+    })
+  return findings
 }

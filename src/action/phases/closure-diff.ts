@@ -12,7 +12,8 @@ import { SharedCacheLookups, type CacheLookups } from '../../cachix/closure-walk
 import { configuredSubstituterNarInfos } from '../../cachix/substituter-narinfos.js'
 import type { LocalStore } from '../../diff/local-closure.js'
 import type { CommentSection } from '../../github/comment-body.js'
-import { currentPullRequest, gitHubApi, mergeBaseFromApi, upsertStickyComment } from '../github-pr.js'
+import { upsertStickyComment } from '../../github/sticky-comment.js'
+import { currentPullRequest, gitHubApi, mergeBaseFromApi, pullRequestComments } from '../github-api.js'
 import { diffHost } from '../../diff/host-diff.js'
 import type { PullRequest } from '../../github/pull-request.js'
 import { diffJson, renderHostMarkdown, renderHostText, renderSummaryMarkdown } from '../../diff/render.js'
@@ -111,7 +112,12 @@ async function comment(phase: DiffPhase, pr: PullRequest, diffs: HostDiff[], bas
     commit: pr.headSha,
     markdown: `${renderHostMarkdown(d, { cache: phase.cacheName })}\n${context}`
   }))
-  const outcome = await upsertStickyComment(gitHubApi(phase.githubToken), pr, sections, COMMENT_TITLE)
+  const outcome = await upsertStickyComment(
+    pullRequestComments(gitHubApi(phase.githubToken)),
+    pr,
+    sections,
+    COMMENT_TITLE
+  )
   if (outcome.kind === 'forbidden') core.notice(`${noPermission} (HTTP ${outcome.status})`)
   else core.info(`Pull request comment ${outcome.kind}: ${outcome.url}`)
 }

@@ -1,6 +1,16 @@
-export { errorExcerpt } from '../hosts/eval-error.js'
-import { kindSpec } from '../hosts/configurations.js'
-import type { AttributePlan, Plan } from './matrix.js'
+import { kindSpec, type ConfigurationKind } from '../hosts/configurations.js'
+
+/** What the summary shows of the plan's host rows (the planner's Plan). */
+export interface PlannedRows {
+  rows: { host: string; kind: ConfigurationKind; system: string; runner: string }[]
+  cached: string[]
+}
+
+/** What the summary shows of the plan's pre-warm rows (the planner's AttributePlan). */
+export interface PlannedAttributeRows {
+  rows: { attribute: string; kind: 'attribute'; system: string; runner: string }[]
+  cached: string[]
+}
 
 /** The plan summary's section on hosts that did not evaluate, with the start of each error. */
 export function renderEvalFailures(failed: { name: string; error: string }[]): string {
@@ -17,8 +27,8 @@ export function renderEvalFailures(failed: { name: string; error: string }[]): s
 
 /** The plan job's summary: what went wrong with the cache, the rows, what is cached, and what does not evaluate. */
 export function renderPlanSummary(
-  plan: Plan,
-  attributes: AttributePlan,
+  plan: PlannedRows,
+  attributes: PlannedAttributeRows,
   failed: { name: string; error: string }[],
   warnings: string[] = []
 ): string {
