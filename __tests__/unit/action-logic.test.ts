@@ -237,7 +237,7 @@ describe('dry run output', () => {
 
 describe('report', () => {
   const host = (status: HostResult['status']): HostResult => ({
-    name: 'h',
+    id: 'h',
     system: 'x86_64-linux',
     toplevel: '/nix/store/x',
     status,

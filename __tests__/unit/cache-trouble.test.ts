@@ -40,7 +40,7 @@ const report = (over: Partial<TroubleReport>): TroubleReport => ({
   ...over
 })
 const built: HostResult = {
-  name: 'alpha',
+  id: 'alpha',
   system: 'x86_64-linux',
   toplevel: '/nix/store/x',
   status: 'built',

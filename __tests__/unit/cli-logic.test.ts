@@ -4,6 +4,7 @@ import { parseCachixDhall } from '../../src/cli/credentials.js'
 import { explainBuilds, type CheckFacts } from '../../src/cli/explain.js'
 import { derivationOutputsFromJson } from '../../src/nix/format/show-derivation.js'
 import { planMatrix } from '../../src/plan/matrix.js'
+import { namedHosts } from '../../src/hosts/select.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 
 describe('command line', () => {
@@ -150,7 +151,10 @@ describe('planner', () => {
     expect(planMatrix(hosts.slice(0, 2), new Set(['/nix/store/a', '/nix/store/b']), runners).rows).toEqual([])
   })
   it('a host list narrows the plan', () => {
-    expect(planMatrix(hosts, new Set(), runners, ['alpha']).rows.map(r => r.host)).toEqual(['alpha'])
+    const names = { nixos: ['alpha', 'arm'], darwin: ['mac'], home: [] }
+    expect(namedHosts(['alpha'], names).map(h => h.id)).toEqual(['alpha'])
+    expect(namedHosts([], names).map(h => h.id)).toEqual(['alpha', 'arm', 'mac'])
+    expect(() => namedHosts(['nope'], names)).toThrow('host nope not found')
   })
   it('inputs: arm runner label is configurable, bad labels are refused', () => {
     const read = (v: Record<string, string>) => (n: string) => v[n] ?? ''

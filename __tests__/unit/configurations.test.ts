@@ -16,7 +16,6 @@ import {
   systemsExpression,
   type ConfigurationNames
 } from '../../src/hosts/configurations.js'
-import { detailsExpression as nixosDetails, SYSTEMS_EXPRESSION } from '../../src/hosts/flake.js'
 import { parseInputs } from '../../src/action/inputs.js'
 import { parsePlanInputs } from '../../src/plan/inputs.js'
 import { planMatrix } from '../../src/plan/matrix.js'
@@ -32,15 +31,15 @@ describe('what each kind builds', () => {
     ['darwin', 'darwinConfigurations."desk".system', 'system'],
     ['home', 'homeConfigurations."desk".activationPackage', 'activation package']
   ] as const)('%s: %s', (kind, path, closure) => {
-    expect(attributePath({ kind, name: 'desk' })).toBe(path)
+    expect(attributePath({ kind, attribute: 'desk' })).toBe(path)
     expect(kindSpec(kind).closureName).toBe(closure)
   })
 
   it('quotes names Nix would otherwise read as syntax', () => {
-    expect(installable('.', { kind: 'home', name: 'alice@nas.lan' })).toBe(
+    expect(installable('.', { kind: 'home', attribute: 'alice@nas.lan' })).toBe(
       '.#homeConfigurations."alice@nas.lan".activationPackage'
     )
-    expect(attributePath({ kind: 'nixos', name: 'a${b}' })).toBe(
+    expect(attributePath({ kind: 'nixos', attribute: 'a${b}' })).toBe(
       'nixosConfigurations."a\\${b}".config.system.build.toplevel'
     )
   })
@@ -48,13 +47,13 @@ describe('what each kind builds', () => {
 
 describe('host references', () => {
   it.each([
-    ['desk', { name: 'desk' }],
-    ['alice@nas', { name: 'alice@nas' }],
-    ['alice@nas.lan', { name: 'alice@nas.lan' }],
-    ["x'-_1", { name: "x'-_1" }],
-    ['home:alice@nas', { kind: 'home', name: 'alice@nas' }],
-    ['darwin:mac', { kind: 'darwin', name: 'mac' }],
-    ['nixos:nas', { kind: 'nixos', name: 'nas' }]
+    ['desk', { attribute: 'desk' }],
+    ['alice@nas', { attribute: 'alice@nas' }],
+    ['alice@nas.lan', { attribute: 'alice@nas.lan' }],
+    ["x'-_1", { attribute: "x'-_1" }],
+    ['home:alice@nas', { kind: 'home', attribute: 'alice@nas' }],
+    ['darwin:mac', { kind: 'darwin', attribute: 'mac' }],
+    ['nixos:nas', { kind: 'nixos', attribute: 'nas' }]
   ])('%s', (text, ref) => {
     expect(parseHostReference(text)).toEqual(ref)
   })
@@ -74,12 +73,12 @@ describe('host references', () => {
 
 describe('how a name resolves across the three kinds', () => {
   it.each([
-    ['desk', { kind: 'nixos', name: 'desk', id: 'desk' }],
-    ['mac', { kind: 'darwin', name: 'mac', id: 'mac' }],
-    ['alice@nas', { kind: 'home', name: 'alice@nas', id: 'alice@nas' }],
-    ['darwin:mac', { kind: 'darwin', name: 'mac', id: 'mac' }],
-    ['nixos:nas', { kind: 'nixos', name: 'nas', id: 'nixos:nas' }],
-    ['home:nas', { kind: 'home', name: 'nas', id: 'home:nas' }]
+    ['desk', { kind: 'nixos', attribute: 'desk', id: 'desk' }],
+    ['mac', { kind: 'darwin', attribute: 'mac', id: 'mac' }],
+    ['alice@nas', { kind: 'home', attribute: 'alice@nas', id: 'alice@nas' }],
+    ['darwin:mac', { kind: 'darwin', attribute: 'mac', id: 'mac' }],
+    ['nixos:nas', { kind: 'nixos', attribute: 'nas', id: 'nixos:nas' }],
+    ['home:nas', { kind: 'home', attribute: 'nas', id: 'home:nas' }]
   ])('%s', (reference, host) => {
     expect(resolveHost(reference, FLEET)).toEqual(host)
   })
@@ -104,14 +103,14 @@ describe('how a name resolves across the three kinds', () => {
 
   it('ids: the plain name unless another kind has it too', () => {
     expect(allHosts(FLEET)).toEqual([
-      { kind: 'home', name: 'alice@nas', id: 'alice@nas' },
-      { kind: 'nixos', name: 'desk', id: 'desk' },
-      { kind: 'home', name: 'nas', id: 'home:nas' },
-      { kind: 'nixos', name: 'laptop', id: 'laptop' },
-      { kind: 'darwin', name: 'mac', id: 'mac' },
-      { kind: 'nixos', name: 'nas', id: 'nixos:nas' }
+      { kind: 'home', attribute: 'alice@nas', id: 'alice@nas' },
+      { kind: 'nixos', attribute: 'desk', id: 'desk' },
+      { kind: 'home', attribute: 'nas', id: 'home:nas' },
+      { kind: 'nixos', attribute: 'laptop', id: 'laptop' },
+      { kind: 'darwin', attribute: 'mac', id: 'mac' },
+      { kind: 'nixos', attribute: 'nas', id: 'nixos:nas' }
     ])
-    expect(hostId({ kind: 'darwin', name: 'mac' }, FLEET)).toBe('mac')
+    expect(hostId({ kind: 'darwin', attribute: 'mac' }, FLEET)).toBe('mac')
   })
 
   it('every id resolves back to its own configuration', () => {
@@ -125,11 +124,11 @@ describe('how a name resolves across the three kinds', () => {
   it('a base revision may lack a host: findHost says undefined instead of throwing', () => {
     expect(findHost('pi', FLEET)).toBeUndefined()
     expect(findHost('nas', FLEET)).toBeUndefined()
-    expect(findHost('home:nas', FLEET)).toEqual({ kind: 'home', name: 'nas', id: 'home:nas' })
+    expect(findHost('home:nas', FLEET)).toEqual({ kind: 'home', attribute: 'nas', id: 'home:nas' })
   })
 
   it('groups by kind in the kinds order', () => {
-    expect(byKind(allHosts(FLEET)).map(([kind, group]) => [kind, group.map(h => h.name)])).toEqual([
+    expect(byKind(allHosts(FLEET)).map(([kind, group]) => [kind, group.map(h => h.attribute)])).toEqual([
       ['nixos', ['desk', 'laptop', 'nas']],
       ['darwin', ['mac']],
       ['home', ['alice@nas', 'nas']]
@@ -138,9 +137,9 @@ describe('how a name resolves across the three kinds', () => {
 })
 
 describe('evaluation expressions per kind', () => {
-  it('the NixOS ones are what the action evaluated before other kinds existed', () => {
-    expect(SYSTEMS_EXPRESSION).toBe('cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs')
-    expect(nixosDetails(['a'])).toBe(detailsExpression('nixos', ['a']))
+  it('the NixOS ones read config.system.build.toplevel', () => {
+    expect(systemsExpression('nixos')).toBe('cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.system) cs')
+    expect(detailsExpression('nixos', ['a'])).toContain('let t = c.config.system.build.toplevel;')
   })
 
   it.each([

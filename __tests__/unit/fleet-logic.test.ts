@@ -11,7 +11,7 @@ import { probeCacheInfo } from '../../src/action/phases/host-substituters.js'
 import { derivationName, FailedBuildWatcher, logTail } from '../../src/nix-build/build-failures.js'
 import { cacheInfoUrl, mergeHostCaches, probeSubstituters, substituterIdentity } from '../../src/nix/substituters.js'
 import { selectHosts } from '../../src/hosts/select.js'
-import { systemsExpression, SYSTEMS_EXPRESSION } from '../../src/hosts/flake.js'
+import { systemsExpression } from '../../src/hosts/configurations.js'
 import { renderEvalFailures, renderPlanSummary } from '../../src/report/plan-summary.js'
 import { errorExcerpt } from '../../src/hosts/eval-error.js'
 import { mapLimit } from '../../src/util/async.js'
@@ -144,8 +144,8 @@ describe('what an evaluation built', () => {
 
 describe('scoped evaluation', () => {
   it('a leg that names its hosts evaluates only those', () => {
-    expect(systemsExpression([])).toBe(SYSTEMS_EXPRESSION)
-    expect(systemsExpression(['a', "b'c"])).toBe(
+    expect(systemsExpression('nixos', [])).toBe(systemsExpression('nixos'))
+    expect(systemsExpression('nixos', ['a', "b'c"])).toBe(
       'cs: builtins.mapAttrs (n: c: if { "a" = null; "b\'c" = null; } ? ${n} then c.config.system.build.toplevel.system else null) cs'
     )
   })

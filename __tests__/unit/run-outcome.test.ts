@@ -6,7 +6,7 @@ import type { Finding } from '../../src/report/finding.js'
 import type { HostInfo } from '../../src/hosts/flake.js'
 
 const host = (name: string): HostInfo => ({
-  name,
+  id: name,
   kind: 'nixos',
   attribute: name,
   system: 'x86_64-linux',
@@ -26,7 +26,7 @@ const build = (over: Partial<BuildResult> = {}): BuildResult => ({
   ...over
 })
 const row = (name: string, status: HostResult['status']): HostResult => ({
-  name,
+  id: name,
   system: 'x86_64-linux',
   toplevel: '',
   status,

@@ -302,12 +302,6 @@ function fromBase64(body, original) {
 function toNixHash(digest) {
     return `sha256:${encodeNix32(digest)}`;
 }
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
@@ -1193,7 +1187,7 @@ function errorExcerpt(stderr, maxLines = 6) {
 ;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
@@ -1238,11 +1232,11 @@ function configurations_parseHostReference(text) {
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -1252,11 +1246,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -1269,16 +1263,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = configurations_parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -1302,7 +1296,7 @@ function findHost(reference, names) {
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
     const spec = kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
@@ -1318,7 +1312,7 @@ function only(names) {
     return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
 }
 /** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function systemsExpression(kind, wanted = []) {
+function configurations_systemsExpression(kind, wanted = []) {
     if (wanted.length === 0)
         return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
     return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
@@ -1355,22 +1349,9 @@ function byKind(refs) {
 
 
 
-
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = systemsExpression('nixos');
-function flake_detailsExpression(hosts) {
-    return kindDetailsExpression('nixos', hosts);
-}
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await command_runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
-}
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-function flake_systemsExpression(only) {
-    return kindSystemsExpression('nixos', only);
 }
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
@@ -1406,25 +1387,25 @@ async function configurationNames(flake, env, extraArgs = []) {
 }
 /** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
 async function allHostSystems(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
     const names = noConfigurations();
     for (const spec of KINDS)
         names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
     const systems = {};
     for (const host of allHosts(names))
-        systems[host.id] = found[host.kind][host.name];
+        systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
         for (const host of group) {
-            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
             found.set(host.id, {
-                name: host.id,
+                id: host.id,
                 kind,
-                attribute: host.name,
+                attribute: host.attribute,
                 system,
                 drvPath: drv,
                 outPath: out,
@@ -1434,9 +1415,6 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
         }
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
-}
-function toplevelInstallable(flake, host) {
-    return installable(flake, host);
 }
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
@@ -4512,14 +4490,14 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
         .filter((f) => f.host !== undefined);
     const toplevels = {};
     for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
-        const apply = outPathsExpression(kind, group.map(h => h.name));
+        const apply = outPathsExpression(kind, group.map(h => h.attribute));
         const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
             env
         });
         const raw = JSON.parse(stdout);
         for (const host of group)
-            if (raw[host.name] !== undefined)
-                toplevels[host.reference] = raw[host.name].out;
+            if (raw[host.attribute] !== undefined)
+                toplevels[host.reference] = raw[host.attribute].out;
     }
     return toplevels;
 }
@@ -5204,7 +5182,7 @@ async function main(argv) {
 async function hostInstallables(flake, hosts) {
     if (hosts.length === 0)
         return [];
-    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h));
+    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h));
 }
 async function pathsFromStdin() {
     if (process.stdin.isTTY)

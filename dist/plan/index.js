@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(977);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4305);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 977:
+/***/ 4305:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31708,7 +31708,7 @@ function remoteBuilding(line) {
 ;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
@@ -31753,11 +31753,11 @@ function parseHostReference(text) {
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -31767,11 +31767,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -31784,16 +31784,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -31817,9 +31817,9 @@ function findHost(reference, names) {
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
     const spec = configurations_kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
-function configurations_installable(flake, ref) {
+function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
 }
 /**
@@ -31833,7 +31833,7 @@ function only(names) {
     return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
 }
 /** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function systemsExpression(kind, wanted = []) {
+function configurations_systemsExpression(kind, wanted = []) {
     if (wanted.length === 0)
         return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
     return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
@@ -31843,7 +31843,7 @@ function systemsExpression(kind, wanted = []) {
  * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
  * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
  */
-function detailsExpression(kind, names) {
+function configurations_detailsExpression(kind, names) {
     return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
@@ -32036,22 +32036,9 @@ async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => u
 
 
 
-
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = systemsExpression('nixos');
-function flake_detailsExpression(hosts) {
-    return kindDetailsExpression('nixos', hosts);
-}
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
-}
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-function flake_systemsExpression(only) {
-    return kindSystemsExpression('nixos', only);
 }
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
@@ -32087,25 +32074,25 @@ async function configurationNames(flake, env, extraArgs = []) {
 }
 /** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
 async function allHostSystems(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
     const names = noConfigurations();
     for (const spec of KINDS)
         names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
     const systems = {};
     for (const host of allHosts(names))
-        systems[host.id] = found[host.kind][host.name];
+        systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
         for (const host of group) {
-            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
             found.set(host.id, {
-                name: host.id,
+                id: host.id,
                 kind,
-                attribute: host.name,
+                attribute: host.attribute,
                 system,
                 drvPath: drv,
                 outPath: out,
@@ -32116,13 +32103,34 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
 }
-function toplevelInstallable(flake, host) {
-    return installable(flake, host);
-}
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
+}
+
+;// CONCATENATED MODULE: ./src/hosts/select.ts
+
+/** Picks the hosts of this leg: the named ones, or every host whose system is this leg's (null: not evaluated). */
+function selectHosts(systems, requested, system) {
+    const all = Object.keys(systems).sort();
+    if (requested.length > 0) {
+        const unknown = requested.filter(h => !(h in systems));
+        if (unknown.length > 0) {
+            throw new Error(`host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in the flake (it has: ${all.join(', ') || 'none'})`);
+        }
+        return { hosts: [...new Set(requested)], otherSystems: all.filter(h => !requested.includes(h)) };
+    }
+    return { hosts: all.filter(h => systems[h] === system), otherSystems: all.filter(h => systems[h] !== system) };
+}
+/**
+ * The hosts a planner with `hosts` set evaluates: the named ones, in id order (every host when
+ * none is named). A name that is not there, or is there twice, fails in one line.
+ */
+function namedHosts(references, names) {
+    const named = resolveHosts(references, names).map(h => h.id);
+    const all = configurations_allHosts(names);
+    return references.length > 0 ? all.filter(h => named.includes(h.id)) : all;
 }
 
 ;// CONCATENATED MODULE: ./src/report/plan-summary.ts
@@ -32287,12 +32295,6 @@ function fromBase64(body, original) {
 /** The narinfo / fingerprint form: `sha256:<nix32>`. */
 function toNixHash(digest) {
     return `sha256:${encodeNix32(digest)}`;
-}
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
 }
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 function hash_normaliseNixHash(text) {
@@ -33519,11 +33521,9 @@ function parsePlanInputs(read, cores = 1) {
  * One row per host that still needs building, with the runner for its system. A host whose
  * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
  */
-function planMatrix(hosts, cachedOutPaths, runners, only = []) {
+function planMatrix(hosts, cachedOutPaths, runners) {
     const plan = { rows: [], cached: [], unmapped: [] };
     for (const host of hosts) {
-        if (only.length > 0 && !only.includes(host.name))
-            continue;
         if (cachedOutPaths.has(host.outPath))
             plan.cached.push(host.name);
         else if (runners[host.system] === undefined)
@@ -33694,10 +33694,8 @@ async function run() {
         let kinds = new Map();
         const { hosts, failed } = await group('Evaluate hosts', async () => {
             const names = await configurationNames(inputs.flake, process.env);
-            // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
-            const all = configurations_allHosts(names);
-            const named = resolveHosts(inputs.hosts, names).map(h => h.id);
-            const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all;
+            // A host left out by `hosts` is never evaluated.
+            const wanted = namedHosts(inputs.hosts, names);
             kinds = new Map(wanted.map(h => [h.id, h.kind]));
             const started = Date.now();
             const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated);

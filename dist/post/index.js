@@ -31602,12 +31602,6 @@ function fromBase64(body, original) {
 function toNixHash(digest) {
     return `sha256:${encodeNix32(digest)}`;
 }
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
@@ -34135,7 +34129,7 @@ function isValidCacheName(name) {
 ;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const KINDS = [
@@ -34180,11 +34174,11 @@ function parseHostReference(text) {
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -34194,11 +34188,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function allHosts(names) {
-    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -34211,16 +34205,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -34244,7 +34238,7 @@ function findHost(reference, names) {
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
     const spec = kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
@@ -35211,7 +35205,7 @@ function sessionOptions(inputs, cacheName) {
  * what happened (an outage is tried again before the final push).
  */
 async function setupCachix(inputs, findings) {
-    const setup = { pushing: false, substituters: [], trustedPublicKeys: [], netrc: [] };
+    const setup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] };
     // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
     const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
     if (inputs.cachix === undefined) {
@@ -35222,7 +35216,7 @@ async function setupCachix(inputs, findings) {
         const wantsPush = inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined);
         const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix));
         useAccess(setup, access, inputs, wantsPush);
-        if (access.state === 'open' && !setup.pushing && inputs.push === 'auto') {
+        if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
             findings.push({
                 level: 'notice',
                 message: `No cachix-auth-token or cachix-signing-key: pulling from ${inputs.cachix} only, nothing is pushed. Set the secret to push (fork pull requests never get secrets).`
@@ -35256,11 +35250,11 @@ function useAccess(setup, access, inputs, wantsPush) {
     switch (access.state) {
         case 'open':
             setup.session = access.session;
-            setup.pushing = wantsPush;
+            setup.canPush = wantsPush;
             core.info(`Cachix cache ${access.session.cache.name}: ${access.session.cache.uri} (${how}, ${access.session.compression})`);
             return;
         case 'unavailable':
-            setup.pushing = wantsPush;
+            setup.canPush = wantsPush;
             core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): building without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
             break;
         default:
@@ -35765,7 +35759,7 @@ var State;
     State["NixConf"] = "nix-conf";
     /** 'true' once main has pushed everything it meant to. */
     State["Finished"] = "finished";
-    /** JSON [{name, outPath}] of the hosts main set out to build. */
+    /** JSON [{id, system, outPath}] of the hosts main set out to build. */
     State["Hosts"] = "hosts";
     State["Pushing"] = "pushing";
     /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */

@@ -4,7 +4,7 @@ export enum State {
   NixConf = 'nix-conf',
   /** 'true' once main has pushed everything it meant to. */
   Finished = 'finished',
-  /** JSON [{name, outPath}] of the hosts main set out to build. */
+  /** JSON [{id, system, outPath}] of the hosts main set out to build. */
   Hosts = 'hosts',
   Pushing = 'pushing',
   /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */

@@ -65,7 +65,7 @@ async function runMain(inputs: Inputs): Promise<void> {
 
   const nixVersion = await core.group('Nix', () => nixPhase(inputs, env))
   const cache = await core.group('Cachix', () => setupCachix(inputs, findings))
-  core.saveState(State.Pushing, String(cache.pushing))
+  core.saveState(State.Pushing, String(cache.canPush))
   const flakeCache = inputs.flakeInputCache
     ? await core.group('Flake input cache', () => restoreFlakeCache(inputs.flake, inputs.system))
     : undefined
@@ -92,7 +92,7 @@ async function runMain(inputs: Inputs): Promise<void> {
     })
   )
   const hosts = await core.group('Hosts', () => hostsPhase(inputs, env, findings))
-  core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ name: h.name, system: h.system, outPath: h.outPath }))))
+  core.saveState(State.Hosts, JSON.stringify(hosts.map(h => ({ id: h.id, system: h.system, outPath: h.outPath }))))
   const emulate = await core.group('QEMU', () => setupEmulation(inputs, hosts, remote.systems))
   const hostCaches = inputs.useHostSubstituters
     ? await core.group('Host substituters', () => reachableHostCaches(hosts, cache.substituters, findings))
@@ -145,7 +145,7 @@ async function runMain(inputs: Inputs): Promise<void> {
   // drain-timeout covers both the try to reach a cache that was down and the push itself.
   const drainDeadline = Date.now() + inputs.drainTimeoutSeconds * 1000
   const late =
-    cache.pushing && cache.session === undefined
+    cache.canPush && cache.session === undefined
       ? await core.group('Reach Cachix again', () => reopenCachix(inputs, cache, drainDeadline))
       : undefined
   pushing ??= startPushing(inputs, cache, store)
@@ -196,7 +196,7 @@ async function runMain(inputs: Inputs): Promise<void> {
       cacheUri: cache.reader.cache.uri,
       credentials: cache.netrc,
       store,
-      hosts: verdict.results.map(r => ({ name: r.name, toplevel: r.toplevel })),
+      hosts: verdict.results.map(r => ({ id: r.id, toplevel: r.toplevel })),
       env
     })
   }

@@ -11,16 +11,16 @@ import { parseDryRun, STOP_GRACE_MS } from '../nix-build/nix-build.js'
 import { failedBuildLogs } from '../nix-build/nix-log.js'
 import { mayFreeDisk } from '../machine/disk-space.js'
 import { roomiestBuildDir } from '../machine/free-disk.js'
-import { allHosts, kindSpec, resolveHosts, type ConfigurationNames, type Host } from '../hosts/configurations.js'
-import { evaluateHosts } from '../hosts/evaluate.js'
 import {
-  allHostSystems,
-  attributeOutPath,
-  configurationNames,
-  hostDetails,
-  toplevelInstallable,
-  type HostInfo
-} from '../hosts/flake.js'
+  allHosts,
+  installable,
+  kindSpec,
+  resolveHosts,
+  type ConfigurationNames,
+  type Host
+} from '../hosts/configurations.js'
+import { evaluateHosts } from '../hosts/evaluate.js'
+import { allHostSystems, attributeOutPath, configurationNames, hostDetails, type HostInfo } from '../hosts/flake.js'
 import { ensureNix } from '../nix/install.js'
 import type { NixStore } from '../nix/store.js'
 import { describeWalk, walkEach } from '../cachix/closure-walk.js'
@@ -32,7 +32,7 @@ import { runCommand } from '../util/process.js'
 import type { WorkFiles } from './phases/configure-nix.js'
 import type { Inputs } from './inputs.js'
 import { buildBudgetMs, buildFindings, hostResults, stepFailure } from '../report/outcome.js'
-import { attributeToHosts, publish, type RunRecord } from './phases/report.js'
+import { countPerHost, publish, type RunRecord } from './phases/report.js'
 import type { HostResult } from '../report/summary.js'
 import { saveFlakeCache, type FlakeCacheState } from './phases/flake-cache.js'
 import { selectHosts } from '../hosts/select.js'
@@ -127,7 +127,7 @@ export async function hostsPhase(inputs: Inputs, env: NodeJS.ProcessEnv, finding
   )
   for (const host of details)
     core.info(
-      `${host.name} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`
+      `${host.id} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`
     )
   return details
 }
@@ -163,7 +163,7 @@ export async function cacheCheckPhase(inputs: Inputs, cache: CacheSetup, hosts: 
     const walk = walks.get(host.outPath)
     if (walk === undefined) continue
     if (walk.complete) cached.add(host.outPath)
-    core.info(`${host.name}: ${describeWalk(host.outPath, walk)}${walk.complete ? '; not building it' : ''}`)
+    core.info(`${host.id}: ${describeWalk(host.outPath, walk)}${walk.complete ? '; not building it' : ''}`)
   }
   return cached
 }
@@ -176,7 +176,7 @@ export interface Pushing {
 
 /** The pusher the build streams to, when this leg pushes. */
 export function startPushing(inputs: Inputs, cache: CacheSetup, store: NixStore): Pushing | undefined {
-  if (!cache.pushing || !cache.session) return undefined
+  if (!cache.canPush || !cache.session) return undefined
   const pushed = new Map<string, number>()
   const pusher = createPusher(cache.session, store, {
     jobs: inputs.pushJobs,
@@ -309,7 +309,7 @@ export async function reportPhase(
   failedBuilds: FailedBuild[],
   flakeCache: FlakeCacheState | undefined
 ): Promise<void> {
-  await attributeToHosts(store, record)
+  await countPerHost(store, record)
   const status = await publish(record)
   if (failedBuilds.length > 0) await core.summary.addRaw(renderFailedBuilds(failedBuilds)).write()
   core.saveState(State.Finished, 'true')
@@ -328,7 +328,7 @@ export async function installablesPhase(
   for (const attribute of inputs.attributes) attributeOutputs.push(await attributeOutPath(inputs.flake, attribute, env))
   return {
     installables: [
-      ...toBuild.map(h => toplevelInstallable(inputs.flake, { kind: h.kind, name: h.attribute })),
+      ...toBuild.map(h => installable(inputs.flake, h)),
       ...inputs.attributes.map(a => `${inputs.flake}#${a}`)
     ],
     attributeOutputs

@@ -2,8 +2,8 @@ import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { buildAndPush } from '../nix-build/build-and-push.js'
-import { configurationNames, toplevelInstallable } from '../hosts/flake.js'
-import { resolveHosts } from '../hosts/configurations.js'
+import { configurationNames } from '../hosts/flake.js'
+import { installable, resolveHosts } from '../hosts/configurations.js'
 import { renderHookScript } from '../nix-build/post-build-hook.js'
 import { formatBytes } from '../util/format.js'
 import { CachixClient } from '../cachix/client.js'
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
 /** The installables of the named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
 async function hostInstallables(flake: string, hosts: string[]): Promise<string[]> {
   if (hosts.length === 0) return []
-  return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h))
+  return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h))
 }
 
 async function pathsFromStdin(): Promise<string[]> {

@@ -1,6 +1,6 @@
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 
 export type ConfigurationKind = 'nixos' | 'darwin' | 'home'
@@ -45,10 +45,10 @@ export function kindSpec(kind: ConfigurationKind): KindSpec {
 /** A configuration of the flake: its kind and its attribute name under the kind's output. */
 export interface ConfigurationRef {
   kind: ConfigurationKind
-  name: string
+  attribute: string
 }
 
-/** A configuration and what outputs, the matrix and summaries call it. */
+/** A configuration and its id: what outputs, the matrix and summaries call it (see hostId). */
 export interface Host extends ConfigurationRef {
   id: string
 }
@@ -56,7 +56,7 @@ export interface Host extends ConfigurationRef {
 /** What a user writes for a host: a name, or kind:name to say which output it is in. */
 export interface HostReference {
   kind?: ConfigurationKind
-  name: string
+  attribute: string
 }
 
 /** The attribute names of each kind's output; a kind the flake does not have is empty. */
@@ -86,13 +86,13 @@ export function parseHostReference(text: string): HostReference {
       )
     if (!NAME.test(prefixed[2]))
       throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`)
-    return { kind, name: prefixed[2] }
+    return { kind, attribute: prefixed[2] }
   }
   if (!NAME.test(text))
     throw new Error(
       `"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`
     )
-  return { name: text }
+  return { attribute: text }
 }
 
 function kindsHaving(names: ConfigurationNames, name: string): ConfigurationKind[] {
@@ -104,13 +104,13 @@ function kindsHaving(names: ConfigurationNames, name: string): ConfigurationKind
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 export function hostId(ref: ConfigurationRef, names: ConfigurationNames): string {
-  return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name
+  return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute
 }
 
 /** Every configuration of every kind, ordered by id. */
 export function allHosts(names: ConfigurationNames): Host[] {
   return KINDS.flatMap(k =>
-    names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))
+    names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))
   ).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
@@ -126,19 +126,19 @@ function everything(names: ConfigurationNames): string {
 export function resolveHost(reference: string, names: ConfigurationNames): Host {
   const ref = parseHostReference(reference)
   if (ref.kind !== undefined) {
-    if (!names[ref.kind].includes(ref.name))
+    if (!names[ref.kind].includes(ref.attribute))
       throw new Error(
-        `host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`
+        `host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`
       )
-    return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) }
+    return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) }
   }
-  const kinds = kindsHaving(names, ref.name)
+  const kinds = kindsHaving(names, ref.attribute)
   if (kinds.length === 0) throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`)
   if (kinds.length > 1)
     throw new Error(
-      `host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`
+      `host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`
     )
-  return { kind: kinds[0], name: ref.name, id: ref.name }
+  return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute }
 }
 
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
@@ -163,7 +163,7 @@ export function findHost(reference: string, names: ConfigurationNames): Host | u
 /** The flake attribute path of what the machine switches to. */
 export function attributePath(ref: ConfigurationRef): string {
   const spec = kindSpec(ref.kind)
-  return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`
+  return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`
 }
 
 export function installable(flake: string, ref: ConfigurationRef): string {

@@ -2,40 +2,25 @@ import { runNix } from '../nix/command.js'
 import { errorExcerpt } from './eval-error.js'
 import {
   byKind,
-  detailsExpression as kindDetailsExpression,
-  installable,
+  detailsExpression,
   isMissingOutput,
   KINDS,
   kindSpec,
   allHosts,
   noConfigurations,
-  systemsExpression as kindSystemsExpression,
+  systemsExpression,
   type ConfigurationKind,
   type ConfigurationNames,
-  type ConfigurationRef,
   type Host
 } from './configurations.js'
 
-export { nixString } from './configurations.js'
-
-export interface HostInfo {
-  /** What outputs and the summary call the host (see hostId). */
-  name: string
-  kind: ConfigurationKind
-  /** Its attribute name under the kind's output. */
-  attribute: string
+/** A host as evaluated: its system, derivation, output and the caches its nix.settings declare. */
+export interface HostInfo extends Host {
   system: string
   drvPath: string
   outPath: string
   substituters: string[]
   trustedPublicKeys: string[]
-}
-
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-export const SYSTEMS_EXPRESSION = kindSystemsExpression('nixos')
-
-export function detailsExpression(hosts: string[]): string {
-  return kindDetailsExpression('nixos', hosts)
 }
 
 async function evalJson(
@@ -47,14 +32,6 @@ async function evalJson(
 ): Promise<unknown> {
   const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env })
   return JSON.parse(stdout)
-}
-
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-export function systemsExpression(only: string[]): string {
-  return kindSystemsExpression('nixos', only)
 }
 
 /**
@@ -109,12 +86,12 @@ export async function allHostSystems(
   env: NodeJS.ProcessEnv,
   extraArgs: string[] = []
 ): Promise<{ names: ConfigurationNames; systems: Record<string, string> }> {
-  const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs)
+  const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs)
   const names = noConfigurations()
   for (const spec of KINDS)
     names[spec.kind] = Object.keys((found[spec.kind] as Record<string, string> | undefined) ?? {}).sort()
   const systems: Record<string, string> = {}
-  for (const host of allHosts(names)) systems[host.id] = (found[host.kind] as Record<string, string>)[host.name]
+  for (const host of allHosts(names)) systems[host.id] = (found[host.kind] as Record<string, string>)[host.attribute]
   return { names, systems }
 }
 
@@ -130,9 +107,9 @@ export async function hostDetails(
       const raw = (await evalJson(
         flake,
         kindSpec(kind).output,
-        kindDetailsExpression(
+        detailsExpression(
           kind,
-          group.map(h => h.name)
+          group.map(h => h.attribute)
         ),
         env,
         extraArgs
@@ -141,11 +118,11 @@ export async function hostDetails(
         { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }
       >
       for (const host of group) {
-        const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name]
+        const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute]
         found.set(host.id, {
-          name: host.id,
+          id: host.id,
           kind,
-          attribute: host.name,
+          attribute: host.attribute,
           system,
           drvPath: drv,
           outPath: out,
@@ -156,10 +133,6 @@ export async function hostDetails(
     })
   )
   return hosts.map(h => found.get(h.id)).filter((h): h is HostInfo => h !== undefined)
-}
-
-export function toplevelInstallable(flake: string, host: ConfigurationRef): string {
-  return installable(flake, host)
 }
 
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */

@@ -1,3 +1,5 @@
+import { allHosts, resolveHosts, type ConfigurationNames, type Host } from './configurations.js'
+
 export interface HostSelection {
   hosts: string[]
   /** Hosts of other systems, left to the other legs. */
@@ -21,4 +23,14 @@ export function selectHosts(
     return { hosts: [...new Set(requested)], otherSystems: all.filter(h => !requested.includes(h)) }
   }
   return { hosts: all.filter(h => systems[h] === system), otherSystems: all.filter(h => systems[h] !== system) }
+}
+
+/**
+ * The hosts a planner with `hosts` set evaluates: the named ones, in id order (every host when
+ * none is named). A name that is not there, or is there twice, fails in one line.
+ */
+export function namedHosts(references: string[], names: ConfigurationNames): Host[] {
+  const named = resolveHosts(references, names).map(h => h.id)
+  const all = allHosts(names)
+  return references.length > 0 ? all.filter(h => named.includes(h.id)) : all
 }

@@ -2,7 +2,8 @@ import * as core from '@actions/core'
 import { describeWalk, walkEach } from '../cachix/closure-walk.js'
 import { evaluateAttributes, evaluateHosts, type EvalFailure, type Evaluated } from '../hosts/evaluate.js'
 import { configurationNames } from '../hosts/flake.js'
-import { allHosts, resolveHosts, type ConfigurationKind } from '../hosts/configurations.js'
+import type { ConfigurationKind } from '../hosts/configurations.js'
+import { namedHosts } from '../hosts/select.js'
 import { renderPlanSummary } from '../report/plan-summary.js'
 import { configurePlanNix } from './nix-setup.js'
 import { ensureNix } from '../nix/install.js'
@@ -35,10 +36,8 @@ export async function run(): Promise<void> {
     let kinds = new Map<string, ConfigurationKind>()
     const { hosts, failed } = await core.group('Evaluate hosts', async () => {
       const names = await configurationNames(inputs.flake, process.env)
-      // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
-      const all = allHosts(names)
-      const named = resolveHosts(inputs.hosts, names).map(h => h.id)
-      const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all
+      // A host left out by `hosts` is never evaluated.
+      const wanted = namedHosts(inputs.hosts, names)
       kinds = new Map(wanted.map(h => [h.id, h.kind]))
       const started = Date.now()
       const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated)

@@ -27,15 +27,9 @@ export interface Plan {
  * One row per host that still needs building, with the runner for its system. A host whose
  * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
  */
-export function planMatrix(
-  hosts: PlannedHost[],
-  cachedOutPaths: Set<string>,
-  runners: Record<string, string>,
-  only: string[] = []
-): Plan {
+export function planMatrix(hosts: PlannedHost[], cachedOutPaths: Set<string>, runners: Record<string, string>): Plan {
   const plan: Plan = { rows: [], cached: [], unmapped: [] }
   for (const host of hosts) {
-    if (only.length > 0 && !only.includes(host.name)) continue
     if (cachedOutPaths.has(host.outPath)) plan.cached.push(host.name)
     else if (runners[host.system] === undefined) plan.unmapped.push(host.name)
     else

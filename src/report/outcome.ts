@@ -16,7 +16,7 @@ export function hostResults(
 ): HostResult[] {
   return hosts.map(host => {
     const result: HostResult = {
-      name: host.name,
+      id: host.id,
       system: host.system,
       toplevel: host.outPath,
       status: 'cached',
@@ -45,7 +45,7 @@ export function buildFindings(
 ): Finding[] {
   const findings: Finding[] = (build?.warnings ?? []).map(message => ({ level: 'warning', message, announced: true }))
   if (build && build.exitCode !== 0) {
-    const failed = results.filter(r => r.status === 'failed').map(r => r.name)
+    const failed = results.filter(r => r.status === 'failed').map(r => r.id)
     findings.push({
       level: 'error',
       message:
@@ -56,7 +56,7 @@ export function buildFindings(
   }
   findings.push(...failedBuilds)
   if (build?.interrupted === 'time-budget') {
-    const unfinished = results.filter(r => r.status === 'unfinished').map(r => r.name)
+    const unfinished = results.filter(r => r.status === 'unfinished').map(r => r.id)
     findings.push({
       level: 'error',
       message: `the time budget of ${timeBudgetMinutes} min ran out: ${unfinished.join(', ') || 'nothing'} not finished`
@@ -72,7 +72,7 @@ export function stepFailure(
   failOnPushError: boolean,
   findings: Finding[] = []
 ): string | undefined {
-  const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)
+  const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.id)
   if (unfinished.length > 0) return `build failed: ${unfinished.join(', ')}`
   // An error with every host fine: a host that does not evaluate, a pre-warm attribute that failed.
   if (status === 'failed')

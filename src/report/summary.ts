@@ -4,7 +4,8 @@ import { formatBytes } from '../util/format.js'
 export type HostStatus = 'built' | 'cached' | 'failed' | 'unfinished'
 
 export interface HostResult {
-  name: string
+  /** The host's id. */
+  id: string
   system: string
   toplevel: string
   status: HostStatus
@@ -83,7 +84,7 @@ export function renderSummary(title: string, hosts: HostResult[], totals: RunTot
     )
     for (const h of hosts) {
       lines.push(
-        `| ${h.name} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`
+        `| ${h.id} | ${h.system} | ${STATUS_TEXT[h.status]} | \`${h.toplevel}\` | ${h.built} | ${h.substituted} | ${h.pushed} | ${formatBytes(h.pushedBytes)} | ${formatSeconds(h.seconds)} | ${formatCoverage(h.coverage)} |`
       )
     }
     lines.push('')

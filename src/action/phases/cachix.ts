@@ -24,7 +24,7 @@ export interface CacheSetup {
   /** Reads the cache (skip-cached, the closure diff): the session's client, or one that may only read, and what the cache is. */
   reader?: Reader
   /** This leg pushes: as it builds, or (the cache unavailable) once Cachix answers again before the final push. */
-  pushing: boolean
+  canPush: boolean
   trouble?: CacheTrouble
   substituters: string[]
   trustedPublicKeys: string[]
@@ -49,7 +49,7 @@ export function sessionOptions(inputs: Inputs, cacheName: string): CachixSession
  * what happened (an outage is tried again before the final push).
  */
 export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<CacheSetup> {
-  const setup: CacheSetup = { pushing: false, substituters: [], trustedPublicKeys: [], netrc: [] }
+  const setup: CacheSetup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] }
   // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
   const extras = Promise.all(
     inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined }))
@@ -62,7 +62,7 @@ export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<
       inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined)
     const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix))
     useAccess(setup, access, inputs, wantsPush)
-    if (access.state === 'open' && !setup.pushing && inputs.push === 'auto') {
+    if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
       findings.push({
         level: 'notice',
         message: `No cachix-auth-token or cachix-signing-key: pulling from ${inputs.cachix} only, nothing is pushed. Set the secret to push (fork pull requests never get secrets).`
@@ -95,13 +95,13 @@ function useAccess(setup: CacheSetup, access: CacheAccess, inputs: Inputs, wants
   switch (access.state) {
     case 'open':
       setup.session = access.session
-      setup.pushing = wantsPush
+      setup.canPush = wantsPush
       core.info(
         `Cachix cache ${access.session.cache.name}: ${access.session.cache.uri} (${how}, ${access.session.compression})`
       )
       return
     case 'unavailable':
-      setup.pushing = wantsPush
+      setup.canPush = wantsPush
       core.info(
         `Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): building without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`
       )

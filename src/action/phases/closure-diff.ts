@@ -37,7 +37,7 @@ export interface DiffPhase {
   credentials: { host: string; password: string }[]
   store: LocalStore
   /** This leg's hosts and their head toplevels. */
-  hosts: { name: string; toplevel: string }[]
+  hosts: { id: string; toplevel: string }[]
   env: NodeJS.ProcessEnv
 }
 
@@ -88,12 +88,12 @@ async function evaluatedBase(phase: DiffPhase, pr: PullRequest | undefined): Pro
     commit = await resolveCommit(git, revision, phase.env)
     label = `${revision} (\`${commit.slice(0, 12)}\`)`
   }
-  core.info(`Evaluating ${phase.hosts.map(h => h.name).join(', ')} at ${commit}`)
+  core.info(`Evaluating ${phase.hosts.map(h => h.id).join(', ')} at ${commit}`)
   return {
     label,
     toplevels: await toplevelsAt(
       flakeAtCommit(git, commit),
-      phase.hosts.map(h => h.name),
+      phase.hosts.map(h => h.id),
       phase.env
     )
   }
@@ -148,7 +148,7 @@ export async function closureDiffPhase(phase: DiffPhase): Promise<void> {
       diffs = []
       for (const host of phase.hosts)
         diffs.push(
-          await diffHost(host.name, base.toplevels[host.name], host.toplevel, {
+          await diffHost(host.id, base.toplevels[host.id], host.toplevel, {
             cache,
             substituters,
             store: phase.store
@@ -160,7 +160,7 @@ export async function closureDiffPhase(phase: DiffPhase): Promise<void> {
     } catch (error: unknown) {
       const message = `could not evaluate the base: ${errorMessage(error)}`
       core.warning(`Closure diff: ${message}`)
-      diffs = phase.hosts.map(h => ({ host: h.name, outcome: 'failed', head: h.toplevel, message }))
+      diffs = phase.hosts.map(h => ({ host: h.id, outcome: 'failed', head: h.toplevel, message }))
     }
     for (const d of diffs) core.info(renderHostText(d, phase.cacheName).trimEnd())
     core.setOutput(DIFF_OUTPUT, diffJson(diffs))

@@ -31,7 +31,7 @@ export interface RunRecord {
 }
 
 /** Per-host counts: what of each host's closure was built, substituted and pushed by this run, and how much of it the cache has. */
-export async function attributeToHosts(store: NixStore, record: RunRecord): Promise<void> {
+export async function countPerHost(store: NixStore, record: RunRecord): Promise<void> {
   const built = new Set(record.builtOutputs)
   const fetched = new Set(record.substituted)
   for (const result of record.results) {
@@ -69,14 +69,14 @@ export async function publish(record: RunRecord): Promise<RunStatus> {
     coverage: record.coverage
   }
   const status = runStatus(results, findings)
-  const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.name)
-  core.setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.name, r.toplevel]))))
+  const unfinished = results.filter(r => r.status === 'failed' || r.status === 'unfinished').map(r => r.id)
+  core.setOutput(Output.Hosts, JSON.stringify(Object.fromEntries(results.map(r => [r.id, r.toplevel]))))
   core.setOutput(Output.Built, String(totals.built))
   core.setOutput(Output.BuiltRemotely, String(record.builtRemotely.size))
   core.setOutput(Output.Substituted, String(totals.substituted))
   core.setOutput(Output.Pushed, String(totals.pushed))
   core.setOutput(Output.PushedBytes, String(totals.pushedBytes))
-  core.setOutput(Output.SkippedHosts, JSON.stringify(results.filter(r => r.status === 'cached').map(r => r.name)))
+  core.setOutput(Output.SkippedHosts, JSON.stringify(results.filter(r => r.status === 'cached').map(r => r.id)))
   core.setOutput(Output.FailedHosts, JSON.stringify(unfinished))
   core.setOutput(Output.Coverage, formatCoverage(totals.coverage))
   core.setOutput(Output.Status, status)

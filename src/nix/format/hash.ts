@@ -28,14 +28,6 @@ export function toNixHash(digest: Uint8Array): string {
   return `sha256:${encodeNix32(digest)}`
 }
 
-export function toSri(digest: Uint8Array): string {
-  return `sha256-${Buffer.from(digest).toString('base64')}`
-}
-
-export function toHex(digest: Uint8Array): string {
-  return Buffer.from(digest).toString('hex')
-}
-
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 export function normaliseNixHash(text: string): string {
   return toNixHash(parseSha256(text))
