@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { daemonControl, installsMultiUser, qemuUnavailable, runnerPlatform } from '../../src/util/platform.js'
 import { installerArgs } from '../../src/nix/install.js'
-import { nativeSystem } from '../../src/action/inputs.js'
+import { nativeSystem } from '../../src/util/platform.js'
 
 describe('which runner this is', () => {
   it.each([

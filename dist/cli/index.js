@@ -3965,8 +3965,7 @@ function names_isValidCacheName(name) {
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
 class InputError extends Error {
     input;
     problem;
@@ -3987,9 +3986,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -4088,7 +4091,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -4147,6 +4150,7 @@ function isRevision(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/args.ts
+
 
 
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4305);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6819);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4305:
+/***/ 6819:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32947,6 +32947,18 @@ function renderSecretsConf(accessTokens, netrcFile) {
  * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
  * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
  */
+const SYSTEMS = (/* unused pure expression or super */ null && (['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin']));
+/** The Nix system this machine runs natively, from Node's architecture and platform. */
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
+    if (arch === 'x64')
+        return `x86_64-${os}`;
+    if (arch === 'arm64')
+        return `aarch64-${os}`;
+    return undefined;
+}
 /** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
 function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
     return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
@@ -33330,9 +33342,8 @@ function isValidCacheName(name) {
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
-class InputError extends Error {
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
+class checks_InputError extends Error {
     input;
     problem;
     constructor(input, problem) {
@@ -33342,7 +33353,7 @@ class InputError extends Error {
     }
 }
 function fail(input, problem) {
-    throw new InputError(input, problem);
+    throw new checks_InputError(input, problem);
 }
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
@@ -33352,9 +33363,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -33453,7 +33468,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -33464,14 +33479,133 @@ function extraNixConfig(input, text, forbidden = []) {
     return text;
 }
 
+;// CONCATENATED MODULE: ./src/inputs/ssh-key.ts
+
+// A PEM-style block: OpenSSH's own format, or the older PKCS#1/SEC1/PKCS#8 ones ssh also reads.
+const BLOCK = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]*?)\n-----END \1PRIVATE KEY-----$/;
+const OPENSSH_MAGIC = 'openssh-key-v1\0';
+/** The cipher of an OpenSSH-format key ("none" when it has no passphrase), or undefined if the body is not one. */
+function opensshCipher(body) {
+    const bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+    if (bytes.subarray(0, OPENSSH_MAGIC.length).toString('latin1') !== OPENSSH_MAGIC)
+        return undefined;
+    const at = OPENSSH_MAGIC.length;
+    if (bytes.length < at + 4)
+        return undefined;
+    const length = bytes.readUInt32BE(at);
+    if (bytes.length < at + 4 + length)
+        return undefined;
+    return bytes.subarray(at + 4, at + 4 + length).toString('latin1');
+}
+/**
+ * A private SSH key for a daemon that cannot ask for a passphrase: the whole key file, with its
+ * line breaks, unencrypted. Returned with Unix line ends and a final newline (ssh needs both).
+ * Errors never quote the key.
+ */
+function sshPrivateKey(input, text) {
+    const key = text.replace(/\r\n?/g, '\n').trim();
+    if (key === '')
+        return undefined;
+    if (/^(?:ssh|ecdsa|sk)-\S+ [A-Za-z0-9+/=]+/.test(key))
+        throw new InputError(input, 'is a public key: give the private key file (the one without .pub)');
+    if (!key.includes('\n') && key.includes('\\n'))
+        throw new InputError(input, 'has "\\n" where its line breaks should be: paste the key file as it is, on several lines');
+    const block = BLOCK.exec(key);
+    if (!block)
+        throw new InputError(input, 'is not a private key file: paste it whole, from -----BEGIN … PRIVATE KEY----- to -----END … PRIVATE KEY-----');
+    const [, kind, body] = block;
+    const cipher = kind === 'OPENSSH ' ? opensshCipher(body) : undefined;
+    if (kind === 'OPENSSH ' && cipher === undefined)
+        throw new InputError(input, 'is damaged: its OPENSSH PRIVATE KEY block does not decode');
+    if ((cipher !== undefined && cipher !== 'none') || kind === 'ENCRYPTED ' || /^Proc-Type: 4,ENCRYPTED/m.test(body))
+        throw new InputError(input, 'is protected by a passphrase, which the nix-daemon cannot type: use a key without one (ssh-keygen -p -N "" -f KEY removes it)');
+    return `${key}\n`;
+}
+/** The lines of a key worth masking in logs: all but the BEGIN/END lines, which every key shares. */
+function sshKeySecretLines(key) {
+    return key.split('\n').filter(line => line.trim() !== '' && !line.startsWith('-----'));
+}
+
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
+
+
+
+/** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+/** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
+const SSH_KEY_INPUT = 'builder-ssh-key';
+// Lists and text of several lines: tabs and line breaks are theirs to hold.
+const MULTI_LINE = new Set([
+    'hosts',
+    'attributes',
+    'extra-pull-caches',
+    'extra-nix-config',
+    'extra-args',
+    'builders',
+    'builder-host-keys',
+    'builder-systems',
+    SSH_KEY_INPUT
+]);
+/**
+ * `read`, refusing characters that could end a line in a file an input is written to: nix.conf,
+ * secrets.conf, netrc and the binfmt register are read line by line, so a line break in a value
+ * would add a setting of its own (a post-build-hook runs as root). Never echoes the value.
+ */
+function checkedReader(read) {
+    return name => {
+        const value = read(name);
+        const trimmed = value.trim();
+        if (SECRET_INPUTS.has(name)) {
+            if (/\s/.test(trimmed) || hasControl(trimmed))
+                fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+        }
+        else if (MULTI_LINE.has(name)) {
+            if (hasControl(value, '\t\n\r'))
+                fail(name, 'contains a control character: type it as plain text');
+        }
+        else if (hasControl(trimmed))
+            fail(name, 'contains a line break or another control character: give it on one line');
+        return value;
+    };
+}
+/**
+ * A front end's inputs: the secrets masked first, then `parse` (which checks everything before
+ * anything runs). Once read, the INPUT_* variables leave this process's environment, so no
+ * child inherits the secrets.
+ */
+function readInputs(parse, getInput, setSecret) {
+    for (const name of SECRET_INPUTS) {
+        const value = getInput(name).trim();
+        if (value === '')
+            continue;
+        setSecret(value);
+        // A Nix-format key is also masked without its name, in case a tool prints only the body.
+        if (value.includes(':'))
+            setSecret(value.slice(value.indexOf(':') + 1));
+    }
+    for (const line of sshKeySecretLines(getInput(SSH_KEY_INPUT)))
+        setSecret(line.trim());
+    try {
+        return parse(getInput);
+    }
+    finally {
+        forgetSecretEnv();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/inputs.ts
 
-function inputs_fail(name, message) {
-    throw new InputError(name, message);
-}
+
+
+
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** The planner's inputs, validated, with the secrets masked before anything can log them. */
+function getPlanInputs() {
+    return readInputs(read => parsePlanInputs(read, (0,external_node_os_namespaceObject.availableParallelism)()), name => getInput(name), value => core_setSecret(value));
+}
 /** The planner's inputs, checked before anything runs. */
-function parsePlanInputs(read, cores = 1) {
+function parsePlanInputs(readRaw, cores = 1) {
+    const read = checkedReader(readRaw);
     const text = (name) => read(name).trim();
     const flake = flakeRef('flake', read('flake'));
     const hosts = hostNames('hosts', read('hosts'));
@@ -33485,22 +33619,19 @@ function parsePlanInputs(read, cores = 1) {
     ]) {
         const label = text(input) || fallback;
         if (!RUNNER_LABEL.test(label))
-            inputs_fail(input, `"${label}" is not a runner label`);
+            fail(input, `"${label}" is not a runner label`);
         runners[system] = label;
     }
     // Rows of systems the build legs' remote builders build go to the x86 runner: its leg hands them to the builders.
     for (const system of list(read('builder-systems'))) {
         if (runners[system] === undefined)
-            inputs_fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`);
+            fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`);
         runners[system] = runners['x86_64-linux'];
     }
     const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores;
     const attributes = attributePaths('attributes', read('attributes'));
-    const githubToken = text('github-token') || undefined;
-    if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
-        inputs_fail('github-token', 'contains white space or a control character: paste the secret alone');
     return {
-        githubToken,
+        githubToken: text('github-token') || undefined,
         extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
         extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
         attributes,
@@ -33669,7 +33800,6 @@ function walkFailed(cache, error, cached, findings) {
 
 
 
-
 function logEvaluated(done) {
     if ('error' in done)
         info(`${done.name}: does not evaluate`);
@@ -33680,12 +33810,7 @@ function logEvaluated(done) {
 async function run() {
     let restoreNix;
     try {
-        for (const secret of ['cachix-auth-token', 'github-token']) {
-            const value = getInput(secret).trim();
-            if (value !== '')
-                core_setSecret(value);
-        }
-        const inputs = parsePlanInputs(name => getInput(name), (0,external_node_os_namespaceObject.availableParallelism)());
+        const inputs = getPlanInputs();
         const nix = await group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG));
         if (nix.installedBin !== undefined)
             addPath(nix.installedBin);

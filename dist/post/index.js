@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5557:
+/***/ 4860:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34120,6 +34120,53 @@ function formatSeconds(ms) {
     return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+;// CONCATENATED MODULE: ./src/diff/base-input.ts
+
+// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
+const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
+/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
+function parseDiffBase(text) {
+    const value = text.trim();
+    if (value === '' || value.toLowerCase() === 'false')
+        return { kind: 'off' };
+    if (value.toLowerCase() === 'auto')
+        return { kind: 'auto' };
+    if (value.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(value);
+        }
+        catch {
+            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('must be a JSON object of host → toplevel store path');
+        const toplevels = {};
+        for (const [host, path] of Object.entries(parsed)) {
+            if (typeof path !== 'string' || !isStorePath(path))
+                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
+            toplevels[host] = path;
+        }
+        return { kind: 'toplevels', toplevels };
+    }
+    if (!isRevision(value))
+        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
+    return { kind: 'revision', revision: value };
+}
+function isStorePath(path) {
+    try {
+        parseStorePath(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
+function isRevision(text) {
+    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
+}
+
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
 /** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
 function isValidCacheName(name) {
@@ -34294,8 +34341,7 @@ function byKind(refs) {
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
 class InputError extends Error {
     input;
     problem;
@@ -34316,9 +34362,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -34417,7 +34467,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -34475,51 +34525,71 @@ function sshKeySecretLines(key) {
     return key.split('\n').filter(line => line.trim() !== '' && !line.startsWith('-----'));
 }
 
-;// CONCATENATED MODULE: ./src/diff/base-input.ts
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
 
-// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
-const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
-/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
-function parseDiffBase(text) {
-    const value = text.trim();
-    if (value === '' || value.toLowerCase() === 'false')
-        return { kind: 'off' };
-    if (value.toLowerCase() === 'auto')
-        return { kind: 'auto' };
-    if (value.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(value);
+
+
+/** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+/** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
+const SSH_KEY_INPUT = 'builder-ssh-key';
+// Lists and text of several lines: tabs and line breaks are theirs to hold.
+const MULTI_LINE = new Set([
+    'hosts',
+    'attributes',
+    'extra-pull-caches',
+    'extra-nix-config',
+    'extra-args',
+    'builders',
+    'builder-host-keys',
+    'builder-systems',
+    SSH_KEY_INPUT
+]);
+/**
+ * `read`, refusing characters that could end a line in a file an input is written to: nix.conf,
+ * secrets.conf, netrc and the binfmt register are read line by line, so a line break in a value
+ * would add a setting of its own (a post-build-hook runs as root). Never echoes the value.
+ */
+function checkedReader(read) {
+    return name => {
+        const value = read(name);
+        const trimmed = value.trim();
+        if (SECRET_INPUTS.has(name)) {
+            if (/\s/.test(trimmed) || hasControl(trimmed))
+                fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
         }
-        catch {
-            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        else if (MULTI_LINE.has(name)) {
+            if (hasControl(value, '\t\n\r'))
+                fail(name, 'contains a control character: type it as plain text');
         }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-            throw new Error('must be a JSON object of host → toplevel store path');
-        const toplevels = {};
-        for (const [host, path] of Object.entries(parsed)) {
-            if (typeof path !== 'string' || !isStorePath(path))
-                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
-            toplevels[host] = path;
-        }
-        return { kind: 'toplevels', toplevels };
-    }
-    if (!isRevision(value))
-        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
-    return { kind: 'revision', revision: value };
+        else if (hasControl(trimmed))
+            fail(name, 'contains a line break or another control character: give it on one line');
+        return value;
+    };
 }
-function isStorePath(path) {
+/**
+ * A front end's inputs: the secrets masked first, then `parse` (which checks everything before
+ * anything runs). Once read, the INPUT_* variables leave this process's environment, so no
+ * child inherits the secrets.
+ */
+function readInputs(parse, getInput, setSecret) {
+    for (const name of SECRET_INPUTS) {
+        const value = getInput(name).trim();
+        if (value === '')
+            continue;
+        setSecret(value);
+        // A Nix-format key is also masked without its name, in case a tool prints only the body.
+        if (value.includes(':'))
+            setSecret(value.slice(value.indexOf(':') + 1));
+    }
+    for (const line of sshKeySecretLines(getInput(SSH_KEY_INPUT)))
+        setSecret(line.trim());
     try {
-        parseStorePath(path);
-        return true;
+        return parse(getInput);
     }
-    catch {
-        return false;
+    finally {
+        forgetSecretEnv();
     }
-}
-/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
-function isRevision(text) {
-    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
 }
 
 ;// CONCATENATED MODULE: external "node:readline"
@@ -34878,6 +34948,57 @@ function renderSshAliases(builders) {
     return `${['# Written by nix-cachix-build for its remote builders; its post step removes it.', ...[...entries.values()].flat()].join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/util/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
+/** The Nix system this machine runs natively, from Node's architecture and platform. */
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
+    if (arch === 'x64')
+        return `x86_64-${os}`;
+    if (arch === 'arm64')
+        return `aarch64-${os}`;
+    return undefined;
+}
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return {
+            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+            probeAsRoot: true,
+            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+        };
+    return {
+        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+        probeAsRoot: false,
+        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+    };
+}
+/**
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
+ */
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin'
+        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+        : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
@@ -34887,15 +35008,18 @@ function renderSshAliases(builders) {
 
 
 
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
-function inputs_fail(name, message) {
-    throw new InputError(name, message);
+
+
+
+/** The action's inputs, validated, with the secrets masked before anything can log them. */
+function getInputs() {
+    return readInputs(read => parseInputs(read), name => getInput(name), value => core_setSecret(value));
 }
 function tristate(name, text) {
     const value = text.trim().toLowerCase() || 'auto';
     if (value === 'auto' || value === 'true' || value === 'false')
         return value;
-    return inputs_fail(name, `"${text}" is not auto, true or false`);
+    return fail(name, `"${text}" is not auto, true or false`);
 }
 /**
  * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
@@ -34905,9 +35029,9 @@ function tristate(name, text) {
 function splitArgs(name, text) {
     const source = text.trim();
     if (/[\n\r]/.test(source))
-        inputs_fail(name, 'must be on one line');
-    if (CONTROL.test(source))
-        inputs_fail(name, 'contains a control character: type the arguments as plain text');
+        fail(name, 'must be on one line');
+    if (hasControl(source, '\t'))
+        fail(name, 'contains a control character: type the arguments as plain text');
     const args = [];
     let word;
     for (let i = 0; i < source.length; i++) {
@@ -34920,7 +35044,7 @@ function splitArgs(name, text) {
         else if (c === "'") {
             const end = source.indexOf("'", i + 1);
             if (end < 0)
-                inputs_fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
             word = (word ?? '') + source.slice(i + 1, end);
             i = end;
         }
@@ -34928,7 +35052,7 @@ function splitArgs(name, text) {
             word = word ?? '';
             for (i++; source[i] !== '"'; i++) {
                 if (i >= source.length)
-                    inputs_fail(name, 'has an unclosed quote: a " is never closed');
+                    fail(name, 'has an unclosed quote: a " is never closed');
                 if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
                     i++;
                 word += source[i];
@@ -34936,7 +35060,7 @@ function splitArgs(name, text) {
         }
         else if (c === '\\') {
             if (i + 1 >= source.length)
-                inputs_fail(name, 'ends with a backslash that escapes nothing');
+                fail(name, 'ends with a backslash that escapes nothing');
             word = (word ?? '') + source[++i];
         }
         else
@@ -34946,146 +35070,43 @@ function splitArgs(name, text) {
         args.push(word);
     const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
     if (setsHook >= 0)
-        inputs_fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
+        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
-}
-function nativeSystem(arch = process.arch, platform = process.platform) {
-    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
-    if (os === undefined)
-        return undefined;
-    if (arch === 'x64')
-        return `x86_64-${os}`;
-    if (arch === 'arm64')
-        return `aarch64-${os}`;
-    return undefined;
 }
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
-// the action owns it and chains to one already there. Line breaks separate settings by design;
-// other control characters never belong in nix.conf.
+// the action owns it and chains to one already there.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
-// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
-// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
-// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
-// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const MULTI_LINE = new Set([
-    'hosts',
-    'attributes',
-    'extra-pull-caches',
-    'extra-nix-config',
-    'extra-args',
-    'builders',
-    'builder-host-keys',
-    'builder-ssh-key'
-]);
-const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
-/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
-function checkCharacters(name, value) {
-    const trimmed = value.trim();
-    if (SECRET.has(name)) {
-        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
-            inputs_fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
-    }
-    else if (MULTI_LINE.has(name)) {
-        if (CONTROL.test(value))
-            inputs_fail(name, 'contains a control character: type it as plain text');
-    }
-    else if (SINGLE_LINE_BAD.test(trimmed)) {
-        inputs_fail(name, 'contains a line break or another control character: give it on one line');
-    }
-}
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
- * returns, so a bad value is one line of error and no side effect.
+ * returns, so a bad value is one line of error and no side effect. Each group below is read in
+ * the order the inputs were always checked, so the first of several bad inputs is the one named.
  */
 function parseInputs(readRaw, arch = process.arch, platform = process.platform) {
-    const read = (name) => {
-        const value = readRaw(name);
-        checkCharacters(name, value);
-        return value;
-    };
-    const text = (name) => read(name).trim();
+    const read = checkedReader(readRaw);
     const flake = flakeRef('flake', read('flake'));
     const hosts = hostNames('hosts', read('hosts'));
-    const systemText = text('system');
     const native = nativeSystem(arch, platform);
-    let system;
-    if (systemText === '') {
-        if (!native)
-            inputs_fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
-        system = native;
-    }
-    else if (SYSTEMS.includes(systemText))
-        system = systemText;
-    else
-        inputs_fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
+    const system = legSystem(read('system').trim(), native, arch, platform);
     const attributes = attributePaths('attributes', read('attributes'));
-    const maxJobs = text('max-jobs');
+    const maxJobs = read('max-jobs').trim();
     if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
-        inputs_fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
-    const cachix = cacheName('cachix', read('cachix'));
-    const token = read('cachix-auth-token').trim() || undefined;
-    const signingKey = read('cachix-signing-key').trim() || undefined;
-    if (signingKey !== undefined) {
-        try {
-            parseSigningKey(signingKey);
-        }
-        catch (error) {
-            inputs_fail('cachix-signing-key', errorMessage(error));
-        }
-    }
-    const push = tristate('push', read('push'));
-    if (push === 'true' && cachix === undefined)
-        inputs_fail('push', 'is true but no cachix cache name is set');
-    if (push === 'true' && token === undefined && signingKey === undefined) {
-        inputs_fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
-    }
-    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
-        inputs_fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
-    const pushFilter = checks_pushFilter('push-filter', read('push-filter'));
-    const compression = checks_compression('compression', read('compression'));
-    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
+        fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
+    const cachix = cachixInputs(read);
     const nixVersion = checks_nixVersion('nix-version', read('nix-version'));
     const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
-    const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
-    const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
-    if (builderSshKey !== undefined && builders.builders.length === 0)
-        inputs_fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to');
-    const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined);
-    if (builderSshKey !== undefined && ownKeyFile !== undefined)
-        inputs_fail('builders', `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`);
-    if (maxJobs === '0') {
-        if (builders.builders.length === 0)
-            inputs_fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty');
-        if (!builderSystems(builders.builders, native ?? system).includes(system))
-            inputs_fail('max-jobs', `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`);
-    }
-    const qemu = tristate('qemu', read('qemu'));
-    const qemuInterpreter = text('qemu-interpreter') || undefined;
-    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
-        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
-    // The binfmt_misc register line separates its fields with colons.
-    if (qemuInterpreter?.includes(':'))
-        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
-    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
-    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
-    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
-    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
-        inputs_fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
-    }
+    const builders = builderInputs(read, maxJobs, system, native);
+    const qemu = qemuInputs(read);
+    const budget = timeInputs(read);
     let diffBase;
     try {
         diffBase = parseDiffBase(read('diff-base'));
     }
     catch (error) {
-        inputs_fail('diff-base', errorMessage(error));
+        fail('diff-base', errorMessage(error));
     }
-    if (diffBase.kind !== 'off' && cachix === undefined)
-        inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
+    if (diffBase.kind !== 'off' && cachix.cachix === undefined)
+        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
     const cachixUrl = checks_cachixUrl('cachix-url', read('cachix-url'));
     return {
         flake,
@@ -35096,14 +35117,8 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         maxJobs: maxJobs || undefined,
         cores: positiveInt('cores', read('cores'), true),
         extraArgs: splitArgs('extra-args', read('extra-args')),
-        cachix,
-        cachixAuthToken: token,
-        cachixSigningKey: signingKey,
+        ...cachix,
         cachixUrl,
-        push,
-        pushFilter,
-        compression,
-        extraPullCaches,
         useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
         skipCached: bool('skip-cached', read('skip-cached'), true),
         failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
@@ -35111,20 +35126,98 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         nixVersion,
         extraNixConfig: extraNixConfigText,
         githubToken: read('github-token').trim() || undefined,
-        builders: builders.builders,
-        builderSshKey,
-        builderHostKeys: builders.hostKeys,
+        ...builders,
         buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
-        qemu,
-        qemuInterpreter,
-        timeBudgetMinutes,
-        drainTimeoutSeconds,
+        ...qemu,
+        ...budget,
         pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
         flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
         diffBase,
         diffComment: bool('diff-comment', read('diff-comment'), true),
         freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
     };
+}
+/** The leg's system: the input, or the runner's own. */
+function legSystem(text, native, arch, platform) {
+    if (text === '') {
+        if (!native)
+            fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
+        return native;
+    }
+    if (SYSTEMS.includes(text))
+        return text;
+    return fail('system', `"${text}" is not one of ${SYSTEMS.join(', ')}`);
+}
+/** The cache, its credentials and what to push; credentials without a cache or push without credentials fail. */
+function cachixInputs(read) {
+    const cachix = cacheName('cachix', read('cachix'));
+    const token = read('cachix-auth-token').trim() || undefined;
+    const signingKey = read('cachix-signing-key').trim() || undefined;
+    if (signingKey !== undefined) {
+        try {
+            parseSigningKey(signingKey);
+        }
+        catch (error) {
+            fail('cachix-signing-key', errorMessage(error));
+        }
+    }
+    const push = tristate('push', read('push'));
+    if (push === 'true' && cachix === undefined)
+        fail('push', 'is true but no cachix cache name is set');
+    if (push === 'true' && token === undefined && signingKey === undefined) {
+        fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
+    }
+    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
+        fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
+    const pushFilter = checks_pushFilter('push-filter', read('push-filter'));
+    const compression = checks_compression('compression', read('compression'));
+    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
+    return {
+        cachix,
+        cachixAuthToken: token,
+        cachixSigningKey: signingKey,
+        push,
+        pushFilter,
+        compression,
+        extraPullCaches
+    };
+}
+/** The remote builders, their key and host keys, checked against each other and against max-jobs 0. */
+function builderInputs(read, maxJobs, system, native) {
+    const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
+    const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
+    if (builderSshKey !== undefined && builders.builders.length === 0)
+        fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to');
+    const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined);
+    if (builderSshKey !== undefined && ownKeyFile !== undefined)
+        fail('builders', `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`);
+    if (maxJobs === '0') {
+        if (builders.builders.length === 0)
+            fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty');
+        if (!builderSystems(builders.builders, native ?? system).includes(system))
+            fail('max-jobs', `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`);
+    }
+    return { builders: builders.builders, builderSshKey, builderHostKeys: builders.hostKeys };
+}
+function qemuInputs(read) {
+    const qemu = tristate('qemu', read('qemu'));
+    const qemuInterpreter = read('qemu-interpreter').trim() || undefined;
+    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+    // The binfmt_misc register line separates its fields with colons.
+    if (qemuInterpreter?.includes(':'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
+    return { qemu, qemuInterpreter };
+}
+/** time-budget must leave room to build after drain-timeout and nix's stop. */
+function timeInputs(read) {
+    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
+    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
+    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
+    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
+    }
+    return { timeBudgetMinutes, drainTimeoutSeconds };
 }
 /** The builders and their pinned host keys, each checked, and checked against each other. */
 function remoteBuilders(buildersText, hostKeysText) {
@@ -35134,7 +35227,7 @@ function remoteBuilders(buildersText, hostKeysText) {
         }
         catch (error) {
             if (error instanceof BuilderSpecError)
-                inputs_fail(name, error.message);
+                fail(name, error.message);
             throw error;
         }
     };
@@ -35142,38 +35235,6 @@ function remoteBuilders(buildersText, hostKeysText) {
     const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText));
     guard('builder-host-keys', () => checkHostKeys(builders, hostKeys));
     return { builders, hostKeys };
-}
-
-
-;// CONCATENATED MODULE: ./src/action/get-inputs.ts
-
-
-
-
-const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
-/**
- * The action's inputs, validated, with secrets masked before anything can log them. Once read,
- * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
- */
-function getInputs() {
-    for (const name of SECRET_INPUTS) {
-        const value = getInput(name).trim();
-        if (value === '')
-            continue;
-        core_setSecret(value);
-        // A Nix-format key is also masked without its name, in case a tool prints only the body.
-        if (value.includes(':'))
-            core_setSecret(value.slice(value.indexOf(':') + 1));
-    }
-    // The runner masks a secret line by line: each line of the key body is masked on its own.
-    for (const line of sshKeySecretLines(getInput('builder-ssh-key')))
-        core_setSecret(line.trim());
-    try {
-        return parseInputs(name => getInput(name));
-    }
-    finally {
-        forgetSecretEnv();
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/phases/step-log.ts
@@ -35374,45 +35435,6 @@ function renderSecretsConf(accessTokens, netrcFile) {
     if (netrcFile !== undefined)
         lines.push(`netrc-file = ${netrcFile}`);
     return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/util/platform.ts
-/**
- * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
- * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
- */
-/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
-function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
-    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
-}
-// The official installer's launchd job on macOS, and its systemd unit on Linux.
-const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
-/** How nix-daemon is found and restarted so it reads a new nix.conf. */
-function daemonControl(platform) {
-    if (platform === 'darwin')
-        return {
-            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
-            probeAsRoot: true,
-            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
-        };
-    return {
-        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
-        probeAsRoot: false,
-        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
-    };
-}
-/**
- * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
- * macOS, whose only supported install is multi-user under launchd.
- */
-function installsMultiUser(platform, hasSystemd) {
-    return platform === 'darwin' || hasSystemd;
-}
-/** QEMU user emulation is binfmt_misc, which only Linux has. */
-function qemuUnavailable(platform) {
-    return platform === 'darwin'
-        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
-        : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/util/privileged.ts
@@ -35892,7 +35914,7 @@ async function cleanUp(workDir, confPath, builderFiles = []) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5557);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4860);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -13,8 +13,7 @@ import { closureDiffPhase } from './phases/closure-diff.js'
 import { configureNix } from './phases/configure-nix.js'
 import { setupEmulation } from './phases/qemu.js'
 import { restoreFlakeCache } from './phases/flake-cache.js'
-import { getInputs } from './get-inputs.js'
-import type { Inputs } from './inputs.js'
+import { getInputs, type Inputs } from './inputs.js'
 import { buildGroupName, pushFindings } from '../report/outcome.js'
 import {
   buildPhase,

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util'
+import { DEFAULT_CACHIX_URL } from '../cachix/client.js'
 import {
   cacheName,
   compression as compressionMethod,
-  DEFAULT_CACHIX_URL,
   InputError,
   positiveInt,
   pushFilter as pushFilterRegex

@@ -4,10 +4,9 @@ import { parseHostReference } from '../hosts/configurations.js'
 import { errorMessage } from '../util/errors.js'
 
 /** The Nix the action and the planner install when the runner has none. */
-export const DEFAULT_NIX_VERSION = '2.35.1'
-export { DEFAULT_CACHIX_URL }
+const DEFAULT_NIX_VERSION = '2.35.1'
 
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
 export class InputError extends Error {
   constructor(
     readonly input: string,
@@ -17,7 +16,7 @@ export class InputError extends Error {
   }
 }
 
-function fail(input: string, problem: string): never {
+export function fail(input: string, problem: string): never {
   throw new InputError(input, problem)
 }
 
@@ -31,9 +30,13 @@ export function list(text: string): string[] {
     .filter(s => s !== '')
 }
 
-/** By code point rather than a regular expression with control characters in it. */
-export function hasControl(text: string): boolean {
-  return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+export function hasControl(text: string, allow = ''): boolean {
+  return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c))
 }
 
 export function bool(input: string, text: string, fallback: boolean): boolean {
@@ -131,7 +134,7 @@ export function extraNixConfig(input: string, text: string, forbidden: string[] 
   for (const line of text.split('\n')) {
     const trimmed = line.trim()
     if (trimmed === '' || trimmed.startsWith('#')) continue
-    if (hasControl(trimmed.replace(/\t/g, ' '))) fail(input, 'contains a control character: type it as plain text')
+    if (hasControl(trimmed, '\t')) fail(input, 'contains a control character: type it as plain text')
     const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed)
     if (!match && !/^!?include\s+\S/.test(trimmed)) fail(input, `line "${trimmed}" is not "name = value"`)
     if (match && forbidden.includes(match[1]))

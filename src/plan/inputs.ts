@@ -1,3 +1,5 @@
+import * as core from '@actions/core'
+import { availableParallelism } from 'node:os'
 import {
   attributePaths,
   bool,
@@ -5,14 +7,14 @@ import {
   cacheNames,
   cachixUrl,
   extraNixConfig,
+  fail,
   flakeRef,
-  hasControl,
   hostNames,
-  InputError,
   list,
   nixVersion,
   positiveInt
 } from '../inputs/checks.js'
+import { checkedReader, readInputs, type InputReader } from '../inputs/reader.js'
 
 export interface PlanInputs {
   flake: string
@@ -35,16 +37,20 @@ export interface PlanInputs {
   extraPullCaches: string[]
 }
 
-export type InputReader = (name: string) => string
-
-function fail(name: string, message: string): never {
-  throw new InputError(name, message)
-}
-
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
+/** The planner's inputs, validated, with the secrets masked before anything can log them. */
+export function getPlanInputs(): PlanInputs {
+  return readInputs(
+    read => parsePlanInputs(read, availableParallelism()),
+    name => core.getInput(name),
+    value => core.setSecret(value)
+  )
+}
+
 /** The planner's inputs, checked before anything runs. */
-export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
+export function parsePlanInputs(readRaw: InputReader, cores = 1): PlanInputs {
+  const read = checkedReader(readRaw)
   const text = (name: string): string => read(name).trim()
   const flake = flakeRef('flake', read('flake'))
   const hosts = hostNames('hosts', read('hosts'))
@@ -68,11 +74,8 @@ export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
   }
   const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores
   const attributes = attributePaths('attributes', read('attributes'))
-  const githubToken = text('github-token') || undefined
-  if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
-    fail('github-token', 'contains white space or a control character: paste the secret alone')
   return {
-    githubToken,
+    githubToken: text('github-token') || undefined,
     extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
     extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
     attributes,

@@ -8,9 +8,8 @@ import { renderPlanSummary } from '../report/plan-summary.js'
 import { configurePlanNix } from './nix-setup.js'
 import { ensureNix } from '../nix/install.js'
 import { STEP_LOG } from '../action/phases/step-log.js'
-import { availableParallelism } from 'node:os'
 import { derivationName } from '../nix-build/build-failures.js'
-import { parsePlanInputs } from './inputs.js'
+import { getPlanInputs } from './inputs.js'
 import { planAttributes, planMatrix } from './matrix.js'
 import { planReader, walkFailed, type PlanFinding } from './cache-outage.js'
 import { errorMessage } from '../util/errors.js'
@@ -24,11 +23,7 @@ function logEvaluated(done: Evaluated | EvalFailure): void {
 export async function run(): Promise<void> {
   let restoreNix: (() => Promise<void>) | undefined
   try {
-    for (const secret of ['cachix-auth-token', 'github-token']) {
-      const value = core.getInput(secret).trim()
-      if (value !== '') core.setSecret(value)
-    }
-    const inputs = parsePlanInputs(name => core.getInput(name), availableParallelism())
+    const inputs = getPlanInputs()
     const nix = await core.group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG))
     if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
     const nixSetup = await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))

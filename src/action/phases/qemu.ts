@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
 import { decideQemu } from '../../machine/binfmt.js'
 import type { HostInfo } from '../../hosts/flake.js'
-import { nativeSystem, type Inputs } from '../inputs.js'
-import { qemuUnavailable, runnerPlatform } from '../../util/platform.js'
+import type { Inputs } from '../inputs.js'
+import { nativeSystem, qemuUnavailable, runnerPlatform } from '../../util/platform.js'
 import { prepareInterpreter, qemuVersion, readBinfmtEntries, registerAarch64 } from '../../machine/qemu.js'
 
 /**

@@ -20,7 +20,8 @@ import {
   writeBuilderKey,
   writeSshConfigPart
 } from '../../machine/builder-ssh.js'
-import { nativeSystem, type Inputs } from '../inputs.js'
+import type { Inputs } from '../inputs.js'
+import { nativeSystem } from '../../util/platform.js'
 import { State } from '../constants.js'
 
 /** What nix.conf gets of the remote builders, and what the rest of the run must know of them. */
