@@ -1,14 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
-import { troubleFindings, type TroubleReport } from '../../src/report/cache-trouble.js'
+import { planTroubleFindings, troubleFindings, walkFailed, type TroubleReport } from '../../src/report/cache-trouble.js'
 import { stepFailure, pushFindings } from '../../src/report/outcome.js'
 import { runStatus, type HostResult } from '../../src/report/summary.js'
 import type { Finding } from '../../src/report/finding.js'
 import { CachixClient } from '../../src/cachix/client.js'
 import { CACHIX_RETRY_POLICY, scaledPolicy } from '../../src/cachix/retry-policy.js'
 import type { BinaryCache } from '../../src/cachix/types.js'
-import { planReader, walkFailed, type PlanFinding } from '../../src/plan/cache-outage.js'
 import { renderPlanSummary } from '../../src/report/plan-summary.js'
-import { firstContactLimits, type CacheAccess, type Reader } from '../../src/cachix/cache-access.js'
+import { firstContactLimits, readerOf, type CacheAccess, type Reader } from '../../src/cachix/cache-access.js'
 import { retryScale } from '../../src/util/knobs.js'
 
 const cache = (isPublic: boolean): BinaryCache => ({
@@ -232,16 +231,15 @@ describe('the planner when it cannot read the cache', () => {
       /The cache is private and cannot be read without a valid token, so every host gets a row, because the plan cannot know what is cached\.$/
     ]
   ])('%s', (_why, access, reads, warning) => {
-    const findings: PlanFinding[] = []
-    expect(planReader('fleet', access, findings) !== undefined).toBe(reads)
-    expect(findings).toEqual(
+    expect(readerOf(access) !== undefined).toBe(reads)
+    expect(planTroubleFindings('fleet', access)).toEqual(
       warning === undefined ? [] : [{ level: 'warning', message: expect.stringMatching(warning) as unknown }]
     )
   })
 
   it('a walk cut short by an outage drops what it had found cached, and the summary leads with the warning', () => {
     const cached = new Set(['/nix/store/a'])
-    const findings: PlanFinding[] = []
+    const findings: Finding[] = []
     walkFailed('fleet', new Error('Cachix narinfo lookup for cache fleet kept failing (HTTP 502)'), cached, findings)
     expect(cached.size).toBe(0)
     expect(findings).toEqual([

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import { buildBudgetMs, buildFindings, buildGroupName, hostResults, stepFailure } from '../../src/report/outcome.js'
+import { buildFindings, hostResults, stepFailure } from '../../src/report/outcome.js'
+import { buildBudgetMs } from '../../src/nix-build/nix-build.js'
+import { buildGroupName } from '../../src/action/phases/build.js'
 import type { BuildResult } from '../../src/nix-build/build-and-push.js'
 import type { HostResult, RunStatus } from '../../src/report/summary.js'
 import type { Finding } from '../../src/report/finding.js'

@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(167);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(832);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 167:
+/***/ 832:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -850,6 +850,13 @@ const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 function buildArgs(installables, options) {
     const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
@@ -1420,6 +1427,33 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
@@ -5156,6 +5190,7 @@ class Progress {
 
 
 
+
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 async function main(argv) {
     try {
@@ -5245,8 +5280,7 @@ async function build(options, installables) {
     const opened = await session(options, true);
     const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-'));
     try {
-        const spoolFile = (0,external_node_path_namespaceObject.join)(work, 'built.spool');
-        const hook = (0,external_node_path_namespaceObject.join)(work, 'post-build-hook.sh');
+        const { spool: spoolFile, hook } = workFiles(work);
         await (0,promises_namespaceObject.writeFile)(spoolFile, '');
         await (0,promises_namespaceObject.writeFile)(hook, renderHookScript(spoolFile), { mode: 0o755 });
         let built = 0;

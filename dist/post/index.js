@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4860:
+/***/ 7063:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28378,8 +28378,6 @@ module.exports = {
 __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runPost)
 });
-
-// UNUSED EXPORTS: cleanUp
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -31326,511 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/util/arrays.ts
-/** `items` in consecutive batches of at most `size`. */
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/util/process.ts
-
-// The action's inputs (token, signing key, github-token) and credentials a user may have exported
-// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
-const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
-const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-function isSecretVariable(name) {
-    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
-}
-/**
- * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
- * given one without the action's inputs, Cachix credentials or the runner's tokens.
- */
-function process_childEnv(env = process.env) {
-    const clean = {};
-    for (const [name, value] of Object.entries(env))
-        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
-            clean[name] = value;
-    return clean;
-}
-/**
- * Removes the inputs and Cachix credentials from this process's own environment once they are
- * read, so a child spawned without an explicit environment cannot inherit them either.
- */
-function forgetSecretEnv(env = process.env) {
-    for (const name of Object.keys(env))
-        if (isSecretVariable(name))
-            delete env[name];
-}
-/** Runs a program with an argument array (never a shell) and returns its output. */
-async function runCommand(command, args, options = {}) {
-    const spawnOptions = {
-        env: process_childEnv(options.env ?? process.env),
-        cwd: options.cwd,
-        stdio: ['pipe', 'pipe', 'pipe']
-    };
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
-    const stdout = [];
-    const stderr = [];
-    child.stdout?.on('data', (chunk) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk) => stderr.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const code = await new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
-        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
-    });
-    const result = {
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-        code
-    };
-    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
-        throw new CommandError(command, args, result);
-    }
-    return result;
-}
-class CommandError extends Error {
-    command;
-    args;
-    result;
-    constructor(command, args, result) {
-        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
-        this.command = command;
-        this.args = args;
-        this.result = result;
-    }
-}
-/** The last non-empty line, which is where Nix and most tools put the actual error. */
-function lastLine(text) {
-    const lines = text
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines[lines.length - 1] ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/util/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
-}
-function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
-}
-function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
-    return seconds * 1000;
-}
-function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
-}
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
-}
-function retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
-}
-
-;// CONCATENATED MODULE: ./src/nix/format/base32.ts
-// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
-// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
-const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-function nix32Length(byteLength) {
-    return Math.floor((byteLength * 8 - 1) / 5) + 1;
-}
-function encodeNix32(bytes) {
-    const length = nix32Length(bytes.length);
-    let out = '';
-    for (let n = length - 1; n >= 0; n--) {
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        const low = bytes[i] >> j;
-        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
-        out += ALPHABET[(low | high) & 0x1f];
-    }
-    return out;
-}
-function decodeNix32(text, byteLength) {
-    if (text.length !== nix32Length(byteLength)) {
-        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
-    }
-    const bytes = Buffer.alloc(byteLength);
-    for (let n = 0; n < text.length; n++) {
-        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
-        if (digit < 0)
-            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        bytes[i] |= (digit << j) & 0xff;
-        const carry = digit >> (8 - j);
-        if (i + 1 < byteLength)
-            bytes[i + 1] |= carry;
-        else if (carry !== 0)
-            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
-    }
-    return bytes;
-}
-function isNix32(text) {
-    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
-}
-
-;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
-
-const STORE_DIR = '/nix/store';
-const HASH_LENGTH = 32;
-function parseStorePath(path) {
-    const prefix = `${STORE_DIR}/`;
-    if (!path.startsWith(prefix))
-        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
-    return parseBaseName(path.slice(prefix.length));
-}
-function parseBaseName(baseName) {
-    const hash = baseName.slice(0, HASH_LENGTH);
-    const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH ||
-        !isNix32(hash) ||
-        baseName[HASH_LENGTH] !== '-' ||
-        name === '' ||
-        name.includes('/')) {
-        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
-    }
-    return { hash, name };
-}
-function baseName(path) {
-    parseStorePath(path);
-    return path.slice(STORE_DIR.length + 1);
-}
-function hashPart(path) {
-    return parseStorePath(path).hash;
-}
-function fullPath(name) {
-    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
-}
-
-;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
-
-/**
- * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * or undefined when the file does not read that way or an output has no fixed path yet
- * (content-addressed derivations): the caller then asks Nix.
- */
-function derivationFileOutputs(text) {
-    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
-    if (head === null)
-        return undefined;
-    const outputs = [];
-    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[1];
-        if (path === '')
-            return undefined;
-        try {
-            parseStorePath(path);
-        }
-        catch {
-            return undefined;
-        }
-        outputs.push(path);
-    }
-    return outputs.length > 0 ? outputs : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/nix/format/hash.ts
-
-const SHA256_BYTES = 32;
-/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
-function parseSha256(text) {
-    const trimmed = text.trim();
-    let body;
-    if (trimmed.startsWith('sha256:'))
-        body = trimmed.slice(7);
-    else if (trimmed.startsWith('sha256-'))
-        return fromBase64(trimmed.slice(7), trimmed);
-    else
-        body = trimmed;
-    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
-        return Buffer.from(body, 'hex');
-    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
-        return decodeNix32(body, SHA256_BYTES);
-    if (body.length === 44)
-        return fromBase64(body, trimmed);
-    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
-}
-function fromBase64(body, original) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
-        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
-    }
-    return bytes;
-}
-/** The narinfo / fingerprint form: `sha256:<nix32>`. */
-function toNixHash(digest) {
-    return `sha256:${encodeNix32(digest)}`;
-}
-/** Any accepted form, normalised to `sha256:<nix32>`. */
-function normaliseNixHash(text) {
-    return toNixHash(parseSha256(text));
-}
-
-;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
-
-
-/**
- * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
- * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
- * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
- * invalid paths are left out of the result.
- */
-function parsePathInfoJson(json) {
-    const entries = [];
-    if (Array.isArray(json)) {
-        for (const item of json)
-            entries.push([String(item.path), item]);
-    }
-    else if (json !== null && typeof json === 'object') {
-        const object = json;
-        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
-            for (const [key, value] of Object.entries(object.info))
-                entries.push([fullPath(key), value]);
-        }
-        else {
-            for (const [key, value] of Object.entries(object))
-                entries.push([key, value]);
-        }
-    }
-    else {
-        throw new Error('nix path-info --json printed neither an array nor an object');
-    }
-    const infos = [];
-    for (const [path, entry] of entries) {
-        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
-            continue;
-        const deriver = entry.deriver;
-        infos.push({
-            path,
-            narHash: normaliseNixHash(entry.narHash),
-            narSize: Number(entry.narSize),
-            references: (entry.references ?? []).map(fullPath).sort(),
-            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
-        });
-    }
-    return infos;
-}
-/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
-function dependenciesFirst(infos) {
-    const byPath = new Map(infos.map(info => [info.path, info]));
-    const placed = new Set();
-    const ordered = [];
-    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
-    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-        const stack = [{ info: root, next: 0 }];
-        const onStack = new Set([root.path]);
-        if (placed.has(root.path))
-            continue;
-        while (stack.length > 0) {
-            const top = stack[stack.length - 1];
-            const reference = top.info.references[top.next++];
-            if (reference === undefined) {
-                stack.pop();
-                onStack.delete(top.info.path);
-                if (!placed.has(top.info.path)) {
-                    placed.add(top.info.path);
-                    ordered.push(top.info);
-                }
-                continue;
-            }
-            const dependency = byPath.get(reference);
-            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
-                stack.push({ info: dependency, next: 0 });
-                onStack.add(reference);
-            }
-        }
-    }
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/nix/command.ts
-
-// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
-// naming them on every call works whatever the machine's nix.conf says.
-const command_NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
-const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
-/** Runs `nix` with the new CLI and flakes enabled. */
-async function command_runNix(args, options = {}) {
-    return runCommand('nix', [...command_NIX_FLAKES_ARGS, ...args], options);
-}
-
-;// CONCATENATED MODULE: ./src/nix/store.ts
-
-
-
-
-
-
-
-
-// Long argument lists are split so no call comes near the kernel's ARG_MAX.
-const PATHS_PER_CALL = 2000;
-/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
-class NixStore {
-    env;
-    constructor(env = process.env) {
-        this.env = env;
-    }
-    /** The runtime closure of `paths`, dependencies before dependents. */
-    async closure(paths) {
-        if (paths.length === 0)
-            return [];
-        const seen = new Set();
-        const ordered = [];
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
-            for (const line of stdout.split('\n')) {
-                if (line !== '' && !seen.has(line)) {
-                    seen.add(line);
-                    ordered.push(line);
-                }
-            }
-        }
-        return ordered;
-    }
-    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
-    async pathInfos(paths) {
-        const infos = new Map();
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
-            if (stdout.trim() === '')
-                continue;
-            for (const info of parsePathInfoJson(JSON.parse(stdout)))
-                infos.set(info.path, info);
-        }
-        return infos;
-    }
-    async isValid(path) {
-        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
-        return code === 0;
-    }
-    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
-    async validPaths(paths) {
-        const unique = [...new Set(paths)];
-        const valid = new Set(unique);
-        for (const batch of chunks(unique, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
-                env: this.env
-            });
-            for (const line of stdout.split('\n'))
-                valid.delete(line);
-        }
-        return valid;
-    }
-    /**
-     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
-     * .drv file itself when it names them, which saves a program start per built derivation.
-     */
-    async derivationOutputs(drvPath) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
-        const named = text === undefined ? undefined : derivationFileOutputs(text);
-        if (named !== undefined)
-            return named;
-        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
-        return stdout.split('\n').filter(l => l !== '');
-    }
-    /**
-     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
-     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
-     */
-    async closureInfos(paths) {
-        if (paths.length === 0)
-            return [];
-        if (paths.length > PATHS_PER_CALL)
-            return undefined;
-        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
-            env: this.env,
-            okCodes: [1]
-        });
-        if (code !== 0)
-            return undefined;
-        const infos = parsePathInfoJson(JSON.parse(stdout));
-        const found = new Set(infos.map(info => info.path));
-        if (paths.some(p => !found.has(p)))
-            return undefined;
-        return dependenciesFirst(infos);
-    }
-    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
-    dumpNar(path) {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-            stderr += chunk.toString('utf8');
-        });
-        const done = new Promise((resolve, reject) => {
-            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
-            child.on('close', code => code === 0
-                ? resolve()
-                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
-        });
-        // Handled from the start: an upload that failed elsewhere may never await it.
-        done.catch(() => undefined);
-        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/push/filter.ts
-
-// Derivations are build recipes, not what machines download; installer self-test paths
-// (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.
-const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/];
-function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
-    return {
-        excluded(path) {
-            const name = baseName(path);
-            for (const pattern of defaults)
-                if (pattern.test(name))
-                    return `excluded by default (${pattern.source})`;
-            if (userPattern && userPattern.test(path))
-                return `matches push-filter ${userPattern.source}`;
-            return undefined;
-        }
-    };
-}
-
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
 const CACHIX_RETRY_POLICY = {
@@ -31933,6 +31426,121 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
+// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
+// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
+const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+function nix32Length(byteLength) {
+    return Math.floor((byteLength * 8 - 1) / 5) + 1;
+}
+function encodeNix32(bytes) {
+    const length = nix32Length(bytes.length);
+    let out = '';
+    for (let n = length - 1; n >= 0; n--) {
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        const low = bytes[i] >> j;
+        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
+        out += ALPHABET[(low | high) & 0x1f];
+    }
+    return out;
+}
+function decodeNix32(text, byteLength) {
+    if (text.length !== nix32Length(byteLength)) {
+        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
+    }
+    const bytes = Buffer.alloc(byteLength);
+    for (let n = 0; n < text.length; n++) {
+        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
+        if (digit < 0)
+            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        bytes[i] |= (digit << j) & 0xff;
+        const carry = digit >> (8 - j);
+        if (i + 1 < byteLength)
+            bytes[i + 1] |= carry;
+        else if (carry !== 0)
+            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
+    }
+    return bytes;
+}
+function isNix32(text) {
+    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
+
+const STORE_DIR = '/nix/store';
+const HASH_LENGTH = 32;
+function parseStorePath(path) {
+    const prefix = `${STORE_DIR}/`;
+    if (!path.startsWith(prefix))
+        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
+    return parseBaseName(path.slice(prefix.length));
+}
+function parseBaseName(baseName) {
+    const hash = baseName.slice(0, HASH_LENGTH);
+    const name = baseName.slice(HASH_LENGTH + 1);
+    if (hash.length !== HASH_LENGTH ||
+        !isNix32(hash) ||
+        baseName[HASH_LENGTH] !== '-' ||
+        name === '' ||
+        name.includes('/')) {
+        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+    }
+    return { hash, name };
+}
+function baseName(path) {
+    parseStorePath(path);
+    return path.slice(STORE_DIR.length + 1);
+}
+function hashPart(path) {
+    return parseStorePath(path).hash;
+}
+function fullPath(name) {
+    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
+}
+
 ;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
@@ -32009,6 +31617,61 @@ function fingerprint(storePath, narHash, narSize, references) {
 }
 function narInfoFingerprint(info) {
     return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+}
+
+;// CONCATENATED MODULE: ./src/util/knobs.ts
+function storeRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
+    if (root !== '' && !root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
+    return root.replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
+    if (value !== '' && value !== 'process')
+        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
+    return value === 'process';
+}
+function heartbeatMs(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
+    if (text === undefined || text === '')
+        return 60_000;
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds < 1)
+        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
+    if (value !== '' && value !== 'nix-store')
+        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
+    return value === 'nix-store';
+}
+function diskRoot(env = process.env) {
+    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
+    if (root === '')
+        return '/';
+    if (!root.startsWith('/'))
+        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
+    return root;
+}
+function retryScale(env = process.env) {
+    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
+    if (text === undefined || text === '')
+        return 1;
+    const scale = Number(text);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
+    return scale;
+}
+
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/util/async.ts
@@ -32275,6 +31938,712 @@ function json(response) {
     }
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
+
+// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+function keyFromSeed(seed, name) {
+    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
+    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
+}
+/**
+ * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
+ * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
+ */
+function parseSigningKey(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
+    const colon = trimmed.indexOf(':');
+    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
+    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
+    if (name === '')
+        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
+    }
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== 64) {
+        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
+    }
+    const key = keyFromSeed(bytes.subarray(0, 32), name);
+    if (!key.publicKey.equals(bytes.subarray(32))) {
+        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
+    }
+    return key;
+}
+/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
+function signFingerprint(key, fingerprintText) {
+    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
+}
+function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
+    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const signature = Buffer.from(signatureBase64, 'base64');
+    if (signature.length !== 64)
+        return false;
+    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
+}
+/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
+function publicKeyString(name, publicKey) {
+    return `${name}:${publicKey.toString('base64')}`;
+}
+/** Splits a `name:base64` public key as found in trusted-public-keys. */
+function parsePublicKey(text) {
+    const colon = text.indexOf(':');
+    const key = Buffer.from(text.slice(colon + 1), 'base64');
+    if (colon < 1 || key.length !== 32)
+        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
+    return { name: text.slice(0, colon), key };
+}
+
+;// CONCATENATED MODULE: ./src/cachix/session.ts
+
+
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
+/**
+ * Checks the credentials against the cache before anything is built or uploaded, so a bad
+ * token, an unknown cache or a malformed key fail at once with one clear message.
+ */
+async function openCachixSession(options, contact = {}) {
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
+    const client = new CachixClient(options);
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
+    const hasToken = (options.authToken ?? '') !== '';
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
+    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
+    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+}
+
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
+;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
+
+
+
+
+
+
+/**
+ * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
+ * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
+ * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
+ * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
+ * A leg loses nothing by starting to build without the cache: it tries again before the final
+ * push, for as long as drain-timeout allows.
+ */
+function firstContactLimits(scale = retryScale()) {
+    return {
+        retryPolicy: scaledPolicy({ ...CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
+        deadlineMs: 30_000 * scale
+    };
+}
+/** Opens a session, or says why not, within `limits`. Never throws. */
+async function cache_access_openCacheAccess(options, limits = firstContactLimits()) {
+    let lastRetry;
+    const watched = {
+        ...options,
+        onRetry: (what, attempt, delayMs, reason) => {
+            lastRetry = reason;
+            options.onRetry?.(what, attempt, delayMs, reason);
+        }
+    };
+    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
+    try {
+        return {
+            state: 'open',
+            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
+        };
+    }
+    catch (error) {
+        if (error instanceof ReadOnlyTokenError)
+            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
+        const hasToken = (options.authToken ?? '') !== '';
+        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
+            return { state: 'missing', reason: error.message };
+        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
+            return {
+                state: 'rejected',
+                reason: error.message,
+                status: error.status,
+                anonymous: await publicReader(options, limits)
+            };
+        const reason = deadline.aborted
+            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
+            : errorMessage(error);
+        return { state: 'unavailable', reason };
+    }
+}
+/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
+async function publicReader(options, limits) {
+    const client = new CachixClient({ ...options, authToken: undefined });
+    try {
+        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
+        return cache.isPublic ? { cache, client } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
+ * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
+ * first answer that is not an outage.
+ */
+async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
+    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
+    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
+    for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return access;
+        access = await cache_access_openCacheAccess(options, {
+            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
+            deadlineMs: left
+        });
+        onTry?.(access);
+        if (access.state !== 'unavailable')
+            return access;
+        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
+    }
+}
+/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
+function cache_access_readerOf(access) {
+    switch (access.state) {
+        case 'open':
+            return { cache: access.session.cache, client: access.session.client };
+        case 'read-only':
+            return access.reader;
+        case 'rejected':
+            return access.anonymous;
+        default:
+            return undefined;
+    }
+}
+/** Why the cache cannot be read (or opened): the reason of any state but open. */
+function cache_access_whyUnread(access) {
+    return access.state === 'open' ? 'it is open' : access.reason;
+}
+function formatSeconds(ms) {
+    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/process.ts
+
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function process_childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
+/** Runs a program with an argument array (never a shell) and returns its output. */
+async function runCommand(command, args, options = {}) {
+    const spawnOptions = {
+        env: process_childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
+    const stdout = [];
+    const stderr = [];
+    child.stdout?.on('data', (chunk) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk) => stderr.push(chunk));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+    const code = await new Promise((resolve, reject) => {
+        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
+        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    });
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
+    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
+        throw new CommandError(command, args, result);
+    }
+    return result;
+}
+class CommandError extends Error {
+    command;
+    args;
+    result;
+    constructor(command, args, result) {
+        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
+        this.command = command;
+        this.args = args;
+        this.result = result;
+    }
+}
+/** The last non-empty line, which is where Nix and most tools put the actual error. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines[lines.length - 1] ?? '';
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
+
+/**
+ * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * or undefined when the file does not read that way or an output has no fixed path yet
+ * (content-addressed derivations): the caller then asks Nix.
+ */
+function derivationFileOutputs(text) {
+    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
+    if (head === null)
+        return undefined;
+    const outputs = [];
+    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[1];
+        if (path === '')
+            return undefined;
+        try {
+            parseStorePath(path);
+        }
+        catch {
+            return undefined;
+        }
+        outputs.push(path);
+    }
+    return outputs.length > 0 ? outputs : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
+
+
+/**
+ * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
+ * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
+ * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
+ * invalid paths are left out of the result.
+ */
+function parsePathInfoJson(json) {
+    const entries = [];
+    if (Array.isArray(json)) {
+        for (const item of json)
+            entries.push([String(item.path), item]);
+    }
+    else if (json !== null && typeof json === 'object') {
+        const object = json;
+        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
+            for (const [key, value] of Object.entries(object.info))
+                entries.push([fullPath(key), value]);
+        }
+        else {
+            for (const [key, value] of Object.entries(object))
+                entries.push([key, value]);
+        }
+    }
+    else {
+        throw new Error('nix path-info --json printed neither an array nor an object');
+    }
+    const infos = [];
+    for (const [path, entry] of entries) {
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
+            continue;
+        const deriver = entry.deriver;
+        infos.push({
+            path,
+            narHash: normaliseNixHash(entry.narHash),
+            narSize: Number(entry.narSize),
+            references: (entry.references ?? []).map(fullPath).sort(),
+            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+        });
+    }
+    return infos;
+}
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+function dependenciesFirst(infos) {
+    const byPath = new Map(infos.map(info => [info.path, info]));
+    const placed = new Set();
+    const ordered = [];
+    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const stack = [{ info: root, next: 0 }];
+        const onStack = new Set([root.path]);
+        if (placed.has(root.path))
+            continue;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            const reference = top.info.references[top.next++];
+            if (reference === undefined) {
+                stack.pop();
+                onStack.delete(top.info.path);
+                if (!placed.has(top.info.path)) {
+                    placed.add(top.info.path);
+                    ordered.push(top.info);
+                }
+                continue;
+            }
+            const dependency = byPath.get(reference);
+            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+                stack.push({ info: dependency, next: 0 });
+                onStack.add(reference);
+            }
+        }
+    }
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/nix/command.ts
+
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const command_NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function command_runNix(args, options = {}) {
+    return runCommand('nix', [...command_NIX_FLAKES_ARGS, ...args], options);
+}
+
+;// CONCATENATED MODULE: ./src/nix/store.ts
+
+
+
+
+
+
+
+
+// Long argument lists are split so no call comes near the kernel's ARG_MAX.
+const PATHS_PER_CALL = 2000;
+/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
+class NixStore {
+    env;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    /** The runtime closure of `paths`, dependencies before dependents. */
+    async closure(paths) {
+        if (paths.length === 0)
+            return [];
+        const seen = new Set();
+        const ordered = [];
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
+            for (const line of stdout.split('\n')) {
+                if (line !== '' && !seen.has(line)) {
+                    seen.add(line);
+                    ordered.push(line);
+                }
+            }
+        }
+        return ordered;
+    }
+    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
+    async pathInfos(paths) {
+        const infos = new Map();
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
+            if (stdout.trim() === '')
+                continue;
+            for (const info of parsePathInfoJson(JSON.parse(stdout)))
+                infos.set(info.path, info);
+        }
+        return infos;
+    }
+    async isValid(path) {
+        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
+        return code === 0;
+    }
+    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
+    async validPaths(paths) {
+        const unique = [...new Set(paths)];
+        const valid = new Set(unique);
+        for (const batch of chunks(unique, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+                env: this.env
+            });
+            for (const line of stdout.split('\n'))
+                valid.delete(line);
+        }
+        return valid;
+    }
+    /**
+     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+     * .drv file itself when it names them, which saves a program start per built derivation.
+     */
+    async derivationOutputs(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
+        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        if (named !== undefined)
+            return named;
+        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
+        return stdout.split('\n').filter(l => l !== '');
+    }
+    /**
+     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+     */
+    async closureInfos(paths) {
+        if (paths.length === 0)
+            return [];
+        if (paths.length > PATHS_PER_CALL)
+            return undefined;
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
+            env: this.env,
+            okCodes: [1]
+        });
+        if (code !== 0)
+            return undefined;
+        const infos = parsePathInfoJson(JSON.parse(stdout));
+        const found = new Set(infos.map(info => info.path));
+        if (paths.some(p => !found.has(p)))
+            return undefined;
+        return dependenciesFirst(infos);
+    }
+    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
+    dumpNar(path) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        const done = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
+            child.on('close', code => code === 0
+                ? resolve()
+                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
+        });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
+        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
+/**
+ * The post-build-hook script. Nix runs it after every local build and blocks its build loop
+ * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
+ * line to the spool and always exits 0. The action reads the spool and does the network work.
+ * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
+ */
+function renderHookScript(spoolFile, chainedHook) {
+    const quoted = shellQuote(spoolFile);
+    const lines = [
+        '#!/bin/sh',
+        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+    ];
+    if (chainedHook !== undefined)
+        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
+    lines.push('exit 0', '');
+    return lines.join('\n');
+}
+function shellQuote(text) {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+/** Splits complete spool lines; a trailing partial line is left for the next read. */
+function parseSpool(text) {
+    const lastNewline = text.lastIndexOf('\n');
+    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
+    const rest = text.slice(lastNewline + 1);
+    const entries = [];
+    for (const line of complete.split('\n')) {
+        const words = line
+            .trim()
+            .split(/\s+/)
+            .filter(w => w !== '');
+        if (words.length === 0 || !words[0].startsWith('/'))
+            continue;
+        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
+    }
+    return { entries, rest };
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
+
+
+/** Follows the post-build-hook's spool file from where it last read. */
+class SpoolReader {
+    file;
+    onEntries;
+    offset = 0;
+    rest = '';
+    timer;
+    reading = Promise.resolve();
+    constructor(file, onEntries) {
+        this.file = file;
+        this.onEntries = onEntries;
+    }
+    start(intervalMs = 250) {
+        this.timer = setInterval(() => {
+            void this.poll();
+        }, intervalMs);
+    }
+    /** Reads whatever is new now; resolves once it has been handed on. */
+    poll() {
+        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
+        return this.reading;
+    }
+    async stop() {
+        clearInterval(this.timer);
+        await this.poll();
+    }
+    async readNew() {
+        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
+        if (!handle)
+            return;
+        try {
+            const { size } = await handle.stat();
+            if (size <= this.offset)
+                return;
+            const buffer = Buffer.alloc(size - this.offset);
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+            this.offset += bytesRead;
+            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
+            this.rest = rest;
+            if (entries.length > 0)
+                this.onEntries(entries);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+}
+/** Everything the spool holds, read once (the post step's salvage). */
+async function readWholeSpool(file) {
+    const collected = [];
+    const reader = new SpoolReader(file, entries => collected.push(...entries));
+    await reader.poll();
+    return collected;
+}
+/**
+ * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
+ * derivation when the hook was given none.
+ */
+async function spooledOutputs(entry, store) {
+    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
+}
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+async function spooledBuilds(spoolFile, store) {
+    const drvPaths = new Set();
+    const outputs = [];
+    for (const entry of await readWholeSpool(spoolFile)) {
+        drvPaths.add(entry.drvPath);
+        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
+    }
+    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
+}
+
+;// CONCATENATED MODULE: ./src/push/filter.ts
+
+// Derivations are build recipes, not what machines download; installer self-test paths
+// (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.
+const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/];
+function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
+    return {
+        excluded(path) {
+            const name = baseName(path);
+            for (const pattern of defaults)
+                if (pattern.test(name))
+                    return `excluded by default (${pattern.source})`;
+            if (userPattern && userPattern.test(path))
+                return `matches push-filter ${userPattern.source}`;
+            return undefined;
+        }
+    };
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
@@ -32340,27 +32709,6 @@ class ByteBudget {
     }
 }
 
-;// CONCATENATED MODULE: ./src/util/errors.ts
-/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** What was thrown, as an Error. */
-function errors_asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:stream"
@@ -32515,68 +32863,6 @@ function narStream(path) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/format/signing.ts
-
-// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-function keyFromSeed(seed, name) {
-    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
-    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
-}
-/**
- * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
- * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
- */
-function parseSigningKey(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
-    const colon = trimmed.indexOf(':');
-    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
-    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
-    if (name === '')
-        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
-    }
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== 64) {
-        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
-    }
-    const key = keyFromSeed(bytes.subarray(0, 32), name);
-    if (!key.publicKey.equals(bytes.subarray(32))) {
-        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
-    }
-    return key;
-}
-/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
-function signFingerprint(key, fingerprintText) {
-    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
-}
-function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
-    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    const signature = Buffer.from(signatureBase64, 'base64');
-    if (signature.length !== 64)
-        return false;
-    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
-}
-/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
-function publicKeyString(name, publicKey) {
-    return `${name}:${publicKey.toString('base64')}`;
-}
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/util/stream.ts
 /** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
 function stream_drainedOrClosed(stream) {
@@ -33979,146 +34265,49 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/cachix/session.ts
-
-
-/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
-class ReadOnlyTokenError extends Error {
-    cache;
-    client;
-    constructor(cache, client) {
-        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
-        this.cache = cache;
-        this.client = client;
+;// CONCATENATED MODULE: ./src/util/format.ts
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
     }
-}
-/**
- * Checks the credentials against the cache before anything is built or uploaded, so a bad
- * token, an unknown cache or a malformed key fail at once with one clear message.
- */
-async function openCachixSession(options, contact = {}) {
-    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
-        ? undefined
-        : parseSigningKey(options.signingKey);
-    const client = new CachixClient(options);
-    const cache = await client.getCache(contact.signal, contact.retryPolicy);
-    const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey)
-        throw new ReadOnlyTokenError(cache, client);
-    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
-    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
-
-
-
-
-
-
-/**
- * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
- * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
- * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
- * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
- * A leg loses nothing by starting to build without the cache: it tries again before the final
- * push, for as long as drain-timeout allows.
- */
-function firstContactLimits(scale = retryScale()) {
-    return {
-        retryPolicy: scaledPolicy({ ...CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
-        deadlineMs: 30_000 * scale
-    };
-}
-/** Opens a session, or says why not, within `limits`. Never throws. */
-async function cache_access_openCacheAccess(options, limits = firstContactLimits()) {
-    let lastRetry;
-    const watched = {
-        ...options,
-        onRetry: (what, attempt, delayMs, reason) => {
-            lastRetry = reason;
-            options.onRetry?.(what, attempt, delayMs, reason);
-        }
-    };
-    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
-    try {
-        return {
-            state: 'open',
-            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
-        };
-    }
-    catch (error) {
-        if (error instanceof ReadOnlyTokenError)
-            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
-        const hasToken = (options.authToken ?? '') !== '';
-        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
-            return { state: 'missing', reason: error.message };
-        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
-            return {
-                state: 'rejected',
-                reason: error.message,
-                status: error.status,
-                anonymous: await publicReader(options, limits)
-            };
-        const reason = deadline.aborted
-            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
-            : errorMessage(error);
-        return { state: 'unavailable', reason };
-    }
-}
-/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
-async function publicReader(options, limits) {
-    const client = new CachixClient({ ...options, authToken: undefined });
-    try {
-        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
-        return cache.isPublic ? { cache, client } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
- * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
- * first answer that is not an outage.
- */
-async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
-    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
-    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
-    for (;;) {
-        const left = deadline - Date.now();
-        if (left <= 0)
-            return access;
-        access = await cache_access_openCacheAccess(options, {
-            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
-            deadlineMs: left
-        });
-        onTry?.(access);
-        if (access.state !== 'unavailable')
-            return access;
-        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
-    }
-}
-/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
-function cache_access_readerOf(access) {
-    switch (access.state) {
-        case 'open':
-            return { cache: access.session.cache, client: access.session.client };
-        case 'read-only':
-            return access.reader;
-        case 'rejected':
-            return access.anonymous;
-        default:
-            return undefined;
-    }
-}
-/** Why the cache cannot be read (or opened): the reason of any state but open. */
-function cache_access_whyUnread(access) {
-    return access.state === 'open' ? 'it is open' : access.reason;
-}
-function formatSeconds(ms) {
-    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
-}
+;// CONCATENATED MODULE: ./src/action/constants.ts
+/** Keys of what main hands to post through GITHUB_STATE. */
+var constants_State;
+(function (State) {
+    State["WorkDir"] = "work-dir";
+    State["NixConf"] = "nix-conf";
+    /** 'true' once main has pushed everything it meant to. */
+    State["Finished"] = "finished";
+    /** JSON [{id, system, outPath}] of the hosts main set out to build. */
+    State["Hosts"] = "hosts";
+    State["Pushing"] = "pushing";
+    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
+    State["BuilderFiles"] = "builder-files";
+})(constants_State || (constants_State = {}));
+/** The action's outputs (action.yml declares them). */
+var Output;
+(function (Output) {
+    Output["Hosts"] = "hosts";
+    Output["Built"] = "built";
+    Output["Substituted"] = "substituted";
+    Output["Pushed"] = "pushed";
+    Output["PushedBytes"] = "pushed-bytes";
+    Output["SkippedHosts"] = "skipped-hosts";
+    Output["FailedHosts"] = "failed-hosts";
+    Output["Coverage"] = "coverage";
+    Output["Status"] = "status";
+    Output["Findings"] = "findings";
+    Output["BuiltRemotely"] = "built-remotely";
+    /** The closure diff, as JSON. */
+    Output["Diff"] = "diff";
+})(Output || (Output = {}));
 
 ;// CONCATENATED MODULE: ./src/diff/base-input.ts
 
@@ -34601,6 +34790,13 @@ const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 function buildArgs(installables, options) {
     const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
@@ -35250,6 +35446,7 @@ function logCachixRetry(what, attempt, delayMs, reason) {
 
 
 
+
 function sessionOptions(inputs, cacheName) {
     return {
         baseUrl: inputs.cachixUrl,
@@ -35260,12 +35457,18 @@ function sessionOptions(inputs, cacheName) {
         onRetry: logCachixRetry
     };
 }
+/** The Cachix phase of the main step: the caches, and whether the post step may have to push. */
+async function cachixPhase(inputs, findings) {
+    const cache = await setupCachix(inputs, findings);
+    core.saveState(State.Pushing, String(cache.canPush));
+    return cache;
+}
 /**
  * Opens the cache and resolves every cache to pull from. A wrong cache name fails at once; an
- * outage, a rejected or a read-only token do not: the leg builds pull-only and the report says
- * what happened (an outage is tried again before the final push).
+ * outage, a rejected or a read-only token do not: the leg builds (or the planner evaluates,
+ * `doing`) pull-only and the report says what happened (an outage is tried again before the final push).
  */
-async function setupCachix(inputs, findings) {
+async function setupCachix(inputs, findings, doing = 'building') {
     const setup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] };
     // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
     const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
@@ -35276,7 +35479,7 @@ async function setupCachix(inputs, findings) {
     else {
         const wantsPush = inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined);
         const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix));
-        useAccess(setup, access, inputs, wantsPush);
+        useAccess(setup, access, inputs, wantsPush, doing);
         if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
             findings.push({
                 level: 'notice',
@@ -35298,7 +35501,7 @@ async function setupCachix(inputs, findings) {
     return setup;
 }
 /** What the leg does with the cache as it answered. */
-function useAccess(setup, access, inputs, wantsPush) {
+function useAccess(setup, access, inputs, wantsPush, doing) {
     // A wrong cache name is a mistake in the workflow, not an outage: the leg stops at once.
     if (access.state === 'missing')
         throw new Error(access.reason);
@@ -35316,10 +35519,10 @@ function useAccess(setup, access, inputs, wantsPush) {
             return;
         case 'unavailable':
             setup.canPush = wantsPush;
-            core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): building without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
+            core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): ${doing} without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
             break;
         default:
-            core.info(`Cachix cache ${inputs.cachix}: ${access.reason}; building ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
+            core.info(`Cachix cache ${inputs.cachix}: ${access.reason}; ${doing} ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
             break;
     }
     // A token that may only read is no trouble for a leg that only pulls.
@@ -35353,88 +35556,6 @@ function addCache(setup, reader, token) {
     setup.trustedPublicKeys.push(...cache.publicSigningKeys);
     if (!cache.isPublic && token !== undefined)
         setup.netrc.push({ host: new URL(cache.uri).hostname, password: token });
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf/render.ts
-
-const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
-const BLOCK_END = '# END nix-cachix-build';
-// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
-// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
-function unique(values, setting) {
-    for (const value of values) {
-        // eslint-disable-next-line no-control-regex -- finding control characters is the point
-        if (/[\s\u0000-\u001f\u007f]/.test(value))
-            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
-    }
-    return [...new Set(values.filter(v => v !== ''))];
-}
-/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
-function renderManagedBlock(settings) {
-    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
-    const substituters = unique(settings.substituters, 'extra-substituters');
-    if (substituters.length > 0)
-        lines.push(`extra-substituters = ${substituters.join(' ')}`);
-    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
-    if (keys.length > 0)
-        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
-    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
-    if (platforms.length > 0)
-        lines.push(`extra-platforms = ${platforms.join(' ')}`);
-    const users = unique(settings.trustedUsers, 'extra-trusted-users');
-    if (users.length > 0)
-        lines.push(`extra-trusted-users = ${users.join(' ')}`);
-    // A cache that fails mid-download should cost a rebuild, not the job.
-    lines.push('fallback = true');
-    // What this job just pushed must be seen as present by the next query in the same job.
-    lines.push('narinfo-cache-negative-ttl = 0');
-    if (settings.maxJobs !== undefined)
-        lines.push(`max-jobs = ${settings.maxJobs}`);
-    if (settings.cores !== undefined)
-        lines.push(`cores = ${settings.cores}`);
-    if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
-    if (settings.postBuildHook !== undefined)
-        lines.push(`post-build-hook = ${settings.postBuildHook}`);
-    const extra = settings.extraConfig.trim();
-    if (extra !== '')
-        lines.push(extra);
-    if (settings.secretsFile !== undefined)
-        lines.push(`!include ${settings.secretsFile}`);
-    lines.push(BLOCK_END);
-    return `${lines.join('\n')}\n`;
-}
-/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
-function replaceManagedBlock(existing, block) {
-    const start = existing.indexOf(BLOCK_BEGIN);
-    const endMarker = existing.indexOf(BLOCK_END, start);
-    let base = existing;
-    if (start >= 0 && endMarker >= 0) {
-        const after = existing.indexOf('\n', endMarker);
-        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
-    }
-    if (block === undefined)
-        return base;
-    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
-    return `${base}${separator}${block}`;
-}
-/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
-function existingPostBuildHook(showConfig) {
-    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
-    const value = match?.[1].trim();
-    return value === undefined || value === '' ? undefined : value;
-}
-/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
-function renderNetrc(entries) {
-    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
-}
-function renderSecretsConf(accessTokens, netrcFile) {
-    const lines = [];
-    if (accessTokens.length > 0)
-        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
-    if (netrcFile !== undefined)
-        lines.push(`netrc-file = ${netrcFile}`);
-    return `${lines.join('\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/util/privileged.ts
@@ -35478,179 +35599,6 @@ async function privileged_runAsRoot(command, args, input) {
         ? await runCommand(command, args, { input })
         : await runCommand('sudo', [command, ...args], { input });
     return stdout;
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf/file.ts
-
-
-
-
-
-
-
-/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
-function nixConfPath(env = process.env) {
-    return join(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
-}
-/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
-async function writeManagedBlock(path, block) {
-    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
-    const next = replaceManagedBlock(existing, block);
-    if (next !== existing)
-        await privileged_writeSystemFile(path, next);
-}
-/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
-async function restartDaemonIfRunning() {
-    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
-    const active = await (probeAsRoot ? privileged_runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
-    if (!active)
-        return false;
-    await privileged_runAsRoot(restart.command, restart.args);
-    return true;
-}
-/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
-async function showNixConfig(env) {
-    for (const args of [['config', 'show'], ['show-config']]) {
-        try {
-            return (await runNix([...args], { env })).stdout;
-        }
-        catch {
-            // try the older spelling
-        }
-    }
-    return '';
-}
-
-;// CONCATENATED MODULE: ./src/util/format.ts
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
-/**
- * The post-build-hook script. Nix runs it after every local build and blocks its build loop
- * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
- * line to the spool and always exits 0. The action reads the spool and does the network work.
- * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
- */
-function renderHookScript(spoolFile, chainedHook) {
-    const quoted = shellQuote(spoolFile);
-    const lines = [
-        '#!/bin/sh',
-        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
-        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
-    ];
-    if (chainedHook !== undefined)
-        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
-    lines.push('exit 0', '');
-    return lines.join('\n');
-}
-function shellQuote(text) {
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-/** Splits complete spool lines; a trailing partial line is left for the next read. */
-function parseSpool(text) {
-    const lastNewline = text.lastIndexOf('\n');
-    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
-    const rest = text.slice(lastNewline + 1);
-    const entries = [];
-    for (const line of complete.split('\n')) {
-        const words = line
-            .trim()
-            .split(/\s+/)
-            .filter(w => w !== '');
-        if (words.length === 0 || !words[0].startsWith('/'))
-            continue;
-        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
-    }
-    return { entries, rest };
-}
-
-;// CONCATENATED MODULE: ./src/nix-build/spool.ts
-
-
-/** Follows the post-build-hook's spool file from where it last read. */
-class SpoolReader {
-    file;
-    onEntries;
-    offset = 0;
-    rest = '';
-    timer;
-    reading = Promise.resolve();
-    constructor(file, onEntries) {
-        this.file = file;
-        this.onEntries = onEntries;
-    }
-    start(intervalMs = 250) {
-        this.timer = setInterval(() => {
-            void this.poll();
-        }, intervalMs);
-    }
-    /** Reads whatever is new now; resolves once it has been handed on. */
-    poll() {
-        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
-        return this.reading;
-    }
-    async stop() {
-        clearInterval(this.timer);
-        await this.poll();
-    }
-    async readNew() {
-        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
-        if (!handle)
-            return;
-        try {
-            const { size } = await handle.stat();
-            if (size <= this.offset)
-                return;
-            const buffer = Buffer.alloc(size - this.offset);
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-            this.offset += bytesRead;
-            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
-            this.rest = rest;
-            if (entries.length > 0)
-                this.onEntries(entries);
-        }
-        finally {
-            await handle.close();
-        }
-    }
-}
-/** Everything the spool holds, read once (the post step's salvage). */
-async function readWholeSpool(file) {
-    const collected = [];
-    const reader = new SpoolReader(file, entries => collected.push(...entries));
-    await reader.poll();
-    return collected;
-}
-/**
- * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
- * derivation when the hook was given none.
- */
-async function spooledOutputs(entry, store) {
-    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
-}
-/**
- * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
- * already followed; what it adds is what was built while the hosts evaluated (import from
- * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
- * read the spool at all.
- */
-async function spooledBuilds(spoolFile, store) {
-    const drvPaths = new Set();
-    const outputs = [];
-    for (const entry of await readWholeSpool(spoolFile)) {
-        drvPaths.add(entry.drvPath);
-        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
-    }
-    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
 ;// CONCATENATED MODULE: ./src/util/fs.ts
@@ -35773,38 +35721,161 @@ async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
     return { ok: code === 0 && !timedOut, output };
 }
 
-;// CONCATENATED MODULE: ./src/action/constants.ts
-/** Keys of what main hands to post through GITHUB_STATE. */
-var State;
-(function (State) {
-    State["WorkDir"] = "work-dir";
-    State["NixConf"] = "nix-conf";
-    /** 'true' once main has pushed everything it meant to. */
-    State["Finished"] = "finished";
-    /** JSON [{id, system, outPath}] of the hosts main set out to build. */
-    State["Hosts"] = "hosts";
-    State["Pushing"] = "pushing";
-    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
-    State["BuilderFiles"] = "builder-files";
-})(State || (State = {}));
-var Output;
-(function (Output) {
-    Output["Hosts"] = "hosts";
-    Output["Built"] = "built";
-    Output["Substituted"] = "substituted";
-    Output["Pushed"] = "pushed";
-    Output["PushedBytes"] = "pushed-bytes";
-    Output["SkippedHosts"] = "skipped-hosts";
-    Output["FailedHosts"] = "failed-hosts";
-    Output["Coverage"] = "coverage";
-    Output["Status"] = "status";
-    Output["Findings"] = "findings";
-    Output["BuiltRemotely"] = "built-remotely";
-})(Output || (Output = {}));
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
+
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
+const BLOCK_END = '# END nix-cachix-build';
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
+    return [...new Set(values.filter(v => v !== ''))];
+}
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+function renderManagedBlock(settings) {
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
+    const substituters = unique(settings.substituters, 'extra-substituters');
+    if (substituters.length > 0)
+        lines.push(`extra-substituters = ${substituters.join(' ')}`);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
+    if (keys.length > 0)
+        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
+    if (platforms.length > 0)
+        lines.push(`extra-platforms = ${platforms.join(' ')}`);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
+    if (users.length > 0)
+        lines.push(`extra-trusted-users = ${users.join(' ')}`);
+    // A cache that fails mid-download should cost a rebuild, not the job.
+    lines.push('fallback = true');
+    // What this job just pushed must be seen as present by the next query in the same job.
+    lines.push('narinfo-cache-negative-ttl = 0');
+    if (settings.maxJobs !== undefined)
+        lines.push(`max-jobs = ${settings.maxJobs}`);
+    if (settings.cores !== undefined)
+        lines.push(`cores = ${settings.cores}`);
+    if (settings.builders !== undefined)
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
+    if (settings.postBuildHook !== undefined)
+        lines.push(`post-build-hook = ${settings.postBuildHook}`);
+    const extra = settings.extraConfig.trim();
+    if (extra !== '')
+        lines.push(extra);
+    if (settings.secretsFile !== undefined)
+        lines.push(`!include ${settings.secretsFile}`);
+    lines.push(BLOCK_END);
+    return `${lines.join('\n')}\n`;
+}
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+function replaceManagedBlock(existing, block) {
+    const start = existing.indexOf(BLOCK_BEGIN);
+    const endMarker = existing.indexOf(BLOCK_END, start);
+    let base = existing;
+    if (start >= 0 && endMarker >= 0) {
+        const after = existing.indexOf('\n', endMarker);
+        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
+    }
+    if (block === undefined)
+        return base;
+    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+    return `${base}${separator}${block}`;
+}
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+function existingPostBuildHook(showConfig) {
+    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
+    const value = match?.[1].trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
+}
+function renderSecretsConf(accessTokens, netrcFile) {
+    const lines = [];
+    if (accessTokens.length > 0)
+        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
+    if (netrcFile !== undefined)
+        lines.push(`netrc-file = ${netrcFile}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
+
+
+
+
+
+
+
+/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
+function nixConfPath(env = process.env) {
+    return join(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
+}
+/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
+async function writeManagedBlock(path, block) {
+    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
+    const next = replaceManagedBlock(existing, block);
+    if (next !== existing)
+        await privileged_writeSystemFile(path, next);
+}
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
+async function restartDaemonIfRunning() {
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? privileged_runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
+    if (!active)
+        return false;
+    await privileged_runAsRoot(restart.command, restart.args);
+    return true;
+}
+/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
+async function showNixConfig(env) {
+    for (const args of [['config', 'show'], ['show-config']]) {
+        try {
+            return (await runNix([...args], { env })).stdout;
+        }
+        catch {
+            // try the older spelling
+        }
+    }
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/clean-up.ts
+
+
+
+
+/**
+ * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
+ * nothing of them outlives the job whatever the restore does; then takes the block out of
+ * nix.conf (`confPath`, empty when none was written) and restarts the daemon; then the rest of
+ * the work directory. The action's post step and the planner end with it.
+ */
+async function cleanUp(workDir, confPath, builderFiles = []) {
+    try {
+        const removed = await Promise.allSettled([
+            removeBuilderFiles(builderFiles),
+            ...(workDir === '' ? [] : secretWorkFiles(workFiles(workDir)).map(file => (0,promises_namespaceObject.rm)(file, { force: true })))
+        ]);
+        const failed = removed.find(r => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+    }
+    finally {
+        if (confPath !== '') {
+            await writeManagedBlock(confPath, undefined);
+            await restartDaemonIfRunning();
+        }
+        if (workDir !== '')
+            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/action/post.ts
-
-
 
 
 
@@ -35825,7 +35896,7 @@ var Output;
  */
 async function runPost() {
     try {
-        if (getState(State.Finished) !== 'true' && getState(State.Pushing) === 'true')
+        if (getState(constants_State.Finished) !== 'true' && getState(constants_State.Pushing) === 'true')
             await salvage();
     }
     catch (error) {
@@ -35833,7 +35904,7 @@ async function runPost() {
     }
     finally {
         try {
-            await cleanUp(getState(State.WorkDir), getState(State.NixConf), builderFiles());
+            await cleanUp(getState(constants_State.WorkDir), getState(constants_State.NixConf), builderFiles());
         }
         catch (error) {
             warning(`Clean-up failed: ${errorMessage(error)}`);
@@ -35845,7 +35916,7 @@ async function salvage() {
         const inputs = getInputs();
         if (!inputs.cachix)
             return;
-        const workDir = getState(State.WorkDir);
+        const workDir = getState(constants_State.WorkDir);
         const store = new NixStore();
         // The same drain-timeout covers reaching Cachix (it may be down) and the push.
         const deadline = Date.now() + inputs.drainTimeoutSeconds * 1000;
@@ -35854,9 +35925,9 @@ async function salvage() {
             throw new Error(`nothing was pushed: ${access.reason}`);
         const { session } = access;
         const roots = new Set();
-        for (const output of (await spooledBuilds((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'), store)).outputs)
+        for (const output of (await spooledBuilds(workFiles(workDir).spool, store)).outputs)
             roots.add(output);
-        const hosts = JSON.parse(getState(State.Hosts) || '[]');
+        const hosts = JSON.parse(getState(constants_State.Hosts) || '[]');
         for (const path of await store.validPaths(hosts.map(h => h.outPath)))
             roots.add(path);
         info(`${roots.size} built paths to check against the cache`);
@@ -35873,37 +35944,10 @@ async function salvage() {
 /** What the remote builders' set-up wrote (their ssh key, an ssh_config part), as main recorded it. */
 function builderFiles() {
     try {
-        return JSON.parse(getState(State.BuilderFiles) || '[]');
+        return JSON.parse(getState(constants_State.BuilderFiles) || '[]');
     }
     catch {
         return [];
-    }
-}
-// What holds a token (netrc, secrets.conf) or says what was built (the spool).
-const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool'];
-/**
- * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
- * nothing of them outlives the job whatever the restore does; then takes the action's block out
- * of nix.conf and restarts the daemon. The rest of the work directory (the hook script) goes
- * only once that worked, since nix.conf names it.
- */
-async function cleanUp(workDir, confPath, builderFiles = []) {
-    try {
-        const removed = await Promise.allSettled([
-            removeBuilderFiles(builderFiles),
-            ...(workDir === '' ? [] : SECRET_WORK_FILES.map(name => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(workDir, name), { force: true })))
-        ]);
-        const failed = removed.find(r => r.status === 'rejected');
-        if (failed)
-            throw failed.reason;
-    }
-    finally {
-        if (confPath !== '') {
-            await writeManagedBlock(confPath, undefined);
-            await restartDaemonIfRunning();
-        }
-        if (workDir !== '')
-            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
     }
 }
 
@@ -35914,7 +35958,7 @@ async function cleanUp(workDir, confPath, builderFiles = []) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4860);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7063);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

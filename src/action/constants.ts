@@ -11,6 +11,7 @@ export enum State {
   BuilderFiles = 'builder-files'
 }
 
+/** The action's outputs (action.yml declares them). */
 export enum Output {
   Hosts = 'hosts',
   Built = 'built',
@@ -22,5 +23,7 @@ export enum Output {
   Coverage = 'coverage',
   Status = 'status',
   Findings = 'findings',
-  BuiltRemotely = 'built-remotely'
+  BuiltRemotely = 'built-remotely',
+  /** The closure diff, as JSON. */
+  Diff = 'diff'
 }

@@ -5,6 +5,7 @@ import { buildAndPush } from '../nix-build/build-and-push.js'
 import { configurationNames } from '../hosts/flake.js'
 import { installable, resolveHosts } from '../hosts/configurations.js'
 import { renderHookScript } from '../nix-build/post-build-hook.js'
+import { workFiles } from '../nix-build/work-dir.js'
 import { formatBytes } from '../util/format.js'
 import { CachixClient } from '../cachix/client.js'
 import { configuredSubstituterNarInfos } from '../cachix/substituter-narinfos.js'
@@ -124,8 +125,7 @@ async function build(options: CommonOptions, installables: string[]): Promise<nu
   const opened = await session(options, true)
   const work = await mkdtemp(join(tmpdir(), 'nix-cachix-build-'))
   try {
-    const spoolFile = join(work, 'built.spool')
-    const hook = join(work, 'post-build-hook.sh')
+    const { spool: spoolFile, hook } = workFiles(work)
     await writeFile(spoolFile, '')
     await writeFile(hook, renderHookScript(spoolFile), { mode: 0o755 })
     let built = 0

@@ -14,6 +14,18 @@ export interface NixBuildProcess {
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 export const STOP_GRACE_MS = 10_000
 
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+export function buildBudgetMs(
+  timeBudgetMinutes: number | undefined,
+  drainTimeoutSeconds: number,
+  stopGraceMs: number,
+  elapsedMs: number
+): number | undefined {
+  if (timeBudgetMinutes === undefined) return undefined
+  // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+  return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs)
+}
+
 export function buildArgs(installables: string[], options: { keepGoing: boolean; extraArgs: string[] }): string[] {
   const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs']
   if (options.keepGoing) args.push('--keep-going')

@@ -1,6 +1,7 @@
 import type { Finding } from './finding.js'
 import type { CacheAccess } from '../cachix/cache-access.js'
 import { readerOf } from '../cachix/cache-access.js'
+import { errorMessage } from '../util/errors.js'
 
 /** Why the leg had no session, and what came of the try before the final push. */
 export interface TroubleReport {
@@ -76,4 +77,33 @@ export function troubleFindings(report: TroubleReport): Finding[] {
   const { what, todo } = rejectedToken(cache, access.status)
   if (!report.wantedPush) return [{ level: 'warning', message: `${what}. ${todo} ${built}` }]
   return [{ level: 'error', pushProblem: true, message: `${what}: nothing was pushed. ${todo} ${built}` }]
+}
+
+const EVERY_HOST = 'every host gets a row, because the plan cannot know what is cached'
+
+/**
+ * What the planner says about a cache it could not open (`access`, undefined when it could):
+ * a warning, since the plan then has a row for every host it cannot see cached.
+ */
+export function planTroubleFindings(cache: string, access: CacheAccess | undefined): Finding[] {
+  if (access?.state === 'rejected') {
+    const { what, todo } = rejectedToken(cache, access.status)
+    const read =
+      access.anonymous === undefined
+        ? `The cache is private and cannot be read without a valid token, so ${EVERY_HOST}.`
+        : 'The plan read the cache without the token (it is public).'
+    return [{ level: 'warning', message: `${what}. ${todo} ${read}` }]
+  }
+  if (access?.state === 'unavailable')
+    return [{ level: 'warning', message: `Cachix cache ${cache} could not be read (${access.reason}): ${EVERY_HOST}.` }]
+  return []
+}
+
+/** The cache stopped answering while the plan walked it: no host counts as cached. */
+export function walkFailed(cache: string, error: unknown, cached: Set<string>, findings: Finding[]): void {
+  cached.clear()
+  findings.push({
+    level: 'warning',
+    message: `Cachix cache ${cache} could not be read (${errorMessage(error)}): ${EVERY_HOST}.`
+  })
 }

@@ -87,23 +87,6 @@ export function stepFailure(
   return undefined
 }
 
-/** The log group of the build phase. */
-export function buildGroupName(installables: number): string {
-  return `Build ${installables} installable${installables === 1 ? '' : 's'}`
-}
-
-/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
-export function buildBudgetMs(
-  timeBudgetMinutes: number | undefined,
-  drainTimeoutSeconds: number,
-  stopGraceMs: number,
-  elapsedMs: number
-): number | undefined {
-  if (timeBudgetMinutes === undefined) return undefined
-  // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
-  return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs)
-}
-
 /** What the final push reports: what it could not check or push, and what push-filter kept out. */
 export function pushFindings(push: FinalPush, drainTimeoutSeconds: number): Finding[] {
   const findings: Finding[] = []

@@ -8,8 +8,9 @@ import {
   type Reader
 } from '../../cachix/cache-access.js'
 import type { CachixSession, CachixSessionOptions } from '../../cachix/session.js'
-import type { Inputs } from '../inputs.js'
 import type { Finding } from '../../report/finding.js'
+import { State } from '../constants.js'
+import type { Inputs } from '../inputs.js'
 import { logCachixRetry } from './step-log.js'
 
 /** Why the leg has no session: the report turns it into what to do. */
@@ -32,7 +33,13 @@ export interface CacheSetup {
   netrc: { host: string; password: string }[]
 }
 
-export function sessionOptions(inputs: Inputs, cacheName: string): CachixSessionOptions {
+/** What opening the caches reads of a front end's inputs (the planner never pushes: push false). */
+export type CachixSettings = Pick<
+  Inputs,
+  'cachix' | 'cachixUrl' | 'cachixAuthToken' | 'cachixSigningKey' | 'compression' | 'push' | 'extraPullCaches'
+>
+
+export function sessionOptions(inputs: CachixSettings, cacheName: string): CachixSessionOptions {
   return {
     baseUrl: inputs.cachixUrl,
     cacheName,
@@ -43,12 +50,23 @@ export function sessionOptions(inputs: Inputs, cacheName: string): CachixSession
   }
 }
 
+/** The Cachix phase of the main step: the caches, and whether the post step may have to push. */
+export async function cachixPhase(inputs: Inputs, findings: Finding[]): Promise<CacheSetup> {
+  const cache = await setupCachix(inputs, findings)
+  core.saveState(State.Pushing, String(cache.canPush))
+  return cache
+}
+
 /**
  * Opens the cache and resolves every cache to pull from. A wrong cache name fails at once; an
- * outage, a rejected or a read-only token do not: the leg builds pull-only and the report says
- * what happened (an outage is tried again before the final push).
+ * outage, a rejected or a read-only token do not: the leg builds (or the planner evaluates,
+ * `doing`) pull-only and the report says what happened (an outage is tried again before the final push).
  */
-export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<CacheSetup> {
+export async function setupCachix(
+  inputs: CachixSettings,
+  findings: Finding[],
+  doing: 'building' | 'evaluating' = 'building'
+): Promise<CacheSetup> {
   const setup: CacheSetup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] }
   // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
   const extras = Promise.all(
@@ -61,7 +79,7 @@ export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<
     const wantsPush =
       inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined)
     const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix))
-    useAccess(setup, access, inputs, wantsPush)
+    useAccess(setup, access, inputs, wantsPush, doing)
     if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
       findings.push({
         level: 'notice',
@@ -83,7 +101,13 @@ export async function setupCachix(inputs: Inputs, findings: Finding[]): Promise<
 }
 
 /** What the leg does with the cache as it answered. */
-function useAccess(setup: CacheSetup, access: CacheAccess, inputs: Inputs, wantsPush: boolean): void {
+function useAccess(
+  setup: CacheSetup,
+  access: CacheAccess,
+  inputs: CachixSettings,
+  wantsPush: boolean,
+  doing: string
+): void {
   // A wrong cache name is a mistake in the workflow, not an outage: the leg stops at once.
   if (access.state === 'missing') throw new Error(access.reason)
   const reader = readerOf(access)
@@ -103,12 +127,12 @@ function useAccess(setup: CacheSetup, access: CacheAccess, inputs: Inputs, wants
     case 'unavailable':
       setup.canPush = wantsPush
       core.info(
-        `Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): building without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`
+        `Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): ${doing} without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`
       )
       break
     default:
       core.info(
-        `Cachix cache ${inputs.cachix}: ${access.reason}; building ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`
+        `Cachix cache ${inputs.cachix}: ${access.reason}; ${doing} ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`
       )
       break
   }
@@ -121,7 +145,7 @@ function useAccess(setup: CacheSetup, access: CacheAccess, inputs: Inputs, wants
  * drain-timeout), so an outage of a few minutes costs nothing. Once it answers, the leg has its
  * session and the final push pushes everything it built.
  */
-export async function reopenCachix(inputs: Inputs, setup: CacheSetup, deadline: number): Promise<CacheAccess> {
+export async function reopenCachix(inputs: CachixSettings, setup: CacheSetup, deadline: number): Promise<CacheAccess> {
   const name = inputs.cachix ?? ''
   core.info(
     `Cachix cache ${name} could not be reached when the job started: trying again for up to ${Math.round((deadline - Date.now()) / 1000)} s (drain-timeout)`

@@ -18,13 +18,17 @@ import { diffHost } from '../../diff/host-diff.js'
 import type { PullRequest } from '../../github/pull-request.js'
 import { diffJson, renderHostMarkdown, renderHostText, renderSummaryMarkdown } from '../../diff/render.js'
 import type { HostDiff } from '../../diff/types.js'
+import type { HostResult } from '../../report/summary.js'
+import { Output } from '../constants.js'
+import type { Inputs } from '../inputs.js'
+import type { CacheSetup } from './cachix.js'
+import type { Run } from './run.js'
 import { STEP_LOG } from './step-log.js'
 import { errorMessage } from '../../util/errors.js'
 
-export const DIFF_OUTPUT = 'diff'
 const COMMENT_TITLE = '## Closure diff per host'
 
-export interface DiffPhase {
+interface DiffPhase {
   flake: string
   diffBase: DiffBase
   comment: boolean
@@ -122,55 +126,75 @@ async function comment(phase: DiffPhase, pr: PullRequest, diffs: HostDiff[], bas
   else core.info(`Pull request comment ${outcome.kind}: ${outcome.url}`)
 }
 
+/** The closure diff runs when diff-base is set and the cache can be read. */
+export function wantsClosureDiff(inputs: Inputs, cache: CacheSetup): boolean {
+  return inputs.diffBase.kind !== 'off' && cache.reader !== undefined
+}
+
 /**
  * What the change does to each host: base and head closures from narinfos and the local store,
  * in the summary, the `diff` output and the pull request's sticky comment. It informs; it never
- * fails the step.
+ * fails the step. Runs when wantsClosureDiff says so.
  */
-export async function closureDiffPhase(phase: DiffPhase): Promise<void> {
-  if (phase.diffBase.kind === 'off') return
-  await core.group('Closure diff', async () => {
-    const pr = currentPullRequest()
-    let base: Base | undefined
-    let diffs: HostDiff[]
-    try {
-      base = await evaluatedBase(phase, pr)
-      if (base === undefined) return
-      const cache = new SharedCacheLookups(phase.cache)
-      // Upstream paths (what cache.nixos.org has) are described by the substituters this job's Nix uses.
-      const substituters = await configuredSubstituterNarInfos({
-        env: phase.env,
-        exclude: [phase.cacheUri],
-        credentials: phase.credentials,
-        log: STEP_LOG
-      })
-      core.info(`Narinfos of upstream paths from: ${substituters.describe()}`)
-      diffs = []
-      for (const host of phase.hosts)
-        diffs.push(
-          await diffHost(host.id, base.toplevels[host.id], host.toplevel, {
-            cache,
-            substituters,
-            store: phase.store
-          })
-        )
-      core.info(
-        `${cache.lookups} narinfo lookups and ${cache.bulkQueries} bulk queries in ${phase.cacheName}, ${substituters.lookups} in the substituters`
-      )
-    } catch (error: unknown) {
-      const message = `could not evaluate the base: ${errorMessage(error)}`
-      core.warning(`Closure diff: ${message}`)
-      diffs = phase.hosts.map(h => ({ host: h.id, outcome: 'failed', head: h.toplevel, message }))
-    }
-    for (const d of diffs) core.info(renderHostText(d, phase.cacheName).trimEnd())
-    core.setOutput(DIFF_OUTPUT, diffJson(diffs))
-    const label = base?.label ?? 'the base'
-    await core.summary.addRaw(renderSummaryMarkdown(diffs, { cache: phase.cacheName, base: label })).write()
-    if (!phase.comment || pr === undefined) return
-    try {
-      await comment(phase, pr, diffs, label)
-    } catch (error: unknown) {
-      core.warning(`Closure diff: the pull request comment could not be written: ${errorMessage(error)}`)
-    }
+export async function closureDiffPhase(run: Run, cache: CacheSetup, results: HostResult[]): Promise<void> {
+  const { inputs } = run
+  const reader = cache.reader!
+  await diffHosts({
+    flake: inputs.flake,
+    diffBase: inputs.diffBase,
+    comment: inputs.diffComment,
+    githubToken: inputs.githubToken,
+    cacheName: reader.client.cacheName,
+    cache: reader.client,
+    cacheUri: reader.cache.uri,
+    credentials: cache.netrc,
+    store: run.store,
+    hosts: results.map(r => ({ id: r.id, toplevel: r.toplevel })),
+    env: run.env
   })
+}
+
+async function diffHosts(phase: DiffPhase): Promise<void> {
+  const pr = currentPullRequest()
+  let base: Base | undefined
+  let diffs: HostDiff[]
+  try {
+    base = await evaluatedBase(phase, pr)
+    if (base === undefined) return
+    const cache = new SharedCacheLookups(phase.cache)
+    // Upstream paths (what cache.nixos.org has) are described by the substituters this job's Nix uses.
+    const substituters = await configuredSubstituterNarInfos({
+      env: phase.env,
+      exclude: [phase.cacheUri],
+      credentials: phase.credentials,
+      log: STEP_LOG
+    })
+    core.info(`Narinfos of upstream paths from: ${substituters.describe()}`)
+    diffs = []
+    for (const host of phase.hosts)
+      diffs.push(
+        await diffHost(host.id, base.toplevels[host.id], host.toplevel, {
+          cache,
+          substituters,
+          store: phase.store
+        })
+      )
+    core.info(
+      `${cache.lookups} narinfo lookups and ${cache.bulkQueries} bulk queries in ${phase.cacheName}, ${substituters.lookups} in the substituters`
+    )
+  } catch (error: unknown) {
+    const message = `could not evaluate the base: ${errorMessage(error)}`
+    core.warning(`Closure diff: ${message}`)
+    diffs = phase.hosts.map(h => ({ host: h.id, outcome: 'failed', head: h.toplevel, message }))
+  }
+  for (const d of diffs) core.info(renderHostText(d, phase.cacheName).trimEnd())
+  core.setOutput(Output.Diff, diffJson(diffs))
+  const label = base?.label ?? 'the base'
+  await core.summary.addRaw(renderSummaryMarkdown(diffs, { cache: phase.cacheName, base: label })).write()
+  if (!phase.comment || pr === undefined) return
+  try {
+    await comment(phase, pr, diffs, label)
+  } catch (error: unknown) {
+    core.warning(`Closure diff: the pull request comment could not be written: ${errorMessage(error)}`)
+  }
 }

@@ -1,61 +1,57 @@
 import * as core from '@actions/core'
 import { writeFile } from 'node:fs/promises'
-import { exists } from '../../util/fs.js'
 import { userInfo } from 'node:os'
-import type { HostInfo } from '../../hosts/flake.js'
-import type { HostCaches } from '../../nix/substituters.js'
-import type { Inputs } from '../inputs.js'
-import { nativeSystem } from '../../util/platform.js'
-import { existingPostBuildHook, renderManagedBlock, renderNetrc, renderSecretsConf } from '../../nix/conf/render.js'
 import { nixConfPath, restartDaemonIfRunning, showNixConfig, writeManagedBlock } from '../../nix/conf/file.js'
+import { existingPostBuildHook, renderManagedBlock, renderNetrc, renderSecretsConf } from '../../nix/conf/render.js'
+import type { HostCaches } from '../../nix/substituters.js'
 import { renderHookScript } from '../../nix-build/post-build-hook.js'
-import type { CacheSetup } from './cachix.js'
+import type { WorkFiles } from '../../nix-build/work-dir.js'
+import { exists } from '../../util/fs.js'
+import { nativeSystem } from '../../util/platform.js'
 import { State } from '../constants.js'
+import type { CacheSetup } from './cachix.js'
+import type { RemoteBuilders } from './remote-builders.js'
+import type { Run } from './run.js'
 
-export interface WorkFiles {
-  dir: string
-  spool: string
-  hook: string
-  secrets: string
-  netrc: string
-}
+export const NO_HOST_CACHES: HostCaches = { substituters: [], trustedPublicKeys: [] }
 
+/** What a front end puts into nix.conf: the planner only caches, tokens and extra-nix-config. */
 export interface NixSetup {
-  inputs: Inputs
-  hosts: HostInfo[]
-  cache: CacheSetup
+  env: NodeJS.ProcessEnv
   work: WorkFiles
+  cache: Pick<CacheSetup, 'substituters' | 'trustedPublicKeys' | 'netrc'>
+  githubToken?: string
+  extraNixConfig: string
+  /** The post-build hook that spools every build (the action's; the planner has none). */
+  hook: boolean
   /** aarch64 builds run under QEMU on this runner. */
-  emulate: boolean
-  /** The hosts' own substituters that answered, and their keys (empty without use-host-substituters). */
-  hostCaches: HostCaches
+  emulate?: boolean
+  /** The hosts' own substituters that answered, and their keys. */
+  hostCaches?: HostCaches
+  maxJobs?: string
+  cores?: number
   /** The builders setting for the remote builders that answered, if any. */
   builders?: string
-  env: NodeJS.ProcessEnv
+  buildersUseSubstitutes?: boolean
 }
 
 /**
- * Writes the job's settings into nix.conf (between markers the post step removes): caches and
+ * Writes the job's settings into nix.conf (between markers the clean-up removes): caches and
  * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
+ * `written` learns which nix.conf holds the block as soon as it does, for the clean-up.
  */
-export async function configureNix({
-  inputs,
-  cache,
-  work,
-  emulate,
-  env,
-  hostCaches,
-  builders
-}: NixSetup): Promise<void> {
+export async function configureNix(setup: NixSetup, written: (confPath: string) => void): Promise<void> {
+  const { env, work, cache } = setup
+  const hostCaches = setup.hostCaches ?? NO_HOST_CACHES
   const confPath = nixConfPath(env)
-  const chained = existingPostBuildHook(await showNixConfig(env))
+  const chained = setup.hook ? existingPostBuildHook(await showNixConfig(env)) : undefined
   // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
   const ownHookInPlace = chained === work.hook && (await exists(work.hook))
-  if (!ownHookInPlace)
+  if (setup.hook && !ownHookInPlace)
     await writeFile(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), {
       mode: 0o755
     })
-  const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : []
+  const tokens = setup.githubToken ? [`github.com=${setup.githubToken}`] : []
   if (cache.netrc.length > 0) await writeFile(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 })
   const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0
   if (secretsNeeded)
@@ -66,20 +62,60 @@ export async function configureNix({
   const block = renderManagedBlock({
     substituters: [...cache.substituters, ...hostCaches.substituters],
     trustedPublicKeys: [...cache.trustedPublicKeys, ...hostCaches.trustedPublicKeys],
-    extraPlatforms: emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
-    postBuildHook: work.hook,
-    maxJobs: inputs.maxJobs,
-    cores: inputs.cores,
-    builders,
-    buildersUseSubstitutes: inputs.buildersUseSubstitutes,
+    extraPlatforms: setup.emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
+    postBuildHook: setup.hook ? work.hook : undefined,
+    maxJobs: setup.maxJobs,
+    cores: setup.cores,
+    builders: setup.builders,
+    buildersUseSubstitutes: setup.buildersUseSubstitutes,
     trustedUsers: user === 'root' ? [] : [user],
     secretsFile: secretsNeeded ? work.secrets : undefined,
-    extraConfig: inputs.extraNixConfig
+    extraConfig: setup.extraNixConfig
   })
   await writeManagedBlock(confPath, block)
-  core.saveState(State.NixConf, confPath)
-  core.info(
-    `Wrote the nix-cachix-build settings to ${confPath}${chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''}`
-  )
+  written(confPath)
+  const pulls = cache.substituters.length > 0 ? ` (pull caches: ${cache.substituters.join(' ')})` : ''
+  const token = tokens.length > 0 ? ', with the github.com token in a 0600 file' : ''
+  const chain = chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : ''
+  core.info(`Wrote the nix-cachix-build settings to ${confPath}${pulls}${token}${chain}`)
   if (await restartDaemonIfRunning()) core.info('Restarted nix-daemon to load them')
+}
+
+/** What only the hosts tell: emulation, their substituters, and the roomiest build directory. */
+export interface HostsNixSetup {
+  emulate: boolean
+  hostCaches: HostCaches
+  buildDir?: string
+}
+
+/**
+ * The main step's nix.conf: before evaluation, so that what import from derivation builds goes
+ * to the spool too; then once the hosts are known (`known`), with their caches and emulation.
+ */
+export async function configureNixPhase(
+  run: Run,
+  cache: CacheSetup,
+  builders: RemoteBuilders,
+  known?: HostsNixSetup
+): Promise<void> {
+  const { inputs } = run
+  const buildDir = known?.buildDir
+  await configureNix(
+    {
+      env: run.env,
+      work: run.work,
+      cache,
+      githubToken: inputs.githubToken,
+      extraNixConfig:
+        buildDir === undefined ? inputs.extraNixConfig : `build-dir = ${buildDir}\n${inputs.extraNixConfig}`,
+      hook: true,
+      emulate: known?.emulate ?? false,
+      hostCaches: known?.hostCaches,
+      maxJobs: builders.maxJobs,
+      cores: inputs.cores,
+      builders: builders.setting,
+      buildersUseSubstitutes: inputs.buildersUseSubstitutes
+    },
+    confPath => core.saveState(State.NixConf, confPath)
+  )
 }

@@ -23,6 +23,7 @@ import {
 import type { Inputs } from '../inputs.js'
 import { nativeSystem } from '../../util/platform.js'
 import { State } from '../constants.js'
+import type { Run } from './run.js'
 
 /** What nix.conf gets of the remote builders, and what the rest of the run must know of them. */
 export interface RemoteBuilders {
@@ -39,6 +40,11 @@ export const BUILDER_CHECK_MS = 30_000
 
 const NONE = (maxJobs: string | undefined): RemoteBuilders => ({ systems: [], maxJobs })
 
+/** A leg without builders: max-jobs as the input gives it. */
+export function noRemoteBuilders(inputs: Inputs): RemoteBuilders {
+  return NONE(inputs.maxJobs)
+}
+
 /** max-jobs 0 means "only on the builders": with none left, the runner builds (Nix's own setting). */
 function localMaxJobs(inputs: Inputs): string | undefined {
   return inputs.maxJobs === '0' ? undefined : inputs.maxJobs
@@ -50,12 +56,9 @@ function localMaxJobs(inputs: Inputs): string | undefined {
  * one line saying which and why: with max-jobs 0 the step fails here; otherwise the build goes on
  * without it. Every file written is recorded first, for the post step to remove.
  */
-export async function setupRemoteBuilders(
-  inputs: Inputs,
-  nixVersion: string,
-  workDir: string,
-  env: NodeJS.ProcessEnv
-): Promise<RemoteBuilders> {
+export async function setupRemoteBuilders(run: Run, nixVersion: string): Promise<RemoteBuilders> {
+  const { inputs, env } = run
+  const workDir = run.work.dir
   // Builders that take builder-ssh-key (field 3 "-") cannot log in without it: a pull request from a fork gets no secrets.
   const keyless = inputs.builderSshKey === undefined ? inputs.builders.filter(b => b.identityFile === undefined) : []
   const builders = inputs.builders.filter(b => !keyless.includes(b))

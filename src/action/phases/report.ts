@@ -10,9 +10,17 @@ import {
   type RunStatus,
   type RunTotals
 } from '../../report/summary.js'
-import { Output } from '../constants.js'
+import type { CacheAccess } from '../../cachix/cache-access.js'
+import { troubleFindings } from '../../report/cache-trouble.js'
+import { renderFailedBuilds } from '../../report/failed-builds.js'
+import { pushFindings, stepFailure } from '../../report/outcome.js'
+import { Output, State } from '../constants.js'
+import type { BuiltStep } from './build.js'
+import type { CacheSetup } from './cachix.js'
+import type { PushOutcome } from './push.js'
+import type { Run } from './run.js'
 
-export interface RunRecord {
+interface RunRecord {
   system: string
   results: HostResult[]
   findings: Finding[]
@@ -31,7 +39,7 @@ export interface RunRecord {
 }
 
 /** Per-host counts: what of each host's closure was built, substituted and pushed by this run, and how much of it the cache has. */
-export async function countPerHost(store: NixStore, record: RunRecord): Promise<void> {
+async function countPerHost(store: NixStore, record: RunRecord): Promise<void> {
   const built = new Set(record.builtOutputs)
   const fetched = new Set(record.substituted)
   for (const result of record.results) {
@@ -55,8 +63,8 @@ function countByBuilder(builtRemotely: Map<string, string>): Record<string, numb
   return counts
 }
 
-/** Outputs, annotations and the job summary. */
-export async function publish(record: RunRecord): Promise<RunStatus> {
+/** Sets the outputs, prints the annotations and writes the job summary. */
+async function publish(record: RunRecord): Promise<RunStatus> {
   const { results, findings } = record
   const totals: RunTotals = {
     built: record.builtDrvs.length,
@@ -92,4 +100,58 @@ export async function publish(record: RunRecord): Promise<RunStatus> {
     `Status: ${status}; built ${totals.built}, substituted ${totals.substituted}, pushed ${totals.pushed} (${formatBytes(totals.pushedBytes)}), coverage ${formatCoverage(totals.coverage)}`
   )
   return status
+}
+
+/** How the run ended: the cache as it is now, the try to reach it again, the build and the push. */
+export interface RunEnd {
+  cache: CacheSetup
+  /** The try to reach the cache before the final push, after an outage. */
+  late?: CacheAccess
+  build: BuiltStep
+  push?: PushOutcome
+}
+
+/**
+ * What the cache's trouble and the push come to, then the outputs, annotations and the summary;
+ * then the step's verdict.
+ */
+export async function reportPhase(run: Run, { cache, late, build, push }: RunEnd): Promise<void> {
+  const { inputs, findings } = run
+  if (cache.trouble !== undefined && inputs.cachix !== undefined)
+    findings.push(
+      ...troubleFindings({
+        cache: inputs.cachix,
+        ...cache.trouble,
+        late,
+        drainTimeoutSeconds: inputs.drainTimeoutSeconds
+      })
+    )
+  if (push !== undefined) findings.push(...pushFindings(push.final, inputs.drainTimeoutSeconds))
+  const record = runRecord(run, build, push)
+  await countPerHost(run.store, record)
+  const status = await publish(record)
+  if (build.failedBuilds.length > 0) await core.summary.addRaw(renderFailedBuilds(build.failedBuilds)).write()
+  core.saveState(State.Finished, 'true')
+  const failure = stepFailure(record.results, status, inputs.failOnPushError, record.findings)
+  if (failure !== undefined) core.setFailed(failure)
+}
+
+/** The run in numbers: what was built (here and remotely), substituted and pushed, and what the cache lacks. */
+function runRecord({ inputs, findings }: Run, build: BuiltStep, push: PushOutcome | undefined): RunRecord {
+  const builtDrvs = [...new Set([...(build.result?.builtDrvs ?? []), ...build.spooled.drvPaths])]
+  const coverage = push?.final.coverage
+  return {
+    system: inputs.system,
+    results: build.results,
+    findings,
+    builtDrvs,
+    builtRemotely: new Map(builtDrvs.filter(d => build.remoteBuilds.has(d)).map(d => [d, build.remoteBuilds.get(d)!])),
+    builtOutputs: [...new Set([...(build.result?.builtOutputs ?? []), ...build.spooled.outputs])],
+    substituted: build.substitutedPlanned,
+    pushed: push?.pushed ?? new Map<string, number>(),
+    failedPushes: push?.final.failures.length ?? 0,
+    leftovers: push?.final.leftovers.length ?? 0,
+    coverage: coverage?.ratio,
+    absentFromCache: coverage ? new Set([...coverage.missing, ...coverage.filtered]) : undefined
+  }
 }
