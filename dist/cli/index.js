@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(832);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 832:
+/***/ 9:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -120,49 +120,48 @@ function lastLine(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    const set = env[name] ?? '';
+    if (set !== '' && set !== value)
+        throw new Error(`${name} may only be "${value}", not "${set}"`);
+    return set === value;
+}
 function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
 }
 function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
     return seconds * 1000;
 }
 function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
 }
 function knobs_diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
 }
 function retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
 }
 
 ;// CONCATENATED MODULE: ./src/nix/format/base32.ts
@@ -2447,23 +2446,22 @@ function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
         const got = read(target, offset + done, size - done, position + done);
         if (typeof got !== 'number')
-            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
         // A file that changed size while being read cannot be serialised faithfully.
         if (got === 0)
             throw new Error(`${path} changed size while being read`);
         done += got;
     }
     return undefined;
-}
-async function readRest(read, target, offset, size, position, path, done, bytesRead) {
-    for (;;) {
-        if (bytesRead === 0)
-            throw new Error(`${path} changed size while being read`);
-        done += bytesRead;
-        if (done >= size)
-            return;
-        bytesRead = await read(target, offset + done, size - done, position + done);
-    }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
 /** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
@@ -3044,7 +3042,20 @@ class CompressorProcess {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
 
 
 /**
@@ -3122,40 +3133,30 @@ class FrameSink {
         return this.frame;
     }
     async flush() {
-        const frame = this.frame;
+        const { frame, filled, reserved } = this.takeFrame();
         if (frame === undefined)
             return;
-        const full = frame.subarray(0, this.filled);
-        const reserved = this.reserved;
-        this.frame = undefined;
-        this.filled = 0;
-        this.reserved = 0;
+        const full = frame.subarray(0, filled);
         this.narHasher.update(full);
-        let released = false;
-        let recycled = false;
-        const recycle = () => {
-            if (recycled)
-                return;
-            recycled = true;
-            framePool.give(frame);
-        };
-        const release = () => {
-            if (released)
-                return;
-            released = true;
-            frameMemory.release(reserved);
-        };
+        const recycle = once(() => framePool.give(frame));
+        const release = once(() => frameMemory.release(reserved));
         // Compressed in process, the frame is free once compressed; written to a program, once written.
         await this.compressor.consume({ bytes: full, release, recycle });
     }
     dropFrame() {
-        if (this.reserved > 0)
-            frameMemory.release(this.reserved);
-        if (this.frame !== undefined)
-            framePool.give(this.frame);
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
         this.frame = undefined;
         this.filled = 0;
         this.reserved = 0;
+        return taken;
     }
 }
 
@@ -4012,6 +4013,20 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
+}
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -4055,14 +4070,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, errorMessage(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -5231,7 +5240,8 @@ async function pathsFromStdin() {
         text += String(chunk);
     return text.split(/\s+/).filter(p => p !== '');
 }
-async function session(options, needPush) {
+/** A session that may push: the credentials from the environment or cachix.dhall, checked against the cache. */
+async function pushSession(options) {
     const credentials = await findCredentials(options.cache);
     const opened = await openCachixSession({
         baseUrl: options.cachixUrl,
@@ -5240,9 +5250,14 @@ async function session(options, needPush) {
         signingKey: credentials.signingKey,
         compression: options.compression
     });
-    if (needPush && !opened.canPush)
+    if (!opened.canPush)
         throw new Error(`no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`);
     return opened;
+}
+/** A client that reads the cache, with the token when there is one (a private cache needs it). */
+async function readingClient(options) {
+    const credentials = await findCredentials(options.cache);
+    return new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken });
 }
 function pusherWithProgress(options, opened, store, built) {
     // The progress line reads the pusher's totals, and the pusher reports its events to it.
@@ -5267,7 +5282,7 @@ async function push(options, paths) {
     if (paths.length === 0)
         throw new Error('no store paths to push');
     const store = new NixStore();
-    const opened = await session(options, true);
+    const opened = await pushSession(options);
     const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0);
     // ./result symlinks and the like resolve to the store path they point at; store paths are
     // taken as they are (an invalid one is reported by the pusher, not thrown here).
@@ -5277,7 +5292,7 @@ async function push(options, paths) {
 }
 async function build(options, installables) {
     const store = new NixStore();
-    const opened = await session(options, true);
+    const opened = await pushSession(options);
     const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-'));
     try {
         const { spool: spoolFile, hook } = workFiles(work);
@@ -5315,13 +5330,7 @@ async function build(options, installables) {
     }
 }
 async function check(options, host) {
-    const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({
-        baseUrl: options.cachixUrl,
-        cacheName: options.cache,
-        authToken: credentials.authToken
-    });
-    const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter));
+    const result = await checkHost(options.flake, host, await readingClient(options), makePushFilter(options.pushFilter));
     if (result.builds.length === 0) {
         process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`);
         return 0;
@@ -5333,12 +5342,7 @@ async function check(options, host) {
 }
 /** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
 async function diff(options, host, base, json) {
-    const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({
-        baseUrl: options.cachixUrl,
-        cacheName: options.cache,
-        authToken: credentials.authToken
-    });
+    const client = await readingClient(options);
     // The cache itself lacks what it counts as present upstream: asked as the cache, not as a substituter.
     const cacheUri = await client.getCache().then(cache => cache.uri, () => undefined);
     const substituters = await configuredSubstituterNarInfos({

@@ -31639,49 +31639,48 @@ function narInfoFingerprint(info) {
 }
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    const set = env[name] ?? '';
+    if (set !== '' && set !== value)
+        throw new Error(`${name} may only be "${value}", not "${set}"`);
+    return set === value;
+}
 function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
 }
 function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
     return seconds * 1000;
 }
 function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
 }
 function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
 }
 function knobs_retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
 }
 
 ;// CONCATENATED MODULE: ./src/util/arrays.ts
@@ -33705,8 +33704,11 @@ async function evaluateDerivation(flake, name, attributePath, env) {
         builtWhileEvaluating: derivationsBuilt(result.stderr)
     };
 }
-/** Each derivation in its own `nix eval`, `jobs` at a time, as name and attribute path. */
-async function evaluateEach(flake, targets, jobs, env, onDone) {
+/**
+ * Each target in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+async function evaluateEach(flake, targets, jobs, env, onDone = () => undefined) {
     const outcomes = await mapLimit(targets, jobs, async (target) => {
         const outcome = await evaluateDerivation(flake, target.name, target.path, env);
         onDone(outcome);
@@ -33717,16 +33719,13 @@ async function evaluateEach(flake, targets, jobs, env, onDone) {
         failed: outcomes.filter((o) => 'error' in o)
     };
 }
-/**
- * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
- * gigabytes, and one host that does not evaluate must not hide the others.
- */
-async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
-    return evaluateEach(flake, hosts.map(h => ({ name: h.id, path: attributePath(h) })), jobs, env, onDone);
+/** Hosts, reported by id, at what each kind switches to. */
+function hostTargets(hosts) {
+    return hosts.map(h => ({ name: h.id, path: attributePath(h) }));
 }
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
-async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => undefined) {
-    return evaluateEach(flake, attributes.map(a => ({ name: a, path: a })), jobs, env, onDone);
+function attributeTargets(attributes) {
+    return attributes.map(a => ({ name: a, path: a }));
 }
 
 ;// CONCATENATED MODULE: ./src/hosts/flake.ts
@@ -33845,13 +33844,13 @@ function logEvaluated(done) {
 async function evaluateHostsPhase(inputs) {
     const wanted = namedHosts(inputs.hosts, await configurationNames(inputs.flake, process.env));
     const started = Date.now();
-    const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated);
+    const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), inputs.evalJobs, process.env, logEvaluated);
     info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
     return { ...outcome, kinds: new Map(wanted.map(h => [h.id, h.kind])) };
 }
 /** The pre-warm attributes, each evaluated like a host. */
 async function evaluateAttributesPhase(inputs) {
-    return evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated);
+    return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), inputs.evalJobs, process.env, logEvaluated);
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
@@ -33879,6 +33878,20 @@ class checks_InputError extends Error {
 }
 function fail(input, problem) {
     throw new checks_InputError(input, problem);
+}
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
 }
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
@@ -33923,14 +33936,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, errors_errorMessage(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -34212,39 +34219,39 @@ var PlanOutput;
 })(PlanOutput || (PlanOutput = {}));
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
+/** Rows for what is neither cached nor of a system without a runner. */
+function planRows(items, cachedOutPaths, runners, row) {
+    const plan = { rows: [], cached: [], unmapped: [] };
+    for (const item of items) {
+        if (cachedOutPaths.has(item.outPath))
+            plan.cached.push(item.name);
+        else if (runners[item.system] === undefined)
+            plan.unmapped.push(item.name);
+        else
+            plan.rows.push(row(item, runners[item.system]));
+    }
+    return plan;
+}
 /**
  * One row per host that still needs building, with the runner for its system. A host whose
  * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
  */
 function planMatrix(hosts, cachedOutPaths, runners) {
-    const plan = { rows: [], cached: [], unmapped: [] };
-    for (const host of hosts) {
-        if (cachedOutPaths.has(host.outPath))
-            plan.cached.push(host.name);
-        else if (runners[host.system] === undefined)
-            plan.unmapped.push(host.name);
-        else
-            plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' });
-    }
-    return plan;
+    return planRows(hosts, cachedOutPaths, runners, (host, runner) => ({
+        host: host.name,
+        system: host.system,
+        runner,
+        kind: host.kind ?? 'nixos'
+    }));
 }
 /** One row per pre-warm attribute not yet cached, marked as an attribute row, for its system's runner. */
 function planAttributes(attributes, cachedOutPaths, runners) {
-    const plan = { rows: [], cached: [], unmapped: [] };
-    for (const attribute of attributes) {
-        if (cachedOutPaths.has(attribute.outPath))
-            plan.cached.push(attribute.name);
-        else if (runners[attribute.system] === undefined)
-            plan.unmapped.push(attribute.name);
-        else
-            plan.rows.push({
-                attribute: attribute.name,
-                system: attribute.system,
-                runner: runners[attribute.system],
-                kind: 'attribute'
-            });
-    }
-    return plan;
+    return planRows(attributes, cachedOutPaths, runners, (attribute, runner) => ({
+        attribute: attribute.name,
+        system: attribute.system,
+        runner,
+        kind: 'attribute'
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/outputs.ts

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7063:
+/***/ 6197:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31620,49 +31620,48 @@ function narInfoFingerprint(info) {
 }
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    const set = env[name] ?? '';
+    if (set !== '' && set !== value)
+        throw new Error(`${name} may only be "${value}", not "${set}"`);
+    return set === value;
+}
 function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
 }
 function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
     return seconds * 1000;
 }
 function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
 }
 function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
 }
 function retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
 }
 
 ;// CONCATENATED MODULE: ./src/util/arrays.ts
@@ -32818,23 +32817,22 @@ function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
         const got = read(target, offset + done, size - done, position + done);
         if (typeof got !== 'number')
-            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
         // A file that changed size while being read cannot be serialised faithfully.
         if (got === 0)
             throw new Error(`${path} changed size while being read`);
         done += got;
     }
     return undefined;
-}
-async function readRest(read, target, offset, size, position, path, done, bytesRead) {
-    for (;;) {
-        if (bytesRead === 0)
-            throw new Error(`${path} changed size while being read`);
-        done += bytesRead;
-        if (done >= size)
-            return;
-        bytesRead = await read(target, offset + done, size - done, position + done);
-    }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
 /** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
@@ -33355,7 +33353,20 @@ class CompressorProcess {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
 
 
 /**
@@ -33433,40 +33444,30 @@ class FrameSink {
         return this.frame;
     }
     async flush() {
-        const frame = this.frame;
+        const { frame, filled, reserved } = this.takeFrame();
         if (frame === undefined)
             return;
-        const full = frame.subarray(0, this.filled);
-        const reserved = this.reserved;
-        this.frame = undefined;
-        this.filled = 0;
-        this.reserved = 0;
+        const full = frame.subarray(0, filled);
         this.narHasher.update(full);
-        let released = false;
-        let recycled = false;
-        const recycle = () => {
-            if (recycled)
-                return;
-            recycled = true;
-            framePool.give(frame);
-        };
-        const release = () => {
-            if (released)
-                return;
-            released = true;
-            frameMemory.release(reserved);
-        };
+        const recycle = once(() => framePool.give(frame));
+        const release = once(() => frameMemory.release(reserved));
         // Compressed in process, the frame is free once compressed; written to a program, once written.
         await this.compressor.consume({ bytes: full, release, recycle });
     }
     dropFrame() {
-        if (this.reserved > 0)
-            frameMemory.release(this.reserved);
-        if (this.frame !== undefined)
-            framePool.give(this.frame);
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
         this.frame = undefined;
         this.filled = 0;
         this.reserved = 0;
+        return taken;
     }
 }
 
@@ -34543,6 +34544,20 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
+}
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -34586,14 +34601,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, errorMessage(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -35206,7 +35215,6 @@ function qemuUnavailable(platform) {
 
 
 
-
 /** The action's inputs, validated, with the secrets masked before anything can log them. */
 function getInputs() {
     return readInputs(read => parseInputs(read), name => getInput(name), value => core_setSecret(value));
@@ -35294,13 +35302,7 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
     const builders = builderInputs(read, maxJobs, system, native);
     const qemu = qemuInputs(read);
     const budget = timeInputs(read);
-    let diffBase;
-    try {
-        diffBase = parseDiffBase(read('diff-base'));
-    }
-    catch (error) {
-        fail('diff-base', errorMessage(error));
-    }
+    const diffBase = inputValue('diff-base', () => parseDiffBase(read('diff-base')));
     if (diffBase.kind !== 'off' && cachix.cachix === undefined)
         fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
     const cachixUrl = checks_cachixUrl('cachix-url', read('cachix-url'));
@@ -35349,14 +35351,8 @@ function cachixInputs(read) {
     const cachix = cacheName('cachix', read('cachix'));
     const token = read('cachix-auth-token').trim() || undefined;
     const signingKey = read('cachix-signing-key').trim() || undefined;
-    if (signingKey !== undefined) {
-        try {
-            parseSigningKey(signingKey);
-        }
-        catch (error) {
-            fail('cachix-signing-key', errorMessage(error));
-        }
-    }
+    if (signingKey !== undefined)
+        inputValue('cachix-signing-key', () => parseSigningKey(signingKey));
     const push = tristate('push', read('push'));
     if (push === 'true' && cachix === undefined)
         fail('push', 'is true but no cachix cache name is set');
@@ -35417,19 +35413,9 @@ function timeInputs(read) {
 }
 /** The builders and their pinned host keys, each checked, and checked against each other. */
 function remoteBuilders(buildersText, hostKeysText) {
-    const guard = (name, parse) => {
-        try {
-            return parse();
-        }
-        catch (error) {
-            if (error instanceof BuilderSpecError)
-                fail(name, error.message);
-            throw error;
-        }
-    };
-    const builders = guard('builders', () => parseBuilders(buildersText));
-    const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText));
-    guard('builder-host-keys', () => checkHostKeys(builders, hostKeys));
+    const builders = inputValue('builders', () => parseBuilders(buildersText), BuilderSpecError);
+    const hostKeys = inputValue('builder-host-keys', () => parseHostKeys(hostKeysText), BuilderSpecError);
+    inputValue('builder-host-keys', () => checkHostKeys(builders, hostKeys), BuilderSpecError);
     return { builders, hostKeys };
 }
 
@@ -35958,7 +35944,7 @@ function builderFiles() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7063);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6197);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

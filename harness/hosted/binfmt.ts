@@ -3,23 +3,14 @@
 // entries out, runs, and puts them back exactly as they were. Scenarios run one at a time, also
 // across test processes (a lock file); anything else that builds aarch64 meanwhile may fail.
 import { spawn } from 'node:child_process'
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { BINFMT_DIR, matchesAarch64, parseBinfmtEntry, type BinfmtEntry } from '../../src/machine/binfmt.js'
+import { BINFMT_DIR, matchesAarch64, type BinfmtEntry } from '../../src/machine/binfmt.js'
+import { readBinfmtEntries } from '../../src/machine/qemu.js'
 import { runCommand } from '../../src/util/process.js'
 
-export async function binfmtEntries(): Promise<BinfmtEntry[]> {
-  const entries: BinfmtEntry[] = []
-  for (const name of await readdir(BINFMT_DIR).catch(() => [])) {
-    if (name === 'register' || name === 'status') continue
-    const entry = parseBinfmtEntry(name, await readFile(join(BINFMT_DIR, name), 'utf8').catch(() => ''))
-    if (entry) entries.push(entry)
-  }
-  return entries
-}
-
 export async function aarch64Entries(): Promise<BinfmtEntry[]> {
-  return (await binfmtEntries()).filter(matchesAarch64)
+  return (await readBinfmtEntries()).filter(matchesAarch64)
 }
 
 /** How many times binfmt_misc is mounted at its place (more than 1: something mounted it over itself). */

@@ -18,10 +18,7 @@ shift
 cwd=$1 root=$2 binds=$3
 shift 3
 [ "${1-}" = -- ] && shift
-mount --rbind /tmp "$root/tmp"
-mount --rbind /proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount --rbind /dev "$root/dev"
+for dir in tmp proc sys dev; do mount --rbind "/$dir" "$root/$dir"; done
 bind_same() {
   local src
   src=$(readlink -f "$1") || return 0

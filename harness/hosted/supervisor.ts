@@ -7,9 +7,9 @@
 // Run as: node --import tsx harness/hosted/supervisor.ts SESSION_DIR
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { accepts } from '../net.js'
 import { removeShimsIfLast, type SessionSpec } from './session-files.js'
 
 const dir = process.argv[2]
@@ -22,17 +22,6 @@ let stopping = false
 
 function write(name: string, value: string): void {
   writeFileSync(join(dir, name), `${value}\n`)
-}
-
-async function socketAccepts(): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = connect(spec.socket)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
 }
 
 async function start(): Promise<void> {
@@ -48,7 +37,7 @@ async function start(): Promise<void> {
   })
   write('daemon.pid', String(child.pid))
   for (let i = 0; i < 200 && daemon === child; i++) {
-    if (await socketAccepts()) {
+    if (await accepts({ path: spec.socket })) {
       generation++
       write('state', 'active')
       write('generation', String(generation))

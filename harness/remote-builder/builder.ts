@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runCommand } from '../../src/util/process.js'
 import { nixMachineFromEnv, type NixMachine } from '../hosted/session.js'
+import { accepts } from '../net.js'
 
 const HERE = import.meta.dirname
 const REPO = resolve(HERE, '..', '..')
@@ -72,17 +73,6 @@ export async function freePort(): Promise<number> {
   await new Promise<void>(done => server.close(() => done()))
   if (address === null || typeof address === 'string') throw new Error('no loopback port')
   return address.port
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise(done => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      done(true)
-    })
-    socket.once('error', () => done(false))
-  })
 }
 
 export interface BuilderOptions {
@@ -176,8 +166,8 @@ export async function startRemoteBuilder(options: BuilderOptions): Promise<Remot
     if (child?.pid !== undefined && !exited) child.kill('SIGTERM')
   }
   process.once('exit', killOnExit)
-  for (let i = 0; i < 200 && !exited && !(await accepts(port)); i++) await sleep(50)
-  if (exited || !(await accepts(port))) {
+  for (let i = 0; i < 200 && !exited && !(await accepts({ port, host: '127.0.0.1' })); i++) await sleep(50)
+  if (exited || !(await accepts({ port, host: '127.0.0.1' }))) {
     killOnExit()
     throw new Error(`the remote builder's sshd did not start: ${output.trim().split('\n').slice(-3).join(' | ')}`)
   }

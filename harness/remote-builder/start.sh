@@ -12,10 +12,7 @@ if [ "${1-}" != __inner ]; then
 fi
 shift
 root=$1 state=$2
-mount --rbind /tmp "$root/tmp"
-mount --rbind /proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount --rbind /dev "$root/dev"
+for dir in tmp proc sys dev; do mount --rbind "/$dir" "$root/$dir"; done
 mount --bind "$state/nix" "$root/nix"
 mount --bind "$state/etc-nix" "$root/etc/nix"
 mkdir -p "$root/run/sshd"

@@ -9,6 +9,7 @@ import { STORE_DIR, parseBaseName } from '../../src/nix/format/store-path.js'
 import { requireRead, requireWrite } from './auth.js'
 import type { CacheState, ServerContext } from './context.js'
 import { HttpError } from './http.js'
+import { exists } from '../../src/util/fs.js'
 
 export async function binaryCache(
   ctx: ServerContext,
@@ -19,7 +20,12 @@ export async function binaryCache(
 ): Promise<void> {
   const method = req.method ?? 'GET'
   const name = rest.join('/')
-  if (method === 'PUT') return plainUpload(ctx, req, res, cache, rest)
+  if (method === 'PUT') {
+    await plainUpload(ctx, req, cache, rest)
+    res.writeHead(200)
+    res.end()
+    return
+  }
   if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'binary caches are read with GET and HEAD')
   requireRead(req, cache)
   if (name === 'nix-cache-info') {
@@ -27,14 +33,8 @@ export async function binaryCache(
     res.end(method === 'HEAD' ? undefined : `StoreDir: ${STORE_DIR}\nWantMassQuery: 1\nPriority: 41\n`)
     return
   }
-  if (rest.length === 1 && name.endsWith('.narinfo')) {
-    // Only what was pushed: Nix substitutes an upstream path from the upstream itself.
-    const text = await cache.dir.readNarInfo(name.slice(0, -'.narinfo'.length))
-    if (text === undefined) throw new HttpError(404, 'no such narinfo')
-    res.writeHead(200, { 'Content-Type': 'text/x-nix-narinfo' })
-    res.end(method === 'HEAD' ? undefined : text)
-    return
-  }
+  // Only what was pushed: Nix substitutes an upstream path from the upstream itself.
+  if (rest.length === 1 && name.endsWith('.narinfo')) return serveNarInfo(res, cache, name, method)
   if (rest.length === 2 && rest[0] === 'nar' && /^[0-9a-z]+\.nar(\.[a-z]+)?$/.test(rest[1])) {
     const path = cache.dir.narPath(rest[1])
     const size = await stat(path).then(
@@ -50,14 +50,21 @@ export async function binaryCache(
   throw new HttpError(404, `nothing at ${name}`)
 }
 
-/** What `nix copy --to http://…` sends: PUT nar/<file> then PUT <hash>.narinfo. */
-async function plainUpload(
-  ctx: ServerContext,
-  req: IncomingMessage,
+/** A pushed narinfo (`name` is <hash>.narinfo), as the binary cache and the Cachix API both serve it; 404 for any other path. */
+export async function serveNarInfo(
   res: ServerResponse,
   cache: CacheState,
-  rest: string[]
+  name: string,
+  method: string
 ): Promise<void> {
+  const text = await cache.dir.readNarInfo(name.slice(0, -'.narinfo'.length))
+  if (text === undefined) throw new HttpError(404, 'no such narinfo')
+  res.writeHead(200, { 'Content-Type': 'text/x-nix-narinfo' })
+  res.end(method === 'HEAD' ? undefined : text)
+}
+
+/** What `nix copy --to http://…` sends: PUT nar/<file> then PUT <hash>.narinfo. */
+async function plainUpload(ctx: ServerContext, req: IncomingMessage, cache: CacheState, rest: string[]): Promise<void> {
   requireWrite(req, cache)
   const name = rest.join('/')
   if (rest.length === 2 && rest[0] === 'nar' && /^[0-9a-z]+\.nar(\.[a-z]+)?$/.test(rest[1])) {
@@ -70,17 +77,12 @@ async function plainUpload(
     const hash = name.slice(0, -'.narinfo'.length)
     if (parseBaseName(info.storePath.slice(STORE_DIR.length + 1)).hash !== hash)
       throw new HttpError(400, 'narinfo name and StorePath differ')
-    const narExists = await stat(join(cache.dir.root, info.url)).then(
-      () => true,
-      () => false
-    )
-    if (!narExists) throw new HttpError(400, `narinfo points at ${info.url}, which was not uploaded`)
+    if (!(await exists(join(cache.dir.root, info.url))))
+      throw new HttpError(400, `narinfo points at ${info.url}, which was not uploaded`)
     if (!(await cache.dir.hasNarInfo(hash))) await cache.dir.writeAtomically(cache.dir.narInfoPath(hash), text)
     ctx.stats.completed++
   } else {
     // Listings, logs and debug info: accepted and dropped.
     req.resume()
   }
-  res.writeHead(200)
-  res.end()
 }

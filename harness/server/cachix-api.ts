@@ -6,6 +6,7 @@ import { permission, requireRead, requireWrite } from './auth.js'
 import type { CacheState, ServerContext } from './context.js'
 import { HttpError, json, noContent, readJson } from './http.js'
 import type { MultipartUploads } from './multipart.js'
+import { serveNarInfo } from './binary-cache.js'
 
 export type CachixApi = (
   req: IncomingMessage,
@@ -47,11 +48,7 @@ export function cachixApi(ctx: ServerContext, uploads: MultipartUploads): Cachix
     // Only what was pushed: an upstream path is a 404 here, as on cachix.org.
     if (rest.length === 1 && rest[0].endsWith('.narinfo') && (method === 'HEAD' || method === 'GET')) {
       requireRead(req, cache)
-      const text = await cache.dir.readNarInfo(rest[0].slice(0, -'.narinfo'.length))
-      if (text === undefined) throw new HttpError(404, 'no such narinfo')
-      res.writeHead(200, { 'Content-Type': 'text/x-nix-narinfo' })
-      res.end(method === 'HEAD' ? undefined : text)
-      return
+      return serveNarInfo(res, cache, rest[0], method)
     }
     if (rest.length === 1 && rest[0] === 'key' && method === 'POST') {
       if (permission(req, cache) !== 'write') throw new HttpError(401, 'registering a key needs a write token')
@@ -64,10 +61,10 @@ export function cachixApi(ctx: ServerContext, uploads: MultipartUploads): Cachix
     if (rest[0] === 'multipart-nar' && method === 'POST') {
       requireWrite(req, cache)
       if (rest.length === 1) return uploads.create(req, res, cache, url)
-      const upload = uploads.find(cache, rest[1], url.searchParams.get('uploadId'))
-      if (rest.length === 2) return uploads.partUrl(req, res, cache, upload, url)
-      if (rest.length === 3 && rest[2] === 'complete') return uploads.complete(req, res, cache, rest[1], upload)
-      if (rest.length === 3 && rest[2] === 'abort') return uploads.abort(req, res, cache, rest[1], upload)
+      const open = uploads.find(cache, rest[1], url.searchParams.get('uploadId'))
+      if (rest.length === 2) return uploads.partUrl(req, res, open, url)
+      if (rest.length === 3 && rest[2] === 'complete') return uploads.complete(req, res, open)
+      if (rest.length === 3 && rest[2] === 'abort') return uploads.abort(req, res, open)
     }
     throw new HttpError(404, `no API route for ${method} ${url.pathname}`)
   }

@@ -17,47 +17,17 @@ import { errorMessage } from '../../src/util/errors.js'
 /** S3 refuses a multipart completion whose parts but the last are smaller than this. */
 const MIN_PART_BYTES = 5 * 1024 * 1024
 
-export interface MultipartUploads {
-  /** POST …/multipart-nar?compression=xz|zst */
-  create(req: IncomingMessage, res: ServerResponse, cache: CacheState, url: URL): Promise<void>
-  /** The upload `narId` names, or an HTTP 404 when there is none or `uploadId` is not its id. */
-  find(cache: CacheState, narId: string, uploadId: string | null): MultipartUpload
-  /** POST …/multipart-nar/<narId>?uploadId=&partNumber= */
-  partUrl(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cache: CacheState,
-    upload: MultipartUpload,
-    url: URL
-  ): Promise<void>
-  /** PUT /upload/<cache>/<uploadId>/<partNumber>, the presigned URL. */
-  putPart(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cacheName: string,
-    uploadId: string,
-    partNumber: number,
-    url: URL
-  ): Promise<void>
-  /** POST …/multipart-nar/<narId>/complete */
-  complete(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cache: CacheState,
-    narId: string,
-    upload: MultipartUpload
-  ): Promise<void>
-  /** POST …/multipart-nar/<narId>/abort */
-  abort(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cache: CacheState,
-    narId: string,
-    upload: MultipartUpload
-  ): Promise<void>
+/** An upload found by its narId and uploadId: what the part URL, completion and abort work on. */
+interface OpenUpload {
+  cache: CacheState
+  narId: string
+  upload: MultipartUpload
 }
 
-export function multipartUploads(ctx: ServerContext): MultipartUploads {
+/** The multipart upload routes of one server. */
+export type MultipartUploads = ReturnType<typeof multipartUploads>
+
+export function multipartUploads(ctx: ServerContext) {
   // Per server, so a part URL presigned by one run never verifies in another.
   const presignSecret = randomBytes(32)
 
@@ -65,6 +35,7 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
     return createHmac('sha256', presignSecret).update(`${cacheName}\n${uploadId}\n${partNumber}\n${md5}`).digest('hex')
   }
 
+  /** POST …/multipart-nar?compression=xz|zst */
   async function create(req: IncomingMessage, res: ServerResponse, cache: CacheState, url: URL): Promise<void> {
     const compression = url.searchParams.get('compression')
     if (compression !== 'xz' && compression !== 'zst')
@@ -77,17 +48,18 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
     return json(res, { narId, uploadId })
   }
 
-  function find(cache: CacheState, narId: string, uploadId: string | null): MultipartUpload {
+  /** The upload `narId` names, or an HTTP 404 when there is none or `uploadId` is not its id. */
+  function find(cache: CacheState, narId: string, uploadId: string | null): OpenUpload {
     const upload = cache.uploads.get(narId)
     if (!upload || upload.uploadId !== uploadId) throw new HttpError(404, 'no such upload')
-    return upload
+    return { cache, narId, upload }
   }
 
+  /** POST …/multipart-nar/<narId>?uploadId=&partNumber= */
   async function partUrl(
     req: IncomingMessage,
     res: ServerResponse,
-    cache: CacheState,
-    upload: MultipartUpload,
+    { cache, upload }: OpenUpload,
     url: URL
   ): Promise<void> {
     const partNumber = Number(url.searchParams.get('partNumber'))
@@ -101,6 +73,7 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
     return json(res, { uploadUrl })
   }
 
+  /** PUT /upload/<cache>/<uploadId>/<partNumber>, the presigned URL. */
   async function putPart(
     req: IncomingMessage,
     res: ServerResponse,
@@ -151,24 +124,14 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
     res.end()
   }
 
-  async function complete(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cache: CacheState,
-    narId: string,
-    upload: MultipartUpload
-  ): Promise<void> {
+  /** POST …/multipart-nar/<narId>/complete */
+  async function complete(req: IncomingMessage, res: ServerResponse, open: OpenUpload): Promise<void> {
     const body = (await readJson(req)) as CompleteMultipartRequest
-    await publish(cache, narId, upload, body)
+    await publish(open, body)
     return noContent(res)
   }
 
-  async function publish(
-    cache: CacheState,
-    narId: string,
-    upload: MultipartUpload,
-    body: CompleteMultipartRequest
-  ): Promise<void> {
+  async function publish({ cache, narId, upload }: OpenUpload, body: CompleteMultipartRequest): Promise<void> {
     const info = body?.narInfoCreate
     validateNarInfoCreate(info)
     let partNumbers: number[]
@@ -248,13 +211,8 @@ export function multipartUploads(ctx: ServerContext): MultipartUploads {
     await cache.dir.removeUpload(upload.uploadId)
   }
 
-  async function abort(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cache: CacheState,
-    narId: string,
-    upload: MultipartUpload
-  ): Promise<void> {
+  /** POST …/multipart-nar/<narId>/abort */
+  async function abort(req: IncomingMessage, res: ServerResponse, { cache, narId, upload }: OpenUpload): Promise<void> {
     req.resume()
     cache.uploads.delete(narId)
     await cache.dir.removeUpload(upload.uploadId)

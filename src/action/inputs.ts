@@ -13,6 +13,7 @@ import {
   flakeRef,
   hasControl,
   hostNames,
+  inputValue,
   nixVersion as nixRelease,
   positiveInt,
   pushFilter as pushFilterRegex
@@ -31,7 +32,6 @@ import {
 } from '../nix/remote-builders.js'
 import { parseSigningKey } from '../nix/format/signing.js'
 import { PUSH_DEFAULTS } from '../push/create.js'
-import { errorMessage } from '../util/errors.js'
 import { nativeSystem, SYSTEMS, type NixSystem } from '../util/platform.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
@@ -170,12 +170,7 @@ export function parseInputs(
   const builders = builderInputs(read, maxJobs, system, native)
   const qemu = qemuInputs(read)
   const budget = timeInputs(read)
-  let diffBase: DiffBase
-  try {
-    diffBase = parseDiffBase(read('diff-base'))
-  } catch (error: unknown) {
-    fail('diff-base', errorMessage(error))
-  }
+  const diffBase = inputValue('diff-base', () => parseDiffBase(read('diff-base')))
   if (diffBase.kind !== 'off' && cachix.cachix === undefined)
     fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
   const cachixUrl = cachixUrlInput('cachix-url', read('cachix-url'))
@@ -234,13 +229,7 @@ function cachixInputs(read: InputReader): CachixInputs {
   const cachix = cacheName('cachix', read('cachix'))
   const token = read('cachix-auth-token').trim() || undefined
   const signingKey = read('cachix-signing-key').trim() || undefined
-  if (signingKey !== undefined) {
-    try {
-      parseSigningKey(signingKey)
-    } catch (error: unknown) {
-      fail('cachix-signing-key', errorMessage(error))
-    }
-  }
+  if (signingKey !== undefined) inputValue('cachix-signing-key', () => parseSigningKey(signingKey))
   const push = tristate('push', read('push'))
   if (push === 'true' && cachix === undefined) fail('push', 'is true but no cachix cache name is set')
   if (push === 'true' && token === undefined && signingKey === undefined) {
@@ -323,16 +312,8 @@ function timeInputs(read: InputReader): Pick<Inputs, 'timeBudgetMinutes' | 'drai
 
 /** The builders and their pinned host keys, each checked, and checked against each other. */
 function remoteBuilders(buildersText: string, hostKeysText: string): { builders: Builder[]; hostKeys: HostKey[] } {
-  const guard = <T>(name: string, parse: () => T): T => {
-    try {
-      return parse()
-    } catch (error: unknown) {
-      if (error instanceof BuilderSpecError) fail(name, error.message)
-      throw error
-    }
-  }
-  const builders = guard('builders', () => parseBuilders(buildersText))
-  const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText))
-  guard('builder-host-keys', () => checkHostKeys(builders, hostKeys))
+  const builders = inputValue('builders', () => parseBuilders(buildersText), BuilderSpecError)
+  const hostKeys = inputValue('builder-host-keys', () => parseHostKeys(hostKeysText), BuilderSpecError)
+  inputValue('builder-host-keys', () => checkHostKeys(builders, hostKeys), BuilderSpecError)
   return { builders, hostKeys }
 }

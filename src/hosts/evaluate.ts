@@ -45,13 +45,23 @@ async function evaluateDerivation(
 
 export type EvalOutcomes = { evaluated: Evaluated[]; failed: EvalFailure[] }
 
-/** Each derivation in its own `nix eval`, `jobs` at a time, as name and attribute path. */
-async function evaluateEach(
+/** What to evaluate, and what it is reported as. */
+export interface EvalTarget {
+  name: string
+  /** Its attribute path in the flake. */
+  path: string
+}
+
+/**
+ * Each target in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+export async function evaluateEach(
   flake: string,
-  targets: { name: string; path: string }[],
+  targets: EvalTarget[],
   jobs: number,
   env: NodeJS.ProcessEnv,
-  onDone: (outcome: Evaluated | EvalFailure) => void
+  onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
 ): Promise<EvalOutcomes> {
   const outcomes = await mapLimit(targets, jobs, async target => {
     const outcome = await evaluateDerivation(flake, target.name, target.path, env)
@@ -64,39 +74,12 @@ async function evaluateEach(
   }
 }
 
-/**
- * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
- * gigabytes, and one host that does not evaluate must not hide the others.
- */
-export async function evaluateHosts(
-  flake: string,
-  hosts: Host[],
-  jobs: number,
-  env: NodeJS.ProcessEnv,
-  onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
-): Promise<EvalOutcomes> {
-  return evaluateEach(
-    flake,
-    hosts.map(h => ({ name: h.id, path: attributePath(h) })),
-    jobs,
-    env,
-    onDone
-  )
+/** Hosts, reported by id, at what each kind switches to. */
+export function hostTargets(hosts: Host[]): EvalTarget[] {
+  return hosts.map(h => ({ name: h.id, path: attributePath(h) }))
 }
 
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
-export async function evaluateAttributes(
-  flake: string,
-  attributes: string[],
-  jobs: number,
-  env: NodeJS.ProcessEnv,
-  onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
-): Promise<EvalOutcomes> {
-  return evaluateEach(
-    flake,
-    attributes.map(a => ({ name: a, path: a })),
-    jobs,
-    env,
-    onDone
-  )
+export function attributeTargets(attributes: string[]): EvalTarget[] {
+  return attributes.map(a => ({ name: a, path: a }))
 }

@@ -20,6 +20,23 @@ export function fail(input: string, problem: string): never {
   throw new InputError(input, problem)
 }
 
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+export function inputValue<T>(
+  input: string,
+  parse: () => T,
+  problems: abstract new (...args: never[]) => Error = Error
+): T {
+  try {
+    return parse()
+  } catch (error: unknown) {
+    if (error instanceof problems) fail(input, error.message)
+    throw error
+  }
+}
+
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/
 
 /** Items separated by blanks, commas or line breaks. */
@@ -65,13 +82,7 @@ export function flakeRef(input: string, text: string): string {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 export function hostNames(input: string, text: string): string[] {
   const hosts = list(text)
-  for (const host of hosts) {
-    try {
-      parseHostReference(host)
-    } catch (error: unknown) {
-      fail(input, errorMessage(error))
-    }
-  }
+  for (const host of hosts) inputValue(input, () => parseHostReference(host))
   return hosts
 }
 

@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
 import type { ConfigurationKind } from '../hosts/configurations.js'
 import {
-  evaluateAttributes,
-  evaluateHosts,
+  attributeTargets,
+  evaluateEach,
+  hostTargets,
   type EvalOutcomes,
   type Evaluated,
   type EvalFailure
@@ -25,7 +26,7 @@ export interface EvaluatedHosts extends EvalOutcomes {
 export async function evaluateHostsPhase(inputs: PlanInputs): Promise<EvaluatedHosts> {
   const wanted = namedHosts(inputs.hosts, await configurationNames(inputs.flake, process.env))
   const started = Date.now()
-  const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated)
+  const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), inputs.evalJobs, process.env, logEvaluated)
   core.info(
     `Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`
   )
@@ -34,5 +35,5 @@ export async function evaluateHostsPhase(inputs: PlanInputs): Promise<EvaluatedH
 
 /** The pre-warm attributes, each evaluated like a host. */
 export async function evaluateAttributesPhase(inputs: PlanInputs): Promise<EvalOutcomes> {
-  return evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated)
+  return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), inputs.evalJobs, process.env, logEvaluated)
 }

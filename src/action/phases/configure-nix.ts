@@ -2,7 +2,13 @@ import * as core from '@actions/core'
 import { writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import { nixConfPath, restartDaemonIfRunning, showNixConfig, writeManagedBlock } from '../../nix/conf/file.js'
-import { existingPostBuildHook, renderManagedBlock, renderNetrc, renderSecretsConf } from '../../nix/conf/render.js'
+import {
+  existingPostBuildHook,
+  renderManagedBlock,
+  renderNetrc,
+  renderSecretsConf,
+  type NixConfSettings
+} from '../../nix/conf/render.js'
 import type { HostCaches } from '../../nix/substituters.js'
 import { renderHookScript } from '../../nix-build/post-build-hook.js'
 import type { WorkFiles } from '../../nix-build/work-dir.js'
@@ -16,7 +22,9 @@ import type { Run } from './run.js'
 export const NO_HOST_CACHES: HostCaches = { substituters: [], trustedPublicKeys: [] }
 
 /** What a front end puts into nix.conf: the planner only caches, tokens and extra-nix-config. */
-export interface NixSetup {
+export interface NixSetup extends Partial<
+  Pick<NixConfSettings, 'maxJobs' | 'cores' | 'builders' | 'buildersUseSubstitutes'>
+> {
   env: NodeJS.ProcessEnv
   work: WorkFiles
   cache: Pick<CacheSetup, 'substituters' | 'trustedPublicKeys' | 'netrc'>
@@ -28,11 +36,6 @@ export interface NixSetup {
   emulate?: boolean
   /** The hosts' own substituters that answered, and their keys. */
   hostCaches?: HostCaches
-  maxJobs?: string
-  cores?: number
-  /** The builders setting for the remote builders that answered, if any. */
-  builders?: string
-  buildersUseSubstitutes?: boolean
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { availableParallelism } from 'node:os'
 import { allHosts, kindSpec, resolveHosts, type ConfigurationNames, type Host } from '../../hosts/configurations.js'
-import { evaluateHosts } from '../../hosts/evaluate.js'
+import { evaluateEach, hostTargets } from '../../hosts/evaluate.js'
 import { allHostSystems, configurationNames, hostDetails, type HostInfo } from '../../hosts/flake.js'
 import { selectHosts } from '../../hosts/select.js'
 import type { Finding } from '../../report/finding.js'
@@ -27,7 +27,7 @@ async function everyHostSystem(
     core.info(
       `Evaluating the hosts together failed; evaluating each of ${hosts.length} on its own (${errorMessage(error).split('\n')[0]})`
     )
-    const { evaluated, failed } = await evaluateHosts(flake, hosts, availableParallelism(), env)
+    const { evaluated, failed } = await evaluateEach(flake, hostTargets(hosts), availableParallelism(), env)
     if (evaluated.length === 0) throw error
     for (const failure of failed)
       findings.push({

@@ -132,30 +132,19 @@ export function readExactly(
   for (let done = 0; done < size;) {
     const got = read(target, offset + done, size - done, position + done)
     if (typeof got !== 'number')
-      return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead))
+      // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+      return got.then(async first => {
+        for (let bytesRead = first; ; bytesRead = await read(target, offset + done, size - done, position + done)) {
+          if (bytesRead === 0) throw new Error(`${path} changed size while being read`)
+          done += bytesRead
+          if (done >= size) return
+        }
+      })
     // A file that changed size while being read cannot be serialised faithfully.
     if (got === 0) throw new Error(`${path} changed size while being read`)
     done += got
   }
   return undefined
-}
-
-async function readRest(
-  read: FileReader,
-  target: Buffer,
-  offset: number,
-  size: number,
-  position: number,
-  path: string,
-  done: number,
-  bytesRead: number
-): Promise<void> {
-  for (;;) {
-    if (bytesRead === 0) throw new Error(`${path} changed size while being read`)
-    done += bytesRead
-    if (done >= size) return
-    bytesRead = await read(target, offset + done, size - done, position + done)
-  }
 }
 
 const FILE_CHUNK = 1024 * 1024

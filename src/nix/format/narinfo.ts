@@ -1,21 +1,16 @@
 import { normaliseNixHash } from './hash.js'
+import type { NarFacts } from './path-info.js'
 import { fullPath, parseStorePath } from './store-path.js'
 
 export type Compression = 'zstd' | 'xz' | 'none' | 'bzip2' | 'gzip' | 'br' | 'lz4' | 'lzip'
 
-export interface NarInfo {
+export interface NarInfo extends NarFacts {
   storePath: string
   url: string
   compression: Compression
   /** `sha256:<nix32 or hex>` of the compressed file, as served. */
   fileHash?: string
   fileSize?: number
-  /** `sha256:<nix32>` of the uncompressed NAR. */
-  narHash: string
-  narSize: number
-  /** Basenames, as in the file. */
-  references: string[]
-  deriver?: string
   sigs: string[]
   ca?: string
 }

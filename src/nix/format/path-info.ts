@@ -1,15 +1,19 @@
 import { normaliseNixHash } from './hash.js'
 import { fullPath } from './store-path.js'
 
-export interface PathInfo {
-  path: string
-  /** `sha256:<nix32>` */
+/** What a narinfo and `nix path-info` both say of a store path's NAR. */
+export interface NarFacts {
+  /** `sha256:<nix32>` of the uncompressed NAR. */
   narHash: string
   narSize: number
-  /** Full store paths, sorted. */
+  /** Basenames in a narinfo; full store paths, sorted, in path-info. */
   references: string[]
-  /** Full .drv path, or undefined when Nix does not know it. */
+  /** The .drv, as references are written; undefined when unknown. */
   deriver?: string
+}
+
+export interface PathInfo extends NarFacts {
+  path: string
 }
 
 type RawEntry = Record<string, unknown> | null

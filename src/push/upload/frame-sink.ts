@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto'
 import { readExactly, type FileReader, type NarSink } from '../../nix/format/nar.js'
 import { FRAME_BYTES, frameMemory, framePool, type FrameCompressor } from './compressor.js'
+import { once } from '../../util/once.js'
 
 /**
  * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
@@ -78,35 +79,28 @@ export class FrameSink implements NarSink {
   }
 
   private async flush(): Promise<void> {
-    const frame = this.frame
+    const { frame, filled, reserved } = this.takeFrame()
     if (frame === undefined) return
-    const full = frame.subarray(0, this.filled)
-    const reserved = this.reserved
-    this.frame = undefined
-    this.filled = 0
-    this.reserved = 0
+    const full = frame.subarray(0, filled)
     this.narHasher.update(full)
-    let released = false
-    let recycled = false
-    const recycle = (): void => {
-      if (recycled) return
-      recycled = true
-      framePool.give(frame)
-    }
-    const release = (): void => {
-      if (released) return
-      released = true
-      frameMemory.release(reserved)
-    }
+    const recycle = once(() => framePool.give(frame))
+    const release = once(() => frameMemory.release(reserved))
     // Compressed in process, the frame is free once compressed; written to a program, once written.
     await this.compressor.consume({ bytes: full, release, recycle })
   }
 
   private dropFrame(): void {
-    if (this.reserved > 0) frameMemory.release(this.reserved)
-    if (this.frame !== undefined) framePool.give(this.frame)
+    const { frame, reserved } = this.takeFrame()
+    if (reserved > 0) frameMemory.release(reserved)
+    if (frame !== undefined) framePool.give(frame)
+  }
+
+  /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+  private takeFrame(): { frame?: Buffer; filled: number; reserved: number } {
+    const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved }
     this.frame = undefined
     this.filled = 0
     this.reserved = 0
+    return taken
   }
 }
