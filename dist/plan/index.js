@@ -31634,9 +31634,6 @@ function fingerprint(storePath, narHash, narSize, references) {
     const refs = references.map(fullPath).sort();
     return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
 }
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
-}
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
 /** An absolute directory, or '' when the knob is not set. */
@@ -32008,14 +32005,6 @@ function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
 /** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
 function publicKeyString(name, publicKey) {
     return `${name}:${publicKey.toString('base64')}`;
-}
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/session.ts

@@ -281,7 +281,7 @@ export async function downloadSizes(
 }
 
 /** One lookup per store hash for the whole run: hosts share most of their closures. */
-export class SharedNarInfos implements NarInfoSource {
+class SharedNarInfos implements NarInfoSource {
   private readonly seen = new Map<string, Promise<NarInfo | undefined>>()
   lookups = 0
 

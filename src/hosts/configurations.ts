@@ -66,7 +66,7 @@ export function noConfigurations(): ConfigurationNames {
   return { nixos: [], darwin: [], home: [] }
 }
 
-export function nixString(text: string): string {
+function nixString(text: string): string {
   return JSON.stringify(text).replace(/\$\{/g, '\\${')
 }
 

@@ -14,7 +14,7 @@ import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 import { exists } from '../util/fs.js'
 
 /** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
-export const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']
+const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']
 
 export async function readBinfmtEntries(): Promise<BinfmtEntry[]> {
   let names: string[]

@@ -16,7 +16,7 @@ export function renderHookScript(spoolFile: string, chainedHook?: string): strin
   return lines.join('\n')
 }
 
-export function shellQuote(text: string): string {
+function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`
 }
 

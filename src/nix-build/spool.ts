@@ -50,7 +50,7 @@ export class SpoolReader {
 }
 
 /** Everything the spool holds, read once (the post step's salvage). */
-export async function readWholeSpool(file: string): Promise<SpoolEntry[]> {
+async function readWholeSpool(file: string): Promise<SpoolEntry[]> {
   const collected: SpoolEntry[] = []
   const reader = new SpoolReader(file, entries => collected.push(...entries))
   await reader.poll()

@@ -19,7 +19,7 @@ export async function installedNixVersion(env: NodeJS.ProcessEnv = process.env):
   }
 }
 
-export function installerUrl(version: string): string {
+function installerUrl(version: string): string {
   return `https://releases.nixos.org/nix/nix-${version}/install`
 }
 

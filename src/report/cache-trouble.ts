@@ -17,7 +17,7 @@ export interface TroubleReport {
 const SECRET = 'the CACHIX_AUTH_TOKEN secret (the one this workflow passes as cachix-auth-token)'
 
 /** What happened to a rejected token and what to do about it (the action's report and the planner's warning). */
-export function rejectedToken(cache: string, status: number): { what: string; todo: string } {
+function rejectedToken(cache: string, status: number): { what: string; todo: string } {
   return {
     what: `the Cachix auth token was rejected by cache ${cache} (HTTP ${status}: revoked, rotated, or not a token for this cache)`,
     todo: `Rotate ${SECRET}: create a token with write access to ${cache} in the cache's settings on app.cachix.org and store it there.`

@@ -40,7 +40,7 @@ export interface DaemonControl {
 }
 
 // The official installer's launchd job on macOS, and its systemd unit on Linux.
-export const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon'
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon'
 
 /** How nix-daemon is found and restarted so it reads a new nix.conf. */
 export function daemonControl(platform: RunnerPlatform): DaemonControl {

@@ -72,7 +72,7 @@ export async function runCommand(command: string, args: string[], options: RunOp
   return result
 }
 
-export class CommandError extends Error {
+class CommandError extends Error {
   constructor(
     readonly command: string,
     readonly args: string[],

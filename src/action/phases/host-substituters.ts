@@ -28,7 +28,7 @@ export const probeCacheInfo: Probe = (url, timeoutMs) =>
   })
 
 /** Seconds a host substituter gets to answer before the job goes on without it. */
-export const PROBE_TIMEOUT_MS = 5000
+const PROBE_TIMEOUT_MS = 5000
 
 /**
  * The hosts' substituters this job can use: merged, then probed all at once. One that does not

@@ -36,7 +36,7 @@ export interface RemoteBuilders {
 }
 
 /** How long a builder has to answer `nix store ping` before it counts as unreachable. */
-export const BUILDER_CHECK_MS = 30_000
+const BUILDER_CHECK_MS = 30_000
 
 const NONE = (maxJobs: string | undefined): RemoteBuilders => ({ systems: [], maxJobs })
 

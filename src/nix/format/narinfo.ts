@@ -76,7 +76,3 @@ export function fingerprint(storePath: string, narHash: string, narSize: number,
   const refs = references.map(fullPath).sort()
   return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`
 }
-
-export function narInfoFingerprint(info: NarInfo): string {
-  return fingerprint(info.storePath, info.narHash, info.narSize, info.references)
-}

@@ -64,11 +64,3 @@ export function verifyFingerprint(publicKey: Buffer, fingerprintText: string, si
 export function publicKeyString(name: string, publicKey: Buffer): string {
   return `${name}:${publicKey.toString('base64')}`
 }
-
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-export function parsePublicKey(text: string): { name: string; key: Buffer } {
-  const colon = text.indexOf(':')
-  const key = Buffer.from(text.slice(colon + 1), 'base64')
-  if (colon < 1 || key.length !== 32) throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`)
-  return { name: text.slice(0, colon), key }
-}

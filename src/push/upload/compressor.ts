@@ -62,7 +62,7 @@ const outputPool = new BufferPool(compressedBound(FRAME_BYTES), 8)
 /** zstd contexts by level, free for the next frame (at most one per compression slot exists). */
 const idleContexts = new Map<number, ZstdContext[]>()
 
-export function compressorArgs(method: CompressionMethod, level: number): [string, string[]] {
+function compressorArgs(method: CompressionMethod, level: number): [string, string[]] {
   // -T0: as many threads as cores, so one large NAR still uses the whole machine.
   return method === 'zstd' ? ['zstd', ['-q', '-c', `-${level}`, '-T0']] : ['xz', ['-c', `-${level}`, '-T0']]
 }
