@@ -71,6 +71,9 @@ function importStatements(file: string): ImportStatement[] {
     else if (clause.startsWith('*')) statements.push({ specifier: m[3], namespace: clause.split(/\s+/).pop() })
     else statements.push({ specifier: m[3] })
   }
+  // `const { a, b: c } = await import('…')`, as a test imports a module after mocking others.
+  for (const m of text.matchAll(/\{([^}]*)\}\s*=\s*await\s+import\(\s*'([^']+)'\s*\)/g))
+    statements.push({ specifier: m[2], names: m[1].split(',').map(n => n.split(':')[0].trim()) })
   for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) statements.push({ specifier: m[1] })
   return statements
 }

@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
 }
 
 /** The phases of the main step, in order; each is one log group. */
-async function runMain(inputs: Inputs): Promise<void> {
+export async function runMain(inputs: Inputs): Promise<void> {
   const run = await startRun(inputs)
   const nixVersion = await core.group('Nix', () => nixPhase(inputs, run.env))
   const cache = await core.group('Cachix', () => cachixPhase(inputs, run.findings))
