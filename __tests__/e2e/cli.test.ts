@@ -2,42 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { withoutAarch64Binfmt } from '../../harness/hosted/binfmt.js'
-import { distDir, newJob, REPO, runStep } from '../../harness/runner.js'
+import { distDir } from '../../harness/runner.js'
 import { sampleFlake } from '../../harness/sample-flake.js'
-import { runCommand, type RunResult } from '../../src/util/process.js'
+import { runCommand } from '../../src/util/process.js'
 import { execWithEnv } from '../support/exec.js'
 import { startTestServer, WRITE_TOKEN } from '../support/server.js'
-
-type Server = Awaited<ReturnType<typeof startTestServer>>
-const CACHE = 'fleet'
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return execWithEnv(
-    process.execPath,
-    [join(distDir(), 'cli', 'index.js'), ...args],
-    { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '', ...env },
-    [1, 2, 100]
-  )
-}
-
-/** A laptop: its own empty store, substituting only from the cache and trusting only its key. */
-async function laptopConfig(server: Server): Promise<string> {
-  const store = await mkdtemp(join(tmpdir(), 'laptop-store-'))
-  return `store = ${store}\nsubstituters = ${server.cacheUrl(CACHE)}\ntrusted-public-keys = ${server.publicKeys(CACHE).join(' ')}\n`
-}
-
-async function evalOut(flake: string, attribute: string): Promise<string> {
-  return (
-    await runCommand('nix', [
-      '--extra-experimental-features',
-      'nix-command flakes',
-      'eval',
-      '--raw',
-      `${flake}#${attribute}`
-    ])
-  ).stdout
-}
+import { CACHE, type Server, cli, evalRaw, laptopConfig } from '../support/legs.js'
 
 describe('desktop and laptop: the CLI', () => {
   let server: Server
@@ -75,14 +45,14 @@ describe('desktop and laptop: the CLI', () => {
   })
 
   it('laptop: after a path disappears from the cache, check names it and says why', async () => {
-    const etc = await evalOut(flake, 'nixosConfigurations.alpha.config.system.build.toplevel.etc')
+    const etc = await evalRaw(flake, 'nixosConfigurations.alpha.config.system.build.toplevel.etc')
     await rm(join(server.dataDir, CACHE, `${etc.slice(11, 43)}.narinfo`))
     const check = await cli(['check', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, 'alpha'], {
       NIX_CONFIG: await laptopConfig(server)
     })
     // The whole result, so that a failure shows the CLI's own message.
     expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 1, stderr: expect.any(String) as unknown })
-    const etcDrv = await evalOut(flake, 'nixosConfigurations.alpha.config.system.build.toplevel.etc.drvPath')
+    const etcDrv = await evalRaw(flake, 'nixosConfigurations.alpha.config.system.build.toplevel.etc.drvPath')
     expect(check.stdout).toContain(etcDrv)
     expect(check.stdout).toMatch(/not in fleet although the toplevel is: a push failed or was cut off/)
     expect(check.stdout).toMatch(/its closure in fleet is incomplete \(1 missing\)/)
@@ -138,64 +108,5 @@ describe('desktop and laptop: the CLI', () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/no Cachix credentials to push to fleet: set CACHIX_AUTH_TOKEN/)
     ])
-  })
-})
-
-describe('the planner sub-action', () => {
-  let server: Server
-  beforeAll(async () => {
-    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
-  })
-  afterAll(async () => server.close())
-
-  async function plan(flake: string, inputs: Record<string, string> = {}) {
-    const job = await newJob()
-    const result = await runStep({
-      step: 'plan',
-      job,
-      cwd: flake,
-      inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs },
-      actionFile: join(REPO, 'plan', 'action.yml')
-    })
-    expect(result.code).toBe(0)
-    return {
-      matrix: JSON.parse(result.outputs.matrix) as {
-        include: { host: string; system: string; runner: string; kind: string }[]
-      },
-      any: result.outputs.any,
-      cached: JSON.parse(result.outputs['cached-hosts']) as string[]
-    }
-  }
-
-  it('one row per host with its runner, cached hosts dropped, empty when all are cached', async () => {
-    const flake = await sampleFlake()
-    const before = await plan(flake)
-    expect(before.matrix.include).toEqual([
-      { host: 'alpha', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' },
-      { host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-24.04-arm', kind: 'nixos' },
-      { host: 'beta', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }
-    ])
-    expect(before.any).toBe('true')
-
-    const x86 = await newJob()
-    const inputs = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, system: 'x86_64-linux' }
-    expect((await runStep({ step: 'main', job: x86, cwd: flake, inputs })).code).toBe(0)
-    await runStep({ step: 'post', job: x86, cwd: flake, inputs })
-    const half = await plan(flake, { 'aarch64-runner': 'ubuntu-latest' })
-    expect(half.matrix.include).toEqual([
-      { host: 'arm', system: 'aarch64-linux', runner: 'ubuntu-latest', kind: 'nixos' }
-    ])
-    expect(half.cached).toEqual(['alpha', 'beta'])
-
-    const arm = await newJob()
-    // An x86 hosted runner building the arm host under QEMU, which it registers itself.
-    const armMain = await withoutAarch64Binfmt(() =>
-      runStep({ step: 'main', job: arm, cwd: flake, inputs: { ...inputs, system: 'aarch64-linux' } })
-    )
-    expect(armMain.code).toBe(0)
-    await runStep({ step: 'post', job: arm, cwd: flake, inputs })
-    const done = await plan(flake)
-    expect(done.matrix).toEqual({ include: [] })
-    expect(done.any).toBe('false')
   })
 })

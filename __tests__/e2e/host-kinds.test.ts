@@ -1,57 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import { fleetFlake } from '../../harness/fleet-flake.js'
 import { realiseInFreshStore } from '../../harness/fresh-store.js'
-import { distDir, newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
-import { runCommand, type RunResult } from '../../src/util/process.js'
-import { execWithEnv } from '../support/exec.js'
-import { CACHE, inCache, leg, type Server } from '../support/legs.js'
-import { startTestServer, WRITE_TOKEN } from '../support/server.js'
-
-const NIX = ['--extra-experimental-features', 'nix-command flakes']
-
-async function evalRaw(flake: string, attribute: string): Promise<string> {
-  return (await runCommand('nix', [...NIX, 'eval', '--raw', `${flake}#${attribute}`])).stdout
-}
-
-async function plan(server: Server, flake: string, inputs: Record<string, string> = {}): Promise<StepResult> {
-  return runStep({
-    step: 'plan',
-    job: await newJob(),
-    cwd: flake,
-    inputs: { cachix: CACHE, 'cachix-url': server.url, ...inputs },
-    actionFile: join(REPO, 'plan', 'action.yml')
-  })
-}
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return execWithEnv(
-    process.execPath,
-    [join(distDir(), 'cli', 'index.js'), ...args],
-    { ...process.env, CACHIX_AUTH_TOKEN: '', CACHIX_SIGNING_KEY: '', ...env },
-    [1, 2]
-  )
-}
-
-/** A machine with its own empty store that substitutes only from the cache and trusts only its key. */
-async function laptopConfig(server: Server): Promise<string> {
-  const store = await mkdtemp(join(tmpdir(), 'laptop-store-'))
-  return `store = ${store}\nsubstituters = ${server.cacheUrl(CACHE)}\ntrusted-public-keys = ${server.publicKeys(CACHE).join(' ')}\n`
-}
+import { CACHE, inCache, leg, cli, evalRaw, laptopConfig, plan, testServer } from '../support/legs.js'
+import { WRITE_TOKEN } from '../support/server.js'
 
 type Row = Record<string, string>
 
 describe('home-manager hosts', () => {
-  let server: Server
-  beforeAll(async () => {
-    server = await startTestServer([
-      { name: CACHE, writeTokens: [WRITE_TOKEN] },
-      { name: 'community', writeTokens: [WRITE_TOKEN] }
-    ])
-  })
-  afterAll(async () => server.close())
+  const server = testServer([
+    { name: CACHE, writeTokens: [WRITE_TOKEN] },
+    { name: 'community', writeTokens: [WRITE_TOKEN] }
+  ])
 
   it('a homeConfigurations entry builds, pushes and is checked like a host; a fresh store substitutes it with signatures checked', async () => {
     const community = server.cacheUrl('community')
@@ -101,11 +60,7 @@ describe('home-manager hosts', () => {
 })
 
 describe('nix-darwin hosts and names across kinds', () => {
-  let server: Server
-  beforeAll(async () => {
-    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
-  })
-  afterAll(async () => server.close())
+  const server = testServer()
 
   it('the planner routes darwin systems to macOS runners and marks each row with its kind', async () => {
     const flake = await fleetFlake({

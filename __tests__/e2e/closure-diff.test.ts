@@ -10,9 +10,8 @@ import { fullPath, hashPart } from '../../src/nix/format/store-path.js'
 import { runCommand, type RunResult } from '../../src/util/process.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-api.js'
 import { startTestServer, WRITE_TOKEN } from '../support/server.js'
+import { CACHE, type Server } from '../support/legs.js'
 
-type Server = Awaited<ReturnType<typeof startTestServer>>
-const CACHE = 'fleet'
 const REPOSITORY = 'krit/fleet'
 const PR = 7
 const GITHUB_TOKEN = 'ghs_standInTokenForTheDiffTests0123456789'
