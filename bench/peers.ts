@@ -7,6 +7,14 @@ export interface Peer {
   kind: 'ours' | 'nix'
   nix: NixInstall
   node?: NodeRuntime
+  /** Store settings of a `nix copy` peer beyond compression and its level (added to the store URI). */
+  storeSettings?: Record<string, string>
+}
+
+/** BENCH_PEERS: a comma-separated subset of peer ids, to look at a few sides quickly; unset, all. */
+function wantedPeers(): string[] | undefined {
+  const text = process.env.BENCH_PEERS?.trim()
+  return text ? text.split(',').map(s => s.trim()) : undefined
 }
 
 /**
@@ -31,8 +39,17 @@ export async function pushPeers(log: (line: string) => void): Promise<Peer[]> {
       node: node24
     })
     peers.push({ id: 'nm', label: `${modern.label} copy`, kind: 'nix', nix: modern })
+    // Nix 2.35's default: the http store compresses with several zstd threads.
+    peers.push({
+      id: 'nmp',
+      label: `${modern.label} copy, parallel`,
+      kind: 'nix',
+      nix: modern,
+      storeSettings: { 'parallel-compression': 'true' }
+    })
   }
-  return peers
+  const wanted = wantedPeers()
+  return wanted === undefined ? peers : peers.filter(p => wanted.includes(p.id))
 }
 
 /** A cache name per peer and run, so every timed push starts from an empty cache. */

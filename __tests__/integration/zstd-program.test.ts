@@ -34,7 +34,9 @@ describe('the zstd program under memory pressure', () => {
       })
       pusher.add([root])
       const report = await pusher.drain(90_000)
-      expect(await compressorName('zstd')).toBe('zstd process (NIX_CACHIX_BUILD_ZSTD=process)')
+      expect(await compressorName('zstd')).toBe(
+        'zstd program, long-lived, one input per upload at a time (NIX_CACHIX_BUILD_ZSTD=process)'
+      )
       expect(report.leftovers).toEqual([])
       expect(report.failures).toEqual([])
       expect(report.uploaded).toBe(9)

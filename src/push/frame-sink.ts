@@ -1,11 +1,13 @@
-import type { Hash } from 'node:crypto'
 import { readExactly, type FileReader, type NarSink } from '../nix/nar.js'
+import { asError } from '../util/process.js'
 import { FRAME_BYTES, frameMemory, framePool, type FrameCompressor } from './compressor.js'
+import type { StreamHash } from './stream-hash.js'
 
 /**
  * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
- * straight into the frame, and each full frame is hashed once and handed to the compressor.
- * Frame buffers are pooled, and their memory is reserved before they fill.
+ * straight into the frame, and each full frame goes to the NAR hash and to the compressor at
+ * once. Frame buffers are pooled, and their memory is reserved before they fill; a frame is
+ * free again once both the hash and the compressor are done with it.
  */
 export class FrameSink implements NarSink {
   private frame: Buffer | undefined
@@ -13,10 +15,12 @@ export class FrameSink implements NarSink {
   private reserved = 0
   /** NAR bytes written so far. */
   narSize = 0
+  /** The first failure of the NAR hash, thrown by `narDigest`. */
+  private hashFailure: Error | undefined
 
   constructor(
     private readonly compressor: FrameCompressor,
-    private readonly narHasher: Hash,
+    private readonly narHash: StreamHash,
     private readonly signal: AbortSignal
   ) {}
 
@@ -49,9 +53,18 @@ export class FrameSink implements NarSink {
     await this.compressor.end()
   }
 
-  /** Frees the frame being filled (the compressor frees what it was given). */
+  /** The NAR's sha256, once every frame was hashed (after `end`). */
+  async narDigest(): Promise<Buffer> {
+    const digest = await this.narHash.digest()
+    // The thread answers in order: every frame's update has settled by now.
+    if (this.hashFailure !== undefined) throw this.hashFailure
+    return digest
+  }
+
+  /** Frees the frame being filled (the compressor frees what it was given) and the NAR hash. */
   abort(): void {
     this.dropFrame()
+    this.narHash.discard()
   }
 
   private async addAcrossFrames(bytes: Buffer): Promise<void> {
@@ -85,21 +98,34 @@ export class FrameSink implements NarSink {
     this.frame = undefined
     this.filled = 0
     this.reserved = 0
-    this.narHasher.update(full)
-    let released = false
-    let recycled = false
-    const recycle = (): void => {
-      if (recycled) return
-      recycled = true
-      framePool.give(frame)
-    }
+    // Each of the two steps releases the frame's memory and hands its buffer back once the
+    // other has too.
+    let releases = 2
+    let recycles = 2
     const release = (): void => {
-      if (released) return
-      released = true
-      frameMemory.release(reserved)
+      if (--releases === 0) frameMemory.release(reserved)
     }
+    const recycle = (): void => {
+      if (--recycles === 0) framePool.give(frame)
+    }
+    const once = (step: () => void): (() => void) => {
+      let done = false
+      return () => {
+        if (done) return
+        done = true
+        step()
+      }
+    }
+    const hashed = (): void => {
+      release()
+      recycle()
+    }
+    this.narHash.update(full).then(hashed, (error: unknown) => {
+      this.hashFailure ??= asError(error)
+      hashed()
+    })
     // Compressed in process, the frame is free once compressed; written to a program, once written.
-    await this.compressor.consume({ bytes: full, release, recycle })
+    await this.compressor.consume({ bytes: full, release: once(release), recycle: once(recycle) })
   }
 
   private dropFrame(): void {

@@ -7,11 +7,13 @@ import { errorMessage } from '../util/process.js'
 import { ByteBudget } from './byte-budget.js'
 import { narFromNixStore } from '../util/knobs.js'
 import type { PushFilter } from './filter.js'
+import { retireIdleLanes } from './zstd-lanes.js'
 import {
   completeStaged,
   discardStaged,
   NarMismatchError,
   NarSource,
+  prepareUploads,
   stageStorePath,
   type StagedUpload,
   type UploadSettings
@@ -150,6 +152,8 @@ export class Pusher {
     if (this.closed) throw new Error('the pusher was already told that no more paths will come')
     const fresh = paths.filter(p => !this.state.has(p))
     if (fresh.length === 0) return
+    // While the closure is read, whatever an upload needs gets ready.
+    prepareUploads(this.options.upload.compression)
     this.roots.push(...fresh)
     void this.resolve()
   }
@@ -197,6 +201,8 @@ export class Pusher {
     // Staged NARs that never got their references: nothing of them may be published.
     await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)))
     this.parked.clear()
+    // No more uploads from this pusher: its long-lived zstd programs end now, not when they idle out.
+    await retireIdleLanes()
     return {
       ...this.totals(),
       pending: leftovers.length,

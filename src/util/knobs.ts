@@ -4,8 +4,10 @@
  *
  * - NIX_CACHIX_BUILD_STORE_ROOT: where the store's files lie on this file system when the
  *   store is a chroot's (modern-nix.sh); NARs are then read in process from there.
- * - NIX_CACHIX_BUILD_ZSTD: `process` forces the zstd program even where node:zlib has zstd.
+ * - NIX_CACHIX_BUILD_ZSTD: `process` forces the zstd program even where node:zlib has zstd
+ *   (long-lived, or one per path where that cannot run); `process-per-path` forces one per path.
  * - NIX_CACHIX_BUILD_NAR: `nix-store` reads every NAR with `nix-store --dump` instead of in process.
+ * - NIX_CACHIX_BUILD_HASH: `main` hashes on the main thread instead of a hash thread (to compare the two).
  * - NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: seconds between the action's heartbeat lines (default 60).
  * - NIX_CACHIX_BUILD_DISK_ROOT: a directory free-disk-space treats as / (its e2e test removes the list from a copy).
  */
@@ -18,11 +20,25 @@ export function storeRoot(env: Environment = process.env): string {
   return root.replace(/\/+$/, '')
 }
 
-export function forcedZstdProcess(env: Environment = process.env): boolean {
+function zstdKnob(env: Environment): string {
   const value = env.NIX_CACHIX_BUILD_ZSTD ?? ''
-  if (value !== '' && value !== 'process')
-    throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`)
-  return value === 'process'
+  if (value !== '' && value !== 'process' && value !== 'process-per-path')
+    throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process" or "process-per-path", not "${value}"`)
+  return value
+}
+
+export function forcedZstdProcess(env: Environment = process.env): boolean {
+  return zstdKnob(env) !== ''
+}
+
+export function forcedZstdPerPath(env: Environment = process.env): boolean {
+  return zstdKnob(env) === 'process-per-path'
+}
+
+export function hashOnMainThread(env: Environment = process.env): boolean {
+  const value = env.NIX_CACHIX_BUILD_HASH ?? ''
+  if (value !== '' && value !== 'main') throw new Error(`NIX_CACHIX_BUILD_HASH may only be "main", not "${value}"`)
+  return value === 'main'
 }
 
 export function heartbeatMs(env: Environment = process.env): number {
