@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sharedBuffer } from '../../src/push/buffer-pool.js'
 import { HashThread } from '../../src/push/hash-thread.js'
-import { openStreamHash, stopHashThreads } from '../../src/push/stream-hash.js'
-import { narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
+import { expectHashing, hashThreadCount, openStreamHash, stopHashThreads } from '../../src/push/stream-hash.js'
+import { chainExpression, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
 import { makePusher } from '../helpers/push.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
@@ -58,7 +58,26 @@ describe('the hash thread', () => {
     await stopHashThreads()
   })
 
+  it('is not started for a push smaller than it is worth: that one hashes on the main thread', async () => {
+    const server = await startTestServer([{ name: 'small', writeTokens: [WRITE_TOKEN] }], { verifyNars: false })
+    try {
+      const [app] = await nixBuild(chainExpression(nonce(), 4 * MiB), 'app')
+      const { pusher } = await makePusher({ baseUrl: server.url, cacheName: 'small', authToken: WRITE_TOKEN })
+      pusher.add([app])
+      const report = await pusher.drain(60_000)
+      expect(report.failures).toEqual([])
+      expect(report.uploaded).toBe(3)
+      expect(hashThreadCount()).toBe(0)
+      const fresh = await realiseInFreshStore(server.cacheUrl('small'), server.publicKeys('small'), [app])
+      expect(fresh.result.code).toBe(0)
+    } finally {
+      await server.close()
+    }
+  })
+
   it('gives the sha256 and MD5 node:crypto gives, for shared and copied bytes, across streams hashed at once', async () => {
+    expectHashing(1 << 30)
+    expect(hashThreadCount()).toBe(1)
     const pieces = [randomBytes(3 * MiB), randomBytes(1), Buffer.alloc(0), randomBytes(777_777)]
     const shared = pieces.map(piece => {
       const copy = sharedBuffer(piece.length + 16).subarray(16)
@@ -81,6 +100,7 @@ describe('the hash thread', () => {
   })
 
   it('hashes on its own thread, not the main one (Node 24 names it "hash")', async () => {
+    expectHashing(1 << 30)
     const before = threadCpu('hash')
     const stream = openStreamHash()
     const data = sharedBuffer(64 * MiB)
@@ -93,10 +113,10 @@ describe('the hash thread', () => {
   })
 
   it.each([
-    ['started it and hashed nothing', 'hashes.startHashThreads()'],
+    ['started it and hashed nothing', 'hashes.expectHashing(1 << 30)'],
     [
       'hashed a stream to the end',
-      'const s = hashes.openStreamHash(); await s.update(Buffer.alloc(1 << 20)); console.log((await s.digest()).length)'
+      'hashes.expectHashing(1 << 30); const s = hashes.openStreamHash(); await s.update(Buffer.alloc(1 << 20)); console.log((await s.digest()).length)'
     ],
     [
       'gave up a stream half-way',

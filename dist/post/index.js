@@ -33782,9 +33782,20 @@ const THREADS = Math.max(1, Math.ceil((0,external_node_os_namespaceObject.availa
 const threads = [];
 let turn = 0;
 let unavailable = false;
-/** Starts the hash threads ahead of the first upload, so none waits for a thread to boot. */
-function startHashThreads() {
-    if (unavailable || hashOnMainThread())
+/** NAR bytes queued for upload in this process so far. */
+let queuedBytes = 0;
+/**
+ * A thread costs about 45 ms of CPU to start, what hashing 35 MiB costs: a push smaller than
+ * this hashes on the main thread and starts none.
+ */
+const THREAD_WORTH_BYTES = 64 * 1024 * 1024;
+/**
+ * Counts NAR bytes about to be uploaded; once they are worth it, starts the hash threads, so
+ * the uploads that follow hash off the main thread and none waits for a thread to boot.
+ */
+function expectHashing(narBytes) {
+    queuedBytes += narBytes;
+    if (unavailable || hashOnMainThread() || queuedBytes < THREAD_WORTH_BYTES)
         return;
     try {
         for (let i = 0; i < THREADS; i++)
@@ -33795,29 +33806,27 @@ function startHashThreads() {
     }
 }
 /**
- * A new stream hash, off the main thread: the hash threads start on first use and take new
- * streams in turn. Once a thread could not start or died (failing the uploads it was hashing,
- * which are then retried), every hash of this process runs on the main thread.
+ * A new stream hash: off the main thread once expectHashing started the hash threads, which
+ * take new streams in turn. Once a thread died (failing the uploads it was hashing, which are
+ * then retried), every hash of this process runs on the main thread.
  */
 function openStreamHash() {
-    if (unavailable || hashOnMainThread())
+    if (unavailable || threads.length === 0)
         return new MainThreadHash();
-    const index = turn++ % THREADS;
-    try {
-        threads[index] ??= new HashThread();
-    }
-    catch {
+    const thread = threads[turn++ % threads.length];
+    if (thread.broken !== undefined) {
         unavailable = true;
         return new MainThreadHash();
     }
-    if (threads[index].broken !== undefined) {
-        unavailable = true;
-        return new MainThreadHash();
-    }
-    return new ThreadHash(threads[index]);
+    return new ThreadHash(thread);
 }
-/** Ends the hash threads (for tests, which check that nothing is left running). */
+/** Hash threads running in this process. */
+function hashThreadCount() {
+    return threads.filter(thread => thread.broken === undefined).length;
+}
+/** Ends the hash threads (tests); the next push worth it starts new ones. */
 async function stopHashThreads() {
+    queuedBytes = 0;
     await Promise.all(threads.splice(0).map(thread => thread.stop()));
 }
 
@@ -34040,13 +34049,14 @@ var NarSource;
     NarSource["NixStore"] = "nix-store";
 })(NarSource || (NarSource = {}));
 /**
- * Starts what every upload needs, the zstd check and the hash threads, while the closure is
- * still being read, so the first upload waits for neither.
+ * Starts what the uploads need before the first one does: the zstd check as soon as paths
+ * come (while their closure is read), and the hash threads once `queuedNarBytes` of NAR are
+ * queued, when that is worth a thread (stream-hash.ts).
  */
-function prepareUploads(compression) {
+function prepareUploads(compression, queuedNarBytes = 0) {
     if (compression === 'zstd')
         void zstd_in_process_zstdEngine();
-    startHashThreads();
+    expectHashing(queuedNarBytes);
 }
 /** The part size for a NAR: the default, or larger where the default would need too many parts. */
 function partSizeFor(narSize, partSize) {
@@ -34393,6 +34403,8 @@ class Pusher {
         for (const [path, info] of rootInfos)
             infos.set(path, info);
         const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal);
+        const queued = candidates.filter(path => missing.has(hashPart(path)));
+        prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)));
         for (const path of candidates) {
             const info = infos.get(path);
             if (!info)
@@ -34594,6 +34606,9 @@ class Pusher {
         this.dependents.delete(path);
         return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
+}
+function sumOf(values) {
+    return values.reduce((sum, value) => sum + value, 0);
 }
 
 ;// CONCATENATED MODULE: ./src/push/defaults.ts

@@ -323,6 +323,8 @@ export class Pusher {
     const infos = await store.pathInfos(candidates.filter(p => !rootInfos.has(p)))
     for (const [path, info] of rootInfos) infos.set(path, info)
     const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal)
+    const queued = candidates.filter(path => missing.has(hashPart(path)))
+    prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)))
     for (const path of candidates) {
       const info = infos.get(path)
       if (!info) this.skipInvalid(path, 'disappeared from the store')
@@ -529,4 +531,8 @@ export class Pusher {
     this.dependents.delete(path)
     return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? [])
   }
+}
+
+function sumOf(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0)
 }

@@ -69,10 +69,21 @@ const threads: HashThread[] = []
 let turn = 0
 
 let unavailable = false
+/** NAR bytes queued for upload in this process so far. */
+let queuedBytes = 0
+/**
+ * A thread costs about 45 ms of CPU to start, what hashing 35 MiB costs: a push smaller than
+ * this hashes on the main thread and starts none.
+ */
+const THREAD_WORTH_BYTES = 64 * 1024 * 1024
 
-/** Starts the hash threads ahead of the first upload, so none waits for a thread to boot. */
-export function startHashThreads(): void {
-  if (unavailable || hashOnMainThread()) return
+/**
+ * Counts NAR bytes about to be uploaded; once they are worth it, starts the hash threads, so
+ * the uploads that follow hash off the main thread and none waits for a thread to boot.
+ */
+export function expectHashing(narBytes: number): void {
+  queuedBytes += narBytes
+  if (unavailable || hashOnMainThread() || queuedBytes < THREAD_WORTH_BYTES) return
   try {
     for (let i = 0; i < THREADS; i++) threads[i] ??= new HashThread()
   } catch {
@@ -81,27 +92,27 @@ export function startHashThreads(): void {
 }
 
 /**
- * A new stream hash, off the main thread: the hash threads start on first use and take new
- * streams in turn. Once a thread could not start or died (failing the uploads it was hashing,
- * which are then retried), every hash of this process runs on the main thread.
+ * A new stream hash: off the main thread once expectHashing started the hash threads, which
+ * take new streams in turn. Once a thread died (failing the uploads it was hashing, which are
+ * then retried), every hash of this process runs on the main thread.
  */
 export function openStreamHash(): StreamHash {
-  if (unavailable || hashOnMainThread()) return new MainThreadHash()
-  const index = turn++ % THREADS
-  try {
-    threads[index] ??= new HashThread()
-  } catch {
+  if (unavailable || threads.length === 0) return new MainThreadHash()
+  const thread = threads[turn++ % threads.length]
+  if (thread.broken !== undefined) {
     unavailable = true
     return new MainThreadHash()
   }
-  if (threads[index].broken !== undefined) {
-    unavailable = true
-    return new MainThreadHash()
-  }
-  return new ThreadHash(threads[index])
+  return new ThreadHash(thread)
 }
 
-/** Ends the hash threads (for tests, which check that nothing is left running). */
+/** Hash threads running in this process. */
+export function hashThreadCount(): number {
+  return threads.filter(thread => thread.broken === undefined).length
+}
+
+/** Ends the hash threads (tests); the next push worth it starts new ones. */
 export async function stopHashThreads(): Promise<void> {
+  queuedBytes = 0
   await Promise.all(threads.splice(0).map(thread => thread.stop()))
 }

@@ -12,7 +12,7 @@ import type { ByteBudget } from './byte-budget.js'
 import { openCompressor, type CompressionMethod, type FrameCompressor } from './compressor.js'
 import { FrameSink } from './frame-sink.js'
 import { DEFAULT_PART_SIZE, PartWriter } from './part-writer.js'
-import { openStreamHash, startHashThreads } from './stream-hash.js'
+import { expectHashing, openStreamHash } from './stream-hash.js'
 import { zstdEngine } from './zstd-in-process.js'
 
 export { DEFAULT_PART_SIZE }
@@ -67,12 +67,13 @@ export enum NarSource {
 }
 
 /**
- * Starts what every upload needs, the zstd check and the hash threads, while the closure is
- * still being read, so the first upload waits for neither.
+ * Starts what the uploads need before the first one does: the zstd check as soon as paths
+ * come (while their closure is read), and the hash threads once `queuedNarBytes` of NAR are
+ * queued, when that is worth a thread (stream-hash.ts).
  */
-export function prepareUploads(compression: CompressionMethod): void {
+export function prepareUploads(compression: CompressionMethod, queuedNarBytes = 0): void {
   if (compression === 'zstd') void zstdEngine()
-  startHashThreads()
+  expectHashing(queuedNarBytes)
 }
 
 /** The part size for a NAR: the default, or larger where the default would need too many parts. */
