@@ -253,7 +253,8 @@ export async function pushComparison(
   const peers = await pushPeers(log)
   log(`closure: ${fixture.closure.length} paths, ${mib(fixture.narBytes)} of NAR, root ${fixture.root}`)
   await warmPageCache('', fixture.closure, config.dir, fixture.narBytes)
-  for (const nix of new Set(peers.map(p => p.nix))) {
+  // One per store: a variant's install differs from its peer's only in its environment.
+  for (const nix of new Map(peers.map(p => [p.nix.storeRoot, p.nix])).values()) {
     await ensureInStore(nix, fixture.closure, log)
     await warmPageCache(nix.storeRoot, fixture.closure, config.dir, fixture.narBytes)
   }

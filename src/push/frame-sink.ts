@@ -98,24 +98,10 @@ export class FrameSink implements NarSink {
     this.frame = undefined
     this.filled = 0
     this.reserved = 0
-    // Each of the two steps releases the frame's memory and hands its buffer back once the
-    // other has too.
-    let releases = 2
-    let recycles = 2
-    const release = (): void => {
-      if (--releases === 0) frameMemory.release(reserved)
-    }
-    const recycle = (): void => {
-      if (--recycles === 0) framePool.give(frame)
-    }
-    const once = (step: () => void): (() => void) => {
-      let done = false
-      return () => {
-        if (done) return
-        done = true
-        step()
-      }
-    }
+    // Two readers, the NAR hash and the compressor: the frame's memory is released, and its
+    // buffer handed back, once both are done with it.
+    const release = afterBoth(() => frameMemory.release(reserved))
+    const recycle = afterBoth(() => framePool.give(frame))
     const hashed = (): void => {
       release()
       recycle()
@@ -134,5 +120,23 @@ export class FrameSink implements NarSink {
     this.frame = undefined
     this.filled = 0
     this.reserved = 0
+  }
+}
+
+/** Runs `step` on the second call. */
+function afterBoth(step: () => void): () => void {
+  let calls = 0
+  return () => {
+    if (++calls === 2) step()
+  }
+}
+
+/** `step`, run on the first call only (a compressor may report a frame done more than once). */
+function once(step: () => void): () => void {
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    step()
   }
 }
