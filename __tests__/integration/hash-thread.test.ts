@@ -1,43 +1,15 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { sharedBuffer } from '../../src/push/buffer-pool.js'
 import { HashThread } from '../../src/push/hash-thread.js'
 import { expectHashing, hashThreadCount, openStreamHash, stopHashThreads } from '../../src/push/stream-hash.js'
 import { chainExpression, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
+import { runModuleScript, sourceModule } from '../helpers/module-script.js'
 import { makePusher } from '../helpers/push.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
 const MiB = 1024 * 1024
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
-
-/** Runs `body` in a fresh node process with the stream-hash module loaded; its exit code, or 'hung' after 20 s. */
-async function exitOfProcessThat(body: string): Promise<number | 'hung'> {
-  const module = JSON.stringify(join(REPO, 'src', 'push', 'stream-hash.ts'))
-  const script = `const hashes = await import(${module})\n${body}\nconsole.log('done')`
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  let out = ''
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const code = await new Promise<number | 'hung'>(resolve => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      resolve('hung')
-    }, 20_000)
-    child.once('exit', exitCode => {
-      clearTimeout(timer)
-      resolve(exitCode ?? -1)
-    })
-  })
-  expect(out).toContain('done')
-  return code
-}
-
 /** CPU seconds of this process's threads named `name` (Node 24 names its threads; Node 20 does not). */
 function threadCpu(name: string): number | undefined {
   let seconds: number | undefined
@@ -51,6 +23,15 @@ function threadCpu(name: string): number | undefined {
     seconds = (seconds ?? 0) + (fields[11] + fields[12]) / 100
   }
   return seconds
+}
+
+/** Runs `body` in a fresh node process with the stream-hash module loaded as `hashes`: its exit code. */
+async function exitOfProcessThat(body: string): Promise<number | 'hung'> {
+  const { code, stdout } = await runModuleScript(
+    `const hashes = await import(${sourceModule('push', 'stream-hash.ts')})\n${body}\nconsole.log('done')`
+  )
+  expect(stdout).toContain('done')
+  return code
 }
 
 describe('the hash thread', () => {

@@ -3,17 +3,16 @@ import { spawn } from 'node:child_process'
 import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { compressorName } from '../../src/push/compressor.js'
 import { decompressWithTool } from '../../src/push/zstd-in-process.js'
 import { lanesProblem, openLaneCompressor } from '../../src/push/zstd-lanes.js'
 import { runCommand } from '../../src/util/process.js'
 import { narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
+import { REPO, runModuleScript, sourceModule } from '../helpers/module-script.js'
 import { makePusher } from '../helpers/push.js'
 import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
 
 const MiB = 1024 * 1024
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Every run of the zstd program, one line each, through a wrapper first on PATH. */
 async function countingZstd(dir: string): Promise<{ starts: () => Promise<string[]> }> {
@@ -106,29 +105,13 @@ describe('long-lived zstd programs (lanes)', () => {
   })
 
   it('do not keep a process alive once its uploads are done', async () => {
-    const module = JSON.stringify(join(REPO, 'src', 'push', 'zstd-lanes.ts'))
-    const script =
-      `const { openLaneCompressor } = await import(${module})\n` +
-      `const lane = await openLaneCompressor(2, async () => undefined)\n` +
-      `await lane.consume({ bytes: Buffer.alloc(1 << 20), release() {}, recycle() {} })\n` +
-      `await lane.end()\nconsole.log('done')\n`
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit']
-    })
-    let out = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-    const code = await new Promise<number | 'hung'>(resolve => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL')
-        resolve('hung')
-      }, 20_000)
-      child.once('exit', exitCode => {
-        clearTimeout(timer)
-        resolve(exitCode ?? -1)
-      })
-    })
-    expect(out).toContain('done')
+    const { code, stdout } = await runModuleScript(
+      `const { openLaneCompressor } = await import(${sourceModule('push', 'zstd-lanes.ts')})\n` +
+        `const lane = await openLaneCompressor(2, async () => undefined)\n` +
+        `await lane.consume({ bytes: Buffer.alloc(1 << 20), release() {}, recycle() {} })\n` +
+        `await lane.end()\nconsole.log('done')\n`
+    )
+    expect(stdout).toContain('done')
     expect(code).toBe(0)
   })
 
