@@ -14,9 +14,14 @@ export function sourceModule(...parts: string[]): string {
  * waits until it exits by itself: what it printed, and its exit code or 'hung' after 20 s (it
  * is then killed). For "does this leave the process alive" questions.
  */
-export async function runModuleScript(script: string): Promise<{ code: number | 'hung'; stdout: string }> {
+export async function runModuleScript(
+  script: string,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<{ code: number | 'hung'; stdout: string }> {
+  // The environment is passed on explicitly: jest's process.env is not the one spawn would use.
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: REPO,
+    env,
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let stdout = ''

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compressorName } from '../../src/push/compressor.js'
@@ -113,6 +113,32 @@ describe('long-lived zstd programs (lanes)', () => {
     )
     expect(stdout).toContain('done')
     expect(code).toBe(0)
+  })
+
+  it('where they cannot run (no stdbuf, as on macOS), one zstd per path compresses instead, and says why', async () => {
+    // A PATH with every program a lane needs but stdbuf.
+    const bin = await mkdtemp(join(tmpdir(), 'no-stdbuf-'))
+    try {
+      for (const program of ['sh', 'mkfifo', 'cat', 'zstd'])
+        await symlink((await runCommand('sh', ['-c', `command -v ${program}`])).stdout.trim(), join(bin, program))
+      const { code, stdout } = await runModuleScript(
+        `const compressor = await import(${sourceModule('push', 'compressor.ts')})\n` +
+          `const { decompressWithTool } = await import(${sourceModule('push', 'zstd-in-process.ts')})\n` +
+          `console.log(await compressor.compressorName('zstd'))\n` +
+          `const out = []\n` +
+          `const c = await compressor.openCompressor('zstd', 2, async chunk => void out.push(Buffer.from(chunk)), new AbortController().signal)\n` +
+          `await c.consume({ bytes: Buffer.from('per path'), release() {}, recycle() {} })\n` +
+          `await c.end()\n` +
+          `console.log((await decompressWithTool(Buffer.concat(out))).toString())\n`,
+        { ...process.env, PATH: bin, NIX_CACHIX_BUILD_ZSTD: 'process' }
+      )
+      expect(code).toBe(0)
+      expect(stdout).toMatch(
+        /^zstd process per path \(NIX_CACHIX_BUILD_ZSTD=process; no long-lived program: .*stdbuf: not found\)\)\nper path\n$/
+      )
+    } finally {
+      await rm(bin, { recursive: true, force: true })
+    }
   })
 
   it('its programs end when this process is killed while they wait for input', async () => {

@@ -2217,7 +2217,12 @@ class ZstdLane {
                         input.ended();
                 }
             }
-            this.die(new Error(`the zstd program ended (${this.exit ?? 'its output closed'})`));
+            // Its output closed: the program ended too, and what it said last says why (stdbuf missing, say).
+            await Promise.race([
+                Promise.all([this.exited, new Promise(resolve => this.child.stderr.once('close', resolve))]),
+                new Promise(resolve => setTimeout(resolve, 2000).unref())
+            ]);
+            this.die(new Error(`the zstd program ended (${lastLine(this.stderr) || this.exit || 'its output closed'})`));
         }
         catch (error) {
             this.die(asError(error));

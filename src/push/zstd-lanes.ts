@@ -184,7 +184,12 @@ class ZstdLane {
           else input.ended()
         }
       }
-      this.die(new Error(`the zstd program ended (${this.exit ?? 'its output closed'})`))
+      // Its output closed: the program ended too, and what it said last says why (stdbuf missing, say).
+      await Promise.race([
+        Promise.all([this.exited, new Promise(resolve => this.child.stderr.once('close', resolve))]),
+        new Promise(resolve => setTimeout(resolve, 2000).unref())
+      ])
+      this.die(new Error(`the zstd program ended (${lastLine(this.stderr) || this.exit || 'its output closed'})`))
     } catch (error: unknown) {
       this.die(asError(error))
     }
