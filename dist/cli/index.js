@@ -3240,6 +3240,11 @@ function expectHashing(narBytes) {
     queuedBytes += narBytes;
     if (unavailable || hashOnMainThread() || queuedBytes < THREAD_WORTH_BYTES)
         return;
+    // The thread's program reaches node's modules this way (Node 20.16 and later).
+    if (typeof process.getBuiltinModule !== 'function') {
+        unavailable = true;
+        return;
+    }
     try {
         for (let i = 0; i < THREADS; i++)
             threads[i] ??= new HashThread();

@@ -84,6 +84,11 @@ const THREAD_WORTH_BYTES = 64 * 1024 * 1024
 export function expectHashing(narBytes: number): void {
   queuedBytes += narBytes
   if (unavailable || hashOnMainThread() || queuedBytes < THREAD_WORTH_BYTES) return
+  // The thread's program reaches node's modules this way (Node 20.16 and later).
+  if (typeof process.getBuiltinModule !== 'function') {
+    unavailable = true
+    return
+  }
   try {
     for (let i = 0; i < THREADS; i++) threads[i] ??= new HashThread()
   } catch {
