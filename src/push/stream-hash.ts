@@ -62,9 +62,11 @@ class ThreadHash implements StreamHash {
   }
 }
 
-// One thread hashes about 1.3 s per GiB of NAR (sha256 of the NAR and of the file, MD5 of the
-// parts) while zstd takes about 4 s on the others: one hash thread per four cores keeps up.
-const THREADS = Math.max(1, Math.ceil(availableParallelism() / 4))
+// Per GiB of NAR, the hashes (sha256 of the NAR and of the file, MD5 of the parts) take 1.3-1.9 s
+// of one thread, zstd 3.5-4 s spread over all cores and the main thread 1-1.5 s: on two cores
+// one hash thread keeps up, on four it would be the slowest step alone. One per two cores, at
+// most four (a thread holds about 16 MiB).
+const THREADS = Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2)))
 const threads: HashThread[] = []
 let turn = 0
 
