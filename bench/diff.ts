@@ -4,12 +4,13 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { CachixClient } from '../src/cachix/client.js'
-import { SharedNarInfos, type LocalStore } from '../src/diff/closures.js'
+import { SharedCacheLookups } from '../src/cachix/closure-walk.js'
+import type { LocalStore } from '../src/diff/local-closure.js'
 import { diffHost } from '../src/diff/host-diff.js'
 import type { HostDiff } from '../src/diff/types.js'
-import { renderNarInfo } from '../src/nix/narinfo.js'
-import type { PathInfo } from '../src/nix/path-info.js'
-import { STORE_DIR } from '../src/nix/store-path.js'
+import { renderNarInfo } from '../src/nix/format/narinfo.js'
+import type { PathInfo } from '../src/nix/format/path-info.js'
+import { STORE_DIR } from '../src/nix/format/store-path.js'
 import { config, WRITE_TOKEN } from './config.js'
 import { syntheticHashes } from './missing-fixture.js'
 import { Prng } from './prng.js'
@@ -150,7 +151,7 @@ export async function closureDiffBench(log: (line: string) => void): Promise<Row
   try {
     const client = new CachixClient({ baseUrl: server.url, cacheName: CACHE, authToken: WRITE_TOKEN })
     const once = async (store: LocalStore): Promise<{ ms: number; lookups: number }> => {
-      const cache = new SharedNarInfos(client)
+      const cache = new SharedCacheLookups(client)
       const started = performance.now()
       const result = await diffHost('bench', fixture.base.root, fixture.head.root, { cache, store })
       const ms = performance.now() - started

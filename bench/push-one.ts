@@ -1,8 +1,8 @@
-import * as compressorModule from '../src/push/compressor.js'
-import * as defaultsModule from '../src/push/defaults.js'
-import * as uploadModule from '../src/push/upload-path.js'
-import { createPusher } from '../src/push/defaults.js'
-import { openCachixSession } from '../src/push/session.js'
+import * as compressorModule from '../src/push/upload/compressor.js'
+import * as defaultsModule from '../src/push/create.js'
+import * as uploadModule from '../src/push/upload/upload-path.js'
+import { createPusher } from '../src/push/create.js'
+import { openCachixSession } from '../src/cachix/session.js'
 import { NixStore } from '../src/nix/store.js'
 import { PUSH_SETTINGS, WRITE_TOKEN } from './config.js'
 import { initCpuClock, ownCpu, reapedChildrenCpu } from './cpu.js'
@@ -29,7 +29,7 @@ export interface PushOneResult {
   failures: string[]
 }
 
-// The engine's own answer (compressorName(method) in src/push/compressor.ts), looked up by name
+// The engine's own answer (compressorName(method) in src/push/upload/compressor.ts), looked up by name
 // so the bench still runs against an engine that does not have it.
 async function engineCompressor(method: string): Promise<string | undefined> {
   for (const mod of [compressorModule, uploadModule, defaultsModule] as Record<string, unknown>[]) {

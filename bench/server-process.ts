@@ -1,8 +1,13 @@
-import { startCachixServer, type CachixServerOptions } from '../local/server/cachix-server.js'
+import { readFile } from 'node:fs/promises'
+import { startCachixServer, type CachixServerOptions } from '../harness/server/cachix-server.js'
 
 // Runs the local Cachix server in its own process so its request handling, hashing and
 // disk writes never share an event loop with the client being measured.
-const options = JSON.parse(process.argv[2] ?? '{}') as CachixServerOptions
+// The options as JSON, or @FILE holding them (a cache's upstream hashes outgrow a command line).
+const argument = process.argv[2] ?? '{}'
+const options = JSON.parse(
+  argument.startsWith('@') ? await readFile(argument.slice(1), 'utf8') : argument
+) as CachixServerOptions
 const server = await startCachixServer({ ...options, log: line => process.stderr.write(`server: ${line}\n`) })
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
 

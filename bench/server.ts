@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { LocalCacheConfig } from '../local/server/cachix-server.js'
+import type { LocalCacheConfig } from '../harness/server/cachix-server.js'
 import { config } from './config.js'
 import { exited, firstJsonLine, spawnChild } from './child.js'
 import { removeTree } from './store.js'
@@ -30,13 +30,16 @@ export async function startBenchServer(
   await mkdir(config.dir, { recursive: true })
   const dataDir = await mkdtemp(join(config.dir, 'server-'))
   await prepare?.(dataDir)
-  const child = await spawnChild('server-process', [JSON.stringify({ dataDir, caches, verifyNars: false })])
+  const optionsFile = `${dataDir}.options.json`
+  await writeFile(optionsFile, JSON.stringify({ dataDir, caches, verifyNars: false }))
+  const child = await spawnChild('server-process', [`@${optionsFile}`])
   let url: string
   try {
     url = (await firstJsonLine<{ url: string }>(child)).url
   } catch (error: unknown) {
     child.kill()
     await removeTree(dataDir)
+    await rm(optionsFile, { force: true })
     throw error
   }
   return {
@@ -51,6 +54,7 @@ export async function startBenchServer(
       child.stdin?.end()
       await exited(child)
       await removeTree(dataDir)
+      await rm(optionsFile, { force: true })
     }
   }
 }

@@ -1,8 +1,10 @@
-// Regenerates the README's input/output tables from action.yml and plan/action.yml.
+// Regenerates the input/output tables of README.md and docs/planner.md from action.yml and plan/action.yml.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { actionTables, replaceSection } from './readme-tables.js'
 
-let readme = readFileSync('README.md', 'utf8')
-readme = replaceSection(readme, 'action-reference', actionTables(readFileSync('action.yml', 'utf8')))
-readme = replaceSection(readme, 'plan-reference', actionTables(readFileSync('plan/action.yml', 'utf8')))
-writeFileSync('README.md', readme)
+for (const [doc, section, action] of [
+  ['README.md', 'action-reference', 'action.yml'],
+  ['docs/planner.md', 'plan-reference', 'plan/action.yml']
+]) {
+  writeFileSync(doc, replaceSection(readFileSync(doc, 'utf8'), section, actionTables(readFileSync(action, 'utf8'))))
+}

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { finalPush } from '../../src/build/final-push.js'
+import { finalPush } from '../../src/push/final-push.js'
 import { NixStore } from '../../src/nix/store.js'
+import { createPusher } from '../../src/push/create.js'
 import { makePushFilter } from '../../src/push/filter.js'
 import type { Pusher } from '../../src/push/pusher.js'
-import { openCachixSession } from '../../src/push/session.js'
-import { chainExpression, closureOf, nixBuild, nonce } from '../helpers/nix.js'
-import { makePusher } from '../helpers/push.js'
-import { FAST_RETRIES, startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { openCachixSession } from '../../src/cachix/session.js'
+import { chainExpression, closureOf, nixBuild, nonce } from '../support/nix.js'
+import { makePusher } from '../support/push.js'
+import { FAST_RETRIES, startTestServer, WRITE_TOKEN } from '../support/server.js'
+import { pushFindings } from '../../src/report/outcome.js'
 
 const CACHE = 'fleet'
 // Every API call takes 1.5 s: pushing three paths one at a time takes well over 10 s.
@@ -54,7 +56,7 @@ describe('the final push after a long build', () => {
       log
     })
     const seconds = (Date.now() - started) / 1000
-    expect({ missing: push.coverage.missing, leftovers: push.leftovers, failures: push.failures }).toEqual({
+    expect({ missing: push.coverage?.missing, leftovers: push.leftovers, failures: push.failures }).toEqual({
       missing: [],
       leftovers: [],
       failures: []
@@ -69,4 +71,45 @@ describe('the final push after a long build', () => {
     )
     expect(beats.length).toBeGreaterThanOrEqual(Math.floor(seconds) - 3)
   }, 180_000)
+})
+
+describe('the final push after the token was revoked during the build', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>
+  const ROTATED = 'token-rotated-while-building'
+  beforeAll(async () => {
+    server = await startTestServer([{ name: CACHE, writeTokens: [ROTATED] }])
+  })
+  afterAll(async () => server.close())
+
+  it('reports the rejected token and the unknown coverage instead of failing the step', async () => {
+    const [app] = await nixBuild(chainExpression(nonce()), 'app')
+    const session = await openCachixSession({
+      baseUrl: server.url,
+      cacheName: CACHE,
+      authToken: ROTATED,
+      retryPolicy: FAST_RETRIES
+    })
+    // The pusher the build streamed to, made with the token that worked when the job started.
+    const pusher = createPusher(session, new NixStore(), { jobs: 1 })
+    server.revokeToken(CACHE, ROTATED)
+    const push = await finalPush({
+      session,
+      store: new NixStore(),
+      filter: makePushFilter(),
+      pusher,
+      roots: [app],
+      drainMs: 30_000,
+      jobs: 1,
+      onUploaded: () => undefined,
+      log: { info: () => undefined, warning: () => undefined }
+    })
+    expect(push.coverage).toBeUndefined()
+    expect(push.unchecked).toMatch(/^Cachix rejected the auth token for cache "fleet" \(HTTP 401\)/)
+    expect(push.fatal).toMatch(/^Cachix rejected the auth token for cache "fleet" \(HTTP 401\)/)
+    expect(pushFindings(push, 30).map(f => [f.level, f.pushProblem === true, f.message])).toEqual([
+      ['error', true, expect.stringMatching(/^pushing stopped: Cachix rejected the auth token for cache "fleet"/)],
+      ...push.failures.slice(0, 10).map(() => ['warning', false, expect.stringMatching(/^push failed for /)])
+    ])
+    expect(server.stats.completed).toBe(0)
+  })
 })

@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { sharedBuffer } from '../../src/push/buffer-pool.js'
-import { HashThread } from '../../src/push/hash-thread.js'
-import { expectHashing, hashThreadCount, openStreamHash, stopHashThreads } from '../../src/push/stream-hash.js'
-import { chainExpression, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { runModuleScript, sourceModule } from '../helpers/module-script.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { sharedBuffer } from '../../src/push/upload/buffer-pool.js'
+import { HashThread } from '../../src/push/upload/hash-thread.js'
+import { expectHashing, openStreamHash, runningHashThreads } from '../../src/push/upload/stream-hash.js'
+import { chainExpression, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { runModuleScript, sourceModule } from '../support/module-script.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 const MiB = 1024 * 1024
 /** CPU seconds of this process's threads named `name` (Node 24 names its threads; Node 20 does not). */
@@ -28,10 +28,15 @@ function threadCpu(name: string): number | undefined {
 /** Runs `body` in a fresh node process with the stream-hash module loaded as `hashes`: its exit code. */
 async function exitOfProcessThat(body: string): Promise<number | 'hung'> {
   const { code, stdout } = await runModuleScript(
-    `const hashes = await import(${sourceModule('push', 'stream-hash.ts')})\n${body}\nconsole.log('done')`
+    `const hashes = await import(${sourceModule('push', 'upload', 'stream-hash.ts')})\n${body}\nconsole.log('done')`
   )
   expect(stdout).toContain('done')
   return code
+}
+
+/** Ends this process's hash threads, as a crash would: from then on every hash runs on the main thread. */
+async function stopHashThreads(): Promise<void> {
+  await Promise.all(runningHashThreads().map(thread => thread.stop()))
 }
 
 describe('the hash thread', () => {
@@ -48,7 +53,7 @@ describe('the hash thread', () => {
       const report = await pusher.drain(60_000)
       expect(report.failures).toEqual([])
       expect(report.uploaded).toBe(3)
-      expect(hashThreadCount()).toBe(0)
+      expect(runningHashThreads().length).toBe(0)
       const fresh = await realiseInFreshStore(server.cacheUrl('small'), server.publicKeys('small'), [app])
       expect(fresh.result.code).toBe(0)
     } finally {
@@ -58,7 +63,7 @@ describe('the hash thread', () => {
 
   it('gives the sha256 and MD5 node:crypto gives, for shared and copied bytes, across streams hashed at once', async () => {
     expectHashing(1 << 30)
-    expect(hashThreadCount()).toBe(1)
+    expect(runningHashThreads().length).toBe(1)
     const pieces = [randomBytes(3 * MiB), randomBytes(1), Buffer.alloc(0), randomBytes(777_777)]
     const shared = pieces.map(piece => {
       const copy = sharedBuffer(piece.length + 16).subarray(16)

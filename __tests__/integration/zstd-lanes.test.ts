@@ -3,14 +3,14 @@ import { spawn } from 'node:child_process'
 import { chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compressorName } from '../../src/push/compressor.js'
-import { decompressWithTool } from '../../src/push/zstd-in-process.js'
-import { lanesProblem, openLaneCompressor } from '../../src/push/zstd-lanes.js'
+import { compressorName } from '../../src/push/upload/compressor.js'
+import { decompressWithTool } from '../../src/push/upload/zstd-in-process.js'
+import { lanesProblem, openLaneCompressor } from '../../src/push/upload/zstd-lanes.js'
 import { runCommand } from '../../src/util/process.js'
-import { narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { REPO, runModuleScript, sourceModule } from '../helpers/module-script.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { narHashIn, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { REPO, runModuleScript, sourceModule } from '../support/module-script.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 const MiB = 1024 * 1024
 
@@ -106,7 +106,7 @@ describe('long-lived zstd programs (lanes)', () => {
 
   it('do not keep a process alive once its uploads are done', async () => {
     const { code, stdout } = await runModuleScript(
-      `const { openLaneCompressor } = await import(${sourceModule('push', 'zstd-lanes.ts')})\n` +
+      `const { openLaneCompressor } = await import(${sourceModule('push', 'upload', 'zstd-lanes.ts')})\n` +
         `const lane = await openLaneCompressor(2, async () => undefined)\n` +
         `await lane.consume({ bytes: Buffer.alloc(1 << 20), release() {}, recycle() {} })\n` +
         `await lane.end()\nconsole.log('done')\n`
@@ -122,8 +122,8 @@ describe('long-lived zstd programs (lanes)', () => {
       for (const program of ['sh', 'mkfifo', 'cat', 'zstd'])
         await symlink((await runCommand('sh', ['-c', `command -v ${program}`])).stdout.trim(), join(bin, program))
       const { code, stdout } = await runModuleScript(
-        `const compressor = await import(${sourceModule('push', 'compressor.ts')})\n` +
-          `const { decompressWithTool } = await import(${sourceModule('push', 'zstd-in-process.ts')})\n` +
+        `const compressor = await import(${sourceModule('push', 'upload', 'compressor.ts')})\n` +
+          `const { decompressWithTool } = await import(${sourceModule('push', 'upload', 'zstd-in-process.ts')})\n` +
           `console.log(await compressor.compressorName('zstd'))\n` +
           `const out = []\n` +
           `const c = await compressor.openCompressor('zstd', 2, async chunk => void out.push(Buffer.from(chunk)), new AbortController().signal)\n` +
@@ -147,7 +147,7 @@ describe('long-lived zstd programs (lanes)', () => {
       const script = join(own, 'hold.mts')
       await writeFile(
         script,
-        `import { openLaneCompressor } from '${join(REPO, 'src/push/zstd-lanes.ts')}'\n` +
+        `import { openLaneCompressor } from '${join(REPO, 'src/push/upload/zstd-lanes.ts')}'\n` +
           `const lane = await openLaneCompressor(2, async () => undefined)\n` +
           `await lane.consume({ bytes: Buffer.from('x'), release() {}, recycle() {} })\n` +
           // Its input done, zstd waits to open the next one: nothing would ever wake it.

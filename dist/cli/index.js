@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(935);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 51:
+/***/ 935:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32,6 +32,15 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/util/process.ts
 
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
@@ -109,79 +118,63 @@ function lastLine(text) {
         .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
 }
-function zstdKnob(env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process' && value !== 'process-per-path')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process" or "process-per-path", not "${value}"`);
-    return value;
+/** The knob's value, one of `values`, or '' when it is not set. */
+function oneOf(env, name, values) {
+    const set = env[name] ?? '';
+    if (set !== '' && !values.includes(set))
+        throw new Error(`${name} may only be ${values.map(v => `"${v}"`).join(' or ')}, not "${set}"`);
+    return set;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    return oneOf(env, name, [value]) === value;
+}
+function storeRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    return zstdKnob(env) !== '';
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
 }
 function knobs_forcedZstdPerPath(env = process.env) {
-    return zstdKnob(env) === 'process-per-path';
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
 }
 function hashOnMainThread(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_HASH ?? '';
-    if (value !== '' && value !== 'main')
-        throw new Error(`NIX_CACHIX_BUILD_HASH may only be "main", not "${value}"`);
-    return value === 'main';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
 }
 function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
     return seconds * 1000;
 }
 function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
 }
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
+function knobs_diskRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
+}
+function retryScale(env = process.env) {
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
 }
 
-;// CONCATENATED MODULE: ./src/nix/base32.ts
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -226,7 +219,7 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
@@ -259,7 +252,7 @@ function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
  * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
@@ -286,7 +279,7 @@ function derivationFileOutputs(text) {
     return outputs.length > 0 ? outputs : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
 
 const SHA256_BYTES = 32;
 /** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
@@ -318,18 +311,12 @@ function fromBase64(body, original) {
 function toNixHash(digest) {
     return `sha256:${encodeNix32(digest)}`;
 }
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
 
 
 /**
@@ -411,13 +398,14 @@ function dependenciesFirst(infos) {
 // Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
 // naming them on every call works whatever the machine's nix.conf says.
 const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
-const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
 /** Runs `nix` with the new CLI and flakes enabled. */
 async function command_runNix(args, options = {}) {
     return process_runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
 }
 
 ;// CONCATENATED MODULE: ./src/nix/store.ts
+
 
 
 
@@ -531,20 +519,182 @@ class NixStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/machine/disk.ts
+;// CONCATENATED MODULE: ./src/machine/disk-space.ts
+/**
+ * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
+ * build never uses, and nothing else. docs/how-it-works.md lists the same entries.
+ */
+const REMOVED_TOOLCHAINS = [
+    { what: '.NET', path: '/usr/share/dotnet' },
+    { what: 'Android SDK', path: '/usr/local/lib/android' },
+    { what: 'GHC', path: '/opt/ghc' },
+    { what: 'ghcup', path: '/usr/local/.ghcup' },
+    { what: 'CodeQL', path: '/opt/hostedtoolcache/CodeQL' },
+    { what: 'Swift', path: '/usr/share/swift' }
+];
+/** The paths to remove, under `root` (/ on a runner; a directory standing in for it in tests). */
+function disk_space_removalPaths(root) {
+    const base = root.replace(/\/+$/, '');
+    return REMOVED_TOOLCHAINS.map(t => `${base}${t.path}`);
+}
+/** Whether this runner is one the list was made for; elsewhere nothing is removed. */
+function disk_space_mayFreeDisk(runnerEnvironment, runnerOs) {
+    if (runnerEnvironment !== 'github-hosted')
+        return {
+            ok: false,
+            why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
+        };
+    if (runnerOs !== undefined && runnerOs !== 'Linux')
+        return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` };
+    return { ok: true };
+}
+/**
+ * Nix's build-dir: the candidate on the file system with the most free space, when that is not
+ * the root's (hosted runners have a second, larger disk at /mnt). Undefined keeps Nix's default.
+ */
+function disk_space_chooseBuildDir(root, others) {
+    let best = root;
+    for (const fs of others)
+        if (fs.device !== root.device && fs.freeBytes > best.freeBytes)
+            best = fs;
+    return best === root ? undefined : best.mount;
+}
 
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await access(path, constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return access(dirname(path), constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
+        await writeFile(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', dirname(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = constants.F_OK) {
+    return access(path, mode).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/machine/free-disk.ts
+
+
+
+
+
+
+
+
+async function freeBytes(path) {
+    const stats = await (0,promises_namespaceObject.statfs)(path);
+    return stats.bavail * stats.bsize;
+}
 /** Free bytes on the file system holding the Nix store (or / before Nix exists). */
 async function freeDiskBytes() {
     for (const path of ['/nix/store', '/']) {
         try {
-            const stats = await (0,promises_namespaceObject.statfs)(path);
-            return stats.bavail * stats.bsize;
+            return await freeBytes(path);
         }
         catch {
             // try the next
         }
     }
     return undefined;
+}
+const GIB = (/* unused pure expression or super */ null && (1024 ** 3));
+async function removeToolchains(root, log) {
+    const before = await freeBytes(root);
+    const removed = [];
+    for (const path of removalPaths(root)) {
+        if (!(await exists(path)))
+            continue;
+        // --one-file-system: a mount inside a toolchain's directory is never followed.
+        await runAsRoot('rm', ['-rf', '--one-file-system', path]);
+        removed.push(path);
+    }
+    if (root === '/') {
+        const docker = await runCommand('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error) => ({ code: 127, stderr: errorMessage(error) }));
+        if (docker.code === 0)
+            removed.push('docker images');
+        else
+            log.info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`);
+    }
+    else
+        log.info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`);
+    const reclaimed = Math.max(0, (await freeBytes(root)) - before);
+    log.info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`);
+}
+/**
+ * Starts removing the preinstalled toolchains in the background (it runs while the hosts
+ * evaluate) and returns when it is done. Refuses, with a warning, anywhere but a GitHub-hosted runner.
+ */
+function startDiskCleanup(env, log) {
+    const allowed = mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS);
+    if (!allowed.ok) {
+        log.warning(`free-disk-space is true, but ${allowed.why}.`);
+        return Promise.resolve();
+    }
+    const root = diskRoot(env);
+    log.info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`);
+    return removeToolchains(root, log).catch((error) => log.warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`));
+}
+async function filesystem(mount) {
+    try {
+        return { mount, device: (await stat(mount)).dev, freeBytes: await freeBytes(mount) };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Nix's build-dir when another file system (/mnt) has more room than /, made 1777 for the build users. */
+async function roomiestBuildDir(env, log) {
+    const root = diskRoot(env);
+    const rootFs = await filesystem(root);
+    const mnt = await filesystem(join(root, 'mnt'));
+    if (rootFs === undefined)
+        return undefined;
+    const choice = chooseBuildDir(rootFs, mnt ? [mnt] : []);
+    if (choice === undefined) {
+        log.info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`);
+        return undefined;
+    }
+    await runAsRoot('chmod', ['1777', choice]);
+    log.info(`free-disk-space: Nix builds in ${choice} (${(mnt.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`);
+    return choice;
 }
 
 ;// CONCATENATED MODULE: ./src/util/format.ts
@@ -559,7 +709,26 @@ function format_formatBytes(bytes) {
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-;// CONCATENATED MODULE: ./src/build/heartbeat.ts
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errors_errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errors_errorMessage(error));
+}
+
+;// CONCATENATED MODULE: ./src/push/heartbeat.ts
 
 
 
@@ -584,12 +753,12 @@ function startHeartbeat(intervalMs, log, describe) {
             log.info(`[heartbeat ${minutes} min] ${describe()}, disk free ${free === undefined ? 'unknown' : format_formatBytes(free)}`);
             if (free !== undefined && free < LOW_DISK_BYTES)
                 log.warning(`Only ${format_formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
-        })().catch((error) => log.info(`[heartbeat] ${errorMessage(error)}`));
+        })().catch((error) => log.info(`[heartbeat] ${errors_errorMessage(error)}`));
     }, intervalMs);
     return () => clearInterval(timer);
 }
 
-;// CONCATENATED MODULE: ./src/nix/building.ts
+;// CONCATENATED MODULE: ./src/nix/build-log.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
 /** The derivation a line of Nix's log says it starts building, if it is such a line. */
@@ -600,8 +769,15 @@ function derivationBuilding(line) {
 function derivationsBuilt(stderr) {
     return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
 }
+/** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
+const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/;
+/** The derivation and the builder, when the line says Nix builds it on a remote builder. */
+function remoteBuilding(line) {
+    const match = BUILDING_ON.exec(line);
+    return match ? { drvPath: match[1], builder: match[2] } : undefined;
+}
 
-;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
+;// CONCATENATED MODULE: ./src/nix-build/hook-liveness.ts
 
 /**
  * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
@@ -676,13 +852,20 @@ function silentHookMessage(built) {
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
+;// CONCATENATED MODULE: ./src/nix-build/nix-build.ts
 
 
 
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 function buildArgs(installables, options) {
     const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
@@ -749,7 +932,7 @@ function parseDryRun(stderr) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
  * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
@@ -789,7 +972,7 @@ function parseSpool(text) {
     return { entries, rest };
 }
 
-;// CONCATENATED MODULE: ./src/build/spool.ts
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
 
 
 /** Follows the post-build-hook's spool file from where it last read. */
@@ -869,7 +1052,7 @@ async function spooledBuilds(spoolFile, store) {
     return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
-;// CONCATENATED MODULE: ./src/build/build-and-push.ts
+;// CONCATENATED MODULE: ./src/nix-build/build-and-push.ts
 
 
 
@@ -890,7 +1073,7 @@ async function buildAndPush(plan) {
         builtOutputs: [],
         finishedAt: new Map(),
         seconds: 0,
-        findings: []
+        warnings: []
     };
     const resolving = [];
     const recordBuilt = (entry) => {
@@ -904,7 +1087,7 @@ async function buildAndPush(plan) {
                 outcome.finishedAt.set(output, Date.now() - started);
             plan.pusher?.add(outputs);
         })
-            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`)));
+            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errors_errorMessage(error)}`)));
     };
     const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath));
     const spool = new SpoolReader(plan.spoolFile, entries => {
@@ -917,11 +1100,12 @@ async function buildAndPush(plan) {
         hook.onLogLine(line);
         log.info(line);
     });
-    let silentFinding;
+    // Where the warning about a silent hook stands in outcome.warnings, while it stands.
+    let silentAt;
     const silentHook = (built) => {
-        silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true };
-        log.warning(silentFinding.message);
-        outcome.findings.push(silentFinding);
+        const message = silentHookMessage(built);
+        log.warning(message);
+        silentAt = outcome.warnings.push(message) - 1;
     };
     const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`);
     let checking = false;
@@ -968,13 +1152,13 @@ async function buildAndPush(plan) {
             // What the hook should have reported: counted, and queued now rather than never.
             for (const drvPath of unhooked)
                 recordBuilt({ drvPath, outPaths: [] });
-            if (silentFinding === undefined)
+            if (silentAt === undefined)
                 silentHook(unhooked.length);
             else
-                silentFinding.message = silentHookMessage(unhooked.length);
+                outcome.warnings[silentAt] = silentHookMessage(unhooked.length);
         }
-        else if (silentFinding !== undefined && hook.verdict === 'runs') {
-            outcome.findings = outcome.findings.filter(f => f !== silentFinding);
+        else if (silentAt !== undefined && hook.verdict === 'runs') {
+            outcome.warnings.splice(silentAt, 1);
             log.info('The post-build-hook did run in the end: it was only slow.');
         }
         await Promise.all(resolving);
@@ -990,7 +1174,7 @@ async function allOutputsValid(store, drvPath) {
     return outputs.length > 0;
 }
 
-;// CONCATENATED MODULE: ./src/nix/eval-error.ts
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
 /**
  * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
  * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
@@ -1016,10 +1200,10 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
@@ -1039,7 +1223,7 @@ const configurations_KINDS = [
         label: 'home-manager'
     }
 ];
-function configurations_kindSpec(kind) {
+function kindSpec(kind) {
     const spec = configurations_KINDS.find(k => k.kind === kind);
     if (spec === undefined)
         throw new Error(`unknown configuration kind ${String(kind)}`);
@@ -1063,12 +1247,12 @@ function configurations_parseHostReference(text) {
         if (kind === undefined)
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
-            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -1078,11 +1262,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -1095,16 +1279,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = configurations_parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -1127,8 +1311,8 @@ function findHost(reference, names) {
 }
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
-    const spec = configurations_kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    const spec = kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
@@ -1138,13 +1322,13 @@ function installable(flake, ref) {
  * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
  */
 function derivationOf(kind, c) {
-    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+    return `${c}.${kindSpec(kind).buildPath}`;
 }
 function only(names) {
     return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
 }
 /** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function systemsExpression(kind, wanted = []) {
+function configurations_systemsExpression(kind, wanted = []) {
     if (wanted.length === 0)
         return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
     return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
@@ -1173,30 +1357,17 @@ function isMissingOutput(stderr, output) {
     return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
 }
 /** Groups configurations by kind, keeping their order. */
-function configurations_byKind(refs) {
+function byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/nix/flake.ts
+;// CONCATENATED MODULE: ./src/hosts/flake.ts
 
 
 
-
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = systemsExpression('nixos');
-function flake_detailsExpression(hosts) {
-    return kindDetailsExpression('nixos', hosts);
-}
 async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
+    const { stdout } = await command_runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
-}
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-function flake_systemsExpression(only) {
-    return kindSystemsExpression('nixos', only);
 }
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
@@ -1232,25 +1403,25 @@ async function configurationNames(flake, env, extraArgs = []) {
 }
 /** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
 async function allHostSystems(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
     const names = noConfigurations();
     for (const spec of KINDS)
         names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
     const systems = {};
     for (const host of allHosts(names))
-        systems[host.id] = found[host.kind][host.name];
+        systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
         for (const host of group) {
-            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
             found.set(host.id, {
-                name: host.id,
+                id: host.id,
                 kind,
-                attribute: host.name,
+                attribute: host.attribute,
                 system,
                 drvPath: drv,
                 outPath: out,
@@ -1261,13 +1432,37 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
 }
-function toplevelInstallable(flake, host) {
-    return installable(flake, host);
-}
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
@@ -1278,6 +1473,17 @@ const CACHIX_RETRY_POLICY = {
     budgetMs: 90_000,
     maxRetryAfterMs: 120_000
 };
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+function scaledPolicy(policy, scale) {
+    if (scale === 1)
+        return policy;
+    return {
+        baseDelayMs: policy.baseDelayMs * scale,
+        maxDelayMs: policy.maxDelayMs * scale,
+        budgetMs: policy.budgetMs * scale,
+        maxRetryAfterMs: policy.maxRetryAfterMs * scale
+    };
+}
 function isRetryableStatus(status) {
     return status === 429 || status >= 500;
 }
@@ -1361,7 +1567,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
 function renderNarInfo(info) {
@@ -1435,11 +1641,79 @@ function fingerprint(storePath, narHash, narSize, references) {
     const refs = references.map(fullPath).sort();
     return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
 }
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+
+;// CONCATENATED MODULE: ./src/util/async.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
+
 
 
 
@@ -1471,15 +1745,16 @@ class CachixClient {
         this.cacheName = options.cacheName;
         this.baseUrl = (options.baseUrl ?? client_DEFAULT_CACHIX_URL).replace(/\/+$/, '');
         this.token = options.authToken ?? '';
-        this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY;
+        this.policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, retryScale());
         this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
         this.random = options.random ?? Math.random;
     }
     api(path) {
         return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
     }
-    async getCache(signal) {
-        const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
+    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+    async getCache(signal, policy) {
+        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
         return json(response);
     }
     /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
@@ -1580,9 +1855,11 @@ class CachixClient {
                     throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
                 reason = connectionErrorText(error);
             }
-            const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random);
+            const delay = request.retries === false
+                ? undefined
+                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
             if (delay === undefined) {
-                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false);
+                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
             }
             this.options.onRetry?.(request.what, attempt + 1, delay, reason);
             spentMs += delay;
@@ -1628,22 +1905,355 @@ function json(response) {
         throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
     }
 }
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
+
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
+
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
+const BLOCK_END = '# END nix-cachix-build';
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
+    return [...new Set(values.filter(v => v !== ''))];
+}
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+function renderManagedBlock(settings) {
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
+    const substituters = unique(settings.substituters, 'extra-substituters');
+    if (substituters.length > 0)
+        lines.push(`extra-substituters = ${substituters.join(' ')}`);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
+    if (keys.length > 0)
+        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
+    if (platforms.length > 0)
+        lines.push(`extra-platforms = ${platforms.join(' ')}`);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
+    if (users.length > 0)
+        lines.push(`extra-trusted-users = ${users.join(' ')}`);
+    // A cache that fails mid-download should cost a rebuild, not the job.
+    lines.push('fallback = true');
+    // What this job just pushed must be seen as present by the next query in the same job.
+    lines.push('narinfo-cache-negative-ttl = 0');
+    if (settings.maxJobs !== undefined)
+        lines.push(`max-jobs = ${settings.maxJobs}`);
+    if (settings.cores !== undefined)
+        lines.push(`cores = ${settings.cores}`);
+    if (settings.builders !== undefined)
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
+    if (settings.postBuildHook !== undefined)
+        lines.push(`post-build-hook = ${settings.postBuildHook}`);
+    const extra = settings.extraConfig.trim();
+    if (extra !== '')
+        lines.push(extra);
+    if (settings.secretsFile !== undefined)
+        lines.push(`!include ${settings.secretsFile}`);
+    lines.push(BLOCK_END);
+    return `${lines.join('\n')}\n`;
+}
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+function render_replaceManagedBlock(existing, block) {
+    const start = existing.indexOf(BLOCK_BEGIN);
+    const endMarker = existing.indexOf(BLOCK_END, start);
+    let base = existing;
+    if (start >= 0 && endMarker >= 0) {
+        const after = existing.indexOf('\n', endMarker);
+        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
+    }
+    if (block === undefined)
+        return base;
+    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+    return `${base}${separator}${block}`;
+}
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+function existingPostBuildHook(showConfig) {
+    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
+    const value = match?.[1].trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
+}
+function renderSecretsConf(accessTokens, netrcFile) {
+    const lines = [];
+    if (accessTokens.length > 0)
+        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
+    if (netrcFile !== undefined)
+        lines.push(`netrc-file = ${netrcFile}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
+
+
+
+
+
+
+
+/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
+function nixConfPath(env = process.env) {
+    return join(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
+}
+/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
+async function writeManagedBlock(path, block) {
+    const existing = await readFile(path, 'utf8').catch(() => '');
+    const next = replaceManagedBlock(existing, block);
+    if (next !== existing)
+        await writeSystemFile(path, next);
+}
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
+async function restartDaemonIfRunning() {
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
+    if (!active)
+        return false;
+    await runAsRoot(restart.command, restart.args);
+    return true;
+}
+/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
+async function showNixConfig(env) {
+    for (const args of [['config', 'show'], ['show-config']]) {
+        try {
+            return (await command_runNix([...args], { env })).stdout;
         }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        catch {
+            // try the older spelling
+        }
+    }
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/nix/substituters.ts
+/** Nix's default substituter, and the upstream cachix.org counts as present. */
+const DEFAULT_SUBSTITUTER = 'https://cache.nixos.org';
+/** What identifies a cache: its URL without query string (`?priority=20` tunes it, not names it) or trailing slash. */
+function substituterIdentity(url) {
+    const query = url.indexOf('?');
+    return (query < 0 ? url : url.slice(0, query)).replace(/\/+$/, '');
+}
+/**
+ * The hosts' substituters and keys, merged: every host's `substituters` and `extra-substituters`
+ * in order, query strings kept as the host wrote them, each cache once (the first spelling wins),
+ * and none the job already has from its own caches.
+ */
+function mergeHostCaches(hosts, alreadyUsed = []) {
+    const seen = new Set(alreadyUsed.map(substituterIdentity));
+    const substituters = [];
+    for (const url of hosts.flatMap(h => h.substituters)) {
+        const identity = substituterIdentity(url.trim());
+        if (identity === '' || seen.has(identity))
+            continue;
+        seen.add(identity);
+        substituters.push(url.trim());
+    }
+    const keys = [
+        ...new Set(hosts
+            .flatMap(h => h.trustedPublicKeys)
+            .map(k => k.trim())
+            .filter(k => k !== ''))
+    ];
+    return { substituters, trustedPublicKeys: keys };
+}
+/** The address of a substituter's /nix-cache-info, or undefined for a store that is not reached over HTTP (local, daemon, s3, ssh). */
+function cacheInfoUrl(substituter) {
+    const base = substituterIdentity(substituter);
+    if (!/^https?:\/\//i.test(base))
+        return undefined;
+    return `${base}/nix-cache-info`;
+}
+/**
+ * Asks every HTTP substituter for /nix-cache-info at once, each within `timeoutMs`. `probe`
+ * returns undefined when the cache answered, else the reason. Non-HTTP stores are kept untested.
+ */
+async function probeSubstituters(substituters, timeoutMs, probe) {
+    const verdicts = await Promise.all(substituters.map(async (url) => {
+        const info = cacheInfoUrl(url);
+        return info === undefined ? undefined : probe(info, timeoutMs);
+    }));
+    const outcome = { reachable: [], dropped: new Map() };
+    substituters.forEach((url, i) => {
+        const reason = verdicts[i];
+        if (reason === undefined)
+            outcome.reachable.push(url);
+        else
+            outcome.dropped.set(url, reason);
     });
+    return outcome;
+}
+/** The `substituters` of a rendered `nix config show` (extra-substituters already merged into it by Nix). */
+function substitutersInConfig(config) {
+    const line = config.split('\n').find(l => /^substituters\s*=/.test(l));
+    if (line === undefined)
+        return [];
+    return line
+        .slice(line.indexOf('=') + 1)
+        .split(/\s+/)
+        .filter(url => url !== '');
+}
+/**
+ * The HTTP(S) caches among `substituters` whose narinfos can be read, each once (its query
+ * string dropped: `?priority=` tunes Nix, not the URL), without those in `exclude`.
+ */
+function narinfoSubstituters(substituters, exclude = []) {
+    const seen = new Set(exclude.map(substituterIdentity));
+    const found = [];
+    for (const url of substituters) {
+        const identity = substituterIdentity(url.trim());
+        if (!/^https?:\/\//i.test(identity) || seen.has(identity))
+            continue;
+        seen.add(identity);
+        found.push(identity);
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/cachix/substituter-narinfos.ts
+/**
+ * Narinfos of the binary caches Nix substitutes from (cache.nixos.org, the hosts' own caches):
+ * where the References, NarSize and FileSize of a path that a Cachix cache only counts as
+ * present upstream come from. Read over HTTP; no NAR is ever fetched.
+ */
+
+
+
+
+
+
+
+const substituter_narinfos_USER_AGENT = 'nix-cachix-build/1';
+const REQUEST_TIMEOUT_MS = 20_000;
+/** A substituter's brief trouble (a 5xx, a dropped connection) is asked again this often, a second apart. */
+const RETRIES = 2;
+/** One HTTP(S) binary cache: `GET <url>/<hash>.narinfo`, 404 meaning it does not have the path. */
+class BinaryCacheNarInfos {
+    retryDelayMs;
+    url;
+    authorization;
+    constructor(substituter, retryDelayMs = 1000) {
+        this.retryDelayMs = retryDelayMs;
+        this.url = substituter.url.replace(/\/+$/, '');
+        this.authorization =
+            substituter.password === undefined
+                ? undefined
+                : `Basic ${Buffer.from(`:${substituter.password}`).toString('base64')}`;
+    }
+    async narinfo(hash, signal) {
+        const headers = { 'User-Agent': substituter_narinfos_USER_AGENT, Accept: 'text/x-nix-narinfo' };
+        if (this.authorization !== undefined)
+            headers.Authorization = this.authorization;
+        for (let attempt = 0;; attempt++) {
+            let reason;
+            try {
+                const response = await sendHttp('GET', `${this.url}/${hash}.narinfo`, headers, undefined, REQUEST_TIMEOUT_MS, signal);
+                if (response.status === 404 || response.status === 410)
+                    return undefined;
+                if (response.status === 200) {
+                    const info = parseNarInfo(response.body.toString('utf8'));
+                    if (hashPart(info.storePath) !== hash)
+                        throw new Error(`its narinfo for ${hash} is about ${info.storePath}`);
+                    return info;
+                }
+                reason = `HTTP ${response.status}`;
+                if (response.status !== 429 && response.status < 500)
+                    throw new Error(reason);
+            }
+            catch (error) {
+                if (signal?.aborted)
+                    throw error;
+                if (!isConnectionError(error))
+                    throw error;
+                reason = errors_errorMessage(error);
+            }
+            if (attempt >= RETRIES)
+                throw new Error(`${reason} after ${attempt + 1} attempts`);
+            await sleep(this.retryDelayMs * (attempt + 1), signal);
+        }
+    }
+}
+/** A dropped or stalled connection may work the next time; a refused one or an unknown host will not. */
+const TRANSIENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+function isConnectionError(error) {
+    const code = typeof error === 'object' && error !== null ? error.code : undefined;
+    return typeof code === 'string' && TRANSIENT.has(code);
+}
+/**
+ * The substituters, asked in order until one has the path. One that fails (unreachable, a
+ * private cache without its token, a 5xx that persists) is left out for the rest of the run,
+ * with one line in the log, so a dead cache costs one failure, not one per path.
+ */
+class SubstituterNarInfos {
+    log;
+    live;
+    /** url → why it is no longer asked */
+    dropped = new Map();
+    found = new Map();
+    /** Paths asked about (each once). */
+    lookups = 0;
+    constructor(substituters, log) {
+        this.log = log;
+        this.live = substituters.map(s => (s instanceof BinaryCacheNarInfos ? s : new BinaryCacheNarInfos(s)));
+    }
+    /** The substituters still asked. */
+    get urls() {
+        return this.live.map(s => s.url);
+    }
+    /** Which substituters were asked, for a message about a path none of them has. */
+    describe() {
+        const asked = [...this.urls, ...[...this.dropped].map(([url, why]) => `${url} (not answering: ${why})`)];
+        return asked.length === 0 ? 'no substituter' : asked.join(', ');
+    }
+    /** The first substituter that has the path, and its narinfo; asked once per path for the whole run. */
+    find(hash, signal) {
+        let found = this.found.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.ask(hash, signal);
+            // Only an abort rejects; it is not remembered.
+            found.catch(() => this.found.delete(hash));
+            this.found.set(hash, found);
+        }
+        return found;
+    }
+    async ask(hash, signal) {
+        for (const source of [...this.live]) {
+            if (!this.live.includes(source))
+                continue;
+            try {
+                const info = await source.narinfo(hash, signal);
+                if (info !== undefined)
+                    return { url: source.url, info };
+            }
+            catch (error) {
+                signal?.throwIfAborted();
+                const index = this.live.indexOf(source);
+                if (index < 0)
+                    continue;
+                this.live.splice(index, 1);
+                this.dropped.set(source.url, errors_errorMessage(error));
+                this.log?.info(`substituter ${source.url} is not asked for narinfos any more in this run: ${errors_errorMessage(error)}`);
+            }
+        }
+        return undefined;
+    }
+    async narinfo(hash, signal) {
+        return (await this.find(hash, signal))?.info;
+    }
+}
+/**
+ * The narinfo sources of the substituters Nix uses here (`nix config show`): cache.nixos.org by
+ * default, plus what the job added (the hosts' own caches, extra-pull-caches), or on a laptop what
+ * it substitutes from.
+ */
+async function configuredSubstituterNarInfos(options) {
+    const urls = narinfoSubstituters(substitutersInConfig(await showNixConfig(options.env)), options.exclude);
+    const password = (url) => options.credentials?.find(c => c.host === new URL(url).hostname)?.password;
+    return new SubstituterNarInfos(urls.map(url => ({ url, password: password(url) })), options.log);
 }
 
 ;// CONCATENATED MODULE: ./src/push/filter.ts
@@ -1667,7 +2277,7 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
 
 ;// CONCATENATED MODULE: external "node:events"
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: ./src/push/byte-budget.ts
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
  * fills, so the sum of part buffers across all concurrent uploads stays bounded.
@@ -1750,7 +2360,7 @@ function stream_drainedOrClosed(stream) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/zstd-frames.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
 /**
  * Finds where zstd frames end in a stream of them (RFC 8878, section 3.1.1), without
  * decompressing: it reads each frame's header and block headers and skips the block contents.
@@ -1845,7 +2455,8 @@ class ZstdFrameEnds {
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
+
 
 
 
@@ -1896,7 +2507,7 @@ class ZstdContext {
                 this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
             }
             catch (error) {
-                this.settle(error instanceof Error ? error : new Error(String(error)));
+                this.settle(errors_asError(error));
             }
         }).then(() => {
             const [availOut, availIn] = this.state;
@@ -2005,7 +2616,7 @@ async function checkInProcessZstd() {
         }
     }
     catch (error) {
-        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+        note = `reused contexts failed their check: ${errors_errorMessage(error)}`;
     }
     try {
         const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
@@ -2017,7 +2628,7 @@ async function checkInProcessZstd() {
     catch (error) {
         return {
             kind: 'process',
-            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+            reason: `node:zlib zstd failed its check: ${errors_errorMessage(error)}`
         };
     }
 }
@@ -2037,7 +2648,8 @@ function decompressWithTool(data) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/zstd-lanes.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
 
 
 
@@ -2141,7 +2753,7 @@ class ZstdLane {
         }
         catch (error) {
             this.current = undefined;
-            this.die(asError(error));
+            this.die(errors_asError(error));
             throw error;
         }
         return new LaneInput(this, input, socket, finished);
@@ -2183,7 +2795,7 @@ class ZstdLane {
                 const code = error.code;
                 // ENOENT: the pipes are not made yet; ENXIO: zstd has not opened this one yet.
                 if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
-                    throw new Error(`the zstd program did not open its next input: ${asError(error).message}`, { cause: error });
+                    throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
             }
             await new Promise(resolve => setTimeout(resolve, 1));
         }
@@ -2203,7 +2815,7 @@ class ZstdLane {
                             await input.output(piece);
                         }
                         catch (error) {
-                            input.failure ??= asError(error);
+                            input.failure ??= errors_asError(error);
                             input.dropping = true;
                         }
                     }
@@ -2225,7 +2837,7 @@ class ZstdLane {
             this.die(new Error(`the zstd program ended (${lastLine(this.stderr) || this.exit || 'its output closed'})`));
         }
         catch (error) {
-            this.die(asError(error));
+            this.die(errors_asError(error));
         }
     }
     die(error) {
@@ -2395,7 +3007,7 @@ async function checkLanes(level) {
     catch (error) {
         for (const lane of lanes)
             lane.retire();
-        return asError(error).message;
+        return errors_asError(error).message;
     }
     finally {
         clearTimeout(timer);
@@ -2404,7 +3016,8 @@ async function checkLanes(level) {
 
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
 
 
 
@@ -2508,23 +3121,22 @@ function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
         const got = read(target, offset + done, size - done, position + done);
         if (typeof got !== 'number')
-            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
         // A file that changed size while being read cannot be serialised faithfully.
         if (got === 0)
             throw new Error(`${path} changed size while being read`);
         done += got;
     }
     return undefined;
-}
-async function readRest(read, target, offset, size, position, path, done, bytesRead) {
-    for (;;) {
-        if (bytesRead === 0)
-            throw new Error(`${path} changed size while being read`);
-        done += bytesRead;
-        if (done >= size)
-            return;
-        bytesRead = await read(target, offset + done, size - done, position + done);
-    }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
 /** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
@@ -2549,11 +3161,11 @@ function narStream(path) {
             }
         }
     };
-    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/signing.ts
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
 
 // PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -2604,16 +3216,8 @@ function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
 function publicKeyString(name, publicKey) {
     return `${name}:${publicKey.toString('base64')}`;
 }
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
-}
 
-;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
 /**
  * A buffer in memory shared with the hash threads, so they read it where it lies instead of
  * receiving a copy. Its contents are arbitrary.
@@ -2696,7 +3300,8 @@ class SizeClassPool {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/compressor.ts
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
 
 
 
@@ -2876,13 +3481,13 @@ class CompressorProcess {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
             child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
-        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
         this.reading = (async () => {
             for await (const chunk of child.stdout)
                 await output(chunk);
         })();
         this.reading.catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             child.kill('SIGKILL');
         });
     }
@@ -2919,7 +3524,20 @@ class CompressorProcess {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
 
 
 
@@ -3010,14 +3628,10 @@ class FrameSink {
         return this.frame;
     }
     async flush() {
-        const frame = this.frame;
+        const { frame, filled, reserved } = this.takeFrame();
         if (frame === undefined)
             return;
-        const full = frame.subarray(0, this.filled);
-        const reserved = this.reserved;
-        this.frame = undefined;
-        this.filled = 0;
-        this.reserved = 0;
+        const full = frame.subarray(0, filled);
         // Two readers, the NAR hash and the compressor: the frame's memory is released, and its
         // buffer handed back, once both are done with it.
         const release = afterBoth(() => frameMemory.release(reserved));
@@ -3027,20 +3641,26 @@ class FrameSink {
             recycle();
         };
         this.narHash.update(full).then(hashed, (error) => {
-            this.hashFailure ??= asError(error);
+            this.hashFailure ??= errors_asError(error);
             hashed();
         });
         // Compressed in process, the frame is free once compressed; written to a program, once written.
         await this.compressor.consume({ bytes: full, release: once(release), recycle: once(recycle) });
     }
     dropFrame() {
-        if (this.reserved > 0)
-            frameMemory.release(this.reserved);
-        if (this.frame !== undefined)
-            framePool.give(this.frame);
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
         this.frame = undefined;
         this.filled = 0;
         this.reserved = 0;
+        return taken;
     }
 }
 /** Runs `step` on the second call. */
@@ -3051,20 +3671,10 @@ function afterBoth(step) {
             step();
     };
 }
-/** `step`, run on the first call only (a compressor may report a frame done more than once). */
-function once(step) {
-    let done = false;
-    return () => {
-        if (done)
-            return;
-        done = true;
-        step();
-    };
-}
 
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-;// CONCATENATED MODULE: ./src/push/hash-thread.ts
+;// CONCATENATED MODULE: ./src/push/upload/hash-thread.ts
 
 /**
  * The hash thread's program. It is handed to the thread as source text (`${hashThreadMain}`),
@@ -3178,7 +3788,7 @@ class HashThread {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/stream-hash.ts
+;// CONCATENATED MODULE: ./src/push/upload/stream-hash.ts
 
 
 
@@ -3255,32 +3865,25 @@ function expectHashing(narBytes) {
         unavailable = true;
     }
 }
+/** The hash threads of this process that still run. */
+function runningHashThreads() {
+    return threads.filter(thread => thread.broken === undefined);
+}
 /**
  * A new stream hash: off the main thread once expectHashing started the hash threads, which
  * take new streams in turn. Once a thread died (failing the uploads it was hashing, which are
  * then retried), every hash of this process runs on the main thread.
  */
 function openStreamHash() {
-    if (unavailable || threads.length === 0)
-        return new MainThreadHash();
-    const thread = threads[turn++ % threads.length];
-    if (thread.broken !== undefined) {
+    const running = runningHashThreads();
+    if (running.length < threads.length)
         unavailable = true;
+    if (unavailable || running.length === 0)
         return new MainThreadHash();
-    }
-    return new ThreadHash(thread);
-}
-/** Hash threads running in this process. */
-function hashThreadCount() {
-    return threads.filter(thread => thread.broken === undefined).length;
-}
-/** Ends the hash threads (tests); the next push worth it starts new ones. */
-async function stopHashThreads() {
-    queuedBytes = 0;
-    await Promise.all(threads.splice(0).map(thread => thread.stop()));
+    return new ThreadHash(running[turn++ % running.length]);
 }
 
-;// CONCATENATED MODULE: ./src/push/part-writer.ts
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
 
 
@@ -3431,7 +4034,7 @@ class PartWriter {
             sent = true;
         })
             .catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             this.stopper.abort(error);
         })
             .finally(() => {
@@ -3466,7 +4069,7 @@ class PartWriter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/upload-path.ts
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
 
 
 
@@ -3607,6 +4210,7 @@ async function discardStaged(client, staged) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
+
 
 
 
@@ -3779,7 +4383,7 @@ class Pusher {
                     // Cut off by the drain deadline: these are leftovers, not failures.
                     if (this.controller.signal.aborted)
                         break;
-                    const message = errorMessage(error);
+                    const message = errors_errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
                     for (const path of batch)
@@ -3946,7 +4550,7 @@ class Pusher {
     /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
     async retryOrFail(queued, error, pathRetries, pathRetryDelayMs) {
         const { path } = queued.info;
-        const message = errorMessage(error);
+        const message = errors_errorMessage(error);
         const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
         if (error instanceof CachixError &&
             error.fatal &&
@@ -4061,7 +4665,7 @@ function sumOf(values) {
     return values.reduce((sum, value) => sum + value, 0);
 }
 
-;// CONCATENATED MODULE: ./src/push/defaults.ts
+;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
@@ -4105,23 +4709,32 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
+;// CONCATENATED MODULE: ./src/cachix/session.ts
 
 
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
 /**
  * Checks the credentials against the cache before anything is built or uploaded, so a bad
  * token, an unknown cache or a malformed key fail at once with one clear message.
  */
-async function openCachixSession(options) {
+async function openCachixSession(options, contact = {}) {
     const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
         ? undefined
         : parseSigningKey(options.signingKey);
     const client = new CachixClient(options);
-    const cache = await client.getCache();
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
     const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey) {
-        throw new Error(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
-    }
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
     const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
     return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
 }
@@ -4134,14 +4747,14 @@ function names_isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
+
 
 
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
 class InputError extends Error {
     input;
     problem;
@@ -4154,6 +4767,20 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
+}
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -4162,9 +4789,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -4193,14 +4824,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -4235,7 +4860,7 @@ function nixVersion(input, text) {
         fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
     return version;
 }
-function rules_pushFilter(input, text) {
+function checks_pushFilter(input, text) {
     const source = text.trim();
     if (source === '')
         return undefined;
@@ -4243,10 +4868,10 @@ function rules_pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errors_errorMessage(error)})`);
     }
 }
-function rules_compression(input, text) {
+function checks_compression(input, text) {
     const method = text.trim().toLowerCase();
     if (method === 'zstd' || method === 'xz')
         return method;
@@ -4263,7 +4888,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -4327,6 +4952,8 @@ function isRevision(text) {
 
 
 
+
+
 const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
   nix-cachix-build build --cache NAME [--host H]... [INSTALLABLE...] [options]
@@ -4355,7 +4982,7 @@ function hostReference(text) {
         configurations_parseHostReference(text);
     }
     catch (error) {
-        throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(`host ${errors_errorMessage(error)}`, { cause: error });
     }
 }
 /** Parses the command line; a usage error is one line that says what to fix. */
@@ -4396,8 +5023,8 @@ function parseCommand(argv) {
     };
     option('cache', () => cacheName('cache', cache));
     const jobs = option('jobs', () => positiveInt('jobs', values.jobs)) ?? PUSH_DEFAULTS.jobs;
-    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : rules_pushFilter('push-filter', values['push-filter']));
-    const compression = option('compression', () => rules_compression('compression', values.compression ?? ''));
+    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : checks_pushFilter('push-filter', values['push-filter']));
+    const compression = option('compression', () => checks_compression('compression', values.compression ?? ''));
     const common = {
         cache,
         flake: values.flake,
@@ -4426,7 +5053,7 @@ function parseCommand(argv) {
     return { kind: 'check', common, host: rest[0] };
 }
 
-;// CONCATENATED MODULE: ./src/nix/show-derivation.ts
+;// CONCATENATED MODULE: ./src/nix/format/show-derivation.ts
 
 /**
  * Output paths per derivation from `nix show-derivation` JSON. Keys and paths are full paths
@@ -4450,18 +5077,39 @@ function derivationOutputsFromJson(json) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/explain.ts
+
 /** The most likely reason each derivation would be built on this machine. */
 function explainBuilds(builds, facts) {
+    const upstream = facts.upstream ?? new Map();
+    const whereUpstream = (paths) => {
+        const found = [...new Set(paths.map(p => upstream.get(p)).filter((url) => url !== undefined))];
+        return found.length > 0 ? found.join(' and ') : `the cache's upstream (${DEFAULT_SUBSTITUTER} for cachix.org)`;
+    };
     return builds.map(build => {
-        if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
+        const unknown = facts.unknownPaths ?? [];
+        if (build.drvPath === facts.toplevelDrv && unknown.length > 0) {
+            const lost = unknown.filter(p => !upstream.has(p));
+            if (lost.length === 0)
+                return {
+                    drvPath: build.drvPath,
+                    reason: `${plural(unknown.length, 'path')} of its closure ${unknown.length === 1 ? 'is' : 'are'} only upstream of ${facts.cache}, in ${whereUpstream(unknown)}, which this machine does not substitute from, so Nix builds it instead of downloading it`
+                };
             return {
                 drvPath: build.drvPath,
-                reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it`
+                reason: `its closure in ${facts.cache} is incomplete (${lost.length} missing), so Nix builds it instead of downloading it`
             };
         }
         const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined);
         if (filtered)
             return { drvPath: build.drvPath, reason: `never pushed: ${filtered}` };
+        const upstreamOutputs = build.outputs.filter(o => upstream.has(o));
+        if (upstreamOutputs.length > 0) {
+            const where = whereUpstream(upstreamOutputs);
+            return {
+                drvPath: build.drvPath,
+                reason: `only upstream of ${facts.cache}, in ${where} (Cachix never stores what its upstream has), and this machine does not substitute from there: add ${upstreamOutputs.some(o => upstream.get(o) !== undefined) ? 'that substituter' : DEFAULT_SUBSTITUTER} and its public key to nix.settings`
+            };
+        }
         const missing = build.outputs.some(o => facts.missingFromCache.has(o));
         if (!facts.toplevelInCache) {
             if (facts.dirtyTree)
@@ -4485,8 +5133,14 @@ function explainBuilds(builds, facts) {
         };
     });
 }
+function plural(count, word) {
+    return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
 
 ;// CONCATENATED MODULE: ./src/cli/check.ts
+
+
+
 
 
 
@@ -4502,14 +5156,8 @@ const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option'
  */
 async function checkHost(flake, host, client, filter) {
     const resolved = resolveHost(host, await configurationNames(flake, process.env));
-    const { stdout } = await command_runNix([
-        'eval',
-        '--json',
-        installable(flake, resolved),
-        '--apply',
-        't: { drv = t.drvPath; out = t.outPath; }'
-    ]);
-    const { drv, out } = JSON.parse(stdout);
+    const [details] = await hostDetails(flake, [{ ...resolved, id: host }], process.env);
+    const { drvPath: drv, outPath: out } = details;
     const dry = await process_runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
     const plan = parseDryRun(dry.stderr);
     if (plan.toBuild.length === 0 && plan.unknown.length === 0)
@@ -4537,6 +5185,7 @@ async function checkHost(flake, host, client, filter) {
     }));
     const outputs = builds.flatMap(b => b.outputs);
     const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)]);
+    const upstream = await upstreamOutputs(client, outputs.filter(o => !missingHashes.has(hashPart(o))), details.substituters);
     const dirty = await process_runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
         .then(r => r.code === 0 && r.stdout.trim() !== '')
         .catch(() => false);
@@ -4549,15 +5198,29 @@ async function checkHost(flake, host, client, filter) {
             toplevelInCache: !missingHashes.has(hashPart(out)),
             dirtyTree: dirty,
             missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
+            upstream,
             filtered: path => filter.excluded(path),
             unknownPaths: plan.unknown,
             toplevelDrv: drv,
-            closureName: configurations_kindSpec(resolved.kind).closureName
+            closureName: kindSpec(resolved.kind).closureName
         })
     };
 }
+/**
+ * Of the outputs the cache counts as present, those it does not hold (GET narinfo 404): present
+ * upstream, as Cachix counts what cache.nixos.org has. Each with the first of the host's
+ * substituters (or cache.nixos.org) found to have it, to name in the advice.
+ */
+async function upstreamOutputs(client, present, hostSubstituters) {
+    const held = await mapLimit(present, 16, async (path) => (await client.narinfo(hashPart(path))) !== undefined);
+    const upstream = present.filter((_, i) => !held[i]);
+    const where = new SubstituterNarInfos(narinfoSubstituters([...hostSubstituters, DEFAULT_SUBSTITUTER]).map(url => ({ url })));
+    const found = await mapLimit(upstream, 16, async (path) => (await where.find(hashPart(path)))?.url);
+    return new Map(upstream.map((path, i) => [path, found[i]]));
+}
 
 ;// CONCATENATED MODULE: ./src/diff/base-revision.ts
+
 
 
 
@@ -4593,7 +5256,7 @@ async function resolveCommit(git, revision, env = process.env) {
         await process_runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
     }
     catch (error) {
-        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
+        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errors_errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
     }
     const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
     if (fetched === undefined)
@@ -4627,148 +5290,163 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
         .map(reference => ({ reference, host: findHost(reference, names) }))
         .filter((f) => f.host !== undefined);
     const toplevels = {};
-    for (const [kind, group] of configurations_byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
-        const apply = outPathsExpression(kind, group.map(h => h.name));
-        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${configurations_kindSpec(kind).output}`, '--apply', apply], {
+    for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
+        const apply = outPathsExpression(kind, group.map(h => h.attribute));
+        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
             env
         });
         const raw = JSON.parse(stdout);
         for (const host of group)
-            if (raw[host.name] !== undefined)
-                toplevels[host.reference] = raw[host.name].out;
+            if (raw[host.attribute] !== undefined)
+                toplevels[host.reference] = raw[host.attribute].out;
     }
     return toplevels;
 }
 
-;// CONCATENATED MODULE: ./src/util/queue.ts
-/**
- * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled. Once
- * `stop` aborts, no more items start and it resolves when those in flight have settled.
- */
-async function runQueue(initial, limit, work, stop) {
-    // A read index instead of shift(): a closure walk queues thousands of paths.
-    const pending = [...initial];
-    let next = 0;
-    const add = (item) => {
-        pending.push(item);
-    };
-    let failure;
-    await new Promise(resolve => {
-        let active = 0;
-        const pump = () => {
-            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
-                const item = pending[next++];
-                active++;
-                work(item, add)
-                    .catch((error) => {
-                    failure ??= { error };
-                })
-                    .finally(() => {
-                    active--;
-                    pump();
-                });
-            }
-            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
-                resolve();
-        };
-        pump();
-    });
-    if (failure !== undefined)
-        throw failure.error;
-}
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-async function mapLimit(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/diff/closures.ts
+;// CONCATENATED MODULE: ./src/cachix/closure-walk.ts
 
 
 /** Narinfo lookups in flight at once. */
-const NARINFO_LOOKUPS = 32;
-/** One lookup per store hash for the whole run: hosts share most of their closures. */
-class SharedNarInfos {
-    cache;
-    seen = new Map();
-    lookups = 0;
-    constructor(cache) {
-        this.cache = cache;
-    }
-    narinfo(hash, signal) {
-        let found = this.seen.get(hash);
-        if (found === undefined) {
-            this.lookups++;
-            found = this.cache.narinfo(hash, signal);
-            // A failed lookup is not remembered, so a later host asks again.
-            found.catch(() => this.seen.delete(hash));
-            this.seen.set(hash, found);
-        }
-        return found;
-    }
+const CLOSURE_WALK_CONCURRENCY = 32;
+function factsOf(info) {
+    return { narSize: info.narSize, references: info.references.map(fullPath), fileSize: info.fileSize };
 }
-/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
-async function localClosure(store, root) {
-    if (!(await store.isValid(root)))
-        return undefined;
-    const paths = await store.closure([root]);
-    const infos = await store.pathInfos(paths);
-    const facts = new Map();
-    for (const path of paths) {
-        const info = infos.get(path);
-        if (info === undefined)
-            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
-        facts.set(path, { narSize: info.narSize, references: info.references });
+async function walk(cache, roots, plan) {
+    const walked = {
+        seen: new Set(),
+        facts: new Map(),
+        missing: [],
+        upstream: 0,
+        unknownUpstream: [],
+        lookups: 0
+    };
+    const visit = (path, neededBy, lookup, add) => {
+        if (walked.seen.has(path) || plan.skip?.has(path))
+            return;
+        walked.seen.add(path);
+        add({ path, neededBy, lookup });
+    };
+    let round = [];
+    for (const root of roots)
+        visit(root, root, 'cache', item => round.push(item));
+    while (round.length > 0) {
+        const notInCache = [];
+        await runQueue(round, plan.concurrency, async (item, add) => {
+            const follow = (facts, next) => {
+                if (plan.facts)
+                    walked.facts.set(item.path, facts);
+                for (const reference of facts.references)
+                    visit(reference, item.path, next, add);
+            };
+            const known = plan.known?.get(item.path);
+            if (known !== undefined)
+                return follow(known, 'cache');
+            const hash = hashPart(item.path);
+            if (item.lookup !== 'cache') {
+                const info = await plan.substituters?.narinfo(hash, plan.signal);
+                // Hydra pushes closures: what an upstream path references is upstream too.
+                if (info !== undefined)
+                    return follow(factsOf(info), 'substituters-first');
+                if (item.lookup === 'substituters-only') {
+                    walked.unknownUpstream.push(item.path);
+                    return;
+                }
+            }
+            walked.lookups++;
+            const info = await cache.narinfo(hash, plan.signal);
+            if (info !== undefined)
+                return follow(factsOf(info), 'cache');
+            notInCache.push(item);
+        }, plan.signal);
+        plan.signal?.throwIfAborted();
+        round = [];
+        if (notInCache.length === 0)
+            break;
+        const absent = await cache.missingHashes(notInCache.map(item => hashPart(item.path)), plan.signal);
+        for (const item of notInCache) {
+            if (absent.has(hashPart(item.path)))
+                walked.missing.push(item);
+            else {
+                walked.upstream++;
+                // A presence walk stops here: the whole closure of an upstream path is upstream.
+                if (plan.facts)
+                    round.push({ ...item, lookup: 'substituters-only' });
+            }
+        }
     }
-    return facts;
+    return walked;
 }
 /**
- * The closure of `root` through narinfo References. Paths in `known` (the other side's closure)
- * are taken from there and not looked up: a store path's references never change, so a walk
- * only asks the cache about the paths the two sides do not share.
+ * Whether the whole closure of `roots` is present, without the paths being in the local store:
+ * a host counts as cached only when its whole closure is there, because caches lose paths to
+ * garbage collection and a toplevel alone proves nothing.
  */
-async function cacheClosure(cache, root, known, concurrency = NARINFO_LOOKUPS) {
-    const facts = new Map();
-    const missing = [];
-    const seen = new Set([root]);
-    const enqueue = (add, references) => {
-        for (const reference of references) {
-            if (seen.has(reference))
-                continue;
-            seen.add(reference);
-            add(reference);
-        }
-    };
-    await runQueue([root], concurrency, async (path, add) => {
-        const shared = known.get(path);
-        if (shared !== undefined) {
-            facts.set(path, shared);
-            enqueue(add, shared.references);
-            return;
-        }
-        const info = await cache.narinfo(hashPart(path));
-        if (info === undefined) {
-            missing.push(path);
-            return;
-        }
-        const references = info.references.map(fullPath);
-        facts.set(path, { narSize: info.narSize, references, fileSize: info.fileSize });
-        enqueue(add, references);
+async function walkClosure(cache, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walked = await walk(cache, roots, {
+        facts: false,
+        skip: verified,
+        concurrency: Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY),
+        signal: options.signal
     });
-    missing.sort((a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0));
-    return { facts, missing };
+    const first = walked.missing[0];
+    if (first === undefined)
+        for (const path of walked.seen)
+            verified.add(path);
+    return {
+        complete: first === undefined,
+        checked: walked.lookups,
+        upstream: walked.upstream,
+        firstMissing: first === undefined ? undefined : { path: first.path, neededBy: first.neededBy }
+    };
 }
-/** The cache's FileSize of each path (undefined: not in the cache, or no FileSize given). */
-async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS) {
+/** One walk per root, sharing what earlier walks verified (hosts share most of their closures). */
+async function walkEach(cache, roots, options = {}) {
+    const verified = options.verified ?? new Set();
+    const walks = new Map();
+    for (const root of roots)
+        walks.set(root, await walkClosure(cache, [root], { ...options, verified }));
+    return walks;
+}
+/** What a log line says about one root's walk. */
+function describeWalk(root, walk) {
+    if (walk.complete) {
+        const upstream = walk.upstream === 0
+            ? ''
+            : ` (${walk.upstream} path${walk.upstream === 1 ? '' : 's'} of it counted present upstream)`;
+        return `${root} and its whole closure are in the cache${upstream}`;
+    }
+    const missing = walk.firstMissing;
+    if (missing === undefined || missing.path === root)
+        return `${root} is not in the cache`;
+    return `${root} is in the cache but its closure is not: ${missing.path} (needed by ${missing.neededBy}) is missing`;
+}
+function rootFirst(root) {
+    return (a, b) => (a === root ? -1 : b === root ? 1 : a < b ? -1 : a > b ? 1 : 0);
+}
+/**
+ * The References, NarSize and FileSize of every path in the closure of `root`: from the cache's
+ * narinfos, and for upstream paths from the substituters'. Nothing but narinfos is downloaded.
+ */
+async function closureFacts(cache, root, options = {}) {
+    const walked = await walk(cache, [root], {
+        facts: true,
+        substituters: options.substituters,
+        known: options.known,
+        concurrency: Math.max(1, options.concurrency ?? CLOSURE_WALK_CONCURRENCY),
+        signal: options.signal
+    });
+    return {
+        facts: walked.facts,
+        missing: walked.missing.map(m => m.path).sort(rootFirst(root)),
+        unknownUpstream: walked.unknownUpstream.sort(rootFirst(root))
+    };
+}
+/**
+ * The FileSize of each path where a machine would download it: from `known`, else the cache's
+ * narinfo, else the first substituter's that has it (undefined: nobody has it, or no FileSize).
+ */
+async function downloadSizes(cache, substituters, paths, known, concurrency = CLOSURE_WALK_CONCURRENCY) {
     const sizes = new Map();
     const ask = [];
     for (const path of paths) {
@@ -4778,10 +5456,53 @@ async function cacheFileSizes(cache, paths, known, concurrency = NARINFO_LOOKUPS
         else
             ask.push(path);
     }
-    await runQueue(ask, concurrency, async (path) => {
-        sizes.set(path, (await cache.narinfo(hashPart(path)))?.fileSize);
+    await runQueue(ask, Math.max(1, concurrency), async (path) => {
+        const hash = hashPart(path);
+        const info = (await cache.narinfo(hash)) ?? (await substituters?.narinfo(hash));
+        sizes.set(path, info?.fileSize);
     });
     return sizes;
+}
+/** One lookup per store hash for the whole run: hosts share most of their closures. */
+class SharedNarInfos {
+    source;
+    seen = new Map();
+    lookups = 0;
+    constructor(source) {
+        this.source = source;
+    }
+    narinfo(hash, signal) {
+        let found = this.seen.get(hash);
+        if (found === undefined) {
+            this.lookups++;
+            found = this.source.narinfo(hash, signal);
+            // A failed lookup is not remembered, so a later host asks again.
+            found.catch(() => this.seen.delete(hash));
+            this.seen.set(hash, found);
+        }
+        return found;
+    }
+}
+/** SharedNarInfos for a cache, whose bulk query is asked about each hash once too. */
+class SharedCacheLookups extends SharedNarInfos {
+    cache;
+    /** hash → missing from the cache (not even upstream) */
+    answers = new Map();
+    bulkQueries = 0;
+    constructor(cache) {
+        super(cache);
+        this.cache = cache;
+    }
+    async missingHashes(hashes, signal) {
+        const ask = [...new Set(hashes.filter(hash => !this.answers.has(hash)))];
+        if (ask.length > 0) {
+            this.bulkQueries++;
+            const missing = await this.cache.missingHashes(ask, signal);
+            for (const hash of ask)
+                this.answers.set(hash, missing.has(hash));
+        }
+        return new Set(hashes.filter(hash => this.answers.get(hash) === true));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/diff/names.ts
@@ -4858,7 +5579,7 @@ function total(sizes) {
  * Packages added, removed, changed in version and rebuilt between two closures, their sizes,
  * and what switching downloads. The two toplevels themselves are left out of the package
  * lists: they always differ, and the report names them.
- * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
+ * `fileSizes` holds the FileSize of head paths where they are downloaded from (undefined: nobody has them).
  */
 function compareClosures(base, head, fileSizes) {
     const roots = new Set([base.root, head.root]);
@@ -4909,33 +5630,61 @@ function compareClosures(base, head, fileSizes) {
     return diff;
 }
 
+;// CONCATENATED MODULE: ./src/diff/local-closure.ts
+/** The closure of `root` from the local store (no FileSize there), or undefined when the store lacks it. */
+async function localClosure(store, root) {
+    if (!(await store.isValid(root)))
+        return undefined;
+    const paths = await store.closure([root]);
+    const infos = await store.pathInfos(paths);
+    const facts = new Map();
+    for (const path of paths) {
+        const info = infos.get(path);
+        if (info === undefined)
+            throw new Error(`nix path-info knows nothing of ${path}, which is in the closure of ${root}`);
+        facts.set(path, { narSize: info.narSize, references: info.references });
+    }
+    return facts;
+}
+
 ;// CONCATENATED MODULE: ./src/diff/host-diff.ts
+
 
 
 
 function narSizes(facts) {
     return new Map([...facts].map(([path, f]) => [path, f.narSize]));
 }
+/** Upstream paths no substituter describes leave the closure unknown: said so, nothing guessed. */
+function requireUpstreamFacts(walk, sources) {
+    const [first] = walk.unknownUpstream;
+    if (first === undefined)
+        return;
+    const others = walk.unknownUpstream.length - 1;
+    throw new Error(`the cache counts ${first}${others > 0 ? ` and ${others} more` : ''} as present upstream, but no substituter asked has its narinfo (${sources.substituters?.describe?.() ?? 'no substituter'}): substitute from the cache that holds it (cache.nixos.org is the upstream of cachix.org)`);
+}
 async function compare(host, base, head, sources) {
-    const concurrency = sources.concurrency ?? NARINFO_LOOKUPS;
+    const options = { substituters: sources.substituters, concurrency: sources.concurrency ?? CLOSURE_WALK_CONCURRENCY };
     let headFacts = await localClosure(sources.store, head);
     if (headFacts === undefined) {
-        const walk = await cacheClosure(sources.cache, head, new Map(), concurrency);
+        const walk = await closureFacts(sources.cache, head, options);
         if (walk.missing.length > 0)
             return { host, outcome: 'head-unavailable', base, head };
+        requireUpstreamFacts(walk, sources);
         headFacts = walk.facts;
     }
     let baseFacts = sources.baseFromLocalStore ? await localClosure(sources.store, base) : undefined;
     if (baseFacts === undefined) {
-        const walk = await cacheClosure(sources.cache, base, headFacts, concurrency);
+        const walk = await closureFacts(sources.cache, base, { ...options, known: headFacts });
         if (walk.missing[0] === base)
             return { host, outcome: 'base-not-in-cache', base, head };
         if (walk.missing.length > 0)
             return { host, outcome: 'base-incomplete', base, head, missing: walk.missing };
+        requireUpstreamFacts(walk, sources);
         baseFacts = walk.facts;
     }
     const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path));
-    const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency);
+    const fileSizes = await downloadSizes(sources.cache, sources.substituters, lacking, headFacts, options.concurrency);
     const diff = compareClosures({ root: base, narSizes: narSizes(baseFacts) }, { root: head, narSizes: narSizes(headFacts) }, fileSizes);
     return { host, outcome: 'compared', base, head, diff };
 }
@@ -4947,7 +5696,7 @@ async function diffHost(host, base, head, sources) {
         return await compare(host, base, head, sources);
     }
     catch (error) {
-        return { host, outcome: 'failed', base, head, message: errorMessage(error) };
+        return { host, outcome: 'failed', base, head, message: errors_errorMessage(error) };
     }
 }
 
@@ -4980,7 +5729,12 @@ async function cliDiff(options) {
         throw new Error(`${options.flake} has no host ${options.host}`);
     const base = await baseToplevel(options);
     // The base may be the running system, which only this machine's store knows.
-    return diffHost(options.host, base, head, { cache: options.cache, store: options.store, baseFromLocalStore: true });
+    return diffHost(options.host, base, head, {
+        cache: options.cache,
+        substituters: options.substituters,
+        store: options.store,
+        baseFromLocalStore: true
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/diff/render.ts
@@ -4997,7 +5751,7 @@ function showVersions(versions) {
         return '∅';
     return versions.map(v => (v === '' ? 'ε' : v)).join(', ');
 }
-function plural(count, word) {
+function render_plural(count, word) {
     return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 function packageCounts(diff) {
@@ -5016,8 +5770,8 @@ function downloadText(diff) {
         return 'nothing';
     const unknown = sizeUnknown.length === 0
         ? ''
-        : ` (${plural(sizeUnknown.length, 'path')} not in the cache: built or fetched elsewhere, size unknown)`;
-    return `${plural(paths, 'path')}, ${format_formatBytes(fileSize)}${unknown}`;
+        : ` (${render_plural(sizeUnknown.length, 'path')} in neither the cache nor its substituters: built, size unknown)`;
+    return `${render_plural(paths, 'path')}, ${format_formatBytes(fileSize)}${unknown}`;
 }
 /** Why a host has no diff, in one sentence; undefined when it has one. */
 function outcomeText(host, cache) {
@@ -5027,7 +5781,7 @@ function outcomeText(host, cache) {
         case 'base-not-in-cache':
             return `the base toplevel ${host.base} is not in the cache ${cache}, so there is nothing to compare with (was the base commit built and pushed?)`;
         case 'base-incomplete':
-            return `the base toplevel ${host.base} is in ${cache}, but ${plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
+            return `the base toplevel ${host.base} is in ${cache}, but ${render_plural(host.missing.length, 'path')} of its closure are not (first: ${host.missing[0]}), so its closure is unknown`;
         case 'new-host':
             return 'a new host: it does not exist at the base';
         case 'head-unavailable':
@@ -5055,7 +5809,7 @@ function renderHostMarkdown(host, options) {
         return lines.join('\n');
     }
     const { diff } = host;
-    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
+    lines.push(`\`${host.base}\` → \`${host.head}\``, '', '| | base | head | change |', '|---|---:|---:|---:|', `| closure | ${formatBytes(diff.before.narSize)} (${render_plural(diff.before.paths, 'path')}) | ${formatBytes(diff.after.narSize)} (${render_plural(diff.after.paths, 'path')}) | ${signedBytes(diff.after.narSize - diff.before.narSize)} |`, `| download to switch | | | ${cell(downloadText(diff))} |`, '');
     const all = rows(diff);
     if (all.length === 0) {
         lines.push(host.base === host.head ? 'Same toplevel: nothing changes.' : 'No package changes.', '');
@@ -5198,6 +5952,8 @@ class Progress {
 
 
 
+
+
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 async function main(argv) {
     try {
@@ -5220,7 +5976,7 @@ async function main(argv) {
         }
     }
     catch (error) {
-        process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`);
+        process.stderr.write(`nix-cachix-build: ${errors_errorMessage(error)}\n`);
         return 2;
     }
 }
@@ -5228,7 +5984,7 @@ async function main(argv) {
 async function hostInstallables(flake, hosts) {
     if (hosts.length === 0)
         return [];
-    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h));
+    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h));
 }
 async function pathsFromStdin() {
     if (process.stdin.isTTY)
@@ -5238,7 +5994,8 @@ async function pathsFromStdin() {
         text += String(chunk);
     return text.split(/\s+/).filter(p => p !== '');
 }
-async function session(options, needPush) {
+/** A session that may push: the credentials from the environment or cachix.dhall, checked against the cache. */
+async function pushSession(options) {
     const credentials = await findCredentials(options.cache);
     const opened = await openCachixSession({
         baseUrl: options.cachixUrl,
@@ -5247,9 +6004,14 @@ async function session(options, needPush) {
         signingKey: credentials.signingKey,
         compression: options.compression
     });
-    if (needPush && !opened.canPush)
+    if (!opened.canPush)
         throw new Error(`no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`);
     return opened;
+}
+/** A client that reads the cache, with the token when there is one (a private cache needs it). */
+async function readingClient(options) {
+    const credentials = await findCredentials(options.cache);
+    return new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken });
 }
 function pusherWithProgress(options, opened, store, built) {
     // The progress line reads the pusher's totals, and the pusher reports its events to it.
@@ -5274,7 +6036,7 @@ async function push(options, paths) {
     if (paths.length === 0)
         throw new Error('no store paths to push');
     const store = new NixStore();
-    const opened = await session(options, true);
+    const opened = await pushSession(options);
     const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0);
     // ./result symlinks and the like resolve to the store path they point at; store paths are
     // taken as they are (an invalid one is reported by the pusher, not thrown here).
@@ -5284,11 +6046,10 @@ async function push(options, paths) {
 }
 async function build(options, installables) {
     const store = new NixStore();
-    const opened = await session(options, true);
+    const opened = await pushSession(options);
     const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-'));
     try {
-        const spoolFile = (0,external_node_path_namespaceObject.join)(work, 'built.spool');
-        const hook = (0,external_node_path_namespaceObject.join)(work, 'post-build-hook.sh');
+        const { spool: spoolFile, hook } = workFiles(work);
         await (0,promises_namespaceObject.writeFile)(spoolFile, '');
         await (0,promises_namespaceObject.writeFile)(hook, renderHookScript(spoolFile), { mode: 0o755 });
         let built = 0;
@@ -5323,13 +6084,7 @@ async function build(options, installables) {
     }
 }
 async function check(options, host) {
-    const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({
-        baseUrl: options.cachixUrl,
-        cacheName: options.cache,
-        authToken: credentials.authToken
-    });
-    const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter));
+    const result = await checkHost(options.flake, host, await readingClient(options), makePushFilter(options.pushFilter));
     if (result.builds.length === 0) {
         process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`);
         return 0;
@@ -5341,13 +6096,18 @@ async function check(options, host) {
 }
 /** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
 async function diff(options, host, base, json) {
-    const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({
-        baseUrl: options.cachixUrl,
-        cacheName: options.cache,
-        authToken: credentials.authToken
+    const client = await readingClient(options);
+    // The cache itself lacks what it counts as present upstream: asked as the cache, not as a substituter.
+    const cacheUri = await client.getCache().then(cache => cache.uri, () => undefined);
+    const substituters = await configuredSubstituterNarInfos({
+        env: process.env,
+        exclude: cacheUri === undefined ? [] : [cacheUri],
+        log: {
+            info: line => process.stderr.write(`${line}\n`),
+            warning: line => process.stderr.write(`warning: ${line}\n`)
+        }
     });
-    const result = await cliDiff({ flake: options.flake, host, base, cache: client, store: new NixStore() });
+    const result = await cliDiff({ flake: options.flake, host, base, cache: client, substituters, store: new NixStore() });
     process.stdout.write(json ? `${diffJson([result])}\n` : renderHostText(result, options.cache));
     return result.outcome === 'compared' ? 0 : 1;
 }

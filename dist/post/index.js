@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1400:
+/***/ 4889:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28378,8 +28378,6 @@ module.exports = {
 __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runPost)
 });
-
-// UNUSED EXPORTS: cleanUp
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -29510,7 +29508,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access: summary_access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -29533,7 +29531,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield summary_access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -29571,7 +29569,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -29833,7 +29831,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -29861,7 +29859,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
@@ -30656,7 +30654,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -31326,10 +31324,840 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
+// Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
+const CACHIX_RETRY_POLICY = {
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    budgetMs: 90_000,
+    maxRetryAfterMs: 120_000
+};
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+function scaledPolicy(policy, scale) {
+    if (scale === 1)
+        return policy;
+    return {
+        baseDelayMs: policy.baseDelayMs * scale,
+        maxDelayMs: policy.maxDelayMs * scale,
+        budgetMs: policy.budgetMs * scale,
+        maxRetryAfterMs: policy.maxRetryAfterMs * scale
+    };
+}
+function isRetryableStatus(status) {
+    return status === 429 || status >= 500;
+}
+/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
+function parseRetryAfter(header, now) {
+    if (header === null || header === undefined || header.trim() === '')
+        return undefined;
+    const text = header.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
+function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
+    let delay;
+    if (retryAfterMs !== undefined) {
+        delay = Math.min(retryAfterMs, policy.maxRetryAfterMs);
+    }
+    else {
+        const ceiling = Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
+        delay = ceiling / 2 + random() * (ceiling / 2);
+    }
+    if (spentMs + delay > policy.budgetMs)
+        return undefined;
+    return Math.round(delay);
+}
+
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
+
+// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
+// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
+// undici, about 14 MiB of memory that nothing here uses.
+const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+const { Agent: HttpAgent, request: httpRequest } = load('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
+// Kept-alive connections: an upload is several small API calls plus one PUT per part.
+const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+};
+/**
+ * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
+ * copied first, which matters for multi-MiB parts.
+ */
+function sendHttp(method, url, headers, body, timeoutMs, signal) {
+    return new Promise((resolve, reject) => {
+        const target = new URL(url);
+        const secure = target.protocol === 'https:';
+        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+        const request = (secure ? httpsRequest : httpRequest)(target, {
+            method,
+            headers: { ...headers, 'Content-Length': String(length) },
+            agent: secure ? agents.https : agents.http,
+            signal
+        }, (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+                resolve({
+                    status: response.statusCode ?? 0,
+                    header: name => {
+                        const value = response.headers[name.toLowerCase()];
+                        return Array.isArray(value) ? value[0] : value;
+                    },
+                    body: Buffer.concat(chunks)
+                });
+            });
+        });
+        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+        request.on('error', reject);
+        // Written without waiting for drain: the pieces are already in memory, and the socket
+        // takes them in order.
+        for (const piece of pieces)
+            request.write(piece);
+        request.end();
+    });
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
+// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
+// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
+const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+function nix32Length(byteLength) {
+    return Math.floor((byteLength * 8 - 1) / 5) + 1;
+}
+function encodeNix32(bytes) {
+    const length = nix32Length(bytes.length);
+    let out = '';
+    for (let n = length - 1; n >= 0; n--) {
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        const low = bytes[i] >> j;
+        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
+        out += ALPHABET[(low | high) & 0x1f];
+    }
+    return out;
+}
+function decodeNix32(text, byteLength) {
+    if (text.length !== nix32Length(byteLength)) {
+        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
+    }
+    const bytes = Buffer.alloc(byteLength);
+    for (let n = 0; n < text.length; n++) {
+        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
+        if (digit < 0)
+            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        bytes[i] |= (digit << j) & 0xff;
+        const carry = digit >> (8 - j);
+        if (i + 1 < byteLength)
+            bytes[i + 1] |= carry;
+        else if (carry !== 0)
+            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
+    }
+    return bytes;
+}
+function isNix32(text) {
+    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
+
+const STORE_DIR = '/nix/store';
+const HASH_LENGTH = 32;
+function parseStorePath(path) {
+    const prefix = `${STORE_DIR}/`;
+    if (!path.startsWith(prefix))
+        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
+    return parseBaseName(path.slice(prefix.length));
+}
+function parseBaseName(baseName) {
+    const hash = baseName.slice(0, HASH_LENGTH);
+    const name = baseName.slice(HASH_LENGTH + 1);
+    if (hash.length !== HASH_LENGTH ||
+        !isNix32(hash) ||
+        baseName[HASH_LENGTH] !== '-' ||
+        name === '' ||
+        name.includes('/')) {
+        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+    }
+    return { hash, name };
+}
+function baseName(path) {
+    parseStorePath(path);
+    return path.slice(STORE_DIR.length + 1);
+}
+function hashPart(path) {
+    return parseStorePath(path).hash;
+}
+function fullPath(name) {
+    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
+
+
+function renderNarInfo(info) {
+    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+    if (info.fileHash !== undefined)
+        lines.push(`FileHash: ${info.fileHash}`);
+    if (info.fileSize !== undefined)
+        lines.push(`FileSize: ${info.fileSize}`);
+    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+    if (info.deriver !== undefined)
+        lines.push(`Deriver: ${info.deriver}`);
+    for (const sig of info.sigs)
+        lines.push(`Sig: ${sig}`);
+    if (info.ca !== undefined)
+        lines.push(`CA: ${info.ca}`);
+    // Nix requires a newline after every line, the last one included.
+    return `${lines.join('\n')}\n`;
+}
+function parseNarInfo(text) {
+    const fields = new Map();
+    const sigs = [];
+    for (const line of text.split('\n')) {
+        if (line === '')
+            continue;
+        const colon = line.indexOf(':');
+        if (colon < 1 || line[colon + 1] !== ' ')
+            throw new Error(`narinfo line "${line}" is not "Key: value"`);
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 2);
+        if (key === 'Sig')
+            sigs.push(value);
+        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
+            throw new Error(`narinfo has a second ${key} line`);
+        }
+        else
+            fields.set(key, value);
+    }
+    const required = (key) => {
+        const value = fields.get(key);
+        if (value === undefined || value === '')
+            throw new Error(`narinfo has no ${key}`);
+        return value;
+    };
+    const storePath = required('StorePath');
+    parseStorePath(storePath);
+    const narSize = Number(required('NarSize'));
+    if (!Number.isSafeInteger(narSize) || narSize <= 0)
+        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
+    const fileSizeText = fields.get('FileSize');
+    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
+    const deriver = fields.get('Deriver');
+    return {
+        storePath,
+        url: required('URL'),
+        // An absent Compression means bzip2 to Nix.
+        compression: (fields.get('Compression') || 'bzip2'),
+        fileHash: fields.get('FileHash'),
+        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
+        narHash: normaliseNixHash(required('NarHash')),
+        narSize,
+        references,
+        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
+        sigs,
+        ca: fields.get('CA')
+    };
+}
+/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
+function fingerprint(storePath, narHash, narSize, references) {
+    if (narSize <= 0)
+        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
+    const refs = references.map(fullPath).sort();
+    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+}
+
+;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** The knob's value, one of `values`, or '' when it is not set. */
+function oneOf(env, name, values) {
+    const set = env[name] ?? '';
+    if (set !== '' && !values.includes(set))
+        throw new Error(`${name} may only be ${values.map(v => `"${v}"`).join(' or ')}, not "${set}"`);
+    return set;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    return oneOf(env, name, [value]) === value;
+}
+function storeRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
+}
+function knobs_forcedZstdPerPath(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
+}
+function hashOnMainThread(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
+}
+function heartbeatMs(env = process.env) {
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
+}
+function diskRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
+}
+function retryScale(env = process.env) {
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
+}
+
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/util/async.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/cachix/client.ts
+
+
+
+
+
+
+const DEFAULT_CACHIX_URL = 'https://cachix.org';
+// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
+const MISSING_QUERY_BATCH = 32768;
+const USER_AGENT = 'nix-cachix-build/1';
+/** An HTTP answer that is final: retrying will not help. */
+class CachixError extends Error {
+    status;
+    fatal;
+    constructor(message, status, fatal) {
+        super(message);
+        this.status = status;
+        this.fatal = fatal;
+    }
+}
+class CachixClient {
+    options;
+    cacheName;
+    baseUrl;
+    token;
+    policy;
+    requestTimeoutMs;
+    random;
+    constructor(options) {
+        this.options = options;
+        this.cacheName = options.cacheName;
+        this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
+        this.token = options.authToken ?? '';
+        this.policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, retryScale());
+        this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
+        this.random = options.random ?? Math.random;
+    }
+    api(path) {
+        return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
+    }
+    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+    async getCache(signal, policy) {
+        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
+        return json(response);
+    }
+    /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
+    async missingHashes(hashes, signal) {
+        const unique = [...new Set(hashes)];
+        const missing = new Set();
+        for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
+            const response = await this.send('POST', this.api('/narinfo'), {
+                json: batch,
+                what: 'missing-paths query',
+                signal
+            });
+            for (const hash of json(response))
+                missing.add(hash);
+        }
+        return missing;
+    }
+    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+    async narinfo(hash, signal) {
+        try {
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+                what: 'narinfo lookup',
+                accept: 'text/x-nix-narinfo',
+                signal
+            });
+            return parseNarInfo(response.body.toString('utf8'));
+        }
+        catch (error) {
+            if (error instanceof CachixError && error.status === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    async createUpload(compression, signal) {
+        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+            what: 'upload creation',
+            signal
+        });
+        return json(response);
+    }
+    async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
+        const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
+        return json(response).uploadUrl;
+    }
+    /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
+    async putPart(uploadUrl, body, contentMD5, signal) {
+        const response = await this.send('PUT', uploadUrl, {
+            body,
+            headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
+            anonymous: true,
+            what: 'part upload',
+            signal
+        });
+        return response.header('etag');
+    }
+    async completeUpload(narId, uploadId, request, signal) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
+        await this.send('POST', url, { json: request, what: 'upload completion', signal });
+    }
+    async abortUpload(narId, uploadId) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
+        await this.send('POST', url, { what: 'upload abort', retries: false });
+    }
+    async send(method, url, request) {
+        const headers = {
+            'User-Agent': USER_AGENT,
+            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+            ...request.headers
+        };
+        // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
+        if (!request.anonymous)
+            headers.Authorization = `Bearer ${this.token}`;
+        let body = request.body;
+        if (request.json !== undefined) {
+            headers['Content-Type'] = 'application/json;charset=utf-8';
+            body = JSON.stringify(request.json);
+        }
+        let spentMs = 0;
+        for (let attempt = 0;; attempt++) {
+            request.signal?.throwIfAborted();
+            let reason;
+            let retryAfterMs;
+            try {
+                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
+                if (response.status === 200)
+                    return response;
+                const text = response.body.toString('utf8').slice(0, 300);
+                if (!isRetryableStatus(response.status))
+                    throw this.finalError(response.status, text, request.what);
+                reason = `HTTP ${response.status}`;
+                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
+            }
+            catch (error) {
+                if (error instanceof CachixError)
+                    throw error;
+                if (request.signal?.aborted)
+                    throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
+                reason = connectionErrorText(error);
+            }
+            const delay = request.retries === false
+                ? undefined
+                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
+            if (delay === undefined) {
+                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
+            }
+            this.options.onRetry?.(request.what, attempt + 1, delay, reason);
+            spentMs += delay;
+            await sleep(delay, request.signal);
+        }
+    }
+    finalError(status, body, what) {
+        const cache = this.cacheName;
+        const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`;
+        switch (status) {
+            case 401:
+                return new CachixError(this.token === ''
+                    ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
+                    : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`, status, true);
+            case 403:
+                return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true);
+            case 404:
+                return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true);
+            default:
+                return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413);
+        }
+    }
+}
+function retryAfterFromBody(body) {
+    try {
+        const parsed = JSON.parse(body);
+        return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function connectionErrorText(error) {
+    if (error instanceof Error)
+        return error.code ?? error.message;
+    return String(error);
+}
+function json(response) {
+    try {
+        return JSON.parse(response.body.toString('utf8'));
+    }
+    catch {
+        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
+
+// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+function keyFromSeed(seed, name) {
+    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
+    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
+}
+/**
+ * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
+ * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
+ */
+function parseSigningKey(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
+    const colon = trimmed.indexOf(':');
+    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
+    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
+    if (name === '')
+        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
+    }
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== 64) {
+        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
+    }
+    const key = keyFromSeed(bytes.subarray(0, 32), name);
+    if (!key.publicKey.equals(bytes.subarray(32))) {
+        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
+    }
+    return key;
+}
+/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
+function signFingerprint(key, fingerprintText) {
+    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
+}
+function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
+    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const signature = Buffer.from(signatureBase64, 'base64');
+    if (signature.length !== 64)
+        return false;
+    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
+}
+/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
+function publicKeyString(name, publicKey) {
+    return `${name}:${publicKey.toString('base64')}`;
+}
+
+;// CONCATENATED MODULE: ./src/cachix/session.ts
+
+
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
+/**
+ * Checks the credentials against the cache before anything is built or uploaded, so a bad
+ * token, an unknown cache or a malformed key fail at once with one clear message.
+ */
+async function openCachixSession(options, contact = {}) {
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
+    const client = new CachixClient(options);
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
+    const hasToken = (options.authToken ?? '') !== '';
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
+    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
+    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+}
+
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
+;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
+
+
+
+
+
+
+/**
+ * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
+ * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
+ * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
+ * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
+ * A leg loses nothing by starting to build without the cache: it tries again before the final
+ * push, for as long as drain-timeout allows.
+ */
+function firstContactLimits(scale = retryScale()) {
+    return {
+        retryPolicy: scaledPolicy({ ...CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
+        deadlineMs: 30_000 * scale
+    };
+}
+/** Opens a session, or says why not, within `limits`. Never throws. */
+async function cache_access_openCacheAccess(options, limits = firstContactLimits()) {
+    let lastRetry;
+    const watched = {
+        ...options,
+        onRetry: (what, attempt, delayMs, reason) => {
+            lastRetry = reason;
+            options.onRetry?.(what, attempt, delayMs, reason);
+        }
+    };
+    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
+    try {
+        return {
+            state: 'open',
+            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
+        };
+    }
+    catch (error) {
+        if (error instanceof ReadOnlyTokenError)
+            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
+        const hasToken = (options.authToken ?? '') !== '';
+        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
+            return { state: 'missing', reason: error.message };
+        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
+            return {
+                state: 'rejected',
+                reason: error.message,
+                status: error.status,
+                anonymous: await publicReader(options, limits)
+            };
+        const reason = deadline.aborted
+            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
+            : errorMessage(error);
+        return { state: 'unavailable', reason };
+    }
+}
+/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
+async function publicReader(options, limits) {
+    const client = new CachixClient({ ...options, authToken: undefined });
+    try {
+        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
+        return cache.isPublic ? { cache, client } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
+ * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
+ * first answer that is not an outage.
+ */
+async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
+    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
+    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
+    for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return access;
+        access = await cache_access_openCacheAccess(options, {
+            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
+            deadlineMs: left
+        });
+        onTry?.(access);
+        if (access.state !== 'unavailable')
+            return access;
+        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
+    }
+}
+/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
+function cache_access_readerOf(access) {
+    switch (access.state) {
+        case 'open':
+            return { cache: access.session.cache, client: access.session.client };
+        case 'read-only':
+            return access.reader;
+        case 'rejected':
+            return access.anonymous;
+        default:
+            return undefined;
+    }
+}
+/** Why the cache cannot be read (or opened): the reason of any state but open. */
+function cache_access_whyUnread(access) {
+    return access.state === 'open' ? 'it is open' : access.reason;
+}
+function formatSeconds(ms) {
+    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/util/process.ts
@@ -31409,157 +32237,10 @@ function lastLine(text) {
         .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
 
-;// CONCATENATED MODULE: ./src/util/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
-}
-function zstdKnob(env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process' && value !== 'process-per-path')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process" or "process-per-path", not "${value}"`);
-    return value;
-}
-function forcedZstdProcess(env = process.env) {
-    return zstdKnob(env) !== '';
-}
-function knobs_forcedZstdPerPath(env = process.env) {
-    return zstdKnob(env) === 'process-per-path';
-}
-function hashOnMainThread(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_HASH ?? '';
-    if (value !== '' && value !== 'main')
-        throw new Error(`NIX_CACHIX_BUILD_HASH may only be "main", not "${value}"`);
-    return value === 'main';
-}
-function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
-    return seconds * 1000;
-}
-function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
-}
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
-}
-
-;// CONCATENATED MODULE: ./src/nix/base32.ts
-// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
-// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
-const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-function nix32Length(byteLength) {
-    return Math.floor((byteLength * 8 - 1) / 5) + 1;
-}
-function encodeNix32(bytes) {
-    const length = nix32Length(bytes.length);
-    let out = '';
-    for (let n = length - 1; n >= 0; n--) {
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        const low = bytes[i] >> j;
-        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
-        out += ALPHABET[(low | high) & 0x1f];
-    }
-    return out;
-}
-function decodeNix32(text, byteLength) {
-    if (text.length !== nix32Length(byteLength)) {
-        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
-    }
-    const bytes = Buffer.alloc(byteLength);
-    for (let n = 0; n < text.length; n++) {
-        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
-        if (digit < 0)
-            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        bytes[i] |= (digit << j) & 0xff;
-        const carry = digit >> (8 - j);
-        if (i + 1 < byteLength)
-            bytes[i + 1] |= carry;
-        else if (carry !== 0)
-            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
-    }
-    return bytes;
-}
-function isNix32(text) {
-    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
-}
-
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
-
-const STORE_DIR = '/nix/store';
-const HASH_LENGTH = 32;
-function parseStorePath(path) {
-    const prefix = `${STORE_DIR}/`;
-    if (!path.startsWith(prefix))
-        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
-    return parseBaseName(path.slice(prefix.length));
-}
-function parseBaseName(baseName) {
-    const hash = baseName.slice(0, HASH_LENGTH);
-    const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH ||
-        !isNix32(hash) ||
-        baseName[HASH_LENGTH] !== '-' ||
-        name === '' ||
-        name.includes('/')) {
-        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
-    }
-    return { hash, name };
-}
-function baseName(path) {
-    parseStorePath(path);
-    return path.slice(STORE_DIR.length + 1);
-}
-function hashPart(path) {
-    return parseStorePath(path).hash;
-}
-function fullPath(name) {
-    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
-}
-
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
  * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
@@ -31586,50 +32267,7 @@ function derivationFileOutputs(text) {
     return outputs.length > 0 ? outputs : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
-
-const SHA256_BYTES = 32;
-/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
-function parseSha256(text) {
-    const trimmed = text.trim();
-    let body;
-    if (trimmed.startsWith('sha256:'))
-        body = trimmed.slice(7);
-    else if (trimmed.startsWith('sha256-'))
-        return fromBase64(trimmed.slice(7), trimmed);
-    else
-        body = trimmed;
-    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
-        return Buffer.from(body, 'hex');
-    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
-        return decodeNix32(body, SHA256_BYTES);
-    if (body.length === 44)
-        return fromBase64(body, trimmed);
-    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
-}
-function fromBase64(body, original) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
-        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
-    }
-    return bytes;
-}
-/** The narinfo / fingerprint form: `sha256:<nix32>`. */
-function toNixHash(digest) {
-    return `sha256:${encodeNix32(digest)}`;
-}
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
-/** Any accepted form, normalised to `sha256:<nix32>`. */
-function normaliseNixHash(text) {
-    return toNixHash(parseSha256(text));
-}
-
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
 
 
 /**
@@ -31718,6 +32356,7 @@ async function command_runNix(args, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/nix/store.ts
+
 
 
 
@@ -31831,6 +32470,157 @@ class NixStore {
     }
 }
 
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
+/**
+ * The post-build-hook script. Nix runs it after every local build and blocks its build loop
+ * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
+ * line to the spool and always exits 0. The action reads the spool and does the network work.
+ * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
+ */
+function renderHookScript(spoolFile, chainedHook) {
+    const quoted = shellQuote(spoolFile);
+    const lines = [
+        '#!/bin/sh',
+        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+    ];
+    if (chainedHook !== undefined)
+        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
+    lines.push('exit 0', '');
+    return lines.join('\n');
+}
+function shellQuote(text) {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+/** Splits complete spool lines; a trailing partial line is left for the next read. */
+function parseSpool(text) {
+    const lastNewline = text.lastIndexOf('\n');
+    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
+    const rest = text.slice(lastNewline + 1);
+    const entries = [];
+    for (const line of complete.split('\n')) {
+        const words = line
+            .trim()
+            .split(/\s+/)
+            .filter(w => w !== '');
+        if (words.length === 0 || !words[0].startsWith('/'))
+            continue;
+        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
+    }
+    return { entries, rest };
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
+
+
+/** Follows the post-build-hook's spool file from where it last read. */
+class SpoolReader {
+    file;
+    onEntries;
+    offset = 0;
+    rest = '';
+    timer;
+    reading = Promise.resolve();
+    constructor(file, onEntries) {
+        this.file = file;
+        this.onEntries = onEntries;
+    }
+    start(intervalMs = 250) {
+        this.timer = setInterval(() => {
+            void this.poll();
+        }, intervalMs);
+    }
+    /** Reads whatever is new now; resolves once it has been handed on. */
+    poll() {
+        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
+        return this.reading;
+    }
+    async stop() {
+        clearInterval(this.timer);
+        await this.poll();
+    }
+    async readNew() {
+        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
+        if (!handle)
+            return;
+        try {
+            const { size } = await handle.stat();
+            if (size <= this.offset)
+                return;
+            const buffer = Buffer.alloc(size - this.offset);
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+            this.offset += bytesRead;
+            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
+            this.rest = rest;
+            if (entries.length > 0)
+                this.onEntries(entries);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+}
+/** Everything the spool holds, read once (the post step's salvage). */
+async function readWholeSpool(file) {
+    const collected = [];
+    const reader = new SpoolReader(file, entries => collected.push(...entries));
+    await reader.poll();
+    return collected;
+}
+/**
+ * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
+ * derivation when the hook was given none.
+ */
+async function spooledOutputs(entry, store) {
+    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
+}
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+async function spooledBuilds(spoolFile, store) {
+    const drvPaths = new Set();
+    const outputs = [];
+    for (const entry of await readWholeSpool(spoolFile)) {
+        drvPaths.add(entry.drvPath);
+        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
+    }
+    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
+}
+
 ;// CONCATENATED MODULE: ./src/push/filter.ts
 
 // Derivations are build recipes, not what machines download; installer self-test paths
@@ -31852,383 +32642,7 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
-// Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-const CACHIX_RETRY_POLICY = {
-    baseDelayMs: 1000,
-    maxDelayMs: 15_000,
-    budgetMs: 90_000,
-    maxRetryAfterMs: 120_000
-};
-function isRetryableStatus(status) {
-    return status === 429 || status >= 500;
-}
-/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
-function parseRetryAfter(header, now) {
-    if (header === null || header === undefined || header.trim() === '')
-        return undefined;
-    const text = header.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const date = Date.parse(text);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
-function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
-    let delay;
-    if (retryAfterMs !== undefined) {
-        delay = Math.min(retryAfterMs, policy.maxRetryAfterMs);
-    }
-    else {
-        const ceiling = Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
-        delay = ceiling / 2 + random() * (ceiling / 2);
-    }
-    if (spentMs + delay > policy.budgetMs)
-        return undefined;
-    return Math.round(delay);
-}
-
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
-
-// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
-// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
-// undici, about 14 MiB of memory that nothing here uses.
-const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
-const { Agent: HttpAgent, request: httpRequest } = load('node:http');
-const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
-// Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
-};
-/**
- * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
- * copied first, which matters for multi-MiB parts.
- */
-function sendHttp(method, url, headers, body, timeoutMs, signal) {
-    return new Promise((resolve, reject) => {
-        const target = new URL(url);
-        const secure = target.protocol === 'https:';
-        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
-        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? httpsRequest : httpRequest)(target, {
-            method,
-            headers: { ...headers, 'Content-Length': String(length) },
-            agent: secure ? agents.https : agents.http,
-            signal
-        }, (response) => {
-            const chunks = [];
-            response.on('data', (chunk) => chunks.push(chunk));
-            response.on('error', reject);
-            response.on('end', () => {
-                resolve({
-                    status: response.statusCode ?? 0,
-                    header: name => {
-                        const value = response.headers[name.toLowerCase()];
-                        return Array.isArray(value) ? value[0] : value;
-                    },
-                    body: Buffer.concat(chunks)
-                });
-            });
-        });
-        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-        request.on('error', reject);
-        // Written without waiting for drain: the pieces are already in memory, and the socket
-        // takes them in order.
-        for (const piece of pieces)
-            request.write(piece);
-        request.end();
-    });
-}
-
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
-
-
-function renderNarInfo(info) {
-    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
-    if (info.fileHash !== undefined)
-        lines.push(`FileHash: ${info.fileHash}`);
-    if (info.fileSize !== undefined)
-        lines.push(`FileSize: ${info.fileSize}`);
-    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
-    if (info.deriver !== undefined)
-        lines.push(`Deriver: ${info.deriver}`);
-    for (const sig of info.sigs)
-        lines.push(`Sig: ${sig}`);
-    if (info.ca !== undefined)
-        lines.push(`CA: ${info.ca}`);
-    // Nix requires a newline after every line, the last one included.
-    return `${lines.join('\n')}\n`;
-}
-function parseNarInfo(text) {
-    const fields = new Map();
-    const sigs = [];
-    for (const line of text.split('\n')) {
-        if (line === '')
-            continue;
-        const colon = line.indexOf(':');
-        if (colon < 1 || line[colon + 1] !== ' ')
-            throw new Error(`narinfo line "${line}" is not "Key: value"`);
-        const key = line.slice(0, colon);
-        const value = line.slice(colon + 2);
-        if (key === 'Sig')
-            sigs.push(value);
-        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
-            throw new Error(`narinfo has a second ${key} line`);
-        }
-        else
-            fields.set(key, value);
-    }
-    const required = (key) => {
-        const value = fields.get(key);
-        if (value === undefined || value === '')
-            throw new Error(`narinfo has no ${key}`);
-        return value;
-    };
-    const storePath = required('StorePath');
-    parseStorePath(storePath);
-    const narSize = Number(required('NarSize'));
-    if (!Number.isSafeInteger(narSize) || narSize <= 0)
-        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
-    const fileSizeText = fields.get('FileSize');
-    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
-    const deriver = fields.get('Deriver');
-    return {
-        storePath,
-        url: required('URL'),
-        // An absent Compression means bzip2 to Nix.
-        compression: (fields.get('Compression') || 'bzip2'),
-        fileHash: fields.get('FileHash'),
-        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
-        narHash: normaliseNixHash(required('NarHash')),
-        narSize,
-        references,
-        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
-        sigs,
-        ca: fields.get('CA')
-    };
-}
-/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
-function fingerprint(storePath, narHash, narSize, references) {
-    if (narSize <= 0)
-        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
-    const refs = references.map(fullPath).sort();
-    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
-}
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
-}
-
-;// CONCATENATED MODULE: ./src/cachix/client.ts
-
-
-
-
-const DEFAULT_CACHIX_URL = 'https://cachix.org';
-// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
-const MISSING_QUERY_BATCH = 32768;
-const USER_AGENT = 'nix-cachix-build/1';
-/** An HTTP answer that is final: retrying will not help. */
-class CachixError extends Error {
-    status;
-    fatal;
-    constructor(message, status, fatal) {
-        super(message);
-        this.status = status;
-        this.fatal = fatal;
-    }
-}
-class CachixClient {
-    options;
-    cacheName;
-    baseUrl;
-    token;
-    policy;
-    requestTimeoutMs;
-    random;
-    constructor(options) {
-        this.options = options;
-        this.cacheName = options.cacheName;
-        this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
-        this.token = options.authToken ?? '';
-        this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY;
-        this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
-        this.random = options.random ?? Math.random;
-    }
-    api(path) {
-        return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
-    }
-    async getCache(signal) {
-        const response = await this.send('GET', this.api(''), { what: 'cache info', signal });
-        return json(response);
-    }
-    /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
-    async missingHashes(hashes, signal) {
-        const unique = [...new Set(hashes)];
-        const missing = new Set();
-        for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-            const response = await this.send('POST', this.api('/narinfo'), {
-                json: batch,
-                what: 'missing-paths query',
-                signal
-            });
-            for (const hash of json(response))
-                missing.add(hash);
-        }
-        return missing;
-    }
-    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
-    async narinfo(hash, signal) {
-        try {
-            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
-                what: 'narinfo lookup',
-                accept: 'text/x-nix-narinfo',
-                signal
-            });
-            return parseNarInfo(response.body.toString('utf8'));
-        }
-        catch (error) {
-            if (error instanceof CachixError && error.status === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    async createUpload(compression, signal) {
-        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
-            what: 'upload creation',
-            signal
-        });
-        return json(response);
-    }
-    async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
-        const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
-        return json(response).uploadUrl;
-    }
-    /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
-    async putPart(uploadUrl, body, contentMD5, signal) {
-        const response = await this.send('PUT', uploadUrl, {
-            body,
-            headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
-            anonymous: true,
-            what: 'part upload',
-            signal
-        });
-        return response.header('etag');
-    }
-    async completeUpload(narId, uploadId, request, signal) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
-        await this.send('POST', url, { json: request, what: 'upload completion', signal });
-    }
-    async abortUpload(narId, uploadId) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
-        await this.send('POST', url, { what: 'upload abort', retries: false });
-    }
-    async send(method, url, request) {
-        const headers = {
-            'User-Agent': USER_AGENT,
-            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
-            ...request.headers
-        };
-        // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
-        if (!request.anonymous)
-            headers.Authorization = `Bearer ${this.token}`;
-        let body = request.body;
-        if (request.json !== undefined) {
-            headers['Content-Type'] = 'application/json;charset=utf-8';
-            body = JSON.stringify(request.json);
-        }
-        let spentMs = 0;
-        for (let attempt = 0;; attempt++) {
-            request.signal?.throwIfAborted();
-            let reason;
-            let retryAfterMs;
-            try {
-                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
-                if (response.status === 200)
-                    return response;
-                const text = response.body.toString('utf8').slice(0, 300);
-                if (!isRetryableStatus(response.status))
-                    throw this.finalError(response.status, text, request.what);
-                reason = `HTTP ${response.status}`;
-                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
-            }
-            catch (error) {
-                if (error instanceof CachixError)
-                    throw error;
-                if (request.signal?.aborted)
-                    throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
-                reason = connectionErrorText(error);
-            }
-            const delay = request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random);
-            if (delay === undefined) {
-                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`, undefined, false);
-            }
-            this.options.onRetry?.(request.what, attempt + 1, delay, reason);
-            spentMs += delay;
-            await sleep(delay, request.signal);
-        }
-    }
-    finalError(status, body, what) {
-        const cache = this.cacheName;
-        const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`;
-        switch (status) {
-            case 401:
-                return new CachixError(this.token === ''
-                    ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
-                    : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`, status, true);
-            case 403:
-                return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true);
-            case 404:
-                return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true);
-            default:
-                return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413);
-        }
-    }
-}
-function retryAfterFromBody(body) {
-    try {
-        const parsed = JSON.parse(body);
-        return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function connectionErrorText(error) {
-    if (error instanceof Error)
-        return error.code ?? error.message;
-    return String(error);
-}
-function json(response) {
-    try {
-        return JSON.parse(response.body.toString('utf8'));
-    }
-    catch {
-        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
-    }
-}
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/push/byte-budget.ts
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
  * fills, so the sum of part buffers across all concurrent uploads stays bounded.
@@ -32297,8 +32711,6 @@ class ByteBudget {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/util/stream.ts
 /** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
 function stream_drainedOrClosed(stream) {
@@ -32313,7 +32725,7 @@ function stream_drainedOrClosed(stream) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/zstd-frames.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
 /**
  * Finds where zstd frames end in a stream of them (RFC 8878, section 3.1.1), without
  * decompressing: it reads each frame's header and block headers and skips the block contents.
@@ -32404,11 +32816,10 @@ class ZstdFrameEnds {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
+
 
 
 
@@ -32459,7 +32870,7 @@ class ZstdContext {
                 this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
             }
             catch (error) {
-                this.settle(error instanceof Error ? error : new Error(String(error)));
+                this.settle(errors_asError(error));
             }
         }).then(() => {
             const [availOut, availIn] = this.state;
@@ -32568,7 +32979,7 @@ async function checkInProcessZstd() {
         }
     }
     catch (error) {
-        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+        note = `reused contexts failed their check: ${errorMessage(error)}`;
     }
     try {
         const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
@@ -32580,7 +32991,7 @@ async function checkInProcessZstd() {
     catch (error) {
         return {
             kind: 'process',
-            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+            reason: `node:zlib zstd failed its check: ${errorMessage(error)}`
         };
     }
 }
@@ -32600,7 +33011,8 @@ function decompressWithTool(data) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/zstd-lanes.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
 
 
 
@@ -32704,7 +33116,7 @@ class ZstdLane {
         }
         catch (error) {
             this.current = undefined;
-            this.die(asError(error));
+            this.die(errors_asError(error));
             throw error;
         }
         return new LaneInput(this, input, socket, finished);
@@ -32746,7 +33158,7 @@ class ZstdLane {
                 const code = error.code;
                 // ENOENT: the pipes are not made yet; ENXIO: zstd has not opened this one yet.
                 if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
-                    throw new Error(`the zstd program did not open its next input: ${asError(error).message}`, { cause: error });
+                    throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
             }
             await new Promise(resolve => setTimeout(resolve, 1));
         }
@@ -32766,7 +33178,7 @@ class ZstdLane {
                             await input.output(piece);
                         }
                         catch (error) {
-                            input.failure ??= asError(error);
+                            input.failure ??= errors_asError(error);
                             input.dropping = true;
                         }
                     }
@@ -32788,7 +33200,7 @@ class ZstdLane {
             this.die(new Error(`the zstd program ended (${lastLine(this.stderr) || this.exit || 'its output closed'})`));
         }
         catch (error) {
-            this.die(asError(error));
+            this.die(errors_asError(error));
         }
     }
     die(error) {
@@ -32958,7 +33370,7 @@ async function checkLanes(level) {
     catch (error) {
         for (const lane of lanes)
             lane.retire();
-        return asError(error).message;
+        return errors_asError(error).message;
     }
     finally {
         clearTimeout(timer);
@@ -32967,7 +33379,8 @@ async function checkLanes(level) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
 
 
 
@@ -33071,23 +33484,22 @@ function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
         const got = read(target, offset + done, size - done, position + done);
         if (typeof got !== 'number')
-            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
         // A file that changed size while being read cannot be serialised faithfully.
         if (got === 0)
             throw new Error(`${path} changed size while being read`);
         done += got;
     }
     return undefined;
-}
-async function readRest(read, target, offset, size, position, path, done, bytesRead) {
-    for (;;) {
-        if (bytesRead === 0)
-            throw new Error(`${path} changed size while being read`);
-        done += bytesRead;
-        if (done >= size)
-            return;
-        bytesRead = await read(target, offset + done, size - done, position + done);
-    }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
 /** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
@@ -33112,71 +33524,11 @@ function narStream(path) {
             }
         }
     };
-    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/signing.ts
-
-// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-function keyFromSeed(seed, name) {
-    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
-    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
-}
-/**
- * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
- * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
- */
-function parseSigningKey(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
-    const colon = trimmed.indexOf(':');
-    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
-    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
-    if (name === '')
-        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
-    }
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== 64) {
-        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
-    }
-    const key = keyFromSeed(bytes.subarray(0, 32), name);
-    if (!key.publicKey.equals(bytes.subarray(32))) {
-        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
-    }
-    return key;
-}
-/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
-function signFingerprint(key, fingerprintText) {
-    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
-}
-function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
-    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    const signature = Buffer.from(signatureBase64, 'base64');
-    if (signature.length !== 64)
-        return false;
-    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
-}
-/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
-function publicKeyString(name, publicKey) {
-    return `${name}:${publicKey.toString('base64')}`;
-}
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
-}
-
-;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
 /**
  * A buffer in memory shared with the hash threads, so they read it where it lies instead of
  * receiving a copy. Its contents are arbitrary.
@@ -33259,7 +33611,8 @@ class SizeClassPool {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/compressor.ts
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
 
 
 
@@ -33439,13 +33792,13 @@ class CompressorProcess {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
             child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
-        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
         this.reading = (async () => {
             for await (const chunk of child.stdout)
                 await output(chunk);
         })();
         this.reading.catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             child.kill('SIGKILL');
         });
     }
@@ -33482,7 +33835,20 @@ class CompressorProcess {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
 
 
 
@@ -33573,14 +33939,10 @@ class FrameSink {
         return this.frame;
     }
     async flush() {
-        const frame = this.frame;
+        const { frame, filled, reserved } = this.takeFrame();
         if (frame === undefined)
             return;
-        const full = frame.subarray(0, this.filled);
-        const reserved = this.reserved;
-        this.frame = undefined;
-        this.filled = 0;
-        this.reserved = 0;
+        const full = frame.subarray(0, filled);
         // Two readers, the NAR hash and the compressor: the frame's memory is released, and its
         // buffer handed back, once both are done with it.
         const release = afterBoth(() => frameMemory.release(reserved));
@@ -33590,20 +33952,26 @@ class FrameSink {
             recycle();
         };
         this.narHash.update(full).then(hashed, (error) => {
-            this.hashFailure ??= asError(error);
+            this.hashFailure ??= errors_asError(error);
             hashed();
         });
         // Compressed in process, the frame is free once compressed; written to a program, once written.
         await this.compressor.consume({ bytes: full, release: once(release), recycle: once(recycle) });
     }
     dropFrame() {
-        if (this.reserved > 0)
-            frameMemory.release(this.reserved);
-        if (this.frame !== undefined)
-            framePool.give(this.frame);
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
         this.frame = undefined;
         this.filled = 0;
         this.reserved = 0;
+        return taken;
     }
 }
 /** Runs `step` on the second call. */
@@ -33614,20 +33982,10 @@ function afterBoth(step) {
             step();
     };
 }
-/** `step`, run on the first call only (a compressor may report a frame done more than once). */
-function once(step) {
-    let done = false;
-    return () => {
-        if (done)
-            return;
-        done = true;
-        step();
-    };
-}
 
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/push/hash-thread.ts
+;// CONCATENATED MODULE: ./src/push/upload/hash-thread.ts
 
 /**
  * The hash thread's program. It is handed to the thread as source text (`${hashThreadMain}`),
@@ -33741,7 +34099,7 @@ class HashThread {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/stream-hash.ts
+;// CONCATENATED MODULE: ./src/push/upload/stream-hash.ts
 
 
 
@@ -33818,32 +34176,25 @@ function expectHashing(narBytes) {
         unavailable = true;
     }
 }
+/** The hash threads of this process that still run. */
+function runningHashThreads() {
+    return threads.filter(thread => thread.broken === undefined);
+}
 /**
  * A new stream hash: off the main thread once expectHashing started the hash threads, which
  * take new streams in turn. Once a thread died (failing the uploads it was hashing, which are
  * then retried), every hash of this process runs on the main thread.
  */
 function openStreamHash() {
-    if (unavailable || threads.length === 0)
-        return new MainThreadHash();
-    const thread = threads[turn++ % threads.length];
-    if (thread.broken !== undefined) {
+    const running = runningHashThreads();
+    if (running.length < threads.length)
         unavailable = true;
+    if (unavailable || running.length === 0)
         return new MainThreadHash();
-    }
-    return new ThreadHash(thread);
-}
-/** Hash threads running in this process. */
-function hashThreadCount() {
-    return threads.filter(thread => thread.broken === undefined).length;
-}
-/** Ends the hash threads (tests); the next push worth it starts new ones. */
-async function stopHashThreads() {
-    queuedBytes = 0;
-    await Promise.all(threads.splice(0).map(thread => thread.stop()));
+    return new ThreadHash(running[turn++ % running.length]);
 }
 
-;// CONCATENATED MODULE: ./src/push/part-writer.ts
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
 
 
@@ -33994,7 +34345,7 @@ class PartWriter {
             sent = true;
         })
             .catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             this.stopper.abort(error);
         })
             .finally(() => {
@@ -34029,7 +34380,7 @@ class PartWriter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/upload-path.ts
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
 
 
 
@@ -34170,6 +34521,7 @@ async function discardStaged(client, staged) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
+
 
 
 
@@ -34624,7 +34976,7 @@ function sumOf(values) {
     return values.reduce((sum, value) => sum + value, 0);
 }
 
-;// CONCATENATED MODULE: ./src/push/defaults.ts
+;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
@@ -34668,26 +35020,49 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
-
-
-/**
- * Checks the credentials against the cache before anything is built or uploaded, so a bad
- * token, an unknown cache or a malformed key fail at once with one clear message.
- */
-async function openCachixSession(options) {
-    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
-        ? undefined
-        : parseSigningKey(options.signingKey);
-    const client = new CachixClient(options);
-    const cache = await client.getCache();
-    const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey) {
-        throw new Error(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+;// CONCATENATED MODULE: ./src/util/format.ts
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
     }
-    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
-    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+
+;// CONCATENATED MODULE: ./src/action/constants.ts
+/** Keys of what main hands to post through GITHUB_STATE. */
+var constants_State;
+(function (State) {
+    State["WorkDir"] = "work-dir";
+    State["NixConf"] = "nix-conf";
+    /** 'true' once main has pushed everything it meant to. */
+    State["Finished"] = "finished";
+    /** JSON [{id, system, outPath}] of the hosts main set out to build. */
+    State["Hosts"] = "hosts";
+    State["Pushing"] = "pushing";
+    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
+    State["BuilderFiles"] = "builder-files";
+})(constants_State || (constants_State = {}));
+/** The action's outputs (action.yml declares them). */
+var Output;
+(function (Output) {
+    Output["Hosts"] = "hosts";
+    Output["Built"] = "built";
+    Output["Substituted"] = "substituted";
+    Output["Pushed"] = "pushed";
+    Output["PushedBytes"] = "pushed-bytes";
+    Output["SkippedHosts"] = "skipped-hosts";
+    Output["FailedHosts"] = "failed-hosts";
+    Output["Coverage"] = "coverage";
+    Output["Status"] = "status";
+    Output["Findings"] = "findings";
+    Output["BuiltRemotely"] = "built-remotely";
+    /** The closure diff, as JSON. */
+    Output["Diff"] = "diff";
+})(Output || (Output = {}));
 
 ;// CONCATENATED MODULE: ./src/diff/base-input.ts
 
@@ -34736,15 +35111,455 @@ function isRevision(text) {
     return text.length <= 256 && REVISION.test(text) && !text.includes('..');
 }
 
+;// CONCATENATED MODULE: ./src/cachix/names.ts
+/** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
+function isValidCacheName(name) {
+    return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
+}
+
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const KINDS = [
+    {
+        kind: 'nixos',
+        output: 'nixosConfigurations',
+        buildPath: 'config.system.build.toplevel',
+        closureName: 'toplevel',
+        label: 'NixOS'
+    },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    {
+        kind: 'home',
+        output: 'homeConfigurations',
+        buildPath: 'activationPackage',
+        closureName: 'activation package',
+        label: 'home-manager'
+    }
+];
+function kindSpec(kind) {
+    const spec = KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
+function nixString(text) {
+    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+}
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
+        return { kind, attribute: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { attribute: text };
+}
+function kindsHaving(names, name) {
+    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
+}
+/** Every configuration of every kind, ordered by id. */
+function allHosts(names) {
+    return KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
+    }
+    const kinds = kindsHaving(names, ref.attribute);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function byKind(refs) {
+    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
+
+
+
+
+/** The Nix the action and the planner install when the runner has none. */
+const DEFAULT_NIX_VERSION = '2.35.1';
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
+class InputError extends Error {
+    input;
+    problem;
+    constructor(input, problem) {
+        super(`input ${input}: ${problem}`);
+        this.input = input;
+        this.problem = problem;
+    }
+}
+function fail(input, problem) {
+    throw new InputError(input, problem);
+}
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
+}
+const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
+/** Items separated by blanks, commas or line breaks. */
+function list(text) {
+    return text
+        .split(/[\s,]+/)
+        .map(s => s.trim())
+        .filter(s => s !== '');
+}
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
+}
+function bool(input, text, fallback) {
+    const value = text.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    return fail(input, `"${text}" is not true or false`);
+}
+function positiveInt(input, text, allowZero = false) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
+        return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
+    return Number(value);
+}
+function flakeRef(input, text) {
+    const flake = text.trim() || '.';
+    if (/\s/.test(flake))
+        fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
+    return flake;
+}
+/** Hosts as written: `name` or `kind:name` (see parseHostReference). */
+function hostNames(input, text) {
+    const hosts = list(text);
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
+    return hosts;
+}
+function attributePaths(input, text) {
+    const attributes = list(text);
+    for (const attribute of attributes)
+        if (!ATTRIBUTE_PATH.test(attribute))
+            fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
+    return attributes;
+}
+function cacheName(input, text) {
+    const name = text.trim() || undefined;
+    if (name !== undefined && !isValidCacheName(name))
+        fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
+    return name;
+}
+function cacheNames(input, text) {
+    const names = list(text);
+    for (const name of names)
+        if (!isValidCacheName(name))
+            fail(input, `"${name}" is not a Cachix cache name`);
+    return names;
+}
+function checks_cachixUrl(input, text) {
+    const url = text.trim() || DEFAULT_CACHIX_URL;
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+        fail(input, `"${url}" is not an http(s) URL`);
+    return url;
+}
+function checks_nixVersion(input, text) {
+    const version = text.trim() || DEFAULT_NIX_VERSION;
+    if (!/^\d+\.\d+(\.\d+)?$/.test(version))
+        fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
+    return version;
+}
+function checks_pushFilter(input, text) {
+    const source = text.trim();
+    if (source === '')
+        return undefined;
+    try {
+        return new RegExp(source);
+    }
+    catch (error) {
+        return fail(input, `"${source}" is not a valid regular expression (${errorMessage(error)})`);
+    }
+}
+function checks_compression(input, text) {
+    const method = text.trim().toLowerCase();
+    if (method === 'zstd' || method === 'xz')
+        return method;
+    if (method !== '')
+        fail(input, `"${method}" is not zstd or xz`);
+    return undefined;
+}
+/**
+ * The workflow author's own nix.conf lines: each "name = value" or an include; `forbidden` names
+ * settings the action owns.
+ */
+function extraNixConfig(input, text, forbidden = []) {
+    for (const line of text.split('\n')) {
+        const trimmed = line.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            continue;
+        if (hasControl(trimmed, '\t'))
+            fail(input, 'contains a control character: type it as plain text');
+        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
+        if (!match && !/^!?include\s+\S/.test(trimmed))
+            fail(input, `line "${trimmed}" is not "name = value"`);
+        if (match && forbidden.includes(match[1]))
+            fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
+    }
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/ssh-key.ts
+
+// A PEM-style block: OpenSSH's own format, or the older PKCS#1/SEC1/PKCS#8 ones ssh also reads.
+const BLOCK = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]*?)\n-----END \1PRIVATE KEY-----$/;
+const OPENSSH_MAGIC = 'openssh-key-v1\0';
+/** The cipher of an OpenSSH-format key ("none" when it has no passphrase), or undefined if the body is not one. */
+function opensshCipher(body) {
+    const bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+    if (bytes.subarray(0, OPENSSH_MAGIC.length).toString('latin1') !== OPENSSH_MAGIC)
+        return undefined;
+    const at = OPENSSH_MAGIC.length;
+    if (bytes.length < at + 4)
+        return undefined;
+    const length = bytes.readUInt32BE(at);
+    if (bytes.length < at + 4 + length)
+        return undefined;
+    return bytes.subarray(at + 4, at + 4 + length).toString('latin1');
+}
+/**
+ * A private SSH key for a daemon that cannot ask for a passphrase: the whole key file, with its
+ * line breaks, unencrypted. Returned with Unix line ends and a final newline (ssh needs both).
+ * Errors never quote the key.
+ */
+function sshPrivateKey(input, text) {
+    const key = text.replace(/\r\n?/g, '\n').trim();
+    if (key === '')
+        return undefined;
+    if (/^(?:ssh|ecdsa|sk)-\S+ [A-Za-z0-9+/=]+/.test(key))
+        throw new InputError(input, 'is a public key: give the private key file (the one without .pub)');
+    if (!key.includes('\n') && key.includes('\\n'))
+        throw new InputError(input, 'has "\\n" where its line breaks should be: paste the key file as it is, on several lines');
+    const block = BLOCK.exec(key);
+    if (!block)
+        throw new InputError(input, 'is not a private key file: paste it whole, from -----BEGIN … PRIVATE KEY----- to -----END … PRIVATE KEY-----');
+    const [, kind, body] = block;
+    const cipher = kind === 'OPENSSH ' ? opensshCipher(body) : undefined;
+    if (kind === 'OPENSSH ' && cipher === undefined)
+        throw new InputError(input, 'is damaged: its OPENSSH PRIVATE KEY block does not decode');
+    if ((cipher !== undefined && cipher !== 'none') || kind === 'ENCRYPTED ' || /^Proc-Type: 4,ENCRYPTED/m.test(body))
+        throw new InputError(input, 'is protected by a passphrase, which the nix-daemon cannot type: use a key without one (ssh-keygen -p -N "" -f KEY removes it)');
+    return `${key}\n`;
+}
+/** The lines of a key worth masking in logs: all but the BEGIN/END lines, which every key shares. */
+function sshKeySecretLines(key) {
+    return key.split('\n').filter(line => line.trim() !== '' && !line.startsWith('-----'));
+}
+
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
+
+
+
+/** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+/** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
+const SSH_KEY_INPUT = 'builder-ssh-key';
+// Lists and text of several lines: tabs and line breaks are theirs to hold.
+const MULTI_LINE = new Set([
+    'hosts',
+    'attributes',
+    'extra-pull-caches',
+    'extra-nix-config',
+    'extra-args',
+    'builders',
+    'builder-host-keys',
+    'builder-systems',
+    SSH_KEY_INPUT
+]);
+/**
+ * `read`, refusing characters that could end a line in a file an input is written to: nix.conf,
+ * secrets.conf, netrc and the binfmt register are read line by line, so a line break in a value
+ * would add a setting of its own (a post-build-hook runs as root). Never echoes the value.
+ */
+function checkedReader(read) {
+    return name => {
+        const value = read(name);
+        const trimmed = value.trim();
+        if (SECRET_INPUTS.has(name)) {
+            if (/\s/.test(trimmed) || hasControl(trimmed))
+                fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+        }
+        else if (MULTI_LINE.has(name)) {
+            if (hasControl(value, '\t\n\r'))
+                fail(name, 'contains a control character: type it as plain text');
+        }
+        else if (hasControl(trimmed))
+            fail(name, 'contains a line break or another control character: give it on one line');
+        return value;
+    };
+}
+/**
+ * A front end's inputs: the secrets masked first, then `parse` (which checks everything before
+ * anything runs). Once read, the INPUT_* variables leave this process's environment, so no
+ * child inherits the secrets.
+ */
+function readInputs(parse, getInput, setSecret) {
+    for (const name of SECRET_INPUTS) {
+        const value = getInput(name).trim();
+        if (value === '')
+            continue;
+        setSecret(value);
+        // A Nix-format key is also masked without its name, in case a tool prints only the body.
+        if (value.includes(':'))
+            setSecret(value.slice(value.indexOf(':') + 1));
+    }
+    for (const line of sshKeySecretLines(getInput(SSH_KEY_INPUT)))
+        setSecret(line.trim());
+    try {
+        return parse(getInput);
+    }
+    finally {
+        forgetSecretEnv();
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
+;// CONCATENATED MODULE: ./src/nix-build/nix-build.ts
 
 
 
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 function buildArgs(installables, options) {
     const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
@@ -34811,311 +35626,336 @@ function parseDryRun(stderr) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/cachix/names.ts
-/** Cachix cache names: lowercase letters, digits and dashes, not starting with a dash. */
-function isValidCacheName(name) {
-    return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
-}
-
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/nix/remote-builders.ts
 /**
- * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Nix's remote builders (the `builders` setting), one machine per line as the workflow writes
+ * them: parsed, checked and rendered back the way Nix 2.8 to 2.35 read them. The fields:
+ *   1 store URI (ssh:// or ssh-ng://)   2 systems            3 ssh identity file
+ *   4 max jobs                          5 speed factor       6 supported features
+ *   7 mandatory features                8 base64 of the host's public key
+ * "-" (or nothing, at the end) leaves a field at Nix's default.
  */
-// The order a plain name is looked up in, and the order the kinds are listed in messages.
-const KINDS = [
-    {
-        kind: 'nixos',
-        output: 'nixosConfigurations',
-        buildPath: 'config.system.build.toplevel',
-        closureName: 'toplevel',
-        label: 'NixOS'
-    },
-    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-    {
-        kind: 'home',
-        output: 'homeConfigurations',
-        buildPath: 'activationPackage',
-        closureName: 'activation package',
-        label: 'home-manager'
-    }
-];
-function kindSpec(kind) {
-    const spec = KINDS.find(k => k.kind === kind);
-    if (spec === undefined)
-        throw new Error(`unknown configuration kind ${String(kind)}`);
-    return spec;
+const FIELDS = 'URI systems ssh-key max-jobs speed-factor supported-features mandatory-features host-key';
+const SYSTEM = /^[A-Za-z0-9_]+-[A-Za-z0-9_]+$/;
+const FEATURE = /^[A-Za-z0-9_.+-]+$/;
+const AUTHORITY = /^(?:([^@/?#\s[\]:]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d+))?$/;
+// What Nix reads from fields 3 and 8 must not come in through the URI as well.
+const PARAMS_OF_FIELDS = {
+    'ssh-key': 'field 3 (or builder-ssh-key)',
+    'base64-ssh-public-host-key': 'field 8 (or builder-host-keys)'
+};
+// The key types ssh prefers when a host has several: one is pinned per builder (field 8 holds one).
+const KEY_PREFERENCE = (/* unused pure expression or super */ null && (['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa']));
+class BuilderSpecError extends Error {
 }
-function noConfigurations() {
-    return { nixos: [], darwin: [], home: [] };
+function remote_builders_fail(message) {
+    throw new BuilderSpecError(message);
 }
-function nixString(text) {
-    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+/** "line N (ssh-ng://…)" for messages about a line of the builders input. */
+function at(line, text) {
+    return `line ${line} (${text.length > 60 ? `${text.slice(0, 57)}…` : text})`;
 }
-// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
-// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
-const PREFIX = /^([A-Za-z]+):(.*)$/;
-/** Parses `name` or `kind:name`; the error says what is wrong with it. */
-function parseHostReference(text) {
-    const prefixed = PREFIX.exec(text);
-    if (prefixed) {
-        const kind = KINDS.find(k => k.kind === prefixed[1])?.kind;
-        if (kind === undefined)
-            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
-        if (!NAME.test(prefixed[2]))
-            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
-    }
-    if (!NAME.test(text))
-        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+function isSet(field) {
+    return field !== undefined && field !== '' && field !== '-';
 }
-function kindsHaving(names, name) {
-    return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+function remote_builders_list(field, pattern, what, where) {
+    if (!isSet(field))
+        return [];
+    const items = field.split(',');
+    for (const item of items)
+        if (!pattern.test(item))
+            remote_builders_fail(`${where}: "${item}" is not ${what}`);
+    return items;
 }
-/**
- * What outputs call a configuration: its plain name when no other kind has that name, else
- * kind:name. Either way it is a reference that resolves back to the same configuration.
- */
-function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
-}
-/** Every configuration of every kind, ordered by id. */
-function allHosts(names) {
-    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-function everything(names) {
-    const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
-    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
-}
-/**
- * The configuration `reference` names. A plain name must be in exactly one kind's output;
- * kind:name looks in that kind only. The error is one line naming the candidates.
- */
-function resolveHost(reference, names) {
-    const ref = parseHostReference(reference);
-    if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
-    }
-    const kinds = kindsHaving(names, ref.name);
-    if (kinds.length === 0)
-        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
-    if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
-}
-/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
-function resolveHosts(references, names) {
-    const hosts = [];
-    for (const reference of references) {
-        const host = resolveHost(reference, names);
-        if (!hosts.some(h => h.id === host.id))
-            hosts.push(host);
-    }
-    return hosts;
-}
-/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
-function findHost(reference, names) {
-    try {
-        return resolveHost(reference, names);
-    }
-    catch {
+function count(field, what, where) {
+    if (!isSet(field))
         return undefined;
-    }
+    if (!/^\d+$/.test(field) || Number(field) === 0)
+        remote_builders_fail(`${where}: ${what} "${field}" is not a positive whole number`);
+    return Number(field);
 }
-/** The flake attribute path of what the machine switches to. */
-function attributePath(ref) {
-    const spec = kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
-}
-function installable(flake, ref) {
-    return `${flake}#${attributePath(ref)}`;
-}
-/**
- * Nix functions over one kind's output (the configurations by name). Each reads the derivation
- * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
- */
-function derivationOf(kind, c) {
-    return `${c}.${kindSpec(kind).buildPath}`;
-}
-function only(names) {
-    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
-}
-/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function systemsExpression(kind, wanted = []) {
-    if (wanted.length === 0)
-        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
-    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
-}
-/**
- * System, derivation, output and nix.settings caches of the named configurations. All three
- * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
- */
-function detailsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
-    system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
-    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs ${only(names)} cs)`;
-}
-/** The output paths of the named configurations, for a closure diff's base. */
-function outPathsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
-}
-/**
- * True when a failed `nix eval` of `output` failed because the flake has no such output, which
- * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
- */
-function isMissingOutput(stderr, output) {
-    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
-}
-/** Groups configurations by kind, keeping their order. */
-function byKind(refs) {
-    return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
-}
-
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
-
-
-
-/** The Nix the action and the planner install when the runner has none. */
-const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
-class InputError extends Error {
-    input;
-    problem;
-    constructor(input, problem) {
-        super(`input ${input}: ${problem}`);
-        this.input = input;
-        this.problem = problem;
-    }
-}
-function fail(input, problem) {
-    throw new InputError(input, problem);
-}
-const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
-/** Items separated by blanks, commas or line breaks. */
-function list(text) {
-    return text
-        .split(/[\s,]+/)
-        .map(s => s.trim())
-        .filter(s => s !== '');
-}
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
-}
-function bool(input, text, fallback) {
-    const value = text.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    return fail(input, `"${text}" is not true or false`);
-}
-function positiveInt(input, text, allowZero = false) {
-    const value = text.trim();
-    if (value === '')
+/** The key type a public key blob names in its first field (the SSH wire format), if it is one. */
+function blobKeyType(base64) {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64))
         return undefined;
-    if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
-        return fail(input, `"${text}" is not a ${allowZero ? 'non-negative' : 'positive'} whole number`);
-    return Number(value);
+    const blob = Buffer.from(base64, 'base64');
+    if (blob.length < 4)
+        return undefined;
+    const length = blob.readUInt32BE(0);
+    if (length === 0 || length > 64 || blob.length < 4 + length)
+        return undefined;
+    return blob.subarray(4, 4 + length).toString('latin1');
 }
-function flakeRef(input, text) {
-    const flake = text.trim() || '.';
-    if (/\s/.test(flake))
-        fail(input, `"${flake}" contains spaces: give one flake reference such as "." or "github:owner/repo"`);
-    return flake;
+/** A public key as "type base64", checked: the blob must name the same type. */
+function publicKey(type, key) {
+    return /^[a-z0-9@.-]+$/.test(type) && blobKeyType(key) === type;
 }
-/** Hosts as written: `name` or `kind:name` (see parseHostReference). */
-function hostNames(input, text) {
-    const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
+function parseUri(text, where) {
+    if (text.startsWith('@'))
+        remote_builders_fail(`${where} refers to a machines file; list the builders in this input instead, one per line`);
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(text)?.[1];
+    if (scheme === undefined)
+        remote_builders_fail(`${where}: "${text}" has no scheme: write ssh-ng://${text} (or ssh:// for Nix's older serve protocol)`);
+    if (scheme !== 'ssh' && scheme !== 'ssh-ng')
+        remote_builders_fail(`${where}: a builder is reached with ssh:// or ssh-ng://, not ${scheme}://`);
+    const rest = text.slice(scheme.length + 3);
+    const query = rest.indexOf('?');
+    const authority = query < 0 ? rest : rest.slice(0, query);
+    const match = AUTHORITY.exec(authority);
+    if (!match)
+        remote_builders_fail(`${where}: "${authority}" is not user@host or user@host:port`);
+    const [, user, host, portText] = match;
+    if (host.startsWith('-') || user?.startsWith('-'))
+        remote_builders_fail(`${where}: a user or host name cannot start with "-"`);
+    const port = portText === undefined ? undefined : Number(portText);
+    if (port !== undefined && (port < 1 || port > 65535))
+        remote_builders_fail(`${where}: port ${portText} is not between 1 and 65535`);
+    const params = [];
+    if (query >= 0) {
+        for (const pair of rest.slice(query + 1).split('&')) {
+            if (pair === '')
+                continue;
+            const eq = pair.indexOf('=');
+            const name = eq < 0 ? pair : pair.slice(0, eq);
+            if (PARAMS_OF_FIELDS[name] !== undefined)
+                remote_builders_fail(`${where}: give ${name} as ${PARAMS_OF_FIELDS[name]}, not in the URI`);
+            params.push([name, eq < 0 ? '' : pair.slice(eq + 1)]);
         }
     }
-    return hosts;
+    return { scheme, user, host, port, params };
 }
-function attributePaths(input, text) {
-    const attributes = list(text);
-    for (const attribute of attributes)
-        if (!ATTRIBUTE_PATH.test(attribute))
-            fail(input, `"${attribute}" is not an attribute path such as nixosConfigurations.host.pkgs.hello`);
-    return attributes;
+function parseLine(text, line) {
+    const fields = text.split(/[ \t]+/);
+    const where = at(line, text);
+    if (fields.length > 8)
+        remote_builders_fail(`${where} has ${fields.length} fields; a builder has at most 8: ${FIELDS}`);
+    const [uriText, systems, identityFile, maxJobs, speedFactor, supported, mandatory, hostKey] = fields;
+    const uri = parseUri(uriText, where);
+    if (isSet(identityFile) && !identityFile.startsWith('/'))
+        remote_builders_fail(`${where}: the ssh key file (field 3) "${identityFile}" is not an absolute path`);
+    if (isSet(hostKey)) {
+        const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(hostKey) ? Buffer.from(hostKey, 'base64').toString('latin1') : '';
+        const [type = '', key = ''] = decoded.trim().split(/\s+/);
+        if (!publicKey(type, key))
+            remote_builders_fail(`${where}: field 8 is not the base64 of a public host key ("ssh-ed25519 AAAA…" | base64 -w0)`);
+    }
+    return {
+        line,
+        uri,
+        systems: remote_builders_list(systems, SYSTEM, 'a Nix system such as aarch64-linux', where),
+        identityFile: isSet(identityFile) ? identityFile : undefined,
+        maxJobs: count(maxJobs, 'max-jobs (field 4)', where),
+        speedFactor: count(speedFactor, 'the speed factor (field 5)', where),
+        supportedFeatures: remote_builders_list(supported, FEATURE, 'a system feature such as big-parallel', where),
+        mandatoryFeatures: remote_builders_list(mandatory, FEATURE, 'a system feature such as big-parallel', where),
+        hostKey: isSet(hostKey) ? hostKey : undefined
+    };
 }
-function cacheName(input, text) {
-    const name = text.trim() || undefined;
-    if (name !== undefined && !isValidCacheName(name))
-        fail(input, `"${name}" is not a Cachix cache name (lowercase letters, digits and dashes)`);
-    return name;
+/** The builders input: one machine per line (";" separates several on a line, as in nix.conf); # starts a comment. */
+function parseBuilders(text) {
+    const builders = [];
+    text.split(/\r\n|\r|\n/).forEach((raw, index) => {
+        for (const part of raw.replace(/#.*$/, '').split(';')) {
+            const trimmed = part.trim();
+            if (trimmed !== '')
+                builders.push(parseLine(trimmed, index + 1));
+        }
+    });
+    return builders;
 }
-function cacheNames(input, text) {
-    const names = list(text);
-    for (const name of names)
-        if (!isValidCacheName(name))
-            fail(input, `"${name}" is not a Cachix cache name`);
-    return names;
+/** known_hosts lines ("host[,host…] type key [comment]", as ssh-keyscan prints them); # starts a comment. */
+function parseHostKeys(text) {
+    const keys = [];
+    text.split(/\r\n|\r|\n/).forEach((raw, index) => {
+        const trimmed = raw.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const where = `line ${index + 1}`;
+        if (trimmed.startsWith('@'))
+            remote_builders_fail(`${where}: markers such as @cert-authority are not supported: give the host's own key`);
+        const [hosts = '', type = '', key = ''] = trimmed.split(/\s+/);
+        if (hosts.startsWith('|'))
+            remote_builders_fail(`${where}: a hashed host name cannot be matched to a builder: run ssh-keyscan without -H`);
+        if (!publicKey(type, key))
+            remote_builders_fail(`${where} is not "host type key" with a public key, as ssh-keyscan prints it`);
+        keys.push({ line: index + 1, hosts: hosts.split(',').filter(h => h !== ''), type, key });
+    });
+    return keys;
 }
-function rules_cachixUrl(input, text) {
-    const url = text.trim() || DEFAULT_CACHIX_URL;
-    if (!/^https?:\/\/[^\s/]+/.test(url))
-        fail(input, `"${url}" is not an http(s) URL`);
-    return url;
+/** The builder's address for messages and logs, without parameters: ssh-ng://root@host:2222. */
+function builderAddress(builder) {
+    const { scheme, user, host, port } = builder.uri;
+    return `${scheme}://${user === undefined ? '' : `${user}@`}${host}${port === undefined ? '' : `:${port}`}`;
 }
-function rules_nixVersion(input, text) {
-    const version = text.trim() || DEFAULT_NIX_VERSION;
-    if (!/^\d+\.\d+(\.\d+)?$/.test(version))
-        fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
-    return version;
+/** The names ssh looks a host up by in known_hosts. */
+function knownHostNames(builder) {
+    const { host, port } = builder.uri;
+    return port === undefined || port === 22 ? [host, `[${host}]:22`] : [`[${host}]:${port}`, host];
 }
-function rules_pushFilter(input, text) {
-    const source = text.trim();
-    if (source === '')
+function matches(key, builder) {
+    const names = knownHostNames(builder).map(n => n.toLowerCase());
+    return key.hosts.some(h => names.includes(h.toLowerCase()));
+}
+/** The host key pinned for a builder, as field 8 holds it (base64 of "type key"): field 8, else builder-host-keys. */
+function pinnedHostKey(builder, hostKeys) {
+    if (builder.hostKey !== undefined)
+        return builder.hostKey;
+    const candidates = hostKeys.filter(k => matches(k, builder));
+    if (candidates.length === 0)
         return undefined;
-    try {
-        return new RegExp(source);
-    }
-    catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
-    }
+    const rank = (k) => {
+        const i = KEY_PREFERENCE.indexOf(k.type);
+        return i < 0 ? KEY_PREFERENCE.length : i;
+    };
+    const best = candidates.reduce((a, b) => (rank(b) < rank(a) ? b : a));
+    return Buffer.from(`${best.type} ${best.key}`).toString('base64');
 }
-function rules_compression(input, text) {
-    const method = text.trim().toLowerCase();
-    if (method === 'zstd' || method === 'xz')
-        return method;
-    if (method !== '')
-        fail(input, `"${method}" is not zstd or xz`);
+/**
+ * What cannot work, checked before anything is written: every builder has a pinned host key,
+ * and every host key line belongs to a builder (a typo would otherwise pin nothing).
+ */
+function checkHostKeys(builders, hostKeys) {
+    for (const builder of builders) {
+        const fromLines = hostKeys.filter(k => matches(k, builder));
+        if (builder.hostKey === undefined && fromLines.length === 0) {
+            const scan = builder.uri.port === undefined ? builder.uri.host : `-p ${builder.uri.port} ${builder.uri.host}`;
+            remote_builders_fail(`no host key is pinned for ${builderAddress(builder)} (line ${builder.line} of builders): add its line from "ssh-keyscan ${scan}" to builder-host-keys, or the key's base64 as field 8`);
+        }
+    }
+    for (const key of hostKeys)
+        if (!builders.some(b => matches(key, b)))
+            remote_builders_fail(`line ${key.line} (${key.hosts.join(',')}) is the host key of none of the builders`);
+}
+/** Nix 2.31 reads a port in a builder's URI; before, ssh was handed "host:port" as the host name. */
+function nixTakesBuilderPort(nixVersion) {
+    const [major = 0, minor = 0] = nixVersion.split('.').map(n => Number.parseInt(n, 10));
+    return major > 2 || (major === 2 && minor >= 31);
+}
+/** The host without the brackets of an IPv6 address. */
+function bareHost(uri) {
+    return uri.host.replace(/^\[|\]$/g, '');
+}
+/**
+ * The name ssh is given for a builder on another port when Nix cannot pass the port (before
+ * 2.31): an ssh_config Host entry of that name supplies the address and the port. It is made of
+ * the address and the port alone, so two jobs that define it define the same thing.
+ */
+function sshAlias(uri) {
+    return `${bareHost(uri).replace(/[^A-Za-z0-9.-]/g, '-')}-port-${uri.port ?? 22}`;
+}
+function uriText(uri, portInUri, extra = []) {
+    const host = uri.port === undefined ? uri.host : portInUri ? `${uri.host}:${uri.port}` : sshAlias(uri);
+    const params = [...uri.params, ...extra].map(([name, value]) => `${name}=${value}`).join('&');
+    return `${uri.scheme}://${uri.user === undefined ? '' : `${uri.user}@`}${host}${params === '' ? '' : `?${params}`}`;
+}
+const field = (value) => (value === undefined ? '-' : String(value));
+const fieldList = (values) => (values.length === 0 ? '-' : values.join(','));
+/** One machine as Nix reads it: all 8 fields, "-" where Nix's default applies. */
+function renderBuilder(builder, options) {
+    return [
+        uriText(builder.uri, options.portInUri),
+        fieldList(builder.systems),
+        field(builder.identityFile ?? options.identityFile),
+        field(builder.maxJobs),
+        field(builder.speedFactor),
+        fieldList(builder.supportedFeatures),
+        fieldList(builder.mandatoryFeatures),
+        field(pinnedHostKey(builder, options.hostKeys))
+    ].join(' ');
+}
+/** The value of nix.conf's builders: one line (nix.conf has no other), machines separated by ";". */
+function buildersSetting(builders, options) {
+    return builders.map(b => renderBuilder(b, options)).join(' ; ');
+}
+/**
+ * The builder as a store URI that reaches it exactly as a build would: the same key and pinned
+ * host key (Nix's ssh-key and base64-ssh-public-host-key parameters are fields 3 and 8).
+ */
+function builderStoreUri(builder, options) {
+    const extra = [];
+    const identityFile = builder.identityFile ?? options.identityFile;
+    if (identityFile !== undefined)
+        extra.push(['ssh-key', identityFile]);
+    const hostKey = pinnedHostKey(builder, options.hostKeys);
+    if (hostKey !== undefined)
+        extra.push(['base64-ssh-public-host-key', hostKey]);
+    return uriText(builder.uri, options.portInUri, extra);
+}
+/** The systems the builders build; a builder with no systems field builds the local machine's. */
+function builderSystems(builders, localSystem) {
+    return [...new Set(builders.flatMap(b => (b.systems.length > 0 ? b.systems : [localSystem])))];
+}
+/**
+ * ssh_config entries for the builders on another port, for Nix before 2.31: each alias gets its
+ * address and port, and is its own name in known_hosts, where Nix writes the pinned key under it.
+ */
+function renderSshAliases(builders) {
+    const entries = new Map();
+    for (const { uri } of builders) {
+        if (uri.port === undefined)
+            continue;
+        const alias = sshAlias(uri);
+        entries.set(alias, [
+            `Host ${alias}`,
+            `  HostName ${bareHost(uri)}`,
+            `  Port ${uri.port}`,
+            `  HostKeyAlias ${alias}`
+        ]);
+    }
+    if (entries.size === 0)
+        return undefined;
+    return `${['# Written by nix-cachix-build for its remote builders; its post step removes it.', ...[...entries.values()].flat()].join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/util/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
+/** The Nix system this machine runs natively, from Node's architecture and platform. */
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
+    if (arch === 'x64')
+        return `x86_64-${os}`;
+    if (arch === 'arm64')
+        return `aarch64-${os}`;
     return undefined;
 }
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return {
+            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+            probeAsRoot: true,
+            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+        };
+    return {
+        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+        probeAsRoot: false,
+        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+    };
+}
 /**
- * The workflow author's own nix.conf lines: each "name = value" or an include; `forbidden` names
- * settings the action owns.
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
  */
-function extraNixConfig(input, text, forbidden = []) {
-    for (const line of text.split('\n')) {
-        const trimmed = line.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
-            fail(input, 'contains a control character: type it as plain text');
-        const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
-        if (!match && !/^!?include\s+\S/.test(trimmed))
-            fail(input, `line "${trimmed}" is not "name = value"`);
-        if (match && forbidden.includes(match[1]))
-            fail(input, `sets ${match[1]}, which this action owns (it chains to a hook already in nix.conf)`);
-    }
-    return text;
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin'
+        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+        : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
@@ -35124,15 +35964,20 @@ function extraNixConfig(input, text, forbidden = []) {
 
 
 
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
-function inputs_fail(name, message) {
-    throw new InputError(name, message);
+
+
+
+
+
+/** The action's inputs, validated, with the secrets masked before anything can log them. */
+function getInputs() {
+    return readInputs(read => parseInputs(read), name => getInput(name), value => core_setSecret(value));
 }
 function tristate(name, text) {
     const value = text.trim().toLowerCase() || 'auto';
     if (value === 'auto' || value === 'true' || value === 'false')
         return value;
-    return inputs_fail(name, `"${text}" is not auto, true or false`);
+    return fail(name, `"${text}" is not auto, true or false`);
 }
 /**
  * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
@@ -35142,9 +35987,9 @@ function tristate(name, text) {
 function splitArgs(name, text) {
     const source = text.trim();
     if (/[\n\r]/.test(source))
-        inputs_fail(name, 'must be on one line');
-    if (CONTROL.test(source))
-        inputs_fail(name, 'contains a control character: type the arguments as plain text');
+        fail(name, 'must be on one line');
+    if (hasControl(source, '\t'))
+        fail(name, 'contains a control character: type the arguments as plain text');
     const args = [];
     let word;
     for (let i = 0; i < source.length; i++) {
@@ -35157,7 +36002,7 @@ function splitArgs(name, text) {
         else if (c === "'") {
             const end = source.indexOf("'", i + 1);
             if (end < 0)
-                inputs_fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
             word = (word ?? '') + source.slice(i + 1, end);
             i = end;
         }
@@ -35165,7 +36010,7 @@ function splitArgs(name, text) {
             word = word ?? '';
             for (i++; source[i] !== '"'; i++) {
                 if (i >= source.length)
-                    inputs_fail(name, 'has an unclosed quote: a " is never closed');
+                    fail(name, 'has an unclosed quote: a " is never closed');
                 if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
                     i++;
                 word += source[i];
@@ -35173,7 +36018,7 @@ function splitArgs(name, text) {
         }
         else if (c === '\\') {
             if (i + 1 >= source.length)
-                inputs_fail(name, 'ends with a backslash that escapes nothing');
+                fail(name, 'ends with a backslash that escapes nothing');
             word = (word ?? '') + source[++i];
         }
         else
@@ -35183,127 +36028,38 @@ function splitArgs(name, text) {
         args.push(word);
     const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
     if (setsHook >= 0)
-        inputs_fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
+        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
-}
-function nativeSystem(arch = process.arch, platform = process.platform) {
-    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
-    if (os === undefined)
-        return undefined;
-    if (arch === 'x64')
-        return `x86_64-${os}`;
-    if (arch === 'arm64')
-        return `aarch64-${os}`;
-    return undefined;
 }
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
-// the action owns it and chains to one already there. Line breaks separate settings by design;
-// other control characters never belong in nix.conf.
+// the action owns it and chains to one already there.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
-// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
-// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
-// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
-// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const MULTI_LINE = new Set(['hosts', 'attributes', 'extra-pull-caches', 'extra-nix-config', 'extra-args']);
-const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
-const ONE_LINE_HINT = { builders: ' (separate several builders with ";")' };
-/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
-function checkCharacters(name, value) {
-    const trimmed = value.trim();
-    if (SECRET.has(name)) {
-        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
-            inputs_fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
-    }
-    else if (MULTI_LINE.has(name)) {
-        if (CONTROL.test(value))
-            inputs_fail(name, 'contains a control character: type it as plain text');
-    }
-    else if (SINGLE_LINE_BAD.test(trimmed)) {
-        inputs_fail(name, `contains a line break or another control character: give it on one line${ONE_LINE_HINT[name] ?? ''}`);
-    }
-}
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
- * returns, so a bad value is one line of error and no side effect.
+ * returns, so a bad value is one line of error and no side effect. Each group below is read in
+ * the order the inputs were always checked, so the first of several bad inputs is the one named.
  */
 function parseInputs(readRaw, arch = process.arch, platform = process.platform) {
-    const read = (name) => {
-        const value = readRaw(name);
-        checkCharacters(name, value);
-        return value;
-    };
-    const text = (name) => read(name).trim();
+    const read = checkedReader(readRaw);
     const flake = flakeRef('flake', read('flake'));
     const hosts = hostNames('hosts', read('hosts'));
-    const systemText = text('system');
     const native = nativeSystem(arch, platform);
-    let system;
-    if (systemText === '') {
-        if (!native)
-            inputs_fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
-        system = native;
-    }
-    else if (SYSTEMS.includes(systemText))
-        system = systemText;
-    else
-        inputs_fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
+    const system = legSystem(read('system').trim(), native, arch, platform);
     const attributes = attributePaths('attributes', read('attributes'));
-    const maxJobs = text('max-jobs');
+    const maxJobs = read('max-jobs').trim();
     if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
-        inputs_fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
-    const cachix = cacheName('cachix', read('cachix'));
-    const token = read('cachix-auth-token').trim() || undefined;
-    const signingKey = read('cachix-signing-key').trim() || undefined;
-    if (signingKey !== undefined) {
-        try {
-            parseSigningKey(signingKey);
-        }
-        catch (error) {
-            inputs_fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
-        }
-    }
-    const push = tristate('push', read('push'));
-    if (push === 'true' && cachix === undefined)
-        inputs_fail('push', 'is true but no cachix cache name is set');
-    if (push === 'true' && token === undefined && signingKey === undefined) {
-        inputs_fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
-    }
-    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
-        inputs_fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
-    const pushFilter = rules_pushFilter('push-filter', read('push-filter'));
-    const compression = rules_compression('compression', read('compression'));
-    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
-    const nixVersion = rules_nixVersion('nix-version', read('nix-version'));
+        fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
+    const cachix = cachixInputs(read);
+    const nixVersion = checks_nixVersion('nix-version', read('nix-version'));
     const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
-    const builders = text('builders') || undefined;
-    const qemu = tristate('qemu', read('qemu'));
-    const qemuInterpreter = text('qemu-interpreter') || undefined;
-    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
-        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
-    // The binfmt_misc register line separates its fields with colons.
-    if (qemuInterpreter?.includes(':'))
-        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
-    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
-    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
-    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
-    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
-        inputs_fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
-    }
-    let diffBase;
-    try {
-        diffBase = parseDiffBase(read('diff-base'));
-    }
-    catch (error) {
-        inputs_fail('diff-base', error instanceof Error ? error.message : String(error));
-    }
-    if (diffBase.kind !== 'off' && cachix === undefined)
-        inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
-    const cachixUrl = rules_cachixUrl('cachix-url', read('cachix-url'));
+    const builders = builderInputs(read, maxJobs, system, native);
+    const qemu = qemuInputs(read);
+    const budget = timeInputs(read);
+    const diffBase = inputValue('diff-base', () => parseDiffBase(read('diff-base')));
+    if (diffBase.kind !== 'off' && cachix.cachix === undefined)
+        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
+    const cachixUrl = checks_cachixUrl('cachix-url', read('cachix-url'));
     return {
         flake,
         hosts,
@@ -35313,14 +36069,8 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         maxJobs: maxJobs || undefined,
         cores: positiveInt('cores', read('cores'), true),
         extraArgs: splitArgs('extra-args', read('extra-args')),
-        cachix,
-        cachixAuthToken: token,
-        cachixSigningKey: signingKey,
+        ...cachix,
         cachixUrl,
-        push,
-        pushFilter,
-        compression,
-        extraPullCaches,
         useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
         skipCached: bool('skip-cached', read('skip-cached'), true),
         failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
@@ -35328,11 +36078,10 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         nixVersion,
         extraNixConfig: extraNixConfigText,
         githubToken: read('github-token').trim() || undefined,
-        builders,
-        qemu,
-        qemuInterpreter,
-        timeBudgetMinutes,
-        drainTimeoutSeconds,
+        ...builders,
+        buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
+        ...qemu,
+        ...budget,
         pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
         flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
         diffBase,
@@ -35340,36 +36089,379 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
     };
 }
-
-
-;// CONCATENATED MODULE: ./src/action/get-inputs.ts
-
-
-
-const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
-/**
- * The action's inputs, validated, with secrets masked before anything can log them. Once read,
- * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
- */
-function getInputs() {
-    for (const name of SECRET_INPUTS) {
-        const value = getInput(name).trim();
-        if (value === '')
-            continue;
-        core_setSecret(value);
-        // A Nix-format key is also masked without its name, in case a tool prints only the body.
-        if (value.includes(':'))
-            core_setSecret(value.slice(value.indexOf(':') + 1));
+/** The leg's system: the input, or the runner's own. */
+function legSystem(text, native, arch, platform) {
+    if (text === '') {
+        if (!native)
+            fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
+        return native;
     }
-    try {
-        return parseInputs(name => getInput(name));
+    if (SYSTEMS.includes(text))
+        return text;
+    return fail('system', `"${text}" is not one of ${SYSTEMS.join(', ')}`);
+}
+/** The cache, its credentials and what to push; credentials without a cache or push without credentials fail. */
+function cachixInputs(read) {
+    const cachix = cacheName('cachix', read('cachix'));
+    const token = read('cachix-auth-token').trim() || undefined;
+    const signingKey = read('cachix-signing-key').trim() || undefined;
+    if (signingKey !== undefined)
+        inputValue('cachix-signing-key', () => parseSigningKey(signingKey));
+    const push = tristate('push', read('push'));
+    if (push === 'true' && cachix === undefined)
+        fail('push', 'is true but no cachix cache name is set');
+    if (push === 'true' && token === undefined && signingKey === undefined) {
+        fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
     }
-    finally {
-        forgetSecretEnv();
+    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
+        fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
+    const pushFilter = checks_pushFilter('push-filter', read('push-filter'));
+    const compression = checks_compression('compression', read('compression'));
+    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
+    return {
+        cachix,
+        cachixAuthToken: token,
+        cachixSigningKey: signingKey,
+        push,
+        pushFilter,
+        compression,
+        extraPullCaches
+    };
+}
+/** The remote builders, their key and host keys, checked against each other and against max-jobs 0. */
+function builderInputs(read, maxJobs, system, native) {
+    const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
+    const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
+    if (builderSshKey !== undefined && builders.builders.length === 0)
+        fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to');
+    const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined);
+    if (builderSshKey !== undefined && ownKeyFile !== undefined)
+        fail('builders', `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`);
+    if (maxJobs === '0') {
+        if (builders.builders.length === 0)
+            fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty');
+        if (!builderSystems(builders.builders, native ?? system).includes(system))
+            fail('max-jobs', `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`);
     }
+    return { builders: builders.builders, builderSshKey, builderHostKeys: builders.hostKeys };
+}
+function qemuInputs(read) {
+    const qemu = tristate('qemu', read('qemu'));
+    const qemuInterpreter = read('qemu-interpreter').trim() || undefined;
+    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+    // The binfmt_misc register line separates its fields with colons.
+    if (qemuInterpreter?.includes(':'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
+    return { qemu, qemuInterpreter };
+}
+/** time-budget must leave room to build after drain-timeout and nix's stop. */
+function timeInputs(read) {
+    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
+    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
+    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
+    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
+    }
+    return { timeBudgetMinutes, drainTimeoutSeconds };
+}
+/** The builders and their pinned host keys, each checked, and checked against each other. */
+function remoteBuilders(buildersText, hostKeysText) {
+    const builders = inputValue('builders', () => parseBuilders(buildersText), BuilderSpecError);
+    const hostKeys = inputValue('builder-host-keys', () => parseHostKeys(hostKeysText), BuilderSpecError);
+    inputValue('builder-host-keys', () => checkHostKeys(builders, hostKeys), BuilderSpecError);
+    return { builders, hostKeys };
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf.ts
+;// CONCATENATED MODULE: ./src/action/phases/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+/** A Cachix call that is retried, as a line of the step's log. */
+function logCachixRetry(what, attempt, delayMs, reason) {
+    info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/cachix.ts
+
+
+
+
+function sessionOptions(inputs, cacheName) {
+    return {
+        baseUrl: inputs.cachixUrl,
+        cacheName,
+        authToken: inputs.cachixAuthToken,
+        signingKey: inputs.cachixSigningKey,
+        compression: inputs.compression,
+        onRetry: logCachixRetry
+    };
+}
+/** The Cachix phase of the main step: the caches, and whether the post step may have to push. */
+async function cachixPhase(inputs, findings) {
+    const cache = await setupCachix(inputs, findings);
+    core.saveState(State.Pushing, String(cache.canPush));
+    return cache;
+}
+/**
+ * Opens the cache and resolves every cache to pull from. A wrong cache name fails at once; an
+ * outage, a rejected or a read-only token do not: the leg builds (or the planner evaluates,
+ * `doing`) pull-only and the report says what happened (an outage is tried again before the final push).
+ */
+async function setupCachix(inputs, findings, doing = 'building') {
+    const setup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] };
+    // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
+    const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
+    if (inputs.cachix === undefined) {
+        if (inputs.push !== 'false')
+            findings.push({ level: 'notice', message: 'No cachix cache is set: building only, nothing is pushed.' });
+    }
+    else {
+        const wantsPush = inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined);
+        const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix));
+        useAccess(setup, access, inputs, wantsPush, doing);
+        if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
+            findings.push({
+                level: 'notice',
+                message: `No cachix-auth-token or cachix-signing-key: pulling from ${inputs.cachix} only, nothing is pushed. Set the secret to push (fork pull requests never get secrets).`
+            });
+        }
+    }
+    for (const [i, access] of (await extras).entries()) {
+        const name = inputs.extraPullCaches[i];
+        const reader = readerOf(access);
+        if (reader !== undefined)
+            addCache(setup, reader, inputs.cachixAuthToken);
+        else
+            findings.push({
+                level: 'warning',
+                message: `extra pull cache ${name} could not be read and is not used: ${whyUnread(access)}`
+            });
+    }
+    return setup;
+}
+/** What the leg does with the cache as it answered. */
+function useAccess(setup, access, inputs, wantsPush, doing) {
+    // A wrong cache name is a mistake in the workflow, not an outage: the leg stops at once.
+    if (access.state === 'missing')
+        throw new Error(access.reason);
+    const reader = readerOf(access);
+    if (reader !== undefined) {
+        setup.reader = reader;
+        addCache(setup, reader, inputs.cachixAuthToken);
+    }
+    const how = reader?.cache.isPublic ? 'public' : 'private';
+    switch (access.state) {
+        case 'open':
+            setup.session = access.session;
+            setup.canPush = wantsPush;
+            core.info(`Cachix cache ${access.session.cache.name}: ${access.session.cache.uri} (${how}, ${access.session.compression})`);
+            return;
+        case 'unavailable':
+            setup.canPush = wantsPush;
+            core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): ${doing} without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
+            break;
+        default:
+            core.info(`Cachix cache ${inputs.cachix}: ${access.reason}; ${doing} ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
+            break;
+    }
+    // A token that may only read is no trouble for a leg that only pulls.
+    if (access.state !== 'read-only' || wantsPush)
+        setup.trouble = { access, wantedPush: wantsPush };
+}
+/**
+ * The cache could not be reached when the job started: tries again until `deadline` (within
+ * drain-timeout), so an outage of a few minutes costs nothing. Once it answers, the leg has its
+ * session and the final push pushes everything it built.
+ */
+async function reopenCachix(inputs, setup, deadline) {
+    const name = inputs.cachix ?? '';
+    core.info(`Cachix cache ${name} could not be reached when the job started: trying again for up to ${Math.round((deadline - Date.now()) / 1000)} s (drain-timeout)`);
+    const access = await openBefore(sessionOptions(inputs, name), deadline, tried => {
+        if (tried.state === 'unavailable')
+            core.info(`Cachix cache ${name} is still unreachable: ${tried.reason}`);
+    });
+    if (access.state === 'open') {
+        setup.session = access.session;
+        core.info(`Cachix cache ${name} answers again: pushing everything this job built`);
+    }
+    else if (access.state !== 'unavailable')
+        core.info(`Cachix cache ${name}: ${access.reason}`);
+    setup.reader = readerOf(access) ?? setup.reader;
+    return access;
+}
+function addCache(setup, reader, token) {
+    const { cache } = reader;
+    setup.substituters.push(cache.uri);
+    setup.trustedPublicKeys.push(...cache.publicSigningKeys);
+    if (!cache.isPublic && token !== undefined)
+        setup.netrc.push({ host: new URL(cache.uri).hostname, password: token });
+}
+
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
+        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = constants.F_OK) {
+    return access(path, mode).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/machine/builder-ssh.ts
+// What the ssh that Nix starts for its remote builders reads, put where that ssh runs. With a
+// nix-daemon (every multi-user install) the daemon starts ssh as root, with its own environment:
+// the step's NIX_SSHOPTS, ssh-agent and ~/.ssh never reach it. So the key goes to a file only
+// root can read, named in the builders line itself; with a single-user Nix, ssh runs as this user
+// and the same files are this user's.
+
+
+
+
+
+
+
+const builder_ssh_isRoot = () => process.getuid?.() === 0;
+/**
+ * True when Nix runs the builders' ssh as root: this process is root, or its Nix goes through
+ * the daemon (NIX_REMOTE, or, as Nix's "auto" store decides, a state directory it cannot write).
+ */
+async function sshRunsAsRoot(env) {
+    if (builder_ssh_isRoot())
+        return true;
+    const store = env.NIX_REMOTE ?? '';
+    if (store === 'local' || store.startsWith('local?'))
+        return false;
+    if (store !== '' && store !== 'auto')
+        return true;
+    return access(env.NIX_STATE_DIR ?? '/nix/var/nix', constants.W_OK).then(() => false, () => true);
+}
+/** Writes the key 0600 into `dir` (made 0700 first), owned by root when `asRoot`, else by this user. Returns its path. */
+async function writeBuilderKey(dir, key, asRoot) {
+    const file = join(dir, 'id');
+    if (asRoot && !builder_ssh_isRoot()) {
+        // The directory first, so the key is never in a place another user can enter.
+        await runAsRoot('install', ['-d', '-m', '700', dir]);
+        await writeSystemFile(file, key, 0o600);
+    }
+    else {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700);
+        await writeFile(file, key, { mode: 0o600 });
+        await chmod(file, 0o600);
+    }
+    return file;
+}
+// Debian, Ubuntu and macOS include this directory from /etc/ssh/ssh_config.
+const SSH_CONFIG = '/etc/ssh/ssh_config';
+const SSH_CONFIG_DIR = '/etc/ssh/ssh_config.d';
+/** Puts `text` into ssh's system configuration as `file` (under SSH_CONFIG_DIR), refusing when ssh would not read it. */
+async function writeSshConfigPart(file, text) {
+    const main = await readFile(SSH_CONFIG, 'utf8').catch(() => '');
+    if (!/^\s*Include\s+\/etc\/ssh\/ssh_config\.d\//im.test(main))
+        throw new Error(`${SSH_CONFIG} does not include ${SSH_CONFIG_DIR}, so a builder's port cannot be given to root's ssh; install Nix 2.31 or later, which takes the port in the builder's URI`);
+    await writeSystemFile(file, text, 0o644);
+}
+/** Removes what the builders' set-up wrote, as the user who owns it. */
+async function removeBuilderFiles(paths) {
+    for (const path of paths) {
+        if (path === '')
+            continue;
+        if (builder_ssh_isRoot())
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+        else
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true }).catch(async () => {
+                await privileged_runAsRoot('rm', ['-rf', '--', path]);
+            });
+    }
+}
+/** The absolute path of `name` on env's PATH (sudo's own PATH may not have Nix's profile). */
+async function onPath(name, env) {
+    for (const dir of (env.PATH ?? '').split(delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = join(dir, name);
+        if (await exists(candidate, constants.X_OK))
+            return candidate;
+    }
+    return name;
+}
+/**
+ * Opens `storeUri` as the user whose ssh Nix will run: `nix store ping`, which starts ssh the
+ * way a remote build does and then talks to the builder's Nix. No prompt can block it, and it
+ * gives up after `timeoutMs`.
+ */
+async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
+    const sshOptions = `-oBatchMode=yes -oConnectTimeout=${Math.max(1, Math.round(timeoutMs / 2000))}`;
+    const nix = await onPath('nix', env);
+    const pingArgs = [...NIX_FLAKES_ARGS, 'store', 'ping', '--store', storeUri];
+    const [command, args] = asRoot && !builder_ssh_isRoot() ? ['sudo', ['env', `NIX_SSHOPTS=${sshOptions}`, nix, ...pingArgs]] : [nix, pingArgs];
+    const child = spawn(command, args, {
+        env: { ...childEnv(env), NIX_SSHOPTS: sshOptions },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+    }, timeoutMs);
+    const code = await new Promise(resolve => {
+        child.on('error', error => {
+            output += `could not start ${command}: ${error.message}\n`;
+            resolve(127);
+        });
+        child.on('close', exitCode => resolve(exitCode ?? 1));
+    });
+    clearTimeout(timer);
+    if (timedOut)
+        output += `\nConnection timed out: no answer within ${Math.round(timeoutMs / 1000)} s`;
+    return { ok: code === 0 && !timedOut, output };
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
@@ -35407,7 +36499,7 @@ function renderManagedBlock(settings) {
     if (settings.cores !== undefined)
         lines.push(`cores = ${settings.cores}`);
     if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, 'builders-use-substitutes = true');
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
     if (settings.postBuildHook !== undefined)
         lines.push(`post-build-hook = ${settings.postBuildHook}`);
     const extra = settings.extraConfig.trim();
@@ -35451,89 +36543,7 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/util/platform.ts
-/**
- * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
- * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
- */
-/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
-function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
-    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
-}
-// The official installer's launchd job on macOS, and its systemd unit on Linux.
-const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
-/** How nix-daemon is found and restarted so it reads a new nix.conf. */
-function daemonControl(platform) {
-    if (platform === 'darwin')
-        return {
-            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
-            probeAsRoot: true,
-            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
-        };
-    return {
-        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
-        probeAsRoot: false,
-        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
-    };
-}
-/**
- * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
- * macOS, whose only supported install is multi-user under launchd.
- */
-function installsMultiUser(platform, hasSystemd) {
-    return platform === 'darwin' || hasSystemd;
-}
-/** QEMU user emulation is binfmt_misc, which only Linux has. */
-function qemuUnavailable(platform) {
-    return platform === 'darwin'
-        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/util/privileged.ts
-
-
-
-const isRoot = () => process.getuid?.() === 0;
-/** An existing file must be writable itself; a new one needs a writable directory. */
-async function writable(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
-        return true;
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            return false;
-        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
-    }
-}
-/**
- * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
- * content on stdin so nothing secret ever appears on a command line.
- */
-async function writeSystemFile(path, content, mode = 0o644) {
-    if (isRoot() || (await writable(path))) {
-        if (!path.startsWith('/proc/'))
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
-        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
-        return;
-    }
-    const special = path.startsWith('/proc/');
-    if (!special)
-        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
-    await runCommand('sudo', ['tee', path], { input: content });
-    if (!special)
-        await runCommand('sudo', ['chmod', mode.toString(8), path]);
-}
-/** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot()
-        ? await runCommand(command, args, { input })
-        : await runCommand('sudo', [command, ...args], { input });
-    return stdout;
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
 
 
 
@@ -35550,15 +36560,15 @@ async function writeManagedBlock(path, block) {
     const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
     const next = replaceManagedBlock(existing, block);
     if (next !== existing)
-        await writeSystemFile(path, next);
+        await privileged_writeSystemFile(path, next);
 }
 /** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
 async function restartDaemonIfRunning() {
     const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
-    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
+    const active = await (probeAsRoot ? privileged_runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
     if (!active)
         return false;
-    await runAsRoot(restart.command, restart.args);
+    await privileged_runAsRoot(restart.command, restart.args);
     return true;
 }
 /** `nix config show` (2.20+) or `nix show-config` (older), as text. */
@@ -35574,168 +36584,36 @@ async function showNixConfig(env) {
     return '';
 }
 
-;// CONCATENATED MODULE: ./src/util/format.ts
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+;// CONCATENATED MODULE: ./src/action/phases/clean-up.ts
 
-;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
+
+
+
 /**
- * The post-build-hook script. Nix runs it after every local build and blocks its build loop
- * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
- * line to the spool and always exits 0. The action reads the spool and does the network work.
- * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
+ * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
+ * nothing of them outlives the job whatever the restore does; then takes the block out of
+ * nix.conf (`confPath`, empty when none was written) and restarts the daemon; then the rest of
+ * the work directory. The action's post step and the planner end with it.
  */
-function renderHookScript(spoolFile, chainedHook) {
-    const quoted = shellQuote(spoolFile);
-    const lines = [
-        '#!/bin/sh',
-        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
-        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
-    ];
-    if (chainedHook !== undefined)
-        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
-    lines.push('exit 0', '');
-    return lines.join('\n');
-}
-function shellQuote(text) {
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-/** Splits complete spool lines; a trailing partial line is left for the next read. */
-function parseSpool(text) {
-    const lastNewline = text.lastIndexOf('\n');
-    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
-    const rest = text.slice(lastNewline + 1);
-    const entries = [];
-    for (const line of complete.split('\n')) {
-        const words = line
-            .trim()
-            .split(/\s+/)
-            .filter(w => w !== '');
-        if (words.length === 0 || !words[0].startsWith('/'))
-            continue;
-        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
+async function cleanUp(workDir, confPath, builderFiles = []) {
+    try {
+        const removed = await Promise.allSettled([
+            removeBuilderFiles(builderFiles),
+            ...(workDir === '' ? [] : secretWorkFiles(workFiles(workDir)).map(file => (0,promises_namespaceObject.rm)(file, { force: true })))
+        ]);
+        const failed = removed.find(r => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
     }
-    return { entries, rest };
-}
-
-;// CONCATENATED MODULE: ./src/build/spool.ts
-
-
-/** Follows the post-build-hook's spool file from where it last read. */
-class SpoolReader {
-    file;
-    onEntries;
-    offset = 0;
-    rest = '';
-    timer;
-    reading = Promise.resolve();
-    constructor(file, onEntries) {
-        this.file = file;
-        this.onEntries = onEntries;
-    }
-    start(intervalMs = 250) {
-        this.timer = setInterval(() => {
-            void this.poll();
-        }, intervalMs);
-    }
-    /** Reads whatever is new now; resolves once it has been handed on. */
-    poll() {
-        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
-        return this.reading;
-    }
-    async stop() {
-        clearInterval(this.timer);
-        await this.poll();
-    }
-    async readNew() {
-        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
-        if (!handle)
-            return;
-        try {
-            const { size } = await handle.stat();
-            if (size <= this.offset)
-                return;
-            const buffer = Buffer.alloc(size - this.offset);
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-            this.offset += bytesRead;
-            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
-            this.rest = rest;
-            if (entries.length > 0)
-                this.onEntries(entries);
+    finally {
+        if (confPath !== '') {
+            await writeManagedBlock(confPath, undefined);
+            await restartDaemonIfRunning();
         }
-        finally {
-            await handle.close();
-        }
+        if (workDir !== '')
+            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
     }
 }
-/** Everything the spool holds, read once (the post step's salvage). */
-async function readWholeSpool(file) {
-    const collected = [];
-    const reader = new SpoolReader(file, entries => collected.push(...entries));
-    await reader.poll();
-    return collected;
-}
-/**
- * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
- * derivation when the hook was given none.
- */
-async function spooledOutputs(entry, store) {
-    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
-}
-/**
- * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
- * already followed; what it adds is what was built while the hosts evaluated (import from
- * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
- * read the spool at all.
- */
-async function spooledBuilds(spoolFile, store) {
-    const drvPaths = new Set();
-    const outputs = [];
-    for (const entry of await readWholeSpool(spoolFile)) {
-        drvPaths.add(entry.drvPath);
-        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
-    }
-    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
-}
-
-;// CONCATENATED MODULE: ./src/action/state.ts
-/** Keys of what main hands to post through GITHUB_STATE. */
-var State;
-(function (State) {
-    State["WorkDir"] = "work-dir";
-    State["NixConf"] = "nix-conf";
-    /** 'true' once main has pushed everything it meant to. */
-    State["Finished"] = "finished";
-    /** JSON [{name, outPath}] of the hosts main set out to build. */
-    State["Hosts"] = "hosts";
-    State["Pushing"] = "pushing";
-})(State || (State = {}));
-var Output;
-(function (Output) {
-    Output["Hosts"] = "hosts";
-    Output["Built"] = "built";
-    Output["Substituted"] = "substituted";
-    Output["Pushed"] = "pushed";
-    Output["PushedBytes"] = "pushed-bytes";
-    Output["SkippedHosts"] = "skipped-hosts";
-    Output["FailedHosts"] = "failed-hosts";
-    Output["Coverage"] = "coverage";
-    Output["Status"] = "status";
-    Output["Findings"] = "findings";
-})(Output || (Output = {}));
-
-;// CONCATENATED MODULE: ./src/action/step-log.ts
-
-/** The step's own log, for the engine's progress lines. */
-const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
 
 ;// CONCATENATED MODULE: ./src/action/post.ts
 
@@ -35758,7 +36636,7 @@ const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) 
  */
 async function runPost() {
     try {
-        if (getState(State.Finished) !== 'true' && getState(State.Pushing) === 'true')
+        if (getState(constants_State.Finished) !== 'true' && getState(constants_State.Pushing) === 'true')
             await salvage();
     }
     catch (error) {
@@ -35766,7 +36644,7 @@ async function runPost() {
     }
     finally {
         try {
-            await cleanUp(getState(State.WorkDir), getState(State.NixConf));
+            await cleanUp(getState(constants_State.WorkDir), getState(constants_State.NixConf), builderFiles());
         }
         catch (error) {
             warning(`Clean-up failed: ${errorMessage(error)}`);
@@ -35778,25 +36656,24 @@ async function salvage() {
         const inputs = getInputs();
         if (!inputs.cachix)
             return;
-        const workDir = getState(State.WorkDir);
+        const workDir = getState(constants_State.WorkDir);
         const store = new NixStore();
-        const session = await openCachixSession({
-            baseUrl: inputs.cachixUrl,
-            cacheName: inputs.cachix,
-            authToken: inputs.cachixAuthToken,
-            signingKey: inputs.cachixSigningKey,
-            compression: inputs.compression
-        });
+        // The same drain-timeout covers reaching Cachix (it may be down) and the push.
+        const deadline = Date.now() + inputs.drainTimeoutSeconds * 1000;
+        const access = await cache_access_openBefore(sessionOptions(inputs, inputs.cachix), deadline);
+        if (access.state !== 'open')
+            throw new Error(`nothing was pushed: ${access.reason}`);
+        const { session } = access;
         const roots = new Set();
-        for (const output of (await spooledBuilds((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'), store)).outputs)
+        for (const output of (await spooledBuilds(workFiles(workDir).spool, store)).outputs)
             roots.add(output);
-        const hosts = JSON.parse(getState(State.Hosts) || '[]');
+        const hosts = JSON.parse(getState(constants_State.Hosts) || '[]');
         for (const path of await store.validPaths(hosts.map(h => h.outPath)))
             roots.add(path);
         info(`${roots.size} built paths to check against the cache`);
         const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG });
         pusher.add([...roots]);
-        const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000);
+        const report = await pusher.drain(Math.max(0, deadline - Date.now()));
         const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`;
         info(line);
         if (report.failed > 0 || report.leftovers.length > 0)
@@ -35804,27 +36681,13 @@ async function salvage() {
         await summary.addRaw(`\n### Salvage after an interrupted run\n\n${line}.\n`).write();
     });
 }
-// What holds a token (netrc, secrets.conf) or says what was built (the spool).
-const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool'];
-/**
- * Deletes the files that hold secrets first, so nothing of them outlives the job whatever the
- * restore does; then takes the action's block out of nix.conf and restarts the daemon. The rest
- * of the work directory (the hook script) goes only once that worked, since nix.conf names it.
- */
-async function cleanUp(workDir, confPath) {
+/** What the remote builders' set-up wrote (their ssh key, an ssh_config part), as main recorded it. */
+function builderFiles() {
     try {
-        const removed = await Promise.allSettled(workDir === '' ? [] : SECRET_WORK_FILES.map(name => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(workDir, name), { force: true })));
-        const failed = removed.find(r => r.status === 'rejected');
-        if (failed)
-            throw failed.reason;
+        return JSON.parse(getState(constants_State.BuilderFiles) || '[]');
     }
-    finally {
-        if (confPath !== '') {
-            await writeManagedBlock(confPath, undefined);
-            await restartDaemonIfRunning();
-        }
-        if (workDir !== '')
-            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
+    catch {
+        return [];
     }
 }
 
@@ -35835,7 +36698,7 @@ async function cleanUp(workDir, confPath) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1400);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4889);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -1,16 +1,16 @@
 import * as core from '@actions/core'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openBefore } from '../cachix/cache-access.js'
 import { NixStore } from '../nix/store.js'
-import { createPusher } from '../push/defaults.js'
-import { openCachixSession } from '../push/session.js'
-import { errorMessage } from '../util/process.js'
-import { getInputs } from './get-inputs.js'
-import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
+import { spooledBuilds } from '../nix-build/spool.js'
+import { workFiles } from '../nix-build/work-dir.js'
+import { createPusher } from '../push/create.js'
+import { errorMessage } from '../util/errors.js'
 import { formatBytes } from '../util/format.js'
-import { spooledBuilds } from '../build/spool.js'
-import { State } from './state.js'
-import { STEP_LOG } from './step-log.js'
+import { State } from './constants.js'
+import { getInputs } from './inputs.js'
+import { sessionOptions } from './phases/cachix.js'
+import { cleanUp } from './phases/clean-up.js'
+import { STEP_LOG } from './phases/step-log.js'
 
 /**
  * Runs after main whatever happened to it (failure, cancellation, timeout). If main did not
@@ -24,7 +24,7 @@ export async function runPost(): Promise<void> {
     core.warning(`Salvage push failed: ${errorMessage(error)}`)
   } finally {
     try {
-      await cleanUp(core.getState(State.WorkDir), core.getState(State.NixConf))
+      await cleanUp(core.getState(State.WorkDir), core.getState(State.NixConf), builderFiles())
     } catch (error: unknown) {
       core.warning(`Clean-up failed: ${errorMessage(error)}`)
     }
@@ -37,21 +37,19 @@ async function salvage(): Promise<void> {
     if (!inputs.cachix) return
     const workDir = core.getState(State.WorkDir)
     const store = new NixStore()
-    const session = await openCachixSession({
-      baseUrl: inputs.cachixUrl,
-      cacheName: inputs.cachix,
-      authToken: inputs.cachixAuthToken,
-      signingKey: inputs.cachixSigningKey,
-      compression: inputs.compression
-    })
+    // The same drain-timeout covers reaching Cachix (it may be down) and the push.
+    const deadline = Date.now() + inputs.drainTimeoutSeconds * 1000
+    const access = await openBefore(sessionOptions(inputs, inputs.cachix), deadline)
+    if (access.state !== 'open') throw new Error(`nothing was pushed: ${access.reason}`)
+    const { session } = access
     const roots = new Set<string>()
-    for (const output of (await spooledBuilds(join(workDir, 'built.spool'), store)).outputs) roots.add(output)
+    for (const output of (await spooledBuilds(workFiles(workDir).spool, store)).outputs) roots.add(output)
     const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
     for (const path of await store.validPaths(hosts.map(h => h.outPath))) roots.add(path)
     core.info(`${roots.size} built paths to check against the cache`)
     const pusher = createPusher(session, store, { jobs: inputs.pushJobs, exclude: inputs.pushFilter, log: STEP_LOG })
     pusher.add([...roots])
-    const report = await pusher.drain(inputs.drainTimeoutSeconds * 1000)
+    const report = await pusher.drain(Math.max(0, deadline - Date.now()))
     const line = `Salvage pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}); ${report.skippedPresent} were already in the cache; ${report.failed} failed; ${report.leftovers.length} left when the drain timeout came`
     core.info(line)
     if (report.failed > 0 || report.leftovers.length > 0) core.warning(line)
@@ -59,26 +57,11 @@ async function salvage(): Promise<void> {
   })
 }
 
-// What holds a token (netrc, secrets.conf) or says what was built (the spool).
-const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool']
-
-/**
- * Deletes the files that hold secrets first, so nothing of them outlives the job whatever the
- * restore does; then takes the action's block out of nix.conf and restarts the daemon. The rest
- * of the work directory (the hook script) goes only once that worked, since nix.conf names it.
- */
-export async function cleanUp(workDir: string, confPath: string): Promise<void> {
+/** What the remote builders' set-up wrote (their ssh key, an ssh_config part), as main recorded it. */
+function builderFiles(): string[] {
   try {
-    const removed = await Promise.allSettled(
-      workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true }))
-    )
-    const failed = removed.find(r => r.status === 'rejected')
-    if (failed) throw failed.reason
-  } finally {
-    if (confPath !== '') {
-      await writeManagedBlock(confPath, undefined)
-      await restartDaemonIfRunning()
-    }
-    if (workDir !== '') await rm(workDir, { recursive: true, force: true })
+    return JSON.parse(core.getState(State.BuilderFiles) || '[]') as string[]
+  } catch {
+    return []
   }
 }

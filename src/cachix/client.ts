@@ -1,4 +1,11 @@
-import { CACHIX_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from './retry-policy.js'
+import {
+  CACHIX_RETRY_POLICY,
+  isRetryableStatus,
+  nextDelay,
+  parseRetryAfter,
+  scaledPolicy,
+  type RetryPolicy
+} from './retry-policy.js'
 import type {
   BinaryCache,
   CompleteMultipartRequest,
@@ -6,9 +13,11 @@ import type {
   UploadPartResponse,
   WireCompression
 } from './types.js'
-import { chunks } from '../util/process.js'
 import { sendHttp, type HttpBody, type HttpResponse } from './http-transport.js'
-import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
+import { parseNarInfo, type NarInfo } from '../nix/format/narinfo.js'
+import { retryScale } from '../util/knobs.js'
+import { chunks } from '../util/arrays.js'
+import { sleep } from '../util/async.js'
 
 export const DEFAULT_CACHIX_URL = 'https://cachix.org'
 // Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
@@ -49,7 +58,7 @@ export class CachixClient {
     this.cacheName = options.cacheName
     this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '')
     this.token = options.authToken ?? ''
-    this.policy = options.retryPolicy ?? CACHIX_RETRY_POLICY
+    this.policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, retryScale())
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000
     this.random = options.random ?? Math.random
   }
@@ -58,8 +67,9 @@ export class CachixClient {
     return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`
   }
 
-  async getCache(signal?: AbortSignal): Promise<BinaryCache> {
-    const response = await this.send('GET', this.api(''), { what: 'cache info', signal })
+  /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+  async getCache(signal?: AbortSignal, policy?: RetryPolicy): Promise<BinaryCache> {
+    const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy })
     return json<BinaryCache>(response)
   }
 
@@ -161,6 +171,7 @@ export class CachixClient {
       what: string
       signal?: AbortSignal
       retries?: boolean
+      policy?: RetryPolicy
     }
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = {
@@ -194,10 +205,12 @@ export class CachixClient {
         reason = connectionErrorText(error)
       }
       const delay =
-        request.retries === false ? undefined : nextDelay(this.policy, attempt, spentMs, retryAfterMs, this.random)
+        request.retries === false
+          ? undefined
+          : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random)
       if (delay === undefined) {
         throw new CachixError(
-          `Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${Math.round(spentMs / 1000)} s`,
+          `Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`,
           undefined,
           false
         )
@@ -266,22 +279,4 @@ function json<T>(response: HttpResponse): T {
       true
     )
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-      return
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -16,6 +16,17 @@ export const CACHIX_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 120_000
 }
 
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+export function scaledPolicy(policy: RetryPolicy, scale: number): RetryPolicy {
+  if (scale === 1) return policy
+  return {
+    baseDelayMs: policy.baseDelayMs * scale,
+    maxDelayMs: policy.maxDelayMs * scale,
+    budgetMs: policy.budgetMs * scale,
+    maxRetryAfterMs: policy.maxRetryAfterMs * scale
+  }
+}
+
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500
 }

@@ -1,10 +1,13 @@
 import type { CachixClient } from '../cachix/client.js'
-import { derivationOutputsFromJson } from '../nix/show-derivation.js'
-import { hashPart } from '../nix/store-path.js'
+import { derivationOutputsFromJson } from '../nix/format/show-derivation.js'
+import { hashPart } from '../nix/format/store-path.js'
 import type { PushFilter } from '../push/filter.js'
-import { parseDryRun } from '../build/nix-build.js'
-import { configurationNames } from '../nix/flake.js'
-import { installable, kindSpec, resolveHost } from '../nix/configurations.js'
+import { parseDryRun } from '../nix-build/nix-build.js'
+import { configurationNames, hostDetails } from '../hosts/flake.js'
+import { DEFAULT_SUBSTITUTER, narinfoSubstituters } from '../nix/substituters.js'
+import { SubstituterNarInfos } from '../cachix/substituter-narinfos.js'
+import { mapLimit } from '../util/async.js'
+import { kindSpec, resolveHost } from '../hosts/configurations.js'
 import { runCommand } from '../util/process.js'
 import { explainBuilds, type Explained } from './explain.js'
 import { runNix } from '../nix/command.js'
@@ -28,14 +31,8 @@ export async function checkHost(
   filter: PushFilter
 ): Promise<CheckResult> {
   const resolved = resolveHost(host, await configurationNames(flake, process.env))
-  const { stdout } = await runNix([
-    'eval',
-    '--json',
-    installable(flake, resolved),
-    '--apply',
-    't: { drv = t.drvPath; out = t.outPath; }'
-  ])
-  const { drv, out } = JSON.parse(stdout) as { drv: string; out: string }
+  const [details] = await hostDetails(flake, [{ ...resolved, id: host }], process.env)
+  const { drvPath: drv, outPath: out } = details
   const dry = await runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
   if (plan.toBuild.length === 0 && plan.unknown.length === 0)
@@ -63,6 +60,11 @@ export async function checkHost(
   }))
   const outputs = builds.flatMap(b => b.outputs)
   const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)])
+  const upstream = await upstreamOutputs(
+    client,
+    outputs.filter(o => !missingHashes.has(hashPart(o))),
+    details.substituters
+  )
   const dirty = await runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
     .then(r => r.code === 0 && r.stdout.trim() !== '')
     .catch(() => false)
@@ -75,10 +77,30 @@ export async function checkHost(
       toplevelInCache: !missingHashes.has(hashPart(out)),
       dirtyTree: dirty,
       missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
+      upstream,
       filtered: path => filter.excluded(path),
       unknownPaths: plan.unknown,
       toplevelDrv: drv,
       closureName: kindSpec(resolved.kind).closureName
     })
   }
+}
+
+/**
+ * Of the outputs the cache counts as present, those it does not hold (GET narinfo 404): present
+ * upstream, as Cachix counts what cache.nixos.org has. Each with the first of the host's
+ * substituters (or cache.nixos.org) found to have it, to name in the advice.
+ */
+async function upstreamOutputs(
+  client: CachixClient,
+  present: string[],
+  hostSubstituters: string[]
+): Promise<Map<string, string | undefined>> {
+  const held = await mapLimit(present, 16, async path => (await client.narinfo(hashPart(path))) !== undefined)
+  const upstream = present.filter((_, i) => !held[i])
+  const where = new SubstituterNarInfos(
+    narinfoSubstituters([...hostSubstituters, DEFAULT_SUBSTITUTER]).map(url => ({ url }))
+  )
+  const found = await mapLimit(upstream, 16, async path => (await where.find(hashPart(path)))?.url)
+  return new Map(upstream.map((path, i) => [path, found[i]]))
 }

@@ -1,9 +1,10 @@
 import { realpath } from 'node:fs/promises'
-import { configurationNames } from '../nix/flake.js'
-import { resolveHost } from '../nix/configurations.js'
+import { configurationNames } from '../hosts/flake.js'
+import { resolveHost } from '../hosts/configurations.js'
 import { flakeAtCommit, localGitFlake, resolveCommit, toplevelsAt } from '../diff/base-revision.js'
-import type { LocalStore, NarInfoSource } from '../diff/closures.js'
-import { diffHost } from '../diff/host-diff.js'
+import type { CacheLookups } from '../cachix/closure-walk.js'
+import type { LocalStore } from '../diff/local-closure.js'
+import { diffHost, type DiffSources } from '../diff/host-diff.js'
 import type { HostDiff } from '../diff/types.js'
 
 const CURRENT_SYSTEM = '/run/current-system'
@@ -13,7 +14,9 @@ export interface CliDiff {
   host: string
   /** A git revision of the flake's repository; without it, the system running here. */
   base?: string
-  cache: NarInfoSource
+  cache: CacheLookups
+  /** The substituters this machine uses, for the facts of paths the cache counts as present upstream. */
+  substituters: DiffSources['substituters']
   store: LocalStore
 }
 
@@ -41,5 +44,10 @@ export async function cliDiff(options: CliDiff): Promise<HostDiff> {
   if (head === undefined) throw new Error(`${options.flake} has no host ${options.host}`)
   const base = await baseToplevel(options)
   // The base may be the running system, which only this machine's store knows.
-  return diffHost(options.host, base, head, { cache: options.cache, store: options.store, baseFromLocalStore: true })
+  return diffHost(options.host, base, head, {
+    cache: options.cache,
+    substituters: options.substituters,
+    store: options.store,
+    baseFromLocalStore: true
+  })
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_SUBSTITUTER } from '../nix/substituters.js'
+
 export interface PendingBuild {
   drvPath: string
   outputs: string[]
@@ -13,7 +15,12 @@ export interface CheckFacts {
   missingFromCache: Set<string>
   /** Why an output is excluded from pushing, if it is. */
   filtered: (path: string) => string | undefined
-  /** Paths the cached closure needs that no cache has (the toplevel then gets rebuilt). */
+  /**
+   * Outputs the cache lacks but counts as present upstream (what cache.nixos.org has, which
+   * Cachix never stores), each with the substituter found to have it, if any.
+   */
+  upstream?: ReadonlyMap<string, string | undefined>
+  /** Paths the cached closure needs that no cache of this machine has (the toplevel then gets rebuilt). */
   unknownPaths?: string[]
   toplevelDrv?: string
   /** What the machine switches to: toplevel (NixOS, the default), system (nix-darwin) or activation package (home-manager). */
@@ -27,15 +34,35 @@ export interface Explained {
 
 /** The most likely reason each derivation would be built on this machine. */
 export function explainBuilds(builds: PendingBuild[], facts: CheckFacts): Explained[] {
+  const upstream = facts.upstream ?? new Map<string, string | undefined>()
+  const whereUpstream = (paths: string[]): string => {
+    const found = [...new Set(paths.map(p => upstream.get(p)).filter((url): url is string => url !== undefined))]
+    return found.length > 0 ? found.join(' and ') : `the cache's upstream (${DEFAULT_SUBSTITUTER} for cachix.org)`
+  }
   return builds.map(build => {
-    if (build.drvPath === facts.toplevelDrv && (facts.unknownPaths ?? []).length > 0) {
+    const unknown = facts.unknownPaths ?? []
+    if (build.drvPath === facts.toplevelDrv && unknown.length > 0) {
+      const lost = unknown.filter(p => !upstream.has(p))
+      if (lost.length === 0)
+        return {
+          drvPath: build.drvPath,
+          reason: `${plural(unknown.length, 'path')} of its closure ${unknown.length === 1 ? 'is' : 'are'} only upstream of ${facts.cache}, in ${whereUpstream(unknown)}, which this machine does not substitute from, so Nix builds it instead of downloading it`
+        }
       return {
         drvPath: build.drvPath,
-        reason: `its closure in ${facts.cache} is incomplete (${facts.unknownPaths?.length} missing), so Nix builds it instead of downloading it`
+        reason: `its closure in ${facts.cache} is incomplete (${lost.length} missing), so Nix builds it instead of downloading it`
       }
     }
     const filtered = build.outputs.map(facts.filtered).find(r => r !== undefined)
     if (filtered) return { drvPath: build.drvPath, reason: `never pushed: ${filtered}` }
+    const upstreamOutputs = build.outputs.filter(o => upstream.has(o))
+    if (upstreamOutputs.length > 0) {
+      const where = whereUpstream(upstreamOutputs)
+      return {
+        drvPath: build.drvPath,
+        reason: `only upstream of ${facts.cache}, in ${where} (Cachix never stores what its upstream has), and this machine does not substitute from there: add ${upstreamOutputs.some(o => upstream.get(o) !== undefined) ? 'that substituter' : DEFAULT_SUBSTITUTER} and its public key to nix.settings`
+      }
+    }
     const missing = build.outputs.some(o => facts.missingFromCache.has(o))
     if (!facts.toplevelInCache) {
       if (facts.dirtyTree)
@@ -58,4 +85,8 @@ export function explainBuilds(builds: PendingBuild[], facts: CheckFacts): Explai
       reason: `in ${facts.cache}, but this machine does not use it: add the cache's substituter and public key to nix.settings`
     }
   })
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`
 }

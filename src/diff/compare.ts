@@ -49,7 +49,7 @@ function total(sizes: ReadonlyMap<string, number>): number {
  * Packages added, removed, changed in version and rebuilt between two closures, their sizes,
  * and what switching downloads. The two toplevels themselves are left out of the package
  * lists: they always differ, and the report names them.
- * `fileSizes` holds the cache's FileSize for head paths (undefined: the cache lacks it).
+ * `fileSizes` holds the FileSize of head paths where they are downloaded from (undefined: nobody has them).
  */
 export function compareClosures(
   base: ClosureSide,

@@ -1,17 +1,24 @@
-import { errorMessage } from '../util/process.js'
 import {
-  cacheClosure,
-  cacheFileSizes,
-  localClosure,
-  NARINFO_LOOKUPS,
-  type LocalStore,
-  type NarInfoSource
-} from './closures.js'
+  closureFacts,
+  CLOSURE_WALK_CONCURRENCY,
+  downloadSizes,
+  type CacheLookups,
+  type ClosureFacts,
+  type NarInfoSource,
+  type PathFacts
+} from '../cachix/closure-walk.js'
 import { compareClosures } from './compare.js'
-import type { HostDiff, PathFacts } from './types.js'
+import { localClosure, type LocalStore } from './local-closure.js'
+import type { HostDiff } from './types.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface DiffSources {
-  cache: NarInfoSource
+  cache: CacheLookups
+  /**
+   * The substituters the hosts use (cache.nixos.org, their own caches): the narinfos of paths the
+   * cache only counts as present upstream. `describe` names them in a message.
+   */
+  substituters?: NarInfoSource & { describe?: () => string }
   store: LocalStore
   /**
    * Take the base from the local store when it is there (a laptop's running system). In CI the
@@ -25,23 +32,35 @@ function narSizes(facts: ReadonlyMap<string, PathFacts>): Map<string, number> {
   return new Map([...facts].map(([path, f]) => [path, f.narSize]))
 }
 
+/** Upstream paths no substituter describes leave the closure unknown: said so, nothing guessed. */
+function requireUpstreamFacts(walk: ClosureFacts, sources: DiffSources): void {
+  const [first] = walk.unknownUpstream
+  if (first === undefined) return
+  const others = walk.unknownUpstream.length - 1
+  throw new Error(
+    `the cache counts ${first}${others > 0 ? ` and ${others} more` : ''} as present upstream, but no substituter asked has its narinfo (${sources.substituters?.describe?.() ?? 'no substituter'}): substitute from the cache that holds it (cache.nixos.org is the upstream of cachix.org)`
+  )
+}
+
 async function compare(host: string, base: string, head: string, sources: DiffSources): Promise<HostDiff> {
-  const concurrency = sources.concurrency ?? NARINFO_LOOKUPS
+  const options = { substituters: sources.substituters, concurrency: sources.concurrency ?? CLOSURE_WALK_CONCURRENCY }
   let headFacts = await localClosure(sources.store, head)
   if (headFacts === undefined) {
-    const walk = await cacheClosure(sources.cache, head, new Map(), concurrency)
+    const walk = await closureFacts(sources.cache, head, options)
     if (walk.missing.length > 0) return { host, outcome: 'head-unavailable', base, head }
+    requireUpstreamFacts(walk, sources)
     headFacts = walk.facts
   }
   let baseFacts = sources.baseFromLocalStore ? await localClosure(sources.store, base) : undefined
   if (baseFacts === undefined) {
-    const walk = await cacheClosure(sources.cache, base, headFacts, concurrency)
+    const walk = await closureFacts(sources.cache, base, { ...options, known: headFacts })
     if (walk.missing[0] === base) return { host, outcome: 'base-not-in-cache', base, head }
     if (walk.missing.length > 0) return { host, outcome: 'base-incomplete', base, head, missing: walk.missing }
+    requireUpstreamFacts(walk, sources)
     baseFacts = walk.facts
   }
   const lacking = [...headFacts.keys()].filter(path => !baseFacts.has(path))
-  const fileSizes = await cacheFileSizes(sources.cache, lacking, headFacts, concurrency)
+  const fileSizes = await downloadSizes(sources.cache, sources.substituters, lacking, headFacts, options.concurrency)
   const diff = compareClosures(
     { root: base, narSizes: narSizes(baseFacts) },
     { root: head, narSizes: narSizes(headFacts) },

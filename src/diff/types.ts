@@ -1,12 +1,3 @@
-/** What a closure diff needs to know about one store path. */
-export interface PathFacts {
-  narSize: number
-  /** Full store paths. */
-  references: string[]
-  /** Compressed size in the cache; absent when it came from the local store or the cache lacks it. */
-  fileSize?: number
-}
-
 export interface PackageChange {
   name: string
   /** Versions that only the base has ("" is a name without a version); for a rebuild, the rebuilt versions. */
@@ -34,9 +25,9 @@ export interface ClosureDiff {
   /** What a machine running the base fetches to switch: the head's paths the base closure lacks. */
   download: {
     paths: number
-    /** Sum of FileSize of those paths that the cache has. */
+    /** Sum of FileSize of those paths, from the cache's narinfo or, for upstream paths, the substituter's. */
     fileSize: number
-    /** Those paths the cache has no FileSize for (not pushed): they would be built or fetched elsewhere. */
+    /** Those paths neither the cache nor the substituters asked have (with a FileSize): they would be built. */
     sizeUnknown: string[]
   }
 }

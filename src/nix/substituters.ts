@@ -1,3 +1,6 @@
+/** Nix's default substituter, and the upstream cachix.org counts as present. */
+export const DEFAULT_SUBSTITUTER = 'https://cache.nixos.org'
+
 /** A substituter a host declares, with the key set it came with. */
 export interface HostCaches {
   substituters: string[]
@@ -72,4 +75,30 @@ export async function probeSubstituters(
     else outcome.dropped.set(url, reason)
   })
   return outcome
+}
+
+/** The `substituters` of a rendered `nix config show` (extra-substituters already merged into it by Nix). */
+export function substitutersInConfig(config: string): string[] {
+  const line = config.split('\n').find(l => /^substituters\s*=/.test(l))
+  if (line === undefined) return []
+  return line
+    .slice(line.indexOf('=') + 1)
+    .split(/\s+/)
+    .filter(url => url !== '')
+}
+
+/**
+ * The HTTP(S) caches among `substituters` whose narinfos can be read, each once (its query
+ * string dropped: `?priority=` tunes Nix, not the URL), without those in `exclude`.
+ */
+export function narinfoSubstituters(substituters: string[], exclude: string[] = []): string[] {
+  const seen = new Set(exclude.map(substituterIdentity))
+  const found: string[] = []
+  for (const url of substituters) {
+    const identity = substituterIdentity(url.trim())
+    if (!/^https?:\/\//i.test(identity) || seen.has(identity)) continue
+    seen.add(identity)
+    found.push(identity)
+  }
+  return found
 }

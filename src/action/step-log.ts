@@ -1,5 +1,0 @@
-import * as core from '@actions/core'
-import type { Log } from '../util/log.js'
-
-/** The step's own log, for the engine's progress lines. */
-export const STEP_LOG: Log = { info: (line: string) => core.info(line), warning: (line: string) => core.warning(line) }

@@ -1,9 +1,0 @@
-export type FindingLevel = 'error' | 'warning' | 'notice'
-
-/** Something a run reports for a person to act on: an annotation, a line of the summary, an entry of `findings`. */
-export interface Finding {
-  level: FindingLevel
-  message: string
-  /** Already printed as an annotation when it happened, so the report does not print it twice. */
-  announced?: boolean
-}
