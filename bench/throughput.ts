@@ -103,7 +103,7 @@ function cpuPerGiB(run: Timed, narBytes: number): number {
  * shows what the client got, not what it could use.
  */
 function coresUsed(run: Timed): string {
-  return `${(run.clientCpu / (run.processMs / 1000)).toFixed(2)} cores`
+  return (run.clientCpu / (run.processMs / 1000)).toFixed(2)
 }
 
 // Issue 19's goals: Node 24 at least as fast as Nix 2.34's copy, at no more than 1.15x its CPU;
@@ -144,7 +144,7 @@ async function compareOn(
         if (r.detail.startsWith('failed: ')) continue
         const sent = r.fileBytes > 0 ? `, ${mib(r.fileBytes)} sent` : ''
         log(
-          `run ${run}: ${peer.label.padEnd(34)} ${seconds(r.ms)} ${rate(narBytes, r.ms).padStart(12)}${sent}; CPU client ${r.clientCpu.toFixed(2)} s (${coresUsed(r)} over ${seconds(r.processMs)}), server ${r.serverCpu.toFixed(2)} s${r.valid ? '' : ' INVALID'}`
+          `run ${run}: ${peer.label.padEnd(34)} ${seconds(r.ms)} ${rate(narBytes, r.ms).padStart(12)}${sent}; CPU client ${r.clientCpu.toFixed(2)} s (${coresUsed(r)} cores over ${seconds(r.processMs)}), server ${r.serverCpu.toFixed(2)} s${r.valid ? '' : ' INVALID'}`
         )
         log(`        ${r.detail}`)
       }
@@ -171,7 +171,7 @@ async function compareOn(
     rows.push([
       `${tag} ${peer.label}`,
       r.valid
-        ? `${rate(narBytes, r.ms)} (${seconds(r.ms)}); CPU client ${r.clientCpu.toFixed(2)} s = ${cpuPerGiB(r, narBytes).toFixed(2)} s/GiB, ${coresUsed(r)}; server ${r.serverCpu.toFixed(2)} s`
+        ? `${rate(narBytes, r.ms)} (${seconds(r.ms)}); CPU client ${r.clientCpu.toFixed(2)} s = ${cpuPerGiB(r, narBytes).toFixed(2)} s/GiB, ${coresUsed(r)} cores; server ${r.serverCpu.toFixed(2)} s`
         : `INVALID (${r.detail.replace(/^failed: /, '').slice(0, 90)})`,
       '',
       ''
@@ -189,8 +189,12 @@ async function compareOn(
     }
     const value = n.ms / o.ms
     const verdict = target === undefined ? '' : judged(value, target, true, o.valid && n.valid)
-    log(`${tag} ${oursLabel} / ${nixLabel} throughput = ${ratio(value)}${goal ? ` (goal ${goal}) ${verdict}` : ''}`)
-    rows.push([`${tag} ${name}`, ratio(value), goal, verdict])
+    // Each side's parallelism beside the ratio: what the issue's goals turn on.
+    const cores = `cores ${coresUsed(o)} vs ${coresUsed(n)}`
+    log(
+      `${tag} ${oursLabel} / ${nixLabel} throughput = ${ratio(value)}${goal ? ` (goal ${goal}) ${verdict}` : ''}; ${cores}`
+    )
+    rows.push([`${tag} ${name}`, `${ratio(value)} (${cores})`, goal, verdict])
   }
   speed('o24m', 'nm', GOALS.node24VsModernNix, 'throughput node24 / nix 2.34 copy')
   speed('o24m', 'nmp', undefined, 'throughput node24 / nix 2.34 copy, parallel')
