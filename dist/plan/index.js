@@ -31643,18 +31643,28 @@ function directory(env, name) {
         throw new Error(`${name} must be an absolute directory, not "${dir}"`);
     return dir;
 }
+/** The knob's value, one of `values`, or '' when it is not set. */
+function oneOf(env, name, values) {
+    const set = env[name] ?? '';
+    if (set !== '' && !values.includes(set))
+        throw new Error(`${name} may only be ${values.map(v => `"${v}"`).join(' or ')}, not "${set}"`);
+    return set;
+}
 /** True when the knob is set to `value`, its only value. */
 function switchedTo(env, name, value) {
-    const set = env[name] ?? '';
-    if (set !== '' && set !== value)
-        throw new Error(`${name} may only be "${value}", not "${set}"`);
-    return set === value;
+    return oneOf(env, name, [value]) === value;
 }
 function storeRoot(env = process.env) {
     return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
+}
+function forcedZstdPerPath(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
+}
+function hashOnMainThread(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
 }
 /** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
 function numberKnob(env, name, fallback, ok, what) {
