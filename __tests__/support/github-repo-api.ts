@@ -105,8 +105,9 @@ export async function startGitHubRepoApi(repository: string): Promise<GitHubRepo
         workflow_runs: matching.slice((page - 1) * perPage, page * perPage).map(r => runJson(r))
       })
     }
+    // Octokit sends the ref's slashes as %2F (GitHub decodes them).
     if ((m = /^\/git\/ref\/(.+)$/.exec(path)) && method === 'GET') {
-      const ref = `refs/${m[1]}`
+      const ref = `refs/${decodeURIComponent(m[1])}`
       return refs.has(ref) ? sendJson(res, 200, refJson(ref)) : notFound()
     }
     if (path === '/git/refs' && method === 'POST') {
@@ -121,7 +122,7 @@ export async function startGitHubRepoApi(repository: string): Promise<GitHubRepo
     }
     if ((m = /^\/git\/refs\/(.+)$/.exec(path)) && method === 'PATCH') {
       if (!permissions.contentsWrite) return sendJson(res, 403, FORBIDDEN)
-      const ref = `refs/${m[1]}`
+      const ref = `refs/${decodeURIComponent(m[1])}`
       const sha = String(body?.sha)
       const current = refs.get(ref)
       if (current === undefined) return sendJson(res, 422, { message: 'Reference does not exist' })
