@@ -15,6 +15,8 @@ export interface FleetPlan {
   rows: LegRow[]
   /** Hosts that did not evaluate: they have no toplevel to verify. */
   evalFailed: string[]
+  /** Why the plan itself cannot be trusted (its job failed), if so. */
+  problem?: string
 }
 
 /** The report's own walk of a host's closure in the cache. */
@@ -90,12 +92,13 @@ export function legText(leg: LegOutcome): string {
   return LEG_TEXT[leg]
 }
 
-function missingText(host: string, cache: HostVerdict['cache']): string {
-  if (cache.state === 'no-toplevel') return `${host} did not evaluate`
-  if (cache.state === 'unknown') return `${host} could not be verified: the cache could not be read (${cache.reason})`
-  if (cache.state !== 'missing') return `${host} is in the cache`
-  if (cache.path === cache.neededBy) return `${host} is not in the cache: ${cache.path} is missing`
-  return `${host} is not fully in the cache: ${cache.path} (needed by ${cache.neededBy}) is missing`
+/** What the cache check found, for a host that is not verified. */
+function missingText(cache: HostVerdict['cache']): string {
+  if (cache.state === 'no-toplevel') return 'it did not evaluate'
+  if (cache.state === 'unknown') return `it could not be verified: the cache could not be read (${cache.reason})`
+  if (cache.state !== 'missing') return 'it is in the cache'
+  if (cache.path === cache.neededBy) return `${cache.path} is not in the cache`
+  return `${cache.path} (needed by ${cache.neededBy}) is not in the cache`
 }
 
 /** Judges every host and row; `caches` holds the report's walk of each host's toplevel. */
@@ -113,7 +116,8 @@ export function judgeFleet(
     problems.push(message)
     findings.push({ level: 'error', message })
   }
-  if (Object.keys(plan.toplevels).length === 0 && plan.evalFailed.length === 0)
+  if (plan.problem !== undefined) error(plan.problem)
+  else if (Object.keys(plan.toplevels).length === 0 && plan.evalFailed.length === 0)
     error('the plan listed no hosts: did the plan job fail? (pass it needs.plan.outputs.toplevels)')
   for (const host of plan.evalFailed) {
     hosts.push({ host, leg: 'none', cache: { state: 'no-toplevel' }, result: 'failed' })
@@ -133,12 +137,12 @@ export function judgeFleet(
           ? 'cached'
           : 'built'
     hosts.push({ host, system: row?.system ?? record?.row.system, toplevel, leg, cache, result })
+    // One line per host: what went wrong with its leg, and what the cache lacks.
     if (LEG_FAILED.has(leg))
-      error(`${host}: its leg ${LEG_TEXT[leg]}${verified ? ' (its closure is in the cache all the same)' : ''}`)
-    if (!verified) {
-      const okLeg = leg === 'ok' || leg === 'problems' || leg === 'record-lost'
-      error(`${missingText(host, cache)}${okLeg ? ', although its leg reported ok' : ''}`)
-    }
+      error(
+        `${host}: its leg ${LEG_TEXT[leg]}; ${verified ? 'its closure is in the cache all the same' : missingText(cache)}`
+      )
+    else if (!verified) error(`${host}: ${missingText(cache)}${leg === 'none' ? '' : ', although its leg reported ok'}`)
     if (leg === 'record-lost') findings.push({ level: 'warning', message: `${host}: its leg ${LEG_TEXT[leg]}` })
   }
   const rows: RowVerdict[] = []

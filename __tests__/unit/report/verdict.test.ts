@@ -57,10 +57,7 @@ describe('judgeFleet: each host by the cache and by its leg', () => {
     ])
     expect(verdict.hosts[2].system).toBe('aarch64-linux')
     expect(verdict.passed).toBe(false)
-    expect(verdict.problems).toEqual([
-      'server: its leg failed',
-      `server is not in the cache: ${top('server')} is missing`
-    ])
+    expect(verdict.problems).toEqual([`server: its leg failed; ${top('server')} is not in the cache`])
   })
 
   it('passes when every host is verified and every leg is ok', () => {
@@ -82,7 +79,7 @@ describe('judgeFleet: each host by the cache and by its leg', () => {
     expect(verdict.hosts[0].result).toBe('not-verified')
     expect(verdict.passed).toBe(false)
     expect(verdict.problems).toEqual([
-      `desktop is not fully in the cache: ${lib} (needed by ${top('desktop')}) is missing, although its leg reported ok`
+      `desktop: ${lib} (needed by ${top('desktop')}) is not in the cache, although its leg reported ok`
     ])
   })
 
@@ -98,7 +95,7 @@ describe('judgeFleet: each host by the cache and by its leg', () => {
     })
     expect(verdict.hosts[0]).toMatchObject({ leg: 'no-report', result: 'failed', cache: verified })
     expect(verdict.problems[0]).toMatch(
-      /desktop: its leg left no record: its runner died.*\(its closure is in the cache all the same\)/
+      /^desktop: its leg left no record: its runner died.*; its closure is in the cache all the same$/
     )
   })
 
@@ -143,7 +140,7 @@ describe('judgeFleet: each host by the cache and by its leg', () => {
       laptop: { state: 'unknown', reason: 'HTTP 503' }
     })
     expect(verdict.passed).toBe(false)
-    expect(verdict.problems).toEqual(['laptop could not be verified: the cache could not be read (HTTP 503)'])
+    expect(verdict.problems).toEqual(['laptop: it could not be verified: the cache could not be read (HTTP 503)'])
   })
 
   it('hosts that did not evaluate fail the fleet, and so does a plan with no hosts', () => {

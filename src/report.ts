@@ -1,0 +1,3 @@
+import { run } from './action/fleet-report.js'
+
+await run()
