@@ -133,3 +133,55 @@ export function latestRecords(records: LegRecord[]): Map<string, LegRecord> {
   }
   return latest
 }
+
+/** What a leg knows when it ends: what it was asked to build, and how each thing ended. */
+export interface LegEnd {
+  system: string
+  attempt: number
+  /** ok, problems or failed (the action's status), or cancelled. */
+  status: LegStatus
+  hosts: { name: string; outPath: string; status: string }[]
+  attributes: { name: string; outPath: string; status: string }[]
+  /** The leg built the flake checks of `system`. */
+  checks: boolean
+  findings: Finding[]
+  diffs: HostDiff[]
+}
+
+const HOST_FAILED = new Set(['failed', 'unfinished'])
+
+/** A row with an item (a host, an attribute) ends as that item did; a checks row as the leg did. */
+function itemStatus(leg: LegStatus, item: string | undefined): LegStatus {
+  if (leg === 'cancelled' || item === undefined) return leg
+  if (HOST_FAILED.has(item)) return 'failed'
+  // The leg failed for another of its rows: this one is fine.
+  return leg === 'failed' ? 'ok' : leg
+}
+
+/**
+ * One record per row the leg ran: a host's record says failed when that host did, so a leg of
+ * several hosts fails only those. The leg's findings go with one record, once: the first failed one.
+ */
+export function legRecordsOf(end: LegEnd): LegRecord[] {
+  const ofItem = (row: LegRow, item?: { name: string; outPath: string; status: string }): LegRecord => ({
+    version: 1,
+    row,
+    attempt: end.attempt,
+    status: itemStatus(end.status, item?.status),
+    results: item === undefined ? [] : [item],
+    findings: [],
+    diffs: []
+  })
+  const records = [
+    ...end.hosts.map(h => ({
+      ...ofItem({ kind: 'host', host: h.name, system: end.system }, h),
+      diffs: end.diffs.filter(d => d.host === h.name)
+    })),
+    ...end.attributes.map(a => ofItem({ kind: 'attribute', attribute: a.name, system: end.system }, a)),
+    ...(end.checks ? [ofItem({ kind: 'checks', system: end.system })] : [])
+  ]
+  // With the row that failed, if one did, so the report does not put one host's error under another's name.
+  const holder = records.find(r => r.status === 'failed') ?? records[0]
+  if (holder !== undefined) holder.findings = end.findings
+  return records
+}

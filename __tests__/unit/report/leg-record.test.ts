@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import {
   legArtifactAttempt,
   legArtifactName,
+  legRecordsOf,
   parseLegRecord,
   rowLabel,
   type LegRecord
@@ -76,5 +77,46 @@ describe('parseLegRecord', () => {
     [JSON.stringify({ ...good, results: 'none' }), /results is not a list/]
   ])('refuses %s', (json, message) => {
     expect(() => parseLegRecord(json)).toThrow(message)
+  })
+})
+
+describe('legRecordsOf: one record per row the leg ran', () => {
+  const end = {
+    system: 'x86_64-linux',
+    attempt: 2,
+    status: 'failed' as const,
+    hosts: [
+      { name: 'desktop', outPath: '/nix/store/d', status: 'built' },
+      { name: 'server', outPath: '/nix/store/s', status: 'failed' }
+    ],
+    attributes: [{ name: 'a.b', outPath: '/nix/store/a', status: 'built' }],
+    checks: false,
+    findings: [{ level: 'error' as const, message: 'build failed for server' }],
+    diffs: [{ host: 'server', outcome: 'new-host' as const, head: '/nix/store/s' }]
+  }
+
+  it('fails only the host that failed, and gives it the findings, once', () => {
+    const records = legRecordsOf(end)
+    expect(records.map(r => [rowLabel(r.row), r.status, r.attempt, r.findings.length, r.diffs.length])).toEqual([
+      ['desktop', 'ok', 2, 0, 0],
+      ['server', 'failed', 2, 1, 1],
+      ['pre-warm a.b', 'ok', 2, 0, 0]
+    ])
+    expect(legRecordsOf({ ...end, status: 'problems' }).map(r => r.status)).toEqual(['problems', 'failed', 'problems'])
+  })
+
+  it('a checks leg has one record for its system; a cancelled leg is cancelled throughout', () => {
+    const records = legRecordsOf({ ...end, hosts: [], attributes: [], checks: true, status: 'cancelled' })
+    expect(records).toEqual([
+      {
+        version: 1,
+        row: { kind: 'checks', system: 'x86_64-linux' },
+        attempt: 2,
+        status: 'cancelled',
+        results: [],
+        findings: end.findings,
+        diffs: []
+      }
+    ])
   })
 })
