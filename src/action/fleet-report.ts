@@ -22,6 +22,8 @@ import { gitHubApi } from './github-pr.js'
 import { readLegRecords } from './leg-records.js'
 import { postNotification as notifyDelivery } from './notify.js'
 
+const ANNOTATED = 8
+
 function repositoryOf(env: NodeJS.ProcessEnv): Repository {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '/').split('/')
   return { owner, repo }
@@ -111,7 +113,10 @@ export async function run(): Promise<void> {
     })
     const caches = await core.group(`Verify every host in ${inputs.cachix}`, () => verifyHosts(inputs))
     const verdict = judgeFleet(inputs.plan, read.records, caches, inputs.legsJob)
-    for (const problem of verdict.problems) core.error(problem)
+    // GitHub shows 10 error annotations a step: the rest are in the summary.
+    for (const problem of verdict.problems.slice(0, ANNOTATED)) core.error(problem)
+    if (verdict.problems.length > ANNOTATED)
+      core.error(`…and ${verdict.problems.length - ANNOTATED} more problems: see the job summary`)
     let promotionFailure: string | undefined
     const promotion = await core.group('Promote', async () => {
       try {
