@@ -133,8 +133,8 @@ export function parseReportInputs(read: InputReader): ReportInputs {
   const format = text('notify-format') || 'auto'
   if (!['auto', 'discord', 'slack', 'json'].includes(format))
     fail('notify-format', `"${format}" is not one of auto, discord, slack, json`)
-  const notify = text('notify') || 'changes'
-  if (notify !== 'changes' && notify !== 'always') fail('notify', `"${notify}" is not changes or always`)
+  const notify = text('notify') || 'failures'
+  if (notify !== 'failures' && notify !== 'always') fail('notify', `"${notify}" is not failures or always`)
   const promoteRef = text('promote-ref') || undefined
   if (promoteRef !== undefined && (!BRANCH.test(promoteRef) || promoteRef.includes('..') || promoteRef.endsWith('/')))
     fail('promote-ref', `"${promoteRef}" is not a branch name, e.g. cached`)

@@ -3,7 +3,7 @@
  * again; a green run after a green one says nothing unless `notify: always`.
  */
 
-export type NotifyMode = 'changes' | 'always'
+export type NotifyMode = 'failures' | 'always'
 
 /** failure: the fleet is not fully cached; recovered: it is again; passed: it is, and was (notify: always). */
 export type NotificationKind = 'failure' | 'recovered' | 'passed'

@@ -108,7 +108,7 @@ describe('parseReportInputs', () => {
       cachix: 'seeds',
       cachixUrl: 'https://cachix.org',
       notifyFormat: 'auto',
-      notify: 'changes',
+      notify: 'failures',
       promoteRef: undefined,
       notifyUrl: undefined
     })
@@ -132,7 +132,7 @@ describe('parseReportInputs', () => {
     [{ 'notify-url': 'discord webhook' }, /input notify-url: is not a URL: paste the webhook URL alone/],
     [{ 'notify-url': 'ftp://x/secret' }, /input notify-url: is not an http\(s\) URL/],
     [{ 'notify-format': 'teams' }, /input notify-format: "teams" is not one of auto, discord, slack, json/],
-    [{ notify: 'never' }, /input notify: "never" is not changes or always/],
+    [{ notify: 'never' }, /input notify: "never" is not failures or always/],
     [{ 'promote-ref': 'cached..x' }, /input promote-ref: "cached..x" is not a branch name/],
     [{ 'promote-ref': 'my branch' }, /is not a branch name/],
     [{ 'github-token': 'a b' }, /input github-token: contains white space/]

@@ -10,12 +10,12 @@ const run = (run_number: number, conclusion: string | null, status = 'completed'
 
 describe('notificationKind: not fully cached, once on recovery, nothing on green after green', () => {
   it.each([
-    [false, undefined, 'changes', 'failure'],
-    [false, 'failed', 'changes', 'failure'],
-    [false, 'passed', 'changes', 'failure'],
-    [true, 'failed', 'changes', 'recovered'],
-    [true, 'passed', 'changes', undefined],
-    [true, undefined, 'changes', undefined],
+    [false, undefined, 'failures', 'failure'],
+    [false, 'failed', 'failures', 'failure'],
+    [false, 'passed', 'failures', 'failure'],
+    [true, 'failed', 'failures', 'recovered'],
+    [true, 'passed', 'failures', undefined],
+    [true, undefined, 'failures', undefined],
     [true, 'passed', 'always', 'passed'],
     [true, undefined, 'always', 'passed'],
     [true, 'failed', 'always', 'recovered']
