@@ -1,3 +1,3 @@
-import { run } from './action/fleet-report.js'
+import { run } from './fleet/main.js'
 
 await run()

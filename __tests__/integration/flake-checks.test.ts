@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkNames, checkSystems } from '../../src/nix/flake-checks.js'
+import { checkNames, checkSystems } from '../../src/hosts/flake-checks.js'
 
 // Real nix eval on small flakes: the checks output's systems and names, and a flake without one.
 let dir: string

@@ -1,5 +1,5 @@
 /** The report job's summary: one table for the whole fleet, the other rows, the closure diffs, the findings. */
-import type { FindingLevel } from '../build/finding.js'
+import type { FindingLevel } from './finding.js'
 import { renderHostMarkdown } from '../diff/render.js'
 import { rowLabel } from './leg-record.js'
 import type { Promotion } from './promotion.js'

@@ -4,7 +4,7 @@
  * record only says how the leg ended, what it found, and its closure diffs. A leg whose runner died
  * leaves none, and its host still gets the cache's verdict.
  */
-import type { Finding } from '../build/finding.js'
+import type { Finding } from './finding.js'
 import type { HostDiff } from '../diff/types.js'
 
 /** Which row of the plan a leg ran: a host, a pre-warm attribute, or the flake checks of a system. */

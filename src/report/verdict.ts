@@ -3,7 +3,7 @@
  * included), and by how its leg ended. The cache decides whether a laptop would compile; the leg
  * decides whether something went wrong that a person must look at. Either fails the fleet.
  */
-import type { Finding } from '../build/finding.js'
+import type { Finding } from './finding.js'
 import type { ClosureWalk } from '../cachix/closure-walk.js'
 import { rowKey, rowLabel, type LegRecord, type LegRow } from './leg-record.js'
 
