@@ -3,7 +3,7 @@
  * `needs: ${{ toJSON(needs) }}`: every job the report needs, with its result and outputs, so the
  * workflow passes nothing by hand and a renamed job cannot be forgotten.
  */
-import type { LegRow } from '../report/leg-record.js'
+import { rowKey, type LegRow } from '../report/leg-record.js'
 import type { NotifyMode } from '../report/notify-when.js'
 import type { WebhookFormat } from '../report/notification.js'
 import type { FleetPlan, LegsJobResult } from '../report/verdict.js'
@@ -98,9 +98,13 @@ export function parseNeeds(text: string): Pick<ReportInputs, 'plan' | 'legsJob'>
   return {
     plan: {
       toplevels: toplevels as Record<string, string>,
+      // The matrices overlap (matrix holds every row; build-matrix and prewarm-matrix split them): a row counts once.
       rows: [
-        ...rowsOf(outputs['prewarm-matrix'], `needs.${planName}.outputs.prewarm-matrix`),
-        ...rowsOf(outputs.matrix, `needs.${planName}.outputs.matrix`)
+        ...new Map(
+          (['prewarm-matrix', 'build-matrix', 'matrix'] as const)
+            .flatMap(output => rowsOf(outputs[output], `needs.${planName}.outputs.${output}`))
+            .map(row => [rowKey(row), row])
+        ).values()
       ],
       evalFailed: stringArray(outputs['eval-failed'], `needs.${planName}.outputs.eval-failed`),
       problem: result === 'success' ? undefined : `the ${planName} job ended ${result}`

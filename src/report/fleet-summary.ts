@@ -53,7 +53,7 @@ export function renderFleetSummary(verdict: FleetVerdict, options: FleetSummaryO
   const ready = hosts.filter(h => h.result === 'built' || h.result === 'cached').length
   const title = verdict.passed
     ? `## ✅ Fleet: every host is in the cache (${ready} of ${hosts.length})`
-    : `## ❌ Fleet: ${hosts.length - ready} of ${hosts.length} host${hosts.length === 1 ? ' is' : 's are'} not ready`
+    : `## ❌ Fleet: ${hosts.length - ready} of ${hosts.length} host${hosts.length === 1 ? '' : 's'} ${hosts.length - ready === 1 ? 'is' : 'are'} not ready`
   const lines = [title, '']
   if (hosts.length > 0) {
     lines.push('| host | system | result | leg | cache |', '|---|---|---|---|---|')

@@ -55,6 +55,24 @@ describe('parseNeeds: the plan and the legs from toJSON(needs)', () => {
     expect(parseNeeds(needs(jobs)).legsJob).toBe(legsJob)
   })
 
+  it('every output of the planner at once (matrix holds what build-matrix and prewarm-matrix split): each row once', () => {
+    const matrix = (rows: unknown[]): string => JSON.stringify({ include: rows })
+    const host = { host: 'desktop', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }
+    const checks = { system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'checks' }
+    const attribute = { attribute: 'a.b', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'attribute' }
+    const outputs = {
+      toplevels: JSON.stringify({ desktop: TOP }),
+      matrix: matrix([host, checks, attribute]),
+      'build-matrix': matrix([host, checks]),
+      'prewarm-matrix': matrix([attribute])
+    }
+    expect(parseNeeds(needs({ plan: { result: 'success', outputs } })).plan.rows).toEqual([
+      { kind: 'attribute', attribute: 'a.b', system: 'x86_64-linux' },
+      { kind: 'host', host: 'desktop', system: 'x86_64-linux' },
+      { kind: 'checks', system: 'x86_64-linux' }
+    ])
+  })
+
   it('a plan job that failed before its outputs is the fleet problem, not an input error', () => {
     const parsed = parseNeeds(
       needs({ plan: { result: 'failure', outputs: {} }, build: { result: 'skipped', outputs: {} } })

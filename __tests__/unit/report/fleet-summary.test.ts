@@ -48,7 +48,7 @@ describe('renderFleetSummary', () => {
   })
 
   it('has one table for the fleet: built here, already cached, failed', () => {
-    expect(text).toContain('## ❌ Fleet: 1 of 3 hosts are not ready')
+    expect(text).toContain('## ❌ Fleet: 1 of 3 hosts is not ready')
     expect(text).toContain('| desktop | x86_64-linux | ✅ built here | ok | whole closure present |')
     expect(text).toContain(
       '| laptop |  | ⏭️ already cached | no leg (cached when planned) | whole closure present (310 upstream) |'
