@@ -102,14 +102,19 @@ async function reportStep(
 }
 
 /** plan → a leg per row → report, as one run of the example workflow; the run then ends as its report did. */
-async function workflowRun(server: ReturnType<typeof testServer>, run: number, head: string): Promise<WorkflowRun> {
+async function workflowRun(
+  server: ReturnType<typeof testServer>,
+  run: number,
+  head: string,
+  legInputs: Record<string, string> = {}
+): Promise<WorkflowRun> {
   api.runs.push(standInRun(run, head))
   const planned = await plan(server, flake, { checks: 'true' })
   expect(planned.code).toBe(0)
   const rows = (JSON.parse(planned.outputs['build-matrix']) as { include: Record<string, string>[] }).include
   const legs = new Map<string, StepResult>()
   for (const row of rows) {
-    const inputs = { system: row.system, hosts: row.host ?? '', checks: String(row.kind === 'checks') }
+    const inputs = { system: row.system, hosts: row.host ?? '', checks: String(row.kind === 'checks'), ...legInputs }
     const env = { ...artifacts.jobEnv(`run-${run}`, `build-${row.host ?? 'checks'}`), ...githubEnv(run, head) }
     legs.set(row.host ?? 'checks', (await leg(server, flake, inputs, undefined, env)).main)
   }
@@ -182,12 +187,15 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
         checks: { 'x86_64-linux': { fmt: {}, lint: {} } }
       })
     )
-    fixed = await workflowRun(server, 11, FIXED)
+    // The legs diff against the broken commit's hosts (the planner's toplevels, as a pull request's legs would).
+    fixed = await workflowRun(server, 11, FIXED, { 'diff-base': broken.plan.outputs.toplevels })
     expect([...fixed.legs.keys()].sort()).toEqual(['broken', 'checks'])
     expect(fixed.report.code).toBe(0)
     expect(fixed.report.summary).toContain('## ✅ Fleet: every host is in the cache (3 of 3)')
     expect(fixed.report.summary).toContain(`\`cached\` moved from ${BEFORE.slice(0, 12)} to ${FIXED.slice(0, 12)}.`)
     expect(fixed.report.outputs.promoted).toBe(FIXED)
+    // The legs' closure diffs, gathered in the fleet's summary.
+    expect(fixed.report.summary).toMatch(/### Closure diffs\n\n#### [^\n]*broken/)
     expect(api.refs.get('refs/heads/cached')).toBe(FIXED)
     const sent = hooks.received.filter(r => (r.body as { sha?: string }).sha === FIXED)
     expect(sent.map(r => (r.body as { kind: string }).kind)).toEqual(['recovered'])

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import type { HostDiff } from '../diff/types.js'
 import type { LegEnd, LegStatus } from '../report/leg-record.js'
 import { errorMessage } from '../util/errors.js'
 import { Output } from './constants.js'
@@ -71,14 +72,14 @@ export async function runMain(inputs: Inputs): Promise<void> {
   )
   const attributes = (status: string): LegEnd['attributes'] =>
     inputs.attributes.map((name, i) => ({ name, outPath: installables.attributeOutputs[i], status }))
-  const recordLeg = (status: LegStatus, results: LegEnd['hosts']): Promise<void> | undefined =>
+  const recordLeg = (status: LegStatus, results: LegEnd['hosts'], diffs: HostDiff[] = []): Promise<void> | undefined =>
     groupIf(canRecordLeg(), 'Record the leg for the report', () =>
       recordLegPhase(run, {
         status,
         hosts: results,
         attributes: attributes(status === 'failed' ? 'failed' : 'built'),
         findings: run.findings,
-        diffs: []
+        diffs
       })
     )
   if (build.cancelled) {
@@ -94,10 +95,13 @@ export async function runMain(inputs: Inputs): Promise<void> {
   const push = await groupIf(cache.canPush && cache.session !== undefined, 'Push', () => pushPhase(run, cache, build))
   const status = await core.group('Report', () => reportPhase(run, { cache, late, build, push }))
   await groupIf(flakeCache !== undefined, 'Save the flake input cache', () => saveFlakeCache(flakeCache))
-  await groupIf(wantsClosureDiff(inputs, cache), 'Closure diff', () => closureDiffPhase(run, cache, build.results))
+  const diffs = await groupIf(wantsClosureDiff(inputs, cache), 'Closure diff', () =>
+    closureDiffPhase(run, cache, build.results)
+  )
   await recordLeg(
     status,
-    build.results.map(r => ({ name: r.id, outPath: r.toplevel, status: r.status }))
+    build.results.map(r => ({ name: r.id, outPath: r.toplevel, status: r.status })),
+    diffs
   )
 }
 
