@@ -35284,6 +35284,7 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
     const native = nativeSystem(arch, platform);
     const system = legSystem(read('system').trim(), native, arch, platform);
     const attributes = attributePaths('attributes', read('attributes'));
+    const checks = bool('checks', read('checks'), false);
     const maxJobs = read('max-jobs').trim();
     if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
         fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
@@ -35302,8 +35303,9 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         hosts,
         system,
         attributes,
-        checks: bool('checks', read('checks'), false),
-        keepGoing: bool('keep-going', read('keep-going'), true),
+        checks,
+        // A checks leg keeps going whatever keep-going says: one failing check must not hide the others.
+        keepGoing: bool('keep-going', read('keep-going'), true) || checks,
         maxJobs: maxJobs || undefined,
         cores: positiveInt('cores', read('cores'), true),
         extraArgs: splitArgs('extra-args', read('extra-args')),
