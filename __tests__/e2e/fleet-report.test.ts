@@ -240,6 +240,28 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
     expect(report.summary).toMatch(/\| ok \| {2}\| ⏭️ already cached \|/)
   })
 
+  it('a leg that stopped early records its row as failed, not as a runner that died', async () => {
+    api.runs.push(standInRun(15, FIXED))
+    // The cache it names does not exist: the leg fails in its Cachix phase, before anything is built.
+    const env = { ...artifacts.jobEnv('run-15', 'build-broken'), ...githubEnv(15, FIXED) }
+    const stopped = await leg(
+      server,
+      flake,
+      { hosts: 'broken', system: 'x86_64-linux', cachix: 'no-such-cache' },
+      undefined,
+      env
+    )
+    expect(stopped.main.code).toBe(1)
+    const needs = {
+      plan: { result: 'success', outputs: fixed.plan.outputs },
+      build: { result: 'failure', outputs: {} }
+    }
+    const report = await reportStep(server, 15, FIXED, needs)
+    expect(report.code).toBe(1)
+    expect(report.stdout).toContain('::error::broken: its leg failed; its closure is in the cache all the same')
+    expect(report.summary).toMatch(/- ❌ broken: [^\n]*no-such-cache/)
+  })
+
   it('a path the cache lost after its leg said ok is caught: the report fails and names it', async () => {
     const etc = await evalRaw(flake, 'nixosConfigurations.broken.config.system.build.toplevel.etc.outPath')
     await rm(join(server.dataDir, CACHE, `${etc.slice(11, 43)}.narinfo`))

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { tmpdir } from 'node:os'
 import type { HostDiff } from '../diff/types.js'
 import type { LegEnd, LegStatus } from '../report/leg-record.js'
 import { errorMessage } from '../util/errors.js'
@@ -37,6 +38,17 @@ export async function run(): Promise<void> {
   } catch (error: unknown) {
     core.setOutput(Output.Status, 'failed')
     core.setFailed(errorMessage(error))
+    // Stopped before its end: the report says its rows failed, not that the runner died.
+    const failed = (name: string): LegEnd['hosts'][number] => ({ name, outPath: '', status: 'failed' })
+    await groupIf(canRecordLeg(), 'Record the leg for the report', () =>
+      recordLegPhase(inputs, process.env.RUNNER_TEMP ?? tmpdir(), {
+        status: 'failed',
+        hosts: inputs.hosts.map(failed),
+        attributes: inputs.attributes.map(failed),
+        findings: [{ level: 'error', message: errorMessage(error) }],
+        diffs: []
+      })
+    )
   }
 }
 
@@ -74,7 +86,7 @@ export async function runMain(inputs: Inputs): Promise<void> {
     inputs.attributes.map((name, i) => ({ name, outPath: installables.attributeOutputs[i], status }))
   const recordLeg = (status: LegStatus, results: LegEnd['hosts'], diffs: HostDiff[] = []): Promise<void> | undefined =>
     groupIf(canRecordLeg(), 'Record the leg for the report', () =>
-      recordLegPhase(run, {
+      recordLegPhase(inputs, run.work.dir, {
         status,
         hosts: results,
         attributes: attributes(status === 'failed' ? 'failed' : 'built'),

@@ -168,7 +168,8 @@ export function legRecordsOf(end: LegEnd): LegRecord[] {
     row,
     attempt: end.attempt,
     status: itemStatus(end.status, item?.status),
-    results: item === undefined ? [] : [item],
+    // A leg stopped early knows its rows, not their paths.
+    results: item === undefined || item.outPath === '' ? [] : [item],
     findings: [],
     diffs: []
   })

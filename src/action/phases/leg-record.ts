@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LEG_RECORD_FILE, legArtifactName, legRecordsOf, type LegEnd, type LegRecord } from '../../report/leg-record.js'
 import { errorMessage } from '../../util/errors.js'
-import type { Run } from './run.js'
+import type { Inputs } from '../inputs.js'
 
 /** The part of @actions/artifact's client a leg writes with. */
 export interface ArtifactWriter {
@@ -31,18 +31,25 @@ export function canRecordLeg(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.ACTIONS_RUNTIME_TOKEN ?? '') !== '' && (env.ACTIONS_RESULTS_URL ?? '') !== ''
 }
 
-/** How the leg ended, one record per row it ran, for the report job. A failed upload is a warning. */
-export async function recordLegPhase(run: Run, end: Omit<LegEnd, 'system' | 'attempt' | 'checks'>): Promise<void> {
+/**
+ * How the leg ended, one record per row it ran, for the report job, its files under `dir`. A
+ * failed upload is a warning.
+ */
+export async function recordLegPhase(
+  inputs: Inputs,
+  dir: string,
+  end: Omit<LegEnd, 'system' | 'attempt' | 'checks'>
+): Promise<void> {
   const records = legRecordsOf({
     ...end,
-    system: run.inputs.system,
+    system: inputs.system,
     attempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? '1') || 1,
-    checks: run.inputs.checks
+    checks: inputs.checks
   })
   const client = new DefaultArtifactClient()
   for (const [i, record] of records.entries()) {
     try {
-      core.info(`Uploaded ${await uploadLegRecord(client, record, join(run.work.dir, 'leg-records', String(i)))}`)
+      core.info(`Uploaded ${await uploadLegRecord(client, record, join(dir, 'leg-records', String(i)))}`)
     } catch (error: unknown) {
       core.warning(`the leg's record for the report could not be uploaded: ${errorMessage(error)}`)
     }
