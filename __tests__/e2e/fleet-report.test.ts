@@ -3,10 +3,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fleetFlake } from '../../harness/fleet-flake.js'
 import { buildOffline } from '../../harness/offline-build.js'
-import { newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
+import type { StepResult } from '../../harness/runner.js'
 import { startArtifactService, type ArtifactService } from '../support/artifact-service.js'
 import { startGitHubRepoApi, type GitHubRepoStandIn, type StandInRun } from '../support/github-repo-api.js'
 import { CACHE, evalRaw, leg, plan, testServer } from '../support/legs.js'
+import { pushRunEnv, reportStep } from '../support/report.js'
 import { makePusher } from '../support/push.js'
 import { WRITE_TOKEN } from '../support/server.js'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js'
@@ -49,18 +50,7 @@ interface WorkflowRun {
 }
 
 function githubEnv(run: number, head: string): Record<string, string> {
-  return {
-    GITHUB_API_URL: api.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_REPOSITORY: 'alice/seeds',
-    GITHUB_RUN_ID: String(run),
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_SHA: head,
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_REF_NAME: 'main',
-    GITHUB_EVENT_NAME: 'push',
-    GITHUB_EVENT_PATH: eventPath
-  }
+  return pushRunEnv(api, run, head, eventPath)
 }
 
 function standInRun(run: number, head: string): StandInRun {
@@ -78,27 +68,21 @@ function standInRun(run: number, head: string): StandInRun {
 }
 
 /** The report job alone, with the needs a workflow gives it. */
-async function reportStep(
+async function reportJob(
   server: ReturnType<typeof testServer>,
   run: number,
   head: string,
   needs: Record<string, unknown>,
   artifactsOf = `run-${run}`
 ): Promise<StepResult> {
-  return runStep({
-    step: 'report',
-    actionFile: join(REPO, 'report', 'action.yml'),
-    job: await newJob(),
-    cwd: flake,
-    inputs: {
-      needs: JSON.stringify(needs, null, 2),
-      cachix: CACHE,
-      'cachix-url': server.url,
-      'notify-url': hooks.urls.json,
-      'promote-ref': 'cached'
-    },
-    env: { ...artifacts.jobEnv(artifactsOf, 'report'), ...githubEnv(run, head) }
-  })
+  const inputs = {
+    needs: JSON.stringify(needs, null, 2),
+    cachix: CACHE,
+    'cachix-url': server.url,
+    'notify-url': hooks.urls.json,
+    'promote-ref': 'cached'
+  }
+  return reportStep(flake, inputs, { ...artifacts.jobEnv(artifactsOf, 'report'), ...githubEnv(run, head) })
 }
 
 /** plan → a leg per row → report, as one run of the example workflow; the run then ends as its report did. */
@@ -123,7 +107,7 @@ async function workflowRun(
     prewarm: { result: 'skipped', outputs: {} },
     build: { result: [...legs.values()].every(l => l.code === 0) ? 'success' : 'failure', outputs: {} }
   }
-  const report = await reportStep(server, run, head, needs)
+  const report = await reportJob(server, run, head, needs)
   Object.assign(api.runs.at(-1)!, { status: 'completed', conclusion: report.code === 0 ? 'success' : 'failure' })
   return { plan: planned, legs, report }
 }
@@ -214,7 +198,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
     }
     const before = hooks.received.length
     // A re-run of an older commit: every host is cached, but cached stays where it is.
-    const again = await reportStep(server, 12, BROKEN, needs, 'run-11')
+    const again = await reportJob(server, 12, BROKEN, needs, 'run-11')
     expect(again.code).toBe(0)
     expect(hooks.received.length).toBe(before)
     expect(again.stdout).toContain('nothing to notify')
@@ -229,7 +213,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
       plan: { result: 'success', outputs: fixed.plan.outputs },
       build: { result: 'failure', outputs: {} }
     }
-    const report = await reportStep(server, 14, FIXED, needs)
+    const report = await reportJob(server, 14, FIXED, needs)
     expect(report.code).toBe(1)
     expect(report.stdout).toContain(
       '::error::broken: its leg left no record: its runner died, it timed out, or it never started; its closure is in the cache all the same'
@@ -256,7 +240,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
       plan: { result: 'success', outputs: fixed.plan.outputs },
       build: { result: 'failure', outputs: {} }
     }
-    const report = await reportStep(server, 15, FIXED, needs)
+    const report = await reportJob(server, 15, FIXED, needs)
     expect(report.code).toBe(1)
     expect(report.stdout).toContain('::error::broken: its leg failed; its closure is in the cache all the same')
     expect(report.summary).toMatch(/- ❌ broken: [^\n]*no-such-cache/)
@@ -271,14 +255,11 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
     }
     // Run 11's records (a re-run's report reads the run's artifacts): broken's leg said ok.
     api.runs.push(standInRun(13, FIXED))
-    const report = await runStep({
-      step: 'report',
-      actionFile: join(REPO, 'report', 'action.yml'),
-      job: await newJob(),
-      cwd: flake,
-      inputs: { needs: JSON.stringify(needs), cachix: CACHE, 'cachix-url': server.url },
-      env: { ...artifacts.jobEnv('run-11', 'report'), ...githubEnv(13, FIXED) }
-    })
+    const report = await reportStep(
+      flake,
+      { needs: JSON.stringify(needs), cachix: CACHE, 'cachix-url': server.url },
+      { ...artifacts.jobEnv('run-11', 'report'), ...githubEnv(13, FIXED) }
+    )
     expect(report.code).toBe(1)
     expect(report.stdout).toMatch(
       new RegExp(

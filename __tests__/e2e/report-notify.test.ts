@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkOutForRunner, newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
+import { checkOutForRunner, type StepResult } from '../../harness/runner.js'
+import { pushRunEnv, reportStep } from '../support/report.js'
 import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 import { startArtifactService, type ArtifactService } from '../support/artifact-service.js'
 import { startGitHubRepoApi, type GitHubRepoStandIn } from '../support/github-repo-api.js'
@@ -57,12 +58,9 @@ afterAll(async () => {
 })
 
 async function report(format: ReceiverFormat): Promise<StepResult> {
-  return runStep({
-    step: 'report',
-    actionFile: join(REPO, 'report', 'action.yml'),
-    job: await newJob(),
-    cwd: workspace,
-    inputs: {
+  return reportStep(
+    workspace,
+    {
       needs: JSON.stringify({
         plan: { result: 'success', outputs: { toplevels: JSON.stringify(toplevels) } },
         build: { result: 'skipped', outputs: {} }
@@ -73,20 +71,8 @@ async function report(format: ReceiverFormat): Promise<StepResult> {
       'notify-format': format,
       'promote-ref': 'cached'
     },
-    env: {
-      ...artifacts.jobEnv('run-9', 'report'),
-      GITHUB_API_URL: api.url,
-      GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_REPOSITORY: 'alice/seeds',
-      GITHUB_RUN_ID: '9',
-      GITHUB_RUN_ATTEMPT: '1',
-      GITHUB_SHA: SHA,
-      GITHUB_REF: 'refs/heads/main',
-      GITHUB_REF_NAME: 'main',
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_EVENT_PATH: event
-    }
-  })
+    { ...artifacts.jobEnv('run-9', 'report'), ...pushRunEnv(api, 9, SHA, event) }
+  )
 }
 
 describe('notifications within each service’s documented limits', () => {
