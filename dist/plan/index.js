@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5990);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2636);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5990:
+/***/ 2636:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33142,6 +33142,220 @@ function walkFailed(cache, error, cached, findings) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
+ */
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const configurations_KINDS = [
+    {
+        kind: 'nixos',
+        output: 'nixosConfigurations',
+        buildPath: 'config.system.build.toplevel',
+        closureName: 'toplevel',
+        label: 'NixOS'
+    },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    {
+        kind: 'home',
+        output: 'homeConfigurations',
+        buildPath: 'activationPackage',
+        closureName: 'activation package',
+        label: 'home-manager'
+    }
+];
+function configurations_kindSpec(kind) {
+    const spec = configurations_KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function configurations_noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
+function nixString(text) {
+    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+}
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+        return { kind, attribute: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { attribute: text };
+}
+function kindsHaving(names, name) {
+    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
+}
+/** Every configuration of every kind, ordered by id. */
+function configurations_allHosts(names) {
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
+    }
+    const kinds = kindsHaving(names, ref.attribute);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function attributePath(ref) {
+    const spec = configurations_kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function configurations_systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function configurations_detailsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
+  }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function configurations_byKind(refs) {
+    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
+/**
+ * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
+ * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
+ * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
+ * at the end, where a short excerpt would lose it.
+ */
+function errorExcerpt(stderr, maxLines = 6) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trimEnd())
+        .filter(l => l.trim() !== '');
+    const start = lines.findIndex(l => l.startsWith('error:'));
+    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
+    const message = from
+        .filter(l => /^\s*error: \S/.test(l))
+        .pop()
+        ?.trim();
+    if (message !== undefined && from[0] !== message)
+        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
+    const shown = from.slice(0, maxLines);
+    if (from.length > maxLines)
+        shown.push(`… (${from.length - maxLines} more lines)`);
+    return shown.join('\n') || 'nix eval failed without an error message';
+}
+
+;// CONCATENATED MODULE: ./src/hosts/flake-checks.ts
+/** The flake's `checks` output: which systems have checks, and their names. Evaluates no check. */
+
+
+
+async function evalChecks(flake, apply, env, extraArgs) {
+    const result = await command_runNix(['eval', '--json', `${flake}#checks`, '--apply', apply, ...extraArgs], {
+        env,
+        okCodes: [1]
+    });
+    if (result.code === 0)
+        return JSON.parse(result.stdout);
+    if (isMissingOutput(result.stderr, 'checks'))
+        return undefined;
+    throw new Error(`could not evaluate ${flake}#checks: ${errorExcerpt(result.stderr)}`);
+}
+/** The systems whose checks.<system> holds at least one check; none when the flake has no checks. */
+async function checkSystems(flake, env, extraArgs = []) {
+    const systems = await evalChecks(flake, 'checks: builtins.filter (system: checks.${system} != { }) (builtins.attrNames checks)', env, extraArgs);
+    return (systems ?? []).sort();
+}
+/** The names of checks.<system> (empty when the flake has none for it). */
+async function checkNames(flake, system, env, extraArgs = []) {
+    const names = await evalChecks(flake, `checks: builtins.attrNames (checks.${JSON.stringify(system)} or { })`, env, extraArgs);
+    return (names ?? []).sort();
+}
+
 ;// CONCATENATED MODULE: ./src/nix-build/build-failures.ts
 /** How much of a failed builder's log the job summary shows. */
 const FAILED_LOG_LINES = 25;
@@ -33472,6 +33686,21 @@ async function planCacheCheck(reader, cacheName, hosts, attributes) {
     return cached;
 }
 
+;// CONCATENATED MODULE: ./src/plan/checks-rows.ts
+/** The flake-checks rows of the plan (`checks: true`): one per system with checks, on that system's runner. */
+/** `systems`: the flake's checks.<system> that hold at least one check. */
+function planChecks(systems, runners) {
+    const plan = { rows: [], unmapped: [] };
+    for (const system of [...new Set(systems)].sort()) {
+        const runner = runners[system];
+        if (runner === undefined)
+            plan.unmapped.push(system);
+        else
+            plan.rows.push({ system, runner, kind: 'checks' });
+    }
+    return plan;
+}
+
 ;// CONCATENATED MODULE: ./src/nix/build-log.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
@@ -33489,193 +33718,6 @@ const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/;
 function remoteBuilding(line) {
     const match = BUILDING_ON.exec(line);
     return match ? { drvPath: match[1], builder: match[2] } : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/hosts/configurations.ts
-/**
- * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in flake.ts.
- */
-// The order a plain name is looked up in, and the order the kinds are listed in messages.
-const configurations_KINDS = [
-    {
-        kind: 'nixos',
-        output: 'nixosConfigurations',
-        buildPath: 'config.system.build.toplevel',
-        closureName: 'toplevel',
-        label: 'NixOS'
-    },
-    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-    {
-        kind: 'home',
-        output: 'homeConfigurations',
-        buildPath: 'activationPackage',
-        closureName: 'activation package',
-        label: 'home-manager'
-    }
-];
-function configurations_kindSpec(kind) {
-    const spec = configurations_KINDS.find(k => k.kind === kind);
-    if (spec === undefined)
-        throw new Error(`unknown configuration kind ${String(kind)}`);
-    return spec;
-}
-function configurations_noConfigurations() {
-    return { nixos: [], darwin: [], home: [] };
-}
-function nixString(text) {
-    return JSON.stringify(text).replace(/\$\{/g, '\\${');
-}
-// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
-// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
-const PREFIX = /^([A-Za-z]+):(.*)$/;
-/** Parses `name` or `kind:name`; the error says what is wrong with it. */
-function parseHostReference(text) {
-    const prefixed = PREFIX.exec(text);
-    if (prefixed) {
-        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
-        if (kind === undefined)
-            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
-        if (!NAME.test(prefixed[2]))
-            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
-        return { kind, attribute: prefixed[2] };
-    }
-    if (!NAME.test(text))
-        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { attribute: text };
-}
-function kindsHaving(names, name) {
-    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
-}
-/**
- * What outputs call a configuration: its plain name when no other kind has that name, else
- * kind:name. Either way it is a reference that resolves back to the same configuration.
- */
-function hostId(ref, names) {
-    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
-}
-/** Every configuration of every kind, ordered by id. */
-function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-function everything(names) {
-    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
-    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
-}
-/**
- * The configuration `reference` names. A plain name must be in exactly one kind's output;
- * kind:name looks in that kind only. The error is one line naming the candidates.
- */
-function resolveHost(reference, names) {
-    const ref = parseHostReference(reference);
-    if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.attribute))
-            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
-    }
-    const kinds = kindsHaving(names, ref.attribute);
-    if (kinds.length === 0)
-        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
-    if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
-}
-/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
-function resolveHosts(references, names) {
-    const hosts = [];
-    for (const reference of references) {
-        const host = resolveHost(reference, names);
-        if (!hosts.some(h => h.id === host.id))
-            hosts.push(host);
-    }
-    return hosts;
-}
-/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
-function findHost(reference, names) {
-    try {
-        return resolveHost(reference, names);
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The flake attribute path of what the machine switches to. */
-function attributePath(ref) {
-    const spec = configurations_kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
-}
-function installable(flake, ref) {
-    return `${flake}#${attributePath(ref)}`;
-}
-/**
- * Nix functions over one kind's output (the configurations by name). Each reads the derivation
- * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
- */
-function derivationOf(kind, c) {
-    return `${c}.${configurations_kindSpec(kind).buildPath}`;
-}
-function only(names) {
-    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
-}
-/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function configurations_systemsExpression(kind, wanted = []) {
-    if (wanted.length === 0)
-        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
-    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
-}
-/**
- * System, derivation, output and nix.settings caches of the named configurations. All three
- * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
- */
-function configurations_detailsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
-    system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
-    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs ${only(names)} cs)`;
-}
-/** The output paths of the named configurations, for a closure diff's base. */
-function outPathsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
-}
-/**
- * True when a failed `nix eval` of `output` failed because the flake has no such output, which
- * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
- */
-function isMissingOutput(stderr, output) {
-    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
-}
-/** Groups configurations by kind, keeping their order. */
-function configurations_byKind(refs) {
-    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
-}
-
-;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
-/**
- * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
- * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
- * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
- * at the end, where a short excerpt would lose it.
- */
-function errorExcerpt(stderr, maxLines = 6) {
-    const lines = stderr
-        .split('\n')
-        .map(l => l.trimEnd())
-        .filter(l => l.trim() !== '');
-    const start = lines.findIndex(l => l.startsWith('error:'));
-    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
-    const message = from
-        .filter(l => /^\s*error: \S/.test(l))
-        .pop()
-        ?.trim();
-    if (message !== undefined && from[0] !== message)
-        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
-    const shown = from.slice(0, maxLines);
-    if (from.length > maxLines)
-        shown.push(`… (${from.length - maxLines} more lines)`);
-    return shown.join('\n') || 'nix eval failed without an error message';
 }
 
 ;// CONCATENATED MODULE: ./src/hosts/evaluate.ts
@@ -34062,7 +34104,7 @@ function sshKeySecretLines(key) {
 
 
 /** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
-const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token', 'notify-url']);
 /** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
 const SSH_KEY_INPUT = 'builder-ssh-key';
 // Lists and text of several lines: tabs and line breaks are theirs to hold.
@@ -34075,6 +34117,8 @@ const MULTI_LINE = new Set([
     'builders',
     'builder-host-keys',
     'builder-systems',
+    // The report's toJSON(needs), pretty-printed.
+    'needs',
     SSH_KEY_INPUT
 ]);
 /**
@@ -34166,6 +34210,7 @@ function parsePlanInputs(readRaw, cores = 1) {
         extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
         extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
         attributes,
+        checks: bool('checks', read('checks'), false),
         evalJobs,
         nixVersion: nixVersion('nix-version', read('nix-version')),
         flake,
@@ -34206,6 +34251,12 @@ function renderPlanSummary(plan, attributes, failed, warnings = []) {
 var PlanOutput;
 (function (PlanOutput) {
     PlanOutput["Matrix"] = "matrix";
+    /** The matrix without the pre-warm rows. */
+    PlanOutput["BuildMatrix"] = "build-matrix";
+    /** Only the pre-warm rows. */
+    PlanOutput["PrewarmMatrix"] = "prewarm-matrix";
+    PlanOutput["BuildAny"] = "build-any";
+    PlanOutput["PrewarmAny"] = "prewarm-any";
     PlanOutput["Hosts"] = "hosts";
     PlanOutput["Attributes"] = "attributes";
     PlanOutput["Any"] = "any";
@@ -34260,7 +34311,7 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 /** The matrix, a row per host and attribute still to build, as outputs and the job summary. */
 async function matrixPhase(inputs, evaluations, cached, findings) {
-    const { hosts, kinds, attributes, failed } = evaluations;
+    const { hosts, kinds, attributes, failed, checks } = evaluations;
     for (const finding of findings)
         if (finding.level === 'warning')
             warning(finding.message);
@@ -34270,10 +34321,14 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
         warning(`host ${name} has a system with no runner: it is left out of the matrix`);
     for (const name of attributePlan.unmapped)
         warning(`attribute ${name} has a system with no runner: it is left out of the matrix`);
-    setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }));
+    setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...checks, ...attributePlan.rows] }));
+    setOutput(PlanOutput.BuildMatrix, JSON.stringify({ include: [...plan.rows, ...checks] }));
+    setOutput(PlanOutput.PrewarmMatrix, JSON.stringify({ include: attributePlan.rows }));
     setOutput(PlanOutput.Hosts, JSON.stringify(plan.rows.map(r => r.host)));
     setOutput(PlanOutput.Attributes, JSON.stringify(attributePlan.rows.map(r => r.attribute)));
-    setOutput(PlanOutput.Any, String(plan.rows.length + attributePlan.rows.length > 0));
+    setOutput(PlanOutput.BuildAny, String(plan.rows.length + checks.length > 0));
+    setOutput(PlanOutput.PrewarmAny, String(attributePlan.rows.length > 0));
+    setOutput(PlanOutput.Any, String(plan.rows.length + checks.length + attributePlan.rows.length > 0));
     setOutput(PlanOutput.CachedHosts, JSON.stringify(plan.cached));
     setOutput(PlanOutput.CachedAttributes, JSON.stringify(attributePlan.cached));
     setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)));
@@ -34301,6 +34356,8 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
 
 
 
+
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function run() {
     const leftovers = { workDir: '', confPath: '' };
@@ -34311,6 +34368,13 @@ async function run() {
         await groupIf(needsNixConf(inputs), 'Configure Nix', () => main_configureNixPhase(inputs, cache, leftovers));
         const hosts = await group('Evaluate hosts', () => evaluateHostsPhase(inputs));
         const prewarm = await groupIf(inputs.attributes.length > 0, 'Evaluate pre-warm attributes', () => evaluateAttributesPhase(inputs));
+        const checks = await groupIf(inputs.checks, 'Flake checks', async () => {
+            const plan = planChecks(await checkSystems(inputs.flake, process.env), inputs.runners);
+            for (const system of plan.unmapped)
+                warning(`checks.${system} has no runner: it is left out of the matrix`);
+            info(`checks rows: ${plan.rows.map(r => r.system).join(', ') || 'none'}`);
+            return plan.rows;
+        });
         const failed = [...hosts.failed, ...(prewarm?.failed ?? [])];
         const findings = failed.map(f => ({
             level: 'error',
@@ -34326,7 +34390,7 @@ async function run() {
             walkFailed(cacheName, error, new Set(), findings);
             return new Set();
         }))) ?? new Set();
-        await group('Matrix', () => matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed }, cached, findings));
+        await group('Matrix', () => matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed, checks: checks ?? [] }, cached, findings));
     }
     catch (error) {
         setFailed(errors_errorMessage(error));

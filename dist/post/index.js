@@ -35482,7 +35482,7 @@ function sshKeySecretLines(key) {
 
 
 /** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
-const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token', 'notify-url']);
 /** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
 const SSH_KEY_INPUT = 'builder-ssh-key';
 // Lists and text of several lines: tabs and line breaks are theirs to hold.
@@ -35495,6 +35495,8 @@ const MULTI_LINE = new Set([
     'builders',
     'builder-host-keys',
     'builder-systems',
+    // The report's toJSON(needs), pretty-printed.
+    'needs',
     SSH_KEY_INPUT
 ]);
 /**
@@ -36047,6 +36049,7 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
     const native = nativeSystem(arch, platform);
     const system = legSystem(read('system').trim(), native, arch, platform);
     const attributes = attributePaths('attributes', read('attributes'));
+    const checks = bool('checks', read('checks'), false);
     const maxJobs = read('max-jobs').trim();
     if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
         fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
@@ -36065,7 +36068,9 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         hosts,
         system,
         attributes,
-        keepGoing: bool('keep-going', read('keep-going'), true),
+        checks,
+        // A checks leg keeps going whatever keep-going says: one failing check must not hide the others.
+        keepGoing: bool('keep-going', read('keep-going'), true) || checks,
         maxJobs: maxJobs || undefined,
         cores: positiveInt('cores', read('cores'), true),
         extraArgs: splitArgs('extra-args', read('extra-args')),
