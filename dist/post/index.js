@@ -31559,17 +31559,17 @@ function fullPath(name) {
 ;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
 
 /**
- * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * or undefined when the file does not read that way or an output has no fixed path yet
- * (content-addressed derivations): the caller then asks Nix.
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
  */
-function derivationFileOutputs(text) {
+function derivationFileOutputMap(text) {
     const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
     if (head === null)
         return undefined;
-    const outputs = [];
-    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[1];
+    const outputs = new Map();
+    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[2];
         if (path === '')
             return undefined;
         try {
@@ -31578,9 +31578,14 @@ function derivationFileOutputs(text) {
         catch {
             return undefined;
         }
-        outputs.push(path);
+        outputs.set(tuple[1], path);
     }
-    return outputs.length > 0 ? outputs : undefined;
+    return outputs.size > 0 ? outputs : undefined;
+}
+/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
+function derivationFileOutputs(text) {
+    const outputs = derivationFileOutputMap(text);
+    return outputs === undefined ? undefined : [...outputs.values()];
 }
 
 ;// CONCATENATED MODULE: ./src/nix/hash.ts
