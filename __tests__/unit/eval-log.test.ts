@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseEvalLog } from '../../src/nix/eval-log.js'
+import { markEvaluation, parseEvalLog } from '../../src/nix/eval-log.js'
 import { derivationsBuilt } from '../../src/nix/building.js'
 import { errorExcerpt } from '../../src/nix/eval-error.js'
 
@@ -159,11 +159,42 @@ describe('what an evaluation log says about import from derivation', () => {
       built: [],
       realisations: 1,
       named: [{ drvPath: GEN_A, output: 'out' }],
-      complete: true
+      complete: true,
+      parts: new Map()
     })
   })
 
   it('ignores a log entry that is not JSON', () => {
     expect(parseEvalLog('@nix {not json\n').text).toBe('@nix {not json')
+  })
+
+  it('tells the parts of one evaluation apart by the marks it printed', () => {
+    // As one `nix eval` of three hosts printed it on 2.34: desk imports gen-a, nas nothing, pi gen-b (on 2.8, unnamed).
+    const mark = (name: string): string => msg(0, `trace: nix-cachix-build evaluates ${name}`)
+    const stderr = [
+      COPY_FLAKE,
+      mark('desk'),
+      traced(GEN_A),
+      ...realise(10, [1]),
+      mark('nas'),
+      mark('pi'),
+      ...realise(20, [1]),
+      building(30, GEN_B)
+    ].join('\n')
+    const log = parseEvalLog(stderr)
+    expect(log.realisations).toBe(2)
+    expect(log.complete).toBe(false)
+    expect(log.text).toBe(`building '${GEN_B}'`)
+    const summary = [...log.parts].map(([name, part]) => [name, part.realisations, part.named.length, part.complete])
+    expect(summary).toEqual([
+      ['desk', 1, 1, true],
+      ['nas', 0, 0, true],
+      ['pi', 1, 0, false]
+    ])
+    expect(log.parts.get('pi')?.built).toEqual([GEN_B])
+  })
+
+  it('marks a part with a trace of its name', () => {
+    expect(markEvaluation('n', '{ a = 1; }')).toBe('builtins.trace "nix-cachix-build evaluates ${n}" ({ a = 1; })')
   })
 })

@@ -75,23 +75,100 @@ function entryOf(line: string): LogEntry | undefined {
   }
 }
 
-/** Reads an evaluation's stderr written with EVAL_LOG_ARGS; lines that are not log entries are kept as text. */
-export function parseEvalLog(stderr: string): EvalLog {
-  const text: string[] = []
-  const built = new Set<string>()
-  const named = new Map<string, NamedImport>()
-  const realisations: Realisation[] = []
+/** What one evaluation, or one part of it, said. */
+class Reading {
+  private readonly text: string[] = []
+  private readonly built = new Set<string>()
+  private readonly named = new Map<string, NamedImport>()
+  private readonly realisations: Realisation[] = []
   // Activity id → the realisation it belongs to (its own, or the one its "builds" count is for).
-  const realisationOf = new Map<number, Realisation>()
-  const open = new Set<Realisation>()
-  let namedSince = 0
-  const say = (message: string): void => {
-    const plain = message.replace(ANSI, '')
+  private readonly realisationOf = new Map<number, Realisation>()
+  private readonly open = new Set<Realisation>()
+  private namedSince = 0
+
+  say(plain: string): void {
     const traced = TRACED.exec(plain)
     if (traced !== null) {
-      named.set(`${traced[1]}^${traced[2]}`, { drvPath: traced[1], output: traced[2] })
-      namedSince++
-    } else if (!UNKNOWN_SETTING.test(plain)) text.push(plain)
+      this.named.set(`${traced[1]}^${traced[2]}`, { drvPath: traced[1], output: traced[2] })
+      this.namedSince++
+    } else if (!UNKNOWN_SETTING.test(plain)) this.text.push(plain)
+  }
+
+  take(entry: LogEntry): void {
+    const id = entry.id
+    if (entry.action === 'start' && typeof id === 'number') {
+      if (entry.type === ACT_REALISE) {
+        const realisation = { named: this.namedSince, derivations: 0 }
+        this.namedSince = 0
+        this.realisations.push(realisation)
+        this.realisationOf.set(id, realisation)
+        this.open.add(realisation)
+      } else if (entry.type === ACT_BUILDS) {
+        const current = this.realisations.at(-1)
+        if (current !== undefined && this.open.has(current)) this.realisationOf.set(id, current)
+      }
+      if (entry.type === ACT_BUILD && typeof entry.fields?.[0] === 'string') this.built.add(entry.fields[0])
+    }
+    if (entry.action === 'result' && entry.type === RES_PROGRESS && typeof id === 'number') {
+      const realisation = this.realisationOf.get(id)
+      const expected = entry.fields?.[1]
+      if (realisation !== undefined && typeof expected === 'number')
+        realisation.derivations = Math.max(realisation.derivations, expected)
+    }
+    if (entry.action === 'stop' && typeof id === 'number') {
+      const realisation = this.realisationOf.get(id)
+      if (realisation !== undefined) this.open.delete(realisation)
+    }
+  }
+
+  result(): EvalLog {
+    // A realisation without derivation goals only fetched a path (a flake input to substitute): no import.
+    const imports = this.realisations.filter(r => r.derivations > 0)
+    return {
+      text: this.text.join('\n'),
+      built: [...this.built],
+      realisations: imports.length,
+      named: [...this.named.values()],
+      complete: imports.every(r => r.named > 0 && r.derivations <= r.named)
+    }
+  }
+}
+
+/** What `markEvaluation` makes Nix print before it evaluates a part ("trace: " comes first). */
+const MARKER = 'nix-cachix-build evaluates '
+
+/**
+ * A Nix expression that is `value`, and says in the log that `name` (an expression for a string)
+ * is evaluated from here on: one `nix eval` of several hosts then tells each host's imports apart.
+ */
+export function markEvaluation(name: string, value: string): string {
+  return `builtins.trace "${MARKER}\${${name}}" (${value})`
+}
+
+export interface EvalLogParts extends EvalLog {
+  /** The log of each part `markEvaluation` marked, by name: from its mark to the next. */
+  parts: Map<string, EvalLog>
+}
+
+/**
+ * Reads an evaluation's stderr written with EVAL_LOG_ARGS; lines that are not log entries are kept
+ * as text. An import that several parts share counts for the part that realised it first, unless
+ * the others import it anew (each `import` realises its path again).
+ */
+export function parseEvalLog(stderr: string): EvalLogParts {
+  const all = new Reading()
+  const parts = new Map<string, Reading>()
+  let part: Reading | undefined
+  const say = (message: string): void => {
+    const plain = message.replace(ANSI, '')
+    if (plain.startsWith(`trace: ${MARKER}`)) {
+      const name = plain.slice(`trace: ${MARKER}`.length)
+      part = parts.get(name) ?? new Reading()
+      parts.set(name, part)
+      return
+    }
+    all.say(plain)
+    part?.say(plain)
   }
   for (const line of stderr.split('\n')) {
     const entry = entryOf(line)
@@ -100,38 +177,15 @@ export function parseEvalLog(stderr: string): EvalLog {
       continue
     }
     if (entry.action === 'msg' && typeof entry.msg === 'string' && (entry.level ?? 0) <= LVL_INFO) say(entry.msg)
-    if (entry.action === 'start' && typeof entry.id === 'number') {
-      if (entry.type === ACT_REALISE) {
-        const realisation = { named: namedSince, derivations: 0 }
-        namedSince = 0
-        realisations.push(realisation)
-        realisationOf.set(entry.id, realisation)
-        open.add(realisation)
-      } else if (entry.type === ACT_BUILDS) {
-        const current = realisations.at(-1)
-        if (current !== undefined && open.has(current)) realisationOf.set(entry.id, current)
-      }
-      if (entry.type === ACT_BUILD && typeof entry.fields?.[0] === 'string') built.add(entry.fields[0])
-      if ((entry.level ?? 0) <= LVL_INFO && typeof entry.text === 'string' && entry.text !== '') say(entry.text)
-    }
-    if (entry.action === 'result' && entry.type === RES_PROGRESS && typeof entry.id === 'number') {
-      const realisation = realisationOf.get(entry.id)
-      const expected = entry.fields?.[1]
-      if (realisation !== undefined && typeof expected === 'number')
-        realisation.derivations = Math.max(realisation.derivations, expected)
-    }
-    if (entry.action === 'stop' && typeof entry.id === 'number') {
-      const realisation = realisationOf.get(entry.id)
-      if (realisation !== undefined) open.delete(realisation)
-    }
+    all.take(entry)
+    part?.take(entry)
+    if (
+      entry.action === 'start' &&
+      (entry.level ?? 0) <= LVL_INFO &&
+      typeof entry.text === 'string' &&
+      entry.text !== ''
+    )
+      say(entry.text)
   }
-  // A realisation without derivation goals only fetched a path (a flake input to substitute): no import.
-  const imports = realisations.filter(r => r.derivations > 0)
-  return {
-    text: text.join('\n'),
-    built: [...built],
-    realisations: imports.length,
-    named: [...named.values()],
-    complete: imports.every(r => r.named > 0 && r.derivations <= r.named)
-  }
+  return { ...all.result(), parts: new Map([...parts].map(([name, reading]) => [name, reading.result()])) }
 }
