@@ -1,5 +1,5 @@
-// Type-checked lint, as the toolkit's own actions use: a promise left without a handler
-// (the crash of the hosted-runner issue) is an error, not a review comment.
+// Type-checked lint, as the toolkit's own actions use: a promise left without a handler is an
+// error, not a review comment.
 import js from '@eslint/js'
 import prettier from 'eslint-config-prettier'
 import tseslint from 'typescript-eslint'
@@ -15,7 +15,21 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // What was thrown becomes a message or an Error in one place each (src/util/errors.ts).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "ConditionalExpression[test.operator='instanceof'][test.right.name='Error'][alternate.callee.name='String']",
+          message: 'Use errorMessage(error) from src/util/errors.ts.'
+        },
+        {
+          selector:
+            "ConditionalExpression[test.operator='instanceof'][test.right.name='Error'][alternate.type='NewExpression'][alternate.arguments.0.callee.name='String']",
+          message: 'Use asError(error) from src/util/errors.ts.'
+        }
+      ]
     }
   },
   // Stand-ins for the store in tests and benches implement async interfaces with plain values.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import zlib from 'node:zlib'
-import { narStream } from '../src/nix/nar.js'
+import { narStream } from '../src/nix/format/nar.js'
 import { initCpuClock, ownCpu } from './cpu.js'
 
 // A child entry, run under Node 24: the compression bound. Every NAR is serialised in this

@@ -1,6 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PUSH_DEFAULTS } from '../src/push/defaults.js'
+import { PUSH_DEFAULTS } from '../src/push/create.js'
 
 export const MiB = 1024 * 1024
 export const GiB = 1024 * MiB

@@ -14,6 +14,8 @@ import { closureWalk } from './walk.js'
 import { noopRerun } from './rerun.js'
 import { pushComparison } from './throughput.js'
 import { nixInstalls, nodeRuntimes } from './runtimes.js'
+import { errorMessage } from '../src/util/errors.js'
+import { closureDiffBench } from './diff.js'
 
 const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => void) => Promise<Row[]> }[] = [
   {
@@ -31,12 +33,7 @@ const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => v
   { key: 'walk', title: 'closure walk: 5,000-path closure against the local server', run: closureWalk },
   { key: 'rerun', title: 'no-op rerun of the action: every host cached', run: noopRerun },
   { key: 'missing', title: 'missing-path decision: 20,000 paths, half present', run: missingQuery },
-  // Imported when it runs: bench/diff.ts and src/diff belong to another change, whose state must not stop the other sections.
-  {
-    key: 'diff',
-    title: 'closure diff: 5,000-path closures differing in 200',
-    run: async log => (await import('./diff.js')).closureDiffBench(log)
-  }
+  { key: 'diff', title: 'closure diff: 5,000-path closures differing in 200', run: closureDiffBench }
 ]
 
 const started = performance.now()
@@ -56,7 +53,7 @@ for (const section of SECTIONS.filter(s => config.only.includes(s.key))) {
     rows.push(...(await section.run(log)))
   } catch (error: unknown) {
     // One broken section should not hide the others' numbers; it shows up in the summary.
-    const message = error instanceof Error ? error.message : String(error)
+    const message = errorMessage(error)
     log(`FAILED: ${message}`)
     rows.push([`${section.key}: section failed`, message.split('\n')[0].slice(0, 120), '', 'FAIL'])
     process.exitCode = 1

@@ -8,6 +8,7 @@ import { cacheName, pushPeers, runsFor } from './peers.js'
 import { checkPush, judged, mib, rate, ratio, seconds, type Row } from './report.js'
 import type { PeakRss } from './rss.js'
 import { startBenchServer } from './server.js'
+import { errorMessage } from '../src/util/errors.js'
 
 const TARGET_TREE_BYTES = 100 * MiB
 
@@ -56,7 +57,7 @@ export async function memory(log: (line: string) => void): Promise<Row[]> {
           }
         } catch (error: unknown) {
           valid = false
-          line = `INVALID RUN, ${error instanceof Error ? error.message : String(error)}`
+          line = `INVALID RUN, ${errorMessage(error)}`
         }
         log(`run ${run}: ${peer.label.padEnd(34)} tree peak ${mib(treeKiB * 1024)}; ${line}`)
         // The worst run is the honest number for a ceiling.

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { encodeNix32 } from '../src/nix/base32.js'
-import { renderNarInfo } from '../src/nix/narinfo.js'
-import { STORE_DIR } from '../src/nix/store-path.js'
+import { encodeNix32 } from '../src/nix/format/base32.js'
+import { renderNarInfo } from '../src/nix/format/narinfo.js'
+import { STORE_DIR } from '../src/nix/format/store-path.js'
 import { Prng } from './prng.js'
 
 export interface MissingFixture {

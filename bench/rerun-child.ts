@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
-import { detailsExpression, SYSTEMS_EXPRESSION } from '../src/nix/flake.js'
+import { detailsExpression, systemsExpression } from '../src/hosts/configurations.js'
 import { runCommand } from '../src/util/process.js'
-import { hostedSession, RUNNER_PATH } from '../local/hosted/session.js'
-import { newJob, runStep, type RunnerFiles, type StepResult } from '../local/runner.js'
-import { sampleFlake } from '../local/sample-flake.js'
+import { hostedSession, RUNNER_PATH } from '../harness/hosted/session.js'
+import { newJob, runStep, type RunnerFiles, type StepResult } from '../harness/runner.js'
+import { sampleFlake } from '../harness/sample-flake.js'
 
 // A child entry, run with tsx as root: the action's main and post steps as local/runner.ts
 // runs them (its default profile: a hosted runner's user, daemon and Node 24), first on a
@@ -91,10 +91,16 @@ const nix = [
 ]
 for (let i = 0; i < 2; i++) {
   const started = performance.now()
-  const systems = JSON.parse(await evalAsStep(again.job, [...nix, SYSTEMS_EXPRESSION])) as Record<string, string>
+  const systems = JSON.parse(await evalAsStep(again.job, [...nix, systemsExpression('nixos')])) as Record<
+    string,
+    string
+  >
   await evalAsStep(again.job, [
     ...nix,
-    detailsExpression(Object.keys(systems).filter(h => systems[h] === 'x86_64-linux'))
+    detailsExpression(
+      'nixos',
+      Object.keys(systems).filter(h => systems[h] === 'x86_64-linux')
+    )
   ])
   evalMs.push(performance.now() - started)
 }

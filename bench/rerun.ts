@@ -18,7 +18,7 @@ export async function noopRerun(log: (line: string) => void): Promise<Row[]> {
   const { node24 } = await nodeRuntimes()
   const bundle = join(REPO, 'dist', 'main', 'index.js')
   log(
-    `runs dist/ (bundled ${statSync(bundle).mtime.toISOString()}; npm run package rebuilds it) via local/runner.ts runStep, main then post, runner profile ${process.env.RUNNER_PROFILE ?? 'hosted (default)'}, runner node ${process.env.RUNNER_NODE ?? `${node24.label} ${node24.version}`}`
+    `runs dist/ (bundled ${statSync(bundle).mtime.toISOString()}; npm run package rebuilds it) via harness/runner.ts runStep, main then post, runner profile ${process.env.RUNNER_PROFILE ?? 'hosted (default)'}, runner node ${process.env.RUNNER_NODE ?? `${node24.label} ${node24.version}`}`
   )
   const server = await startBenchServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
   let result: RerunResult

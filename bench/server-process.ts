@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { startCachixServer, type CachixServerOptions } from '../local/server/cachix-server.js'
+import { startCachixServer, type CachixServerOptions } from '../harness/server/cachix-server.js'
 
 // Runs the local Cachix server in its own process so its request handling, hashing and
 // disk writes never share an event loop with the client being measured.

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { LocalCacheConfig } from '../local/server/cachix-server.js'
+import type { LocalCacheConfig } from '../harness/server/cachix-server.js'
 import { config } from './config.js'
 import { exited, firstJsonLine, spawnChild } from './child.js'
 import { removeTree } from './store.js'

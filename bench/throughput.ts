@@ -8,6 +8,7 @@ import { runOurPush } from './our-push.js'
 import { cacheName, pushPeers, runsFor, type Peer } from './peers.js'
 import { best, checkPush, judged, mib, rate, ratio, seconds, type Row } from './report.js'
 import { startTarget, type BenchServer, type TargetKind } from './server.js'
+import { errorMessage } from '../src/util/errors.js'
 
 interface Timed {
   ms: number
@@ -32,7 +33,7 @@ async function pushOnce(
   try {
     return await pushOrThrow(peer, server, cache, fixture, log, run)
   } catch (error: unknown) {
-    const message = error instanceof Error ? error.message : String(error)
+    const message = errorMessage(error)
     log(`run ${run}: ${peer.label}: INVALID RUN, ${message}`)
     return {
       ms: performance.now() - started,

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CachixClient } from '../src/cachix/client.js'
-import { renderNarInfo } from '../src/nix/narinfo.js'
-import { STORE_DIR } from '../src/nix/store-path.js'
+import { renderNarInfo } from '../src/nix/format/narinfo.js'
+import { STORE_DIR } from '../src/nix/format/store-path.js'
 import { closureFacts, walkClosure } from '../src/cachix/closure-walk.js'
 import { SubstituterNarInfos } from '../src/cachix/substituter-narinfos.js'
 import { runCommand } from '../src/util/process.js'
@@ -12,6 +12,7 @@ import { Prng } from './prng.js'
 import { best, judged, ratio, seconds, type Row } from './report.js'
 import { nixInstalls } from './runtimes.js'
 import { startBenchServer } from './server.js'
+import { errorMessage } from '../src/util/errors.js'
 
 const PATHS = 5000
 const CACHE = 'walk'
@@ -95,9 +96,7 @@ export async function closureWalk(log: (line: string) => void): Promise<Row[]> {
         log(`run ${i}: ${host.label} path-info --recursive --store <cache> ${seconds(ms)}`)
       }
     } catch (error: unknown) {
-      log(
-        `${host.label} path-info --recursive as a peer failed: ${error instanceof Error ? error.message : String(error)}`
-      )
+      log(`${host.label} path-info --recursive as a peer failed: ${errorMessage(error)}`)
     }
   } finally {
     await server.stop()

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { newJob, REPO, runStep, type StepResult } from '../../local/runner.js'
-import { sampleFlake } from '../../local/sample-flake.js'
-import { closureOf, realiseInFreshStore } from '../helpers/nix.js'
-import { leaksInStep } from '../helpers/secrets.js'
-import { CACHE, inCache, type Server } from '../helpers/legs.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
+import { closureOf, realiseInFreshStore } from '../support/nix.js'
+import { leaksInStep } from '../support/secrets.js'
+import { CACHE, inCache, type Server } from '../support/legs.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 // A token the tests revoke, as when the secret is rotated on app.cachix.org and the workflow still has the old one.
 const OLD_TOKEN = 'test-token-about-to-be-rotated'

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fleetFlake } from '../../local/fleet-flake.js'
-import { distDir, newJob, REPO, runStep, type StepResult } from '../../local/runner.js'
+import { fleetFlake } from '../../harness/fleet-flake.js'
+import { distDir, newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
 import { runCommand, type RunResult } from '../../src/util/process.js'
-import { execWithEnv } from '../helpers/exec.js'
-import { CACHE, inCache, leg, type Server } from '../helpers/legs.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { execWithEnv } from '../support/exec.js'
+import { CACHE, inCache, leg, type Server } from '../support/legs.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 // What a host's evaluation imports (import from derivation) must reach the cache whatever the
 // runner's store already holds; each case ends on a laptop: a fresh store that trusts only the

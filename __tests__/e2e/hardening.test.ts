@@ -1,27 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runCommand } from '../../src/util/process.js'
-import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
-import { RUNNER_PATH } from '../../local/hosted/session.js'
-import { sampleFlake } from '../../local/sample-flake.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
-
-type Server = Awaited<ReturnType<typeof startTestServer>>
+import { FAKE_GITHUB_TOKEN, newJob, runStep, type RunnerFiles, type StepResult } from '../../harness/runner.js'
+import { RUNNER_PATH } from '../../harness/hosted/session.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
+import { exists } from '../../src/util/fs.js'
+import { generateKey } from '../support/keys.js'
+import { inCache, type Server } from '../support/legs.js'
 
 const PUBLIC = 'fleet'
 const PRIVATE = 'private'
 const RUNTIME_TOKEN = 'fake-actions-runtime-token-0123456789'
-
-async function generateKey(name: string): Promise<{ secret: string; public: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'key-'))
-  await runCommand('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
-  return {
-    secret: (await readFile(join(dir, 'sk'), 'utf8')).trim(),
-    public: (await readFile(join(dir, 'pk'), 'utf8')).trim()
-  }
-}
 
 /** A directory the runner user can read, holding the given executables. */
 async function binDir(scripts: Record<string, (self: string) => string>): Promise<string> {
@@ -67,20 +58,6 @@ async function dumpsOf(dir: string): Promise<{ program: string; env: string }[]>
 /** The step's PATH with `dir` first. */
 function pathWith(job: RunnerFiles, dir: string): string {
   return `${dir}:${job.profile === 'hosted' ? RUNNER_PATH : (process.env.PATH ?? '')}`
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false
-  )
-}
-
-async function inCache(server: Server, cache: string, path: string): Promise<boolean> {
-  const response = await fetch(`${server.cacheUrl(cache)}/${path.slice(11, 43)}.narinfo`, {
-    headers: { Authorization: `Bearer ${WRITE_TOKEN}` }
-  })
-  return response.status === 200
 }
 
 describe('hardening: what the action hands its children, leaves behind and notices', () => {
@@ -228,7 +205,7 @@ describe('hardening: what the action hands its children, leaves behind and notic
     expect(main.outputs.built).toBe('6')
     expect(main.outputs.coverage).toBe('100%')
     const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
-    for (const name of ['alpha', 'beta']) expect(await inCache(server, PUBLIC, hosts[name])).toBe(true)
+    for (const name of ['alpha', 'beta']) expect(await inCache(server, hosts[name], PUBLIC)).toBe(true)
     expect(post.code).toBe(0)
   }, 300_000)
 
@@ -277,6 +254,6 @@ describe('hardening: what the action hands its children, leaves behind and notic
     // The slow host sleeps 60 s: without SIGTERM the step would wait for it.
     expect(main.seconds).toBeLessThan(55)
     const hosts = JSON.parse(main.outputs.hosts) as Record<string, string>
-    expect(await inCache(server, PUBLIC, hosts.alpha)).toBe(true)
+    expect(await inCache(server, hosts.alpha, PUBLIC)).toBe(true)
   }, 300_000)
 })

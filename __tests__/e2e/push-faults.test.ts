@@ -3,14 +3,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { hostedSession } from '../../local/hosted/session.js'
-import { defaultProfile, newJob, REPO, runStep, type StepResult } from '../../local/runner.js'
-import { nonce } from '../../local/sample-flake.js'
+import { hostedSession } from '../../harness/hosted/session.js'
+import { defaultProfile, newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
+import { nonce } from '../../harness/sample-flake.js'
 import { runCommand } from '../../src/util/process.js'
-import { realiseInFreshStore } from '../helpers/nix.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
-
-type Server = Awaited<ReturnType<typeof startTestServer>>
+import { realiseInFreshStore } from '../support/nix.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
+import { type Server, testServer } from '../support/legs.js'
 
 const CACHE = 'faulty'
 const MiB = 1024 * 1024
@@ -127,11 +126,7 @@ describe.each(['in process', 'nix-store --dump'])('the action survives push fail
 })
 
 describe('a cache that lost a path to garbage collection', () => {
-  let server: Server
-  beforeAll(async () => {
-    server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
-  })
-  afterAll(async () => server.close())
+  const server = testServer()
 
   it('skip-cached and the planner walk the closure, name the missing path, and the rerun pushes it back', async () => {
     const flake = await bigHostFlake()

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { aarch64Entries, binfmtMounts, withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
-import { defaultProfile, newJob, type RunnerProfile } from '../../local/runner.js'
-import { sampleFlake } from '../../local/sample-flake.js'
-import { leg, type Server } from '../helpers/legs.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { aarch64Entries, binfmtMounts, withoutAarch64Binfmt } from '../../harness/hosted/binfmt.js'
+import { defaultProfile, newJob, type RunnerProfile } from '../../harness/runner.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
+import { leg, type Server } from '../support/legs.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 // The hosted runner as on GitHub, and root on a self-hosted x86 machine (the action writes
 // binfmt_misc itself there, without sudo): both start with no aarch64 interpreter.

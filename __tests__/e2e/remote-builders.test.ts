@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { withoutAarch64Binfmt } from '../../local/hosted/binfmt.js'
-import { hostedSession, RUNNER_PATH, type NixMachine } from '../../local/hosted/session.js'
+import { withoutAarch64Binfmt } from '../../harness/hosted/binfmt.js'
+import { hostedSession, RUNNER_PATH, type NixMachine } from '../../harness/hosted/session.js'
 import {
   builderChroot,
   builderUnavailable,
@@ -13,19 +13,19 @@ import {
   runnerMachineWithSsh,
   startRemoteBuilder,
   type RemoteBuilder
-} from '../../local/remote-builder/builder.js'
-import { defaultProfile, newJob, runStep, type RunnerFiles, type StepResult } from '../../local/runner.js'
-import { sampleFlake } from '../../local/sample-flake.js'
+} from '../../harness/remote-builder/builder.js'
+import { defaultProfile, newJob, runStep, type RunnerFiles, type StepResult } from '../../harness/runner.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
 import { sshKeySecretLines } from '../../src/inputs/ssh-key.js'
 import { SSH_CONFIG_DIR } from '../../src/machine/builder-ssh.js'
 import { runCommand } from '../../src/util/process.js'
-import { execWithEnv } from '../helpers/exec.js'
-import { CACHE, inCache, type Server } from '../helpers/legs.js'
-import { realiseInFreshStore } from '../helpers/nix.js'
-import { filesWithSecrets, leaksInStep } from '../helpers/secrets.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { execWithEnv } from '../support/exec.js'
+import { CACHE, inCache, type Server } from '../support/legs.js'
+import { realiseInFreshStore } from '../support/nix.js'
+import { filesWithSecrets, leaksInStep } from '../support/secrets.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
-// The remote builder is a chroot with sshd (local/remote-builder); the runner is the hosted profile.
+// The remote builder is a chroot with sshd (harness/remote-builder); the runner is the hosted profile.
 const unavailable =
   defaultProfile() === 'hosted' ? builderUnavailable() : 'the hosted runner profile is off (RUNNER_PROFILE=root)'
 const describeBuilders = unavailable === undefined ? describe : describe.skip

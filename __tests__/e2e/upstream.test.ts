@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildOffline } from '../../local/offline-build.js'
-import { checkOutForRunner, distDir, newJob, REPO, runStep } from '../../local/runner.js'
-import { nonce, writeSampleFlake, type UpstreamPackages } from '../../local/sample-flake.js'
-import { parseNarInfo } from '../../src/nix/narinfo.js'
-import { hashPart } from '../../src/nix/store-path.js'
+import { buildOffline } from '../../harness/offline-build.js'
+import { checkOutForRunner, distDir, newJob, REPO, runStep } from '../../harness/runner.js'
+import { nonce, writeSampleFlake, type UpstreamPackages } from '../../harness/sample-flake.js'
+import { parseNarInfo } from '../../src/nix/format/narinfo.js'
+import { hashPart } from '../../src/nix/format/store-path.js'
 import { runCommand, type RunResult } from '../../src/util/process.js'
-import { execWithEnv } from '../helpers/exec.js'
-import { CACHE, leg, type Leg, type Server } from '../helpers/legs.js'
-import { closureOf, realiseInFreshStore } from '../helpers/nix.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { execWithEnv } from '../support/exec.js'
+import { CACHE, leg, type Leg, type Server } from '../support/legs.js'
+import { closureOf, realiseInFreshStore } from '../support/nix.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 const UPSTREAM = 'nixpkgs'
 
@@ -99,7 +99,7 @@ describe('a fleet whose closure is mostly upstream, against a cache that filters
     upstreamPaths.opensslA = await buildOffline(openssl(commits.a))
     upstreamPaths.opensslB = await buildOffline(openssl(commits.b))
     upstreamPaths.zlib = await buildOffline(`git+file://${repo}?rev=${commits.a}#nixosConfigurations.alpha.pkgs.zlib`)
-    const { makePusher } = await import('../helpers/push.js')
+    const { makePusher } = await import('../support/push.js')
     const { pusher } = await makePusher({ baseUrl: nixpkgs.url, cacheName: UPSTREAM, authToken: WRITE_TOKEN })
     pusher.add([upstreamPaths.opensslA, upstreamPaths.opensslB])
     expect((await pusher.drain()).uploaded).toBe(3)

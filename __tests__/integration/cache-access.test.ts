@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { firstContactLimits, openBefore, openCacheAccess, readerOf } from '../../src/push/cache-access.js'
-import { FAST_RETRIES, READ_TOKEN, startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { firstContactLimits, openBefore, openCacheAccess, readerOf } from '../../src/cachix/cache-access.js'
+import { FAST_RETRIES, READ_TOKEN, startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 type Server = Awaited<ReturnType<typeof startTestServer>>
 

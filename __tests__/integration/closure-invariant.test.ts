@@ -3,13 +3,13 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as zlib from 'node:zlib'
 import { runCommand } from '../../src/util/process.js'
-import { compressorName, FRAME_BYTES } from '../../src/push/compressor.js'
-import { NarSource } from '../../src/push/upload-path.js'
+import { compressorName, FRAME_BYTES } from '../../src/push/upload/compressor.js'
+import { NarSource } from '../../src/push/upload/upload-path.js'
 import { walkClosure } from '../../src/cachix/closure-walk.js'
 import { CachixClient } from '../../src/cachix/client.js'
-import { closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 type Server = Awaited<ReturnType<typeof startTestServer>>
 

@@ -3,9 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runNix } from '../../src/nix/command.js'
-import { evaluationImports, probeImports } from '../../src/nix/eval-imports.js'
+import { evaluationImports, probeImports } from '../../src/hosts/eval-imports.js'
 import { EVAL_LOG_ARGS, parseEvalLog } from '../../src/nix/eval-log.js'
-import { nonce, OFFLINE } from '../helpers/nix.js'
+import { nonce, OFFLINE } from '../support/nix.js'
 
 // Hosts that import derivation outputs in each way evaluation can: `import`, `readFile` (an
 // options.json), one path made of two derivations' outputs, and none at all.

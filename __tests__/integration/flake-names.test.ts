@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sampleFlake } from '../../local/sample-flake.js'
-import { configurationNames } from '../../src/nix/flake.js'
+import { sampleFlake } from '../../harness/sample-flake.js'
+import { configurationNames } from '../../src/hosts/flake.js'
 
 describe('the configuration names of a flake', () => {
   it('are read on a store nothing has opened yet, as a laptop check does, every time', async () => {

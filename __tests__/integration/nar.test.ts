@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { narStream } from '../../src/nix/nar.js'
+import { narStream } from '../../src/nix/format/nar.js'
 
 async function digest(stream: NodeJS.ReadableStream): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256')

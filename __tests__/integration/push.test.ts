@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../../src/util/process.js'
 import { CachixError } from '../../src/cachix/client.js'
-import { openCachixSession } from '../../src/push/session.js'
-import { chainExpression, closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { openCachixSession } from '../../src/cachix/session.js'
+import { chainExpression, closureOf, narHashIn, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
+import { generateKey } from '../support/keys.js'
 
 const MiB = 1024 * 1024
-
-async function generateKey(name: string): Promise<{ secret: string; public: string }> {
-  const dir = (await runCommand('mktemp', ['-d'])).stdout.trim()
-  await runCommand('nix-store', ['--generate-binary-cache-key', name, join(dir, 'sk'), join(dir, 'pk')])
-  return { secret: await readFile(join(dir, 'sk'), 'utf8'), public: await readFile(join(dir, 'pk'), 'utf8') }
-}
 
 async function narinfoCount(dataDir: string, cache: string): Promise<number> {
   return (await readdir(join(dataDir, cache))).filter(f => f.endsWith('.narinfo')).length

@@ -3,10 +3,10 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CachixClient } from '../../src/cachix/client.js'
 import { walkClosure } from '../../src/cachix/closure-walk.js'
-import { hashPart } from '../../src/nix/store-path.js'
-import { chainExpression, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { hashPart } from '../../src/nix/format/store-path.js'
+import { chainExpression, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 type Server = Awaited<ReturnType<typeof startTestServer>>
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { compressorName } from '../../src/push/compressor.js'
-import { narHashIn, nixBuild, nonce, realiseInFreshStore } from '../helpers/nix.js'
-import { makePusher } from '../helpers/push.js'
-import { startTestServer, WRITE_TOKEN } from '../helpers/server.js'
+import { compressorName } from '../../src/push/upload/compressor.js'
+import { narHashIn, nixBuild, nonce, realiseInFreshStore } from '../support/nix.js'
+import { makePusher } from '../support/push.js'
+import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 
 const MiB = 1024 * 1024
 

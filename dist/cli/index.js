@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(994);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 994:
+/***/ 9:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32,6 +32,15 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/util/process.ts
 
 // The action's inputs (token, signing key, github-token) and credentials a user may have exported
@@ -109,76 +118,53 @@ function lastLine(text) {
         .filter(l => l !== '');
     return lines[lines.length - 1] ?? '';
 }
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
 
 ;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    const set = env[name] ?? '';
+    if (set !== '' && set !== value)
+        throw new Error(`${name} may only be "${value}", not "${set}"`);
+    return set === value;
+}
 function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
 }
 function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
     return seconds * 1000;
 }
 function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
 }
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
+function knobs_diskRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
 }
 function retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
 }
 
-;// CONCATENATED MODULE: ./src/nix/base32.ts
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -223,7 +209,7 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
@@ -256,7 +242,7 @@ function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
  * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
@@ -288,7 +274,7 @@ function derivationFileOutputs(text) {
     return outputs === undefined ? undefined : [...outputs.values()];
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
 
 const SHA256_BYTES = 32;
 /** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
@@ -320,18 +306,12 @@ function fromBase64(body, original) {
 function toNixHash(digest) {
     return `sha256:${encodeNix32(digest)}`;
 }
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
 /** Any accepted form, normalised to `sha256:<nix32>`. */
 function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
 
 
 /**
@@ -420,6 +400,7 @@ async function command_runNix(args, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/nix/store.ts
+
 
 
 
@@ -533,20 +514,182 @@ class NixStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/machine/disk.ts
+;// CONCATENATED MODULE: ./src/machine/disk-space.ts
+/**
+ * What `free-disk-space` removes on a GitHub-hosted Ubuntu runner: preinstalled toolchains a Nix
+ * build never uses, and nothing else. docs/how-it-works.md lists the same entries.
+ */
+const REMOVED_TOOLCHAINS = [
+    { what: '.NET', path: '/usr/share/dotnet' },
+    { what: 'Android SDK', path: '/usr/local/lib/android' },
+    { what: 'GHC', path: '/opt/ghc' },
+    { what: 'ghcup', path: '/usr/local/.ghcup' },
+    { what: 'CodeQL', path: '/opt/hostedtoolcache/CodeQL' },
+    { what: 'Swift', path: '/usr/share/swift' }
+];
+/** The paths to remove, under `root` (/ on a runner; a directory standing in for it in tests). */
+function disk_space_removalPaths(root) {
+    const base = root.replace(/\/+$/, '');
+    return REMOVED_TOOLCHAINS.map(t => `${base}${t.path}`);
+}
+/** Whether this runner is one the list was made for; elsewhere nothing is removed. */
+function disk_space_mayFreeDisk(runnerEnvironment, runnerOs) {
+    if (runnerEnvironment !== 'github-hosted')
+        return {
+            ok: false,
+            why: `RUNNER_ENVIRONMENT is ${runnerEnvironment === undefined || runnerEnvironment === '' ? 'not set' : `"${runnerEnvironment}"`}, not github-hosted: this runner's software is not the hosted image's, so nothing is removed`
+        };
+    if (runnerOs !== undefined && runnerOs !== 'Linux')
+        return { ok: false, why: `the removal list is for GitHub-hosted Ubuntu, and this runner is ${runnerOs}` };
+    return { ok: true };
+}
+/**
+ * Nix's build-dir: the candidate on the file system with the most free space, when that is not
+ * the root's (hosted runners have a second, larger disk at /mnt). Undefined keeps Nix's default.
+ */
+function disk_space_chooseBuildDir(root, others) {
+    let best = root;
+    for (const fs of others)
+        if (fs.device !== root.device && fs.freeBytes > best.freeBytes)
+            best = fs;
+    return best === root ? undefined : best.mount;
+}
 
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await access(path, constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return access(dirname(path), constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
+        await writeFile(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', dirname(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = constants.F_OK) {
+    return access(path, mode).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/machine/free-disk.ts
+
+
+
+
+
+
+
+
+async function freeBytes(path) {
+    const stats = await (0,promises_namespaceObject.statfs)(path);
+    return stats.bavail * stats.bsize;
+}
 /** Free bytes on the file system holding the Nix store (or / before Nix exists). */
 async function freeDiskBytes() {
     for (const path of ['/nix/store', '/']) {
         try {
-            const stats = await (0,promises_namespaceObject.statfs)(path);
-            return stats.bavail * stats.bsize;
+            return await freeBytes(path);
         }
         catch {
             // try the next
         }
     }
     return undefined;
+}
+const GIB = (/* unused pure expression or super */ null && (1024 ** 3));
+async function removeToolchains(root, log) {
+    const before = await freeBytes(root);
+    const removed = [];
+    for (const path of removalPaths(root)) {
+        if (!(await exists(path)))
+            continue;
+        // --one-file-system: a mount inside a toolchain's directory is never followed.
+        await runAsRoot('rm', ['-rf', '--one-file-system', path]);
+        removed.push(path);
+    }
+    if (root === '/') {
+        const docker = await runCommand('docker', ['image', 'prune', '--all', '--force'], { okCodes: [1] }).catch((error) => ({ code: 127, stderr: errorMessage(error) }));
+        if (docker.code === 0)
+            removed.push('docker images');
+        else
+            log.info(`free-disk-space: docker images not pruned (${docker.stderr.trim().split('\n').pop() ?? 'docker failed'})`);
+    }
+    else
+        log.info(`free-disk-space: docker images are pruned only on a real runner, not under ${root}`);
+    const reclaimed = Math.max(0, (await freeBytes(root)) - before);
+    log.info(`free-disk-space: removed ${removed.join(', ') || 'nothing (none of the list is installed)'}; reclaimed ${(reclaimed / GIB).toFixed(1)} GiB, ${((await freeBytes(root)) / GIB).toFixed(1)} GiB free`);
+}
+/**
+ * Starts removing the preinstalled toolchains in the background (it runs while the hosts
+ * evaluate) and returns when it is done. Refuses, with a warning, anywhere but a GitHub-hosted runner.
+ */
+function startDiskCleanup(env, log) {
+    const allowed = mayFreeDisk(env.RUNNER_ENVIRONMENT, env.RUNNER_OS);
+    if (!allowed.ok) {
+        log.warning(`free-disk-space is true, but ${allowed.why}.`);
+        return Promise.resolve();
+    }
+    const root = diskRoot(env);
+    log.info(`free-disk-space: removing ${removalPaths(root).join(' ')} and unused docker images in the background`);
+    return removeToolchains(root, log).catch((error) => log.warning(`free-disk-space: ${errorMessage(error)}; the build goes on with the disk as it is`));
+}
+async function filesystem(mount) {
+    try {
+        return { mount, device: (await stat(mount)).dev, freeBytes: await freeBytes(mount) };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Nix's build-dir when another file system (/mnt) has more room than /, made 1777 for the build users. */
+async function roomiestBuildDir(env, log) {
+    const root = diskRoot(env);
+    const rootFs = await filesystem(root);
+    const mnt = await filesystem(join(root, 'mnt'));
+    if (rootFs === undefined)
+        return undefined;
+    const choice = chooseBuildDir(rootFs, mnt ? [mnt] : []);
+    if (choice === undefined) {
+        log.info(`free-disk-space: builds stay on the root file system (${(rootFs.freeBytes / GIB).toFixed(1)} GiB free${mnt ? `, ${mnt.mount} has ${(mnt.freeBytes / GIB).toFixed(1)} GiB` : ''})`);
+        return undefined;
+    }
+    await runAsRoot('chmod', ['1777', choice]);
+    log.info(`free-disk-space: Nix builds in ${choice} (${(mnt.freeBytes / GIB).toFixed(1)} GiB free, / has ${(rootFs.freeBytes / GIB).toFixed(1)} GiB)`);
+    return choice;
 }
 
 ;// CONCATENATED MODULE: ./src/util/format.ts
@@ -561,7 +704,26 @@ function format_formatBytes(bytes) {
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-;// CONCATENATED MODULE: ./src/build/heartbeat.ts
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errors_errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errors_errorMessage(error));
+}
+
+;// CONCATENATED MODULE: ./src/push/heartbeat.ts
 
 
 
@@ -586,12 +748,12 @@ function startHeartbeat(intervalMs, log, describe) {
             log.info(`[heartbeat ${minutes} min] ${describe()}, disk free ${free === undefined ? 'unknown' : format_formatBytes(free)}`);
             if (free !== undefined && free < LOW_DISK_BYTES)
                 log.warning(`Only ${format_formatBytes(free)} of disk left for the Nix store: builds may fail soon; what is built is being pushed.`);
-        })().catch((error) => log.info(`[heartbeat] ${errorMessage(error)}`));
+        })().catch((error) => log.info(`[heartbeat] ${errors_errorMessage(error)}`));
     }, intervalMs);
     return () => clearInterval(timer);
 }
 
-;// CONCATENATED MODULE: ./src/nix/building.ts
+;// CONCATENATED MODULE: ./src/nix/build-log.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
 /** The derivation a line of Nix's log says it starts building, if it is such a line. */
@@ -610,7 +772,7 @@ function remoteBuilding(line) {
     return match ? { drvPath: match[1], builder: match[2] } : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/build/hook-liveness.ts
+;// CONCATENATED MODULE: ./src/nix-build/hook-liveness.ts
 
 /**
  * Tells whether the post-build-hook runs. Nix says "building '<drv>'" when a build starts, and
@@ -685,13 +847,20 @@ function silentHookMessage(built) {
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
+;// CONCATENATED MODULE: ./src/nix-build/nix-build.ts
 
 
 
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 function buildArgs(installables, options) {
     const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
@@ -758,7 +927,7 @@ function parseDryRun(stderr) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
 /**
  * The post-build-hook script. Nix runs it after every local build and blocks its build loop
  * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
@@ -798,7 +967,7 @@ function parseSpool(text) {
     return { entries, rest };
 }
 
-;// CONCATENATED MODULE: ./src/build/spool.ts
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
 
 
 /** Follows the post-build-hook's spool file from where it last read. */
@@ -878,7 +1047,7 @@ async function spooledBuilds(spoolFile, store) {
     return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
 }
 
-;// CONCATENATED MODULE: ./src/build/build-and-push.ts
+;// CONCATENATED MODULE: ./src/nix-build/build-and-push.ts
 
 
 
@@ -899,7 +1068,7 @@ async function buildAndPush(plan) {
         builtOutputs: [],
         finishedAt: new Map(),
         seconds: 0,
-        findings: []
+        warnings: []
     };
     const resolving = [];
     const recordBuilt = (entry) => {
@@ -913,7 +1082,7 @@ async function buildAndPush(plan) {
                 outcome.finishedAt.set(output, Date.now() - started);
             plan.pusher?.add(outputs);
         })
-            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errorMessage(error)}`)));
+            .catch((error) => log.warning(`could not read the outputs of ${drvPath}: ${errors_errorMessage(error)}`)));
     };
     const hook = new HookLiveness(drvPath => allOutputsValid(store, drvPath));
     const spool = new SpoolReader(plan.spoolFile, entries => {
@@ -926,11 +1095,12 @@ async function buildAndPush(plan) {
         hook.onLogLine(line);
         log.info(line);
     });
-    let silentFinding;
+    // Where the warning about a silent hook stands in outcome.warnings, while it stands.
+    let silentAt;
     const silentHook = (built) => {
-        silentFinding = { level: 'warning', message: silentHookMessage(built), announced: true };
-        log.warning(silentFinding.message);
-        outcome.findings.push(silentFinding);
+        const message = silentHookMessage(built);
+        log.warning(message);
+        silentAt = outcome.warnings.push(message) - 1;
     };
     const stopHeartbeat = startHeartbeat(plan.heartbeatMs, log, () => `built ${outcome.builtDrvs.length} derivations, ${describePushing(plan.pusher?.totals())}`);
     let checking = false;
@@ -977,13 +1147,13 @@ async function buildAndPush(plan) {
             // What the hook should have reported: counted, and queued now rather than never.
             for (const drvPath of unhooked)
                 recordBuilt({ drvPath, outPaths: [] });
-            if (silentFinding === undefined)
+            if (silentAt === undefined)
                 silentHook(unhooked.length);
             else
-                silentFinding.message = silentHookMessage(unhooked.length);
+                outcome.warnings[silentAt] = silentHookMessage(unhooked.length);
         }
-        else if (silentFinding !== undefined && hook.verdict === 'runs') {
-            outcome.findings = outcome.findings.filter(f => f !== silentFinding);
+        else if (silentAt !== undefined && hook.verdict === 'runs') {
+            outcome.warnings.splice(silentAt, 1);
             log.info('The post-build-hook did run in the end: it was only slow.');
         }
         await Promise.all(resolving);
@@ -999,7 +1169,7 @@ async function allOutputsValid(store, drvPath) {
     return outputs.length > 0;
 }
 
-;// CONCATENATED MODULE: ./src/nix/eval-error.ts
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
 /**
  * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
  * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
@@ -1025,10 +1195,10 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
@@ -1073,11 +1243,11 @@ function configurations_parseHostReference(text) {
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -1087,11 +1257,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -1104,16 +1274,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = configurations_parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -1137,7 +1307,7 @@ function findHost(reference, names) {
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
     const spec = kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
@@ -1153,7 +1323,7 @@ function only(names) {
     return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
 }
 /** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function systemsExpression(kind, wanted = []) {
+function configurations_systemsExpression(kind, wanted = []) {
     if (wanted.length === 0)
         return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
     return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
@@ -1186,26 +1356,13 @@ function byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/nix/flake.ts
+;// CONCATENATED MODULE: ./src/hosts/flake.ts
 
 
 
-
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = systemsExpression('nixos');
-function flake_detailsExpression(hosts) {
-    return kindDetailsExpression('nixos', hosts);
-}
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await command_runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
-}
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-function flake_systemsExpression(only) {
-    return kindSystemsExpression('nixos', only);
 }
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
@@ -1241,25 +1398,25 @@ async function configurationNames(flake, env, extraArgs = []) {
 }
 /** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
 async function allHostSystems(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
     const names = noConfigurations();
     for (const spec of KINDS)
         names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
     const systems = {};
     for (const host of allHosts(names))
-        systems[host.id] = found[host.kind][host.name];
+        systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
         for (const host of group) {
-            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
             found.set(host.id, {
-                name: host.id,
+                id: host.id,
                 kind,
-                attribute: host.name,
+                attribute: host.attribute,
                 system,
                 drvPath: drv,
                 outPath: out,
@@ -1270,13 +1427,37 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
 }
-function toplevelInstallable(flake, host) {
-    return installable(flake, host);
-}
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
@@ -1381,7 +1562,7 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
 function renderNarInfo(info) {
@@ -1455,11 +1636,78 @@ function fingerprint(storePath, narHash, narSize, references) {
     const refs = references.map(fullPath).sort();
     return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
 }
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+
+;// CONCATENATED MODULE: ./src/util/async.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -1652,25 +1900,8 @@ function json(response) {
         throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
     }
 }
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
 
-;// CONCATENATED MODULE: ./src/nix/conf.ts
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
@@ -1720,7 +1951,7 @@ function renderManagedBlock(settings) {
     return `${lines.join('\n')}\n`;
 }
 /** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
-function conf_replaceManagedBlock(existing, block) {
+function render_replaceManagedBlock(existing, block) {
     const start = existing.indexOf(BLOCK_BEGIN);
     const endMarker = existing.indexOf(BLOCK_END, start);
     let base = existing;
@@ -1752,50 +1983,7 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/util/privileged.ts
-
-
-
-const isRoot = () => process.getuid?.() === 0;
-/** An existing file must be writable itself; a new one needs a writable directory. */
-async function writable(path) {
-    try {
-        await access(path, constants.W_OK);
-        return true;
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            return false;
-        return access(dirname(path), constants.W_OK).then(() => true, () => false);
-    }
-}
-/**
- * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
- * content on stdin so nothing secret ever appears on a command line.
- */
-async function privileged_writeSystemFile(path, content, mode = 0o644) {
-    if (isRoot() || (await writable(path))) {
-        if (!path.startsWith('/proc/'))
-            await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
-        await writeFile(path, content, { mode });
-        return;
-    }
-    const special = path.startsWith('/proc/');
-    if (!special)
-        await runCommand('sudo', ['mkdir', '-p', dirname(path)]);
-    await runCommand('sudo', ['tee', path], { input: content });
-    if (!special)
-        await runCommand('sudo', ['chmod', mode.toString(8), path]);
-}
-/** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function privileged_runAsRoot(command, args, input) {
-    const { stdout } = isRoot()
-        ? await runCommand(command, args, { input })
-        : await runCommand('sudo', [command, ...args], { input });
-    return stdout;
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
 
 
 
@@ -1975,7 +2163,7 @@ class BinaryCacheNarInfos {
                     throw error;
                 if (!isConnectionError(error))
                     throw error;
-                reason = errorMessage(error);
+                reason = errors_errorMessage(error);
             }
             if (attempt >= RETRIES)
                 throw new Error(`${reason} after ${attempt + 1} attempts`);
@@ -2042,8 +2230,8 @@ class SubstituterNarInfos {
                 if (index < 0)
                     continue;
                 this.live.splice(index, 1);
-                this.dropped.set(source.url, errorMessage(error));
-                this.log?.info(`substituter ${source.url} is not asked for narinfos any more in this run: ${errorMessage(error)}`);
+                this.dropped.set(source.url, errors_errorMessage(error));
+                this.log?.info(`substituter ${source.url} is not asked for narinfos any more in this run: ${errors_errorMessage(error)}`);
             }
         }
         return undefined;
@@ -2084,7 +2272,7 @@ function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
 
 ;// CONCATENATED MODULE: external "node:events"
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: ./src/push/byte-budget.ts
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
  * fills, so the sum of part buffers across all concurrent uploads stays bounded.
@@ -2155,7 +2343,8 @@ const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
 
 
 
@@ -2259,23 +2448,22 @@ function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
         const got = read(target, offset + done, size - done, position + done);
         if (typeof got !== 'number')
-            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
         // A file that changed size while being read cannot be serialised faithfully.
         if (got === 0)
             throw new Error(`${path} changed size while being read`);
         done += got;
     }
     return undefined;
-}
-async function readRest(read, target, offset, size, position, path, done, bytesRead) {
-    for (;;) {
-        if (bytesRead === 0)
-            throw new Error(`${path} changed size while being read`);
-        done += bytesRead;
-        if (done >= size)
-            return;
-        bytesRead = await read(target, offset + done, size - done, position + done);
-    }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
 /** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
@@ -2300,11 +2488,11 @@ function narStream(path) {
             }
         }
     };
-    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/signing.ts
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
 
 // PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -2355,14 +2543,6 @@ function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
 function publicKeyString(name, publicKey) {
     return `${name}:${publicKey.toString('base64')}`;
 }
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
-}
 
 ;// CONCATENATED MODULE: ./src/util/stream.ts
 /** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
@@ -2378,7 +2558,7 @@ function stream_drainedOrClosed(stream) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
 /**
  * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
  * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
@@ -2456,7 +2636,8 @@ class SizeClassPool {
 
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
+
 
 
 
@@ -2507,7 +2688,7 @@ class ZstdContext {
                 this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
             }
             catch (error) {
-                this.settle(error instanceof Error ? error : new Error(String(error)));
+                this.settle(errors_asError(error));
             }
         }).then(() => {
             const [availOut, availIn] = this.state;
@@ -2616,7 +2797,7 @@ async function checkInProcessZstd() {
         }
     }
     catch (error) {
-        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+        note = `reused contexts failed their check: ${errors_errorMessage(error)}`;
     }
     try {
         const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
@@ -2628,7 +2809,7 @@ async function checkInProcessZstd() {
     catch (error) {
         return {
             kind: 'process',
-            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+            reason: `node:zlib zstd failed its check: ${errors_errorMessage(error)}`
         };
     }
 }
@@ -2647,7 +2828,8 @@ function decompressWithTool(data) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/compressor.ts
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
 
 
 
@@ -2811,13 +2993,13 @@ class CompressorProcess {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
             child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
-        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
         this.reading = (async () => {
             for await (const chunk of child.stdout)
                 await output(chunk);
         })();
         this.reading.catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             child.kill('SIGKILL');
         });
     }
@@ -2854,7 +3036,20 @@ class CompressorProcess {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
 
 
 /**
@@ -2932,44 +3127,34 @@ class FrameSink {
         return this.frame;
     }
     async flush() {
-        const frame = this.frame;
+        const { frame, filled, reserved } = this.takeFrame();
         if (frame === undefined)
             return;
-        const full = frame.subarray(0, this.filled);
-        const reserved = this.reserved;
-        this.frame = undefined;
-        this.filled = 0;
-        this.reserved = 0;
+        const full = frame.subarray(0, filled);
         this.narHasher.update(full);
-        let released = false;
-        let recycled = false;
-        const recycle = () => {
-            if (recycled)
-                return;
-            recycled = true;
-            framePool.give(frame);
-        };
-        const release = () => {
-            if (released)
-                return;
-            released = true;
-            frameMemory.release(reserved);
-        };
+        const recycle = once(() => framePool.give(frame));
+        const release = once(() => frameMemory.release(reserved));
         // Compressed in process, the frame is free once compressed; written to a program, once written.
         await this.compressor.consume({ bytes: full, release, recycle });
     }
     dropFrame() {
-        if (this.reserved > 0)
-            frameMemory.release(this.reserved);
-        if (this.frame !== undefined)
-            framePool.give(this.frame);
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
         this.frame = undefined;
         this.filled = 0;
         this.reserved = 0;
+        return taken;
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/part-writer.ts
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
 
 
@@ -3112,7 +3297,7 @@ class PartWriter {
             sent = true;
         })
             .catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             this.stopper.abort(error);
         })
             .finally(() => {
@@ -3145,7 +3330,7 @@ class PartWriter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/upload-path.ts
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
 
 
 
@@ -3276,6 +3461,7 @@ async function discardStaged(client, staged) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
+
 
 
 
@@ -3443,7 +3629,7 @@ class Pusher {
                     // Cut off by the drain deadline: these are leftovers, not failures.
                     if (this.controller.signal.aborted)
                         break;
-                    const message = errorMessage(error);
+                    const message = errors_errorMessage(error);
                     if (error instanceof CachixError && error.fatal)
                         this.fatal ??= message;
                     for (const path of batch)
@@ -3608,7 +3794,7 @@ class Pusher {
     /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
     async retryOrFail(queued, error, pathRetries, pathRetryDelayMs) {
         const { path } = queued.info;
-        const message = errorMessage(error);
+        const message = errors_errorMessage(error);
         const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
         if (error instanceof CachixError &&
             error.fatal &&
@@ -3720,7 +3906,7 @@ class Pusher {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/defaults.ts
+;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
@@ -3763,7 +3949,7 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
+;// CONCATENATED MODULE: ./src/cachix/session.ts
 
 
 /** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
@@ -3801,14 +3987,14 @@ function names_isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
+
 
 
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
 class InputError extends Error {
     input;
     problem;
@@ -3821,6 +4007,20 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
+}
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -3829,9 +4029,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -3860,14 +4064,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -3902,7 +4100,7 @@ function nixVersion(input, text) {
         fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
     return version;
 }
-function rules_pushFilter(input, text) {
+function checks_pushFilter(input, text) {
     const source = text.trim();
     if (source === '')
         return undefined;
@@ -3910,10 +4108,10 @@ function rules_pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errors_errorMessage(error)})`);
     }
 }
-function rules_compression(input, text) {
+function checks_compression(input, text) {
     const method = text.trim().toLowerCase();
     if (method === 'zstd' || method === 'xz')
         return method;
@@ -3930,7 +4128,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -3994,6 +4192,8 @@ function isRevision(text) {
 
 
 
+
+
 const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
   nix-cachix-build build --cache NAME [--host H]... [INSTALLABLE...] [options]
@@ -4022,7 +4222,7 @@ function hostReference(text) {
         configurations_parseHostReference(text);
     }
     catch (error) {
-        throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(`host ${errors_errorMessage(error)}`, { cause: error });
     }
 }
 /** Parses the command line; a usage error is one line that says what to fix. */
@@ -4063,8 +4263,8 @@ function parseCommand(argv) {
     };
     option('cache', () => cacheName('cache', cache));
     const jobs = option('jobs', () => positiveInt('jobs', values.jobs)) ?? PUSH_DEFAULTS.jobs;
-    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : rules_pushFilter('push-filter', values['push-filter']));
-    const compression = option('compression', () => rules_compression('compression', values.compression ?? ''));
+    const pushFilter = option('push-filter', () => values['push-filter'] === undefined ? undefined : checks_pushFilter('push-filter', values['push-filter']));
+    const compression = option('compression', () => checks_compression('compression', values.compression ?? ''));
     const common = {
         cache,
         flake: values.flake,
@@ -4093,7 +4293,7 @@ function parseCommand(argv) {
     return { kind: 'check', common, host: rest[0] };
 }
 
-;// CONCATENATED MODULE: ./src/nix/show-derivation.ts
+;// CONCATENATED MODULE: ./src/nix/format/show-derivation.ts
 
 /**
  * Output paths per derivation from `nix show-derivation` JSON. Keys and paths are full paths
@@ -4114,57 +4314,6 @@ function derivationOutputsFromJson(json) {
         result.set(fullPath(key), outputs);
     }
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/util/queue.ts
-/**
- * Runs `work` on every item with at most `limit` running at once; work may add items as it
- * discovers them. Rejects with the first failure once the work in flight has settled. Once
- * `stop` aborts, no more items start and it resolves when those in flight have settled.
- */
-async function runQueue(initial, limit, work, stop) {
-    // A read index instead of shift(): a closure walk queues thousands of paths.
-    const pending = [...initial];
-    let next = 0;
-    const add = (item) => {
-        pending.push(item);
-    };
-    let failure;
-    await new Promise(resolve => {
-        let active = 0;
-        const pump = () => {
-            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
-                const item = pending[next++];
-                active++;
-                work(item, add)
-                    .catch((error) => {
-                    failure ??= { error };
-                })
-                    .finally(() => {
-                    active--;
-                    pump();
-                });
-            }
-            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
-                resolve();
-        };
-        pump();
-    });
-    if (failure !== undefined)
-        throw failure.error;
-}
-/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
-async function mapLimit(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/explain.ts
@@ -4316,6 +4465,7 @@ async function upstreamOutputs(client, present, hostSubstituters) {
 
 
 
+
 /** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
 async function localGitFlake(flake, env = process.env) {
     const local = flake.startsWith('path:') || flake.startsWith('git+file:')
@@ -4346,7 +4496,7 @@ async function resolveCommit(git, revision, env = process.env) {
         await process_runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
     }
     catch (error) {
-        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
+        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errors_errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
     }
     const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
     if (fetched === undefined)
@@ -4381,14 +4531,14 @@ async function toplevelsAt(flakeRef, hosts, env = process.env) {
         .filter((f) => f.host !== undefined);
     const toplevels = {};
     for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
-        const apply = outPathsExpression(kind, group.map(h => h.name));
+        const apply = outPathsExpression(kind, group.map(h => h.attribute));
         const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
             env
         });
         const raw = JSON.parse(stdout);
         for (const host of group)
-            if (raw[host.name] !== undefined)
-                toplevels[host.reference] = raw[host.name].out;
+            if (raw[host.attribute] !== undefined)
+                toplevels[host.reference] = raw[host.attribute].out;
     }
     return toplevels;
 }
@@ -4786,7 +4936,7 @@ async function diffHost(host, base, head, sources) {
         return await compare(host, base, head, sources);
     }
     catch (error) {
-        return { host, outcome: 'failed', base, head, message: errorMessage(error) };
+        return { host, outcome: 'failed', base, head, message: errors_errorMessage(error) };
     }
 }
 
@@ -5043,6 +5193,7 @@ class Progress {
 
 
 
+
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 async function main(argv) {
     try {
@@ -5065,7 +5216,7 @@ async function main(argv) {
         }
     }
     catch (error) {
-        process.stderr.write(`nix-cachix-build: ${errorMessage(error)}\n`);
+        process.stderr.write(`nix-cachix-build: ${errors_errorMessage(error)}\n`);
         return 2;
     }
 }
@@ -5073,7 +5224,7 @@ async function main(argv) {
 async function hostInstallables(flake, hosts) {
     if (hosts.length === 0)
         return [];
-    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h));
+    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h));
 }
 async function pathsFromStdin() {
     if (process.stdin.isTTY)
@@ -5083,7 +5234,8 @@ async function pathsFromStdin() {
         text += String(chunk);
     return text.split(/\s+/).filter(p => p !== '');
 }
-async function session(options, needPush) {
+/** A session that may push: the credentials from the environment or cachix.dhall, checked against the cache. */
+async function pushSession(options) {
     const credentials = await findCredentials(options.cache);
     const opened = await openCachixSession({
         baseUrl: options.cachixUrl,
@@ -5092,9 +5244,14 @@ async function session(options, needPush) {
         signingKey: credentials.signingKey,
         compression: options.compression
     });
-    if (needPush && !opened.canPush)
+    if (!opened.canPush)
         throw new Error(`no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`);
     return opened;
+}
+/** A client that reads the cache, with the token when there is one (a private cache needs it). */
+async function readingClient(options) {
+    const credentials = await findCredentials(options.cache);
+    return new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken });
 }
 function pusherWithProgress(options, opened, store, built) {
     // The progress line reads the pusher's totals, and the pusher reports its events to it.
@@ -5119,7 +5276,7 @@ async function push(options, paths) {
     if (paths.length === 0)
         throw new Error('no store paths to push');
     const store = new NixStore();
-    const opened = await session(options, true);
+    const opened = await pushSession(options);
     const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0);
     // ./result symlinks and the like resolve to the store path they point at; store paths are
     // taken as they are (an invalid one is reported by the pusher, not thrown here).
@@ -5129,11 +5286,10 @@ async function push(options, paths) {
 }
 async function build(options, installables) {
     const store = new NixStore();
-    const opened = await session(options, true);
+    const opened = await pushSession(options);
     const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-'));
     try {
-        const spoolFile = (0,external_node_path_namespaceObject.join)(work, 'built.spool');
-        const hook = (0,external_node_path_namespaceObject.join)(work, 'post-build-hook.sh');
+        const { spool: spoolFile, hook } = workFiles(work);
         await (0,promises_namespaceObject.writeFile)(spoolFile, '');
         await (0,promises_namespaceObject.writeFile)(hook, renderHookScript(spoolFile), { mode: 0o755 });
         let built = 0;
@@ -5168,13 +5324,7 @@ async function build(options, installables) {
     }
 }
 async function check(options, host) {
-    const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({
-        baseUrl: options.cachixUrl,
-        cacheName: options.cache,
-        authToken: credentials.authToken
-    });
-    const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter));
+    const result = await checkHost(options.flake, host, await readingClient(options), makePushFilter(options.pushFilter));
     if (result.builds.length === 0) {
         process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`);
         return 0;
@@ -5186,12 +5336,7 @@ async function check(options, host) {
 }
 /** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
 async function diff(options, host, base, json) {
-    const credentials = await findCredentials(options.cache);
-    const client = new CachixClient({
-        baseUrl: options.cachixUrl,
-        cacheName: options.cache,
-        authToken: credentials.authToken
-    });
+    const client = await readingClient(options);
     // The cache itself lacks what it counts as present upstream: asked as the cache, not as a substituter.
     const cacheUri = await client.getCache().then(cache => cache.uri, () => undefined);
     const substituters = await configuredSubstituterNarInfos({

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2603);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5990);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2603:
+/***/ 5990:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29521,7 +29521,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access: summary_access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -29544,7 +29544,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield summary_access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -29582,7 +29582,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -29844,7 +29844,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -29872,7 +29872,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
@@ -30667,7 +30667,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -31337,7 +31337,115 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/nix/base32.ts
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
+// Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
+const retry_policy_CACHIX_RETRY_POLICY = {
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    budgetMs: 90_000,
+    maxRetryAfterMs: 120_000
+};
+/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
+function retry_policy_scaledPolicy(policy, scale) {
+    if (scale === 1)
+        return policy;
+    return {
+        baseDelayMs: policy.baseDelayMs * scale,
+        maxDelayMs: policy.maxDelayMs * scale,
+        budgetMs: policy.budgetMs * scale,
+        maxRetryAfterMs: policy.maxRetryAfterMs * scale
+    };
+}
+function isRetryableStatus(status) {
+    return status === 429 || status >= 500;
+}
+/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
+function parseRetryAfter(header, now) {
+    if (header === null || header === undefined || header.trim() === '')
+        return undefined;
+    const text = header.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
+function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
+    let delay;
+    if (retryAfterMs !== undefined) {
+        delay = Math.min(retryAfterMs, policy.maxRetryAfterMs);
+    }
+    else {
+        const ceiling = Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
+        delay = ceiling / 2 + random() * (ceiling / 2);
+    }
+    if (spentMs + delay > policy.budgetMs)
+        return undefined;
+    return Math.round(delay);
+}
+
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
+
+// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
+// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
+// undici, about 14 MiB of memory that nothing here uses.
+const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
+const { Agent: HttpAgent, request: httpRequest } = load('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
+// Kept-alive connections: an upload is several small API calls plus one PUT per part.
+const agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
+};
+/**
+ * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
+ * copied first, which matters for multi-MiB parts.
+ */
+function sendHttp(method, url, headers, body, timeoutMs, signal) {
+    return new Promise((resolve, reject) => {
+        const target = new URL(url);
+        const secure = target.protocol === 'https:';
+        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+        const request = (secure ? httpsRequest : httpRequest)(target, {
+            method,
+            headers: { ...headers, 'Content-Length': String(length) },
+            agent: secure ? agents.https : agents.http,
+            signal
+        }, (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+                resolve({
+                    status: response.statusCode ?? 0,
+                    header: name => {
+                        const value = response.headers[name.toLowerCase()];
+                        return Array.isArray(value) ? value[0] : value;
+                    },
+                    body: Buffer.concat(chunks)
+                });
+            });
+        });
+        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+        request.on('error', reject);
+        // Written without waiting for drain: the pieces are already in memory, and the socket
+        // takes them in order.
+        for (const piece of pieces)
+            request.write(piece);
+        request.end();
+    });
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
 // Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
 // 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -31382,7 +31490,44 @@ function isNix32(text) {
     return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function hash_normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
 
 const STORE_DIR = '/nix/store';
 const HASH_LENGTH = 32;
@@ -31415,13 +31560,142 @@ function store_path_fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
-;// CONCATENATED MODULE: ./src/util/queue.ts
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
+
+
+function renderNarInfo(info) {
+    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+    if (info.fileHash !== undefined)
+        lines.push(`FileHash: ${info.fileHash}`);
+    if (info.fileSize !== undefined)
+        lines.push(`FileSize: ${info.fileSize}`);
+    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+    if (info.deriver !== undefined)
+        lines.push(`Deriver: ${info.deriver}`);
+    for (const sig of info.sigs)
+        lines.push(`Sig: ${sig}`);
+    if (info.ca !== undefined)
+        lines.push(`CA: ${info.ca}`);
+    // Nix requires a newline after every line, the last one included.
+    return `${lines.join('\n')}\n`;
+}
+function parseNarInfo(text) {
+    const fields = new Map();
+    const sigs = [];
+    for (const line of text.split('\n')) {
+        if (line === '')
+            continue;
+        const colon = line.indexOf(':');
+        if (colon < 1 || line[colon + 1] !== ' ')
+            throw new Error(`narinfo line "${line}" is not "Key: value"`);
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 2);
+        if (key === 'Sig')
+            sigs.push(value);
+        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
+            throw new Error(`narinfo has a second ${key} line`);
+        }
+        else
+            fields.set(key, value);
+    }
+    const required = (key) => {
+        const value = fields.get(key);
+        if (value === undefined || value === '')
+            throw new Error(`narinfo has no ${key}`);
+        return value;
+    };
+    const storePath = required('StorePath');
+    parseStorePath(storePath);
+    const narSize = Number(required('NarSize'));
+    if (!Number.isSafeInteger(narSize) || narSize <= 0)
+        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
+    const fileSizeText = fields.get('FileSize');
+    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
+    const deriver = fields.get('Deriver');
+    return {
+        storePath,
+        url: required('URL'),
+        // An absent Compression means bzip2 to Nix.
+        compression: (fields.get('Compression') || 'bzip2'),
+        fileHash: fields.get('FileHash'),
+        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
+        narHash: hash_normaliseNixHash(required('NarHash')),
+        narSize,
+        references,
+        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
+        sigs,
+        ca: fields.get('CA')
+    };
+}
+/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
+function fingerprint(storePath, narHash, narSize, references) {
+    if (narSize <= 0)
+        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
+    const refs = references.map(fullPath).sort();
+    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
+}
+
+;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    const set = env[name] ?? '';
+    if (set !== '' && set !== value)
+        throw new Error(`${name} may only be "${value}", not "${set}"`);
+    return set === value;
+}
+function storeRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
+}
+function heartbeatMs(env = process.env) {
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
+}
+function diskRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
+}
+function knobs_retryScale(env = process.env) {
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
+}
+
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/util/async.ts
 /**
  * Runs `work` on every item with at most `limit` running at once; work may add items as it
  * discovers them. Rejects with the first failure once the work in flight has settled. Once
  * `stop` aborts, no more items start and it resolves when those in flight have settled.
  */
-async function queue_runQueue(initial, limit, work, stop) {
+async function async_runQueue(initial, limit, work, stop) {
     // A read index instead of shift(): a closure walk queues thousands of paths.
     const pending = [...initial];
     let next = 0;
@@ -31465,6 +31739,1462 @@ async function mapLimit(items, limit, fn) {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
     return results;
 }
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function async_sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/cachix/client.ts
+
+
+
+
+
+
+const DEFAULT_CACHIX_URL = 'https://cachix.org';
+// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
+const MISSING_QUERY_BATCH = 32768;
+const USER_AGENT = 'nix-cachix-build/1';
+/** An HTTP answer that is final: retrying will not help. */
+class CachixError extends Error {
+    status;
+    fatal;
+    constructor(message, status, fatal) {
+        super(message);
+        this.status = status;
+        this.fatal = fatal;
+    }
+}
+class CachixClient {
+    options;
+    cacheName;
+    baseUrl;
+    token;
+    policy;
+    requestTimeoutMs;
+    random;
+    constructor(options) {
+        this.options = options;
+        this.cacheName = options.cacheName;
+        this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
+        this.token = options.authToken ?? '';
+        this.policy = options.retryPolicy ?? retry_policy_scaledPolicy(retry_policy_CACHIX_RETRY_POLICY, knobs_retryScale());
+        this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
+        this.random = options.random ?? Math.random;
+    }
+    api(path) {
+        return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
+    }
+    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
+    async getCache(signal, policy) {
+        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
+        return json(response);
+    }
+    /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
+    async missingHashes(hashes, signal) {
+        const unique = [...new Set(hashes)];
+        const missing = new Set();
+        for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
+            const response = await this.send('POST', this.api('/narinfo'), {
+                json: batch,
+                what: 'missing-paths query',
+                signal
+            });
+            for (const hash of json(response))
+                missing.add(hash);
+        }
+        return missing;
+    }
+    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
+    async narinfo(hash, signal) {
+        try {
+            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
+                what: 'narinfo lookup',
+                accept: 'text/x-nix-narinfo',
+                signal
+            });
+            return parseNarInfo(response.body.toString('utf8'));
+        }
+        catch (error) {
+            if (error instanceof CachixError && error.status === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    async createUpload(compression, signal) {
+        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
+            what: 'upload creation',
+            signal
+        });
+        return json(response);
+    }
+    async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
+        const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
+        return json(response).uploadUrl;
+    }
+    /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
+    async putPart(uploadUrl, body, contentMD5, signal) {
+        const response = await this.send('PUT', uploadUrl, {
+            body,
+            headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
+            anonymous: true,
+            what: 'part upload',
+            signal
+        });
+        return response.header('etag');
+    }
+    async completeUpload(narId, uploadId, request, signal) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
+        await this.send('POST', url, { json: request, what: 'upload completion', signal });
+    }
+    async abortUpload(narId, uploadId) {
+        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
+        await this.send('POST', url, { what: 'upload abort', retries: false });
+    }
+    async send(method, url, request) {
+        const headers = {
+            'User-Agent': USER_AGENT,
+            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
+            ...request.headers
+        };
+        // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
+        if (!request.anonymous)
+            headers.Authorization = `Bearer ${this.token}`;
+        let body = request.body;
+        if (request.json !== undefined) {
+            headers['Content-Type'] = 'application/json;charset=utf-8';
+            body = JSON.stringify(request.json);
+        }
+        let spentMs = 0;
+        for (let attempt = 0;; attempt++) {
+            request.signal?.throwIfAborted();
+            let reason;
+            let retryAfterMs;
+            try {
+                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
+                if (response.status === 200)
+                    return response;
+                const text = response.body.toString('utf8').slice(0, 300);
+                if (!isRetryableStatus(response.status))
+                    throw this.finalError(response.status, text, request.what);
+                reason = `HTTP ${response.status}`;
+                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
+            }
+            catch (error) {
+                if (error instanceof CachixError)
+                    throw error;
+                if (request.signal?.aborted)
+                    throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
+                reason = connectionErrorText(error);
+            }
+            const delay = request.retries === false
+                ? undefined
+                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
+            if (delay === undefined) {
+                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
+            }
+            this.options.onRetry?.(request.what, attempt + 1, delay, reason);
+            spentMs += delay;
+            await async_sleep(delay, request.signal);
+        }
+    }
+    finalError(status, body, what) {
+        const cache = this.cacheName;
+        const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`;
+        switch (status) {
+            case 401:
+                return new CachixError(this.token === ''
+                    ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
+                    : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`, status, true);
+            case 403:
+                return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true);
+            case 404:
+                return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true);
+            default:
+                return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413);
+        }
+    }
+}
+function retryAfterFromBody(body) {
+    try {
+        const parsed = JSON.parse(body);
+        return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function connectionErrorText(error) {
+    if (error instanceof Error)
+        return error.code ?? error.message;
+    return String(error);
+}
+function json(response) {
+    try {
+        return JSON.parse(response.body.toString('utf8'));
+    }
+    catch {
+        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
+
+// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+function keyFromSeed(seed, name) {
+    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
+    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
+}
+/**
+ * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
+ * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
+ */
+function parseSigningKey(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
+    const colon = trimmed.indexOf(':');
+    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
+    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
+    if (name === '')
+        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
+    }
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== 64) {
+        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
+    }
+    const key = keyFromSeed(bytes.subarray(0, 32), name);
+    if (!key.publicKey.equals(bytes.subarray(32))) {
+        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
+    }
+    return key;
+}
+/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
+function signFingerprint(key, fingerprintText) {
+    return sign(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
+}
+function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
+    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const signature = Buffer.from(signatureBase64, 'base64');
+    if (signature.length !== 64)
+        return false;
+    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
+}
+/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
+function publicKeyString(name, publicKey) {
+    return `${name}:${publicKey.toString('base64')}`;
+}
+
+;// CONCATENATED MODULE: ./src/cachix/session.ts
+
+
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
+/**
+ * Checks the credentials against the cache before anything is built or uploaded, so a bad
+ * token, an unknown cache or a malformed key fail at once with one clear message.
+ */
+async function openCachixSession(options, contact = {}) {
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
+    const client = new CachixClient(options);
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
+    const hasToken = (options.authToken ?? '') !== '';
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
+    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
+    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+}
+
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errors_errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function asError(error) {
+    return error instanceof Error ? error : new Error(errors_errorMessage(error));
+}
+
+;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
+
+
+
+
+
+
+/**
+ * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
+ * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
+ * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
+ * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
+ * A leg loses nothing by starting to build without the cache: it tries again before the final
+ * push, for as long as drain-timeout allows.
+ */
+function firstContactLimits(scale = knobs_retryScale()) {
+    return {
+        retryPolicy: retry_policy_scaledPolicy({ ...retry_policy_CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
+        deadlineMs: 30_000 * scale
+    };
+}
+/** Opens a session, or says why not, within `limits`. Never throws. */
+async function openCacheAccess(options, limits = firstContactLimits()) {
+    let lastRetry;
+    const watched = {
+        ...options,
+        onRetry: (what, attempt, delayMs, reason) => {
+            lastRetry = reason;
+            options.onRetry?.(what, attempt, delayMs, reason);
+        }
+    };
+    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
+    try {
+        return {
+            state: 'open',
+            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
+        };
+    }
+    catch (error) {
+        if (error instanceof ReadOnlyTokenError)
+            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
+        const hasToken = (options.authToken ?? '') !== '';
+        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
+            return { state: 'missing', reason: error.message };
+        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
+            return {
+                state: 'rejected',
+                reason: error.message,
+                status: error.status,
+                anonymous: await publicReader(options, limits)
+            };
+        const reason = deadline.aborted
+            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
+            : errors_errorMessage(error);
+        return { state: 'unavailable', reason };
+    }
+}
+/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
+async function publicReader(options, limits) {
+    const client = new CachixClient({ ...options, authToken: undefined });
+    try {
+        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
+        return cache.isPublic ? { cache, client } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
+ * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
+ * first answer that is not an outage.
+ */
+async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
+    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
+    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
+    for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return access;
+        access = await openCacheAccess(options, {
+            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
+            deadlineMs: left
+        });
+        onTry?.(access);
+        if (access.state !== 'unavailable')
+            return access;
+        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
+    }
+}
+/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
+function cache_access_readerOf(access) {
+    switch (access.state) {
+        case 'open':
+            return { cache: access.session.cache, client: access.session.client };
+        case 'read-only':
+            return access.reader;
+        case 'rejected':
+            return access.anonymous;
+        default:
+            return undefined;
+    }
+}
+/** Why the cache cannot be read (or opened): the reason of any state but open. */
+function whyUnread(access) {
+    return access.state === 'open' ? 'it is open' : access.reason;
+}
+function formatSeconds(ms) {
+    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: ./src/action/constants.ts
+/** Keys of what main hands to post through GITHUB_STATE. */
+var constants_State;
+(function (State) {
+    State["WorkDir"] = "work-dir";
+    State["NixConf"] = "nix-conf";
+    /** 'true' once main has pushed everything it meant to. */
+    State["Finished"] = "finished";
+    /** JSON [{id, system, outPath}] of the hosts main set out to build. */
+    State["Hosts"] = "hosts";
+    State["Pushing"] = "pushing";
+    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
+    State["BuilderFiles"] = "builder-files";
+})(constants_State || (constants_State = {}));
+/** The action's outputs (action.yml declares them). */
+var Output;
+(function (Output) {
+    Output["Hosts"] = "hosts";
+    Output["Built"] = "built";
+    Output["Substituted"] = "substituted";
+    Output["Pushed"] = "pushed";
+    Output["PushedBytes"] = "pushed-bytes";
+    Output["SkippedHosts"] = "skipped-hosts";
+    Output["FailedHosts"] = "failed-hosts";
+    Output["Coverage"] = "coverage";
+    Output["Status"] = "status";
+    Output["Findings"] = "findings";
+    Output["BuiltRemotely"] = "built-remotely";
+    /** The closure diff, as JSON. */
+    Output["Diff"] = "diff";
+})(Output || (Output = {}));
+
+;// CONCATENATED MODULE: ./src/action/phases/step-log.ts
+
+/** The step's own log, for the engine's progress lines. */
+const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
+/** A Cachix call that is retried, as a line of the step's log. */
+function logCachixRetry(what, attempt, delayMs, reason) {
+    info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/cachix.ts
+
+
+
+
+function sessionOptions(inputs, cacheName) {
+    return {
+        baseUrl: inputs.cachixUrl,
+        cacheName,
+        authToken: inputs.cachixAuthToken,
+        signingKey: inputs.cachixSigningKey,
+        compression: inputs.compression,
+        onRetry: logCachixRetry
+    };
+}
+/** The Cachix phase of the main step: the caches, and whether the post step may have to push. */
+async function cachixPhase(inputs, findings) {
+    const cache = await setupCachix(inputs, findings);
+    core.saveState(State.Pushing, String(cache.canPush));
+    return cache;
+}
+/**
+ * Opens the cache and resolves every cache to pull from. A wrong cache name fails at once; an
+ * outage, a rejected or a read-only token do not: the leg builds (or the planner evaluates,
+ * `doing`) pull-only and the report says what happened (an outage is tried again before the final push).
+ */
+async function setupCachix(inputs, findings, doing = 'building') {
+    const setup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] };
+    // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
+    const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
+    if (inputs.cachix === undefined) {
+        if (inputs.push !== 'false')
+            findings.push({ level: 'notice', message: 'No cachix cache is set: building only, nothing is pushed.' });
+    }
+    else {
+        const wantsPush = inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined);
+        const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix));
+        useAccess(setup, access, inputs, wantsPush, doing);
+        if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
+            findings.push({
+                level: 'notice',
+                message: `No cachix-auth-token or cachix-signing-key: pulling from ${inputs.cachix} only, nothing is pushed. Set the secret to push (fork pull requests never get secrets).`
+            });
+        }
+    }
+    for (const [i, access] of (await extras).entries()) {
+        const name = inputs.extraPullCaches[i];
+        const reader = cache_access_readerOf(access);
+        if (reader !== undefined)
+            addCache(setup, reader, inputs.cachixAuthToken);
+        else
+            findings.push({
+                level: 'warning',
+                message: `extra pull cache ${name} could not be read and is not used: ${whyUnread(access)}`
+            });
+    }
+    return setup;
+}
+/** What the leg does with the cache as it answered. */
+function useAccess(setup, access, inputs, wantsPush, doing) {
+    // A wrong cache name is a mistake in the workflow, not an outage: the leg stops at once.
+    if (access.state === 'missing')
+        throw new Error(access.reason);
+    const reader = cache_access_readerOf(access);
+    if (reader !== undefined) {
+        setup.reader = reader;
+        addCache(setup, reader, inputs.cachixAuthToken);
+    }
+    const how = reader?.cache.isPublic ? 'public' : 'private';
+    switch (access.state) {
+        case 'open':
+            setup.session = access.session;
+            setup.canPush = wantsPush;
+            info(`Cachix cache ${access.session.cache.name}: ${access.session.cache.uri} (${how}, ${access.session.compression})`);
+            return;
+        case 'unavailable':
+            setup.canPush = wantsPush;
+            info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): ${doing} without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
+            break;
+        default:
+            info(`Cachix cache ${inputs.cachix}: ${access.reason}; ${doing} ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
+            break;
+    }
+    // A token that may only read is no trouble for a leg that only pulls.
+    if (access.state !== 'read-only' || wantsPush)
+        setup.trouble = { access, wantedPush: wantsPush };
+}
+/**
+ * The cache could not be reached when the job started: tries again until `deadline` (within
+ * drain-timeout), so an outage of a few minutes costs nothing. Once it answers, the leg has its
+ * session and the final push pushes everything it built.
+ */
+async function reopenCachix(inputs, setup, deadline) {
+    const name = inputs.cachix ?? '';
+    core.info(`Cachix cache ${name} could not be reached when the job started: trying again for up to ${Math.round((deadline - Date.now()) / 1000)} s (drain-timeout)`);
+    const access = await openBefore(sessionOptions(inputs, name), deadline, tried => {
+        if (tried.state === 'unavailable')
+            core.info(`Cachix cache ${name} is still unreachable: ${tried.reason}`);
+    });
+    if (access.state === 'open') {
+        setup.session = access.session;
+        core.info(`Cachix cache ${name} answers again: pushing everything this job built`);
+    }
+    else if (access.state !== 'unavailable')
+        core.info(`Cachix cache ${name}: ${access.reason}`);
+    setup.reader = readerOf(access) ?? setup.reader;
+    return access;
+}
+function addCache(setup, reader, token) {
+    const { cache } = reader;
+    setup.substituters.push(cache.uri);
+    setup.trustedPublicKeys.push(...cache.publicSigningKeys);
+    if (!cache.isPublic && token !== undefined)
+        setup.netrc.push({ host: new URL(cache.uri).hostname, password: token });
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/process.ts
+
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function process_childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
+/** Runs a program with an argument array (never a shell) and returns its output. */
+async function runCommand(command, args, options = {}) {
+    const spawnOptions = {
+        env: process_childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
+    const stdout = [];
+    const stderr = [];
+    child.stdout?.on('data', (chunk) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk) => stderr.push(chunk));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+    const code = await new Promise((resolve, reject) => {
+        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
+        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    });
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
+    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
+        throw new CommandError(command, args, result);
+    }
+    return result;
+}
+class CommandError extends Error {
+    command;
+    args;
+    result;
+    constructor(command, args, result) {
+        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
+        this.command = command;
+        this.args = args;
+        this.result = result;
+    }
+}
+/** The last non-empty line, which is where Nix and most tools put the actual error. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines[lines.length - 1] ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/nix/command.ts
+
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const command_NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function command_runNix(args, options = {}) {
+    return runCommand('nix', [...command_NIX_FLAKES_ARGS, ...args], options);
+}
+
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
+        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = promises_namespaceObject.constants.F_OK) {
+    return (0,promises_namespaceObject.access)(path, mode).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/machine/builder-ssh.ts
+// What the ssh that Nix starts for its remote builders reads, put where that ssh runs. With a
+// nix-daemon (every multi-user install) the daemon starts ssh as root, with its own environment:
+// the step's NIX_SSHOPTS, ssh-agent and ~/.ssh never reach it. So the key goes to a file only
+// root can read, named in the builders line itself; with a single-user Nix, ssh runs as this user
+// and the same files are this user's.
+
+
+
+
+
+
+
+const builder_ssh_isRoot = () => process.getuid?.() === 0;
+/**
+ * True when Nix runs the builders' ssh as root: this process is root, or its Nix goes through
+ * the daemon (NIX_REMOTE, or, as Nix's "auto" store decides, a state directory it cannot write).
+ */
+async function sshRunsAsRoot(env) {
+    if (builder_ssh_isRoot())
+        return true;
+    const store = env.NIX_REMOTE ?? '';
+    if (store === 'local' || store.startsWith('local?'))
+        return false;
+    if (store !== '' && store !== 'auto')
+        return true;
+    return access(env.NIX_STATE_DIR ?? '/nix/var/nix', constants.W_OK).then(() => false, () => true);
+}
+/** Writes the key 0600 into `dir` (made 0700 first), owned by root when `asRoot`, else by this user. Returns its path. */
+async function writeBuilderKey(dir, key, asRoot) {
+    const file = join(dir, 'id');
+    if (asRoot && !builder_ssh_isRoot()) {
+        // The directory first, so the key is never in a place another user can enter.
+        await runAsRoot('install', ['-d', '-m', '700', dir]);
+        await writeSystemFile(file, key, 0o600);
+    }
+    else {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700);
+        await writeFile(file, key, { mode: 0o600 });
+        await chmod(file, 0o600);
+    }
+    return file;
+}
+// Debian, Ubuntu and macOS include this directory from /etc/ssh/ssh_config.
+const SSH_CONFIG = '/etc/ssh/ssh_config';
+const SSH_CONFIG_DIR = '/etc/ssh/ssh_config.d';
+/** Puts `text` into ssh's system configuration as `file` (under SSH_CONFIG_DIR), refusing when ssh would not read it. */
+async function writeSshConfigPart(file, text) {
+    const main = await readFile(SSH_CONFIG, 'utf8').catch(() => '');
+    if (!/^\s*Include\s+\/etc\/ssh\/ssh_config\.d\//im.test(main))
+        throw new Error(`${SSH_CONFIG} does not include ${SSH_CONFIG_DIR}, so a builder's port cannot be given to root's ssh; install Nix 2.31 or later, which takes the port in the builder's URI`);
+    await writeSystemFile(file, text, 0o644);
+}
+/** Removes what the builders' set-up wrote, as the user who owns it. */
+async function removeBuilderFiles(paths) {
+    for (const path of paths) {
+        if (path === '')
+            continue;
+        if (builder_ssh_isRoot())
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+        else
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true }).catch(async () => {
+                await privileged_runAsRoot('rm', ['-rf', '--', path]);
+            });
+    }
+}
+/** The absolute path of `name` on env's PATH (sudo's own PATH may not have Nix's profile). */
+async function onPath(name, env) {
+    for (const dir of (env.PATH ?? '').split(delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = join(dir, name);
+        if (await exists(candidate, constants.X_OK))
+            return candidate;
+    }
+    return name;
+}
+/**
+ * Opens `storeUri` as the user whose ssh Nix will run: `nix store ping`, which starts ssh the
+ * way a remote build does and then talks to the builder's Nix. No prompt can block it, and it
+ * gives up after `timeoutMs`.
+ */
+async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
+    const sshOptions = `-oBatchMode=yes -oConnectTimeout=${Math.max(1, Math.round(timeoutMs / 2000))}`;
+    const nix = await onPath('nix', env);
+    const pingArgs = [...NIX_FLAKES_ARGS, 'store', 'ping', '--store', storeUri];
+    const [command, args] = asRoot && !builder_ssh_isRoot() ? ['sudo', ['env', `NIX_SSHOPTS=${sshOptions}`, nix, ...pingArgs]] : [nix, pingArgs];
+    const child = spawn(command, args, {
+        env: { ...childEnv(env), NIX_SSHOPTS: sshOptions },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+    }, timeoutMs);
+    const code = await new Promise(resolve => {
+        child.on('error', error => {
+            output += `could not start ${command}: ${error.message}\n`;
+            resolve(127);
+        });
+        child.on('close', exitCode => resolve(exitCode ?? 1));
+    });
+    clearTimeout(timer);
+    if (timedOut)
+        output += `\nConnection timed out: no answer within ${Math.round(timeoutMs / 1000)} s`;
+    return { ok: code === 0 && !timedOut, output };
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
+
+const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
+const BLOCK_END = '# END nix-cachix-build';
+// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
+// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
+function unique(values, setting) {
+    for (const value of values) {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        if (/[\s\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
+    }
+    return [...new Set(values.filter(v => v !== ''))];
+}
+/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
+function renderManagedBlock(settings) {
+    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
+    const substituters = unique(settings.substituters, 'extra-substituters');
+    if (substituters.length > 0)
+        lines.push(`extra-substituters = ${substituters.join(' ')}`);
+    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
+    if (keys.length > 0)
+        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
+    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
+    if (platforms.length > 0)
+        lines.push(`extra-platforms = ${platforms.join(' ')}`);
+    const users = unique(settings.trustedUsers, 'extra-trusted-users');
+    if (users.length > 0)
+        lines.push(`extra-trusted-users = ${users.join(' ')}`);
+    // A cache that fails mid-download should cost a rebuild, not the job.
+    lines.push('fallback = true');
+    // What this job just pushed must be seen as present by the next query in the same job.
+    lines.push('narinfo-cache-negative-ttl = 0');
+    if (settings.maxJobs !== undefined)
+        lines.push(`max-jobs = ${settings.maxJobs}`);
+    if (settings.cores !== undefined)
+        lines.push(`cores = ${settings.cores}`);
+    if (settings.builders !== undefined)
+        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
+    if (settings.postBuildHook !== undefined)
+        lines.push(`post-build-hook = ${settings.postBuildHook}`);
+    const extra = settings.extraConfig.trim();
+    if (extra !== '')
+        lines.push(extra);
+    if (settings.secretsFile !== undefined)
+        lines.push(`!include ${settings.secretsFile}`);
+    lines.push(BLOCK_END);
+    return `${lines.join('\n')}\n`;
+}
+/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
+function replaceManagedBlock(existing, block) {
+    const start = existing.indexOf(BLOCK_BEGIN);
+    const endMarker = existing.indexOf(BLOCK_END, start);
+    let base = existing;
+    if (start >= 0 && endMarker >= 0) {
+        const after = existing.indexOf('\n', endMarker);
+        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
+    }
+    if (block === undefined)
+        return base;
+    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+    return `${base}${separator}${block}`;
+}
+/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
+function existingPostBuildHook(showConfig) {
+    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
+    const value = match?.[1].trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
+function renderNetrc(entries) {
+    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
+}
+function renderSecretsConf(accessTokens, netrcFile) {
+    const lines = [];
+    if (accessTokens.length > 0)
+        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
+    if (netrcFile !== undefined)
+        lines.push(`netrc-file = ${netrcFile}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/util/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+const SYSTEMS = (/* unused pure expression or super */ null && (['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin']));
+/** The Nix system this machine runs natively, from Node's architecture and platform. */
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
+    if (arch === 'x64')
+        return `x86_64-${os}`;
+    if (arch === 'arm64')
+        return `aarch64-${os}`;
+    return undefined;
+}
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return {
+            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+            probeAsRoot: true,
+            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+        };
+    return {
+        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+        probeAsRoot: false,
+        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+    };
+}
+/**
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
+ */
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin'
+        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
+
+
+
+
+
+
+
+/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
+function nixConfPath(env = process.env) {
+    return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
+}
+/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
+async function writeManagedBlock(path, block) {
+    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
+    const next = replaceManagedBlock(existing, block);
+    if (next !== existing)
+        await privileged_writeSystemFile(path, next);
+}
+/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
+async function restartDaemonIfRunning() {
+    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
+    const active = await (probeAsRoot ? privileged_runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
+    if (!active)
+        return false;
+    await privileged_runAsRoot(restart.command, restart.args);
+    return true;
+}
+/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
+async function showNixConfig(env) {
+    for (const args of [['config', 'show'], ['show-config']]) {
+        try {
+            return (await command_runNix([...args], { env })).stdout;
+        }
+        catch {
+            // try the older spelling
+        }
+    }
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/clean-up.ts
+
+
+
+
+/**
+ * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
+ * nothing of them outlives the job whatever the restore does; then takes the block out of
+ * nix.conf (`confPath`, empty when none was written) and restarts the daemon; then the rest of
+ * the work directory. The action's post step and the planner end with it.
+ */
+async function cleanUp(workDir, confPath, builderFiles = []) {
+    try {
+        const removed = await Promise.allSettled([
+            removeBuilderFiles(builderFiles),
+            ...(workDir === '' ? [] : secretWorkFiles(workFiles(workDir)).map(file => (0,promises_namespaceObject.rm)(file, { force: true })))
+        ]);
+        const failed = removed.find(r => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+    }
+    finally {
+        if (confPath !== '') {
+            await writeManagedBlock(confPath, undefined);
+            await restartDaemonIfRunning();
+        }
+        if (workDir !== '')
+            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
+/**
+ * The post-build-hook script. Nix runs it after every local build and blocks its build loop
+ * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
+ * line to the spool and always exits 0. The action reads the spool and does the network work.
+ * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
+ */
+function renderHookScript(spoolFile, chainedHook) {
+    const quoted = shellQuote(spoolFile);
+    const lines = [
+        '#!/bin/sh',
+        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+    ];
+    if (chainedHook !== undefined)
+        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
+    lines.push('exit 0', '');
+    return lines.join('\n');
+}
+function shellQuote(text) {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+/** Splits complete spool lines; a trailing partial line is left for the next read. */
+function parseSpool(text) {
+    const lastNewline = text.lastIndexOf('\n');
+    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
+    const rest = text.slice(lastNewline + 1);
+    const entries = [];
+    for (const line of complete.split('\n')) {
+        const words = line
+            .trim()
+            .split(/\s+/)
+            .filter(w => w !== '');
+        if (words.length === 0 || !words[0].startsWith('/'))
+            continue;
+        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
+    }
+    return { entries, rest };
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/configure-nix.ts
+
+
+
+
+
+
+
+
+
+const NO_HOST_CACHES = { substituters: [], trustedPublicKeys: [] };
+/**
+ * Writes the job's settings into nix.conf (between markers the clean-up removes): caches and
+ * keys, the post-build hook, emulation, build limits. Secrets go to a 0600 file it includes.
+ * `written` learns which nix.conf holds the block as soon as it does, for the clean-up.
+ */
+async function configureNix(setup, written) {
+    const { env, work, cache } = setup;
+    const hostCaches = setup.hostCaches ?? NO_HOST_CACHES;
+    const confPath = nixConfPath(env);
+    const chained = setup.hook ? existingPostBuildHook(await showNixConfig(env)) : undefined;
+    // The second pass (after evaluation) finds its own hook in place: the script of the first pass, chain included, stays.
+    const ownHookInPlace = chained === work.hook && (await fs_exists(work.hook));
+    if (setup.hook && !ownHookInPlace)
+        await (0,promises_namespaceObject.writeFile)(work.hook, renderHookScript(work.spool, chained === work.hook ? undefined : chained), {
+            mode: 0o755
+        });
+    const tokens = setup.githubToken ? [`github.com=${setup.githubToken}`] : [];
+    if (cache.netrc.length > 0)
+        await (0,promises_namespaceObject.writeFile)(work.netrc, renderNetrc(cache.netrc), { mode: 0o600 });
+    const secretsNeeded = tokens.length > 0 || cache.netrc.length > 0;
+    if (secretsNeeded)
+        await (0,promises_namespaceObject.writeFile)(work.secrets, renderSecretsConf(tokens, cache.netrc.length > 0 ? work.netrc : undefined), {
+            mode: 0o600
+        });
+    const user = (0,external_node_os_namespaceObject.userInfo)().username;
+    const block = renderManagedBlock({
+        substituters: [...cache.substituters, ...hostCaches.substituters],
+        trustedPublicKeys: [...cache.trustedPublicKeys, ...hostCaches.trustedPublicKeys],
+        extraPlatforms: setup.emulate && nativeSystem() !== 'aarch64-linux' ? ['aarch64-linux'] : [],
+        postBuildHook: setup.hook ? work.hook : undefined,
+        maxJobs: setup.maxJobs,
+        cores: setup.cores,
+        builders: setup.builders,
+        buildersUseSubstitutes: setup.buildersUseSubstitutes,
+        trustedUsers: user === 'root' ? [] : [user],
+        secretsFile: secretsNeeded ? work.secrets : undefined,
+        extraConfig: setup.extraNixConfig
+    });
+    await writeManagedBlock(confPath, block);
+    written(confPath);
+    const pulls = cache.substituters.length > 0 ? ` (pull caches: ${cache.substituters.join(' ')})` : '';
+    const token = tokens.length > 0 ? ', with the github.com token in a 0600 file' : '';
+    const chain = chained && !ownHookInPlace ? ` (chaining the existing post-build-hook ${chained})` : '';
+    info(`Wrote the nix-cachix-build settings to ${confPath}${pulls}${token}${chain}`);
+    if (await restartDaemonIfRunning())
+        info('Restarted nix-daemon to load them');
+}
+/**
+ * The main step's nix.conf: before evaluation, so that what import from derivation builds goes
+ * to the spool too; then once the hosts are known (`known`), with their caches and emulation.
+ */
+async function configureNixPhase(run, cache, builders, known) {
+    const { inputs } = run;
+    const buildDir = known?.buildDir;
+    await configureNix({
+        env: run.env,
+        work: run.work,
+        cache,
+        githubToken: inputs.githubToken,
+        extraNixConfig: buildDir === undefined ? inputs.extraNixConfig : `build-dir = ${buildDir}\n${inputs.extraNixConfig}`,
+        hook: true,
+        emulate: known?.emulate ?? false,
+        hostCaches: known?.hostCaches,
+        maxJobs: builders.maxJobs,
+        cores: inputs.cores,
+        builders: builders.setting,
+        buildersUseSubstitutes: inputs.buildersUseSubstitutes
+    }, confPath => core.saveState(State.NixConf, confPath));
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/group.ts
+
+/** The log group of a phase that runs only `when`: no group, and undefined, otherwise. */
+async function groupIf(when, name, phase) {
+    return when ? group(name, phase) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/nix/install.ts
+
+
+
+
+
+
+
+/** Where the multi-user installer links nix: the default profile, for every user. */
+const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
+async function installedNixVersion(env = process.env) {
+    try {
+        const { stdout } = await runCommand('nix', ['--version'], { env });
+        return stdout.trim().replace(/^nix \(Nix\) /, '');
+    }
+    catch {
+        return undefined;
+    }
+}
+function installerUrl(version) {
+    return `https://releases.nixos.org/nix/nix-${version}/install`;
+}
+/** Arguments for the official installer: multi-user with a daemon (systemd, or launchd on macOS), single-user without. */
+function installerArgs(extraConfFile, hasSystemd, cpus) {
+    const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
+    if (hasSystemd)
+        args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)));
+    else
+        args.push('--no-daemon');
+    return args;
+}
+/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
+function nixProfileBin(multiUser, home) {
+    return multiUser ? MULTI_USER_PROFILE_BIN : (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin');
+}
+async function hasSystemd() {
+    return (0,promises_namespaceObject.stat)('/run/systemd/system').then(info => info.isDirectory(), () => false);
+}
+/**
+ * Downloads and runs the official installer for a pinned version, retrying the download, and
+ * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
+ * daemon first starts, so no restart is needed.
+ */
+async function installNix(version, extraConf, cpus, log, options) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
+    const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
+    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
+    await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
+    await runCommand('curl', [
+        '-fsSL',
+        '--retry',
+        '5',
+        '--retry-all-errors',
+        '--retry-delay',
+        '2',
+        '-o',
+        script,
+        options.installer ?? installerUrl(version)
+    ], { env: options.env });
+    const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd());
+    log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
+    await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], {
+        env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' }
+    });
+    // The single-user installer links nix into the user's own profile, not the default one.
+    const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
+    if (!(await fs_exists((0,external_node_path_namespaceObject.join)(bin, 'nix'))))
+        throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
+    return bin;
+}
+/**
+ * The Nix on PATH, or a fresh multi-user install of `version` when there is none and
+ * installing is allowed. The new bin directory is put first on `env.PATH`.
+ */
+async function ensureNix(version, mayInstall, env, log) {
+    const present = await installedNixVersion(env);
+    if (present !== undefined) {
+        log.info(`Using the Nix already installed: ${present}`);
+        return { version: present };
+    }
+    if (!mayInstall)
+        throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto');
+    const bin = await installNix(version, `${NIX_FLAKES_CONF}\n`, (0,external_node_os_namespaceObject.availableParallelism)(), line => log.info(line), { env });
+    env.PATH = `${bin}:${env.PATH ?? ''}`;
+    const installed = (await installedNixVersion(env)) ?? version;
+    log.info(`Installed Nix ${installed}`);
+    return { version: installed, installedBin: bin };
+}
+
+;// CONCATENATED MODULE: ./src/action/phases/nix.ts
+
+
+
+/** Nix, installed when it is missing (unless install-nix is false); later steps of the job find it on PATH. Returns its version. */
+async function nixPhase(nix, env) {
+    const found = await ensureNix(nix.nixVersion, nix.installNix !== 'false', env, STEP_LOG);
+    if (found.installedBin !== undefined)
+        addPath(found.installedBin);
+    return found.version;
+}
+
+;// CONCATENATED MODULE: ./src/report/cache-trouble.ts
+
+
+const SECRET = 'the CACHIX_AUTH_TOKEN secret (the one this workflow passes as cachix-auth-token)';
+/** What happened to a rejected token and what to do about it (the action's report and the planner's warning). */
+function rejectedToken(cache, status) {
+    return {
+        what: `the Cachix auth token was rejected by cache ${cache} (HTTP ${status}: revoked, rotated, or not a token for this cache)`,
+        todo: `Rotate ${SECRET}: create a token with write access to ${cache} in the cache's settings on app.cachix.org and store it there.`
+    };
+}
+/**
+ * What the report says about a cache the leg could not open: what happened, what it cost, and
+ * what to do. A push that did not happen is an error to act on, but a push problem: the status
+ * is problems and the step fails only with fail-on-push-error.
+ */
+function troubleFindings(report) {
+    const { cache, access, late } = report;
+    if (access.state === 'unavailable') {
+        if (!report.wantedPush)
+            return [
+                {
+                    level: 'notice',
+                    message: `Cachix cache ${cache} could not be reached (${access.reason}): the hosts were built without it, from the other caches.`
+                }
+            ];
+        if (late === undefined)
+            return [];
+        switch (late.state) {
+            case 'open':
+                return [
+                    {
+                        level: 'notice',
+                        message: `Cachix cache ${cache} could not be reached when the job started (${access.reason}): the hosts were built without it, and the push ran once it answered again after the build.`
+                    }
+                ];
+            case 'unavailable':
+                return [
+                    {
+                        level: 'error',
+                        pushProblem: true,
+                        message: `Cachix cache ${cache} could not be reached, neither when the job started nor during drain-timeout (${report.drainTimeoutSeconds} s) after the build (${late.reason}): nothing was pushed, so what this job built is not in the cache. Re-run the job once Cachix answers again (https://status.cachix.org), or the machines will build it themselves.`
+                    }
+                ];
+            case 'missing':
+                return [{ level: 'error', message: `${late.reason} (it could not be reached when the job started)` }];
+            default:
+                return troubleFindings({ ...report, access: late, late: undefined });
+        }
+    }
+    const pulled = readerOf(access) !== undefined;
+    if (access.state === 'read-only')
+        return [
+            {
+                level: 'error',
+                pushProblem: true,
+                message: `the Cachix auth token may only read cache ${cache}: nothing was pushed (the hosts were built pulling from it). Store a token with write access to ${cache} in ${SECRET}, or pass no token if this job should only pull.`
+            }
+        ];
+    const built = pulled
+        ? `The hosts were built pulling from ${cache} without the token (it is public).`
+        : `The hosts were built without ${cache}, from the other caches (it is private, and cannot be read without a valid token).`;
+    const { what, todo } = rejectedToken(cache, access.status);
+    if (!report.wantedPush)
+        return [{ level: 'warning', message: `${what}. ${todo} ${built}` }];
+    return [{ level: 'error', pushProblem: true, message: `${what}: nothing was pushed. ${todo} ${built}` }];
+}
+const EVERY_HOST = 'every host gets a row, because the plan cannot know what is cached';
+/**
+ * What the planner says about a cache it could not open (`access`, undefined when it could):
+ * a warning, since the plan then has a row for every host it cannot see cached.
+ */
+function planTroubleFindings(cache, access) {
+    if (access?.state === 'rejected') {
+        const { what, todo } = rejectedToken(cache, access.status);
+        const read = access.anonymous === undefined
+            ? `The cache is private and cannot be read without a valid token, so ${EVERY_HOST}.`
+            : 'The plan read the cache without the token (it is public).';
+        return [{ level: 'warning', message: `${what}. ${todo} ${read}` }];
+    }
+    if (access?.state === 'unavailable')
+        return [{ level: 'warning', message: `Cachix cache ${cache} could not be read (${access.reason}): ${EVERY_HOST}.` }];
+    return [];
+}
+/** The cache stopped answering while the plan walked it: no host counts as cached. */
+function walkFailed(cache, error, cached, findings) {
+    cached.clear();
+    findings.push({
+        level: 'warning',
+        message: `Cachix cache ${cache} could not be read (${errors_errorMessage(error)}): ${EVERY_HOST}.`
+    });
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/build-failures.ts
+/** How much of a failed builder's log the job summary shows. */
+const FAILED_LOG_LINES = 25;
+function derivationName(drvPath) {
+    return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '');
+}
+/**
+ * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
+ * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
+ * which for a derivation that only waited on a failed dependency says so and is not counted.
+ */
+class FailedBuildWatcher {
+    failed = [];
+    pending;
+    /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
+    printed = new Map();
+    onLine(line) {
+        const logLine = /^([^\s>]+)> (.*)$/.exec(line);
+        if (logLine) {
+            const kept = this.printed.get(logLine[1]) ?? [];
+            kept.push(logLine[2]);
+            if (kept.length > FAILED_LOG_LINES)
+                kept.shift();
+            this.printed.set(logLine[1], kept);
+            return;
+        }
+        const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line);
+        if (old)
+            this.add(old[1]);
+        const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line);
+        if (modern) {
+            this.pending = modern[1];
+            return;
+        }
+        if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
+            if (!/dependenc/.test(line))
+                this.add(this.pending);
+            this.pending = undefined;
+        }
+    }
+    /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
+    printedLog(name) {
+        return (this.printed.get(name) ?? []).join('\n');
+    }
+    /** Derivations whose builder failed, each once, in the order they failed. */
+    derivations() {
+        return [...this.failed];
+    }
+    add(drvPath) {
+        if (!this.failed.includes(drvPath))
+            this.failed.push(drvPath);
+    }
+}
+/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
+function logTail(log, count = FAILED_LOG_LINES) {
+    const lines = log
+        .replace(/\r/g, '')
+        .split('\n')
+        .map(l => l.trimEnd());
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return lines.slice(-count);
+}
 
 ;// CONCATENATED MODULE: ./src/cachix/closure-walk.ts
 
@@ -31494,7 +33224,7 @@ async function walk(cache, roots, plan) {
         visit(root, root, 'cache', item => round.push(item));
     while (round.length > 0) {
         const notInCache = [];
-        await queue_runQueue(round, plan.concurrency, async (item, add) => {
+        await async_runQueue(round, plan.concurrency, async (item, add) => {
             const follow = (facts, next) => {
                 if (plan.facts)
                     walked.facts.set(item.path, facts);
@@ -31668,7 +33398,71 @@ class SharedCacheLookups extends SharedNarInfos {
     }
 }
 
-;// CONCATENATED MODULE: ./src/nix/building.ts
+;// CONCATENATED MODULE: ./src/action/phases/cache-check.ts
+
+
+
+/**
+ * Which of `targets` the cache holds with their whole closure, each logged with what the walk
+ * found (`note` added to those that are). Throws when the cache stops answering.
+ */
+async function walkCached(reader, targets, note = '') {
+    const cached = new Set();
+    // Cached means the whole closure is there: a toplevel whose references were lost would
+    // otherwise be skipped on every run while each machine builds what is missing.
+    const walks = await walkEach(reader.client, targets.map(t => t.outPath));
+    for (const target of targets) {
+        const walk = walks.get(target.outPath);
+        if (walk === undefined)
+            continue;
+        if (walk.complete)
+            cached.add(target.outPath);
+        info(`${target.name}: ${describeWalk(target.outPath, walk)}${walk.complete ? note : ''}`);
+    }
+    return cached;
+}
+/** The toplevels whose whole closure is in the cache already: those hosts are not built. */
+async function cacheCheckPhase(inputs, cache, hosts) {
+    if (!inputs.skipCached || hosts.length === 0)
+        return new Set();
+    if (cache.reader === undefined) {
+        if (inputs.cachix !== undefined)
+            core.info(`${inputs.cachix} cannot be read: every host is built`);
+        return new Set();
+    }
+    try {
+        return await walkCached(cache.reader, hosts.map(h => ({ name: h.id, outPath: h.outPath })), '; not building it');
+    }
+    catch (error) {
+        // An outage that began after the cache was opened: building more is better than not building.
+        core.warning(`skip-cached: ${inputs.cachix} could not be read (${errorMessage(error)}), so every host is built`);
+        return new Set();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/plan/cache-check.ts
+
+
+
+/**
+ * The hosts and attributes whose whole closure the cache holds: they get no row. Import from
+ * derivation that no cache had was built here, on a runner that is then thrown away: such a
+ * host keeps its row although its closure is cached, and its leg pushes what its own evaluation
+ * builds, so that no machine builds it again just to evaluate. Throws when the cache stops answering.
+ */
+async function planCacheCheck(reader, cacheName, hosts, attributes) {
+    const cached = await walkCached(reader, [...hosts, ...attributes]);
+    for (const evaluated of [...hosts, ...attributes]) {
+        const built = evaluated.builtWhileEvaluating;
+        if (built.length === 0 || !cached.delete(evaluated.outPath))
+            continue;
+        info(`${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`);
+    }
+    info(`${hosts.filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${cacheName}`);
+    return cached;
+}
+
+;// CONCATENATED MODULE: ./src/nix/build-log.ts
 /** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
 const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
 /** The derivation a line of Nix's log says it starts building, if it is such a line. */
@@ -31687,10 +33481,10 @@ function remoteBuilding(line) {
     return match ? { drvPath: match[1], builder: match[2] } : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
@@ -31735,11 +33529,11 @@ function parseHostReference(text) {
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -31749,11 +33543,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -31766,16 +33560,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -31799,9 +33593,9 @@ function findHost(reference, names) {
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
     const spec = configurations_kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
-function configurations_installable(flake, ref) {
+function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
 }
 /**
@@ -31815,7 +33609,7 @@ function only(names) {
     return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
 }
 /** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function systemsExpression(kind, wanted = []) {
+function configurations_systemsExpression(kind, wanted = []) {
     if (wanted.length === 0)
         return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
     return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
@@ -31825,7 +33619,7 @@ function systemsExpression(kind, wanted = []) {
  * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
  * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
  */
-function detailsExpression(kind, names) {
+function configurations_detailsExpression(kind, names) {
     return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
@@ -31848,7 +33642,7 @@ function configurations_byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/nix/eval-error.ts
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
 /**
  * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
  * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
@@ -31874,120 +33668,7 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/util/process.ts
-
-// The action's inputs (token, signing key, github-token) and credentials a user may have exported
-// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
-const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
-const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-function isSecretVariable(name) {
-    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
-}
-/**
- * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
- * given one without the action's inputs, Cachix credentials or the runner's tokens.
- */
-function childEnv(env = process.env) {
-    const clean = {};
-    for (const [name, value] of Object.entries(env))
-        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
-            clean[name] = value;
-    return clean;
-}
-/**
- * Removes the inputs and Cachix credentials from this process's own environment once they are
- * read, so a child spawned without an explicit environment cannot inherit them either.
- */
-function forgetSecretEnv(env = process.env) {
-    for (const name of Object.keys(env))
-        if (isSecretVariable(name))
-            delete env[name];
-}
-/** Runs a program with an argument array (never a shell) and returns its output. */
-async function runCommand(command, args, options = {}) {
-    const spawnOptions = {
-        env: childEnv(options.env ?? process.env),
-        cwd: options.cwd,
-        stdio: ['pipe', 'pipe', 'pipe']
-    };
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
-    const stdout = [];
-    const stderr = [];
-    child.stdout?.on('data', (chunk) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk) => stderr.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const code = await new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
-        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
-    });
-    const result = {
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-        code
-    };
-    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
-        throw new CommandError(command, args, result);
-    }
-    return result;
-}
-class CommandError extends Error {
-    command;
-    args;
-    result;
-    constructor(command, args, result) {
-        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
-        this.command = command;
-        this.args = args;
-        this.result = result;
-    }
-}
-/** The last non-empty line, which is where Nix and most tools put the actual error. */
-function lastLine(text) {
-    const lines = text
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines[lines.length - 1] ?? '';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
-
-;// CONCATENATED MODULE: ./src/nix/command.ts
-
-// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
-// naming them on every call works whatever the machine's nix.conf says.
-const NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
-const NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
-/** Runs `nix` with the new CLI and flakes enabled. */
-async function command_runNix(args, options = {}) {
-    return runCommand('nix', [...NIX_FLAKES_ARGS, ...args], options);
-}
-
-;// CONCATENATED MODULE: ./src/nix/evaluate.ts
+;// CONCATENATED MODULE: ./src/hosts/evaluate.ts
 
 
 
@@ -32012,8 +33693,11 @@ async function evaluateDerivation(flake, name, attributePath, env) {
         builtWhileEvaluating: derivationsBuilt(result.stderr)
     };
 }
-/** Each derivation in its own `nix eval`, `jobs` at a time, as name and attribute path. */
-async function evaluateEach(flake, targets, jobs, env, onDone) {
+/**
+ * Each target in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
+ * gigabytes, and one host that does not evaluate must not hide the others.
+ */
+async function evaluateEach(flake, targets, jobs, env, onDone = () => undefined) {
     const outcomes = await mapLimit(targets, jobs, async (target) => {
         const outcome = await evaluateDerivation(flake, target.name, target.path, env);
         onDone(outcome);
@@ -32024,38 +33708,22 @@ async function evaluateEach(flake, targets, jobs, env, onDone) {
         failed: outcomes.filter((o) => 'error' in o)
     };
 }
-/**
- * Each host in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
- * gigabytes, and one host that does not evaluate must not hide the others.
- */
-async function evaluateHosts(flake, hosts, jobs, env, onDone = () => undefined) {
-    return evaluateEach(flake, hosts.map(h => ({ name: h.id, path: attributePath(h) })), jobs, env, onDone);
+/** Hosts, reported by id, at what each kind switches to. */
+function hostTargets(hosts) {
+    return hosts.map(h => ({ name: h.id, path: attributePath(h) }));
 }
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
-async function evaluateAttributes(flake, attributes, jobs, env, onDone = () => undefined) {
-    return evaluateEach(flake, attributes.map(a => ({ name: a, path: a })), jobs, env, onDone);
+function attributeTargets(attributes) {
+    return attributes.map(a => ({ name: a, path: a }));
 }
 
-;// CONCATENATED MODULE: ./src/nix/flake.ts
+;// CONCATENATED MODULE: ./src/hosts/flake.ts
 
 
 
-
-/** Nix function over nixosConfigurations: each host's build system, without building anything. */
-const SYSTEMS_EXPRESSION = systemsExpression('nixos');
-function flake_detailsExpression(hosts) {
-    return kindDetailsExpression('nixos', hosts);
-}
 async function evalJson(flake, attribute, apply, env, extraArgs) {
     const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
     return JSON.parse(stdout);
-}
-/**
- * SYSTEMS_EXPRESSION for a leg that names its hosts: every name is listed (attrNames forces no
- * configuration), but only the named hosts are evaluated, so a broken or costly other host is never touched.
- */
-function flake_systemsExpression(only) {
-    return kindSystemsExpression('nixos', only);
 }
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
@@ -32091,25 +33759,25 @@ async function configurationNames(flake, env, extraArgs = []) {
 }
 /** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
 async function allHostSystems(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, kind => kindSystemsExpression(kind), env, extraArgs);
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
     const names = noConfigurations();
     for (const spec of KINDS)
         names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
     const systems = {};
     for (const host of allHosts(names))
-        systems[host.id] = found[host.kind][host.name];
+        systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, kindDetailsExpression(kind, group.map(h => h.name)), env, extraArgs));
+        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
         for (const host of group) {
-            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.name];
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
             found.set(host.id, {
-                name: host.id,
+                id: host.id,
                 kind,
-                attribute: host.name,
+                attribute: host.attribute,
                 system,
                 drvPath: drv,
                 outPath: out,
@@ -32120,1205 +33788,58 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
     }));
     return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
 }
-function toplevelInstallable(flake, host) {
-    return installable(flake, host);
-}
 /** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
 async function attributeOutPath(flake, attribute, env, extraArgs = []) {
     const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
     return stdout.trim();
 }
 
-;// CONCATENATED MODULE: ./src/plan/eval-logic.ts
+;// CONCATENATED MODULE: ./src/hosts/select.ts
 
-
-/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
-function renderEvalFailures(failed) {
-    if (failed.length === 0)
-        return '';
-    const blocks = failed.map(f => `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
-        .split('\n')
-        .map(l => `  ${l}`)
-        .join('\n')}\n  \`\`\``);
-    return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
-}
-/** The plan job's summary: what went wrong with the cache, the rows, what is cached, and what does not evaluate. */
-function renderPlanSummary(plan, attributes, failed, warnings = []) {
-    const rows = [
-        ...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``),
-        ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)
-    ];
-    const cached = [...plan.cached, ...attributes.cached];
-    const warned = warnings.map(w => `> ⚠️ ${w}\n\n`).join('');
-    return `## nix-cachix-build plan\n\n${warned}${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
-// Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
-const retry_policy_CACHIX_RETRY_POLICY = {
-    baseDelayMs: 1000,
-    maxDelayMs: 15_000,
-    budgetMs: 90_000,
-    maxRetryAfterMs: 120_000
-};
-/** `policy` with every wait multiplied by `scale` (the retry-scale knob of tests). */
-function retry_policy_scaledPolicy(policy, scale) {
-    if (scale === 1)
-        return policy;
-    return {
-        baseDelayMs: policy.baseDelayMs * scale,
-        maxDelayMs: policy.maxDelayMs * scale,
-        budgetMs: policy.budgetMs * scale,
-        maxRetryAfterMs: policy.maxRetryAfterMs * scale
-    };
-}
-function isRetryableStatus(status) {
-    return status === 429 || status >= 500;
-}
-/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
-function parseRetryAfter(header, now) {
-    if (header === null || header === undefined || header.trim() === '')
-        return undefined;
-    const text = header.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const date = Date.parse(text);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/** The delay before retry number `attempt` (0-based), or undefined when the budget is spent. */
-function nextDelay(policy, attempt, spentMs, retryAfterMs, random) {
-    let delay;
-    if (retryAfterMs !== undefined) {
-        delay = Math.min(retryAfterMs, policy.maxRetryAfterMs);
+/** Picks the hosts of this leg: the named ones, or every host whose system is this leg's (null: not evaluated). */
+function selectHosts(systems, requested, system) {
+    const all = Object.keys(systems).sort();
+    if (requested.length > 0) {
+        const unknown = requested.filter(h => !(h in systems));
+        if (unknown.length > 0) {
+            throw new Error(`host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in the flake (it has: ${all.join(', ') || 'none'})`);
+        }
+        return { hosts: [...new Set(requested)], otherSystems: all.filter(h => !requested.includes(h)) };
     }
-    else {
-        const ceiling = Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
-        delay = ceiling / 2 + random() * (ceiling / 2);
-    }
-    if (spentMs + delay > policy.budgetMs)
-        return undefined;
-    return Math.round(delay);
+    return { hosts: all.filter(h => systems[h] === system), otherSystems: all.filter(h => systems[h] !== system) };
 }
-
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: ./src/cachix/http-transport.ts
-
-// Loaded as CommonJS, as the bundles in dist/ load them: importing node:http as an ES module
-// reads every one of its exports, and its lazy WebSocket, CloseEvent and MessageEvent load
-// undici, about 14 MiB of memory that nothing here uses.
-const load = (0,external_node_module_namespaceObject.createRequire)(import.meta.url);
-const { Agent: HttpAgent, request: httpRequest } = load('node:http');
-const { Agent: HttpsAgent, request: httpsRequest } = load('node:https');
-// Kept-alive connections: an upload is several small API calls plus one PUT per part.
-const agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 })
-};
 /**
- * One HTTP exchange with node:http. Unlike fetch, Buffer bodies are written as they are, not
- * copied first, which matters for multi-MiB parts.
+ * The hosts a planner with `hosts` set evaluates: the named ones, in id order (every host when
+ * none is named). A name that is not there, or is there twice, fails in one line.
  */
-function sendHttp(method, url, headers, body, timeoutMs, signal) {
-    return new Promise((resolve, reject) => {
-        const target = new URL(url);
-        const secure = target.protocol === 'https:';
-        const pieces = body === undefined ? [] : typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
-        const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        const request = (secure ? httpsRequest : httpRequest)(target, {
-            method,
-            headers: { ...headers, 'Content-Length': String(length) },
-            agent: secure ? agents.https : agents.http,
-            signal
-        }, (response) => {
-            const chunks = [];
-            response.on('data', (chunk) => chunks.push(chunk));
-            response.on('error', reject);
-            response.on('end', () => {
-                resolve({
-                    status: response.statusCode ?? 0,
-                    header: name => {
-                        const value = response.headers[name.toLowerCase()];
-                        return Array.isArray(value) ? value[0] : value;
-                    },
-                    body: Buffer.concat(chunks)
-                });
-            });
-        });
-        request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-        request.on('error', reject);
-        // Written without waiting for drain: the pieces are already in memory, and the socket
-        // takes them in order.
-        for (const piece of pieces)
-            request.write(piece);
-        request.end();
-    });
+function namedHosts(references, names) {
+    const named = resolveHosts(references, names).map(h => h.id);
+    const all = configurations_allHosts(names);
+    return references.length > 0 ? all.filter(h => named.includes(h.id)) : all;
 }
 
-;// CONCATENATED MODULE: ./src/nix/hash.ts
+;// CONCATENATED MODULE: ./src/plan/evaluate.ts
 
-const SHA256_BYTES = 32;
-/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
-function parseSha256(text) {
-    const trimmed = text.trim();
-    let body;
-    if (trimmed.startsWith('sha256:'))
-        body = trimmed.slice(7);
-    else if (trimmed.startsWith('sha256-'))
-        return fromBase64(trimmed.slice(7), trimmed);
+
+
+
+function logEvaluated(done) {
+    if ('error' in done)
+        info(`${done.name}: does not evaluate`);
     else
-        body = trimmed;
-    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
-        return Buffer.from(body, 'hex');
-    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
-        return decodeNix32(body, SHA256_BYTES);
-    if (body.length === 44)
-        return fromBase64(body, trimmed);
-    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
-}
-function fromBase64(body, original) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
-        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
-    }
-    return bytes;
-}
-/** The narinfo / fingerprint form: `sha256:<nix32>`. */
-function toNixHash(digest) {
-    return `sha256:${encodeNix32(digest)}`;
-}
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
-/** Any accepted form, normalised to `sha256:<nix32>`. */
-function hash_normaliseNixHash(text) {
-    return toNixHash(parseSha256(text));
-}
-
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
-
-
-function renderNarInfo(info) {
-    const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
-    if (info.fileHash !== undefined)
-        lines.push(`FileHash: ${info.fileHash}`);
-    if (info.fileSize !== undefined)
-        lines.push(`FileSize: ${info.fileSize}`);
-    lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
-    if (info.deriver !== undefined)
-        lines.push(`Deriver: ${info.deriver}`);
-    for (const sig of info.sigs)
-        lines.push(`Sig: ${sig}`);
-    if (info.ca !== undefined)
-        lines.push(`CA: ${info.ca}`);
-    // Nix requires a newline after every line, the last one included.
-    return `${lines.join('\n')}\n`;
-}
-function parseNarInfo(text) {
-    const fields = new Map();
-    const sigs = [];
-    for (const line of text.split('\n')) {
-        if (line === '')
-            continue;
-        const colon = line.indexOf(':');
-        if (colon < 1 || line[colon + 1] !== ' ')
-            throw new Error(`narinfo line "${line}" is not "Key: value"`);
-        const key = line.slice(0, colon);
-        const value = line.slice(colon + 2);
-        if (key === 'Sig')
-            sigs.push(value);
-        else if (fields.has(key) && (key === 'References' || key === 'CA' || key === 'StorePath')) {
-            throw new Error(`narinfo has a second ${key} line`);
-        }
-        else
-            fields.set(key, value);
-    }
-    const required = (key) => {
-        const value = fields.get(key);
-        if (value === undefined || value === '')
-            throw new Error(`narinfo has no ${key}`);
-        return value;
-    };
-    const storePath = required('StorePath');
-    parseStorePath(storePath);
-    const narSize = Number(required('NarSize'));
-    if (!Number.isSafeInteger(narSize) || narSize <= 0)
-        throw new Error(`narinfo NarSize "${fields.get('NarSize')}" is not a positive integer`);
-    const fileSizeText = fields.get('FileSize');
-    const references = (fields.get('References') ?? '').split(' ').filter(r => r !== '');
-    const deriver = fields.get('Deriver');
-    return {
-        storePath,
-        url: required('URL'),
-        // An absent Compression means bzip2 to Nix.
-        compression: (fields.get('Compression') || 'bzip2'),
-        fileHash: fields.get('FileHash'),
-        fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
-        narHash: hash_normaliseNixHash(required('NarHash')),
-        narSize,
-        references,
-        deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
-        sigs,
-        ca: fields.get('CA')
-    };
-}
-/** What an ed25519 narinfo signature signs: `1;path;narHash;narSize;sorted full references`. */
-function fingerprint(storePath, narHash, narSize, references) {
-    if (narSize <= 0)
-        throw new Error(`cannot sign ${storePath}: NarSize must be positive`);
-    const refs = references.map(fullPath).sort();
-    return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
-}
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
-}
-
-;// CONCATENATED MODULE: ./src/util/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
-}
-function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
-}
-function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
-    return seconds * 1000;
-}
-function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
-}
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
-}
-function knobs_retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
-}
-
-;// CONCATENATED MODULE: ./src/cachix/client.ts
-
-
-
-
-
-const DEFAULT_CACHIX_URL = 'https://cachix.org';
-// Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
-const MISSING_QUERY_BATCH = 32768;
-const USER_AGENT = 'nix-cachix-build/1';
-/** An HTTP answer that is final: retrying will not help. */
-class CachixError extends Error {
-    status;
-    fatal;
-    constructor(message, status, fatal) {
-        super(message);
-        this.status = status;
-        this.fatal = fatal;
-    }
-}
-class CachixClient {
-    options;
-    cacheName;
-    baseUrl;
-    token;
-    policy;
-    requestTimeoutMs;
-    random;
-    constructor(options) {
-        this.options = options;
-        this.cacheName = options.cacheName;
-        this.baseUrl = (options.baseUrl ?? DEFAULT_CACHIX_URL).replace(/\/+$/, '');
-        this.token = options.authToken ?? '';
-        this.policy = options.retryPolicy ?? retry_policy_scaledPolicy(retry_policy_CACHIX_RETRY_POLICY, knobs_retryScale());
-        this.requestTimeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
-        this.random = options.random ?? Math.random;
-    }
-    api(path) {
-        return `${this.baseUrl}/api/v1/cache/${encodeURIComponent(this.cacheName)}${path}`;
-    }
-    /** The cache's settings; `policy` replaces the client's retries for this one call (a first contact that must not wait long). */
-    async getCache(signal, policy) {
-        const response = await this.send('GET', this.api(''), { what: 'cache info', signal, policy });
-        return json(response);
-    }
-    /** The subset of `hashes` (32-char store hashes) that the cache does not have. */
-    async missingHashes(hashes, signal) {
-        const unique = [...new Set(hashes)];
-        const missing = new Set();
-        for (const batch of chunks(unique, MISSING_QUERY_BATCH)) {
-            const response = await this.send('POST', this.api('/narinfo'), {
-                json: batch,
-                what: 'missing-paths query',
-                signal
-            });
-            for (const hash of json(response))
-                missing.add(hash);
-        }
-        return missing;
-    }
-    /** The narinfo of one store hash (32 characters), or undefined when the cache does not have it. */
-    async narinfo(hash, signal) {
-        try {
-            const response = await this.send('GET', this.api(`/${hash}.narinfo`), {
-                what: 'narinfo lookup',
-                accept: 'text/x-nix-narinfo',
-                signal
-            });
-            return parseNarInfo(response.body.toString('utf8'));
-        }
-        catch (error) {
-            if (error instanceof CachixError && error.status === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    async createUpload(compression, signal) {
-        const response = await this.send('POST', this.api(`/multipart-nar?compression=${compression}`), {
-            what: 'upload creation',
-            signal
-        });
-        return json(response);
-    }
-    async presignPart(narId, uploadId, partNumber, contentMD5, signal) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}?uploadId=${encodeURIComponent(uploadId)}&partNumber=${partNumber}`);
-        const response = await this.send('POST', url, { json: { contentMD5 }, what: `part ${partNumber} URL`, signal });
-        return json(response).uploadUrl;
-    }
-    /** PUT one part to its presigned URL (object storage: no Authorization). Returns the ETag verbatim. */
-    async putPart(uploadUrl, body, contentMD5, signal) {
-        const response = await this.send('PUT', uploadUrl, {
-            body,
-            headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
-            anonymous: true,
-            what: 'part upload',
-            signal
-        });
-        return response.header('etag');
-    }
-    async completeUpload(narId, uploadId, request, signal) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/complete?uploadId=${encodeURIComponent(uploadId)}`);
-        await this.send('POST', url, { json: request, what: 'upload completion', signal });
-    }
-    async abortUpload(narId, uploadId) {
-        const url = this.api(`/multipart-nar/${encodeURIComponent(narId)}/abort?uploadId=${encodeURIComponent(uploadId)}`);
-        await this.send('POST', url, { what: 'upload abort', retries: false });
-    }
-    async send(method, url, request) {
-        const headers = {
-            'User-Agent': USER_AGENT,
-            Accept: request.accept ?? 'application/json;charset=utf-8,application/json',
-            ...request.headers
-        };
-        // An empty token is still sent as "Bearer ", as Cachix's client does; the server reads it as anonymous.
-        if (!request.anonymous)
-            headers.Authorization = `Bearer ${this.token}`;
-        let body = request.body;
-        if (request.json !== undefined) {
-            headers['Content-Type'] = 'application/json;charset=utf-8';
-            body = JSON.stringify(request.json);
-        }
-        let spentMs = 0;
-        for (let attempt = 0;; attempt++) {
-            request.signal?.throwIfAborted();
-            let reason;
-            let retryAfterMs;
-            try {
-                const response = await sendHttp(method, url, headers, body, this.requestTimeoutMs, request.signal);
-                if (response.status === 200)
-                    return response;
-                const text = response.body.toString('utf8').slice(0, 300);
-                if (!isRetryableStatus(response.status))
-                    throw this.finalError(response.status, text, request.what);
-                reason = `HTTP ${response.status}`;
-                retryAfterMs = parseRetryAfter(response.header('retry-after'), Date.now()) ?? retryAfterFromBody(text);
-            }
-            catch (error) {
-                if (error instanceof CachixError)
-                    throw error;
-                if (request.signal?.aborted)
-                    throw request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted');
-                reason = connectionErrorText(error);
-            }
-            const delay = request.retries === false
-                ? undefined
-                : nextDelay(request.policy ?? this.policy, attempt, spentMs, retryAfterMs, this.random);
-            if (delay === undefined) {
-                throw new CachixError(`Cachix ${request.what} for cache ${this.cacheName} kept failing (${reason}) after ${attempt + 1} attempts over ${spentMs < 10_000 ? (spentMs / 1000).toFixed(1) : Math.round(spentMs / 1000)} s`, undefined, false);
-            }
-            this.options.onRetry?.(request.what, attempt + 1, delay, reason);
-            spentMs += delay;
-            await client_sleep(delay, request.signal);
-        }
-    }
-    finalError(status, body, what) {
-        const cache = this.cacheName;
-        const detail = body.trim() === '' ? '' : ` (server said: ${body.trim().split('\n')[0]})`;
-        switch (status) {
-            case 401:
-                return new CachixError(this.token === ''
-                    ? `Cachix cache "${cache}" is private or does not exist and no auth token was given: set cachix-auth-token`
-                    : `Cachix rejected the auth token for cache "${cache}" (HTTP 401): check that the token secret is current and was made for this cache${detail}`, status, true);
-            case 403:
-                return new CachixError(`the auth token may not write to Cachix cache "${cache}" (HTTP 403): create a token with write access to it${detail}`, status, true);
-            case 404:
-                return new CachixError(`Cachix cache "${cache}" does not exist (HTTP 404 on ${what}): check the cache name${detail}`, status, true);
-            default:
-                return new CachixError(`Cachix ${what} for cache "${cache}" failed with HTTP ${status}${detail}`, status, status === 400 || status === 413);
-        }
-    }
-}
-function retryAfterFromBody(body) {
-    try {
-        const parsed = JSON.parse(body);
-        return typeof parsed.retry_after === 'number' ? parsed.retry_after * 1000 : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function connectionErrorText(error) {
-    if (error instanceof Error)
-        return error.code ?? error.message;
-    return String(error);
-}
-function json(response) {
-    try {
-        return JSON.parse(response.body.toString('utf8'));
-    }
-    catch {
-        throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
-    }
-}
-function client_sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/nix/signing.ts
-
-// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-function keyFromSeed(seed, name) {
-    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
-    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
-}
-/**
- * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
- * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
- */
-function parseSigningKey(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
-    const colon = trimmed.indexOf(':');
-    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
-    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
-    if (name === '')
-        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
-    }
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== 64) {
-        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
-    }
-    const key = keyFromSeed(bytes.subarray(0, 32), name);
-    if (!key.publicKey.equals(bytes.subarray(32))) {
-        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
-    }
-    return key;
-}
-/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
-function signFingerprint(key, fingerprintText) {
-    return sign(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
-}
-function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
-    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    const signature = Buffer.from(signatureBase64, 'base64');
-    if (signature.length !== 64)
-        return false;
-    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
-}
-/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
-function publicKeyString(name, publicKey) {
-    return `${name}:${publicKey.toString('base64')}`;
-}
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
-}
-
-;// CONCATENATED MODULE: ./src/push/session.ts
-
-
-/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
-class ReadOnlyTokenError extends Error {
-    cache;
-    client;
-    constructor(cache, client) {
-        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
-        this.cache = cache;
-        this.client = client;
-    }
-}
-/**
- * Checks the credentials against the cache before anything is built or uploaded, so a bad
- * token, an unknown cache or a malformed key fail at once with one clear message.
- */
-async function openCachixSession(options, contact = {}) {
-    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
-        ? undefined
-        : parseSigningKey(options.signingKey);
-    const client = new CachixClient(options);
-    const cache = await client.getCache(contact.signal, contact.retryPolicy);
-    const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey)
-        throw new ReadOnlyTokenError(cache, client);
-    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
-    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
-}
-
-;// CONCATENATED MODULE: ./src/push/cache-access.ts
-
-
-
-
-
-/**
- * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
- * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
- * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
- * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
- * A leg loses nothing by starting to build without the cache: it tries again before the final
- * push, for as long as drain-timeout allows.
- */
-function firstContactLimits(scale = knobs_retryScale()) {
-    return {
-        retryPolicy: retry_policy_scaledPolicy({ ...retry_policy_CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
-        deadlineMs: 30_000 * scale
-    };
-}
-/** Opens a session, or says why not, within `limits`. Never throws. */
-async function openCacheAccess(options, limits = firstContactLimits()) {
-    let lastRetry;
-    const watched = {
-        ...options,
-        onRetry: (what, attempt, delayMs, reason) => {
-            lastRetry = reason;
-            options.onRetry?.(what, attempt, delayMs, reason);
-        }
-    };
-    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
-    try {
-        return {
-            state: 'open',
-            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
-        };
-    }
-    catch (error) {
-        if (error instanceof ReadOnlyTokenError)
-            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
-        const hasToken = (options.authToken ?? '') !== '';
-        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
-            return { state: 'missing', reason: error.message };
-        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
-            return {
-                state: 'rejected',
-                reason: error.message,
-                status: error.status,
-                anonymous: await publicReader(options, limits)
-            };
-        const reason = deadline.aborted
-            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
-            : errorMessage(error);
-        return { state: 'unavailable', reason };
-    }
-}
-/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
-async function publicReader(options, limits) {
-    const client = new CachixClient({ ...options, authToken: undefined });
-    try {
-        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
-        return cache.isPublic ? { cache, client } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
- * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
- * first answer that is not an outage.
- */
-async function openBefore(options, deadline, onTry, scale = retryScale()) {
-    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
-    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
-    for (;;) {
-        const left = deadline - Date.now();
-        if (left <= 0)
-            return access;
-        access = await openCacheAccess(options, {
-            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
-            deadlineMs: left
-        });
-        onTry?.(access);
-        if (access.state !== 'unavailable')
-            return access;
-        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
-    }
-}
-/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
-function cache_access_readerOf(access) {
-    switch (access.state) {
-        case 'open':
-            return { cache: access.session.cache, client: access.session.client };
-        case 'read-only':
-            return access.reader;
-        case 'rejected':
-            return access.anonymous;
-        default:
-            return undefined;
-    }
-}
-/** Why the cache cannot be read (or opened): the reason of any state but open. */
-function whyUnread(access) {
-    return access.state === 'open' ? 'it is open' : access.reason;
-}
-function formatSeconds(ms) {
-    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-;// CONCATENATED MODULE: ./src/action/step-log.ts
-
-/** The step's own log, for the engine's progress lines. */
-const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
-/** A Cachix call that is retried, as a line of the step's log. */
-function logCachixRetry(what, attempt, delayMs, reason) {
-    info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf.ts
-
-const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
-const BLOCK_END = '# END nix-cachix-build';
-// Hosts' nix.settings come from the flake, not from checked inputs: one entry with a line break
-// would add a setting of its own (a post-build-hook runs as root), one with a blank two entries.
-function unique(values, setting) {
-    for (const value of values) {
-        // eslint-disable-next-line no-control-regex -- finding control characters is the point
-        if (/[\s\u0000-\u001f\u007f]/.test(value))
-            throw new Error(`${setting}: ${JSON.stringify(value)} contains white space or a control character, which nix.conf cannot hold in one entry (check the hosts' nix.settings)`);
-    }
-    return [...new Set(values.filter(v => v !== ''))];
-}
-/** The lines this action adds to nix.conf, between markers so the post step can take them out. */
-function renderManagedBlock(settings) {
-    const lines = [BLOCK_BEGIN, NIX_FLAKES_CONF];
-    const substituters = unique(settings.substituters, 'extra-substituters');
-    if (substituters.length > 0)
-        lines.push(`extra-substituters = ${substituters.join(' ')}`);
-    const keys = unique(settings.trustedPublicKeys, 'extra-trusted-public-keys');
-    if (keys.length > 0)
-        lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`);
-    const platforms = unique(settings.extraPlatforms, 'extra-platforms');
-    if (platforms.length > 0)
-        lines.push(`extra-platforms = ${platforms.join(' ')}`);
-    const users = unique(settings.trustedUsers, 'extra-trusted-users');
-    if (users.length > 0)
-        lines.push(`extra-trusted-users = ${users.join(' ')}`);
-    // A cache that fails mid-download should cost a rebuild, not the job.
-    lines.push('fallback = true');
-    // What this job just pushed must be seen as present by the next query in the same job.
-    lines.push('narinfo-cache-negative-ttl = 0');
-    if (settings.maxJobs !== undefined)
-        lines.push(`max-jobs = ${settings.maxJobs}`);
-    if (settings.cores !== undefined)
-        lines.push(`cores = ${settings.cores}`);
-    if (settings.builders !== undefined)
-        lines.push(`builders = ${settings.builders}`, `builders-use-substitutes = ${String(settings.buildersUseSubstitutes ?? true)}`);
-    if (settings.postBuildHook !== undefined)
-        lines.push(`post-build-hook = ${settings.postBuildHook}`);
-    const extra = settings.extraConfig.trim();
-    if (extra !== '')
-        lines.push(extra);
-    if (settings.secretsFile !== undefined)
-        lines.push(`!include ${settings.secretsFile}`);
-    lines.push(BLOCK_END);
-    return `${lines.join('\n')}\n`;
-}
-/** `existing` with the managed block replaced by `block`, or removed when `block` is undefined. */
-function replaceManagedBlock(existing, block) {
-    const start = existing.indexOf(BLOCK_BEGIN);
-    const endMarker = existing.indexOf(BLOCK_END, start);
-    let base = existing;
-    if (start >= 0 && endMarker >= 0) {
-        const after = existing.indexOf('\n', endMarker);
-        base = existing.slice(0, start) + (after >= 0 ? existing.slice(after + 1) : '');
-    }
-    if (block === undefined)
-        return base;
-    const separator = base === '' || base.endsWith('\n') ? '' : '\n';
-    return `${base}${separator}${block}`;
-}
-/** The value of `post-build-hook` in a rendered `nix show-config`, if any. */
-function existingPostBuildHook(showConfig) {
-    const match = /^post-build-hook = (.*)$/m.exec(showConfig);
-    const value = match?.[1].trim();
-    return value === undefined || value === '' ? undefined : value;
-}
-/** netrc lines Nix (curl) uses to send a private cache's token; Cachix takes it as the password. */
-function renderNetrc(entries) {
-    return entries.map(e => `machine ${e.host} password ${e.password}\n`).join('');
-}
-function renderSecretsConf(accessTokens, netrcFile) {
-    const lines = [];
-    if (accessTokens.length > 0)
-        lines.push(`access-tokens = ${accessTokens.join(' ')}`);
-    if (netrcFile !== undefined)
-        lines.push(`netrc-file = ${netrcFile}`);
-    return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/util/platform.ts
-/**
- * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
- * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
- */
-/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
-function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
-    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
-}
-// The official installer's launchd job on macOS, and its systemd unit on Linux.
-const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
-/** How nix-daemon is found and restarted so it reads a new nix.conf. */
-function daemonControl(platform) {
-    if (platform === 'darwin')
-        return {
-            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
-            probeAsRoot: true,
-            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
-        };
-    return {
-        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
-        probeAsRoot: false,
-        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
-    };
-}
-/**
- * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
- * macOS, whose only supported install is multi-user under launchd.
- */
-function installsMultiUser(platform, hasSystemd) {
-    return platform === 'darwin' || hasSystemd;
-}
-/** QEMU user emulation is binfmt_misc, which only Linux has. */
-function qemuUnavailable(platform) {
-    return platform === 'darwin'
-        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/util/privileged.ts
-
-
-
-const isRoot = () => process.getuid?.() === 0;
-/** An existing file must be writable itself; a new one needs a writable directory. */
-async function writable(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
-        return true;
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            return false;
-        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
-    }
-}
-/**
- * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
- * content on stdin so nothing secret ever appears on a command line.
- */
-async function writeSystemFile(path, content, mode = 0o644) {
-    if (isRoot() || (await writable(path))) {
-        if (!path.startsWith('/proc/'))
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
-        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
-        return;
-    }
-    const special = path.startsWith('/proc/');
-    if (!special)
-        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
-    await runCommand('sudo', ['tee', path], { input: content });
-    if (!special)
-        await runCommand('sudo', ['chmod', mode.toString(8), path]);
-}
-/** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function runAsRoot(command, args, input) {
-    const { stdout } = isRoot()
-        ? await runCommand(command, args, { input })
-        : await runCommand('sudo', [command, ...args], { input });
-    return stdout;
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
-
-
-
-
-
-
-
-/** The global nix.conf: the one the daemon reads. NIX_CONF_DIR moves it (as Nix itself allows). */
-function nixConfPath(env = process.env) {
-    return (0,external_node_path_namespaceObject.join)(env.NIX_CONF_DIR ?? '/etc/nix', 'nix.conf');
-}
-/** Puts `block` into nix.conf in place of an earlier one, or takes it out when undefined. */
-async function writeManagedBlock(path, block) {
-    const existing = await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '');
-    const next = replaceManagedBlock(existing, block);
-    if (next !== existing)
-        await writeSystemFile(path, next);
-}
-/** Restarts nix-daemon when systemd (or, on macOS, launchd) runs it, so it reads the new nix.conf. */
-async function restartDaemonIfRunning() {
-    const { probe, probeAsRoot, restart } = daemonControl(runnerPlatform());
-    const active = await (probeAsRoot ? runAsRoot(probe.command, probe.args) : runCommand(probe.command, probe.args)).then(() => true, () => false);
-    if (!active)
-        return false;
-    await runAsRoot(restart.command, restart.args);
-    return true;
-}
-/** `nix config show` (2.20+) or `nix show-config` (older), as text. */
-async function showNixConfig(env) {
-    for (const args of [['config', 'show'], ['show-config']]) {
-        try {
-            return (await runNix([...args], { env })).stdout;
-        }
-        catch {
-            // try the older spelling
-        }
-    }
-    return '';
-}
-
-;// CONCATENATED MODULE: ./src/plan/nix-setup.ts
-
-
-
-
-
-
-
-
-/**
- * What the evaluation needs from nix.conf, as the main action sets it: the github.com token, the
- * cache and the extra pull caches (import-from-derivation substitutes from them) and extra-nix-config. The
- * block goes into the daemon's nix.conf and comes out again, with the secrets file, when `restore` runs.
- */
-async function configurePlanNix(inputs, env) {
-    // The cache itself comes first: what import from derivation needs is substituted from it
-    // rather than built on a runner that is then thrown away.
-    const pullCaches = [...new Set([...(inputs.cachix !== undefined ? [inputs.cachix] : []), ...inputs.extraPullCaches])];
-    if (inputs.githubToken === undefined && inputs.extraNixConfig.trim() === '' && pullCaches.length === 0)
-        return { restore: () => Promise.resolve() };
-    const substituters = [];
-    const keys = [];
-    const netrc = [];
-    let mainCache;
-    // All at once, with the first contact's limits, as in the action: an outage must not hold the plan for minutes.
-    const accesses = await Promise.all(pullCaches.map(name => openCacheAccess({
-        baseUrl: inputs.cachixUrl,
-        cacheName: name,
-        authToken: inputs.cachixAuthToken,
-        onRetry: logCachixRetry
-    })));
-    for (const [i, access] of accesses.entries()) {
-        const name = pullCaches[i];
-        if (name === inputs.cachix) {
-            // A wrong cache name is a mistake in the workflow: the plan fails at once, as a leg would.
-            if (access.state === 'missing')
-                throw new Error(access.reason);
-            mainCache = access;
-        }
-        const cache = cache_access_readerOf(access)?.cache;
-        if (cache === undefined) {
-            // The cache's own trouble is the plan's warning (planReader); an extra pull cache's is this one.
-            const line = `${name === inputs.cachix ? 'the cache' : 'extra pull cache'} ${name} could not be read and is not used for evaluation: ${whyUnread(access)}`;
-            if (name === inputs.cachix)
-                info(line);
-            else
-                warning(line);
-            continue;
-        }
-        substituters.push(cache.uri);
-        keys.push(...cache.publicSigningKeys);
-        if (!cache.isPublic && inputs.cachixAuthToken !== undefined)
-            netrc.push({ host: new URL(cache.uri).hostname, password: inputs.cachixAuthToken });
-    }
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-plan-'));
-    const secrets = (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf');
-    const tokens = inputs.githubToken ? [`github.com=${inputs.githubToken}`] : [];
-    if (netrc.length > 0)
-        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'netrc'), renderNetrc(netrc), { mode: 0o600 });
-    const secretsNeeded = tokens.length > 0 || netrc.length > 0;
-    if (secretsNeeded)
-        await (0,promises_namespaceObject.writeFile)(secrets, renderSecretsConf(tokens, netrc.length > 0 ? (0,external_node_path_namespaceObject.join)(dir, 'netrc') : undefined), {
-            mode: 0o600
-        });
-    const user = (0,external_node_os_namespaceObject.userInfo)().username;
-    const confPath = nixConfPath(env);
-    const block = renderManagedBlock({
-        substituters,
-        trustedPublicKeys: keys,
-        extraPlatforms: [],
-        trustedUsers: user === 'root' ? [] : [user],
-        secretsFile: secretsNeeded ? secrets : undefined,
-        extraConfig: inputs.extraNixConfig
-    });
-    const restore = async () => {
-        await writeManagedBlock(confPath, undefined);
-        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        await restartDaemonIfRunning();
-    };
-    try {
-        await writeManagedBlock(confPath, block);
-        info(`Wrote the planner's evaluation settings to ${confPath}${substituters.length > 0 ? ` (pull caches: ${substituters.join(' ')})` : ''}${tokens.length > 0 ? ', with the github.com token in a 0600 file' : ''}; they are removed when the plan is done`);
-        if (await restartDaemonIfRunning())
-            info('Restarted nix-daemon to load them');
-    }
-    catch (error) {
-        await restore().catch(() => undefined);
-        throw error;
-    }
-    return { restore, cache: mainCache };
-}
-
-;// CONCATENATED MODULE: ./src/nix/install.ts
-
-
-
-
-
-
-/** Where the multi-user installer links nix: the default profile, for every user. */
-const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin';
-async function installedNixVersion(env = process.env) {
-    try {
-        const { stdout } = await runCommand('nix', ['--version'], { env });
-        return stdout.trim().replace(/^nix \(Nix\) /, '');
-    }
-    catch {
-        return undefined;
-    }
-}
-function installerUrl(version) {
-    return `https://releases.nixos.org/nix/nix-${version}/install`;
-}
-/** Arguments for the official installer: multi-user with a daemon (systemd, or launchd on macOS), single-user without. */
-function installerArgs(extraConfFile, hasSystemd, cpus) {
-    const args = ['--yes', '--no-channel-add', '--nix-extra-conf-file', extraConfFile];
-    if (hasSystemd)
-        args.push('--daemon', '--daemon-user-count', String(Math.max(4, cpus * 2)));
-    else
-        args.push('--no-daemon');
-    return args;
-}
-/** The directory holding `nix` after an install: the default profile, or the installing user's own. */
-function nixProfileBin(multiUser, home) {
-    return multiUser ? MULTI_USER_PROFILE_BIN : (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin');
-}
-async function hasSystemd() {
-    return (0,promises_namespaceObject.stat)('/run/systemd/system').then(info => info.isDirectory(), () => false);
-}
-/**
- * Downloads and runs the official installer for a pinned version, retrying the download, and
- * returns the directory that now holds `nix`, for PATH. `extraConf` is written before the
- * daemon first starts, so no restart is needed.
- */
-async function installNix(version, extraConf, cpus, log, options) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-install-'));
-    const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
-    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'extra.conf');
-    await (0,promises_namespaceObject.writeFile)(confFile, extraConf);
-    await runCommand('curl', [
-        '-fsSL',
-        '--retry',
-        '5',
-        '--retry-all-errors',
-        '--retry-delay',
-        '2',
-        '-o',
-        script,
-        options.installer ?? installerUrl(version)
-    ], { env: options.env });
-    const multiUser = options.multiUser ?? installsMultiUser(runnerPlatform(), await hasSystemd());
-    log(`running the Nix ${version} installer (${multiUser ? 'multi-user' : 'single-user'})`);
-    await runCommand('sh', [script, ...installerArgs(confFile, multiUser, cpus)], {
-        env: { ...options.env, NIX_INSTALLER_NO_MODIFY_PROFILE: '1' }
-    });
-    // The single-user installer links nix into the user's own profile, not the default one.
-    const bin = nixProfileBin(multiUser, options.env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
-    const found = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(bin, 'nix')).then(() => true, () => false);
-    if (!found)
-        throw new Error(`the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`);
-    return bin;
-}
-/**
- * The Nix on PATH, or a fresh multi-user install of `version` when there is none and
- * installing is allowed. The new bin directory is put first on `env.PATH`.
- */
-async function ensureNix(version, mayInstall, env, log) {
-    const present = await installedNixVersion(env);
-    if (present !== undefined) {
-        log.info(`Using the Nix already installed: ${present}`);
-        return { version: present };
-    }
-    if (!mayInstall)
-        throw new Error('Nix is not installed and install-nix is false: install Nix first or set install-nix to auto');
-    const bin = await installNix(version, `${NIX_FLAKES_CONF}\n`, (0,external_node_os_namespaceObject.availableParallelism)(), line => log.info(line), { env });
-    env.PATH = `${bin}:${env.PATH ?? ''}`;
-    const installed = (await installedNixVersion(env)) ?? version;
-    log.info(`Installed Nix ${installed}`);
-    return { version: installed, installedBin: bin };
-}
-
-;// CONCATENATED MODULE: ./src/build/build-failures.ts
-/** How much of a failed builder's log the job summary shows. */
-const FAILED_LOG_LINES = 25;
-function derivationName(drvPath) {
-    return drvPath.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '').replace(/\.drv$/, '');
-}
-/**
- * Follows `nix build`'s stderr for derivations whose own builder failed. Nix up to 2.18 says
- * "builder for '…drv' failed"; later ones say "Cannot build '…drv'." and then a "Reason:" line,
- * which for a derivation that only waited on a failed dependency says so and is not counted.
- */
-class FailedBuildWatcher {
-    failed = [];
-    pending;
-    /** The last lines `--print-build-logs` printed for each derivation name (`name> text`). */
-    printed = new Map();
-    onLine(line) {
-        const logLine = /^([^\s>]+)> (.*)$/.exec(line);
-        if (logLine) {
-            const kept = this.printed.get(logLine[1]) ?? [];
-            kept.push(logLine[2]);
-            if (kept.length > FAILED_LOG_LINES)
-                kept.shift();
-            this.printed.set(logLine[1], kept);
-            return;
-        }
-        const old = /builder for '(\/nix\/store\/[^']+\.drv)' failed/.exec(line);
-        if (old)
-            this.add(old[1]);
-        const modern = /Cannot build '(\/nix\/store\/[^']+\.drv)'/.exec(line);
-        if (modern) {
-            this.pending = modern[1];
-            return;
-        }
-        if (this.pending !== undefined && /^\s*Reason:/.test(line)) {
-            if (!/dependenc/.test(line))
-                this.add(this.pending);
-            this.pending = undefined;
-        }
-    }
-    /** What the build printed of a derivation's log, the last lines only: the fallback when `nix log` has none. */
-    printedLog(name) {
-        return (this.printed.get(name) ?? []).join('\n');
-    }
-    /** Derivations whose builder failed, each once, in the order they failed. */
-    derivations() {
-        return [...this.failed];
-    }
-    add(drvPath) {
-        if (!this.failed.includes(drvPath))
-            this.failed.push(drvPath);
-    }
-}
-/** The last `count` non-empty lines of a log, trailing blanks and carriage returns taken off. */
-function logTail(log, count = FAILED_LOG_LINES) {
-    const lines = log
-        .replace(/\r/g, '')
-        .split('\n')
-        .map(l => l.trimEnd());
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return lines.slice(-count);
-}
-function failedBuildFinding(build) {
-    const last = build.logTail[build.logTail.length - 1];
-    return {
-        level: 'error',
-        message: `derivation ${build.name} failed to build (${build.drvPath})${last ? `: ${last}` : ''}; the job summary has the last ${FAILED_LOG_LINES} lines of its log`
-    };
-}
-/** The job summary's section with each failed derivation's name and the end of its log. */
-function renderFailedBuilds(builds) {
-    if (builds.length === 0)
-        return '';
-    const lines = ['### Why the build failed', ''];
-    for (const build of builds) {
-        // A fence longer than any run of backticks in the log, so the log cannot close it.
-        const longest = Math.max(2, ...build.logTail.map(l => Math.max(0, ...(l.match(/`+/g) ?? []).map(m => m.length))));
-        const fence = '`'.repeat(longest + 1);
-        const count = build.logTail.length === 1 ? 'last line' : `last ${build.logTail.length} lines`;
-        lines.push(`<details open><summary><code>${build.name}</code>: ${count} of <code>nix log ${build.drvPath}</code></summary>`, '', fence, ...(build.logTail.length > 0 ? build.logTail : ['(no log kept)']), fence, '', '</details>', '');
-    }
-    return lines.join('\n');
+        info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
+}
+/** Each host in its own `nix eval`, eval-jobs at a time; a host left out by `hosts` is never evaluated. */
+async function evaluateHostsPhase(inputs) {
+    const wanted = namedHosts(inputs.hosts, await configurationNames(inputs.flake, process.env));
+    const started = Date.now();
+    const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), inputs.evalJobs, process.env, logEvaluated);
+    info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
+    return { ...outcome, kinds: new Map(wanted.map(h => [h.id, h.kind])) };
+}
+/** The pre-warm attributes, each evaluated like a host. */
+async function evaluateAttributesPhase(inputs) {
+    return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), inputs.evalJobs, process.env, logEvaluated);
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
@@ -33327,15 +33848,15 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
+
 
 
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
-class InputError extends Error {
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
+class checks_InputError extends Error {
     input;
     problem;
     constructor(input, problem) {
@@ -33345,7 +33866,21 @@ class InputError extends Error {
     }
 }
 function fail(input, problem) {
-    throw new InputError(input, problem);
+    throw new checks_InputError(input, problem);
+}
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
 }
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
@@ -33355,9 +33890,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -33386,14 +33925,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -33436,7 +33969,7 @@ function pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errorMessage(error)})`);
     }
 }
 function compression(input, text) {
@@ -33456,7 +33989,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -33467,14 +34000,133 @@ function extraNixConfig(input, text, forbidden = []) {
     return text;
 }
 
+;// CONCATENATED MODULE: ./src/inputs/ssh-key.ts
+
+// A PEM-style block: OpenSSH's own format, or the older PKCS#1/SEC1/PKCS#8 ones ssh also reads.
+const BLOCK = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]*?)\n-----END \1PRIVATE KEY-----$/;
+const OPENSSH_MAGIC = 'openssh-key-v1\0';
+/** The cipher of an OpenSSH-format key ("none" when it has no passphrase), or undefined if the body is not one. */
+function opensshCipher(body) {
+    const bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+    if (bytes.subarray(0, OPENSSH_MAGIC.length).toString('latin1') !== OPENSSH_MAGIC)
+        return undefined;
+    const at = OPENSSH_MAGIC.length;
+    if (bytes.length < at + 4)
+        return undefined;
+    const length = bytes.readUInt32BE(at);
+    if (bytes.length < at + 4 + length)
+        return undefined;
+    return bytes.subarray(at + 4, at + 4 + length).toString('latin1');
+}
+/**
+ * A private SSH key for a daemon that cannot ask for a passphrase: the whole key file, with its
+ * line breaks, unencrypted. Returned with Unix line ends and a final newline (ssh needs both).
+ * Errors never quote the key.
+ */
+function sshPrivateKey(input, text) {
+    const key = text.replace(/\r\n?/g, '\n').trim();
+    if (key === '')
+        return undefined;
+    if (/^(?:ssh|ecdsa|sk)-\S+ [A-Za-z0-9+/=]+/.test(key))
+        throw new InputError(input, 'is a public key: give the private key file (the one without .pub)');
+    if (!key.includes('\n') && key.includes('\\n'))
+        throw new InputError(input, 'has "\\n" where its line breaks should be: paste the key file as it is, on several lines');
+    const block = BLOCK.exec(key);
+    if (!block)
+        throw new InputError(input, 'is not a private key file: paste it whole, from -----BEGIN … PRIVATE KEY----- to -----END … PRIVATE KEY-----');
+    const [, kind, body] = block;
+    const cipher = kind === 'OPENSSH ' ? opensshCipher(body) : undefined;
+    if (kind === 'OPENSSH ' && cipher === undefined)
+        throw new InputError(input, 'is damaged: its OPENSSH PRIVATE KEY block does not decode');
+    if ((cipher !== undefined && cipher !== 'none') || kind === 'ENCRYPTED ' || /^Proc-Type: 4,ENCRYPTED/m.test(body))
+        throw new InputError(input, 'is protected by a passphrase, which the nix-daemon cannot type: use a key without one (ssh-keygen -p -N "" -f KEY removes it)');
+    return `${key}\n`;
+}
+/** The lines of a key worth masking in logs: all but the BEGIN/END lines, which every key shares. */
+function sshKeySecretLines(key) {
+    return key.split('\n').filter(line => line.trim() !== '' && !line.startsWith('-----'));
+}
+
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
+
+
+
+/** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+/** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
+const SSH_KEY_INPUT = 'builder-ssh-key';
+// Lists and text of several lines: tabs and line breaks are theirs to hold.
+const MULTI_LINE = new Set([
+    'hosts',
+    'attributes',
+    'extra-pull-caches',
+    'extra-nix-config',
+    'extra-args',
+    'builders',
+    'builder-host-keys',
+    'builder-systems',
+    SSH_KEY_INPUT
+]);
+/**
+ * `read`, refusing characters that could end a line in a file an input is written to: nix.conf,
+ * secrets.conf, netrc and the binfmt register are read line by line, so a line break in a value
+ * would add a setting of its own (a post-build-hook runs as root). Never echoes the value.
+ */
+function checkedReader(read) {
+    return name => {
+        const value = read(name);
+        const trimmed = value.trim();
+        if (SECRET_INPUTS.has(name)) {
+            if (/\s/.test(trimmed) || hasControl(trimmed))
+                fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
+        }
+        else if (MULTI_LINE.has(name)) {
+            if (hasControl(value, '\t\n\r'))
+                fail(name, 'contains a control character: type it as plain text');
+        }
+        else if (hasControl(trimmed))
+            fail(name, 'contains a line break or another control character: give it on one line');
+        return value;
+    };
+}
+/**
+ * A front end's inputs: the secrets masked first, then `parse` (which checks everything before
+ * anything runs). Once read, the INPUT_* variables leave this process's environment, so no
+ * child inherits the secrets.
+ */
+function readInputs(parse, getInput, setSecret) {
+    for (const name of SECRET_INPUTS) {
+        const value = getInput(name).trim();
+        if (value === '')
+            continue;
+        setSecret(value);
+        // A Nix-format key is also masked without its name, in case a tool prints only the body.
+        if (value.includes(':'))
+            setSecret(value.slice(value.indexOf(':') + 1));
+    }
+    for (const line of sshKeySecretLines(getInput(SSH_KEY_INPUT)))
+        setSecret(line.trim());
+    try {
+        return parse(getInput);
+    }
+    finally {
+        forgetSecretEnv();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/inputs.ts
 
-function inputs_fail(name, message) {
-    throw new InputError(name, message);
-}
+
+
+
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** The planner's inputs, validated, with the secrets masked before anything can log them. */
+function getPlanInputs() {
+    return readInputs(read => parsePlanInputs(read, (0,external_node_os_namespaceObject.availableParallelism)()), name => getInput(name), value => core_setSecret(value));
+}
 /** The planner's inputs, checked before anything runs. */
-function parsePlanInputs(read, cores = 1) {
+function parsePlanInputs(readRaw, cores = 1) {
+    const read = checkedReader(readRaw);
     const text = (name) => read(name).trim();
     const flake = flakeRef('flake', read('flake'));
     const hosts = hostNames('hosts', read('hosts'));
@@ -33488,22 +34140,19 @@ function parsePlanInputs(read, cores = 1) {
     ]) {
         const label = text(input) || fallback;
         if (!RUNNER_LABEL.test(label))
-            inputs_fail(input, `"${label}" is not a runner label`);
+            fail(input, `"${label}" is not a runner label`);
         runners[system] = label;
     }
     // Rows of systems the build legs' remote builders build go to the x86 runner: its leg hands them to the builders.
     for (const system of list(read('builder-systems'))) {
         if (runners[system] === undefined)
-            inputs_fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`);
+            fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`);
         runners[system] = runners['x86_64-linux'];
     }
     const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores;
     const attributes = attributePaths('attributes', read('attributes'));
-    const githubToken = text('github-token') || undefined;
-    if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
-        inputs_fail('github-token', 'contains white space or a control character: paste the secret alone');
     return {
-        githubToken,
+        githubToken: text('github-token') || undefined,
         extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
         extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
         attributes,
@@ -33519,144 +34168,109 @@ function parsePlanInputs(read, cores = 1) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/report/plan-summary.ts
+
+/** The plan summary's section on hosts that did not evaluate, with the start of each error. */
+function renderEvalFailures(failed) {
+    if (failed.length === 0)
+        return '';
+    const blocks = failed.map(f => `- **${f.name}** does not evaluate:\n\n  \`\`\`\n${f.error
+        .split('\n')
+        .map(l => `  ${l}`)
+        .join('\n')}\n  \`\`\``);
+    return `\n### Hosts that do not evaluate (no row)\n\n${blocks.join('\n')}\n`;
+}
+/** The plan job's summary: what went wrong with the cache, the rows, what is cached, and what does not evaluate. */
+function renderPlanSummary(plan, attributes, failed, warnings = []) {
+    const rows = [
+        ...plan.rows.map(r => `- ${r.host} (${r.kind === 'nixos' ? '' : `${configurations_kindSpec(r.kind).label}, `}${r.system}) on \`${r.runner}\``),
+        ...attributes.rows.map(r => `- pre-warm ${r.attribute} (${r.system}) on \`${r.runner}\``)
+    ];
+    const cached = [...plan.cached, ...attributes.cached];
+    const warned = warnings.map(w => `> ⚠️ ${w}\n\n`).join('');
+    return `## nix-cachix-build plan\n\n${warned}${rows.length === 0 ? 'Nothing to build: everything is cached.' : rows.join('\n')}\n${cached.length > 0 ? `\nAlready cached: ${cached.join(', ')}\n` : ''}${renderEvalFailures(failed)}`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/constants.ts
+/** The planner's outputs (plan/action.yml declares them). */
+var PlanOutput;
+(function (PlanOutput) {
+    PlanOutput["Matrix"] = "matrix";
+    PlanOutput["Hosts"] = "hosts";
+    PlanOutput["Attributes"] = "attributes";
+    PlanOutput["Any"] = "any";
+    PlanOutput["CachedHosts"] = "cached-hosts";
+    PlanOutput["CachedAttributes"] = "cached-attributes";
+    PlanOutput["EvalFailed"] = "eval-failed";
+    PlanOutput["Findings"] = "findings";
+    /** What a build job on the head passes to diff-base, so the base is evaluated once, here. */
+    PlanOutput["Toplevels"] = "toplevels";
+})(PlanOutput || (PlanOutput = {}));
+
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
+/** Rows for what is neither cached nor of a system without a runner. */
+function planRows(items, cachedOutPaths, runners, row) {
+    const plan = { rows: [], cached: [], unmapped: [] };
+    for (const item of items) {
+        if (cachedOutPaths.has(item.outPath))
+            plan.cached.push(item.name);
+        else if (runners[item.system] === undefined)
+            plan.unmapped.push(item.name);
+        else
+            plan.rows.push(row(item, runners[item.system]));
+    }
+    return plan;
+}
 /**
  * One row per host that still needs building, with the runner for its system. A host whose
  * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
  */
-function planMatrix(hosts, cachedOutPaths, runners, only = []) {
-    const plan = { rows: [], cached: [], unmapped: [] };
-    for (const host of hosts) {
-        if (only.length > 0 && !only.includes(host.name))
-            continue;
-        if (cachedOutPaths.has(host.outPath))
-            plan.cached.push(host.name);
-        else if (runners[host.system] === undefined)
-            plan.unmapped.push(host.name);
-        else
-            plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' });
-    }
-    return plan;
+function planMatrix(hosts, cachedOutPaths, runners) {
+    return planRows(hosts, cachedOutPaths, runners, (host, runner) => ({
+        host: host.name,
+        system: host.system,
+        runner,
+        kind: host.kind ?? 'nixos'
+    }));
 }
 /** One row per pre-warm attribute not yet cached, marked as an attribute row, for its system's runner. */
 function planAttributes(attributes, cachedOutPaths, runners) {
-    const plan = { rows: [], cached: [], unmapped: [] };
-    for (const attribute of attributes) {
-        if (cachedOutPaths.has(attribute.outPath))
-            plan.cached.push(attribute.name);
-        else if (runners[attribute.system] === undefined)
-            plan.unmapped.push(attribute.name);
-        else
-            plan.rows.push({
-                attribute: attribute.name,
-                system: attribute.system,
-                runner: runners[attribute.system],
-                kind: 'attribute'
-            });
-    }
-    return plan;
+    return planRows(attributes, cachedOutPaths, runners, (attribute, runner) => ({
+        attribute: attribute.name,
+        system: attribute.system,
+        runner,
+        kind: 'attribute'
+    }));
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-trouble.ts
-
-const SECRET = 'the CACHIX_AUTH_TOKEN secret (the one this workflow passes as cachix-auth-token)';
-/** What happened to a rejected token and what to do about it (the action's report and the planner's warning). */
-function rejectedToken(cache, status) {
-    return {
-        what: `the Cachix auth token was rejected by cache ${cache} (HTTP ${status}: revoked, rotated, or not a token for this cache)`,
-        todo: `Rotate ${SECRET}: create a token with write access to ${cache} in the cache's settings on app.cachix.org and store it there.`
-    };
-}
-/**
- * What the report says about a cache the leg could not open: what happened, what it cost, and
- * what to do. A push that did not happen is an error to act on, but a push problem: the status
- * is problems and the step fails only with fail-on-push-error.
- */
-function troubleFindings(report) {
-    const { cache, access, late } = report;
-    if (access.state === 'unavailable') {
-        if (!report.wantedPush)
-            return [
-                {
-                    level: 'notice',
-                    message: `Cachix cache ${cache} could not be reached (${access.reason}): the hosts were built without it, from the other caches.`
-                }
-            ];
-        if (late === undefined)
-            return [];
-        switch (late.state) {
-            case 'open':
-                return [
-                    {
-                        level: 'notice',
-                        message: `Cachix cache ${cache} could not be reached when the job started (${access.reason}): the hosts were built without it, and the push ran once it answered again after the build.`
-                    }
-                ];
-            case 'unavailable':
-                return [
-                    {
-                        level: 'error',
-                        pushProblem: true,
-                        message: `Cachix cache ${cache} could not be reached, neither when the job started nor during drain-timeout (${report.drainTimeoutSeconds} s) after the build (${late.reason}): nothing was pushed, so what this job built is not in the cache. Re-run the job once Cachix answers again (https://status.cachix.org), or the machines will build it themselves.`
-                    }
-                ];
-            case 'missing':
-                return [{ level: 'error', message: `${late.reason} (it could not be reached when the job started)` }];
-            default:
-                return troubleFindings({ ...report, access: late, late: undefined });
-        }
-    }
-    const pulled = readerOf(access) !== undefined;
-    if (access.state === 'read-only')
-        return [
-            {
-                level: 'error',
-                pushProblem: true,
-                message: `the Cachix auth token may only read cache ${cache}: nothing was pushed (the hosts were built pulling from it). Store a token with write access to ${cache} in ${SECRET}, or pass no token if this job should only pull.`
-            }
-        ];
-    const built = pulled
-        ? `The hosts were built pulling from ${cache} without the token (it is public).`
-        : `The hosts were built without ${cache}, from the other caches (it is private, and cannot be read without a valid token).`;
-    const { what, todo } = rejectedToken(cache, access.status);
-    if (!report.wantedPush)
-        return [{ level: 'warning', message: `${what}. ${todo} ${built}` }];
-    return [{ level: 'error', pushProblem: true, message: `${what}: nothing was pushed. ${todo} ${built}` }];
-}
-
-;// CONCATENATED MODULE: ./src/plan/cache-outage.ts
+;// CONCATENATED MODULE: ./src/plan/outputs.ts
 
 
 
-const EVERY_HOST = 'every host gets a row, because the plan cannot know what is cached';
-/**
- * The client the plan reads the cache with: the one that opened it, a read-only token, or no
- * token for a public cache whose token was rejected. Undefined, with a warning, when the cache
- * cannot be read: the plan then has a row for every host rather than none.
- */
-function planReader(cache, access, findings) {
-    const reader = cache_access_readerOf(access)?.client;
-    if (access.state === 'rejected') {
-        const { what, todo } = rejectedToken(cache, access.status);
-        findings.push({
-            level: 'warning',
-            message: `${what}. ${todo} ${reader === undefined ? `The cache is private and cannot be read without a valid token, so ${EVERY_HOST}.` : 'The plan read the cache without the token (it is public).'}`
-        });
-    }
-    else if (access.state === 'unavailable')
-        findings.push({
-            level: 'warning',
-            message: `Cachix cache ${cache} could not be read (${access.reason}): ${EVERY_HOST}.`
-        });
-    return reader;
-}
-/** The cache stopped answering while the plan walked it: no host counts as cached. */
-function walkFailed(cache, error, cached, findings) {
-    cached.clear();
-    findings.push({
-        level: 'warning',
-        message: `Cachix cache ${cache} could not be read (${errorMessage(error)}): ${EVERY_HOST}.`
-    });
+
+/** The matrix, a row per host and attribute still to build, as outputs and the job summary. */
+async function matrixPhase(inputs, evaluations, cached, findings) {
+    const { hosts, kinds, attributes, failed } = evaluations;
+    for (const finding of findings)
+        if (finding.level === 'warning')
+            warning(finding.message);
+    const plan = planMatrix(hosts.map(h => ({ ...h, kind: kinds.get(h.name) })), cached, inputs.runners);
+    const attributePlan = planAttributes(attributes, cached, inputs.runners);
+    for (const name of plan.unmapped)
+        warning(`host ${name} has a system with no runner: it is left out of the matrix`);
+    for (const name of attributePlan.unmapped)
+        warning(`attribute ${name} has a system with no runner: it is left out of the matrix`);
+    setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }));
+    setOutput(PlanOutput.Hosts, JSON.stringify(plan.rows.map(r => r.host)));
+    setOutput(PlanOutput.Attributes, JSON.stringify(attributePlan.rows.map(r => r.attribute)));
+    setOutput(PlanOutput.Any, String(plan.rows.length + attributePlan.rows.length > 0));
+    setOutput(PlanOutput.CachedHosts, JSON.stringify(plan.cached));
+    setOutput(PlanOutput.CachedAttributes, JSON.stringify(attributePlan.cached));
+    setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)));
+    setOutput(PlanOutput.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))));
+    setOutput(PlanOutput.Toplevels, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
+    const warnings = findings.filter(f => f.level === 'warning').map(f => f.message);
+    await summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write();
 }
 
 ;// CONCATENATED MODULE: ./src/plan/main.ts
@@ -33675,115 +34289,75 @@ function walkFailed(cache, error, cached, findings) {
 
 
 
-function logEvaluated(done) {
-    if ('error' in done)
-        info(`${done.name}: does not evaluate`);
-    else
-        info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`);
-}
+
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function run() {
-    let restoreNix;
+    const leftovers = { workDir: '', confPath: '' };
     try {
-        for (const secret of ['cachix-auth-token', 'github-token']) {
-            const value = getInput(secret).trim();
-            if (value !== '')
-                core_setSecret(value);
-        }
-        const inputs = parsePlanInputs(name => getInput(name), (0,external_node_os_namespaceObject.availableParallelism)());
-        const nix = await group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG));
-        if (nix.installedBin !== undefined)
-            addPath(nix.installedBin);
-        const nixSetup = await group('Configure Nix', () => configurePlanNix(inputs, process.env));
-        restoreNix = nixSetup.restore;
-        let kinds = new Map();
-        const { hosts, failed } = await group('Evaluate hosts', async () => {
-            const names = await configurationNames(inputs.flake, process.env);
-            // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
-            const all = configurations_allHosts(names);
-            const named = resolveHosts(inputs.hosts, names).map(h => h.id);
-            const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all;
-            kinds = new Map(wanted.map(h => [h.id, h.kind]));
-            const started = Date.now();
-            const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated);
-            info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
-            return { hosts: outcome.evaluated, failed: outcome.failed };
-        });
-        const prewarm = inputs.attributes.length === 0
-            ? { evaluated: [], failed: [] }
-            : await group('Evaluate pre-warm attributes', () => evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated));
-        failed.push(...prewarm.failed);
+        const inputs = getPlanInputs();
+        await group('Nix', () => nixPhase({ nixVersion: inputs.nixVersion, installNix: 'auto' }, process.env));
+        const cache = await group('Cachix', () => main_cachixPhase(inputs));
+        await groupIf(needsNixConf(inputs), 'Configure Nix', () => main_configureNixPhase(inputs, cache, leftovers));
+        const hosts = await group('Evaluate hosts', () => evaluateHostsPhase(inputs));
+        const prewarm = await groupIf(inputs.attributes.length > 0, 'Evaluate pre-warm attributes', () => evaluateAttributesPhase(inputs));
+        const failed = [...hosts.failed, ...(prewarm?.failed ?? [])];
         const findings = failed.map(f => ({
             level: 'error',
             message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}`
         }));
         for (const finding of findings)
             error(finding.message);
-        const cached = new Set();
         const cacheName = inputs.cachix ?? '';
         // During an outage (or with a private cache's token rejected) the plan cannot know what is cached: every host gets a row.
-        const client = nixSetup.cache ? planReader(cacheName, nixSetup.cache, findings) : undefined;
-        if (client && inputs.skipCached) {
-            const check = group('Check the cache', async () => {
-                // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
-                const walks = await walkEach(client, [...hosts, ...prewarm.evaluated].map(h => h.outPath));
-                for (const h of hosts) {
-                    const walk = walks.get(h.outPath);
-                    if (walk === undefined)
-                        continue;
-                    if (walk.complete)
-                        cached.add(h.outPath);
-                    info(`${h.name}: ${describeWalk(h.outPath, walk)}`);
-                }
-                for (const a of prewarm.evaluated) {
-                    const walk = walks.get(a.outPath);
-                    if (walk?.complete)
-                        cached.add(a.outPath);
-                    if (walk)
-                        info(`${a.name}: ${describeWalk(a.outPath, walk)}`);
-                }
-                // Import from derivation that no cache had was built here, on a runner that is thrown away:
-                // such a host keeps its leg although its closure is cached, and the leg pushes what its own
-                // evaluation builds, so that no machine builds it again just to evaluate.
-                for (const evaluated of [...hosts, ...prewarm.evaluated]) {
-                    const built = evaluated.builtWhileEvaluating;
-                    if (built.length === 0 || !cached.delete(evaluated.outPath))
-                        continue;
-                    info(`${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`);
-                }
-                info(`${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`);
-            });
-            await check.catch((error) => walkFailed(cacheName, error, cached, findings));
-        }
-        for (const finding of findings)
-            if (finding.level === 'warning')
-                warning(finding.message);
-        const plan = planMatrix(hosts.map(h => ({ ...h, kind: kinds.get(h.name) })), cached, inputs.runners);
-        const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners);
-        for (const name of plan.unmapped)
-            warning(`host ${name} has a system with no runner: it is left out of the matrix`);
-        for (const name of attributePlan.unmapped)
-            warning(`attribute ${name} has a system with no runner: it is left out of the matrix`);
-        setOutput('matrix', JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }));
-        setOutput('hosts', JSON.stringify(plan.rows.map(r => r.host)));
-        setOutput('attributes', JSON.stringify(attributePlan.rows.map(r => r.attribute)));
-        setOutput('any', String(plan.rows.length + attributePlan.rows.length > 0));
-        setOutput('cached-hosts', JSON.stringify(plan.cached));
-        setOutput('cached-attributes', JSON.stringify(attributePlan.cached));
-        setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)));
-        setOutput('findings', JSON.stringify(findings));
-        // What a build job on the head passes to diff-base, so the base is evaluated once, here.
-        setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
-        await summary
-            .addRaw(renderPlanSummary(plan, attributePlan, failed, findings.filter(f => f.level === 'warning').map(f => f.message)))
-            .write();
+        findings.push(...planTroubleFindings(cacheName, cache.trouble?.access));
+        const attributes = prewarm?.evaluated ?? [];
+        const cached = (await groupIf(cache.reader !== undefined && inputs.skipCached, 'Check the cache', () => planCacheCheck(cache.reader, cacheName, hosts.evaluated, attributes).catch((error) => {
+            walkFailed(cacheName, error, new Set(), findings);
+            return new Set();
+        }))) ?? new Set();
+        await group('Matrix', () => matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed }, cached, findings));
     }
     catch (error) {
-        setFailed(errorMessage(error));
+        setFailed(errors_errorMessage(error));
     }
     finally {
-        await restoreNix?.().catch((error) => warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`));
+        await cleanUp(leftovers.workDir, leftovers.confPath).catch((error) => warning(`could not take the planner's settings out of nix.conf again: ${errors_errorMessage(error)}`));
     }
+}
+/** The caches to pull from while evaluating, opened as a build leg opens them; the planner never pushes. */
+async function main_cachixPhase(inputs) {
+    const findings = [];
+    const cache = await setupCachix({ ...inputs, push: 'false' }, findings, 'evaluating');
+    // An extra pull cache that cannot be read only costs evaluation time: a warning, not a finding of the plan.
+    for (const finding of findings)
+        warning(finding.message);
+    return cache;
+}
+/** The evaluation needs nix.conf only for a github.com token, pull caches or the workflow's own settings. */
+function needsNixConf(inputs) {
+    return (inputs.githubToken !== undefined ||
+        inputs.extraNixConfig.trim() !== '' ||
+        inputs.cachix !== undefined ||
+        inputs.extraPullCaches.length > 0);
+}
+/**
+ * What the evaluation needs of nix.conf, as a build leg sets it: the github.com token, the pull
+ * caches (import from derivation substitutes from them rather than building on a runner that is
+ * thrown away) and extra-nix-config. The block and the secrets files come out again at the end.
+ */
+async function main_configureNixPhase(inputs, cache, leftovers) {
+    leftovers.workDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-plan-'));
+    // Taken out again even when writing it fails halfway.
+    leftovers.confPath = nixConfPath(process.env);
+    await configureNix({
+        env: process.env,
+        work: workFiles(leftovers.workDir),
+        cache,
+        githubToken: inputs.githubToken,
+        extraNixConfig: inputs.extraNixConfig,
+        hook: false
+    }, () => undefined);
 }
 
 

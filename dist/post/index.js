@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3316:
+/***/ 6197:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28378,8 +28378,6 @@ module.exports = {
 __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runPost)
 });
-
-// UNUSED EXPORTS: cleanUp
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -29861,7 +29859,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
@@ -30656,7 +30654,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -31326,534 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/util/process.ts
-
-// The action's inputs (token, signing key, github-token) and credentials a user may have exported
-// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
-const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
-// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
-const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-function isSecretVariable(name) {
-    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
-}
-/**
- * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
- * given one without the action's inputs, Cachix credentials or the runner's tokens.
- */
-function process_childEnv(env = process.env) {
-    const clean = {};
-    for (const [name, value] of Object.entries(env))
-        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
-            clean[name] = value;
-    return clean;
-}
-/**
- * Removes the inputs and Cachix credentials from this process's own environment once they are
- * read, so a child spawned without an explicit environment cannot inherit them either.
- */
-function forgetSecretEnv(env = process.env) {
-    for (const name of Object.keys(env))
-        if (isSecretVariable(name))
-            delete env[name];
-}
-/** Runs a program with an argument array (never a shell) and returns its output. */
-async function runCommand(command, args, options = {}) {
-    const spawnOptions = {
-        env: process_childEnv(options.env ?? process.env),
-        cwd: options.cwd,
-        stdio: ['pipe', 'pipe', 'pipe']
-    };
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
-    const stdout = [];
-    const stderr = [];
-    child.stdout?.on('data', (chunk) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk) => stderr.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const code = await new Promise((resolve, reject) => {
-        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
-        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
-    });
-    const result = {
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-        code
-    };
-    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
-        throw new CommandError(command, args, result);
-    }
-    return result;
-}
-class CommandError extends Error {
-    command;
-    args;
-    result;
-    constructor(command, args, result) {
-        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
-        this.command = command;
-        this.args = args;
-        this.result = result;
-    }
-}
-/** The last non-empty line, which is where Nix and most tools put the actual error. */
-function lastLine(text) {
-    const lines = text
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines[lines.length - 1] ?? '';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function chunks(items, size) {
-    const out = [];
-    for (let i = 0; i < items.length; i += size)
-        out.push(items.slice(i, i + size));
-    return out;
-}
-/** What was thrown, as an Error (a rejection can carry anything). */
-function asError(error) {
-    return error instanceof Error ? error : new Error(errorMessage(error));
-}
-
-;// CONCATENATED MODULE: ./src/util/knobs.ts
-function storeRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? '';
-    if (root !== '' && !root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`);
-    return root.replace(/\/+$/, '');
-}
-function forcedZstdProcess(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_ZSTD ?? '';
-    if (value !== '' && value !== 'process')
-        throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`);
-    return value === 'process';
-}
-function heartbeatMs(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS;
-    if (text === undefined || text === '')
-        return 60_000;
-    const seconds = Number(text);
-    if (!Number.isFinite(seconds) || seconds < 1)
-        throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`);
-    return seconds * 1000;
-}
-function narFromNixStore(env = process.env) {
-    const value = env.NIX_CACHIX_BUILD_NAR ?? '';
-    if (value !== '' && value !== 'nix-store')
-        throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`);
-    return value === 'nix-store';
-}
-function diskRoot(env = process.env) {
-    const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? '';
-    if (root === '')
-        return '/';
-    if (!root.startsWith('/'))
-        throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`);
-    return root;
-}
-function retryScale(env = process.env) {
-    const text = env.NIX_CACHIX_BUILD_RETRY_SCALE;
-    if (text === undefined || text === '')
-        return 1;
-    const scale = Number(text);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-        throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`);
-    return scale;
-}
-
-;// CONCATENATED MODULE: ./src/nix/base32.ts
-// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
-// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
-const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-function nix32Length(byteLength) {
-    return Math.floor((byteLength * 8 - 1) / 5) + 1;
-}
-function encodeNix32(bytes) {
-    const length = nix32Length(bytes.length);
-    let out = '';
-    for (let n = length - 1; n >= 0; n--) {
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        const low = bytes[i] >> j;
-        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
-        out += ALPHABET[(low | high) & 0x1f];
-    }
-    return out;
-}
-function decodeNix32(text, byteLength) {
-    if (text.length !== nix32Length(byteLength)) {
-        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
-    }
-    const bytes = Buffer.alloc(byteLength);
-    for (let n = 0; n < text.length; n++) {
-        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
-        if (digit < 0)
-            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
-        const bit = n * 5;
-        const i = bit >> 3;
-        const j = bit & 7;
-        bytes[i] |= (digit << j) & 0xff;
-        const carry = digit >> (8 - j);
-        if (i + 1 < byteLength)
-            bytes[i + 1] |= carry;
-        else if (carry !== 0)
-            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
-    }
-    return bytes;
-}
-function isNix32(text) {
-    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
-}
-
-;// CONCATENATED MODULE: ./src/nix/store-path.ts
-
-const STORE_DIR = '/nix/store';
-const HASH_LENGTH = 32;
-function parseStorePath(path) {
-    const prefix = `${STORE_DIR}/`;
-    if (!path.startsWith(prefix))
-        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
-    return parseBaseName(path.slice(prefix.length));
-}
-function parseBaseName(baseName) {
-    const hash = baseName.slice(0, HASH_LENGTH);
-    const name = baseName.slice(HASH_LENGTH + 1);
-    if (hash.length !== HASH_LENGTH ||
-        !isNix32(hash) ||
-        baseName[HASH_LENGTH] !== '-' ||
-        name === '' ||
-        name.includes('/')) {
-        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
-    }
-    return { hash, name };
-}
-function baseName(path) {
-    parseStorePath(path);
-    return path.slice(STORE_DIR.length + 1);
-}
-function hashPart(path) {
-    return parseStorePath(path).hash;
-}
-function fullPath(name) {
-    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
-}
-
-;// CONCATENATED MODULE: ./src/nix/derivation-file.ts
-
-/**
- * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * name → path, or undefined when the file does not read that way or an output has no fixed path
- * yet (content-addressed derivations): the caller then asks Nix.
- */
-function derivationFileOutputMap(text) {
-    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
-    if (head === null)
-        return undefined;
-    const outputs = new Map();
-    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[2];
-        if (path === '')
-            return undefined;
-        try {
-            parseStorePath(path);
-        }
-        catch {
-            return undefined;
-        }
-        outputs.set(tuple[1], path);
-    }
-    return outputs.size > 0 ? outputs : undefined;
-}
-/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
-function derivationFileOutputs(text) {
-    const outputs = derivationFileOutputMap(text);
-    return outputs === undefined ? undefined : [...outputs.values()];
-}
-
-;// CONCATENATED MODULE: ./src/nix/hash.ts
-
-const SHA256_BYTES = 32;
-/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
-function parseSha256(text) {
-    const trimmed = text.trim();
-    let body;
-    if (trimmed.startsWith('sha256:'))
-        body = trimmed.slice(7);
-    else if (trimmed.startsWith('sha256-'))
-        return fromBase64(trimmed.slice(7), trimmed);
-    else
-        body = trimmed;
-    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
-        return Buffer.from(body, 'hex');
-    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
-        return decodeNix32(body, SHA256_BYTES);
-    if (body.length === 44)
-        return fromBase64(body, trimmed);
-    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
-}
-function fromBase64(body, original) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
-        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
-    }
-    return bytes;
-}
-/** The narinfo / fingerprint form: `sha256:<nix32>`. */
-function toNixHash(digest) {
-    return `sha256:${encodeNix32(digest)}`;
-}
-function toSri(digest) {
-    return `sha256-${Buffer.from(digest).toString('base64')}`;
-}
-function toHex(digest) {
-    return Buffer.from(digest).toString('hex');
-}
-/** Any accepted form, normalised to `sha256:<nix32>`. */
-function normaliseNixHash(text) {
-    return toNixHash(parseSha256(text));
-}
-
-;// CONCATENATED MODULE: ./src/nix/path-info.ts
-
-
-/**
- * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
- * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
- * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
- * invalid paths are left out of the result.
- */
-function parsePathInfoJson(json) {
-    const entries = [];
-    if (Array.isArray(json)) {
-        for (const item of json)
-            entries.push([String(item.path), item]);
-    }
-    else if (json !== null && typeof json === 'object') {
-        const object = json;
-        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
-            for (const [key, value] of Object.entries(object.info))
-                entries.push([fullPath(key), value]);
-        }
-        else {
-            for (const [key, value] of Object.entries(object))
-                entries.push([key, value]);
-        }
-    }
-    else {
-        throw new Error('nix path-info --json printed neither an array nor an object');
-    }
-    const infos = [];
-    for (const [path, entry] of entries) {
-        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
-            continue;
-        const deriver = entry.deriver;
-        infos.push({
-            path,
-            narHash: normaliseNixHash(entry.narHash),
-            narSize: Number(entry.narSize),
-            references: (entry.references ?? []).map(fullPath).sort(),
-            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
-        });
-    }
-    return infos;
-}
-/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
-function dependenciesFirst(infos) {
-    const byPath = new Map(infos.map(info => [info.path, info]));
-    const placed = new Set();
-    const ordered = [];
-    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
-    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-        const stack = [{ info: root, next: 0 }];
-        const onStack = new Set([root.path]);
-        if (placed.has(root.path))
-            continue;
-        while (stack.length > 0) {
-            const top = stack[stack.length - 1];
-            const reference = top.info.references[top.next++];
-            if (reference === undefined) {
-                stack.pop();
-                onStack.delete(top.info.path);
-                if (!placed.has(top.info.path)) {
-                    placed.add(top.info.path);
-                    ordered.push(top.info);
-                }
-                continue;
-            }
-            const dependency = byPath.get(reference);
-            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
-                stack.push({ info: dependency, next: 0 });
-                onStack.add(reference);
-            }
-        }
-    }
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/nix/command.ts
-
-// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
-// naming them on every call works whatever the machine's nix.conf says.
-const command_NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
-const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
-/** Runs `nix` with the new CLI and flakes enabled. */
-async function command_runNix(args, options = {}) {
-    return runCommand('nix', [...command_NIX_FLAKES_ARGS, ...args], options);
-}
-
-;// CONCATENATED MODULE: ./src/nix/store.ts
-
-
-
-
-
-
-
-// Long argument lists are split so no call comes near the kernel's ARG_MAX.
-const PATHS_PER_CALL = 2000;
-/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
-class NixStore {
-    env;
-    constructor(env = process.env) {
-        this.env = env;
-    }
-    /** The runtime closure of `paths`, dependencies before dependents. */
-    async closure(paths) {
-        if (paths.length === 0)
-            return [];
-        const seen = new Set();
-        const ordered = [];
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
-            for (const line of stdout.split('\n')) {
-                if (line !== '' && !seen.has(line)) {
-                    seen.add(line);
-                    ordered.push(line);
-                }
-            }
-        }
-        return ordered;
-    }
-    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
-    async pathInfos(paths) {
-        const infos = new Map();
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
-            if (stdout.trim() === '')
-                continue;
-            for (const info of parsePathInfoJson(JSON.parse(stdout)))
-                infos.set(info.path, info);
-        }
-        return infos;
-    }
-    async isValid(path) {
-        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
-        return code === 0;
-    }
-    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
-    async validPaths(paths) {
-        const unique = [...new Set(paths)];
-        const valid = new Set(unique);
-        for (const batch of chunks(unique, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
-                env: this.env
-            });
-            for (const line of stdout.split('\n'))
-                valid.delete(line);
-        }
-        return valid;
-    }
-    /**
-     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
-     * .drv file itself when it names them, which saves a program start per built derivation.
-     */
-    async derivationOutputs(drvPath) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
-        const named = text === undefined ? undefined : derivationFileOutputs(text);
-        if (named !== undefined)
-            return named;
-        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
-        return stdout.split('\n').filter(l => l !== '');
-    }
-    /**
-     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
-     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
-     */
-    async closureInfos(paths) {
-        if (paths.length === 0)
-            return [];
-        if (paths.length > PATHS_PER_CALL)
-            return undefined;
-        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
-            env: this.env,
-            okCodes: [1]
-        });
-        if (code !== 0)
-            return undefined;
-        const infos = parsePathInfoJson(JSON.parse(stdout));
-        const found = new Set(infos.map(info => info.path));
-        if (paths.some(p => !found.has(p)))
-            return undefined;
-        return dependenciesFirst(infos);
-    }
-    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
-    dumpNar(path) {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-            stderr += chunk.toString('utf8');
-        });
-        const done = new Promise((resolve, reject) => {
-            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
-            child.on('close', code => code === 0
-                ? resolve()
-                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
-        });
-        // Handled from the start: an upload that failed elsewhere may never await it.
-        done.catch(() => undefined);
-        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/push/filter.ts
-
-// Derivations are build recipes, not what machines download; installer self-test paths
-// (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.
-const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/];
-function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
-    return {
-        excluded(path) {
-            const name = baseName(path);
-            for (const pattern of defaults)
-                if (pattern.test(name))
-                    return `excluded by default (${pattern.source})`;
-            if (userPattern && userPattern.test(path))
-                return `matches push-filter ${userPattern.source}`;
-            return undefined;
-        }
-    };
-}
-
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/cachix/retry-policy.ts
 // Cachix's own client: full-jitter backoff from 1 s, 15 s cap, 90 s per call, Retry-After ≤ 120 s.
 const CACHIX_RETRY_POLICY = {
@@ -31956,7 +31426,122 @@ function sendHttp(method, url, headers, body, timeoutMs, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/nix/narinfo.ts
+;// CONCATENATED MODULE: ./src/nix/format/base32.ts
+// Nix's own base32: a 32-letter alphabet without e, o, u, t, written from the last
+// 5-bit group to the first. It is not RFC 4648 and cannot be swapped for it.
+const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+function nix32Length(byteLength) {
+    return Math.floor((byteLength * 8 - 1) / 5) + 1;
+}
+function encodeNix32(bytes) {
+    const length = nix32Length(bytes.length);
+    let out = '';
+    for (let n = length - 1; n >= 0; n--) {
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        const low = bytes[i] >> j;
+        const high = i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0;
+        out += ALPHABET[(low | high) & 0x1f];
+    }
+    return out;
+}
+function decodeNix32(text, byteLength) {
+    if (text.length !== nix32Length(byteLength)) {
+        throw new Error(`nix32 string "${text}" has ${text.length} characters, expected ${nix32Length(byteLength)}`);
+    }
+    const bytes = Buffer.alloc(byteLength);
+    for (let n = 0; n < text.length; n++) {
+        const digit = ALPHABET.indexOf(text[text.length - 1 - n]);
+        if (digit < 0)
+            throw new Error(`"${text}" is not nix32: bad character "${text[text.length - 1 - n]}"`);
+        const bit = n * 5;
+        const i = bit >> 3;
+        const j = bit & 7;
+        bytes[i] |= (digit << j) & 0xff;
+        const carry = digit >> (8 - j);
+        if (i + 1 < byteLength)
+            bytes[i + 1] |= carry;
+        else if (carry !== 0)
+            throw new Error(`"${text}" is not nix32: it overflows ${byteLength} bytes`);
+    }
+    return bytes;
+}
+function isNix32(text) {
+    return /^[0-9abcdfghijklmnpqrsvwxyz]+$/.test(text);
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/hash.ts
+
+const SHA256_BYTES = 32;
+/** Reads every sha256 form Nix prints or accepts: `sha256:<nix32|hex|base64>`, SRI `sha256-<base64>`. */
+function parseSha256(text) {
+    const trimmed = text.trim();
+    let body;
+    if (trimmed.startsWith('sha256:'))
+        body = trimmed.slice(7);
+    else if (trimmed.startsWith('sha256-'))
+        return fromBase64(trimmed.slice(7), trimmed);
+    else
+        body = trimmed;
+    if (body.length === 64 && /^[0-9a-fA-F]+$/.test(body))
+        return Buffer.from(body, 'hex');
+    if (body.length === nix32Length(SHA256_BYTES) && isNix32(body))
+        return decodeNix32(body, SHA256_BYTES);
+    if (body.length === 44)
+        return fromBase64(body, trimmed);
+    throw new Error(`"${text}" is not a sha256 hash in any form Nix uses (hex, nix32, base64 or SRI)`);
+}
+function fromBase64(body, original) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== body) {
+        throw new Error(`"${original}" is not a sha256 hash: its base64 part does not decode to 32 bytes`);
+    }
+    return bytes;
+}
+/** The narinfo / fingerprint form: `sha256:<nix32>`. */
+function toNixHash(digest) {
+    return `sha256:${encodeNix32(digest)}`;
+}
+/** Any accepted form, normalised to `sha256:<nix32>`. */
+function normaliseNixHash(text) {
+    return toNixHash(parseSha256(text));
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/store-path.ts
+
+const STORE_DIR = '/nix/store';
+const HASH_LENGTH = 32;
+function parseStorePath(path) {
+    const prefix = `${STORE_DIR}/`;
+    if (!path.startsWith(prefix))
+        throw new Error(`"${path}" is not a store path: it must start with ${prefix}`);
+    return parseBaseName(path.slice(prefix.length));
+}
+function parseBaseName(baseName) {
+    const hash = baseName.slice(0, HASH_LENGTH);
+    const name = baseName.slice(HASH_LENGTH + 1);
+    if (hash.length !== HASH_LENGTH ||
+        !isNix32(hash) ||
+        baseName[HASH_LENGTH] !== '-' ||
+        name === '' ||
+        name.includes('/')) {
+        throw new Error(`"${baseName}" is not a store path name of the form <32-char hash>-<name>`);
+    }
+    return { hash, name };
+}
+function baseName(path) {
+    parseStorePath(path);
+    return path.slice(STORE_DIR.length + 1);
+}
+function hashPart(path) {
+    return parseStorePath(path).hash;
+}
+function fullPath(name) {
+    return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/narinfo.ts
 
 
 function renderNarInfo(info) {
@@ -32030,11 +31615,132 @@ function fingerprint(storePath, narHash, narSize, references) {
     const refs = references.map(fullPath).sort();
     return `1;${storePath};${normaliseNixHash(narHash)};${narSize};${refs.join(',')}`;
 }
-function narInfoFingerprint(info) {
-    return fingerprint(info.storePath, info.narHash, info.narSize, info.references);
+
+;// CONCATENATED MODULE: ./src/util/knobs.ts
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env, name) {
+    const dir = env[name] ?? '';
+    if (dir !== '' && !dir.startsWith('/'))
+        throw new Error(`${name} must be an absolute directory, not "${dir}"`);
+    return dir;
+}
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env, name, value) {
+    const set = env[name] ?? '';
+    if (set !== '' && set !== value)
+        throw new Error(`${name} may only be "${value}", not "${set}"`);
+    return set === value;
+}
+function storeRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
+}
+function forcedZstdProcess(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+}
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(env, name, fallback, ok, what) {
+    const text = env[name];
+    if (text === undefined || text === '')
+        return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || !ok(value))
+        throw new Error(`${name} must be ${what}, not "${text}"`);
+    return value;
+}
+function heartbeatMs(env = process.env) {
+    const seconds = numberKnob(env, 'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS', 60, s => s >= 1, 'a number of seconds (1 or more)');
+    return seconds * 1000;
+}
+function narFromNixStore(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store');
+}
+function diskRoot(env = process.env) {
+    return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/';
+}
+function retryScale(env = process.env) {
+    return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1');
+}
+
+;// CONCATENATED MODULE: ./src/util/arrays.ts
+/** `items` in consecutive batches of at most `size`. */
+function chunks(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size)
+        out.push(items.slice(i, i + size));
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/util/async.ts
+/**
+ * Runs `work` on every item with at most `limit` running at once; work may add items as it
+ * discovers them. Rejects with the first failure once the work in flight has settled. Once
+ * `stop` aborts, no more items start and it resolves when those in flight have settled.
+ */
+async function runQueue(initial, limit, work, stop) {
+    // A read index instead of shift(): a closure walk queues thousands of paths.
+    const pending = [...initial];
+    let next = 0;
+    const add = (item) => {
+        pending.push(item);
+    };
+    let failure;
+    await new Promise(resolve => {
+        let active = 0;
+        const pump = () => {
+            while (failure === undefined && stop?.aborted !== true && active < limit && next < pending.length) {
+                const item = pending[next++];
+                active++;
+                work(item, add)
+                    .catch((error) => {
+                    failure ??= { error };
+                })
+                    .finally(() => {
+                    active--;
+                    pump();
+                });
+            }
+            if (active === 0 && (next === pending.length || failure !== undefined || stop?.aborted === true))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure.error;
+}
+/** `fn` over `items`, at most `limit` at once, results in the order of `items`. */
+async function mapLimit(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+            return;
+        }
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/client.ts
+
 
 
 
@@ -32227,25 +31933,711 @@ function json(response) {
         throw new CachixError(`the Cachix API answered with something that is not JSON: ${response.body.toString('utf8').slice(0, 120)}`, response.status, true);
     }
 }
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/nix/format/signing.ts
+
+// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+function keyFromSeed(seed, name) {
+    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
+    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
+}
+/**
+ * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
+ * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
+ */
+function parseSigningKey(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
+    const colon = trimmed.indexOf(':');
+    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
+    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
+    if (name === '')
+        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
+    }
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.length !== 64) {
+        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
+    }
+    const key = keyFromSeed(bytes.subarray(0, 32), name);
+    if (!key.publicKey.equals(bytes.subarray(32))) {
+        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
+    }
+    return key;
+}
+/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
+function signFingerprint(key, fingerprintText) {
+    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
+}
+function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
+    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const signature = Buffer.from(signatureBase64, 'base64');
+    if (signature.length !== 64)
+        return false;
+    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
+}
+/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
+function publicKeyString(name, publicKey) {
+    return `${name}:${publicKey.toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/push/byte-budget.ts
+;// CONCATENATED MODULE: ./src/cachix/session.ts
+
+
+/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
+class ReadOnlyTokenError extends Error {
+    cache;
+    client;
+    constructor(cache, client) {
+        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
+        this.cache = cache;
+        this.client = client;
+    }
+}
+/**
+ * Checks the credentials against the cache before anything is built or uploaded, so a bad
+ * token, an unknown cache or a malformed key fail at once with one clear message.
+ */
+async function openCachixSession(options, contact = {}) {
+    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
+        ? undefined
+        : parseSigningKey(options.signingKey);
+    const client = new CachixClient(options);
+    const cache = await client.getCache(contact.signal, contact.retryPolicy);
+    const hasToken = (options.authToken ?? '') !== '';
+    if (hasToken && cache.permission === 'Read' && !signingKey)
+        throw new ReadOnlyTokenError(cache, client);
+    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
+    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+}
+
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** What was thrown, as one message: a rejection or a throw can carry anything, not only an Error. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** What was thrown, as an Error. */
+function errors_asError(error) {
+    return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
+;// CONCATENATED MODULE: ./src/cachix/cache-access.ts
+
+
+
+
+
+
+/**
+ * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
+ * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
+ * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
+ * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
+ * A leg loses nothing by starting to build without the cache: it tries again before the final
+ * push, for as long as drain-timeout allows.
+ */
+function firstContactLimits(scale = retryScale()) {
+    return {
+        retryPolicy: scaledPolicy({ ...CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
+        deadlineMs: 30_000 * scale
+    };
+}
+/** Opens a session, or says why not, within `limits`. Never throws. */
+async function cache_access_openCacheAccess(options, limits = firstContactLimits()) {
+    let lastRetry;
+    const watched = {
+        ...options,
+        onRetry: (what, attempt, delayMs, reason) => {
+            lastRetry = reason;
+            options.onRetry?.(what, attempt, delayMs, reason);
+        }
+    };
+    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
+    try {
+        return {
+            state: 'open',
+            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
+        };
+    }
+    catch (error) {
+        if (error instanceof ReadOnlyTokenError)
+            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
+        const hasToken = (options.authToken ?? '') !== '';
+        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
+            return { state: 'missing', reason: error.message };
+        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
+            return {
+                state: 'rejected',
+                reason: error.message,
+                status: error.status,
+                anonymous: await publicReader(options, limits)
+            };
+        const reason = deadline.aborted
+            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
+            : errorMessage(error);
+        return { state: 'unavailable', reason };
+    }
+}
+/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
+async function publicReader(options, limits) {
+    const client = new CachixClient({ ...options, authToken: undefined });
+    try {
+        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
+        return cache.isPublic ? { cache, client } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
+ * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
+ * first answer that is not an outage.
+ */
+async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
+    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
+    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
+    for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return access;
+        access = await cache_access_openCacheAccess(options, {
+            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
+            deadlineMs: left
+        });
+        onTry?.(access);
+        if (access.state !== 'unavailable')
+            return access;
+        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
+    }
+}
+/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
+function cache_access_readerOf(access) {
+    switch (access.state) {
+        case 'open':
+            return { cache: access.session.cache, client: access.session.client };
+        case 'read-only':
+            return access.reader;
+        case 'rejected':
+            return access.anonymous;
+        default:
+            return undefined;
+    }
+}
+/** Why the cache cannot be read (or opened): the reason of any state but open. */
+function cache_access_whyUnread(access) {
+    return access.state === 'open' ? 'it is open' : access.reason;
+}
+function formatSeconds(ms) {
+    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/util/process.ts
+
+// The action's inputs (token, signing key, github-token) and credentials a user may have exported
+// for Cachix's own tools. The action and the CLI read them in-process; no child ever needs them.
+const SECRET_VARIABLES = new Set(['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY']);
+// The runner's tokens for its own services: the toolkit's cache client needs them in this process, children do not.
+const RUNNER_TOKENS = new Set(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+function isSecretVariable(name) {
+    return name.startsWith('INPUT_') || SECRET_VARIABLES.has(name);
+}
+/**
+ * The environment every child process gets (nix, nix-store, zstd, sudo, the installer): the
+ * given one without the action's inputs, Cachix credentials or the runner's tokens.
+ */
+function process_childEnv(env = process.env) {
+    const clean = {};
+    for (const [name, value] of Object.entries(env))
+        if (!isSecretVariable(name) && !RUNNER_TOKENS.has(name))
+            clean[name] = value;
+    return clean;
+}
+/**
+ * Removes the inputs and Cachix credentials from this process's own environment once they are
+ * read, so a child spawned without an explicit environment cannot inherit them either.
+ */
+function forgetSecretEnv(env = process.env) {
+    for (const name of Object.keys(env))
+        if (isSecretVariable(name))
+            delete env[name];
+}
+/** Runs a program with an argument array (never a shell) and returns its output. */
+async function runCommand(command, args, options = {}) {
+    const spawnOptions = {
+        env: process_childEnv(options.env ?? process.env),
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe']
+    };
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, spawnOptions);
+    const stdout = [];
+    const stderr = [];
+    child.stdout?.on('data', (chunk) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk) => stderr.push(chunk));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+    const code = await new Promise((resolve, reject) => {
+        child.on('error', error => reject(new Error(`could not start ${command}: ${error.message}`)));
+        child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    });
+    const result = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code
+    };
+    if (code !== 0 && !(options.okCodes ?? []).includes(code)) {
+        throw new CommandError(command, args, result);
+    }
+    return result;
+}
+class CommandError extends Error {
+    command;
+    args;
+    result;
+    constructor(command, args, result) {
+        super(`${command} ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed with exit code ${result.code}: ${lastLine(result.stderr) || 'no error output'}`);
+        this.command = command;
+        this.args = args;
+        this.result = result;
+    }
+}
+/** The last non-empty line, which is where Nix and most tools put the actual error. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines[lines.length - 1] ?? '';
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
+
+/**
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
+ */
+function derivationFileOutputMap(text) {
+    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
+    if (head === null)
+        return undefined;
+    const outputs = new Map();
+    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[2];
+        if (path === '')
+            return undefined;
+        try {
+            parseStorePath(path);
+        }
+        catch {
+            return undefined;
+        }
+        outputs.set(tuple[1], path);
+    }
+    return outputs.size > 0 ? outputs : undefined;
+}
+/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
+function derivationFileOutputs(text) {
+    const outputs = derivationFileOutputMap(text);
+    return outputs === undefined ? undefined : [...outputs.values()];
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
+
+
+/**
+ * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
+ * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
+ * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
+ * invalid paths are left out of the result.
+ */
+function parsePathInfoJson(json) {
+    const entries = [];
+    if (Array.isArray(json)) {
+        for (const item of json)
+            entries.push([String(item.path), item]);
+    }
+    else if (json !== null && typeof json === 'object') {
+        const object = json;
+        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
+            for (const [key, value] of Object.entries(object.info))
+                entries.push([fullPath(key), value]);
+        }
+        else {
+            for (const [key, value] of Object.entries(object))
+                entries.push([key, value]);
+        }
+    }
+    else {
+        throw new Error('nix path-info --json printed neither an array nor an object');
+    }
+    const infos = [];
+    for (const [path, entry] of entries) {
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
+            continue;
+        const deriver = entry.deriver;
+        infos.push({
+            path,
+            narHash: normaliseNixHash(entry.narHash),
+            narSize: Number(entry.narSize),
+            references: (entry.references ?? []).map(fullPath).sort(),
+            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+        });
+    }
+    return infos;
+}
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+function dependenciesFirst(infos) {
+    const byPath = new Map(infos.map(info => [info.path, info]));
+    const placed = new Set();
+    const ordered = [];
+    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const stack = [{ info: root, next: 0 }];
+        const onStack = new Set([root.path]);
+        if (placed.has(root.path))
+            continue;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            const reference = top.info.references[top.next++];
+            if (reference === undefined) {
+                stack.pop();
+                onStack.delete(top.info.path);
+                if (!placed.has(top.info.path)) {
+                    placed.add(top.info.path);
+                    ordered.push(top.info);
+                }
+                continue;
+            }
+            const dependency = byPath.get(reference);
+            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+                stack.push({ info: dependency, next: 0 });
+                onStack.add(reference);
+            }
+        }
+    }
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/nix/command.ts
+
+// Nix before 2.35 needs both features switched on for `nix build`, `nix eval` and flake references;
+// naming them on every call works whatever the machine's nix.conf says.
+const command_NIX_FLAKES_ARGS = ['--extra-experimental-features', 'nix-command flakes'];
+const command_NIX_FLAKES_CONF = 'extra-experimental-features = nix-command flakes';
+/** Runs `nix` with the new CLI and flakes enabled. */
+async function command_runNix(args, options = {}) {
+    return runCommand('nix', [...command_NIX_FLAKES_ARGS, ...args], options);
+}
+
+;// CONCATENATED MODULE: ./src/nix/store.ts
+
+
+
+
+
+
+
+
+// Long argument lists are split so no call comes near the kernel's ARG_MAX.
+const PATHS_PER_CALL = 2000;
+/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
+class NixStore {
+    env;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    /** The runtime closure of `paths`, dependencies before dependents. */
+    async closure(paths) {
+        if (paths.length === 0)
+            return [];
+        const seen = new Set();
+        const ordered = [];
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
+            for (const line of stdout.split('\n')) {
+                if (line !== '' && !seen.has(line)) {
+                    seen.add(line);
+                    ordered.push(line);
+                }
+            }
+        }
+        return ordered;
+    }
+    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
+    async pathInfos(paths) {
+        const infos = new Map();
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
+            if (stdout.trim() === '')
+                continue;
+            for (const info of parsePathInfoJson(JSON.parse(stdout)))
+                infos.set(info.path, info);
+        }
+        return infos;
+    }
+    async isValid(path) {
+        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
+        return code === 0;
+    }
+    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
+    async validPaths(paths) {
+        const unique = [...new Set(paths)];
+        const valid = new Set(unique);
+        for (const batch of chunks(unique, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+                env: this.env
+            });
+            for (const line of stdout.split('\n'))
+                valid.delete(line);
+        }
+        return valid;
+    }
+    /**
+     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+     * .drv file itself when it names them, which saves a program start per built derivation.
+     */
+    async derivationOutputs(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
+        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        if (named !== undefined)
+            return named;
+        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
+        return stdout.split('\n').filter(l => l !== '');
+    }
+    /**
+     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+     */
+    async closureInfos(paths) {
+        if (paths.length === 0)
+            return [];
+        if (paths.length > PATHS_PER_CALL)
+            return undefined;
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
+            env: this.env,
+            okCodes: [1]
+        });
+        if (code !== 0)
+            return undefined;
+        const infos = parsePathInfoJson(JSON.parse(stdout));
+        const found = new Set(infos.map(info => info.path));
+        if (paths.some(p => !found.has(p)))
+            return undefined;
+        return dependenciesFirst(infos);
+    }
+    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
+    dumpNar(path) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        const done = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
+            child.on('close', code => code === 0
+                ? resolve()
+                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
+        });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
+        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/post-build-hook.ts
+/**
+ * The post-build-hook script. Nix runs it after every local build and blocks its build loop
+ * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
+ * line to the spool and always exits 0. The action reads the spool and does the network work.
+ * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
+ */
+function renderHookScript(spoolFile, chainedHook) {
+    const quoted = shellQuote(spoolFile);
+    const lines = [
+        '#!/bin/sh',
+        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
+        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
+    ];
+    if (chainedHook !== undefined)
+        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
+    lines.push('exit 0', '');
+    return lines.join('\n');
+}
+function shellQuote(text) {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+/** Splits complete spool lines; a trailing partial line is left for the next read. */
+function parseSpool(text) {
+    const lastNewline = text.lastIndexOf('\n');
+    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
+    const rest = text.slice(lastNewline + 1);
+    const entries = [];
+    for (const line of complete.split('\n')) {
+        const words = line
+            .trim()
+            .split(/\s+/)
+            .filter(w => w !== '');
+        if (words.length === 0 || !words[0].startsWith('/'))
+            continue;
+        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
+    }
+    return { entries, rest };
+}
+
+;// CONCATENATED MODULE: ./src/nix-build/spool.ts
+
+
+/** Follows the post-build-hook's spool file from where it last read. */
+class SpoolReader {
+    file;
+    onEntries;
+    offset = 0;
+    rest = '';
+    timer;
+    reading = Promise.resolve();
+    constructor(file, onEntries) {
+        this.file = file;
+        this.onEntries = onEntries;
+    }
+    start(intervalMs = 250) {
+        this.timer = setInterval(() => {
+            void this.poll();
+        }, intervalMs);
+    }
+    /** Reads whatever is new now; resolves once it has been handed on. */
+    poll() {
+        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
+        return this.reading;
+    }
+    async stop() {
+        clearInterval(this.timer);
+        await this.poll();
+    }
+    async readNew() {
+        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
+        if (!handle)
+            return;
+        try {
+            const { size } = await handle.stat();
+            if (size <= this.offset)
+                return;
+            const buffer = Buffer.alloc(size - this.offset);
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+            this.offset += bytesRead;
+            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
+            this.rest = rest;
+            if (entries.length > 0)
+                this.onEntries(entries);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+}
+/** Everything the spool holds, read once (the post step's salvage). */
+async function readWholeSpool(file) {
+    const collected = [];
+    const reader = new SpoolReader(file, entries => collected.push(...entries));
+    await reader.poll();
+    return collected;
+}
+/**
+ * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
+ * derivation when the hook was given none.
+ */
+async function spooledOutputs(entry, store) {
+    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
+}
+/**
+ * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
+ * already followed; what it adds is what was built while the hosts evaluated (import from
+ * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
+ * read the spool at all.
+ */
+async function spooledBuilds(spoolFile, store) {
+    const drvPaths = new Set();
+    const outputs = [];
+    for (const entry of await readWholeSpool(spoolFile)) {
+        drvPaths.add(entry.drvPath);
+        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
+    }
+    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/nix-build/work-dir.ts
+
+
+
+function workFiles(dir) {
+    return {
+        dir,
+        spool: (0,external_node_path_namespaceObject.join)(dir, 'built.spool'),
+        hook: (0,external_node_path_namespaceObject.join)(dir, 'post-build-hook.sh'),
+        secrets: (0,external_node_path_namespaceObject.join)(dir, 'secrets.conf'),
+        netrc: (0,external_node_path_namespaceObject.join)(dir, 'netrc')
+    };
+}
+/** What holds a token (netrc, secrets.conf) or says what was built (the spool): deleted first. */
+function secretWorkFiles(work) {
+    return [work.netrc, work.secrets, work.spool];
+}
+/** The action's work directory under RUNNER_TEMP, created, with the empty spool the hook appends to. */
+async function prepareWorkDir(env) {
+    const files = workFiles(join(env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-build'));
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    // The daemon runs the hook as root; the runner user must be able to read what it appends.
+    await chmod(files.dir, 0o755);
+    await writeFile(files.spool, '', { mode: 0o644 });
+    return files;
+}
+
+;// CONCATENATED MODULE: ./src/push/filter.ts
+
+// Derivations are build recipes, not what machines download; installer self-test paths
+// (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.
+const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/];
+function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
+    return {
+        excluded(path) {
+            const name = baseName(path);
+            for (const pattern of defaults)
+                if (pattern.test(name))
+                    return `excluded by default (${pattern.source})`;
+            if (userPattern && userPattern.test(path))
+                return `matches push-filter ${userPattern.source}`;
+            return undefined;
+        }
+    };
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
 /**
  * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
  * fills, so the sum of part buffers across all concurrent uploads stays bounded.
@@ -32310,13 +32702,12 @@ class ByteBudget {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/nix/nar.ts
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
 
 
 
@@ -32420,23 +32811,22 @@ function readExactly(read, target, offset, size, position, path) {
     for (let done = 0; done < size;) {
         const got = read(target, offset + done, size - done, position + done);
         if (typeof got !== 'number')
-            return got.then(bytesRead => readRest(read, target, offset, size, position, path, done, bytesRead));
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
         // A file that changed size while being read cannot be serialised faithfully.
         if (got === 0)
             throw new Error(`${path} changed size while being read`);
         done += got;
     }
     return undefined;
-}
-async function readRest(read, target, offset, size, position, path, done, bytesRead) {
-    for (;;) {
-        if (bytesRead === 0)
-            throw new Error(`${path} changed size while being read`);
-        done += bytesRead;
-        if (done >= size)
-            return;
-        bytesRead = await read(target, offset + done, size - done, position + done);
-    }
 }
 const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
 /** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
@@ -32461,72 +32851,10 @@ function narStream(path) {
             }
         }
     };
-    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/nix/signing.ts
-
-// PKCS#8 / SPKI DER prefixes for a raw 32-byte ed25519 key; node:crypto only takes wrapped keys.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-function keyFromSeed(seed, name) {
-    const privateKey = (0,external_node_crypto_.createPrivateKey)({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    const spki = (0,external_node_crypto_.createPublicKey)(privateKey).export({ format: 'der', type: 'spki' });
-    return { name, seed, publicKey: Buffer.from(spki.subarray(SPKI_PREFIX.length)), privateKey };
-}
-/**
- * Accepts both key formats users have: Cachix's CACHIX_SIGNING_KEY (base64 of the 64-byte
- * libsodium secret key, seed then public key) and Nix's secret key file (`name:base64`).
- */
-function parseSigningKey(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error('the signing key is empty: pass the base64 Cachix key or a Nix "name:base64" secret key');
-    const colon = trimmed.indexOf(':');
-    const name = colon >= 0 ? trimmed.slice(0, colon) : undefined;
-    const body = colon >= 0 ? trimmed.slice(colon + 1) : trimmed;
-    if (name === '')
-        throw new Error('the signing key starts with ":": a Nix secret key has the form "name:base64"');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-        throw new Error('the signing key is not base64: pass the Cachix key (base64 of 64 bytes) or a Nix "name:base64" secret key');
-    }
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length !== 64) {
-        throw new Error(`the signing key decodes to ${bytes.length} bytes, expected 64 (an ed25519 secret key); is it the public key?`);
-    }
-    const key = keyFromSeed(bytes.subarray(0, 32), name);
-    if (!key.publicKey.equals(bytes.subarray(32))) {
-        throw new Error('the signing key is corrupt: its second half is not the public key of its first half');
-    }
-    return key;
-}
-/** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
-function signFingerprint(key, fingerprintText) {
-    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
-}
-function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
-    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    const signature = Buffer.from(signatureBase64, 'base64');
-    if (signature.length !== 64)
-        return false;
-    return verify(null, Buffer.from(fingerprintText, 'utf8'), keyObject, signature);
-}
-/** `name:base64(publicKey)`, the form `trusted-public-keys` takes. */
-function publicKeyString(name, publicKey) {
-    return `${name}:${publicKey.toString('base64')}`;
-}
-/** Splits a `name:base64` public key as found in trusted-public-keys. */
-function parsePublicKey(text) {
-    const colon = text.indexOf(':');
-    const key = Buffer.from(text.slice(colon + 1), 'base64');
-    if (colon < 1 || key.length !== 32)
-        throw new Error(`"${text}" is not a public key of the form name:base64(32 bytes)`);
-    return { name: text.slice(0, colon), key };
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/util/stream.ts
 /** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
 function stream_drainedOrClosed(stream) {
@@ -32541,7 +32869,7 @@ function stream_drainedOrClosed(stream) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/buffer-pool.ts
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
 /**
  * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
  * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
@@ -32619,7 +32947,8 @@ class SizeClassPool {
 
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/push/zstd-in-process.ts
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
+
 
 
 
@@ -32670,7 +32999,7 @@ class ZstdContext {
                 this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
             }
             catch (error) {
-                this.settle(error instanceof Error ? error : new Error(String(error)));
+                this.settle(errors_asError(error));
             }
         }).then(() => {
             const [availOut, availIn] = this.state;
@@ -32779,7 +33108,7 @@ async function checkInProcessZstd() {
         }
     }
     catch (error) {
-        note = `reused contexts failed their check: ${error instanceof Error ? error.message : String(error)}`;
+        note = `reused contexts failed their check: ${errorMessage(error)}`;
     }
     try {
         const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
@@ -32791,7 +33120,7 @@ async function checkInProcessZstd() {
     catch (error) {
         return {
             kind: 'process',
-            reason: `node:zlib zstd failed its check: ${error instanceof Error ? error.message : String(error)}`
+            reason: `node:zlib zstd failed its check: ${errorMessage(error)}`
         };
     }
 }
@@ -32810,7 +33139,8 @@ function decompressWithTool(data) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/compressor.ts
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
 
 
 
@@ -32974,13 +33304,13 @@ class CompressorProcess {
             child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
             child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
         });
-        this.exited.catch((error) => (this.failure ??= asError(error)));
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
         this.reading = (async () => {
             for await (const chunk of child.stdout)
                 await output(chunk);
         })();
         this.reading.catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             child.kill('SIGKILL');
         });
     }
@@ -33017,7 +33347,20 @@ class CompressorProcess {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/frame-sink.ts
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
 
 
 /**
@@ -33095,44 +33438,34 @@ class FrameSink {
         return this.frame;
     }
     async flush() {
-        const frame = this.frame;
+        const { frame, filled, reserved } = this.takeFrame();
         if (frame === undefined)
             return;
-        const full = frame.subarray(0, this.filled);
-        const reserved = this.reserved;
-        this.frame = undefined;
-        this.filled = 0;
-        this.reserved = 0;
+        const full = frame.subarray(0, filled);
         this.narHasher.update(full);
-        let released = false;
-        let recycled = false;
-        const recycle = () => {
-            if (recycled)
-                return;
-            recycled = true;
-            framePool.give(frame);
-        };
-        const release = () => {
-            if (released)
-                return;
-            released = true;
-            frameMemory.release(reserved);
-        };
+        const recycle = once(() => framePool.give(frame));
+        const release = once(() => frameMemory.release(reserved));
         // Compressed in process, the frame is free once compressed; written to a program, once written.
         await this.compressor.consume({ bytes: full, release, recycle });
     }
     dropFrame() {
-        if (this.reserved > 0)
-            frameMemory.release(this.reserved);
-        if (this.frame !== undefined)
-            framePool.give(this.frame);
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
         this.frame = undefined;
         this.filled = 0;
         this.reserved = 0;
+        return taken;
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/part-writer.ts
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
 
 
@@ -33275,7 +33608,7 @@ class PartWriter {
             sent = true;
         })
             .catch((error) => {
-            this.failure ??= asError(error);
+            this.failure ??= errors_asError(error);
             this.stopper.abort(error);
         })
             .finally(() => {
@@ -33308,7 +33641,7 @@ class PartWriter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/upload-path.ts
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
 
 
 
@@ -33439,6 +33772,7 @@ async function discardStaged(client, staged) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
+
 
 
 
@@ -33883,7 +34217,7 @@ class Pusher {
     }
 }
 
-;// CONCATENATED MODULE: ./src/push/defaults.ts
+;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
@@ -33926,144 +34260,95 @@ function createPusher(session, store, tuning = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/push/session.ts
-
-
-/** The token is good, but only for reading: the cache can be pulled from, not pushed to. */
-class ReadOnlyTokenError extends Error {
-    cache;
-    client;
-    constructor(cache, client) {
-        super(`the auth token may only read Cachix cache "${cache.name}": create a token with write access, or pass no token to only pull`);
-        this.cache = cache;
-        this.client = client;
+;// CONCATENATED MODULE: ./src/util/format.ts
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
     }
-}
-/**
- * Checks the credentials against the cache before anything is built or uploaded, so a bad
- * token, an unknown cache or a malformed key fail at once with one clear message.
- */
-async function openCachixSession(options, contact = {}) {
-    const signingKey = options.signingKey === undefined || options.signingKey.trim() === ''
-        ? undefined
-        : parseSigningKey(options.signingKey);
-    const client = new CachixClient(options);
-    const cache = await client.getCache(contact.signal, contact.retryPolicy);
-    const hasToken = (options.authToken ?? '') !== '';
-    if (hasToken && cache.permission === 'Read' && !signingKey)
-        throw new ReadOnlyTokenError(cache, client);
-    const compression = options.compression ?? (cache.preferredCompressionMethod === 'XZ' ? 'xz' : 'zstd');
-    return { client, cache, signingKey, compression, canPush: hasToken || signingKey !== undefined };
+    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-;// CONCATENATED MODULE: ./src/push/cache-access.ts
+;// CONCATENATED MODULE: ./src/action/constants.ts
+/** Keys of what main hands to post through GITHUB_STATE. */
+var constants_State;
+(function (State) {
+    State["WorkDir"] = "work-dir";
+    State["NixConf"] = "nix-conf";
+    /** 'true' once main has pushed everything it meant to. */
+    State["Finished"] = "finished";
+    /** JSON [{id, system, outPath}] of the hosts main set out to build. */
+    State["Hosts"] = "hosts";
+    State["Pushing"] = "pushing";
+    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
+    State["BuilderFiles"] = "builder-files";
+})(constants_State || (constants_State = {}));
+/** The action's outputs (action.yml declares them). */
+var Output;
+(function (Output) {
+    Output["Hosts"] = "hosts";
+    Output["Built"] = "built";
+    Output["Substituted"] = "substituted";
+    Output["Pushed"] = "pushed";
+    Output["PushedBytes"] = "pushed-bytes";
+    Output["SkippedHosts"] = "skipped-hosts";
+    Output["FailedHosts"] = "failed-hosts";
+    Output["Coverage"] = "coverage";
+    Output["Status"] = "status";
+    Output["Findings"] = "findings";
+    Output["BuiltRemotely"] = "built-remotely";
+    /** The closure diff, as JSON. */
+    Output["Diff"] = "diff";
+})(Output || (Output = {}));
 
+;// CONCATENATED MODULE: ./src/diff/base-input.ts
 
-
-
-
-/**
- * The first contact, before anything is built: Cachix's own back-off (1 s doubling, jittered,
- * Retry-After honoured) but 15 s of it at most, and 30 s in all, rather than its 90 s per call.
- * A blip (one 502 from the CDN, a restart) is over within that; an outage lasts minutes to
- * hours, and every leg of the matrix would wait it out in parallel with nothing to show for it.
- * A leg loses nothing by starting to build without the cache: it tries again before the final
- * push, for as long as drain-timeout allows.
- */
-function firstContactLimits(scale = retryScale()) {
-    return {
-        retryPolicy: scaledPolicy({ ...CACHIX_RETRY_POLICY, budgetMs: 15_000 }, scale),
-        deadlineMs: 30_000 * scale
-    };
-}
-/** Opens a session, or says why not, within `limits`. Never throws. */
-async function cache_access_openCacheAccess(options, limits = firstContactLimits()) {
-    let lastRetry;
-    const watched = {
-        ...options,
-        onRetry: (what, attempt, delayMs, reason) => {
-            lastRetry = reason;
-            options.onRetry?.(what, attempt, delayMs, reason);
+// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
+const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
+/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
+function parseDiffBase(text) {
+    const value = text.trim();
+    if (value === '' || value.toLowerCase() === 'false')
+        return { kind: 'off' };
+    if (value.toLowerCase() === 'auto')
+        return { kind: 'auto' };
+    if (value.startsWith('{')) {
+        let parsed;
+        try {
+            parsed = JSON.parse(value);
         }
-    };
-    const deadline = AbortSignal.timeout(Math.max(1, limits.deadlineMs));
-    try {
-        return {
-            state: 'open',
-            session: await openCachixSession(watched, { signal: deadline, retryPolicy: limits.retryPolicy })
-        };
+        catch {
+            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('must be a JSON object of host → toplevel store path');
+        const toplevels = {};
+        for (const [host, path] of Object.entries(parsed)) {
+            if (typeof path !== 'string' || !isStorePath(path))
+                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
+            toplevels[host] = path;
+        }
+        return { kind: 'toplevels', toplevels };
     }
-    catch (error) {
-        if (error instanceof ReadOnlyTokenError)
-            return { state: 'read-only', reason: error.message, reader: { cache: error.cache, client: error.client } };
-        const hasToken = (options.authToken ?? '') !== '';
-        if (error instanceof CachixError && (error.status === 404 || (error.status === 401 && !hasToken)))
-            return { state: 'missing', reason: error.message };
-        if (error instanceof CachixError && (error.status === 401 || error.status === 403))
-            return {
-                state: 'rejected',
-                reason: error.message,
-                status: error.status,
-                anonymous: await publicReader(options, limits)
-            };
-        const reason = deadline.aborted
-            ? `no answer within ${formatSeconds(limits.deadlineMs)}${lastRetry === undefined ? '' : `, the last attempt got ${lastRetry}`}`
-            : errorMessage(error);
-        return { state: 'unavailable', reason };
-    }
+    if (!isRevision(value))
+        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
+    return { kind: 'revision', revision: value };
 }
-/** The cache read without a token, when it is public: a rejected token still lets the job pull from it. */
-async function publicReader(options, limits) {
-    const client = new CachixClient({ ...options, authToken: undefined });
+function isStorePath(path) {
     try {
-        const cache = await client.getCache(AbortSignal.timeout(Math.max(1, limits.deadlineMs)), limits.retryPolicy);
-        return cache.isPublic ? { cache, client } : undefined;
+        parseStorePath(path);
+        return true;
     }
     catch {
-        return undefined;
+        return false;
     }
 }
-/**
- * Tries to open the session until `deadline` (ms since the epoch): each try with Cachix's full
- * back-off, a pause between tries, so an outage of a few minutes is waited out. Stops at the
- * first answer that is not an outage.
- */
-async function cache_access_openBefore(options, deadline, onTry, scale = retryScale()) {
-    const policy = options.retryPolicy ?? scaledPolicy(CACHIX_RETRY_POLICY, scale);
-    let access = { state: 'unavailable', reason: 'drain-timeout left no time to try again' };
-    for (;;) {
-        const left = deadline - Date.now();
-        if (left <= 0)
-            return access;
-        access = await cache_access_openCacheAccess(options, {
-            retryPolicy: { ...policy, budgetMs: Math.min(policy.budgetMs, left) },
-            deadlineMs: left
-        });
-        onTry?.(access);
-        if (access.state !== 'unavailable')
-            return access;
-        await sleep(Math.min(policy.maxDelayMs, Math.max(0, deadline - Date.now())));
-    }
-}
-/** Whoever can read the cache now: the session, a read-only token, or no token for a public cache. */
-function cache_access_readerOf(access) {
-    switch (access.state) {
-        case 'open':
-            return { cache: access.session.cache, client: access.session.client };
-        case 'read-only':
-            return access.reader;
-        case 'rejected':
-            return access.anonymous;
-        default:
-            return undefined;
-    }
-}
-/** Why the cache cannot be read (or opened): the reason of any state but open. */
-function cache_access_whyUnread(access) {
-    return access.state === 'open' ? 'it is open' : access.reason;
-}
-function formatSeconds(ms) {
-    return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
+function isRevision(text) {
+    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
@@ -34072,10 +34357,10 @@ function isValidCacheName(name) {
     return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }
 
-;// CONCATENATED MODULE: ./src/nix/configurations.ts
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in src/action/flake.ts.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const KINDS = [
@@ -34120,11 +34405,11 @@ function parseHostReference(text) {
             throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${KINDS.map(k => `${k.kind}:`).join(', ')}`);
         if (!NAME.test(prefixed[2]))
             throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${kindSpec(kind).output}`);
-        return { kind, name: prefixed[2] };
+        return { kind, attribute: prefixed[2] };
     }
     if (!NAME.test(text))
         throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { name: text };
+    return { attribute: text };
 }
 function kindsHaving(names, name) {
     return KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
@@ -34134,11 +34419,11 @@ function kindsHaving(names, name) {
  * kind:name. Either way it is a reference that resolves back to the same configuration.
  */
 function hostId(ref, names) {
-    return kindsHaving(names, ref.name).length > 1 ? `${ref.kind}:${ref.name}` : ref.name;
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
 }
 /** Every configuration of every kind, ordered by id. */
 function allHosts(names) {
-    return KINDS.flatMap(k => names[k.kind].map(name => ({ kind: k.kind, name, id: hostId({ kind: k.kind, name }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function everything(names) {
     const all = KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
@@ -34151,16 +34436,16 @@ function everything(names) {
 function resolveHost(reference, names) {
     const ref = parseHostReference(reference);
     if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.name))
-            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.name} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, name: ref.name, id: hostId({ kind: ref.kind, name: ref.name }, names) };
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
     }
-    const kinds = kindsHaving(names, ref.name);
+    const kinds = kindsHaving(names, ref.attribute);
     if (kinds.length === 0)
         throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
     if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.name}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], name: ref.name, id: ref.name };
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
 }
 /** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
 function resolveHosts(references, names) {
@@ -34184,7 +34469,7 @@ function findHost(reference, names) {
 /** The flake attribute path of what the machine switches to. */
 function attributePath(ref) {
     const spec = kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.name)}.${spec.buildPath}`;
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
     return `${flake}#${attributePath(ref)}`;
@@ -34233,14 +34518,14 @@ function byKind(refs) {
     return KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/inputs/rules.ts
+;// CONCATENATED MODULE: ./src/inputs/checks.ts
+
 
 
 
 /** The Nix the action and the planner install when the runner has none. */
 const DEFAULT_NIX_VERSION = '2.35.1';
-
-/** A bad input: which one, and what is wrong with it (never its value when it is a secret). */
+/** A bad input of any front end: which one, and what is wrong with it (never its value when it is a secret). */
 class InputError extends Error {
     input;
     problem;
@@ -34253,6 +34538,20 @@ class InputError extends Error {
 function fail(input, problem) {
     throw new InputError(input, problem);
 }
+/**
+ * `parse()`, a thrown `problems` (any error by default) becoming the input's error: the value is
+ * bad, and the message says why.
+ */
+function inputValue(input, parse, problems = Error) {
+    try {
+        return parse();
+    }
+    catch (error) {
+        if (error instanceof problems)
+            fail(input, error.message);
+        throw error;
+    }
+}
 const ATTRIBUTE_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*|\."[^"]+")*$/;
 /** Items separated by blanks, commas or line breaks. */
 function list(text) {
@@ -34261,9 +34560,13 @@ function list(text) {
         .map(s => s.trim())
         .filter(s => s !== '');
 }
-/** By code point rather than a regular expression with control characters in it. */
-function hasControl(text) {
-    return [...text].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/**
+ * The one control-character rule of every input: a C0 control character or DEL, except those of
+ * `allow` (the tab and line breaks a list or several lines of text may hold). By code point rather
+ * than a regular expression with control characters in it.
+ */
+function hasControl(text, allow = '') {
+    return [...text].some(c => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) && !allow.includes(c));
 }
 function bool(input, text, fallback) {
     const value = text.trim().toLowerCase();
@@ -34292,14 +34595,8 @@ function flakeRef(input, text) {
 /** Hosts as written: `name` or `kind:name` (see parseHostReference). */
 function hostNames(input, text) {
     const hosts = list(text);
-    for (const host of hosts) {
-        try {
-            parseHostReference(host);
-        }
-        catch (error) {
-            fail(input, error instanceof Error ? error.message : String(error));
-        }
-    }
+    for (const host of hosts)
+        inputValue(input, () => parseHostReference(host));
     return hosts;
 }
 function attributePaths(input, text) {
@@ -34322,19 +34619,19 @@ function cacheNames(input, text) {
             fail(input, `"${name}" is not a Cachix cache name`);
     return names;
 }
-function rules_cachixUrl(input, text) {
+function checks_cachixUrl(input, text) {
     const url = text.trim() || DEFAULT_CACHIX_URL;
     if (!/^https?:\/\/[^\s/]+/.test(url))
         fail(input, `"${url}" is not an http(s) URL`);
     return url;
 }
-function rules_nixVersion(input, text) {
+function checks_nixVersion(input, text) {
     const version = text.trim() || DEFAULT_NIX_VERSION;
     if (!/^\d+\.\d+(\.\d+)?$/.test(version))
         fail(input, `"${version}" is not a Nix release such as ${DEFAULT_NIX_VERSION}`);
     return version;
 }
-function rules_pushFilter(input, text) {
+function checks_pushFilter(input, text) {
     const source = text.trim();
     if (source === '')
         return undefined;
@@ -34342,10 +34639,10 @@ function rules_pushFilter(input, text) {
         return new RegExp(source);
     }
     catch (error) {
-        return fail(input, `"${source}" is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+        return fail(input, `"${source}" is not a valid regular expression (${errorMessage(error)})`);
     }
 }
-function rules_compression(input, text) {
+function checks_compression(input, text) {
     const method = text.trim().toLowerCase();
     if (method === 'zstd' || method === 'xz')
         return method;
@@ -34362,7 +34659,7 @@ function extraNixConfig(input, text, forbidden = []) {
         const trimmed = line.trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             continue;
-        if (hasControl(trimmed.replace(/\t/g, ' ')))
+        if (hasControl(trimmed, '\t'))
             fail(input, 'contains a control character: type it as plain text');
         const match = /^([A-Za-z0-9-]+)\s*=/.exec(trimmed);
         if (!match && !/^!?include\s+\S/.test(trimmed))
@@ -34420,62 +34717,89 @@ function sshKeySecretLines(key) {
     return key.split('\n').filter(line => line.trim() !== '' && !line.startsWith('-----'));
 }
 
-;// CONCATENATED MODULE: ./src/diff/base-input.ts
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
 
-// Revisions as git accepts them on a command line, without anything a shell or git would read as an option.
-const REVISION = /^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$/;
-/** Reads `diff-base` (and the CLI's --base); throws a message saying what is wrong. */
-function parseDiffBase(text) {
-    const value = text.trim();
-    if (value === '' || value.toLowerCase() === 'false')
-        return { kind: 'off' };
-    if (value.toLowerCase() === 'auto')
-        return { kind: 'auto' };
-    if (value.startsWith('{')) {
-        let parsed;
-        try {
-            parsed = JSON.parse(value);
+
+
+/** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+/** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
+const SSH_KEY_INPUT = 'builder-ssh-key';
+// Lists and text of several lines: tabs and line breaks are theirs to hold.
+const MULTI_LINE = new Set([
+    'hosts',
+    'attributes',
+    'extra-pull-caches',
+    'extra-nix-config',
+    'extra-args',
+    'builders',
+    'builder-host-keys',
+    'builder-systems',
+    SSH_KEY_INPUT
+]);
+/**
+ * `read`, refusing characters that could end a line in a file an input is written to: nix.conf,
+ * secrets.conf, netrc and the binfmt register are read line by line, so a line break in a value
+ * would add a setting of its own (a post-build-hook runs as root). Never echoes the value.
+ */
+function checkedReader(read) {
+    return name => {
+        const value = read(name);
+        const trimmed = value.trim();
+        if (SECRET_INPUTS.has(name)) {
+            if (/\s/.test(trimmed) || hasControl(trimmed))
+                fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
         }
-        catch {
-            throw new Error("is not valid JSON: give auto, false, a git revision, or a JSON object of host → toplevel (the planner's toplevels output)");
+        else if (MULTI_LINE.has(name)) {
+            if (hasControl(value, '\t\n\r'))
+                fail(name, 'contains a control character: type it as plain text');
         }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-            throw new Error('must be a JSON object of host → toplevel store path');
-        const toplevels = {};
-        for (const [host, path] of Object.entries(parsed)) {
-            if (typeof path !== 'string' || !isStorePath(path))
-                throw new Error(`host ${host}: "${String(path)}" is not a store path such as /nix/store/<hash>-nixos-system-${host}`);
-            toplevels[host] = path;
-        }
-        return { kind: 'toplevels', toplevels };
-    }
-    if (!isRevision(value))
-        throw new Error(`"${value}" is not auto, false, a git revision or a JSON object of host → toplevel`);
-    return { kind: 'revision', revision: value };
+        else if (hasControl(trimmed))
+            fail(name, 'contains a line break or another control character: give it on one line');
+        return value;
+    };
 }
-function isStorePath(path) {
+/**
+ * A front end's inputs: the secrets masked first, then `parse` (which checks everything before
+ * anything runs). Once read, the INPUT_* variables leave this process's environment, so no
+ * child inherits the secrets.
+ */
+function readInputs(parse, getInput, setSecret) {
+    for (const name of SECRET_INPUTS) {
+        const value = getInput(name).trim();
+        if (value === '')
+            continue;
+        setSecret(value);
+        // A Nix-format key is also masked without its name, in case a tool prints only the body.
+        if (value.includes(':'))
+            setSecret(value.slice(value.indexOf(':') + 1));
+    }
+    for (const line of sshKeySecretLines(getInput(SSH_KEY_INPUT)))
+        setSecret(line.trim());
     try {
-        parseStorePath(path);
-        return true;
+        return parse(getInput);
     }
-    catch {
-        return false;
+    finally {
+        forgetSecretEnv();
     }
-}
-/** A git revision as a command line may name it, and nothing git could read as an option or a range. */
-function isRevision(text) {
-    return text.length <= 256 && REVISION.test(text) && !text.includes('..');
 }
 
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/build/nix-build.ts
+;// CONCATENATED MODULE: ./src/nix-build/nix-build.ts
 
 
 
 
 /** How long nix gets to act on SIGINT, and then on SIGTERM, before the next signal. */
 const STOP_GRACE_MS = 10_000;
+/** ms the build may run before it must stop so the drain and nix's stop still fit the budget; undefined without a budget. */
+function buildBudgetMs(timeBudgetMinutes, drainTimeoutSeconds, stopGraceMs, elapsedMs) {
+    if (timeBudgetMinutes === undefined)
+        return undefined;
+    // Stopping nix may take its two grace periods (SIGINT, then SIGTERM, then SIGKILL): they come out of the build's share, not the drain's.
+    return Math.max(0, timeBudgetMinutes * 60_000 - drainTimeoutSeconds * 1000 - 2 * stopGraceMs - elapsedMs);
+}
 function buildArgs(installables, options) {
     const args = [...NIX_FLAKES_ARGS, 'build', '--no-link', '--print-build-logs'];
     if (options.keepGoing)
@@ -34823,6 +35147,57 @@ function renderSshAliases(builders) {
     return `${['# Written by nix-cachix-build for its remote builders; its post step removes it.', ...[...entries.values()].flat()].join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/util/platform.ts
+/**
+ * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
+ * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
+ */
+const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
+/** The Nix system this machine runs natively, from Node's architecture and platform. */
+function nativeSystem(arch = process.arch, platform = process.platform) {
+    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
+    if (os === undefined)
+        return undefined;
+    if (arch === 'x64')
+        return `x86_64-${os}`;
+    if (arch === 'arm64')
+        return `aarch64-${os}`;
+    return undefined;
+}
+/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
+function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
+    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
+}
+// The official installer's launchd job on macOS, and its systemd unit on Linux.
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
+/** How nix-daemon is found and restarted so it reads a new nix.conf. */
+function daemonControl(platform) {
+    if (platform === 'darwin')
+        return {
+            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
+            probeAsRoot: true,
+            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
+        };
+    return {
+        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
+        probeAsRoot: false,
+        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
+    };
+}
+/**
+ * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
+ * macOS, whose only supported install is multi-user under launchd.
+ */
+function installsMultiUser(platform, hasSystemd) {
+    return platform === 'darwin' || hasSystemd;
+}
+/** QEMU user emulation is binfmt_misc, which only Linux has. */
+function qemuUnavailable(platform) {
+    return platform === 'darwin'
+        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
+        : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
@@ -34831,15 +35206,18 @@ function renderSshAliases(builders) {
 
 
 
-const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin'];
-function inputs_fail(name, message) {
-    throw new InputError(name, message);
+
+
+
+/** The action's inputs, validated, with the secrets masked before anything can log them. */
+function getInputs() {
+    return readInputs(read => parseInputs(read), name => getInput(name), value => core_setSecret(value));
 }
 function tristate(name, text) {
     const value = text.trim().toLowerCase() || 'auto';
     if (value === 'auto' || value === 'true' || value === 'false')
         return value;
-    return inputs_fail(name, `"${text}" is not auto, true or false`);
+    return fail(name, `"${text}" is not auto, true or false`);
 }
 /**
  * Splits `extra-args` into words as a POSIX shell would, without running one: blanks separate
@@ -34849,9 +35227,9 @@ function tristate(name, text) {
 function splitArgs(name, text) {
     const source = text.trim();
     if (/[\n\r]/.test(source))
-        inputs_fail(name, 'must be on one line');
-    if (CONTROL.test(source))
-        inputs_fail(name, 'contains a control character: type the arguments as plain text');
+        fail(name, 'must be on one line');
+    if (hasControl(source, '\t'))
+        fail(name, 'contains a control character: type the arguments as plain text');
     const args = [];
     let word;
     for (let i = 0; i < source.length; i++) {
@@ -34864,7 +35242,7 @@ function splitArgs(name, text) {
         else if (c === "'") {
             const end = source.indexOf("'", i + 1);
             if (end < 0)
-                inputs_fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
+                fail(name, `has an unclosed quote: the ' at character ${i + 1} is never closed`);
             word = (word ?? '') + source.slice(i + 1, end);
             i = end;
         }
@@ -34872,7 +35250,7 @@ function splitArgs(name, text) {
             word = word ?? '';
             for (i++; source[i] !== '"'; i++) {
                 if (i >= source.length)
-                    inputs_fail(name, 'has an unclosed quote: a " is never closed');
+                    fail(name, 'has an unclosed quote: a " is never closed');
                 if (source[i] === '\\' && '\\"$`'.includes(source[i + 1] ?? ''))
                     i++;
                 word += source[i];
@@ -34880,7 +35258,7 @@ function splitArgs(name, text) {
         }
         else if (c === '\\') {
             if (i + 1 >= source.length)
-                inputs_fail(name, 'ends with a backslash that escapes nothing');
+                fail(name, 'ends with a backslash that escapes nothing');
             word = (word ?? '') + source[++i];
         }
         else
@@ -34890,147 +35268,38 @@ function splitArgs(name, text) {
         args.push(word);
     const setsHook = args.findIndex((arg, i) => arg === '--post-build-hook' || (arg === '--option' && args[i + 1] === 'post-build-hook'));
     if (setsHook >= 0)
-        inputs_fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
+        fail(name, 'sets post-build-hook, which this action owns (it chains to a hook already in nix.conf)');
     return args;
-}
-function nativeSystem(arch = process.arch, platform = process.platform) {
-    const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined;
-    if (os === undefined)
-        return undefined;
-    if (arch === 'x64')
-        return `x86_64-${os}`;
-    if (arch === 'arm64')
-        return `aarch64-${os}`;
-    return undefined;
 }
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
-// the action owns it and chains to one already there. Line breaks separate settings by design;
-// other control characters never belong in nix.conf.
+// the action owns it and chains to one already there.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook'];
-// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
-// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/;
-// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
-// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const MULTI_LINE = new Set([
-    'hosts',
-    'attributes',
-    'extra-pull-caches',
-    'extra-nix-config',
-    'extra-args',
-    'builders',
-    'builder-host-keys',
-    'builder-ssh-key'
-]);
-const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
-/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
-function checkCharacters(name, value) {
-    const trimmed = value.trim();
-    if (SECRET.has(name)) {
-        if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
-            inputs_fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks');
-    }
-    else if (MULTI_LINE.has(name)) {
-        if (CONTROL.test(value))
-            inputs_fail(name, 'contains a control character: type it as plain text');
-    }
-    else if (SINGLE_LINE_BAD.test(trimmed)) {
-        inputs_fail(name, 'contains a line break or another control character: give it on one line');
-    }
-}
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
- * returns, so a bad value is one line of error and no side effect.
+ * returns, so a bad value is one line of error and no side effect. Each group below is read in
+ * the order the inputs were always checked, so the first of several bad inputs is the one named.
  */
 function parseInputs(readRaw, arch = process.arch, platform = process.platform) {
-    const read = (name) => {
-        const value = readRaw(name);
-        checkCharacters(name, value);
-        return value;
-    };
-    const text = (name) => read(name).trim();
+    const read = checkedReader(readRaw);
     const flake = flakeRef('flake', read('flake'));
     const hosts = hostNames('hosts', read('hosts'));
-    const systemText = text('system');
     const native = nativeSystem(arch, platform);
-    let system;
-    if (systemText === '') {
-        if (!native)
-            inputs_fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
-        system = native;
-    }
-    else if (SYSTEMS.includes(systemText))
-        system = systemText;
-    else
-        inputs_fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`);
+    const system = legSystem(read('system').trim(), native, arch, platform);
     const attributes = attributePaths('attributes', read('attributes'));
-    const maxJobs = text('max-jobs');
+    const maxJobs = read('max-jobs').trim();
     if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
-        inputs_fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
-    const cachix = cacheName('cachix', read('cachix'));
-    const token = read('cachix-auth-token').trim() || undefined;
-    const signingKey = read('cachix-signing-key').trim() || undefined;
-    if (signingKey !== undefined) {
-        try {
-            parseSigningKey(signingKey);
-        }
-        catch (error) {
-            inputs_fail('cachix-signing-key', error instanceof Error ? error.message : String(error));
-        }
-    }
-    const push = tristate('push', read('push'));
-    if (push === 'true' && cachix === undefined)
-        inputs_fail('push', 'is true but no cachix cache name is set');
-    if (push === 'true' && token === undefined && signingKey === undefined) {
-        inputs_fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
-    }
-    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
-        inputs_fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
-    const pushFilter = rules_pushFilter('push-filter', read('push-filter'));
-    const compression = rules_compression('compression', read('compression'));
-    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
-    const nixVersion = rules_nixVersion('nix-version', read('nix-version'));
+        fail('max-jobs', `"${maxJobs}" is not a whole number or auto`);
+    const cachix = cachixInputs(read);
+    const nixVersion = checks_nixVersion('nix-version', read('nix-version'));
     const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG);
-    const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
-    const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
-    if (builderSshKey !== undefined && builders.builders.length === 0)
-        inputs_fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to');
-    const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined);
-    if (builderSshKey !== undefined && ownKeyFile !== undefined)
-        inputs_fail('builders', `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`);
-    if (maxJobs === '0') {
-        if (builders.builders.length === 0)
-            inputs_fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty');
-        if (!builderSystems(builders.builders, native ?? system).includes(system))
-            inputs_fail('max-jobs', `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`);
-    }
-    const qemu = tristate('qemu', read('qemu'));
-    const qemuInterpreter = text('qemu-interpreter') || undefined;
-    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
-        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
-    // The binfmt_misc register line separates its fields with colons.
-    if (qemuInterpreter?.includes(':'))
-        inputs_fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
-    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
-    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
-    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
-    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
-        inputs_fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
-    }
-    let diffBase;
-    try {
-        diffBase = parseDiffBase(read('diff-base'));
-    }
-    catch (error) {
-        inputs_fail('diff-base', error instanceof Error ? error.message : String(error));
-    }
-    if (diffBase.kind !== 'off' && cachix === undefined)
-        inputs_fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
-    const cachixUrl = rules_cachixUrl('cachix-url', read('cachix-url'));
+    const builders = builderInputs(read, maxJobs, system, native);
+    const qemu = qemuInputs(read);
+    const budget = timeInputs(read);
+    const diffBase = inputValue('diff-base', () => parseDiffBase(read('diff-base')));
+    if (diffBase.kind !== 'off' && cachix.cachix === undefined)
+        fail('diff-base', 'needs the cachix input: the base closures are read from the cache');
+    const cachixUrl = checks_cachixUrl('cachix-url', read('cachix-url'));
     return {
         flake,
         hosts,
@@ -35040,14 +35309,8 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         maxJobs: maxJobs || undefined,
         cores: positiveInt('cores', read('cores'), true),
         extraArgs: splitArgs('extra-args', read('extra-args')),
-        cachix,
-        cachixAuthToken: token,
-        cachixSigningKey: signingKey,
+        ...cachix,
         cachixUrl,
-        push,
-        pushFilter,
-        compression,
-        extraPullCaches,
         useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
         skipCached: bool('skip-cached', read('skip-cached'), true),
         failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
@@ -35055,14 +35318,10 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         nixVersion,
         extraNixConfig: extraNixConfigText,
         githubToken: read('github-token').trim() || undefined,
-        builders: builders.builders,
-        builderSshKey,
-        builderHostKeys: builders.hostKeys,
+        ...builders,
         buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
-        qemu,
-        qemuInterpreter,
-        timeBudgetMinutes,
-        drainTimeoutSeconds,
+        ...qemu,
+        ...budget,
         pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
         flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
         diffBase,
@@ -35070,57 +35329,91 @@ function parseInputs(readRaw, arch = process.arch, platform = process.platform) 
         freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
     };
 }
+/** The leg's system: the input, or the runner's own. */
+function legSystem(text, native, arch, platform) {
+    if (text === '') {
+        if (!native)
+            fail('system', `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`);
+        return native;
+    }
+    if (SYSTEMS.includes(text))
+        return text;
+    return fail('system', `"${text}" is not one of ${SYSTEMS.join(', ')}`);
+}
+/** The cache, its credentials and what to push; credentials without a cache or push without credentials fail. */
+function cachixInputs(read) {
+    const cachix = cacheName('cachix', read('cachix'));
+    const token = read('cachix-auth-token').trim() || undefined;
+    const signingKey = read('cachix-signing-key').trim() || undefined;
+    if (signingKey !== undefined)
+        inputValue('cachix-signing-key', () => parseSigningKey(signingKey));
+    const push = tristate('push', read('push'));
+    if (push === 'true' && cachix === undefined)
+        fail('push', 'is true but no cachix cache name is set');
+    if (push === 'true' && token === undefined && signingKey === undefined) {
+        fail('push', 'is true but neither cachix-auth-token nor cachix-signing-key is set (is the secret available to this workflow? forks get no secrets)');
+    }
+    if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
+        fail('cachix', 'is empty but Cachix credentials were given: set the cache name');
+    const pushFilter = checks_pushFilter('push-filter', read('push-filter'));
+    const compression = checks_compression('compression', read('compression'));
+    const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'));
+    return {
+        cachix,
+        cachixAuthToken: token,
+        cachixSigningKey: signingKey,
+        push,
+        pushFilter,
+        compression,
+        extraPullCaches
+    };
+}
+/** The remote builders, their key and host keys, checked against each other and against max-jobs 0. */
+function builderInputs(read, maxJobs, system, native) {
+    const builders = remoteBuilders(read('builders'), read('builder-host-keys'));
+    const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'));
+    if (builderSshKey !== undefined && builders.builders.length === 0)
+        fail('builder-ssh-key', 'is set but builders is empty: list the builders it logs in to');
+    const ownKeyFile = builders.builders.find(b => b.identityFile !== undefined);
+    if (builderSshKey !== undefined && ownKeyFile !== undefined)
+        fail('builders', `line ${ownKeyFile.line} names its own ssh key file (field 3) while builder-ssh-key is set: use "-" in field 3 to log in with builder-ssh-key`);
+    if (maxJobs === '0') {
+        if (builders.builders.length === 0)
+            fail('max-jobs', 'is 0 (build only on remote builders) but builders is empty');
+        if (!builderSystems(builders.builders, native ?? system).includes(system))
+            fail('max-jobs', `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`);
+    }
+    return { builders: builders.builders, builderSshKey, builderHostKeys: builders.hostKeys };
+}
+function qemuInputs(read) {
+    const qemu = tristate('qemu', read('qemu'));
+    const qemuInterpreter = read('qemu-interpreter').trim() || undefined;
+    if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`);
+    // The binfmt_misc register line separates its fields with colons.
+    if (qemuInterpreter?.includes(':'))
+        fail('qemu-interpreter', `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`);
+    return { qemu, qemuInterpreter };
+}
+/** time-budget must leave room to build after drain-timeout and nix's stop. */
+function timeInputs(read) {
+    const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'));
+    const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600;
+    const stopSeconds = (2 * STOP_GRACE_MS) / 1000;
+    if (timeBudgetMinutes !== undefined && timeBudgetMinutes * 60 <= drainTimeoutSeconds + stopSeconds) {
+        fail('time-budget', `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`);
+    }
+    return { timeBudgetMinutes, drainTimeoutSeconds };
+}
 /** The builders and their pinned host keys, each checked, and checked against each other. */
 function remoteBuilders(buildersText, hostKeysText) {
-    const guard = (name, parse) => {
-        try {
-            return parse();
-        }
-        catch (error) {
-            if (error instanceof BuilderSpecError)
-                inputs_fail(name, error.message);
-            throw error;
-        }
-    };
-    const builders = guard('builders', () => parseBuilders(buildersText));
-    const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText));
-    guard('builder-host-keys', () => checkHostKeys(builders, hostKeys));
+    const builders = inputValue('builders', () => parseBuilders(buildersText), BuilderSpecError);
+    const hostKeys = inputValue('builder-host-keys', () => parseHostKeys(hostKeysText), BuilderSpecError);
+    inputValue('builder-host-keys', () => checkHostKeys(builders, hostKeys), BuilderSpecError);
     return { builders, hostKeys };
 }
 
-
-;// CONCATENATED MODULE: ./src/action/get-inputs.ts
-
-
-
-
-const SECRET_INPUTS = ['cachix-auth-token', 'cachix-signing-key', 'github-token'];
-/**
- * The action's inputs, validated, with secrets masked before anything can log them. Once read,
- * the INPUT_* variables leave this process's environment, so no child inherits the secrets.
- */
-function getInputs() {
-    for (const name of SECRET_INPUTS) {
-        const value = getInput(name).trim();
-        if (value === '')
-            continue;
-        core_setSecret(value);
-        // A Nix-format key is also masked without its name, in case a tool prints only the body.
-        if (value.includes(':'))
-            core_setSecret(value.slice(value.indexOf(':') + 1));
-    }
-    // The runner masks a secret line by line: each line of the key body is masked on its own.
-    for (const line of sshKeySecretLines(getInput('builder-ssh-key')))
-        core_setSecret(line.trim());
-    try {
-        return parseInputs(name => getInput(name));
-    }
-    finally {
-        forgetSecretEnv();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/step-log.ts
+;// CONCATENATED MODULE: ./src/action/phases/step-log.ts
 
 /** The step's own log, for the engine's progress lines. */
 const STEP_LOG = { info: (line) => info(line), warning: (line) => warning(line) };
@@ -35129,7 +35422,8 @@ function logCachixRetry(what, attempt, delayMs, reason) {
     info(`Cachix ${what}: ${reason}, retry ${attempt} in ${delayMs} ms`);
 }
 
-;// CONCATENATED MODULE: ./src/action/setup-cachix.ts
+;// CONCATENATED MODULE: ./src/action/phases/cachix.ts
+
 
 
 
@@ -35143,13 +35437,19 @@ function sessionOptions(inputs, cacheName) {
         onRetry: logCachixRetry
     };
 }
+/** The Cachix phase of the main step: the caches, and whether the post step may have to push. */
+async function cachixPhase(inputs, findings) {
+    const cache = await setupCachix(inputs, findings);
+    core.saveState(State.Pushing, String(cache.canPush));
+    return cache;
+}
 /**
  * Opens the cache and resolves every cache to pull from. A wrong cache name fails at once; an
- * outage, a rejected or a read-only token do not: the leg builds pull-only and the report says
- * what happened (an outage is tried again before the final push).
+ * outage, a rejected or a read-only token do not: the leg builds (or the planner evaluates,
+ * `doing`) pull-only and the report says what happened (an outage is tried again before the final push).
  */
-async function setupCachix(inputs, findings) {
-    const setup = { pushing: false, substituters: [], trustedPublicKeys: [], netrc: [] };
+async function setupCachix(inputs, findings, doing = 'building') {
+    const setup = { canPush: false, substituters: [], trustedPublicKeys: [], netrc: [] };
     // All at once: during an outage every cache on Cachix is down, and each may take the first contact's 30 s.
     const extras = Promise.all(inputs.extraPullCaches.map(name => openCacheAccess({ ...sessionOptions(inputs, name), signingKey: undefined })));
     if (inputs.cachix === undefined) {
@@ -35159,8 +35459,8 @@ async function setupCachix(inputs, findings) {
     else {
         const wantsPush = inputs.push !== 'false' && (inputs.cachixAuthToken !== undefined || inputs.cachixSigningKey !== undefined);
         const access = await openCacheAccess(sessionOptions(inputs, inputs.cachix));
-        useAccess(setup, access, inputs, wantsPush);
-        if (access.state === 'open' && !setup.pushing && inputs.push === 'auto') {
+        useAccess(setup, access, inputs, wantsPush, doing);
+        if (access.state === 'open' && !setup.canPush && inputs.push === 'auto') {
             findings.push({
                 level: 'notice',
                 message: `No cachix-auth-token or cachix-signing-key: pulling from ${inputs.cachix} only, nothing is pushed. Set the secret to push (fork pull requests never get secrets).`
@@ -35181,7 +35481,7 @@ async function setupCachix(inputs, findings) {
     return setup;
 }
 /** What the leg does with the cache as it answered. */
-function useAccess(setup, access, inputs, wantsPush) {
+function useAccess(setup, access, inputs, wantsPush, doing) {
     // A wrong cache name is a mistake in the workflow, not an outage: the leg stops at once.
     if (access.state === 'missing')
         throw new Error(access.reason);
@@ -35194,15 +35494,15 @@ function useAccess(setup, access, inputs, wantsPush) {
     switch (access.state) {
         case 'open':
             setup.session = access.session;
-            setup.pushing = wantsPush;
+            setup.canPush = wantsPush;
             core.info(`Cachix cache ${access.session.cache.name}: ${access.session.cache.uri} (${how}, ${access.session.compression})`);
             return;
         case 'unavailable':
-            setup.pushing = wantsPush;
-            core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): building without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
+            setup.canPush = wantsPush;
+            core.info(`Cachix cache ${inputs.cachix} cannot be reached (${access.reason}): ${doing} without it, from the other caches${wantsPush ? '; the push is tried again after the build, within drain-timeout' : ''}`);
             break;
         default:
-            core.info(`Cachix cache ${inputs.cachix}: ${access.reason}; building ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
+            core.info(`Cachix cache ${inputs.cachix}: ${access.reason}; ${doing} ${reader === undefined ? 'without it, from the other caches' : `pulling from it (${how}${access.state === 'rejected' ? ', read without the token' : ''})`}, and pushing nothing`);
             break;
     }
     // A token that may only read is no trouble for a leg that only pulls.
@@ -35238,7 +35538,170 @@ function addCache(setup, reader, token) {
         setup.netrc.push({ host: new URL(cache.uri).hostname, password: token });
 }
 
-;// CONCATENATED MODULE: ./src/nix/conf.ts
+;// CONCATENATED MODULE: ./src/util/privileged.ts
+
+
+
+const isRoot = () => process.getuid?.() === 0;
+/** An existing file must be writable itself; a new one needs a writable directory. */
+async function writable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
+        return true;
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            return false;
+        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
+    }
+}
+/**
+ * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
+ * content on stdin so nothing secret ever appears on a command line.
+ */
+async function privileged_writeSystemFile(path, content, mode = 0o644) {
+    if (isRoot() || (await writable(path))) {
+        if (!path.startsWith('/proc/'))
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
+        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
+        return;
+    }
+    const special = path.startsWith('/proc/');
+    if (!special)
+        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
+    await runCommand('sudo', ['tee', path], { input: content });
+    if (!special)
+        await runCommand('sudo', ['chmod', mode.toString(8), path]);
+}
+/** Runs a command as root: directly when we are root, through sudo otherwise. */
+async function privileged_runAsRoot(command, args, input) {
+    const { stdout } = isRoot()
+        ? await runCommand(command, args, { input })
+        : await runCommand('sudo', [command, ...args], { input });
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/util/fs.ts
+
+/** True when `path` exists (and, with `mode`, may be used that way: constants.X_OK, W_OK). */
+async function fs_exists(path, mode = constants.F_OK) {
+    return access(path, mode).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/machine/builder-ssh.ts
+// What the ssh that Nix starts for its remote builders reads, put where that ssh runs. With a
+// nix-daemon (every multi-user install) the daemon starts ssh as root, with its own environment:
+// the step's NIX_SSHOPTS, ssh-agent and ~/.ssh never reach it. So the key goes to a file only
+// root can read, named in the builders line itself; with a single-user Nix, ssh runs as this user
+// and the same files are this user's.
+
+
+
+
+
+
+
+const builder_ssh_isRoot = () => process.getuid?.() === 0;
+/**
+ * True when Nix runs the builders' ssh as root: this process is root, or its Nix goes through
+ * the daemon (NIX_REMOTE, or, as Nix's "auto" store decides, a state directory it cannot write).
+ */
+async function sshRunsAsRoot(env) {
+    if (builder_ssh_isRoot())
+        return true;
+    const store = env.NIX_REMOTE ?? '';
+    if (store === 'local' || store.startsWith('local?'))
+        return false;
+    if (store !== '' && store !== 'auto')
+        return true;
+    return access(env.NIX_STATE_DIR ?? '/nix/var/nix', constants.W_OK).then(() => false, () => true);
+}
+/** Writes the key 0600 into `dir` (made 0700 first), owned by root when `asRoot`, else by this user. Returns its path. */
+async function writeBuilderKey(dir, key, asRoot) {
+    const file = join(dir, 'id');
+    if (asRoot && !builder_ssh_isRoot()) {
+        // The directory first, so the key is never in a place another user can enter.
+        await runAsRoot('install', ['-d', '-m', '700', dir]);
+        await writeSystemFile(file, key, 0o600);
+    }
+    else {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700);
+        await writeFile(file, key, { mode: 0o600 });
+        await chmod(file, 0o600);
+    }
+    return file;
+}
+// Debian, Ubuntu and macOS include this directory from /etc/ssh/ssh_config.
+const SSH_CONFIG = '/etc/ssh/ssh_config';
+const SSH_CONFIG_DIR = '/etc/ssh/ssh_config.d';
+/** Puts `text` into ssh's system configuration as `file` (under SSH_CONFIG_DIR), refusing when ssh would not read it. */
+async function writeSshConfigPart(file, text) {
+    const main = await readFile(SSH_CONFIG, 'utf8').catch(() => '');
+    if (!/^\s*Include\s+\/etc\/ssh\/ssh_config\.d\//im.test(main))
+        throw new Error(`${SSH_CONFIG} does not include ${SSH_CONFIG_DIR}, so a builder's port cannot be given to root's ssh; install Nix 2.31 or later, which takes the port in the builder's URI`);
+    await writeSystemFile(file, text, 0o644);
+}
+/** Removes what the builders' set-up wrote, as the user who owns it. */
+async function removeBuilderFiles(paths) {
+    for (const path of paths) {
+        if (path === '')
+            continue;
+        if (builder_ssh_isRoot())
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+        else
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true }).catch(async () => {
+                await privileged_runAsRoot('rm', ['-rf', '--', path]);
+            });
+    }
+}
+/** The absolute path of `name` on env's PATH (sudo's own PATH may not have Nix's profile). */
+async function onPath(name, env) {
+    for (const dir of (env.PATH ?? '').split(delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = join(dir, name);
+        if (await exists(candidate, constants.X_OK))
+            return candidate;
+    }
+    return name;
+}
+/**
+ * Opens `storeUri` as the user whose ssh Nix will run: `nix store ping`, which starts ssh the
+ * way a remote build does and then talks to the builder's Nix. No prompt can block it, and it
+ * gives up after `timeoutMs`.
+ */
+async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
+    const sshOptions = `-oBatchMode=yes -oConnectTimeout=${Math.max(1, Math.round(timeoutMs / 2000))}`;
+    const nix = await onPath('nix', env);
+    const pingArgs = [...NIX_FLAKES_ARGS, 'store', 'ping', '--store', storeUri];
+    const [command, args] = asRoot && !builder_ssh_isRoot() ? ['sudo', ['env', `NIX_SSHOPTS=${sshOptions}`, nix, ...pingArgs]] : [nix, pingArgs];
+    const child = spawn(command, args, {
+        env: { ...childEnv(env), NIX_SSHOPTS: sshOptions },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+    }, timeoutMs);
+    const code = await new Promise(resolve => {
+        child.on('error', error => {
+            output += `could not start ${command}: ${error.message}\n`;
+            resolve(127);
+        });
+        child.on('close', exitCode => resolve(exitCode ?? 1));
+    });
+    clearTimeout(timer);
+    if (timedOut)
+        output += `\nConnection timed out: no answer within ${Math.round(timeoutMs / 1000)} s`;
+    return { ok: code === 0 && !timedOut, output };
+}
+
+;// CONCATENATED MODULE: ./src/nix/conf/render.ts
 
 const BLOCK_BEGIN = "# BEGIN nix-cachix-build (removed again by the action's post step)";
 const BLOCK_END = '# END nix-cachix-build';
@@ -35320,89 +35783,7 @@ function renderSecretsConf(accessTokens, netrcFile) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/util/platform.ts
-/**
- * What differs between a Linux and a macOS runner: how Nix is installed, how its daemon is
- * restarted, whether QEMU applies. Pure, so the macOS choices are tested where there is no Mac.
- */
-/** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
-function runnerPlatform(platform = process.platform, runnerOs = process.env.RUNNER_OS) {
-    return platform === 'darwin' || runnerOs === 'macOS' ? 'darwin' : 'linux';
-}
-// The official installer's launchd job on macOS, and its systemd unit on Linux.
-const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon';
-/** How nix-daemon is found and restarted so it reads a new nix.conf. */
-function daemonControl(platform) {
-    if (platform === 'darwin')
-        return {
-            probe: { command: 'launchctl', args: ['print', LAUNCHD_DAEMON] },
-            probeAsRoot: true,
-            restart: { command: 'launchctl', args: ['kickstart', '-k', LAUNCHD_DAEMON] }
-        };
-    return {
-        probe: { command: 'systemctl', args: ['is-active', '--quiet', 'nix-daemon.service'] },
-        probeAsRoot: false,
-        restart: { command: 'systemctl', args: ['restart', 'nix-daemon.service'] }
-    };
-}
-/**
- * Multi-user (a daemon) wherever something can run the daemon: systemd on Linux, and always on
- * macOS, whose only supported install is multi-user under launchd.
- */
-function installsMultiUser(platform, hasSystemd) {
-    return platform === 'darwin' || hasSystemd;
-}
-/** QEMU user emulation is binfmt_misc, which only Linux has. */
-function qemuUnavailable(platform) {
-    return platform === 'darwin'
-        ? 'macOS runs no QEMU (binfmt_misc is Linux only); build Linux hosts on a Linux runner'
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/util/privileged.ts
-
-
-
-const isRoot = () => process.getuid?.() === 0;
-/** An existing file must be writable itself; a new one needs a writable directory. */
-async function writable(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.W_OK);
-        return true;
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            return false;
-        return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.dirname)(path), promises_namespaceObject.constants.W_OK).then(() => true, () => false);
-    }
-}
-/**
- * Writes a root-owned file (nix.conf, binfmt register). Uses sudo when not root, passing the
- * content on stdin so nothing secret ever appears on a command line.
- */
-async function privileged_writeSystemFile(path, content, mode = 0o644) {
-    if (isRoot() || (await writable(path))) {
-        if (!path.startsWith('/proc/'))
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true }).catch(() => undefined);
-        await (0,promises_namespaceObject.writeFile)(path, content, { mode });
-        return;
-    }
-    const special = path.startsWith('/proc/');
-    if (!special)
-        await runCommand('sudo', ['mkdir', '-p', (0,external_node_path_namespaceObject.dirname)(path)]);
-    await runCommand('sudo', ['tee', path], { input: content });
-    if (!special)
-        await runCommand('sudo', ['chmod', mode.toString(8), path]);
-}
-/** Runs a command as root: directly when we are root, through sudo otherwise. */
-async function privileged_runAsRoot(command, args, input) {
-    const { stdout } = isRoot()
-        ? await runCommand(command, args, { input })
-        : await runCommand('sudo', [command, ...args], { input });
-    return stdout;
-}
-
-;// CONCATENATED MODULE: ./src/nix/conf-file.ts
+;// CONCATENATED MODULE: ./src/nix/conf/file.ts
 
 
 
@@ -35443,282 +35824,38 @@ async function showNixConfig(env) {
     return '';
 }
 
-;// CONCATENATED MODULE: ./src/util/format.ts
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+;// CONCATENATED MODULE: ./src/action/phases/clean-up.ts
 
-;// CONCATENATED MODULE: ./src/build/post-build-hook.ts
+
+
+
 /**
- * The post-build-hook script. Nix runs it after every local build and blocks its build loop
- * until it returns (≤2.34), and a failing hook stops further builds, so it only appends one
- * line to the spool and always exits 0. The action reads the spool and does the network work.
- * Nix 2.8.0 passes an empty OUT_PATHS, so DRV_PATH is recorded too.
+ * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
+ * nothing of them outlives the job whatever the restore does; then takes the block out of
+ * nix.conf (`confPath`, empty when none was written) and restarts the daemon; then the rest of
+ * the work directory. The action's post step and the planner end with it.
  */
-function renderHookScript(spoolFile, chainedHook) {
-    const quoted = shellQuote(spoolFile);
-    const lines = [
-        '#!/bin/sh',
-        '# Written by nix-cachix-build: records what Nix built; never networks, never fails.',
-        `printf '%s %s\\n' "$DRV_PATH" "$OUT_PATHS" >> ${quoted} 2>/dev/null`
-    ];
-    if (chainedHook !== undefined)
-        lines.push(`${shellQuote(chainedHook)} >&2 || true`);
-    lines.push('exit 0', '');
-    return lines.join('\n');
-}
-function shellQuote(text) {
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-/** Splits complete spool lines; a trailing partial line is left for the next read. */
-function parseSpool(text) {
-    const lastNewline = text.lastIndexOf('\n');
-    const complete = lastNewline >= 0 ? text.slice(0, lastNewline) : '';
-    const rest = text.slice(lastNewline + 1);
-    const entries = [];
-    for (const line of complete.split('\n')) {
-        const words = line
-            .trim()
-            .split(/\s+/)
-            .filter(w => w !== '');
-        if (words.length === 0 || !words[0].startsWith('/'))
-            continue;
-        entries.push({ drvPath: words[0], outPaths: words.slice(1) });
+async function cleanUp(workDir, confPath, builderFiles = []) {
+    try {
+        const removed = await Promise.allSettled([
+            removeBuilderFiles(builderFiles),
+            ...(workDir === '' ? [] : secretWorkFiles(workFiles(workDir)).map(file => (0,promises_namespaceObject.rm)(file, { force: true })))
+        ]);
+        const failed = removed.find(r => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
     }
-    return { entries, rest };
-}
-
-;// CONCATENATED MODULE: ./src/build/spool.ts
-
-
-/** Follows the post-build-hook's spool file from where it last read. */
-class SpoolReader {
-    file;
-    onEntries;
-    offset = 0;
-    rest = '';
-    timer;
-    reading = Promise.resolve();
-    constructor(file, onEntries) {
-        this.file = file;
-        this.onEntries = onEntries;
-    }
-    start(intervalMs = 250) {
-        this.timer = setInterval(() => {
-            void this.poll();
-        }, intervalMs);
-    }
-    /** Reads whatever is new now; resolves once it has been handed on. */
-    poll() {
-        this.reading = this.reading.then(() => this.readNew()).catch(() => undefined);
-        return this.reading;
-    }
-    async stop() {
-        clearInterval(this.timer);
-        await this.poll();
-    }
-    async readNew() {
-        const handle = await (0,promises_namespaceObject.open)(this.file, 'r').catch(() => undefined);
-        if (!handle)
-            return;
-        try {
-            const { size } = await handle.stat();
-            if (size <= this.offset)
-                return;
-            const buffer = Buffer.alloc(size - this.offset);
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-            this.offset += bytesRead;
-            const { entries, rest } = parseSpool(this.rest + buffer.subarray(0, bytesRead).toString('utf8'));
-            this.rest = rest;
-            if (entries.length > 0)
-                this.onEntries(entries);
+    finally {
+        if (confPath !== '') {
+            await writeManagedBlock(confPath, undefined);
+            await restartDaemonIfRunning();
         }
-        finally {
-            await handle.close();
-        }
+        if (workDir !== '')
+            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
     }
 }
-/** Everything the spool holds, read once (the post step's salvage). */
-async function readWholeSpool(file) {
-    const collected = [];
-    const reader = new SpoolReader(file, entries => collected.push(...entries));
-    await reader.poll();
-    return collected;
-}
-/**
- * The output paths of a spooled build: as the hook got them in OUT_PATHS, or from its
- * derivation when the hook was given none.
- */
-async function spooledOutputs(entry, store) {
-    return entry.outPaths.length > 0 ? entry.outPaths : store.derivationOutputs(entry.drvPath);
-}
-/**
- * Everything the post-build hook spooled in this job, read once at the end. Most of it the build
- * already followed; what it adds is what was built while the hosts evaluated (import from
- * derivation) in a job that then had nothing to build, e.g. every host cached, where no build
- * read the spool at all.
- */
-async function spooledBuilds(spoolFile, store) {
-    const drvPaths = new Set();
-    const outputs = [];
-    for (const entry of await readWholeSpool(spoolFile)) {
-        drvPaths.add(entry.drvPath);
-        outputs.push(...(await spooledOutputs(entry, store).catch(() => [])));
-    }
-    return { drvPaths: [...drvPaths], outputs: [...(await store.validPaths(outputs))] };
-}
-
-;// CONCATENATED MODULE: ./src/machine/builder-ssh.ts
-// What the ssh that Nix starts for its remote builders reads, put where that ssh runs. With a
-// nix-daemon (every multi-user install) the daemon starts ssh as root, with its own environment:
-// the step's NIX_SSHOPTS, ssh-agent and ~/.ssh never reach it. So the key goes to a file only
-// root can read, named in the builders line itself; with a single-user Nix, ssh runs as this user
-// and the same files are this user's.
-
-
-
-
-
-
-const builder_ssh_isRoot = () => process.getuid?.() === 0;
-/**
- * True when Nix runs the builders' ssh as root: this process is root, or its Nix goes through
- * the daemon (NIX_REMOTE, or, as Nix's "auto" store decides, a state directory it cannot write).
- */
-async function sshRunsAsRoot(env) {
-    if (builder_ssh_isRoot())
-        return true;
-    const store = env.NIX_REMOTE ?? '';
-    if (store === 'local' || store.startsWith('local?'))
-        return false;
-    if (store !== '' && store !== 'auto')
-        return true;
-    return access(env.NIX_STATE_DIR ?? '/nix/var/nix', constants.W_OK).then(() => false, () => true);
-}
-/** Writes the key 0600 into `dir` (made 0700 first), owned by root when `asRoot`, else by this user. Returns its path. */
-async function writeBuilderKey(dir, key, asRoot) {
-    const file = join(dir, 'id');
-    if (asRoot && !builder_ssh_isRoot()) {
-        // The directory first, so the key is never in a place another user can enter.
-        await runAsRoot('install', ['-d', '-m', '700', dir]);
-        await writeSystemFile(file, key, 0o600);
-    }
-    else {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        await chmod(dir, 0o700);
-        await writeFile(file, key, { mode: 0o600 });
-        await chmod(file, 0o600);
-    }
-    return file;
-}
-// Debian, Ubuntu and macOS include this directory from /etc/ssh/ssh_config.
-const SSH_CONFIG = '/etc/ssh/ssh_config';
-const SSH_CONFIG_DIR = '/etc/ssh/ssh_config.d';
-/** Puts `text` into ssh's system configuration as `file` (under SSH_CONFIG_DIR), refusing when ssh would not read it. */
-async function writeSshConfigPart(file, text) {
-    const main = await readFile(SSH_CONFIG, 'utf8').catch(() => '');
-    if (!/^\s*Include\s+\/etc\/ssh\/ssh_config\.d\//im.test(main))
-        throw new Error(`${SSH_CONFIG} does not include ${SSH_CONFIG_DIR}, so a builder's port cannot be given to root's ssh; install Nix 2.31 or later, which takes the port in the builder's URI`);
-    await writeSystemFile(file, text, 0o644);
-}
-/** Removes what the builders' set-up wrote, as the user who owns it. */
-async function removeBuilderFiles(paths) {
-    for (const path of paths) {
-        if (path === '')
-            continue;
-        if (builder_ssh_isRoot())
-            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
-        else
-            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true }).catch(async () => {
-                await privileged_runAsRoot('rm', ['-rf', '--', path]);
-            });
-    }
-}
-/** The absolute path of `name` on env's PATH (sudo's own PATH may not have Nix's profile). */
-async function onPath(name, env) {
-    for (const dir of (env.PATH ?? '').split(delimiter)) {
-        if (dir === '')
-            continue;
-        const candidate = join(dir, name);
-        if (await access(candidate, constants.X_OK).then(() => true, () => false))
-            return candidate;
-    }
-    return name;
-}
-/**
- * Opens `storeUri` as the user whose ssh Nix will run: `nix store ping`, which starts ssh the
- * way a remote build does and then talks to the builder's Nix. No prompt can block it, and it
- * gives up after `timeoutMs`.
- */
-async function checkBuilderConnection(storeUri, asRoot, env, timeoutMs) {
-    const sshOptions = `-oBatchMode=yes -oConnectTimeout=${Math.max(1, Math.round(timeoutMs / 2000))}`;
-    const nix = await onPath('nix', env);
-    const pingArgs = [...NIX_FLAKES_ARGS, 'store', 'ping', '--store', storeUri];
-    const [command, args] = asRoot && !builder_ssh_isRoot() ? ['sudo', ['env', `NIX_SSHOPTS=${sshOptions}`, nix, ...pingArgs]] : [nix, pingArgs];
-    const child = spawn(command, args, {
-        env: { ...childEnv(env), NIX_SSHOPTS: sshOptions },
-        stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGTERM');
-    }, timeoutMs);
-    const code = await new Promise(resolve => {
-        child.on('error', error => {
-            output += `could not start ${command}: ${error.message}\n`;
-            resolve(127);
-        });
-        child.on('close', exitCode => resolve(exitCode ?? 1));
-    });
-    clearTimeout(timer);
-    if (timedOut)
-        output += `\nConnection timed out: no answer within ${Math.round(timeoutMs / 1000)} s`;
-    return { ok: code === 0 && !timedOut, output };
-}
-
-;// CONCATENATED MODULE: ./src/action/state.ts
-/** Keys of what main hands to post through GITHUB_STATE. */
-var State;
-(function (State) {
-    State["WorkDir"] = "work-dir";
-    State["NixConf"] = "nix-conf";
-    /** 'true' once main has pushed everything it meant to. */
-    State["Finished"] = "finished";
-    /** JSON [{name, outPath}] of the hosts main set out to build. */
-    State["Hosts"] = "hosts";
-    State["Pushing"] = "pushing";
-    /** JSON [path] of what the remote builders' set-up wrote (their ssh key's directory, an ssh_config part). */
-    State["BuilderFiles"] = "builder-files";
-})(State || (State = {}));
-var Output;
-(function (Output) {
-    Output["Hosts"] = "hosts";
-    Output["Built"] = "built";
-    Output["Substituted"] = "substituted";
-    Output["Pushed"] = "pushed";
-    Output["PushedBytes"] = "pushed-bytes";
-    Output["SkippedHosts"] = "skipped-hosts";
-    Output["FailedHosts"] = "failed-hosts";
-    Output["Coverage"] = "coverage";
-    Output["Status"] = "status";
-    Output["Findings"] = "findings";
-    Output["BuiltRemotely"] = "built-remotely";
-})(Output || (Output = {}));
 
 ;// CONCATENATED MODULE: ./src/action/post.ts
-
-
 
 
 
@@ -35739,7 +35876,7 @@ var Output;
  */
 async function runPost() {
     try {
-        if (getState(State.Finished) !== 'true' && getState(State.Pushing) === 'true')
+        if (getState(constants_State.Finished) !== 'true' && getState(constants_State.Pushing) === 'true')
             await salvage();
     }
     catch (error) {
@@ -35747,7 +35884,7 @@ async function runPost() {
     }
     finally {
         try {
-            await cleanUp(getState(State.WorkDir), getState(State.NixConf), builderFiles());
+            await cleanUp(getState(constants_State.WorkDir), getState(constants_State.NixConf), builderFiles());
         }
         catch (error) {
             warning(`Clean-up failed: ${errorMessage(error)}`);
@@ -35759,7 +35896,7 @@ async function salvage() {
         const inputs = getInputs();
         if (!inputs.cachix)
             return;
-        const workDir = getState(State.WorkDir);
+        const workDir = getState(constants_State.WorkDir);
         const store = new NixStore();
         // The same drain-timeout covers reaching Cachix (it may be down) and the push.
         const deadline = Date.now() + inputs.drainTimeoutSeconds * 1000;
@@ -35768,9 +35905,9 @@ async function salvage() {
             throw new Error(`nothing was pushed: ${access.reason}`);
         const { session } = access;
         const roots = new Set();
-        for (const output of (await spooledBuilds((0,external_node_path_namespaceObject.join)(workDir, 'built.spool'), store)).outputs)
+        for (const output of (await spooledBuilds(workFiles(workDir).spool, store)).outputs)
             roots.add(output);
-        const hosts = JSON.parse(getState(State.Hosts) || '[]');
+        const hosts = JSON.parse(getState(constants_State.Hosts) || '[]');
         for (const path of await store.validPaths(hosts.map(h => h.outPath)))
             roots.add(path);
         info(`${roots.size} built paths to check against the cache`);
@@ -35787,37 +35924,10 @@ async function salvage() {
 /** What the remote builders' set-up wrote (their ssh key, an ssh_config part), as main recorded it. */
 function builderFiles() {
     try {
-        return JSON.parse(getState(State.BuilderFiles) || '[]');
+        return JSON.parse(getState(constants_State.BuilderFiles) || '[]');
     }
     catch {
         return [];
-    }
-}
-// What holds a token (netrc, secrets.conf) or says what was built (the spool).
-const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool'];
-/**
- * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
- * nothing of them outlives the job whatever the restore does; then takes the action's block out
- * of nix.conf and restarts the daemon. The rest of the work directory (the hook script) goes
- * only once that worked, since nix.conf names it.
- */
-async function cleanUp(workDir, confPath, builderFiles = []) {
-    try {
-        const removed = await Promise.allSettled([
-            removeBuilderFiles(builderFiles),
-            ...(workDir === '' ? [] : SECRET_WORK_FILES.map(name => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(workDir, name), { force: true })))
-        ]);
-        const failed = removed.find(r => r.status === 'rejected');
-        if (failed)
-            throw failed.reason;
-    }
-    finally {
-        if (confPath !== '') {
-            await writeManagedBlock(confPath, undefined);
-            await restartDaemonIfRunning();
-        }
-        if (workDir !== '')
-            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
     }
 }
 
@@ -35828,7 +35938,7 @@ async function cleanUp(workDir, confPath, builderFiles = []) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3316);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6197);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -1,9 +1,26 @@
-import type { CompressionMethod } from '../push/compressor.js'
-import { parseSigningKey } from '../nix/signing.js'
+import * as core from '@actions/core'
+import type { CompressionMethod } from '../cachix/types.js'
 import { parseDiffBase, type DiffBase } from '../diff/base-input.js'
-import { STOP_GRACE_MS } from '../build/nix-build.js'
-import { PUSH_DEFAULTS } from '../push/defaults.js'
+import {
+  attributePaths,
+  bool,
+  cacheName,
+  cacheNames,
+  cachixUrl as cachixUrlInput,
+  compression as compressionMethod,
+  extraNixConfig,
+  fail,
+  flakeRef,
+  hasControl,
+  hostNames,
+  inputValue,
+  nixVersion as nixRelease,
+  positiveInt,
+  pushFilter as pushFilterRegex
+} from '../inputs/checks.js'
+import { checkedReader, readInputs, type InputReader } from '../inputs/reader.js'
 import { sshPrivateKey } from '../inputs/ssh-key.js'
+import { STOP_GRACE_MS } from '../nix-build/nix-build.js'
 import {
   BuilderSpecError,
   builderSystems,
@@ -13,25 +30,11 @@ import {
   type Builder,
   type HostKey
 } from '../nix/remote-builders.js'
-import {
-  attributePaths,
-  bool,
-  cacheName,
-  cacheNames,
-  cachixUrl as cachixUrlInput,
-  compression as compressionMethod,
-  extraNixConfig,
-  flakeRef,
-  hostNames,
-  InputError,
-  nixVersion as nixRelease,
-  positiveInt,
-  pushFilter as pushFilterRegex
-} from '../inputs/rules.js'
+import { parseSigningKey } from '../nix/format/signing.js'
+import { PUSH_DEFAULTS } from '../push/create.js'
+import { nativeSystem, SYSTEMS, type NixSystem } from '../util/platform.js'
 
 export type Tristate = 'auto' | 'true' | 'false'
-export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin' | 'x86_64-darwin'
-export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin']
 
 export interface Inputs {
   flake: string
@@ -80,10 +83,13 @@ export interface Inputs {
   freeDiskSpace: boolean
 }
 
-export type InputReader = (name: string) => string
-
-function fail(name: string, message: string): never {
-  throw new InputError(name, message)
+/** The action's inputs, validated, with the secrets masked before anything can log them. */
+export function getInputs(): Inputs {
+  return readInputs(
+    read => parseInputs(read),
+    name => core.getInput(name),
+    value => core.setSecret(value)
+  )
 }
 
 function tristate(name: string, text: string): Tristate {
@@ -97,10 +103,10 @@ function tristate(name: string, text: string): Tristate {
  * words; '…' keeps everything literally; "…" and a bare backslash escape the next character
  * ("…" only for \ " $ `, as a shell does). No variables, globs or substitutions: $ and * stay as typed.
  */
-export function splitArgs(name: string, text: string): string[] {
+function splitArgs(name: string, text: string): string[] {
   const source = text.trim()
   if (/[\n\r]/.test(source)) fail(name, 'must be on one line')
-  if (CONTROL.test(source)) fail(name, 'contains a control character: type the arguments as plain text')
+  if (hasControl(source, '\t')) fail(name, 'contains a control character: type the arguments as plain text')
   const args: string[] = []
   let word: string | undefined
   for (let i = 0; i < source.length; i++) {
@@ -134,103 +140,96 @@ export function splitArgs(name: string, text: string): string[] {
   return args
 }
 
-export function nativeSystem(arch: string = process.arch, platform: string = process.platform): NixSystem | undefined {
-  const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined
-  if (os === undefined) return undefined
-  if (arch === 'x64') return `x86_64-${os}` as const
-  if (arch === 'arm64') return `aarch64-${os}` as const
-  return undefined
-}
-
 // extra-nix-config is the workflow author's own nix.conf text, so any setting stays theirs to make
 // (it applies with the daemon's root privileges, which action.yml says). Only the hook is refused:
-// the action owns it and chains to one already there. Line breaks separate settings by design;
-// other control characters never belong in nix.conf.
+// the action owns it and chains to one already there.
 const FORBIDDEN_NIX_CONFIG = ['post-build-hook']
-
-// Inputs reach nix.conf, secrets.conf, netrc and the binfmt register, which are read line by
-// line: a line break in a value would add a setting of its own (a post-build-hook runs as root).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const SINGLE_LINE_BAD = /[\u0000-\u001f\u007f]/
-// Tabs, line feeds and carriage returns are fine in lists and in extra-nix-config's lines
-// (extra-args is listed with them only so that splitArgs can say "must be on one line" itself).
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/
-const MULTI_LINE = new Set([
-  'hosts',
-  'attributes',
-  'extra-pull-caches',
-  'extra-nix-config',
-  'extra-args',
-  'builders',
-  'builder-host-keys',
-  'builder-ssh-key'
-])
-const SECRET = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token'])
-
-/** Refuses characters that could end a line in a file the input is written to. Never echoes the value. */
-function checkCharacters(name: string, value: string): void {
-  const trimmed = value.trim()
-  if (SECRET.has(name)) {
-    if (/\s/.test(trimmed) || SINGLE_LINE_BAD.test(trimmed))
-      fail(name, 'contains white space or a control character: paste the secret alone, without a prefix or line breaks')
-  } else if (MULTI_LINE.has(name)) {
-    if (CONTROL.test(value)) fail(name, 'contains a control character: type it as plain text')
-  } else if (SINGLE_LINE_BAD.test(trimmed)) {
-    fail(name, 'contains a line break or another control character: give it on one line')
-  }
-}
 
 /**
  * Reads and checks every input. Nothing else reads inputs, and nothing happens before this
- * returns, so a bad value is one line of error and no side effect.
+ * returns, so a bad value is one line of error and no side effect. Each group below is read in
+ * the order the inputs were always checked, so the first of several bad inputs is the one named.
  */
 export function parseInputs(
   readRaw: InputReader,
   arch: string = process.arch,
   platform: string = process.platform
 ): Inputs {
-  const read = (name: string): string => {
-    const value = readRaw(name)
-    checkCharacters(name, value)
-    return value
-  }
-  const text = (name: string): string => read(name).trim()
-
+  const read = checkedReader(readRaw)
   const flake = flakeRef('flake', read('flake'))
   const hosts = hostNames('hosts', read('hosts'))
-
-  const systemText = text('system')
   const native = nativeSystem(arch, platform)
-  let system: NixSystem
-  if (systemText === '') {
+  const system = legSystem(read('system').trim(), native, arch, platform)
+  const attributes = attributePaths('attributes', read('attributes'))
+  const maxJobs = read('max-jobs').trim()
+  if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
+    fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
+  const cachix = cachixInputs(read)
+  const nixVersion = nixRelease('nix-version', read('nix-version'))
+  const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG)
+  const builders = builderInputs(read, maxJobs, system, native)
+  const qemu = qemuInputs(read)
+  const budget = timeInputs(read)
+  const diffBase = inputValue('diff-base', () => parseDiffBase(read('diff-base')))
+  if (diffBase.kind !== 'off' && cachix.cachix === undefined)
+    fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
+  const cachixUrl = cachixUrlInput('cachix-url', read('cachix-url'))
+
+  return {
+    flake,
+    hosts,
+    system,
+    attributes,
+    keepGoing: bool('keep-going', read('keep-going'), true),
+    maxJobs: maxJobs || undefined,
+    cores: positiveInt('cores', read('cores'), true),
+    extraArgs: splitArgs('extra-args', read('extra-args')),
+    ...cachix,
+    cachixUrl,
+    useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
+    skipCached: bool('skip-cached', read('skip-cached'), true),
+    failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
+    installNix: tristate('install-nix', read('install-nix')),
+    nixVersion,
+    extraNixConfig: extraNixConfigText,
+    githubToken: read('github-token').trim() || undefined,
+    ...builders,
+    buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
+    ...qemu,
+    ...budget,
+    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
+    flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
+    diffBase,
+    diffComment: bool('diff-comment', read('diff-comment'), true),
+    freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
+  }
+}
+
+/** The leg's system: the input, or the runner's own. */
+function legSystem(text: string, native: NixSystem | undefined, arch: string, platform: string): NixSystem {
+  if (text === '') {
     if (!native)
       fail(
         'system',
         `the runner's architecture ${arch} is not supported on ${platform}: set system to one of ${SYSTEMS.join(', ')}`
       )
-    system = native
-  } else if ((SYSTEMS as string[]).includes(systemText)) system = systemText as NixSystem
-  else fail('system', `"${systemText}" is not one of ${SYSTEMS.join(', ')}`)
+    return native
+  }
+  if ((SYSTEMS as string[]).includes(text)) return text as NixSystem
+  return fail('system', `"${text}" is not one of ${SYSTEMS.join(', ')}`)
+}
 
-  const attributes = attributePaths('attributes', read('attributes'))
+type CachixInputs = Pick<
+  Inputs,
+  'cachix' | 'cachixAuthToken' | 'cachixSigningKey' | 'push' | 'pushFilter' | 'compression' | 'extraPullCaches'
+>
 
-  const maxJobs = text('max-jobs')
-  if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
-    fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
-
+/** The cache, its credentials and what to push; credentials without a cache or push without credentials fail. */
+function cachixInputs(read: InputReader): CachixInputs {
   const cachix = cacheName('cachix', read('cachix'))
-
   const token = read('cachix-auth-token').trim() || undefined
   const signingKey = read('cachix-signing-key').trim() || undefined
-  if (signingKey !== undefined) {
-    try {
-      parseSigningKey(signingKey)
-    } catch (error: unknown) {
-      fail('cachix-signing-key', error instanceof Error ? error.message : String(error))
-    }
-  }
-
+  if (signingKey !== undefined) inputValue('cachix-signing-key', () => parseSigningKey(signingKey))
   const push = tristate('push', read('push'))
   if (push === 'true' && cachix === undefined) fail('push', 'is true but no cachix cache name is set')
   if (push === 'true' && token === undefined && signingKey === undefined) {
@@ -241,13 +240,27 @@ export function parseInputs(
   }
   if ((token !== undefined || signingKey !== undefined) && cachix === undefined)
     fail('cachix', 'is empty but Cachix credentials were given: set the cache name')
-
   const pushFilter = pushFilterRegex('push-filter', read('push-filter'))
   const compression: CompressionMethod | undefined = compressionMethod('compression', read('compression'))
   const extraPullCaches = cacheNames('extra-pull-caches', read('extra-pull-caches'))
-  const nixVersion = nixRelease('nix-version', read('nix-version'))
-  const extraNixConfigText = extraNixConfig('extra-nix-config', read('extra-nix-config'), FORBIDDEN_NIX_CONFIG)
+  return {
+    cachix,
+    cachixAuthToken: token,
+    cachixSigningKey: signingKey,
+    push,
+    pushFilter,
+    compression,
+    extraPullCaches
+  }
+}
 
+/** The remote builders, their key and host keys, checked against each other and against max-jobs 0. */
+function builderInputs(
+  read: InputReader,
+  maxJobs: string,
+  system: NixSystem,
+  native: NixSystem | undefined
+): Pick<Inputs, 'builders' | 'builderSshKey' | 'builderHostKeys'> {
   const builders = remoteBuilders(read('builders'), read('builder-host-keys'))
   const builderSshKey = sshPrivateKey('builder-ssh-key', read('builder-ssh-key'))
   if (builderSshKey !== undefined && builders.builders.length === 0)
@@ -266,8 +279,12 @@ export function parseInputs(
         `is 0 (build only on remote builders) but no builder builds ${system}: add it to a builder's systems (field 2)`
       )
   }
+  return { builders: builders.builders, builderSshKey, builderHostKeys: builders.hostKeys }
+}
+
+function qemuInputs(read: InputReader): Pick<Inputs, 'qemu' | 'qemuInterpreter'> {
   const qemu = tristate('qemu', read('qemu'))
-  const qemuInterpreter = text('qemu-interpreter') || undefined
+  const qemuInterpreter = read('qemu-interpreter').trim() || undefined
   if (qemuInterpreter !== undefined && !qemuInterpreter.startsWith('/'))
     fail('qemu-interpreter', `"${qemuInterpreter}" is not an absolute path`)
   // The binfmt_misc register line separates its fields with colons.
@@ -276,7 +293,11 @@ export function parseInputs(
       'qemu-interpreter',
       `"${qemuInterpreter}" contains a colon, which binfmt_misc cannot take in an interpreter path`
     )
+  return { qemu, qemuInterpreter }
+}
 
+/** time-budget must leave room to build after drain-timeout and nix's stop. */
+function timeInputs(read: InputReader): Pick<Inputs, 'timeBudgetMinutes' | 'drainTimeoutSeconds'> {
   const timeBudgetMinutes = positiveInt('time-budget', read('time-budget'))
   const drainTimeoutSeconds = positiveInt('drain-timeout', read('drain-timeout')) ?? 600
   const stopSeconds = (2 * STOP_GRACE_MS) / 1000
@@ -286,72 +307,13 @@ export function parseInputs(
       `${timeBudgetMinutes} minutes leave no time to build after the ${drainTimeoutSeconds} s drain-timeout and ${stopSeconds} s to stop nix: raise it or lower drain-timeout`
     )
   }
-
-  let diffBase: DiffBase
-  try {
-    diffBase = parseDiffBase(read('diff-base'))
-  } catch (error: unknown) {
-    fail('diff-base', error instanceof Error ? error.message : String(error))
-  }
-  if (diffBase.kind !== 'off' && cachix === undefined)
-    fail('diff-base', 'needs the cachix input: the base closures are read from the cache')
-
-  const cachixUrl = cachixUrlInput('cachix-url', read('cachix-url'))
-
-  return {
-    flake,
-    hosts,
-    system,
-    attributes,
-    keepGoing: bool('keep-going', read('keep-going'), true),
-    maxJobs: maxJobs || undefined,
-    cores: positiveInt('cores', read('cores'), true),
-    extraArgs: splitArgs('extra-args', read('extra-args')),
-    cachix,
-    cachixAuthToken: token,
-    cachixSigningKey: signingKey,
-    cachixUrl,
-    push,
-    pushFilter,
-    compression,
-    extraPullCaches,
-    useHostSubstituters: bool('use-host-substituters', read('use-host-substituters'), true),
-    skipCached: bool('skip-cached', read('skip-cached'), true),
-    failOnPushError: bool('fail-on-push-error', read('fail-on-push-error'), false),
-    installNix: tristate('install-nix', read('install-nix')),
-    nixVersion,
-    extraNixConfig: extraNixConfigText,
-    githubToken: read('github-token').trim() || undefined,
-    builders: builders.builders,
-    builderSshKey,
-    builderHostKeys: builders.hostKeys,
-    buildersUseSubstitutes: bool('builders-use-substitutes', read('builders-use-substitutes'), true),
-    qemu,
-    qemuInterpreter,
-    timeBudgetMinutes,
-    drainTimeoutSeconds,
-    pushJobs: positiveInt('push-jobs', read('push-jobs')) ?? PUSH_DEFAULTS.jobs,
-    flakeInputCache: bool('flake-input-cache', read('flake-input-cache'), true),
-    diffBase,
-    diffComment: bool('diff-comment', read('diff-comment'), true),
-    freeDiskSpace: bool('free-disk-space', read('free-disk-space'), false)
-  }
+  return { timeBudgetMinutes, drainTimeoutSeconds }
 }
 
 /** The builders and their pinned host keys, each checked, and checked against each other. */
 function remoteBuilders(buildersText: string, hostKeysText: string): { builders: Builder[]; hostKeys: HostKey[] } {
-  const guard = <T>(name: string, parse: () => T): T => {
-    try {
-      return parse()
-    } catch (error: unknown) {
-      if (error instanceof BuilderSpecError) fail(name, error.message)
-      throw error
-    }
-  }
-  const builders = guard('builders', () => parseBuilders(buildersText))
-  const hostKeys = guard('builder-host-keys', () => parseHostKeys(hostKeysText))
-  guard('builder-host-keys', () => checkHostKeys(builders, hostKeys))
+  const builders = inputValue('builders', () => parseBuilders(buildersText), BuilderSpecError)
+  const hostKeys = inputValue('builder-host-keys', () => parseHostKeys(hostKeysText), BuilderSpecError)
+  inputValue('builder-host-keys', () => checkHostKeys(builders, hostKeys), BuilderSpecError)
   return { builders, hostKeys }
 }
-
-export { InputError }

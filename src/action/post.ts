@@ -1,18 +1,16 @@
 import * as core from '@actions/core'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openBefore } from '../cachix/cache-access.js'
 import { NixStore } from '../nix/store.js'
-import { createPusher } from '../push/defaults.js'
-import { openBefore } from '../push/cache-access.js'
-import { errorMessage } from '../util/process.js'
-import { getInputs } from './get-inputs.js'
-import { sessionOptions } from './setup-cachix.js'
-import { writeManagedBlock, restartDaemonIfRunning } from '../nix/conf-file.js'
+import { spooledBuilds } from '../nix-build/spool.js'
+import { workFiles } from '../nix-build/work-dir.js'
+import { createPusher } from '../push/create.js'
+import { errorMessage } from '../util/errors.js'
 import { formatBytes } from '../util/format.js'
-import { spooledBuilds } from '../build/spool.js'
-import { removeBuilderFiles } from '../machine/builder-ssh.js'
-import { State } from './state.js'
-import { STEP_LOG } from './step-log.js'
+import { State } from './constants.js'
+import { getInputs } from './inputs.js'
+import { sessionOptions } from './phases/cachix.js'
+import { cleanUp } from './phases/clean-up.js'
+import { STEP_LOG } from './phases/step-log.js'
 
 /**
  * Runs after main whatever happened to it (failure, cancellation, timeout). If main did not
@@ -45,7 +43,7 @@ async function salvage(): Promise<void> {
     if (access.state !== 'open') throw new Error(`nothing was pushed: ${access.reason}`)
     const { session } = access
     const roots = new Set<string>()
-    for (const output of (await spooledBuilds(join(workDir, 'built.spool'), store)).outputs) roots.add(output)
+    for (const output of (await spooledBuilds(workFiles(workDir).spool, store)).outputs) roots.add(output)
     const hosts = JSON.parse(core.getState(State.Hosts) || '[]') as { outPath: string }[]
     for (const path of await store.validPaths(hosts.map(h => h.outPath))) roots.add(path)
     core.info(`${roots.size} built paths to check against the cache`)
@@ -65,31 +63,5 @@ function builderFiles(): string[] {
     return JSON.parse(core.getState(State.BuilderFiles) || '[]') as string[]
   } catch {
     return []
-  }
-}
-
-// What holds a token (netrc, secrets.conf) or says what was built (the spool).
-const SECRET_WORK_FILES = ['netrc', 'secrets.conf', 'built.spool']
-
-/**
- * Deletes the files that hold secrets first (the builders' ssh key, root's, among them), so
- * nothing of them outlives the job whatever the restore does; then takes the action's block out
- * of nix.conf and restarts the daemon. The rest of the work directory (the hook script) goes
- * only once that worked, since nix.conf names it.
- */
-export async function cleanUp(workDir: string, confPath: string, builderFiles: string[] = []): Promise<void> {
-  try {
-    const removed = await Promise.allSettled([
-      removeBuilderFiles(builderFiles),
-      ...(workDir === '' ? [] : SECRET_WORK_FILES.map(name => rm(join(workDir, name), { force: true })))
-    ])
-    const failed = removed.find(r => r.status === 'rejected')
-    if (failed) throw failed.reason
-  } finally {
-    if (confPath !== '') {
-      await writeManagedBlock(confPath, undefined)
-      await restartDaemonIfRunning()
-    }
-    if (workDir !== '') await rm(workDir, { recursive: true, force: true })
   }
 }

@@ -13,10 +13,11 @@ import type {
   UploadPartResponse,
   WireCompression
 } from './types.js'
-import { chunks } from '../util/process.js'
 import { sendHttp, type HttpBody, type HttpResponse } from './http-transport.js'
-import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
+import { parseNarInfo, type NarInfo } from '../nix/format/narinfo.js'
 import { retryScale } from '../util/knobs.js'
+import { chunks } from '../util/arrays.js'
+import { sleep } from '../util/async.js'
 
 export const DEFAULT_CACHIX_URL = 'https://cachix.org'
 // Cachix batches the bulk query at 32768 hashes so a request stays under 1 MB.
@@ -278,22 +279,4 @@ function json<T>(response: HttpResponse): T {
       true
     )
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-      return
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -9,9 +9,9 @@
  * closure, because Hydra pushes closures. The walk asks GET first and puts every 404 of a round
  * into one bulk query (deduplicated, batched by the client) rather than one query per path.
  */
-import type { NarInfo } from '../nix/narinfo.js'
-import { fullPath, hashPart } from '../nix/store-path.js'
-import { runQueue } from '../util/queue.js'
+import type { NarInfo } from '../nix/format/narinfo.js'
+import { fullPath, hashPart } from '../nix/format/store-path.js'
+import { runQueue } from '../util/async.js'
 
 /** Where narinfos come from: the Cachix API (CachixClient), the substituters, or a cache of either shared across walks. */
 export interface NarInfoSource {
@@ -281,7 +281,7 @@ export async function downloadSizes(
 }
 
 /** One lookup per store hash for the whole run: hosts share most of their closures. */
-export class SharedNarInfos implements NarInfoSource {
+class SharedNarInfos implements NarInfoSource {
   private readonly seen = new Map<string, Promise<NarInfo | undefined>>()
   lookups = 0
 

@@ -3,15 +3,15 @@
  * where the References, NarSize and FileSize of a path that a Cachix cache only counts as
  * present upstream come from. Read over HTTP; no NAR is ever fetched.
  */
-import { showNixConfig } from '../nix/conf-file.js'
-import { parseNarInfo, type NarInfo } from '../nix/narinfo.js'
-import { hashPart } from '../nix/store-path.js'
+import { showNixConfig } from '../nix/conf/file.js'
+import { parseNarInfo, type NarInfo } from '../nix/format/narinfo.js'
+import { hashPart } from '../nix/format/store-path.js'
 import { narinfoSubstituters, substitutersInConfig } from '../nix/substituters.js'
 import type { Log } from '../util/log.js'
-import { errorMessage } from '../util/process.js'
-import { sleep } from './client.js'
 import type { NarInfoSource } from './closure-walk.js'
 import { sendHttp } from './http-transport.js'
+import { errorMessage } from '../util/errors.js'
+import { sleep } from '../util/async.js'
 
 const USER_AGENT = 'nix-cachix-build/1'
 const REQUEST_TIMEOUT_MS = 20_000

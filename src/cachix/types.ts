@@ -42,3 +42,6 @@ export interface CompleteMultipartRequest {
 
 /** Query value for `?compression=`: Cachix spells zstd `zst`. */
 export type WireCompression = 'xz' | 'zst'
+
+/** How NARs are compressed for the cache: the cache's preferred method, or the compression input. */
+export type CompressionMethod = 'zstd' | 'xz'

@@ -1,15 +1,16 @@
 import { parseArgs } from 'node:util'
+import { DEFAULT_CACHIX_URL } from '../cachix/client.js'
 import {
   cacheName,
   compression as compressionMethod,
-  DEFAULT_CACHIX_URL,
   InputError,
   positiveInt,
   pushFilter as pushFilterRegex
-} from '../inputs/rules.js'
+} from '../inputs/checks.js'
 import { isRevision } from '../diff/base-input.js'
-import { PUSH_DEFAULTS } from '../push/defaults.js'
-import { parseHostReference } from '../nix/configurations.js'
+import { PUSH_DEFAULTS } from '../push/create.js'
+import { parseHostReference } from '../hosts/configurations.js'
+import { errorMessage } from '../util/errors.js'
 
 export const USAGE = `Usage:
   nix-cachix-build push  --cache NAME [options] PATH...     push store paths (and their closures); paths on stdin when none are given
@@ -55,7 +56,7 @@ function hostReference(text: string): void {
   try {
     parseHostReference(text)
   } catch (error: unknown) {
-    throw new Error(`host ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    throw new Error(`host ${errorMessage(error)}`, { cause: error })
   }
 }
 

@@ -23,7 +23,7 @@ export function parseCachixDhall(text: string, cache: string): { authToken?: str
   return { authToken: token === '' ? undefined : token, signingKey }
 }
 
-export function cachixConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+function cachixConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cachix', 'cachix.dhall')
 }
 

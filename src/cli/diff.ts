@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises'
-import { configurationNames } from '../nix/flake.js'
-import { resolveHost } from '../nix/configurations.js'
+import { configurationNames } from '../hosts/flake.js'
+import { resolveHost } from '../hosts/configurations.js'
 import { flakeAtCommit, localGitFlake, resolveCommit, toplevelsAt } from '../diff/base-revision.js'
 import type { CacheLookups } from '../cachix/closure-walk.js'
 import type { LocalStore } from '../diff/local-closure.js'

@@ -1,20 +1,20 @@
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
-import { buildAndPush } from '../build/build-and-push.js'
-import { configurationNames, toplevelInstallable } from '../nix/flake.js'
-import { resolveHosts } from '../nix/configurations.js'
-import { renderHookScript } from '../build/post-build-hook.js'
+import { buildAndPush } from '../nix-build/build-and-push.js'
+import { configurationNames } from '../hosts/flake.js'
+import { installable, resolveHosts } from '../hosts/configurations.js'
+import { renderHookScript } from '../nix-build/post-build-hook.js'
+import { workFiles } from '../nix-build/work-dir.js'
 import { formatBytes } from '../util/format.js'
 import { CachixClient } from '../cachix/client.js'
 import { configuredSubstituterNarInfos } from '../cachix/substituter-narinfos.js'
 import { NixStore } from '../nix/store.js'
-import { STORE_DIR } from '../nix/store-path.js'
-import { createPusher } from '../push/defaults.js'
+import { STORE_DIR } from '../nix/format/store-path.js'
+import { createPusher } from '../push/create.js'
 import { makePushFilter } from '../push/filter.js'
 import type { Pusher, PushReport } from '../push/pusher.js'
-import { openCachixSession } from '../push/session.js'
-import { errorMessage } from '../util/process.js'
+import { openCachixSession, type CachixSession } from '../cachix/session.js'
 import { parseCommand, USAGE, type CommonOptions } from './args.js'
 import { checkHost } from './check.js'
 import { cliDiff } from './diff.js'
@@ -22,6 +22,7 @@ import { diffJson, renderHostText } from '../diff/render.js'
 import { findCredentials } from './credentials.js'
 import { Progress } from './progress.js'
 import { runNix } from '../nix/command.js'
+import { errorMessage } from '../util/errors.js'
 
 /** The desktop's and the laptop's entry: push, build-and-push, check, diff. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -52,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
 /** The installables of the named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
 async function hostInstallables(flake: string, hosts: string[]): Promise<string[]> {
   if (hosts.length === 0) return []
-  return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => toplevelInstallable(flake, h))
+  return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h))
 }
 
 async function pathsFromStdin(): Promise<string[]> {
@@ -62,7 +63,8 @@ async function pathsFromStdin(): Promise<string[]> {
   return text.split(/\s+/).filter(p => p !== '')
 }
 
-async function session(options: CommonOptions, needPush: boolean) {
+/** A session that may push: the credentials from the environment or cachix.dhall, checked against the cache. */
+async function pushSession(options: CommonOptions): Promise<CachixSession> {
   const credentials = await findCredentials(options.cache)
   const opened = await openCachixSession({
     baseUrl: options.cachixUrl,
@@ -71,16 +73,22 @@ async function session(options: CommonOptions, needPush: boolean) {
     signingKey: credentials.signingKey,
     compression: options.compression
   })
-  if (needPush && !opened.canPush)
+  if (!opened.canPush)
     throw new Error(
       `no Cachix credentials to push to ${options.cache}: set CACHIX_AUTH_TOKEN (or CACHIX_SIGNING_KEY), or run cachix authtoken`
     )
   return opened
 }
 
+/** A client that reads the cache, with the token when there is one (a private cache needs it). */
+async function readingClient(options: CommonOptions): Promise<CachixClient> {
+  const credentials = await findCredentials(options.cache)
+  return new CachixClient({ baseUrl: options.cachixUrl, cacheName: options.cache, authToken: credentials.authToken })
+}
+
 function pusherWithProgress(
   options: CommonOptions,
-  opened: Awaited<ReturnType<typeof session>>,
+  opened: CachixSession,
   store: NixStore,
   built: () => number
 ): { pusher: Pusher; progress: Progress } {
@@ -108,7 +116,7 @@ function summarise(progress: Progress, report: PushReport, cache: string): numbe
 async function push(options: CommonOptions, paths: string[]): Promise<number> {
   if (paths.length === 0) throw new Error('no store paths to push')
   const store = new NixStore()
-  const opened = await session(options, true)
+  const opened = await pushSession(options)
   const { pusher, progress } = pusherWithProgress(options, opened, store, () => 0)
   // ./result symlinks and the like resolve to the store path they point at; store paths are
   // taken as they are (an invalid one is reported by the pusher, not thrown here).
@@ -121,11 +129,10 @@ async function push(options: CommonOptions, paths: string[]): Promise<number> {
 
 async function build(options: CommonOptions, installables: string[]): Promise<number> {
   const store = new NixStore()
-  const opened = await session(options, true)
+  const opened = await pushSession(options)
   const work = await mkdtemp(join(tmpdir(), 'nix-cachix-build-'))
   try {
-    const spoolFile = join(work, 'built.spool')
-    const hook = join(work, 'post-build-hook.sh')
+    const { spool: spoolFile, hook } = workFiles(work)
     await writeFile(spoolFile, '')
     await writeFile(hook, renderHookScript(spoolFile), { mode: 0o755 })
     let built = 0
@@ -160,13 +167,7 @@ async function build(options: CommonOptions, installables: string[]): Promise<nu
 }
 
 async function check(options: CommonOptions, host: string): Promise<number> {
-  const credentials = await findCredentials(options.cache)
-  const client = new CachixClient({
-    baseUrl: options.cachixUrl,
-    cacheName: options.cache,
-    authToken: credentials.authToken
-  })
-  const result = await checkHost(options.flake, host, client, makePushFilter(options.pushFilter))
+  const result = await checkHost(options.flake, host, await readingClient(options), makePushFilter(options.pushFilter))
   if (result.builds.length === 0) {
     process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`)
     return 0
@@ -180,12 +181,7 @@ async function check(options: CommonOptions, host: string): Promise<number> {
 
 /** Exit 0 with the diff; 1 when there is nothing to compare (e.g. the base is not in the cache). */
 async function diff(options: CommonOptions, host: string, base: string | undefined, json: boolean): Promise<number> {
-  const credentials = await findCredentials(options.cache)
-  const client = new CachixClient({
-    baseUrl: options.cachixUrl,
-    cacheName: options.cache,
-    authToken: credentials.authToken
-  })
+  const client = await readingClient(options)
   // The cache itself lacks what it counts as present upstream: asked as the cache, not as a substituter.
   const cacheUri = await client.getCache().then(
     cache => cache.uri,

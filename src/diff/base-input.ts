@@ -1,4 +1,4 @@
-import { parseStorePath } from '../nix/store-path.js'
+import { parseStorePath } from '../nix/format/store-path.js'
 
 export type DiffBase =
   | { kind: 'off' }

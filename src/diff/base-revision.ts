@@ -1,8 +1,9 @@
 import { isAbsolute, resolve } from 'node:path'
-import { configurationNames } from '../nix/flake.js'
-import { byKind, findHost, kindSpec, outPathsExpression, type Host } from '../nix/configurations.js'
-import { errorMessage, runCommand } from '../util/process.js'
+import { configurationNames } from '../hosts/flake.js'
+import { byKind, findHost, kindSpec, outPathsExpression, type Host } from '../hosts/configurations.js'
+import { runCommand } from '../util/process.js'
 import { runNix } from '../nix/command.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface GitFlake {
   /** The work tree's top directory. */
@@ -100,13 +101,13 @@ export async function toplevelsAt(
   for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
     const apply = outPathsExpression(
       kind,
-      group.map(h => h.name)
+      group.map(h => h.attribute)
     )
     const { stdout } = await runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
       env
     })
     const raw = JSON.parse(stdout) as Record<string, { out: string }>
-    for (const host of group) if (raw[host.name] !== undefined) toplevels[host.reference] = raw[host.name].out
+    for (const host of group) if (raw[host.attribute] !== undefined) toplevels[host.reference] = raw[host.attribute].out
   }
   return toplevels
 }

@@ -7,10 +7,10 @@ import {
   type NarInfoSource,
   type PathFacts
 } from '../cachix/closure-walk.js'
-import { errorMessage } from '../util/process.js'
 import { compareClosures } from './compare.js'
 import { localClosure, type LocalStore } from './local-closure.js'
 import type { HostDiff } from './types.js'
+import { errorMessage } from '../util/errors.js'
 
 export interface DiffSources {
   cache: CacheLookups

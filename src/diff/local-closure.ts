@@ -1,5 +1,5 @@
 import type { PathFacts } from '../cachix/closure-walk.js'
-import type { PathInfo } from '../nix/path-info.js'
+import type { PathInfo } from '../nix/format/path-info.js'
 
 export interface LocalStore {
   isValid(path: string): Promise<boolean>

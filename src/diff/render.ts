@@ -24,7 +24,7 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`
 }
 
-export function packageCounts(diff: ClosureDiff): string {
+function packageCounts(diff: ClosureDiff): string {
   const parts = [
     [diff.changed.length, 'changed'],
     [diff.added.length, 'added'],
@@ -35,7 +35,7 @@ export function packageCounts(diff: ClosureDiff): string {
   return shown.length === 0 ? 'no package changes' : shown.join(', ')
 }
 
-export function downloadText(diff: ClosureDiff): string {
+function downloadText(diff: ClosureDiff): string {
   const { paths, fileSize, sizeUnknown } = diff.download
   if (paths === 0) return 'nothing'
   const unknown =
@@ -46,7 +46,7 @@ export function downloadText(diff: ClosureDiff): string {
 }
 
 /** Why a host has no diff, in one sentence; undefined when it has one. */
-export function outcomeText(host: HostDiff, cache: string): string | undefined {
+function outcomeText(host: HostDiff, cache: string): string | undefined {
   switch (host.outcome) {
     case 'compared':
       return undefined

@@ -1,4 +1,4 @@
-import { InputError } from './rules.js'
+import { InputError } from './checks.js'
 
 // A PEM-style block: OpenSSH's own format, or the older PKCS#1/SEC1/PKCS#8 ones ssh also reads.
 const BLOCK = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]*?)\n-----END \1PRIVATE KEY-----$/

@@ -1,7 +1,7 @@
 // The standard aarch64 ELF match (qemu's qemu-binfmt-conf.sh, Debian, tonistiigi/binfmt):
 // 64-bit little-endian ELF, e_type EXEC or DYN (mask 0xfe), e_machine 0xB7.
-export const AARCH64_MAGIC = '7f454c460201010000000000000000000200b700'
-export const AARCH64_MASK = 'ffffffffffffff00fffffffffffffffffeffffff'
+const AARCH64_MAGIC = '7f454c460201010000000000000000000200b700'
+const AARCH64_MASK = 'ffffffffffffff00fffffffffffffffffeffffff'
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc'
 export const ENTRY_NAME = 'qemu-aarch64'
 

@@ -9,6 +9,7 @@ import { delimiter, join } from 'node:path'
 import { NIX_FLAKES_ARGS } from '../nix/command.js'
 import { runAsRoot, writeSystemFile } from '../util/privileged.js'
 import { childEnv } from '../util/process.js'
+import { exists } from '../util/fs.js'
 
 const isRoot = (): boolean => process.getuid?.() === 0
 
@@ -74,13 +75,7 @@ async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string> {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue
     const candidate = join(dir, name)
-    if (
-      await access(candidate, constants.X_OK).then(
-        () => true,
-        () => false
-      )
-    )
-      return candidate
+    if (await exists(candidate, constants.X_OK)) return candidate
   }
   return name
 }

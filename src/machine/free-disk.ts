@@ -1,24 +1,31 @@
 import { stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Log } from '../util/log.js'
-import { errorMessage, runCommand } from '../util/process.js'
-import { chooseBuildDir, mayFreeDisk, removalPaths, type Filesystem } from './disk-cleanup.js'
+import { runCommand } from '../util/process.js'
+import { chooseBuildDir, mayFreeDisk, removalPaths, type Filesystem } from './disk-space.js'
 import { runAsRoot } from '../util/privileged.js'
 import { diskRoot } from '../util/knobs.js'
+import { exists } from '../util/fs.js'
+import { errorMessage } from '../util/errors.js'
 
 async function freeBytes(path: string): Promise<number> {
   const stats = await statfs(path)
   return stats.bavail * stats.bsize
 }
 
-const GIB = 1024 ** 3
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false
-  )
+/** Free bytes on the file system holding the Nix store (or / before Nix exists). */
+export async function freeDiskBytes(): Promise<number | undefined> {
+  for (const path of ['/nix/store', '/']) {
+    try {
+      return await freeBytes(path)
+    } catch {
+      // try the next
+    }
+  }
+  return undefined
 }
+
+const GIB = 1024 ** 3
 
 async function removeToolchains(root: string, log: Log): Promise<void> {
   const before = await freeBytes(root)

@@ -1,4 +1,4 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises'
+import { open, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../util/process.js'
 import {
@@ -11,9 +11,10 @@ import {
   type BinfmtEntry
 } from './binfmt.js'
 import { runAsRoot, writeSystemFile } from '../util/privileged.js'
+import { exists } from '../util/fs.js'
 
 /** Where qemu-user-static puts it: Ubuntu and Debian up to bookworm, then Debian trixie and later. */
-export const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']
+const DEFAULT_INTERPRETERS = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64']
 
 export async function readBinfmtEntries(): Promise<BinfmtEntry[]> {
   let names: string[]
@@ -29,13 +30,6 @@ export async function readBinfmtEntries(): Promise<BinfmtEntry[]> {
     if (entry) entries.push(entry)
   }
   return entries
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false
-  )
 }
 
 /**

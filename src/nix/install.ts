@@ -5,6 +5,7 @@ import type { Log } from '../util/log.js'
 import { installsMultiUser, runnerPlatform } from '../util/platform.js'
 import { runCommand } from '../util/process.js'
 import { NIX_FLAKES_CONF } from './command.js'
+import { exists } from '../util/fs.js'
 
 /** Where the multi-user installer links nix: the default profile, for every user. */
 export const MULTI_USER_PROFILE_BIN = '/nix/var/nix/profiles/default/bin'
@@ -18,7 +19,7 @@ export async function installedNixVersion(env: NodeJS.ProcessEnv = process.env):
   }
 }
 
-export function installerUrl(version: string): string {
+function installerUrl(version: string): string {
   return `https://releases.nixos.org/nix/nix-${version}/install`
 }
 
@@ -89,11 +90,7 @@ export async function installNix(
   })
   // The single-user installer links nix into the user's own profile, not the default one.
   const bin = nixProfileBin(multiUser, options.env.HOME ?? homedir())
-  const found = await stat(join(bin, 'nix')).then(
-    () => true,
-    () => false
-  )
-  if (!found)
+  if (!(await exists(join(bin, 'nix'))))
     throw new Error(
       `the Nix ${version} installer finished but left no nix in ${bin}: install Nix before this step and set install-nix to false`
     )

@@ -97,7 +97,7 @@ function publicKey(type: string, key: string): boolean {
   return /^[a-z0-9@.-]+$/.test(type) && blobKeyType(key) === type
 }
 
-export function parseUri(text: string, where: string): BuilderUri {
+function parseUri(text: string, where: string): BuilderUri {
   if (text.startsWith('@'))
     fail(`${where} refers to a machines file; list the builders in this input instead, one per line`)
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(text)?.[1]
@@ -258,7 +258,7 @@ function bareHost(uri: BuilderUri): string {
  * 2.31): an ssh_config Host entry of that name supplies the address and the port. It is made of
  * the address and the port alone, so two jobs that define it define the same thing.
  */
-export function sshAlias(uri: BuilderUri): string {
+function sshAlias(uri: BuilderUri): string {
   return `${bareHost(uri).replace(/[^A-Za-z0-9.-]/g, '-')}-port-${uri.port ?? 22}`
 }
 
@@ -272,7 +272,7 @@ const field = (value: string | number | undefined): string => (value === undefin
 const fieldList = (values: string[]): string => (values.length === 0 ? '-' : values.join(','))
 
 /** One machine as Nix reads it: all 8 fields, "-" where Nix's default applies. */
-export function renderBuilder(builder: Builder, options: RenderOptions): string {
+function renderBuilder(builder: Builder, options: RenderOptions): string {
   return [
     uriText(builder.uri, options.portInUri),
     fieldList(builder.systems),

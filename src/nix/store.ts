@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { childEnv, chunks, lastLine, runCommand } from '../util/process.js'
+import { chunks } from '../util/arrays.js'
+import { childEnv, lastLine, runCommand } from '../util/process.js'
 import { readFile } from 'node:fs/promises'
 import { storeRoot } from '../util/knobs.js'
-import { derivationFileOutputs } from './derivation-file.js'
-import { dependenciesFirst, parsePathInfoJson, type PathInfo } from './path-info.js'
+import { derivationFileOutputs } from './format/derivation-file.js'
+import { dependenciesFirst, parsePathInfoJson, type PathInfo } from './format/path-info.js'
 import { runNix } from './command.js'
 
 // Long argument lists are split so no call comes near the kernel's ARG_MAX.

@@ -1,18 +1,7 @@
-import {
-  attributePaths,
-  bool,
-  cacheName,
-  cacheNames,
-  cachixUrl,
-  extraNixConfig,
-  flakeRef,
-  hasControl,
-  hostNames,
-  InputError,
-  list,
-  nixVersion,
-  positiveInt
-} from '../inputs/rules.js'
+import * as core from '@actions/core'
+import { availableParallelism } from 'node:os'
+import * as check from '../inputs/checks.js'
+import { checkedReader, readInputs, type InputReader } from '../inputs/reader.js'
 
 export interface PlanInputs {
   flake: string
@@ -35,20 +24,24 @@ export interface PlanInputs {
   extraPullCaches: string[]
 }
 
-export type InputReader = (name: string) => string
-
-function fail(name: string, message: string): never {
-  throw new InputError(name, message)
-}
-
 const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
+/** The planner's inputs, validated, with the secrets masked before anything can log them. */
+export function getPlanInputs(): PlanInputs {
+  return readInputs(
+    read => parsePlanInputs(read, availableParallelism()),
+    name => core.getInput(name),
+    value => core.setSecret(value)
+  )
+}
+
 /** The planner's inputs, checked before anything runs. */
-export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
+export function parsePlanInputs(readRaw: InputReader, cores = 1): PlanInputs {
+  const read = checkedReader(readRaw)
   const text = (name: string): string => read(name).trim()
-  const flake = flakeRef('flake', read('flake'))
-  const hosts = hostNames('hosts', read('hosts'))
-  const cachix = cacheName('cachix', read('cachix'))
+  const flake = check.flakeRef('flake', read('flake'))
+  const hosts = check.hostNames('hosts', read('hosts'))
+  const cachix = check.cacheName('cachix', read('cachix'))
   const runners: Record<string, string> = {}
   for (const [system, input, fallback] of [
     ['x86_64-linux', 'x86_64-runner', 'ubuntu-latest'],
@@ -57,33 +50,30 @@ export function parsePlanInputs(read: InputReader, cores = 1): PlanInputs {
     ['x86_64-darwin', 'x86_64-darwin-runner', 'macos-15-intel']
   ] as const) {
     const label = text(input) || fallback
-    if (!RUNNER_LABEL.test(label)) fail(input, `"${label}" is not a runner label`)
+    if (!RUNNER_LABEL.test(label)) check.fail(input, `"${label}" is not a runner label`)
     runners[system] = label
   }
   // Rows of systems the build legs' remote builders build go to the x86 runner: its leg hands them to the builders.
-  for (const system of list(read('builder-systems'))) {
+  for (const system of check.list(read('builder-systems'))) {
     if (runners[system] === undefined)
-      fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`)
+      check.fail('builder-systems', `"${system}" is not one of ${Object.keys(runners).join(', ')}`)
     runners[system] = runners['x86_64-linux']
   }
-  const evalJobs = positiveInt('eval-jobs', read('eval-jobs')) ?? cores
-  const attributes = attributePaths('attributes', read('attributes'))
-  const githubToken = text('github-token') || undefined
-  if (githubToken !== undefined && (/\s/.test(githubToken) || hasControl(githubToken)))
-    fail('github-token', 'contains white space or a control character: paste the secret alone')
+  const evalJobs = check.positiveInt('eval-jobs', read('eval-jobs')) ?? cores
+  const attributes = check.attributePaths('attributes', read('attributes'))
   return {
-    githubToken,
-    extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
-    extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
+    githubToken: text('github-token') || undefined,
+    extraNixConfig: check.extraNixConfig('extra-nix-config', read('extra-nix-config')),
+    extraPullCaches: check.cacheNames('extra-pull-caches', read('extra-pull-caches')),
     attributes,
     evalJobs,
-    nixVersion: nixVersion('nix-version', read('nix-version')),
+    nixVersion: check.nixVersion('nix-version', read('nix-version')),
     flake,
     hosts,
     cachix,
     cachixAuthToken: text('cachix-auth-token') || undefined,
-    cachixUrl: cachixUrl('cachix-url', read('cachix-url')),
+    cachixUrl: check.cachixUrl('cachix-url', read('cachix-url')),
     runners,
-    skipCached: bool('skip-cached', read('skip-cached'), true)
+    skipCached: check.bool('skip-cached', read('skip-cached'), true)
   }
 }

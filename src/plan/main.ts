@@ -1,138 +1,106 @@
 import * as core from '@actions/core'
-import { describeWalk, walkEach } from '../cachix/closure-walk.js'
-import { evaluateAttributes, evaluateHosts, type EvalFailure, type Evaluated } from '../nix/evaluate.js'
-import { configurationNames } from '../nix/flake.js'
-import { allHosts, resolveHosts, type ConfigurationKind } from '../nix/configurations.js'
-import { renderPlanSummary } from './eval-logic.js'
-import { configurePlanNix } from './nix-setup.js'
-import { ensureNix } from '../nix/install.js'
-import { STEP_LOG } from '../action/step-log.js'
-import { availableParallelism } from 'node:os'
-import { errorMessage } from '../util/process.js'
-import { derivationName } from '../build/build-failures.js'
-import { parsePlanInputs } from './inputs.js'
-import { planAttributes, planMatrix } from './matrix.js'
-import { planReader, walkFailed, type PlanFinding } from './cache-outage.js'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setupCachix, type CacheSetup } from '../action/phases/cachix.js'
+import { cleanUp } from '../action/phases/clean-up.js'
+import { configureNix } from '../action/phases/configure-nix.js'
+import { groupIf } from '../action/phases/group.js'
+import { nixPhase } from '../action/phases/nix.js'
+import { nixConfPath } from '../nix/conf/file.js'
+import { workFiles } from '../nix-build/work-dir.js'
+import { planTroubleFindings, walkFailed } from '../report/cache-trouble.js'
+import type { Finding } from '../report/finding.js'
+import { errorMessage } from '../util/errors.js'
+import { planCacheCheck } from './cache-check.js'
+import { evaluateAttributesPhase, evaluateHostsPhase } from './evaluate.js'
+import { getPlanInputs, type PlanInputs } from './inputs.js'
+import { matrixPhase } from './outputs.js'
 
-function logEvaluated(done: Evaluated | EvalFailure): void {
-  if ('error' in done) core.info(`${done.name}: does not evaluate`)
-  else core.info(`${done.name} (${done.system}): ${done.outPath}, evaluated in ${done.seconds.toFixed(1)} s`)
+/** What the planner leaves in nix.conf and on disk, for the clean-up. */
+interface Leftovers {
+  workDir: string
+  confPath: string
 }
 
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 export async function run(): Promise<void> {
-  let restoreNix: (() => Promise<void>) | undefined
+  const leftovers: Leftovers = { workDir: '', confPath: '' }
   try {
-    for (const secret of ['cachix-auth-token', 'github-token']) {
-      const value = core.getInput(secret).trim()
-      if (value !== '') core.setSecret(value)
-    }
-    const inputs = parsePlanInputs(name => core.getInput(name), availableParallelism())
-    const nix = await core.group('Nix', () => ensureNix(inputs.nixVersion, true, process.env, STEP_LOG))
-    if (nix.installedBin !== undefined) core.addPath(nix.installedBin)
-    const nixSetup = await core.group('Configure Nix', () => configurePlanNix(inputs, process.env))
-    restoreNix = nixSetup.restore
-    let kinds = new Map<string, ConfigurationKind>()
-    const { hosts, failed } = await core.group('Evaluate hosts', async () => {
-      const names = await configurationNames(inputs.flake, process.env)
-      // A host left out by `hosts` is never evaluated; a name that is not there, or is there twice, fails the plan in one line.
-      const all = allHosts(names)
-      const named = resolveHosts(inputs.hosts, names).map(h => h.id)
-      const wanted = inputs.hosts.length > 0 ? all.filter(h => named.includes(h.id)) : all
-      kinds = new Map(wanted.map(h => [h.id, h.kind]))
-      const started = Date.now()
-      const outcome = await evaluateHosts(inputs.flake, wanted, inputs.evalJobs, process.env, logEvaluated)
-      core.info(
-        `Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`
-      )
-      return { hosts: outcome.evaluated, failed: outcome.failed }
-    })
-    const prewarm =
-      inputs.attributes.length === 0
-        ? { evaluated: [], failed: [] }
-        : await core.group('Evaluate pre-warm attributes', () =>
-            evaluateAttributes(inputs.flake, inputs.attributes, inputs.evalJobs, process.env, logEvaluated)
-          )
-    failed.push(...prewarm.failed)
-    const findings: PlanFinding[] = failed.map(f => ({
-      level: 'error' as const,
+    const inputs = getPlanInputs()
+    await core.group('Nix', () => nixPhase({ nixVersion: inputs.nixVersion, installNix: 'auto' }, process.env))
+    const cache = await core.group('Cachix', () => cachixPhase(inputs))
+    await groupIf(needsNixConf(inputs), 'Configure Nix', () => configureNixPhase(inputs, cache, leftovers))
+    const hosts = await core.group('Evaluate hosts', () => evaluateHostsPhase(inputs))
+    const prewarm = await groupIf(inputs.attributes.length > 0, 'Evaluate pre-warm attributes', () =>
+      evaluateAttributesPhase(inputs)
+    )
+    const failed = [...hosts.failed, ...(prewarm?.failed ?? [])]
+    const findings: Finding[] = failed.map(f => ({
+      level: 'error',
       message: `${inputs.attributes.includes(f.name) ? 'attribute' : 'host'} ${f.name} does not evaluate, so it has no row:\n${f.error}`
     }))
     for (const finding of findings) core.error(finding.message)
-    const cached = new Set<string>()
     const cacheName = inputs.cachix ?? ''
     // During an outage (or with a private cache's token rejected) the plan cannot know what is cached: every host gets a row.
-    const client = nixSetup.cache ? planReader(cacheName, nixSetup.cache, findings) : undefined
-    if (client && inputs.skipCached) {
-      const check = core.group('Check the cache', async () => {
-        // A host is cached only when its toplevel's whole closure is (caches lose paths to GC).
-        const walks = await walkEach(
-          client,
-          [...hosts, ...prewarm.evaluated].map(h => h.outPath)
-        )
-        for (const h of hosts) {
-          const walk = walks.get(h.outPath)
-          if (walk === undefined) continue
-          if (walk.complete) cached.add(h.outPath)
-          core.info(`${h.name}: ${describeWalk(h.outPath, walk)}`)
-        }
-        for (const a of prewarm.evaluated) {
-          const walk = walks.get(a.outPath)
-          if (walk?.complete) cached.add(a.outPath)
-          if (walk) core.info(`${a.name}: ${describeWalk(a.outPath, walk)}`)
-        }
-        // Import from derivation that no cache had was built here, on a runner that is thrown away:
-        // such a host keeps its leg although its closure is cached, and the leg pushes what its own
-        // evaluation builds, so that no machine builds it again just to evaluate.
-        for (const evaluated of [...hosts, ...prewarm.evaluated]) {
-          const built = evaluated.builtWhileEvaluating
-          if (built.length === 0 || !cached.delete(evaluated.outPath)) continue
-          core.info(
-            `${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`
-          )
-        }
-        core.info(
-          `${[...hosts].filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${inputs.cachix}`
-        )
-      })
-      await check.catch((error: unknown) => walkFailed(cacheName, error, cached, findings))
-    }
-    for (const finding of findings) if (finding.level === 'warning') core.warning(finding.message)
-    const plan = planMatrix(
-      hosts.map(h => ({ ...h, kind: kinds.get(h.name) })),
-      cached,
-      inputs.runners
+    findings.push(...planTroubleFindings(cacheName, cache.trouble?.access))
+    const attributes = prewarm?.evaluated ?? []
+    const cached =
+      (await groupIf(cache.reader !== undefined && inputs.skipCached, 'Check the cache', () =>
+        planCacheCheck(cache.reader!, cacheName, hosts.evaluated, attributes).catch((error: unknown) => {
+          walkFailed(cacheName, error, new Set(), findings)
+          return new Set<string>()
+        })
+      )) ?? new Set<string>()
+    await core.group('Matrix', () =>
+      matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed }, cached, findings)
     )
-    const attributePlan = planAttributes(prewarm.evaluated, cached, inputs.runners)
-    for (const name of plan.unmapped)
-      core.warning(`host ${name} has a system with no runner: it is left out of the matrix`)
-    for (const name of attributePlan.unmapped)
-      core.warning(`attribute ${name} has a system with no runner: it is left out of the matrix`)
-    core.setOutput('matrix', JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }))
-    core.setOutput('hosts', JSON.stringify(plan.rows.map(r => r.host)))
-    core.setOutput('attributes', JSON.stringify(attributePlan.rows.map(r => r.attribute)))
-    core.setOutput('any', String(plan.rows.length + attributePlan.rows.length > 0))
-    core.setOutput('cached-hosts', JSON.stringify(plan.cached))
-    core.setOutput('cached-attributes', JSON.stringify(attributePlan.cached))
-    core.setOutput('eval-failed', JSON.stringify(failed.map(f => f.name)))
-    core.setOutput('findings', JSON.stringify(findings))
-    // What a build job on the head passes to diff-base, so the base is evaluated once, here.
-    core.setOutput('toplevels', JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))))
-    await core.summary
-      .addRaw(
-        renderPlanSummary(
-          plan,
-          attributePlan,
-          failed,
-          findings.filter(f => f.level === 'warning').map(f => f.message)
-        )
-      )
-      .write()
   } catch (error: unknown) {
     core.setFailed(errorMessage(error))
   } finally {
-    await restoreNix?.().catch((error: unknown) =>
+    await cleanUp(leftovers.workDir, leftovers.confPath).catch((error: unknown) =>
       core.warning(`could not take the planner's settings out of nix.conf again: ${errorMessage(error)}`)
     )
   }
+}
+
+/** The caches to pull from while evaluating, opened as a build leg opens them; the planner never pushes. */
+async function cachixPhase(inputs: PlanInputs): Promise<CacheSetup> {
+  const findings: Finding[] = []
+  const cache = await setupCachix({ ...inputs, push: 'false' }, findings, 'evaluating')
+  // An extra pull cache that cannot be read only costs evaluation time: a warning, not a finding of the plan.
+  for (const finding of findings) core.warning(finding.message)
+  return cache
+}
+
+/** The evaluation needs nix.conf only for a github.com token, pull caches or the workflow's own settings. */
+function needsNixConf(inputs: PlanInputs): boolean {
+  return (
+    inputs.githubToken !== undefined ||
+    inputs.extraNixConfig.trim() !== '' ||
+    inputs.cachix !== undefined ||
+    inputs.extraPullCaches.length > 0
+  )
+}
+
+/**
+ * What the evaluation needs of nix.conf, as a build leg sets it: the github.com token, the pull
+ * caches (import from derivation substitutes from them rather than building on a runner that is
+ * thrown away) and extra-nix-config. The block and the secrets files come out again at the end.
+ */
+async function configureNixPhase(inputs: PlanInputs, cache: CacheSetup, leftovers: Leftovers): Promise<void> {
+  leftovers.workDir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'nix-cachix-plan-'))
+  // Taken out again even when writing it fails halfway.
+  leftovers.confPath = nixConfPath(process.env)
+  await configureNix(
+    {
+      env: process.env,
+      work: workFiles(leftovers.workDir),
+      cache,
+      githubToken: inputs.githubToken,
+      extraNixConfig: inputs.extraNixConfig,
+      hook: false
+    },
+    () => undefined
+  )
 }

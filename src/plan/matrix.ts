@@ -1,4 +1,4 @@
-import type { ConfigurationKind } from '../nix/configurations.js'
+import type { ConfigurationKind } from '../hosts/configurations.js'
 
 export interface PlannedHost {
   name: string
@@ -23,25 +23,33 @@ export interface Plan {
   unmapped: string[]
 }
 
+/** Rows for what is neither cached nor of a system without a runner. */
+function planRows<R>(
+  items: PlannedHost[],
+  cachedOutPaths: Set<string>,
+  runners: Record<string, string>,
+  row: (item: PlannedHost, runner: string) => R
+): { rows: R[]; cached: string[]; unmapped: string[] } {
+  const plan: { rows: R[]; cached: string[]; unmapped: string[] } = { rows: [], cached: [], unmapped: [] }
+  for (const item of items) {
+    if (cachedOutPaths.has(item.outPath)) plan.cached.push(item.name)
+    else if (runners[item.system] === undefined) plan.unmapped.push(item.name)
+    else plan.rows.push(row(item, runners[item.system]))
+  }
+  return plan
+}
+
 /**
  * One row per host that still needs building, with the runner for its system. A host whose
  * toplevel is already cached gets no row, so a plan with nothing to do is an empty matrix.
  */
-export function planMatrix(
-  hosts: PlannedHost[],
-  cachedOutPaths: Set<string>,
-  runners: Record<string, string>,
-  only: string[] = []
-): Plan {
-  const plan: Plan = { rows: [], cached: [], unmapped: [] }
-  for (const host of hosts) {
-    if (only.length > 0 && !only.includes(host.name)) continue
-    if (cachedOutPaths.has(host.outPath)) plan.cached.push(host.name)
-    else if (runners[host.system] === undefined) plan.unmapped.push(host.name)
-    else
-      plan.rows.push({ host: host.name, system: host.system, runner: runners[host.system], kind: host.kind ?? 'nixos' })
-  }
-  return plan
+export function planMatrix(hosts: PlannedHost[], cachedOutPaths: Set<string>, runners: Record<string, string>): Plan {
+  return planRows(hosts, cachedOutPaths, runners, (host, runner) => ({
+    host: host.name,
+    system: host.system,
+    runner,
+    kind: host.kind ?? 'nixos'
+  }))
 }
 
 /** A pre-warm leg: one attribute, built on its system's runner with no host. */
@@ -64,17 +72,10 @@ export function planAttributes(
   cachedOutPaths: Set<string>,
   runners: Record<string, string>
 ): AttributePlan {
-  const plan: AttributePlan = { rows: [], cached: [], unmapped: [] }
-  for (const attribute of attributes) {
-    if (cachedOutPaths.has(attribute.outPath)) plan.cached.push(attribute.name)
-    else if (runners[attribute.system] === undefined) plan.unmapped.push(attribute.name)
-    else
-      plan.rows.push({
-        attribute: attribute.name,
-        system: attribute.system,
-        runner: runners[attribute.system],
-        kind: 'attribute'
-      })
-  }
-  return plan
+  return planRows(attributes, cachedOutPaths, runners, (attribute, runner) => ({
+    attribute: attribute.name,
+    system: attribute.system,
+    runner,
+    kind: 'attribute' as const
+  }))
 }

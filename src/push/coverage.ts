@@ -1,6 +1,6 @@
 import type { CachixClient } from '../cachix/client.js'
 import type { PushFilter } from './filter.js'
-import { hashPart } from '../nix/store-path.js'
+import { hashPart } from '../nix/format/store-path.js'
 import type { NixStore } from '../nix/store.js'
 
 export interface Coverage {

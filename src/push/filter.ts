@@ -1,8 +1,8 @@
-import { baseName } from '../nix/store-path.js'
+import { baseName } from '../nix/format/store-path.js'
 
 // Derivations are build recipes, not what machines download; installer self-test paths
 // (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.
-export const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/]
+const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/]
 
 export interface PushFilter {
   /** The reason a path is not pushed, or undefined when it is pushed. */

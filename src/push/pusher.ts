@@ -1,12 +1,13 @@
 import { setMaxListeners } from 'node:events'
-import { CachixError, sleep, type CachixClient } from '../cachix/client.js'
-import type { PathInfo } from '../nix/path-info.js'
-import { hashPart } from '../nix/store-path.js'
+import { CachixError, type CachixClient } from '../cachix/client.js'
+import type { PathInfo } from '../nix/format/path-info.js'
+import { hashPart } from '../nix/format/store-path.js'
 import type { NixStore } from '../nix/store.js'
-import { errorMessage } from '../util/process.js'
-import { ByteBudget } from './byte-budget.js'
+import { ByteBudget } from './upload/byte-budget.js'
 import { narFromNixStore } from '../util/knobs.js'
 import type { PushFilter } from './filter.js'
+import { errorMessage } from '../util/errors.js'
+import { sleep } from '../util/async.js'
 import {
   completeStaged,
   discardStaged,
@@ -15,7 +16,7 @@ import {
   stageStorePath,
   type StagedUpload,
   type UploadSettings
-} from './upload-path.js'
+} from './upload/upload-path.js'
 
 export type PushEvent =
   | { kind: 'queued'; path: string; narSize: number }

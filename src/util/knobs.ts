@@ -13,48 +13,62 @@
  */
 export type Environment = Record<string, string | undefined>
 
+/** An absolute directory, or '' when the knob is not set. */
+function directory(env: Environment, name: string): string {
+  const dir = env[name] ?? ''
+  if (dir !== '' && !dir.startsWith('/')) throw new Error(`${name} must be an absolute directory, not "${dir}"`)
+  return dir
+}
+
+/** True when the knob is set to `value`, its only value. */
+function switchedTo(env: Environment, name: string, value: string): boolean {
+  const set = env[name] ?? ''
+  if (set !== '' && set !== value) throw new Error(`${name} may only be "${value}", not "${set}"`)
+  return set === value
+}
+
 export function storeRoot(env: Environment = process.env): string {
-  const root = env.NIX_CACHIX_BUILD_STORE_ROOT ?? ''
-  if (root !== '' && !root.startsWith('/'))
-    throw new Error(`NIX_CACHIX_BUILD_STORE_ROOT must be an absolute directory, not "${root}"`)
-  return root.replace(/\/+$/, '')
+  return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '')
 }
 
 export function forcedZstdProcess(env: Environment = process.env): boolean {
-  const value = env.NIX_CACHIX_BUILD_ZSTD ?? ''
-  if (value !== '' && value !== 'process')
-    throw new Error(`NIX_CACHIX_BUILD_ZSTD may only be "process", not "${value}"`)
-  return value === 'process'
+  return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process')
+}
+
+/** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
+function numberKnob(
+  env: Environment,
+  name: string,
+  fallback: number,
+  ok: (n: number) => boolean,
+  what: string
+): number {
+  const text = env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isFinite(value) || !ok(value)) throw new Error(`${name} must be ${what}, not "${text}"`)
+  return value
 }
 
 export function heartbeatMs(env: Environment = process.env): number {
-  const text = env.NIX_CACHIX_BUILD_HEARTBEAT_SECONDS
-  if (text === undefined || text === '') return 60_000
-  const seconds = Number(text)
-  if (!Number.isFinite(seconds) || seconds < 1)
-    throw new Error(`NIX_CACHIX_BUILD_HEARTBEAT_SECONDS must be a number of seconds (1 or more), not "${text}"`)
+  const seconds = numberKnob(
+    env,
+    'NIX_CACHIX_BUILD_HEARTBEAT_SECONDS',
+    60,
+    s => s >= 1,
+    'a number of seconds (1 or more)'
+  )
   return seconds * 1000
 }
 
 export function narFromNixStore(env: Environment = process.env): boolean {
-  const value = env.NIX_CACHIX_BUILD_NAR ?? ''
-  if (value !== '' && value !== 'nix-store')
-    throw new Error(`NIX_CACHIX_BUILD_NAR may only be "nix-store", not "${value}"`)
-  return value === 'nix-store'
+  return switchedTo(env, 'NIX_CACHIX_BUILD_NAR', 'nix-store')
 }
 
 export function diskRoot(env: Environment = process.env): string {
-  const root = env.NIX_CACHIX_BUILD_DISK_ROOT ?? ''
-  if (root === '') return '/'
-  if (!root.startsWith('/')) throw new Error(`NIX_CACHIX_BUILD_DISK_ROOT must be an absolute directory, not "${root}"`)
-  return root
+  return directory(env, 'NIX_CACHIX_BUILD_DISK_ROOT') || '/'
 }
 
 export function retryScale(env: Environment = process.env): number {
-  const text = env.NIX_CACHIX_BUILD_RETRY_SCALE
-  if (text === undefined || text === '') return 1
-  const scale = Number(text)
-  if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
-    throw new Error(`NIX_CACHIX_BUILD_RETRY_SCALE must be a number above 0 and at most 1, not "${text}"`)
-  return scale
+  return numberKnob(env, 'NIX_CACHIX_BUILD_RETRY_SCALE', 1, s => s > 0 && s <= 1, 'a number above 0 and at most 1')
 }

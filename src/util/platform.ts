@@ -5,6 +5,18 @@
 
 export type RunnerPlatform = 'linux' | 'darwin'
 
+export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin' | 'x86_64-darwin'
+export const SYSTEMS: NixSystem[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin', 'x86_64-darwin']
+
+/** The Nix system this machine runs natively, from Node's architecture and platform. */
+export function nativeSystem(arch: string = process.arch, platform: string = process.platform): NixSystem | undefined {
+  const os = platform === 'darwin' ? 'darwin' : platform === 'linux' ? 'linux' : undefined
+  if (os === undefined) return undefined
+  if (arch === 'x64') return `x86_64-${os}` as const
+  if (arch === 'arm64') return `aarch64-${os}` as const
+  return undefined
+}
+
 /** macOS by Node's platform, or by the runner's own RUNNER_OS when that says so. */
 export function runnerPlatform(
   platform: string = process.platform,
@@ -28,7 +40,7 @@ export interface DaemonControl {
 }
 
 // The official installer's launchd job on macOS, and its systemd unit on Linux.
-export const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon'
+const LAUNCHD_DAEMON = 'system/org.nixos.nix-daemon'
 
 /** How nix-daemon is found and restarted so it reads a new nix.conf. */
 export function daemonControl(platform: RunnerPlatform): DaemonControl {

@@ -72,7 +72,7 @@ export async function runCommand(command: string, args: string[], options: RunOp
   return result
 }
 
-export class CommandError extends Error {
+class CommandError extends Error {
   constructor(
     readonly command: string,
     readonly args: string[],
@@ -91,25 +91,4 @@ export function lastLine(text: string): string {
     .map(l => l.trim())
     .filter(l => l !== '')
   return lines[lines.length - 1] ?? ''
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message
-  if (typeof error === 'string') return error
-  try {
-    return JSON.stringify(error)
-  } catch {
-    return String(error)
-  }
-}
-
-export function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
-
-/** What was thrown, as an Error (a rejection can carry anything). */
-export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(errorMessage(error))
 }

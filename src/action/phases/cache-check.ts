@@ -1,0 +1,52 @@
+import * as core from '@actions/core'
+import type { Reader } from '../../cachix/cache-access.js'
+import { describeWalk, walkEach } from '../../cachix/closure-walk.js'
+import type { HostInfo } from '../../hosts/flake.js'
+import { errorMessage } from '../../util/errors.js'
+import type { Inputs } from '../inputs.js'
+import type { CacheSetup } from './cachix.js'
+
+/**
+ * Which of `targets` the cache holds with their whole closure, each logged with what the walk
+ * found (`note` added to those that are). Throws when the cache stops answering.
+ */
+export async function walkCached(
+  reader: Reader,
+  targets: { name: string; outPath: string }[],
+  note = ''
+): Promise<Set<string>> {
+  const cached = new Set<string>()
+  // Cached means the whole closure is there: a toplevel whose references were lost would
+  // otherwise be skipped on every run while each machine builds what is missing.
+  const walks = await walkEach(
+    reader.client,
+    targets.map(t => t.outPath)
+  )
+  for (const target of targets) {
+    const walk = walks.get(target.outPath)
+    if (walk === undefined) continue
+    if (walk.complete) cached.add(target.outPath)
+    core.info(`${target.name}: ${describeWalk(target.outPath, walk)}${walk.complete ? note : ''}`)
+  }
+  return cached
+}
+
+/** The toplevels whose whole closure is in the cache already: those hosts are not built. */
+export async function cacheCheckPhase(inputs: Inputs, cache: CacheSetup, hosts: HostInfo[]): Promise<Set<string>> {
+  if (!inputs.skipCached || hosts.length === 0) return new Set()
+  if (cache.reader === undefined) {
+    if (inputs.cachix !== undefined) core.info(`${inputs.cachix} cannot be read: every host is built`)
+    return new Set()
+  }
+  try {
+    return await walkCached(
+      cache.reader,
+      hosts.map(h => ({ name: h.id, outPath: h.outPath })),
+      '; not building it'
+    )
+  } catch (error: unknown) {
+    // An outage that began after the cache was opened: building more is better than not building.
+    core.warning(`skip-cached: ${inputs.cachix} could not be read (${errorMessage(error)}), so every host is built`)
+    return new Set()
+  }
+}

@@ -1,0 +1,147 @@
+import { runNix } from '../nix/command.js'
+import { errorExcerpt } from './eval-error.js'
+import {
+  byKind,
+  detailsExpression,
+  isMissingOutput,
+  KINDS,
+  kindSpec,
+  allHosts,
+  noConfigurations,
+  systemsExpression,
+  type ConfigurationKind,
+  type ConfigurationNames,
+  type Host
+} from './configurations.js'
+
+/** A host as evaluated: its system, derivation, output and the caches its nix.settings declare. */
+export interface HostInfo extends Host {
+  system: string
+  drvPath: string
+  outPath: string
+  substituters: string[]
+  trustedPublicKeys: string[]
+}
+
+async function evalJson(
+  flake: string,
+  attribute: string,
+  apply: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[]
+): Promise<unknown> {
+  const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env })
+  return JSON.parse(stdout)
+}
+
+/**
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
+ */
+async function eachKind(
+  flake: string,
+  apply: (kind: ConfigurationKind) => string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[]
+): Promise<Partial<Record<ConfigurationKind, unknown>>> {
+  const found: Partial<Record<ConfigurationKind, unknown>> = {}
+  const evaluate = async (spec: (typeof KINDS)[number]): Promise<void> => {
+    const result = await runNix(
+      ['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs],
+      { env, okCodes: [1] }
+    )
+    if (result.code === 0) found[spec.kind] = JSON.parse(result.stdout)
+    else if (!isMissingOutput(result.stderr, spec.output))
+      throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
+  }
+  // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
+  // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
+  // It also copies the flake into the store once, for the others to reuse.
+  const [first, ...rest] = KINDS
+  await evaluate(first)
+  await Promise.all(rest.map(evaluate))
+  if (Object.keys(found).length === 0)
+    throw new Error(
+      `${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`
+    )
+  return found
+}
+
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+export async function configurationNames(
+  flake: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = []
+): Promise<ConfigurationNames> {
+  const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs)
+  const names = noConfigurations()
+  for (const spec of KINDS) names[spec.kind] = ((found[spec.kind] as string[] | undefined) ?? []).sort()
+  return names
+}
+
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+export async function allHostSystems(
+  flake: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = []
+): Promise<{ names: ConfigurationNames; systems: Record<string, string> }> {
+  const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs)
+  const names = noConfigurations()
+  for (const spec of KINDS)
+    names[spec.kind] = Object.keys((found[spec.kind] as Record<string, string> | undefined) ?? {}).sort()
+  const systems: Record<string, string> = {}
+  for (const host of allHosts(names)) systems[host.id] = (found[host.kind] as Record<string, string>)[host.attribute]
+  return { names, systems }
+}
+
+export async function hostDetails(
+  flake: string,
+  hosts: Host[],
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = []
+): Promise<HostInfo[]> {
+  const found = new Map<string, HostInfo>()
+  await Promise.all(
+    byKind(hosts).map(async ([kind, group]) => {
+      const raw = (await evalJson(
+        flake,
+        kindSpec(kind).output,
+        detailsExpression(
+          kind,
+          group.map(h => h.attribute)
+        ),
+        env,
+        extraArgs
+      )) as Record<
+        string,
+        { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }
+      >
+      for (const host of group) {
+        const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute]
+        found.set(host.id, {
+          id: host.id,
+          kind,
+          attribute: host.attribute,
+          system,
+          drvPath: drv,
+          outPath: out,
+          substituters,
+          trustedPublicKeys
+        })
+      }
+    })
+  )
+  return hosts.map(h => found.get(h.id)).filter((h): h is HostInfo => h !== undefined)
+}
+
+/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
+export async function attributeOutPath(
+  flake: string,
+  attribute: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = []
+): Promise<string> {
+  const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env })
+  return stdout.trim()
+}
