@@ -7,7 +7,7 @@ import { runCommand } from '../util/process.js'
 import { runNix } from '../nix/command.js'
 import { derivationFileOutputMap } from '../nix/format/derivation-file.js'
 import { errorExcerpt } from './eval-error.js'
-import type { EvalLog, NamedImport } from '../nix/eval-log.js'
+import { EVAL_LOG_ARGS, parseEvalLog, type EvalLogParts, type EvalLog, type NamedImport } from '../nix/eval-log.js'
 
 export interface EvaluationImports {
   /** The store paths evaluation read from derivation outputs (their closures are what a machine needs to evaluate). */
@@ -19,7 +19,7 @@ export interface EvaluationImports {
 }
 
 /** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
-export async function namedImportPaths(named: NamedImport[], env: NodeJS.ProcessEnv): Promise<string[]> {
+async function namedImportPaths(named: NamedImport[], env: NodeJS.ProcessEnv): Promise<string[]> {
   const paths = new Set<string>()
   for (const { drvPath, output } of named) {
     const text = await readFile(`${storeRoot(env)}${drvPath}`, 'utf8').catch(() => '')
@@ -106,4 +106,26 @@ export async function evaluationImports(
   } catch (error: unknown) {
     return { paths: named, how: 'scratch-store', error: errorMessage(error) }
   }
+}
+
+/** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
+export async function evalWithLog(
+  args: string[],
+  env: NodeJS.ProcessEnv
+): Promise<{ code: number; stdout: string; log: EvalLogParts }> {
+  const result = await runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1] })
+  return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) }
+}
+
+/**
+ * The imports of a derivation (a host's toplevel, a pre-warm attribute) whose evaluation logged
+ * `log`; when Nix did not name them all, it alone is evaluated again into a scratch store.
+ */
+export async function attributeImports(
+  flake: string,
+  attribute: string,
+  log: EvalLog,
+  env: NodeJS.ProcessEnv
+): Promise<EvaluationImports> {
+  return evaluationImports(log, ['eval', '--raw', `${flake}#${attribute}.drvPath`], env)
 }
