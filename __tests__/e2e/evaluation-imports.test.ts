@@ -3,9 +3,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fleetFlake } from '../../harness/fleet-flake.js'
-import { NIX_FLAKES_ARGS } from '../../src/nix/command.js'
-import { runCommand } from '../../src/util/process.js'
-import { buildHere, CACHE, cli, evalRaw, inCache, leg, plan, testServer, type Server } from '../support/legs.js'
+import {
+  buildHere,
+  CACHE,
+  cli,
+  evalRaw,
+  inCache,
+  leg,
+  onLaptop,
+  plan,
+  testServer,
+  type Server
+} from '../support/legs.js'
 import { WRITE_TOKEN } from '../support/server.js'
 
 // What a host's evaluation imports (import from derivation) must reach the cache whatever the
@@ -16,28 +25,7 @@ const TOPLEVEL = 'nixosConfigurations.ifd.config.system.build.toplevel'
 const IMPORT = 'nixosConfigurations.ifd.pkgs.generated'
 
 async function expectLaptopBuildsNothing(server: Server, flake: string, toplevel: string): Promise<void> {
-  const options = [
-    '--store',
-    await mkdtemp(join(tmpdir(), 'laptop-store-')),
-    '--option',
-    'substituters',
-    server.cacheUrl(CACHE),
-    '--option',
-    'trusted-public-keys',
-    server.publicKeys(CACHE).join(' '),
-    '--option',
-    'require-sigs',
-    'true',
-    '--max-jobs',
-    '0',
-    '--option',
-    'sandbox',
-    'false',
-    '--option',
-    'narinfo-cache-negative-ttl',
-    '0'
-  ]
-  const nix = (args: string[]) => runCommand('nix', [...NIX_FLAKES_ARGS, ...args, ...options], { okCodes: [1] })
+  const { nix } = await onLaptop(server)
   const evaluated = await nix(['eval', '--raw', `${flake}#${TOPLEVEL}.outPath`])
   expect({ code: evaluated.code, error: evaluated.stderr.split('\n').find(l => l.includes('error:')) }).toEqual({
     code: 0,

@@ -103,3 +103,35 @@ export async function laptopConfig(server: Server): Promise<string> {
   const store = await mkdtemp(join(tmpdir(), 'laptop-store-'))
   return `store = ${store}\nsubstituters = ${server.cacheUrl(CACHE)}\ntrusted-public-keys = ${server.publicKeys(CACHE).join(' ')}\n`
 }
+
+/**
+ * `nix` on a laptop that trusts only the cache: a fresh store, the cache its only substituter and
+ * its key the only one trusted, max-jobs 0 (nothing may be built there). Exit codes 1 and 100 are returned.
+ */
+export async function onLaptop(
+  server: Server
+): Promise<{ store: string; nix: (args: string[]) => Promise<RunResult> }> {
+  const store = await mkdtemp(join(tmpdir(), 'laptop-store-'))
+  const options = [
+    '--store',
+    store,
+    '--option',
+    'substituters',
+    server.cacheUrl(CACHE),
+    '--option',
+    'trusted-public-keys',
+    server.publicKeys(CACHE).join(' '),
+    '--option',
+    'require-sigs',
+    'true',
+    '--max-jobs',
+    '0',
+    '--option',
+    'sandbox',
+    'false',
+    '--option',
+    'narinfo-cache-negative-ttl',
+    '0'
+  ]
+  return { store, nix: args => runNix([...args, ...options], { okCodes: [1, 100] }) }
+}
