@@ -5,7 +5,7 @@ import { hostedSession, RUNNER_PATH } from '../harness/hosted/session.js'
 import { newJob, runStep, type RunnerFiles, type StepResult } from '../harness/runner.js'
 import { sampleFlake } from '../harness/sample-flake.js'
 
-// A child entry, run with tsx as root: the action's main and post steps as local/runner.ts
+// A child entry, run with tsx as root: the action's main and post steps as harness/runner.ts
 // runs them (its default profile: a hosted runner's user, daemon and Node 24), first on a
 // fresh sample flake (builds and pushes), then again with every host cached. The evaluation
 // the action cannot skip, run the same way on its own, is the yardstick.

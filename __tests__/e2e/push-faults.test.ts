@@ -126,7 +126,7 @@ describe.each(['in process', 'nix-store --dump'])('the action survives push fail
 })
 
 describe('a cache that lost a path to garbage collection', () => {
-  const server = testServer()
+  const server = testServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
 
   it('skip-cached and the planner walk the closure, name the missing path, and the rerun pushes it back', async () => {
     const flake = await bigHostFlake()

@@ -106,6 +106,10 @@ describeBuilders('remote builders: a second Nix behind sshd on a loopback port, 
     let post: StepResult
     try {
       await during(main)
+    } catch (error: unknown) {
+      // The step's own words say why it failed (a builder that was busy, a port taken), which the assertion does not.
+      if (main.code !== 0) console.error(`main exited ${String(main.code)}:\n${main.stdout.slice(-4000)}`)
+      throw error
     } finally {
       post = await step('post', files, cwd, inputs, env)
     }
