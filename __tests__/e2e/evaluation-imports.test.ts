@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fleetFlake } from '../../harness/fleet-flake.js'
 import {
   buildHere,
   CACHE,
+  cachixConfigHome,
   cli,
   evalRaw,
   inCache,
@@ -76,12 +76,7 @@ describe('what evaluation imports reaches the cache, whatever store the runner s
   it('the CLI build on a desktop whose store has the import pushes it', async () => {
     const { flake, generated } = await importingFlake()
     await buildHere(flake, IMPORT)
-    const home = await mkdtemp(join(tmpdir(), 'xdg-'))
-    await mkdir(join(home, 'cachix'))
-    await writeFile(
-      join(home, 'cachix', 'cachix.dhall'),
-      `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`
-    )
+    const home = await cachixConfigHome()
     // The desktop has no network substituter here (cache.nixos.org is out of reach).
     const built = await cli(
       ['build', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, '--host', 'ifd'],

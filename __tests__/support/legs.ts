@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { distDir, newJob, REPO, runStep, type RunnerFiles, type StepResult } from '../../harness/runner.js'
@@ -134,4 +134,15 @@ export async function onLaptop(
     '0'
   ]
   return { store, nix: args => runNix([...args, ...options], { okCodes: [1, 100] }) }
+}
+
+/** An XDG_CONFIG_HOME with the write token in cachix/cachix.dhall, as `cachix authtoken` leaves it. */
+export async function cachixConfigHome(): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'xdg-'))
+  await mkdir(join(home, 'cachix'))
+  await writeFile(
+    join(home, 'cachix', 'cachix.dhall'),
+    `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`
+  )
+  return home
 }
