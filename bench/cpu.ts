@@ -8,6 +8,11 @@ export async function initCpuClock(): Promise<void> {
   ticksPerSecond = Number((await runCommand('getconf', ['CLK_TCK'])).stdout.trim()) || 100
 }
 
+/** Kernel clock ticks per second (after initCpuClock). */
+export function clockTicks(): number {
+  return ticksPerSecond ?? 100
+}
+
 function fields(pid: number | 'self'): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // Fields after the command name, which may itself hold spaces: state is [0], utime [11].

@@ -20,7 +20,7 @@ export async function describeEnvironment(): Promise<string[]> {
   return [
     `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), driver node ${process.version}, ${loadAverage()} at start`,
     `ours runs under ${node24.label} ${node24.version} (${node24.bin}) and ${node20.label} ${node20.version} (${node20.bin})`,
-    `ours (PUSH_DEFAULTS of src/push/defaults.ts): jobs ${s.jobs}, part size ${mib(s.partSize)}, parts in flight per path ${s.partConcurrency}, part buffer budget ${mib(s.bufferBytes)}, ${s.compression} level ${s.compressionLevel}; which compressor ran is printed per push`,
+    `ours (PUSH_DEFAULTS of src/push/create.ts): jobs ${s.jobs}, part size ${mib(s.partSize)}, parts in flight per path ${s.partConcurrency}, part buffer budget ${mib(s.bufferBytes)}, ${s.compression} level ${s.compressionLevel}; which compressor ran is printed per push`,
     `peer ${host.label}: ${await describeNix(host)}`,
     modern
       ? `peer ${modern.label}: ${await describeNix(modern)}; called through modern-nix.sh (~36 ms a call), our pusher reads NARs from that store with NIX_CACHIX_BUILD_STORE_ROOT=${modern.storeRoot}`

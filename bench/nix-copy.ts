@@ -25,12 +25,18 @@ export async function runNixCopy(
   cacheUrl: string,
   workDir: string,
   roots: string[],
-  sampleRss = false
+  sampleRss = false,
+  storeSettings: Record<string, string> = {}
 ): Promise<NixCopyResult> {
   const host = new URL(cacheUrl).hostname
   const netrc = join(workDir, 'netrc')
   await writeFile(netrc, `machine ${host} login bench password ${WRITE_TOKEN}\n`, { mode: 0o600 })
-  const storeUri = `${cacheUrl}?compression=zstd&compression-level=${PUSH_SETTINGS.compressionLevel}`
+  const settings = new URLSearchParams({
+    compression: 'zstd',
+    'compression-level': String(PUSH_SETTINGS.compressionLevel),
+    ...storeSettings
+  })
+  const storeUri = `${cacheUrl}?${settings.toString()}`
   const args = [...NIX_COMMAND, 'copy', ...NIX_OFFLINE, '--option', 'netrc-file', netrc, '--to', storeUri, ...roots]
   const started = performance.now()
   const child = spawn('nix', args, { stdio: ['ignore', 'ignore', 'pipe'], env: nix.env, detached: true })

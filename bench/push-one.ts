@@ -8,6 +8,7 @@ import { PUSH_SETTINGS, WRITE_TOKEN } from './config.js'
 import { initCpuClock, ownCpu, reapedChildrenCpu } from './cpu.js'
 import { ownPeakKiB } from './rss.js'
 import { countSpawns } from './spawn-count.js'
+import { threadTimes, type ThreadTimes } from './threads.js'
 
 export interface PushOneResult {
   ms: number
@@ -18,6 +19,8 @@ export interface PushOneResult {
   /** CPU seconds of this node process, and of the nix-store, zstd and nix processes it ran. */
   nodeCpu: number
   helperCpu: number
+  /** CPU seconds of this process by thread (bench/threads.ts). */
+  threads: ThreadTimes
   /** Programs the engine started, by name, with counts. */
   spawned: Record<string, number>
   /** What the engine says compressed (its compressorKind(), when it has one), else what the bench could see. */
@@ -26,7 +29,7 @@ export interface PushOneResult {
   failures: string[]
 }
 
-// The engine's own answer (compressorName(method) in src/push/compressor.ts), looked up by name
+// The engine's own answer (compressorName(method) in src/push/upload/compressor.ts), looked up by name
 // so the bench still runs against an engine that does not have it.
 async function engineCompressor(method: string): Promise<string | undefined> {
   for (const mod of [compressorModule, uploadModule, defaultsModule] as Record<string, unknown>[]) {
@@ -67,6 +70,7 @@ const result: PushOneResult = {
   peakRssKiB: ownPeakKiB(),
   nodeCpu: ownCpu('self'),
   helperCpu: reapedChildrenCpu(),
+  threads: threadTimes(),
   spawned,
   compressor: await engineCompressor(session.compression).then(kind =>
     kind === undefined ? `${seen}; the engine does not say which compressor it uses` : `${kind} (${seen})`

@@ -120,5 +120,5 @@ export async function describeNix(nix: NixInstall): Promise<string> {
   const help = await runCommand('nix', [...NIX_COMMAND, 'help-stores'], { env: nix.env, okCodes: [1] })
   const parallel = /parallel-compression[\s\S]*?Default: (\w+)/.exec(help.stdout)?.[1]
   const where = nix.storeRoot === '' ? 'store /nix/store' : `store ${nix.storeRoot}/nix/store (modern-nix chroot)`
-  return `${nix.version}, ${where}; ${settings.join(', ')}; http store: compression=zstd, compression-level set to ours, parallel-compression not set (default ${parallel ?? 'false'}${parallel ? '' : ', no help-stores in this version'})`
+  return `${nix.version}, ${where}; ${settings.join(', ')}; http store: compression=zstd, compression-level set to ours, parallel-compression at its default (${parallel ?? 'false'}${parallel ? '' : ', no help-stores in this version'}) except for the "copy, parallel" peer, which sets it to true`
 }

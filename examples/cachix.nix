@@ -4,7 +4,9 @@
 #   laptop   only downloads; it never builds what the desktop or CI already built.
 #
 # Both read the cache. CI (examples/build.yml) fills it for every host, so the laptop's
-# `nixos-rebuild switch` downloads instead of building.
+# `nixos-rebuild switch` downloads instead of building. CI's report moves the branch
+# `cached` only to commits whose every host is in the cache: a laptop that follows it
+# (followBranch = "github:OWNER/REPO/cached") never compiles, by construction.
 #
 #   imports = [ ./cachix.nix ];
 #   services.nix-cachix-build = {
@@ -163,6 +165,17 @@ in
       '';
     };
 
+    followBranch = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "github:alice/seeds/cached";
+      description = ''
+        On a laptop: the flake of the branch CI's report moves only to fully cached commits.
+        The laptop upgrades from it daily (system.autoUpgrade), or by hand with
+        `nixos-rebuild switch --flake github:alice/seeds/cached` (or `nh os switch …`).
+      '';
+    };
+
     flake = mkOption {
       type = types.str;
       default = "/etc/nixos";
@@ -229,6 +242,12 @@ in
         "services.nix-cachix-build.tokenFile is set on a laptop, which never pushes; it is unused.";
 
       environment.systemPackages = [ cacheCheck ];
+
+      system.autoUpgrade = mkIf (cfg.followBranch != null) {
+        enable = true;
+        flake = cfg.followBranch;
+        dates = "daily";
+      };
     })
   ]);
 }

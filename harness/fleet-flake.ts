@@ -25,6 +25,8 @@ export interface Fleet {
   home?: Record<string, FleetHost>
   /** darwinConfigurations (system), when given; the flake has none otherwise. */
   darwin?: Record<string, FleetHost>
+  /** checks.<system>.<name>, when given: each prints its name, or fails. */
+  checks?: Record<string, Record<string, { fail?: boolean }>>
 }
 
 /** A copy of harness/fleet-flake with this fleet and a fresh nonce, handed to the runner user. */

@@ -142,7 +142,7 @@ export interface StepResult {
 }
 
 export interface StepOptions {
-  step: 'main' | 'post' | 'plan'
+  step: 'main' | 'post' | 'plan' | 'report'
   /** The action.yml whose defaults fill unset inputs (default: the main action). */
   actionFile?: string
   job: RunnerFiles

@@ -2,7 +2,13 @@
 import { execFileSync } from 'node:child_process'
 import { chmodSync, rmSync } from 'node:fs'
 
-const entries = { main: 'src/main.ts', post: 'src/post.ts', plan: 'src/plan.ts', cli: 'src/cli.ts' }
+const entries = {
+  main: 'src/main.ts',
+  post: 'src/post.ts',
+  plan: 'src/plan.ts',
+  cli: 'src/cli.ts',
+  report: 'src/report.ts'
+}
 rmSync('dist', { recursive: true, force: true })
 for (const [name, source] of Object.entries(entries)) {
   execFileSync('npx', ['ncc', 'build', source, '-o', `dist/${name}`, '--license', 'licenses.txt', '--quiet'], {

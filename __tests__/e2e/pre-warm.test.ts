@@ -24,6 +24,10 @@ describe('pre-warm legs', () => {
     expect(rows).toEqual([{ attribute: cold, system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'attribute' }])
     expect(JSON.parse(before.outputs['cached-attributes'])).toEqual([warm])
     expect(JSON.parse(before.outputs['cached-hosts'])).toEqual(['a', 'b'])
+    // The two-job layout: prewarm-matrix for a job that runs first, build-matrix (hosts, checks) for the one after.
+    expect(JSON.parse(before.outputs['prewarm-matrix'])).toEqual({ include: rows })
+    expect(JSON.parse(before.outputs['build-matrix'])).toEqual({ include: [] })
+    expect([before.outputs['prewarm-any'], before.outputs['build-any']]).toEqual(['true', 'false'])
 
     // The leg as the matrix row gives it: attributes from the row, no host.
     const row = rows[0]

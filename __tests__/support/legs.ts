@@ -42,12 +42,13 @@ export async function leg(
   server: Server,
   flake: string,
   inputs: Record<string, string>,
-  job?: RunnerFiles
+  job?: RunnerFiles,
+  env?: Record<string, string>
 ): Promise<Leg> {
   const files = job ?? (await newJob())
   const all = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, ...inputs }
-  const main = await runStep({ step: 'main', job: files, cwd: flake, inputs: all })
-  const post = await runStep({ step: 'post', job: files, cwd: flake, inputs: all })
+  const main = await runStep({ step: 'main', job: files, cwd: flake, inputs: all, env })
+  const post = await runStep({ step: 'post', job: files, cwd: flake, inputs: all, env })
   return { main, post, job: files }
 }
 

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { expect } from '@jest/globals'
 import { runCommand } from '../../src/util/process.js'
+import { realiseInFreshStore } from '../../harness/fresh-store.js'
 
 /** Options every test build takes: no network, nothing substituted, a hook only when asked. */
 export const OFFLINE = ['--option', 'substituters', '', '--option', 'narinfo-cache-negative-ttl', '0']
@@ -34,7 +36,7 @@ export async function closureOf(paths: string[], store?: string): Promise<string
   return stdout.split('\n').filter(l => l !== '')
 }
 
-export { realiseInFreshStore } from '../../harness/fresh-store.js'
+export { realiseInFreshStore }
 
 /** sha256 of `nix-store --dump` of a path, read from the given store root ('' for /nix). */
 export async function narHashIn(storeRoot: string, path: string): Promise<string> {
@@ -44,4 +46,18 @@ export async function narHashIn(storeRoot: string, path: string): Promise<string
 
 export async function readStoreFile(storeRoot: string, path: string): Promise<string> {
   return readFile(join(storeRoot, path), 'utf8')
+}
+
+/**
+ * Real Nix substitutes `path` from the cache into a fresh store, checking its signature and
+ * NAR hash, and gets the very NAR this machine's store holds.
+ */
+export async function expectSubstitutedWhole(
+  server: { cacheUrl(name: string): string; publicKeys(name: string): string[] },
+  cache: string,
+  path: string
+): Promise<void> {
+  const fresh = await realiseInFreshStore(server.cacheUrl(cache), server.publicKeys(cache), [path])
+  expect(fresh.result.code).toBe(0)
+  expect(await narHashIn(fresh.store, path)).toBe(await narHashIn('', path))
 }

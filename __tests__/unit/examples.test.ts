@@ -1,7 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { REPO } from '../../harness/runner.js'
@@ -14,7 +12,7 @@ const WORKFLOW = join(REPO, 'examples', 'build.yml')
 // and its mkIf/mkMerge tree is folded by hand (lists concatenate, attribute sets merge).
 // That checks the roles' logic and the scripts, not NixOS's own option types.
 const STUB = `
-{ file, role, tokenFile ? null }:
+{ file, role, tokenFile ? null, followBranch ? null }:
 let
   lib = {
     mkOption = o: o;
@@ -36,7 +34,7 @@ let
     writeShellApplication = a: script a.name a.text;
   };
   config = {
-    services.nix-cachix-build = { enable = true; cache = "seeds"; publicKey = "seeds.cachix.org-1:key="; flake = "/etc/nixos"; inherit role tokenFile; };
+    services.nix-cachix-build = { enable = true; cache = "seeds"; publicKey = "seeds.cachix.org-1:key="; flake = "/etc/nixos"; inherit role tokenFile followBranch; };
     networking.hostName = "desk";
     nix.package = pkg "nix";
   };
@@ -66,6 +64,7 @@ in {
   pathUnits = builtins.attrNames (c.systemd.paths or { });
   pushScript = if c ? systemd then c.systemd.services.nix-cachix-build-push.script else null;
   packages = builtins.listToAttrs (map (p: { name = p.name; value = p.text; }) packages);
+  autoUpgrade = c.system.autoUpgrade or null;
 }`
 
 interface Evaluated {
@@ -80,9 +79,15 @@ interface Evaluated {
   pathUnits: string[]
   pushScript: string | null
   packages: Record<string, string>
+  autoUpgrade: { enable?: boolean; flake?: string; dates?: string } | null
 }
 
-async function evaluate(role: string, tokenFile: string | null, attr?: string): Promise<unknown> {
+async function evaluate(
+  role: string,
+  tokenFile: string | null,
+  attr?: string,
+  followBranch?: string
+): Promise<unknown> {
   const token = tokenFile === null ? ['--arg', 'tokenFile', 'null'] : ['--argstr', 'tokenFile', tokenFile]
   const args = [
     '--eval',
@@ -96,7 +101,8 @@ async function evaluate(role: string, tokenFile: string | null, attr?: string): 
     '--argstr',
     'role',
     role,
-    ...token
+    ...token,
+    ...(followBranch === undefined ? [] : ['--argstr', 'followBranch', followBranch])
   ]
   const { stdout } = await runCommand('nix-instantiate', attr ? [...args, '-A', attr] : args)
   return JSON.parse(stdout) as unknown
@@ -138,7 +144,7 @@ describe('examples/cachix.nix', () => {
 
   it('declares the options and roles', async () => {
     const { options, roles } = (await evaluate('laptop', null)) as Evaluated
-    expect(options).toEqual(['cache', 'enable', 'flake', 'publicKey', 'role', 'tokenFile'])
+    expect(options).toEqual(['cache', 'enable', 'flake', 'followBranch', 'publicKey', 'role', 'tokenFile'])
     expect(roles).toEqual(['desktop', 'laptop'])
   })
 
@@ -192,6 +198,16 @@ describe('examples/cachix.nix', () => {
     expect(await bashSyntaxErrors(laptop.packages['cache-check'] ?? 'if then')).toBe('')
   })
 
+  it('a laptop following the cached branch upgrades from it; without followBranch it does not', async () => {
+    const laptop = (await evaluate('laptop', null, undefined, 'github:alice/seeds/cached')) as Evaluated
+    expect(laptop.autoUpgrade).toEqual({ enable: true, flake: 'github:alice/seeds/cached', dates: 'daily' })
+    // mkIf false: no definition at all (the stub folds it to an empty set).
+    expect(((await evaluate('laptop', null)) as Evaluated).autoUpgrade).toEqual({})
+    expect(
+      ((await evaluate('desktop', '/run/t', undefined, 'github:alice/seeds/cached')) as Evaluated).autoUpgrade
+    ).toBeNull()
+  })
+
   it('a laptop given a token warns that it is unused', async () => {
     const warnings = (await evaluate('laptop', '/run/secrets/cachix-token', 'warnings')) as string[]
     expect(warnings).toEqual([expect.stringContaining('never pushes')])
@@ -207,6 +223,8 @@ interface Step {
 
 interface Job {
   'runs-on'?: string
+  outputs?: Record<string, string>
+  permissions?: Record<string, string>
   needs?: string | string[]
   if?: string
   strategy?: { 'fail-fast'?: boolean; matrix?: unknown }
@@ -243,132 +261,63 @@ describe('examples/build.yml', () => {
     expect(workflow.permissions).toEqual({ contents: 'read' })
   })
 
-  it('plans, builds the planned matrix, and reports', () => {
-    expect(Object.keys(jobs)).toEqual(['plan', 'build', 'report'])
+  it('plans, pre-warms, builds hosts and checks, and reports, in at most 110 lines and no shell', () => {
+    expect(readFileSync(WORKFLOW, 'utf8').trimEnd().split('\n').length).toBeLessThanOrEqual(110)
+    expect(Object.keys(jobs)).toEqual(['plan', 'prewarm', 'build', 'report'])
+    expect(Object.values(jobs).flatMap(job => (job.steps ?? []).filter(step => step.run !== undefined))).toEqual([])
     expect(jobs.plan?.steps?.map(s => s.uses)).toEqual(['actions/checkout@v5', 'krit/nix-cachix-build/plan@v1'])
     expect(jobs.plan?.steps?.[1]?.with).toMatchObject({
       hosts: '${{ inputs.host }}',
-      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}'
+      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}',
+      attributes: 'nixosConfigurations.desktop.pkgs.thunderbird',
+      checks: true
     })
+    for (const output of ['build-matrix', 'prewarm-matrix', 'build-any', 'prewarm-any', 'toplevels', 'eval-failed'])
+      expect(jobs.plan?.outputs?.[output]).toBe(`\${{ steps.plan.outputs.${output} }}`)
+  })
+
+  it('pre-warm rows run first, and a failed pre-warm never blocks the hosts (build needs it under !cancelled())', () => {
+    const prewarm = jobs.prewarm ?? {}
+    expect(prewarm.needs).toBe('plan')
+    expect(prewarm.if).toBe("needs.plan.outputs.prewarm-any == 'true'")
+    expect(prewarm.strategy).toEqual({
+      'fail-fast': false,
+      matrix: '${{ fromJSON(needs.plan.outputs.prewarm-matrix) }}'
+    })
+    expect(prewarm.steps?.[1]?.with).toMatchObject({ attributes: '${{ matrix.attribute }}' })
+    expect(prewarm.steps?.[1]?.with?.hosts).toBeUndefined()
 
     const build = jobs.build ?? {}
-    expect(build.needs).toBe('plan')
-    expect(build.if).toBe("needs.plan.outputs.any == 'true'")
-    expect(build.strategy).toEqual({ 'fail-fast': false, matrix: '${{ fromJSON(needs.plan.outputs.matrix) }}' })
+    expect(build.needs).toEqual(['plan', 'prewarm'])
+    // A status function in if replaces the implicit success(): build runs after a failed or skipped pre-warm.
+    expect(build.if).toBe("${{ !cancelled() && needs.plan.outputs.build-any == 'true' }}")
+    expect(build.strategy).toEqual({ 'fail-fast': false, matrix: '${{ fromJSON(needs.plan.outputs.build-matrix) }}' })
     expect(build['runs-on']).toBe('${{ matrix.runner }}')
     expect(build.steps?.map(s => s.uses)).toEqual(['actions/checkout@v5', 'krit/nix-cachix-build@v1'])
     const action = build.steps?.[1]?.with ?? {}
     expect(action).toMatchObject({
       hosts: '${{ matrix.host }}',
+      checks: "${{ matrix.kind == 'checks' }}",
       system: '${{ matrix.system }}',
-      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}'
-    })
-    // The action must stop in time to push what it built before the job is killed.
-    expect(Number(action['time-budget'])).toBeLessThan(build['timeout-minutes'] ?? 0)
-
-    expect(jobs.report?.if).toBe('always()')
-    expect(jobs.report?.needs).toEqual(['plan', 'build'])
-  })
-
-  it('no run script interpolates ${{ }} (template injection)', () => {
-    const scripts = Object.values(jobs).flatMap(job =>
-      (job.steps ?? []).flatMap(step => (step.run === undefined ? [] : [step.run]))
-    )
-    expect(scripts.length).toBeGreaterThan(0)
-    expect(scripts.filter(script => script.includes('${{'))).toEqual([])
-  })
-})
-
-describe('the report job', () => {
-  const workflow = parse(readFileSync(WORKFLOW, 'utf8')) as Workflow
-  const step = workflow.jobs?.report?.steps?.find(s => s.run !== undefined) ?? {}
-
-  // Runs the report script as Actions does (bash -eo pipefail) with the results it gets through env.
-  async function report(plan: string, build: string): Promise<{ code: number; summary: string }> {
-    const { mkdtemp, readFile, rm } = await import('node:fs/promises')
-    const { tmpdir } = await import('node:os')
-    const dir = await mkdtemp(join(tmpdir(), 'report-'))
-    try {
-      const summary = join(dir, 'summary.md')
-      const env = {
-        PATH: process.env.PATH,
-        GITHUB_STEP_SUMMARY: summary,
-        PLAN: plan,
-        BUILD: build,
-        CACHED: '["alpha"]'
-      }
-      const { code } = await runCommand(
-        'bash',
-        ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? 'exit 9'],
-        { env, okCodes: [1] }
-      )
-      return { code, summary: await readFile(summary, 'utf8').catch(() => '') }
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
-  }
-
-  it('gets the job results through env', () => {
-    expect(step.env).toMatchObject({ PLAN: '${{ needs.plan.result }}', BUILD: '${{ needs.build.result }}' })
-  })
-
-  it.each([
-    ['success', 'success', 0, 'built'],
-    ['success', 'skipped', 0, 'already cached'],
-    ['success', 'failure', 1, 'failed'],
-    ['success', 'cancelled', 1, 'cancelled'],
-    ['failure', 'skipped', 1, 'planning']
-  ])('plan %s, build %s: exit %i', async (plan, build, code, message) => {
-    const result = await report(plan, build)
-    expect(result.code).toBe(code)
-    expect(result.summary).toContain(message)
-  })
-})
-
-describe('examples/build.yml with pre-warm rows and evaluation failures', () => {
-  const workflow = parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'build.yml'), 'utf8')) as {
-    jobs: Record<
-      string,
-      {
-        outputs?: Record<string, string>
-        name?: string
-        steps: { uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[]
-      }
-    >
-  }
-  it("plans a pre-warm attribute and passes each row's host or attribute to its leg", () => {
-    expect(workflow.jobs.plan.steps[1].with?.attributes).toBe('nixosConfigurations.desktop.pkgs.thunderbird')
-    expect(workflow.jobs.build.steps[1].with).toMatchObject({
-      hosts: '${{ matrix.host }}',
-      attributes: '${{ matrix.attribute }}',
+      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}',
       'free-disk-space': "${{ matrix.kind != 'darwin' }}"
     })
-    expect(workflow.jobs.build.name).toBe('${{ matrix.host || matrix.attribute }} (${{ matrix.system }})')
+    for (const job of [prewarm, build])
+      expect(Number(job.steps?.[1]?.with?.['time-budget'])).toBeLessThan(job['timeout-minutes'] ?? 0)
   })
 
-  it('the report fails when a host did not evaluate, though the plan succeeded', async () => {
-    const step = workflow.jobs.report.steps.find(s => s.run !== undefined)!
-    expect(step.env?.EVAL_FAILED).toBe('${{ needs.plan.outputs.eval-failed }}')
-    expect(workflow.jobs.plan.outputs?.['eval-failed']).toBe('${{ steps.plan.outputs.eval-failed }}')
-    const dir = await mkdtemp(join(tmpdir(), 'report-'))
-    const summary = join(dir, 'summary.md')
-    for (const [evalFailed, code] of [
-      ['["d"]', 1],
-      ['[]', 0]
-    ] as const) {
-      const env = {
-        PATH: process.env.PATH,
-        GITHUB_STEP_SUMMARY: summary,
-        PLAN: 'success',
-        BUILD: 'success',
-        CACHED: '[]',
-        EVAL_FAILED: evalFailed
-      }
-      expect(
-        (await runCommand('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], { env, okCodes: [1] }))
-          .code
-      ).toBe(code)
-    }
-    expect(await readFile(summary, 'utf8')).toContain('hosts that do not evaluate (see the plan job\'s summary): ["d"]')
+  it('the report job: every job it needs, after failures but not for a cancelled run, notifying and promoting cached', () => {
+    const report = jobs.report ?? {}
+    expect(report.needs).toEqual(['plan', 'prewarm', 'build'])
+    expect(report.if).toBe('${{ !cancelled() }}')
+    expect(report.permissions).toEqual({ contents: 'write', actions: 'read' })
+    expect(report.steps?.map(s => s.uses)).toEqual(['krit/nix-cachix-build/report@v1'])
+    expect(report.steps?.[0]?.with).toEqual({
+      needs: '${{ toJSON(needs) }}',
+      cachix: '${{ env.CACHIX_CACHE }}',
+      'cachix-auth-token': '${{ secrets.CACHIX_AUTH_TOKEN }}',
+      'notify-url': '${{ secrets.FLEET_WEBHOOK }}',
+      'promote-ref': 'cached'
+    })
   })
 })

@@ -28,7 +28,9 @@ function workflowFiles(): string[] {
 }
 
 function actionFiles(): string[] {
-  return [join(REPO, 'action.yml'), join(REPO, 'plan', 'action.yml')].filter(existsSync)
+  return [join(REPO, 'action.yml'), join(REPO, 'plan', 'action.yml'), join(REPO, 'report', 'action.yml')].filter(
+    existsSync
+  )
 }
 
 describe('workflows', () => {

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(436);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1867);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 436:
+/***/ 1867:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31643,18 +31643,28 @@ function directory(env, name) {
         throw new Error(`${name} must be an absolute directory, not "${dir}"`);
     return dir;
 }
+/** The knob's value, one of `values`, or '' when it is not set. */
+function oneOf(env, name, values) {
+    const set = env[name] ?? '';
+    if (set !== '' && !values.includes(set))
+        throw new Error(`${name} may only be ${values.map(v => `"${v}"`).join(' or ')}, not "${set}"`);
+    return set;
+}
 /** True when the knob is set to `value`, its only value. */
 function switchedTo(env, name, value) {
-    const set = env[name] ?? '';
-    if (set !== '' && set !== value)
-        throw new Error(`${name} may only be "${value}", not "${set}"`);
-    return set === value;
+    return oneOf(env, name, [value]) === value;
 }
 function storeRoot(env = process.env) {
     return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
 function forcedZstdProcess(env = process.env) {
-    return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process');
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
+}
+function knobs_forcedZstdPerPath(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
+}
+function hashOnMainThread(env = process.env) {
+    return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
 }
 /** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */
 function numberKnob(env, name, fallback, ok, what) {
@@ -33132,6 +33142,223 @@ function walkFailed(cache, error, cached, findings) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/hosts/configurations.ts
+/**
+ * The three kinds of machine a flake can describe, and how a host name resolves across them.
+ * Pure: the evaluation that lists and reads configurations lives in flake.ts.
+ */
+
+// The order a plain name is looked up in, and the order the kinds are listed in messages.
+const configurations_KINDS = [
+    {
+        kind: 'nixos',
+        output: 'nixosConfigurations',
+        buildPath: 'config.system.build.toplevel',
+        closureName: 'toplevel',
+        label: 'NixOS'
+    },
+    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
+    {
+        kind: 'home',
+        output: 'homeConfigurations',
+        buildPath: 'activationPackage',
+        closureName: 'activation package',
+        label: 'home-manager'
+    }
+];
+function configurations_kindSpec(kind) {
+    const spec = configurations_KINDS.find(k => k.kind === kind);
+    if (spec === undefined)
+        throw new Error(`unknown configuration kind ${String(kind)}`);
+    return spec;
+}
+function configurations_noConfigurations() {
+    return { nixos: [], darwin: [], home: [] };
+}
+function nixString(text) {
+    return JSON.stringify(text).replace(/\$\{/g, '\\${');
+}
+// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
+// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
+const PREFIX = /^([A-Za-z]+):(.*)$/;
+/** Parses `name` or `kind:name`; the error says what is wrong with it. */
+function parseHostReference(text) {
+    const prefixed = PREFIX.exec(text);
+    if (prefixed) {
+        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
+        if (kind === undefined)
+            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
+        if (!NAME.test(prefixed[2]))
+            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
+        return { kind, attribute: prefixed[2] };
+    }
+    if (!NAME.test(text))
+        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
+    return { attribute: text };
+}
+function kindsHaving(names, name) {
+    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
+}
+/**
+ * What outputs call a configuration: its plain name when no other kind has that name, else
+ * kind:name. Either way it is a reference that resolves back to the same configuration.
+ */
+function hostId(ref, names) {
+    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
+}
+/** Every configuration of every kind, ordered by id. */
+function configurations_allHosts(names) {
+    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function everything(names) {
+    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
+    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
+}
+/**
+ * The configuration `reference` names. A plain name must be in exactly one kind's output;
+ * kind:name looks in that kind only. The error is one line naming the candidates.
+ */
+function resolveHost(reference, names) {
+    const ref = parseHostReference(reference);
+    if (ref.kind !== undefined) {
+        if (!names[ref.kind].includes(ref.attribute))
+            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
+        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
+    }
+    const kinds = kindsHaving(names, ref.attribute);
+    if (kinds.length === 0)
+        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
+    if (kinds.length > 1)
+        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
+    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
+}
+/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
+function resolveHosts(references, names) {
+    const hosts = [];
+    for (const reference of references) {
+        const host = resolveHost(reference, names);
+        if (!hosts.some(h => h.id === host.id))
+            hosts.push(host);
+    }
+    return hosts;
+}
+/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
+function findHost(reference, names) {
+    try {
+        return resolveHost(reference, names);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The flake attribute path of what the machine switches to. */
+function configurations_attributePath(ref) {
+    const spec = configurations_kindSpec(ref.kind);
+    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
+}
+function installable(flake, ref) {
+    return `${flake}#${configurations_attributePath(ref)}`;
+}
+/**
+ * Nix functions over one kind's output (the configurations by name). Each reads the derivation
+ * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
+ */
+function derivationOf(kind, c) {
+    return `${c}.${configurations_kindSpec(kind).buildPath}`;
+}
+function only(names) {
+    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
+}
+/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
+function configurations_systemsExpression(kind, wanted = []) {
+    if (wanted.length === 0)
+        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
+    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
+}
+/**
+ * System, derivation, output and nix.settings caches of the named configurations. All three
+ * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
+ * it declares no caches. Each configuration's part of the log is marked with its name (markEvaluation),
+ * so that its imports are told apart from the others'. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ */
+function configurations_detailsExpression(kind, names) {
+    const details = `let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    system = t.system; drv = t.drvPath; out = t.outPath;
+    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
+    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
+  }`;
+    return `cs: builtins.mapAttrs (n: c: ${markEvaluation('n', details)}) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/** The output paths of the named configurations, for a closure diff's base. */
+function outPathsExpression(kind, names) {
+    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
+}
+/**
+ * True when a failed `nix eval` of `output` failed because the flake has no such output, which
+ * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
+ */
+function isMissingOutput(stderr, output) {
+    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
+}
+/** Groups configurations by kind, keeping their order. */
+function configurations_byKind(refs) {
+    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
+/**
+ * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
+ * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
+ * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
+ * at the end, where a short excerpt would lose it.
+ */
+function eval_error_errorExcerpt(stderr, maxLines = 6) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trimEnd())
+        .filter(l => l.trim() !== '');
+    const start = lines.findIndex(l => l.startsWith('error:'));
+    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
+    const message = from
+        .filter(l => /^\s*error: \S/.test(l))
+        .pop()
+        ?.trim();
+    if (message !== undefined && from[0] !== message)
+        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
+    const shown = from.slice(0, maxLines);
+    if (from.length > maxLines)
+        shown.push(`… (${from.length - maxLines} more lines)`);
+    return shown.join('\n') || 'nix eval failed without an error message';
+}
+
+;// CONCATENATED MODULE: ./src/hosts/flake-checks.ts
+/** The flake's `checks` output: which systems have checks, and their names. Evaluates no check. */
+
+
+
+async function evalChecks(flake, apply, env, extraArgs) {
+    const result = await command_runNix(['eval', '--json', `${flake}#checks`, '--apply', apply, ...extraArgs], {
+        env,
+        okCodes: [1]
+    });
+    if (result.code === 0)
+        return JSON.parse(result.stdout);
+    if (isMissingOutput(result.stderr, 'checks'))
+        return undefined;
+    throw new Error(`could not evaluate ${flake}#checks: ${eval_error_errorExcerpt(result.stderr)}`);
+}
+/** The systems whose checks.<system> holds at least one check; none when the flake has no checks. */
+async function checkSystems(flake, env, extraArgs = []) {
+    const systems = await evalChecks(flake, 'checks: builtins.filter (system: checks.${system} != { }) (builtins.attrNames checks)', env, extraArgs);
+    return (systems ?? []).sort();
+}
+/** The names of checks.<system> (empty when the flake has none for it). */
+async function checkNames(flake, system, env, extraArgs = []) {
+    const names = await evalChecks(flake, `checks: builtins.attrNames (checks.${JSON.stringify(system)} or { })`, env, extraArgs);
+    return (names ?? []).sort();
+}
+
 ;// CONCATENATED MODULE: ./src/nix-build/build-failures.ts
 /** How much of a failed builder's log the job summary shows. */
 const FAILED_LOG_LINES = 25;
@@ -33469,194 +33696,19 @@ async function planCacheCheck(reader, cacheName, hosts, attributes) {
     return cached;
 }
 
-;// CONCATENATED MODULE: ./src/hosts/configurations.ts
-/**
- * The three kinds of machine a flake can describe, and how a host name resolves across them.
- * Pure: the evaluation that lists and reads configurations lives in flake.ts.
- */
-
-// The order a plain name is looked up in, and the order the kinds are listed in messages.
-const configurations_KINDS = [
-    {
-        kind: 'nixos',
-        output: 'nixosConfigurations',
-        buildPath: 'config.system.build.toplevel',
-        closureName: 'toplevel',
-        label: 'NixOS'
-    },
-    { kind: 'darwin', output: 'darwinConfigurations', buildPath: 'system', closureName: 'system', label: 'nix-darwin' },
-    {
-        kind: 'home',
-        output: 'homeConfigurations',
-        buildPath: 'activationPackage',
-        closureName: 'activation package',
-        label: 'home-manager'
+;// CONCATENATED MODULE: ./src/plan/checks-rows.ts
+/** The flake-checks rows of the plan (`checks: true`): one per system with checks, on that system's runner. */
+/** `systems`: the flake's checks.<system> that hold at least one check. */
+function planChecks(systems, runners) {
+    const plan = { rows: [], unmapped: [] };
+    for (const system of [...new Set(systems)].sort()) {
+        const runner = runners[system];
+        if (runner === undefined)
+            plan.unmapped.push(system);
+        else
+            plan.rows.push({ system, runner, kind: 'checks' });
     }
-];
-function configurations_kindSpec(kind) {
-    const spec = configurations_KINDS.find(k => k.kind === kind);
-    if (spec === undefined)
-        throw new Error(`unknown configuration kind ${String(kind)}`);
-    return spec;
-}
-function configurations_noConfigurations() {
-    return { nixos: [], darwin: [], home: [] };
-}
-function nixString(text) {
-    return JSON.stringify(text).replace(/\$\{/g, '\\${');
-}
-// Nix attribute names as a host list has them: identifiers with - ' _, and the @ and . that
-// home-manager's user@host names use. Commas and blanks separate the list, so never in a name.
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_'@.+-]*$/;
-const PREFIX = /^([A-Za-z]+):(.*)$/;
-/** Parses `name` or `kind:name`; the error says what is wrong with it. */
-function parseHostReference(text) {
-    const prefixed = PREFIX.exec(text);
-    if (prefixed) {
-        const kind = configurations_KINDS.find(k => k.kind === prefixed[1])?.kind;
-        if (kind === undefined)
-            throw new Error(`"${text}" has the prefix ${prefixed[1]}:, which is none of ${configurations_KINDS.map(k => `${k.kind}:`).join(', ')}`);
-        if (!NAME.test(prefixed[2]))
-            throw new Error(`"${text}" is not ${kind}:NAME with NAME an attribute name of ${configurations_kindSpec(kind).output}`);
-        return { kind, attribute: prefixed[2] };
-    }
-    if (!NAME.test(text))
-        throw new Error(`"${text}" is not a host name (a configuration's attribute name, optionally prefixed with nixos:, darwin: or home:)`);
-    return { attribute: text };
-}
-function kindsHaving(names, name) {
-    return configurations_KINDS.filter(k => names[k.kind].includes(name)).map(k => k.kind);
-}
-/**
- * What outputs call a configuration: its plain name when no other kind has that name, else
- * kind:name. Either way it is a reference that resolves back to the same configuration.
- */
-function hostId(ref, names) {
-    return kindsHaving(names, ref.attribute).length > 1 ? `${ref.kind}:${ref.attribute}` : ref.attribute;
-}
-/** Every configuration of every kind, ordered by id. */
-function configurations_allHosts(names) {
-    return configurations_KINDS.flatMap(k => names[k.kind].map(attribute => ({ kind: k.kind, attribute, id: hostId({ kind: k.kind, attribute }, names) }))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-function everything(names) {
-    const all = configurations_KINDS.flatMap(k => names[k.kind].map(name => `${k.kind}:${name}`));
-    return all.length === 0 ? 'no nixosConfigurations, darwinConfigurations or homeConfigurations' : all.join(', ');
-}
-/**
- * The configuration `reference` names. A plain name must be in exactly one kind's output;
- * kind:name looks in that kind only. The error is one line naming the candidates.
- */
-function resolveHost(reference, names) {
-    const ref = parseHostReference(reference);
-    if (ref.kind !== undefined) {
-        if (!names[ref.kind].includes(ref.attribute))
-            throw new Error(`host ${reference} not found: ${configurations_kindSpec(ref.kind).output} has no ${ref.attribute} (the flake has: ${everything(names)})`);
-        return { kind: ref.kind, attribute: ref.attribute, id: hostId({ kind: ref.kind, attribute: ref.attribute }, names) };
-    }
-    const kinds = kindsHaving(names, ref.attribute);
-    if (kinds.length === 0)
-        throw new Error(`host ${reference} not found (the flake has: ${everything(names)})`);
-    if (kinds.length > 1)
-        throw new Error(`host ${reference} is ambiguous: it is ${kinds.map(k => `${k}:${ref.attribute}`).join(' and ')}; write one of those`);
-    return { kind: kinds[0], attribute: ref.attribute, id: ref.attribute };
-}
-/** Each reference resolved, the first of two that name the same configuration kept; throws on the first bad one. */
-function resolveHosts(references, names) {
-    const hosts = [];
-    for (const reference of references) {
-        const host = resolveHost(reference, names);
-        if (!hosts.some(h => h.id === host.id))
-            hosts.push(host);
-    }
-    return hosts;
-}
-/** Like resolveHost, but undefined where that would throw: a base revision may lack a host or name it twice. */
-function findHost(reference, names) {
-    try {
-        return resolveHost(reference, names);
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The flake attribute path of what the machine switches to. */
-function configurations_attributePath(ref) {
-    const spec = configurations_kindSpec(ref.kind);
-    return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
-}
-function installable(flake, ref) {
-    return `${flake}#${configurations_attributePath(ref)}`;
-}
-/**
- * Nix functions over one kind's output (the configurations by name). Each reads the derivation
- * at the kind's build path; its `system` attribute is what the builder must run, so it picks the runner.
- */
-function derivationOf(kind, c) {
-    return `${c}.${configurations_kindSpec(kind).buildPath}`;
-}
-function only(names) {
-    return `{ ${names.map(n => `${nixString(n)} = null;`).join(' ')} }`;
-}
-/** Every configuration's system; with `wanted`, the others are null and never evaluated. */
-function configurations_systemsExpression(kind, wanted = []) {
-    if (wanted.length === 0)
-        return `cs: builtins.mapAttrs (n: c: ${derivationOf(kind, 'c')}.system) cs`;
-    return `cs: builtins.mapAttrs (n: c: if ${only(wanted)} ? \${n} then ${derivationOf(kind, 'c')}.system else null) cs`;
-}
-/**
- * System, derivation, output and nix.settings caches of the named configurations. All three
- * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Each configuration's part of the log is marked with its name (markEvaluation),
- * so that its imports are told apart from the others'. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
- */
-function configurations_detailsExpression(kind, names) {
-    const details = `let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
-    system = t.system; drv = t.drvPath; out = t.outPath;
-    substituters = (s.substituters or []) ++ (s.extra-substituters or []);
-    trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }`;
-    return `cs: builtins.mapAttrs (n: c: ${markEvaluation('n', details)}) (builtins.intersectAttrs ${only(names)} cs)`;
-}
-/** The output paths of the named configurations, for a closure diff's base. */
-function outPathsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: { out = ${derivationOf(kind, 'c')}.outPath; }) (builtins.intersectAttrs ${only(names)} cs)`;
-}
-/**
- * True when a failed `nix eval` of `output` failed because the flake has no such output, which
- * for darwinConfigurations and homeConfigurations just means the flake has none of that kind.
- */
-function isMissingOutput(stderr, output) {
-    return new RegExp(`does not provide attribute [^\\n]*'${output}'`).test(stderr);
-}
-/** Groups configurations by kind, keeping their order. */
-function configurations_byKind(refs) {
-    return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
-}
-
-;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
-/**
- * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
- * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
- * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
- * at the end, where a short excerpt would lose it.
- */
-function eval_error_errorExcerpt(stderr, maxLines = 6) {
-    const lines = stderr
-        .split('\n')
-        .map(l => l.trimEnd())
-        .filter(l => l.trim() !== '');
-    const start = lines.findIndex(l => l.startsWith('error:'));
-    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
-    const message = from
-        .filter(l => /^\s*error: \S/.test(l))
-        .pop()
-        ?.trim();
-    if (message !== undefined && from[0] !== message)
-        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
-    const shown = from.slice(0, maxLines);
-    if (from.length > maxLines)
-        shown.push(`… (${from.length - maxLines} more lines)`);
-    return shown.join('\n') || 'nix eval failed without an error message';
+    return plan;
 }
 
 ;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
@@ -34340,7 +34392,7 @@ function sshKeySecretLines(key) {
 
 
 /** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
-const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token']);
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token', 'notify-url']);
 /** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
 const SSH_KEY_INPUT = 'builder-ssh-key';
 // Lists and text of several lines: tabs and line breaks are theirs to hold.
@@ -34353,6 +34405,8 @@ const MULTI_LINE = new Set([
     'builders',
     'builder-host-keys',
     'builder-systems',
+    // The report's toJSON(needs), pretty-printed.
+    'needs',
     SSH_KEY_INPUT
 ]);
 /**
@@ -34444,6 +34498,7 @@ function parsePlanInputs(readRaw, cores = 1) {
         extraNixConfig: extraNixConfig('extra-nix-config', read('extra-nix-config')),
         extraPullCaches: cacheNames('extra-pull-caches', read('extra-pull-caches')),
         attributes,
+        checks: bool('checks', read('checks'), false),
         evalJobs,
         nixVersion: nixVersion('nix-version', read('nix-version')),
         flake,
@@ -34484,6 +34539,12 @@ function renderPlanSummary(plan, attributes, failed, warnings = []) {
 var PlanOutput;
 (function (PlanOutput) {
     PlanOutput["Matrix"] = "matrix";
+    /** The matrix without the pre-warm rows. */
+    PlanOutput["BuildMatrix"] = "build-matrix";
+    /** Only the pre-warm rows. */
+    PlanOutput["PrewarmMatrix"] = "prewarm-matrix";
+    PlanOutput["BuildAny"] = "build-any";
+    PlanOutput["PrewarmAny"] = "prewarm-any";
     PlanOutput["Hosts"] = "hosts";
     PlanOutput["Attributes"] = "attributes";
     PlanOutput["Any"] = "any";
@@ -34538,7 +34599,7 @@ function planAttributes(attributes, cachedOutPaths, runners) {
 
 /** The matrix, a row per host and attribute still to build, as outputs and the job summary. */
 async function matrixPhase(inputs, evaluations, cached, findings) {
-    const { hosts, kinds, attributes, failed } = evaluations;
+    const { hosts, kinds, attributes, failed, checks } = evaluations;
     for (const finding of findings)
         if (finding.level === 'warning')
             warning(finding.message);
@@ -34548,10 +34609,14 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
         warning(`host ${name} has a system with no runner: it is left out of the matrix`);
     for (const name of attributePlan.unmapped)
         warning(`attribute ${name} has a system with no runner: it is left out of the matrix`);
-    setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }));
+    setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...checks, ...attributePlan.rows] }));
+    setOutput(PlanOutput.BuildMatrix, JSON.stringify({ include: [...plan.rows, ...checks] }));
+    setOutput(PlanOutput.PrewarmMatrix, JSON.stringify({ include: attributePlan.rows }));
     setOutput(PlanOutput.Hosts, JSON.stringify(plan.rows.map(r => r.host)));
     setOutput(PlanOutput.Attributes, JSON.stringify(attributePlan.rows.map(r => r.attribute)));
-    setOutput(PlanOutput.Any, String(plan.rows.length + attributePlan.rows.length > 0));
+    setOutput(PlanOutput.BuildAny, String(plan.rows.length + checks.length > 0));
+    setOutput(PlanOutput.PrewarmAny, String(attributePlan.rows.length > 0));
+    setOutput(PlanOutput.Any, String(plan.rows.length + checks.length + attributePlan.rows.length > 0));
     setOutput(PlanOutput.CachedHosts, JSON.stringify(plan.cached));
     setOutput(PlanOutput.CachedAttributes, JSON.stringify(attributePlan.cached));
     setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)));
@@ -34841,6 +34906,674 @@ class ByteBudget {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/util/stream.ts
+/** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
+function stream_drainedOrClosed(stream) {
+    return new Promise(resolve => {
+        const resume = () => {
+            stream.off('drain', resume);
+            stream.off('close', resume);
+            resolve();
+        };
+        stream.on('drain', resume);
+        stream.on('close', resume);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
+/**
+ * Finds where zstd frames end in a stream of them (RFC 8878, section 3.1.1), without
+ * decompressing: it reads each frame's header and block headers and skips the block contents.
+ * A long-lived zstd program writes one frame per input, back to back; this says which bytes
+ * belong to which input.
+ */
+class ZstdFrameEnds {
+    collected = Buffer.alloc(16);
+    have = 0;
+    /** Header bytes to collect before the next step, or 0 while skipping. */
+    want = 5;
+    skip = 0;
+    step = 'start';
+    checksum = false;
+    lastBlock = false;
+    /**
+     * The offset in `chunk` just past the end of the frame under way, or -1 when the frame goes
+     * on past this chunk. After an end, the next call starts a new frame: pass it the rest.
+     */
+    end(chunk) {
+        let at = 0;
+        while (at < chunk.length) {
+            if (this.skip > 0) {
+                const n = Math.min(this.skip, chunk.length - at);
+                this.skip -= n;
+                at += n;
+                if (this.skip === 0 && this.skipped())
+                    return at;
+                continue;
+            }
+            const n = Math.min(this.want - this.have, chunk.length - at);
+            this.collected.set(chunk.subarray(at, at + n), this.have);
+            this.have += n;
+            at += n;
+            if (this.have === this.want && this.collectedAll())
+                return at;
+        }
+        return -1;
+    }
+    /** Acts on the collected bytes; true when that ended the frame. */
+    collectedAll() {
+        const bytes = this.collected;
+        this.have = 0;
+        if (this.step === 'start') {
+            if (bytes.readUInt32LE(0) !== 0xfd2fb528)
+                throw new Error('zstd wrote something that is not a zstd frame');
+            const descriptor = bytes[4];
+            const singleSegment = (descriptor & 0x20) !== 0;
+            const contentSizeFlag = descriptor >> 6;
+            this.checksum = (descriptor & 0x04) !== 0;
+            const dictionaryBytes = [0, 1, 2, 4][descriptor & 0x03];
+            const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][contentSizeFlag];
+            const rest = (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes;
+            if (rest > 0)
+                return this.collect('header', rest);
+            return this.collect('block', 3);
+        }
+        if (this.step === 'header')
+            return this.collect('block', 3);
+        // A block header: bit 0 marks the last block, bits 1-2 the type, the rest the size.
+        const header = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16);
+        const type = (header >> 1) & 3;
+        if (type === 3)
+            throw new Error('zstd wrote a block of the reserved type');
+        this.lastBlock = (header & 1) === 1;
+        const contentBytes = type === 1 ? 1 : header >>> 3;
+        this.step = 'content';
+        this.skip = contentBytes;
+        return contentBytes === 0 ? this.skipped() : false;
+    }
+    /** A block's content or the checksum was skipped; true when that ended the frame. */
+    skipped() {
+        if (this.step === 'content' && !this.lastBlock)
+            return this.collect('block', 3);
+        if (this.step === 'content' && this.checksum) {
+            this.step = 'checksum';
+            this.skip = 4;
+            return false;
+        }
+        this.collect('start', 5);
+        return true;
+    }
+    collect(step, bytes) {
+        this.step = step;
+        this.want = bytes;
+        this.have = 0;
+        return false;
+    }
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
+
+
+
+
+
+// node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
+const zstd = external_node_zlib_;
+// zlib hands its output back in chunks of this size, one trip between the pool and the main
+// thread each: at its 16 KiB default a frame takes hundreds of trips (measured: 40% more CPU).
+const MAX_OUTPUT_CHUNK = 1024 * 1024;
+/** One independent zstd frame of `data` through node:zlib's public one-shot API (a new context and output buffers per call). */
+function compressFrame(data, level) {
+    const compress = zstd.zstdCompress;
+    const levelParam = zstd.constants.ZSTD_c_compressionLevel;
+    if (compress === undefined || levelParam === undefined)
+        return Promise.reject(new Error('this Node has no zstd in node:zlib'));
+    return new Promise((resolve, reject) => {
+        compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)));
+    });
+}
+/** The most a zstd frame of `bytes` can take (ZSTD_COMPRESSBOUND), plus room for the frame header. */
+function compressedBound(bytes) {
+    const small = 128 * 1024;
+    return bytes + (bytes >>> 8) + (bytes < small ? (small - bytes) >>> 11 : 0) + 64;
+}
+/** A reusable zstd context: compresses one whole frame per call into `out`. */
+class ZstdContext {
+    level;
+    handle;
+    state = new Uint32Array(2);
+    pending;
+    /** False once it failed: zstd's state is then unknown, so it is never used again. */
+    usable = true;
+    constructor(Handle, level) {
+        this.level = level;
+        const params = new Uint32Array(maxCompressionParam() + 1).fill(0xffffffff);
+        params[constant('ZSTD_c_compressionLevel')] = level;
+        this.handle = new Handle();
+        this.handle.onerror = (message, _errno, code) => this.settle(new Error(`zstd: ${message} (${code})`));
+        this.handle.init(params, undefined, this.state, () => this.settle());
+    }
+    /** The frame of `input`, written to `out` from offset 0; resolves with its length. `out` must hold compressedBound(input.length). */
+    compress(input, out) {
+        if (!this.usable || this.pending !== undefined)
+            return Promise.reject(new Error('zstd context is not free'));
+        return new Promise((resolve, reject) => {
+            this.pending = { resolve, reject };
+            try {
+                this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
+            }
+            catch (error) {
+                this.settle(errors_asError(error));
+            }
+        }).then(() => {
+            const [availOut, availIn] = this.state;
+            // Output full (or input left): the frame did not end in this call, which a bound-sized buffer rules out.
+            if (availOut === 0 || availIn !== 0) {
+                this.discard();
+                throw new Error('zstd did not finish a frame within its compressed bound');
+            }
+            return out.length - availOut;
+        });
+    }
+    /** Frees zstd's memory; the context is not used again. */
+    discard() {
+        if (!this.usable)
+            return;
+        this.usable = false;
+        if (this.pending === undefined)
+            this.handle.close();
+    }
+    settle(error) {
+        const pending = this.pending;
+        this.pending = undefined;
+        if (error !== undefined) {
+            this.usable = false;
+            this.handle.close();
+            pending?.reject(error);
+        }
+        else
+            pending?.resolve();
+    }
+}
+function constant(name) {
+    const value = zstd.constants[name];
+    if (value === undefined)
+        throw new Error(`node:zlib has no ${name}`);
+    return value;
+}
+function maxCompressionParam() {
+    return Math.max(...Object.entries(zstd.constants)
+        .filter(([key]) => key.startsWith('ZSTD_c_'))
+        .map(([, value]) => value ?? 0));
+}
+/**
+ * The class of node:zlib's zstd compression handle, when this Node's own zlib initialises it
+ * exactly as ZstdContext does (`init(params, pledgedSrcSize, writeState, processCallback…)`);
+ * otherwise undefined, and frames go through the public one-shot API instead.
+ */
+function nativeZstdHandleClass() {
+    const create = zstd.createZstdCompress;
+    if (create === undefined)
+        return undefined;
+    const stream = create();
+    try {
+        const handle = stream._handle;
+        const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream));
+        const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString());
+        if (!initialised ||
+            typeof handle?.init !== 'function' ||
+            typeof handle.write !== 'function' ||
+            typeof handle.constructor !== 'function')
+            return undefined;
+        return handle.constructor;
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        stream.close();
+    }
+}
+let engine;
+/**
+ * Which zstd compresses: node:zlib's, when it exists and two frames of it, concatenated,
+ * decompress with the zstd tool to the same bytes; otherwise the zstd program. In process,
+ * reused contexts writing into our buffers when this Node's zlib is the one they were made
+ * for and pass the same check, else node:zlib's one-shot API. Decided once per process, since
+ * the API is marked experimental upstream.
+ */
+function zstd_in_process_zstdEngine() {
+    engine ??= checkInProcessZstd();
+    return engine;
+}
+async function checkInProcessZstd() {
+    if (forcedZstdProcess())
+        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` };
+    if (zstd.zstdCompress === undefined)
+        return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
+    const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
+    const halves = [sample.subarray(0, 40_000), sample.subarray(40_000)];
+    let note;
+    try {
+        const Handle = nativeZstdHandleClass();
+        if (Handle === undefined)
+            note = 'this Node initialises its zstd handle differently';
+        else {
+            const context = new ZstdContext(Handle, 2);
+            const frames = [];
+            for (const half of halves) {
+                const out = Buffer.allocUnsafe(compressedBound(half.length));
+                frames.push(out.subarray(0, await context.compress(half, out)));
+            }
+            context.discard();
+            if ((await decompressWithTool(Buffer.concat(frames))).equals(sample))
+                return { kind: 'in-process', contexts: Handle };
+            note = 'reused contexts did not decompress to the same bytes with zstd -d';
+        }
+    }
+    catch (error) {
+        note = `reused contexts failed their check: ${errors_errorMessage(error)}`;
+    }
+    try {
+        const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
+        const roundTrip = await decompressWithTool(frames);
+        if (!roundTrip.equals(sample))
+            return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' };
+        return { kind: 'in-process', note };
+    }
+    catch (error) {
+        return {
+            kind: 'process',
+            reason: `node:zlib zstd failed its check: ${errors_errorMessage(error)}`
+        };
+    }
+}
+/** `zstd -d` of `data`: the tool every check of a compressor is judged by. */
+function decompressWithTool(data) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], {
+            stdio: ['pipe', 'pipe', 'ignore'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
+        const out = [];
+        child.stdout.on('data', (chunk) => out.push(chunk));
+        child.stdin.on('error', () => undefined);
+        child.on('error', reject);
+        child.on('close', code => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`zstd -d exited ${code}`))));
+        child.stdin.end(data);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Long-lived zstd programs, for a Node without zstd in node:zlib. Starting one zstd per store
+ * path costs a fork of this whole process on the main thread and zstd's own start-up, about as
+ * much CPU in all as compressing a small path. So a lane is one zstd that reads its inputs in
+ * turn from named pipes given on its command line and writes one frame per input to its
+ * stdout; ZstdFrameEnds says where each input's frame ends. A lane serves one upload at a time,
+ * and there are as many lanes as cores: an upload waits for a lane before it reads its NAR, so
+ * it holds no memory while it waits.
+ */
+/** Inputs one program reads before it exits and the lane is replaced. */
+const INPUTS_PER_PROGRAM = 64;
+/** Lanes at once: each compresses with zstd's own threads too, so more would only share the same cores. */
+const LANES = Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)());
+const laneSlots = new ByteBudget(LANES);
+/** A lane nobody used for this long is ended, so idle programs do not hold memory through a build. */
+const IDLE_MS = 15_000;
+/** How long zstd may take to open its next input once the previous frame is out. */
+const OPEN_TIMEOUT_MS = 10_000;
+// $1 is the level, the rest are the pipes. The shell makes the pipes, leaves a watchdog that
+// ends zstd once this process's end of its stdin closes (when this process exits, however it
+// ends; zstd waiting for its next input would otherwise wait forever), and becomes zstd. stdbuf
+// keeps zstd's output unbuffered: a frame then reaches us whole as soon as its input ends, not
+// once the next input has filled zstd's buffer.
+const SCRIPT = [
+    'level=$1; shift',
+    'mkfifo -m 600 "$@" || exit 111',
+    'exec 3<&0',
+    '(cat <&3 >/dev/null 2>&1; kill $$ 2>/dev/null) >/dev/null 2>&1 &',
+    'exec stdbuf -o0 zstd -q -c "-$level" -T0 "$@" 3<&- </dev/null'
+].join('\n');
+class ZstdLane {
+    level;
+    dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-zstd-'));
+    child;
+    frames = new ZstdFrameEnds();
+    next = 0;
+    current;
+    stderr = '';
+    exit;
+    /** Resolves once the program has exited (and was reaped, so its CPU counts as this process's children's). */
+    exited;
+    idleTimer;
+    /** Why the lane cannot take another input, once it cannot. */
+    dead;
+    constructor(level) {
+        this.level = level;
+        const pipes = Array.from({ length: INPUTS_PER_PROGRAM }, (_, i) => (0,external_node_path_namespaceObject.join)(this.dir, String(i)));
+        // zstd needs nothing from the environment but PATH, and gets nothing else.
+        this.child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', SCRIPT, 'sh', String(level), ...pipes], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
+        lanes.add(this);
+        const child = this.child;
+        child.stdin.on('error', () => undefined);
+        child.stderr.on('data', (chunk) => {
+            this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
+        });
+        child.on('error', error => this.die(new Error(`could not start the zstd program (${error.message})`)));
+        // What it wrote before it ended may still be on its way: the end of its output decides (route).
+        this.exited = new Promise(resolve => {
+            child.on('exit', (code, signal) => {
+                this.exit = lastLine(this.stderr) || `exit code ${code ?? signal}`;
+                resolve();
+            });
+            child.on('error', () => resolve());
+        });
+        void this.route();
+        this.idle(true);
+    }
+    /** True while it can take another input. */
+    get usable() {
+        return this.dead === undefined && this.exit === undefined && this.next < INPUTS_PER_PROGRAM;
+    }
+    /** Starts the next input: returns the compressor that feeds it. */
+    async begin(output) {
+        this.idle(false);
+        const pipe = (0,external_node_path_namespaceObject.join)(this.dir, String(this.next++));
+        let ended;
+        let failed;
+        const finished = new Promise((resolve, reject) => {
+            ended = resolve;
+            failed = reject;
+        });
+        finished.catch(() => undefined);
+        const input = { output, dropping: false, ended, failed };
+        this.current = input;
+        let socket;
+        try {
+            socket = new external_node_net_.Socket({ fd: await this.openPipe(pipe), readable: false, writable: true });
+        }
+        catch (error) {
+            this.current = undefined;
+            this.die(errors_asError(error));
+            throw error;
+        }
+        return new LaneInput(this, input, socket, finished);
+    }
+    /** The input's frame is out (or dropped): the lane takes the next upload. */
+    release() {
+        if (this.usable) {
+            idleLanes.push(this);
+            this.idle(true);
+        }
+        else
+            this.retire();
+    }
+    /** Ends the program (its watchdog also stops zstd once stdin closes) and removes its pipes. */
+    retire() {
+        clearTimeout(this.idleTimer);
+        const at = idleLanes.indexOf(this);
+        if (at >= 0)
+            idleLanes.splice(at, 1);
+        this.child.stdin.end();
+        this.child.kill();
+        // Waited for, briefly: reaped here, the program's CPU counts as this process's children's.
+        if (this.exit === undefined)
+            this.child.ref();
+        (0,external_node_fs_namespaceObject.rmSync)(this.dir, { recursive: true, force: true });
+    }
+    /** Opens the write end once zstd has opened the read end; zstd opens its inputs in order. */
+    async openPipe(pipe) {
+        const deadline = Date.now() + OPEN_TIMEOUT_MS;
+        for (;;) {
+            if (this.dead !== undefined)
+                throw this.dead;
+            if (this.exit !== undefined)
+                throw new Error(`the zstd program ended (${this.exit})`);
+            try {
+                return (0,external_node_fs_namespaceObject.openSync)(pipe, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+            }
+            catch (error) {
+                const code = error.code;
+                // ENOENT: the pipes are not made yet; ENXIO: zstd has not opened this one yet.
+                if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
+                    throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
+            }
+            await new Promise(resolve => setTimeout(resolve, 1));
+        }
+    }
+    /** Hands each input's frame to its upload, and says when the frame ended. */
+    async route() {
+        try {
+            for await (const chunk of this.child.stdout) {
+                for (let at = 0; at < chunk.length;) {
+                    const input = this.current;
+                    if (input === undefined)
+                        throw new Error('the zstd program wrote output no input asked for');
+                    const end = this.frames.end(chunk.subarray(at));
+                    const piece = chunk.subarray(at, end < 0 ? chunk.length : at + end);
+                    if (!input.dropping && piece.length > 0) {
+                        try {
+                            await input.output(piece);
+                        }
+                        catch (error) {
+                            input.failure ??= errors_asError(error);
+                            input.dropping = true;
+                        }
+                    }
+                    if (end < 0)
+                        break;
+                    at += end;
+                    this.current = undefined;
+                    if (input.failure !== undefined)
+                        input.failed(input.failure);
+                    else
+                        input.ended();
+                }
+            }
+            // Its output closed: the program ended too, and what it said last says why (stdbuf missing, say).
+            await Promise.race([
+                Promise.all([this.exited, new Promise(resolve => this.child.stderr.once('close', resolve))]),
+                new Promise(resolve => setTimeout(resolve, 2000).unref())
+            ]);
+            this.die(new Error(`the zstd program ended (${lastLine(this.stderr) || this.exit || 'its output closed'})`));
+        }
+        catch (error) {
+            this.die(errors_asError(error));
+        }
+    }
+    die(error) {
+        this.dead ??= error;
+        const input = this.current;
+        this.current = undefined;
+        if (input !== undefined) {
+            input.failure ??= this.dead;
+            input.failed(input.failure);
+        }
+        this.retire();
+        lanes.delete(this);
+    }
+    /** An idle lane keeps nothing alive and ends after IDLE_MS; a busy one is waited for. */
+    idle(idle) {
+        clearTimeout(this.idleTimer);
+        for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr])
+            if (idle)
+                handle.unref();
+            else
+                handle.ref();
+        if (idle) {
+            this.idleTimer = setTimeout(() => this.retire(), IDLE_MS);
+            this.idleTimer.unref();
+        }
+    }
+}
+/** One upload's input to a lane: frames are written into its pipe, and the frame comes back on the lane's stdout. */
+class LaneInput {
+    lane;
+    input;
+    socket;
+    finished;
+    closed = false;
+    released = false;
+    constructor(lane, input, socket, finished) {
+        this.lane = lane;
+        this.input = input;
+        this.socket = socket;
+        this.finished = finished;
+        socket.on('error', (error) => {
+            input.failure ??= new Error(`writing to the zstd program failed: ${error.message}`);
+        });
+    }
+    async consume(frame) {
+        if (this.input.failure !== undefined) {
+            frame.release();
+            frame.recycle();
+        }
+        this.throwIfFailed();
+        // As for a zstd process per path: the reservation ends once the pipe has the frame (see CompressorProcess).
+        const room = this.socket.write(frame.bytes, () => frame.recycle());
+        frame.release();
+        if (!room && !this.socket.destroyed)
+            await stream_drainedOrClosed(this.socket);
+        this.throwIfFailed();
+    }
+    /** The output failed or the lane died: this upload stops. */
+    throwIfFailed() {
+        if (this.input.failure !== undefined)
+            throw this.input.failure;
+    }
+    async end() {
+        this.close(false);
+        try {
+            await this.finished;
+        }
+        finally {
+            this.giveBack();
+        }
+    }
+    async abort() {
+        this.input.dropping = true;
+        this.close(true);
+        await this.finished.catch(() => undefined);
+        this.giveBack();
+    }
+    /** The end of input: zstd ends the frame once the pipe's write end is closed. */
+    close(now) {
+        if (this.closed)
+            return;
+        this.closed = true;
+        if (now)
+            this.socket.destroy();
+        else
+            this.socket.end();
+    }
+    giveBack() {
+        if (this.released)
+            return;
+        this.released = true;
+        this.lane.release();
+        laneSlots.release(1);
+    }
+}
+/** Every lane of this process, ended when it exits; and those free for the next upload. */
+const lanes = new Set();
+const idleLanes = [];
+process.once('exit', () => {
+    for (const lane of lanes)
+        lane.retire();
+});
+/** Ends the lanes no upload is using, and waits until their programs have exited. */
+async function retireIdleLanes() {
+    const idle = idleLanes.splice(0);
+    for (const lane of idle)
+        lane.retire();
+    await Promise.all(idle.map(lane => lane.exited));
+}
+/** Compresses one upload's NAR in a free lane, or a new one, once fewer than LANES are busy. */
+async function openLaneCompressor(level, output, signal) {
+    await laneSlots.acquire(1, signal);
+    try {
+        for (;;) {
+            const at = idleLanes.findIndex(lane => lane.level === level && lane.usable);
+            const lane = at >= 0 ? idleLanes.splice(at, 1)[0] : new ZstdLane(level);
+            try {
+                return await lane.begin(output);
+            }
+            catch (error) {
+                // A lane that died while idle is replaced; a new one that cannot start is the answer.
+                if (at < 0)
+                    throw error;
+            }
+        }
+    }
+    catch (error) {
+        laneSlots.release(1);
+        throw error;
+    }
+}
+const CHECK_TIMEOUT_MS = 10_000;
+let lanesChecked;
+/**
+ * Whether lanes work here: a lane compresses two inputs, each frame must arrive whole once its
+ * input ends (stdbuf took effect), and `zstd -d` must give back both inputs. Undefined when
+ * they work, else why not (the caller then starts one zstd per path). Decided once per process.
+ */
+function zstd_lanes_lanesProblem(level) {
+    lanesChecked ??= checkLanes(level);
+    return lanesChecked;
+}
+async function checkLanes(level) {
+    const samples = [Buffer.from('nix-archive-1'.repeat(5000)), Buffer.from('(type regular contents)'.repeat(3000))];
+    const out = [];
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`a frame did not arrive within ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
+    });
+    try {
+        for (const sample of samples) {
+            const compressor = await Promise.race([
+                openLaneCompressor(level, chunk => {
+                    out.push(Buffer.from(chunk));
+                    return Promise.resolve();
+                }),
+                timeout
+            ]);
+            const bytes = Buffer.from(sample);
+            await compressor.consume({ bytes, release: () => undefined, recycle: () => undefined });
+            // Waiting for the frame before the next input starts: that is what stdbuf must make true.
+            await Promise.race([compressor.end(), timeout]);
+        }
+        const back = await decompressWithTool(Buffer.concat(out));
+        return back.equals(Buffer.concat(samples)) ? undefined : 'its frames did not decompress to the inputs with zstd -d';
+    }
+    catch (error) {
+        for (const lane of lanes)
+            lane.retire();
+        return errors_asError(error).message;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/nix/format/nar.ts
@@ -34992,21 +35725,14 @@ function narStream(path) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/util/stream.ts
-/** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
-function stream_drainedOrClosed(stream) {
-    return new Promise(resolve => {
-        const resume = () => {
-            stream.off('drain', resume);
-            stream.off('close', resume);
-            resolve();
-        };
-        stream.on('drain', resume);
-        stream.on('close', resume);
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
+/**
+ * A buffer in memory shared with the hash threads, so they read it where it lies instead of
+ * receiving a copy. Its contents are arbitrary.
+ */
+function sharedBuffer(bytes) {
+    return Buffer.from(new SharedArrayBuffer(bytes));
+}
 /**
  * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
  * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
@@ -35020,11 +35746,11 @@ class BufferPool {
         this.size = size;
         this.keep = keep;
     }
-    /** A buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
+    /** A shared buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
     take(bytes) {
         if (bytes === this.size)
-            return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
-        return Buffer.allocUnsafe(bytes);
+            return this.free.pop() ?? sharedBuffer(this.size);
+        return sharedBuffer(bytes);
     }
     /** Hands a buffer back once nothing reads it any more. */
     give(buffer) {
@@ -35062,7 +35788,7 @@ class SizeClassPool {
         const size = this.classOf(bytes);
         const reused = bytes > this.maxClass ? undefined : this.free.get(size)?.pop();
         if (reused === undefined)
-            return Buffer.allocUnsafeSlow(size);
+            return sharedBuffer(size);
         this.kept -= size;
         return reused;
     }
@@ -35082,201 +35808,9 @@ class SizeClassPool {
     }
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
-
-
-
-
-
-// node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
-const zstd = external_node_zlib_;
-// zlib hands its output back in chunks of this size, one trip between the pool and the main
-// thread each: at its 16 KiB default a frame takes hundreds of trips (measured: 40% more CPU).
-const MAX_OUTPUT_CHUNK = 1024 * 1024;
-/** One independent zstd frame of `data` through node:zlib's public one-shot API (a new context and output buffers per call). */
-function compressFrame(data, level) {
-    const compress = zstd.zstdCompress;
-    const levelParam = zstd.constants.ZSTD_c_compressionLevel;
-    if (compress === undefined || levelParam === undefined)
-        return Promise.reject(new Error('this Node has no zstd in node:zlib'));
-    return new Promise((resolve, reject) => {
-        compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)));
-    });
-}
-/** The most a zstd frame of `bytes` can take (ZSTD_COMPRESSBOUND), plus room for the frame header. */
-function compressedBound(bytes) {
-    const small = 128 * 1024;
-    return bytes + (bytes >>> 8) + (bytes < small ? (small - bytes) >>> 11 : 0) + 64;
-}
-/** A reusable zstd context: compresses one whole frame per call into `out`. */
-class ZstdContext {
-    level;
-    handle;
-    state = new Uint32Array(2);
-    pending;
-    /** False once it failed: zstd's state is then unknown, so it is never used again. */
-    usable = true;
-    constructor(Handle, level) {
-        this.level = level;
-        const params = new Uint32Array(maxCompressionParam() + 1).fill(0xffffffff);
-        params[constant('ZSTD_c_compressionLevel')] = level;
-        this.handle = new Handle();
-        this.handle.onerror = (message, _errno, code) => this.settle(new Error(`zstd: ${message} (${code})`));
-        this.handle.init(params, undefined, this.state, () => this.settle());
-    }
-    /** The frame of `input`, written to `out` from offset 0; resolves with its length. `out` must hold compressedBound(input.length). */
-    compress(input, out) {
-        if (!this.usable || this.pending !== undefined)
-            return Promise.reject(new Error('zstd context is not free'));
-        return new Promise((resolve, reject) => {
-            this.pending = { resolve, reject };
-            try {
-                this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
-            }
-            catch (error) {
-                this.settle(errors_asError(error));
-            }
-        }).then(() => {
-            const [availOut, availIn] = this.state;
-            // Output full (or input left): the frame did not end in this call, which a bound-sized buffer rules out.
-            if (availOut === 0 || availIn !== 0) {
-                this.discard();
-                throw new Error('zstd did not finish a frame within its compressed bound');
-            }
-            return out.length - availOut;
-        });
-    }
-    /** Frees zstd's memory; the context is not used again. */
-    discard() {
-        if (!this.usable)
-            return;
-        this.usable = false;
-        if (this.pending === undefined)
-            this.handle.close();
-    }
-    settle(error) {
-        const pending = this.pending;
-        this.pending = undefined;
-        if (error !== undefined) {
-            this.usable = false;
-            this.handle.close();
-            pending?.reject(error);
-        }
-        else
-            pending?.resolve();
-    }
-}
-function constant(name) {
-    const value = zstd.constants[name];
-    if (value === undefined)
-        throw new Error(`node:zlib has no ${name}`);
-    return value;
-}
-function maxCompressionParam() {
-    return Math.max(...Object.entries(zstd.constants)
-        .filter(([key]) => key.startsWith('ZSTD_c_'))
-        .map(([, value]) => value ?? 0));
-}
-/**
- * The class of node:zlib's zstd compression handle, when this Node's own zlib initialises it
- * exactly as ZstdContext does (`init(params, pledgedSrcSize, writeState, processCallback…)`);
- * otherwise undefined, and frames go through the public one-shot API instead.
- */
-function nativeZstdHandleClass() {
-    const create = zstd.createZstdCompress;
-    if (create === undefined)
-        return undefined;
-    const stream = create();
-    try {
-        const handle = stream._handle;
-        const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream));
-        const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString());
-        if (!initialised ||
-            typeof handle?.init !== 'function' ||
-            typeof handle.write !== 'function' ||
-            typeof handle.constructor !== 'function')
-            return undefined;
-        return handle.constructor;
-    }
-    catch {
-        return undefined;
-    }
-    finally {
-        stream.close();
-    }
-}
-let engine;
-/**
- * Which zstd compresses: node:zlib's, when it exists and two frames of it, concatenated,
- * decompress with the zstd tool to the same bytes; otherwise the zstd program. In process,
- * reused contexts writing into our buffers when this Node's zlib is the one they were made
- * for and pass the same check, else node:zlib's one-shot API. Decided once per process, since
- * the API is marked experimental upstream.
- */
-function zstd_in_process_zstdEngine() {
-    engine ??= checkInProcessZstd();
-    return engine;
-}
-async function checkInProcessZstd() {
-    if (forcedZstdProcess())
-        return { kind: 'process', reason: 'NIX_CACHIX_BUILD_ZSTD=process' };
-    if (zstd.zstdCompress === undefined)
-        return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
-    const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
-    const halves = [sample.subarray(0, 40_000), sample.subarray(40_000)];
-    let note;
-    try {
-        const Handle = nativeZstdHandleClass();
-        if (Handle === undefined)
-            note = 'this Node initialises its zstd handle differently';
-        else {
-            const context = new ZstdContext(Handle, 2);
-            const frames = [];
-            for (const half of halves) {
-                const out = Buffer.allocUnsafe(compressedBound(half.length));
-                frames.push(out.subarray(0, await context.compress(half, out)));
-            }
-            context.discard();
-            if ((await decompressWithTool(Buffer.concat(frames))).equals(sample))
-                return { kind: 'in-process', contexts: Handle };
-            note = 'reused contexts did not decompress to the same bytes with zstd -d';
-        }
-    }
-    catch (error) {
-        note = `reused contexts failed their check: ${errors_errorMessage(error)}`;
-    }
-    try {
-        const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
-        const roundTrip = await decompressWithTool(frames);
-        if (!roundTrip.equals(sample))
-            return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' };
-        return { kind: 'in-process', note };
-    }
-    catch (error) {
-        return {
-            kind: 'process',
-            reason: `node:zlib zstd failed its check: ${errors_errorMessage(error)}`
-        };
-    }
-}
-function decompressWithTool(data) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], {
-            stdio: ['pipe', 'pipe', 'ignore'],
-            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
-        });
-        const out = [];
-        child.stdout.on('data', (chunk) => out.push(chunk));
-        child.stdin.on('error', () => undefined);
-        child.on('error', reject);
-        child.on('close', code => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`zstd -d exited ${code}`))));
-        child.stdin.end(data);
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
+
 
 
 
@@ -35294,10 +35828,17 @@ const FRAME_BYTES = 2 * 1024 * 1024;
 const poolThreads = Math.min(4, Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)()));
 // Frames compressing at once across all uploads: the libuv pool has four threads.
 const compressionSlots = new ByteBudget(poolThreads);
-/** NAR bytes held in frames being filled or compressed, across all uploads of this process: one per thread compressing, and one filling. */
-const frameMemory = new ByteBudget((poolThreads + 1) * FRAME_BYTES);
+/**
+ * Frames filling, compressing or being hashed at once, across all uploads of this process: two
+ * per thread compressing and two filling. A frame is free once both its compression and its
+ * hash are done, and the hash runs on another thread at its own pace: with one frame per
+ * thread, the compressors waited for frames (measured).
+ */
+const FRAMES_AT_ONCE = 2 * poolThreads + 2;
+/** NAR bytes held in those frames. */
+const frameMemory = new ByteBudget(FRAMES_AT_ONCE * FRAME_BYTES);
 /** Frame buffers, all FRAME_BYTES long (a small NAR uses the start of one), reused: frameMemory bounds how many exist. */
-const framePool = new BufferPool(FRAME_BYTES, poolThreads + 1);
+const framePool = new BufferPool(FRAME_BYTES, FRAMES_AT_ONCE);
 /**
  * What frames compress into, reused: a compressed frame waits in one until its upload copies it
  * into a part. Their number is not capped (an upload waiting for part memory keeps its frames),
@@ -35315,8 +35856,12 @@ async function compressorName(method) {
     if (method === 'xz')
         return 'xz process';
     const engine = await zstdEngine();
-    if (engine.kind === 'process')
-        return `zstd process (${engine.reason})`;
+    if (engine.kind === 'process') {
+        const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2);
+        return problem === undefined
+            ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
+            : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`;
+    }
     return engine.note === undefined
         ? 'node:zlib zstd, parallel frames'
         : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
@@ -35324,13 +35869,16 @@ async function compressorName(method) {
 /**
  * zstd runs in process where Node has it: each frame compresses on the thread pool as an
  * independent zstd frame, several at once, emitted in order (concatenated frames are one valid
- * zstd stream). Otherwise, and for xz, the zstd or xz program does it.
+ * zstd stream). Otherwise a long-lived zstd program takes the upload (zstd-lanes.ts), or where
+ * that cannot run, a zstd program per path; xz is always a program per path.
  */
 async function openCompressor(method, level, output, signal) {
     if (method === 'zstd') {
         const engine = await zstd_in_process_zstdEngine();
         if (engine.kind === 'in-process')
             return new ParallelZstdFrames(level, output, signal, engine);
+        if (!knobs_forcedZstdPerPath() && (await zstd_lanes_lanesProblem(level)) === undefined)
+            return openLaneCompressor(level, output, signal);
     }
     return new CompressorProcess(method, level, output);
 }
@@ -35500,23 +36048,27 @@ function once(fn) {
 
 
 
+
 /**
  * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
- * straight into the frame, and each full frame is hashed once and handed to the compressor.
- * Frame buffers are pooled, and their memory is reserved before they fill.
+ * straight into the frame, and each full frame goes to the NAR hash and to the compressor at
+ * once. Frame buffers are pooled, and their memory is reserved before they fill; a frame is
+ * free again once both the hash and the compressor are done with it.
  */
 class FrameSink {
     compressor;
-    narHasher;
+    narHash;
     signal;
     frame;
     filled = 0;
     reserved = 0;
     /** NAR bytes written so far. */
     narSize = 0;
-    constructor(compressor, narHasher, signal) {
+    /** The first failure of the NAR hash, thrown by `narDigest`. */
+    hashFailure;
+    constructor(compressor, narHash, signal) {
         this.compressor = compressor;
-        this.narHasher = narHasher;
+        this.narHash = narHash;
         this.signal = signal;
     }
     add(bytes) {
@@ -35547,9 +36099,18 @@ class FrameSink {
         this.dropFrame();
         await this.compressor.end();
     }
-    /** Frees the frame being filled (the compressor frees what it was given). */
+    /** The NAR's sha256, once every frame was hashed (after `end`). */
+    async narDigest() {
+        const digest = await this.narHash.digest();
+        // The thread answers in order: every frame's update has settled by now.
+        if (this.hashFailure !== undefined)
+            throw this.hashFailure;
+        return digest;
+    }
+    /** Frees the frame being filled (the compressor frees what it was given) and the NAR hash. */
     abort() {
         this.dropFrame();
+        this.narHash.discard();
     }
     async addAcrossFrames(bytes) {
         for (let offset = 0; offset < bytes.length;) {
@@ -35579,11 +36140,20 @@ class FrameSink {
         if (frame === undefined)
             return;
         const full = frame.subarray(0, filled);
-        this.narHasher.update(full);
-        const recycle = once(() => framePool.give(frame));
-        const release = once(() => frameMemory.release(reserved));
+        // Two readers, the NAR hash and the compressor: the frame's memory is released, and its
+        // buffer handed back, once both are done with it.
+        const release = afterBoth(() => frameMemory.release(reserved));
+        const recycle = afterBoth(() => framePool.give(frame));
+        const hashed = () => {
+            release();
+            recycle();
+        };
+        this.narHash.update(full).then(hashed, (error) => {
+            this.hashFailure ??= errors_asError(error);
+            hashed();
+        });
         // Compressed in process, the frame is free once compressed; written to a program, once written.
-        await this.compressor.consume({ bytes: full, release, recycle });
+        await this.compressor.consume({ bytes: full, release: once(release), recycle: once(recycle) });
     }
     dropFrame() {
         const { frame, reserved } = this.takeFrame();
@@ -35601,6 +36171,225 @@ class FrameSink {
         return taken;
     }
 }
+/** Runs `step` on the second call. */
+function afterBoth(step) {
+    let calls = 0;
+    return () => {
+        if (++calls === 2)
+            step();
+    };
+}
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/push/upload/hash-thread.ts
+
+/**
+ * The hash thread's program. It is handed to the thread as source text (`${hashThreadMain}`),
+ * so it runs the same from the bundles in dist/, from the tests' TypeScript and from the
+ * bench's compiled children: it reaches node's modules through process.getBuiltinModule and
+ * refers to nothing outside itself.
+ */
+function hashThreadMain() {
+    const { createHash } = process.getBuiltinModule('node:crypto');
+    const { parentPort } = process.getBuiltinModule('node:worker_threads');
+    const streams = new Map();
+    const port = parentPort;
+    port.on('message', (request) => {
+        if (request.op === 'drop') {
+            streams.delete(request.stream);
+            return;
+        }
+        try {
+            let hash = streams.get(request.stream);
+            if (hash === undefined)
+                streams.set(request.stream, (hash = createHash('sha256')));
+            if (request.op === 'digest') {
+                streams.delete(request.stream);
+                port.postMessage({ seq: request.seq, digest: hash.digest() });
+                return;
+            }
+            hash.update(request.bytes);
+            const md5 = request.md5 ? createHash('md5').update(request.bytes).digest('base64') : undefined;
+            port.postMessage({ seq: request.seq, md5 });
+        }
+        catch (error) {
+            streams.delete(request.stream);
+            port.postMessage({ seq: request.seq, error: String(error) });
+        }
+    });
+}
+/**
+ * The main thread's side of one hash thread. The thread does not keep the process alive while
+ * nothing waits for it; a thread that dies fails what was waiting, and `broken` tells the
+ * caller to hash on the main thread from then on.
+ */
+class HashThread {
+    worker;
+    waiting = new Map();
+    nextSeq = 0;
+    nextStream = 0;
+    /** Why the thread cannot be used any more, once it cannot. */
+    broken;
+    constructor() {
+        this.worker = new external_node_worker_threads_.Worker(`(${hashThreadMain.toString()})()`, { eval: true, name: 'hash' });
+        this.worker.on('message', (reply) => this.settle(reply));
+        this.worker.on('error', error => this.fail(error));
+        this.worker.on('exit', code => this.fail(new Error(`the hash thread exited with code ${code}`)));
+        // After the listeners: adding a 'message' listener refs the thread again.
+        this.worker.unref();
+    }
+    /** A new stream's number: its state exists in the thread from its first update on. */
+    openStream() {
+        return this.nextStream++;
+    }
+    /** Hashes `bytes` next in `stream`; resolves once the thread has read them (with their MD5 when asked). */
+    update(stream, bytes, md5) {
+        return this.ask(seq => ({ op: 'update', stream, seq, bytes, md5 }));
+    }
+    /** The stream's sha256; its state is gone afterwards. */
+    async digest(stream) {
+        const reply = await this.ask(seq => ({ op: 'digest', stream, seq }));
+        return Buffer.from(reply.digest);
+    }
+    /** Forgets a stream that will not be digested (its upload failed). */
+    drop(stream) {
+        if (this.broken === undefined)
+            this.worker.postMessage({ op: 'drop', stream });
+    }
+    /** Ends the thread (tests; the process does not wait for it anyway). */
+    async stop() {
+        this.broken ??= new Error('the hash thread was stopped');
+        await this.worker.terminate();
+    }
+    ask(request) {
+        if (this.broken !== undefined)
+            return Promise.reject(this.broken);
+        const seq = this.nextSeq++;
+        return new Promise((resolve, reject) => {
+            // Waited for: the process must not end while bytes are being hashed.
+            if (this.waiting.size === 0)
+                this.worker.ref();
+            this.waiting.set(seq, { resolve, reject });
+            this.worker.postMessage(request(seq));
+        });
+    }
+    settle(reply) {
+        const waiter = this.waiting.get(reply.seq);
+        if (waiter === undefined)
+            return;
+        this.waiting.delete(reply.seq);
+        if (this.waiting.size === 0)
+            this.worker.unref();
+        if (reply.error !== undefined)
+            waiter.reject(new Error(`hashing failed: ${reply.error}`));
+        else
+            waiter.resolve(reply);
+    }
+    fail(error) {
+        this.broken ??= error;
+        const waiters = [...this.waiting.values()];
+        this.waiting.clear();
+        this.worker.unref();
+        for (const waiter of waiters)
+            waiter.reject(this.broken);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/stream-hash.ts
+
+
+
+
+/** Hashes in this thread: where no hash thread can run, or NIX_CACHIX_BUILD_HASH=main says so. */
+class MainThreadHash {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    update(bytes) {
+        this.hash.update(bytes);
+        return Promise.resolve();
+    }
+    updateWithMd5(bytes) {
+        this.hash.update(bytes);
+        return Promise.resolve((0,external_node_crypto_.createHash)('md5').update(bytes).digest('base64'));
+    }
+    digest() {
+        return Promise.resolve(this.hash.digest());
+    }
+    discard() { }
+}
+class ThreadHash {
+    thread;
+    stream;
+    constructor(thread) {
+        this.thread = thread;
+        this.stream = thread.openStream();
+    }
+    async update(bytes) {
+        await this.thread.update(this.stream, bytes, false);
+    }
+    async updateWithMd5(bytes) {
+        return (await this.thread.update(this.stream, bytes, true)).md5;
+    }
+    digest() {
+        return this.thread.digest(this.stream);
+    }
+    discard() {
+        this.thread.drop(this.stream);
+    }
+}
+// Per GiB of NAR, the hashes (sha256 of the NAR and of the file, MD5 of the parts) take 1.3-1.9 s
+// of one thread, zstd 3.5-4 s spread over all cores and the main thread 1-1.5 s: on two cores
+// one hash thread keeps up, on four it would be the slowest step alone. One per two cores, at
+// most four (a thread holds about 16 MiB).
+const THREADS = Math.min(4, Math.max(1, Math.floor((0,external_node_os_namespaceObject.availableParallelism)() / 2)));
+const threads = [];
+let turn = 0;
+let unavailable = false;
+/** NAR bytes queued for upload in this process so far. */
+let queuedBytes = 0;
+/**
+ * A thread costs about 45 ms of CPU to start, what hashing 35 MiB costs: a push smaller than
+ * this hashes on the main thread and starts none.
+ */
+const THREAD_WORTH_BYTES = 64 * 1024 * 1024;
+/**
+ * Counts NAR bytes about to be uploaded; once they are worth it, starts the hash threads, so
+ * the uploads that follow hash off the main thread and none waits for a thread to boot.
+ */
+function expectHashing(narBytes) {
+    queuedBytes += narBytes;
+    if (unavailable || hashOnMainThread() || queuedBytes < THREAD_WORTH_BYTES)
+        return;
+    // The thread's program reaches node's modules this way (Node 20.16 and later).
+    if (typeof process.getBuiltinModule !== 'function') {
+        unavailable = true;
+        return;
+    }
+    try {
+        for (let i = 0; i < THREADS; i++)
+            threads[i] ??= new HashThread();
+    }
+    catch {
+        unavailable = true;
+    }
+}
+/** The hash threads of this process that still run. */
+function runningHashThreads() {
+    return threads.filter(thread => thread.broken === undefined);
+}
+/**
+ * A new stream hash: off the main thread once expectHashing started the hash threads, which
+ * take new streams in turn. Once a thread died (failing the uploads it was hashing, which are
+ * then retried), every hash of this process runs on the main thread.
+ */
+function openStreamHash() {
+    const running = runningHashThreads();
+    if (running.length < threads.length)
+        unavailable = true;
+    if (unavailable || running.length === 0)
+        return new MainThreadHash();
+    return new ThreadHash(running[turn++ % running.length]);
+}
 
 ;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
 
@@ -35611,10 +36400,10 @@ const MIN_RESERVATION = 64 * 1024;
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 // Part buffers by size class up to a full part of the default size, reused; the byte budget
 // bounds how many exist at once.
-const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 2 * DEFAULT_PART_SIZE + 2 * 1024 * 1024);
+const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 4 * DEFAULT_PART_SIZE + 2 * 1024 * 1024);
 /** A part buffer of exactly `bytes`: pooled when that is a class of the pool (a part of another size is not). */
 function partBuffer(bytes) {
-    return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : Buffer.allocUnsafeSlow(bytes);
+    return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : sharedBuffer(bytes);
 }
 /**
  * The compressed stream of one upload, cut into parts: owns the memory budget, the part's
@@ -35626,7 +36415,8 @@ class PartWriter {
     buffer;
     filled = 0;
     reserved = 0;
-    fileHasher = (0,external_node_crypto_.createHash)('sha256');
+    /** sha256 of the file, fed part by part (with each part's MD5) off the main thread. */
+    fileHash = openStreamHash();
     fileSize = 0;
     partNumber = 0;
     sent = [];
@@ -35651,7 +36441,6 @@ class PartWriter {
     /** Copies `chunk` into the part buffers (the caller may reuse it once this returns). */
     async write(chunk) {
         this.throwIfStopped();
-        this.fileHasher.update(chunk);
         this.fileSize += chunk.length;
         const { partSize } = this.options;
         for (let offset = 0; offset < chunk.length;) {
@@ -35676,13 +36465,19 @@ class PartWriter {
         const parts = ordered.some(p => p.eTag === undefined)
             ? null
             : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
-        return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length };
+        return {
+            fileHash: (await this.fileHash.digest()).toString('hex'),
+            fileSize: this.fileSize,
+            parts,
+            partCount: ordered.length
+        };
     }
     /** Stops every part in flight and frees the memory this upload holds. */
     async abort(reason = new Error('upload stopped')) {
         this.stopper.abort(reason);
         this.dropBuffer();
         await Promise.all(this.inFlight);
+        this.fileHash.discard();
     }
     /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
     async reserve() {
@@ -35719,7 +36514,9 @@ class PartWriter {
         const partNumber = ++this.partNumber;
         const buffer = this.buffer ?? Buffer.alloc(0);
         const body = buffer.subarray(0, this.filled);
-        const md5 = (0,external_node_crypto_.createHash)('md5').update(body).digest('base64');
+        // Hashed while the next part fills: the part goes out once its MD5 is known.
+        const md5 = this.fileHash.updateWithMd5(body);
+        md5.catch(() => undefined);
         const held = this.reserved;
         this.buffer = undefined;
         this.filled = 0;
@@ -35754,9 +36551,11 @@ class PartWriter {
         });
         this.inFlight.add(task);
     }
-    async send(partNumber, body, md5) {
+    async send(partNumber, body, hashing) {
         const { client, narId, uploadId } = this.options;
         const signal = this.stopper.signal;
+        const md5 = await hashing;
+        signal.throwIfAborted();
         const url = await client.presignPart(narId, uploadId, partNumber, md5, signal);
         const eTag = await client.putPart(url, body, md5, signal);
         this.sent.push({ partNumber, eTag });
@@ -35791,6 +36590,7 @@ class PartWriter {
 
 
 
+
 const MIB = 1024 * 1024;
 // S3 takes at most 10,000 parts, so a huge NAR gets larger parts.
 const MAX_PARTS = 9_000;
@@ -35809,6 +36609,16 @@ var NarSource;
     /** `nix-store --dump`, the reference. */
     NarSource["NixStore"] = "nix-store";
 })(NarSource || (NarSource = {}));
+/**
+ * Starts what the uploads need before the first one does: the zstd check as soon as paths
+ * come (while their closure is read), and the hash threads once `queuedNarBytes` of NAR are
+ * queued, when that is worth a thread (stream-hash.ts).
+ */
+function prepareUploads(compression, queuedNarBytes = 0) {
+    if (compression === 'zstd')
+        void zstd_in_process_zstdEngine();
+    expectHashing(queuedNarBytes);
+}
 /** The part size for a NAR: the default, or larger where the default would need too many parts. */
 function partSizeFor(narSize, partSize) {
     const needed = Math.ceil(narSize / MAX_PARTS / MIB) * MIB;
@@ -35836,9 +36646,8 @@ async function stageStorePath(info, settings, signal, source = NarSource.InProce
     let compressor;
     let sink;
     try {
-        const narHasher = (0,external_node_crypto_.createHash)('sha256');
         compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal);
-        sink = new FrameSink(compressor, narHasher, writer.signal);
+        sink = new FrameSink(compressor, openStreamHash(), writer.signal);
         // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
         const physical = `${storeRoot()}${info.path}`;
         if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical))
@@ -35855,7 +36664,7 @@ async function stageStorePath(info, settings, signal, source = NarSource.InProce
         await sink.end();
         const file = await writer.finish();
         const narSize = sink.narSize;
-        const narHash = toNixHash(narHasher.digest());
+        const narHash = toNixHash(await sink.narDigest());
         if (narHash !== info.narHash || narSize !== info.narSize) {
             throw new NarMismatchError(source, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
         }
@@ -35909,6 +36718,7 @@ async function discardStaged(client, staged) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/pusher.ts
+
 
 
 
@@ -35979,6 +36789,8 @@ class Pusher {
         const fresh = paths.filter(p => !this.state.has(p));
         if (fresh.length === 0)
             return;
+        // While the closure is read, whatever an upload needs gets ready.
+        prepareUploads(this.options.upload.compression);
         this.roots.push(...fresh);
         void this.resolve();
     }
@@ -36026,6 +36838,8 @@ class Pusher {
         // Staged NARs that never got their references: nothing of them may be published.
         await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)));
         this.parked.clear();
+        // No more uploads from this pusher: its long-lived zstd programs end now, not when they idle out.
+        await retireIdleLanes();
         return {
             ...this.totals(),
             pending: leftovers.length,
@@ -36151,6 +36965,8 @@ class Pusher {
         for (const [path, info] of rootInfos)
             infos.set(path, info);
         const missing = await client.missingHashes(candidates.map(store_path_hashPart), this.controller.signal);
+        const queued = candidates.filter(path => missing.has(store_path_hashPart(path)));
+        prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)));
         for (const path of candidates) {
             const info = infos.get(path);
             if (!info)
@@ -36353,20 +37169,24 @@ class Pusher {
         return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
 }
+function sumOf(values) {
+    return values.reduce((sum, value) => sum + value, 0);
+}
 
 ;// CONCATENATED MODULE: ./src/push/create.ts
 
 
 
 // Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
-// rather than Cachix's 32, and part buffers are capped at 16 MiB in total across all uploads
-// (a part filling and one on the wire, or two on the wire), so a push of any size stays under
-// 100 MiB of memory (npm run bench measures it).
+// rather than Cachix's 32, and part buffers are capped at 32 MiB in total across all uploads (a
+// part filling, one being hashed, two on the wire: at 16 MiB the compressors waited for part
+// memory, measured), so a push of any size stays under 160 MiB of memory (npm run bench
+// measures it).
 const PUSH_DEFAULTS = {
     jobs: 8,
     compressionLevel: 2,
     partSize: DEFAULT_PART_SIZE,
-    bufferBytes: 16 * 1024 * 1024,
+    bufferBytes: 32 * 1024 * 1024,
     partConcurrency: 4,
     pathRetries: 3,
     pathRetryDelayMs: 5000
@@ -36468,6 +37288,8 @@ async function pushEvaluated(cache, evaluated) {
 
 
 
+
+
 /** Evaluates the flake once and emits the build matrix, leaving out hosts already cached. */
 async function run() {
     const leftovers = { workDir: '', confPath: '' };
@@ -36480,6 +37302,13 @@ async function run() {
         const prewarm = await groupIf(inputs.attributes.length > 0, 'Evaluate pre-warm attributes', () => evaluateAttributesPhase(inputs));
         const evaluated = [...hosts.evaluated, ...(prewarm?.evaluated ?? [])];
         await groupIf(wantsEvaluationPush(cache, evaluated), 'Push what evaluation built', () => pushEvaluationPhase(cache, evaluated));
+        const checks = await groupIf(inputs.checks, 'Flake checks', async () => {
+            const plan = planChecks(await checkSystems(inputs.flake, process.env), inputs.runners);
+            for (const system of plan.unmapped)
+                warning(`checks.${system} has no runner: it is left out of the matrix`);
+            info(`checks rows: ${plan.rows.map(r => r.system).join(', ') || 'none'}`);
+            return plan.rows;
+        });
         const failed = [...hosts.failed, ...(prewarm?.failed ?? [])];
         const findings = failed.map(f => ({
             level: 'error',
@@ -36495,7 +37324,7 @@ async function run() {
             walkFailed(cacheName, error, new Set(), findings);
             return new Set();
         }))) ?? new Set();
-        await group('Matrix', () => matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed }, cached, findings));
+        await group('Matrix', () => matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed, checks: checks ?? [] }, cached, findings));
     }
     catch (error) {
         setFailed(errors_errorMessage(error));

@@ -51,5 +51,11 @@
       nixosConfigurations = builtins.mapAttrs host (fleet.hosts or { });
     }
     // (if fleet ? home then { homeConfigurations = builtins.mapAttrs home fleet.home; } else { })
-    // (if fleet ? darwin then { darwinConfigurations = builtins.mapAttrs darwin fleet.darwin; } else { });
+    // (if fleet ? darwin then { darwinConfigurations = builtins.mapAttrs darwin fleet.darwin; } else { })
+    // (if fleet ? checks then {
+      checks = builtins.mapAttrs (system: builtins.mapAttrs (name: spec:
+        mk system "check-${name}-${nonce}"
+          (if spec.fail or false then "echo check ${name} fails; exit 1" else "echo check ${name} ok > $out") { }))
+        fleet.checks;
+    } else { });
 }

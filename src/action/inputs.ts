@@ -42,6 +42,8 @@ export interface Inputs {
   hosts: string[]
   system: NixSystem
   attributes: string[]
+  /** Build every check of checks.<system>. */
+  checks: boolean
   keepGoing: boolean
   maxJobs?: string
   cores?: number
@@ -161,6 +163,7 @@ export function parseInputs(
   const native = nativeSystem(arch, platform)
   const system = legSystem(read('system').trim(), native, arch, platform)
   const attributes = attributePaths('attributes', read('attributes'))
+  const checks = bool('checks', read('checks'), false)
   const maxJobs = read('max-jobs').trim()
   if (maxJobs !== '' && maxJobs !== 'auto' && !/^\d+$/.test(maxJobs))
     fail('max-jobs', `"${maxJobs}" is not a whole number or auto`)
@@ -180,7 +183,9 @@ export function parseInputs(
     hosts,
     system,
     attributes,
-    keepGoing: bool('keep-going', read('keep-going'), true),
+    checks,
+    // A checks leg keeps going whatever keep-going says: one failing check must not hide the others.
+    keepGoing: bool('keep-going', read('keep-going'), true) || checks,
     maxJobs: maxJobs || undefined,
     cores: positiveInt('cores', read('cores'), true),
     extraArgs: splitArgs('extra-args', read('extra-args')),

@@ -1,4 +1,7 @@
 import * as core from '@actions/core'
+import { tmpdir } from 'node:os'
+import type { HostDiff } from '../diff/types.js'
+import type { LegEnd, LegStatus } from '../report/leg-record.js'
 import { errorMessage } from '../util/errors.js'
 import { Output } from './constants.js'
 import { getInputs, type Inputs } from './inputs.js'
@@ -17,6 +20,7 @@ import { nixPhase } from './phases/nix.js'
 import { pushPhase } from './phases/push.js'
 import { setupEmulation } from './phases/qemu.js'
 import { noRemoteBuilders, setupRemoteBuilders } from './phases/remote-builders.js'
+import { canRecordLeg, recordLegPhase } from './phases/leg-record.js'
 import { reportPhase } from './phases/report.js'
 import { startRun } from './phases/run.js'
 
@@ -34,6 +38,17 @@ export async function run(): Promise<void> {
   } catch (error: unknown) {
     core.setOutput(Output.Status, 'failed')
     core.setFailed(errorMessage(error))
+    // Stopped before its end: the report says its rows failed, not that the runner died.
+    const failed = (name: string): LegEnd['hosts'][number] => ({ name, outPath: '', status: 'failed' })
+    await groupIf(canRecordLeg(), 'Record the leg for the report', () =>
+      recordLegPhase(inputs, process.env.RUNNER_TEMP ?? tmpdir(), {
+        status: 'failed',
+        hosts: inputs.hosts.map(failed),
+        attributes: inputs.attributes.map(failed),
+        findings: [{ level: 'error', message: errorMessage(error) }],
+        diffs: []
+      })
+    )
   }
 }
 
@@ -67,14 +82,39 @@ export async function runMain(inputs: Inputs): Promise<void> {
   const build = await core.group(buildGroupName(installables.installables.length), () =>
     buildPhase(run, cache, hosts, cached, installables)
   )
-  if (build.cancelled) return cancelled()
+  const attributes = (status: string): LegEnd['attributes'] =>
+    inputs.attributes.map((name, i) => ({ name, outPath: installables.attributeOutputs[i], status }))
+  const recordLeg = (status: LegStatus, results: LegEnd['hosts'], diffs: HostDiff[] = []): Promise<void> | undefined =>
+    groupIf(canRecordLeg(), 'Record the leg for the report', () =>
+      recordLegPhase(inputs, run.work.dir, {
+        status,
+        hosts: results,
+        attributes: attributes(status === 'failed' ? 'failed' : 'built'),
+        findings: run.findings,
+        diffs
+      })
+    )
+  if (build.cancelled) {
+    await recordLeg(
+      'cancelled',
+      hosts.map(h => ({ name: h.id, outPath: h.outPath, status: 'unfinished' }))
+    )
+    return cancelled()
+  }
   const late = await groupIf(cache.canPush && cache.session === undefined, 'Reach Cachix again', () =>
     reopenCachix(inputs, cache, build.drainDeadline)
   )
   const push = await groupIf(cache.canPush && cache.session !== undefined, 'Push', () => pushPhase(run, cache, build))
-  await core.group('Report', () => reportPhase(run, { cache, late, build, push }))
+  const status = await core.group('Report', () => reportPhase(run, { cache, late, build, push }))
   await groupIf(flakeCache !== undefined, 'Save the flake input cache', () => saveFlakeCache(flakeCache))
-  await groupIf(wantsClosureDiff(inputs, cache), 'Closure diff', () => closureDiffPhase(run, cache, build.results))
+  const diffs = await groupIf(wantsClosureDiff(inputs, cache), 'Closure diff', () =>
+    closureDiffPhase(run, cache, build.results)
+  )
+  await recordLeg(
+    status,
+    build.results.map(r => ({ name: r.id, outPath: r.toplevel, status: r.status })),
+    diffs
+  )
 }
 
 /** Cancelled while building: the post step salvages, pushing everything that finished building. */

@@ -18,7 +18,7 @@ export interface PullRequestComments {
 }
 
 /** The HTTP status an API call failed with, when it says. */
-function httpStatus(error: unknown): number | undefined {
+export function httpStatus(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | undefined)?.status
   return typeof status === 'number' ? status : undefined
 }

@@ -6,7 +6,7 @@ import { sshKeySecretLines } from './ssh-key.js'
 export type InputReader = (name: string) => string
 
 /** The inputs that hold a secret, in every front end: masked before anything can log them, never echoed. */
-const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token'])
+const SECRET_INPUTS = new Set(['cachix-auth-token', 'cachix-signing-key', 'github-token', 'notify-url'])
 /** The private key, masked line by line (the runner masks a secret per line), and checked as several lines. */
 const SSH_KEY_INPUT = 'builder-ssh-key'
 
@@ -20,6 +20,8 @@ const MULTI_LINE = new Set([
   'builders',
   'builder-host-keys',
   'builder-systems',
+  // The report's toJSON(needs), pretty-printed.
+  'needs',
   SSH_KEY_INPUT
 ])
 

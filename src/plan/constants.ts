@@ -1,6 +1,12 @@
 /** The planner's outputs (plan/action.yml declares them). */
 export enum PlanOutput {
   Matrix = 'matrix',
+  /** The matrix without the pre-warm rows. */
+  BuildMatrix = 'build-matrix',
+  /** Only the pre-warm rows. */
+  PrewarmMatrix = 'prewarm-matrix',
+  BuildAny = 'build-any',
+  PrewarmAny = 'prewarm-any',
   Hosts = 'hosts',
   Attributes = 'attributes',
   Any = 'any',

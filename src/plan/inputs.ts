@@ -16,6 +16,8 @@ export interface PlanInputs {
   evalJobs: number
   /** Pre-warm attribute paths, one row each. */
   attributes: string[]
+  /** One row per system with flake checks. */
+  checks: boolean
   /** Token Nix uses for github.com while evaluating (access-tokens). */
   githubToken?: string
   /** nix.conf lines for the evaluation. */
@@ -66,6 +68,7 @@ export function parsePlanInputs(readRaw: InputReader, cores = 1): PlanInputs {
     extraNixConfig: check.extraNixConfig('extra-nix-config', read('extra-nix-config')),
     extraPullCaches: check.cacheNames('extra-pull-caches', read('extra-pull-caches')),
     attributes,
+    checks: check.bool('checks', read('checks'), false),
     evalJobs,
     nixVersion: check.nixVersion('nix-version', read('nix-version')),
     flake,

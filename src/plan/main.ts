@@ -12,7 +12,9 @@ import { workFiles } from '../nix-build/work-dir.js'
 import { planTroubleFindings, walkFailed } from '../report/cache-trouble.js'
 import type { Finding } from '../report/finding.js'
 import { errorMessage } from '../util/errors.js'
+import { checkSystems } from '../hosts/flake-checks.js'
 import { planCacheCheck } from './cache-check.js'
+import { planChecks } from './checks-rows.js'
 import { evaluateAttributesPhase, evaluateHostsPhase } from './evaluate.js'
 import { getPlanInputs, type PlanInputs } from './inputs.js'
 import { matrixPhase } from './outputs.js'
@@ -40,6 +42,12 @@ export async function run(): Promise<void> {
     await groupIf(wantsEvaluationPush(cache, evaluated), 'Push what evaluation built', () =>
       pushEvaluationPhase(cache, evaluated)
     )
+    const checks = await groupIf(inputs.checks, 'Flake checks', async () => {
+      const plan = planChecks(await checkSystems(inputs.flake, process.env), inputs.runners)
+      for (const system of plan.unmapped) core.warning(`checks.${system} has no runner: it is left out of the matrix`)
+      core.info(`checks rows: ${plan.rows.map(r => r.system).join(', ') || 'none'}`)
+      return plan.rows
+    })
     const failed = [...hosts.failed, ...(prewarm?.failed ?? [])]
     const findings: Finding[] = failed.map(f => ({
       level: 'error',
@@ -58,7 +66,12 @@ export async function run(): Promise<void> {
         })
       )) ?? new Set<string>()
     await core.group('Matrix', () =>
-      matrixPhase(inputs, { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed }, cached, findings)
+      matrixPhase(
+        inputs,
+        { hosts: hosts.evaluated, kinds: hosts.kinds, attributes, failed, checks: checks ?? [] },
+        cached,
+        findings
+      )
     )
   } catch (error: unknown) {
     core.setFailed(errorMessage(error))

@@ -5,6 +5,7 @@ import type { Finding } from '../report/finding.js'
 import { renderPlanSummary } from '../report/plan-summary.js'
 import { PlanOutput } from './constants.js'
 import type { PlanInputs } from './inputs.js'
+import type { ChecksRow } from './checks-rows.js'
 import { planAttributes, planMatrix } from './matrix.js'
 
 export interface Evaluations {
@@ -14,6 +15,8 @@ export interface Evaluations {
   attributes: Evaluated[]
   /** Hosts and attributes that do not evaluate. */
   failed: EvalFailure[]
+  /** A row per system with flake checks (checks: true). */
+  checks: ChecksRow[]
 }
 
 /** The matrix, a row per host and attribute still to build, as outputs and the job summary. */
@@ -23,7 +26,7 @@ export async function matrixPhase(
   cached: Set<string>,
   findings: Finding[]
 ): Promise<void> {
-  const { hosts, kinds, attributes, failed } = evaluations
+  const { hosts, kinds, attributes, failed, checks } = evaluations
   for (const finding of findings) if (finding.level === 'warning') core.warning(finding.message)
   const plan = planMatrix(
     hosts.map(h => ({ ...h, kind: kinds.get(h.name) })),
@@ -35,10 +38,14 @@ export async function matrixPhase(
     core.warning(`host ${name} has a system with no runner: it is left out of the matrix`)
   for (const name of attributePlan.unmapped)
     core.warning(`attribute ${name} has a system with no runner: it is left out of the matrix`)
-  core.setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...attributePlan.rows] }))
+  core.setOutput(PlanOutput.Matrix, JSON.stringify({ include: [...plan.rows, ...checks, ...attributePlan.rows] }))
+  core.setOutput(PlanOutput.BuildMatrix, JSON.stringify({ include: [...plan.rows, ...checks] }))
+  core.setOutput(PlanOutput.PrewarmMatrix, JSON.stringify({ include: attributePlan.rows }))
   core.setOutput(PlanOutput.Hosts, JSON.stringify(plan.rows.map(r => r.host)))
   core.setOutput(PlanOutput.Attributes, JSON.stringify(attributePlan.rows.map(r => r.attribute)))
-  core.setOutput(PlanOutput.Any, String(plan.rows.length + attributePlan.rows.length > 0))
+  core.setOutput(PlanOutput.BuildAny, String(plan.rows.length + checks.length > 0))
+  core.setOutput(PlanOutput.PrewarmAny, String(attributePlan.rows.length > 0))
+  core.setOutput(PlanOutput.Any, String(plan.rows.length + checks.length + attributePlan.rows.length > 0))
   core.setOutput(PlanOutput.CachedHosts, JSON.stringify(plan.cached))
   core.setOutput(PlanOutput.CachedAttributes, JSON.stringify(attributePlan.cached))
   core.setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)))

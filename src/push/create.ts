@@ -21,14 +21,15 @@ export interface PushTuning {
 }
 
 // Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
-// rather than Cachix's 32, and part buffers are capped at 16 MiB in total across all uploads
-// (a part filling and one on the wire, or two on the wire), so a push of any size stays under
-// 100 MiB of memory (npm run bench measures it).
+// rather than Cachix's 32, and part buffers are capped at 32 MiB in total across all uploads (a
+// part filling, one being hashed, two on the wire: at 16 MiB the compressors waited for part
+// memory, measured), so a push of any size stays under 160 MiB of memory (npm run bench
+// measures it).
 export const PUSH_DEFAULTS = {
   jobs: 8,
   compressionLevel: 2,
   partSize: DEFAULT_PART_SIZE,
-  bufferBytes: 16 * 1024 * 1024,
+  bufferBytes: 32 * 1024 * 1024,
   partConcurrency: 4,
   pathRetries: 3,
   pathRetryDelayMs: 5000

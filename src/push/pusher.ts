@@ -6,6 +6,7 @@ import type { NixStore } from '../nix/store.js'
 import { ByteBudget } from './upload/byte-budget.js'
 import { narFromNixStore } from '../util/knobs.js'
 import type { PushFilter } from './filter.js'
+import { retireIdleLanes } from './upload/zstd-lanes.js'
 import { errorMessage } from '../util/errors.js'
 import { sleep } from '../util/async.js'
 import {
@@ -13,6 +14,7 @@ import {
   discardStaged,
   NarMismatchError,
   NarSource,
+  prepareUploads,
   stageStorePath,
   type StagedUpload,
   type UploadSettings
@@ -151,6 +153,8 @@ export class Pusher {
     if (this.closed) throw new Error('the pusher was already told that no more paths will come')
     const fresh = paths.filter(p => !this.state.has(p))
     if (fresh.length === 0) return
+    // While the closure is read, whatever an upload needs gets ready.
+    prepareUploads(this.options.upload.compression)
     this.roots.push(...fresh)
     void this.resolve()
   }
@@ -198,6 +202,8 @@ export class Pusher {
     // Staged NARs that never got their references: nothing of them may be published.
     await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)))
     this.parked.clear()
+    // No more uploads from this pusher: its long-lived zstd programs end now, not when they idle out.
+    await retireIdleLanes()
     return {
       ...this.totals(),
       pending: leftovers.length,
@@ -318,6 +324,8 @@ export class Pusher {
     const infos = await store.pathInfos(candidates.filter(p => !rootInfos.has(p)))
     for (const [path, info] of rootInfos) infos.set(path, info)
     const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal)
+    const queued = candidates.filter(path => missing.has(hashPart(path)))
+    prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)))
     for (const path of candidates) {
       const info = infos.get(path)
       if (!info) this.skipInvalid(path, 'disappeared from the store')
@@ -524,4 +532,8 @@ export class Pusher {
     this.dependents.delete(path)
     return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? [])
   }
+}
+
+function sumOf(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0)
 }

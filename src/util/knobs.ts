@@ -4,8 +4,10 @@
  *
  * - NIX_CACHIX_BUILD_STORE_ROOT: where the store's files lie on this file system when the
  *   store is a chroot's (modern-nix.sh); NARs are then read in process from there.
- * - NIX_CACHIX_BUILD_ZSTD: `process` forces the zstd program even where node:zlib has zstd.
+ * - NIX_CACHIX_BUILD_ZSTD: `process` forces the zstd program even where node:zlib has zstd
+ *   (long-lived, or one per path where that cannot run); `process-per-path` forces one per path.
  * - NIX_CACHIX_BUILD_NAR: `nix-store` reads every NAR with `nix-store --dump` instead of in process.
+ * - NIX_CACHIX_BUILD_HASH: `main` hashes on the main thread instead of a hash thread (to compare the two).
  * - NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: seconds between the action's heartbeat lines (default 60).
  * - NIX_CACHIX_BUILD_DISK_ROOT: a directory free-disk-space treats as / (its e2e test removes the list from a copy).
  * - NIX_CACHIX_BUILD_RETRY_SCALE: a factor (above 0, at most 1) on every wait of the Cachix retries and on the
@@ -20,11 +22,17 @@ function directory(env: Environment, name: string): string {
   return dir
 }
 
+/** The knob's value, one of `values`, or '' when it is not set. */
+function oneOf(env: Environment, name: string, values: string[]): string {
+  const set = env[name] ?? ''
+  if (set !== '' && !values.includes(set))
+    throw new Error(`${name} may only be ${values.map(v => `"${v}"`).join(' or ')}, not "${set}"`)
+  return set
+}
+
 /** True when the knob is set to `value`, its only value. */
 function switchedTo(env: Environment, name: string, value: string): boolean {
-  const set = env[name] ?? ''
-  if (set !== '' && set !== value) throw new Error(`${name} may only be "${value}", not "${set}"`)
-  return set === value
+  return oneOf(env, name, [value]) === value
 }
 
 export function storeRoot(env: Environment = process.env): string {
@@ -32,7 +40,15 @@ export function storeRoot(env: Environment = process.env): string {
 }
 
 export function forcedZstdProcess(env: Environment = process.env): boolean {
-  return switchedTo(env, 'NIX_CACHIX_BUILD_ZSTD', 'process')
+  return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== ''
+}
+
+export function forcedZstdPerPath(env: Environment = process.env): boolean {
+  return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path'
+}
+
+export function hashOnMainThread(env: Environment = process.env): boolean {
+  return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main')
 }
 
 /** The knob's number, which `ok` accepts (`what` says which), or `fallback` when it is not set. */

@@ -15,9 +15,17 @@ describe('inputs', () => {
       useHostSubstituters: true,
       push: 'auto',
       drainTimeoutSeconds: 600,
-      pushJobs: 8
+      pushJobs: 8,
+      checks: false
     })
     expect(parseInputs(read({}), 'arm64').system).toBe('aarch64-linux')
+  })
+  it('checks: true or false, nothing else', () => {
+    expect(parseInputs(read({ checks: 'true' }), 'x64').checks).toBe(true)
+    // One failing check must not hide the others.
+    expect(parseInputs(read({ checks: 'true', 'keep-going': 'false' }), 'x64').keepGoing).toBe(true)
+    expect(parseInputs(read({ 'keep-going': 'false' }), 'x64').keepGoing).toBe(false)
+    expect(() => parseInputs(read({ checks: 'yes' }), 'x64')).toThrow('input checks: "yes" is not true or false')
   })
   it('splits lists and extra arguments like a shell', () => {
     const inputs = parseInputs(

@@ -42,6 +42,12 @@ describe('the planner, one evaluation per host', () => {
 })
 
 describe('pre-warm rows', () => {
+  it('checks: a row per system with checks when true (default false)', () => {
+    expect(parsePlanInputs(read({})).checks).toBe(false)
+    expect(parsePlanInputs(read({ checks: 'true' })).checks).toBe(true)
+    expect(() => parsePlanInputs(read({ checks: 'all' }))).toThrow('input checks: "all" is not true or false')
+  })
+
   it('the planner reads attributes as attribute paths', () => {
     expect(
       parsePlanInputs(read({ attributes: 'nixosConfigurations.a.pkgs.big,\nnixosConfigurations."b".pkgs.big' }))

@@ -1,21 +1,33 @@
 import { describe, expect, it } from '@jest/globals'
-import { forcedZstdProcess, heartbeatMs, narFromNixStore, storeRoot } from '../../../src/util/knobs.js'
+import {
+  forcedZstdPerPath,
+  forcedZstdProcess,
+  hashOnMainThread,
+  heartbeatMs,
+  narFromNixStore,
+  storeRoot
+} from '../../../src/util/knobs.js'
 
 describe('test and bench knobs', () => {
   it.each([
-    [{}, '', false, false, 60_000],
-    [{ NIX_CACHIX_BUILD_STORE_ROOT: '/opt/nix-sid/' }, '/opt/nix-sid', false, false, 60_000],
+    [{}, '', false, false, false, false, 60_000],
+    [{ NIX_CACHIX_BUILD_STORE_ROOT: '/opt/nix-sid/' }, '/opt/nix-sid', false, false, false, false, 60_000],
     [
       { NIX_CACHIX_BUILD_ZSTD: 'process', NIX_CACHIX_BUILD_NAR: 'nix-store', NIX_CACHIX_BUILD_HEARTBEAT_SECONDS: '2' },
       '',
       true,
+      false,
       true,
+      false,
       2000
-    ]
-  ])('%j', (env, root, zstdProcess, nixStore, heartbeat) => {
+    ],
+    [{ NIX_CACHIX_BUILD_ZSTD: 'process-per-path', NIX_CACHIX_BUILD_HASH: 'main' }, '', true, true, false, true, 60_000]
+  ])('%j', (env, root, zstdProcess, zstdPerPath, nixStore, hashMain, heartbeat) => {
     expect(storeRoot(env)).toBe(root)
     expect(forcedZstdProcess(env)).toBe(zstdProcess)
+    expect(forcedZstdPerPath(env)).toBe(zstdPerPath)
     expect(narFromNixStore(env)).toBe(nixStore)
+    expect(hashOnMainThread(env)).toBe(hashMain)
     expect(heartbeatMs(env)).toBe(heartbeat)
   })
 
@@ -26,7 +38,11 @@ describe('test and bench knobs', () => {
     ],
     [
       () => forcedZstdProcess({ NIX_CACHIX_BUILD_ZSTD: 'zlib' }),
-      /NIX_CACHIX_BUILD_ZSTD may only be "process", not "zlib"/
+      /NIX_CACHIX_BUILD_ZSTD may only be "process" or "process-per-path", not "zlib"/
+    ],
+    [
+      () => hashOnMainThread({ NIX_CACHIX_BUILD_HASH: 'worker' }),
+      /NIX_CACHIX_BUILD_HASH may only be "main", not "worker"/
     ],
     [
       () => narFromNixStore({ NIX_CACHIX_BUILD_NAR: 'dump' }),

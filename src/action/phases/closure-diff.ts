@@ -136,10 +136,10 @@ export function wantsClosureDiff(inputs: Inputs, cache: CacheSetup): boolean {
  * in the summary, the `diff` output and the pull request's sticky comment. It informs; it never
  * fails the step. Runs when wantsClosureDiff says so.
  */
-export async function closureDiffPhase(run: Run, cache: CacheSetup, results: HostResult[]): Promise<void> {
+export async function closureDiffPhase(run: Run, cache: CacheSetup, results: HostResult[]): Promise<HostDiff[]> {
   const { inputs } = run
   const reader = cache.reader!
-  await diffHosts({
+  return diffHosts({
     flake: inputs.flake,
     diffBase: inputs.diffBase,
     comment: inputs.diffComment,
@@ -154,13 +154,14 @@ export async function closureDiffPhase(run: Run, cache: CacheSetup, results: Hos
   })
 }
 
-async function diffHosts(phase: DiffPhase): Promise<void> {
+/** Each host's diff (none without a base), logged, as the output, in the summary and on the pull request. */
+async function diffHosts(phase: DiffPhase): Promise<HostDiff[]> {
   const pr = currentPullRequest()
   let base: Base | undefined
   let diffs: HostDiff[]
   try {
     base = await evaluatedBase(phase, pr)
-    if (base === undefined) return
+    if (base === undefined) return []
     const cache = new SharedCacheLookups(phase.cache)
     // Upstream paths (what cache.nixos.org has) are described by the substituters this job's Nix uses.
     const substituters = await configuredSubstituterNarInfos({
@@ -191,10 +192,11 @@ async function diffHosts(phase: DiffPhase): Promise<void> {
   core.setOutput(Output.Diff, diffJson(diffs))
   const label = base?.label ?? 'the base'
   await core.summary.addRaw(renderSummaryMarkdown(diffs, { cache: phase.cacheName, base: label })).write()
-  if (!phase.comment || pr === undefined) return
+  if (!phase.comment || pr === undefined) return diffs
   try {
     await comment(phase, pr, diffs, label)
   } catch (error: unknown) {
     core.warning(`Closure diff: the pull request comment could not be written: ${errorMessage(error)}`)
   }
+  return diffs
 }

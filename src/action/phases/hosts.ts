@@ -47,6 +47,10 @@ export async function hostsPhase(run: Run): Promise<HostInfo[]> {
 
 /** A leg that names its hosts evaluates only those. */
 async function legHosts({ inputs, env, findings }: Run): Promise<HostInfo[]> {
+  if (inputs.hosts.length === 0 && inputs.checks) {
+    core.info(`A checks leg: building the flake's checks.${inputs.system} and no host`)
+    return []
+  }
   if (inputs.hosts.length === 0 && inputs.attributes.length > 0) {
     core.info(`A pre-warm leg: building ${inputs.attributes.join(', ')} and no host`)
     return []

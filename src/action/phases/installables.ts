@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { installable } from '../../hosts/configurations.js'
+import { checkNames } from '../../hosts/flake-checks.js'
 import { attributeOutPath, type HostInfo } from '../../hosts/flake.js'
 import type { Run } from './run.js'
 
@@ -8,13 +9,21 @@ export interface Installables {
   installables: string[]
   /** The hosts the cache check left to build. */
   toBuild: HostInfo[]
-  /** The pre-warm attributes' output paths. */
+  /** The pre-warm attributes' output paths, then the checks'. */
   attributeOutputs: string[]
+}
+
+/** checks.<system>.<name> as an attribute path, the name quoted when it is not a plain identifier. */
+function checkAttribute(system: string, name: string): string {
+  return `checks.${system}.${/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)}`
 }
 
 /** The installables of this leg: the hosts the cache does not hold whole, then the pre-warm attributes. */
 export async function installablesPhase(run: Run, hosts: HostInfo[], cached: Set<string>): Promise<Installables> {
-  const { flake, attributes } = run.inputs
+  const { flake, system } = run.inputs
+  const checks = run.inputs.checks ? await checkNames(flake, system, run.env) : []
+  if (run.inputs.checks) core.info(`checks.${system}: ${checks.length === 0 ? 'none' : checks.join(', ')}`)
+  const attributes = [...run.inputs.attributes, ...checks.map(name => checkAttribute(system, name))]
   const toBuild = hosts.filter(h => !cached.has(h.outPath))
   const attributeOutputs: string[] = []
   for (const attribute of attributes) attributeOutputs.push(await attributeOutPath(flake, attribute, run.env))

@@ -116,7 +116,7 @@ export interface RunEnd {
  * What the cache's trouble and the push come to, then the outputs, annotations and the summary;
  * then the step's verdict.
  */
-export async function reportPhase(run: Run, { cache, late, build, push }: RunEnd): Promise<void> {
+export async function reportPhase(run: Run, { cache, late, build, push }: RunEnd): Promise<RunStatus> {
   const { inputs, findings } = run
   if (cache.trouble !== undefined && inputs.cachix !== undefined)
     findings.push(
@@ -135,6 +135,7 @@ export async function reportPhase(run: Run, { cache, late, build, push }: RunEnd
   core.saveState(State.Finished, 'true')
   const failure = stepFailure(record.results, status, inputs.failOnPushError, record.findings)
   if (failure !== undefined) core.setFailed(failure)
+  return status
 }
 
 /** The run in numbers: what was built (here and remotely), substituted and pushed, and what the cache lacks. */

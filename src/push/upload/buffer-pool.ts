@@ -1,4 +1,12 @@
 /**
+ * A buffer in memory shared with the hash threads, so they read it where it lies instead of
+ * receiving a copy. Its contents are arbitrary.
+ */
+export function sharedBuffer(bytes: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(bytes))
+}
+
+/**
  * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
  * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
  * leave hundreds of MiB of garbage behind it between collections.
@@ -11,10 +19,10 @@ export class BufferPool {
     private readonly keep: number
   ) {}
 
-  /** A buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
+  /** A shared buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
   take(bytes: number): Buffer {
-    if (bytes === this.size) return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size)
-    return Buffer.allocUnsafe(bytes)
+    if (bytes === this.size) return this.free.pop() ?? sharedBuffer(this.size)
+    return sharedBuffer(bytes)
   }
 
   /** Hands a buffer back once nothing reads it any more. */
@@ -50,7 +58,7 @@ export class SizeClassPool {
   take(bytes: number): Buffer {
     const size = this.classOf(bytes)
     const reused = bytes > this.maxClass ? undefined : this.free.get(size)?.pop()
-    if (reused === undefined) return Buffer.allocUnsafeSlow(size)
+    if (reused === undefined) return sharedBuffer(size)
     this.kept -= size
     return reused
   }

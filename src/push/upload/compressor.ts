@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
+import { forcedZstdPerPath } from '../../util/knobs.js'
 import { lastLine } from '../../util/process.js'
 import { drainedOrClosed } from '../../util/stream.js'
 import type { CompressionMethod } from '../../cachix/types.js'
 import { BufferPool } from './buffer-pool.js'
 import { ByteBudget } from './byte-budget.js'
 import { asError } from '../../util/errors.js'
+import { lanesProblem, openLaneCompressor } from './zstd-lanes.js'
 import {
   compressedBound,
   compressFrame,
@@ -49,10 +51,17 @@ export const FRAME_BYTES = 2 * 1024 * 1024
 const poolThreads = Math.min(4, Math.max(2, availableParallelism()))
 // Frames compressing at once across all uploads: the libuv pool has four threads.
 const compressionSlots = new ByteBudget(poolThreads)
-/** NAR bytes held in frames being filled or compressed, across all uploads of this process: one per thread compressing, and one filling. */
-export const frameMemory = new ByteBudget((poolThreads + 1) * FRAME_BYTES)
+/**
+ * Frames filling, compressing or being hashed at once, across all uploads of this process: two
+ * per thread compressing and two filling. A frame is free once both its compression and its
+ * hash are done, and the hash runs on another thread at its own pace: with one frame per
+ * thread, the compressors waited for frames (measured).
+ */
+const FRAMES_AT_ONCE = 2 * poolThreads + 2
+/** NAR bytes held in those frames. */
+export const frameMemory = new ByteBudget(FRAMES_AT_ONCE * FRAME_BYTES)
 /** Frame buffers, all FRAME_BYTES long (a small NAR uses the start of one), reused: frameMemory bounds how many exist. */
-export const framePool = new BufferPool(FRAME_BYTES, poolThreads + 1)
+export const framePool = new BufferPool(FRAME_BYTES, FRAMES_AT_ONCE)
 /**
  * What frames compress into, reused: a compressed frame waits in one until its upload copies it
  * into a part. Their number is not capped (an upload waiting for part memory keeps its frames),
@@ -71,7 +80,12 @@ function compressorArgs(method: CompressionMethod, level: number): [string, stri
 export async function compressorName(method: CompressionMethod): Promise<string> {
   if (method === 'xz') return 'xz process'
   const engine = await zstdEngine()
-  if (engine.kind === 'process') return `zstd process (${engine.reason})`
+  if (engine.kind === 'process') {
+    const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2)
+    return problem === undefined
+      ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
+      : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`
+  }
   return engine.note === undefined
     ? 'node:zlib zstd, parallel frames'
     : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`
@@ -80,7 +94,8 @@ export async function compressorName(method: CompressionMethod): Promise<string>
 /**
  * zstd runs in process where Node has it: each frame compresses on the thread pool as an
  * independent zstd frame, several at once, emitted in order (concatenated frames are one valid
- * zstd stream). Otherwise, and for xz, the zstd or xz program does it.
+ * zstd stream). Otherwise a long-lived zstd program takes the upload (zstd-lanes.ts), or where
+ * that cannot run, a zstd program per path; xz is always a program per path.
  */
 export async function openCompressor(
   method: CompressionMethod,
@@ -91,6 +106,8 @@ export async function openCompressor(
   if (method === 'zstd') {
     const engine = await zstdEngine()
     if (engine.kind === 'in-process') return new ParallelZstdFrames(level, output, signal, engine)
+    if (!forcedZstdPerPath() && (await lanesProblem(level)) === undefined)
+      return openLaneCompressor(level, output, signal)
   }
   return new CompressorProcess(method, level, output)
 }

@@ -1,12 +1,14 @@
-import type { Hash } from 'node:crypto'
 import { readExactly, type FileReader, type NarSink } from '../../nix/format/nar.js'
-import { FRAME_BYTES, frameMemory, framePool, type FrameCompressor } from './compressor.js'
+import { asError } from '../../util/errors.js'
 import { once } from '../../util/once.js'
+import { FRAME_BYTES, frameMemory, framePool, type FrameCompressor } from './compressor.js'
+import type { StreamHash } from './stream-hash.js'
 
 /**
  * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
- * straight into the frame, and each full frame is hashed once and handed to the compressor.
- * Frame buffers are pooled, and their memory is reserved before they fill.
+ * straight into the frame, and each full frame goes to the NAR hash and to the compressor at
+ * once. Frame buffers are pooled, and their memory is reserved before they fill; a frame is
+ * free again once both the hash and the compressor are done with it.
  */
 export class FrameSink implements NarSink {
   private frame: Buffer | undefined
@@ -14,10 +16,12 @@ export class FrameSink implements NarSink {
   private reserved = 0
   /** NAR bytes written so far. */
   narSize = 0
+  /** The first failure of the NAR hash, thrown by `narDigest`. */
+  private hashFailure: Error | undefined
 
   constructor(
     private readonly compressor: FrameCompressor,
-    private readonly narHasher: Hash,
+    private readonly narHash: StreamHash,
     private readonly signal: AbortSignal
   ) {}
 
@@ -50,9 +54,18 @@ export class FrameSink implements NarSink {
     await this.compressor.end()
   }
 
-  /** Frees the frame being filled (the compressor frees what it was given). */
+  /** The NAR's sha256, once every frame was hashed (after `end`). */
+  async narDigest(): Promise<Buffer> {
+    const digest = await this.narHash.digest()
+    // The thread answers in order: every frame's update has settled by now.
+    if (this.hashFailure !== undefined) throw this.hashFailure
+    return digest
+  }
+
+  /** Frees the frame being filled (the compressor frees what it was given) and the NAR hash. */
   abort(): void {
     this.dropFrame()
+    this.narHash.discard()
   }
 
   private async addAcrossFrames(bytes: Buffer): Promise<void> {
@@ -82,11 +95,20 @@ export class FrameSink implements NarSink {
     const { frame, filled, reserved } = this.takeFrame()
     if (frame === undefined) return
     const full = frame.subarray(0, filled)
-    this.narHasher.update(full)
-    const recycle = once(() => framePool.give(frame))
-    const release = once(() => frameMemory.release(reserved))
+    // Two readers, the NAR hash and the compressor: the frame's memory is released, and its
+    // buffer handed back, once both are done with it.
+    const release = afterBoth(() => frameMemory.release(reserved))
+    const recycle = afterBoth(() => framePool.give(frame))
+    const hashed = (): void => {
+      release()
+      recycle()
+    }
+    this.narHash.update(full).then(hashed, (error: unknown) => {
+      this.hashFailure ??= asError(error)
+      hashed()
+    })
     // Compressed in process, the frame is free once compressed; written to a program, once written.
-    await this.compressor.consume({ bytes: full, release, recycle })
+    await this.compressor.consume({ bytes: full, release: once(release), recycle: once(recycle) })
   }
 
   private dropFrame(): void {
@@ -102,5 +124,13 @@ export class FrameSink implements NarSink {
     this.filled = 0
     this.reserved = 0
     return taken
+  }
+}
+
+/** Runs `step` on the second call. */
+function afterBoth(step: () => void): () => void {
+  let calls = 0
+  return () => {
+    if (++calls === 2) step()
   }
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { CachixClient } from '../../cachix/client.js'
 import type { CompletedPart } from '../../cachix/types.js'
-import { SizeClassPool } from './buffer-pool.js'
+import { sharedBuffer, SizeClassPool } from './buffer-pool.js'
 import type { ByteBudget } from './byte-budget.js'
 import { asError } from '../../util/errors.js'
+import { openStreamHash } from './stream-hash.js'
 
 export interface PartWriterOptions {
   client: CachixClient
@@ -34,11 +34,11 @@ const MIN_RESERVATION = 64 * 1024
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 // Part buffers by size class up to a full part of the default size, reused; the byte budget
 // bounds how many exist at once.
-const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 2 * DEFAULT_PART_SIZE + 2 * 1024 * 1024)
+const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 4 * DEFAULT_PART_SIZE + 2 * 1024 * 1024)
 
 /** A part buffer of exactly `bytes`: pooled when that is a class of the pool (a part of another size is not). */
 function partBuffer(bytes: number): Buffer {
-  return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : Buffer.allocUnsafeSlow(bytes)
+  return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : sharedBuffer(bytes)
 }
 
 /**
@@ -50,7 +50,8 @@ export class PartWriter {
   private buffer: Buffer | undefined
   private filled = 0
   private reserved = 0
-  private readonly fileHasher = createHash('sha256')
+  /** sha256 of the file, fed part by part (with each part's MD5) off the main thread. */
+  private readonly fileHash = openStreamHash()
   private fileSize = 0
   private partNumber = 0
   private readonly sent: { partNumber: number; eTag?: string }[] = []
@@ -76,7 +77,6 @@ export class PartWriter {
   /** Copies `chunk` into the part buffers (the caller may reuse it once this returns). */
   async write(chunk: Buffer): Promise<void> {
     this.throwIfStopped()
-    this.fileHasher.update(chunk)
     this.fileSize += chunk.length
     const { partSize } = this.options
     for (let offset = 0; offset < chunk.length;) {
@@ -100,7 +100,12 @@ export class PartWriter {
     const parts = ordered.some(p => p.eTag === undefined)
       ? null
       : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }))
-    return { fileHash: this.fileHasher.digest('hex'), fileSize: this.fileSize, parts, partCount: ordered.length }
+    return {
+      fileHash: (await this.fileHash.digest()).toString('hex'),
+      fileSize: this.fileSize,
+      parts,
+      partCount: ordered.length
+    }
   }
 
   /** Stops every part in flight and frees the memory this upload holds. */
@@ -108,6 +113,7 @@ export class PartWriter {
     this.stopper.abort(reason)
     this.dropBuffer()
     await Promise.all(this.inFlight)
+    this.fileHash.discard()
   }
 
   /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
@@ -149,7 +155,9 @@ export class PartWriter {
     const partNumber = ++this.partNumber
     const buffer = this.buffer ?? Buffer.alloc(0)
     const body = buffer.subarray(0, this.filled)
-    const md5 = createHash('md5').update(body).digest('base64')
+    // Hashed while the next part fills: the part goes out once its MD5 is known.
+    const md5 = this.fileHash.updateWithMd5(body)
+    md5.catch(() => undefined)
     const held = this.reserved
     this.buffer = undefined
     this.filled = 0
@@ -182,9 +190,11 @@ export class PartWriter {
     this.inFlight.add(task)
   }
 
-  private async send(partNumber: number, body: Buffer, md5: string): Promise<void> {
+  private async send(partNumber: number, body: Buffer, hashing: Promise<string>): Promise<void> {
     const { client, narId, uploadId } = this.options
     const signal = this.stopper.signal
+    const md5 = await hashing
+    signal.throwIfAborted()
     const url = await client.presignPart(narId, uploadId, partNumber, md5, signal)
     const eTag = await client.putPart(url, body, md5, signal)
     this.sent.push({ partNumber, eTag })

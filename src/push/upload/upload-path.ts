@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { CachixClient } from '../../cachix/client.js'
 import type { CompleteMultipartRequest, NarInfoCreate } from '../../cachix/types.js'
@@ -14,6 +13,8 @@ import type { CompressionMethod } from '../../cachix/types.js'
 import { openCompressor, type FrameCompressor } from './compressor.js'
 import { FrameSink } from './frame-sink.js'
 import { DEFAULT_PART_SIZE, PartWriter } from './part-writer.js'
+import { expectHashing, openStreamHash } from './stream-hash.js'
+import { zstdEngine } from './zstd-in-process.js'
 
 export { DEFAULT_PART_SIZE }
 import { storeRoot } from '../../util/knobs.js'
@@ -66,6 +67,16 @@ export enum NarSource {
   NixStore = 'nix-store'
 }
 
+/**
+ * Starts what the uploads need before the first one does: the zstd check as soon as paths
+ * come (while their closure is read), and the hash threads once `queuedNarBytes` of NAR are
+ * queued, when that is worth a thread (stream-hash.ts).
+ */
+export function prepareUploads(compression: CompressionMethod, queuedNarBytes = 0): void {
+  if (compression === 'zstd') void zstdEngine()
+  expectHashing(queuedNarBytes)
+}
+
 /** The part size for a NAR: the default, or larger where the default would need too many parts. */
 export function partSizeFor(narSize: number, partSize: number): number {
   const needed = Math.ceil(narSize / MAX_PARTS / MIB) * MIB
@@ -99,14 +110,13 @@ export async function stageStorePath(
   let compressor: FrameCompressor | undefined
   let sink: FrameSink | undefined
   try {
-    const narHasher = createHash('sha256')
     compressor = await openCompressor(
       settings.compression,
       settings.compressionLevel,
       chunk => writer.write(chunk),
       writer.signal
     )
-    sink = new FrameSink(compressor, narHasher, writer.signal)
+    sink = new FrameSink(compressor, openStreamHash(), writer.signal)
     // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
     const physical = `${storeRoot()}${info.path}`
     if (source === NarSource.InProcess && existsSync(physical)) await writeNar(physical, sink)
@@ -122,7 +132,7 @@ export async function stageStorePath(
     const file = await writer.finish()
     const narSize = sink.narSize
 
-    const narHash = toNixHash(narHasher.digest())
+    const narHash = toNixHash(await sink.narDigest())
     if (narHash !== info.narHash || narSize !== info.narSize) {
       throw new NarMismatchError(
         source,

@@ -190,7 +190,8 @@ export function zstdEngine(): Promise<ZstdEngine> {
 }
 
 async function checkInProcessZstd(): Promise<ZstdEngine> {
-  if (forcedZstdProcess()) return { kind: 'process', reason: 'NIX_CACHIX_BUILD_ZSTD=process' }
+  if (forcedZstdProcess())
+    return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` }
   if (zstd.zstdCompress === undefined)
     return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` }
   const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), randomBytes(70_000)])
@@ -228,7 +229,8 @@ async function checkInProcessZstd(): Promise<ZstdEngine> {
   }
 }
 
-function decompressWithTool(data: Buffer): Promise<Buffer> {
+/** `zstd -d` of `data`: the tool every check of a compressor is judged by. */
+export function decompressWithTool(data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('zstd', ['-d', '-q', '-c'], {
       stdio: ['pipe', 'pipe', 'ignore'],

@@ -1,0 +1,3 @@
+import { run } from './fleet/main.js'
+
+await run()
