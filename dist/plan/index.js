@@ -34554,6 +34554,8 @@ var PlanOutput;
     PlanOutput["Findings"] = "findings";
     /** What a build job on the head passes to diff-base, so the base is evaluated once, here. */
     PlanOutput["Toplevels"] = "toplevels";
+    /** What each host's evaluation imports: the report walks them with the toplevels. */
+    PlanOutput["Imports"] = "imports";
 })(PlanOutput || (PlanOutput = {}));
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
@@ -34622,6 +34624,7 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
     setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)));
     setOutput(PlanOutput.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))));
     setOutput(PlanOutput.Toplevels, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
+    setOutput(PlanOutput.Imports, JSON.stringify(Object.fromEntries(hosts.filter(h => h.imports.length > 0).map(h => [h.name, h.imports]))));
     const warnings = findings.filter(f => f.level === 'warning').map(f => f.message);
     await summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write();
 }
