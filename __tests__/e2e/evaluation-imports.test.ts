@@ -15,6 +15,7 @@ import {
   testServer,
   type Server
 } from '../support/legs.js'
+import { reportStep } from '../support/report.js'
 import { WRITE_TOKEN } from '../support/server.js'
 
 // What a host's evaluation imports (import from derivation) must reach the cache whatever the
@@ -99,12 +100,24 @@ describe('what evaluation imports reaches the cache, whatever store the runner s
 
     // A planner that may not push (no token) keeps the host's row: the host is not whole.
     const planned = await plan(server, flake)
+    // The fleet's verdict, from the cache itself: the host is not verified while its import is missing.
+    const needs = { plan: { result: 'success', outputs: planned.outputs } }
+    const report = await reportStep(
+      flake,
+      { needs: JSON.stringify(needs), cachix: CACHE, 'cachix-url': server.url },
+      {}
+    )
 
     const { main } = await leg(server, flake, { system: 'x86_64-linux' })
     expect(main.code).toBe(0)
     await expectLaptopBuildsNothing(server, flake, toplevelOf(main.outputs))
     expect(JSON.parse(planned.outputs.hosts)).toEqual(['ifd'])
     expect(JSON.parse(planned.outputs['cached-hosts'])).toEqual([])
+    expect(JSON.parse(planned.outputs.imports)).toEqual({ ifd: [generated] })
+    expect(report.code).toBe(1)
+    expect(report.stdout).toContain(
+      `ifd: ${generated} (needed by the evaluation of the host (import from derivation)) is not in the cache`
+    )
     expect(main.stdout).toContain(`ifd: its evaluation imports ${generated} is not in the cache`)
     expect(JSON.parse(main.outputs['skipped-hosts'])).toEqual([])
     expect(main.outputs.coverage).toBe('100%')
