@@ -14,7 +14,17 @@ function numberFromEnv(name: string, fallback: number): number {
 }
 
 /** Every section, in the order they run; BENCH_ONLY picks a comma-separated subset. */
-export const SECTION_KEYS = ['throughput', 'real', 'memory', 'building', 'walk', 'rerun', 'missing', 'diff'] as const
+export const SECTION_KEYS = [
+  'throughput',
+  'real',
+  'memory',
+  'building',
+  'walk',
+  'rerun',
+  'missing',
+  'diff',
+  'eval'
+] as const
 export type SectionKey = (typeof SECTION_KEYS)[number]
 
 function sectionsFromEnv(): SectionKey[] {

@@ -16,6 +16,7 @@ import { pushComparison } from './throughput.js'
 import { nixInstalls, nodeRuntimes } from './runtimes.js'
 import { errorMessage } from '../src/util/errors.js'
 import { closureDiffBench } from './diff.js'
+import { evalImportsCost } from './eval-imports.js'
 
 const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => void) => Promise<Row[]> }[] = [
   {
@@ -33,7 +34,8 @@ const SECTIONS: { key: SectionKey; title: string; run: (log: (line: string) => v
   { key: 'walk', title: 'closure walk: 5,000-path closure against the local server', run: closureWalk },
   { key: 'rerun', title: 'no-op rerun of the action: every host cached', run: noopRerun },
   { key: 'missing', title: 'missing-path decision: 20,000 paths, half present', run: missingQuery },
-  { key: 'diff', title: 'closure diff: 5,000-path closures differing in 200', run: closureDiffBench }
+  { key: 'diff', title: 'closure diff: 5,000-path closures differing in 200', run: closureDiffBench },
+  { key: 'eval', title: 'evaluation imports: the cost on a host without import from derivation', run: evalImportsCost }
 ]
 
 const started = performance.now()

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { distDir } from '../../harness/runner.js'
@@ -7,7 +7,7 @@ import { sampleFlake } from '../../harness/sample-flake.js'
 import { runCommand } from '../../src/util/process.js'
 import { execWithEnv } from '../support/exec.js'
 import { startTestServer, WRITE_TOKEN } from '../support/server.js'
-import { CACHE, type Server, cli, evalRaw, laptopConfig } from '../support/legs.js'
+import { CACHE, type Server, cachixConfigHome, cli, evalRaw, laptopConfig } from '../support/legs.js'
 
 describe('desktop and laptop: the CLI', () => {
   let server: Server
@@ -17,12 +17,7 @@ describe('desktop and laptop: the CLI', () => {
     server = await startTestServer([{ name: CACHE, writeTokens: [WRITE_TOKEN] }])
     flake = await sampleFlake()
     // Credentials as `cachix authtoken` leaves them, not in the environment.
-    home = await mkdtemp(join(tmpdir(), 'xdg-'))
-    await mkdir(join(home, 'cachix'))
-    await writeFile(
-      join(home, 'cachix', 'cachix.dhall'),
-      `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`
-    )
+    home = await cachixConfigHome()
   })
   afterAll(async () => server.close())
 

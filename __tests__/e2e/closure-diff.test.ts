@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { hostedSession } from '../../harness/hosted/session.js'
@@ -10,7 +10,7 @@ import { fullPath, hashPart } from '../../src/nix/format/store-path.js'
 import { runCommand, type RunResult } from '../../src/util/process.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-api.js'
 import { startTestServer, WRITE_TOKEN } from '../support/server.js'
-import { CACHE, type Server } from '../support/legs.js'
+import { CACHE, cachixConfigHome, type Server } from '../support/legs.js'
 
 const REPOSITORY = 'krit/fleet'
 const PR = 7
@@ -226,12 +226,7 @@ describe("closure diff per host: the action on a pull request, the planner's top
       ''
     ])
     // The token as `cachix authtoken` leaves it (children never get CACHIX_AUTH_TOKEN).
-    const home = await mkdtemp(join(tmpdir(), 'xdg-'))
-    await mkdir(join(home, 'cachix'))
-    await writeFile(
-      join(home, 'cachix', 'cachix.dhall'),
-      `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`
-    )
+    const home = await cachixConfigHome()
     const pushed = await runCommand(
       process.execPath,
       [join(distDir(), 'cli', 'index.js'), 'push', '--cache', CACHE, '--cachix-url', server.url, alphaBase],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { distDir, newJob, REPO, runStep, type RunnerFiles, type StepResult } from '../../harness/runner.js'
@@ -103,4 +103,47 @@ export async function cli(args: string[], env: Record<string, string> = {}): Pro
 export async function laptopConfig(server: Server): Promise<string> {
   const store = await mkdtemp(join(tmpdir(), 'laptop-store-'))
   return `store = ${store}\nsubstituters = ${server.cacheUrl(CACHE)}\ntrusted-public-keys = ${server.publicKeys(CACHE).join(' ')}\n`
+}
+
+/**
+ * `nix` on a laptop that trusts only the cache: a fresh store, the cache its only substituter and
+ * its key the only one trusted, max-jobs 0 (nothing may be built there). Exit codes 1 and 100 are returned.
+ */
+export async function onLaptop(
+  server: Server
+): Promise<{ store: string; nix: (args: string[]) => Promise<RunResult> }> {
+  const store = await mkdtemp(join(tmpdir(), 'laptop-store-'))
+  const options = [
+    '--store',
+    store,
+    '--option',
+    'substituters',
+    server.cacheUrl(CACHE),
+    '--option',
+    'trusted-public-keys',
+    server.publicKeys(CACHE).join(' '),
+    '--option',
+    'require-sigs',
+    'true',
+    '--max-jobs',
+    '0',
+    '--option',
+    'sandbox',
+    'false',
+    '--option',
+    'narinfo-cache-negative-ttl',
+    '0'
+  ]
+  return { store, nix: args => runNix([...args, ...options], { okCodes: [1, 100] }) }
+}
+
+/** An XDG_CONFIG_HOME with the write token in cachix/cachix.dhall, as `cachix authtoken` leaves it. */
+export async function cachixConfigHome(): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'xdg-'))
+  await mkdir(join(home, 'cachix'))
+  await writeFile(
+    join(home, 'cachix', 'cachix.dhall'),
+    `{ authToken = "${WRITE_TOKEN}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`
+  )
+  return home
 }

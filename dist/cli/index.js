@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(935);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(743);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 935:
+/***/ 743:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -255,17 +255,17 @@ function fullPath(name) {
 ;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
- * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * or undefined when the file does not read that way or an output has no fixed path yet
- * (content-addressed derivations): the caller then asks Nix.
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
  */
-function derivationFileOutputs(text) {
+function derivationFileOutputMap(text) {
     const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
     if (head === null)
         return undefined;
-    const outputs = [];
-    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[1];
+    const outputs = new Map();
+    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[2];
         if (path === '')
             return undefined;
         try {
@@ -274,9 +274,14 @@ function derivationFileOutputs(text) {
         catch {
             return undefined;
         }
-        outputs.push(path);
+        outputs.set(tuple[1], path);
     }
-    return outputs.length > 0 ? outputs : undefined;
+    return outputs.size > 0 ? outputs : undefined;
+}
+/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
+function derivationFileOutputs(text) {
+    const outputs = derivationFileOutputMap(text);
+    return outputs === undefined ? undefined : [...outputs.values()];
 }
 
 ;// CONCATENATED MODULE: ./src/nix/format/hash.ts
@@ -765,10 +770,6 @@ const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
 function derivationBuilding(line) {
     return BUILDING.exec(line)?.[1];
 }
-/** The derivations Nix says it builds in a command's stderr, each once, in order. */
-function derivationsBuilt(stderr) {
-    return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
-}
 /** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
 const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/;
 /** The derivation and the builder, when the line says Nix builds it on a remote builder. */
@@ -1200,11 +1201,265 @@ function errorExcerpt(stderr, maxLines = 6) {
     return shown.join('\n') || 'nix eval failed without an error message';
 }
 
+;// CONCATENATED MODULE: ./src/nix/eval-log.ts
+/**
+ * What an evaluation says of itself in Nix's machine-readable log (`--log-format internal-json`,
+ * the same from 2.8 to 2.34). Import from derivation shows there even when the import is valid
+ * already, which a plain log never says: to read a derivation's output, evaluation realises it
+ * every time (a "realise" activity whose derivation goals count at least one), and Nix with
+ * `trace-import-from-derivation` (2.34 has it, 2.8 has not) names it in a warning just before.
+ */
+/** Arguments that make `nix eval` write this log on stderr. Nix without the setting ignores it. */
+const EVAL_LOG_ARGS = ['--log-format', 'internal-json', '--option', 'trace-import-from-derivation', 'true'];
+// ActivityType and ResultType (src/libutil/logging.hh, unchanged from 2.8 to 2.34).
+const ACT_REALISE = 102;
+const ACT_BUILDS = 104;
+const ACT_BUILD = 105;
+const RES_PROGRESS = 105;
+/** Verbosity of Nix's default log (lvlInfo): what a plain log shows. */
+const LVL_INFO = 3;
+const TRACED = /^warning: built '(\/nix\/store\/[^']+\.drv)[\^!]([^']+)' during evaluation due to an import from derivation$/;
+/** A Nix that predates the setting says so once; the setting is ours, not the user's. */
+const UNKNOWN_SETTING = /^warning: unknown setting 'trace-import-from-derivation'$/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+function entryOf(line) {
+    if (!line.startsWith('@nix '))
+        return undefined;
+    try {
+        const parsed = JSON.parse(line.slice(5));
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What one evaluation, or one part of it, said. */
+class Reading {
+    text = [];
+    built = new Set();
+    named = new Map();
+    realisations = [];
+    // Activity id → the realisation it belongs to (its own, or the one its "builds" count is for).
+    realisationOf = new Map();
+    open = new Set();
+    namedSince = 0;
+    say(plain) {
+        const traced = TRACED.exec(plain);
+        if (traced !== null) {
+            this.named.set(`${traced[1]}^${traced[2]}`, { drvPath: traced[1], output: traced[2] });
+            this.namedSince++;
+        }
+        else if (!UNKNOWN_SETTING.test(plain))
+            this.text.push(plain);
+    }
+    take(entry) {
+        const id = entry.id;
+        if (entry.action === 'start' && typeof id === 'number') {
+            if (entry.type === ACT_REALISE) {
+                const realisation = { named: this.namedSince, derivations: 0 };
+                this.namedSince = 0;
+                this.realisations.push(realisation);
+                this.realisationOf.set(id, realisation);
+                this.open.add(realisation);
+            }
+            else if (entry.type === ACT_BUILDS) {
+                const current = this.realisations.at(-1);
+                if (current !== undefined && this.open.has(current))
+                    this.realisationOf.set(id, current);
+            }
+            if (entry.type === ACT_BUILD && typeof entry.fields?.[0] === 'string')
+                this.built.add(entry.fields[0]);
+        }
+        if (entry.action === 'result' && entry.type === RES_PROGRESS && typeof id === 'number') {
+            const realisation = this.realisationOf.get(id);
+            const expected = entry.fields?.[1];
+            if (realisation !== undefined && typeof expected === 'number')
+                realisation.derivations = Math.max(realisation.derivations, expected);
+        }
+        if (entry.action === 'stop' && typeof id === 'number') {
+            const realisation = this.realisationOf.get(id);
+            if (realisation !== undefined)
+                this.open.delete(realisation);
+        }
+    }
+    result() {
+        // A realisation without derivation goals only fetched a path (a flake input to substitute): no import.
+        const imports = this.realisations.filter(r => r.derivations > 0);
+        return {
+            text: this.text.join('\n'),
+            built: [...this.built],
+            realisations: imports.length,
+            named: [...this.named.values()],
+            complete: imports.every(r => r.named > 0 && r.derivations <= r.named)
+        };
+    }
+}
+/** What `markEvaluation` makes Nix print before it evaluates a part ("trace: " comes first). */
+const MARKER = 'nix-cachix-build evaluates ';
+/**
+ * A Nix expression that is `value`, and says in the log that `name` (an expression for a string)
+ * is evaluated from here on: one `nix eval` of several hosts then tells each host's imports apart.
+ */
+function markEvaluation(name, value) {
+    return `builtins.trace "${MARKER}\${${name}}" (${value})`;
+}
+/**
+ * Reads an evaluation's stderr written with EVAL_LOG_ARGS; lines that are not log entries are kept
+ * as text. An import that several parts share counts for the part that realised it first, unless
+ * the others import it anew (each `import` realises its path again).
+ */
+function parseEvalLog(stderr) {
+    const all = new Reading();
+    const parts = new Map();
+    let part;
+    const say = (message) => {
+        const plain = message.replace(ANSI, '');
+        if (plain.startsWith(`trace: ${MARKER}`)) {
+            const name = plain.slice(`trace: ${MARKER}`.length);
+            part = parts.get(name) ?? new Reading();
+            parts.set(name, part);
+            return;
+        }
+        all.say(plain);
+        part?.say(plain);
+    };
+    for (const line of stderr.split('\n')) {
+        const entry = entryOf(line);
+        if (entry === undefined) {
+            if (line.trim() !== '')
+                say(line);
+            continue;
+        }
+        if (entry.action === 'msg' && typeof entry.msg === 'string' && (entry.level ?? 0) <= LVL_INFO)
+            say(entry.msg);
+        all.take(entry);
+        part?.take(entry);
+        if (entry.action === 'start' &&
+            (entry.level ?? 0) <= LVL_INFO &&
+            typeof entry.text === 'string' &&
+            entry.text !== '')
+            say(entry.text);
+    }
+    return { ...all.result(), parts: new Map([...parts].map(([name, reading]) => [name, reading.result()])) };
+}
+
+;// CONCATENATED MODULE: ./src/hosts/eval-imports.ts
+
+
+
+
+
+
+
+
+
+
+/** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
+async function namedImportPaths(named, env) {
+    const paths = new Set();
+    for (const { drvPath, output } of named) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(env)}${drvPath}`, 'utf8').catch(() => '');
+        const path = derivationFileOutputMap(text)?.get(output);
+        if (path !== undefined) {
+            paths.add(path);
+            continue;
+        }
+        // Content-addressed: the output has a path only once realised, which evaluation did.
+        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env, okCodes: [1] });
+        const found = stdout.split('\n').find(line => line.startsWith('/'));
+        if (found !== undefined)
+            paths.add(found);
+    }
+    return [...paths];
+}
+/** Removes a scratch store: Nix makes its store directories read-only. */
+async function removeStore(dir) {
+    await process_runCommand('chmod', ['-R', 'u+w', dir], { okCodes: [1] }).catch(() => undefined);
+    await (0,promises_namespaceObject.chmod)(dir, 0o755).catch(() => undefined);
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+}
+/**
+ * What an evaluation imports, found by running it again with a scratch store as its evaluation
+ * store: every import is realised into that store (Nix before 2.20 realises imports in the
+ * evaluation store, later ones build them in the build store and copy them there), substituted
+ * from the local store, where the first evaluation made them valid, and never built (max-jobs 0,
+ * no builders). The store then holds the imports' closures, the .drv files evaluation wrote, and
+ * the sources it copied; of these, the imports are the paths a derivation made.
+ *
+ * `nixArgs` is the evaluation as `nix` arguments (`eval …`); it must not already name a store.
+ */
+async function probeImports(nixArgs, env) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-imports-'));
+    const store = `local?root=${dir}&require-sigs=false`;
+    try {
+        const evaluated = await command_runNix([
+            ...nixArgs,
+            '--eval-store',
+            store,
+            '--option',
+            'substituters',
+            'auto?trusted=1',
+            '--option',
+            'builders',
+            '',
+            '--max-jobs',
+            '0',
+            '--option',
+            'eval-cache',
+            'false'
+        ], { env, okCodes: [1, 100] });
+        // 100: an import that is not valid any more, which max-jobs 0 refuses to build.
+        if (evaluated.code !== 0)
+            throw new Error(errorExcerpt(evaluated.stderr));
+        const listed = await command_runNix(['path-info', '--store', store, '--all'], { env });
+        const candidates = listed.stdout.split('\n').filter(p => p.startsWith('/') && !p.endsWith('.drv'));
+        if (candidates.length === 0)
+            return [];
+        const derivers = await process_runCommand('nix-store', ['--store', store, '--query', '--deriver', ...candidates], { env });
+        const lines = derivers.stdout.split('\n');
+        return candidates.filter((_path, i) => (lines[i] ?? '').endsWith('.drv'));
+    }
+    finally {
+        await removeStore(dir);
+    }
+}
+/**
+ * The imports of an evaluation whose log is `log`: none when it realised nothing, what Nix named
+ * when it named every one, else what evaluating `nixArgs` again into a scratch store realises.
+ */
+async function evaluationImports(log, nixArgs, env) {
+    if (log.realisations === 0)
+        return { paths: [], how: 'none' };
+    const named = await namedImportPaths(log.named, env);
+    if (log.complete)
+        return { paths: named, how: 'named' };
+    try {
+        return { paths: await probeImports(nixArgs, env), how: 'scratch-store' };
+    }
+    catch (error) {
+        return { paths: named, how: 'scratch-store', error: errors_errorMessage(error) };
+    }
+}
+/** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
+async function evalWithLog(args, env) {
+    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1] });
+    return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) };
+}
+/**
+ * The imports of a derivation (a host's toplevel, a pre-warm attribute) whose evaluation logged
+ * `log`; when Nix did not name them all, it alone is evaluated again into a scratch store.
+ */
+async function attributeImports(flake, attribute, log, env) {
+    return evaluationImports(log, ['eval', '--raw', `${flake}#${attribute}.drvPath`], env);
+}
+
 ;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
+
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
     {
@@ -1336,14 +1591,16 @@ function configurations_systemsExpression(kind, wanted = []) {
 /**
  * System, derivation, output and nix.settings caches of the named configurations. All three
  * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ * it declares no caches. Each configuration's part of the log is marked with its name (markEvaluation),
+ * so that its imports are told apart from the others'. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
  */
 function detailsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    const details = `let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs ${only(names)} cs)`;
+  }`;
+    return `cs: builtins.mapAttrs (n: c: ${markEvaluation('n', details)}) (builtins.intersectAttrs ${only(names)} cs)`;
 }
 /** The output paths of the named configurations, for a closure diff's base. */
 function outPathsExpression(kind, names) {
@@ -1365,10 +1622,7 @@ function byKind(refs) {
 
 
 
-async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await command_runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
-    return JSON.parse(stdout);
-}
+
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
  * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
@@ -1412,12 +1666,25 @@ async function allHostSystems(flake, env, extraArgs = []) {
         systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
+/**
+ * Each host's system, derivation, output and caches, one `nix eval` per kind, and what each
+ * host's evaluation imports (import from derivation, valid already or not): the log of that same
+ * evaluation tells which hosts import anything, so a host without imports costs nothing more.
+ */
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
+        const output = kindSpec(kind).output;
+        const apply = detailsExpression(kind, group.map(h => h.attribute));
+        const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], env);
+        if (code !== 0)
+            throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`);
+        const raw = JSON.parse(stdout);
         for (const host of group) {
             const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
+            const part = log.parts.get(host.attribute);
+            // Without its mark (it cannot be missing, but if it were) the whole evaluation's imports are the host's.
+            const imports = await attributeImports(flake, attributePath(host), part ?? log, env);
             found.set(host.id, {
                 id: host.id,
                 kind,
@@ -1426,7 +1693,9 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
                 drvPath: drv,
                 outPath: out,
                 substituters,
-                trustedPublicKeys
+                trustedPublicKeys,
+                imports: imports.paths,
+                importsUnknown: imports.error
             });
         }
     }));
@@ -5965,10 +6234,7 @@ async function main(argv) {
             case 'push':
                 return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin());
             case 'build':
-                return await build(command.common, [
-                    ...(await hostInstallables(command.common.flake, command.hosts)),
-                    ...command.installables
-                ]);
+                return await build(command.common, await namedHosts(command.common.flake, command.hosts), command.installables);
             case 'check':
                 return await check(command.common, command.host);
             case 'diff':
@@ -5980,11 +6246,11 @@ async function main(argv) {
         return 2;
     }
 }
-/** The installables of the named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
-async function hostInstallables(flake, hosts) {
+/** The named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
+async function namedHosts(flake, hosts) {
     if (hosts.length === 0)
         return [];
-    return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h));
+    return resolveHosts(hosts, await configurationNames(flake, process.env));
 }
 async function pathsFromStdin() {
     if (process.stdin.isTTY)
@@ -6044,7 +6310,12 @@ async function push(options, paths) {
     pusher.add(resolved);
     return summarise(progress, await pusher.drain(), options.cache);
 }
-async function build(options, installables) {
+/**
+ * Builds the hosts and installables while pushing; then pushes their closures, and what each host's
+ * evaluation imports (valid already or built now), which no closure holds and a laptop needs to evaluate it.
+ */
+async function build(options, hosts, others) {
+    const installables = [...hosts.map(h => installable(options.flake, h)), ...others];
     const store = new NixStore();
     const opened = await pushSession(options);
     const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-'));
@@ -6069,18 +6340,37 @@ async function build(options, installables) {
                 built = count;
             }
         });
-        const roots = [];
-        for (const installable of installables) {
+        const roots = await hostRoots(options.flake, hosts, progress);
+        for (const installable of others) {
             const out = await command_runNix(['path-info', installable], { okCodes: [1] });
             roots.push(...out.stdout.split('\n').filter(l => l.startsWith('/nix/store/')));
         }
-        pusher.add(roots);
+        pusher.add([...(await store.validPaths(roots))]);
         const code = summarise(progress, await pusher.drain(), options.cache);
         progress.line(`built ${outcome.builtDrvs.length} derivations; nix build exited ${outcome.exitCode}`);
         return outcome.exitCode !== 0 ? outcome.exitCode : code;
     }
     finally {
         await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+    }
+}
+/** The hosts evaluated once more, as a leg evaluates them: their outputs, and what their evaluation imports. */
+async function hostRoots(flake, hosts, progress) {
+    try {
+        const roots = [];
+        for (const host of await hostDetails(flake, hosts, process.env)) {
+            roots.push(host.outPath, ...host.imports);
+            if (host.imports.length > 0)
+                progress.line(`${host.id}: its evaluation imports ${host.imports.join(', ')}; pushing them too`);
+            if (host.importsUnknown !== undefined)
+                progress.line(`warning: ${host.id}: not every import could be listed: ${host.importsUnknown}`);
+        }
+        return roots;
+    }
+    catch (error) {
+        // nix build said why already; what it built was pushed while building.
+        progress.line(`warning: the hosts do not evaluate: ${errors_errorMessage(error).split('\n')[0]}`);
+        return [];
     }
 }
 async function check(options, host) {

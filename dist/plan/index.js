@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2636);
+/* harmony import */ var _plan_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1867);
 
 await (0,_plan_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2636:
+/***/ 1867:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31523,7 +31523,7 @@ function toNixHash(digest) {
     return `sha256:${encodeNix32(digest)}`;
 }
 /** Any accepted form, normalised to `sha256:<nix32>`. */
-function hash_normaliseNixHash(text) {
+function normaliseNixHash(text) {
     return toNixHash(parseSha256(text));
 }
 
@@ -31556,7 +31556,7 @@ function baseName(path) {
 function store_path_hashPart(path) {
     return parseStorePath(path).hash;
 }
-function store_path_fullPath(name) {
+function fullPath(name) {
     return name.startsWith('/') ? name : `${STORE_DIR}/${name}`;
 }
 
@@ -31619,7 +31619,7 @@ function parseNarInfo(text) {
         compression: (fields.get('Compression') || 'bzip2'),
         fileHash: fields.get('FileHash'),
         fileSize: fileSizeText === undefined ? undefined : Number(fileSizeText),
-        narHash: hash_normaliseNixHash(required('NarHash')),
+        narHash: normaliseNixHash(required('NarHash')),
         narSize,
         references,
         deriver: deriver === undefined || deriver === 'unknown-deriver' ? undefined : deriver,
@@ -31660,7 +31660,7 @@ function storeRoot(env = process.env) {
 function forcedZstdProcess(env = process.env) {
     return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
 }
-function forcedZstdPerPath(env = process.env) {
+function knobs_forcedZstdPerPath(env = process.env) {
     return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
 }
 function hashOnMainThread(env = process.env) {
@@ -32003,7 +32003,7 @@ function parseSigningKey(text) {
 }
 /** base64 of the 64-byte detached signature, with no key name (Cachix's cSig). */
 function signFingerprint(key, fingerprintText) {
-    return sign(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
+    return (0,external_node_crypto_.sign)(null, Buffer.from(fingerprintText, 'utf8'), key.privateKey).toString('base64');
 }
 function verifyFingerprint(publicKey, fingerprintText, signatureBase64) {
     const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
@@ -32062,7 +32062,7 @@ function errors_errorMessage(error) {
     }
 }
 /** What was thrown, as an Error. */
-function asError(error) {
+function errors_asError(error) {
     return error instanceof Error ? error : new Error(errors_errorMessage(error));
 }
 
@@ -33147,6 +33147,7 @@ function walkFailed(cache, error, cached, findings) {
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
+
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const configurations_KINDS = [
     {
@@ -33252,12 +33253,12 @@ function findHost(reference, names) {
     }
 }
 /** The flake attribute path of what the machine switches to. */
-function attributePath(ref) {
+function configurations_attributePath(ref) {
     const spec = configurations_kindSpec(ref.kind);
     return `${spec.output}.${nixString(ref.attribute)}.${spec.buildPath}`;
 }
 function installable(flake, ref) {
-    return `${flake}#${attributePath(ref)}`;
+    return `${flake}#${configurations_attributePath(ref)}`;
 }
 /**
  * Nix functions over one kind's output (the configurations by name). Each reads the derivation
@@ -33278,14 +33279,16 @@ function configurations_systemsExpression(kind, wanted = []) {
 /**
  * System, derivation, output and nix.settings caches of the named configurations. All three
  * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ * it declares no caches. Each configuration's part of the log is marked with its name (markEvaluation),
+ * so that its imports are told apart from the others'. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
  */
 function configurations_detailsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    const details = `let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs ${only(names)} cs)`;
+  }`;
+    return `cs: builtins.mapAttrs (n: c: ${markEvaluation('n', details)}) (builtins.intersectAttrs ${only(names)} cs)`;
 }
 /** The output paths of the named configurations, for a closure diff's base. */
 function outPathsExpression(kind, names) {
@@ -33310,7 +33313,7 @@ function configurations_byKind(refs) {
  * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
  * at the end, where a short excerpt would lose it.
  */
-function errorExcerpt(stderr, maxLines = 6) {
+function eval_error_errorExcerpt(stderr, maxLines = 6) {
     const lines = stderr
         .split('\n')
         .map(l => l.trimEnd())
@@ -33343,7 +33346,7 @@ async function evalChecks(flake, apply, env, extraArgs) {
         return JSON.parse(result.stdout);
     if (isMissingOutput(result.stderr, 'checks'))
         return undefined;
-    throw new Error(`could not evaluate ${flake}#checks: ${errorExcerpt(result.stderr)}`);
+    throw new Error(`could not evaluate ${flake}#checks: ${eval_error_errorExcerpt(result.stderr)}`);
 }
 /** The systems whose checks.<system> holds at least one check; none when the flake has no checks. */
 async function checkSystems(flake, env, extraArgs = []) {
@@ -33426,7 +33429,7 @@ function logTail(log, count = FAILED_LOG_LINES) {
 /** Narinfo lookups in flight at once. */
 const CLOSURE_WALK_CONCURRENCY = 32;
 function factsOf(info) {
-    return { narSize: info.narSize, references: info.references.map(store_path_fullPath), fileSize: info.fileSize };
+    return { narSize: info.narSize, references: info.references.map(fullPath), fileSize: info.fileSize };
 }
 async function walk(cache, roots, plan) {
     const walked = {
@@ -33627,21 +33630,26 @@ class SharedCacheLookups extends SharedNarInfos {
 
 
 /**
- * Which of `targets` the cache holds with their whole closure, each logged with what the walk
- * found (`note` added to those that are). Throws when the cache stops answering.
+ * Which of `targets` the cache holds with their whole closure and their imports' (the outPaths of
+ * those it does), each logged with what the walk found (`note` added to those that are). An import
+ * the cache lacks is a hole in the host as a missing runtime path is. Throws when the cache stops answering.
  */
 async function walkCached(reader, targets, note = '') {
     const cached = new Set();
     // Cached means the whole closure is there: a toplevel whose references were lost would
     // otherwise be skipped on every run while each machine builds what is missing.
-    const walks = await walkEach(reader.client, targets.map(t => t.outPath));
+    const walks = await walkEach(reader.client, targets.flatMap(t => [t.outPath, ...(t.imports ?? [])]));
     for (const target of targets) {
         const walk = walks.get(target.outPath);
         if (walk === undefined)
             continue;
-        if (walk.complete)
+        const lacking = (target.imports ?? []).filter(i => walks.get(i)?.complete !== true);
+        const whole = walk.complete && lacking.length === 0;
+        if (whole)
             cached.add(target.outPath);
-        info(`${target.name}: ${describeWalk(target.outPath, walk)}${walk.complete ? note : ''}`);
+        info(`${target.name}: ${describeWalk(target.outPath, walk)}${whole ? note : ''}`);
+        for (const missing of lacking)
+            info(`${target.name}: its evaluation imports ${describeWalk(missing, walks.get(missing))}`);
     }
     return cached;
 }
@@ -33655,7 +33663,7 @@ async function cacheCheckPhase(inputs, cache, hosts) {
         return new Set();
     }
     try {
-        return await walkCached(cache.reader, hosts.map(h => ({ name: h.id, outPath: h.outPath })), '; not building it');
+        return await walkCached(cache.reader, hosts.map(h => ({ name: h.id, outPath: h.outPath, imports: h.imports })), '; not building it');
     }
     catch (error) {
         // An outage that began after the cache was opened: building more is better than not building.
@@ -33669,17 +33677,19 @@ async function cacheCheckPhase(inputs, cache, hosts) {
 
 
 /**
- * The hosts and attributes whose whole closure the cache holds: they get no row. Import from
- * derivation that no cache had was built here, on a runner that is then thrown away: such a
- * host keeps its row although its closure is cached, and its leg pushes what its own evaluation
- * builds, so that no machine builds it again just to evaluate. Throws when the cache stops answering.
+ * The hosts and attributes whose whole closure the cache holds, and their imports' (import from
+ * derivation): they get no row. A host whose import the cache lacks keeps its row, as one whose
+ * closure has a hole does, and its leg pushes the import (the planner pushed it already when it
+ * could). When its imports could not be listed, what its evaluation built stands for them: such a
+ * host keeps its row. Throws when the cache stops answering.
  */
 async function planCacheCheck(reader, cacheName, hosts, attributes) {
     const cached = await walkCached(reader, [...hosts, ...attributes]);
     for (const evaluated of [...hosts, ...attributes]) {
         const built = evaluated.builtWhileEvaluating;
-        if (built.length === 0 || !cached.delete(evaluated.outPath))
+        if (built.length === 0 || (cached.has(evaluated.outPath) && evaluated.importsUnknown === undefined))
             continue;
+        cached.delete(evaluated.outPath);
         info(`${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`);
     }
     info(`${hosts.filter(h => cached.has(h.outPath)).length} of ${hosts.length} hosts are fully in ${cacheName}`);
@@ -33701,27 +33711,292 @@ function planChecks(systems, runners) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/nix/build-log.ts
-/** Nix logs this line for every derivation it builds, locally or on a remote builder (2.8 to 2.34). */
-const BUILDING = /^building '(\/nix\/store\/[^']+\.drv)'/;
-/** The derivation a line of Nix's log says it starts building, if it is such a line. */
-function derivationBuilding(line) {
-    return BUILDING.exec(line)?.[1];
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
+
+/**
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
+ */
+function derivationFileOutputMap(text) {
+    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
+    if (head === null)
+        return undefined;
+    const outputs = new Map();
+    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[2];
+        if (path === '')
+            return undefined;
+        try {
+            parseStorePath(path);
+        }
+        catch {
+            return undefined;
+        }
+        outputs.set(tuple[1], path);
+    }
+    return outputs.size > 0 ? outputs : undefined;
 }
-/** The derivations Nix says it builds in a command's stderr, each once, in order. */
-function derivationsBuilt(stderr) {
-    return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d) => d !== undefined);
+/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
+function derivationFileOutputs(text) {
+    const outputs = derivationFileOutputMap(text);
+    return outputs === undefined ? undefined : [...outputs.values()];
 }
-/** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
-const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/;
-/** The derivation and the builder, when the line says Nix builds it on a remote builder. */
-function remoteBuilding(line) {
-    const match = BUILDING_ON.exec(line);
-    return match ? { drvPath: match[1], builder: match[2] } : undefined;
+
+;// CONCATENATED MODULE: ./src/nix/eval-log.ts
+/**
+ * What an evaluation says of itself in Nix's machine-readable log (`--log-format internal-json`,
+ * the same from 2.8 to 2.34). Import from derivation shows there even when the import is valid
+ * already, which a plain log never says: to read a derivation's output, evaluation realises it
+ * every time (a "realise" activity whose derivation goals count at least one), and Nix with
+ * `trace-import-from-derivation` (2.34 has it, 2.8 has not) names it in a warning just before.
+ */
+/** Arguments that make `nix eval` write this log on stderr. Nix without the setting ignores it. */
+const EVAL_LOG_ARGS = ['--log-format', 'internal-json', '--option', 'trace-import-from-derivation', 'true'];
+// ActivityType and ResultType (src/libutil/logging.hh, unchanged from 2.8 to 2.34).
+const ACT_REALISE = 102;
+const ACT_BUILDS = 104;
+const ACT_BUILD = 105;
+const RES_PROGRESS = 105;
+/** Verbosity of Nix's default log (lvlInfo): what a plain log shows. */
+const LVL_INFO = 3;
+const TRACED = /^warning: built '(\/nix\/store\/[^']+\.drv)[\^!]([^']+)' during evaluation due to an import from derivation$/;
+/** A Nix that predates the setting says so once; the setting is ours, not the user's. */
+const UNKNOWN_SETTING = /^warning: unknown setting 'trace-import-from-derivation'$/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+function entryOf(line) {
+    if (!line.startsWith('@nix '))
+        return undefined;
+    try {
+        const parsed = JSON.parse(line.slice(5));
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What one evaluation, or one part of it, said. */
+class Reading {
+    text = [];
+    built = new Set();
+    named = new Map();
+    realisations = [];
+    // Activity id → the realisation it belongs to (its own, or the one its "builds" count is for).
+    realisationOf = new Map();
+    open = new Set();
+    namedSince = 0;
+    say(plain) {
+        const traced = TRACED.exec(plain);
+        if (traced !== null) {
+            this.named.set(`${traced[1]}^${traced[2]}`, { drvPath: traced[1], output: traced[2] });
+            this.namedSince++;
+        }
+        else if (!UNKNOWN_SETTING.test(plain))
+            this.text.push(plain);
+    }
+    take(entry) {
+        const id = entry.id;
+        if (entry.action === 'start' && typeof id === 'number') {
+            if (entry.type === ACT_REALISE) {
+                const realisation = { named: this.namedSince, derivations: 0 };
+                this.namedSince = 0;
+                this.realisations.push(realisation);
+                this.realisationOf.set(id, realisation);
+                this.open.add(realisation);
+            }
+            else if (entry.type === ACT_BUILDS) {
+                const current = this.realisations.at(-1);
+                if (current !== undefined && this.open.has(current))
+                    this.realisationOf.set(id, current);
+            }
+            if (entry.type === ACT_BUILD && typeof entry.fields?.[0] === 'string')
+                this.built.add(entry.fields[0]);
+        }
+        if (entry.action === 'result' && entry.type === RES_PROGRESS && typeof id === 'number') {
+            const realisation = this.realisationOf.get(id);
+            const expected = entry.fields?.[1];
+            if (realisation !== undefined && typeof expected === 'number')
+                realisation.derivations = Math.max(realisation.derivations, expected);
+        }
+        if (entry.action === 'stop' && typeof id === 'number') {
+            const realisation = this.realisationOf.get(id);
+            if (realisation !== undefined)
+                this.open.delete(realisation);
+        }
+    }
+    result() {
+        // A realisation without derivation goals only fetched a path (a flake input to substitute): no import.
+        const imports = this.realisations.filter(r => r.derivations > 0);
+        return {
+            text: this.text.join('\n'),
+            built: [...this.built],
+            realisations: imports.length,
+            named: [...this.named.values()],
+            complete: imports.every(r => r.named > 0 && r.derivations <= r.named)
+        };
+    }
+}
+/** What `markEvaluation` makes Nix print before it evaluates a part ("trace: " comes first). */
+const MARKER = 'nix-cachix-build evaluates ';
+/**
+ * A Nix expression that is `value`, and says in the log that `name` (an expression for a string)
+ * is evaluated from here on: one `nix eval` of several hosts then tells each host's imports apart.
+ */
+function eval_log_markEvaluation(name, value) {
+    return `builtins.trace "${MARKER}\${${name}}" (${value})`;
+}
+/**
+ * Reads an evaluation's stderr written with EVAL_LOG_ARGS; lines that are not log entries are kept
+ * as text. An import that several parts share counts for the part that realised it first, unless
+ * the others import it anew (each `import` realises its path again).
+ */
+function parseEvalLog(stderr) {
+    const all = new Reading();
+    const parts = new Map();
+    let part;
+    const say = (message) => {
+        const plain = message.replace(ANSI, '');
+        if (plain.startsWith(`trace: ${MARKER}`)) {
+            const name = plain.slice(`trace: ${MARKER}`.length);
+            part = parts.get(name) ?? new Reading();
+            parts.set(name, part);
+            return;
+        }
+        all.say(plain);
+        part?.say(plain);
+    };
+    for (const line of stderr.split('\n')) {
+        const entry = entryOf(line);
+        if (entry === undefined) {
+            if (line.trim() !== '')
+                say(line);
+            continue;
+        }
+        if (entry.action === 'msg' && typeof entry.msg === 'string' && (entry.level ?? 0) <= LVL_INFO)
+            say(entry.msg);
+        all.take(entry);
+        part?.take(entry);
+        if (entry.action === 'start' &&
+            (entry.level ?? 0) <= LVL_INFO &&
+            typeof entry.text === 'string' &&
+            entry.text !== '')
+            say(entry.text);
+    }
+    return { ...all.result(), parts: new Map([...parts].map(([name, reading]) => [name, reading.result()])) };
+}
+
+;// CONCATENATED MODULE: ./src/hosts/eval-imports.ts
+
+
+
+
+
+
+
+
+
+
+/** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
+async function namedImportPaths(named, env) {
+    const paths = new Set();
+    for (const { drvPath, output } of named) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(env)}${drvPath}`, 'utf8').catch(() => '');
+        const path = derivationFileOutputMap(text)?.get(output);
+        if (path !== undefined) {
+            paths.add(path);
+            continue;
+        }
+        // Content-addressed: the output has a path only once realised, which evaluation did.
+        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env, okCodes: [1] });
+        const found = stdout.split('\n').find(line => line.startsWith('/'));
+        if (found !== undefined)
+            paths.add(found);
+    }
+    return [...paths];
+}
+/** Removes a scratch store: Nix makes its store directories read-only. */
+async function removeStore(dir) {
+    await runCommand('chmod', ['-R', 'u+w', dir], { okCodes: [1] }).catch(() => undefined);
+    await (0,promises_namespaceObject.chmod)(dir, 0o755).catch(() => undefined);
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+}
+/**
+ * What an evaluation imports, found by running it again with a scratch store as its evaluation
+ * store: every import is realised into that store (Nix before 2.20 realises imports in the
+ * evaluation store, later ones build them in the build store and copy them there), substituted
+ * from the local store, where the first evaluation made them valid, and never built (max-jobs 0,
+ * no builders). The store then holds the imports' closures, the .drv files evaluation wrote, and
+ * the sources it copied; of these, the imports are the paths a derivation made.
+ *
+ * `nixArgs` is the evaluation as `nix` arguments (`eval …`); it must not already name a store.
+ */
+async function probeImports(nixArgs, env) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-imports-'));
+    const store = `local?root=${dir}&require-sigs=false`;
+    try {
+        const evaluated = await command_runNix([
+            ...nixArgs,
+            '--eval-store',
+            store,
+            '--option',
+            'substituters',
+            'auto?trusted=1',
+            '--option',
+            'builders',
+            '',
+            '--max-jobs',
+            '0',
+            '--option',
+            'eval-cache',
+            'false'
+        ], { env, okCodes: [1, 100] });
+        // 100: an import that is not valid any more, which max-jobs 0 refuses to build.
+        if (evaluated.code !== 0)
+            throw new Error(eval_error_errorExcerpt(evaluated.stderr));
+        const listed = await command_runNix(['path-info', '--store', store, '--all'], { env });
+        const candidates = listed.stdout.split('\n').filter(p => p.startsWith('/') && !p.endsWith('.drv'));
+        if (candidates.length === 0)
+            return [];
+        const derivers = await runCommand('nix-store', ['--store', store, '--query', '--deriver', ...candidates], { env });
+        const lines = derivers.stdout.split('\n');
+        return candidates.filter((_path, i) => (lines[i] ?? '').endsWith('.drv'));
+    }
+    finally {
+        await removeStore(dir);
+    }
+}
+/**
+ * The imports of an evaluation whose log is `log`: none when it realised nothing, what Nix named
+ * when it named every one, else what evaluating `nixArgs` again into a scratch store realises.
+ */
+async function evaluationImports(log, nixArgs, env) {
+    if (log.realisations === 0)
+        return { paths: [], how: 'none' };
+    const named = await namedImportPaths(log.named, env);
+    if (log.complete)
+        return { paths: named, how: 'named' };
+    try {
+        return { paths: await probeImports(nixArgs, env), how: 'scratch-store' };
+    }
+    catch (error) {
+        return { paths: named, how: 'scratch-store', error: errors_errorMessage(error) };
+    }
+}
+/** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
+async function eval_imports_evalWithLog(args, env) {
+    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1] });
+    return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) };
+}
+/**
+ * The imports of a derivation (a host's toplevel, a pre-warm attribute) whose evaluation logged
+ * `log`; when Nix did not name them all, it alone is evaluated again into a scratch store.
+ */
+async function eval_imports_attributeImports(flake, attribute, log, env) {
+    return evaluationImports(log, ['eval', '--raw', `${flake}#${attribute}.drvPath`], env);
 }
 
 ;// CONCATENATED MODULE: ./src/hosts/evaluate.ts
-
 
 
 
@@ -33730,19 +34005,20 @@ function remoteBuilding(line) {
 async function evaluateDerivation(flake, name, attributePath, env) {
     const started = Date.now();
     const attribute = `${flake}#${attributePath}`;
-    const result = await command_runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], {
-        env,
-        okCodes: [1]
-    });
+    const result = await eval_imports_evalWithLog(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], env);
     if (result.code !== 0)
-        return { name, error: errorExcerpt(result.stderr) };
+        return { name, error: eval_error_errorExcerpt(result.log.text) };
     const { system, out } = JSON.parse(result.stdout);
+    const seconds = (Date.now() - started) / 1000;
+    const imports = await eval_imports_attributeImports(flake, attributePath, result.log, env);
     return {
         name,
         system,
         outPath: out,
-        seconds: (Date.now() - started) / 1000,
-        builtWhileEvaluating: derivationsBuilt(result.stderr)
+        seconds,
+        builtWhileEvaluating: result.log.built,
+        imports: imports.paths,
+        importsUnknown: imports.error
     };
 }
 /**
@@ -33762,7 +34038,7 @@ async function evaluateEach(flake, targets, jobs, env, onDone = () => undefined)
 }
 /** Hosts, reported by id, at what each kind switches to. */
 function hostTargets(hosts) {
-    return hosts.map(h => ({ name: h.id, path: attributePath(h) }));
+    return hosts.map(h => ({ name: h.id, path: configurations_attributePath(h) }));
 }
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
 function attributeTargets(attributes) {
@@ -33773,10 +34049,7 @@ function attributeTargets(attributes) {
 
 
 
-async function evalJson(flake, attribute, apply, env, extraArgs) {
-    const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env });
-    return JSON.parse(stdout);
-}
+
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
  * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
@@ -33789,7 +34062,7 @@ async function eachKind(flake, apply, env, extraArgs) {
         if (result.code === 0)
             found[spec.kind] = JSON.parse(result.stdout);
         else if (!isMissingOutput(result.stderr, spec.output))
-            throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
+            throw new Error(`could not evaluate ${flake}#${spec.output}: ${eval_error_errorExcerpt(result.stderr)}`);
     };
     // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
     // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
@@ -33820,12 +34093,25 @@ async function allHostSystems(flake, env, extraArgs = []) {
         systems[host.id] = found[host.kind][host.attribute];
     return { names, systems };
 }
+/**
+ * Each host's system, derivation, output and caches, one `nix eval` per kind, and what each
+ * host's evaluation imports (import from derivation, valid already or not): the log of that same
+ * evaluation tells which hosts import anything, so a host without imports costs nothing more.
+ */
 async function hostDetails(flake, hosts, env, extraArgs = []) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const raw = (await evalJson(flake, kindSpec(kind).output, detailsExpression(kind, group.map(h => h.attribute)), env, extraArgs));
+        const output = kindSpec(kind).output;
+        const apply = detailsExpression(kind, group.map(h => h.attribute));
+        const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], env);
+        if (code !== 0)
+            throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`);
+        const raw = JSON.parse(stdout);
         for (const host of group) {
             const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
+            const part = log.parts.get(host.attribute);
+            // Without its mark (it cannot be missing, but if it were) the whole evaluation's imports are the host's.
+            const imports = await attributeImports(flake, attributePath(host), part ?? log, env);
             found.set(host.id, {
                 id: host.id,
                 kind,
@@ -33834,7 +34120,9 @@ async function hostDetails(flake, hosts, env, extraArgs = []) {
                 drvPath: drv,
                 outPath: out,
                 substituters,
-                trustedPublicKeys
+                trustedPublicKeys,
+                imports: imports.paths,
+                importsUnknown: imports.error
             });
         }
     }));
@@ -34266,6 +34554,8 @@ var PlanOutput;
     PlanOutput["Findings"] = "findings";
     /** What a build job on the head passes to diff-base, so the base is evaluated once, here. */
     PlanOutput["Toplevels"] = "toplevels";
+    /** What each host's evaluation imports: the report walks them with the toplevels. */
+    PlanOutput["Imports"] = "imports";
 })(PlanOutput || (PlanOutput = {}));
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
@@ -34334,11 +34624,2656 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
     setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)));
     setOutput(PlanOutput.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))));
     setOutput(PlanOutput.Toplevels, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
+    setOutput(PlanOutput.Imports, JSON.stringify(Object.fromEntries(hosts.filter(h => h.imports.length > 0).map(h => [h.name, h.imports]))));
     const warnings = findings.filter(f => f.level === 'warning').map(f => f.message);
     await summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write();
 }
 
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
+
+
+/**
+ * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
+ * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
+ * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
+ * invalid paths are left out of the result.
+ */
+function parsePathInfoJson(json) {
+    const entries = [];
+    if (Array.isArray(json)) {
+        for (const item of json)
+            entries.push([String(item.path), item]);
+    }
+    else if (json !== null && typeof json === 'object') {
+        const object = json;
+        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
+            for (const [key, value] of Object.entries(object.info))
+                entries.push([fullPath(key), value]);
+        }
+        else {
+            for (const [key, value] of Object.entries(object))
+                entries.push([key, value]);
+        }
+    }
+    else {
+        throw new Error('nix path-info --json printed neither an array nor an object');
+    }
+    const infos = [];
+    for (const [path, entry] of entries) {
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
+            continue;
+        const deriver = entry.deriver;
+        infos.push({
+            path,
+            narHash: normaliseNixHash(entry.narHash),
+            narSize: Number(entry.narSize),
+            references: (entry.references ?? []).map(fullPath).sort(),
+            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+        });
+    }
+    return infos;
+}
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+function dependenciesFirst(infos) {
+    const byPath = new Map(infos.map(info => [info.path, info]));
+    const placed = new Set();
+    const ordered = [];
+    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const stack = [{ info: root, next: 0 }];
+        const onStack = new Set([root.path]);
+        if (placed.has(root.path))
+            continue;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            const reference = top.info.references[top.next++];
+            if (reference === undefined) {
+                stack.pop();
+                onStack.delete(top.info.path);
+                if (!placed.has(top.info.path)) {
+                    placed.add(top.info.path);
+                    ordered.push(top.info);
+                }
+                continue;
+            }
+            const dependency = byPath.get(reference);
+            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+                stack.push({ info: dependency, next: 0 });
+                onStack.add(reference);
+            }
+        }
+    }
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/nix/store.ts
+
+
+
+
+
+
+
+
+// Long argument lists are split so no call comes near the kernel's ARG_MAX.
+const PATHS_PER_CALL = 2000;
+/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
+class NixStore {
+    env;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    /** The runtime closure of `paths`, dependencies before dependents. */
+    async closure(paths) {
+        if (paths.length === 0)
+            return [];
+        const seen = new Set();
+        const ordered = [];
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
+            for (const line of stdout.split('\n')) {
+                if (line !== '' && !seen.has(line)) {
+                    seen.add(line);
+                    ordered.push(line);
+                }
+            }
+        }
+        return ordered;
+    }
+    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
+    async pathInfos(paths) {
+        const infos = new Map();
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
+            if (stdout.trim() === '')
+                continue;
+            for (const info of parsePathInfoJson(JSON.parse(stdout)))
+                infos.set(info.path, info);
+        }
+        return infos;
+    }
+    async isValid(path) {
+        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
+        return code === 0;
+    }
+    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
+    async validPaths(paths) {
+        const unique = [...new Set(paths)];
+        const valid = new Set(unique);
+        for (const batch of chunks(unique, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+                env: this.env
+            });
+            for (const line of stdout.split('\n'))
+                valid.delete(line);
+        }
+        return valid;
+    }
+    /**
+     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+     * .drv file itself when it names them, which saves a program start per built derivation.
+     */
+    async derivationOutputs(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
+        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        if (named !== undefined)
+            return named;
+        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
+        return stdout.split('\n').filter(l => l !== '');
+    }
+    /**
+     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+     */
+    async closureInfos(paths) {
+        if (paths.length === 0)
+            return [];
+        if (paths.length > PATHS_PER_CALL)
+            return undefined;
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
+            env: this.env,
+            okCodes: [1]
+        });
+        if (code !== 0)
+            return undefined;
+        const infos = parsePathInfoJson(JSON.parse(stdout));
+        const found = new Set(infos.map(info => info.path));
+        if (paths.some(p => !found.has(p)))
+            return undefined;
+        return dependenciesFirst(infos);
+    }
+    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
+    dumpNar(path) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        const done = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
+            child.on('close', code => code === 0
+                ? resolve()
+                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
+        });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
+        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/filter.ts
+
+// Derivations are build recipes, not what machines download; installer self-test paths
+// (e.g. `self-test-bash-<time>` from the Nix installer) change every run and only waste space.
+const DEFAULT_EXCLUDES = [/\.drv$/, /^[a-z0-9]{32}-(nix-installer-)?self-test-/];
+function makePushFilter(userPattern, defaults = DEFAULT_EXCLUDES) {
+    return {
+        excluded(path) {
+            const name = baseName(path);
+            for (const pattern of defaults)
+                if (pattern.test(name))
+                    return `excluded by default (${pattern.source})`;
+            if (userPattern && userPattern.test(path))
+                return `matches push-filter ${userPattern.source}`;
+            return undefined;
+        }
+    };
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./src/push/upload/byte-budget.ts
+/**
+ * A weighted semaphore over bytes held in memory. Every part buffer is reserved before it
+ * fills, so the sum of part buffers across all concurrent uploads stays bounded.
+ */
+class ByteBudget {
+    capacity;
+    available;
+    waiters = [];
+    constructor(capacity) {
+        this.capacity = capacity;
+        this.available = capacity;
+    }
+    /** Waits until `bytes` (at most the capacity) are free, or rejects when `signal` aborts. */
+    async acquire(bytes, signal) {
+        const want = Math.min(bytes, this.capacity);
+        signal?.throwIfAborted();
+        if (this.waiters.length === 0 && this.available >= want) {
+            this.available -= want;
+            return want;
+        }
+        await new Promise((resolve, reject) => {
+            const waiter = {
+                bytes: want,
+                resolve: () => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve();
+                }
+            };
+            const onAbort = () => {
+                const index = this.waiters.indexOf(waiter);
+                if (index >= 0)
+                    this.waiters.splice(index, 1);
+                // A waiter behind this one may fit now.
+                this.grant();
+                reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.waiters.push(waiter);
+        });
+        return want;
+    }
+    /** Takes bytes without waiting (may overdraw), for a buffer that is already being filled. */
+    take(bytes) {
+        this.available -= bytes;
+    }
+    release(bytes) {
+        this.available += bytes;
+        this.grant();
+    }
+    /** Bytes free right now (negative while overdrawn). */
+    get free() {
+        return this.available;
+    }
+    grant() {
+        while (this.waiters.length > 0 && this.available >= this.waiters[0].bytes) {
+            const next = this.waiters.shift();
+            if (!next)
+                break;
+            this.available -= next.bytes;
+            next.resolve();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/util/stream.ts
+/** Resolves once `stream` wants more data, or once it is gone (a reader that left never drains). */
+function stream_drainedOrClosed(stream) {
+    return new Promise(resolve => {
+        const resume = () => {
+            stream.off('drain', resume);
+            stream.off('close', resume);
+            resolve();
+        };
+        stream.on('drain', resume);
+        stream.on('close', resume);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
+/**
+ * Finds where zstd frames end in a stream of them (RFC 8878, section 3.1.1), without
+ * decompressing: it reads each frame's header and block headers and skips the block contents.
+ * A long-lived zstd program writes one frame per input, back to back; this says which bytes
+ * belong to which input.
+ */
+class ZstdFrameEnds {
+    collected = Buffer.alloc(16);
+    have = 0;
+    /** Header bytes to collect before the next step, or 0 while skipping. */
+    want = 5;
+    skip = 0;
+    step = 'start';
+    checksum = false;
+    lastBlock = false;
+    /**
+     * The offset in `chunk` just past the end of the frame under way, or -1 when the frame goes
+     * on past this chunk. After an end, the next call starts a new frame: pass it the rest.
+     */
+    end(chunk) {
+        let at = 0;
+        while (at < chunk.length) {
+            if (this.skip > 0) {
+                const n = Math.min(this.skip, chunk.length - at);
+                this.skip -= n;
+                at += n;
+                if (this.skip === 0 && this.skipped())
+                    return at;
+                continue;
+            }
+            const n = Math.min(this.want - this.have, chunk.length - at);
+            this.collected.set(chunk.subarray(at, at + n), this.have);
+            this.have += n;
+            at += n;
+            if (this.have === this.want && this.collectedAll())
+                return at;
+        }
+        return -1;
+    }
+    /** Acts on the collected bytes; true when that ended the frame. */
+    collectedAll() {
+        const bytes = this.collected;
+        this.have = 0;
+        if (this.step === 'start') {
+            if (bytes.readUInt32LE(0) !== 0xfd2fb528)
+                throw new Error('zstd wrote something that is not a zstd frame');
+            const descriptor = bytes[4];
+            const singleSegment = (descriptor & 0x20) !== 0;
+            const contentSizeFlag = descriptor >> 6;
+            this.checksum = (descriptor & 0x04) !== 0;
+            const dictionaryBytes = [0, 1, 2, 4][descriptor & 0x03];
+            const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][contentSizeFlag];
+            const rest = (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes;
+            if (rest > 0)
+                return this.collect('header', rest);
+            return this.collect('block', 3);
+        }
+        if (this.step === 'header')
+            return this.collect('block', 3);
+        // A block header: bit 0 marks the last block, bits 1-2 the type, the rest the size.
+        const header = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16);
+        const type = (header >> 1) & 3;
+        if (type === 3)
+            throw new Error('zstd wrote a block of the reserved type');
+        this.lastBlock = (header & 1) === 1;
+        const contentBytes = type === 1 ? 1 : header >>> 3;
+        this.step = 'content';
+        this.skip = contentBytes;
+        return contentBytes === 0 ? this.skipped() : false;
+    }
+    /** A block's content or the checksum was skipped; true when that ended the frame. */
+    skipped() {
+        if (this.step === 'content' && !this.lastBlock)
+            return this.collect('block', 3);
+        if (this.step === 'content' && this.checksum) {
+            this.step = 'checksum';
+            this.skip = 4;
+            return false;
+        }
+        this.collect('start', 5);
+        return true;
+    }
+    collect(step, bytes) {
+        this.step = step;
+        this.want = bytes;
+        this.have = 0;
+        return false;
+    }
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/push/upload/zstd-in-process.ts
+
+
+
+
+
+// node:zlib has zstd from Node 22.15 on (the node24 runtime); Node 20 has none.
+const zstd = external_node_zlib_;
+// zlib hands its output back in chunks of this size, one trip between the pool and the main
+// thread each: at its 16 KiB default a frame takes hundreds of trips (measured: 40% more CPU).
+const MAX_OUTPUT_CHUNK = 1024 * 1024;
+/** One independent zstd frame of `data` through node:zlib's public one-shot API (a new context and output buffers per call). */
+function compressFrame(data, level) {
+    const compress = zstd.zstdCompress;
+    const levelParam = zstd.constants.ZSTD_c_compressionLevel;
+    if (compress === undefined || levelParam === undefined)
+        return Promise.reject(new Error('this Node has no zstd in node:zlib'));
+    return new Promise((resolve, reject) => {
+        compress(data, { chunkSize: Math.min(MAX_OUTPUT_CHUNK, Math.max(16 * 1024, data.length)), params: { [levelParam]: level } }, (error, result) => (error ? reject(error) : resolve(result)));
+    });
+}
+/** The most a zstd frame of `bytes` can take (ZSTD_COMPRESSBOUND), plus room for the frame header. */
+function compressedBound(bytes) {
+    const small = 128 * 1024;
+    return bytes + (bytes >>> 8) + (bytes < small ? (small - bytes) >>> 11 : 0) + 64;
+}
+/** A reusable zstd context: compresses one whole frame per call into `out`. */
+class ZstdContext {
+    level;
+    handle;
+    state = new Uint32Array(2);
+    pending;
+    /** False once it failed: zstd's state is then unknown, so it is never used again. */
+    usable = true;
+    constructor(Handle, level) {
+        this.level = level;
+        const params = new Uint32Array(maxCompressionParam() + 1).fill(0xffffffff);
+        params[constant('ZSTD_c_compressionLevel')] = level;
+        this.handle = new Handle();
+        this.handle.onerror = (message, _errno, code) => this.settle(new Error(`zstd: ${message} (${code})`));
+        this.handle.init(params, undefined, this.state, () => this.settle());
+    }
+    /** The frame of `input`, written to `out` from offset 0; resolves with its length. `out` must hold compressedBound(input.length). */
+    compress(input, out) {
+        if (!this.usable || this.pending !== undefined)
+            return Promise.reject(new Error('zstd context is not free'));
+        return new Promise((resolve, reject) => {
+            this.pending = { resolve, reject };
+            try {
+                this.handle.write(constant('ZSTD_e_end'), input, 0, input.length, out, 0, out.length);
+            }
+            catch (error) {
+                this.settle(errors_asError(error));
+            }
+        }).then(() => {
+            const [availOut, availIn] = this.state;
+            // Output full (or input left): the frame did not end in this call, which a bound-sized buffer rules out.
+            if (availOut === 0 || availIn !== 0) {
+                this.discard();
+                throw new Error('zstd did not finish a frame within its compressed bound');
+            }
+            return out.length - availOut;
+        });
+    }
+    /** Frees zstd's memory; the context is not used again. */
+    discard() {
+        if (!this.usable)
+            return;
+        this.usable = false;
+        if (this.pending === undefined)
+            this.handle.close();
+    }
+    settle(error) {
+        const pending = this.pending;
+        this.pending = undefined;
+        if (error !== undefined) {
+            this.usable = false;
+            this.handle.close();
+            pending?.reject(error);
+        }
+        else
+            pending?.resolve();
+    }
+}
+function constant(name) {
+    const value = zstd.constants[name];
+    if (value === undefined)
+        throw new Error(`node:zlib has no ${name}`);
+    return value;
+}
+function maxCompressionParam() {
+    return Math.max(...Object.entries(zstd.constants)
+        .filter(([key]) => key.startsWith('ZSTD_c_'))
+        .map(([, value]) => value ?? 0));
+}
+/**
+ * The class of node:zlib's zstd compression handle, when this Node's own zlib initialises it
+ * exactly as ZstdContext does (`init(params, pledgedSrcSize, writeState, processCallback…)`);
+ * otherwise undefined, and frames go through the public one-shot API instead.
+ */
+function nativeZstdHandleClass() {
+    const create = zstd.createZstdCompress;
+    if (create === undefined)
+        return undefined;
+    const stream = create();
+    try {
+        const handle = stream._handle;
+        const zstdClass = Object.getPrototypeOf(Object.getPrototypeOf(stream));
+        const initialised = /handle\.init\(\s*initParamsArray,\s*pledgedSrcSize,\s*writeState,\s*processCallback\b/.test(zstdClass.constructor.toString());
+        if (!initialised ||
+            typeof handle?.init !== 'function' ||
+            typeof handle.write !== 'function' ||
+            typeof handle.constructor !== 'function')
+            return undefined;
+        return handle.constructor;
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        stream.close();
+    }
+}
+let engine;
+/**
+ * Which zstd compresses: node:zlib's, when it exists and two frames of it, concatenated,
+ * decompress with the zstd tool to the same bytes; otherwise the zstd program. In process,
+ * reused contexts writing into our buffers when this Node's zlib is the one they were made
+ * for and pass the same check, else node:zlib's one-shot API. Decided once per process, since
+ * the API is marked experimental upstream.
+ */
+function zstd_in_process_zstdEngine() {
+    engine ??= checkInProcessZstd();
+    return engine;
+}
+async function checkInProcessZstd() {
+    if (forcedZstdProcess())
+        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` };
+    if (zstd.zstdCompress === undefined)
+        return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
+    const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
+    const halves = [sample.subarray(0, 40_000), sample.subarray(40_000)];
+    let note;
+    try {
+        const Handle = nativeZstdHandleClass();
+        if (Handle === undefined)
+            note = 'this Node initialises its zstd handle differently';
+        else {
+            const context = new ZstdContext(Handle, 2);
+            const frames = [];
+            for (const half of halves) {
+                const out = Buffer.allocUnsafe(compressedBound(half.length));
+                frames.push(out.subarray(0, await context.compress(half, out)));
+            }
+            context.discard();
+            if ((await decompressWithTool(Buffer.concat(frames))).equals(sample))
+                return { kind: 'in-process', contexts: Handle };
+            note = 'reused contexts did not decompress to the same bytes with zstd -d';
+        }
+    }
+    catch (error) {
+        note = `reused contexts failed their check: ${errors_errorMessage(error)}`;
+    }
+    try {
+        const frames = Buffer.concat([await compressFrame(halves[0], 2), await compressFrame(halves[1], 2)]);
+        const roundTrip = await decompressWithTool(frames);
+        if (!roundTrip.equals(sample))
+            return { kind: 'process', reason: 'node:zlib zstd output did not decompress to the same bytes with zstd -d' };
+        return { kind: 'in-process', note };
+    }
+    catch (error) {
+        return {
+            kind: 'process',
+            reason: `node:zlib zstd failed its check: ${errors_errorMessage(error)}`
+        };
+    }
+}
+/** `zstd -d` of `data`: the tool every check of a compressor is judged by. */
+function decompressWithTool(data) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('zstd', ['-d', '-q', '-c'], {
+            stdio: ['pipe', 'pipe', 'ignore'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
+        const out = [];
+        child.stdout.on('data', (chunk) => out.push(chunk));
+        child.stdin.on('error', () => undefined);
+        child.on('error', reject);
+        child.on('close', code => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`zstd -d exited ${code}`))));
+        child.stdin.end(data);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Long-lived zstd programs, for a Node without zstd in node:zlib. Starting one zstd per store
+ * path costs a fork of this whole process on the main thread and zstd's own start-up, about as
+ * much CPU in all as compressing a small path. So a lane is one zstd that reads its inputs in
+ * turn from named pipes given on its command line and writes one frame per input to its
+ * stdout; ZstdFrameEnds says where each input's frame ends. A lane serves one upload at a time,
+ * and there are as many lanes as cores: an upload waits for a lane before it reads its NAR, so
+ * it holds no memory while it waits.
+ */
+/** Inputs one program reads before it exits and the lane is replaced. */
+const INPUTS_PER_PROGRAM = 64;
+/** Lanes at once: each compresses with zstd's own threads too, so more would only share the same cores. */
+const LANES = Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)());
+const laneSlots = new ByteBudget(LANES);
+/** A lane nobody used for this long is ended, so idle programs do not hold memory through a build. */
+const IDLE_MS = 15_000;
+/** How long zstd may take to open its next input once the previous frame is out. */
+const OPEN_TIMEOUT_MS = 10_000;
+// $1 is the level, the rest are the pipes. The shell makes the pipes, leaves a watchdog that
+// ends zstd once this process's end of its stdin closes (when this process exits, however it
+// ends; zstd waiting for its next input would otherwise wait forever), and becomes zstd. stdbuf
+// keeps zstd's output unbuffered: a frame then reaches us whole as soon as its input ends, not
+// once the next input has filled zstd's buffer.
+const SCRIPT = [
+    'level=$1; shift',
+    'mkfifo -m 600 "$@" || exit 111',
+    'exec 3<&0',
+    '(cat <&3 >/dev/null 2>&1; kill $$ 2>/dev/null) >/dev/null 2>&1 &',
+    'exec stdbuf -o0 zstd -q -c "-$level" -T0 "$@" 3<&- </dev/null'
+].join('\n');
+class ZstdLane {
+    level;
+    dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-zstd-'));
+    child;
+    frames = new ZstdFrameEnds();
+    next = 0;
+    current;
+    stderr = '';
+    exit;
+    /** Resolves once the program has exited (and was reaped, so its CPU counts as this process's children's). */
+    exited;
+    idleTimer;
+    /** Why the lane cannot take another input, once it cannot. */
+    dead;
+    constructor(level) {
+        this.level = level;
+        const pipes = Array.from({ length: INPUTS_PER_PROGRAM }, (_, i) => (0,external_node_path_namespaceObject.join)(this.dir, String(i)));
+        // zstd needs nothing from the environment but PATH, and gets nothing else.
+        this.child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', SCRIPT, 'sh', String(level), ...pipes], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
+        lanes.add(this);
+        const child = this.child;
+        child.stdin.on('error', () => undefined);
+        child.stderr.on('data', (chunk) => {
+            this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
+        });
+        child.on('error', error => this.die(new Error(`could not start the zstd program (${error.message})`)));
+        // What it wrote before it ended may still be on its way: the end of its output decides (route).
+        this.exited = new Promise(resolve => {
+            child.on('exit', (code, signal) => {
+                this.exit = lastLine(this.stderr) || `exit code ${code ?? signal}`;
+                resolve();
+            });
+            child.on('error', () => resolve());
+        });
+        void this.route();
+        this.idle(true);
+    }
+    /** True while it can take another input. */
+    get usable() {
+        return this.dead === undefined && this.exit === undefined && this.next < INPUTS_PER_PROGRAM;
+    }
+    /** Starts the next input: returns the compressor that feeds it. */
+    async begin(output) {
+        this.idle(false);
+        const pipe = (0,external_node_path_namespaceObject.join)(this.dir, String(this.next++));
+        let ended;
+        let failed;
+        const finished = new Promise((resolve, reject) => {
+            ended = resolve;
+            failed = reject;
+        });
+        finished.catch(() => undefined);
+        const input = { output, dropping: false, ended, failed };
+        this.current = input;
+        let socket;
+        try {
+            socket = new external_node_net_.Socket({ fd: await this.openPipe(pipe), readable: false, writable: true });
+        }
+        catch (error) {
+            this.current = undefined;
+            this.die(errors_asError(error));
+            throw error;
+        }
+        return new LaneInput(this, input, socket, finished);
+    }
+    /** The input's frame is out (or dropped): the lane takes the next upload. */
+    release() {
+        if (this.usable) {
+            idleLanes.push(this);
+            this.idle(true);
+        }
+        else
+            this.retire();
+    }
+    /** Ends the program (its watchdog also stops zstd once stdin closes) and removes its pipes. */
+    retire() {
+        clearTimeout(this.idleTimer);
+        const at = idleLanes.indexOf(this);
+        if (at >= 0)
+            idleLanes.splice(at, 1);
+        this.child.stdin.end();
+        this.child.kill();
+        // Waited for, briefly: reaped here, the program's CPU counts as this process's children's.
+        if (this.exit === undefined)
+            this.child.ref();
+        (0,external_node_fs_namespaceObject.rmSync)(this.dir, { recursive: true, force: true });
+    }
+    /** Opens the write end once zstd has opened the read end; zstd opens its inputs in order. */
+    async openPipe(pipe) {
+        const deadline = Date.now() + OPEN_TIMEOUT_MS;
+        for (;;) {
+            if (this.dead !== undefined)
+                throw this.dead;
+            if (this.exit !== undefined)
+                throw new Error(`the zstd program ended (${this.exit})`);
+            try {
+                return (0,external_node_fs_namespaceObject.openSync)(pipe, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+            }
+            catch (error) {
+                const code = error.code;
+                // ENOENT: the pipes are not made yet; ENXIO: zstd has not opened this one yet.
+                if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
+                    throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
+            }
+            await new Promise(resolve => setTimeout(resolve, 1));
+        }
+    }
+    /** Hands each input's frame to its upload, and says when the frame ended. */
+    async route() {
+        try {
+            for await (const chunk of this.child.stdout) {
+                for (let at = 0; at < chunk.length;) {
+                    const input = this.current;
+                    if (input === undefined)
+                        throw new Error('the zstd program wrote output no input asked for');
+                    const end = this.frames.end(chunk.subarray(at));
+                    const piece = chunk.subarray(at, end < 0 ? chunk.length : at + end);
+                    if (!input.dropping && piece.length > 0) {
+                        try {
+                            await input.output(piece);
+                        }
+                        catch (error) {
+                            input.failure ??= errors_asError(error);
+                            input.dropping = true;
+                        }
+                    }
+                    if (end < 0)
+                        break;
+                    at += end;
+                    this.current = undefined;
+                    if (input.failure !== undefined)
+                        input.failed(input.failure);
+                    else
+                        input.ended();
+                }
+            }
+            // Its output closed: the program ended too, and what it said last says why (stdbuf missing, say).
+            await Promise.race([
+                Promise.all([this.exited, new Promise(resolve => this.child.stderr.once('close', resolve))]),
+                new Promise(resolve => setTimeout(resolve, 2000).unref())
+            ]);
+            this.die(new Error(`the zstd program ended (${lastLine(this.stderr) || this.exit || 'its output closed'})`));
+        }
+        catch (error) {
+            this.die(errors_asError(error));
+        }
+    }
+    die(error) {
+        this.dead ??= error;
+        const input = this.current;
+        this.current = undefined;
+        if (input !== undefined) {
+            input.failure ??= this.dead;
+            input.failed(input.failure);
+        }
+        this.retire();
+        lanes.delete(this);
+    }
+    /** An idle lane keeps nothing alive and ends after IDLE_MS; a busy one is waited for. */
+    idle(idle) {
+        clearTimeout(this.idleTimer);
+        for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr])
+            if (idle)
+                handle.unref();
+            else
+                handle.ref();
+        if (idle) {
+            this.idleTimer = setTimeout(() => this.retire(), IDLE_MS);
+            this.idleTimer.unref();
+        }
+    }
+}
+/** One upload's input to a lane: frames are written into its pipe, and the frame comes back on the lane's stdout. */
+class LaneInput {
+    lane;
+    input;
+    socket;
+    finished;
+    closed = false;
+    released = false;
+    constructor(lane, input, socket, finished) {
+        this.lane = lane;
+        this.input = input;
+        this.socket = socket;
+        this.finished = finished;
+        socket.on('error', (error) => {
+            input.failure ??= new Error(`writing to the zstd program failed: ${error.message}`);
+        });
+    }
+    async consume(frame) {
+        if (this.input.failure !== undefined) {
+            frame.release();
+            frame.recycle();
+        }
+        this.throwIfFailed();
+        // As for a zstd process per path: the reservation ends once the pipe has the frame (see CompressorProcess).
+        const room = this.socket.write(frame.bytes, () => frame.recycle());
+        frame.release();
+        if (!room && !this.socket.destroyed)
+            await stream_drainedOrClosed(this.socket);
+        this.throwIfFailed();
+    }
+    /** The output failed or the lane died: this upload stops. */
+    throwIfFailed() {
+        if (this.input.failure !== undefined)
+            throw this.input.failure;
+    }
+    async end() {
+        this.close(false);
+        try {
+            await this.finished;
+        }
+        finally {
+            this.giveBack();
+        }
+    }
+    async abort() {
+        this.input.dropping = true;
+        this.close(true);
+        await this.finished.catch(() => undefined);
+        this.giveBack();
+    }
+    /** The end of input: zstd ends the frame once the pipe's write end is closed. */
+    close(now) {
+        if (this.closed)
+            return;
+        this.closed = true;
+        if (now)
+            this.socket.destroy();
+        else
+            this.socket.end();
+    }
+    giveBack() {
+        if (this.released)
+            return;
+        this.released = true;
+        this.lane.release();
+        laneSlots.release(1);
+    }
+}
+/** Every lane of this process, ended when it exits; and those free for the next upload. */
+const lanes = new Set();
+const idleLanes = [];
+process.once('exit', () => {
+    for (const lane of lanes)
+        lane.retire();
+});
+/** Ends the lanes no upload is using, and waits until their programs have exited. */
+async function retireIdleLanes() {
+    const idle = idleLanes.splice(0);
+    for (const lane of idle)
+        lane.retire();
+    await Promise.all(idle.map(lane => lane.exited));
+}
+/** Compresses one upload's NAR in a free lane, or a new one, once fewer than LANES are busy. */
+async function openLaneCompressor(level, output, signal) {
+    await laneSlots.acquire(1, signal);
+    try {
+        for (;;) {
+            const at = idleLanes.findIndex(lane => lane.level === level && lane.usable);
+            const lane = at >= 0 ? idleLanes.splice(at, 1)[0] : new ZstdLane(level);
+            try {
+                return await lane.begin(output);
+            }
+            catch (error) {
+                // A lane that died while idle is replaced; a new one that cannot start is the answer.
+                if (at < 0)
+                    throw error;
+            }
+        }
+    }
+    catch (error) {
+        laneSlots.release(1);
+        throw error;
+    }
+}
+const CHECK_TIMEOUT_MS = 10_000;
+let lanesChecked;
+/**
+ * Whether lanes work here: a lane compresses two inputs, each frame must arrive whole once its
+ * input ends (stdbuf took effect), and `zstd -d` must give back both inputs. Undefined when
+ * they work, else why not (the caller then starts one zstd per path). Decided once per process.
+ */
+function zstd_lanes_lanesProblem(level) {
+    lanesChecked ??= checkLanes(level);
+    return lanesChecked;
+}
+async function checkLanes(level) {
+    const samples = [Buffer.from('nix-archive-1'.repeat(5000)), Buffer.from('(type regular contents)'.repeat(3000))];
+    const out = [];
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`a frame did not arrive within ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
+    });
+    try {
+        for (const sample of samples) {
+            const compressor = await Promise.race([
+                openLaneCompressor(level, chunk => {
+                    out.push(Buffer.from(chunk));
+                    return Promise.resolve();
+                }),
+                timeout
+            ]);
+            const bytes = Buffer.from(sample);
+            await compressor.consume({ bytes, release: () => undefined, recycle: () => undefined });
+            // Waiting for the frame before the next input starts: that is what stdbuf must make true.
+            await Promise.race([compressor.end(), timeout]);
+        }
+        const back = await decompressWithTool(Buffer.concat(out));
+        return back.equals(Buffer.concat(samples)) ? undefined : 'its frames did not decompress to the inputs with zstd -d';
+    }
+    catch (error) {
+        for (const lane of lanes)
+            lane.retire();
+        return errors_asError(error).message;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/nix/format/nar.ts
+
+
+
+
+
+const PADDING = Buffer.alloc(8);
+const SLASH = Buffer.from('/');
+/** NAR token framing: u64le length, bytes, zero padding to 8. */
+function nar_frame(bytes) {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(bytes.length));
+    const pad = (8 - (bytes.length % 8)) % 8;
+    return pad === 0 ? [length, bytes] : [length, bytes, PADDING.subarray(0, pad)];
+}
+const TOKENS = new Map();
+function token(text) {
+    let cached = TOKENS.get(text);
+    if (!cached) {
+        cached = Buffer.concat(nar_frame(Buffer.from(text)));
+        TOKENS.set(text, cached);
+    }
+    return cached;
+}
+async function put(sink, ...pieces) {
+    for (const piece of pieces) {
+        const wait = sink.add(piece);
+        if (wait)
+            await wait;
+    }
+}
+// Files up to this size are read with synchronous calls: store files were just written and
+// sit in the page cache, and three trips through the thread pool (open, read, close) cost far
+// more than the read itself (most files of a store path are this small).
+const SMALL_FILE = 64 * 1024;
+async function entry(path, sink) {
+    const stat = (0,external_node_fs_namespaceObject.lstatSync)(path);
+    await put(sink, token('('), token('type'));
+    if (stat.isSymbolicLink()) {
+        await put(sink, token('symlink'), token('target'), ...nar_frame((0,external_node_fs_namespaceObject.readlinkSync)(path, { encoding: 'buffer' })));
+    }
+    else if (stat.isFile()) {
+        await put(sink, token('regular'));
+        // Only the owner's execute bit counts, as in Nix.
+        if (stat.mode & 0o100)
+            await put(sink, token('executable'), token(''));
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(stat.size));
+        await put(sink, token('contents'), length);
+        // The sink reads the contents straight into its own buffer.
+        if (stat.size <= SMALL_FILE) {
+            const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'r');
+            try {
+                await sink.addFile((target, offset, size, position) => (0,external_node_fs_namespaceObject.readSync)(fd, target, offset, size, position), stat.size, path.toString());
+            }
+            finally {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
+        }
+        else {
+            const handle = await (0,promises_namespaceObject.open)(path, 'r');
+            try {
+                await sink.addFile(async (target, offset, size, position) => (await handle.read(target, offset, size, position)).bytesRead, stat.size, path.toString());
+            }
+            finally {
+                await handle.close();
+            }
+        }
+        const pad = (8 - (stat.size % 8)) % 8;
+        if (pad > 0)
+            await put(sink, PADDING.subarray(0, pad));
+    }
+    else if (stat.isDirectory()) {
+        await put(sink, token('directory'));
+        // Nix orders entries by their bytes (std::map<std::string>), not by locale.
+        const names = (0,external_node_fs_namespaceObject.readdirSync)(path, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
+        for (const name of names) {
+            await put(sink, token('entry'), token('('), token('name'), ...nar_frame(name), token('node'));
+            // Buffer paths: a name need not be valid UTF-8.
+            await entry(Buffer.concat([path, SLASH, name]), sink);
+            await put(sink, token(')'));
+        }
+    }
+    else {
+        throw new Error(`${path.toString()} has a file type NAR cannot hold`);
+    }
+    await put(sink, token(')'));
+}
+/**
+ * Writes the NAR serialisation of a file system tree, as `nix-store --dump` writes it, into
+ * `sink`, in this process: no program start per store path. Callers check the result against
+ * narHash.
+ */
+async function writeNar(path, sink) {
+    await put(sink, token('nix-archive-1'));
+    await entry(Buffer.from(path), sink);
+}
+/**
+ * Reads exactly `size` bytes with `read` into `target` at `offset`, from file position
+ * `position`; a promise only when the reader gave one.
+ */
+function readExactly(read, target, offset, size, position, path) {
+    for (let done = 0; done < size;) {
+        const got = read(target, offset + done, size - done, position + done);
+        if (typeof got !== 'number')
+            // The reader went asynchronous: the rest is awaited, the synchronous path never makes a promise.
+            return got.then(async (first) => {
+                for (let bytesRead = first;; bytesRead = await read(target, offset + done, size - done, position + done)) {
+                    if (bytesRead === 0)
+                        throw new Error(`${path} changed size while being read`);
+                    done += bytesRead;
+                    if (done >= size)
+                        return;
+                }
+            });
+        // A file that changed size while being read cannot be serialised faithfully.
+        if (got === 0)
+            throw new Error(`${path} changed size while being read`);
+        done += got;
+    }
+    return undefined;
+}
+const FILE_CHUNK = (/* unused pure expression or super */ null && (1024 * 1024));
+/** The NAR of a tree as a byte stream, with backpressure (uploads write into a sink instead). */
+function narStream(path) {
+    const out = new PassThrough({ highWaterMark: FILE_CHUNK });
+    const write = (bytes) => {
+        if (out.destroyed)
+            return Promise.reject(new Error('the NAR stream was closed'));
+        if (out.write(bytes))
+            return undefined;
+        return drainedOrClosed(out);
+    };
+    const sink = {
+        add: bytes => write(Buffer.from(bytes)),
+        addFile: async (read, size, file) => {
+            for (let position = 0; position < size; position += FILE_CHUNK) {
+                const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - position));
+                await readExactly(read, buffer, 0, buffer.length, position, file);
+                const wait = write(buffer);
+                if (wait)
+                    await wait;
+            }
+        }
+    };
+    writeNar(path, sink).then(() => out.end(), (error) => out.destroy(asError(error)));
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/buffer-pool.ts
+/**
+ * A buffer in memory shared with the hash threads, so they read it where it lies instead of
+ * receiving a copy. Its contents are arbitrary.
+ */
+function sharedBuffer(bytes) {
+    return Buffer.from(new SharedArrayBuffer(bytes));
+}
+/**
+ * Reuses buffers of one size. Streams of large, short-lived buffers are what make a push's
+ * memory peak: each freed one lingers until V8 collects it, so a NAR of 2 GiB would otherwise
+ * leave hundreds of MiB of garbage behind it between collections.
+ */
+class BufferPool {
+    size;
+    keep;
+    free = [];
+    constructor(size, keep) {
+        this.size = size;
+        this.keep = keep;
+    }
+    /** A shared buffer of `bytes`; pooled when it is the pool's size. Its contents are arbitrary. */
+    take(bytes) {
+        if (bytes === this.size)
+            return this.free.pop() ?? sharedBuffer(this.size);
+        return sharedBuffer(bytes);
+    }
+    /** Hands a buffer back once nothing reads it any more. */
+    give(buffer) {
+        if (buffer.length === this.size && buffer.byteOffset === 0 && this.free.length < this.keep)
+            this.free.push(buffer);
+    }
+}
+/**
+ * Reuses buffers in size classes: powers of two from `minClass` to `maxClass`. Every size of a
+ * push's parts then comes from a few classes, so paths of any size leave little garbage. At
+ * most `keepBytes` are kept in all, whatever the classes.
+ */
+class SizeClassPool {
+    minClass;
+    maxClass;
+    keepBytes;
+    free = new Map();
+    kept = 0;
+    constructor(minClass, maxClass, keepBytes) {
+        this.minClass = minClass;
+        this.maxClass = maxClass;
+        this.keepBytes = keepBytes;
+    }
+    /** The class that holds `bytes`: the smallest power of two from minClass on; above maxClass, `bytes` itself (never pooled). */
+    classOf(bytes) {
+        if (bytes > this.maxClass)
+            return bytes;
+        let size = this.minClass;
+        while (size < bytes)
+            size *= 2;
+        return Math.min(size, this.maxClass);
+    }
+    /** A buffer of classOf(bytes), pooled or new; its contents are arbitrary. */
+    take(bytes) {
+        const size = this.classOf(bytes);
+        const reused = bytes > this.maxClass ? undefined : this.free.get(size)?.pop();
+        if (reused === undefined)
+            return sharedBuffer(size);
+        this.kept -= size;
+        return reused;
+    }
+    /** Hands a buffer from `take` back once nothing reads it any more; views and other sizes are left to the collector. */
+    give(buffer) {
+        if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== buffer.length)
+            return;
+        if (buffer.length > this.maxClass || this.classOf(buffer.length) !== buffer.length)
+            return;
+        if (this.kept + buffer.length > this.keepBytes)
+            return;
+        let list = this.free.get(buffer.length);
+        if (!list)
+            this.free.set(buffer.length, (list = []));
+        list.push(buffer);
+        this.kept += buffer.length;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/compressor.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * NAR bytes per independent zstd frame (Nix 2.35 itself writes 16 MiB frames). Small enough that
+ * the frames filling, compressing and compressed of a whole push weigh about 12 MiB; frames of 4
+ * MiB compress 0.4% smaller and took the same CPU (measured).
+ */
+const FRAME_BYTES = 2 * 1024 * 1024;
+const poolThreads = Math.min(4, Math.max(2, (0,external_node_os_namespaceObject.availableParallelism)()));
+// Frames compressing at once across all uploads: the libuv pool has four threads.
+const compressionSlots = new ByteBudget(poolThreads);
+/**
+ * Frames filling, compressing or being hashed at once, across all uploads of this process: two
+ * per thread compressing and two filling. A frame is free once both its compression and its
+ * hash are done, and the hash runs on another thread at its own pace: with one frame per
+ * thread, the compressors waited for frames (measured).
+ */
+const FRAMES_AT_ONCE = 2 * poolThreads + 2;
+/** NAR bytes held in those frames. */
+const frameMemory = new ByteBudget(FRAMES_AT_ONCE * FRAME_BYTES);
+/** Frame buffers, all FRAME_BYTES long (a small NAR uses the start of one), reused: frameMemory bounds how many exist. */
+const framePool = new BufferPool(FRAME_BYTES, FRAMES_AT_ONCE);
+/**
+ * What frames compress into, reused: a compressed frame waits in one until its upload copies it
+ * into a part. Their number is not capped (an upload waiting for part memory keeps its frames),
+ * but one upload has at most one per compression slot, and a single NAR uses three.
+ */
+const outputPool = new BufferPool(compressedBound(FRAME_BYTES), 8);
+/** zstd contexts by level, free for the next frame (at most one per compression slot exists). */
+const idleContexts = new Map();
+function compressorArgs(method, level) {
+    // -T0: as many threads as cores, so one large NAR still uses the whole machine.
+    return method === 'zstd' ? ['zstd', ['-q', '-c', `-${level}`, '-T0']] : ['xz', ['-c', `-${level}`, '-T0']];
+}
+/** Which compressor `openCompressor` uses for `method` in this process. */
+async function compressorName(method) {
+    if (method === 'xz')
+        return 'xz process';
+    const engine = await zstdEngine();
+    if (engine.kind === 'process') {
+        const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2);
+        return problem === undefined
+            ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
+            : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`;
+    }
+    return engine.note === undefined
+        ? 'node:zlib zstd, parallel frames'
+        : `node:zlib zstd, parallel frames (one-shot API: ${engine.note})`;
+}
+/**
+ * zstd runs in process where Node has it: each frame compresses on the thread pool as an
+ * independent zstd frame, several at once, emitted in order (concatenated frames are one valid
+ * zstd stream). Otherwise a long-lived zstd program takes the upload (zstd-lanes.ts), or where
+ * that cannot run, a zstd program per path; xz is always a program per path.
+ */
+async function openCompressor(method, level, output, signal) {
+    if (method === 'zstd') {
+        const engine = await zstd_in_process_zstdEngine();
+        if (engine.kind === 'in-process')
+            return new ParallelZstdFrames(level, output, signal, engine);
+        if (!knobs_forcedZstdPerPath() && (await zstd_lanes_lanesProblem(level)) === undefined)
+            return openLaneCompressor(level, output, signal);
+    }
+    return new CompressorProcess(method, level, output);
+}
+/** One frame of `input` through a reused zstd context into a pooled buffer. */
+async function compressWithContext(Handle, input, level) {
+    let idle = idleContexts.get(level);
+    if (!idle)
+        idleContexts.set(level, (idle = []));
+    const context = idle.pop() ?? new ZstdContext(Handle, level);
+    const owner = outputPool.take(compressedBound(FRAME_BYTES));
+    try {
+        return { bytes: owner.subarray(0, await context.compress(input, owner)), owner };
+    }
+    catch (error) {
+        outputPool.give(owner);
+        throw error;
+    }
+    finally {
+        if (context.usable)
+            idle.push(context);
+    }
+}
+class ParallelZstdFrames {
+    level;
+    output;
+    signal;
+    engine;
+    pending = [];
+    stopped = false;
+    constructor(level, output, signal, engine) {
+        this.level = level;
+        this.output = output;
+        this.signal = signal;
+        this.engine = engine;
+    }
+    async consume(frame) {
+        const contexts = this.engine.contexts;
+        const compressed = (async () => {
+            try {
+                await compressionSlots.acquire(1, this.signal);
+                try {
+                    if (contexts !== undefined)
+                        return await compressWithContext(contexts, frame.bytes, this.level);
+                    return { bytes: await compressFrame(frame.bytes, this.level) };
+                }
+                finally {
+                    compressionSlots.release(1);
+                }
+            }
+            finally {
+                frame.release();
+                frame.recycle();
+            }
+        })();
+        // Handled at once: a frame behind a failed one is never awaited.
+        compressed.catch(() => undefined);
+        this.pending.push({ compressed });
+        while (this.pending.length >= poolThreads)
+            await this.emitOldest();
+    }
+    async end() {
+        while (this.pending.length > 0)
+            await this.emitOldest();
+    }
+    async abort() {
+        this.stopped = true;
+        const left = this.pending.splice(0);
+        for (const settled of await Promise.allSettled(left.map(p => p.compressed))) {
+            if (settled.status === 'fulfilled' && settled.value.owner)
+                outputPool.give(settled.value.owner);
+        }
+    }
+    async emitOldest() {
+        const oldest = this.pending.shift();
+        if (oldest === undefined)
+            return;
+        const frame = await oldest.compressed;
+        try {
+            // The output copies what it keeps, so the buffer is free again once it returns.
+            if (!this.stopped)
+                await this.output(frame.bytes);
+        }
+        finally {
+            if (frame.owner)
+                outputPool.give(frame.owner);
+        }
+    }
+}
+class CompressorProcess {
+    child;
+    exited;
+    reading;
+    failure;
+    constructor(method, level, output) {
+        const [command, args] = compressorArgs(method, level);
+        // The compressor needs nothing from the environment but PATH, and gets nothing else.
+        this.child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        });
+        const child = this.child;
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        child.stdin.on('error', () => undefined);
+        this.exited = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start ${command} (install the ${method === 'zstd' ? 'zstd' : 'xz-utils'} package): ${error.message}`)));
+            child.on('close', code => code === 0 ? resolve() : reject(new Error(`${command} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
+        });
+        this.exited.catch((error) => (this.failure ??= errors_asError(error)));
+        this.reading = (async () => {
+            for await (const chunk of child.stdout)
+                await output(chunk);
+        })();
+        this.reading.catch((error) => {
+            this.failure ??= errors_asError(error);
+            child.kill('SIGKILL');
+        });
+    }
+    async consume(frame) {
+        if (this.failure !== undefined) {
+            frame.release();
+            frame.recycle();
+            throw this.failure;
+        }
+        // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
+        // as fast as this upload's parts go out, and a reservation held until then would let two
+        // uploads wait on each other (one for part memory, the other for frame memory).
+        const { stdin } = this.child;
+        const room = stdin.write(frame.bytes, () => frame.recycle());
+        frame.release();
+        // Waits while the compressor's input pipe is full, or until it is gone.
+        if (!room && !stdin.destroyed)
+            await stream_drainedOrClosed(stdin);
+        this.throwIfFailed();
+    }
+    throwIfFailed() {
+        if (this.failure !== undefined)
+            throw this.failure;
+    }
+    async end() {
+        this.child.stdin.end();
+        await this.reading;
+        // A compressor that died early ends its output too: its exit status decides.
+        await this.exited;
+    }
+    async abort() {
+        this.child.kill('SIGKILL');
+        await Promise.allSettled([this.reading, this.exited]);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/util/once.ts
+/** `fn`, run at most once however often the result is called (a release that two paths may both reach). */
+function once(fn) {
+    let done = false;
+    return () => {
+        if (done)
+            return;
+        done = true;
+        fn();
+    };
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/frame-sink.ts
+
+
+
+
+/**
+ * Cuts a NAR into frames as it is written: small pieces are copied in, file contents are read
+ * straight into the frame, and each full frame goes to the NAR hash and to the compressor at
+ * once. Frame buffers are pooled, and their memory is reserved before they fill; a frame is
+ * free again once both the hash and the compressor are done with it.
+ */
+class FrameSink {
+    compressor;
+    narHash;
+    signal;
+    frame;
+    filled = 0;
+    reserved = 0;
+    /** NAR bytes written so far. */
+    narSize = 0;
+    /** The first failure of the NAR hash, thrown by `narDigest`. */
+    hashFailure;
+    constructor(compressor, narHash, signal) {
+        this.compressor = compressor;
+        this.narHash = narHash;
+        this.signal = signal;
+    }
+    add(bytes) {
+        if (this.frame !== undefined && this.frame.length - this.filled >= bytes.length) {
+            bytes.copy(this.frame, this.filled);
+            this.filled += bytes.length;
+            this.narSize += bytes.length;
+            return undefined;
+        }
+        return this.addAcrossFrames(bytes);
+    }
+    async addFile(read, size, path) {
+        for (let position = 0; position < size;) {
+            const frame = this.frame !== undefined && this.filled < this.frame.length ? this.frame : await this.room();
+            const take = Math.min(frame.length - this.filled, size - position);
+            const reading = readExactly(read, frame, this.filled, take, position, path);
+            if (reading)
+                await reading;
+            this.filled += take;
+            this.narSize += take;
+            position += take;
+        }
+    }
+    /** The NAR is complete: the last frame goes to the compressor, which then finishes. */
+    async end() {
+        if (this.frame !== undefined && this.filled > 0)
+            await this.flush();
+        this.dropFrame();
+        await this.compressor.end();
+    }
+    /** The NAR's sha256, once every frame was hashed (after `end`). */
+    async narDigest() {
+        const digest = await this.narHash.digest();
+        // The thread answers in order: every frame's update has settled by now.
+        if (this.hashFailure !== undefined)
+            throw this.hashFailure;
+        return digest;
+    }
+    /** Frees the frame being filled (the compressor frees what it was given) and the NAR hash. */
+    abort() {
+        this.dropFrame();
+        this.narHash.discard();
+    }
+    async addAcrossFrames(bytes) {
+        for (let offset = 0; offset < bytes.length;) {
+            const frame = await this.room();
+            const take = Math.min(frame.length - this.filled, bytes.length - offset);
+            bytes.copy(frame, this.filled, offset, offset + take);
+            this.filled += take;
+            this.narSize += take;
+            offset += take;
+        }
+    }
+    /** A frame with free space: the current one, or a new one once the full one is handed on. */
+    async room() {
+        if (this.frame !== undefined && this.filled < this.frame.length)
+            return this.frame;
+        if (this.frame !== undefined)
+            await this.flush();
+        // Every frame buffer is a whole pooled one, also for a NAR of a few bytes: buffers of one
+        // size are reused rather than left to the garbage collector.
+        this.reserved = await frameMemory.acquire(FRAME_BYTES, this.signal);
+        this.frame = framePool.take(FRAME_BYTES);
+        this.filled = 0;
+        return this.frame;
+    }
+    async flush() {
+        const { frame, filled, reserved } = this.takeFrame();
+        if (frame === undefined)
+            return;
+        const full = frame.subarray(0, filled);
+        // Two readers, the NAR hash and the compressor: the frame's memory is released, and its
+        // buffer handed back, once both are done with it.
+        const release = afterBoth(() => frameMemory.release(reserved));
+        const recycle = afterBoth(() => framePool.give(frame));
+        const hashed = () => {
+            release();
+            recycle();
+        };
+        this.narHash.update(full).then(hashed, (error) => {
+            this.hashFailure ??= errors_asError(error);
+            hashed();
+        });
+        // Compressed in process, the frame is free once compressed; written to a program, once written.
+        await this.compressor.consume({ bytes: full, release: once(release), recycle: once(recycle) });
+    }
+    dropFrame() {
+        const { frame, reserved } = this.takeFrame();
+        if (reserved > 0)
+            frameMemory.release(reserved);
+        if (frame !== undefined)
+            framePool.give(frame);
+    }
+    /** The frame being filled, how much of it is, and its memory: the sink holds none of them after. */
+    takeFrame() {
+        const taken = { frame: this.frame, filled: this.filled, reserved: this.reserved };
+        this.frame = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+        return taken;
+    }
+}
+/** Runs `step` on the second call. */
+function afterBoth(step) {
+    let calls = 0;
+    return () => {
+        if (++calls === 2)
+            step();
+    };
+}
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/push/upload/hash-thread.ts
+
+/**
+ * The hash thread's program. It is handed to the thread as source text (`${hashThreadMain}`),
+ * so it runs the same from the bundles in dist/, from the tests' TypeScript and from the
+ * bench's compiled children: it reaches node's modules through process.getBuiltinModule and
+ * refers to nothing outside itself.
+ */
+function hashThreadMain() {
+    const { createHash } = process.getBuiltinModule('node:crypto');
+    const { parentPort } = process.getBuiltinModule('node:worker_threads');
+    const streams = new Map();
+    const port = parentPort;
+    port.on('message', (request) => {
+        if (request.op === 'drop') {
+            streams.delete(request.stream);
+            return;
+        }
+        try {
+            let hash = streams.get(request.stream);
+            if (hash === undefined)
+                streams.set(request.stream, (hash = createHash('sha256')));
+            if (request.op === 'digest') {
+                streams.delete(request.stream);
+                port.postMessage({ seq: request.seq, digest: hash.digest() });
+                return;
+            }
+            hash.update(request.bytes);
+            const md5 = request.md5 ? createHash('md5').update(request.bytes).digest('base64') : undefined;
+            port.postMessage({ seq: request.seq, md5 });
+        }
+        catch (error) {
+            streams.delete(request.stream);
+            port.postMessage({ seq: request.seq, error: String(error) });
+        }
+    });
+}
+/**
+ * The main thread's side of one hash thread. The thread does not keep the process alive while
+ * nothing waits for it; a thread that dies fails what was waiting, and `broken` tells the
+ * caller to hash on the main thread from then on.
+ */
+class HashThread {
+    worker;
+    waiting = new Map();
+    nextSeq = 0;
+    nextStream = 0;
+    /** Why the thread cannot be used any more, once it cannot. */
+    broken;
+    constructor() {
+        this.worker = new external_node_worker_threads_.Worker(`(${hashThreadMain.toString()})()`, { eval: true, name: 'hash' });
+        this.worker.on('message', (reply) => this.settle(reply));
+        this.worker.on('error', error => this.fail(error));
+        this.worker.on('exit', code => this.fail(new Error(`the hash thread exited with code ${code}`)));
+        // After the listeners: adding a 'message' listener refs the thread again.
+        this.worker.unref();
+    }
+    /** A new stream's number: its state exists in the thread from its first update on. */
+    openStream() {
+        return this.nextStream++;
+    }
+    /** Hashes `bytes` next in `stream`; resolves once the thread has read them (with their MD5 when asked). */
+    update(stream, bytes, md5) {
+        return this.ask(seq => ({ op: 'update', stream, seq, bytes, md5 }));
+    }
+    /** The stream's sha256; its state is gone afterwards. */
+    async digest(stream) {
+        const reply = await this.ask(seq => ({ op: 'digest', stream, seq }));
+        return Buffer.from(reply.digest);
+    }
+    /** Forgets a stream that will not be digested (its upload failed). */
+    drop(stream) {
+        if (this.broken === undefined)
+            this.worker.postMessage({ op: 'drop', stream });
+    }
+    /** Ends the thread (tests; the process does not wait for it anyway). */
+    async stop() {
+        this.broken ??= new Error('the hash thread was stopped');
+        await this.worker.terminate();
+    }
+    ask(request) {
+        if (this.broken !== undefined)
+            return Promise.reject(this.broken);
+        const seq = this.nextSeq++;
+        return new Promise((resolve, reject) => {
+            // Waited for: the process must not end while bytes are being hashed.
+            if (this.waiting.size === 0)
+                this.worker.ref();
+            this.waiting.set(seq, { resolve, reject });
+            this.worker.postMessage(request(seq));
+        });
+    }
+    settle(reply) {
+        const waiter = this.waiting.get(reply.seq);
+        if (waiter === undefined)
+            return;
+        this.waiting.delete(reply.seq);
+        if (this.waiting.size === 0)
+            this.worker.unref();
+        if (reply.error !== undefined)
+            waiter.reject(new Error(`hashing failed: ${reply.error}`));
+        else
+            waiter.resolve(reply);
+    }
+    fail(error) {
+        this.broken ??= error;
+        const waiters = [...this.waiting.values()];
+        this.waiting.clear();
+        this.worker.unref();
+        for (const waiter of waiters)
+            waiter.reject(this.broken);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/stream-hash.ts
+
+
+
+
+/** Hashes in this thread: where no hash thread can run, or NIX_CACHIX_BUILD_HASH=main says so. */
+class MainThreadHash {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    update(bytes) {
+        this.hash.update(bytes);
+        return Promise.resolve();
+    }
+    updateWithMd5(bytes) {
+        this.hash.update(bytes);
+        return Promise.resolve((0,external_node_crypto_.createHash)('md5').update(bytes).digest('base64'));
+    }
+    digest() {
+        return Promise.resolve(this.hash.digest());
+    }
+    discard() { }
+}
+class ThreadHash {
+    thread;
+    stream;
+    constructor(thread) {
+        this.thread = thread;
+        this.stream = thread.openStream();
+    }
+    async update(bytes) {
+        await this.thread.update(this.stream, bytes, false);
+    }
+    async updateWithMd5(bytes) {
+        return (await this.thread.update(this.stream, bytes, true)).md5;
+    }
+    digest() {
+        return this.thread.digest(this.stream);
+    }
+    discard() {
+        this.thread.drop(this.stream);
+    }
+}
+// Per GiB of NAR, the hashes (sha256 of the NAR and of the file, MD5 of the parts) take 1.3-1.9 s
+// of one thread, zstd 3.5-4 s spread over all cores and the main thread 1-1.5 s: on two cores
+// one hash thread keeps up, on four it would be the slowest step alone. One per two cores, at
+// most four (a thread holds about 16 MiB).
+const THREADS = Math.min(4, Math.max(1, Math.floor((0,external_node_os_namespaceObject.availableParallelism)() / 2)));
+const threads = [];
+let turn = 0;
+let unavailable = false;
+/** NAR bytes queued for upload in this process so far. */
+let queuedBytes = 0;
+/**
+ * A thread costs about 45 ms of CPU to start, what hashing 35 MiB costs: a push smaller than
+ * this hashes on the main thread and starts none.
+ */
+const THREAD_WORTH_BYTES = 64 * 1024 * 1024;
+/**
+ * Counts NAR bytes about to be uploaded; once they are worth it, starts the hash threads, so
+ * the uploads that follow hash off the main thread and none waits for a thread to boot.
+ */
+function expectHashing(narBytes) {
+    queuedBytes += narBytes;
+    if (unavailable || hashOnMainThread() || queuedBytes < THREAD_WORTH_BYTES)
+        return;
+    // The thread's program reaches node's modules this way (Node 20.16 and later).
+    if (typeof process.getBuiltinModule !== 'function') {
+        unavailable = true;
+        return;
+    }
+    try {
+        for (let i = 0; i < THREADS; i++)
+            threads[i] ??= new HashThread();
+    }
+    catch {
+        unavailable = true;
+    }
+}
+/** The hash threads of this process that still run. */
+function runningHashThreads() {
+    return threads.filter(thread => thread.broken === undefined);
+}
+/**
+ * A new stream hash: off the main thread once expectHashing started the hash threads, which
+ * take new streams in turn. Once a thread died (failing the uploads it was hashing, which are
+ * then retried), every hash of this process runs on the main thread.
+ */
+function openStreamHash() {
+    const running = runningHashThreads();
+    if (running.length < threads.length)
+        unavailable = true;
+    if (unavailable || running.length === 0)
+        return new MainThreadHash();
+    return new ThreadHash(running[turn++ % running.length]);
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/part-writer.ts
+
+
+
+const MIN_RESERVATION = 64 * 1024;
+/** Parts of 8 MiB: small enough that a few in flight stay within the memory goal, far above Cachix's 5 MiB minimum. */
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+// Part buffers by size class up to a full part of the default size, reused; the byte budget
+// bounds how many exist at once.
+const partPool = new SizeClassPool(MIN_RESERVATION, DEFAULT_PART_SIZE, 4 * DEFAULT_PART_SIZE + 2 * 1024 * 1024);
+/** A part buffer of exactly `bytes`: pooled when that is a class of the pool (a part of another size is not). */
+function partBuffer(bytes) {
+    return partPool.classOf(bytes) === bytes ? partPool.take(bytes) : sharedBuffer(bytes);
+}
+/**
+ * The compressed stream of one upload, cut into parts: owns the memory budget, the part's
+ * pieces and MD5, the presign and PUT of each part, and their cancellation. A failed part
+ * stops the writer; the next write or finish throws that failure.
+ */
+class PartWriter {
+    options;
+    buffer;
+    filled = 0;
+    reserved = 0;
+    /** sha256 of the file, fed part by part (with each part's MD5) off the main thread. */
+    fileHash = openStreamHash();
+    fileSize = 0;
+    partNumber = 0;
+    sent = [];
+    inFlight = new Set();
+    failure;
+    stopper = new AbortController();
+    constructor(options) {
+        this.options = options;
+        const outer = options.signal;
+        if (outer.aborted)
+            this.stopper.abort(outer.reason);
+        else
+            outer.addEventListener('abort', () => this.stopper.abort(outer.reason), {
+                once: true,
+                signal: this.stopper.signal
+            });
+    }
+    /** Aborts with the first failure of this upload, or with the caller's signal. */
+    get signal() {
+        return this.stopper.signal;
+    }
+    /** Copies `chunk` into the part buffers (the caller may reuse it once this returns). */
+    async write(chunk) {
+        this.throwIfStopped();
+        this.fileSize += chunk.length;
+        const { partSize } = this.options;
+        for (let offset = 0; offset < chunk.length;) {
+            const buffer = this.buffer ?? (await this.reserve());
+            const room = buffer.length === this.filled ? this.widen() : buffer;
+            const take = Math.min(room.length - this.filled, chunk.length - offset);
+            chunk.copy(room, this.filled, offset, offset + take);
+            this.filled += take;
+            offset += take;
+            if (this.filled === partSize)
+                await this.flush();
+        }
+    }
+    /** Sends the last part, waits for every part, and returns what the completion needs. */
+    async finish() {
+        this.throwIfStopped();
+        if (this.filled > 0 || this.partNumber === 0)
+            await this.flush();
+        await Promise.all(this.inFlight);
+        this.throwIfStopped();
+        const ordered = [...this.sent].sort((a, b) => a.partNumber - b.partNumber);
+        const parts = ordered.some(p => p.eTag === undefined)
+            ? null
+            : ordered.map(p => ({ partNumber: p.partNumber, eTag: p.eTag ?? '' }));
+        return {
+            fileHash: (await this.fileHash.digest()).toString('hex'),
+            fileSize: this.fileSize,
+            parts,
+            partCount: ordered.length
+        };
+    }
+    /** Stops every part in flight and frees the memory this upload holds. */
+    async abort(reason = new Error('upload stopped')) {
+        this.stopper.abort(reason);
+        this.dropBuffer();
+        await Promise.all(this.inFlight);
+        this.fileHash.discard();
+    }
+    /** Reserves and allocates the next part's buffer before it fills, so a started part can always finish. */
+    async reserve() {
+        this.reserved = await this.options.budget.acquire(this.nextPartBytes(), this.stopper.signal);
+        return this.allocate();
+    }
+    /** What the next part's buffer should hold: a size class of the pool below half a part (less than twice the estimate), else a whole part. */
+    nextPartBytes() {
+        const { partSize, expectedBytes } = this.options;
+        const estimate = Math.min(partSize, Math.max(MIN_RESERVATION, expectedBytes - this.fileSize + MIN_RESERVATION));
+        return estimate * 2 > partSize ? partSize : partPool.classOf(estimate);
+    }
+    allocate() {
+        this.buffer = partBuffer(this.reserved);
+        this.filled = 0;
+        return this.buffer;
+    }
+    /**
+     * The compressed stream outgrew the estimate: a wider buffer, up to the part size. Its bytes
+     * are taken from the budget without waiting, so two uploads that both outgrow never block
+     * each other.
+     */
+    widen() {
+        const old = this.buffer;
+        const wider = partBuffer(Math.min(this.options.partSize, old.length * 2));
+        old.copy(wider, 0, 0, this.filled);
+        this.options.budget.take(wider.length - this.reserved);
+        this.reserved = wider.length;
+        this.buffer = wider;
+        partPool.give(old);
+        return wider;
+    }
+    async flush() {
+        const partNumber = ++this.partNumber;
+        const buffer = this.buffer ?? Buffer.alloc(0);
+        const body = buffer.subarray(0, this.filled);
+        // Hashed while the next part fills: the part goes out once its MD5 is known.
+        const md5 = this.fileHash.updateWithMd5(body);
+        md5.catch(() => undefined);
+        const held = this.reserved;
+        this.buffer = undefined;
+        this.filled = 0;
+        this.reserved = 0;
+        let sent = false;
+        const release = () => {
+            this.options.budget.release(held);
+            // Reused only after a PUT that finished: a failed one may still be writing it.
+            if (sent)
+                partPool.give(buffer);
+        };
+        try {
+            while (this.inFlight.size >= this.options.partConcurrency)
+                await Promise.race(this.inFlight);
+            this.throwIfStopped();
+        }
+        catch (error) {
+            release();
+            throw error;
+        }
+        const task = this.send(partNumber, body, md5)
+            .then(() => {
+            sent = true;
+        })
+            .catch((error) => {
+            this.failure ??= errors_asError(error);
+            this.stopper.abort(error);
+        })
+            .finally(() => {
+            release();
+            this.inFlight.delete(task);
+        });
+        this.inFlight.add(task);
+    }
+    async send(partNumber, body, hashing) {
+        const { client, narId, uploadId } = this.options;
+        const signal = this.stopper.signal;
+        const md5 = await hashing;
+        signal.throwIfAborted();
+        const url = await client.presignPart(narId, uploadId, partNumber, md5, signal);
+        const eTag = await client.putPart(url, body, md5, signal);
+        this.sent.push({ partNumber, eTag });
+    }
+    dropBuffer() {
+        if (this.reserved > 0)
+            this.options.budget.release(this.reserved);
+        if (this.buffer !== undefined)
+            partPool.give(this.buffer);
+        this.reserved = 0;
+        this.buffer = undefined;
+        this.filled = 0;
+    }
+    throwIfStopped() {
+        if (this.failure !== undefined)
+            throw this.failure;
+        if (this.stopper.signal.aborted)
+            throw this.stopper.signal.reason instanceof Error ? this.stopper.signal.reason : new Error('upload stopped');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/push/upload/upload-path.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const MIB = 1024 * 1024;
+// S3 takes at most 10,000 parts, so a huge NAR gets larger parts.
+const MAX_PARTS = 9_000;
+/** The NAR read differs from the database's narHash: the store is damaged (or, in process, our serialiser is wrong). */
+class NarMismatchError extends Error {
+    source;
+    constructor(source, message) {
+        super(message);
+        this.source = source;
+    }
+}
+var NarSource;
+(function (NarSource) {
+    /** Serialised here from the file system (no program start per path). */
+    NarSource["InProcess"] = "in-process";
+    /** `nix-store --dump`, the reference. */
+    NarSource["NixStore"] = "nix-store";
+})(NarSource || (NarSource = {}));
+/**
+ * Starts what the uploads need before the first one does: the zstd check as soon as paths
+ * come (while their closure is read), and the hash threads once `queuedNarBytes` of NAR are
+ * queued, when that is worth a thread (stream-hash.ts).
+ */
+function prepareUploads(compression, queuedNarBytes = 0) {
+    if (compression === 'zstd')
+        void zstd_in_process_zstdEngine();
+    expectHashing(queuedNarBytes);
+}
+/** The part size for a NAR: the default, or larger where the default would need too many parts. */
+function partSizeFor(narSize, partSize) {
+    const needed = Math.ceil(narSize / MAX_PARTS / MIB) * MIB;
+    return Math.max(partSize, needed);
+}
+/**
+ * Puts one store path's NAR into storage without publishing it: NAR → hash → compress →
+ * parts. Nothing holds the whole NAR. Any failure aborts the multipart upload and frees
+ * every buffer before it is thrown.
+ */
+async function stageStorePath(info, settings, signal, source = NarSource.InProcess) {
+    const { client } = settings;
+    const { narId, uploadId } = await client.createUpload(settings.compression === 'zstd' ? 'zst' : 'xz', signal);
+    const writer = new PartWriter({
+        client,
+        narId,
+        uploadId,
+        partSize: partSizeFor(info.narSize, settings.partSize),
+        partConcurrency: settings.partConcurrency,
+        budget: settings.budget,
+        expectedBytes: info.narSize,
+        signal
+    });
+    let dump;
+    let compressor;
+    let sink;
+    try {
+        compressor = await openCompressor(settings.compression, settings.compressionLevel, chunk => writer.write(chunk), writer.signal);
+        sink = new FrameSink(compressor, openStreamHash(), writer.signal);
+        // A chroot store keeps its files under another root; a path not found there is dumped by nix-store.
+        const physical = `${storeRoot()}${info.path}`;
+        if (source === NarSource.InProcess && (0,external_node_fs_namespaceObject.existsSync)(physical))
+            await writeNar(physical, sink);
+        else {
+            dump = settings.store.dumpNar(info.path);
+            for await (const chunk of dump.stream) {
+                const wait = sink.add(chunk);
+                if (wait)
+                    await wait;
+            }
+            await dump.done;
+        }
+        await sink.end();
+        const file = await writer.finish();
+        const narSize = sink.narSize;
+        const narHash = toNixHash(await sink.narDigest());
+        if (narHash !== info.narHash || narSize !== info.narSize) {
+            throw new NarMismatchError(source, `${info.path}: the NAR read from disk (${narHash}, ${narSize} bytes) differs from the Nix database (${info.narHash}, ${info.narSize} bytes); repair it with nix-store --verify --repair --check-contents`);
+        }
+        // Never complete an upload whose bytes went missing on the way (the server would store nothing).
+        if (file.fileSize === 0)
+            throw new Error(`${info.path}: the ${settings.compression} compressor produced no output`);
+        const { hash, name } = parseStorePath(info.path);
+        const narInfoCreate = {
+            cStoreHash: hash,
+            cStoreSuffix: name,
+            cNarHash: narHash,
+            cNarSize: narSize,
+            cFileHash: file.fileHash,
+            cFileSize: file.fileSize,
+            cReferences: info.references.map(baseName).sort(),
+            cDeriver: info.deriver ? baseName(info.deriver) : 'unknown-deriver',
+            cSig: settings.signingKey
+                ? signFingerprint(settings.signingKey, fingerprint(info.path, narHash, narSize, info.references))
+                : null
+        };
+        return {
+            narId,
+            uploadId,
+            request: { parts: file.parts, narInfoCreate },
+            result: { narSize, fileSize: file.fileSize, fileHash: file.fileHash, parts: file.partCount }
+        };
+    }
+    catch (error) {
+        dump?.kill();
+        sink?.abort();
+        await writer.abort(error);
+        await compressor?.abort();
+        await client.abortUpload(narId, uploadId).catch(() => undefined);
+        throw error;
+    }
+}
+/** Publishes a staged NAR: the narinfo exists from here on. */
+async function completeStaged(client, staged, signal) {
+    try {
+        await client.completeUpload(staged.narId, staged.uploadId, staged.request, signal);
+    }
+    catch (error) {
+        await discardStaged(client, staged);
+        throw error;
+    }
+    return staged.result;
+}
+/** Gives up a staged NAR (its references could not be published, or the push was cut off). */
+async function discardStaged(client, staged) {
+    await client.abortUpload(staged.narId, staged.uploadId).catch(() => undefined);
+}
+
+;// CONCATENATED MODULE: ./src/push/pusher.ts
+
+
+
+
+
+
+
+
+
+/** Shortest time between the starts of two batches of roots while paths keep coming. */
+const BATCH_INTERVAL_MS = 1000;
+const IN_CACHE = new Set(['present', 'done']);
+const NEVER_IN_CACHE = new Set(['filtered', 'invalid', 'failed']);
+/**
+ * Takes store paths as they appear, expands their closures, asks the cache which are
+ * missing and uploads those with bounded concurrency. A path's NAR may be uploaded in any
+ * order, but its narinfo is published only once all of its references are in the cache, so
+ * the cache never holds a closure with a hole. `drain` says no more paths will come.
+ */
+class Pusher {
+    options;
+    state = new Map();
+    /** What keeps a path out of the cache for good, for the paths that never will be in it. */
+    why = new Map();
+    /** For a path blocked by its closure: the path that failed or was excluded. */
+    cause = new Map();
+    roots = [];
+    queue = [];
+    active = new Set();
+    parked = new Map();
+    /** Reference → parked paths waiting for it. */
+    dependents = new Map();
+    completions = new Set();
+    failures = [];
+    budget;
+    controller = new AbortController();
+    started = Date.now();
+    counts = {
+        uploaded: 0,
+        uploadedNarBytes: 0,
+        uploadedFileBytes: 0,
+        skippedPresent: 0,
+        skippedFiltered: 0,
+        invalid: 0
+    };
+    resolving = false;
+    /** When the last batch of roots started resolving (ms, performance.now()). */
+    lastBatchAt = -Infinity;
+    /** Roots whose closure is being expanded right now. */
+    inResolution = [];
+    closed = false;
+    fatal;
+    wake = () => undefined;
+    wakeSignal = Promise.resolve();
+    workers = [];
+    constructor(options) {
+        this.options = options;
+        this.budget = new ByteBudget(Math.max(options.bufferBytes, options.upload.partSize));
+        // Every upload and request in flight listens on this one signal; that is not a leak.
+        (0,external_node_events_.setMaxListeners)(0, this.controller.signal);
+        this.resetWake();
+        for (let i = 0; i < options.jobs; i++)
+            this.workers.push(this.worker());
+    }
+    /** Enqueue store paths (their closures follow). Returns at once; the work is asynchronous. */
+    add(paths) {
+        if (this.closed)
+            throw new Error('the pusher was already told that no more paths will come');
+        const fresh = paths.filter(p => !this.state.has(p));
+        if (fresh.length === 0)
+            return;
+        // While the closure is read, whatever an upload needs gets ready.
+        prepareUploads(this.options.upload.compression);
+        this.roots.push(...fresh);
+        void this.resolve();
+    }
+    totals() {
+        return {
+            considered: this.state.size,
+            ...this.counts,
+            failed: this.failures.length,
+            pending: this.queue.length + this.active.size + this.roots.length + this.parked.size + this.completions.size
+        };
+    }
+    /** No more paths. Waits for the work to finish, or until `timeoutMs`, and reports. */
+    async drain(timeoutMs) {
+        this.closed = true;
+        this.notify();
+        const finished = this.idle();
+        if (timeoutMs === undefined)
+            await finished;
+        else {
+            let timer;
+            const timedOut = await Promise.race([
+                finished.then(() => false),
+                new Promise(resolve => {
+                    timer = setTimeout(() => resolve(true), timeoutMs);
+                })
+            ]);
+            clearTimeout(timer);
+            if (timedOut)
+                this.controller.abort(new Error('the drain deadline passed'));
+        }
+        const leftovers = [
+            ...new Set([
+                ...this.inResolution,
+                ...this.roots,
+                ...this.active,
+                ...this.queue.map(q => q.info.path),
+                ...this.parked.keys()
+            ])
+        ];
+        this.queue.length = 0;
+        this.roots.length = 0;
+        this.notify();
+        await Promise.allSettled(this.workers);
+        await Promise.allSettled([...this.completions]);
+        // Staged NARs that never got their references: nothing of them may be published.
+        await Promise.allSettled([...this.parked.values()].map(p => discardStaged(this.options.client, p.staged)));
+        this.parked.clear();
+        // No more uploads from this pusher: its long-lived zstd programs end now, not when they idle out.
+        await retireIdleLanes();
+        return {
+            ...this.totals(),
+            pending: leftovers.length,
+            leftovers,
+            failures: [...this.failures],
+            fatal: this.fatal,
+            durationMs: Date.now() - this.started
+        };
+    }
+    async idle() {
+        while (this.roots.length > 0 ||
+            this.resolving ||
+            this.queue.length > 0 ||
+            this.active.size > 0 ||
+            this.parked.size > 0 ||
+            this.completions.size > 0) {
+            await this.wakeSignal;
+        }
+    }
+    resetWake() {
+        this.wakeSignal = new Promise(resolve => {
+            this.wake = resolve;
+        });
+    }
+    notify() {
+        const wake = this.wake;
+        this.resetWake();
+        wake();
+    }
+    emit(event) {
+        this.options.onEvent?.(event);
+    }
+    async resolve() {
+        if (this.resolving)
+            return;
+        this.resolving = true;
+        try {
+            while (this.roots.length > 0 && !this.controller.signal.aborted) {
+                await this.gatherRoots();
+                if (this.controller.signal.aborted)
+                    break;
+                this.lastBatchAt = performance.now();
+                const batch = this.roots.splice(0, this.roots.length);
+                this.inResolution = batch;
+                try {
+                    await this.resolveBatch(batch);
+                }
+                catch (error) {
+                    // Cut off by the drain deadline: these are leftovers, not failures.
+                    if (this.controller.signal.aborted)
+                        break;
+                    const message = errors_errorMessage(error);
+                    if (error instanceof CachixError && error.fatal)
+                        this.fatal ??= message;
+                    for (const path of batch)
+                        if (!this.state.has(path))
+                            this.fail(path, message, 0);
+                }
+                this.inResolution = [];
+                this.notify();
+            }
+        }
+        finally {
+            this.resolving = false;
+            this.notify();
+        }
+    }
+    /**
+     * While paths keep coming (a build finishing a derivation every fraction of a second), a
+     * batch starts at most every BATCH_INTERVAL_MS, so the roots that arrive meanwhile share one
+     * closure query (a Nix program start, CPU taken from the builders) instead of one each. Once
+     * drain says no more paths will come, nothing waits.
+     */
+    async gatherRoots() {
+        for (;;) {
+            const left = this.lastBatchAt + BATCH_INTERVAL_MS - performance.now();
+            if (left <= 0 || this.closed || this.controller.signal.aborted)
+                return;
+            let timer;
+            await Promise.race([
+                new Promise(resolve => {
+                    timer = setTimeout(resolve, left);
+                }),
+                this.wakeSignal
+            ]);
+            clearTimeout(timer);
+        }
+    }
+    async resolveBatch(batch) {
+        const { store, client, filter } = this.options;
+        if (this.fatal)
+            throw new Error(this.fatal);
+        const roots = [...new Set(batch.filter(p => !this.state.has(p)))];
+        // One program start for the closure and its metadata when every root is valid (the usual
+        // case: outputs the build just made); path by path otherwise.
+        const closureInfos = await store.closureInfos(roots);
+        const rootInfos = closureInfos === undefined ? await store.pathInfos(roots) : new Map(closureInfos.map(info => [info.path, info]));
+        const validRoots = [];
+        for (const path of roots) {
+            if (rootInfos.has(path))
+                validRoots.push(path);
+            else
+                this.skipInvalid(path, 'not a valid store path');
+        }
+        // Dependencies come before dependents here, so the queue mostly publishes in order.
+        const closure = closureInfos === undefined ? await store.closure(validRoots) : closureInfos.map(info => info.path);
+        const fresh = closure.filter(p => !this.state.has(p));
+        const candidates = [];
+        for (const path of fresh) {
+            const reason = filter.excluded(path);
+            if (reason === undefined)
+                candidates.push(path);
+            else {
+                this.state.set(path, 'filtered');
+                this.why.set(path, `is excluded from pushing (${reason})`);
+                this.counts.skippedFiltered++;
+                this.emit({ kind: 'skipped', path, reason: 'filtered', detail: reason });
+            }
+        }
+        if (candidates.length === 0)
+            return;
+        const infos = await store.pathInfos(candidates.filter(p => !rootInfos.has(p)));
+        for (const [path, info] of rootInfos)
+            infos.set(path, info);
+        const missing = await client.missingHashes(candidates.map(store_path_hashPart), this.controller.signal);
+        const queued = candidates.filter(path => missing.has(store_path_hashPart(path)));
+        prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)));
+        for (const path of candidates) {
+            const info = infos.get(path);
+            if (!info)
+                this.skipInvalid(path, 'disappeared from the store');
+            else if (missing.has(store_path_hashPart(path))) {
+                this.state.set(path, 'queued');
+                this.queue.push({ info, attempts: 0, startedAt: Date.now() });
+                this.emit({ kind: 'queued', path, narSize: info.narSize });
+            }
+            else {
+                this.state.set(path, 'present');
+                this.counts.skippedPresent++;
+                this.emit({ kind: 'skipped', path, reason: 'present' });
+            }
+        }
+    }
+    skipInvalid(path, detail) {
+        this.state.set(path, 'invalid');
+        this.why.set(path, detail === 'not a valid store path' ? 'is not a valid store path' : detail);
+        this.counts.invalid++;
+        this.emit({ kind: 'skipped', path, reason: 'invalid', detail });
+    }
+    async worker() {
+        for (;;) {
+            const next = this.queue.shift();
+            if (!next) {
+                if (this.closed && !this.resolving && this.roots.length === 0)
+                    return;
+                if (this.controller.signal.aborted)
+                    return;
+                await this.wakeSignal;
+                continue;
+            }
+            const path = next.info.path;
+            const blocker = this.blockingReference(next.info);
+            if (blocker !== undefined) {
+                this.fail(path, this.blockedMessage(blocker), next.attempts, blocker);
+                continue;
+            }
+            this.active.add(path);
+            this.state.set(path, 'uploading');
+            try {
+                const staged = await this.stageWithRetries(next);
+                if (staged)
+                    this.park(next, staged);
+            }
+            finally {
+                this.active.delete(path);
+                this.notify();
+            }
+        }
+    }
+    /** A reference of `info` that will never be in the cache, if there is one. */
+    blockingReference(info) {
+        return info.references.find(ref => ref !== info.path && NEVER_IN_CACHE.has(this.state.get(ref) ?? 'failed'));
+    }
+    /** Why a path cannot be published: the path at the bottom of the chain, not every link of it. */
+    blockedMessage(reference) {
+        const cause = this.cause.get(reference) ?? reference;
+        return `not published: its closure needs ${cause}, which ${this.why.get(cause) ?? 'was never examined'} (a cache entry without it would be an incomplete closure)`;
+    }
+    /** Stages the NAR (create, parts), retrying the whole path. Undefined when it failed for good or was cut off. */
+    async stageWithRetries(queued) {
+        const { client, store, upload, pathRetries, pathRetryDelayMs } = this.options;
+        const { info } = queued;
+        const signal = this.controller.signal;
+        let source = this.options.narSource ?? (narFromNixStore() ? NarSource.NixStore : NarSource.InProcess);
+        for (;;) {
+            queued.attempts++;
+            try {
+                if (this.fatal)
+                    throw new Error(this.fatal);
+                return await stageStorePath(info, { ...upload, client, store, budget: this.budget }, signal, source);
+            }
+            catch (error) {
+                if (signal.aborted)
+                    return undefined;
+                if (error instanceof NarMismatchError && error.source === NarSource.InProcess) {
+                    // Let Nix's own serialiser decide whether the store or this one is wrong.
+                    source = NarSource.NixStore;
+                    queued.attempts--;
+                    continue;
+                }
+                if (!(await this.retryOrFail(queued, error, pathRetries, pathRetryDelayMs)))
+                    return undefined;
+            }
+        }
+    }
+    /** After a failed attempt: true to try again (after the delay), false once the path has failed for good. */
+    async retryOrFail(queued, error, pathRetries, pathRetryDelayMs) {
+        const { path } = queued.info;
+        const message = errors_errorMessage(error);
+        const final = error instanceof NarMismatchError || (error instanceof CachixError && error.fatal) || this.fatal !== undefined;
+        if (error instanceof CachixError &&
+            error.fatal &&
+            (error.status === 401 || error.status === 403 || error.status === 404))
+            this.fatal ??= message;
+        if (final || queued.attempts > pathRetries) {
+            this.fail(path, message, queued.attempts);
+            return false;
+        }
+        this.emit({ kind: 'retrying', path, attempt: queued.attempts, error: message });
+        try {
+            await async_sleep(pathRetryDelayMs, this.controller.signal);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    park(queued, staged) {
+        const { info } = queued;
+        const blocker = this.blockingReference(info);
+        if (blocker !== undefined) {
+            void discardStaged(this.options.client, staged);
+            this.fail(info.path, this.blockedMessage(blocker), queued.attempts, blocker);
+            return;
+        }
+        const awaiting = new Set(info.references.filter(ref => ref !== info.path && !IN_CACHE.has(this.state.get(ref) ?? 'failed')));
+        if (awaiting.size === 0) {
+            this.complete(queued, staged);
+            return;
+        }
+        this.state.set(info.path, 'parked');
+        this.parked.set(info.path, { queued, staged, awaiting });
+        for (const ref of awaiting) {
+            let waiting = this.dependents.get(ref);
+            if (!waiting)
+                this.dependents.set(ref, (waiting = new Set()));
+            waiting.add(info.path);
+        }
+        this.emit({ kind: 'waiting', path: info.path, references: [...awaiting] });
+    }
+    complete(queued, staged) {
+        const { info } = queued;
+        this.state.set(info.path, 'completing');
+        const completion = (async () => {
+            try {
+                const result = await completeStaged(this.options.client, staged, this.controller.signal);
+                this.state.set(info.path, 'done');
+                this.counts.uploaded++;
+                this.counts.uploadedNarBytes += result.narSize;
+                this.counts.uploadedFileBytes += result.fileSize;
+                this.emit({
+                    kind: 'uploaded',
+                    path: info.path,
+                    narSize: result.narSize,
+                    fileSize: result.fileSize,
+                    ms: Date.now() - queued.startedAt,
+                    attempts: queued.attempts
+                });
+                this.release(info.path);
+            }
+            catch (error) {
+                if (this.controller.signal.aborted)
+                    return;
+                // The staged NAR is gone with the failed completion: the whole path goes again.
+                if (await this.retryOrFail(queued, error, this.options.pathRetries, this.options.pathRetryDelayMs)) {
+                    this.state.set(info.path, 'queued');
+                    this.queue.unshift(queued);
+                }
+            }
+        })();
+        this.completions.add(completion);
+        void completion.finally(() => {
+            this.completions.delete(completion);
+            this.notify();
+        });
+    }
+    /** `path` is in the cache now: its dependents waiting for nothing else are published. */
+    release(path) {
+        for (const parked of this.takeDependents(path)) {
+            parked.awaiting.delete(path);
+            if (parked.awaiting.size === 0) {
+                this.parked.delete(parked.queued.info.path);
+                this.complete(parked.queued, parked.staged);
+            }
+        }
+    }
+    /** `path` will never be in the cache, and so neither will anything waiting for it. */
+    fail(path, error, attempts, blockedBy) {
+        this.state.set(path, 'failed');
+        if (blockedBy === undefined)
+            this.why.set(path, `failed (${error})`);
+        else
+            this.cause.set(path, this.cause.get(blockedBy) ?? blockedBy);
+        this.failures.push({ path, error });
+        this.emit({ kind: 'failed', path, error, attempts });
+        for (const parked of this.takeDependents(path)) {
+            this.parked.delete(parked.queued.info.path);
+            void discardStaged(this.options.client, parked.staged);
+            this.fail(parked.queued.info.path, this.blockedMessage(path), parked.queued.attempts, path);
+        }
+        this.notify();
+    }
+    /** The parked paths that were waiting for `path`, which no longer wait for it. */
+    takeDependents(path) {
+        const waiting = this.dependents.get(path);
+        this.dependents.delete(path);
+        return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
+    }
+}
+function sumOf(values) {
+    return values.reduce((sum, value) => sum + value, 0);
+}
+
+;// CONCATENATED MODULE: ./src/push/create.ts
+
+
+
+// Cachix's defaults: 8 paths at once, level 2, 3 whole-path retries 5 s apart. Parts are 8 MiB
+// rather than Cachix's 32, and part buffers are capped at 32 MiB in total across all uploads (a
+// part filling, one being hashed, two on the wire: at 16 MiB the compressors waited for part
+// memory, measured), so a push of any size stays under 160 MiB of memory (npm run bench
+// measures it).
+const PUSH_DEFAULTS = {
+    jobs: 8,
+    compressionLevel: 2,
+    partSize: DEFAULT_PART_SIZE,
+    bufferBytes: 32 * 1024 * 1024,
+    partConcurrency: 4,
+    pathRetries: 3,
+    pathRetryDelayMs: 5000
+};
+function createPusher(session, store, tuning = {}) {
+    return new Pusher({
+        client: session.client,
+        store,
+        filter: makePushFilter(tuning.exclude),
+        upload: {
+            compression: session.compression,
+            compressionLevel: tuning.compressionLevel ?? PUSH_DEFAULTS.compressionLevel,
+            partSize: tuning.partSize ?? PUSH_DEFAULTS.partSize,
+            partConcurrency: PUSH_DEFAULTS.partConcurrency,
+            signingKey: session.signingKey
+        },
+        jobs: tuning.jobs ?? PUSH_DEFAULTS.jobs,
+        bufferBytes: tuning.bufferBytes ?? PUSH_DEFAULTS.bufferBytes,
+        pathRetries: tuning.pathRetries ?? PUSH_DEFAULTS.pathRetries,
+        pathRetryDelayMs: tuning.pathRetryDelayMs ?? PUSH_DEFAULTS.pathRetryDelayMs,
+        onEvent: event => {
+            if (event.kind === 'uploaded')
+                tuning.onUploaded?.(event.path, event.fileSize);
+            if (event.kind === 'failed')
+                tuning.log?.warning(`push of ${event.path} failed: ${event.error}`);
+            tuning.onEvent?.(event);
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/util/format.ts
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/push.ts
+
+
+
+
+
+
+/**
+ * What the planner's evaluations built or read (import from derivation), pushed with their
+ * closures: the planner has the cache and the token, and a runner that is thrown away would
+ * otherwise lose a build that every leg and laptop needs just to evaluate the host.
+ */
+function wantsEvaluationPush(cache, evaluated) {
+    return (cache.canPush &&
+        cache.session !== undefined &&
+        evaluated.some(e => e.imports.length > 0 || e.builtWhileEvaluating.length > 0));
+}
+/** Pushes what evaluation built or imported; a push that fails leaves those hosts a row (the cache check sees the hole). */
+async function pushEvaluationPhase(cache, evaluated) {
+    try {
+        await pushEvaluated(cache, evaluated);
+    }
+    catch (error) {
+        warning(`could not push what evaluation built or imported: ${errors_errorMessage(error)}`);
+    }
+}
+async function pushEvaluated(cache, evaluated) {
+    const store = new NixStore();
+    const built = [];
+    for (const drv of new Set(evaluated.flatMap(e => e.builtWhileEvaluating)))
+        built.push(...(await store.derivationOutputs(drv)));
+    const paths = [...(await store.validPaths([...evaluated.flatMap(e => e.imports), ...built]))];
+    const pusher = createPusher(cache.session, store, { log: STEP_LOG });
+    pusher.add(paths);
+    const report = await pusher.drain();
+    info(`Pushed ${report.uploaded} paths (${formatBytes(report.uploadedFileBytes)}) of what evaluation built or imported, ${report.skippedPresent} already there, ${report.failed} failed`);
+    if (report.fatal !== undefined)
+        warning(`pushing what evaluation built stopped: ${report.fatal}`);
+}
+
 ;// CONCATENATED MODULE: ./src/plan/main.ts
+
 
 
 
@@ -34368,6 +37303,8 @@ async function run() {
         await groupIf(needsNixConf(inputs), 'Configure Nix', () => main_configureNixPhase(inputs, cache, leftovers));
         const hosts = await group('Evaluate hosts', () => evaluateHostsPhase(inputs));
         const prewarm = await groupIf(inputs.attributes.length > 0, 'Evaluate pre-warm attributes', () => evaluateAttributesPhase(inputs));
+        const evaluated = [...hosts.evaluated, ...(prewarm?.evaluated ?? [])];
+        await groupIf(wantsEvaluationPush(cache, evaluated), 'Push what evaluation built', () => pushEvaluationPhase(cache, evaluated));
         const checks = await groupIf(inputs.checks, 'Flake checks', async () => {
             const plan = planChecks(await checkSystems(inputs.flake, process.env), inputs.runners);
             for (const system of plan.unmapped)
@@ -34399,10 +37336,14 @@ async function run() {
         await cleanUp(leftovers.workDir, leftovers.confPath).catch((error) => warning(`could not take the planner's settings out of nix.conf again: ${errors_errorMessage(error)}`));
     }
 }
-/** The caches to pull from while evaluating, opened as a build leg opens them; the planner never pushes. */
+/**
+ * The caches to pull from while evaluating, opened as a build leg opens them; with a token, the
+ * cache it may push what its evaluations built to.
+ */
 async function main_cachixPhase(inputs) {
     const findings = [];
-    const cache = await setupCachix({ ...inputs, push: 'false' }, findings, 'evaluating');
+    const push = inputs.cachixAuthToken === undefined ? 'false' : 'auto';
+    const cache = await setupCachix({ ...inputs, push }, findings, 'evaluating');
     // An extra pull cache that cannot be read only costs evaluation time: a warning, not a finding of the plan.
     for (const finding of findings)
         warning(finding.message);

@@ -32243,17 +32243,17 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 ;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
 
 /**
- * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * or undefined when the file does not read that way or an output has no fixed path yet
- * (content-addressed derivations): the caller then asks Nix.
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
  */
-function derivationFileOutputs(text) {
+function derivationFileOutputMap(text) {
     const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
     if (head === null)
         return undefined;
-    const outputs = [];
-    for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[1];
+    const outputs = new Map();
+    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[2];
         if (path === '')
             return undefined;
         try {
@@ -32262,9 +32262,14 @@ function derivationFileOutputs(text) {
         catch {
             return undefined;
         }
-        outputs.push(path);
+        outputs.set(tuple[1], path);
     }
-    return outputs.length > 0 ? outputs : undefined;
+    return outputs.size > 0 ? outputs : undefined;
+}
+/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
+function derivationFileOutputs(text) {
+    const outputs = derivationFileOutputMap(text);
+    return outputs === undefined ? undefined : [...outputs.values()];
 }
 
 ;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
@@ -35122,6 +35127,7 @@ function isValidCacheName(name) {
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
+
 // The order a plain name is looked up in, and the order the kinds are listed in messages.
 const KINDS = [
     {
@@ -35253,14 +35259,16 @@ function systemsExpression(kind, wanted = []) {
 /**
  * System, derivation, output and nix.settings caches of the named configurations. All three
  * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ * it declares no caches. Each configuration's part of the log is marked with its name (markEvaluation),
+ * so that its imports are told apart from the others'. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
  */
 function detailsExpression(kind, names) {
-    return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+    const details = `let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs ${only(names)} cs)`;
+  }`;
+    return `cs: builtins.mapAttrs (n: c: ${markEvaluation('n', details)}) (builtins.intersectAttrs ${only(names)} cs)`;
 }
 /** The output paths of the named configurations, for a closure diff's base. */
 function outPathsExpression(kind, names) {

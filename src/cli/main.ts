@@ -2,8 +2,8 @@ import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { buildAndPush } from '../nix-build/build-and-push.js'
-import { configurationNames } from '../hosts/flake.js'
-import { installable, resolveHosts } from '../hosts/configurations.js'
+import { configurationNames, hostDetails } from '../hosts/flake.js'
+import { installable, resolveHosts, type Host } from '../hosts/configurations.js'
 import { renderHookScript } from '../nix-build/post-build-hook.js'
 import { workFiles } from '../nix-build/work-dir.js'
 import { formatBytes } from '../util/format.js'
@@ -35,10 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'push':
         return await push(command.common, command.paths.length > 0 ? command.paths : await pathsFromStdin())
       case 'build':
-        return await build(command.common, [
-          ...(await hostInstallables(command.common.flake, command.hosts)),
-          ...command.installables
-        ])
+        return await build(command.common, await namedHosts(command.common.flake, command.hosts), command.installables)
       case 'check':
         return await check(command.common, command.host)
       case 'diff':
@@ -50,10 +47,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The installables of the named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
-async function hostInstallables(flake: string, hosts: string[]): Promise<string[]> {
+/** The named hosts, of whichever kind each is (names listed, nothing evaluated, when there are none). */
+async function namedHosts(flake: string, hosts: string[]): Promise<Host[]> {
   if (hosts.length === 0) return []
-  return resolveHosts(hosts, await configurationNames(flake, process.env)).map(h => installable(flake, h))
+  return resolveHosts(hosts, await configurationNames(flake, process.env))
 }
 
 async function pathsFromStdin(): Promise<string[]> {
@@ -127,7 +124,12 @@ async function push(options: CommonOptions, paths: string[]): Promise<number> {
   return summarise(progress, await pusher.drain(), options.cache)
 }
 
-async function build(options: CommonOptions, installables: string[]): Promise<number> {
+/**
+ * Builds the hosts and installables while pushing; then pushes their closures, and what each host's
+ * evaluation imports (valid already or built now), which no closure holds and a laptop needs to evaluate it.
+ */
+async function build(options: CommonOptions, hosts: Host[], others: string[]): Promise<number> {
+  const installables = [...hosts.map(h => installable(options.flake, h)), ...others]
   const store = new NixStore()
   const opened = await pushSession(options)
   const work = await mkdtemp(join(tmpdir(), 'nix-cachix-build-'))
@@ -152,17 +154,36 @@ async function build(options: CommonOptions, installables: string[]): Promise<nu
         built = count
       }
     })
-    const roots: string[] = []
-    for (const installable of installables) {
+    const roots = await hostRoots(options.flake, hosts, progress)
+    for (const installable of others) {
       const out = await runNix(['path-info', installable], { okCodes: [1] })
       roots.push(...out.stdout.split('\n').filter(l => l.startsWith('/nix/store/')))
     }
-    pusher.add(roots)
+    pusher.add([...(await store.validPaths(roots))])
     const code = summarise(progress, await pusher.drain(), options.cache)
     progress.line(`built ${outcome.builtDrvs.length} derivations; nix build exited ${outcome.exitCode}`)
     return outcome.exitCode !== 0 ? outcome.exitCode : code
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** The hosts evaluated once more, as a leg evaluates them: their outputs, and what their evaluation imports. */
+async function hostRoots(flake: string, hosts: Host[], progress: Progress): Promise<string[]> {
+  try {
+    const roots: string[] = []
+    for (const host of await hostDetails(flake, hosts, process.env)) {
+      roots.push(host.outPath, ...host.imports)
+      if (host.imports.length > 0)
+        progress.line(`${host.id}: its evaluation imports ${host.imports.join(', ')}; pushing them too`)
+      if (host.importsUnknown !== undefined)
+        progress.line(`warning: ${host.id}: not every import could be listed: ${host.importsUnknown}`)
+    }
+    return roots
+  } catch (error: unknown) {
+    // nix build said why already; what it built was pushed while building.
+    progress.line(`warning: the hosts do not evaluate: ${errorMessage(error).split('\n')[0]}`)
+    return []
   }
 }
 

@@ -63,6 +63,20 @@ function stringArray(text: string | undefined, what: string): string[] {
   return value
 }
 
+/** The planner's `imports` (host → store paths), when the workflow declared it; absent means none known. */
+function importsOf(text: string | undefined, what: string): Record<string, string[]> | undefined {
+  if (text === undefined || text.trim() === '') return undefined
+  const value = parseJson('needs', text, what)
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every(v => Array.isArray(v) && v.every(p => typeof p === 'string'))
+  )
+    fail('needs', `${what} is not an object of host → list of store paths`)
+  return value as Record<string, string[]>
+}
+
 /** The plan (the needed job whose outputs hold toplevels) and how the other jobs, the legs, ended. */
 export function parseNeeds(text: string): Pick<ReportInputs, 'plan' | 'legsJob'> {
   if (text.trim() === '') fail('needs', `is empty: ${NEEDS_HINT}`)
@@ -98,6 +112,7 @@ export function parseNeeds(text: string): Pick<ReportInputs, 'plan' | 'legsJob'>
   return {
     plan: {
       toplevels: toplevels as Record<string, string>,
+      imports: importsOf(outputs.imports, `needs.${planName}.outputs.imports`),
       // The matrices overlap (matrix holds every row; build-matrix and prewarm-matrix split them): a row counts once.
       rows: [
         ...new Map(

@@ -29,7 +29,7 @@ function repositoryOf(env: NodeJS.ProcessEnv): Repository {
   return { owner, repo }
 }
 
-/** Each host's closure walked in the cache, what it counts present upstream included. */
+/** Each host's closure and its imports' walked in the cache, what it counts present upstream included. */
 async function verifyHosts(inputs: ReportInputs): Promise<Map<string, CacheCheck>> {
   const checks = new Map<string, CacheCheck>()
   const hosts = Object.entries(inputs.plan.toplevels)
@@ -44,14 +44,21 @@ async function verifyHosts(inputs: ReportInputs): Promise<Map<string, CacheCheck
   const client = readerOf(access)?.client
   if (client === undefined) return unknown(whyUnread(access))
   try {
+    const imports = inputs.plan.imports ?? {}
     const walks = await walkEach(
       client,
-      hosts.map(([, toplevel]) => toplevel)
+      hosts.flatMap(([host, toplevel]) => [toplevel, ...(imports[host] ?? [])])
     )
     for (const [host, toplevel] of hosts) {
       const walk = walks.get(toplevel)
       if (walk === undefined) continue
-      checks.set(host, cacheCheckOf(walk))
+      checks.set(
+        host,
+        cacheCheckOf(
+          walk,
+          (imports[host] ?? []).map(path => [path, walks.get(path)])
+        )
+      )
       core.info(`${host}: ${describeWalk(toplevel, walk)}`)
     }
     return checks

@@ -2,6 +2,7 @@
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
  * Pure: the evaluation that lists and reads configurations lives in flake.ts.
  */
+import { markEvaluation } from '../nix/eval-log.js'
 
 export type ConfigurationKind = 'nixos' | 'darwin' | 'home'
 
@@ -191,14 +192,16 @@ export function systemsExpression(kind: ConfigurationKind, wanted: string[] = []
 /**
  * System, derivation, output and nix.settings caches of the named configurations. All three
  * kinds have nix.settings (home-manager's writes the user's nix.conf); a configuration without
- * it declares no caches. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
+ * it declares no caches. Each configuration's part of the log is marked with its name (markEvaluation),
+ * so that its imports are told apart from the others'. Keys avoid outPath: Nix turns any set with an outPath into that string in JSON.
  */
 export function detailsExpression(kind: ConfigurationKind, names: string[]): string {
-  return `cs: builtins.mapAttrs (n: c: let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
+  const details = `let t = ${derivationOf(kind, 'c')}; s = c.config.nix.settings or {}; in {
     system = t.system; drv = t.drvPath; out = t.outPath;
     substituters = (s.substituters or []) ++ (s.extra-substituters or []);
     trustedPublicKeys = (s.trusted-public-keys or []) ++ (s.extra-trusted-public-keys or []);
-  }) (builtins.intersectAttrs ${only(names)} cs)`
+  }`
+  return `cs: builtins.mapAttrs (n: c: ${markEvaluation('n', details)}) (builtins.intersectAttrs ${only(names)} cs)`
 }
 
 /** The output paths of the named configurations, for a closure diff's base. */

@@ -1,8 +1,7 @@
-import { derivationsBuilt } from '../nix/build-log.js'
 import { attributePath, type Host } from './configurations.js'
 import { errorExcerpt } from './eval-error.js'
 import { mapLimit } from '../util/async.js'
-import { runNix } from '../nix/command.js'
+import { attributeImports, evalWithLog } from './eval-imports.js'
 
 export interface Evaluated {
   name: string
@@ -11,6 +10,10 @@ export interface Evaluated {
   seconds: number
   /** Derivations its evaluation built (import from derivation that no substituter had). */
   builtWhileEvaluating: string[]
+  /** What its evaluation read from derivation outputs, valid already or built (see HostInfo.imports). */
+  imports: string[]
+  /** Why its imports could not all be listed, when they could not. */
+  importsUnknown?: string
 }
 
 export interface EvalFailure {
@@ -28,18 +31,22 @@ async function evaluateDerivation(
 ): Promise<Evaluated | EvalFailure> {
   const started = Date.now()
   const attribute = `${flake}#${attributePath}`
-  const result = await runNix(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], {
-    env,
-    okCodes: [1]
-  })
-  if (result.code !== 0) return { name, error: errorExcerpt(result.stderr) }
+  const result = await evalWithLog(
+    ['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'],
+    env
+  )
+  if (result.code !== 0) return { name, error: errorExcerpt(result.log.text) }
   const { system, out } = JSON.parse(result.stdout) as { system: string; out: string }
+  const seconds = (Date.now() - started) / 1000
+  const imports = await attributeImports(flake, attributePath, result.log, env)
   return {
     name,
     system,
     outPath: out,
-    seconds: (Date.now() - started) / 1000,
-    builtWhileEvaluating: derivationsBuilt(result.stderr)
+    seconds,
+    builtWhileEvaluating: result.log.built,
+    imports: imports.paths,
+    importsUnknown: imports.error
   }
 }
 

@@ -1,6 +1,8 @@
 import { runNix } from '../nix/command.js'
 import { errorExcerpt } from './eval-error.js'
+import { attributeImports, evalWithLog } from './eval-imports.js'
 import {
+  attributePath,
   byKind,
   detailsExpression,
   isMissingOutput,
@@ -21,17 +23,10 @@ export interface HostInfo extends Host {
   outPath: string
   substituters: string[]
   trustedPublicKeys: string[]
-}
-
-async function evalJson(
-  flake: string,
-  attribute: string,
-  apply: string,
-  env: NodeJS.ProcessEnv,
-  extraArgs: string[]
-): Promise<unknown> {
-  const { stdout } = await runNix(['eval', '--json', `${flake}#${attribute}`, '--apply', apply, ...extraArgs], { env })
-  return JSON.parse(stdout)
+  /** What its evaluation read from derivation outputs: a machine that evaluates it needs their closures. */
+  imports: string[]
+  /** Why its imports could not all be listed, when they could not. */
+  importsUnknown?: string
 }
 
 /**
@@ -95,6 +90,11 @@ export async function allHostSystems(
   return { names, systems }
 }
 
+/**
+ * Each host's system, derivation, output and caches, one `nix eval` per kind, and what each
+ * host's evaluation imports (import from derivation, valid already or not): the log of that same
+ * evaluation tells which hosts import anything, so a host without imports costs nothing more.
+ */
 export async function hostDetails(
   flake: string,
   hosts: Host[],
@@ -104,21 +104,25 @@ export async function hostDetails(
   const found = new Map<string, HostInfo>()
   await Promise.all(
     byKind(hosts).map(async ([kind, group]) => {
-      const raw = (await evalJson(
-        flake,
-        kindSpec(kind).output,
-        detailsExpression(
-          kind,
-          group.map(h => h.attribute)
-        ),
-        env,
-        extraArgs
-      )) as Record<
+      const output = kindSpec(kind).output
+      const apply = detailsExpression(
+        kind,
+        group.map(h => h.attribute)
+      )
+      const { code, stdout, log } = await evalWithLog(
+        ['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs],
+        env
+      )
+      if (code !== 0) throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`)
+      const raw = JSON.parse(stdout) as Record<
         string,
         { system: string; drv: string; out: string; substituters: string[]; trustedPublicKeys: string[] }
       >
       for (const host of group) {
         const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute]
+        const part = log.parts.get(host.attribute)
+        // Without its mark (it cannot be missing, but if it were) the whole evaluation's imports are the host's.
+        const imports = await attributeImports(flake, attributePath(host), part ?? log, env)
         found.set(host.id, {
           id: host.id,
           kind,
@@ -127,7 +131,9 @@ export async function hostDetails(
           drvPath: drv,
           outPath: out,
           substituters,
-          trustedPublicKeys
+          trustedPublicKeys,
+          imports: imports.paths,
+          importsUnknown: imports.error
         })
       }
     })

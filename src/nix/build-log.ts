@@ -6,11 +6,6 @@ export function derivationBuilding(line: string): string | undefined {
   return BUILDING.exec(line)?.[1]
 }
 
-/** The derivations Nix says it builds in a command's stderr, each once, in order. */
-export function derivationsBuilt(stderr: string): string[] {
-  return [...new Set(stderr.split('\n').map(derivationBuilding))].filter((d): d is string => d !== undefined)
-}
-
 /** "building '<drv>' on '<builder>'": a derivation Nix hands to a remote builder (2.8 to 2.34). */
 const BUILDING_ON = /^building '(\/nix\/store\/[^']+\.drv)' on '([^']+)'/
 

@@ -5,10 +5,11 @@ import { derivationName } from '../nix-build/build-failures.js'
 import { walkCached } from '../action/phases/cache-check.js'
 
 /**
- * The hosts and attributes whose whole closure the cache holds: they get no row. Import from
- * derivation that no cache had was built here, on a runner that is then thrown away: such a
- * host keeps its row although its closure is cached, and its leg pushes what its own evaluation
- * builds, so that no machine builds it again just to evaluate. Throws when the cache stops answering.
+ * The hosts and attributes whose whole closure the cache holds, and their imports' (import from
+ * derivation): they get no row. A host whose import the cache lacks keeps its row, as one whose
+ * closure has a hole does, and its leg pushes the import (the planner pushed it already when it
+ * could). When its imports could not be listed, what its evaluation built stands for them: such a
+ * host keeps its row. Throws when the cache stops answering.
  */
 export async function planCacheCheck(
   reader: Reader,
@@ -19,7 +20,8 @@ export async function planCacheCheck(
   const cached = await walkCached(reader, [...hosts, ...attributes])
   for (const evaluated of [...hosts, ...attributes]) {
     const built = evaluated.builtWhileEvaluating
-    if (built.length === 0 || !cached.delete(evaluated.outPath)) continue
+    if (built.length === 0 || (cached.has(evaluated.outPath) && evaluated.importsUnknown === undefined)) continue
+    cached.delete(evaluated.outPath)
     core.info(
       `${evaluated.name}: its evaluation built ${built.length} derivation${built.length === 1 ? '' : 's'} that no cache had (${built.map(derivationName).join(', ')}): it keeps its leg, which pushes them`
     )

@@ -15,5 +15,7 @@ export enum PlanOutput {
   EvalFailed = 'eval-failed',
   Findings = 'findings',
   /** What a build job on the head passes to diff-base, so the base is evaluated once, here. */
-  Toplevels = 'toplevels'
+  Toplevels = 'toplevels',
+  /** What each host's evaluation imports: the report walks them with the toplevels. */
+  Imports = 'imports'
 }

@@ -18,6 +18,7 @@ import { planChecks } from './checks-rows.js'
 import { evaluateAttributesPhase, evaluateHostsPhase } from './evaluate.js'
 import { getPlanInputs, type PlanInputs } from './inputs.js'
 import { matrixPhase } from './outputs.js'
+import { pushEvaluationPhase, wantsEvaluationPush } from './push.js'
 
 /** What the planner leaves in nix.conf and on disk, for the clean-up. */
 interface Leftovers {
@@ -36,6 +37,10 @@ export async function run(): Promise<void> {
     const hosts = await core.group('Evaluate hosts', () => evaluateHostsPhase(inputs))
     const prewarm = await groupIf(inputs.attributes.length > 0, 'Evaluate pre-warm attributes', () =>
       evaluateAttributesPhase(inputs)
+    )
+    const evaluated = [...hosts.evaluated, ...(prewarm?.evaluated ?? [])]
+    await groupIf(wantsEvaluationPush(cache, evaluated), 'Push what evaluation built', () =>
+      pushEvaluationPhase(cache, evaluated)
     )
     const checks = await groupIf(inputs.checks, 'Flake checks', async () => {
       const plan = planChecks(await checkSystems(inputs.flake, process.env), inputs.runners)
@@ -77,10 +82,14 @@ export async function run(): Promise<void> {
   }
 }
 
-/** The caches to pull from while evaluating, opened as a build leg opens them; the planner never pushes. */
+/**
+ * The caches to pull from while evaluating, opened as a build leg opens them; with a token, the
+ * cache it may push what its evaluations built to.
+ */
 async function cachixPhase(inputs: PlanInputs): Promise<CacheSetup> {
   const findings: Finding[] = []
-  const cache = await setupCachix({ ...inputs, push: 'false' }, findings, 'evaluating')
+  const push = inputs.cachixAuthToken === undefined ? 'false' : 'auto'
+  const cache = await setupCachix({ ...inputs, push }, findings, 'evaluating')
   // An extra pull cache that cannot be read only costs evaluation time: a warning, not a finding of the plan.
   for (const finding of findings) core.warning(finding.message)
   return cache

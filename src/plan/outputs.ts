@@ -51,6 +51,10 @@ export async function matrixPhase(
   core.setOutput(PlanOutput.EvalFailed, JSON.stringify(failed.map(f => f.name)))
   core.setOutput(PlanOutput.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))))
   core.setOutput(PlanOutput.Toplevels, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))))
+  core.setOutput(
+    PlanOutput.Imports,
+    JSON.stringify(Object.fromEntries(hosts.filter(h => h.imports.length > 0).map(h => [h.name, h.imports])))
+  )
   const warnings = findings.filter(f => f.level === 'warning').map(f => f.message)
   await core.summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write()
 }

@@ -24,7 +24,8 @@ export function hostResults(
       substituted: 0,
       pushed: 0,
       pushedBytes: 0,
-      seconds: 0
+      seconds: 0,
+      imports: host.imports
     }
     if (cached.has(host.outPath)) return result
     result.status = valid.has(host.outPath) ? 'built' : build?.interrupted ? 'unfinished' : 'failed'

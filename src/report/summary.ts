@@ -17,8 +17,10 @@ export interface HostResult {
   pushed: number
   pushedBytes: number
   seconds: number
-  /** Share of its closure present in the cache at the end, when known. */
+  /** Share of its closure and its imports' present in the cache at the end, when known. */
   coverage?: number
+  /** What its evaluation imports (import from derivation): their closures count as the host's. */
+  imports?: string[]
 }
 
 export type RunStatus = 'ok' | 'problems' | 'failed'

@@ -11,6 +11,8 @@ import { rowKey, rowLabel, type LegRecord, type LegRow } from './leg-record.js'
 export interface FleetPlan {
   /** host → toplevel: the planner's `toplevels`. */
   toplevels: Record<string, string>
+  /** host → what its evaluation imports (import from derivation): the planner's `imports`, when the workflow passes it. */
+  imports?: Record<string, string[]>
   /** Rows of the plan's matrices (hosts, pre-warm attributes, checks). */
   rows: LegRow[]
   /** Hosts that did not evaluate: they have no toplevel to verify. */
@@ -64,11 +66,24 @@ export interface FleetVerdict {
 /** needs.<build job>.result: tells a record the artifact service lost from a leg that died. */
 export type LegsJobResult = 'success' | 'failure' | 'cancelled' | 'skipped' | undefined
 
-export function cacheCheckOf(walk: ClosureWalk): CacheCheck {
-  if (walk.complete) return { state: 'verified', upstream: walk.upstream }
-  const missing = walk.firstMissing
-  return { state: 'missing', path: missing?.path ?? '', neededBy: missing?.neededBy ?? '' }
+export function cacheCheckOf(walk: ClosureWalk, imports: [string, ClosureWalk | undefined][] = []): CacheCheck {
+  if (!walk.complete) {
+    const missing = walk.firstMissing
+    return { state: 'missing', path: missing?.path ?? '', neededBy: missing?.neededBy ?? '' }
+  }
+  // What the host's evaluation imports is no part of its closure, yet a laptop builds it to evaluate the host.
+  for (const [path, imported] of imports) {
+    if (imported?.complete === true) continue
+    const missing = imported?.firstMissing
+    return missing === undefined || missing.path === path
+      ? { state: 'missing', path, neededBy: IMPORTED }
+      : { state: 'missing', path: missing.path, neededBy: missing.neededBy }
+  }
+  return { state: 'verified', upstream: walk.upstream }
 }
+
+/** What needs an import from derivation: the host's evaluation, not a path of its closure. */
+const IMPORTED = 'the evaluation of the host (import from derivation)'
 
 function legOutcome(planned: boolean, record: LegRecord | undefined, legsJob: LegsJobResult): LegOutcome {
   if (record !== undefined) return record.status

@@ -44,6 +44,17 @@ describe('parseNeeds: the plan and the legs from toJSON(needs)', () => {
     expect(parsed.legsJob).toBe('success')
   })
 
+  it("reads the planner's imports when the workflow declared them, and refuses a malformed one", () => {
+    const withImports = (imports: string): ReturnType<typeof parseNeeds> =>
+      parseNeeds(needs({ plan: { result: 'success', outputs: { ...planOutputs, imports } } }))
+    const generated = '/nix/store/cccccccccccccccccccccccccccccccc-generated'
+    expect(withImports(JSON.stringify({ desktop: [generated] })).plan.imports).toEqual({ desktop: [generated] })
+    expect(withImports('').plan.imports).toBeUndefined()
+    expect(() => withImports(JSON.stringify({ desktop: generated }))).toThrow(
+      /needs.plan.outputs.imports is not an object of host → list of store paths/
+    )
+  })
+
   it.each([
     [{ build: 'failure', prewarm: 'success' }, 'failure'],
     [{ build: 'cancelled', prewarm: 'success' }, 'cancelled'],

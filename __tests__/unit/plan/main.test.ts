@@ -35,7 +35,8 @@ const alpha = {
   system: 'x86_64-linux',
   outPath: '/nix/store/alpha',
   seconds: 1,
-  builtWhileEvaluating: []
+  builtWhileEvaluating: [],
+  imports: ['/nix/store/generated']
 }
 jest.unstable_mockModule('../../../src/plan/evaluate.js', () => ({
   evaluateHostsPhase: phase('evaluate hosts', { evaluated: [alpha], failed: [], kinds: new Map([['alpha', 'nixos']]) }),
@@ -48,6 +49,10 @@ jest.unstable_mockModule('../../../src/plan/cache-check.js', () => ({
     handed.set('cache check', args)
     return walk()
   }
+}))
+jest.unstable_mockModule('../../../src/plan/push.js', () => ({
+  wantsEvaluationPush: (cache: { canPush: boolean }) => cache.canPush,
+  pushEvaluationPhase: phase('push what evaluation built', undefined)
 }))
 jest.unstable_mockModule('../../../src/plan/outputs.js', () => ({ matrixPhase: phase('matrix', undefined) }))
 
@@ -128,5 +133,18 @@ describe("the planner's phases", () => {
           'Cachix cache fleet could not be read (HTTP 502): every host gets a row, because the plan cannot know what is cached.'
       }
     ])
+  })
+
+  it('with a token, pushes what its evaluations built or imported before it checks the cache', async () => {
+    cache = { ...cache, canPush: true, session: {} }
+    await plan({ cachix: 'fleet', 'cachix-auth-token': 'secret' })
+    expect(handed.get('cachix')?.[0]).toMatchObject({ cachix: 'fleet', push: 'auto' })
+    expect(calls.slice(calls.indexOf('evaluate hosts') + 1, calls.indexOf('cache check') + 1)).toEqual([
+      '[Push what evaluation built]',
+      'push what evaluation built',
+      '[Check the cache]',
+      'cache check'
+    ])
+    expect(handed.get('push what evaluation built')?.[1]).toEqual([alpha])
   })
 })

@@ -25,7 +25,8 @@ const host = (name: string): HostInfo => ({
   outPath: `/nix/store/${name.padEnd(32, 'a')}-nixos-system-${name}`,
   drvPath: `/nix/store/${name.padEnd(32, 'd')}-nixos-system-${name}.drv`,
   substituters: [],
-  trustedPublicKeys: []
+  trustedPublicKeys: [],
+  imports: []
 })
 
 const [a, b] = [host('a'), host('b')]

@@ -192,4 +192,28 @@ describe('cacheCheckOf', () => {
       cacheCheckOf({ complete: false, checked: 4, upstream: 0, firstMissing: { path: lib, neededBy: top('a') } })
     ).toEqual({ state: 'missing', path: lib, neededBy: top('a') })
   })
+
+  it("counts what the host's evaluation imports: a missing import, or a hole in its closure, is missing", () => {
+    const generated = '/nix/store/cccccccccccccccccccccccccccccccc-generated'
+    const whole = { complete: true, checked: 4, upstream: 0 }
+    expect(cacheCheckOf(whole, [[generated, { complete: true, checked: 1, upstream: 0 }]])).toEqual({
+      state: 'verified',
+      upstream: 0
+    })
+    expect(
+      cacheCheckOf(whole, [
+        [
+          generated,
+          { complete: false, checked: 1, upstream: 0, firstMissing: { path: generated, neededBy: generated } }
+        ]
+      ])
+    ).toEqual({ state: 'missing', path: generated, neededBy: 'the evaluation of the host (import from derivation)' })
+    expect(
+      cacheCheckOf(whole, [
+        [generated, { complete: false, checked: 2, upstream: 0, firstMissing: { path: lib, neededBy: generated } }]
+      ])
+    ).toEqual({ state: 'missing', path: lib, neededBy: generated })
+    // Not walked at all (the walk stopped): not verified either.
+    expect(cacheCheckOf(whole, [[generated, undefined]]).state).toBe('missing')
+  })
 })

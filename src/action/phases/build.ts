@@ -34,7 +34,10 @@ export interface BuiltStep {
   spooled: SpooledBuilds
   /** derivation → remote builder, for each derivation Nix handed to one. */
   remoteBuilds: Map<string, string>
-  /** Every host's toplevel, the pre-warm attributes and what was spooled: their closures must end up in the cache. */
+  /**
+   * Every host's toplevel and evaluation imports, the pre-warm attributes and what was spooled: their closures must end
+   * up in the cache.
+   */
   roots: string[]
   /** drain-timeout counts from the end of the build: it covers reaching a cache that was down and the push. */
   drainDeadline: number
@@ -116,7 +119,7 @@ export async function buildPhase(
     failedBuilds,
     spooled,
     remoteBuilds,
-    roots: [...hosts.map(h => h.outPath), ...installables.attributeOutputs, ...spooled.outputs],
+    roots: [...hosts.flatMap(h => [h.outPath, ...h.imports]), ...installables.attributeOutputs, ...spooled.outputs],
     drainDeadline: Date.now() + inputs.drainTimeoutSeconds * 1000
   }
 }

@@ -6,27 +6,35 @@ import { errorMessage } from '../../util/errors.js'
 import type { Inputs } from '../inputs.js'
 import type { CacheSetup } from './cachix.js'
 
+/** What the cache must hold for a host to count as whole: its output, and what its evaluation imports. */
+export interface CacheTarget {
+  name: string
+  outPath: string
+  imports?: string[]
+}
+
 /**
- * Which of `targets` the cache holds with their whole closure, each logged with what the walk
- * found (`note` added to those that are). Throws when the cache stops answering.
+ * Which of `targets` the cache holds with their whole closure and their imports' (the outPaths of
+ * those it does), each logged with what the walk found (`note` added to those that are). An import
+ * the cache lacks is a hole in the host as a missing runtime path is. Throws when the cache stops answering.
  */
-export async function walkCached(
-  reader: Reader,
-  targets: { name: string; outPath: string }[],
-  note = ''
-): Promise<Set<string>> {
+export async function walkCached(reader: Reader, targets: CacheTarget[], note = ''): Promise<Set<string>> {
   const cached = new Set<string>()
   // Cached means the whole closure is there: a toplevel whose references were lost would
   // otherwise be skipped on every run while each machine builds what is missing.
   const walks = await walkEach(
     reader.client,
-    targets.map(t => t.outPath)
+    targets.flatMap(t => [t.outPath, ...(t.imports ?? [])])
   )
   for (const target of targets) {
     const walk = walks.get(target.outPath)
     if (walk === undefined) continue
-    if (walk.complete) cached.add(target.outPath)
-    core.info(`${target.name}: ${describeWalk(target.outPath, walk)}${walk.complete ? note : ''}`)
+    const lacking = (target.imports ?? []).filter(i => walks.get(i)?.complete !== true)
+    const whole = walk.complete && lacking.length === 0
+    if (whole) cached.add(target.outPath)
+    core.info(`${target.name}: ${describeWalk(target.outPath, walk)}${whole ? note : ''}`)
+    for (const missing of lacking)
+      core.info(`${target.name}: its evaluation imports ${describeWalk(missing, walks.get(missing)!)}`)
   }
   return cached
 }
@@ -41,7 +49,7 @@ export async function cacheCheckPhase(inputs: Inputs, cache: CacheSetup, hosts: 
   try {
     return await walkCached(
       cache.reader,
-      hosts.map(h => ({ name: h.id, outPath: h.outPath })),
+      hosts.map(h => ({ name: h.id, outPath: h.outPath, imports: h.imports })),
       '; not building it'
     )
   } catch (error: unknown) {

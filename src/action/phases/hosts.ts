@@ -79,9 +79,24 @@ async function legHosts({ inputs, env, findings }: Run): Promise<HostInfo[]> {
     selection.hosts.map(id => all.find(h => h.id === id)).filter((h): h is Host => h !== undefined),
     env
   )
-  for (const host of details)
+  for (const host of details) {
     core.info(
       `${host.id} (${host.kind === 'nixos' ? '' : `${kindSpec(host.kind).label}, `}${host.system}): ${host.outPath}`
     )
+    logImports(host, findings)
+  }
   return details
+}
+
+/** What a host's evaluation imports: the cache check and the push treat their closures as the host's. */
+function logImports(host: HostInfo, findings: Finding[]): void {
+  if (host.imports.length > 0)
+    core.info(
+      `${host.id}: its evaluation imports ${host.imports.length} path${host.imports.length === 1 ? '' : 's'}: ${host.imports.join(', ')}`
+    )
+  if (host.importsUnknown !== undefined)
+    findings.push({
+      level: 'warning',
+      message: `${host.id}: what its evaluation imports could not all be listed, so some may not reach the cache: ${host.importsUnknown}`
+    })
 }

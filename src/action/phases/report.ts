@@ -44,7 +44,8 @@ async function countPerHost(store: NixStore, record: RunRecord): Promise<void> {
   const fetched = new Set(record.substituted)
   for (const result of record.results) {
     if (!(await store.isValid(result.toplevel))) continue
-    const closure = await store.closure([result.toplevel])
+    // An import the cache lacks is a hole in the host as a missing runtime path is: a laptop builds it to evaluate.
+    const closure = await store.closure([result.toplevel, ...(await store.validPaths(result.imports ?? []))])
     const pushedHere = closure.filter(p => record.pushed.has(p))
     result.built = closure.filter(p => built.has(p)).length
     result.substituted = closure.filter(p => fetched.has(p)).length

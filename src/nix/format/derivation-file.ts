@@ -1,23 +1,29 @@
 import { parseStorePath } from './store-path.js'
 
 /**
- * The output paths named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * or undefined when the file does not read that way or an output has no fixed path yet
- * (content-addressed derivations): the caller then asks Nix.
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
  */
-export function derivationFileOutputs(text: string): string[] | undefined {
+export function derivationFileOutputMap(text: string): Map<string, string> | undefined {
   const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text)
   if (head === null) return undefined
-  const outputs: string[] = []
-  for (const tuple of head[1].matchAll(/\("[^"]*","([^"]*)","[^"]*","[^"]*"\)/g)) {
-    const path = tuple[1]
+  const outputs = new Map<string, string>()
+  for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+    const path = tuple[2]
     if (path === '') return undefined
     try {
       parseStorePath(path)
     } catch {
       return undefined
     }
-    outputs.push(path)
+    outputs.set(tuple[1], path)
   }
-  return outputs.length > 0 ? outputs : undefined
+  return outputs.size > 0 ? outputs : undefined
+}
+
+/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
+export function derivationFileOutputs(text: string): string[] | undefined {
+  const outputs = derivationFileOutputMap(text)
+  return outputs === undefined ? undefined : [...outputs.values()]
 }
