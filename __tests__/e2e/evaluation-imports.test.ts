@@ -9,6 +9,7 @@ import {
   cli,
   evalRaw,
   inCache,
+  laptopConfig,
   leg,
   onLaptop,
   plan,
@@ -102,6 +103,10 @@ describe('what evaluation imports reaches the cache, whatever store the runner s
     const check = await cli(['check', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, 'ifd'], {
       NIX_CONFIG: `substituters = ${server.cacheUrl(CACHE)}\ntrusted-public-keys = ${server.publicKeys(CACHE).join(' ')}\n`
     })
+    // A laptop that never had it and may not build: Nix's own reason, in words, not its machine log.
+    const fresh = await cli(['check', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, 'ifd'], {
+      NIX_CONFIG: `${await laptopConfig(server)}max-jobs = 0\n`
+    })
 
     // A planner that may not push (no token) keeps the host's row: the host is not whole.
     const planned = await plan(server, flake)
@@ -127,6 +132,11 @@ describe('what evaluation imports reaches the cache, whatever store the runner s
       ) as unknown,
       stderr: expect.any(String) as unknown
     })
+    expect({ code: fresh.code, stderr: fresh.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/could not evaluate .*(unable to start any build|Cannot build)/) as unknown
+    })
+    expect(fresh.stderr).not.toContain('@nix')
     expect(report.code).toBe(1)
     expect(report.stdout).toContain(
       `ifd: ${generated} (needed by the evaluation of the host (import from derivation)) is not in the cache`
