@@ -9,6 +9,7 @@ import {
   cli,
   evalRaw,
   inCache,
+  laptopConfig,
   leg,
   onLaptop,
   plan,
@@ -91,12 +92,21 @@ describe('what evaluation imports reaches the cache, whatever store the runner s
     expect(built.stderr).toContain(`ifd: its evaluation imports ${generated}`)
   }, 300_000)
 
-  it('an import the cache lost after an earlier run is a hole in the host: not skipped, pushed again', async () => {
+  it('an import the cache lost after an earlier run is a hole in the host: check names it, not skipped, pushed again', async () => {
     const { flake, generated } = await importingFlake()
     expect((await leg(server, flake, { system: 'x86_64-linux' })).main.code).toBe(0)
     // Garbage collection in the cache; the runner's store (self-hosted, or restored) still has it.
     await rm(join(server.dataDir, CACHE, `${generated.slice(11, 43)}.narinfo`))
     expect(await inCache(server, generated)).toBe(false)
+    // A laptop that evaluated the host before (its store has the import) and trusts only the cache:
+    // check names the lost import, which a machine without it compiles just to evaluate the host.
+    const check = await cli(['check', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, 'ifd'], {
+      NIX_CONFIG: `substituters = ${server.cacheUrl(CACHE)}\ntrusted-public-keys = ${server.publicKeys(CACHE).join(' ')}\n`
+    })
+    // A laptop that never had it and may not build: Nix's own reason, in words, not its machine log.
+    const fresh = await cli(['check', '--cache', CACHE, '--cachix-url', server.url, '--flake', flake, 'ifd'], {
+      NIX_CONFIG: `${await laptopConfig(server)}max-jobs = 0\n`
+    })
 
     // A planner that may not push (no token) keeps the host's row: the host is not whole.
     const planned = await plan(server, flake)
@@ -114,6 +124,19 @@ describe('what evaluation imports reaches the cache, whatever store the runner s
     expect(JSON.parse(planned.outputs.hosts)).toEqual(['ifd'])
     expect(JSON.parse(planned.outputs['cached-hosts'])).toEqual([])
     expect(JSON.parse(planned.outputs.imports)).toEqual({ ifd: [generated] })
+    // The whole result, so that a failure shows the CLI's own message.
+    expect({ code: check.code, stdout: check.stdout, stderr: check.stderr }).toEqual({
+      code: 1,
+      stdout: expect.stringContaining(
+        `ifd: evaluating it would first build 1 import (import from derivation) missing from ${CACHE}:\n  ${generated}\n      not in ${CACHE}: evaluating the host reads it (import from derivation)`
+      ) as unknown,
+      stderr: expect.any(String) as unknown
+    })
+    expect({ code: fresh.code, stderr: fresh.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/could not evaluate .*(unable to start any build|Cannot build)/) as unknown
+    })
+    expect(fresh.stderr).not.toContain('@nix')
     expect(report.code).toBe(1)
     expect(report.stdout).toContain(
       `ifd: ${generated} (needed by the evaluation of the host (import from derivation)) is not in the cache`

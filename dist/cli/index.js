@@ -1443,7 +1443,8 @@ async function evaluationImports(log, nixArgs, env) {
 }
 /** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
 async function evalWithLog(args, env) {
-    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1] });
+    // 100: an import from derivation could not be built (max-jobs 0, a failed build); the log says why, in a line.
+    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1, 100] });
     return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) };
 }
 /**
@@ -5405,171 +5406,26 @@ function explainBuilds(builds, facts) {
 function plural(count, word) {
     return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
-
-;// CONCATENATED MODULE: ./src/cli/check.ts
-
-
-
-
-
-
-
-
-
-
-
-const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0'];
 /**
- * What switching to `host` would do on this machine, with its own substituters: one
- * evaluation, one dry run, one batched query of the cache for the reasons.
+ * Of a host's imports, each walked against the cache, those whose closure is not whole there, and
+ * why that makes a machine compile: no closure holds an import, yet evaluating the host needs it.
  */
-async function checkHost(flake, host, client, filter) {
-    const resolved = resolveHost(host, await configurationNames(flake, process.env));
-    const [details] = await hostDetails(flake, [{ ...resolved, id: host }], process.env);
-    const { drvPath: drv, outPath: out } = details;
-    const dry = await process_runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
-    const plan = parseDryRun(dry.stderr);
-    if (plan.toBuild.length === 0 && plan.unknown.length === 0)
-        return { toplevel: out, toFetch: plan.toFetch, builds: [] };
-    // Through the store (not by reading the .drv files), so a --store or chroot store works too.
-    // A path the cached closure references but no cache has is "unknown" to the dry run; on a
-    // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
-    // derivation among the toplevel's.
-    const drvs = plan.unknown.length === 0
-        ? plan.toBuild
-        : (await process_runCommand('nix-store', ['--query', '--requisites', drv])).stdout
-            .split('\n')
-            .filter(l => l.endsWith('.drv'));
-    const shown = await command_runNix(['show-derivation', ...drvs]);
-    const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout));
-    const producing = (path) => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0];
-    const pending = new Set(plan.toBuild);
-    for (const path of plan.unknown)
-        pending.add(producing(path) ?? path);
-    if (plan.unknown.length > 0)
-        pending.add(drv);
-    const builds = [...pending].map(drvPath => ({
-        drvPath,
-        outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath])
-    }));
-    const outputs = builds.flatMap(b => b.outputs);
-    const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)]);
-    const upstream = await upstreamOutputs(client, outputs.filter(o => !missingHashes.has(hashPart(o))), details.substituters);
-    const dirty = await process_runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
-        .then(r => r.code === 0 && r.stdout.trim() !== '')
-        .catch(() => false);
-    return {
-        toplevel: out,
-        toFetch: plan.toFetch,
-        builds: explainBuilds(builds, {
-            cache: client.cacheName,
-            toplevel: out,
-            toplevelInCache: !missingHashes.has(hashPart(out)),
-            dirtyTree: dirty,
-            missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
-            upstream,
-            filtered: path => filter.excluded(path),
-            unknownPaths: plan.unknown,
-            toplevelDrv: drv,
-            closureName: kindSpec(resolved.kind).closureName
-        })
-    };
-}
-/**
- * Of the outputs the cache counts as present, those it does not hold (GET narinfo 404): present
- * upstream, as Cachix counts what cache.nixos.org has. Each with the first of the host's
- * substituters (or cache.nixos.org) found to have it, to name in the advice.
- */
-async function upstreamOutputs(client, present, hostSubstituters) {
-    const held = await mapLimit(present, 16, async (path) => (await client.narinfo(hashPart(path))) !== undefined);
-    const upstream = present.filter((_, i) => !held[i]);
-    const where = new SubstituterNarInfos(narinfoSubstituters([...hostSubstituters, DEFAULT_SUBSTITUTER]).map(url => ({ url })));
-    const found = await mapLimit(upstream, 16, async (path) => (await where.find(hashPart(path)))?.url);
-    return new Map(upstream.map((path, i) => [path, found[i]]));
-}
-
-;// CONCATENATED MODULE: ./src/diff/base-revision.ts
-
-
-
-
-
-
-/** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
-async function localGitFlake(flake, env = process.env) {
-    const local = flake.startsWith('path:') || flake.startsWith('git+file:')
-        ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '')
-        : flake;
-    if (/^[a-z+]+:/.test(local))
-        return undefined;
-    const path = (0,external_node_path_namespaceObject.isAbsolute)(local) ? local : (0,external_node_path_namespaceObject.resolve)(local);
-    const found = await process_runCommand('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] });
-    if (found.code !== 0)
-        return undefined;
-    const [top, prefix, shallow] = found.stdout.split('\n');
-    return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' };
-}
-async function hasCommit(git, revision, env) {
-    const found = await process_runCommand('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], {
-        env,
-        okCodes: [1, 128]
-    });
-    return found.code === 0 ? found.stdout.trim() : undefined;
-}
-/** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
-async function resolveCommit(git, revision, env = process.env) {
-    const here = await hasCommit(git, revision, env);
-    if (here !== undefined)
-        return here;
-    try {
-        await process_runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
-    }
-    catch (error) {
-        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errors_errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
-    }
-    const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
-    if (fetched === undefined)
-        throw new Error(`${revision} is not a commit of ${git.top}`);
-    return fetched;
-}
-/** The merge base from the local history; undefined when the history is too shallow to tell. */
-async function localMergeBase(git, base, head, env = process.env) {
-    const found = await runCommand('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] });
-    return found.code === 0 ? found.stdout.trim() : undefined;
-}
-/** The flake at one commit, evaluated as Nix evaluates a clean checkout of it. */
-function flakeAtCommit(git, commit) {
-    const query = [`rev=${commit}`];
-    // Nix 2.20 and later refuse a shallow repository unless told.
-    if (git.shallow)
-        query.push('shallow=1');
-    if (git.dir !== '')
-        query.push(`dir=${encodeURIComponent(git.dir)}`);
-    return `git+file://${git.top}?${query.join('&')}`;
-}
-/**
- * Each host's toplevel (of whichever kind it is) at `flakeRef`, evaluating only those hosts, keyed
- * as given; hosts it lacks, or names ambiguously there, are left out (a new host has no base).
- */
-async function toplevelsAt(flakeRef, hosts, env = process.env) {
-    if (hosts.length === 0)
-        return {};
-    const names = await configurationNames(flakeRef, env);
-    const found = hosts
-        .map(reference => ({ reference, host: findHost(reference, names) }))
-        .filter((f) => f.host !== undefined);
-    const toplevels = {};
-    for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
-        const apply = outPathsExpression(kind, group.map(h => h.attribute));
-        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
-            env
+function explainImports(walks, facts) {
+    const remedy = `re-run the workflow (its leg pushes what the host's evaluation imports) or run \`nix-cachix-build build --host ${facts.host}\` on the desktop`;
+    const missing = [];
+    for (const [path, walk] of walks) {
+        if (walk.complete)
+            continue;
+        const lost = walk.firstMissing;
+        const what = lost === undefined || lost.path === path
+            ? `not in ${facts.cache}`
+            : `in ${facts.cache} but its closure is not: ${lost.path} (needed by ${lost.neededBy}) is missing`;
+        missing.push({
+            path,
+            reason: `${what}: evaluating the host reads it (import from derivation), so a machine without it builds it just to evaluate; ${remedy}`
         });
-        const raw = JSON.parse(stdout);
-        for (const host of group)
-            if (raw[host.attribute] !== undefined)
-                toplevels[host.reference] = raw[host.attribute].out;
     }
-    return toplevels;
+    return missing;
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/closure-walk.ts
@@ -5772,6 +5628,181 @@ class SharedCacheLookups extends SharedNarInfos {
         }
         return new Set(hashes.filter(hash => this.answers.get(hash) === true));
     }
+}
+
+;// CONCATENATED MODULE: ./src/cli/check.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0'];
+/**
+ * What switching to `host` would do on this machine, with its own substituters: one
+ * evaluation, one dry run, one batched query of the cache for the reasons; and, when its
+ * evaluation imports anything (the evaluation's log tells), the imports' closures walked in the cache.
+ */
+async function checkHost(flake, host, client, filter) {
+    const resolved = resolveHost(host, await configurationNames(flake, process.env));
+    const [details] = await hostDetails(flake, [{ ...resolved, id: host }], process.env);
+    const { drvPath: drv, outPath: out } = details;
+    const imported = {
+        missingImports: details.imports.length === 0
+            ? []
+            : explainImports(await walkEach(client, details.imports), { cache: client.cacheName, host }),
+        importsUnknown: details.importsUnknown
+    };
+    const dry = await process_runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO]);
+    const plan = parseDryRun(dry.stderr);
+    if (plan.toBuild.length === 0 && plan.unknown.length === 0)
+        return { toplevel: out, toFetch: plan.toFetch, builds: [], ...imported };
+    // Through the store (not by reading the .drv files), so a --store or chroot store works too.
+    // A path the cached closure references but no cache has is "unknown" to the dry run; on a
+    // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
+    // derivation among the toplevel's.
+    const drvs = plan.unknown.length === 0
+        ? plan.toBuild
+        : (await process_runCommand('nix-store', ['--query', '--requisites', drv])).stdout
+            .split('\n')
+            .filter(l => l.endsWith('.drv'));
+    const shown = await command_runNix(['show-derivation', ...drvs]);
+    const outputsOf = derivationOutputsFromJson(JSON.parse(shown.stdout));
+    const producing = (path) => [...outputsOf].find(([, outputs]) => outputs.includes(path))?.[0];
+    const pending = new Set(plan.toBuild);
+    for (const path of plan.unknown)
+        pending.add(producing(path) ?? path);
+    if (plan.unknown.length > 0)
+        pending.add(drv);
+    const builds = [...pending].map(drvPath => ({
+        drvPath,
+        outputs: outputsOf.get(drvPath) ?? (drvPath.endsWith('.drv') ? [] : [drvPath])
+    }));
+    const outputs = builds.flatMap(b => b.outputs);
+    const missingHashes = await client.missingHashes([hashPart(out), ...outputs.map(hashPart)]);
+    const upstream = await upstreamOutputs(client, outputs.filter(o => !missingHashes.has(hashPart(o))), details.substituters);
+    const dirty = await process_runCommand('git', ['-C', flake, 'status', '--porcelain'], { okCodes: [128] })
+        .then(r => r.code === 0 && r.stdout.trim() !== '')
+        .catch(() => false);
+    return {
+        toplevel: out,
+        toFetch: plan.toFetch,
+        ...imported,
+        builds: explainBuilds(builds, {
+            cache: client.cacheName,
+            toplevel: out,
+            toplevelInCache: !missingHashes.has(hashPart(out)),
+            dirtyTree: dirty,
+            missingFromCache: new Set(outputs.filter(o => missingHashes.has(hashPart(o)))),
+            upstream,
+            filtered: path => filter.excluded(path),
+            unknownPaths: plan.unknown,
+            toplevelDrv: drv,
+            closureName: kindSpec(resolved.kind).closureName
+        })
+    };
+}
+/**
+ * Of the outputs the cache counts as present, those it does not hold (GET narinfo 404): present
+ * upstream, as Cachix counts what cache.nixos.org has. Each with the first of the host's
+ * substituters (or cache.nixos.org) found to have it, to name in the advice.
+ */
+async function upstreamOutputs(client, present, hostSubstituters) {
+    const held = await mapLimit(present, 16, async (path) => (await client.narinfo(hashPart(path))) !== undefined);
+    const upstream = present.filter((_, i) => !held[i]);
+    const where = new SubstituterNarInfos(narinfoSubstituters([...hostSubstituters, DEFAULT_SUBSTITUTER]).map(url => ({ url })));
+    const found = await mapLimit(upstream, 16, async (path) => (await where.find(hashPart(path)))?.url);
+    return new Map(upstream.map((path, i) => [path, found[i]]));
+}
+
+;// CONCATENATED MODULE: ./src/diff/base-revision.ts
+
+
+
+
+
+
+/** The git checkout a flake reference points into, or undefined when it is not a local checkout. */
+async function localGitFlake(flake, env = process.env) {
+    const local = flake.startsWith('path:') || flake.startsWith('git+file:')
+        ? flake.replace(/^(path|git\+file):(\/\/)?/, '').replace(/\?.*$/, '')
+        : flake;
+    if (/^[a-z+]+:/.test(local))
+        return undefined;
+    const path = (0,external_node_path_namespaceObject.isAbsolute)(local) ? local : (0,external_node_path_namespaceObject.resolve)(local);
+    const found = await process_runCommand('git', ['-C', path, 'rev-parse', '--show-toplevel', '--show-prefix', '--is-shallow-repository'], { env, okCodes: [128] });
+    if (found.code !== 0)
+        return undefined;
+    const [top, prefix, shallow] = found.stdout.split('\n');
+    return { top, dir: prefix.replace(/\/$/, ''), shallow: shallow === 'true' };
+}
+async function hasCommit(git, revision, env) {
+    const found = await process_runCommand('git', ['-C', git.top, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`], {
+        env,
+        okCodes: [1, 128]
+    });
+    return found.code === 0 ? found.stdout.trim() : undefined;
+}
+/** The commit `revision` names, fetched from origin (just that commit) when the checkout lacks it. */
+async function resolveCommit(git, revision, env = process.env) {
+    const here = await hasCommit(git, revision, env);
+    if (here !== undefined)
+        return here;
+    try {
+        await process_runCommand('git', ['-C', git.top, 'fetch', '--no-tags', '--quiet', '--depth=1', 'origin', revision], { env });
+    }
+    catch (error) {
+        throw new Error(`the checkout does not have ${revision} and fetching it from origin failed (${errors_errorMessage(error)}): check out with fetch-depth: 0, or give diff-base a planner's toplevels output`, { cause: error });
+    }
+    const fetched = (await hasCommit(git, revision, env)) ?? (await hasCommit(git, 'FETCH_HEAD', env));
+    if (fetched === undefined)
+        throw new Error(`${revision} is not a commit of ${git.top}`);
+    return fetched;
+}
+/** The merge base from the local history; undefined when the history is too shallow to tell. */
+async function localMergeBase(git, base, head, env = process.env) {
+    const found = await runCommand('git', ['-C', git.top, 'merge-base', base, head], { env, okCodes: [1, 128] });
+    return found.code === 0 ? found.stdout.trim() : undefined;
+}
+/** The flake at one commit, evaluated as Nix evaluates a clean checkout of it. */
+function flakeAtCommit(git, commit) {
+    const query = [`rev=${commit}`];
+    // Nix 2.20 and later refuse a shallow repository unless told.
+    if (git.shallow)
+        query.push('shallow=1');
+    if (git.dir !== '')
+        query.push(`dir=${encodeURIComponent(git.dir)}`);
+    return `git+file://${git.top}?${query.join('&')}`;
+}
+/**
+ * Each host's toplevel (of whichever kind it is) at `flakeRef`, evaluating only those hosts, keyed
+ * as given; hosts it lacks, or names ambiguously there, are left out (a new host has no base).
+ */
+async function toplevelsAt(flakeRef, hosts, env = process.env) {
+    if (hosts.length === 0)
+        return {};
+    const names = await configurationNames(flakeRef, env);
+    const found = hosts
+        .map(reference => ({ reference, host: findHost(reference, names) }))
+        .filter((f) => f.host !== undefined);
+    const toplevels = {};
+    for (const [kind, group] of byKind(found.map(f => ({ ...f.host, reference: f.reference })))) {
+        const apply = outPathsExpression(kind, group.map(h => h.attribute));
+        const { stdout } = await command_runNix(['eval', '--json', `${flakeRef}#${kindSpec(kind).output}`, '--apply', apply], {
+            env
+        });
+        const raw = JSON.parse(stdout);
+        for (const host of group)
+            if (raw[host.attribute] !== undefined)
+                toplevels[host.reference] = raw[host.attribute].out;
+    }
+    return toplevels;
 }
 
 ;// CONCATENATED MODULE: ./src/diff/names.ts
@@ -6375,9 +6406,17 @@ async function hostRoots(flake, hosts, progress) {
 }
 async function check(options, host) {
     const result = await checkHost(options.flake, host, await readingClient(options), makePushFilter(options.pushFilter));
+    if (result.importsUnknown !== undefined)
+        process.stderr.write(`warning: ${host}: not every import could be listed: ${result.importsUnknown}\n`);
+    const imports = result.missingImports;
+    if (imports.length > 0) {
+        process.stdout.write(`${host}: evaluating it would first build ${imports.length} import${imports.length === 1 ? '' : 's'} (import from derivation) missing from ${options.cache}:\n`);
+        for (const i of imports)
+            process.stdout.write(`  ${i.path}\n      ${i.reason}\n`);
+    }
     if (result.builds.length === 0) {
-        process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`);
-        return 0;
+        process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing${imports.length === 0 ? '' : ' more'}.\n`);
+        return imports.length === 0 ? 0 : 1;
     }
     process.stdout.write(`${host}: switching would build ${result.builds.length} derivation${result.builds.length === 1 ? '' : 's'} (and download ${result.toFetch.length} paths):\n`);
     for (const b of result.builds)

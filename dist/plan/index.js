@@ -33985,7 +33985,8 @@ async function evaluationImports(log, nixArgs, env) {
 }
 /** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
 async function eval_imports_evalWithLog(args, env) {
-    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1] });
+    // 100: an import from derivation could not be built (max-jobs 0, a failed build); the log says why, in a line.
+    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1, 100] });
     return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) };
 }
 /**

@@ -9,20 +9,26 @@ import { SubstituterNarInfos } from '../cachix/substituter-narinfos.js'
 import { mapLimit } from '../util/async.js'
 import { kindSpec, resolveHost } from '../hosts/configurations.js'
 import { runCommand } from '../util/process.js'
-import { explainBuilds, type Explained } from './explain.js'
+import { explainBuilds, explainImports, type Explained, type MissingImport } from './explain.js'
+import { walkEach } from '../cachix/closure-walk.js'
 import { runNix } from '../nix/command.js'
 
 export interface CheckResult {
   toplevel: string
   toFetch: string[]
   builds: Explained[]
+  /** What the host's evaluation imports that the cache lacks: a machine without it compiles it to evaluate the host. */
+  missingImports: MissingImport[]
+  /** Why the host's imports could not all be listed, when they could not. */
+  importsUnknown?: string
 }
 
 const FRESH_NARINFO = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0']
 
 /**
  * What switching to `host` would do on this machine, with its own substituters: one
- * evaluation, one dry run, one batched query of the cache for the reasons.
+ * evaluation, one dry run, one batched query of the cache for the reasons; and, when its
+ * evaluation imports anything (the evaluation's log tells), the imports' closures walked in the cache.
  */
 export async function checkHost(
   flake: string,
@@ -33,10 +39,17 @@ export async function checkHost(
   const resolved = resolveHost(host, await configurationNames(flake, process.env))
   const [details] = await hostDetails(flake, [{ ...resolved, id: host }], process.env)
   const { drvPath: drv, outPath: out } = details
+  const imported = {
+    missingImports:
+      details.imports.length === 0
+        ? []
+        : explainImports(await walkEach(client, details.imports), { cache: client.cacheName, host }),
+    importsUnknown: details.importsUnknown
+  }
   const dry = await runCommand('nix-store', ['--realise', '--dry-run', drv, ...FRESH_NARINFO])
   const plan = parseDryRun(dry.stderr)
   if (plan.toBuild.length === 0 && plan.unknown.length === 0)
-    return { toplevel: out, toFetch: plan.toFetch, builds: [] }
+    return { toplevel: out, toFetch: plan.toFetch, builds: [], ...imported }
   // Through the store (not by reading the .drv files), so a --store or chroot store works too.
   // A path the cached closure references but no cache has is "unknown" to the dry run; on a
   // real switch Nix builds it (and the toplevel, whose closure is incomplete), so find its
@@ -71,6 +84,7 @@ export async function checkHost(
   return {
     toplevel: out,
     toFetch: plan.toFetch,
+    ...imported,
     builds: explainBuilds(builds, {
       cache: client.cacheName,
       toplevel: out,

@@ -1,3 +1,4 @@
+import type { ClosureWalk } from '../cachix/closure-walk.js'
 import { DEFAULT_SUBSTITUTER } from '../nix/substituters.js'
 
 export interface PendingBuild {
@@ -89,4 +90,35 @@ export function explainBuilds(builds: PendingBuild[], facts: CheckFacts): Explai
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`
+}
+
+/** A path the host's evaluation imports (import from derivation) whose closure the cache does not hold wholly. */
+export interface MissingImport {
+  path: string
+  reason: string
+}
+
+/**
+ * Of a host's imports, each walked against the cache, those whose closure is not whole there, and
+ * why that makes a machine compile: no closure holds an import, yet evaluating the host needs it.
+ */
+export function explainImports(
+  walks: ReadonlyMap<string, ClosureWalk>,
+  facts: { cache: string; host: string }
+): MissingImport[] {
+  const remedy = `re-run the workflow (its leg pushes what the host's evaluation imports) or run \`nix-cachix-build build --host ${facts.host}\` on the desktop`
+  const missing: MissingImport[] = []
+  for (const [path, walk] of walks) {
+    if (walk.complete) continue
+    const lost = walk.firstMissing
+    const what =
+      lost === undefined || lost.path === path
+        ? `not in ${facts.cache}`
+        : `in ${facts.cache} but its closure is not: ${lost.path} (needed by ${lost.neededBy}) is missing`
+    missing.push({
+      path,
+      reason: `${what}: evaluating the host reads it (import from derivation), so a machine without it builds it just to evaluate; ${remedy}`
+    })
+  }
+  return missing
 }

@@ -189,9 +189,20 @@ async function hostRoots(flake: string, hosts: Host[], progress: Progress): Prom
 
 async function check(options: CommonOptions, host: string): Promise<number> {
   const result = await checkHost(options.flake, host, await readingClient(options), makePushFilter(options.pushFilter))
+  if (result.importsUnknown !== undefined)
+    process.stderr.write(`warning: ${host}: not every import could be listed: ${result.importsUnknown}\n`)
+  const imports = result.missingImports
+  if (imports.length > 0) {
+    process.stdout.write(
+      `${host}: evaluating it would first build ${imports.length} import${imports.length === 1 ? '' : 's'} (import from derivation) missing from ${options.cache}:\n`
+    )
+    for (const i of imports) process.stdout.write(`  ${i.path}\n      ${i.reason}\n`)
+  }
   if (result.builds.length === 0) {
-    process.stdout.write(`${host}: switching downloads ${result.toFetch.length} paths and builds nothing.\n`)
-    return 0
+    process.stdout.write(
+      `${host}: switching downloads ${result.toFetch.length} paths and builds nothing${imports.length === 0 ? '' : ' more'}.\n`
+    )
+    return imports.length === 0 ? 0 : 1
   }
   process.stdout.write(
     `${host}: switching would build ${result.builds.length} derivation${result.builds.length === 1 ? '' : 's'} (and download ${result.toFetch.length} paths):\n`

@@ -113,7 +113,8 @@ export async function evalWithLog(
   args: string[],
   env: NodeJS.ProcessEnv
 ): Promise<{ code: number; stdout: string; log: EvalLogParts }> {
-  const result = await runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1] })
+  // 100: an import from derivation could not be built (max-jobs 0, a failed build); the log says why, in a line.
+  const result = await runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1, 100] })
   return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { explainBuilds, type CheckFacts } from '../../../src/cli/explain.js'
+import type { ClosureWalk } from '../../../src/cachix/closure-walk.js'
+import { explainBuilds, explainImports, type CheckFacts } from '../../../src/cli/explain.js'
 
 describe('why a derivation would be built', () => {
   const base: CheckFacts = {
@@ -63,5 +64,34 @@ describe('why a derivation would be built', () => {
     ]
   ])('the toplevel, when its cached closure has %s', (_why, facts, reason) => {
     expect(explainBuilds([toplevel], { ...base, toplevelDrv: toplevel.drvPath, ...facts })[0].reason).toMatch(reason)
+  })
+})
+
+describe('why an import from derivation the cache lacks makes a machine compile', () => {
+  const whole: ClosureWalk = { complete: true, checked: 3, upstream: 1 }
+  const facts = { cache: 'fleet', host: 'ifd' }
+  it('names nothing when every import and its closure are in the cache (upstream counts as present)', () => {
+    expect(explainImports(new Map([['/nix/store/gen', whole]]), facts)).toEqual([])
+  })
+  it.each([
+    [
+      'the import itself',
+      { path: '/nix/store/gen', neededBy: '/nix/store/gen' },
+      /^not in fleet: evaluating the host reads it \(import from derivation\), so a machine without it builds it just to evaluate; re-run the workflow .* `nix-cachix-build build --host ifd` on the desktop$/
+    ],
+    [
+      'a path of its closure',
+      { path: '/nix/store/dep', neededBy: '/nix/store/gen' },
+      /^in fleet but its closure is not: \/nix\/store\/dep \(needed by \/nix\/store\/gen\) is missing: evaluating the host reads it/
+    ],
+    ['an unknown path (no first missing)', undefined, /^not in fleet: /]
+  ])('names the import when the cache lacks %s', (_why, firstMissing, reason) => {
+    const walks = new Map<string, ClosureWalk>([
+      ['/nix/store/ok', whole],
+      ['/nix/store/gen', { complete: false, checked: 1, upstream: 0, firstMissing }]
+    ])
+    const missing = explainImports(walks, facts)
+    expect(missing.map(m => m.path)).toEqual(['/nix/store/gen'])
+    expect(missing[0].reason).toMatch(reason)
   })
 })
