@@ -128,6 +128,12 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
 
   it('a leg fails and a host is cached: each is named, the report fails, notifies once, moves no ref', () => {
     expect(JSON.parse(broken.plan.outputs['cached-hosts'])).toEqual(['cached'])
+    // Every host's system, the cached one's too: it has no row of the matrix to say it.
+    expect(JSON.parse(broken.plan.outputs.systems)).toEqual({
+      ok: 'x86_64-linux',
+      broken: 'x86_64-linux',
+      cached: 'x86_64-linux'
+    })
     expect([...broken.legs.keys()].sort()).toEqual(['broken', 'checks', 'ok'])
     expect(broken.legs.get('ok')!.code).toBe(0)
     expect(broken.legs.get('broken')!.code).toBe(1)
@@ -137,7 +143,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
     expect(summary).toContain('## ❌ Fleet: 1 of 3 hosts is not ready')
     expect(summary).toMatch(/\| ok \| x86_64-linux \| ✅ built here \| ok \| whole closure present \|/)
     expect(summary).toMatch(
-      /\| cached \| {2}\| ⏭️ already cached \| no leg \(cached when planned\) \| whole closure present \|/
+      /\| cached \| x86_64-linux \| ⏭️ already cached \| no leg \(cached when planned\) \| whole closure present \|/
     )
     expect(summary).toMatch(
       /\| broken \| x86_64-linux \| ❌ failed \| failed \| `\/nix\/store\/\S+-nixos-system-broken-\S+` missing \|/
@@ -149,6 +155,12 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
     expect(report.outputs.passed).toBe('false')
     const sent = hooks.received.filter(r => (r.body as { sha?: string }).sha === BROKEN)
     expect(sent.map(r => (r.body as { kind: string }).kind)).toEqual(['failure'])
+    const payloadHosts = (sent[0].body as { hosts: Record<string, unknown>[] }).hosts
+    expect(payloadHosts.find(h => h.host === 'cached')).toMatchObject({
+      system: 'x86_64-linux',
+      result: 'cached',
+      leg: 'none'
+    })
     expect(api.refs.get('refs/heads/cached')).toBe(BEFORE)
   })
 
@@ -221,7 +233,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
     expect(report.summary).toMatch(
       /\| broken \| x86_64-linux \| ❌ failed \| left no record[^|]*\| whole closure present \|/
     )
-    expect(report.summary).toMatch(/\| ok \| {2}\| ⏭️ already cached \|/)
+    expect(report.summary).toMatch(/\| ok \| x86_64-linux \| ⏭️ already cached \|/)
   })
 
   it('a leg that stopped early records its row as failed, not as a runner that died', async () => {

@@ -272,7 +272,15 @@ describe('examples/build.yml', () => {
       attributes: 'nixosConfigurations.desktop.pkgs.thunderbird',
       checks: true
     })
-    for (const output of ['build-matrix', 'prewarm-matrix', 'build-any', 'prewarm-any', 'toplevels', 'eval-failed'])
+    for (const output of [
+      'build-matrix',
+      'prewarm-matrix',
+      'build-any',
+      'prewarm-any',
+      'toplevels',
+      'systems',
+      'eval-failed'
+    ])
       expect(jobs.plan?.outputs?.[output]).toBe(`\${{ steps.plan.outputs.${output} }}`)
   })
 

@@ -34557,6 +34557,8 @@ var PlanOutput;
     PlanOutput["Toplevels"] = "toplevels";
     /** What each host's evaluation imports: the report walks them with the toplevels. */
     PlanOutput["Imports"] = "imports";
+    /** Each evaluated host's system, cached or not: the report's system column for a host that had no leg. */
+    PlanOutput["Systems"] = "systems";
 })(PlanOutput || (PlanOutput = {}));
 
 ;// CONCATENATED MODULE: ./src/plan/matrix.ts
@@ -34626,6 +34628,7 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
     setOutput(PlanOutput.Findings, JSON.stringify(findings.map(f => ({ level: f.level, message: f.message }))));
     setOutput(PlanOutput.Toplevels, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.outPath]))));
     setOutput(PlanOutput.Imports, JSON.stringify(Object.fromEntries(hosts.filter(h => h.imports.length > 0).map(h => [h.name, h.imports]))));
+    setOutput(PlanOutput.Systems, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.system]))));
     const warnings = findings.filter(f => f.level === 'warning').map(f => f.message);
     await summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write();
 }

@@ -63,19 +63,22 @@ function stringArray(text: string | undefined, what: string): string[] {
   return value
 }
 
-/** The planner's `imports` (host → store paths), when the workflow declared it; absent means none known. */
-function importsOf(text: string | undefined, what: string): Record<string, string[]> | undefined {
+/** A planner output of host → value, when the workflow declared it; absent (an older workflow) gives undefined. */
+function hostMapOf<T>(
+  text: string | undefined,
+  what: string,
+  isValue: (value: unknown) => value is T,
+  shape: string
+): Record<string, T> | undefined {
   if (text === undefined || text.trim() === '') return undefined
   const value = parseJson('needs', text, what)
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    Array.isArray(value) ||
-    !Object.values(value).every(v => Array.isArray(v) && v.every(p => typeof p === 'string'))
-  )
-    fail('needs', `${what} is not an object of host → list of store paths`)
-  return value as Record<string, string[]>
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every(isValue))
+    fail('needs', `${what} is not an object of host → ${shape}`)
+  return value as Record<string, T>
 }
+
+const isString = (value: unknown): value is string => typeof value === 'string'
+const isPathList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString)
 
 /** The plan (the needed job whose outputs hold toplevels) and how the other jobs, the legs, ended. */
 export function parseNeeds(text: string): Pick<ReportInputs, 'plan' | 'legsJob'> {
@@ -112,7 +115,9 @@ export function parseNeeds(text: string): Pick<ReportInputs, 'plan' | 'legsJob'>
   return {
     plan: {
       toplevels: toplevels as Record<string, string>,
-      imports: importsOf(outputs.imports, `needs.${planName}.outputs.imports`),
+      imports: hostMapOf(outputs.imports, `needs.${planName}.outputs.imports`, isPathList, 'list of store paths'),
+      // Each host's system, a host with no leg included; without it only the legs' rows say.
+      systems: hostMapOf(outputs.systems, `needs.${planName}.outputs.systems`, isString, 'system'),
       // The matrices overlap (matrix holds every row; build-matrix and prewarm-matrix split them): a row counts once.
       rows: [
         ...new Map(

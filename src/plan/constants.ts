@@ -17,5 +17,7 @@ export enum PlanOutput {
   /** What a build job on the head passes to diff-base, so the base is evaluated once, here. */
   Toplevels = 'toplevels',
   /** What each host's evaluation imports: the report walks them with the toplevels. */
-  Imports = 'imports'
+  Imports = 'imports',
+  /** Each evaluated host's system, cached or not: the report's system column for a host that had no leg. */
+  Systems = 'systems'
 }

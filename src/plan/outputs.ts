@@ -55,6 +55,7 @@ export async function matrixPhase(
     PlanOutput.Imports,
     JSON.stringify(Object.fromEntries(hosts.filter(h => h.imports.length > 0).map(h => [h.name, h.imports])))
   )
+  core.setOutput(PlanOutput.Systems, JSON.stringify(Object.fromEntries(hosts.map(h => [h.name, h.system]))))
   const warnings = findings.filter(f => f.level === 'warning').map(f => f.message)
   await core.summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write()
 }

@@ -13,6 +13,8 @@ export interface FleetPlan {
   toplevels: Record<string, string>
   /** host → what its evaluation imports (import from derivation): the planner's `imports`, when the workflow passes it. */
   imports?: Record<string, string[]>
+  /** host → system of every evaluated host, cached or not: the planner's `systems`, when the workflow passes it. */
+  systems?: Record<string, string>
   /** Rows of the plan's matrices (hosts, pre-warm attributes, checks). */
   rows: LegRow[]
   /** Hosts that did not evaluate: they have no toplevel to verify. */
@@ -151,7 +153,9 @@ export function judgeFleet(
         : leg === 'none'
           ? 'cached'
           : 'built'
-    hosts.push({ host, system: row?.system ?? record?.row.system, toplevel, leg, cache, result })
+    // A host with no leg has no row to say its system: the planner's systems do, when the workflow passes them.
+    const system = row?.system ?? record?.row.system ?? plan.systems?.[host]
+    hosts.push({ host, system, toplevel, leg, cache, result })
     // One line per host: what went wrong with its leg, and what the cache lacks.
     if (LEG_FAILED.has(leg))
       error(

@@ -55,6 +55,20 @@ describe('parseNeeds: the plan and the legs from toJSON(needs)', () => {
     )
   })
 
+  it("reads the planner's systems when the workflow declared them, and refuses a malformed one", () => {
+    const withSystems = (systems?: string): ReturnType<typeof parseNeeds> =>
+      parseNeeds(needs({ plan: { result: 'success', outputs: { ...planOutputs, systems } } }))
+    const systems = { desktop: 'x86_64-linux', laptop: 'aarch64-linux' }
+    expect(withSystems(JSON.stringify(systems)).plan.systems).toEqual(systems)
+    // An older workflow that does not declare it: the report goes on, the legs' rows give the systems.
+    expect(withSystems('').plan.systems).toBeUndefined()
+    expect(withSystems(undefined).plan.systems).toBeUndefined()
+    expect(() => withSystems(JSON.stringify({ desktop: ['x86_64-linux'] }))).toThrow(
+      /needs.plan.outputs.systems is not an object of host → system/
+    )
+    expect(() => withSystems('["x86_64-linux"]')).toThrow(/needs.plan.outputs.systems is not an object/)
+  })
+
   it.each([
     [{ build: 'failure', prewarm: 'success' }, 'failure'],
     [{ build: 'cancelled', prewarm: 'success' }, 'cancelled'],

@@ -89,6 +89,22 @@ describe('judgeFleet: each host by the cache and by its leg', () => {
     expect(verdict.passed).toBe(false)
   })
 
+  it("a host cached at plan time has the planner's system; without the planner's systems, none", () => {
+    const plan = { toplevels: { laptop: top('laptop'), server: top('server') }, rows: [hostRow('server')] }
+    const caches = { laptop: verified, server: verified }
+    const records = [record(hostRow('server'), 'ok')]
+    const systems = { laptop: 'aarch64-linux', server: 'x86_64-linux' }
+    expect(judge({ ...plan, systems }, records, caches).hosts).toEqual([
+      expect.objectContaining({ host: 'laptop', system: 'aarch64-linux', leg: 'none', result: 'cached' }),
+      expect.objectContaining({ host: 'server', system: 'x86_64-linux', leg: 'ok', result: 'built' })
+    ])
+    const older = judge(plan, records, caches).hosts
+    expect(older.map(h => [h.host, h.system])).toEqual([
+      ['laptop', undefined],
+      ['server', 'x86_64-linux']
+    ])
+  })
+
   it('a leg with no record died; its host still gets the cache verdict', () => {
     const verdict = judge({ toplevels: { desktop: top('desktop') }, rows: [hostRow('desktop')] }, [], {
       desktop: verified
