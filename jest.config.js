@@ -11,5 +11,8 @@ export default {
   // only makes them fight over its lock.
   maxWorkers: 1,
   testTimeout: 120000,
+  // One temporary directory per run, removed at its end (see __tests__/support/global-setup.ts).
+  globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
   verbose: true
 }

@@ -84,7 +84,7 @@ describe('the planner sub-action', () => {
     }
   }
 
-  it('one row per host with its runner, cached hosts dropped, empty when all are cached', async () => {
+  it('one row per host with its runner (builder-systems routes arm rows to the x86 runner), cached hosts dropped, empty when all are cached', async () => {
     const flake = await sampleFlake()
     const before = await plan(flake)
     expect(before.matrix.include).toEqual([
@@ -93,6 +93,12 @@ describe('the planner sub-action', () => {
       { host: 'beta', system: 'x86_64-linux', runner: 'ubuntu-latest', kind: 'nixos' }
     ])
     expect(before.any).toBe('true')
+    const routed = await plan(flake, { 'x86_64-runner': 'ubuntu-24.04', 'builder-systems': 'aarch64-linux' })
+    expect(routed.matrix.include.map(row => [row.host, row.runner])).toEqual([
+      ['alpha', 'ubuntu-24.04'],
+      ['arm', 'ubuntu-24.04'],
+      ['beta', 'ubuntu-24.04']
+    ])
 
     const x86 = await newJob()
     const inputs = { cachix: CACHE, 'cachix-url': server.url, 'cachix-auth-token': WRITE_TOKEN, system: 'x86_64-linux' }

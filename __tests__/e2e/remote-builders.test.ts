@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { withoutAarch64Binfmt } from '../../harness/hosted/binfmt.js'
 import { hostedSession, RUNNER_PATH, type NixMachine } from '../../harness/hosted/session.js'
@@ -322,7 +323,7 @@ describeBuilders('remote builders: a second Nix behind sshd on a loopback port, 
 
 /** Wrappers that run Nix in the builders' chroot (the one with ssh), for a step on this machine. */
 async function chrootNixBin(machine: NixMachine & { kind: 'chroot' }): Promise<string> {
-  const dir = await mkdtemp('/tmp/nix-cachix-build-ssh-nix-bin-')
+  const dir = await mkdtemp(join(tmpdir(), 'nix-cachix-build-ssh-nix-bin-'))
   await runCommand(machine.tool, ['bin', builderChroot(), dir])
   return dir
 }
