@@ -5,9 +5,9 @@ import { fleetFlake } from '../../harness/fleet-flake.js'
 import { buildOffline } from '../../harness/offline-build.js'
 import type { StepResult } from '../../harness/runner.js'
 import { startArtifactService, type ArtifactService } from '../support/artifact-service.js'
-import { startGitHubRepoApi, type GitHubRepoStandIn, type StandInRun } from '../support/github-repo-api.js'
+import { pushRun, startGitHubRepoApi, type GitHubRepoStandIn } from '../support/github-repo-api.js'
 import { CACHE, evalRaw, leg, plan, testServer } from '../support/legs.js'
-import { pushRunEnv, reportStep } from '../support/report.js'
+import { pushRunEnv, reportStep, writePushEvent } from '../support/report.js'
 import { makePusher } from '../support/push.js'
 import { WRITE_TOKEN } from '../support/server.js'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js'
@@ -34,8 +34,7 @@ beforeAll(async () => {
   // Laptops follow cached, which points at an older fully cached commit.
   api.refs.set('refs/heads/cached', BEFORE)
   flake = await fleetFlake({ hosts: { ok: {}, broken: { fail: true }, cached: {} }, checks: CHECKS })
-  eventPath = join(flake, 'event.json')
-  await writeFile(eventPath, JSON.stringify({ repository: { default_branch: 'main' } }))
+  eventPath = await writePushEvent(flake)
 })
 
 afterAll(async () => {
@@ -51,20 +50,6 @@ interface WorkflowRun {
 
 function githubEnv(run: number, head: string): Record<string, string> {
   return pushRunEnv(api, run, head, eventPath)
-}
-
-function standInRun(run: number, head: string): StandInRun {
-  return {
-    id: run,
-    workflow_id: 1,
-    run_number: run,
-    run_attempt: 1,
-    head_branch: 'main',
-    head_sha: head,
-    event: 'push',
-    status: 'in_progress',
-    conclusion: null
-  }
 }
 
 /** The report job alone, with the needs a workflow gives it. */
@@ -92,7 +77,7 @@ async function workflowRun(
   head: string,
   legInputs: Record<string, string> = {}
 ): Promise<WorkflowRun> {
-  api.runs.push(standInRun(run, head))
+  api.runs.push(pushRun(run, head))
   const planned = await plan(server, flake, { checks: 'true' })
   expect(planned.code).toBe(0)
   const rows = (JSON.parse(planned.outputs['build-matrix']) as { include: Record<string, string>[] }).include
@@ -203,7 +188,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
   }, 600_000)
 
   it('a green run after a green run sends nothing, and never moves cached back', async () => {
-    api.runs.push(standInRun(12, BROKEN))
+    api.runs.push(pushRun(12, BROKEN))
     const needs = {
       plan: { result: 'success', outputs: fixed.plan.outputs },
       build: { result: 'success', outputs: {} }
@@ -219,7 +204,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
   })
 
   it('a leg whose runner died leaves no record: named so, and its host still gets the cache verdict', async () => {
-    api.runs.push(standInRun(14, FIXED))
+    api.runs.push(pushRun(14, FIXED))
     // Run 14's legs left nothing (their runners died): its artifacts are empty, and the build job failed.
     const needs = {
       plan: { result: 'success', outputs: fixed.plan.outputs },
@@ -237,7 +222,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
   })
 
   it('a leg that stopped early records its row as failed, not as a runner that died', async () => {
-    api.runs.push(standInRun(15, FIXED))
+    api.runs.push(pushRun(15, FIXED))
     // The cache it names does not exist: the leg fails in its Cachix phase, before anything is built.
     const env = { ...artifacts.jobEnv('run-15', 'build-broken'), ...githubEnv(15, FIXED) }
     const stopped = await leg(
@@ -266,7 +251,7 @@ describe('the report: one verdict for the fleet, a notification, the branch lapt
       build: { result: 'success', outputs: {} }
     }
     // Run 11's records (a re-run's report reads the run's artifacts): broken's leg said ok.
-    api.runs.push(standInRun(13, FIXED))
+    api.runs.push(pushRun(13, FIXED))
     const report = await reportStep(
       flake,
       { needs: JSON.stringify(needs), cachix: CACHE, 'cachix-url': server.url },

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkOutForRunner, type StepResult } from '../../harness/runner.js'
-import { pushRunEnv, reportStep } from '../support/report.js'
+import { pushRunEnv, reportStep, writePushEvent } from '../support/report.js'
 import { startTestServer, WRITE_TOKEN } from '../support/server.js'
 import { startArtifactService, type ArtifactService } from '../support/artifact-service.js'
-import { startGitHubRepoApi, type GitHubRepoStandIn } from '../support/github-repo-api.js'
+import { pushRun, startGitHubRepoApi, type GitHubRepoStandIn } from '../support/github-repo-api.js'
 import { startWebhookReceiver, type ReceiverFormat, type WebhookReceiver } from '../support/webhook-receiver.js'
 
 // The report's notifications, run as a runner runs the bundle, into receivers that refuse what
@@ -36,20 +36,9 @@ beforeAll(async () => {
   api = await startGitHubRepoApi('alice/seeds')
   hooks = await startWebhookReceiver()
   api.commits.set(SHA, [])
-  api.runs.push({
-    id: 9,
-    workflow_id: 1,
-    run_number: 9,
-    run_attempt: 1,
-    head_branch: 'main',
-    head_sha: SHA,
-    event: 'push',
-    status: 'in_progress',
-    conclusion: null
-  })
+  api.runs.push(pushRun(9, SHA))
   workspace = await mkdtemp(join(tmpdir(), 'report-workspace-'))
-  event = join(workspace, 'event.json')
-  await writeFile(event, JSON.stringify({ repository: { default_branch: 'main' } }))
+  event = await writePushEvent(workspace)
   await checkOutForRunner(workspace)
 })
 

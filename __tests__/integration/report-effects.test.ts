@@ -11,7 +11,7 @@ import { postNotification } from '../../src/fleet/notify.js'
 import { discordPayload, messageOf } from '../../src/report/notification.js'
 import type { LegRecord } from '../../src/report/leg-record.js'
 import { startArtifactService, type ArtifactService } from '../support/artifact-service.js'
-import { startGitHubRepoApi, type GitHubRepoStandIn, type StandInRun } from '../support/github-repo-api.js'
+import { pushRun, startGitHubRepoApi, type GitHubRepoStandIn, type StandInRun } from '../support/github-repo-api.js'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js'
 
 const REPO = { owner: 'alice', repo: 'seeds' }
@@ -81,23 +81,13 @@ describe('promoteRef: fast-forward only, never backwards', () => {
 })
 
 describe('previousFleetOutcome', () => {
-  const run = (
-    id: number,
-    run_number: number,
-    conclusion: string | null,
-    more: Partial<StandInRun> = {}
-  ): StandInRun => ({
-    id,
-    workflow_id: 7,
-    run_number,
-    run_attempt: 1,
-    head_branch: 'main',
-    head_sha: sha('c'),
-    event: 'push',
-    status: conclusion === null ? 'in_progress' : 'completed',
-    conclusion,
-    ...more
-  })
+  const run = (id: number, run_number: number, conclusion: string | null, more: Partial<StandInRun> = {}): StandInRun =>
+    pushRun(id, sha('c'), {
+      run_number,
+      status: conclusion === null ? 'in_progress' : 'completed',
+      conclusion,
+      ...more
+    })
 
   it('passes over cancelled runs and other branches and events', async () => {
     api.runs.push(

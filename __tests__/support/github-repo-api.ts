@@ -20,6 +20,22 @@ export interface StandInRun {
   attempts?: Record<number, string>
 }
 
+/** Run `id` of one workflow, on a push to main at `head`, in progress unless `more` says otherwise. */
+export function pushRun(id: number, head: string, more: Partial<StandInRun> = {}): StandInRun {
+  return {
+    id,
+    workflow_id: 1,
+    run_number: id,
+    run_attempt: 1,
+    head_branch: 'main',
+    head_sha: head,
+    event: 'push',
+    status: 'in_progress',
+    conclusion: null,
+    ...more
+  }
+}
+
 export interface GitHubRepoStandIn extends Listening {
   /** Every request, in order. */
   requests: { method: string; path: string; authorization?: string; body?: Record<string, unknown> }[]

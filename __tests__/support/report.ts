@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { newJob, REPO, runStep, type StepResult } from '../../harness/runner.js'
 import type { GitHubRepoStandIn } from './github-repo-api.js'
@@ -21,6 +22,13 @@ export function pushRunEnv(
     GITHUB_EVENT_NAME: 'push',
     GITHUB_EVENT_PATH: eventPath
   }
+}
+
+/** Writes the event of a push to alice/seeds (whose default branch is main) into `dir`; returns its path. */
+export async function writePushEvent(dir: string): Promise<string> {
+  const path = join(dir, 'event.json')
+  await writeFile(path, JSON.stringify({ repository: { default_branch: 'main' } }))
+  return path
 }
 
 /** The report sub-action's bundle, run as a runner runs it, in a job of its own. */

@@ -141,11 +141,15 @@ function switchedTo(env, name, value) {
 function storeRoot(env = process.env) {
     return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
-function forcedZstdProcess(env = process.env) {
-    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
+/** `NIX_CACHIX_BUILD_ZSTD`: '' (unset), or which zstd program the pusher must use. */
+function zstdKnob(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']);
 }
-function knobs_forcedZstdPerPath(env = process.env) {
-    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
+function forcedZstdProcess(env = process.env) {
+    return zstdKnob(env) !== '';
+}
+function forcedZstdPerPath(env = process.env) {
+    return zstdKnob(env) === 'process-per-path';
 }
 function hashOnMainThread(env = process.env) {
     return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
@@ -277,11 +281,6 @@ function derivationFileOutputMap(text) {
         outputs.set(tuple[1], path);
     }
     return outputs.size > 0 ? outputs : undefined;
-}
-/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
-function derivationFileOutputs(text) {
-    const outputs = derivationFileOutputMap(text);
-    return outputs === undefined ? undefined : [...outputs.values()];
 }
 
 ;// CONCATENATED MODULE: ./src/nix/format/hash.ts
@@ -477,12 +476,24 @@ class NixStore {
      * .drv file itself when it names them, which saves a program start per built derivation.
      */
     async derivationOutputs(drvPath) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
-        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        const named = await this.outputsInDrvFile(drvPath);
         if (named !== undefined)
-            return named;
+            return [...named.values()];
         const { stdout } = await process_runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
         return stdout.split('\n').filter(l => l !== '');
+    }
+    /** The path of one output of a derivation (an import from derivation Nix named), from the .drv file when it says. */
+    async derivationOutput(drvPath, output) {
+        const named = (await this.outputsInDrvFile(drvPath))?.get(output);
+        if (named !== undefined)
+            return named;
+        // Content-addressed: the output has a path only once realised.
+        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env: this.env, okCodes: [1] });
+        return stdout.split('\n').find(line => line.startsWith('/'));
+    }
+    async outputsInDrvFile(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(this.env)}${drvPath}`, 'utf8').catch(() => undefined);
+        return text === undefined ? undefined : derivationFileOutputMap(text);
     }
     /**
      * The closure of `paths` with every path's metadata, dependencies before dependents, from one
@@ -1357,19 +1368,12 @@ function parseEvalLog(stderr) {
 
 /** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
 async function namedImportPaths(named, env) {
+    const store = new NixStore(env);
     const paths = new Set();
     for (const { drvPath, output } of named) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(env)}${drvPath}`, 'utf8').catch(() => '');
-        const path = derivationFileOutputMap(text)?.get(output);
-        if (path !== undefined) {
+        const path = await store.derivationOutput(drvPath, output);
+        if (path !== undefined)
             paths.add(path);
-            continue;
-        }
-        // Content-addressed: the output has a path only once realised, which evaluation did.
-        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env, okCodes: [1] });
-        const found = stdout.split('\n').find(line => line.startsWith('/'));
-        if (found !== undefined)
-            paths.add(found);
     }
     return [...paths];
 }
@@ -1412,13 +1416,10 @@ async function probeImports(nixArgs, env) {
         // 100: an import that is not valid any more, which max-jobs 0 refuses to build.
         if (evaluated.code !== 0)
             throw new Error(errorExcerpt(evaluated.stderr));
-        const listed = await command_runNix(['path-info', '--store', store, '--all'], { env });
-        const candidates = listed.stdout.split('\n').filter(p => p.startsWith('/') && !p.endsWith('.drv'));
-        if (candidates.length === 0)
-            return [];
-        const derivers = await process_runCommand('nix-store', ['--store', store, '--query', '--deriver', ...candidates], { env });
-        const lines = derivers.stdout.split('\n');
-        return candidates.filter((_path, i) => (lines[i] ?? '').endsWith('.drv'));
+        const listed = await command_runNix(['path-info', '--json', '--store', store, '--all'], { env });
+        return parsePathInfoJson(JSON.parse(listed.stdout))
+            .filter(info => info.deriver !== undefined && !info.path.endsWith('.drv'))
+            .map(info => info.path);
     }
     finally {
         await removeStore(dir);
@@ -1431,14 +1432,13 @@ async function probeImports(nixArgs, env) {
 async function evaluationImports(log, nixArgs, env) {
     if (log.realisations === 0)
         return { paths: [], how: 'none' };
-    const named = await namedImportPaths(log.named, env);
     if (log.complete)
-        return { paths: named, how: 'named' };
+        return { paths: await namedImportPaths(log.named, env), how: 'named' };
     try {
         return { paths: await probeImports(nixArgs, env), how: 'scratch-store' };
     }
     catch (error) {
-        return { paths: named, how: 'scratch-store', error: errors_errorMessage(error) };
+        return { paths: await namedImportPaths(log.named, env), how: 'scratch-store', error: errors_errorMessage(error) };
     }
 }
 /** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
@@ -1624,6 +1624,18 @@ function byKind(refs) {
 
 
 
+/** `apply` over the flake's `output`, as JSON; undefined when the flake has no such output. */
+async function evalFlakeOutput(flake, output, apply, env, extraArgs) {
+    const result = await command_runNix(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], {
+        env,
+        okCodes: [1]
+    });
+    if (result.code === 0)
+        return JSON.parse(result.stdout);
+    if (isMissingOutput(result.stderr, output))
+        return undefined;
+    throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(result.stderr)}`);
+}
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
  * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
@@ -1632,11 +1644,9 @@ function byKind(refs) {
 async function eachKind(flake, apply, env, extraArgs) {
     const found = {};
     const evaluate = async (spec) => {
-        const result = await command_runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] });
-        if (result.code === 0)
-            found[spec.kind] = JSON.parse(result.stdout);
-        else if (!isMissingOutput(result.stderr, spec.output))
-            throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`);
+        const value = await evalFlakeOutput(flake, spec.output, apply(spec.kind), env, extraArgs);
+        if (value !== undefined)
+            found[spec.kind] = value;
     };
     // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
     // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
@@ -1672,12 +1682,12 @@ async function allHostSystems(flake, env, extraArgs = []) {
  * host's evaluation imports (import from derivation, valid already or not): the log of that same
  * evaluation tells which hosts import anything, so a host without imports costs nothing more.
  */
-async function hostDetails(flake, hosts, env, extraArgs = []) {
+async function hostDetails(flake, hosts, env) {
     const found = new Map();
     await Promise.all(byKind(hosts).map(async ([kind, group]) => {
         const output = kindSpec(kind).output;
         const apply = detailsExpression(kind, group.map(h => h.attribute));
-        const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], env);
+        const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply], env);
         if (code !== 0)
             throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`);
         const raw = JSON.parse(stdout);
@@ -2629,6 +2639,27 @@ function stream_drainedOrClosed(stream) {
         stream.on('close', resume);
     });
 }
+/**
+ * Writes `frame` into a compressor's input pipe; throws what `failure` reports, before or after.
+ * The frame's reservation ends once the pipe has it, not once the pipe has taken it in: the pipe
+ * drains only as fast as the upload's parts go out, and a reservation held until then would let
+ * two uploads wait on each other (one for part memory, the other for frame memory).
+ */
+async function writeFrame(stream, frame, failure) {
+    const before = failure();
+    if (before !== undefined) {
+        frame.release();
+        frame.recycle();
+        throw before;
+    }
+    const room = stream.write(frame.bytes, () => frame.recycle());
+    frame.release();
+    if (!room && !stream.destroyed)
+        await stream_drainedOrClosed(stream);
+    const after = failure();
+    if (after !== undefined)
+        throw after;
+}
 
 ;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
 /**
@@ -2862,7 +2893,7 @@ function zstd_in_process_zstdEngine() {
 }
 async function checkInProcessZstd() {
     if (forcedZstdProcess())
-        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` };
+        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${zstdKnob()}` };
     if (zstd.zstdCompress === undefined)
         return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
     const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_namespaceObject.randomBytes)(70_000)]);
@@ -2919,6 +2950,8 @@ function decompressWithTool(data) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
+
 
 
 
@@ -2988,14 +3021,16 @@ class ZstdLane {
         child.stderr.on('data', (chunk) => {
             this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
         });
-        child.on('error', error => this.die(new Error(`could not start the zstd program (${error.message})`)));
         // What it wrote before it ended may still be on its way: the end of its output decides (route).
         this.exited = new Promise(resolve => {
             child.on('exit', (code, signal) => {
                 this.exit = lastLine(this.stderr) || `exit code ${code ?? signal}`;
                 resolve();
             });
-            child.on('error', () => resolve());
+            child.on('error', error => {
+                this.die(new Error(`could not start the zstd program (${error.message})`));
+                resolve();
+            });
         });
         void this.route();
         this.idle(true);
@@ -3067,7 +3102,7 @@ class ZstdLane {
                 if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
                     throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
             }
-            await new Promise(resolve => setTimeout(resolve, 1));
+            await sleep(1);
         }
     }
     /** Hands each input's frame to its upload, and says when the frame ended. */
@@ -3153,22 +3188,7 @@ class LaneInput {
         });
     }
     async consume(frame) {
-        if (this.input.failure !== undefined) {
-            frame.release();
-            frame.recycle();
-        }
-        this.throwIfFailed();
-        // As for a zstd process per path: the reservation ends once the pipe has the frame (see CompressorProcess).
-        const room = this.socket.write(frame.bytes, () => frame.recycle());
-        frame.release();
-        if (!room && !this.socket.destroyed)
-            await stream_drainedOrClosed(this.socket);
-        this.throwIfFailed();
-    }
-    /** The output failed or the lane died: this upload stops. */
-    throwIfFailed() {
-        if (this.input.failure !== undefined)
-            throw this.input.failure;
+        await writeFrame(this.socket, frame, () => this.input.failure);
     }
     async end() {
         this.close(false);
@@ -3247,7 +3267,7 @@ let lanesChecked;
  * they work, else why not (the caller then starts one zstd per path). Decided once per process.
  */
 function zstd_lanes_lanesProblem(level) {
-    lanesChecked ??= checkLanes(level);
+    lanesChecked ??= forcedZstdPerPath() ? Promise.resolve('NIX_CACHIX_BUILD_ZSTD=process-per-path') : checkLanes(level);
     return lanesChecked;
 }
 async function checkLanes(level) {
@@ -3580,7 +3600,6 @@ class SizeClassPool {
 
 
 
-
 /**
  * NAR bytes per independent zstd frame (Nix 2.35 itself writes 16 MiB frames). Small enough that
  * the frames filling, compressing and compressed of a whole push weigh about 12 MiB; frames of 4
@@ -3619,7 +3638,7 @@ async function compressorName(method) {
         return 'xz process';
     const engine = await zstdEngine();
     if (engine.kind === 'process') {
-        const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2);
+        const problem = await lanesProblem(2);
         return problem === undefined
             ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
             : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`;
@@ -3639,7 +3658,7 @@ async function openCompressor(method, level, output, signal) {
         const engine = await zstd_in_process_zstdEngine();
         if (engine.kind === 'in-process')
             return new ParallelZstdFrames(level, output, signal, engine);
-        if (!knobs_forcedZstdPerPath() && (await zstd_lanes_lanesProblem(level)) === undefined)
+        if ((await zstd_lanes_lanesProblem(level)) === undefined)
             return openLaneCompressor(level, output, signal);
     }
     return new CompressorProcess(method, level, output);
@@ -3762,25 +3781,7 @@ class CompressorProcess {
         });
     }
     async consume(frame) {
-        if (this.failure !== undefined) {
-            frame.release();
-            frame.recycle();
-            throw this.failure;
-        }
-        // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
-        // as fast as this upload's parts go out, and a reservation held until then would let two
-        // uploads wait on each other (one for part memory, the other for frame memory).
-        const { stdin } = this.child;
-        const room = stdin.write(frame.bytes, () => frame.recycle());
-        frame.release();
-        // Waits while the compressor's input pipe is full, or until it is gone.
-        if (!room && !stdin.destroyed)
-            await stream_drainedOrClosed(stdin);
-        this.throwIfFailed();
-    }
-    throwIfFailed() {
-        if (this.failure !== undefined)
-            throw this.failure;
+        await writeFrame(this.child.stdin, frame, () => this.failure);
     }
     async end() {
         this.child.stdin.end();
@@ -4727,13 +4728,13 @@ class Pusher {
         for (const [path, info] of rootInfos)
             infos.set(path, info);
         const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal);
-        const queued = candidates.filter(path => missing.has(hashPart(path)));
-        prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)));
+        let queuedNarBytes = 0;
         for (const path of candidates) {
             const info = infos.get(path);
             if (!info)
                 this.skipInvalid(path, 'disappeared from the store');
             else if (missing.has(hashPart(path))) {
+                queuedNarBytes += info.narSize;
                 this.state.set(path, 'queued');
                 this.queue.push({ info, attempts: 0, startedAt: Date.now() });
                 this.emit({ kind: 'queued', path, narSize: info.narSize });
@@ -4744,6 +4745,8 @@ class Pusher {
                 this.emit({ kind: 'skipped', path, reason: 'present' });
             }
         }
+        // Before the workers wake (they wake once this batch is resolved): the hash threads start with the batch.
+        prepareUploads(this.options.upload.compression, queuedNarBytes);
     }
     skipInvalid(path, detail) {
         this.state.set(path, 'invalid');
@@ -4930,9 +4933,6 @@ class Pusher {
         this.dependents.delete(path);
         return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
-}
-function sumOf(values) {
-    return values.reduce((sum, value) => sum + value, 0);
 }
 
 ;// CONCATENATED MODULE: ./src/push/create.ts
@@ -5529,9 +5529,17 @@ async function walkClosure(cache, roots, options = {}) {
 async function walkEach(cache, roots, options = {}) {
     const verified = options.verified ?? new Set();
     const walks = new Map();
-    for (const root of roots)
+    for (const root of new Set(roots))
         walks.set(root, await walkClosure(cache, [root], { ...options, verified }));
     return walks;
+}
+/** The walks of each target's output and imports, in the targets' order; one walk per distinct root. */
+async function walkTargets(cache, targets) {
+    const walks = await walkEach(cache, targets.flatMap(t => [t.outPath, ...(t.imports ?? [])]));
+    return targets.map(t => ({
+        walk: walks.get(t.outPath),
+        imports: (t.imports ?? []).map(path => [path, walks.get(path)])
+    }));
 }
 /** What a log line says about one root's walk. */
 function describeWalk(root, walk) {

@@ -31657,11 +31657,15 @@ function switchedTo(env, name, value) {
 function storeRoot(env = process.env) {
     return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
-function forcedZstdProcess(env = process.env) {
-    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
+/** `NIX_CACHIX_BUILD_ZSTD`: '' (unset), or which zstd program the pusher must use. */
+function zstdKnob(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']);
 }
-function knobs_forcedZstdPerPath(env = process.env) {
-    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
+function forcedZstdProcess(env = process.env) {
+    return zstdKnob(env) !== '';
+}
+function forcedZstdPerPath(env = process.env) {
+    return zstdKnob(env) === 'process-per-path';
 }
 function hashOnMainThread(env = process.env) {
     return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
@@ -33142,6 +33146,506 @@ function walkFailed(cache, error, cached, findings) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
+/**
+ * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
+ * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
+ * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
+ * at the end, where a short excerpt would lose it.
+ */
+function eval_error_errorExcerpt(stderr, maxLines = 6) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trimEnd())
+        .filter(l => l.trim() !== '');
+    const start = lines.findIndex(l => l.startsWith('error:'));
+    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
+    const message = from
+        .filter(l => /^\s*error: \S/.test(l))
+        .pop()
+        ?.trim();
+    if (message !== undefined && from[0] !== message)
+        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
+    const shown = from.slice(0, maxLines);
+    if (from.length > maxLines)
+        shown.push(`… (${from.length - maxLines} more lines)`);
+    return shown.join('\n') || 'nix eval failed without an error message';
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
+
+
+/**
+ * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
+ * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
+ * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
+ * invalid paths are left out of the result.
+ */
+function parsePathInfoJson(json) {
+    const entries = [];
+    if (Array.isArray(json)) {
+        for (const item of json)
+            entries.push([String(item.path), item]);
+    }
+    else if (json !== null && typeof json === 'object') {
+        const object = json;
+        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
+            for (const [key, value] of Object.entries(object.info))
+                entries.push([fullPath(key), value]);
+        }
+        else {
+            for (const [key, value] of Object.entries(object))
+                entries.push([key, value]);
+        }
+    }
+    else {
+        throw new Error('nix path-info --json printed neither an array nor an object');
+    }
+    const infos = [];
+    for (const [path, entry] of entries) {
+        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
+            continue;
+        const deriver = entry.deriver;
+        infos.push({
+            path,
+            narHash: normaliseNixHash(entry.narHash),
+            narSize: Number(entry.narSize),
+            references: (entry.references ?? []).map(fullPath).sort(),
+            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
+        });
+    }
+    return infos;
+}
+/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
+function dependenciesFirst(infos) {
+    const byPath = new Map(infos.map(info => [info.path, info]));
+    const placed = new Set();
+    const ordered = [];
+    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
+    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const stack = [{ info: root, next: 0 }];
+        const onStack = new Set([root.path]);
+        if (placed.has(root.path))
+            continue;
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            const reference = top.info.references[top.next++];
+            if (reference === undefined) {
+                stack.pop();
+                onStack.delete(top.info.path);
+                if (!placed.has(top.info.path)) {
+                    placed.add(top.info.path);
+                    ordered.push(top.info);
+                }
+                continue;
+            }
+            const dependency = byPath.get(reference);
+            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
+                stack.push({ info: dependency, next: 0 });
+                onStack.add(reference);
+            }
+        }
+    }
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
+
+/**
+ * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
+ * name → path, or undefined when the file does not read that way or an output has no fixed path
+ * yet (content-addressed derivations): the caller then asks Nix.
+ */
+function derivationFileOutputMap(text) {
+    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
+    if (head === null)
+        return undefined;
+    const outputs = new Map();
+    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
+        const path = tuple[2];
+        if (path === '')
+            return undefined;
+        try {
+            parseStorePath(path);
+        }
+        catch {
+            return undefined;
+        }
+        outputs.set(tuple[1], path);
+    }
+    return outputs.size > 0 ? outputs : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/nix/store.ts
+
+
+
+
+
+
+
+
+// Long argument lists are split so no call comes near the kernel's ARG_MAX.
+const PATHS_PER_CALL = 2000;
+/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
+class NixStore {
+    env;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    /** The runtime closure of `paths`, dependencies before dependents. */
+    async closure(paths) {
+        if (paths.length === 0)
+            return [];
+        const seen = new Set();
+        const ordered = [];
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
+            for (const line of stdout.split('\n')) {
+                if (line !== '' && !seen.has(line)) {
+                    seen.add(line);
+                    ordered.push(line);
+                }
+            }
+        }
+        return ordered;
+    }
+    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
+    async pathInfos(paths) {
+        const infos = new Map();
+        for (const batch of chunks(paths, PATHS_PER_CALL)) {
+            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
+            if (stdout.trim() === '')
+                continue;
+            for (const info of parsePathInfoJson(JSON.parse(stdout)))
+                infos.set(info.path, info);
+        }
+        return infos;
+    }
+    async isValid(path) {
+        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
+        return code === 0;
+    }
+    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
+    async validPaths(paths) {
+        const unique = [...new Set(paths)];
+        const valid = new Set(unique);
+        for (const batch of chunks(unique, PATHS_PER_CALL)) {
+            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
+                env: this.env
+            });
+            for (const line of stdout.split('\n'))
+                valid.delete(line);
+        }
+        return valid;
+    }
+    /**
+     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
+     * .drv file itself when it names them, which saves a program start per built derivation.
+     */
+    async derivationOutputs(drvPath) {
+        const named = await this.outputsInDrvFile(drvPath);
+        if (named !== undefined)
+            return [...named.values()];
+        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
+        return stdout.split('\n').filter(l => l !== '');
+    }
+    /** The path of one output of a derivation (an import from derivation Nix named), from the .drv file when it says. */
+    async derivationOutput(drvPath, output) {
+        const named = (await this.outputsInDrvFile(drvPath))?.get(output);
+        if (named !== undefined)
+            return named;
+        // Content-addressed: the output has a path only once realised.
+        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env: this.env, okCodes: [1] });
+        return stdout.split('\n').find(line => line.startsWith('/'));
+    }
+    async outputsInDrvFile(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(this.env)}${drvPath}`, 'utf8').catch(() => undefined);
+        return text === undefined ? undefined : derivationFileOutputMap(text);
+    }
+    /**
+     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
+     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
+     */
+    async closureInfos(paths) {
+        if (paths.length === 0)
+            return [];
+        if (paths.length > PATHS_PER_CALL)
+            return undefined;
+        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
+            env: this.env,
+            okCodes: [1]
+        });
+        if (code !== 0)
+            return undefined;
+        const infos = parsePathInfoJson(JSON.parse(stdout));
+        const found = new Set(infos.map(info => info.path));
+        if (paths.some(p => !found.has(p)))
+            return undefined;
+        return dependenciesFirst(infos);
+    }
+    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
+    dumpNar(path) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => {
+            stderr += chunk.toString('utf8');
+        });
+        const done = new Promise((resolve, reject) => {
+            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
+            child.on('close', code => code === 0
+                ? resolve()
+                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
+        });
+        // Handled from the start: an upload that failed elsewhere may never await it.
+        done.catch(() => undefined);
+        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/nix/eval-log.ts
+/**
+ * What an evaluation says of itself in Nix's machine-readable log (`--log-format internal-json`,
+ * the same from 2.8 to 2.34). Import from derivation shows there even when the import is valid
+ * already, which a plain log never says: to read a derivation's output, evaluation realises it
+ * every time (a "realise" activity whose derivation goals count at least one), and Nix with
+ * `trace-import-from-derivation` (2.34 has it, 2.8 has not) names it in a warning just before.
+ */
+/** Arguments that make `nix eval` write this log on stderr. Nix without the setting ignores it. */
+const EVAL_LOG_ARGS = ['--log-format', 'internal-json', '--option', 'trace-import-from-derivation', 'true'];
+// ActivityType and ResultType (src/libutil/logging.hh, unchanged from 2.8 to 2.34).
+const ACT_REALISE = 102;
+const ACT_BUILDS = 104;
+const ACT_BUILD = 105;
+const RES_PROGRESS = 105;
+/** Verbosity of Nix's default log (lvlInfo): what a plain log shows. */
+const LVL_INFO = 3;
+const TRACED = /^warning: built '(\/nix\/store\/[^']+\.drv)[\^!]([^']+)' during evaluation due to an import from derivation$/;
+/** A Nix that predates the setting says so once; the setting is ours, not the user's. */
+const UNKNOWN_SETTING = /^warning: unknown setting 'trace-import-from-derivation'$/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+function entryOf(line) {
+    if (!line.startsWith('@nix '))
+        return undefined;
+    try {
+        const parsed = JSON.parse(line.slice(5));
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What one evaluation, or one part of it, said. */
+class Reading {
+    text = [];
+    built = new Set();
+    named = new Map();
+    realisations = [];
+    // Activity id → the realisation it belongs to (its own, or the one its "builds" count is for).
+    realisationOf = new Map();
+    open = new Set();
+    namedSince = 0;
+    say(plain) {
+        const traced = TRACED.exec(plain);
+        if (traced !== null) {
+            this.named.set(`${traced[1]}^${traced[2]}`, { drvPath: traced[1], output: traced[2] });
+            this.namedSince++;
+        }
+        else if (!UNKNOWN_SETTING.test(plain))
+            this.text.push(plain);
+    }
+    take(entry) {
+        const id = entry.id;
+        if (entry.action === 'start' && typeof id === 'number') {
+            if (entry.type === ACT_REALISE) {
+                const realisation = { named: this.namedSince, derivations: 0 };
+                this.namedSince = 0;
+                this.realisations.push(realisation);
+                this.realisationOf.set(id, realisation);
+                this.open.add(realisation);
+            }
+            else if (entry.type === ACT_BUILDS) {
+                const current = this.realisations.at(-1);
+                if (current !== undefined && this.open.has(current))
+                    this.realisationOf.set(id, current);
+            }
+            if (entry.type === ACT_BUILD && typeof entry.fields?.[0] === 'string')
+                this.built.add(entry.fields[0]);
+        }
+        if (entry.action === 'result' && entry.type === RES_PROGRESS && typeof id === 'number') {
+            const realisation = this.realisationOf.get(id);
+            const expected = entry.fields?.[1];
+            if (realisation !== undefined && typeof expected === 'number')
+                realisation.derivations = Math.max(realisation.derivations, expected);
+        }
+        if (entry.action === 'stop' && typeof id === 'number') {
+            const realisation = this.realisationOf.get(id);
+            if (realisation !== undefined)
+                this.open.delete(realisation);
+        }
+    }
+    result() {
+        // A realisation without derivation goals only fetched a path (a flake input to substitute): no import.
+        const imports = this.realisations.filter(r => r.derivations > 0);
+        return {
+            text: this.text.join('\n'),
+            built: [...this.built],
+            realisations: imports.length,
+            named: [...this.named.values()],
+            complete: imports.every(r => r.named > 0 && r.derivations <= r.named)
+        };
+    }
+}
+/** What `markEvaluation` makes Nix print before it evaluates a part ("trace: " comes first). */
+const MARKER = 'nix-cachix-build evaluates ';
+/**
+ * A Nix expression that is `value`, and says in the log that `name` (an expression for a string)
+ * is evaluated from here on: one `nix eval` of several hosts then tells each host's imports apart.
+ */
+function eval_log_markEvaluation(name, value) {
+    return `builtins.trace "${MARKER}\${${name}}" (${value})`;
+}
+/**
+ * Reads an evaluation's stderr written with EVAL_LOG_ARGS; lines that are not log entries are kept
+ * as text. An import that several parts share counts for the part that realised it first, unless
+ * the others import it anew (each `import` realises its path again).
+ */
+function parseEvalLog(stderr) {
+    const all = new Reading();
+    const parts = new Map();
+    let part;
+    const say = (message) => {
+        const plain = message.replace(ANSI, '');
+        if (plain.startsWith(`trace: ${MARKER}`)) {
+            const name = plain.slice(`trace: ${MARKER}`.length);
+            part = parts.get(name) ?? new Reading();
+            parts.set(name, part);
+            return;
+        }
+        all.say(plain);
+        part?.say(plain);
+    };
+    for (const line of stderr.split('\n')) {
+        const entry = entryOf(line);
+        if (entry === undefined) {
+            if (line.trim() !== '')
+                say(line);
+            continue;
+        }
+        if (entry.action === 'msg' && typeof entry.msg === 'string' && (entry.level ?? 0) <= LVL_INFO)
+            say(entry.msg);
+        all.take(entry);
+        part?.take(entry);
+        if (entry.action === 'start' &&
+            (entry.level ?? 0) <= LVL_INFO &&
+            typeof entry.text === 'string' &&
+            entry.text !== '')
+            say(entry.text);
+    }
+    return { ...all.result(), parts: new Map([...parts].map(([name, reading]) => [name, reading.result()])) };
+}
+
+;// CONCATENATED MODULE: ./src/hosts/eval-imports.ts
+
+
+
+
+
+
+
+
+
+
+/** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
+async function namedImportPaths(named, env) {
+    const store = new NixStore(env);
+    const paths = new Set();
+    for (const { drvPath, output } of named) {
+        const path = await store.derivationOutput(drvPath, output);
+        if (path !== undefined)
+            paths.add(path);
+    }
+    return [...paths];
+}
+/** Removes a scratch store: Nix makes its store directories read-only. */
+async function removeStore(dir) {
+    await runCommand('chmod', ['-R', 'u+w', dir], { okCodes: [1] }).catch(() => undefined);
+    await (0,promises_namespaceObject.chmod)(dir, 0o755).catch(() => undefined);
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+}
+/**
+ * What an evaluation imports, found by running it again with a scratch store as its evaluation
+ * store: every import is realised into that store (Nix before 2.20 realises imports in the
+ * evaluation store, later ones build them in the build store and copy them there), substituted
+ * from the local store, where the first evaluation made them valid, and never built (max-jobs 0,
+ * no builders). The store then holds the imports' closures, the .drv files evaluation wrote, and
+ * the sources it copied; of these, the imports are the paths a derivation made.
+ *
+ * `nixArgs` is the evaluation as `nix` arguments (`eval …`); it must not already name a store.
+ */
+async function probeImports(nixArgs, env) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-imports-'));
+    const store = `local?root=${dir}&require-sigs=false`;
+    try {
+        const evaluated = await command_runNix([
+            ...nixArgs,
+            '--eval-store',
+            store,
+            '--option',
+            'substituters',
+            'auto?trusted=1',
+            '--option',
+            'builders',
+            '',
+            '--max-jobs',
+            '0',
+            '--option',
+            'eval-cache',
+            'false'
+        ], { env, okCodes: [1, 100] });
+        // 100: an import that is not valid any more, which max-jobs 0 refuses to build.
+        if (evaluated.code !== 0)
+            throw new Error(eval_error_errorExcerpt(evaluated.stderr));
+        const listed = await command_runNix(['path-info', '--json', '--store', store, '--all'], { env });
+        return parsePathInfoJson(JSON.parse(listed.stdout))
+            .filter(info => info.deriver !== undefined && !info.path.endsWith('.drv'))
+            .map(info => info.path);
+    }
+    finally {
+        await removeStore(dir);
+    }
+}
+/**
+ * The imports of an evaluation whose log is `log`: none when it realised nothing, what Nix named
+ * when it named every one, else what evaluating `nixArgs` again into a scratch store realises.
+ */
+async function evaluationImports(log, nixArgs, env) {
+    if (log.realisations === 0)
+        return { paths: [], how: 'none' };
+    if (log.complete)
+        return { paths: await namedImportPaths(log.named, env), how: 'named' };
+    try {
+        return { paths: await probeImports(nixArgs, env), how: 'scratch-store' };
+    }
+    catch (error) {
+        return { paths: await namedImportPaths(log.named, env), how: 'scratch-store', error: errors_errorMessage(error) };
+    }
+}
+/** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
+async function eval_imports_evalWithLog(args, env) {
+    // 100: an import from derivation could not be built (max-jobs 0, a failed build); the log says why, in a line.
+    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1, 100] });
+    return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) };
+}
+/**
+ * The imports of a derivation (a host's toplevel, a pre-warm attribute) whose evaluation logged
+ * `log`; when Nix did not name them all, it alone is evaluated again into a scratch store.
+ */
+async function eval_imports_attributeImports(flake, attribute, log, env) {
+    return evaluationImports(log, ['eval', '--raw', `${flake}#${attribute}.drvPath`], env);
+}
+
 ;// CONCATENATED MODULE: ./src/hosts/configurations.ts
 /**
  * The three kinds of machine a flake can describe, and how a host name resolves across them.
@@ -33306,47 +33810,110 @@ function configurations_byKind(refs) {
     return configurations_KINDS.map(k => [k.kind, refs.filter(r => r.kind === k.kind)]).filter(([, group]) => group.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/hosts/eval-error.ts
-/**
- * What a failed `nix eval` says, in a few lines: the message first, then the first lines from
- * its first `error:` on. Warnings such as a dirty Git tree come before it and say nothing
- * about the failure; newer Nix prints the trace first and the message (its last `error: …`)
- * at the end, where a short excerpt would lose it.
- */
-function eval_error_errorExcerpt(stderr, maxLines = 6) {
-    const lines = stderr
-        .split('\n')
-        .map(l => l.trimEnd())
-        .filter(l => l.trim() !== '');
-    const start = lines.findIndex(l => l.startsWith('error:'));
-    let from = start < 0 ? lines.filter(l => !l.startsWith('warning:')) : lines.slice(start);
-    const message = from
-        .filter(l => /^\s*error: \S/.test(l))
-        .pop()
-        ?.trim();
-    if (message !== undefined && from[0] !== message)
-        from = [message, ...from.filter(l => l.trim() !== message && l !== 'error:')];
-    const shown = from.slice(0, maxLines);
-    if (from.length > maxLines)
-        shown.push(`… (${from.length - maxLines} more lines)`);
-    return shown.join('\n') || 'nix eval failed without an error message';
-}
-
-;// CONCATENATED MODULE: ./src/hosts/flake-checks.ts
-/** The flake's `checks` output: which systems have checks, and their names. Evaluates no check. */
+;// CONCATENATED MODULE: ./src/hosts/flake.ts
 
 
 
-async function evalChecks(flake, apply, env, extraArgs) {
-    const result = await command_runNix(['eval', '--json', `${flake}#checks`, '--apply', apply, ...extraArgs], {
+
+/** `apply` over the flake's `output`, as JSON; undefined when the flake has no such output. */
+async function evalFlakeOutput(flake, output, apply, env, extraArgs) {
+    const result = await command_runNix(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], {
         env,
         okCodes: [1]
     });
     if (result.code === 0)
         return JSON.parse(result.stdout);
-    if (isMissingOutput(result.stderr, 'checks'))
+    if (isMissingOutput(result.stderr, output))
         return undefined;
-    throw new Error(`could not evaluate ${flake}#checks: ${eval_error_errorExcerpt(result.stderr)}`);
+    throw new Error(`could not evaluate ${flake}#${output}: ${eval_error_errorExcerpt(result.stderr)}`);
+}
+/**
+ * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
+ * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
+ * three outputs is a mistake.
+ */
+async function eachKind(flake, apply, env, extraArgs) {
+    const found = {};
+    const evaluate = async (spec) => {
+        const value = await evalFlakeOutput(flake, spec.output, apply(spec.kind), env, extraArgs);
+        if (value !== undefined)
+            found[spec.kind] = value;
+    };
+    // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
+    // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
+    // It also copies the flake into the store once, for the others to reuse.
+    const [first, ...rest] = configurations_KINDS;
+    await evaluate(first);
+    await Promise.all(rest.map(evaluate));
+    if (Object.keys(found).length === 0)
+        throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
+    return found;
+}
+/** The configuration names of each kind; attrNames evaluates no configuration. */
+async function configurationNames(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs);
+    const names = configurations_noConfigurations();
+    for (const spec of configurations_KINDS)
+        names[spec.kind] = (found[spec.kind] ?? []).sort();
+    return names;
+}
+/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
+async function allHostSystems(flake, env, extraArgs = []) {
+    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
+    const names = noConfigurations();
+    for (const spec of KINDS)
+        names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
+    const systems = {};
+    for (const host of allHosts(names))
+        systems[host.id] = found[host.kind][host.attribute];
+    return { names, systems };
+}
+/**
+ * Each host's system, derivation, output and caches, one `nix eval` per kind, and what each
+ * host's evaluation imports (import from derivation, valid already or not): the log of that same
+ * evaluation tells which hosts import anything, so a host without imports costs nothing more.
+ */
+async function hostDetails(flake, hosts, env) {
+    const found = new Map();
+    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
+        const output = kindSpec(kind).output;
+        const apply = detailsExpression(kind, group.map(h => h.attribute));
+        const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply], env);
+        if (code !== 0)
+            throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`);
+        const raw = JSON.parse(stdout);
+        for (const host of group) {
+            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
+            const part = log.parts.get(host.attribute);
+            // Without its mark (it cannot be missing, but if it were) the whole evaluation's imports are the host's.
+            const imports = await attributeImports(flake, attributePath(host), part ?? log, env);
+            found.set(host.id, {
+                id: host.id,
+                kind,
+                attribute: host.attribute,
+                system,
+                drvPath: drv,
+                outPath: out,
+                substituters,
+                trustedPublicKeys,
+                imports: imports.paths,
+                importsUnknown: imports.error
+            });
+        }
+    }));
+    return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
+}
+/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
+async function attributeOutPath(flake, attribute, env, extraArgs = []) {
+    const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
+    return stdout.trim();
+}
+
+;// CONCATENATED MODULE: ./src/hosts/flake-checks.ts
+/** The flake's `checks` output: which systems have checks, and their names. Evaluates no check. */
+
+function evalChecks(flake, apply, env, extraArgs) {
+    return evalFlakeOutput(flake, 'checks', apply, env, extraArgs);
 }
 /** The systems whose checks.<system> holds at least one check; none when the flake has no checks. */
 async function checkSystems(flake, env, extraArgs = []) {
@@ -33524,9 +34091,17 @@ async function walkClosure(cache, roots, options = {}) {
 async function walkEach(cache, roots, options = {}) {
     const verified = options.verified ?? new Set();
     const walks = new Map();
-    for (const root of roots)
+    for (const root of new Set(roots))
         walks.set(root, await walkClosure(cache, [root], { ...options, verified }));
     return walks;
+}
+/** The walks of each target's output and imports, in the targets' order; one walk per distinct root. */
+async function walkTargets(cache, targets) {
+    const walks = await walkEach(cache, targets.flatMap(t => [t.outPath, ...(t.imports ?? [])]));
+    return targets.map(t => ({
+        walk: walks.get(t.outPath),
+        imports: (t.imports ?? []).map(path => [path, walks.get(path)])
+    }));
 }
 /** What a log line says about one root's walk. */
 function describeWalk(root, walk) {
@@ -33638,19 +34213,17 @@ async function walkCached(reader, targets, note = '') {
     const cached = new Set();
     // Cached means the whole closure is there: a toplevel whose references were lost would
     // otherwise be skipped on every run while each machine builds what is missing.
-    const walks = await walkEach(reader.client, targets.flatMap(t => [t.outPath, ...(t.imports ?? [])]));
-    for (const target of targets) {
-        const walk = walks.get(target.outPath);
-        if (walk === undefined)
-            continue;
-        const lacking = (target.imports ?? []).filter(i => walks.get(i)?.complete !== true);
+    const walked = await walkTargets(reader.client, targets);
+    targets.forEach((target, i) => {
+        const { walk, imports } = walked[i];
+        const lacking = imports.filter(([, imported]) => !imported.complete);
         const whole = walk.complete && lacking.length === 0;
         if (whole)
             cached.add(target.outPath);
         info(`${target.name}: ${describeWalk(target.outPath, walk)}${whole ? note : ''}`);
-        for (const missing of lacking)
-            info(`${target.name}: its evaluation imports ${describeWalk(missing, walks.get(missing))}`);
-    }
+        for (const [path, imported] of lacking)
+            info(`${target.name}: its evaluation imports ${describeWalk(path, imported)}`);
+    });
     return cached;
 }
 /** The toplevels whose whole closure is in the cache already: those hosts are not built. */
@@ -33711,299 +34284,13 @@ function planChecks(systems, runners) {
     return plan;
 }
 
-;// CONCATENATED MODULE: ./src/nix/format/derivation-file.ts
-
-/**
- * The outputs named at the start of a `.drv` file (`Derive([("out","/nix/store/…","",""),…`),
- * name → path, or undefined when the file does not read that way or an output has no fixed path
- * yet (content-addressed derivations): the caller then asks Nix.
- */
-function derivationFileOutputMap(text) {
-    const head = /^Derive\(\[((?:\("[^"\\]*","[^"\\]*","[^"\\]*","[^"\\]*"\),?)*)\]/.exec(text);
-    if (head === null)
-        return undefined;
-    const outputs = new Map();
-    for (const tuple of head[1].matchAll(/\("([^"]*)","([^"]*)","[^"]*","[^"]*"\)/g)) {
-        const path = tuple[2];
-        if (path === '')
-            return undefined;
-        try {
-            parseStorePath(path);
-        }
-        catch {
-            return undefined;
-        }
-        outputs.set(tuple[1], path);
-    }
-    return outputs.size > 0 ? outputs : undefined;
-}
-/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
-function derivationFileOutputs(text) {
-    const outputs = derivationFileOutputMap(text);
-    return outputs === undefined ? undefined : [...outputs.values()];
-}
-
-;// CONCATENATED MODULE: ./src/nix/eval-log.ts
-/**
- * What an evaluation says of itself in Nix's machine-readable log (`--log-format internal-json`,
- * the same from 2.8 to 2.34). Import from derivation shows there even when the import is valid
- * already, which a plain log never says: to read a derivation's output, evaluation realises it
- * every time (a "realise" activity whose derivation goals count at least one), and Nix with
- * `trace-import-from-derivation` (2.34 has it, 2.8 has not) names it in a warning just before.
- */
-/** Arguments that make `nix eval` write this log on stderr. Nix without the setting ignores it. */
-const EVAL_LOG_ARGS = ['--log-format', 'internal-json', '--option', 'trace-import-from-derivation', 'true'];
-// ActivityType and ResultType (src/libutil/logging.hh, unchanged from 2.8 to 2.34).
-const ACT_REALISE = 102;
-const ACT_BUILDS = 104;
-const ACT_BUILD = 105;
-const RES_PROGRESS = 105;
-/** Verbosity of Nix's default log (lvlInfo): what a plain log shows. */
-const LVL_INFO = 3;
-const TRACED = /^warning: built '(\/nix\/store\/[^']+\.drv)[\^!]([^']+)' during evaluation due to an import from derivation$/;
-/** A Nix that predates the setting says so once; the setting is ours, not the user's. */
-const UNKNOWN_SETTING = /^warning: unknown setting 'trace-import-from-derivation'$/;
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-function entryOf(line) {
-    if (!line.startsWith('@nix '))
-        return undefined;
-    try {
-        const parsed = JSON.parse(line.slice(5));
-        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** What one evaluation, or one part of it, said. */
-class Reading {
-    text = [];
-    built = new Set();
-    named = new Map();
-    realisations = [];
-    // Activity id → the realisation it belongs to (its own, or the one its "builds" count is for).
-    realisationOf = new Map();
-    open = new Set();
-    namedSince = 0;
-    say(plain) {
-        const traced = TRACED.exec(plain);
-        if (traced !== null) {
-            this.named.set(`${traced[1]}^${traced[2]}`, { drvPath: traced[1], output: traced[2] });
-            this.namedSince++;
-        }
-        else if (!UNKNOWN_SETTING.test(plain))
-            this.text.push(plain);
-    }
-    take(entry) {
-        const id = entry.id;
-        if (entry.action === 'start' && typeof id === 'number') {
-            if (entry.type === ACT_REALISE) {
-                const realisation = { named: this.namedSince, derivations: 0 };
-                this.namedSince = 0;
-                this.realisations.push(realisation);
-                this.realisationOf.set(id, realisation);
-                this.open.add(realisation);
-            }
-            else if (entry.type === ACT_BUILDS) {
-                const current = this.realisations.at(-1);
-                if (current !== undefined && this.open.has(current))
-                    this.realisationOf.set(id, current);
-            }
-            if (entry.type === ACT_BUILD && typeof entry.fields?.[0] === 'string')
-                this.built.add(entry.fields[0]);
-        }
-        if (entry.action === 'result' && entry.type === RES_PROGRESS && typeof id === 'number') {
-            const realisation = this.realisationOf.get(id);
-            const expected = entry.fields?.[1];
-            if (realisation !== undefined && typeof expected === 'number')
-                realisation.derivations = Math.max(realisation.derivations, expected);
-        }
-        if (entry.action === 'stop' && typeof id === 'number') {
-            const realisation = this.realisationOf.get(id);
-            if (realisation !== undefined)
-                this.open.delete(realisation);
-        }
-    }
-    result() {
-        // A realisation without derivation goals only fetched a path (a flake input to substitute): no import.
-        const imports = this.realisations.filter(r => r.derivations > 0);
-        return {
-            text: this.text.join('\n'),
-            built: [...this.built],
-            realisations: imports.length,
-            named: [...this.named.values()],
-            complete: imports.every(r => r.named > 0 && r.derivations <= r.named)
-        };
-    }
-}
-/** What `markEvaluation` makes Nix print before it evaluates a part ("trace: " comes first). */
-const MARKER = 'nix-cachix-build evaluates ';
-/**
- * A Nix expression that is `value`, and says in the log that `name` (an expression for a string)
- * is evaluated from here on: one `nix eval` of several hosts then tells each host's imports apart.
- */
-function eval_log_markEvaluation(name, value) {
-    return `builtins.trace "${MARKER}\${${name}}" (${value})`;
-}
-/**
- * Reads an evaluation's stderr written with EVAL_LOG_ARGS; lines that are not log entries are kept
- * as text. An import that several parts share counts for the part that realised it first, unless
- * the others import it anew (each `import` realises its path again).
- */
-function parseEvalLog(stderr) {
-    const all = new Reading();
-    const parts = new Map();
-    let part;
-    const say = (message) => {
-        const plain = message.replace(ANSI, '');
-        if (plain.startsWith(`trace: ${MARKER}`)) {
-            const name = plain.slice(`trace: ${MARKER}`.length);
-            part = parts.get(name) ?? new Reading();
-            parts.set(name, part);
-            return;
-        }
-        all.say(plain);
-        part?.say(plain);
-    };
-    for (const line of stderr.split('\n')) {
-        const entry = entryOf(line);
-        if (entry === undefined) {
-            if (line.trim() !== '')
-                say(line);
-            continue;
-        }
-        if (entry.action === 'msg' && typeof entry.msg === 'string' && (entry.level ?? 0) <= LVL_INFO)
-            say(entry.msg);
-        all.take(entry);
-        part?.take(entry);
-        if (entry.action === 'start' &&
-            (entry.level ?? 0) <= LVL_INFO &&
-            typeof entry.text === 'string' &&
-            entry.text !== '')
-            say(entry.text);
-    }
-    return { ...all.result(), parts: new Map([...parts].map(([name, reading]) => [name, reading.result()])) };
-}
-
-;// CONCATENATED MODULE: ./src/hosts/eval-imports.ts
-
-
-
-
-
-
-
-
-
-
-/** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
-async function namedImportPaths(named, env) {
-    const paths = new Set();
-    for (const { drvPath, output } of named) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(env)}${drvPath}`, 'utf8').catch(() => '');
-        const path = derivationFileOutputMap(text)?.get(output);
-        if (path !== undefined) {
-            paths.add(path);
-            continue;
-        }
-        // Content-addressed: the output has a path only once realised, which evaluation did.
-        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env, okCodes: [1] });
-        const found = stdout.split('\n').find(line => line.startsWith('/'));
-        if (found !== undefined)
-            paths.add(found);
-    }
-    return [...paths];
-}
-/** Removes a scratch store: Nix makes its store directories read-only. */
-async function removeStore(dir) {
-    await runCommand('chmod', ['-R', 'u+w', dir], { okCodes: [1] }).catch(() => undefined);
-    await (0,promises_namespaceObject.chmod)(dir, 0o755).catch(() => undefined);
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-}
-/**
- * What an evaluation imports, found by running it again with a scratch store as its evaluation
- * store: every import is realised into that store (Nix before 2.20 realises imports in the
- * evaluation store, later ones build them in the build store and copy them there), substituted
- * from the local store, where the first evaluation made them valid, and never built (max-jobs 0,
- * no builders). The store then holds the imports' closures, the .drv files evaluation wrote, and
- * the sources it copied; of these, the imports are the paths a derivation made.
- *
- * `nixArgs` is the evaluation as `nix` arguments (`eval …`); it must not already name a store.
- */
-async function probeImports(nixArgs, env) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-cachix-build-imports-'));
-    const store = `local?root=${dir}&require-sigs=false`;
-    try {
-        const evaluated = await command_runNix([
-            ...nixArgs,
-            '--eval-store',
-            store,
-            '--option',
-            'substituters',
-            'auto?trusted=1',
-            '--option',
-            'builders',
-            '',
-            '--max-jobs',
-            '0',
-            '--option',
-            'eval-cache',
-            'false'
-        ], { env, okCodes: [1, 100] });
-        // 100: an import that is not valid any more, which max-jobs 0 refuses to build.
-        if (evaluated.code !== 0)
-            throw new Error(eval_error_errorExcerpt(evaluated.stderr));
-        const listed = await command_runNix(['path-info', '--store', store, '--all'], { env });
-        const candidates = listed.stdout.split('\n').filter(p => p.startsWith('/') && !p.endsWith('.drv'));
-        if (candidates.length === 0)
-            return [];
-        const derivers = await runCommand('nix-store', ['--store', store, '--query', '--deriver', ...candidates], { env });
-        const lines = derivers.stdout.split('\n');
-        return candidates.filter((_path, i) => (lines[i] ?? '').endsWith('.drv'));
-    }
-    finally {
-        await removeStore(dir);
-    }
-}
-/**
- * The imports of an evaluation whose log is `log`: none when it realised nothing, what Nix named
- * when it named every one, else what evaluating `nixArgs` again into a scratch store realises.
- */
-async function evaluationImports(log, nixArgs, env) {
-    if (log.realisations === 0)
-        return { paths: [], how: 'none' };
-    const named = await namedImportPaths(log.named, env);
-    if (log.complete)
-        return { paths: named, how: 'named' };
-    try {
-        return { paths: await probeImports(nixArgs, env), how: 'scratch-store' };
-    }
-    catch (error) {
-        return { paths: named, how: 'scratch-store', error: errors_errorMessage(error) };
-    }
-}
-/** `nix eval` with its log read (EVAL_LOG_ARGS): exit code 1 is returned, not thrown; `log.text` is what a plain log says. */
-async function eval_imports_evalWithLog(args, env) {
-    // 100: an import from derivation could not be built (max-jobs 0, a failed build); the log says why, in a line.
-    const result = await command_runNix([...args, ...EVAL_LOG_ARGS], { env, okCodes: [1, 100] });
-    return { code: result.code, stdout: result.stdout, log: parseEvalLog(result.stderr) };
-}
-/**
- * The imports of a derivation (a host's toplevel, a pre-warm attribute) whose evaluation logged
- * `log`; when Nix did not name them all, it alone is evaluated again into a scratch store.
- */
-async function eval_imports_attributeImports(flake, attribute, log, env) {
-    return evaluationImports(log, ['eval', '--raw', `${flake}#${attribute}.drvPath`], env);
-}
-
 ;// CONCATENATED MODULE: ./src/hosts/evaluate.ts
 
 
 
 
 /** One derivation's system and output path, in a `nix eval` of its own; `name` is what it is reported as. */
-async function evaluateDerivation(flake, name, attributePath, env) {
+async function evaluateDerivation(flake, name, attributePath, env, withImports) {
     const started = Date.now();
     const attribute = `${flake}#${attributePath}`;
     const result = await eval_imports_evalWithLog(['eval', '--json', attribute, '--apply', 't: { system = t.system; out = t.outPath; }'], env);
@@ -34011,7 +34298,9 @@ async function evaluateDerivation(flake, name, attributePath, env) {
         return { name, error: eval_error_errorExcerpt(result.log.text) };
     const { system, out } = JSON.parse(result.stdout);
     const seconds = (Date.now() - started) / 1000;
-    const imports = await eval_imports_attributeImports(flake, attributePath, result.log, env);
+    const imports = withImports
+        ? await eval_imports_attributeImports(flake, attributePath, result.log, env)
+        : { paths: [] };
     return {
         name,
         system,
@@ -34026,9 +34315,9 @@ async function evaluateDerivation(flake, name, attributePath, env) {
  * Each target in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
  * gigabytes, and one host that does not evaluate must not hide the others.
  */
-async function evaluateEach(flake, targets, jobs, env, onDone = () => undefined) {
+async function evaluateEach(flake, targets, env, { jobs, onDone = () => undefined, imports = true }) {
     const outcomes = await mapLimit(targets, jobs, async (target) => {
-        const outcome = await evaluateDerivation(flake, target.name, target.path, env);
+        const outcome = await evaluateDerivation(flake, target.name, target.path, env, imports);
         onDone(outcome);
         return outcome;
     });
@@ -34044,95 +34333,6 @@ function hostTargets(hosts) {
 /** Pre-warm attributes (e.g. nixosConfigurations.desktop.pkgs.thunderbird), each evaluated like a host, by its path. */
 function attributeTargets(attributes) {
     return attributes.map(a => ({ name: a, path: a }));
-}
-
-;// CONCATENATED MODULE: ./src/hosts/flake.ts
-
-
-
-
-/**
- * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
- * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
- * three outputs is a mistake.
- */
-async function eachKind(flake, apply, env, extraArgs) {
-    const found = {};
-    const evaluate = async (spec) => {
-        const result = await command_runNix(['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs], { env, okCodes: [1] });
-        if (result.code === 0)
-            found[spec.kind] = JSON.parse(result.stdout);
-        else if (!isMissingOutput(result.stderr, spec.output))
-            throw new Error(`could not evaluate ${flake}#${spec.output}: ${eval_error_errorExcerpt(result.stderr)}`);
-    };
-    // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
-    // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
-    // It also copies the flake into the store once, for the others to reuse.
-    const [first, ...rest] = configurations_KINDS;
-    await evaluate(first);
-    await Promise.all(rest.map(evaluate));
-    if (Object.keys(found).length === 0)
-        throw new Error(`${flake} has no nixosConfigurations, darwinConfigurations or homeConfigurations: point flake at the flake that defines the machines`);
-    return found;
-}
-/** The configuration names of each kind; attrNames evaluates no configuration. */
-async function configurationNames(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, () => 'builtins.attrNames', env, extraArgs);
-    const names = configurations_noConfigurations();
-    for (const spec of configurations_KINDS)
-        names[spec.kind] = (found[spec.kind] ?? []).sort();
-    return names;
-}
-/** Every host of every kind and its system, names and systems from the same evaluation (one per kind). */
-async function allHostSystems(flake, env, extraArgs = []) {
-    const found = await eachKind(flake, kind => systemsExpression(kind), env, extraArgs);
-    const names = noConfigurations();
-    for (const spec of KINDS)
-        names[spec.kind] = Object.keys(found[spec.kind] ?? {}).sort();
-    const systems = {};
-    for (const host of allHosts(names))
-        systems[host.id] = found[host.kind][host.attribute];
-    return { names, systems };
-}
-/**
- * Each host's system, derivation, output and caches, one `nix eval` per kind, and what each
- * host's evaluation imports (import from derivation, valid already or not): the log of that same
- * evaluation tells which hosts import anything, so a host without imports costs nothing more.
- */
-async function hostDetails(flake, hosts, env, extraArgs = []) {
-    const found = new Map();
-    await Promise.all(byKind(hosts).map(async ([kind, group]) => {
-        const output = kindSpec(kind).output;
-        const apply = detailsExpression(kind, group.map(h => h.attribute));
-        const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], env);
-        if (code !== 0)
-            throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`);
-        const raw = JSON.parse(stdout);
-        for (const host of group) {
-            const { system, drv, out, substituters, trustedPublicKeys } = raw[host.attribute];
-            const part = log.parts.get(host.attribute);
-            // Without its mark (it cannot be missing, but if it were) the whole evaluation's imports are the host's.
-            const imports = await attributeImports(flake, attributePath(host), part ?? log, env);
-            found.set(host.id, {
-                id: host.id,
-                kind,
-                attribute: host.attribute,
-                system,
-                drvPath: drv,
-                outPath: out,
-                substituters,
-                trustedPublicKeys,
-                imports: imports.paths,
-                importsUnknown: imports.error
-            });
-        }
-    }));
-    return hosts.map(h => found.get(h.id)).filter((h) => h !== undefined);
-}
-/** Output paths of extra attributes (e.g. pre-warm packages), evaluated in one call each. */
-async function attributeOutPath(flake, attribute, env, extraArgs = []) {
-    const { stdout } = await runNix(['eval', '--raw', `${flake}#${attribute}.outPath`, ...extraArgs], { env });
-    return stdout.trim();
 }
 
 ;// CONCATENATED MODULE: ./src/hosts/select.ts
@@ -34174,13 +34374,19 @@ function logEvaluated(done) {
 async function evaluateHostsPhase(inputs) {
     const wanted = namedHosts(inputs.hosts, await configurationNames(inputs.flake, process.env));
     const started = Date.now();
-    const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), inputs.evalJobs, process.env, logEvaluated);
+    const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), process.env, {
+        jobs: inputs.evalJobs,
+        onDone: logEvaluated
+    });
     info(`Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`);
     return { ...outcome, kinds: new Map(wanted.map(h => [h.id, h.kind])) };
 }
 /** The pre-warm attributes, each evaluated like a host. */
 async function evaluateAttributesPhase(inputs) {
-    return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), inputs.evalJobs, process.env, logEvaluated);
+    return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), process.env, {
+        jobs: inputs.evalJobs,
+        onDone: logEvaluated
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cachix/names.ts
@@ -34633,198 +34839,6 @@ async function matrixPhase(inputs, evaluations, cached, findings) {
     await summary.addRaw(renderPlanSummary(plan, attributePlan, failed, warnings)).write();
 }
 
-;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
-
-
-/**
- * `nix path-info --json` changed shape twice: an array of objects with `path` (≤2.18), an
- * object keyed by full path with null for invalid paths (2.19–2.32, and v1 on ≥2.33), and
- * `{version: 2, info: {<basename>: …}}` (`--json-format 2`). All three are read here;
- * invalid paths are left out of the result.
- */
-function parsePathInfoJson(json) {
-    const entries = [];
-    if (Array.isArray(json)) {
-        for (const item of json)
-            entries.push([String(item.path), item]);
-    }
-    else if (json !== null && typeof json === 'object') {
-        const object = json;
-        if (typeof object.version === 'number' && object.info !== undefined && typeof object.info === 'object') {
-            for (const [key, value] of Object.entries(object.info))
-                entries.push([fullPath(key), value]);
-        }
-        else {
-            for (const [key, value] of Object.entries(object))
-                entries.push([key, value]);
-        }
-    }
-    else {
-        throw new Error('nix path-info --json printed neither an array nor an object');
-    }
-    const infos = [];
-    for (const [path, entry] of entries) {
-        if (entry === null || entry.valid === false || typeof entry.narHash !== 'string')
-            continue;
-        const deriver = entry.deriver;
-        infos.push({
-            path,
-            narHash: normaliseNixHash(entry.narHash),
-            narSize: Number(entry.narSize),
-            references: (entry.references ?? []).map(fullPath).sort(),
-            deriver: typeof deriver === 'string' && deriver !== '' && deriver !== 'unknown-deriver' ? fullPath(deriver) : undefined
-        });
-    }
-    return infos;
-}
-/** `infos` ordered so every path comes after the paths it references (as `nix-store -q --requisites` prints them). */
-function dependenciesFirst(infos) {
-    const byPath = new Map(infos.map(info => [info.path, info]));
-    const placed = new Set();
-    const ordered = [];
-    // Depth first without recursion: a chain of thousands of paths must not exhaust the stack.
-    for (const root of [...infos].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-        const stack = [{ info: root, next: 0 }];
-        const onStack = new Set([root.path]);
-        if (placed.has(root.path))
-            continue;
-        while (stack.length > 0) {
-            const top = stack[stack.length - 1];
-            const reference = top.info.references[top.next++];
-            if (reference === undefined) {
-                stack.pop();
-                onStack.delete(top.info.path);
-                if (!placed.has(top.info.path)) {
-                    placed.add(top.info.path);
-                    ordered.push(top.info);
-                }
-                continue;
-            }
-            const dependency = byPath.get(reference);
-            if (dependency !== undefined && !placed.has(reference) && !onStack.has(reference)) {
-                stack.push({ info: dependency, next: 0 });
-                onStack.add(reference);
-            }
-        }
-    }
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/nix/store.ts
-
-
-
-
-
-
-
-
-// Long argument lists are split so no call comes near the kernel's ARG_MAX.
-const PATHS_PER_CALL = 2000;
-/** Read-only queries against the local Nix store, portable from Nix 2.8 to current releases. */
-class NixStore {
-    env;
-    constructor(env = process.env) {
-        this.env = env;
-    }
-    /** The runtime closure of `paths`, dependencies before dependents. */
-    async closure(paths) {
-        if (paths.length === 0)
-            return [];
-        const seen = new Set();
-        const ordered = [];
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--query', '--requisites', ...batch], { env: this.env });
-            for (const line of stdout.split('\n')) {
-                if (line !== '' && !seen.has(line)) {
-                    seen.add(line);
-                    ordered.push(line);
-                }
-            }
-        }
-        return ordered;
-    }
-    /** Metadata for many paths in few calls; invalid paths are absent from the map. */
-    async pathInfos(paths) {
-        const infos = new Map();
-        for (const batch of chunks(paths, PATHS_PER_CALL)) {
-            const { stdout } = await command_runNix(['path-info', '--json', ...batch], { env: this.env, okCodes: [1] });
-            if (stdout.trim() === '')
-                continue;
-            for (const info of parsePathInfoJson(JSON.parse(stdout)))
-                infos.set(info.path, info);
-        }
-        return infos;
-    }
-    async isValid(path) {
-        const { code } = await runCommand('nix-store', ['--check-validity', path], { env: this.env, okCodes: [1] });
-        return code === 0;
-    }
-    /** Which of `paths` are valid, in one program start per batch rather than one per path. */
-    async validPaths(paths) {
-        const unique = [...new Set(paths)];
-        const valid = new Set(unique);
-        for (const batch of chunks(unique, PATHS_PER_CALL)) {
-            const { stdout } = await runCommand('nix-store', ['--check-validity', '--print-invalid', ...batch], {
-                env: this.env
-            });
-            for (const line of stdout.split('\n'))
-                valid.delete(line);
-        }
-        return valid;
-    }
-    /**
-     * The outputs of a derivation (Nix 2.8's post-build-hook gets no OUT_PATHS), read from the
-     * .drv file itself when it names them, which saves a program start per built derivation.
-     */
-    async derivationOutputs(drvPath) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
-        const named = text === undefined ? undefined : derivationFileOutputs(text);
-        if (named !== undefined)
-            return named;
-        const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
-        return stdout.split('\n').filter(l => l !== '');
-    }
-    /**
-     * The closure of `paths` with every path's metadata, dependencies before dependents, from one
-     * `nix path-info --recursive`. Undefined when a root is not valid (callers then ask path by path).
-     */
-    async closureInfos(paths) {
-        if (paths.length === 0)
-            return [];
-        if (paths.length > PATHS_PER_CALL)
-            return undefined;
-        const { stdout, code } = await command_runNix(['path-info', '--recursive', '--json', ...paths], {
-            env: this.env,
-            okCodes: [1]
-        });
-        if (code !== 0)
-            return undefined;
-        const infos = parsePathInfoJson(JSON.parse(stdout));
-        const found = new Set(infos.map(info => info.path));
-        if (paths.some(p => !found.has(p)))
-            return undefined;
-        return dependenciesFirst(infos);
-    }
-    /** The NAR serialisation of `path`, streamed; the stream errors if nix-store fails. */
-    dumpNar(path) {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('nix-store', ['--dump', path], { env: process_childEnv(this.env), stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => {
-            stderr += chunk.toString('utf8');
-        });
-        const done = new Promise((resolve, reject) => {
-            child.on('error', error => reject(new Error(`could not start nix-store --dump: ${error.message}`)));
-            child.on('close', code => code === 0
-                ? resolve()
-                : reject(new Error(`nix-store --dump ${path} failed: ${lastLine(stderr) || `exit code ${code}`}`)));
-        });
-        // Handled from the start: an upload that failed elsewhere may never await it.
-        done.catch(() => undefined);
-        return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/push/filter.ts
 
 // Derivations are build recipes, not what machines download; installer self-test paths
@@ -34927,6 +34941,27 @@ function stream_drainedOrClosed(stream) {
         stream.on('drain', resume);
         stream.on('close', resume);
     });
+}
+/**
+ * Writes `frame` into a compressor's input pipe; throws what `failure` reports, before or after.
+ * The frame's reservation ends once the pipe has it, not once the pipe has taken it in: the pipe
+ * drains only as fast as the upload's parts go out, and a reservation held until then would let
+ * two uploads wait on each other (one for part memory, the other for frame memory).
+ */
+async function writeFrame(stream, frame, failure) {
+    const before = failure();
+    if (before !== undefined) {
+        frame.release();
+        frame.recycle();
+        throw before;
+    }
+    const room = stream.write(frame.bytes, () => frame.recycle());
+    frame.release();
+    if (!room && !stream.destroyed)
+        await stream_drainedOrClosed(stream);
+    const after = failure();
+    if (after !== undefined)
+        throw after;
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
@@ -35159,7 +35194,7 @@ function zstd_in_process_zstdEngine() {
 }
 async function checkInProcessZstd() {
     if (forcedZstdProcess())
-        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` };
+        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${zstdKnob()}` };
     if (zstd.zstdCompress === undefined)
         return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
     const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
@@ -35216,6 +35251,8 @@ function decompressWithTool(data) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
+
 
 
 
@@ -35285,14 +35322,16 @@ class ZstdLane {
         child.stderr.on('data', (chunk) => {
             this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
         });
-        child.on('error', error => this.die(new Error(`could not start the zstd program (${error.message})`)));
         // What it wrote before it ended may still be on its way: the end of its output decides (route).
         this.exited = new Promise(resolve => {
             child.on('exit', (code, signal) => {
                 this.exit = lastLine(this.stderr) || `exit code ${code ?? signal}`;
                 resolve();
             });
-            child.on('error', () => resolve());
+            child.on('error', error => {
+                this.die(new Error(`could not start the zstd program (${error.message})`));
+                resolve();
+            });
         });
         void this.route();
         this.idle(true);
@@ -35364,7 +35403,7 @@ class ZstdLane {
                 if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
                     throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
             }
-            await new Promise(resolve => setTimeout(resolve, 1));
+            await async_sleep(1);
         }
     }
     /** Hands each input's frame to its upload, and says when the frame ended. */
@@ -35450,22 +35489,7 @@ class LaneInput {
         });
     }
     async consume(frame) {
-        if (this.input.failure !== undefined) {
-            frame.release();
-            frame.recycle();
-        }
-        this.throwIfFailed();
-        // As for a zstd process per path: the reservation ends once the pipe has the frame (see CompressorProcess).
-        const room = this.socket.write(frame.bytes, () => frame.recycle());
-        frame.release();
-        if (!room && !this.socket.destroyed)
-            await stream_drainedOrClosed(this.socket);
-        this.throwIfFailed();
-    }
-    /** The output failed or the lane died: this upload stops. */
-    throwIfFailed() {
-        if (this.input.failure !== undefined)
-            throw this.input.failure;
+        await writeFrame(this.socket, frame, () => this.input.failure);
     }
     async end() {
         this.close(false);
@@ -35544,7 +35568,7 @@ let lanesChecked;
  * they work, else why not (the caller then starts one zstd per path). Decided once per process.
  */
 function zstd_lanes_lanesProblem(level) {
-    lanesChecked ??= checkLanes(level);
+    lanesChecked ??= forcedZstdPerPath() ? Promise.resolve('NIX_CACHIX_BUILD_ZSTD=process-per-path') : checkLanes(level);
     return lanesChecked;
 }
 async function checkLanes(level) {
@@ -35825,7 +35849,6 @@ class SizeClassPool {
 
 
 
-
 /**
  * NAR bytes per independent zstd frame (Nix 2.35 itself writes 16 MiB frames). Small enough that
  * the frames filling, compressing and compressed of a whole push weigh about 12 MiB; frames of 4
@@ -35864,7 +35887,7 @@ async function compressorName(method) {
         return 'xz process';
     const engine = await zstdEngine();
     if (engine.kind === 'process') {
-        const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2);
+        const problem = await lanesProblem(2);
         return problem === undefined
             ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
             : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`;
@@ -35884,7 +35907,7 @@ async function openCompressor(method, level, output, signal) {
         const engine = await zstd_in_process_zstdEngine();
         if (engine.kind === 'in-process')
             return new ParallelZstdFrames(level, output, signal, engine);
-        if (!knobs_forcedZstdPerPath() && (await zstd_lanes_lanesProblem(level)) === undefined)
+        if ((await zstd_lanes_lanesProblem(level)) === undefined)
             return openLaneCompressor(level, output, signal);
     }
     return new CompressorProcess(method, level, output);
@@ -36007,25 +36030,7 @@ class CompressorProcess {
         });
     }
     async consume(frame) {
-        if (this.failure !== undefined) {
-            frame.release();
-            frame.recycle();
-            throw this.failure;
-        }
-        // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
-        // as fast as this upload's parts go out, and a reservation held until then would let two
-        // uploads wait on each other (one for part memory, the other for frame memory).
-        const { stdin } = this.child;
-        const room = stdin.write(frame.bytes, () => frame.recycle());
-        frame.release();
-        // Waits while the compressor's input pipe is full, or until it is gone.
-        if (!room && !stdin.destroyed)
-            await stream_drainedOrClosed(stdin);
-        this.throwIfFailed();
-    }
-    throwIfFailed() {
-        if (this.failure !== undefined)
-            throw this.failure;
+        await writeFrame(this.child.stdin, frame, () => this.failure);
     }
     async end() {
         this.child.stdin.end();
@@ -36972,13 +36977,13 @@ class Pusher {
         for (const [path, info] of rootInfos)
             infos.set(path, info);
         const missing = await client.missingHashes(candidates.map(store_path_hashPart), this.controller.signal);
-        const queued = candidates.filter(path => missing.has(store_path_hashPart(path)));
-        prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)));
+        let queuedNarBytes = 0;
         for (const path of candidates) {
             const info = infos.get(path);
             if (!info)
                 this.skipInvalid(path, 'disappeared from the store');
             else if (missing.has(store_path_hashPart(path))) {
+                queuedNarBytes += info.narSize;
                 this.state.set(path, 'queued');
                 this.queue.push({ info, attempts: 0, startedAt: Date.now() });
                 this.emit({ kind: 'queued', path, narSize: info.narSize });
@@ -36989,6 +36994,8 @@ class Pusher {
                 this.emit({ kind: 'skipped', path, reason: 'present' });
             }
         }
+        // Before the workers wake (they wake once this batch is resolved): the hash threads start with the batch.
+        prepareUploads(this.options.upload.compression, queuedNarBytes);
     }
     skipInvalid(path, detail) {
         this.state.set(path, 'invalid');
@@ -37175,9 +37182,6 @@ class Pusher {
         this.dependents.delete(path);
         return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
-}
-function sumOf(values) {
-    return values.reduce((sum, value) => sum + value, 0);
 }
 
 ;// CONCATENATED MODULE: ./src/push/create.ts

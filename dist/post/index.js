@@ -31638,11 +31638,15 @@ function switchedTo(env, name, value) {
 function storeRoot(env = process.env) {
     return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '');
 }
-function forcedZstdProcess(env = process.env) {
-    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== '';
+/** `NIX_CACHIX_BUILD_ZSTD`: '' (unset), or which zstd program the pusher must use. */
+function zstdKnob(env = process.env) {
+    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']);
 }
-function knobs_forcedZstdPerPath(env = process.env) {
-    return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path';
+function forcedZstdProcess(env = process.env) {
+    return zstdKnob(env) !== '';
+}
+function forcedZstdPerPath(env = process.env) {
+    return zstdKnob(env) === 'process-per-path';
 }
 function hashOnMainThread(env = process.env) {
     return switchedTo(env, 'NIX_CACHIX_BUILD_HASH', 'main');
@@ -32266,11 +32270,6 @@ function derivationFileOutputMap(text) {
     }
     return outputs.size > 0 ? outputs : undefined;
 }
-/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
-function derivationFileOutputs(text) {
-    const outputs = derivationFileOutputMap(text);
-    return outputs === undefined ? undefined : [...outputs.values()];
-}
 
 ;// CONCATENATED MODULE: ./src/nix/format/path-info.ts
 
@@ -32428,12 +32427,24 @@ class NixStore {
      * .drv file itself when it names them, which saves a program start per built derivation.
      */
     async derivationOutputs(drvPath) {
-        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined);
-        const named = text === undefined ? undefined : derivationFileOutputs(text);
+        const named = await this.outputsInDrvFile(drvPath);
         if (named !== undefined)
-            return named;
+            return [...named.values()];
         const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env });
         return stdout.split('\n').filter(l => l !== '');
+    }
+    /** The path of one output of a derivation (an import from derivation Nix named), from the .drv file when it says. */
+    async derivationOutput(drvPath, output) {
+        const named = (await this.outputsInDrvFile(drvPath))?.get(output);
+        if (named !== undefined)
+            return named;
+        // Content-addressed: the output has a path only once realised.
+        const { stdout } = await command_runNix(['path-info', `${drvPath}^${output}`], { env: this.env, okCodes: [1] });
+        return stdout.split('\n').find(line => line.startsWith('/'));
+    }
+    async outputsInDrvFile(drvPath) {
+        const text = await (0,promises_namespaceObject.readFile)(`${storeRoot(this.env)}${drvPath}`, 'utf8').catch(() => undefined);
+        return text === undefined ? undefined : derivationFileOutputMap(text);
     }
     /**
      * The closure of `paths` with every path's metadata, dependencies before dependents, from one
@@ -32729,6 +32740,27 @@ function stream_drainedOrClosed(stream) {
         stream.on('close', resume);
     });
 }
+/**
+ * Writes `frame` into a compressor's input pipe; throws what `failure` reports, before or after.
+ * The frame's reservation ends once the pipe has it, not once the pipe has taken it in: the pipe
+ * drains only as fast as the upload's parts go out, and a reservation held until then would let
+ * two uploads wait on each other (one for part memory, the other for frame memory).
+ */
+async function writeFrame(stream, frame, failure) {
+    const before = failure();
+    if (before !== undefined) {
+        frame.release();
+        frame.recycle();
+        throw before;
+    }
+    const room = stream.write(frame.bytes, () => frame.recycle());
+    frame.release();
+    if (!room && !stream.destroyed)
+        await stream_drainedOrClosed(stream);
+    const after = failure();
+    if (after !== undefined)
+        throw after;
+}
 
 ;// CONCATENATED MODULE: ./src/push/upload/zstd-frames.ts
 /**
@@ -32960,7 +32992,7 @@ function zstd_in_process_zstdEngine() {
 }
 async function checkInProcessZstd() {
     if (forcedZstdProcess())
-        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` };
+        return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${zstdKnob()}` };
     if (zstd.zstdCompress === undefined)
         return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` };
     const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), (0,external_node_crypto_.randomBytes)(70_000)]);
@@ -33017,6 +33049,8 @@ function decompressWithTool(data) {
 }
 
 ;// CONCATENATED MODULE: ./src/push/upload/zstd-lanes.ts
+
+
 
 
 
@@ -33086,14 +33120,16 @@ class ZstdLane {
         child.stderr.on('data', (chunk) => {
             this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
         });
-        child.on('error', error => this.die(new Error(`could not start the zstd program (${error.message})`)));
         // What it wrote before it ended may still be on its way: the end of its output decides (route).
         this.exited = new Promise(resolve => {
             child.on('exit', (code, signal) => {
                 this.exit = lastLine(this.stderr) || `exit code ${code ?? signal}`;
                 resolve();
             });
-            child.on('error', () => resolve());
+            child.on('error', error => {
+                this.die(new Error(`could not start the zstd program (${error.message})`));
+                resolve();
+            });
         });
         void this.route();
         this.idle(true);
@@ -33165,7 +33201,7 @@ class ZstdLane {
                 if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
                     throw new Error(`the zstd program did not open its next input: ${errors_asError(error).message}`, { cause: error });
             }
-            await new Promise(resolve => setTimeout(resolve, 1));
+            await sleep(1);
         }
     }
     /** Hands each input's frame to its upload, and says when the frame ended. */
@@ -33251,22 +33287,7 @@ class LaneInput {
         });
     }
     async consume(frame) {
-        if (this.input.failure !== undefined) {
-            frame.release();
-            frame.recycle();
-        }
-        this.throwIfFailed();
-        // As for a zstd process per path: the reservation ends once the pipe has the frame (see CompressorProcess).
-        const room = this.socket.write(frame.bytes, () => frame.recycle());
-        frame.release();
-        if (!room && !this.socket.destroyed)
-            await stream_drainedOrClosed(this.socket);
-        this.throwIfFailed();
-    }
-    /** The output failed or the lane died: this upload stops. */
-    throwIfFailed() {
-        if (this.input.failure !== undefined)
-            throw this.input.failure;
+        await writeFrame(this.socket, frame, () => this.input.failure);
     }
     async end() {
         this.close(false);
@@ -33345,7 +33366,7 @@ let lanesChecked;
  * they work, else why not (the caller then starts one zstd per path). Decided once per process.
  */
 function zstd_lanes_lanesProblem(level) {
-    lanesChecked ??= checkLanes(level);
+    lanesChecked ??= forcedZstdPerPath() ? Promise.resolve('NIX_CACHIX_BUILD_ZSTD=process-per-path') : checkLanes(level);
     return lanesChecked;
 }
 async function checkLanes(level) {
@@ -33626,7 +33647,6 @@ class SizeClassPool {
 
 
 
-
 /**
  * NAR bytes per independent zstd frame (Nix 2.35 itself writes 16 MiB frames). Small enough that
  * the frames filling, compressing and compressed of a whole push weigh about 12 MiB; frames of 4
@@ -33665,7 +33685,7 @@ async function compressorName(method) {
         return 'xz process';
     const engine = await zstdEngine();
     if (engine.kind === 'process') {
-        const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2);
+        const problem = await lanesProblem(2);
         return problem === undefined
             ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
             : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`;
@@ -33685,7 +33705,7 @@ async function openCompressor(method, level, output, signal) {
         const engine = await zstd_in_process_zstdEngine();
         if (engine.kind === 'in-process')
             return new ParallelZstdFrames(level, output, signal, engine);
-        if (!knobs_forcedZstdPerPath() && (await zstd_lanes_lanesProblem(level)) === undefined)
+        if ((await zstd_lanes_lanesProblem(level)) === undefined)
             return openLaneCompressor(level, output, signal);
     }
     return new CompressorProcess(method, level, output);
@@ -33808,25 +33828,7 @@ class CompressorProcess {
         });
     }
     async consume(frame) {
-        if (this.failure !== undefined) {
-            frame.release();
-            frame.recycle();
-            throw this.failure;
-        }
-        // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
-        // as fast as this upload's parts go out, and a reservation held until then would let two
-        // uploads wait on each other (one for part memory, the other for frame memory).
-        const { stdin } = this.child;
-        const room = stdin.write(frame.bytes, () => frame.recycle());
-        frame.release();
-        // Waits while the compressor's input pipe is full, or until it is gone.
-        if (!room && !stdin.destroyed)
-            await stream_drainedOrClosed(stdin);
-        this.throwIfFailed();
-    }
-    throwIfFailed() {
-        if (this.failure !== undefined)
-            throw this.failure;
+        await writeFrame(this.child.stdin, frame, () => this.failure);
     }
     async end() {
         this.child.stdin.end();
@@ -34773,13 +34775,13 @@ class Pusher {
         for (const [path, info] of rootInfos)
             infos.set(path, info);
         const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal);
-        const queued = candidates.filter(path => missing.has(hashPart(path)));
-        prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)));
+        let queuedNarBytes = 0;
         for (const path of candidates) {
             const info = infos.get(path);
             if (!info)
                 this.skipInvalid(path, 'disappeared from the store');
             else if (missing.has(hashPart(path))) {
+                queuedNarBytes += info.narSize;
                 this.state.set(path, 'queued');
                 this.queue.push({ info, attempts: 0, startedAt: Date.now() });
                 this.emit({ kind: 'queued', path, narSize: info.narSize });
@@ -34790,6 +34792,8 @@ class Pusher {
                 this.emit({ kind: 'skipped', path, reason: 'present' });
             }
         }
+        // Before the workers wake (they wake once this batch is resolved): the hash threads start with the batch.
+        prepareUploads(this.options.upload.compression, queuedNarBytes);
     }
     skipInvalid(path, detail) {
         this.state.set(path, 'invalid');
@@ -34976,9 +34980,6 @@ class Pusher {
         this.dependents.delete(path);
         return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? []);
     }
-}
-function sumOf(values) {
-    return values.reduce((sum, value) => sum + value, 0);
 }
 
 ;// CONCATENATED MODULE: ./src/push/create.ts

@@ -192,8 +192,29 @@ export async function walkEach(
 ): Promise<Map<string, ClosureWalk>> {
   const verified = options.verified ?? new Set<string>()
   const walks = new Map<string, ClosureWalk>()
-  for (const root of roots) walks.set(root, await walkClosure(cache, [root], { ...options, verified }))
+  for (const root of new Set(roots)) walks.set(root, await walkClosure(cache, [root], { ...options, verified }))
   return walks
+}
+
+/** A host's walk: its output's closure, and each of its imports' (import from derivation). */
+export interface TargetWalk {
+  walk: ClosureWalk
+  imports: [string, ClosureWalk][]
+}
+
+/** The walks of each target's output and imports, in the targets' order; one walk per distinct root. */
+export async function walkTargets(
+  cache: CacheLookups,
+  targets: { outPath: string; imports?: string[] }[]
+): Promise<TargetWalk[]> {
+  const walks = await walkEach(
+    cache,
+    targets.flatMap(t => [t.outPath, ...(t.imports ?? [])])
+  )
+  return targets.map(t => ({
+    walk: walks.get(t.outPath)!,
+    imports: (t.imports ?? []).map(path => [path, walks.get(path)!])
+  }))
 }
 
 /** What a log line says about one root's walk. */

@@ -8,7 +8,7 @@ import { DefaultArtifactClient } from '@actions/artifact'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeWalk, walkEach } from '../cachix/closure-walk.js'
+import { describeWalk, walkTargets } from '../cachix/closure-walk.js'
 import { getReportInputs, type ReportInputs } from './inputs.js'
 import { openCacheAccess, readerOf, whyUnread } from '../cachix/cache-access.js'
 import { renderFleetSummary } from '../report/fleet-summary.js'
@@ -45,22 +45,14 @@ async function verifyHosts(inputs: ReportInputs): Promise<Map<string, CacheCheck
   if (client === undefined) return unknown(whyUnread(access))
   try {
     const imports = inputs.plan.imports ?? {}
-    const walks = await walkEach(
+    const walked = await walkTargets(
       client,
-      hosts.flatMap(([host, toplevel]) => [toplevel, ...(imports[host] ?? [])])
+      hosts.map(([host, outPath]) => ({ outPath, imports: imports[host] }))
     )
-    for (const [host, toplevel] of hosts) {
-      const walk = walks.get(toplevel)
-      if (walk === undefined) continue
-      checks.set(
-        host,
-        cacheCheckOf(
-          walk,
-          (imports[host] ?? []).map(path => [path, walks.get(path)])
-        )
-      )
-      core.info(`${host}: ${describeWalk(toplevel, walk)}`)
-    }
+    hosts.forEach(([host, toplevel], i) => {
+      checks.set(host, cacheCheckOf(walked[i].walk, walked[i].imports))
+      core.info(`${host}: ${describeWalk(toplevel, walked[i].walk)}`)
+    })
     return checks
   } catch (error: unknown) {
     return unknown(errorMessage(error))

@@ -2,6 +2,7 @@
  * Posts a notification. Its URL is a secret (a webhook's token is in its path): no message here
  * names more of it than its host. A failed delivery is the caller's warning, never a failed job.
  */
+import { isRetryableStatus, parseRetryAfter } from '../cachix/retry-policy.js'
 import { sleep } from '../util/async.js'
 import { errorMessage } from '../util/errors.js'
 
@@ -16,8 +17,8 @@ const ATTEMPT_MS = 15_000
 const MAX_RETRY_AFTER_MS = 10_000
 
 function retryAfterMs(response: Response): number {
-  const seconds = Number(response.headers.get('retry-after') ?? '1')
-  return Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000)
+  const asked = parseRetryAfter(response.headers.get('retry-after'), Date.now())
+  return Math.min(MAX_RETRY_AFTER_MS, asked !== undefined && asked > 0 ? asked : 1000)
 }
 
 /** POSTs the JSON payload; one more try after a 429, a 5xx or no answer. */
@@ -35,7 +36,7 @@ export async function postNotification(url: string, payload: unknown, attempts =
       if (response.ok) return { ok: true }
       const text = (await response.text()).replace(/\s+/g, ' ').slice(0, 200)
       problem = `${where} answered HTTP ${response.status}${text === '' ? '' : ` (${text})`}`
-      if (response.status !== 429 && response.status < 500) break
+      if (!isRetryableStatus(response.status)) break
       if (attempt < attempts) await sleep(retryAfterMs(response))
     } catch (error: unknown) {
       // fetch's messages name no URL, but an abort's cause might: keep the host only.

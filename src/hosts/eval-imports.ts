@@ -1,11 +1,11 @@
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { storeRoot } from '../util/knobs.js'
 import { errorMessage } from '../util/errors.js'
 import { runCommand } from '../util/process.js'
 import { runNix } from '../nix/command.js'
-import { derivationFileOutputMap } from '../nix/format/derivation-file.js'
+import { parsePathInfoJson } from '../nix/format/path-info.js'
+import { NixStore } from '../nix/store.js'
 import { errorExcerpt } from './eval-error.js'
 import { EVAL_LOG_ARGS, parseEvalLog, type EvalLogParts, type EvalLog, type NamedImport } from '../nix/eval-log.js'
 
@@ -20,18 +20,11 @@ export interface EvaluationImports {
 
 /** The output path of each import Nix named, read from its .drv file (Nix is asked when the file does not say). */
 async function namedImportPaths(named: NamedImport[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const store = new NixStore(env)
   const paths = new Set<string>()
   for (const { drvPath, output } of named) {
-    const text = await readFile(`${storeRoot(env)}${drvPath}`, 'utf8').catch(() => '')
-    const path = derivationFileOutputMap(text)?.get(output)
-    if (path !== undefined) {
-      paths.add(path)
-      continue
-    }
-    // Content-addressed: the output has a path only once realised, which evaluation did.
-    const { stdout } = await runNix(['path-info', `${drvPath}^${output}`], { env, okCodes: [1] })
-    const found = stdout.split('\n').find(line => line.startsWith('/'))
-    if (found !== undefined) paths.add(found)
+    const path = await store.derivationOutput(drvPath, output)
+    if (path !== undefined) paths.add(path)
   }
   return [...paths]
 }
@@ -78,12 +71,10 @@ export async function probeImports(nixArgs: string[], env: NodeJS.ProcessEnv): P
     )
     // 100: an import that is not valid any more, which max-jobs 0 refuses to build.
     if (evaluated.code !== 0) throw new Error(errorExcerpt(evaluated.stderr))
-    const listed = await runNix(['path-info', '--store', store, '--all'], { env })
-    const candidates = listed.stdout.split('\n').filter(p => p.startsWith('/') && !p.endsWith('.drv'))
-    if (candidates.length === 0) return []
-    const derivers = await runCommand('nix-store', ['--store', store, '--query', '--deriver', ...candidates], { env })
-    const lines = derivers.stdout.split('\n')
-    return candidates.filter((_path, i) => (lines[i] ?? '').endsWith('.drv'))
+    const listed = await runNix(['path-info', '--json', '--store', store, '--all'], { env })
+    return parsePathInfoJson(JSON.parse(listed.stdout))
+      .filter(info => info.deriver !== undefined && !info.path.endsWith('.drv'))
+      .map(info => info.path)
   } finally {
     await removeStore(dir)
   }
@@ -99,12 +90,11 @@ export async function evaluationImports(
   env: NodeJS.ProcessEnv
 ): Promise<EvaluationImports> {
   if (log.realisations === 0) return { paths: [], how: 'none' }
-  const named = await namedImportPaths(log.named, env)
-  if (log.complete) return { paths: named, how: 'named' }
+  if (log.complete) return { paths: await namedImportPaths(log.named, env), how: 'named' }
   try {
     return { paths: await probeImports(nixArgs, env), how: 'scratch-store' }
   } catch (error: unknown) {
-    return { paths: named, how: 'scratch-store', error: errorMessage(error) }
+    return { paths: await namedImportPaths(log.named, env), how: 'scratch-store', error: errorMessage(error) }
   }
 }
 

@@ -27,7 +27,8 @@ async function evaluateDerivation(
   flake: string,
   name: string,
   attributePath: string,
-  env: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv,
+  withImports: boolean
 ): Promise<Evaluated | EvalFailure> {
   const started = Date.now()
   const attribute = `${flake}#${attributePath}`
@@ -38,7 +39,9 @@ async function evaluateDerivation(
   if (result.code !== 0) return { name, error: errorExcerpt(result.log.text) }
   const { system, out } = JSON.parse(result.stdout) as { system: string; out: string }
   const seconds = (Date.now() - started) / 1000
-  const imports = await attributeImports(flake, attributePath, result.log, env)
+  const imports: { paths: string[]; error?: string } = withImports
+    ? await attributeImports(flake, attributePath, result.log, env)
+    : { paths: [] }
   return {
     name,
     system,
@@ -59,6 +62,14 @@ export interface EvalTarget {
   path: string
 }
 
+export interface EvaluateEachOptions {
+  /** How many evaluations at once. */
+  jobs: number
+  onDone?: (outcome: Evaluated | EvalFailure) => void
+  /** List each target's imports (import from derivation); without, `imports` is empty. Default true. */
+  imports?: boolean
+}
+
 /**
  * Each target in its own `nix eval`, `jobs` at a time: a NixOS evaluation takes seconds and
  * gigabytes, and one host that does not evaluate must not hide the others.
@@ -66,12 +77,11 @@ export interface EvalTarget {
 export async function evaluateEach(
   flake: string,
   targets: EvalTarget[],
-  jobs: number,
   env: NodeJS.ProcessEnv,
-  onDone: (outcome: Evaluated | EvalFailure) => void = () => undefined
+  { jobs, onDone = () => undefined, imports = true }: EvaluateEachOptions
 ): Promise<EvalOutcomes> {
   const outcomes = await mapLimit(targets, jobs, async target => {
-    const outcome = await evaluateDerivation(flake, target.name, target.path, env)
+    const outcome = await evaluateDerivation(flake, target.name, target.path, env, imports)
     onDone(outcome)
     return outcome
   })

@@ -1,16 +1,8 @@
 /** The flake's `checks` output: which systems have checks, and their names. Evaluates no check. */
-import { isMissingOutput } from './configurations.js'
-import { runNix } from '../nix/command.js'
-import { errorExcerpt } from './eval-error.js'
+import { evalFlakeOutput } from './flake.js'
 
-async function evalChecks(flake: string, apply: string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<unknown> {
-  const result = await runNix(['eval', '--json', `${flake}#checks`, '--apply', apply, ...extraArgs], {
-    env,
-    okCodes: [1]
-  })
-  if (result.code === 0) return JSON.parse(result.stdout)
-  if (isMissingOutput(result.stderr, 'checks')) return undefined
-  throw new Error(`could not evaluate ${flake}#checks: ${errorExcerpt(result.stderr)}`)
+function evalChecks(flake: string, apply: string, env: NodeJS.ProcessEnv, extraArgs: string[]): Promise<unknown> {
+  return evalFlakeOutput(flake, 'checks', apply, env, extraArgs)
 }
 
 /** The systems whose checks.<system> holds at least one check; none when the flake has no checks. */

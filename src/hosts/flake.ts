@@ -29,6 +29,23 @@ export interface HostInfo extends Host {
   importsUnknown?: string
 }
 
+/** `apply` over the flake's `output`, as JSON; undefined when the flake has no such output. */
+export async function evalFlakeOutput(
+  flake: string,
+  output: string,
+  apply: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[]
+): Promise<unknown> {
+  const result = await runNix(['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs], {
+    env,
+    okCodes: [1]
+  })
+  if (result.code === 0) return JSON.parse(result.stdout)
+  if (isMissingOutput(result.stderr, output)) return undefined
+  throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(result.stderr)}`)
+}
+
 /**
  * `apply` (per kind) over each kind's output, one `nix eval` per kind. A flake without
  * darwinConfigurations or homeConfigurations has none of them (undefined); one with none of the
@@ -42,13 +59,8 @@ async function eachKind(
 ): Promise<Partial<Record<ConfigurationKind, unknown>>> {
   const found: Partial<Record<ConfigurationKind, unknown>> = {}
   const evaluate = async (spec: (typeof KINDS)[number]): Promise<void> => {
-    const result = await runNix(
-      ['eval', '--json', `${flake}#${spec.output}`, '--apply', apply(spec.kind), ...extraArgs],
-      { env, okCodes: [1] }
-    )
-    if (result.code === 0) found[spec.kind] = JSON.parse(result.stdout)
-    else if (!isMissingOutput(result.stderr, spec.output))
-      throw new Error(`could not evaluate ${flake}#${spec.output}: ${errorExcerpt(result.stderr)}`)
+    const value = await evalFlakeOutput(flake, spec.output, apply(spec.kind), env, extraArgs)
+    if (value !== undefined) found[spec.kind] = value
   }
   // The first alone: on a store nothing has opened yet (a laptop's own store), concurrent
   // evaluations race to create its database and Nix 2.34 fails one of them with "is busy".
@@ -95,12 +107,7 @@ export async function allHostSystems(
  * host's evaluation imports (import from derivation, valid already or not): the log of that same
  * evaluation tells which hosts import anything, so a host without imports costs nothing more.
  */
-export async function hostDetails(
-  flake: string,
-  hosts: Host[],
-  env: NodeJS.ProcessEnv,
-  extraArgs: string[] = []
-): Promise<HostInfo[]> {
+export async function hostDetails(flake: string, hosts: Host[], env: NodeJS.ProcessEnv): Promise<HostInfo[]> {
   const found = new Map<string, HostInfo>()
   await Promise.all(
     byKind(hosts).map(async ([kind, group]) => {
@@ -109,10 +116,7 @@ export async function hostDetails(
         kind,
         group.map(h => h.attribute)
       )
-      const { code, stdout, log } = await evalWithLog(
-        ['eval', '--json', `${flake}#${output}`, '--apply', apply, ...extraArgs],
-        env
-      )
+      const { code, stdout, log } = await evalWithLog(['eval', '--json', `${flake}#${output}`, '--apply', apply], env)
       if (code !== 0) throw new Error(`could not evaluate ${flake}#${output}: ${errorExcerpt(log.text)}`)
       const raw = JSON.parse(stdout) as Record<
         string,

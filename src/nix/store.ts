@@ -4,7 +4,7 @@ import { chunks } from '../util/arrays.js'
 import { childEnv, lastLine, runCommand } from '../util/process.js'
 import { readFile } from 'node:fs/promises'
 import { storeRoot } from '../util/knobs.js'
-import { derivationFileOutputs } from './format/derivation-file.js'
+import { derivationFileOutputMap } from './format/derivation-file.js'
 import { dependenciesFirst, parsePathInfoJson, type PathInfo } from './format/path-info.js'
 import { runNix } from './command.js'
 
@@ -66,11 +66,24 @@ export class NixStore {
    * .drv file itself when it names them, which saves a program start per built derivation.
    */
   async derivationOutputs(drvPath: string): Promise<string[]> {
-    const text = await readFile(`${storeRoot()}${drvPath}`, 'utf8').catch(() => undefined)
-    const named = text === undefined ? undefined : derivationFileOutputs(text)
-    if (named !== undefined) return named
+    const named = await this.outputsInDrvFile(drvPath)
+    if (named !== undefined) return [...named.values()]
     const { stdout } = await runCommand('nix-store', ['--query', '--outputs', drvPath], { env: this.env })
     return stdout.split('\n').filter(l => l !== '')
+  }
+
+  /** The path of one output of a derivation (an import from derivation Nix named), from the .drv file when it says. */
+  async derivationOutput(drvPath: string, output: string): Promise<string | undefined> {
+    const named = (await this.outputsInDrvFile(drvPath))?.get(output)
+    if (named !== undefined) return named
+    // Content-addressed: the output has a path only once realised.
+    const { stdout } = await runNix(['path-info', `${drvPath}^${output}`], { env: this.env, okCodes: [1] })
+    return stdout.split('\n').find(line => line.startsWith('/'))
+  }
+
+  private async outputsInDrvFile(drvPath: string): Promise<Map<string, string> | undefined> {
+    const text = await readFile(`${storeRoot(this.env)}${drvPath}`, 'utf8').catch(() => undefined)
+    return text === undefined ? undefined : derivationFileOutputMap(text)
   }
 
   /**

@@ -26,7 +26,10 @@ export interface EvaluatedHosts extends EvalOutcomes {
 export async function evaluateHostsPhase(inputs: PlanInputs): Promise<EvaluatedHosts> {
   const wanted = namedHosts(inputs.hosts, await configurationNames(inputs.flake, process.env))
   const started = Date.now()
-  const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), inputs.evalJobs, process.env, logEvaluated)
+  const outcome = await evaluateEach(inputs.flake, hostTargets(wanted), process.env, {
+    jobs: inputs.evalJobs,
+    onDone: logEvaluated
+  })
   core.info(
     `Evaluated ${wanted.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s, ${inputs.evalJobs} at a time`
   )
@@ -35,5 +38,8 @@ export async function evaluateHostsPhase(inputs: PlanInputs): Promise<EvaluatedH
 
 /** The pre-warm attributes, each evaluated like a host. */
 export async function evaluateAttributesPhase(inputs: PlanInputs): Promise<EvalOutcomes> {
-  return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), inputs.evalJobs, process.env, logEvaluated)
+  return evaluateEach(inputs.flake, attributeTargets(inputs.attributes), process.env, {
+    jobs: inputs.evalJobs,
+    onDone: logEvaluated
+  })
 }

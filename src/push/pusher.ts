@@ -324,12 +324,12 @@ export class Pusher {
     const infos = await store.pathInfos(candidates.filter(p => !rootInfos.has(p)))
     for (const [path, info] of rootInfos) infos.set(path, info)
     const missing = await client.missingHashes(candidates.map(hashPart), this.controller.signal)
-    const queued = candidates.filter(path => missing.has(hashPart(path)))
-    prepareUploads(this.options.upload.compression, sumOf(queued.map(path => infos.get(path)?.narSize ?? 0)))
+    let queuedNarBytes = 0
     for (const path of candidates) {
       const info = infos.get(path)
       if (!info) this.skipInvalid(path, 'disappeared from the store')
       else if (missing.has(hashPart(path))) {
+        queuedNarBytes += info.narSize
         this.state.set(path, 'queued')
         this.queue.push({ info, attempts: 0, startedAt: Date.now() })
         this.emit({ kind: 'queued', path, narSize: info.narSize })
@@ -339,6 +339,8 @@ export class Pusher {
         this.emit({ kind: 'skipped', path, reason: 'present' })
       }
     }
+    // Before the workers wake (they wake once this batch is resolved): the hash threads start with the batch.
+    prepareUploads(this.options.upload.compression, queuedNarBytes)
   }
 
   private skipInvalid(path: string, detail: string): void {
@@ -532,8 +534,4 @@ export class Pusher {
     this.dependents.delete(path)
     return [...(waiting ?? [])].flatMap(dependent => this.parked.get(dependent) ?? [])
   }
-}
-
-function sumOf(values: number[]): number {
-  return values.reduce((sum, value) => sum + value, 0)
 }

@@ -1,17 +1,16 @@
 /** The report job's summary: one table for the whole fleet, the other rows, the closure diffs, the findings. */
-import type { FindingLevel } from './finding.js'
 import { renderHostMarkdown } from '../diff/render.js'
 import { rowLabel } from './leg-record.js'
 import type { Promotion } from './promotion.js'
-import { legText, type FleetVerdict, type HostResult, type HostVerdict } from './verdict.js'
+import { findingsSection } from './summary.js'
+import { legText, type FleetVerdict, type FleetHostResult, type HostVerdict } from './verdict.js'
 
-const RESULT_TEXT: Record<HostResult, string> = {
+const RESULT_TEXT: Record<FleetHostResult, string> = {
   built: '✅ built here',
   cached: '⏭️ already cached',
   failed: '❌ failed',
   'not-verified': '❌ not verified'
 }
-const LEVEL_TEXT: Record<FindingLevel, string> = { error: '❌', warning: '⚠️', notice: 'ℹ️' }
 
 /** Table cells hold no pipes or new lines. */
 function cell(text: string): string {
@@ -74,10 +73,6 @@ export function renderFleetSummary(verdict: FleetVerdict, options: FleetSummaryO
     for (const diff of verdict.diffs)
       lines.push(renderHostMarkdown(diff, { cache: options.cache }).replace(/^### /, '#### '))
   }
-  if (verdict.findings.length > 0) {
-    lines.push('### Findings', '')
-    for (const f of verdict.findings) lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message.split('\n')[0]}`)
-    lines.push('')
-  }
+  lines.push(...findingsSection(verdict.findings, true))
   return lines.join('\n')
 }

@@ -95,10 +95,13 @@ export function renderSummary(title: string, hosts: HostResult[], totals: RunTot
     `Built ${totals.built} derivations${remoteShare(totals.builtRemotely)} (the dry run planned ${totals.substituted} paths to download), pushed ${totals.pushed} paths (${formatBytes(totals.pushedBytes)}); cache coverage ${formatCoverage(totals.coverage)}.`,
     ''
   )
-  if (findings.length > 0) {
-    lines.push('### Findings', '')
-    for (const f of findings) lines.push(`- ${LEVEL_TEXT[f.level]} ${f.message}`)
-    lines.push('')
-  }
+  lines.push(...findingsSection(findings))
   return lines.join('\n')
+}
+
+/** The summary's "Findings" section (none without findings); `firstLines` keeps each message to its first line. */
+export function findingsSection(findings: Finding[], firstLines = false): string[] {
+  if (findings.length === 0) return []
+  const items = findings.map(f => `- ${LEVEL_TEXT[f.level]} ${firstLines ? f.message.split('\n')[0] : f.message}`)
+  return ['### Findings', '', ...items, '']
 }

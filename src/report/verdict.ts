@@ -37,7 +37,7 @@ export type CacheCheck =
 export type LegOutcome = 'none' | 'ok' | 'problems' | 'failed' | 'cancelled' | 'no-report' | 'record-lost'
 
 /** The table's column: built here, already cached, failed, or not verified. */
-export type HostResult = 'built' | 'cached' | 'failed' | 'not-verified'
+export type FleetHostResult = 'built' | 'cached' | 'failed' | 'not-verified'
 
 export interface HostVerdict {
   host: string
@@ -45,7 +45,7 @@ export interface HostVerdict {
   toplevel?: string
   leg: LegOutcome
   cache: CacheCheck | { state: 'no-toplevel' }
-  result: HostResult
+  result: FleetHostResult
 }
 
 export interface RowVerdict {
@@ -146,7 +146,7 @@ export function judgeFleet(
     const leg = legOutcome(row !== undefined, record, legsJob)
     const cache = caches.get(host) ?? { state: 'unknown', reason: 'not checked' }
     const verified = cache.state === 'verified'
-    const result: HostResult = LEG_FAILED.has(leg)
+    const result: FleetHostResult = LEG_FAILED.has(leg)
       ? 'failed'
       : !verified
         ? 'not-verified'

@@ -39,12 +39,17 @@ export function storeRoot(env: Environment = process.env): string {
   return directory(env, 'NIX_CACHIX_BUILD_STORE_ROOT').replace(/\/+$/, '')
 }
 
+/** `NIX_CACHIX_BUILD_ZSTD`: '' (unset), or which zstd program the pusher must use. */
+export function zstdKnob(env: Environment = process.env): string {
+  return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path'])
+}
+
 export function forcedZstdProcess(env: Environment = process.env): boolean {
-  return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) !== ''
+  return zstdKnob(env) !== ''
 }
 
 export function forcedZstdPerPath(env: Environment = process.env): boolean {
-  return oneOf(env, 'NIX_CACHIX_BUILD_ZSTD', ['process', 'process-per-path']) === 'process-per-path'
+  return zstdKnob(env) === 'process-per-path'
 }
 
 export function hashOnMainThread(env: Environment = process.env): boolean {

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { Reader } from '../../cachix/cache-access.js'
-import { describeWalk, walkEach } from '../../cachix/closure-walk.js'
+import { describeWalk, walkTargets } from '../../cachix/closure-walk.js'
 import type { HostInfo } from '../../hosts/flake.js'
 import { errorMessage } from '../../util/errors.js'
 import type { Inputs } from '../inputs.js'
@@ -22,20 +22,16 @@ export async function walkCached(reader: Reader, targets: CacheTarget[], note = 
   const cached = new Set<string>()
   // Cached means the whole closure is there: a toplevel whose references were lost would
   // otherwise be skipped on every run while each machine builds what is missing.
-  const walks = await walkEach(
-    reader.client,
-    targets.flatMap(t => [t.outPath, ...(t.imports ?? [])])
-  )
-  for (const target of targets) {
-    const walk = walks.get(target.outPath)
-    if (walk === undefined) continue
-    const lacking = (target.imports ?? []).filter(i => walks.get(i)?.complete !== true)
+  const walked = await walkTargets(reader.client, targets)
+  targets.forEach((target, i) => {
+    const { walk, imports } = walked[i]
+    const lacking = imports.filter(([, imported]) => !imported.complete)
     const whole = walk.complete && lacking.length === 0
     if (whole) cached.add(target.outPath)
     core.info(`${target.name}: ${describeWalk(target.outPath, walk)}${whole ? note : ''}`)
-    for (const missing of lacking)
-      core.info(`${target.name}: its evaluation imports ${describeWalk(missing, walks.get(missing)!)}`)
-  }
+    for (const [path, imported] of lacking)
+      core.info(`${target.name}: its evaluation imports ${describeWalk(path, imported)}`)
+  })
   return cached
 }
 

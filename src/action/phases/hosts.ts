@@ -27,7 +27,11 @@ async function everyHostSystem(
     core.info(
       `Evaluating the hosts together failed; evaluating each of ${hosts.length} on its own (${errorMessage(error).split('\n')[0]})`
     )
-    const { evaluated, failed } = await evaluateEach(flake, hostTargets(hosts), availableParallelism(), env)
+    // Only their systems are used here; hostDetails lists the imports of this leg's hosts.
+    const { evaluated, failed } = await evaluateEach(flake, hostTargets(hosts), env, {
+      jobs: availableParallelism(),
+      imports: false
+    })
     if (evaluated.length === 0) throw error
     for (const failure of failed)
       findings.push({

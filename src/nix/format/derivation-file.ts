@@ -21,9 +21,3 @@ export function derivationFileOutputMap(text: string): Map<string, string> | und
   }
   return outputs.size > 0 ? outputs : undefined
 }
-
-/** The output paths named at the start of a `.drv` file (see derivationFileOutputMap). */
-export function derivationFileOutputs(text: string): string[] | undefined {
-  const outputs = derivationFileOutputMap(text)
-  return outputs === undefined ? undefined : [...outputs.values()]
-}

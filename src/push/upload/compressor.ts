@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
-import { forcedZstdPerPath } from '../../util/knobs.js'
 import { lastLine } from '../../util/process.js'
-import { drainedOrClosed } from '../../util/stream.js'
+import { writeFrame } from '../../util/stream.js'
 import type { CompressionMethod } from '../../cachix/types.js'
 import { BufferPool } from './buffer-pool.js'
 import { ByteBudget } from './byte-budget.js'
@@ -81,7 +80,7 @@ export async function compressorName(method: CompressionMethod): Promise<string>
   if (method === 'xz') return 'xz process'
   const engine = await zstdEngine()
   if (engine.kind === 'process') {
-    const problem = forcedZstdPerPath() ? 'NIX_CACHIX_BUILD_ZSTD=process-per-path' : await lanesProblem(2)
+    const problem = await lanesProblem(2)
     return problem === undefined
       ? `zstd program, long-lived, one input per upload at a time (${engine.reason})`
       : `zstd process per path (${engine.reason}; no long-lived program: ${problem})`
@@ -106,8 +105,7 @@ export async function openCompressor(
   if (method === 'zstd') {
     const engine = await zstdEngine()
     if (engine.kind === 'in-process') return new ParallelZstdFrames(level, output, signal, engine)
-    if (!forcedZstdPerPath() && (await lanesProblem(level)) === undefined)
-      return openLaneCompressor(level, output, signal)
+    if ((await lanesProblem(level)) === undefined) return openLaneCompressor(level, output, signal)
   }
   return new CompressorProcess(method, level, output)
 }
@@ -238,24 +236,7 @@ class CompressorProcess implements FrameCompressor {
   }
 
   async consume(frame: Frame): Promise<void> {
-    if (this.failure !== undefined) {
-      frame.release()
-      frame.recycle()
-      throw this.failure
-    }
-    // The frame's reservation ends here, not when the pipe has taken it: the pipe drains only
-    // as fast as this upload's parts go out, and a reservation held until then would let two
-    // uploads wait on each other (one for part memory, the other for frame memory).
-    const { stdin } = this.child
-    const room = stdin.write(frame.bytes, () => frame.recycle())
-    frame.release()
-    // Waits while the compressor's input pipe is full, or until it is gone.
-    if (!room && !stdin.destroyed) await drainedOrClosed(stdin)
-    this.throwIfFailed()
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure !== undefined) throw this.failure
+    await writeFrame(this.child.stdin, frame, () => this.failure)
   }
 
   async end(): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as zlib from 'node:zlib'
-import { forcedZstdProcess } from '../../util/knobs.js'
+import { forcedZstdProcess, zstdKnob } from '../../util/knobs.js'
 import { errorMessage, asError } from '../../util/errors.js'
 
 type ZstdCompress = (
@@ -190,8 +190,7 @@ export function zstdEngine(): Promise<ZstdEngine> {
 }
 
 async function checkInProcessZstd(): Promise<ZstdEngine> {
-  if (forcedZstdProcess())
-    return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${process.env.NIX_CACHIX_BUILD_ZSTD}` }
+  if (forcedZstdProcess()) return { kind: 'process', reason: `NIX_CACHIX_BUILD_ZSTD=${zstdKnob()}` }
   if (zstd.zstdCompress === undefined)
     return { kind: 'process', reason: `Node ${process.version} has no zstd in node:zlib` }
   const sample = Buffer.concat([Buffer.from('nix-archive-1'.repeat(5000)), randomBytes(70_000)])

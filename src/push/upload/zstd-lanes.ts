@@ -4,9 +4,11 @@ import { Socket } from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
-import { lastLine } from '../../util/process.js'
+import { sleep } from '../../util/async.js'
 import { asError } from '../../util/errors.js'
-import { drainedOrClosed } from '../../util/stream.js'
+import { forcedZstdPerPath } from '../../util/knobs.js'
+import { lastLine } from '../../util/process.js'
+import { writeFrame } from '../../util/stream.js'
 import { ByteBudget } from './byte-budget.js'
 import type { CompressedOutput, Frame, FrameCompressor } from './compressor.js'
 import { ZstdFrameEnds } from './zstd-frames.js'
@@ -81,14 +83,16 @@ class ZstdLane {
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096)
     })
-    child.on('error', error => this.die(new Error(`could not start the zstd program (${error.message})`)))
     // What it wrote before it ended may still be on its way: the end of its output decides (route).
     this.exited = new Promise(resolve => {
       child.on('exit', (code, signal) => {
         this.exit = lastLine(this.stderr) || `exit code ${code ?? signal}`
         resolve()
       })
-      child.on('error', () => resolve())
+      child.on('error', error => {
+        this.die(new Error(`could not start the zstd program (${error.message})`))
+        resolve()
+      })
     })
     void this.route()
     this.idle(true)
@@ -157,7 +161,7 @@ class ZstdLane {
         if ((code !== 'ENOENT' && code !== 'ENXIO') || Date.now() > deadline)
           throw new Error(`the zstd program did not open its next input: ${asError(error).message}`, { cause: error })
       }
-      await new Promise(resolve => setTimeout(resolve, 1))
+      await sleep(1)
     }
   }
 
@@ -241,21 +245,7 @@ class LaneInput implements FrameCompressor {
   }
 
   async consume(frame: Frame): Promise<void> {
-    if (this.input.failure !== undefined) {
-      frame.release()
-      frame.recycle()
-    }
-    this.throwIfFailed()
-    // As for a zstd process per path: the reservation ends once the pipe has the frame (see CompressorProcess).
-    const room = this.socket.write(frame.bytes, () => frame.recycle())
-    frame.release()
-    if (!room && !this.socket.destroyed) await drainedOrClosed(this.socket)
-    this.throwIfFailed()
-  }
-
-  /** The output failed or the lane died: this upload stops. */
-  private throwIfFailed(): void {
-    if (this.input.failure !== undefined) throw this.input.failure
+    await writeFrame(this.socket, frame, () => this.input.failure)
   }
 
   async end(): Promise<void> {
@@ -337,7 +327,7 @@ let lanesChecked: Promise<string | undefined> | undefined
  * they work, else why not (the caller then starts one zstd per path). Decided once per process.
  */
 export function lanesProblem(level: number): Promise<string | undefined> {
-  lanesChecked ??= checkLanes(level)
+  lanesChecked ??= forcedZstdPerPath() ? Promise.resolve('NIX_CACHIX_BUILD_ZSTD=process-per-path') : checkLanes(level)
   return lanesChecked
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { derivationFileOutputs } from '../../../../src/nix/format/derivation-file.js'
+import { derivationFileOutputMap } from '../../../../src/nix/format/derivation-file.js'
 
 const A = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a'
 
@@ -22,6 +22,7 @@ describe('outputs named by a .drv file', () => {
     ['not a derivation', undefined],
     [`Derive([("out","/tmp/x","","")],[],[],"x86_64-linux","/bin/sh",[],[])`, undefined]
   ])('%s → %j', (text, outputs) => {
-    expect(derivationFileOutputs(text)).toEqual(outputs)
+    const named = derivationFileOutputMap(text)
+    expect(named === undefined ? undefined : [...named.values()]).toEqual(outputs)
   })
 })
